@@ -1,0 +1,102 @@
+// The stage plugin API: a plain descriptor plus the context its `run` receives.
+// Keep plugin modules light: import heavy libraries (tfjs, sharp, the S3 SDK) inside `run`,
+// so that planning, `status` and no-op reruns never pay for them.
+import type { StageId, ObjectHash } from '../util/brand.js';
+import type { TensorData, TensorFile, TensorSpec, TensorStreamWriter } from '../tensors/types.js';
+
+export type Scalar = string | number | boolean | null;
+export type JsonValue = Scalar | readonly JsonValue[] | { readonly [k: string]: JsonValue };
+
+/** A JSON Schema (draft 2020-12 / ajv) object; plugin params schemas must be `type: object`. */
+export type JsonSchema = { readonly [k: string]: unknown };
+
+export type ArtifactKind = 'tensors' | 'json' | 'file';
+
+export interface OutputSpec {
+  readonly kind: ArtifactKind;
+  readonly description?: string;
+  /** For `file` outputs: the extension the file gets when materialized (e.g. `.png`). */
+  readonly extension?: string;
+  /** Optional outputs may be left unwritten; required ones must be written by `run`. */
+  readonly optional?: boolean;
+}
+
+export interface InputSpec {
+  readonly kind?: ArtifactKind;
+  readonly description?: string;
+  /** Fan-in: the input receives every matching upstream instance, as an array. */
+  readonly many?: boolean;
+  readonly optional?: boolean;
+}
+
+/** Which upstream stage instance an artifact came from. */
+export interface ArtifactOrigin {
+  readonly id: StageId;
+  readonly stage: string;
+  readonly matrix: Readonly<Record<string, Scalar>>;
+  readonly output: string;
+}
+
+/** An input artifact, always available as a local, verified, read-only file. */
+export interface Artifact {
+  readonly kind: ArtifactKind;
+  readonly hash: ObjectHash;
+  readonly size: number;
+  readonly path: string;
+  readonly from: ArtifactOrigin;
+  readJson<T = unknown>(): Promise<T>;
+  readTensors(): Promise<TensorFile>;
+}
+
+export interface ProgressUpdate {
+  /** One short line, e.g. `epoch 3/20 loss 1.234 acc 0.56`. */
+  readonly message?: string;
+  readonly done?: number;
+  readonly total?: number;
+}
+
+export interface StageContext<P = Record<string, unknown>> {
+  readonly stage: { readonly id: StageId; readonly name: string; readonly matrix: Readonly<Record<string, Scalar>> };
+  readonly params: Readonly<P>;
+  /** The instance's seed (stage `seed:` or the pipeline's); derive streams with `Rng.derive(seed, ...)`. */
+  readonly seed: number;
+  /** `Artifact` for a plain input, `Artifact[]` for a `many` input, absent for an unbound optional one. */
+  readonly inputs: Readonly<Record<string, Artifact | readonly Artifact[] | undefined>>;
+  /** Cores this stage was granted (see `Plugin.cores`). */
+  readonly cores: number;
+  readonly signal: AbortSignal;
+  progress(update: ProgressUpdate): void;
+  log(message: string): void;
+  writeJson(output: string, value: unknown): Promise<void>;
+  writeTensors(output: string, tensors: Readonly<Record<string, TensorData>>, metadata?: Readonly<Record<string, string>>): Promise<void>;
+  /** Streams large tensors to an output without holding them in memory. */
+  createTensorWriter(
+    output: string,
+    specs: Readonly<Record<string, TensorSpec>>,
+    metadata?: Readonly<Record<string, string>>,
+  ): Promise<TensorStreamWriter>;
+  writeFile(output: string, data: string | Uint8Array | AsyncIterable<Uint8Array>): Promise<void>;
+  /** A scratch directory, deleted when the stage ends. */
+  tempDir(): Promise<string>;
+}
+
+export interface Plugin<P = Record<string, unknown>> {
+  readonly name: string;
+  /** Bump when the plugin's outputs would change for the same inputs: it is part of every cache key. */
+  readonly version: string;
+  readonly description: string;
+  /** JSON Schema of `with:`; defaults declared here are filled in and become part of the key. */
+  readonly params: JsonSchema;
+  readonly inputs: Readonly<Record<string, InputSpec>>;
+  readonly outputs: Readonly<Record<string, OutputSpec>>;
+  /** Cores one instance needs; `'all'` takes every core the run was given (training). Default 1. */
+  readonly cores?: number | 'all';
+  /** Whether the seed affects the outputs (and so belongs in the key). Default true. */
+  readonly seeded?: boolean;
+  run(ctx: StageContext<P>): Promise<void>;
+}
+
+/** Identity helper that types `run`'s params from the generic argument. */
+export function definePlugin<P = Record<string, unknown>>(plugin: Plugin<P>): Plugin<P> {
+  return plugin;
+}
