@@ -67,6 +67,8 @@ export interface StageContext<P = Record<string, unknown>> {
   readonly signal: AbortSignal;
   progress(update: ProgressUpdate): void;
   log(message: string): void;
+  /** Adds facts to the run record's provenance (backend, library versions, hardware). */
+  provenance(facts: Readonly<Record<string, JsonValue>>): void;
   writeJson(output: string, value: unknown): Promise<void>;
   writeTensors(output: string, tensors: Readonly<Record<string, TensorData>>, metadata?: Readonly<Record<string, string>>): Promise<void>;
   /** Streams large tensors to an output without holding them in memory. */

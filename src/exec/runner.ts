@@ -1,0 +1,49 @@
+// Where a stage runs. In-process today; a job-queue worker pool later implements the same interface
+// over the same store.
+import type { CacheKey } from '../util/brand.js';
+import type { JsonValue, ProgressUpdate } from '../plugin/types.js';
+import type { OutputRef, Store } from '../store/types.js';
+import type { StageInstance } from '../plan/plan.js';
+import { StageSession, type ResolvedInputs } from './context.js';
+
+export interface StageJob {
+  readonly instance: StageInstance;
+  readonly key: CacheKey;
+  readonly inputs: ResolvedInputs;
+  readonly cores: number;
+}
+
+export interface StageResult {
+  readonly outputs: Readonly<Record<string, OutputRef>>;
+  readonly provenance: Readonly<Record<string, JsonValue>>;
+}
+
+export interface RunHooks {
+  readonly signal: AbortSignal;
+  onProgress(update: ProgressUpdate): void;
+  onLog(message: string): void;
+}
+
+export interface Runner {
+  /** Runs one stage; resolves once its outputs are published, rejects with the stage's error. */
+  run(job: StageJob, hooks: RunHooks): Promise<StageResult>;
+}
+
+export class InProcessRunner implements Runner {
+  constructor(private readonly store: Store) {}
+
+  async run(job: StageJob, hooks: RunHooks): Promise<StageResult> {
+    const session = new StageSession(this.store, job.instance.plugin, job.instance);
+    let published = false;
+    try {
+      const ctx = await session.context(job.inputs, { ...hooks, cores: job.cores });
+      await job.instance.plugin.run(ctx as never);
+      hooks.signal.throwIfAborted();
+      const outputs = await session.publish();
+      published = true;
+      return { outputs, provenance: session.provenance };
+    } finally {
+      await session.cleanup(published);
+    }
+  }
+}

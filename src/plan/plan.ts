@@ -1,0 +1,43 @@
+// What runs: the immutable DAG of stage instances after sweep expansion, derived from a PipelineFile.
+import type { DirectedGraph } from 'graphology';
+import type { StageId } from '../util/brand.js';
+import type { JsonValue, Plugin, Scalar } from '../plugin/types.js';
+import type { KeyRecord } from './key.js';
+
+/** One upstream artifact an input reads: an output of one stage instance. */
+export interface SourceRef {
+  readonly id: StageId;
+  readonly output: string;
+}
+
+export interface InputBinding {
+  readonly name: string;
+  /** Fan-in: the plugin receives an array, in plan order. */
+  readonly many: boolean;
+  readonly sources: readonly SourceRef[];
+}
+
+export interface StageInstance {
+  readonly id: StageId;
+  /** The stage's name in the pipeline file (`train` for `train[model=mlp_1x512]`). */
+  readonly stage: string;
+  readonly plugin: Plugin<never>;
+  readonly matrix: Readonly<Record<string, Scalar>>;
+  readonly params: { readonly [k: string]: JsonValue };
+  readonly seed: number;
+  readonly inputs: readonly InputBinding[];
+  /** Everything in the key except input hashes, which are known only once upstream stages ran. */
+  readonly keyBase: Omit<KeyRecord, 'inputs'>;
+  /** Where the stage is declared, for messages: `pipelines/x.yaml:12:3`. */
+  readonly where: string;
+}
+
+export interface Plan {
+  /** The pipeline file as given on the command line (relative or absolute). */
+  readonly pipeline: string;
+  readonly name: string;
+  readonly graph: DirectedGraph;
+  readonly instances: ReadonlyMap<StageId, StageInstance>;
+  /** A topological order of all instance ids (stable: file order, then matrix order). */
+  readonly order: readonly StageId[];
+}

@@ -1,0 +1,175 @@
+// The local content-addressed store (`cache/` by default). Every write goes to tmp/ first and is
+// renamed into place, so a crash never leaves a partial object or run record where a reader looks.
+import { createHash, randomBytes } from 'node:crypto';
+import { createReadStream } from 'node:fs';
+import { mkdir, open, readFile, rename, rm, stat, chmod, writeFile, mkdtemp, type FileHandle } from 'node:fs/promises';
+import { join } from 'node:path';
+import { asObjectHash, type CacheKey, type ObjectHash } from '../util/brand.js';
+import type { ArtifactKind } from '../plugin/types.js';
+import type { OutputRef, PendingObject, RunRecord, Store } from './types.js';
+
+export class LocalStore implements Store {
+  private readonly tmp: string;
+  private ready: Promise<void> | undefined;
+
+  constructor(readonly location: string) {
+    this.tmp = join(location, 'tmp');
+  }
+
+  private ensureDirs(): Promise<void> {
+    this.ready ??= mkdir(this.tmp, { recursive: true }).then(() => undefined);
+    return this.ready;
+  }
+
+  private objectFile(hash: ObjectHash): string {
+    return join(this.location, 'objects', hash.slice(0, 2), hash.slice(2));
+  }
+
+  private runFile(key: CacheKey): string {
+    return join(this.location, 'runs', key.slice(0, 2), `${key.slice(2)}.json`);
+  }
+
+  private refsFile(pipeline: string): string {
+    const slug = pipeline.replace(/[^A-Za-z0-9._-]+/g, '_').slice(-60);
+    const h = createHash('sha256').update(pipeline).digest('hex').slice(0, 12);
+    return join(this.location, 'refs', `${slug}-${h}.json`);
+  }
+
+  async objectPath(hash: ObjectHash): Promise<string> {
+    return this.objectFile(hash);
+  }
+
+  async hasObject(hash: ObjectHash): Promise<boolean> {
+    try {
+      return (await stat(this.objectFile(hash))).isFile();
+    } catch {
+      return false;
+    }
+  }
+
+  async createObject(): Promise<PendingObject> {
+    await this.ensureDirs();
+    const path = join(this.tmp, `obj-${randomBytes(8).toString('hex')}`);
+    const fh = await open(path, 'wx');
+    return new LocalPendingObject(path, fh, (hash) => this.objectFile(hash));
+  }
+
+  async createScratch(): Promise<string> {
+    await this.ensureDirs();
+    return mkdtemp(join(this.tmp, 'scratch-'));
+  }
+
+  async readRun(key: CacheKey): Promise<RunRecord | undefined> {
+    let text: string;
+    try {
+      text = await readFile(this.runFile(key), 'utf8');
+    } catch {
+      return undefined;
+    }
+    try {
+      const record = JSON.parse(text) as RunRecord;
+      return record.format === 1 && record.key === key ? record : undefined;
+    } catch {
+      return undefined; // unreadable record: treat as a miss, the rerun overwrites it
+    }
+  }
+
+  async writeRun(record: RunRecord): Promise<void> {
+    await this.atomicWrite(this.runFile(record.key), `${JSON.stringify(record, null, 1)}\n`);
+  }
+
+  async readRefs(pipeline: string): Promise<Readonly<Record<string, CacheKey>>> {
+    try {
+      return JSON.parse(await readFile(this.refsFile(pipeline), 'utf8')) as Record<string, CacheKey>;
+    } catch {
+      return {};
+    }
+  }
+
+  async updateRefs(pipeline: string, refs: Readonly<Record<string, CacheKey>>): Promise<void> {
+    const merged = { ...(await this.readRefs(pipeline)), ...refs };
+    await this.atomicWrite(this.refsFile(pipeline), `${JSON.stringify(merged, null, 1)}\n`);
+  }
+
+  private async atomicWrite(dest: string, text: string): Promise<void> {
+    await this.ensureDirs();
+    const tmp = join(this.tmp, `w-${randomBytes(8).toString('hex')}`);
+    await writeFile(tmp, text);
+    await mkdir(join(dest, '..'), { recursive: true });
+    await rename(tmp, dest);
+  }
+}
+
+class LocalPendingObject implements PendingObject {
+  private readonly hasher = createHash('sha256');
+  private sequential = true;
+  private size = 0;
+  private closed = false;
+  private sealed: OutputRef | undefined;
+
+  constructor(
+    readonly path: string,
+    private readonly fh: FileHandle,
+    private readonly destFor: (hash: ObjectHash) => string,
+  ) {}
+
+  async write(chunk: Uint8Array): Promise<void> {
+    if (!this.sequential) return this.writeAt(chunk, this.size);
+    await writeFully(this.fh, chunk, this.size);
+    this.hasher.update(chunk);
+    this.size += chunk.byteLength;
+  }
+
+  async writeAt(chunk: Uint8Array, position: number): Promise<void> {
+    if (position !== this.size) this.sequential = false;
+    await writeFully(this.fh, chunk, position);
+    if (this.sequential) this.hasher.update(chunk);
+    this.size = Math.max(this.size, position + chunk.byteLength);
+  }
+
+  async seal(kind: ArtifactKind): Promise<OutputRef> {
+    if (this.sealed) throw new Error('object already sealed');
+    await this.close();
+    const hash = asObjectHash(this.sequential ? this.hasher.digest('hex') : await hashFile(this.path));
+    this.sealed = { hash, kind, size: this.size };
+    return this.sealed;
+  }
+
+  async publish(): Promise<void> {
+    if (!this.sealed) throw new Error('publish before seal');
+    const dest = this.destFor(this.sealed.hash);
+    try {
+      await stat(dest);
+      await rm(this.path, { force: true }); // identical content already stored
+    } catch {
+      await chmod(this.path, 0o444);
+      await mkdir(join(dest, '..'), { recursive: true });
+      await rename(this.path, dest);
+    }
+  }
+
+  async discard(): Promise<void> {
+    await this.close();
+    await rm(this.path, { force: true });
+  }
+
+  private async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    await this.fh.close();
+  }
+}
+
+async function writeFully(fh: FileHandle, chunk: Uint8Array, position: number): Promise<void> {
+  let done = 0;
+  while (done < chunk.byteLength) {
+    const { bytesWritten } = await fh.write(chunk, done, chunk.byteLength - done, position + done);
+    done += bytesWritten;
+  }
+}
+
+export async function hashFile(path: string): Promise<string> {
+  const h = createHash('sha256');
+  for await (const chunk of createReadStream(path, { highWaterMark: 1 << 20 })) h.update(chunk as Buffer);
+  return h.digest('hex');
+}

@@ -1,0 +1,53 @@
+// Where results live: content-addressed objects plus one run record per stage key.
+import type { CacheKey, ObjectHash, StageId } from '../util/brand.js';
+import type { ArtifactKind, JsonValue } from '../plugin/types.js';
+import type { KeyRecord } from '../plan/key.js';
+
+export interface OutputRef {
+  readonly hash: ObjectHash;
+  readonly kind: ArtifactKind;
+  readonly size: number;
+}
+
+/** Written last, after every object it names is in place: its presence is the commit marker. */
+export interface RunRecord {
+  readonly format: 1;
+  readonly key: CacheKey;
+  readonly keyRecord: KeyRecord;
+  readonly stage: { readonly id: StageId; readonly name: string; readonly pipeline: string };
+  readonly outputs: Readonly<Record<string, OutputRef>>;
+  readonly startedAt: string;
+  readonly seconds: number;
+  /** Versions of node, rethink and whatever the plugin reported (backend, libraries, hardware). */
+  readonly provenance: Readonly<Record<string, JsonValue>>;
+}
+
+/** A file being written into the store; its hash is computed while streaming. */
+export interface PendingObject {
+  readonly path: string;
+  write(chunk: Uint8Array): Promise<void>;
+  /** Writes at an absolute position (the hash is then computed on close, by reading back). */
+  writeAt(chunk: Uint8Array, position: number): Promise<void>;
+  /** Flushes and hashes the file; it stays invisible to readers until `publish`. */
+  seal(kind: ArtifactKind): Promise<OutputRef>;
+  /** Moves a sealed file into the store; a no-op when identical content is already there. */
+  publish(): Promise<void>;
+  /** Deletes the file (a failed stage's outputs are never kept). */
+  discard(): Promise<void>;
+}
+
+export interface Store {
+  /** Human-readable location, e.g. the cache directory. */
+  readonly location: string;
+  /** A local path where the object can be read (downloading it first for remote stores). */
+  objectPath(hash: ObjectHash): Promise<string>;
+  hasObject(hash: ObjectHash): Promise<boolean>;
+  createObject(): Promise<PendingObject>;
+  /** A fresh scratch directory under the store, for a stage's temporary files. */
+  createScratch(): Promise<string>;
+  readRun(key: CacheKey): Promise<RunRecord | undefined>;
+  writeRun(record: RunRecord): Promise<void>;
+  /** The last key each stage id of a pipeline ran with (for `status` diffs). */
+  readRefs(pipeline: string): Promise<Readonly<Record<string, CacheKey>>>;
+  updateRefs(pipeline: string, refs: Readonly<Record<string, CacheKey>>): Promise<void>;
+}

@@ -1,0 +1,120 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import { createHarness } from '../../src/testing/harness.js';
+import { definePlugin } from '../../src/plugin/types.js';
+
+const streamer = definePlugin<{ interleave: boolean }>({
+  name: 'streamer',
+  version: '1',
+  description: 'writes two tensors through the streaming writer',
+  params: { type: 'object', properties: { interleave: { type: 'boolean', default: false } }, additionalProperties: false },
+  inputs: {},
+  outputs: { data: { kind: 'tensors' } },
+  async run(ctx) {
+    const w = await ctx.createTensorWriter('data', { a: { dtype: 'uint8', shape: [4] }, b: { dtype: 'int32', shape: [2] } }, { k: 'v' });
+    const b = new Uint8Array(new Int32Array([-1, 5]).buffer);
+    if (ctx.params.interleave) {
+      await w.write('b', b.subarray(0, 4));
+      await w.write('a', new Uint8Array([1, 2]));
+      await w.write('b', b.subarray(4));
+      await w.write('a', new Uint8Array([3, 4]));
+    } else {
+      await w.write('a', new Uint8Array([1, 2, 3, 4]));
+      await w.write('b', b);
+    }
+    await w.close();
+  },
+});
+
+test('streamed tensors hash the same whatever the write order', async () => {
+  const h = await createHarness();
+  const seq = await h.run(streamer, { params: { interleave: false } });
+  const mix = await h.run(streamer, { params: { interleave: true } });
+  assert.equal(seq.outputs.data!.hash, mix.outputs.data!.hash);
+  const f = await mix.outputs.data!.readTensors();
+  assert.deepEqual([...(await f.read('a')).data], [1, 2, 3, 4]);
+  assert.deepEqual([...(await f.read('b')).data], [-1, 5]);
+  assert.equal(f.metadata.k, 'v');
+  await f.close();
+  await h.close();
+});
+
+test('a stage that throws mid-write leaves nothing in the store', async () => {
+  const h = await createHarness();
+  const failing = definePlugin({
+    name: 'failing',
+    version: '1',
+    description: 'writes one output then throws while streaming the next',
+    params: { type: 'object' },
+    inputs: {},
+    outputs: { meta: { kind: 'json' }, data: { kind: 'tensors' } },
+    async run(ctx) {
+      await ctx.writeJson('meta', { ok: true });
+      const w = await ctx.createTensorWriter('data', { a: { dtype: 'uint8', shape: [100] } });
+      await w.write('a', new Uint8Array(50));
+      await ctx.tempDir();
+      throw new Error('disk on fire');
+    },
+  });
+  await assert.rejects(h.run(failing), /disk on fire/);
+  const entries = await readdir(h.store.location, { recursive: true });
+  assert.deepEqual(entries.filter((e) => !['tmp'].includes(e)), [], `left behind: ${entries.join(', ')}`);
+  assert.deepEqual(await readdir(join(h.store.location, 'tmp')), []);
+  await h.close();
+});
+
+test('missing required outputs, undeclared outputs and short tensors are errors', async () => {
+  const h = await createHarness();
+  const base = { version: '1', description: 'x', params: { type: 'object' }, inputs: {}, outputs: { out: { kind: 'json' as const } } };
+  await assert.rejects(h.run(definePlugin({ ...base, name: 'lazy', run: async () => {} })), /did not write required output\(s\): out/);
+  await assert.rejects(
+    h.run(definePlugin({ ...base, name: 'typo', run: async (ctx) => ctx.writeJson('outt', 1) })),
+    /has no output "outt" \(declared: out\)/,
+  );
+  const short = definePlugin({
+    ...base,
+    name: 'short',
+    outputs: { t: { kind: 'tensors' as const } },
+    async run(ctx) {
+      const w = await ctx.createTensorWriter('t', { a: { dtype: 'float32', shape: [2] } });
+      await w.write('a', new Uint8Array(4));
+      await w.close();
+    },
+  });
+  await assert.rejects(h.run(short), /not fully written: a \(4\/8 bytes\)/);
+  await h.close();
+});
+
+test('params are validated and defaults filled; inputs chain between runs', async () => {
+  const h = await createHarness();
+  const producer = definePlugin<{ n: number }>({
+    name: 'producer',
+    version: '1',
+    description: 'x',
+    params: { type: 'object', properties: { n: { type: 'integer', default: 3 } }, additionalProperties: false },
+    inputs: {},
+    outputs: { out: { kind: 'json' } },
+    run: (ctx) => ctx.writeJson('out', { n: ctx.params.n }),
+  });
+  const consumer = definePlugin({
+    name: 'consumer',
+    version: '1',
+    description: 'x',
+    params: { type: 'object' },
+    inputs: { x: { kind: 'json' } },
+    outputs: { out: { kind: 'json' } },
+    async run(ctx) {
+      const x = ctx.inputs.x as { readJson<T>(): Promise<T> };
+      await ctx.writeJson('out', { twice: (await x.readJson<{ n: number }>()).n * 2 });
+    },
+  });
+  const p = await h.run(producer);
+  assert.deepEqual(await p.outputs.out!.readJson(), { n: 3 });
+  const c = await h.run(consumer, { inputs: { x: p.outputs.out! } });
+  assert.deepEqual(await c.outputs.out!.readJson(), { twice: 6 });
+  await assert.rejects(h.run(producer, { params: { n: 'x' } }), /with\.n must be integer/);
+  await assert.rejects(h.run(producer, { params: { m: 1 } }), /must NOT have additional properties "m"/);
+  await h.close();
+});
