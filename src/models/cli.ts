@@ -1,0 +1,39 @@
+// `rethink models [--input 28x28x3] [--json]`: the registry with exact parameter counts, without tfjs.
+import { listModels } from './registry.js';
+
+export interface ModelsArgs {
+  readonly input: readonly [number, number, number];
+  readonly json: boolean;
+  readonly numClasses?: number;
+}
+
+export async function modelsCommand(args: ModelsArgs, out: (s: string) => void): Promise<number> {
+  const [h, w, c] = args.input;
+  if (![h, w, c].every((n) => Number.isInteger(n) && n > 0)) {
+    out(`error: --input must be three positive integers HxWxC, got ${args.input.join('x')}`);
+    return 2;
+  }
+  const numClasses = args.numClasses ?? 10;
+  const rows = listModels().map((m) => {
+    const p = m.countParams(args.input, numClasses);
+    return { name: m.name, params: p.trainable, nonTrainableParams: p.nonTrainable, learningRate: m.defaultLearningRate, description: m.description };
+  });
+  if (args.json) {
+    out(JSON.stringify({ input: [h, w, c], numClasses, models: rows }, null, 2));
+    return 0;
+  }
+  const nameWidth = Math.max(5, ...rows.map((r) => r.name.length));
+  const fmt = (n: number): string => n.toLocaleString('en-US');
+  const paramWidth = Math.max(6, ...rows.map((r) => fmt(r.params).length));
+  out(`models for input ${h}x${w}x${c}, ${numClasses} classes`);
+  out(`${'model'.padEnd(nameWidth)}  ${'params'.padStart(paramWidth)}  description`);
+  for (const r of rows) out(`${r.name.padEnd(nameWidth)}  ${fmt(r.params).padStart(paramWidth)}  ${r.description}`);
+  return 0;
+}
+
+/** Parses `28x28x3` (also `28,28,3`); undefined when malformed. */
+export function parseInputShape(s: string): [number, number, number] | undefined {
+  const parts = s.split(/[x×,]/).map((p) => Number(p.trim()));
+  if (parts.length !== 3 || !parts.every((n) => Number.isInteger(n) && n > 0)) return undefined;
+  return [parts[0]!, parts[1]!, parts[2]!];
+}
