@@ -1,0 +1,97 @@
+// Kernel functions for 'webgpu' that run the convolution products as gathered GEMMs (see
+// conv_gemm_specs.ts); each falls back to tfjs's own kernel for cases it does not cover.
+import type * as tfType from '@tensorflow/tfjs';
+import { convGeometry, geometryKey, type ConvAttrs } from './conv_geometry.js';
+import { filterGradSpec, forwardSpec, inputGradSpec, splitCount } from './conv_gemm_specs.js';
+import { GemmProgram, SumSplitsProgram, type TensorInfoLike, type WebGpuBackendLike } from './gemm_program.js';
+
+type KernelArgs = {
+  readonly inputs: Record<string, TensorInfoLike | undefined>;
+  readonly backend: WebGpuBackendLike;
+  readonly attrs: Record<string, unknown>;
+};
+export type KernelFn = (args: KernelArgs) => TensorInfoLike;
+
+function input(args: KernelArgs, name: string): TensorInfoLike {
+  const t = args.inputs[name];
+  if (t === undefined) throw new Error(`missing input ${name}`);
+  return t;
+}
+
+export function conv2DBackpropFilter(tf: typeof tfType, fallback: KernelFn): KernelFn {
+  return (args) => {
+    const x = input(args, 'x');
+    const dy = input(args, 'dy');
+    const filterShape = args.attrs['filterShape'] as number[];
+    const g = convGeometry(tf, x.shape, filterShape, args.attrs as unknown as ConvAttrs);
+    if (g === null || x.dtype !== 'float32' || dy.dtype !== 'float32') return fallback(args);
+    const spec = filterGradSpec(g);
+    const splits = splitCount(spec);
+    const key = `dW_${geometryKey(g)}`;
+    if (splits === 1) {
+      return args.backend.runWebGPUProgram(new GemmProgram(key, ['x', 'dy'], filterShape, spec), [x, dy], 'float32');
+    }
+    const partial = args.backend.runWebGPUProgram(
+      new GemmProgram(key, ['x', 'dy'], [splits, spec.m * spec.n], spec),
+      [x, dy],
+      'float32',
+    );
+    const out = args.backend.runWebGPUProgram(new SumSplitsProgram(splits, filterShape), [partial], 'float32');
+    args.backend.disposeData(partial.dataId);
+    return out;
+  };
+}
+
+export function conv2DBackpropInput(tf: typeof tfType, fallback: KernelFn): KernelFn {
+  return (args) => {
+    const dy = input(args, 'dy');
+    const filter = input(args, 'filter');
+    const inputShape = args.attrs['inputShape'] as number[];
+    const g = convGeometry(tf, inputShape, filter.shape, args.attrs as unknown as ConvAttrs);
+    if (g === null || dy.dtype !== 'float32' || filter.dtype !== 'float32') return fallback(args);
+    const program = new GemmProgram(`dX_${geometryKey(g)}`, ['dy', 'W'], inputShape, inputGradSpec(g));
+    return args.backend.runWebGPUProgram(program, [dy, filter], 'float32');
+  };
+}
+
+export function conv2D(tf: typeof tfType, fallback: KernelFn): KernelFn {
+  return (args) => {
+    const x = input(args, 'x');
+    const filter = input(args, 'filter');
+    const g = convGeometry(tf, x.shape, filter.shape, args.attrs as unknown as ConvAttrs);
+    if (g === null || x.dtype !== 'float32' || filter.dtype !== 'float32') return fallback(args);
+    const program = new GemmProgram(`fwd_${geometryKey(g)}`, ['x', 'W'], [g.batch, g.outH, g.outW, g.outC], forwardSpec(g, { bias: false, relu: false }));
+    return args.backend.runWebGPUProgram(program, [x, filter], 'float32');
+  };
+}
+
+/** FusedConv2D as tf.layers emits it: bias and linear/ReLU only; PReLU, leaky ReLU etc. fall back. */
+export function fusedConv2D(tf: typeof tfType, fallback: KernelFn): KernelFn {
+  return (args) => {
+    const x = input(args, 'x');
+    const filter = input(args, 'filter');
+    const bias = args.inputs['bias'];
+    const activation = (args.attrs['activation'] as string | undefined) ?? 'linear';
+    const g = convGeometry(tf, x.shape, filter.shape, args.attrs as unknown as ConvAttrs);
+    const biasOk = bias === undefined || (bias.dtype === 'float32' && bias.shape.length === 1 && bias.shape[0] === filter.shape[3]);
+    if (
+      g === null ||
+      !biasOk ||
+      args.inputs['preluActivationWeights'] !== undefined ||
+      (activation !== 'linear' && activation !== 'relu') ||
+      x.dtype !== 'float32' ||
+      filter.dtype !== 'float32'
+    ) {
+      return fallback(args);
+    }
+    const ep = { bias: bias !== undefined, relu: activation === 'relu' };
+    const names = ep.bias ? ['x', 'W', 'bias'] : ['x', 'W'];
+    const program = new GemmProgram(
+      `fused_${ep.bias}_${ep.relu}_${geometryKey(g)}`,
+      names,
+      [g.batch, g.outH, g.outW, g.outC],
+      forwardSpec(g, ep),
+    );
+    return args.backend.runWebGPUProgram(program, bias === undefined ? [x, filter] : [x, filter, bias], 'float32');
+  };
+}

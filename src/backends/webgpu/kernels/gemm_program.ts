@@ -1,0 +1,78 @@
+// tfjs WebGPU program objects for the gathered GEMM and for summing split-K partial products.
+import type { WebGPUProgram } from '@tensorflow/tfjs-backend-webgpu';
+import { gemmDispatch, gemmShader, workgroupSize, type GemmSpec } from './gemm_shader.js';
+
+/** What our kernels need from tfjs's WebGPUBackend (kept structural so tests can type-check without it). */
+export interface WebGpuBackendLike {
+  runWebGPUProgram(program: WebGPUProgram, inputs: readonly TensorInfoLike[], dtype: 'float32'): TensorInfoLike;
+  disposeData(dataId: object): boolean;
+}
+export interface TensorInfoLike {
+  readonly dataId: object;
+  readonly shape: number[];
+  readonly dtype: string;
+}
+
+/**
+ * A program whose shape constants are baked into the WGSL: tfjs caches pipelines by shaderKey only, so
+ * the key must name every constant. Baking them lets the compiler turn index divisions into multiplies.
+ */
+export class GemmProgram implements WebGPUProgram {
+  readonly variableNames: string[];
+  readonly outputShape: number[];
+  shaderKey: string;
+  readonly dispatchLayout: { x: number[] };
+  dispatch: [number, number, number];
+  readonly workgroupSize: [number, number, number];
+  private readonly code: string;
+
+  constructor(key: string, variableNames: readonly string[], outputShape: readonly number[], spec: GemmSpec) {
+    this.variableNames = [...variableNames];
+    this.outputShape = [...outputShape];
+    this.dispatchLayout = { x: this.outputShape.map((_, i) => i) };
+    this.dispatch = gemmDispatch(spec);
+    this.workgroupSize = workgroupSize(spec.tile);
+    const t = spec.tile;
+    this.shaderKey = `rethink_gemm_${key}_${spec.m}_${spec.n}_${spec.k}_${spec.kChunk}_${t.tm}x${t.tn}x${t.tk}_${t.rm}x${t.rn}`;
+    this.code = gemmShader(spec);
+  }
+
+  getUserCode(): string {
+    return this.code;
+  }
+}
+
+/** out[i] = Σ_s partial[s·size + i]: the second pass of a split-K product. */
+export class SumSplitsProgram implements WebGPUProgram {
+  readonly variableNames = ['partial'];
+  readonly outputShape: number[];
+  shaderKey: string;
+  readonly dispatchLayout: { x: number[] };
+  dispatch: [number, number, number];
+  readonly workgroupSize: [number, number, number] = [256, 1, 1];
+  private readonly splits: number;
+  private readonly count: number;
+
+  constructor(splits: number, outputShape: readonly number[]) {
+    this.outputShape = [...outputShape];
+    this.splits = splits;
+    this.count = this.outputShape.reduce((a, b) => a * b, 1);
+    this.dispatchLayout = { x: this.outputShape.map((_, i) => i) };
+    this.dispatch = [Math.ceil(this.count / 256), 1, 1];
+    this.shaderKey = `rethink_sumsplits_${splits}_${this.count}`;
+  }
+
+  getUserCode(): string {
+    return `
+  fn main(index : i32) {
+    _ = uniforms.NAN;
+    let i = i32(globalId.x);
+    if (i < ${this.count}) {
+      var s = 0.0;
+      for (var j = 0; j < ${this.splits}; j = j + 1) { s = s + partial[j * ${this.count} + i]; }
+      result[i] = s;
+    }
+  }
+`;
+  }
+}

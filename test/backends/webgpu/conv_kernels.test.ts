@@ -1,0 +1,72 @@
+// Our gathered-GEMM conv kernels on 'webgpu' against tfjs's cpu backend: fresh seeded inputs, strides
+// 1 and 2, same and valid padding, odd sizes, with and without split-K. Runs on Mesa llvmpipe in CI.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { webgpuOrSkipReason, randomArray, relL2, runKernelOn, type KernelInput } from './helpers.js';
+
+const ready = await webgpuOrSkipReason();
+const skip = 'skip' in ready ? ready.skip : false;
+const TOL = 1e-4;
+
+interface Case {
+  readonly x: readonly [number, number, number, number];
+  readonly f: readonly [number, number, number, number];
+  readonly stride: number;
+  readonly pad: 'same' | 'valid';
+}
+
+const CASES: readonly Case[] = [
+  { x: [2, 9, 11, 5], f: [3, 3, 5, 7], stride: 1, pad: 'same' },
+  { x: [3, 13, 13, 3], f: [5, 5, 3, 8], stride: 1, pad: 'same' }, // K = 3·13·13 > 256: split-K
+  { x: [2, 10, 9, 6], f: [3, 3, 6, 5], stride: 2, pad: 'same' },
+  { x: [2, 11, 12, 4], f: [3, 3, 4, 9], stride: 2, pad: 'valid' },
+  { x: [1, 7, 7, 70], f: [1, 1, 70, 66], stride: 1, pad: 'valid' }, // N, M past one 64-wide tile
+  { x: [4, 15, 15, 3], f: [5, 5, 3, 4], stride: 1, pad: 'valid' },
+];
+
+function convAttrs(c: Case): Record<string, unknown> {
+  return { strides: [c.stride, c.stride], pad: c.pad, dataFormat: 'NHWC', dilations: [1, 1], dimRoundingMode: undefined };
+}
+
+function outShape(c: Case): [number, number, number, number] {
+  const [b, h, w] = c.x;
+  const [kh, kw, , co] = c.f;
+  const o = (n: number, k: number): number => (c.pad === 'same' ? Math.ceil(n / c.stride) : Math.ceil((n - k + 1) / c.stride));
+  return [b, o(h, kh), o(w, kw), co];
+}
+
+const size = (s: readonly number[]): number => s.reduce((a, b) => a * b, 1);
+
+async function compare(kernel: string, inputs: readonly KernelInput[], attrs: Record<string, unknown>, label: string): Promise<void> {
+  if ('skip' in ready) return;
+  const { tf } = ready;
+  const cur = tf.getKernel(kernel, 'webgpu')?.kernelFunc as { rethink?: boolean } | undefined;
+  assert.equal(cur?.rethink, true, `${kernel} on webgpu is ours`);
+  const want = await runKernelOn(tf, 'cpu', kernel, inputs, attrs);
+  const got = await runKernelOn(tf, 'webgpu', kernel, inputs, attrs);
+  assert.deepEqual(got.shape, want.shape, `${label} shape`);
+  const err = relL2(got.values, want.values);
+  assert.ok(err <= TOL, `${label}: relative L2 error ${err}`);
+}
+
+for (const [i, c] of CASES.entries()) {
+  const label = `x${c.x.join('x')} f${c.f.join('x')} s${c.stride} ${c.pad}`;
+  const x: KernelInput = { name: 'x', shape: c.x, values: randomArray(i, 'x', size(c.x)) };
+  const filter: KernelInput = { name: 'filter', shape: c.f, values: randomArray(i, 'f', size(c.f)) };
+  const dyShape = outShape(c);
+  const dy: KernelInput = { name: 'dy', shape: dyShape, values: randomArray(i, 'dy', size(dyShape)) };
+
+  test(`Conv2D ${label}`, { skip }, async () => {
+    await compare('Conv2D', [x, filter], convAttrs(c), label);
+  });
+  test(`FusedConv2D bias+relu ${label}`, { skip }, async () => {
+    const bias: KernelInput = { name: 'bias', shape: [c.f[3]], values: randomArray(i, 'b', c.f[3]) };
+    await compare('FusedConv2D', [x, filter, bias], { ...convAttrs(c), activation: 'relu' }, label);
+  });
+  test(`Conv2DBackpropFilter ${label}`, { skip }, async () => {
+    await compare('Conv2DBackpropFilter', [x, dy], { ...convAttrs(c), filterShape: [...c.f] }, label);
+  });
+  test(`Conv2DBackpropInput ${label}`, { skip }, async () => {
+    await compare('Conv2DBackpropInput', [dy, filter], { ...convAttrs(c), inputShape: [...c.x] }, label);
+  });
+}

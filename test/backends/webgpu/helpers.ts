@@ -1,0 +1,66 @@
+// Shared by the WebGPU kernel tests: start the backend once (software adapter allowed), seeded inputs,
+// and a cpu reference run of the same kernel.
+import type * as tfType from '@tensorflow/tfjs';
+import { probeGpu } from '../../../src/backends/webgpu/navigator_gpu.js';
+import { tryInitWebGpu } from '../../../src/backends/webgpu/init.js';
+import { Rng } from '../../../src/util/random.js';
+
+export type Tf = typeof tfType;
+
+/** The tfjs module with 'webgpu' ready, or the reason the tests must skip. */
+export async function webgpuOrSkipReason(): Promise<{ readonly tf: Tf } | { readonly skip: string }> {
+  const probe = await probeGpu();
+  if (!probe.ok) return { skip: `no WebGPU adapter (${probe.reason}: ${probe.detail}); on Debian run scripts/ci/install-mesa.sh` };
+  const info = await tryInitWebGpu({ allowSoftware: true });
+  if (info === null) return { skip: 'the tfjs webgpu backend did not start' };
+  const tf = await import('@tensorflow/tfjs');
+  return { tf };
+}
+
+export function randomArray(seed: number, label: string, size: number): Float32Array {
+  const rng = Rng.derive(seed, 'webgpu-test', label);
+  const a = new Float32Array(size);
+  for (let i = 0; i < size; i++) a[i] = rng.normal();
+  return a;
+}
+
+export function relL2(got: Float32Array, want: Float32Array): number {
+  if (got.length !== want.length) return Number.POSITIVE_INFINITY;
+  let num = 0;
+  let den = 0;
+  for (let i = 0; i < got.length; i++) {
+    const d = (got[i] as number) - (want[i] as number);
+    num += d * d;
+    den += (want[i] as number) ** 2;
+  }
+  if (!Number.isFinite(num)) return Number.POSITIVE_INFINITY;
+  return Math.sqrt(num) / Math.max(Math.sqrt(den), 1e-30);
+}
+
+export interface KernelInput {
+  readonly name: string;
+  readonly shape: readonly number[];
+  readonly values: Float32Array;
+}
+
+/** Runs one kernel by name on `backend` with fresh tensors; returns the output's values and shape. */
+export async function runKernelOn(
+  tf: Tf,
+  backend: 'cpu' | 'webgpu',
+  kernel: string,
+  inputs: readonly KernelInput[],
+  attrs: Record<string, unknown>,
+): Promise<{ readonly values: Float32Array; readonly shape: readonly number[] }> {
+  await tf.setBackend(backend);
+  const before = tf.memory().numTensors;
+  const ts: Record<string, tfType.Tensor> = {};
+  for (const i of inputs) ts[i.name] = tf.tensor(i.values, [...i.shape], 'float32');
+  const out = tf.engine().runKernel(kernel, ts as unknown as tfType.NamedTensorMap, attrs as tfType.NamedAttrMap) as tfType.Tensor;
+  const values = (await out.data()) as Float32Array;
+  const shape = out.shape;
+  out.dispose();
+  for (const t of Object.values(ts)) t.dispose();
+  const after = tf.memory().numTensors;
+  if (after !== before) throw new Error(`${kernel} on ${backend} leaked ${after - before} tensor(s)`);
+  return { values, shape };
+}
