@@ -1,0 +1,177 @@
+// Conv2D, FusedConv2D, Conv2DBackpropInput and Conv2DBackpropFilter (NHWC) on ONNX Runtime.
+// Anything the graphs do not reproduce exactly (NCHW data, activations other than relu, rounding
+// modes that change the output extent, dilated gradients) goes to the previously registered kernel.
+
+import type { KernelFunc, TensorInfo } from '@tensorflow/tfjs';
+import { backend_util } from '@tensorflow/tfjs';
+import type { ConvGeometry } from './conv_graph.js';
+import { geometryMatches, inputGradSupported } from './conv_graph.js';
+import type { NativeContext } from './native_context.js';
+import { runSpec } from './native_context.js';
+import type { WasmBackendLike } from './wasm_heap.js';
+
+type Pad = 'valid' | 'same' | number | backend_util.ExplicitPadding;
+type Rounding = 'floor' | 'round' | 'ceil' | undefined;
+
+interface ConvAttrs {
+  readonly strides: number | [number, number];
+  readonly pad: Pad;
+  readonly dataFormat?: 'NHWC' | 'NCHW';
+  readonly dilations?: number | [number, number];
+  readonly dimRoundingMode?: Rounding;
+  readonly activation?: string;
+}
+
+/**
+ * Below this many input channels the per-tap Gemm formulation of dW runs 25 Slices with rows of a
+ * few floats, which measured slower than the transposed-conv formulation (first conv layer, Ci = 3).
+ */
+const TAP_GEMM_MIN_CHANNELS = 16;
+
+function geometry(info: backend_util.Conv2DInfo): ConvGeometry {
+  const p = info.padInfo;
+  return {
+    n: info.batchSize,
+    h: info.inHeight,
+    w: info.inWidth,
+    ci: info.inChannels,
+    oh: info.outHeight,
+    ow: info.outWidth,
+    co: info.outChannels,
+    fh: info.filterHeight,
+    fw: info.filterWidth,
+    sh: info.strideHeight,
+    sw: info.strideWidth,
+    dh: info.dilationHeight,
+    dw: info.dilationWidth,
+    pads: [p.top, p.left, p.bottom, p.right],
+  };
+}
+
+function usable(g: ConvGeometry): boolean {
+  return g.n * g.h * g.w * g.ci * g.co * g.oh * g.ow > 0 && geometryMatches(g);
+}
+
+const allFloat = (...ts: Array<TensorInfo | undefined>): boolean => ts.every((t) => t === undefined || t.dtype === 'float32');
+
+export function makeConvKernel(ctx: NativeContext, kernelName: string, fallback: KernelFunc): KernelFunc {
+  return (args) => {
+    const { x, filter, bias, preluActivationWeights } = args.inputs as Record<string, TensorInfo | undefined>;
+    const attrs = args.attrs as unknown as ConvAttrs;
+    const act = attrs.activation ?? 'linear';
+    if (x === undefined || filter === undefined || preluActivationWeights !== undefined) return fallback(args);
+    if ((attrs.dataFormat ?? 'NHWC') !== 'NHWC' || (act !== 'linear' && act !== 'relu') || !allFloat(x, filter, bias)) return fallback(args);
+    if (x.shape.length !== 4 || filter.shape.length !== 4) return fallback(args);
+    const info = backend_util.computeConv2DInfo(
+      x.shape as [number, number, number, number],
+      filter.shape as [number, number, number, number],
+      attrs.strides,
+      attrs.dilations ?? 1,
+      attrs.pad,
+      attrs.dimRoundingMode,
+      false,
+      'channelsLast',
+    );
+    const g = geometry(info);
+    if (!usable(g)) return fallback(args);
+    let biasDims: number[] | null = null;
+    if (bias !== undefined) {
+      biasDims = bias.shape.length === 1 ? bias.shape.slice() : null;
+      if (biasDims === null || (biasDims[0] !== g.co && biasDims[0] !== 1)) return fallback(args);
+    }
+    const backend = args.backend as unknown as WasmBackendLike;
+    const out = backend.makeOutput([g.n, g.oh, g.ow, g.co], 'float32');
+    runSpec(
+      ctx,
+      kernelName,
+      backend,
+      { kind: 'conv-forward', g, bias: biasDims, relu: act === 'relu' },
+      {
+        x: { info: x, dims: x.shape },
+        w: { info: filter, dims: filter.shape },
+        ...(bias === undefined || biasDims === null ? {} : { bias: { info: bias, dims: biasDims } }),
+      },
+      { y: { info: out, dims: out.shape } },
+    );
+    return out;
+  };
+}
+
+interface BackpropInputAttrs extends ConvAttrs {
+  readonly inputShape: [number, number, number, number];
+}
+
+export function makeConvInputGradKernel(ctx: NativeContext, kernelName: string, fallback: KernelFunc): KernelFunc {
+  return (args) => {
+    const { dy, filter } = args.inputs as Record<string, TensorInfo | undefined>;
+    const attrs = args.attrs as unknown as BackpropInputAttrs;
+    if (dy === undefined || filter === undefined || !allFloat(dy, filter)) return fallback(args);
+    if ((attrs.dataFormat ?? 'NHWC') !== 'NHWC' || dy.shape.length !== 4 || filter.shape.length !== 4) return fallback(args);
+    const info = backend_util.computeConv2DInfo(
+      attrs.inputShape,
+      filter.shape as [number, number, number, number],
+      attrs.strides,
+      1,
+      attrs.pad,
+      attrs.dimRoundingMode,
+      false,
+      'channelsLast',
+    );
+    const g = geometry(info);
+    if (!usable(g) || !inputGradSupported(g) || dy.shape[1] !== g.oh || dy.shape[2] !== g.ow) return fallback(args);
+    const backend = args.backend as unknown as WasmBackendLike;
+    const out = backend.makeOutput([g.n, g.h, g.w, g.ci], 'float32');
+    runSpec(
+      ctx,
+      kernelName,
+      backend,
+      { kind: 'conv-input-grad', g },
+      { dy: { info: dy, dims: dy.shape }, w: { info: filter, dims: filter.shape } },
+      { dx: { info: out, dims: out.shape } },
+    );
+    return out;
+  };
+}
+
+interface BackpropFilterAttrs extends ConvAttrs {
+  readonly filterShape: [number, number, number, number];
+}
+
+export function makeConvFilterGradKernel(ctx: NativeContext, kernelName: string, fallback: KernelFunc | null): KernelFunc {
+  const delegate: KernelFunc = (args) => {
+    if (fallback === null) throw new Error(`native: ${kernelName} case not supported and no fallback kernel is registered`);
+    return fallback(args);
+  };
+  return (args) => {
+    const { x, dy } = args.inputs as Record<string, TensorInfo | undefined>;
+    const attrs = args.attrs as unknown as BackpropFilterAttrs;
+    if (x === undefined || dy === undefined || !allFloat(x, dy)) return delegate(args);
+    if ((attrs.dataFormat ?? 'NHWC') !== 'NHWC' || x.shape.length !== 4 || dy.shape.length !== 4) return delegate(args);
+    const info = backend_util.computeConv2DInfo(
+      x.shape as [number, number, number, number],
+      attrs.filterShape,
+      attrs.strides,
+      1,
+      attrs.pad,
+      attrs.dimRoundingMode,
+      false,
+      'channelsLast',
+    );
+    const g = geometry(info);
+    if (!usable(g) || dy.shape[1] !== g.oh || dy.shape[2] !== g.ow) return delegate(args);
+    const method = g.ci >= TAP_GEMM_MIN_CHANNELS ? 'tap-gemm' : 'transposed-conv';
+    const backend = args.backend as unknown as WasmBackendLike;
+    const out = backend.makeOutput(attrs.filterShape.slice(), 'float32');
+    const dyDims = method === 'tap-gemm' ? [g.n * g.oh * g.ow, g.co] : dy.shape;
+    const outDims = method === 'tap-gemm' ? [g.fh * g.fw * g.ci, g.co] : out.shape;
+    runSpec(
+      ctx,
+      kernelName,
+      backend,
+      { kind: 'conv-filter-grad', g, method },
+      { x: { info: x, dims: x.shape }, dy: { info: dy, dims: dyDims } },
+      { dw: { info: out, dims: outDims } },
+    );
+    return out;
+  };
+}

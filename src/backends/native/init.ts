@@ -1,0 +1,70 @@
+// Entry point for backend selection: sets up the 'native' backend (ONNX Runtime kernels on a wasm
+// backend) when onnxruntime-node and its binding load and pass a smoke test; otherwise reports why
+// as a value and leaves the pure-wasm configuration untouched. Imports nothing heavy at load time.
+
+import { availableParallelism } from 'node:os';
+import type { OrtLoadFailure, OrtModuleLoader } from './ort_runtime.js';
+
+/** Structurally identical to the BackendInfo of src/backends/select.ts. */
+export interface BackendInfo {
+  readonly name: 'native';
+  readonly tfBackend: string;
+  readonly threads: number;
+  readonly versions: Record<string, string>;
+  readonly adapter?: Record<string, string>;
+}
+
+export interface NativeInitOptions {
+  /** Replaces how onnxruntime-node is loaded (tests simulate a missing or changed package). */
+  readonly loader?: OrtModuleLoader;
+  /** ORT intra-op threads; default: all cores. */
+  readonly threads?: number;
+  /** Make 'native' the active tfjs backend (default true). */
+  readonly activate?: boolean;
+}
+
+export type NativeInitResult =
+  | { readonly ok: true; readonly info: BackendInfo }
+  | ({ readonly ok: false } & (OrtLoadFailure | { readonly reason: 'backend-init'; readonly detail: string }));
+
+export async function initNative(options: NativeInitOptions = {}): Promise<NativeInitResult> {
+  const threads = options.threads ?? availableParallelism();
+  try {
+    const { loadOrtRuntime } = await import('./ort_runtime.js');
+    const { smokeTestRuntime } = await import('./smoke_test.js');
+    const loaded = await loadOrtRuntime(threads, options.loader, smokeTestRuntime);
+    if (!loaded.ok) return loaded;
+    const tf = await import('@tensorflow/tfjs');
+    const wasm = await import('@tensorflow/tfjs-backend-wasm');
+    const { registerNativeBackend, NATIVE_BACKEND } = await import('./backend.js');
+    const reg = await registerNativeBackend(loaded.runtime);
+    if (options.activate ?? true) {
+      const ok = await tf.setBackend(NATIVE_BACKEND);
+      if (!ok || tf.getBackend() !== NATIVE_BACKEND) {
+        return { ok: false, reason: 'backend-init', detail: `tf.setBackend('${NATIVE_BACKEND}') failed` };
+      }
+    }
+    return {
+      ok: true,
+      info: {
+        name: 'native',
+        tfBackend: NATIVE_BACKEND,
+        threads,
+        versions: {
+          'onnxruntime-node': loaded.runtime.version,
+          '@tensorflow/tfjs': tf.version.tfjs,
+          '@tensorflow/tfjs-backend-wasm': wasm.version_wasm,
+        },
+        adapter: { ortIntraOpThreads: String(threads), wasmThreads: '1', heap: reg.heap() },
+      },
+    };
+  } catch (e) {
+    return { ok: false, reason: 'backend-init', detail: e instanceof Error ? e.message : String(e) };
+  }
+}
+
+/** The 'native' backend's info, or null (never throws) when it cannot run here. */
+export async function tryInitNative(options: NativeInitOptions = {}): Promise<BackendInfo | null> {
+  const r = await initNative(options);
+  return r.ok ? r.info : null;
+}

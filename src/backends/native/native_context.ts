@@ -1,0 +1,41 @@
+// What every native kernel shares: the session cache and optional per-kernel timing.
+
+import type { KernelSpec } from './kernel_spec.js';
+import { flopsOf } from './kernel_spec.js';
+import type { SessionCache } from './session_cache.js';
+import type { HeapArg, WasmBackendLike } from './wasm_heap.js';
+import { runOnHeap } from './wasm_heap.js';
+
+export interface KernelTiming {
+  calls: number;
+  ms: number;
+  flops: number;
+}
+
+export interface NativeContext {
+  readonly cache: SessionCache;
+  /** When set, every native call adds its wall time and FLOPs under its tfjs kernel name. */
+  stats: Map<string, KernelTiming> | null;
+}
+
+export function runSpec(
+  ctx: NativeContext,
+  kernelName: string,
+  backend: WasmBackendLike,
+  spec: KernelSpec,
+  inputs: Readonly<Record<string, HeapArg>>,
+  outputs: Readonly<Record<string, HeapArg>>,
+): void {
+  const session = ctx.cache.get(spec);
+  if (ctx.stats === null) {
+    runOnHeap(backend, session, inputs, outputs);
+    return;
+  }
+  const t0 = performance.now();
+  runOnHeap(backend, session, inputs, outputs);
+  const t = ctx.stats.get(kernelName) ?? { calls: 0, ms: 0, flops: 0 };
+  t.calls += 1;
+  t.ms += performance.now() - t0;
+  t.flops += flopsOf(spec);
+  ctx.stats.set(kernelName, t);
+}

@@ -1,0 +1,146 @@
+// Wraps onnxruntime-node's internal synchronous binding (`onnxruntime-node/dist/binding`) in one place.
+// tfjs kernels must return synchronously, but the package's public `InferenceSession.run()` defers the
+// native call with setImmediate; the binding underneath runs the same session synchronously. It is an
+// internal API, so we pin the version, check the shape of every member we touch, and run a smoke test;
+// any mismatch becomes a failure value and the caller keeps the pure-wasm path.
+
+import { createRequire } from 'node:module';
+
+/** The onnxruntime-node versions whose internal binding layout this wrapper was checked against. */
+export const SUPPORTED_ORT_VERSIONS: readonly string[] = ['1.30.0'];
+
+/** What the wrapper needs from onnxruntime-node; injectable so tests can simulate its absence. */
+export interface OrtModules {
+  readonly version: string;
+  /** `require('onnxruntime-node/dist/binding')` */
+  readonly bindingModule: unknown;
+  /** `require('onnxruntime-common').Tensor` */
+  readonly Tensor: unknown;
+}
+
+export type OrtModuleLoader = () => Promise<OrtModules>;
+
+export type OrtLoadFailure =
+  | { readonly reason: 'missing'; readonly detail: string }
+  | { readonly reason: 'version'; readonly detail: string }
+  | { readonly reason: 'api-shape'; readonly detail: string }
+  | { readonly reason: 'smoke-test'; readonly detail: string };
+
+export type OrtLoadResult = { readonly ok: true; readonly runtime: OrtRuntime } | ({ readonly ok: false } & OrtLoadFailure);
+
+export type OrtOptLevel = 'disabled' | 'basic' | 'extended' | 'all';
+
+/** A loaded single-graph session that runs synchronously on the caller's thread (plus ORT's pool). */
+export interface OrtSession {
+  /** Runs the graph; every output is written into the caller's preallocated array. */
+  run(inputs: Readonly<Record<string, OrtInput>>, outputs: Readonly<Record<string, OrtInput>>): void;
+  dispose(): void;
+}
+
+export interface OrtInput {
+  readonly data: Float32Array;
+  readonly dims: readonly number[];
+}
+
+export interface OrtRuntime {
+  readonly version: string;
+  readonly threads: number;
+  createSession(model: Uint8Array, optLevel: OrtOptLevel): OrtSession;
+}
+
+interface RawSession {
+  loadModel(buffer: ArrayBuffer, byteOffset: number, byteLength: number, options: object): void;
+  run(feeds: object, fetches: object, options: object): Record<string, unknown>;
+  dispose(): void;
+}
+type RawSessionCtor = new () => RawSession;
+type TensorCtor = new (type: 'float32', data: Float32Array, dims: readonly number[]) => object;
+
+export const defaultOrtLoader: OrtModuleLoader = async () => {
+  const require = createRequire(import.meta.url);
+  const pkgPath = require.resolve('onnxruntime-node/package.json');
+  const version = (require(pkgPath) as { version: string }).version;
+  // onnxruntime-common is resolved from onnxruntime-node's own location: it is that package's dependency.
+  const fromOrt = createRequire(pkgPath);
+  return {
+    version,
+    bindingModule: fromOrt('./dist/binding'),
+    Tensor: (fromOrt('onnxruntime-common') as { Tensor: unknown }).Tensor,
+  };
+};
+
+function isFunction(x: unknown): x is (...args: never[]) => unknown {
+  return typeof x === 'function';
+}
+
+function checkShape(mods: OrtModules): { ctor: RawSessionCtor; init: () => void; Tensor: TensorCtor } | string {
+  const b = mods.bindingModule as { binding?: { InferenceSession?: unknown }; initOrt?: unknown } | null;
+  if (b === null || typeof b !== 'object') return 'binding module is not an object';
+  if (!isFunction(b.initOrt)) return 'binding module has no initOrt()';
+  const ctor = b.binding?.InferenceSession;
+  if (!isFunction(ctor)) return 'binding.InferenceSession is not a constructor';
+  const proto = (ctor as { prototype?: Record<string, unknown> }).prototype ?? {};
+  for (const m of ['loadModel', 'run', 'dispose']) {
+    if (!isFunction(proto[m])) return `binding.InferenceSession has no ${m}()`;
+  }
+  if (!isFunction(mods.Tensor)) return 'onnxruntime-common has no Tensor constructor';
+  return { ctor: ctor as unknown as RawSessionCtor, init: b.initOrt as () => void, Tensor: mods.Tensor as unknown as TensorCtor };
+}
+
+function makeRuntime(version: string, threads: number, api: { ctor: RawSessionCtor; Tensor: TensorCtor }): OrtRuntime {
+  const { ctor, Tensor } = api;
+  const toFeeds = (vals: Readonly<Record<string, OrtInput>>): Record<string, object> => {
+    const out: Record<string, object> = {};
+    for (const [name, v] of Object.entries(vals)) out[name] = new Tensor('float32', v.data, v.dims);
+    return out;
+  };
+  return {
+    version,
+    threads,
+    createSession(model, optLevel) {
+      const raw = new ctor();
+      raw.loadModel(model.buffer as ArrayBuffer, model.byteOffset, model.byteLength, {
+        intraOpNumThreads: threads,
+        interOpNumThreads: 1,
+        executionMode: 'sequential',
+        graphOptimizationLevel: optLevel,
+      });
+      return {
+        run(inputs, outputs) {
+          raw.run(toFeeds(inputs), toFeeds(outputs), {});
+        },
+        dispose() {
+          raw.dispose();
+        },
+      };
+    },
+  };
+}
+
+/** Loads and validates the binding; never throws. */
+export async function loadOrtRuntime(
+  threads: number,
+  loader: OrtModuleLoader = defaultOrtLoader,
+  smokeTest: (rt: OrtRuntime) => string | null = () => null,
+): Promise<OrtLoadResult> {
+  let mods: OrtModules;
+  try {
+    mods = await loader();
+  } catch (e) {
+    return { ok: false, reason: 'missing', detail: e instanceof Error ? e.message : String(e) };
+  }
+  if (!SUPPORTED_ORT_VERSIONS.includes(mods.version)) {
+    return { ok: false, reason: 'version', detail: `onnxruntime-node ${mods.version}; supported: ${SUPPORTED_ORT_VERSIONS.join(', ')}` };
+  }
+  const api = checkShape(mods);
+  if (typeof api === 'string') return { ok: false, reason: 'api-shape', detail: api };
+  try {
+    api.init();
+    const runtime = makeRuntime(mods.version, threads, api);
+    const problem = smokeTest(runtime);
+    if (problem !== null) return { ok: false, reason: 'smoke-test', detail: problem };
+    return { ok: true, runtime };
+  } catch (e) {
+    return { ok: false, reason: 'smoke-test', detail: e instanceof Error ? e.message : String(e) };
+  }
+}
