@@ -1,6 +1,8 @@
-// The two layers tf.layers lacks for the paper's models: TF-style local response normalization
-// (AlexNet) and a dropout whose mask is fresh every step yet reproducible from the stage seed
-// (tf.layers.dropout({seed}) reuses one mask forever; without a seed it uses Math.random).
+// The layers tf.layers lacks or gets wrong for the paper's models: TF-style local response
+// normalization (AlexNet); a dropout whose mask is fresh every step yet reproducible from the stage
+// seed (tf.layers.dropout({seed}) reuses one mask forever; without a seed it uses Math.random); and
+// a beta-only batch norm (tf.layers.batchNormalization({scale: false}) crashes in training mode in
+// tfjs-layers 4.22: it reads the absent gamma).
 import { Rng } from '../util/random.js';
 import type * as tfTypes from '@tensorflow/tfjs';
 import type { Tf } from './types.js';
@@ -19,9 +21,17 @@ export interface SeededDropoutArgs {
   readonly name?: string;
 }
 
+export interface BetaBatchNormArgs {
+  /** Moving-average decay of the inference statistics. */
+  readonly momentum: number;
+  readonly epsilon: number;
+  readonly name?: string;
+}
+
 export interface CustomLayers {
   lrn(args: LrnArgs): tfTypes.layers.Layer;
   seededDropout(args: SeededDropoutArgs): tfTypes.layers.Layer;
+  betaBatchNorm(args: BetaBatchNormArgs): tfTypes.layers.Layer;
 }
 
 let cached: { readonly tf: Tf; readonly layers: CustomLayers } | undefined;
@@ -77,11 +87,61 @@ export function customLayers(tf: Tf): CustomLayers {
     }
   }
 
+  /** Batch norm over the channel (last) axis with a learned offset beta and no scale (TF-Slim's default). */
+  class BetaBatchNorm extends tf.layers.Layer {
+    static readonly className = 'RethinkBetaBatchNorm';
+    private readonly bnArgs: BetaBatchNormArgs;
+    private beta: tfTypes.LayerVariable | undefined;
+    private movingMean: tfTypes.LayerVariable | undefined;
+    private movingVariance: tfTypes.LayerVariable | undefined;
+
+    constructor(args: BetaBatchNormArgs) {
+      super(args.name === undefined ? {} : { name: args.name });
+      this.bnArgs = args;
+    }
+
+    override build(inputShape: tfTypes.Shape | tfTypes.Shape[]): void {
+      const shape = (Array.isArray(inputShape[0]) ? inputShape[0] : inputShape) as tfTypes.Shape;
+      const channels = shape[shape.length - 1];
+      if (typeof channels !== 'number') throw new Error(`${this.name}: channel dimension must be known`);
+      this.beta = this.addWeight('beta', [channels], 'float32', tf.initializers.zeros(), undefined, true);
+      this.movingMean = this.addWeight('moving_mean', [channels], 'float32', tf.initializers.zeros(), undefined, false);
+      this.movingVariance = this.addWeight('moving_variance', [channels], 'float32', tf.initializers.ones(), undefined, false);
+      this.built = true;
+    }
+
+    override call(inputs: tfTypes.Tensor | tfTypes.Tensor[], kwargs: tfTypes.serialization.ConfigDict): tfTypes.Tensor {
+      const x = Array.isArray(inputs) ? inputs[0]! : inputs;
+      const { momentum, epsilon } = this.bnArgs;
+      const beta = this.beta!.read();
+      // An explicit unit scale: the FusedBatchNorm gradient saves `scale` and fails when it is absent.
+      const scale = tf.onesLike(beta);
+      if (kwargs['training'] !== true) {
+        return tf.batchNorm(x, this.movingMean!.read(), this.movingVariance!.read(), beta, scale, epsilon);
+      }
+      const axes = Array.from({ length: x.rank - 1 }, (_, i) => i);
+      const { mean, variance } = tf.moments(x, axes);
+      tf.tidy(() => {
+        const mm = this.movingMean!.read();
+        const mv = this.movingVariance!.read();
+        this.movingMean!.write(tf.add(tf.mul(mm, momentum), tf.mul(mean, 1 - momentum)));
+        this.movingVariance!.write(tf.add(tf.mul(mv, momentum), tf.mul(variance, 1 - momentum)));
+      });
+      return tf.batchNorm(x, mean, variance, beta, scale, epsilon);
+    }
+
+    override getConfig(): tfTypes.serialization.ConfigDict {
+      return { ...super.getConfig(), momentum: this.bnArgs.momentum, epsilon: this.bnArgs.epsilon };
+    }
+  }
+
   tf.serialization.registerClass(LocalResponseNormalization);
   tf.serialization.registerClass(SeededDropout);
+  tf.serialization.registerClass(BetaBatchNorm);
   const layers: CustomLayers = {
     lrn: (args) => new LocalResponseNormalization(args),
     seededDropout: (args) => new SeededDropout(args),
+    betaBatchNorm: (args) => new BetaBatchNorm(args),
   };
   cached = { tf, layers };
   return layers;

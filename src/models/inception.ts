@@ -68,6 +68,7 @@ export function inceptionDef(batchNorm: boolean): ModelDef {
 
 function buildInception(tf: Tf, name: string, batchNorm: boolean, opts: BuildOptions): tfTypes.LayersModel {
   const init = seededInits(tf, opts.seed, name);
+  const custom = customLayers(tf);
   type Sym = tfTypes.SymbolicTensor;
   const apply = (layer: tfTypes.layers.Layer, x: Sym | Sym[]): Sym => layer.apply(x) as Sym;
 
@@ -87,7 +88,8 @@ function buildInception(tf: Tf, name: string, batchNorm: boolean, opts: BuildOpt
       x,
     );
     if (batchNorm) {
-      y = apply(tf.layers.batchNormalization({ axis: -1, center: true, scale: false, name: `${prefix}_bn` }), y);
+      // Keras' defaults for momentum and epsilon (the paper gives none).
+      y = apply(custom.betaBatchNorm({ momentum: 0.99, epsilon: 1e-3, name: `${prefix}_bn` }), y);
     }
     return apply(tf.layers.reLU({ name: `${prefix}_relu` }), y);
   };
@@ -116,7 +118,7 @@ function buildInception(tf: Tf, name: string, batchNorm: boolean, opts: BuildOpt
   }
   x = apply(tf.layers.globalAveragePooling2d({ name: 'mean_pool' }), x);
   if (opts.dropout !== undefined && opts.dropout > 0) {
-    x = apply(customLayers(tf).seededDropout({ rate: opts.dropout, seed: dropoutSeed(opts.seed, name, 'dropout'), name: 'dropout' }), x);
+    x = apply(custom.seededDropout({ rate: opts.dropout, seed: dropoutSeed(opts.seed, name, 'dropout'), name: 'dropout' }), x);
   }
   const logits = apply(
     tf.layers.dense({ units: opts.numClasses, kernelInitializer: init.glorotUniform('logits'), biasInitializer: init.zeros(), name: 'logits' }),

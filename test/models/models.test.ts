@@ -124,3 +124,28 @@ test('rethink models: text and JSON', async () => {
   assert.equal(parseInputShape('32x32'), undefined);
   assert.equal(await modelsCommand({ input: [0, 28, 3], json: false }, () => {}), 2);
 });
+
+test('beta-only batch norm: batch statistics in training, moving averages updated, used at inference', async () => {
+  const tf = await loadCpu();
+  const model = await listModels().find((m) => m.name === 'small_inception_bn')!.build({ inputShape: [4, 4, 3], numClasses: 10, seed: 1 });
+  const bn = model.getLayer('b1_bn');
+  assert.deepEqual(bn.trainableWeights.map((w) => w.originalName), ['b1_bn/beta']);
+  const x = tf.tidy(() => tf.add(tf.mul(tf.randomNormal([8, 2, 2, 96], 0, 1, 'float32', 1), 3), 5));
+  const y = bn.apply(x, { training: true }) as import('@tensorflow/tfjs').Tensor;
+  const { mean, variance } = tf.moments(y, [0, 1, 2]);
+  assert.ok(mean.dataSync().every((v) => Math.abs(v) < 1e-4), 'normalized with batch mean (beta = 0)');
+  assert.ok(variance.dataSync().every((v) => Math.abs(v - 1) < 1e-2));
+  const [movingMean, movingVar] = bn.getWeights().slice(1).map((t) => t.dataSync());
+  const xMean = tf.moments(x, [0, 1, 2]);
+  const want = xMean.mean.dataSync();
+  movingMean!.forEach((v, i) => assert.ok(Math.abs(v - 0.01 * want[i]!) < 1e-5));
+  assert.ok(movingVar!.every((v) => v > 0.99 && v < 1.2));
+  const inf = bn.apply(x, { training: false }) as import('@tensorflow/tfjs').Tensor;
+  const xs = x.dataSync();
+  const is = inf.dataSync();
+  const i = 5;
+  const c = i % 96;
+  assert.ok(Math.abs(is[i]! - (xs[i]! - movingMean![c]!) / Math.sqrt(movingVar![c]! + 1e-3)) < 1e-4, 'inference uses moving statistics');
+  tf.dispose([x, y, mean, variance, xMean.mean, xMean.variance, inf]);
+  model.dispose();
+});

@@ -1,0 +1,130 @@
+// Turns stored images (0–255, NHWC) into one float32 training or evaluation batch, in plain JS:
+// optional seeded augmentation (random crop from a zero-padded image, flip, small rotation), then
+// ÷255 and per-image standardization. Stored data stays uint8; only a batch is ever float.
+import type { Rng } from '../util/random.js';
+import type { Augmentation, ImageSet, Preprocessing } from './types.js';
+
+export interface BatchShape {
+  readonly height: number;
+  readonly width: number;
+  readonly channels: number;
+}
+
+/** The network's input shape for stored images of `shape` under `pre`. */
+export function batchShape(shape: ImageSet['shape'], pre: Preprocessing): BatchShape {
+  const [, h, w, c] = shape;
+  const [oh, ow] = pre.crop ?? [h, w];
+  if (oh > h || ow > w) throw new RangeError(`crop ${oh}x${ow} is larger than the ${h}x${w} images`);
+  return { height: oh, width: ow, channels: c };
+}
+
+/** One image's geometry: crop origin in the stored image (may be negative: padding), mirror, rotation in radians. */
+interface Warp {
+  readonly oy: number;
+  readonly ox: number;
+  readonly flip: boolean;
+  readonly angle: number;
+}
+
+function drawWarp(set: ImageSet, out: BatchShape, aug: Augmentation | null, rng: Rng | null): Warp {
+  const [, h, w] = set.shape;
+  const centre = { oy: (h - out.height) >> 1, ox: (w - out.width) >> 1 };
+  if (aug === null || rng === null) return { ...centre, flip: false, angle: 0 };
+  // Draws happen in a fixed order whatever is enabled, so toggling one option keeps the others' draws.
+  const ry = rng.int(h + 2 * aug.pad - out.height + 1) - aug.pad;
+  const rx = rng.int(w + 2 * aug.pad - out.width + 1) - aug.pad;
+  const flip = rng.next() < 0.5;
+  const angle = (rng.next() * 2 - 1) * aug.rotateDegrees * (Math.PI / 180);
+  return {
+    oy: aug.randomCrop ? ry : centre.oy,
+    ox: aug.randomCrop ? rx : centre.ox,
+    flip: aug.flip && flip,
+    angle: aug.rotateDegrees > 0 ? angle : 0,
+  };
+}
+
+/**
+ * Fills `out` ([indices.length, H', W', C] float32) from `set`'s images at `indices`.
+ * `rng` is required when `aug` is set; pass null for evaluation (centre crop, no augmentation).
+ */
+export function fillBatch(
+  out: Float32Array,
+  set: ImageSet,
+  indices: ArrayLike<number>,
+  pre: Preprocessing,
+  aug: Augmentation | null,
+  rng: Rng | null,
+): void {
+  const shape = batchShape(set.shape, pre);
+  const per = shape.height * shape.width * shape.channels;
+  if (out.length < indices.length * per) throw new RangeError('fillBatch: output buffer too small');
+  for (let b = 0; b < indices.length; b++) {
+    const view = out.subarray(b * per, (b + 1) * per);
+    copyImage(view, set, indices[b]!, shape, drawWarp(set, shape, aug, rng));
+    if (pre.standardize) standardize(view);
+    else for (let i = 0; i < per; i++) view[i] = view[i]! / 255;
+  }
+}
+
+function copyImage(out: Float32Array, set: ImageSet, index: number, s: BatchShape, warp: Warp): void {
+  const [, h, w, c] = set.shape;
+  const src = set.images;
+  const base = index * h * w * c;
+  if (warp.angle === 0) {
+    // Integer offsets: a straight copy, zero outside the stored image (the padding).
+    for (let y = 0; y < s.height; y++) {
+      const sy = y + warp.oy;
+      for (let x = 0; x < s.width; x++) {
+        const sx = warp.flip ? warp.ox + s.width - 1 - x : x + warp.ox;
+        const o = (y * s.width + x) * c;
+        if (sy < 0 || sy >= h || sx < 0 || sx >= w) {
+          for (let k = 0; k < c; k++) out[o + k] = 0;
+        } else {
+          const i = base + (sy * w + sx) * c;
+          for (let k = 0; k < c; k++) out[o + k] = src[i + k]!;
+        }
+      }
+    }
+    return;
+  }
+  // Rotation about the crop centre, bilinear, zero fill: inverse-map each output pixel into the source.
+  const cy = warp.oy + (s.height - 1) / 2;
+  const cx = warp.ox + (s.width - 1) / 2;
+  const cos = Math.cos(warp.angle);
+  const sin = Math.sin(warp.angle);
+  for (let y = 0; y < s.height; y++) {
+    for (let x = 0; x < s.width; x++) {
+      const dy = y - (s.height - 1) / 2;
+      const dx0 = x - (s.width - 1) / 2;
+      const dx = warp.flip ? -dx0 : dx0;
+      const fy = cy + cos * dy - sin * dx;
+      const fx = cx + sin * dy + cos * dx;
+      const y0 = Math.floor(fy);
+      const x0 = Math.floor(fx);
+      const ty = fy - y0;
+      const tx = fx - x0;
+      const o = (y * s.width + x) * c;
+      for (let k = 0; k < c; k++) {
+        const at = (yy: number, xx: number): number => (yy < 0 || yy >= h || xx < 0 || xx >= w ? 0 : src[base + (yy * w + xx) * c + k]!);
+        out[o + k] =
+          (1 - ty) * ((1 - tx) * at(y0, x0) + tx * at(y0, x0 + 1)) + ty * ((1 - tx) * at(y0 + 1, x0) + tx * at(y0 + 1, x0 + 1));
+      }
+    }
+  }
+}
+
+/** tf.image.per_image_standardization on values still on the 0–255 scale (÷255 folded in). */
+function standardize(v: Float32Array): void {
+  const n = v.length;
+  let sum = 0;
+  for (let i = 0; i < n; i++) sum += v[i]!;
+  const mean = sum / n;
+  let sq = 0;
+  for (let i = 0; i < n; i++) {
+    const d = v[i]! - mean;
+    sq += d * d;
+  }
+  // On the [0,1] scale: std' = std/255, floor 1/√N; so divide the raw deviations by 255·max(std/255, 1/√N).
+  const denom = Math.max(Math.sqrt(sq / n), 255 / Math.sqrt(n));
+  for (let i = 0; i < n; i++) v[i] = (v[i]! - mean) / denom;
+}

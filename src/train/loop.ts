@@ -1,0 +1,98 @@
+// The reusable training loop: seeded shuffling per epoch, per-batch preprocessing and augmentation,
+// a custom momentum-SGD step, per-epoch (and optionally per-step) loss/accuracy, early stop on a
+// train-accuracy target, progress and cancellation. Same seed + backend → identical weights.
+import { Rng } from '../util/random.js';
+import { batchShape, fillBatch } from './batch.js';
+import { sgdSlots } from './decay.js';
+import { evaluate } from './evaluate.js';
+import { learningRate } from './schedule.js';
+import { MomentumSgd } from './sgd.js';
+import { trainStep } from './step.js';
+import type * as tfTypes from '@tensorflow/tfjs';
+import type { Tf } from '../models/types.js';
+import type { EpochRecord, ImageSet, StepRecord, StopReason, TrainHooks, TrainOptions, TrainResult } from './types.js';
+
+export interface TrainData {
+  readonly train: ImageSet;
+  readonly test?: ImageSet;
+  readonly numClasses: number;
+}
+
+export async function train(tf: Tf, model: tfTypes.LayersModel, data: TrainData, opts: TrainOptions, hooks: TrainHooks = {}): Promise<TrainResult> {
+  const started = performance.now();
+  const n = data.train.shape[0];
+  if (n === 0) throw new RangeError('train: no training images');
+  if (data.train.labels.length !== n) throw new RangeError(`train: ${data.train.labels.length} labels for ${n} images`);
+  const shape = batchShape(data.train.shape, opts.preprocessing);
+  const per = shape.height * shape.width * shape.channels;
+  const stepsPerEpoch = Math.ceil(n / opts.batchSize);
+  const sgd = new MomentumSgd(tf, sgdSlots(model, opts.weightDecay), opts.momentum);
+  const history: EpochRecord[] = [];
+  const steps: StepRecord[] = [];
+  let globalStep = 0;
+  let stoppedBy: StopReason = 'epochs';
+
+  try {
+    for (let epoch = 0; epoch < opts.epochs && stoppedBy === 'epochs'; epoch++) {
+      const epochStart = performance.now();
+      const order = Rng.derive(opts.seed, 'shuffle', epoch).permutation(n);
+      const augRng = Rng.derive(opts.seed, 'augment', epoch);
+      const lrAtStart = learningRate(opts.schedule, globalStep, stepsPerEpoch);
+      let lossSum = 0;
+      let correctSum = 0;
+      let seen = 0;
+      let step = 0;
+      for (; step < stepsPerEpoch; step++) {
+        if (opts.maxSteps !== undefined && globalStep >= opts.maxSteps) {
+          stoppedBy = 'max_steps';
+          break;
+        }
+        hooks.signal?.throwIfAborted();
+        const indices = order.subarray(step * opts.batchSize, Math.min(n, (step + 1) * opts.batchSize));
+        const b = indices.length;
+        const images = new Float32Array(b * per);
+        fillBatch(images, data.train, indices, opts.preprocessing, opts.augmentation, opts.augmentation === null ? null : augRng);
+        const labels = new Int32Array(b);
+        for (let i = 0; i < b; i++) labels[i] = data.train.labels[indices[i]!]!;
+        const lr = learningRate(opts.schedule, globalStep, stepsPerEpoch);
+        const out = trainStep(tf, model, sgd, { images, shape: [b, shape.height, shape.width, shape.channels], labels, numClasses: data.numClasses }, lr);
+        // Awaiting the read yields to the event loop, so progress renders and aborts arrive.
+        const [loss, correct] = await out.data();
+        out.dispose();
+        lossSum += loss! * b;
+        correctSum += correct!;
+        seen += b;
+        globalStep++;
+        if (opts.recordSteps === true) steps.push({ step: globalStep, lr, loss: loss!, acc: correct! / b });
+        hooks.onStep?.({ epoch: epoch + 1, epochs: opts.epochs, step: step + 1, stepsPerEpoch, globalStep, loss: loss!, acc: correct! / b, lr });
+      }
+      if (seen === 0) break;
+      let record: EpochRecord = {
+        epoch: epoch + 1,
+        steps: step,
+        lr: lrAtStart,
+        loss: lossSum / seen,
+        acc: correctSum / seen,
+        seconds: (performance.now() - epochStart) / 1000,
+      };
+      if (stoppedBy === 'epochs' && opts.targetTrainAcc !== undefined && record.acc >= opts.targetTrainAcc) stoppedBy = 'target_train_acc';
+      const last = epoch + 1 === opts.epochs || stoppedBy !== 'epochs';
+      const evalEvery = opts.evalEvery ?? 0;
+      if (data.test !== undefined && evalEvery > 0 && ((epoch + 1) % evalEvery === 0 || last)) {
+        const t = await evaluate(tf, model, data.test, { preprocessing: opts.preprocessing, batchSize: opts.batchSize, numClasses: data.numClasses });
+        record = { ...record, testLoss: t.loss, testAcc: t.acc };
+      }
+      history.push(record);
+      hooks.onEpoch?.(record);
+    }
+  } finally {
+    sgd.dispose();
+  }
+  return {
+    history,
+    ...(opts.recordSteps === true ? { steps } : {}),
+    stoppedBy,
+    totalSteps: globalStep,
+    seconds: (performance.now() - started) / 1000,
+  };
+}

@@ -1,0 +1,114 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { getModel, listModels } from '../../src/models/index.js';
+import { evaluate } from '../../src/train/evaluate.js';
+import { train } from '../../src/train/loop.js';
+import { loadCpu, toyImages } from './helpers.js';
+import type { TrainOptions } from '../../src/train/types.js';
+
+const base: TrainOptions = {
+  seed: 11,
+  epochs: 1,
+  batchSize: 8,
+  momentum: 0.9,
+  schedule: { kind: 'exponential', initial: 0.01, decay: 0.95, staircase: true },
+  weightDecay: { conv: 0, dense: 0 },
+  preprocessing: { crop: [6, 6], standardize: true },
+  augmentation: null,
+};
+const toy = toyImages(64, 8, 8, 3, 1);
+const data = { train: toy, test: toyImages(32, 8, 8, 3, 2), numClasses: 2 };
+
+async function weightsAfter(opts: TrainOptions, seed = 4): Promise<number[][]> {
+  const tf = await loadCpu();
+  const model = await getModel('mlp_1x512').build({ inputShape: [6, 6, 3], numClasses: 2, seed, dropout: 0.3 });
+  await train(tf, model, data, opts);
+  const w = model.getWeights().map((t) => Array.from(t.dataSync()));
+  model.dispose();
+  return w;
+}
+
+test('same seed and backend → bitwise identical weights (dropout, augmentation, shuffling all seeded)', async () => {
+  const opts: TrainOptions = { ...base, maxSteps: 5, augmentation: { randomCrop: true, pad: 1, flip: true, rotateDegrees: 10 } };
+  const a = await weightsAfter(opts);
+  const b = await weightsAfter(opts);
+  assert.deepEqual(a, b);
+  assert.notDeepEqual(await weightsAfter({ ...opts, seed: 12 }), a, 'the train seed changes shuffling/augmentation');
+  assert.notDeepEqual(await weightsAfter(opts, 5), a, 'the model seed changes init and dropout');
+});
+
+test('training leaks no tensors and stops after maxSteps', async () => {
+  const tf = await loadCpu();
+  const model = await getModel('mlp_1x512').build({ inputShape: [6, 6, 3], numClasses: 2, seed: 1, dropout: 0.5 });
+  const before = tf.memory().numTensors;
+  const r = await train(tf, model, data, { ...base, epochs: 3, maxSteps: 10, recordSteps: true, evalEvery: 1 });
+  assert.equal(tf.memory().numTensors, before);
+  assert.equal(r.totalSteps, 10);
+  assert.equal(r.stoppedBy, 'max_steps');
+  assert.equal(r.steps!.length, 10);
+  assert.deepEqual(r.history.map((e) => e.steps), [8, 2]);
+  assert.ok(r.history.every((e) => e.testAcc !== undefined));
+  model.dispose();
+});
+
+test('a tiny MLP learns a separable toy problem, and target accuracy stops training early', async () => {
+  const tf = await loadCpu();
+  const model = await getModel('mlp_1x512').build({ inputShape: [6, 6, 3], numClasses: 2, seed: 2 });
+  const pre = await evaluate(tf, model, data.test, { preprocessing: base.preprocessing, batchSize: 16, numClasses: 2 });
+  const epochs: number[] = [];
+  const r = await train(tf, model, data, { ...base, epochs: 30, targetTrainAcc: 1, evalEvery: 5 }, { onEpoch: (e) => epochs.push(e.epoch) });
+  assert.equal(r.stoppedBy, 'target_train_acc');
+  assert.ok(r.history.length < 30);
+  assert.equal(r.history.at(-1)!.acc, 1);
+  assert.deepEqual(epochs, r.history.map((e) => e.epoch));
+  assert.ok(r.history.at(-1)!.loss < r.history[0]!.loss, 'loss goes down');
+  const post = await evaluate(tf, model, data.test, { preprocessing: base.preprocessing, batchSize: 16, numClasses: 2 });
+  assert.ok(post.acc > 0.95 && post.acc > pre.acc, `test acc ${pre.acc} → ${post.acc}`);
+  assert.equal(r.history.at(-1)!.testAcc, post.acc, 'the last epoch is evaluated');
+  assert.equal(post.perClassCount.reduce((a, c) => a + c, 0), 32);
+  model.dispose();
+});
+
+test('an aborted signal stops training with its reason', async () => {
+  const tf = await loadCpu();
+  const model = await getModel('mlp_1x512').build({ inputShape: [6, 6, 3], numClasses: 2, seed: 2 });
+  const before = tf.memory().numTensors;
+  const ac = new AbortController();
+  let steps = 0;
+  await assert.rejects(
+    train(tf, model, data, { ...base, epochs: 5 }, { signal: ac.signal, onStep: () => ++steps === 3 && ac.abort(new Error('stop now')) }),
+    /stop now/,
+  );
+  assert.equal(steps, 3);
+  assert.equal(tf.memory().numTensors, before);
+  model.dispose();
+});
+
+test('evaluate reports per-class accuracy', async () => {
+  const tf = await loadCpu();
+  const model = tf.sequential({ layers: [tf.layers.flatten({ inputShape: [2, 2, 1] }), tf.layers.dense({ units: 4 })] });
+  const init = [tf.zeros([4, 4]), tf.tensor1d([0, 0, 1, 0])];
+  model.setWeights(init); // always predicts class 2
+  tf.dispose(init);
+  const set = { images: new Uint8Array(4 * 4), shape: [4, 2, 2, 1] as const, labels: Int32Array.from([2, 2, 0, 1]) };
+  const r = await evaluate(tf, model, set, { preprocessing: { crop: null, standardize: false }, batchSize: 3, numClasses: 4 });
+  assert.equal(r.acc, 0.5);
+  assert.deepEqual(r.perClassAcc, [0, 0, 1, null]);
+  assert.deepEqual(r.perClassCount, [1, 1, 2, 0]);
+  model.dispose();
+});
+
+test('every paper model trains one step on cpu without leaking (4x4 input: cpu conv gradients are slow)', async () => {
+  const tf = await loadCpu();
+  const tiny = { train: toyImages(2, 4, 4, 3, 3), numClasses: 10 };
+  for (const def of listModels()) {
+    const model = await def.build({ inputShape: [4, 4, 3], numClasses: 10, seed: 1, dropout: 0.5 });
+    const before = tf.memory().numTensors;
+    const w0 = Array.from(model.getWeights()[0]!.dataSync());
+    const r = await train(tf, model, tiny, { ...base, batchSize: 2, maxSteps: 1, preprocessing: { crop: null, standardize: true } });
+    assert.ok(Number.isFinite(r.history[0]!.loss), def.name);
+    assert.notDeepEqual(Array.from(model.getWeights()[0]!.dataSync()), w0, `${def.name} weights moved`);
+    assert.equal(tf.memory().numTensors, before, def.name);
+    model.dispose();
+  }
+});
