@@ -2,6 +2,7 @@
 // benchmark can measure each against the stock kernel (RETHINK_WEBGPU_KERNELS=Conv2D,… or 'none').
 import type * as tfType from '@tensorflow/tfjs';
 import { conv2D, conv2DBackpropFilter, conv2DBackpropInput, fusedConv2D, type KernelFn } from './conv_kernels.js';
+import { lrnGrad } from './lrn_grad.js';
 
 type Factory = (tf: typeof tfType, fallback: KernelFn) => KernelFn;
 
@@ -10,6 +11,7 @@ const FAST_KERNELS: Readonly<Record<string, Factory>> = {
   Conv2DBackpropInput: conv2DBackpropInput,
   Conv2D: conv2D,
   FusedConv2D: fusedConv2D,
+  LRNGrad: (_tf, fallback) => lrnGrad(fallback),
 };
 
 export const FAST_KERNEL_NAMES: readonly string[] = Object.keys(FAST_KERNELS);

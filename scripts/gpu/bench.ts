@@ -1,0 +1,185 @@
+// GPU benchmark: training-step images/second of the paper's models on tfjs's WebGPU backend (Dawn),
+// with this project's kernels or tfjs's stock ones, plus a per-kernel GPU-time profile of one step.
+// Packed for a bare GPU machine by scripts/gpu/pack.sh; prints one JSON object per line.
+//   node --import tsx scripts/gpu/bench.ts [--kernels rethink|stock] [--models a,b] [--batches 128,1024]
+//        [--profile] [--allow-software] [--seconds 1.5]
+import { parseArgs } from 'node:util';
+import { performance } from 'node:perf_hooks';
+import type * as tfType from '@tensorflow/tfjs';
+import { tryInitWebGpu } from '../../src/backends/webgpu/init.js';
+import { getModel } from '../../src/models/registry.js';
+
+type Tf = typeof tfType;
+
+const { values: args } = parseArgs({
+  options: {
+    kernels: { type: 'string', default: 'rethink' },
+    models: { type: 'string', default: 'mlp_1x512,mlp_3x512,small_alexnet,small_inception,small_inception_bn' },
+    batches: { type: 'string', default: '128,1024' },
+    profile: { type: 'boolean', default: false },
+    'profile-batch': { type: 'string', default: '128' },
+    'allow-software': { type: 'boolean', default: false },
+    seconds: { type: 'string', default: '1.5' },
+    'max-step-s': { type: 'string', default: '4' },
+    overhead: { type: 'boolean', default: false },
+  },
+});
+
+const emit = (o: Record<string, unknown>): void => console.log(JSON.stringify(o));
+
+async function sync(t: tfType.Tensor): Promise<void> {
+  await t.data();
+}
+
+interface StepRunner {
+  step(withCost: boolean): tfType.Scalar | null;
+  dispose(): void;
+}
+
+async function makeRunner(tf: Tf, name: string, batch: number): Promise<StepRunner> {
+  const def = getModel(name);
+  const model = await def.build({ inputShape: [28, 28, 3], numClasses: 10, seed: 1 });
+  const opt = tf.train.momentum(def.defaultLearningRate, 0.9);
+  const x = tf.randomNormal([batch, 28, 28, 3], 0, 1, 'float32', 7);
+  const labels = tf.randomUniform([batch], 0, 10, 'int32', 8);
+  const y = tf.oneHot(labels as tfType.Tensor1D, 10).toFloat();
+  labels.dispose();
+  return {
+    step(withCost) {
+      return opt.minimize(() => {
+        const logits = model.apply(x, { training: true }) as tfType.Tensor;
+        return tf.losses.softmaxCrossEntropy(y, logits) as tfType.Scalar;
+      }, withCost);
+    },
+    dispose() {
+      opt.dispose();
+      model.dispose();
+      x.dispose();
+      y.dispose();
+    },
+  };
+}
+
+/** Runs n steps, syncing on the last one's loss only (as PyTorch's loop syncs once), and times them. */
+async function timeSteps(r: StepRunner, n: number): Promise<{ seconds: number; loss: number }> {
+  const t0 = performance.now();
+  for (let i = 0; i < n - 1; i++) r.step(false);
+  const cost = r.step(true);
+  if (cost === null) throw new Error('no cost');
+  const loss = (await cost.data())[0] as number;
+  cost.dispose();
+  return { seconds: (performance.now() - t0) / 1000, loss };
+}
+
+async function measure(tf: Tf, name: string, batch: number): Promise<void> {
+  const r = await makeRunner(tf, name, batch);
+  try {
+    const first = await timeSteps(r, 1); // includes shader compilation
+    const warm = await timeSteps(r, 2);
+    const perStep = warm.seconds / 2;
+    const maxStep = Number(args['max-step-s']);
+    const n = perStep > maxStep ? 1 : Math.max(3, Math.min(500, Math.ceil(Number(args.seconds) / perStep)));
+    const t = await timeSteps(r, n);
+    const t2 = n > 1 ? await timeSteps(r, n) : t;
+    const best = Math.min(t.seconds, t2.seconds);
+    emit({
+      kind: 'throughput',
+      model: name,
+      batch,
+      steps: n,
+      imgPerSec: Math.round((n * batch) / best),
+      msPerStep: +((best / n) * 1000).toFixed(3),
+      firstStepS: +first.seconds.toFixed(2),
+      loss: +t2.loss.toFixed(4),
+      numTensors: tf.memory().numTensors,
+    });
+  } finally {
+    r.dispose();
+  }
+}
+
+async function profile(tf: Tf, name: string, batch: number): Promise<void> {
+  const r = await makeRunner(tf, name, batch);
+  try {
+    await timeSteps(r, 2);
+    const info = await tf.profile(() => {
+      r.step(false);
+    });
+    const byKernel = new Map<string, { ms: number; calls: number }>();
+    let total = 0;
+    for (const k of info.kernels) {
+      const ms = typeof k.kernelTimeMs === 'number' ? k.kernelTimeMs : 0;
+      total += ms;
+      const e = byKernel.get(k.name) ?? { ms: 0, calls: 0 };
+      e.ms += ms;
+      e.calls += 1;
+      byKernel.set(k.name, e);
+    }
+    const top = [...byKernel.entries()].sort((a, b) => b[1].ms - a[1].ms).slice(0, 14);
+    emit({
+      kind: 'profile',
+      model: name,
+      batch,
+      kernelCalls: info.kernels.length,
+      gpuMsTotal: +total.toFixed(3),
+      top: top.map(([k, v]) => ({ kernel: k, ms: +v.ms.toFixed(3), calls: v.calls })),
+    });
+  } finally {
+    r.dispose();
+  }
+}
+
+/** Per-dispatch cost floor: a chain of tiny element-wise ops, synced once. */
+async function overhead(tf: Tf): Promise<void> {
+  let a = tf.ones([128]);
+  const one = tf.ones([128]);
+  const n = 2000;
+  for (let rep = 0; rep < 2; rep++) {
+    const t0 = performance.now();
+    for (let i = 0; i < n; i++) {
+      const b = tf.add(a, one);
+      a.dispose();
+      a = b;
+    }
+    await sync(a);
+    if (rep === 1) emit({ kind: 'overhead', op: 'add[128]', usPerOp: +(((performance.now() - t0) * 1000) / n).toFixed(2) });
+  }
+  a.dispose();
+  one.dispose();
+}
+
+async function main(): Promise<void> {
+  const stock = args.kernels === 'stock';
+  const info = await tryInitWebGpu({ allowSoftware: args['allow-software'] === true, stockKernels: stock });
+  if (info === null) {
+    emit({ kind: 'error', message: 'no WebGPU adapter (or only a software one; pass --allow-software)' });
+    process.exitCode = 2;
+    return;
+  }
+  const tf = await import('@tensorflow/tfjs');
+  emit({ kind: 'backend', kernels: stock ? 'stock' : 'rethink', ...info });
+  if (args.overhead === true) await overhead(tf);
+  const models = (args.models ?? '').split(',').filter((s) => s !== '');
+  const batches = (args.batches ?? '').split(',').map(Number);
+  for (const name of models) {
+    for (const b of batches) {
+      try {
+        await measure(tf, name, b);
+      } catch (e) {
+        emit({ kind: 'error', model: name, batch: b, message: e instanceof Error ? e.message : String(e) });
+      }
+    }
+  }
+  if (args.profile === true) {
+    for (const name of models) {
+      try {
+        await profile(tf, name, Number(args['profile-batch']));
+      } catch (e) {
+        emit({ kind: 'error', model: name, profile: true, message: e instanceof Error ? e.message : String(e) });
+      }
+    }
+  }
+}
+
+await main();
+process.exit(process.exitCode ?? 0);

@@ -1,0 +1,98 @@
+// LRNGrad for 'webgpu' in O(window) per element instead of tfjs's O(channels²): with
+// N_d = bias + α·Σ_{|j−d|≤r} x_j² and y_d = x_d·N_d^(−β),
+//   dx_k = dy_k·N_k^(−β) − 2αβ·x_k·Σ_{|d−k|≤r} dy_d·y_d / N_d.
+// One workgroup holds whole channel vectors of a few pixels in shared memory, so each N_d and each
+// dy_d·y_d/N_d is computed once.
+import type { WebGPUProgram } from '@tensorflow/tfjs-backend-webgpu';
+import type { KernelFn } from './conv_kernels.js';
+import type { TensorInfoLike } from './gemm_program.js';
+
+const THREADS = 256;
+const MAX_GROUPS_X = 32768;
+
+export class LrnGradProgram implements WebGPUProgram {
+  readonly variableNames = ['x', 'y', 'dy'];
+  readonly outputShape: number[];
+  shaderKey: string;
+  readonly dispatchLayout: { x: number[] };
+  dispatch: [number, number, number];
+  readonly workgroupSize: [number, number, number] = [THREADS, 1, 1];
+  private readonly channels: number;
+  private readonly pixels: number;
+  private readonly perGroup: number;
+  private readonly radius: number;
+  private readonly bias: number;
+  private readonly alpha: number;
+  private readonly beta: number;
+
+  constructor(shape: readonly number[], radius: number, bias: number, alpha: number, beta: number) {
+    this.outputShape = [...shape];
+    this.channels = shape[shape.length - 1] as number;
+    this.pixels = shape.slice(0, -1).reduce((a, b) => a * b, 1);
+    this.perGroup = Math.floor(THREADS / this.channels);
+    this.radius = radius;
+    this.bias = bias;
+    this.alpha = alpha;
+    this.beta = beta;
+    const groups = Math.ceil(this.pixels / this.perGroup);
+    this.dispatch = [Math.min(groups, MAX_GROUPS_X), Math.ceil(groups / MAX_GROUPS_X), 1];
+    this.dispatchLayout = { x: this.outputShape.map((_, i) => i) };
+    // f32 constants are printed exactly (toString round-trips doubles; WGSL rounds to f32 like tfjs does).
+    this.shaderKey = `rethink_lrngrad_${this.pixels}_${this.channels}_${radius}_${bias}_${alpha}_${beta}`;
+  }
+
+  getUserCode(): string {
+    const C = this.channels;
+    const f = (v: number): string => (Number.isInteger(v) ? `${v}.0` : `${v}`);
+    const powNeg = (v: string): string =>
+      this.beta === 0.75 ? `(inverseSqrt(${v}) * sqrt(inverseSqrt(${v})))` : this.beta === 0.5 ? `inverseSqrt(${v})` : `exp(log(${v}) * ${f(-this.beta)})`;
+    return `
+  var<workgroup> xs : array<f32, ${THREADS}>;
+  var<workgroup> ts : array<f32, ${THREADS}>;
+  fn main(index : i32) {
+    _ = uniforms.NAN;
+    let t = i32(localIndex);
+    let slot = t / ${C};
+    let ch = t % ${C};
+    let p = (i32(workgroupId.y) * ${MAX_GROUPS_X} + i32(workgroupId.x)) * ${this.perGroup} + slot;
+    let live = slot < ${this.perGroup} && p < ${this.pixels};
+    let i = p * ${C} + ch;
+    var xv = 0.0;
+    var dyv = 0.0;
+    var yv = 0.0;
+    if (live) { xv = x[i]; dyv = dy[i]; yv = y[i]; }
+    xs[t] = xv;
+    workgroupBarrier();
+    let base = slot * ${C};
+    var ss = 0.0;
+    for (var j = max(0, ch - ${this.radius}); j <= min(${C - 1}, ch + ${this.radius}); j = j + 1) {
+      let v = xs[base + j];
+      ss = ss + v * v;
+    }
+    let nrm = ${f(this.bias)} + ${f(this.alpha)} * ss;
+    ts[t] = dyv * yv / nrm;
+    workgroupBarrier();
+    var acc = 0.0;
+    for (var j = max(0, ch - ${this.radius}); j <= min(${C - 1}, ch + ${this.radius}); j = j + 1) {
+      acc = acc + ts[base + j];
+    }
+    if (live) {
+      result[i] = dyv * ${powNeg('nrm')} - ${f(2 * this.alpha * this.beta)} * xv * acc;
+    }
+  }
+`;
+  }
+}
+
+export function lrnGrad(fallback: KernelFn): KernelFn {
+  return (args) => {
+    const x = args.inputs['x'] as TensorInfoLike;
+    const y = args.inputs['y'] as TensorInfoLike;
+    const dy = args.inputs['dy'] as TensorInfoLike;
+    const c = x.shape[x.shape.length - 1] ?? 0;
+    if (x.shape.length !== 4 || c < 1 || c > THREADS || x.dtype !== 'float32') return fallback(args);
+    const a = args.attrs as { depthRadius: number; bias: number; alpha: number; beta: number };
+    const program = new LrnGradProgram(x.shape, a.depthRadius, a.bias, a.alpha, a.beta);
+    return args.backend.runWebGPUProgram(program, [x, y, dy], 'float32');
+  };
+}
