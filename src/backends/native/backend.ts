@@ -60,6 +60,11 @@ function missing(name: string): KernelFunc {
 
 let registration: NativeRegistration | null = null;
 
+/** The registration made in this process, if any (tests and the profiler read its stats). */
+export function nativeRegistration(): NativeRegistration | null {
+  return registration;
+}
+
 /**
  * Registers the 'native' backend and its kernels (idempotent). Must run before the backend first
  * initialises, so the stock setupFuncs bind the wasm exports. tfjs-backend-wasm keeps those

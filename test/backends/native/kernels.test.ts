@@ -1,0 +1,137 @@
+// Every native kernel against the cpu backend on fresh seeded inputs (relative L2 ≤ 1e-5), checking
+// that the native path really ran (not the wasm fallback), plus a small conv net's gradients.
+
+import { before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import * as tf from '@tensorflow/tfjs';
+import { nativeRegistration } from '../../../src/backends/native/backend.js';
+import type { NativeContext } from '../../../src/backends/native/native_context.js';
+import { initNative } from '../../../src/backends/native/init.js';
+import { randomValues, relL2, runOn } from './helpers.js';
+
+const TOL = 1e-5;
+let ctx: NativeContext;
+
+before(async () => {
+  const r = await initNative();
+  assert.ok(r.ok, `native backend unavailable: ${JSON.stringify(r)}`);
+  const reg = nativeRegistration();
+  assert.ok(reg !== null);
+  ctx = reg.ctx;
+  ctx.stats = new Map();
+});
+
+function nativeCalls(kernel: string): number {
+  return ctx.stats?.get(kernel)?.calls ?? 0;
+}
+
+/** Runs f on native and cpu, asserts agreement, that `kernel` ran natively, and no leaks. */
+async function check(
+  label: string,
+  kernel: string,
+  shapes: ReadonlyArray<readonly number[]>,
+  f: (...xs: tf.Tensor[]) => tf.Tensor | tf.Tensor[],
+): Promise<void> {
+  const inputs = shapes.map((s, i) => ({ values: randomValues(`${label}/${i}`, s.reduce((a, b) => a * b, 1)), shape: s }));
+  const calls = nativeCalls(kernel);
+  await tf.setBackend('native');
+  const tensorsBefore = tf.memory().numTensors;
+  const got = await runOn('native', inputs, f);
+  assert.equal(tf.memory().numTensors, tensorsBefore, `${label}: leaked tensors`);
+  assert.ok(nativeCalls(kernel) > calls, `${label}: ${kernel} did not run natively`);
+  const want = await runOn('cpu', inputs, f);
+  got.forEach((g, i) => {
+    const w = want[i];
+    assert.ok(w !== undefined);
+    assert.deepEqual(g.shape, w.shape, `${label}: shape`);
+    const err = relL2(g.values, w.values);
+    assert.ok(err <= TOL, `${label}: output ${i} rel L2 ${err.toExponential(2)} > ${TOL}`);
+  });
+}
+
+test('BatchMatMul: every transpose combination, 2-D, batched and folded', async () => {
+  for (const [m, k, n] of [[7, 13, 5], [33, 65, 17]] as const) {
+    for (const ta of [false, true]) {
+      for (const tb of [false, true]) {
+        const a = ta ? [k, m] : [m, k];
+        const b = tb ? [n, k] : [k, n];
+        await check(`mm ${m}x${k}x${n} ${ta}${tb}`, 'BatchMatMul', [a, b], (x, y) => tf.matMul(x as tf.Tensor2D, y as tf.Tensor2D, ta, tb));
+        await check(`bmm ${m}x${k}x${n} ${ta}${tb}`, 'BatchMatMul', [[3, ...a], [3, ...b]], (x, y) => tf.matMul(x as tf.Tensor3D, y as tf.Tensor3D, ta, tb));
+      }
+    }
+  }
+  await check('mm folded', 'BatchMatMul', [[4, 6, 9], [9, 5]], (x, y) => tf.matMul(x as tf.Tensor3D, y as tf.Tensor2D));
+});
+
+test('_FusedMatMul: bias and relu, all transposes, batched', async () => {
+  for (const ta of [false, true]) {
+    for (const tb of [false, true]) {
+      const [m, k, n] = [19, 31, 11];
+      const a = ta ? [k, m] : [m, k];
+      const b = tb ? [n, k] : [k, n];
+      for (const activation of ['linear', 'relu'] as const) {
+        await check(`fmm ${ta}${tb} ${activation}`, '_FusedMatMul', [a, b, [n]], (x, y, bias) =>
+          tf.fused.matMul({ a: x as tf.Tensor2D, b: y as tf.Tensor2D, transposeA: ta, transposeB: tb, bias, activation }),
+        );
+      }
+      await check(`fmm batched ${ta}${tb}`, '_FusedMatMul', [[2, ...a], [2, ...b], [n]], (x, y, bias) =>
+        tf.fused.matMul({ a: x as tf.Tensor3D, b: y as tf.Tensor3D, transposeA: ta, transposeB: tb, bias, activation: 'relu' }),
+      );
+    }
+  }
+});
+
+type Pad = 'same' | 'valid';
+const convCases: ReadonlyArray<{ x: [number, number, number, number]; f: [number, number, number, number]; s: number; pad: Pad }> = [
+  { x: [2, 9, 11, 3], f: [5, 5, 3, 8], s: 1, pad: 'same' },
+  { x: [2, 9, 11, 3], f: [3, 3, 3, 8], s: 2, pad: 'same' },
+  { x: [3, 8, 7, 20], f: [3, 3, 20, 6], s: 1, pad: 'valid' },
+  { x: [2, 10, 9, 17], f: [2, 4, 17, 5], s: 2, pad: 'valid' },
+  { x: [2, 7, 7, 16], f: [4, 4, 16, 7], s: 2, pad: 'same' },
+  { x: [1, 12, 12, 5], f: [3, 3, 5, 4], s: 3, pad: 'same' },
+];
+
+test('Conv2D and FusedConv2D: strides 1-3, same and valid, odd sizes, dilation', async () => {
+  for (const c of convCases) {
+    const label = `conv ${c.x} ${c.f} s${c.s} ${c.pad}`;
+    await check(label, 'Conv2D', [c.x, c.f], (x, w) => tf.conv2d(x as tf.Tensor4D, w as tf.Tensor4D, c.s, c.pad));
+    await check(`fused ${label}`, 'FusedConv2D', [c.x, c.f, [c.f[3]]], (x, w, b) =>
+      tf.fused.conv2d({ x: x as tf.Tensor4D, filter: w as tf.Tensor4D, strides: c.s, pad: c.pad, bias: b, activation: 'relu' }),
+    );
+  }
+  await check('conv dilated', 'Conv2D', [[2, 11, 10, 4], [3, 3, 4, 6]], (x, w) => tf.conv2d(x as tf.Tensor4D, w as tf.Tensor4D, 1, 'same', 'NHWC', 2));
+});
+
+test('Conv2DBackpropInput and Conv2DBackpropFilter against cpu', async () => {
+  for (const c of convCases) {
+    const info = tf.backend_util.computeConv2DInfo(c.x, c.f, c.s, 1, c.pad);
+    const dyShape = [c.x[0], info.outHeight, info.outWidth, c.f[3]];
+    const attrs = { strides: c.s, pad: c.pad, dataFormat: 'NHWC', dimRoundingMode: undefined };
+    const label = `${c.x} ${c.f} s${c.s} ${c.pad}`;
+    await check(`dx ${label}`, 'Conv2DBackpropInput', [dyShape, c.f], (dy, w) =>
+      tf.engine().runKernel('Conv2DBackpropInput', { dy: dy as tf.Tensor, filter: w as tf.Tensor }, { ...attrs, inputShape: c.x }) as tf.Tensor,
+    );
+    await check(`dw ${label}`, 'Conv2DBackpropFilter', [c.x, dyShape], (x, dy) =>
+      tf.engine().runKernel('Conv2DBackpropFilter', { x: x as tf.Tensor, dy: dy as tf.Tensor }, { ...attrs, filterShape: c.f }) as tf.Tensor,
+    );
+  }
+});
+
+test('a small conv net: loss gradients w.r.t. every weight match cpu', async () => {
+  const shapes = [[4, 12, 12, 3], [3, 3, 3, 8], [8], [3, 3, 8, 16], [16], [3 * 3 * 16, 10], [10], [4, 10]];
+  await check('convnet grads', 'Conv2DBackpropFilter', shapes, (x, w1, b1, w2, b2, w3, b3, labels) => {
+    const loss = (a: tf.Tensor, c: tf.Tensor, d: tf.Tensor, e: tf.Tensor, g: tf.Tensor, h: tf.Tensor): tf.Tensor => {
+      let y = tf.fused.conv2d({ x: x as tf.Tensor4D, filter: a as tf.Tensor4D, strides: 1, pad: 'same', bias: c, activation: 'relu' });
+      y = tf.maxPool(y as tf.Tensor4D, 2, 2, 'same');
+      y = tf.relu(tf.add(tf.conv2d(y as tf.Tensor4D, d as tf.Tensor4D, 2, 'same'), e));
+      const flat = tf.reshape(y, [4, 3 * 3 * 16]) as tf.Tensor2D;
+      const logits = tf.fused.matMul({ a: flat, b: g as tf.Tensor2D, bias: h });
+      return tf.losses.softmaxCrossEntropy(tf.softmax(labels as tf.Tensor), logits);
+    };
+    const grads = tf.grads(loss)([w1, b1, w2, b2, w3, b3] as tf.Tensor[]);
+    return [loss(w1!, b1!, w2!, b2!, w3!, b3!), ...grads];
+  });
+  for (const k of ['Conv2D', 'FusedConv2D', 'Conv2DBackpropInput', '_FusedMatMul', 'BatchMatMul']) {
+    assert.ok(nativeCalls(k) > 0, `${k} never ran natively`);
+  }
+});
