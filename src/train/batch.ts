@@ -1,6 +1,9 @@
 // Turns stored images (0–255, NHWC) into one float32 training or evaluation batch, in plain JS:
 // optional seeded augmentation (random crop from a zero-padded image, flip, small rotation), then
-// ÷255 and per-image standardization. Stored data stays uint8; only a batch is ever float.
+// the data stage's shared pipeline (src/data/preprocess.ts: ÷255, centre crop, per-image
+// standardization). Stored data stays uint8; only a batch is ever float.
+import { preprocessBatch } from '../data/preprocess.js';
+import type { Batch } from '../data/preprocess.js';
 import type { Rng } from '../util/random.js';
 import type { Augmentation, ImageSet, Preprocessing } from './types.js';
 
@@ -44,26 +47,27 @@ function drawWarp(set: ImageSet, out: BatchShape, aug: Augmentation | null, rng:
 }
 
 /**
- * Fills `out` ([indices.length, H', W', C] float32) from `set`'s images at `indices`.
+ * The batch of `set`'s images at `indices`, as [indices.length, H', W', C] float32 ready for the network.
  * `rng` is required when `aug` is set; pass null for evaluation (centre crop, no augmentation).
  */
-export function fillBatch(
-  out: Float32Array,
-  set: ImageSet,
-  indices: ArrayLike<number>,
-  pre: Preprocessing,
-  aug: Augmentation | null,
-  rng: Rng | null,
-): void {
+export function makeBatch(set: ImageSet, indices: ArrayLike<number>, pre: Preprocessing, aug: Augmentation | null, rng: Rng | null): Batch {
   const shape = batchShape(set.shape, pre);
-  const per = shape.height * shape.width * shape.channels;
-  if (out.length < indices.length * per) throw new RangeError('fillBatch: output buffer too small');
-  for (let b = 0; b < indices.length; b++) {
-    const view = out.subarray(b * per, (b + 1) * per);
-    copyImage(view, set, indices[b]!, shape, drawWarp(set, shape, aug, rng));
-    if (pre.standardize) standardize(view);
-    else for (let i = 0; i < per; i++) view[i] = view[i]! / 255;
+  const [, h, w, c] = set.shape;
+  const b = indices.length;
+  const standardize = { standardize: pre.standardize };
+  if (aug === null || rng === null) {
+    // Gather the rows, then the shared pipeline crops (centre), scales and standardizes.
+    const per = h * w * c;
+    const gathered = set.images instanceof Uint8Array ? new Uint8Array(b * per) : new Float32Array(b * per);
+    for (let i = 0; i < b; i++) gathered.set(set.images.subarray(indices[i]! * per, (indices[i]! + 1) * per), i * per);
+    return preprocessBatch(gathered, [b, h, w, c], pre.crop === null ? standardize : { ...standardize, crop: pre.crop });
   }
+  // Augmented: warp each image into the crop window first (padding, flip, rotation need more than a
+  // crop origin), then let the shared pipeline scale and standardize.
+  const per = shape.height * shape.width * c;
+  const warped = new Float32Array(b * per);
+  for (let i = 0; i < b; i++) copyImage(warped.subarray(i * per, (i + 1) * per), set, indices[i]!, shape, drawWarp(set, shape, aug, rng));
+  return preprocessBatch(warped, [b, shape.height, shape.width, c], standardize);
 }
 
 function copyImage(out: Float32Array, set: ImageSet, index: number, s: BatchShape, warp: Warp): void {
@@ -113,18 +117,3 @@ function copyImage(out: Float32Array, set: ImageSet, index: number, s: BatchShap
   }
 }
 
-/** tf.image.per_image_standardization on values still on the 0–255 scale (÷255 folded in). */
-function standardize(v: Float32Array): void {
-  const n = v.length;
-  let sum = 0;
-  for (let i = 0; i < n; i++) sum += v[i]!;
-  const mean = sum / n;
-  let sq = 0;
-  for (let i = 0; i < n; i++) {
-    const d = v[i]! - mean;
-    sq += d * d;
-  }
-  // On the [0,1] scale: std' = std/255, floor 1/√N; so divide the raw deviations by 255·max(std/255, 1/√N).
-  const denom = Math.max(Math.sqrt(sq / n), 255 / Math.sqrt(n));
-  for (let i = 0; i < n; i++) v[i] = (v[i]! - mean) / denom;
-}

@@ -1,5 +1,5 @@
 // Inference-mode evaluation over a whole image set in batches: mean loss, accuracy, per-class accuracy.
-import { batchShape, fillBatch } from './batch.js';
+import { makeBatch } from './batch.js';
 import type * as tfTypes from '@tensorflow/tfjs';
 import type { Tf } from '../models/types.js';
 import type { ImageSet, Preprocessing } from './types.js';
@@ -22,8 +22,6 @@ export interface EvalResult {
 
 export async function evaluate(tf: Tf, model: tfTypes.LayersModel, set: ImageSet, opts: EvalOptions): Promise<EvalResult> {
   const n = set.shape[0];
-  const shape = batchShape(set.shape, opts.preprocessing);
-  const per = shape.height * shape.width * shape.channels;
   const counts = new Array<number>(opts.numClasses).fill(0);
   const hits = new Array<number>(opts.numClasses).fill(0);
   let lossSum = 0;
@@ -32,11 +30,10 @@ export async function evaluate(tf: Tf, model: tfTypes.LayersModel, set: ImageSet
     const b = Math.min(opts.batchSize, n - start);
     const indices = new Uint32Array(b);
     for (let i = 0; i < b; i++) indices[i] = start + i;
-    const images = new Float32Array(b * per);
-    fillBatch(images, set, indices, opts.preprocessing, null, null);
+    const batch = makeBatch(set, indices, opts.preprocessing, null, null);
     const labels = set.labels.subarray(start, start + b);
     const [lossT, predT] = tf.tidy(() => {
-      const x = tf.tensor4d(images, [b, shape.height, shape.width, shape.channels]);
+      const x = tf.tensor4d(batch.data, [...batch.shape]);
       const logits = model.apply(x, { training: false }) as tfTypes.Tensor2D;
       const oneHot = tf.oneHot(tf.tensor1d(labels, 'int32'), opts.numClasses);
       const loss = tf.losses.softmaxCrossEntropy(oneHot, logits, undefined, undefined, tf.Reduction.SUM);

@@ -2,7 +2,7 @@
 // a custom momentum-SGD step, per-epoch (and optionally per-step) loss/accuracy, early stop on a
 // train-accuracy target, progress and cancellation. Same seed + backend → identical weights.
 import { Rng } from '../util/random.js';
-import { batchShape, fillBatch } from './batch.js';
+import { batchShape, makeBatch } from './batch.js';
 import { sgdSlots } from './decay.js';
 import { evaluate } from './evaluate.js';
 import { learningRate } from './schedule.js';
@@ -23,8 +23,7 @@ export async function train(tf: Tf, model: tfTypes.LayersModel, data: TrainData,
   const n = data.train.shape[0];
   if (n === 0) throw new RangeError('train: no training images');
   if (data.train.labels.length !== n) throw new RangeError(`train: ${data.train.labels.length} labels for ${n} images`);
-  const shape = batchShape(data.train.shape, opts.preprocessing);
-  const per = shape.height * shape.width * shape.channels;
+  batchShape(data.train.shape, opts.preprocessing); // fails fast on a crop that does not fit
   const stepsPerEpoch = Math.ceil(n / opts.batchSize);
   const sgd = new MomentumSgd(tf, sgdSlots(model, opts.weightDecay), opts.momentum);
   const history: EpochRecord[] = [];
@@ -50,12 +49,11 @@ export async function train(tf: Tf, model: tfTypes.LayersModel, data: TrainData,
         hooks.signal?.throwIfAborted();
         const indices = order.subarray(step * opts.batchSize, Math.min(n, (step + 1) * opts.batchSize));
         const b = indices.length;
-        const images = new Float32Array(b * per);
-        fillBatch(images, data.train, indices, opts.preprocessing, opts.augmentation, opts.augmentation === null ? null : augRng);
+        const batch = makeBatch(data.train, indices, opts.preprocessing, opts.augmentation, opts.augmentation === null ? null : augRng);
         const labels = new Int32Array(b);
         for (let i = 0; i < b; i++) labels[i] = data.train.labels[indices[i]!]!;
         const lr = learningRate(opts.schedule, globalStep, stepsPerEpoch);
-        const out = trainStep(tf, model, sgd, { images, shape: [b, shape.height, shape.width, shape.channels], labels, numClasses: data.numClasses }, lr);
+        const out = trainStep(tf, model, sgd, { images: batch.data, shape: batch.shape, labels, numClasses: data.numClasses }, lr);
         // Awaiting the read yields to the event loop, so progress renders and aborts arrive.
         const [loss, correct] = await out.data();
         out.dispose();

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { batchShape, fillBatch } from '../../src/train/batch.js';
+import { batchShape, makeBatch } from '../../src/train/batch.js';
 import { Rng } from '../../src/util/random.js';
 import type { ImageSet } from '../../src/train/types.js';
 
@@ -14,34 +14,31 @@ const raw = { crop: null, standardize: false } as const;
 const scaled = (xs: Float32Array): number[] => Array.from(xs, (v) => Math.round(v * 255));
 
 test('centre crop and ÷255', () => {
-  const out = new Float32Array(4);
-  fillBatch(out, set, [0], { crop: [2, 2], standardize: false }, null, null);
-  assert.deepEqual(scaled(out), [11, 12, 21, 22]);
+  const out = makeBatch(set, [0], { crop: [2, 2], standardize: false }, null, null);
+  assert.deepEqual(scaled(out.data), [11, 12, 21, 22]);
+  assert.deepEqual(out.shape, [1, 2, 2, 1]);
   assert.deepEqual(batchShape(set.shape, { crop: [2, 2], standardize: true }), { height: 2, width: 2, channels: 1 });
   assert.throws(() => batchShape(set.shape, { crop: [5, 4], standardize: false }), /larger/);
 });
 
 test('per-image standardization: (x − mean) / max(std, 1/√N) on the [0,1] scale', () => {
   const contrast: ImageSet = { images: Uint8Array.from({ length: 16 }, (_, i) => (i % 2) * 255), shape: [1, 4, 4, 1], labels: Int32Array.from([0]) };
-  const out = new Float32Array(16);
-  fillBatch(out, contrast, [0], { crop: null, standardize: true }, null, null);
-  assert.deepEqual(Array.from(out), Array.from({ length: 16 }, (_, i) => (i % 2 === 1 ? 1 : -1)));
+  const out = makeBatch(contrast, [0], { crop: null, standardize: true }, null, null);
+  Array.from(out.data).forEach((v, i) => assert.ok(Math.abs(v - (i % 2 === 1 ? 1 : -1)) < 1e-6));
   // Low contrast: std (≈11.2/255) is under the 1/√16 floor, which then divides.
-  const low = new Float32Array(32);
-  fillBatch(low, set, [0, 1], { crop: null, standardize: true }, null, null);
+  const low = makeBatch(set, [0, 1], { crop: null, standardize: true }, null, null);
   const xs = Array.from(set.images.subarray(0, 16), (v) => v / 255);
   const mean = xs.reduce((a, v) => a + v, 0) / 16;
-  xs.forEach((v, i) => assert.ok(Math.abs(low[i]! - (v - mean) / 0.25) < 1e-6));
-  // A constant image becomes all zeros, not NaN.
-  assert.ok(low.subarray(16).every((v) => v === 0));
+  xs.forEach((v, i) => assert.ok(Math.abs(low.data[i]! - (v - mean) / 0.25) < 1e-6));
+  // A constant image becomes (near) zeros, not NaN.
+  assert.ok(low.data.subarray(16).every((v) => Math.abs(v) < 1e-6));
 });
 
 test('augmentation: seeded, flip mirrors, padding reads zeros, rotation 0 is a plain crop', () => {
   const aug = { randomCrop: true, pad: 1, flip: true, rotateDegrees: 0 } as const;
   const draw = (seed: number): number[] => {
-    const out = new Float32Array(16 * 8);
-    fillBatch(out, set, [0, 0, 0, 0, 0, 0, 0, 0], raw, aug, Rng.derive(seed, 'a'));
-    return scaled(out);
+    const out = makeBatch(set, [0, 0, 0, 0, 0, 0, 0, 0], raw, aug, Rng.derive(seed, 'a'));
+    return scaled(out.data);
   };
   assert.deepEqual(draw(1), draw(1));
   assert.notDeepEqual(draw(1), draw(2));
@@ -57,13 +54,12 @@ test('augmentation: seeded, flip mirrors, padding reads zeros, rotation 0 is a p
       assert.ok(tens.size <= 1, `row ${row} mixes stored rows`);
     }
   }
-  const flipOnly = new Float32Array(16 * 8);
-  fillBatch(flipOnly, set, [0, 0, 0, 0, 0, 0, 0, 0], raw, { randomCrop: false, pad: 0, flip: true, rotateDegrees: 0 }, Rng.derive(0, 'flip'));
+  const flipOnly = makeBatch(set, [0, 0, 0, 0, 0, 0, 0, 0], raw, { randomCrop: false, pad: 0, flip: true, rotateDegrees: 0 }, Rng.derive(0, 'flip'));
   const mirrored = [3, 2, 1, 0, 13, 12, 11, 10, 23, 22, 21, 20, 33, 32, 31, 30].join();
   const original = Array.from(set.images.subarray(0, 16)).join();
   const kinds = new Set<string>();
   for (let b = 0; b < 8; b++) {
-    const img = scaled(flipOnly.subarray(b * 16, b * 16 + 16)).join();
+    const img = scaled(flipOnly.data.subarray(b * 16, b * 16 + 16)).join();
     assert.ok(img === mirrored || img === original, img);
     kinds.add(img);
   }
@@ -71,11 +67,9 @@ test('augmentation: seeded, flip mirrors, padding reads zeros, rotation 0 is a p
 });
 
 test('rotation by a tiny angle is close to the identity, by 90° moves pixels', () => {
-  const out = new Float32Array(16);
-  fillBatch(out, set, [0], raw, { randomCrop: false, pad: 0, flip: false, rotateDegrees: 1e-4 }, Rng.derive(1, 'r'));
-  assert.deepEqual(scaled(out), Array.from(set.images.subarray(0, 16)));
-  const turned = new Float32Array(16);
+  const out = makeBatch(set, [0], raw, { randomCrop: false, pad: 0, flip: false, rotateDegrees: 1e-4 }, Rng.derive(1, 'r'));
+  assert.deepEqual(scaled(out.data), Array.from(set.images.subarray(0, 16)));
   // ±90° (uniform in [−90, 90]) almost surely moves the corner pixels.
-  fillBatch(turned, set, [0], raw, { randomCrop: false, pad: 0, flip: false, rotateDegrees: 90 }, Rng.derive(4, 'r'));
-  assert.notDeepEqual(scaled(turned), Array.from(set.images.subarray(0, 16)));
+  const turned = makeBatch(set, [0], raw, { randomCrop: false, pad: 0, flip: false, rotateDegrees: 90 }, Rng.derive(4, 'r'));
+  assert.notDeepEqual(scaled(turned.data), Array.from(set.images.subarray(0, 16)));
 });
