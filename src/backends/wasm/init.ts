@@ -27,12 +27,6 @@ export function defaultWasmThreads(env: NodeJS.ProcessEnv = process.env): number
 
 let started: Promise<WasmInfo> | undefined;
 
-function timeout(ms: number): Promise<never> {
-  return new Promise((_, reject) => {
-    setTimeout(() => reject(new Error(`threaded wasm did not start within ${ms} ms`)), ms).unref();
-  });
-}
-
 async function start(options: WasmInitOptions): Promise<WasmInfo> {
   registerWasmTrainingKernels('wasm');
   const threads = options.threads ?? defaultWasmThreads();
@@ -44,7 +38,7 @@ async function start(options: WasmInitOptions): Promise<WasmInfo> {
       'wasm',
       async () => {
         try {
-          return await Promise.race([createThreadedWasmBackend(threads), timeout(options.threadStartTimeoutMs ?? 30_000)]);
+          return await createThreadedWasmBackend(threads, options.threadStartTimeoutMs);
         } catch (e) {
           threadFallback = e instanceof Error ? e.message : String(e);
           return stockFactory();

@@ -74,17 +74,22 @@ export function heapBuffer(backend: WasmLike): ArrayBufferLike {
   return memory?.buffer ?? backend.wasm.HEAPU8.buffer;
 }
 
+const ours = new WeakSet<KernelFunc>();
+
+/** Whether a registered kernel function is one of ours (for tests and diagnostics). */
+export function isComposedKernel(f: KernelFunc): boolean {
+  return ours.has(f);
+}
+
 /** Builds a kernel config whose body gets an Ops bound to the call's backend. */
 export function composedKernel(
   kernelName: string,
   backendName: string,
   body: (ops: Ops, args: KernelArgs) => TensorInfo,
 ): KernelConfig {
-  return {
-    kernelName,
-    backendName,
-    kernelFunc: (args) => body(new Ops(backendName, args.backend as WasmLike), args),
-  };
+  const kernelFunc: KernelFunc = (args) => body(new Ops(backendName, args.backend as WasmLike), args);
+  ours.add(kernelFunc);
+  return { kernelName, backendName, kernelFunc };
 }
 
 /** An input the kernel cannot run without. */

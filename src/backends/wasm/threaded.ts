@@ -93,9 +93,8 @@ export function unrefWorkers(module: ThreadedModule): number {
   return all.length;
 }
 
-/** Creates a BackendWasm on the threaded SIMD build with `threads` XNNPACK threads. */
-export async function createThreadedWasmBackend(threads: number): Promise<BackendWasm> {
-  const wasmModule = await import('@tensorflow/tfjs-backend-wasm');
+/** Instantiates the threaded build's emscripten module (its 8 pooled workers start with it). */
+async function loadThreadedModule(): Promise<ThreadedModule> {
   const factoryPath = require.resolve('@tensorflow/tfjs-backend-wasm/wasm-out/tfjs-backend-wasm-threaded-simd.js');
   const factory = require(factoryPath) as ThreadedFactory;
   const workerPath = workerScriptPath();
@@ -107,8 +106,34 @@ export async function createThreadedWasmBackend(threads: number): Promise<Backen
     locateFile: (p: string, prefix: string): string =>
       p.endsWith('.worker.js') ? workerPath : p.endsWith('.wasm') ? wasmPath : prefix + p,
   };
-  const module = await withInflatedCpuCount(2, () => factory(config));
-  removeAddedListeners(listeners);
+  try {
+    return await withInflatedCpuCount(2, () => factory(config));
+  } finally {
+    removeAddedListeners(listeners);
+  }
+}
+
+function rejectAfter(ms: number): Promise<never> {
+  return new Promise((_, reject) => {
+    setTimeout(() => reject(new Error(`the threaded wasm build did not start within ${ms} ms`)), ms).unref();
+  });
+}
+
+/**
+ * Creates a BackendWasm on the threaded SIMD build with `threads` XNNPACK threads, or rejects
+ * (load failure, or no start within `timeoutMs`) so the caller can fall back to one thread. A
+ * module that loads too late is left idle with its workers unref'd, so it cannot hold the process.
+ */
+export async function createThreadedWasmBackend(threads: number, timeoutMs = 30_000): Promise<BackendWasm> {
+  const wasmModule = await import('@tensorflow/tfjs-backend-wasm');
+  const loading = loadThreadedModule();
+  let module: ThreadedModule;
+  try {
+    module = await Promise.race([loading, rejectAfter(timeoutMs)]);
+  } catch (e) {
+    loading.then(unrefWorkers, () => undefined);
+    throw e;
+  }
   // The same bridge tfjs builds in its own init() (dist/backend_wasm.js).
   module.tfjs = {
     init: module.cwrap('init', null, []),

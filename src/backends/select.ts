@@ -1,0 +1,230 @@
+// Chooses and starts the tfjs backend for this process: an explicit request (CLI --backend, or
+// RETHINK_BACKEND) or the fastest that loads. Every backend is reached through the same plain tfjs
+// API afterwards. Heavy packages are imported only here, lazily, so importing this module is cheap.
+import { createRequire } from 'node:module';
+import os from 'node:os';
+
+export const backendNames = ['auto', 'tfjs-node-gpu', 'tfjs-node', 'webgpu', 'native', 'wasm', 'cpu'] as const;
+export type BackendRequest = (typeof backendNames)[number];
+export type BackendName = Exclude<BackendRequest, 'auto'>;
+
+export interface BackendInfo {
+  /** The backend as a user names it (`--backend`). */
+  readonly name: BackendName;
+  /** What tfjs calls it (tf.getBackend()). */
+  readonly tfBackend: string;
+  readonly threads: number;
+  /** Library versions for run records: tfjs, the backend's package, node, ... */
+  readonly versions: Readonly<Record<string, string>>;
+  readonly adapter?: Readonly<Record<string, string>>;
+}
+
+/** `auto` tries these in order and takes the first that starts. */
+const autoOrder: readonly BackendName[] = ['tfjs-node-gpu', 'webgpu', 'tfjs-node', 'native', 'wasm', 'cpu'];
+
+const descriptions: Readonly<Record<BackendName, { readonly what: string; readonly install: string }>> = {
+  'tfjs-node-gpu': {
+    what: 'TensorFlow C library with CUDA (Linux x64, NVIDIA GPU)',
+    install: 'npm install @tensorflow/tfjs-node-gpu@4.22.0 (downloads libtensorflow at install time, needs internet, CUDA 11.2 and cuDNN 8)',
+  },
+  webgpu: {
+    what: 'tfjs WebGPU backend on Dawn (npm `webgpu`); auto takes it only with a hardware adapter',
+    install: 'the optional dependencies @tensorflow/tfjs-backend-webgpu and webgpu, plus a Vulkan, Metal or D3D12 driver',
+  },
+  'tfjs-node': {
+    what: 'TensorFlow C library on the CPU',
+    install: 'npm install @tensorflow/tfjs-node@4.22.0 (downloads libtensorflow at install time, needs internet)',
+  },
+  native: {
+    what: "ONNX Runtime's CPU kernels (onnxruntime-node) for the heavy ops, wasm for the rest",
+    install: 'the optional dependency onnxruntime-node 1.30.0 (offline: put onnxruntime-node-install=skip in .npmrc)',
+  },
+  wasm: {
+    what: 'tfjs-backend-wasm (XNNPACK, SIMD, threads where they start) with our training kernels',
+    install: 'the dependency @tensorflow/tfjs-backend-wasm 4.22.0 (npm install)',
+  },
+  cpu: { what: 'pure JavaScript; always available, about 100× slower for conv nets', install: 'nothing' },
+};
+
+/** An explicitly requested backend that cannot start, with what to install. */
+export class BackendUnavailableError extends Error {
+  override readonly name = 'BackendUnavailableError';
+  constructor(
+    readonly backend: string,
+    readonly reason: string,
+  ) {
+    const known = (backendNames as readonly string[]).includes(backend);
+    super(
+      known
+        ? `backend '${backend}' is unavailable: ${reason}. It needs ${descriptions[backend as BackendName].install}.`
+        : `unknown backend '${backend}': ${reason}. Valid: ${backendNames.join(', ')}.`,
+    );
+  }
+}
+
+/** One line per backend, for --help. */
+export function describeBackends(): string {
+  const width = Math.max(...backendNames.map((n) => n.length));
+  const auto = `${'auto'.padEnd(width)}  the first that starts of: ${autoOrder.join(', ')} (default; env RETHINK_BACKEND)`;
+  return [auto, ...autoOrder.map((n) => `${n.padEnd(width)}  ${descriptions[n].what}`)].join('\n');
+}
+
+/** Why a backend did not start (an expected failure, a value). */
+interface Unavailable {
+  readonly unavailable: string;
+}
+type Attempt = BackendInfo | Unavailable;
+
+const require = createRequire(import.meta.url);
+
+function packageVersion(name: string): string {
+  try {
+    return (require(`${name}/package.json`) as { version: string }).version;
+  } catch {
+    return 'unknown';
+  }
+}
+
+function message(e: unknown): string {
+  return e instanceof Error ? e.message.split('\n')[0]! : String(e);
+}
+
+async function tfjs(): Promise<typeof import('@tensorflow/tfjs')> {
+  return import('@tensorflow/tfjs');
+}
+
+async function baseVersions(): Promise<Record<string, string>> {
+  const tf = await tfjs();
+  return { '@tensorflow/tfjs': tf.version.tfjs, node: process.versions.node };
+}
+
+/**
+ * Imports a sibling module that another engineer may not have written yet. The specifier is a
+ * variable so the type checker does not require the file; absence means "not available".
+ */
+async function optionalModule<T>(specifier: string): Promise<T | Unavailable> {
+  try {
+    return (await import(specifier)) as T;
+  } catch (e) {
+    const code = (e as { code?: unknown }).code;
+    const itself = code === 'ERR_MODULE_NOT_FOUND' && message(e).includes(specifier.replace(/^\.\/|\.js$/g, ''));
+    return { unavailable: itself ? `${specifier} is not part of this build` : message(e) };
+  }
+}
+
+async function startTfjsNode(name: 'tfjs-node' | 'tfjs-node-gpu'): Promise<Attempt> {
+  const pkg = `@tensorflow/${name}`;
+  try {
+    await import(pkg);
+  } catch (e) {
+    return { unavailable: `${pkg} is not installed or does not load (${message(e)})` };
+  }
+  const tf = await tfjs();
+  if (!(await tf.setBackend('tensorflow'))) return { unavailable: `${pkg} loaded but its 'tensorflow' backend did not start` };
+  return { name, tfBackend: tf.getBackend(), threads: os.availableParallelism(), versions: { ...(await baseVersions()), [pkg]: packageVersion(pkg) } };
+}
+
+async function startWebGpu(explicit: boolean): Promise<Attempt> {
+  type M = { tryInitWebGpu(o: { allowSoftware: boolean }): Promise<BackendInfo | null> };
+  const m = await optionalModule<M>('./webgpu/init.js');
+  if ('unavailable' in m) return m;
+  // An explicit request accepts a software adapter (slow but correct); auto wants real hardware.
+  const info = await m.tryInitWebGpu({ allowSoftware: explicit });
+  return info ?? { unavailable: explicit ? 'no WebGPU adapter was found' : 'no hardware WebGPU adapter was found' };
+}
+
+async function startNative(): Promise<Attempt> {
+  type M = { tryInitNative(): Promise<BackendInfo | null> };
+  const m = await optionalModule<M>('./native/init.js');
+  if ('unavailable' in m) return m;
+  return (await m.tryInitNative()) ?? { unavailable: 'onnxruntime-node did not load' };
+}
+
+async function startWasm(): Promise<Attempt> {
+  try {
+    const { initWasm } = await import('./wasm/init.js');
+    const info = await initWasm();
+    const tf = await tfjs();
+    return {
+      name: 'wasm',
+      tfBackend: tf.getBackend(),
+      threads: info.threads,
+      versions: {
+        ...(await baseVersions()),
+        '@tensorflow/tfjs-backend-wasm': packageVersion('@tensorflow/tfjs-backend-wasm'),
+        'wasm-build': info.threads > 1 ? 'threaded-simd' : 'simd',
+      },
+    };
+  } catch (e) {
+    return { unavailable: message(e) };
+  }
+}
+
+async function startCpu(): Promise<Attempt> {
+  const tf = await tfjs();
+  if (!(await tf.setBackend('cpu'))) return { unavailable: 'the cpu backend did not start' };
+  return { name: 'cpu', tfBackend: tf.getBackend(), threads: 1, versions: await baseVersions() };
+}
+
+function start(name: BackendName, explicit: boolean): Promise<Attempt> {
+  switch (name) {
+    case 'tfjs-node-gpu':
+    case 'tfjs-node':
+      return startTfjsNode(name);
+    case 'webgpu':
+      return startWebGpu(explicit);
+    case 'native':
+      return startNative();
+    case 'wasm':
+      return startWasm();
+    case 'cpu':
+      return startCpu();
+  }
+}
+
+async function choose(request: BackendRequest): Promise<BackendInfo> {
+  if (request !== 'auto') {
+    const attempt = await start(request, true);
+    if ('unavailable' in attempt) throw new BackendUnavailableError(request, attempt.unavailable);
+    return attempt;
+  }
+  const skipped: string[] = [];
+  for (const name of autoOrder) {
+    const attempt = await start(name, false);
+    if (!('unavailable' in attempt)) return attempt;
+    skipped.push(`${name}: ${attempt.unavailable}`);
+  }
+  throw new Error(`no tfjs backend started:\n  ${skipped.join('\n  ')}`);
+}
+
+function parseRequest(raw: string): BackendRequest {
+  const r = raw.trim().toLowerCase();
+  if (r === '' || r === 'default') return 'auto';
+  if ((backendNames as readonly string[]).includes(r)) return r as BackendRequest;
+  throw new BackendUnavailableError(raw, 'not a backend name');
+}
+
+const chosen = new Map<BackendRequest, Promise<BackendInfo>>();
+
+/**
+ * Starts the requested backend (`request`, else env RETHINK_BACKEND, else 'auto') and makes it
+ * tfjs's active one. Idempotent: the same request returns the same info. An explicit request that
+ * cannot start throws BackendUnavailableError; 'auto' always ends, at worst, on 'cpu'.
+ */
+export async function initBackend(request?: string, env: NodeJS.ProcessEnv = process.env): Promise<BackendInfo> {
+  const r = parseRequest(request ?? env['RETHINK_BACKEND'] ?? 'auto');
+  let pending = chosen.get(r);
+  if (pending === undefined) {
+    pending = choose(r);
+    chosen.set(r, pending);
+    // A failure is not cached: a later call may follow an install.
+    pending.catch(() => chosen.delete(r));
+  }
+  const info = await pending;
+  // 'auto' and the name it resolved to are the same choice.
+  if (!chosen.has(info.name)) chosen.set(info.name, pending);
+  const tf = await tfjs();
+  // Another request may have switched backends since; the info describes this one.
+  if (tf.getBackend() !== info.tfBackend) await tf.setBackend(info.tfBackend);
+  return info;
+}
