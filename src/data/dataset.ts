@@ -120,7 +120,7 @@ export interface DatasetInfo extends ImageShape {
   readonly counts: Readonly<Record<Split, number>>;
 }
 
-export function datasetInfo(file: TensorFile): DatasetInfo {
+export async function datasetInfo(file: TensorFile): Promise<DatasetInfo> {
   for (const name of ['x_train', 'y_train', 'x_test', 'y_test']) {
     if (file.tensors[name] === undefined) {
       throw new DataError('bad_format', `input is not a dataset: tensor ${name} is missing`);
@@ -132,11 +132,19 @@ export function datasetInfo(file: TensorFile): DatasetInfo {
     throw new DataError('bad_format', 'input is not a dataset: x_train/x_test must be uint8 [N,H,W,C]');
   }
   const [, height = 0, width = 0, channels = 0] = xTrain.shape;
+  if (xTest.shape[1] !== height || xTest.shape[2] !== width || xTest.shape[3] !== channels) {
+    throw new DataError('bad_format', 'input is not a dataset: x_train and x_test images differ in shape');
+  }
+  // Without a class list, the classes are the labels that occur.
+  let fallback = 0;
+  if (file.metadata['classes'] === undefined) {
+    for (const split of SPLITS) for (const l of await readLabels(file, split)) fallback = Math.max(fallback, l + 1);
+  }
   return {
     height,
     width,
     channels,
-    classes: parseClasses(file.metadata, 0),
+    classes: parseClasses(file.metadata, fallback),
     counts: { train: xTrain.shape[0] ?? 0, test: xTest.shape[0] ?? 0 },
   };
 }

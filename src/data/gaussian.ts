@@ -24,8 +24,9 @@ export class MomentAccumulator {
   add(x: Uint8Array): void {
     const c = this.channels;
     // Integer partial sums per block stay exact and are far faster than float accumulation.
-    for (let start = 0; start < x.length; start += 1 << 16) {
-      const end = Math.min(x.length, start + (1 << 16));
+    const block = c * 16384; // a whole number of pixels, so `start + ch` is always channel ch
+    for (let start = 0; start < x.length; start += block) {
+      const end = Math.min(x.length, start + block);
       for (let ch = 0; ch < c; ch++) {
         let s = 0;
         let s2 = 0;
