@@ -1,0 +1,132 @@
+// The train stage's `with:` (snake_case, as users write it) and its mapping to the loop's options.
+// Every default here is filled in by the schema and so belongs to the cache key.
+import { getModel, modelNames } from '../../src/models/registry.js';
+import type { JsonSchema } from '../../src/plugin/types.js';
+import type { LrSchedule } from '../../src/train/schedule.js';
+import type { Augmentation, Preprocessing, TrainOptions, WeightDecay } from '../../src/train/types.js';
+
+export interface TrainParams {
+  readonly model: string;
+  readonly epochs: number;
+  readonly batch_size: number;
+  /** null: the model's paper default (0.1 Inception, 0.01 otherwise). */
+  readonly lr: number | null;
+  readonly lr_decay: number;
+  readonly lr_staircase: boolean;
+  /** A per-step piecewise-constant schedule; replaces lr/lr_decay when set. */
+  readonly lr_steps: { readonly boundaries: readonly number[]; readonly values: readonly number[] } | null;
+  readonly momentum: number;
+  readonly weight_decay: number | { readonly conv: number; readonly dense: number };
+  readonly dropout: number;
+  readonly augment: { readonly random_crop: boolean; readonly pad: number; readonly flip: boolean; readonly rotate_degrees: number };
+  readonly preprocessing: { readonly crop: number | null; readonly standardize: boolean };
+  readonly target_train_acc: number | null;
+  readonly max_steps: number | null;
+  readonly eval_every: number;
+  readonly record_steps: boolean;
+  readonly backend: string | null;
+}
+
+const nonNegative = { type: 'number', minimum: 0 } as const;
+
+export const trainParamsSchema: JsonSchema = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['model'],
+  properties: {
+    model: { enum: [...modelNames()], description: 'one of `rethink models`' },
+    epochs: { type: 'integer', minimum: 1, default: 20 },
+    batch_size: { type: 'integer', minimum: 1, default: 128 },
+    lr: { type: ['number', 'null'], exclusiveMinimum: 0, default: null, description: "initial learning rate; null: the model's paper default" },
+    lr_decay: { type: 'number', exclusiveMinimum: 0, default: 0.95, description: 'learning-rate multiplier per epoch' },
+    lr_staircase: { type: 'boolean', default: true, description: 'decay once per epoch (true) or continuously per step' },
+    lr_steps: {
+      default: null,
+      oneOf: [
+        { type: 'null' },
+        {
+          type: 'object',
+          additionalProperties: false,
+          required: ['boundaries', 'values'],
+          properties: { boundaries: { type: 'array', items: { type: 'integer', minimum: 1 } }, values: { type: 'array', minItems: 1, items: nonNegative } },
+        },
+      ],
+      description: 'piecewise-constant rate by global step: values[i] until boundaries[i]',
+    },
+    momentum: { type: 'number', minimum: 0, maximum: 1, default: 0.9 },
+    weight_decay: {
+      default: 0,
+      oneOf: [
+        nonNegative,
+        { type: 'object', additionalProperties: false, required: ['conv', 'dense'], properties: { conv: nonNegative, dense: nonNegative } },
+      ],
+      description: 'L2 coefficient λ on conv and dense kernels (loss + λ/2·‖w‖²); a number applies to both',
+    },
+    dropout: { type: 'number', minimum: 0, maximum: 0.95, default: 0 },
+    augment: {
+      type: 'object',
+      additionalProperties: false,
+      default: { random_crop: false, pad: 0, flip: false, rotate_degrees: 0 },
+      properties: {
+        random_crop: { type: 'boolean', default: false, description: 'random instead of centre crop' },
+        pad: { type: 'integer', minimum: 0, default: 0, description: 'zero padding per side before the random crop' },
+        flip: { type: 'boolean', default: false, description: 'random horizontal flip' },
+        rotate_degrees: { type: 'number', minimum: 0, maximum: 180, default: 0, description: 'random rotation in ±degrees' },
+      },
+    },
+    preprocessing: {
+      type: 'object',
+      additionalProperties: false,
+      default: { crop: 28, standardize: true },
+      properties: {
+        crop: { type: ['integer', 'null'], minimum: 1, default: 28, description: 'centre-crop side (paper: 32 → 28); null keeps the stored size' },
+        standardize: { type: 'boolean', default: true, description: 'per-image standardization' },
+      },
+    },
+    target_train_acc: { type: ['number', 'null'], minimum: 0, maximum: 1, default: null, description: 'stop after the first epoch at or above this train accuracy' },
+    max_steps: { type: ['integer', 'null'], minimum: 1, default: null },
+    eval_every: { type: 'integer', minimum: 0, default: 1, description: 'evaluate on the test split every N epochs (0: only at the end)' },
+    record_steps: { type: 'boolean', default: false, description: 'keep every step’s loss and accuracy in the metrics' },
+    backend: { type: ['string', 'null'], default: null, description: 'tfjs backend (auto, native, wasm, cpu, …); null: RETHINK_BACKEND or auto' },
+  },
+};
+
+export function weightDecayOf(p: TrainParams): WeightDecay {
+  return typeof p.weight_decay === 'number' ? { conv: p.weight_decay, dense: p.weight_decay } : p.weight_decay;
+}
+
+export function scheduleOf(p: TrainParams): LrSchedule {
+  if (p.lr_steps !== null) return { kind: 'piecewise', boundaries: p.lr_steps.boundaries, values: p.lr_steps.values };
+  return { kind: 'exponential', initial: p.lr ?? getModel(p.model).defaultLearningRate, decay: p.lr_decay, staircase: p.lr_staircase };
+}
+
+export function preprocessingOf(p: TrainParams, stored: { readonly height: number; readonly width: number }): Preprocessing {
+  const crop = p.preprocessing.crop;
+  if (crop !== null && (crop > stored.height || crop > stored.width)) {
+    throw new RangeError(`preprocessing.crop ${crop} is larger than the ${stored.height}x${stored.width} images; use null or a smaller crop`);
+  }
+  return { crop: crop === null ? null : [crop, crop], standardize: p.preprocessing.standardize };
+}
+
+export function augmentationOf(p: TrainParams): Augmentation | null {
+  const a = p.augment;
+  if (!a.random_crop && !a.flip && a.rotate_degrees === 0) return null;
+  return { randomCrop: a.random_crop, pad: a.pad, flip: a.flip, rotateDegrees: a.rotate_degrees };
+}
+
+export function trainOptionsOf(p: TrainParams, seed: number, stored: { readonly height: number; readonly width: number }): TrainOptions {
+  return {
+    seed,
+    epochs: p.epochs,
+    batchSize: p.batch_size,
+    momentum: p.momentum,
+    schedule: scheduleOf(p),
+    weightDecay: weightDecayOf(p),
+    preprocessing: preprocessingOf(p, stored),
+    augmentation: augmentationOf(p),
+    ...(p.target_train_acc === null ? {} : { targetTrainAcc: p.target_train_acc }),
+    ...(p.max_steps === null ? {} : { maxSteps: p.max_steps }),
+    recordSteps: p.record_steps,
+    evalEvery: p.eval_every,
+  };
+}

@@ -1,0 +1,88 @@
+// The train stage's body, loaded only when a train stage actually runs.
+import { datasetInfo } from '../../src/data/dataset.js';
+import { initBackend } from '../../src/backends/select.js';
+import { getModel } from '../../src/models/registry.js';
+import { modelTensors, readSplit } from '../../src/train/artifact.js';
+import { evaluate } from '../../src/train/evaluate.js';
+import { train } from '../../src/train/loop.js';
+import { checkSchedule } from '../../src/train/schedule.js';
+import { trainOptionsOf, type TrainParams } from './params.js';
+import type { Artifact, StageContext } from '../../src/plugin/types.js';
+import type { InputShape } from '../../src/models/types.js';
+
+export async function runTrain(ctx: StageContext<TrainParams>): Promise<void> {
+  const p = ctx.params;
+  const input = ctx.inputs['data'];
+  if (input === undefined || Array.isArray(input)) throw new Error('train: input `data` must be one dataset artifact');
+  const file = await (input as Artifact).readTensors();
+  const started = performance.now();
+  try {
+    const info = await datasetInfo(file);
+    const opts = trainOptionsOf(p, ctx.seed, info);
+    const scheduleError = checkSchedule(opts.schedule);
+    if (scheduleError !== undefined) throw new Error(`train: ${scheduleError}`);
+    const [trainSet, testSet] = [await readSplit(file, 'train'), await readSplit(file, 'test')];
+    const maxLabel = Math.max(0, ...[trainSet.labels, testSet.labels].map((l) => l.reduce((m, v) => Math.max(m, v), 0)));
+    const numClasses = Math.max(info.classes.length, maxLabel + 1);
+    const classes = info.classes.length === numClasses ? info.classes : Array.from({ length: numClasses }, (_, i) => String(i));
+
+    const backend = await initBackend(p.backend ?? undefined);
+    const tf = await import('@tensorflow/tfjs');
+    const [h, w] = opts.preprocessing.crop ?? [info.height, info.width];
+    const inputShape: InputShape = [h, w, info.channels];
+    const def = getModel(p.model);
+    ctx.log(`${def.name}: ${def.countParams(inputShape, numClasses).trainable} params, input ${inputShape.join('x')}, backend ${backend.name}`);
+    const model = await def.build({ inputShape, numClasses, seed: ctx.seed, dropout: p.dropout });
+    try {
+      const stepsPerEpoch = Math.ceil(trainSet.shape[0] / p.batch_size);
+      const total = p.max_steps ?? p.epochs * stepsPerEpoch;
+      let lastReport = 0;
+      const result = await train(tf, model, { train: trainSet, test: testSet, numClasses }, opts, {
+        signal: ctx.signal,
+        onStep: (s) => {
+          const now = performance.now();
+          if (now - lastReport < 500 && s.step !== s.stepsPerEpoch) return;
+          lastReport = now;
+          ctx.progress({ message: `epoch ${s.epoch}/${s.epochs} step ${s.step}/${s.stepsPerEpoch} loss ${s.loss.toFixed(4)}`, done: s.globalStep, total });
+        },
+        onEpoch: (e) => ctx.log(`epoch ${e.epoch}: loss ${e.loss.toFixed(4)} acc ${e.acc.toFixed(4)}${e.testAcc === undefined ? '' : ` test ${e.testAcc.toFixed(4)}`} (${e.seconds.toFixed(1)} s)`),
+      });
+      ctx.progress({ message: 'final evaluation' });
+      const evalOpts = { preprocessing: opts.preprocessing, batchSize: Math.max(p.batch_size, 256), numClasses, signal: ctx.signal };
+      const finalTrain = await evaluate(tf, model, trainSet, evalOpts);
+      const finalTest = await evaluate(tf, model, testSet, evalOpts);
+      const hyperparams = { ...p, lr: p.lr ?? def.defaultLearningRate };
+      const { tensors, metadata } = modelTensors(
+        model,
+        { model: def.name, inputShape, numClasses, dropout: p.dropout, preprocessing: opts.preprocessing, classes },
+        { hyperparams: JSON.stringify(hyperparams), seed: String(ctx.seed) },
+      );
+      await ctx.writeTensors('model', tensors, metadata);
+      await ctx.writeJson('metrics', {
+        model: def.name,
+        params: def.countParams(inputShape, numClasses).trainable,
+        input_shape: inputShape,
+        num_classes: numClasses,
+        hyperparams,
+        seed: ctx.seed,
+        history: result.history,
+        ...(result.steps === undefined ? {} : { steps: result.steps }),
+        stopped_by: result.stoppedBy,
+        total_steps: result.totalSteps,
+        final: {
+          train: { loss: finalTrain.loss, acc: finalTrain.acc },
+          test: { loss: finalTest.loss, acc: finalTest.acc },
+          // What the paper reports for training in its tables: the last epoch's online mini-batch accuracy.
+          train_online_acc: result.history.at(-1)?.acc ?? null,
+        },
+        backend,
+        train_seconds: result.seconds,
+        seconds: (performance.now() - started) / 1000,
+      });
+    } finally {
+      model.dispose();
+    }
+  } finally {
+    await file.close();
+  }
+}

@@ -1,0 +1,85 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { createHarness } from '../../../src/testing/harness.js';
+import { trainPlugin } from '../../../stages/train/plugin.js';
+import { evaluatePlugin } from '../../../stages/evaluate/plugin.js';
+import { toyImages } from '../../train/helpers.js';
+import type { TensorData } from '../../../src/tensors/types.js';
+
+const trainSet = toyImages(48, 8, 8, 3, 1);
+const testSet = toyImages(24, 8, 8, 3, 2);
+const tensor = (dtype: 'uint8' | 'int32', shape: readonly number[], data: Uint8Array | Int32Array | Float32Array): TensorData => ({ dtype, shape, data });
+const dataset = {
+  tensors: {
+    x_train: tensor('uint8', trainSet.shape, trainSet.images),
+    y_train: tensor('int32', [48], trainSet.labels),
+    x_test: tensor('uint8', testSet.shape, testSet.images),
+    y_test: tensor('int32', [24], testSet.labels),
+  },
+  metadata: { classes: JSON.stringify(['left', 'right']) },
+};
+const params = { model: 'mlp_1x512', epochs: 4, batch_size: 16, preprocessing: { crop: 6, standardize: true }, backend: 'cpu' };
+
+interface Metrics {
+  history: { epoch: number; loss: number; acc: number; testAcc?: number }[];
+  final: { train: { acc: number }; test: { acc: number; loss: number } };
+  params: number;
+  input_shape: number[];
+  stopped_by: string;
+  backend: { name: string };
+  hyperparams: { lr: number; lr_decay: number; momentum: number };
+}
+
+test('train stage: learns the toy set, writes weights + metadata, is reproducible; evaluate agrees', async () => {
+  const h = await createHarness();
+  try {
+    const a = await h.run(trainPlugin, { params, seed: 7, inputs: { data: dataset } });
+    const m = await a.outputs['metrics']!.readJson<Metrics>();
+    assert.equal(m.history.length, 4);
+    assert.ok(m.history.every((e) => e.testAcc !== undefined));
+    assert.ok(m.final.test.acc > 0.9, `test acc ${m.final.test.acc}`);
+    assert.equal(m.params, 6 * 6 * 3 * 512 + 512 + 512 * 2 + 2);
+    assert.deepEqual(m.input_shape, [6, 6, 3]);
+    assert.equal(m.stopped_by, 'epochs');
+    assert.equal(m.backend.name, 'cpu');
+    assert.deepEqual([m.hyperparams.lr, m.hyperparams.lr_decay, m.hyperparams.momentum], [0.01, 0.95, 0.9]);
+    assert.ok(a.progress.length > 0);
+
+    const weights = await a.outputs['model']!.readTensors();
+    assert.deepEqual(Object.keys(weights.tensors).sort(), ['fc1/bias', 'fc1/kernel', 'logits/bias', 'logits/kernel']);
+    assert.equal(weights.metadata['model'], 'mlp_1x512');
+    assert.equal(weights.metadata['input_shape'], '[6,6,3]');
+    await weights.close();
+
+    const again = await h.run(trainPlugin, { params, seed: 7, inputs: { data: dataset } });
+    assert.equal(again.outputs['model']!.hash, a.outputs['model']!.hash, 'same seed → byte-identical weights');
+    const other = await h.run(trainPlugin, { params, seed: 8, inputs: { data: dataset } });
+    assert.notEqual(other.outputs['model']!.hash, a.outputs['model']!.hash);
+
+    const e = await h.run(evaluatePlugin, { params: { backend: 'cpu' }, inputs: { model: a.outputs['model']!, data: dataset } });
+    const em = await e.outputs['metrics']!.readJson<{ test: { acc: number; loss: number; per_class_acc: number[]; n: number }; train: { acc: number }; classes: string[] }>();
+    assert.equal(em.test.n, 24);
+    assert.equal(em.test.acc, m.final.test.acc);
+    assert.ok(Math.abs(em.test.loss - m.final.test.loss) < 1e-6);
+    assert.equal(em.train.acc, m.final.train.acc);
+    assert.equal(em.test.per_class_acc.length, 2);
+    assert.deepEqual(em.classes, ['left', 'right']);
+  } finally {
+    await h.close();
+  }
+});
+
+test('train stage: stops at the target train accuracy; rejects a crop larger than the images', async () => {
+  const h = await createHarness();
+  try {
+    const r = await h.run(trainPlugin, { params: { ...params, epochs: 50, target_train_acc: 1, eval_every: 0 }, inputs: { data: dataset } });
+    const m = await r.outputs['metrics']!.readJson<Metrics>();
+    assert.equal(m.stopped_by, 'target_train_acc');
+    assert.ok(m.history.length < 50);
+    assert.equal(m.history.at(-1)!.acc, 1);
+    await assert.rejects(h.run(trainPlugin, { params: { ...params, preprocessing: { crop: 9, standardize: true } }, inputs: { data: dataset } }), /larger than the 8x8/);
+    await assert.rejects(h.run(trainPlugin, { params: { ...params, model: 'resnet' }, inputs: { data: dataset } }), /invalid params/);
+  } finally {
+    await h.close();
+  }
+});
