@@ -8,7 +8,7 @@ const compiled = new WeakMap<object, ValidateFunction>();
 export function validatorFor(schema: JsonSchema): ValidateFunction {
   let v = compiled.get(schema);
   if (!v) {
-    ajv ??= new Ajv({ allErrors: true, useDefaults: true, strict: false, allowUnionTypes: true });
+    ajv ??= new Ajv({ allErrors: true, useDefaults: true, strict: false, allowUnionTypes: true, verbose: true });
     v = ajv.compile(schema);
     compiled.set(schema, v);
   }

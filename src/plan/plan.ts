@@ -33,8 +33,10 @@ export interface StageInstance {
 }
 
 export interface Plan {
-  /** The pipeline file as given on the command line (relative or absolute). */
+  /** The pipeline file's absolute path (identifies it in the store's refs). */
   readonly pipeline: string;
+  /** The path as the user gave it, for messages. */
+  readonly display: string;
   readonly name: string;
   readonly graph: DirectedGraph;
   readonly instances: ReadonlyMap<StageId, StageInstance>;

@@ -1,0 +1,64 @@
+// The `rethink` command: dispatches to lazily imported commands, so `status` and no-op runs never
+// load what they do not use; maps user errors to exit code 2 with file:line:col diagnostics.
+import { readFileSync } from 'node:fs';
+import type { CliIO, Command } from './io.js';
+import { UserError, formatDiagnostics } from '../config/diagnostic.js';
+
+const COMMANDS: Readonly<Record<string, { readonly summary: string; readonly load: () => Promise<Command> }>> = {
+  run: { summary: 'run a pipeline (default: the quick-start), reusing cached results', load: async () => (await import('./commands/run.js')).run },
+  status: { summary: 'say which stages are up to date and why the others will run', load: async () => (await import('./commands/status.js')).status },
+  validate: { summary: 'check a pipeline without running it', load: async () => (await import('./commands/validate.js')).validate },
+  dag: { summary: 'print the stage graph (--format ascii|mermaid|dot|json)', load: async () => (await import('./commands/dag.js')).dag },
+  show: { summary: "show a stage's outputs, key record and provenance", load: async () => (await import('./commands/show.js')).show },
+  plugins: { summary: 'list the built-in stage plugins', load: async () => (await import('./commands/plugins.js')).plugins },
+  models: { summary: 'list the model definitions with their parameter counts', load: async () => (await import('./commands/models.js')).models },
+  schema: { summary: 'print the pipeline JSON Schema', load: async () => (await import('./commands/schema.js')).schema },
+};
+
+const USAGE = `usage: rethink <command> [pipeline] [flags]
+
+commands:
+${Object.entries(COMMANDS)
+  .map(([name, c]) => `  ${name.padEnd(9)} ${c.summary}`)
+  .join('\n')}
+
+common flags: --set key=value (repeatable), --cache-dir DIR (or RETHINK_CACHE_DIR), --json
+run flags:    --only GLOB, --jobs N, --dry-run, --keep-going
+exit codes:   0 ok, 1 a stage failed, 2 bad pipeline or flags
+`;
+
+export async function main(argv: readonly string[], io: CliIO): Promise<number> {
+  const [name, ...rest] = argv;
+  if (name === undefined || name === 'help' || name === '--help' || name === '-h') {
+    io.stdout(USAGE);
+    return name === undefined ? 2 : 0;
+  }
+  if (name === '--version' || name === '-v') {
+    io.stdout(`${JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')).version}\n`);
+    return 0;
+  }
+  const command = COMMANDS[name];
+  if (!command) {
+    io.stderr(`rethink: unknown command "${name}"\n\n${USAGE}`);
+    return 2;
+  }
+  try {
+    return await (await command.load())(rest, io);
+  } catch (e) {
+    if (e instanceof UserError) {
+      io.stderr(`${formatDiagnostics(e.diagnostics, (file) => sourceText(file, io))}\n`);
+      const n = e.diagnostics.length;
+      if (n > 1) io.stderr(`\n${n} errors\n`);
+      return e.exitCode;
+    }
+    throw e;
+  }
+}
+
+function sourceText(file: string, io: CliIO): string | undefined {
+  try {
+    return readFileSync(file.startsWith('/') ? file : `${io.cwd}/${file}`, 'utf8');
+  } catch {
+    return undefined;
+  }
+}

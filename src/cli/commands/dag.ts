@@ -1,0 +1,53 @@
+// `rethink dag [pipeline] --format ascii|mermaid|dot|json`
+import type { Command } from '../io.js';
+import { parseFlags } from '../args.js';
+import { loadWorkspace } from '../workspace.js';
+import { UserError } from '../../config/diagnostic.js';
+import type { Plan } from '../../plan/plan.js';
+import type { StageId } from '../../util/brand.js';
+
+const FORMATS = ['ascii', 'mermaid', 'dot', 'json'] as const;
+type Format = (typeof FORMATS)[number];
+
+export const dag: Command = async (argv, io) => {
+  const { values, positionals } = parseFlags('dag', argv, { format: { type: 'string', short: 'f' }, set: { type: 'string', multiple: true } });
+  const format = (values.format ?? 'ascii') as Format;
+  if (!FORMATS.includes(format)) throw UserError.of('E_BAD_FLAG', `--format "${values.format}" is not supported`, `formats: ${FORMATS.join(', ')}`);
+  const ws = await loadWorkspace(io, positionals[0], values.set ?? []);
+  io.stdout(render(ws.plan, format));
+  return 0;
+};
+
+export function render(plan: Plan, format: Format): string {
+  const edges = plan.order.flatMap((id) => (plan.graph.outNeighbors(id) as StageId[]).map((to) => [id, to] as const));
+  switch (format) {
+    case 'json':
+      return `${JSON.stringify(
+        {
+          nodes: plan.order.map((id) => {
+            const i = plan.instances.get(id)!;
+            return { id, stage: i.stage, plugin: i.plugin.name, matrix: i.matrix, inputs: Object.fromEntries(i.inputs.map((b) => [b.name, b.sources])) };
+          }),
+          edges: edges.map(([from, to]) => ({ from, to })),
+        },
+        null,
+        1,
+      )}\n`;
+    case 'dot':
+      return `digraph "${plan.name}" {\n  rankdir=LR;\n${plan.order.map((id) => `  ${JSON.stringify(id)} [label=${JSON.stringify(`${id}\n${plan.instances.get(id)!.plugin.name}`)}];`).join('\n')}\n${edges.map(([a, b]) => `  ${JSON.stringify(a)} -> ${JSON.stringify(b)};`).join('\n')}\n}\n`;
+    case 'mermaid': {
+      const n = new Map(plan.order.map((id, i) => [id, `n${i}`]));
+      return `flowchart LR\n${plan.order.map((id) => `  ${n.get(id)}["${id.replaceAll('"', '#quot;')}"]`).join('\n')}\n${edges.map(([a, b]) => `  ${n.get(a)} --> ${n.get(b)}`).join('\n')}\n`;
+    }
+    case 'ascii': {
+      const width = Math.min(50, Math.max(...plan.order.map((id) => id.length)));
+      return `${plan.order
+        .map((id) => {
+          const inst = plan.instances.get(id)!;
+          const ins = inst.inputs.flatMap((b) => (b.many && b.sources.length > 3 ? [`${b.name}: ${b.sources.length} × ${plan.instances.get(b.sources[0]!.id)!.stage}`] : b.sources.map((s) => `${s.id}.${s.output}`)));
+          return `${id.padEnd(width)}  (${inst.plugin.name})${ins.length ? `  ← ${ins.join(', ')}` : ''}`;
+        })
+        .join('\n')}\n`;
+    }
+  }
+}

@@ -1,0 +1,15 @@
+// `rethink models [--input HxWxC] [--json]`: model definitions with their parameter counts.
+import type { Command } from '../io.js';
+import { parseFlags } from '../args.js';
+import { UserError } from '../../config/diagnostic.js';
+
+export const models: Command = async (argv, io) => {
+  const { values } = parseFlags('models', argv, { input: { type: 'string' }, json: { type: 'boolean' } });
+  const spec = values.input ?? '28x28x3';
+  const dims = spec.split('x').map(Number);
+  if (dims.length !== 3 || dims.some((d) => !Number.isInteger(d) || d < 1)) {
+    throw UserError.of('E_BAD_FLAG', `--input "${spec}" is not HxWxC`, 'e.g. --input 28x28x3 or --input 32x32x3');
+  }
+  const { modelsCommand } = await import('../../models/cli.js');
+  return modelsCommand({ input: dims as [number, number, number], json: values.json === true }, io.stdout);
+};

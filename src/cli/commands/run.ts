@@ -1,0 +1,60 @@
+// `rethink run [pipeline] [--set k=v]… [--only GLOB]… [--jobs N] [--cache-dir DIR] [--dry-run] [--keep-going] [--json]`
+import { availableParallelism } from 'node:os';
+import type { Command } from '../io.js';
+import { intFlag, parseFlags, pipelineFlags } from '../args.js';
+import { loadWorkspace, openStore } from '../workspace.js';
+import { selectInstances, withUpstream } from '../../plan/select.js';
+import { execute } from '../../exec/executor.js';
+import { InProcessRunner } from '../../exec/runner.js';
+import type { Observer } from '../../exec/events.js';
+import { plainRenderer } from '../render/plain.js';
+import { runDocument } from '../render/json.js';
+import { UserError } from '../../config/diagnostic.js';
+
+export const run: Command = async (argv, io) => {
+  const { values, positionals } = parseFlags('run', argv, {
+    ...pipelineFlags,
+    only: { type: 'string', multiple: true },
+    jobs: { type: 'string', short: 'j' },
+    'dry-run': { type: 'boolean', short: 'n' },
+    'keep-going': { type: 'boolean', short: 'k' },
+  });
+  if (positionals.length > 1) throw UserError.of('E_BAD_FLAG', `rethink run takes one pipeline, got ${positionals.length}: ${positionals.join(' ')}`);
+  const ws = await loadWorkspace(io, positionals[0], values.set ?? []);
+  const jobs = intFlag('jobs', values.jobs, 1) ?? availableParallelism();
+  const only = values.only ? selectInstances(ws.plan, values.only) : undefined;
+  const store = openStore(io, values['cache-dir']);
+  const shownPath = ws.file.source.file;
+
+  const abort = new AbortController();
+  const onSignal = () => abort.abort(new Error('interrupted'));
+  process.once('SIGINT', onSignal);
+  let observe: Observer = () => {};
+  let finished: Promise<void> = Promise.resolve();
+  if (!values.json) {
+    if (io.isTTY) {
+      const { listrRenderer } = await import('../render/listr.js');
+      const ids = only ? [...withUpstream(ws.plan, only)] : ws.plan.order;
+      ({ observe, finished } = await listrRenderer(ws.plan, ids));
+    } else observe = plainRenderer(io.stderr);
+  }
+  try {
+    const summary = await execute(
+      ws.plan,
+      store,
+      new InProcessRunner(store),
+      { jobs, keepGoing: values['keep-going'] === true, dryRun: values['dry-run'] === true, ...(only ? { only } : {}), signal: abort.signal },
+      observe,
+    );
+    await finished.catch(() => undefined); // failures are reported below
+    if (values.json) io.stdout(`${JSON.stringify(runDocument(shownPath, summary.stages, summary.seconds), null, 1)}\n`);
+    else if (io.isTTY) {
+      const { summaryLine, stageLine } = await import('../render/plain.js');
+      for (const s of summary.stages) if (s.status === 'failed') io.stderr(`${stageLine(s)}\n`);
+      io.stderr(`${summaryLine(summary.stages, summary.seconds)}\n`);
+    }
+    return summary.ok ? 0 : 1;
+  } finally {
+    process.removeListener('SIGINT', onSignal);
+  }
+};

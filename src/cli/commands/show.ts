@@ -1,0 +1,76 @@
+// `rethink show STAGE [pipeline] [--json]`: outputs (tensor shapes, small JSON inline), key record,
+// provenance and timings of a stage's current result, or of its last run if it is out of date.
+import type { Command } from '../io.js';
+import { parseFlags, pipelineFlags } from '../args.js';
+import { loadWorkspace, openStore } from '../workspace.js';
+import { UserError } from '../../config/diagnostic.js';
+import { explain } from '../../exec/explain.js';
+import { openSafetensors } from '../../tensors/safetensors.js';
+import { readFile } from 'node:fs/promises';
+import type { Store } from '../../store/types.js';
+import type { JsonValue } from '../../plugin/types.js';
+
+export const show: Command = async (argv, io) => {
+  const { values, positionals } = parseFlags('show', argv, pipelineFlags);
+  const [target, pipeline] = positionals;
+  if (!target) throw UserError.of('E_BAD_FLAG', 'rethink show needs a stage id', 'e.g. rethink show train[model=mlp_1x512] pipelines/x.yaml');
+  const ws = await loadWorkspace(io, pipeline, values.set ?? []);
+  const matches = ws.plan.order.filter((id) => id === target || ws.plan.instances.get(id)!.stage === target);
+  if (matches.length === 0) throw UserError.of('E_NO_MATCH', `no stage "${target}" in ${ws.file.source.file}`, `ids: ${ws.plan.order.slice(0, 8).join(', ')}${ws.plan.order.length > 8 ? ', …' : ''}`);
+  if (matches.length > 1) throw UserError.of('E_AMBIGUOUS', `"${target}" has ${matches.length} instances; name one`, matches.slice(0, 10).join(', '));
+  const id = matches[0]!;
+  const store = openStore(io, values['cache-dir']);
+  const state = (await explain(ws.plan, store)).find((s) => s.id === id)!;
+  const key = state.key && state.status === 'up-to-date' ? state.key : (await store.readRefs(ws.plan.pipeline))[id];
+  const record = key ? await store.readRun(key) : undefined;
+  if (!record) {
+    if (values.json) io.stdout(`${JSON.stringify({ id, status: state.status, reasons: state.reasons, record: null })}\n`);
+    else io.stdout(`${id}: not run yet (${state.reasons.join('; ')})\n`);
+    return 0;
+  }
+  const outputs: Record<string, JsonValue> = {};
+  for (const [name, ref] of Object.entries(record.outputs)) outputs[name] = { ...ref, ...(await describe(store, ref.hash, ref.kind)) };
+  const doc = { id, status: state.status, reasons: state.reasons, key: record.key, startedAt: record.startedAt, seconds: record.seconds, outputs, keyRecord: record.keyRecord, provenance: record.provenance };
+  if (values.json) {
+    io.stdout(`${JSON.stringify(doc, null, 1)}\n`);
+    return 0;
+  }
+  const lines = [
+    `${id}  ${state.status === 'up-to-date' ? 'up to date' : `OUT OF DATE (${state.reasons.join('; ')}); showing the last run`}`,
+    `  key      ${record.key}`,
+    `  ran      ${record.startedAt} in ${record.seconds.toFixed(2)}s`,
+    '  outputs',
+    ...Object.entries(outputs).flatMap(([name, o]) => describeLines(name, o as Record<string, JsonValue>)),
+    '  key record',
+    ...JSON.stringify(record.keyRecord, null, 2).split('\n').map((l) => `    ${l}`),
+    '  provenance',
+    ...Object.entries(record.provenance).map(([k, v]) => `    ${k}: ${typeof v === 'string' ? v : JSON.stringify(v)}`),
+  ];
+  io.stdout(`${lines.join('\n')}\n`);
+  return 0;
+};
+
+async function describe(store: Store, hash: string, kind: string): Promise<Record<string, JsonValue>> {
+  const path = await store.objectPath(hash as never);
+  if (kind === 'tensors') {
+    const f = await openSafetensors(path);
+    try {
+      return { path, tensors: Object.fromEntries(Object.entries(f.tensors).map(([k, t]) => [k, `${t.dtype}[${t.shape.join(',')}]`])), metadata: { ...f.metadata } };
+    } finally {
+      await f.close();
+    }
+  }
+  if (kind === 'json') {
+    const text = await readFile(path, 'utf8');
+    return text.length <= 4000 ? { path, value: JSON.parse(text) as JsonValue } : { path };
+  }
+  return { path };
+}
+
+function describeLines(name: string, o: Record<string, JsonValue>): string[] {
+  const out = [`    ${name}  ${o.kind}  ${o.hash}  ${o.size} bytes`, `      ${o.path}`];
+  if (o.tensors) for (const [k, v] of Object.entries(o.tensors as Record<string, string>)) out.push(`      ${k}: ${v}`);
+  if (o.metadata) for (const [k, v] of Object.entries(o.metadata as Record<string, string>)) out.push(`      meta ${k}: ${v.length > 100 ? `${v.slice(0, 100)}…` : v}`);
+  if (o.value !== undefined) out.push(...JSON.stringify(o.value, null, 2).split('\n').map((l) => `      ${l}`));
+  return out;
+}

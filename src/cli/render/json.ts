@@ -1,0 +1,34 @@
+// `--json`: stdout carries one JSON document and nothing else.
+import type { StageReport } from '../../exec/events.js';
+
+export interface RunDocument {
+  readonly pipeline: string;
+  readonly stages: readonly {
+    readonly id: string;
+    readonly plugin: string;
+    readonly key: string | null;
+    readonly status: StageReport['status'];
+    readonly seconds: number;
+    readonly outputs: Readonly<Record<string, string>>;
+    readonly reason?: string;
+  }[];
+  readonly seconds: number;
+}
+
+export function runDocument(pipeline: string, stages: readonly StageReport[], seconds: number): RunDocument {
+  return {
+    pipeline,
+    stages: stages.map((s) => ({
+      id: s.id,
+      plugin: s.plugin,
+      key: s.key,
+      status: s.status,
+      seconds: round(s.seconds),
+      outputs: s.outputs,
+      ...(s.reason === undefined ? {} : { reason: s.reason }),
+    })),
+    seconds: round(seconds),
+  };
+}
+
+const round = (x: number) => Math.round(x * 1000) / 1000;

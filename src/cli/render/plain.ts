@@ -1,0 +1,49 @@
+// Plain lines for logs and CI (stderr is not a terminal): one line per finished stage, progress
+// messages at most once per second per stage.
+import type { ExecEvent, Observer, StageReport } from '../../exec/events.js';
+
+export function plainRenderer(write: (line: string) => void, now: () => number = Date.now): Observer {
+  const lastProgress = new Map<string, number>();
+  return (e: ExecEvent) => {
+    switch (e.type) {
+      case 'run-start':
+        write(`rethink: ${e.pipeline}: ${e.total} stage${e.total === 1 ? '' : 's'}, ${e.jobs} core${e.jobs === 1 ? '' : 's'}\n`);
+        break;
+      case 'stage-start':
+        write(`  start   ${e.id}\n`);
+        break;
+      case 'stage-progress': {
+        const t = now();
+        if (t - (lastProgress.get(e.id) ?? 0) < 1000 || !e.update.message) break;
+        lastProgress.set(e.id, t);
+        write(`  …       ${e.id}: ${e.update.message}\n`);
+        break;
+      }
+      case 'stage-log':
+        write(`  log     ${e.id}: ${e.message}\n`);
+        break;
+      case 'stage-end':
+        write(`${stageLine(e.report)}\n`);
+        break;
+      case 'run-end':
+        write(`${summaryLine(e.stages, e.seconds)}\n`);
+        break;
+    }
+  };
+}
+
+export function stageLine(r: StageReport): string {
+  const label = r.status === 'failed' ? 'FAILED' : r.status;
+  const time = r.status === 'ran' || r.status === 'failed' ? ` (${r.seconds.toFixed(1)}s)` : '';
+  const why = r.reason ? `: ${r.reason}` : '';
+  return `  ${label.padEnd(8)}${r.id}${time}${why}`;
+}
+
+export function summaryLine(stages: readonly StageReport[], seconds: number): string {
+  const count = (s: StageReport['status']) => stages.filter((x) => x.status === s).length;
+  const parts = [`${count('ran')} ran`, `${count('cached')} cached`];
+  if (count('failed') > 0) parts.push(`${count('failed')} failed`);
+  if (count('skipped') > 0) parts.push(`${count('skipped')} skipped`);
+  if (count('would-run') > 0) parts.push(`${count('would-run')} would run`);
+  return `done: ${parts.join(', ')} in ${seconds.toFixed(2)}s`;
+}

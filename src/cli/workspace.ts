@@ -1,0 +1,42 @@
+// Resolves what a command works on: the pipeline file (default: the quick-start), its plan, the store.
+import { existsSync } from 'node:fs';
+import { isAbsolute, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { CliIO } from './io.js';
+import { loadPipelineFile, type PipelineFile } from '../config/pipeline-file.js';
+import { buildPlan } from '../plan/build.js';
+import { createRegistry, type PluginRegistry } from '../plan/registry.js';
+import type { Plan } from '../plan/plan.js';
+import { LocalStore } from '../store/local.js';
+import type { Store } from '../store/types.js';
+import { builtinPlugins } from '../../stages/index.js';
+
+export const QUICKSTART = 'pipelines/quickstart.yaml';
+export const CACHE_ENV = 'RETHINK_CACHE_DIR';
+
+export interface Workspace {
+  readonly file: PipelineFile;
+  readonly plan: Plan;
+  readonly registry: PluginRegistry;
+}
+
+export function defaultPipeline(io: CliIO): string {
+  const local = resolve(io.cwd, QUICKSTART);
+  if (existsSync(local)) return QUICKSTART;
+  // Outside the project (e.g. `npx rethink` elsewhere): the package's own quick-start.
+  return fileURLToPath(new URL(`../../../${QUICKSTART}`, import.meta.url));
+}
+
+export async function loadWorkspace(io: CliIO, pipeline: string | undefined, sets: readonly string[] = []): Promise<Workspace> {
+  const path = pipeline ?? defaultPipeline(io);
+  const abs = isAbsolute(path) ? path : resolve(io.cwd, path);
+  const file = await loadPipelineFile(abs, sets, path);
+  const registry = createRegistry(builtinPlugins);
+  const plan = await buildPlan(file, registry);
+  return { file, plan, registry };
+}
+
+export function openStore(io: CliIO, cacheDir: string | undefined): Store {
+  const dir = cacheDir ?? io.env[CACHE_ENV] ?? 'cache';
+  return new LocalStore(isAbsolute(dir) ? dir : resolve(io.cwd, dir));
+}

@@ -1,0 +1,111 @@
+// Maps ajv errors (JSON pointers into the data) onto the YAML nodes they came from.
+import type { ErrorObject } from './ajv.js';
+import type { Diagnostic } from './diagnostic.js';
+import type { SourceFile, YamlPath } from './source.js';
+
+export function ajvDiagnostics(errors: readonly ErrorObject[], source: SourceFile, base: YamlPath, subject: string): Diagnostic[] {
+  // A failed oneOf also reports each branch's errors: keep only the oneOf itself.
+  const oneOfPaths = errors.filter((e) => e.keyword === 'oneOf').map((e) => e.instancePath);
+  const kept = errors.filter(
+    (e) => e.keyword === 'oneOf' || !oneOfPaths.some((p) => e.instancePath === p || e.instancePath.startsWith(`${p}/`)),
+  );
+  const seen = new Set<string>();
+  const out: Diagnostic[] = [];
+  for (const e of kept) {
+    if (e.keyword === 'if' || e.keyword === 'propertyNames') continue; // their specific errors follow
+    const d = toDiagnostic(e, source, base, subject);
+    const id = `${d.at?.line}:${d.at?.col}:${d.message}`;
+    if (!seen.has(id)) {
+      seen.add(id);
+      out.push(d);
+    }
+  }
+  return out;
+}
+
+function pointerPath(pointer: string): string[] {
+  if (pointer === '') return [];
+  return pointer
+    .slice(1)
+    .split('/')
+    .map((s) => s.replaceAll('~1', '/').replaceAll('~0', '~'));
+}
+
+function toDiagnostic(e: ErrorObject, source: SourceFile, base: YamlPath, subject: string): Diagnostic {
+  const path = [...base, ...pointerPath(e.instancePath)];
+  const field = path.length > 0 ? path.join('.') : 'the document';
+  const props = Object.keys((e.parentSchema as { properties?: object } | undefined)?.properties ?? {});
+  switch (e.keyword) {
+    case 'additionalProperties': {
+      const key = (e.params as { additionalProperty: string }).additionalProperty;
+      const suggestion = closest(key, props);
+      return {
+        code: 'E_UNKNOWN_KEY',
+        message: `unknown key "${key}" in ${subject === 'pipeline' ? field : `${subject} params`}`,
+        at: source.locate([...path, key], { key: true })!,
+        hint: props.length > 0 ? `${suggestion ? `did you mean "${suggestion}"? ` : ''}valid keys: ${props.join(', ')}` : 'no keys are allowed here',
+      };
+    }
+    case 'required': {
+      const key = (e.params as { missingProperty: string }).missingProperty;
+      return { code: 'E_MISSING_KEY', message: `${field} is missing required key "${key}"`, at: source.locate(path, { key: true })! };
+    }
+    case 'enum': {
+      const allowed = (e.params as { allowedValues: unknown[] }).allowedValues.map((v) => JSON.stringify(v));
+      return { code: 'E_BAD_VALUE', message: `${field} must be one of ${allowed.join(', ')}`, at: source.locate(path)!, hint: `valid: ${allowed.join(', ')}` };
+    }
+    case 'pattern': {
+      const isKey = e.propertyName !== undefined;
+      const where = isKey ? [...path, e.propertyName!] : path;
+      return {
+        code: 'E_BAD_VALUE',
+        message: `${isKey ? `name "${e.propertyName}"` : field} does not match ${(e.params as { pattern: string }).pattern}`,
+        at: source.locate(where, { key: isKey })!,
+        hint: isKey ? 'stage ids start with a letter or _ and contain letters, digits, _ and -' : describe(e),
+      };
+    }
+    case 'oneOf':
+    case 'anyOf':
+      return { code: 'E_BAD_VALUE', message: `${field} has the wrong shape`, at: source.locate(path)!, hint: describe(e) ?? 'see the schema' };
+    default:
+      return {
+        code: e.keyword === 'type' ? 'E_TYPE' : 'E_BAD_VALUE',
+        message: `${field} ${e.message ?? 'is invalid'}`,
+        at: source.locate(path)!,
+        ...(describe(e) ? { hint: describe(e)! } : {}),
+      };
+  }
+}
+
+function describe(e: ErrorObject): string | undefined {
+  const d = (e.schema as { description?: string } | undefined)?.description ?? (e.parentSchema as { description?: string } | undefined)?.description;
+  return d;
+}
+
+/** The candidate within edit distance 2, if any: for "did you mean". */
+export function closest(word: string, candidates: readonly string[]): string | undefined {
+  let best: string | undefined;
+  let bestD = 3;
+  for (const c of candidates) {
+    const d = editDistance(word.toLowerCase(), c.toLowerCase());
+    if (d < bestD) {
+      best = c;
+      bestD = d;
+    }
+  }
+  return best;
+}
+
+/** Optimal string alignment distance: edits plus adjacent transpositions ("jbos" → "jobs" is 1). */
+function editDistance(a: string, b: string): number {
+  const d = Array.from({ length: a.length + 1 }, (_, i) => Array.from({ length: b.length + 1 }, (_, j) => (i === 0 ? j : j === 0 ? i : 0)));
+  for (let i = 1; i <= a.length; i++) {
+    for (let j = 1; j <= b.length; j++) {
+      const cost = a[i - 1] === b[j - 1] ? 0 : 1;
+      let v = Math.min(d[i - 1]![j]! + 1, d[i]![j - 1]! + 1, d[i - 1]![j - 1]! + cost);
+      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) v = Math.min(v, d[i - 2]![j - 2]! + 1);
+      d[i]![j] = v;
+    }
+  }
+  return d[a.length]![b.length]!;
+}

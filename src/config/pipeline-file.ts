@@ -1,0 +1,126 @@
+// What the user wrote, validated against the pipeline schema, with --set overrides applied.
+// Values are still raw: `${…}` interpolation and sweep expansion happen in plan/.
+import { readFile } from 'node:fs/promises';
+import { parse as parseYamlValue } from 'yaml';
+import { pipelineSchema } from './pipeline-schema.js';
+import { validatorFor } from './ajv.js';
+import { ajvDiagnostics } from './ajv-diagnostics.js';
+import { UserError, type Diagnostic } from './diagnostic.js';
+import { SourceFile } from './source.js';
+import type { JsonSchema } from '../plugin/types.js';
+
+export interface StageDecl {
+  readonly name: string;
+  readonly uses: string;
+  readonly description?: string;
+  readonly with: Readonly<Record<string, unknown>>;
+  /** input name → one or more refs, as written. */
+  readonly inputs: Readonly<Record<string, readonly string[]>>;
+  readonly matrix?: Readonly<Record<string, unknown>>;
+  readonly exclude?: readonly Readonly<Record<string, unknown>>[];
+  readonly seed?: unknown;
+}
+
+export interface PipelineFile {
+  readonly path: string;
+  readonly source: SourceFile;
+  readonly name: string;
+  readonly description?: string;
+  readonly seed: number;
+  readonly vars: Readonly<Record<string, unknown>>;
+  /** In file order. */
+  readonly stages: readonly StageDecl[];
+}
+
+interface RawPipeline {
+  name?: string;
+  description?: string;
+  seed?: number;
+  vars?: Record<string, unknown>;
+  stages: Record<string, {
+    uses: string;
+    description?: string;
+    with?: Record<string, unknown>;
+    inputs?: Record<string, string | string[]>;
+    matrix?: Record<string, unknown>;
+    exclude?: Record<string, unknown>[];
+    seed?: unknown;
+  }>;
+}
+
+const TOP_LEVEL = new Set(['name', 'description', 'seed', 'vars', 'stages']);
+
+/** `display` is the path as the user typed it, used in messages; `path` is what is read. */
+export async function loadPipelineFile(path: string, sets: readonly string[] = [], display = path): Promise<PipelineFile> {
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch (e) {
+    throw UserError.of('E_NO_PIPELINE', `cannot read pipeline ${display}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`, 'pass a path to a pipeline .yaml file');
+  }
+  return parsePipeline(path, text, sets, display);
+}
+
+export function parsePipeline(path: string, text: string, sets: readonly string[] = [], display = path): PipelineFile {
+  const source = new SourceFile(display, text);
+  const syntax = source.syntaxErrors();
+  if (syntax.length > 0) throw new UserError(syntax);
+  applySets(source, sets);
+  const raw = source.toJS();
+  const validate = validatorFor(pipelineSchema as unknown as JsonSchema);
+  if (!validate(raw)) throw new UserError(ajvDiagnostics(validate.errors ?? [], source, [], 'pipeline'));
+  const p = raw as RawPipeline;
+  const stages: StageDecl[] = Object.entries(p.stages).map(([name, s]) => ({
+    name,
+    uses: s.uses,
+    ...(s.description === undefined ? {} : { description: s.description }),
+    with: s.with ?? {},
+    inputs: Object.fromEntries(Object.entries(s.inputs ?? {}).map(([k, v]) => [k, Array.isArray(v) ? v : [v]])),
+    ...(s.matrix === undefined ? {} : { matrix: s.matrix }),
+    ...(s.exclude === undefined ? {} : { exclude: s.exclude }),
+    ...(s.seed === undefined ? {} : { seed: s.seed }),
+  }));
+  return {
+    path,
+    source,
+    name: p.name ?? path.replace(/^.*[\\/]/, '').replace(/\.ya?ml$/, ''),
+    ...(p.description === undefined ? {} : { description: p.description }),
+    seed: p.seed ?? 0,
+    vars: p.vars ?? {},
+    stages,
+  };
+}
+
+/**
+ * `--set path=value`: `vars.x=3`, `seed=1`, `train.with.epochs=5` (a stage name first means
+ * `stages.<name>…`). Values are YAML: `3` is a number, `[1,2]` a list, `abc` a string.
+ */
+function applySets(source: SourceFile, sets: readonly string[]): void {
+  const errors: Diagnostic[] = [];
+  for (const set of sets) {
+    const eq = set.indexOf('=');
+    if (eq <= 0) {
+      errors.push({ code: 'E_BAD_SET', message: `--set "${set}" is not key=value`, hint: 'e.g. --set vars.epochs=3 or --set train.with.lr=0.05' });
+      continue;
+    }
+    const segs = set.slice(0, eq).split('.');
+    const path = TOP_LEVEL.has(segs[0]!) ? segs : ['stages', ...segs];
+    if (path[0] === 'stages' && path.length > 1 && !source.doc.hasIn(['stages', path[1]!])) {
+      const names = Object.keys((source.toJS() as { stages?: object } | null)?.stages ?? {});
+      errors.push({
+        code: 'E_BAD_SET',
+        message: `--set ${set}: no stage "${path[1]}"`,
+        hint: `stages: ${names.join(', ')}; top-level keys: ${[...TOP_LEVEL].join(', ')}`,
+      });
+      continue;
+    }
+    let value: unknown;
+    try {
+      value = parseYamlValue(set.slice(eq + 1));
+    } catch {
+      value = set.slice(eq + 1);
+    }
+    source.doc.setIn(path, source.doc.createNode(value));
+  }
+  if (errors.length > 0) throw new UserError(errors);
+}

@@ -1,0 +1,70 @@
+// The JSON Schema of pipeline files. `rethink schema` prints it; schema/pipeline.schema.json is
+// this object, committed so editors can validate with `# yaml-language-server: $schema=…`.
+
+const scalar = { type: ['string', 'number', 'boolean'] } as const;
+const interpolation = { type: 'string', pattern: '^\\$\\{[^}]+\\}$' } as const;
+
+export const STAGE_ID_PATTERN = '^[A-Za-z_][A-Za-z0-9_-]*$';
+export const INPUT_REF_PATTERN = '^[A-Za-z_][A-Za-z0-9_-]*(\\[[^\\]]*\\])?(\\.[A-Za-z_][A-Za-z0-9_-]*)?$';
+
+export const pipelineSchema = {
+  $schema: 'http://json-schema.org/draft-07/schema#',
+  $id: 'https://rethink.dev/schema/pipeline.schema.json',
+  title: 'rethink pipeline',
+  description: 'A DAG of cached stages. See README.md, "Pipeline format".',
+  type: 'object',
+  additionalProperties: false,
+  required: ['stages'],
+  properties: {
+    name: { type: 'string', description: 'Display name; defaults to the file name.' },
+    description: { type: 'string' },
+    seed: { type: 'integer', minimum: 0, description: 'Default seed of every stage (default 0).' },
+    vars: { type: 'object', description: 'Values referenced as ${vars.name} anywhere in stages.' },
+    stages: {
+      type: 'object',
+      minProperties: 1,
+      propertyNames: { pattern: STAGE_ID_PATTERN },
+      additionalProperties: { $ref: '#/definitions/stage' },
+    },
+  },
+  definitions: {
+    stage: {
+      type: 'object',
+      additionalProperties: false,
+      required: ['uses'],
+      properties: {
+        uses: {
+          type: 'string',
+          minLength: 1,
+          description: 'A built-in plugin name (see `rethink plugins`) or a path to a module, relative to this file (./my-plugin.js).',
+        },
+        description: { type: 'string' },
+        with: { type: 'object', description: "The plugin's params, validated by its schema." },
+        inputs: {
+          type: 'object',
+          description:
+            'input name → upstream ref: `stage`, `stage.output`, `stage[*]` (fan-in: every instance), `stage[axis=value]` (a selection); or a list of refs.',
+          additionalProperties: {
+            oneOf: [
+              { type: 'string', pattern: INPUT_REF_PATTERN },
+              { type: 'array', items: { type: 'string', pattern: INPUT_REF_PATTERN }, minItems: 1 },
+            ],
+          },
+        },
+        matrix: {
+          type: 'object',
+          description: 'Sweep: axis → list of values; one instance per combination.',
+          minProperties: 1,
+          propertyNames: { pattern: '^(?!include$|exclude$)[A-Za-z_][A-Za-z0-9_]*$' },
+          additionalProperties: { oneOf: [{ type: 'array', items: scalar, minItems: 1 }, interpolation] },
+        },
+        exclude: {
+          type: 'array',
+          description: 'Matrix combinations to leave out: each entry matches by the axes it names.',
+          items: { type: 'object', additionalProperties: scalar },
+        },
+        seed: { oneOf: [{ type: 'integer', minimum: 0 }, interpolation], description: "The stage's seed; may be ${matrix.seed}." },
+      },
+    },
+  },
+} as const;

@@ -1,0 +1,28 @@
+// Typed events the executor emits; renderers (listr2, plain lines, JSON) observe them.
+import type { CacheKey, ObjectHash, StageId } from '../util/brand.js';
+import type { ProgressUpdate } from '../plugin/types.js';
+
+export type StageStatus = 'ran' | 'cached' | 'failed' | 'skipped' | 'would-run';
+
+export interface StageReport {
+  readonly id: StageId;
+  readonly stage: string;
+  readonly plugin: string;
+  /** Null when it could not be computed (an upstream stage failed or, in a dry run, has not run). */
+  readonly key: CacheKey | null;
+  readonly status: StageStatus;
+  readonly seconds: number;
+  readonly outputs: Readonly<Record<string, ObjectHash>>;
+  /** Why it failed or was skipped. */
+  readonly reason?: string;
+}
+
+export type ExecEvent =
+  | { readonly type: 'run-start'; readonly pipeline: string; readonly total: number; readonly jobs: number }
+  | { readonly type: 'stage-start'; readonly id: StageId; readonly plugin: string; readonly key: CacheKey; readonly cores: number }
+  | { readonly type: 'stage-progress'; readonly id: StageId; readonly update: ProgressUpdate }
+  | { readonly type: 'stage-log'; readonly id: StageId; readonly message: string }
+  | { readonly type: 'stage-end'; readonly report: StageReport }
+  | { readonly type: 'run-end'; readonly stages: readonly StageReport[]; readonly seconds: number };
+
+export type Observer = (event: ExecEvent) => void;

@@ -1,0 +1,200 @@
+// Runs a Plan: each instance once (memoised promise), when its inputs are ready, bounded by the
+// cores its plugin declares; cache hits by key; results published atomically, run record last.
+import { performance } from 'node:perf_hooks';
+import type { CacheKey, ObjectHash, StageId } from '../util/brand.js';
+import { unreachable } from '../util/brand.js';
+import type { Plan, StageInstance } from '../plan/plan.js';
+import { cacheKey, type InputKey, type KeyRecord } from '../plan/key.js';
+import type { OutputRef, RunRecord, Store } from '../store/types.js';
+import type { InputArtifact, ResolvedInputs } from './context.js';
+import type { Runner } from './runner.js';
+import type { Observer, StageReport } from './events.js';
+import { CoreSemaphore } from './semaphore.js';
+import { environment } from './environment.js';
+import { withUpstream } from '../plan/select.js';
+
+export interface ExecOptions {
+  readonly jobs: number;
+  readonly keepGoing?: boolean;
+  readonly dryRun?: boolean;
+  /** Instances to run; their upstream instances are included automatically. Default: all. */
+  readonly only?: ReadonlySet<StageId>;
+  readonly signal?: AbortSignal;
+}
+
+export interface RunSummary {
+  readonly stages: readonly StageReport[];
+  readonly seconds: number;
+  readonly ok: boolean;
+}
+
+type Settled =
+  | { readonly ok: true; readonly outputs: Readonly<Record<string, OutputRef>> }
+  | { readonly ok: false; readonly why: 'failed' | 'skipped' | 'would-run' };
+
+/** Why a lookup missed or hit; `status` uses this without running anything. */
+export interface Lookup {
+  readonly key: CacheKey;
+  readonly keyRecord: KeyRecord;
+  readonly record: RunRecord | undefined;
+}
+
+export async function lookup(store: Store, inst: StageInstance, inputs: Readonly<Record<string, InputKey>>): Promise<Lookup> {
+  const keyRecord: KeyRecord = { ...inst.keyBase, inputs };
+  const key = cacheKey(keyRecord);
+  const record = await store.readRun(key);
+  if (!record) return { key, keyRecord, record };
+  const present = await Promise.all(Object.values(record.outputs).map((o) => store.hasObject(o.hash)));
+  return { key, keyRecord, record: present.every(Boolean) ? record : undefined };
+}
+
+export function inputKeys(inst: StageInstance, upstream: (id: StageId) => Readonly<Record<string, OutputRef>>): Record<string, InputKey> {
+  const keys: Record<string, InputKey> = {};
+  for (const b of inst.inputs) {
+    const hashes = b.sources.map((s) => ({ id: s.id, hash: upstream(s.id)[s.output]?.hash ?? null }));
+    if (b.many) keys[b.name] = hashes.filter((h): h is { id: StageId; hash: ObjectHash } => h.hash !== null);
+    else keys[b.name] = hashes[0]?.hash ?? null;
+  }
+  return keys;
+}
+
+export async function execute(plan: Plan, store: Store, runner: Runner, options: ExecOptions, observe: Observer): Promise<RunSummary> {
+  const t0 = performance.now();
+  const selected = options.only ? withUpstream(plan, options.only) : new Set(plan.order);
+  const ids = plan.order.filter((id) => selected.has(id));
+  const cores = new CoreSemaphore(Math.max(1, options.jobs));
+  const memo = new Map<StageId, Promise<Settled>>();
+  const reports = new Map<StageId, StageReport>();
+  const done = new Map<StageId, Readonly<Record<string, OutputRef>>>();
+  let stopping = false;
+  const env = environment();
+  observe({ type: 'run-start', pipeline: plan.display, total: ids.length, jobs: cores.capacity });
+
+  const finish = (report: StageReport): void => {
+    reports.set(report.id, report);
+    observe({ type: 'stage-end', report });
+  };
+
+  const settle = (id: StageId): Promise<Settled> => {
+    let p = memo.get(id);
+    if (!p) {
+      p = settleOnce(plan.instances.get(id)!);
+      memo.set(id, p);
+    }
+    return p;
+  };
+
+  const settleOnce = async (inst: StageInstance): Promise<Settled> => {
+    const base = { id: inst.id, stage: inst.stage, plugin: inst.plugin.name, outputs: {} as Record<string, ObjectHash> };
+    const ups = [...new Set(inst.inputs.flatMap((b) => b.sources.map((s) => s.id)))];
+    const upstream = await Promise.all(ups.map(async (u) => [u, await settle(u)] as const));
+    const blocked = upstream.find(([, s]) => !s.ok);
+    if (blocked) {
+      const why = (blocked[1] as { why: string }).why;
+      const status = why === 'would-run' ? 'would-run' : 'skipped';
+      finish({ ...base, key: null, status, seconds: 0, reason: status === 'would-run' ? `upstream ${blocked[0]} will run` : `upstream ${blocked[0]} ${why}` });
+      return { ok: false, why: status };
+    }
+    const inputs = inputKeys(inst, (u) => done.get(u)!);
+    const hit = await lookup(store, inst, inputs);
+    if (hit.record) {
+      done.set(inst.id, hit.record.outputs);
+      finish({ ...base, key: hit.key, status: 'cached', seconds: 0, outputs: hashes(hit.record.outputs) });
+      return { ok: true, outputs: hit.record.outputs };
+    }
+    if (options.dryRun) {
+      finish({ ...base, key: hit.key, status: 'would-run', seconds: 0 });
+      return { ok: false, why: 'would-run' };
+    }
+    const want = inst.plugin.cores === 'all' ? cores.capacity : Math.min(inst.plugin.cores ?? 1, cores.capacity);
+    const release = await cores.acquire(want);
+    try {
+      if (stopping || options.signal?.aborted) {
+        finish({ ...base, key: hit.key, status: 'skipped', seconds: 0, reason: 'an earlier stage failed' });
+        return { ok: false, why: 'skipped' };
+      }
+      observe({ type: 'stage-start', id: inst.id, plugin: inst.plugin.name, key: hit.key, cores: want });
+      const started = new Date();
+      const t = performance.now();
+      try {
+        const result = await runner.run(
+          { instance: inst, key: hit.key, inputs: resolveInputs(plan, inst, (u) => done.get(u)!), cores: want },
+          {
+            signal: options.signal ?? new AbortController().signal,
+            onProgress: (update) => observe({ type: 'stage-progress', id: inst.id, update }),
+            onLog: (message) => observe({ type: 'stage-log', id: inst.id, message }),
+          },
+        );
+        const seconds = (performance.now() - t) / 1000;
+        await store.writeRun({
+          format: 1,
+          key: hit.key,
+          keyRecord: hit.keyRecord,
+          stage: { id: inst.id, name: inst.stage, pipeline: plan.pipeline },
+          outputs: result.outputs,
+          startedAt: started.toISOString(),
+          seconds,
+          provenance: { ...env, ...result.provenance },
+        });
+        done.set(inst.id, result.outputs);
+        finish({ ...base, key: hit.key, status: 'ran', seconds, outputs: hashes(result.outputs) });
+        return { ok: true, outputs: result.outputs };
+      } catch (e) {
+        if (!options.keepGoing) stopping = true;
+        finish({ ...base, key: hit.key, status: 'failed', seconds: (performance.now() - t) / 1000, reason: describeError(e) });
+        return { ok: false, why: 'failed' };
+      }
+    } finally {
+      release();
+    }
+  };
+
+  await Promise.all(ids.map(settle));
+  const stages = ids.map((id) => reports.get(id)!);
+  const refs = Object.fromEntries(stages.filter((s) => s.key && (s.status === 'ran' || s.status === 'cached')).map((s) => [s.id, s.key!]));
+  if (!options.dryRun && Object.keys(refs).length > 0) await store.updateRefs(plan.pipeline, refs);
+  const seconds = (performance.now() - t0) / 1000;
+  observe({ type: 'run-end', stages, seconds });
+  return { stages, seconds, ok: stages.every((s) => okStatus(s.status)) };
+}
+
+function okStatus(s: StageReport['status']): boolean {
+  switch (s) {
+    case 'ran':
+    case 'cached':
+    case 'would-run':
+      return true;
+    case 'failed':
+    case 'skipped':
+      return false;
+    default:
+      return unreachable(s);
+  }
+}
+
+function hashes(outputs: Readonly<Record<string, OutputRef>>): Record<string, ObjectHash> {
+  return Object.fromEntries(Object.entries(outputs).map(([k, v]) => [k, v.hash]));
+}
+
+function resolveInputs(plan: Plan, inst: StageInstance, upstream: (id: StageId) => Readonly<Record<string, OutputRef>>): ResolvedInputs {
+  const out: Record<string, InputArtifact | InputArtifact[]> = {};
+  for (const b of inst.inputs) {
+    const arts = b.sources.flatMap((s): InputArtifact[] => {
+      const ref = upstream(s.id)[s.output];
+      if (!ref) return []; // an optional output the upstream did not write
+      const up = plan.instances.get(s.id)!;
+      return [{ ...ref, from: { id: s.id, stage: up.stage, matrix: up.matrix, output: s.output } }];
+    });
+    if (b.many) out[b.name] = arts;
+    else if (arts[0]) out[b.name] = arts[0];
+  }
+  return out;
+}
+
+export function describeError(e: unknown): string {
+  if (e instanceof Error) {
+    const userFacing = (e as { userError?: boolean }).userError === true || e.name === 'StageOutputError';
+    return userFacing ? e.message : `${e.name === 'Error' ? '' : `${e.name}: `}${e.message}`;
+  }
+  return String(e);
+}

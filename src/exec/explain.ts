@@ -1,0 +1,86 @@
+// `status`: for each instance, up to date or will run, and why: the fields of its key record that
+// differ from the last run of the same stage id (params, seed, plugin version, inputs), or "never run".
+import type { CacheKey, StageId } from '../util/brand.js';
+import { canonicalJson, type KeyRecord } from '../plan/key.js';
+import type { Plan } from '../plan/plan.js';
+import type { OutputRef, Store } from '../store/types.js';
+import { inputKeys, lookup } from './executor.js';
+
+export interface StageState {
+  readonly id: StageId;
+  readonly status: 'up-to-date' | 'will-run';
+  readonly key: CacheKey | null;
+  readonly reasons: readonly string[];
+}
+
+export async function explain(plan: Plan, store: Store): Promise<StageState[]> {
+  const refs = await store.readRefs(plan.pipeline);
+  const outputs = new Map<StageId, Readonly<Record<string, OutputRef>>>();
+  const states = new Map<StageId, Promise<StageState>>();
+  const one = async (id: StageId): Promise<StageState> => {
+    const inst = plan.instances.get(id)!;
+    const ups = [...new Set(inst.inputs.flatMap((b) => b.sources.map((s) => s.id)))];
+    const upStates = await Promise.all(ups.map((u) => states.get(u)!));
+    const pending = upStates.filter((s) => s.status === 'will-run');
+    const prev = refs[id] ? await store.readRun(refs[id]) : undefined;
+    if (pending.length > 0) {
+      const reasons = [`upstream ${pending[0]!.id} will run${pending.length > 1 ? ` (and ${pending.length - 1} more)` : ''}`];
+      if (prev) reasons.push(...diffKeys(prev.keyRecord, { ...inst.keyBase, inputs: prev.keyRecord.inputs }));
+      return { id, status: 'will-run', key: null, reasons };
+    }
+    const hit = await lookup(store, inst, inputKeys(inst, (u) => outputs.get(u)!));
+    if (hit.record) {
+      outputs.set(id, hit.record.outputs);
+      return { id, status: 'up-to-date', key: hit.key, reasons: [] };
+    }
+    if (!prev) return { id, status: 'will-run', key: hit.key, reasons: ['never run'] };
+    const reasons = prev.key === hit.key ? ['outputs missing from the cache'] : diffKeys(prev.keyRecord, hit.keyRecord);
+    return { id, status: 'will-run', key: hit.key, reasons: reasons.length > 0 ? reasons : ['key changed'] };
+  };
+  for (const id of plan.order) states.set(id, one(id)); // plan order is topological: upstream promises exist first
+  return Promise.all(plan.order.map((id) => states.get(id)!));
+}
+
+export function diffKeys(before: KeyRecord, after: KeyRecord): string[] {
+  const out: string[] = [];
+  if (before.plugin !== after.plugin) out.push(`plugin ${before.plugin} → ${after.plugin}`);
+  if (before.version !== after.version) out.push(`plugin version ${before.version} → ${after.version}`);
+  if (before.code !== after.code) out.push('plugin code changed');
+  if (before.seed !== after.seed) out.push(`seed ${show(before.seed)} → ${show(after.seed)}`);
+  diffValues('param ', before.params, after.params, out);
+  const names = new Set([...Object.keys(before.inputs), ...Object.keys(after.inputs)]);
+  for (const n of names) {
+    const a = before.inputs[n];
+    const b = after.inputs[n];
+    if (canonicalJson(a) === canonicalJson(b)) continue;
+    if (a === undefined) out.push(`input ${n} added`);
+    else if (b === undefined) out.push(`input ${n} removed`);
+    else if (Array.isArray(a) && Array.isArray(b)) {
+      const ah = new Map(a.map((e) => [e.id, e.hash]));
+      const bh = new Map(b.map((e) => [e.id, e.hash]));
+      const added = [...bh.keys()].filter((k) => !ah.has(k)).length;
+      const removed = [...ah.keys()].filter((k) => !bh.has(k)).length;
+      const changed = [...bh.keys()].filter((k) => ah.has(k) && ah.get(k) !== bh.get(k)).length;
+      out.push(`input ${n}: ${[added && `${added} added`, removed && `${removed} removed`, changed && `${changed} changed`].filter(Boolean).join(', ') || 'reordered'}`);
+    } else out.push(`input ${n} changed (${short(a)} → ${short(b)})`);
+  }
+  return out;
+}
+
+function diffValues(prefix: string, a: unknown, b: unknown, out: string[], path = ''): void {
+  if (canonicalJson(a) === canonicalJson(b)) return;
+  const isObj = (x: unknown): x is Record<string, unknown> => x !== null && typeof x === 'object' && !Array.isArray(x);
+  if (isObj(a) && isObj(b)) {
+    for (const k of [...new Set([...Object.keys(a), ...Object.keys(b)])].sort()) {
+      const p = path ? `${path}.${k}` : k;
+      if (!(k in a)) out.push(`${prefix}${p} added (${show(b[k])})`);
+      else if (!(k in b)) out.push(`${prefix}${p} removed (was ${show(a[k])})`);
+      else diffValues(prefix, a[k], b[k], out, p);
+    }
+    return;
+  }
+  out.push(`${prefix}${path} ${show(a)} → ${show(b)}`);
+}
+
+const show = (v: unknown) => (v === undefined ? 'none' : JSON.stringify(v));
+const short = (v: unknown) => (typeof v === 'string' ? v.slice(0, 10) : JSON.stringify(v));

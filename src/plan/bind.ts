@@ -1,0 +1,125 @@
+// Binds each instance's inputs to upstream instance outputs. A plain ref takes the one upstream
+// instance that agrees on every matrix axis the two stages share; `[*]` and `[axis=value]` select
+// several (fan-in), which only a `many` input accepts.
+import type { StageId } from '../util/brand.js';
+import type { Diagnostic } from '../config/diagnostic.js';
+import type { YamlPath } from '../config/source.js';
+import { sameValue, type Combo } from './expand.js';
+import type { InputBinding, SourceRef, StageInstance } from './plan.js';
+import type { StageInfo } from './build.js';
+import type { InputRef } from './refs.js';
+
+export function bindInputs(
+  infos: ReadonlyMap<string, StageInfo>,
+  instances: ReadonlyMap<StageId, StageInstance>,
+  at: (path: YamlPath, key?: boolean) => NonNullable<Diagnostic['at']>,
+): { instances: Map<StageId, StageInstance>; diagnostics: Diagnostic[] } {
+  const diags: Diagnostic[] = [];
+  const seen = new Set<string>();
+  const report = (d: Diagnostic) => {
+    const k = `${d.code}:${d.at?.line}:${d.at?.col}`;
+    if (!seen.has(k)) {
+      seen.add(k);
+      diags.push(d);
+    }
+  };
+  const out = new Map<StageId, StageInstance>();
+  for (const info of infos.values()) {
+    const stage = info.decl.name;
+    const specs = info.plugin.inputs;
+    for (const name of info.refs.keys()) {
+      if (!(name in specs)) {
+        report({
+          code: 'E_UNKNOWN_INPUT',
+          message: `stage "${stage}": plugin "${info.plugin.name}" has no input "${name}"`,
+          at: at(['stages', stage, 'inputs', name], true),
+          hint: `inputs of ${info.plugin.name}: ${Object.keys(specs).join(', ') || 'none'}`,
+        });
+      }
+    }
+    for (const [name, spec] of Object.entries(specs)) {
+      if (!info.refs.has(name) && !spec.optional) {
+        report({
+          code: 'E_MISSING_INPUT',
+          message: `stage "${stage}": required input "${name}" of plugin "${info.plugin.name}" is not bound`,
+          at: at(['stages', stage, 'inputs'], true),
+          hint: `add inputs: { ${name}: <stage> }${spec.description ? ` (${spec.description})` : ''}`,
+        });
+      }
+    }
+    for (const { id, combo } of info.instances) {
+      const bindings: InputBinding[] = [];
+      for (const [name, refs] of info.refs) {
+        const spec = specs[name];
+        if (!spec) continue;
+        const sources: SourceRef[] = [];
+        for (const { ref, path } of refs) {
+          const up = infos.get(ref.stage)!;
+          const output = pickOutput(up, ref, name);
+          if (typeof output !== 'string') {
+            report({ code: 'E_BAD_OUTPUT', message: `stage "${stage}", input "${name}": ${output.message}`, at: at(path), hint: output.hint });
+            continue;
+          }
+          const matches = up.instances.filter((u) => agrees(u.combo, combo) && Object.entries(ref.where).every(([k, v]) => k in u.combo && sameValue(u.combo[k], v)));
+          const unknownAxis = Object.keys(ref.where).find((k) => !up.instances.some((u) => k in u.combo));
+          if (unknownAxis) {
+            report({ code: 'E_BAD_REF', message: `stage "${ref.stage}" has no matrix axis "${unknownAxis}"`, at: at(path), hint: `axes of ${ref.stage}: ${axesOf(up).join(', ') || 'none'}` });
+            continue;
+          }
+          if (matches.length === 0) {
+            report({
+              code: 'E_NO_MATCH',
+              message: `input "${name}" of ${id}: no instance of "${ref.stage}" matches`,
+              at: at(path),
+              hint: `instances of ${ref.stage}: ${up.instances.map((u) => u.id).join(', ')}`,
+            });
+            continue;
+          }
+          if (ref.select === 'match' && matches.length > 1 && !spec.many) {
+            const extra = axesOf(up).filter((a) => !(a in combo));
+            report({
+              code: 'E_AMBIGUOUS_INPUT',
+              message: `input "${name}" of ${id} matches ${matches.length} instances of "${ref.stage}" (its axes ${extra.join(', ')} are not in ${stage}'s matrix)`,
+              at: at(path),
+              hint: `add ${extra.join(', ')} to ${stage}'s matrix, pick one with ${ref.stage}[${extra.map((a) => `${a}=…`).join(',')}], or fan in with ${ref.stage}[*] on a plugin input that takes many`,
+            });
+            continue;
+          }
+          sources.push(...matches.map((m) => ({ id: m.id, output })));
+        }
+        if (!spec.many && sources.length > 1) {
+          report({
+            code: 'E_NOT_FANIN',
+            message: `input "${name}" of plugin "${info.plugin.name}" takes one artifact, but ${id} selects ${sources.length}`,
+            at: at(['stages', stage, 'inputs', name]),
+            hint: 'select one instance, e.g. stage[axis=value]',
+          });
+          continue;
+        }
+        bindings.push({ name, many: spec.many === true, sources });
+      }
+      const inst = instances.get(id)!;
+      out.set(id, { ...inst, inputs: bindings });
+    }
+  }
+  return { instances: out, diagnostics: diags };
+}
+
+function agrees(upstream: Combo, downstream: Combo): boolean {
+  return Object.entries(upstream).every(([k, v]) => !(k in downstream) || sameValue(v, downstream[k]));
+}
+
+function axesOf(info: StageInfo): string[] {
+  return Object.keys(info.instances[0]?.combo ?? {});
+}
+
+function pickOutput(up: StageInfo, ref: InputRef, inputName: string): string | { message: string; hint: string } {
+  const outputs = Object.keys(up.plugin.outputs);
+  const list = `outputs of ${ref.stage} (${up.plugin.name}): ${outputs.join(', ')}`;
+  if (ref.output !== undefined) {
+    return outputs.includes(ref.output) ? ref.output : { message: `stage "${ref.stage}" has no output "${ref.output}"`, hint: list };
+  }
+  if (outputs.length === 1) return outputs[0]!;
+  if (outputs.includes(inputName)) return inputName;
+  return { message: `"${ref.stage}" has several outputs; say which`, hint: `${list}; e.g. ${ref.stage}.${outputs[0]}` };
+}

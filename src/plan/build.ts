@@ -1,0 +1,207 @@
+// PipelineFile → Plan: resolve plugins, check references and cycles, expand sweeps, interpolate,
+// validate params against each plugin's schema, bind inputs, and order the DAG.
+import { dirname } from 'node:path';
+import graphology from 'graphology';
+import { asStageId, type StageId } from '../util/brand.js';
+import type { JsonValue, Plugin, Scalar } from '../plugin/types.js';
+import { UserError, type Diagnostic } from '../config/diagnostic.js';
+import { ajvDiagnostics, closest } from '../config/ajv-diagnostics.js';
+import { resolveParams } from '../config/params.js';
+import type { PipelineFile, StageDecl } from '../config/pipeline-file.js';
+import type { YamlPath } from '../config/source.js';
+import { combinations, excluded, instanceId, type Combo } from './expand.js';
+import { findCycles } from './cycles.js';
+import { interpolate, InterpolationError } from './interpolate.js';
+import { parseRef, type InputRef } from './refs.js';
+import type { PluginRegistry } from './registry.js';
+import type { Plan, StageInstance } from './plan.js';
+import { bindInputs } from './bind.js';
+
+export interface StageInfo {
+  readonly decl: StageDecl;
+  readonly plugin: Plugin<never>;
+  readonly code?: string;
+  /** input name → parsed refs, each with its YAML path. */
+  readonly refs: ReadonlyMap<string, readonly { readonly ref: InputRef; readonly path: YamlPath }[]>;
+  readonly instances: readonly { readonly id: StageId; readonly combo: Combo }[];
+}
+
+export async function buildPlan(file: PipelineFile, registry: PluginRegistry): Promise<Plan> {
+  const diags: Diagnostic[] = [];
+  const at = (path: YamlPath, key = false) => file.source.locate(path, { key })!;
+  const stagePath = (s: string): YamlPath => ['stages', s];
+  const names = file.stages.map((s) => s.name);
+
+  // 1. Plugins.
+  const plugins = new Map<string, { plugin: Plugin<never>; code?: string }>();
+  await Promise.all(
+    file.stages.map(async (s) => {
+      const r = await registry.resolve(s.uses, dirname(file.path));
+      if (r.ok) plugins.set(s.name, r.code === undefined ? { plugin: r.plugin } : { plugin: r.plugin, code: r.code });
+      else {
+        const guess = closest(s.uses, registry.names());
+        diags.push({ code: 'E_UNKNOWN_PLUGIN', message: `stage "${s.name}": ${r.message}`, at: at([...stagePath(s.name), 'uses']), hint: `${guess ? `did you mean "${guess}"? ` : ''}${r.hint}` });
+      }
+    }),
+  );
+
+  // 2. References between stages, and cycles.
+  const refs = new Map<string, Map<string, { ref: InputRef; path: YamlPath }[]>>();
+  const edges = new Map<string, string[]>();
+  for (const s of file.stages) {
+    const mine = new Map<string, { ref: InputRef; path: YamlPath }[]>();
+    for (const [input, texts] of Object.entries(s.inputs)) {
+      const list: { ref: InputRef; path: YamlPath }[] = [];
+      texts.forEach((text, i) => {
+        const base: YamlPath = [...stagePath(s.name), 'inputs', input];
+        const path: YamlPath = file.source.isList(base) ? [...base, i] : base;
+        const ref = parseRef(text);
+        if (typeof ref === 'string') diags.push({ code: 'E_BAD_REF', message: ref, at: at(path), hint: 'stage, stage.output, stage[*], stage[axis=value]' });
+        else if (!names.includes(ref.stage)) {
+          const guess = closest(ref.stage, names);
+          diags.push({ code: 'E_UNKNOWN_STAGE', message: `stage "${s.name}", input "${input}": no stage "${ref.stage}"`, at: at(path), hint: `${guess ? `did you mean "${guess}"? ` : ''}stages: ${names.join(', ')}` });
+        } else {
+          list.push({ ref, path });
+          const from = edges.get(ref.stage) ?? [];
+          if (!from.includes(s.name)) edges.set(ref.stage, [...from, s.name]);
+        }
+      });
+      mine.set(input, list);
+    }
+    refs.set(s.name, mine);
+  }
+  for (const cycle of findCycles(names, edges)) {
+    const [first, ...rest] = cycle;
+    diags.push({
+      code: 'E_CYCLE',
+      message: `cycle between stages: ${[...cycle, first].join(' → ')}`,
+      at: at(stagePath(first!), true),
+      related: rest.map((n) => ({ at: at(stagePath(n), true), label: `stage "${n}" is on the cycle` })),
+      hint: 'a stage cannot depend on its own outputs; remove one of these inputs',
+    });
+  }
+  if (diags.length > 0) throw new UserError(diags);
+
+  // 3. Sweep expansion, interpolation, params.
+  const infos = new Map<string, StageInfo>();
+  const instances = new Map<StageId, StageInstance>();
+  const seenParamErrors = new Set<string>();
+  for (const s of file.stages) {
+    const { plugin, code } = plugins.get(s.name)!;
+    const axes: [string, Scalar[]][] = [];
+    for (const [axis, raw] of Object.entries(s.matrix ?? {})) {
+      const path = [...stagePath(s.name), 'matrix', axis];
+      const values = tryInterpolate(raw, { vars: file.vars, matrix: {} }, path, diags, at);
+      if (values === undefined) continue;
+      if (!Array.isArray(values) || values.length === 0 || values.some((v) => v !== null && typeof v === 'object')) {
+        diags.push({ code: 'E_BAD_MATRIX', message: `matrix axis "${axis}" of stage "${s.name}" must be a non-empty list of scalars`, at: at(path) });
+      } else axes.push([axis, values as Scalar[]]);
+    }
+    const combos = combinations(axes).filter((c) => !excluded(c, s.exclude ?? []));
+    if (combos.length === 0) diags.push({ code: 'E_BAD_MATRIX', message: `stage "${s.name}": exclude leaves no instance`, at: at([...stagePath(s.name), 'exclude'], true) });
+    const list: { id: StageId; combo: Combo }[] = [];
+    for (const combo of combos) {
+      const id = asStageId(instanceId(s.name, combo));
+      if (instances.has(id) || list.some((x) => x.id === id)) {
+        diags.push({ code: 'E_DUPLICATE_ID', message: `stage instance ${id} appears twice (a matrix axis repeats a value)`, at: at([...stagePath(s.name), 'matrix'], true) });
+        continue;
+      }
+      const scope = { vars: file.vars, matrix: combo };
+      const params = tryInterpolate(s.with, scope, [...stagePath(s.name), 'with'], diags, at);
+      const seedRaw = s.seed === undefined ? file.seed : tryInterpolate(s.seed, scope, [...stagePath(s.name), 'seed'], diags, at);
+      if (params === undefined || seedRaw === undefined) continue; // reported; nothing more to check
+      const seed = Number(seedRaw);
+      if (!Number.isInteger(seed) || seed < 0) {
+        diags.push({ code: 'E_BAD_SEED', message: `stage ${id}: seed must be a non-negative integer, got ${JSON.stringify(seedRaw)}`, at: at([...stagePath(s.name), 'seed']) });
+      }
+      const resolved = resolveParams(plugin, params);
+      if (!resolved.ok) {
+        for (const d of ajvDiagnostics(resolved.errors, file.source, [...stagePath(s.name), 'with'], `plugin "${plugin.name}"`)) {
+          const k = `${d.at?.line}:${d.at?.col}:${d.message}`;
+          if (!seenParamErrors.has(k)) {
+            seenParamErrors.add(k);
+            diags.push(combos.length > 1 ? { ...d, message: `${d.message} (in ${id})` } : d);
+          }
+        }
+        continue;
+      }
+      const seeded = plugin.seeded !== false;
+      instances.set(id, {
+        id,
+        stage: s.name,
+        plugin,
+        matrix: combo,
+        params: resolved.params,
+        seed,
+        inputs: [],
+        keyBase: {
+          plugin: plugin.name,
+          version: plugin.version,
+          ...(code === undefined ? {} : { code }),
+          params: resolved.params,
+          ...(seeded ? { seed } : {}),
+        },
+        where: fmt(at(stagePath(s.name), true)),
+      });
+      list.push({ id, combo });
+    }
+    infos.set(s.name, { decl: s, plugin, ...(code === undefined ? {} : { code }), refs: refs.get(s.name)!, instances: list });
+  }
+  if (diags.length > 0) throw new UserError(diags);
+
+  // 4. Inputs.
+  const bound = bindInputs(infos, instances, at);
+  if (bound.diagnostics.length > 0) throw new UserError(bound.diagnostics);
+
+  // 5. The DAG, in a stable topological order.
+  const graph = new graphology.DirectedGraph();
+  const order: StageId[] = [];
+  for (const stage of stageOrder(names, edges)) {
+    for (const { id } of infos.get(stage)!.instances) {
+      const inst = bound.instances.get(id)!;
+      graph.addNode(id, { stage });
+      for (const b of inst.inputs) for (const src of b.sources) graph.mergeEdge(src.id, id);
+      order.push(id);
+    }
+  }
+  return { pipeline: file.path, display: file.source.file, name: file.name, graph, instances: bound.instances, order };
+}
+
+function tryInterpolate(
+  value: unknown,
+  scope: { vars: Readonly<Record<string, unknown>>; matrix: Readonly<Record<string, unknown>> },
+  base: YamlPath,
+  diags: Diagnostic[],
+  at: (p: YamlPath) => Diagnostic['at'],
+): JsonValue | undefined {
+  try {
+    return interpolate(value, scope);
+  } catch (e) {
+    if (!(e instanceof InterpolationError)) throw e;
+    const d: Diagnostic = { code: 'E_INTERPOLATION', message: e.message, at: at([...base, ...e.path]), hint: e.hint };
+    if (!diags.some((x) => x.message === d.message && x.at?.line === d.at?.line)) diags.push(d);
+    return undefined;
+  }
+}
+
+/** Kahn's algorithm, preferring file order among ready stages. */
+function stageOrder(names: readonly string[], edges: ReadonlyMap<string, readonly string[]>): string[] {
+  const indeg = new Map(names.map((n) => [n, 0]));
+  for (const tos of edges.values()) for (const t of tos) indeg.set(t, indeg.get(t)! + 1);
+  const out: string[] = [];
+  const ready = names.filter((n) => indeg.get(n) === 0);
+  while (ready.length > 0) {
+    ready.sort((a, b) => names.indexOf(a) - names.indexOf(b));
+    const n = ready.shift()!;
+    out.push(n);
+    for (const t of edges.get(n) ?? []) {
+      indeg.set(t, indeg.get(t)! - 1);
+      if (indeg.get(t) === 0) ready.push(t);
+    }
+  }
+  return out;
+}
+
+function fmt(p: Diagnostic['at']): string {
+  return p ? `${p.file}:${p.line}:${p.col}` : '?';
+}

@@ -1,0 +1,82 @@
+// Where plugins come from: the built-ins in stages/, or a module path given in `uses:`.
+import { createHash } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
+import { isAbsolute, resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import type { Plugin } from '../plugin/types.js';
+
+export type Resolved =
+  | { readonly ok: true; readonly plugin: Plugin<never>; readonly code?: string }
+  | { readonly ok: false; readonly message: string; readonly hint: string };
+
+export interface PluginRegistry {
+  resolve(uses: string, baseDir: string): Promise<Resolved>;
+  /** Built-in names, for hints and `rethink plugins`. */
+  names(): readonly string[];
+}
+
+export type PluginLoader = () => Promise<Plugin<never>>;
+
+export function isPathRef(uses: string): boolean {
+  return uses.startsWith('./') || uses.startsWith('../') || isAbsolute(uses);
+}
+
+/** A registry over named lazy loaders (the built-ins) plus module paths. Rejects duplicate names. */
+export function createRegistry(...sources: readonly Readonly<Record<string, PluginLoader>>[]): PluginRegistry {
+  const loaders = new Map<string, PluginLoader>();
+  for (const source of sources) {
+    for (const [name, load] of Object.entries(source)) {
+      if (loaders.has(name)) throw new Error(`plugin "${name}" is registered twice`);
+      loaders.set(name, load);
+    }
+  }
+  const cache = new Map<string, Promise<Resolved>>();
+  return {
+    names: () => [...loaders.keys()].sort(),
+    resolve(uses, baseDir) {
+      const id = isPathRef(uses) ? resolve(baseDir, uses) : uses;
+      let r = cache.get(id);
+      if (!r) {
+        r = isPathRef(uses) ? loadModule(id, uses) : loadNamed(uses, loaders);
+        cache.set(id, r);
+      }
+      return r;
+    },
+  };
+}
+
+async function loadNamed(name: string, loaders: ReadonlyMap<string, PluginLoader>): Promise<Resolved> {
+  const load = loaders.get(name);
+  if (!load) return { ok: false, message: `unknown plugin "${name}"`, hint: `built-in plugins: ${[...loaders.keys()].sort().join(', ')}; or a path like ./my-plugin.js` };
+  const plugin = await load();
+  if (plugin.name !== name) throw new Error(`built-in plugin registered as "${name}" names itself "${plugin.name}"`);
+  return { ok: true, plugin };
+}
+
+async function loadModule(file: string, uses: string): Promise<Resolved> {
+  let code: string;
+  try {
+    code = createHash('sha256').update(await readFile(file)).digest('hex');
+  } catch {
+    return { ok: false, message: `plugin module ${uses} not found (${file})`, hint: 'paths in `uses:` are relative to the pipeline file' };
+  }
+  let mod: Record<string, unknown>;
+  try {
+    mod = (await import(pathToFileURL(file).href)) as Record<string, unknown>;
+  } catch (e) {
+    return { ok: false, message: `plugin module ${uses} failed to load: ${(e as Error).message}`, hint: 'it must be an ES module exporting `plugin`' };
+  }
+  const candidate = mod.plugin ?? mod.default;
+  const problem = describeProblem(candidate);
+  if (problem) return { ok: false, message: `plugin module ${uses} ${problem}`, hint: 'export const plugin = { name, version, description, params, inputs, outputs, run }' };
+  return { ok: true, plugin: candidate as Plugin<never>, code };
+}
+
+function describeProblem(p: unknown): string | undefined {
+  if (p === null || typeof p !== 'object') return 'exports no `plugin` (or default) object';
+  const o = p as Record<string, unknown>;
+  for (const [k, t] of [['name', 'string'], ['version', 'string'], ['run', 'function'], ['params', 'object'], ['inputs', 'object'], ['outputs', 'object']] as const) {
+    if (typeof o[k] !== t) return `exports a plugin whose "${k}" is not a ${t}`;
+  }
+  return undefined;
+}
