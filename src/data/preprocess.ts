@@ -43,28 +43,33 @@ export function preprocessBatch(
   const centreY = (h - ch) >> 1;
   const centreX = (w - cw) >> 1;
   const minStd = 1 / Math.sqrt(imageOut);
+  // One image in float64, so standardization subtracts the exact mean (a constant image gives 0s).
+  const image = new Float64Array(imageOut);
   for (let i = 0; i < n; i++) {
     const dy = offsets === undefined ? centreY : offsets[2 * i]!;
     const dx = offsets === undefined ? centreX : offsets[2 * i + 1]!;
     if (dy < 0 || dx < 0 || dy + ch > h || dx + cw > w) throw new RangeError(`preprocessBatch: crop offset (${dy}, ${dx}) out of range`);
-    const base = i * imageOut;
     let sum = 0;
     let sumSq = 0;
     for (let r = 0; r < ch; r++) {
       const src = ((i * h + dy + r) * w + dx) * c;
-      const dst = base + r * rowOut;
+      const dst = r * rowOut;
       for (let k = 0; k < rowOut; k++) {
         const v = x[src + k]! / 255;
-        out[dst + k] = v;
+        image[dst + k] = v;
         sum += v;
         sumSq += v * v;
       }
     }
-    if (!standardize) continue;
+    const base = i * imageOut;
+    if (!standardize) {
+      out.set(image, base);
+      continue;
+    }
     const mean = sum / imageOut;
     const variance = Math.max(0, sumSq / imageOut - mean * mean);
     const scale = 1 / Math.max(Math.sqrt(variance), minStd);
-    for (let k = base; k < base + imageOut; k++) out[k] = (out[k]! - mean) * scale;
+    for (let k = 0; k < imageOut; k++) out[base + k] = (image[k]! - mean) * scale;
   }
   return { data: out, shape: [n, ch, cw, c] };
 }
