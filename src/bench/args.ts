@@ -1,0 +1,73 @@
+// Command-line options of `npm run bench`.
+import { modelNames } from '../models/registry.js';
+
+export interface BenchArgs {
+  readonly backend: string | undefined;
+  readonly models: readonly string[];
+  readonly batch: number;
+  readonly warmup: number;
+  readonly steps: number;
+  readonly top: number;
+  readonly profile: boolean;
+  readonly json: boolean;
+}
+
+export const BENCH_USAGE = `usage: npm run bench -- [--backend NAME] [--models a,b] [--steps N] [--warmup N] [--batch N] [--top N] [--no-profile] [--json]
+  Images/second of full training steps (forward, backward, momentum-SGD update) on 28x28x3 inputs,
+  per model, on the active backend, plus the kernels that take the time.
+  --backend  auto (default; env RETHINK_BACKEND), native, wasm, cpu, webgpu, tfjs-node, tfjs-node-gpu
+  --models   comma-separated subset of: ${modelNames().join(', ')}
+  --steps    timed steps per model (default 5); --warmup untimed steps first (default 2)
+  --top      kernels listed per model (default 8); --no-profile skips the profiled step`;
+
+export type ParsedArgs = { readonly ok: true; readonly args: BenchArgs } | { readonly ok: false; readonly message: string };
+
+export function parseBenchArgs(argv: readonly string[]): ParsedArgs {
+  const out = { backend: undefined as string | undefined, models: [...modelNames()], batch: 128, warmup: 2, steps: 5, top: 8, profile: true, json: false };
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i]!;
+    const [flag, inline] = a.includes('=') ? [a.slice(0, a.indexOf('=')), a.slice(a.indexOf('=') + 1)] : [a, undefined];
+    const value = (): string | undefined => inline ?? argv[++i];
+    const int = (min: number): number | undefined => {
+      const n = Number(value());
+      return Number.isInteger(n) && n >= min ? n : undefined;
+    };
+    switch (flag) {
+      case '--json':
+        out.json = true;
+        break;
+      case '--no-profile':
+        out.profile = false;
+        break;
+      case '--backend': {
+        const v = value();
+        if (v === undefined) return { ok: false, message: '--backend needs a name' };
+        out.backend = v;
+        break;
+      }
+      case '--models': {
+        const list = (value() ?? '').split(',').map((s) => s.trim()).filter((s) => s !== '');
+        const unknown = list.filter((m) => !modelNames().includes(m));
+        if (list.length === 0 || unknown.length > 0) return { ok: false, message: `--models: unknown ${unknown.join(', ') || '(empty)'}; known: ${modelNames().join(', ')}` };
+        out.models = list;
+        break;
+      }
+      case '--steps':
+      case '--warmup':
+      case '--batch':
+      case '--top': {
+        const key = flag.slice(2) as 'steps' | 'warmup' | 'batch' | 'top';
+        const n = int(key === 'warmup' || key === 'top' ? 0 : 1);
+        if (n === undefined) return { ok: false, message: `${flag} needs a ${key === 'warmup' || key === 'top' ? 'non-negative' : 'positive'} integer` };
+        out[key] = n;
+        break;
+      }
+      case '--help':
+      case '-h':
+        return { ok: false, message: BENCH_USAGE };
+      default:
+        return { ok: false, message: `unknown option ${a}\n${BENCH_USAGE}` };
+    }
+  }
+  return { ok: true, args: out };
+}
