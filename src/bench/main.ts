@@ -5,6 +5,8 @@ import type { BackendInfo } from '../backends/select.js';
 
 export interface BenchReport {
   readonly backend: BackendInfo;
+  /** The same as backend.versions, at the top for run records. */
+  readonly versions: Readonly<Record<string, string>>;
   readonly input: readonly [number, number, number];
   readonly batch: number;
   readonly warmup: number;
@@ -34,6 +36,7 @@ export async function bench(argv: readonly string[], out: (s: string) => void, e
   }
   const report: BenchReport = {
     backend,
+    versions: backend.versions,
     input: [28, 28, 3],
     batch: a.batch,
     warmup: a.warmup,
