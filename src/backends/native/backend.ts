@@ -10,6 +10,7 @@ import { makeConvFilterGradKernel, makeConvInputGradKernel, makeConvKernel } fro
 import { makeMatMulKernel } from './matmul_kernels.js';
 import type { NativeContext } from './native_context.js';
 import type { OrtRuntime } from './ort_runtime.js';
+import { makeMaxPoolGradKernel } from './pool_kernels.js';
 import { SessionCache } from './session_cache.js';
 import { heapIsZeroCopy, isWasmBackendLike } from './wasm_heap.js';
 
@@ -26,6 +27,7 @@ const nativeKernels: Readonly<Record<string, Maker>> = {
   FusedConv2D: makeConvKernel,
   Conv2DBackpropInput: makeConvInputGradKernel,
   Conv2DBackpropFilter: makeConvFilterGradKernel,
+  MaxPoolGrad: makeMaxPoolGradKernel,
 };
 
 export const nativeKernelNames: readonly string[] = Object.keys(nativeKernels);

@@ -17,7 +17,7 @@ export interface BackendInfo {
 export interface NativeInitOptions {
   /** Replaces how onnxruntime-node is loaded (tests simulate a missing or changed package). */
   readonly loader?: OrtModuleLoader;
-  /** ORT intra-op threads; default: all cores. */
+  /** ORT intra-op threads; default: $RETHINK_NATIVE_THREADS, else all cores. */
   readonly threads?: number;
   /** Make 'native' the active tfjs backend (default true). */
   readonly activate?: boolean;
@@ -27,8 +27,13 @@ export type NativeInitResult =
   | { readonly ok: true; readonly info: BackendInfo }
   | ({ readonly ok: false } & (OrtLoadFailure | { readonly reason: 'backend-init'; readonly detail: string }));
 
+function threadsFromEnv(env: NodeJS.ProcessEnv): number | undefined {
+  const n = Number(env['RETHINK_NATIVE_THREADS']);
+  return Number.isInteger(n) && n > 0 ? n : undefined;
+}
+
 export async function initNative(options: NativeInitOptions = {}): Promise<NativeInitResult> {
-  const threads = options.threads ?? availableParallelism();
+  const threads = options.threads ?? threadsFromEnv(process.env) ?? availableParallelism();
   try {
     const { loadOrtRuntime } = await import('./ort_runtime.js');
     const { smokeTestRuntime } = await import('./smoke_test.js');

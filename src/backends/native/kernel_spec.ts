@@ -5,8 +5,10 @@ import { convFilterGradGraph, convForwardGraph, convInputGradGraph } from './con
 import type { MatMulSpec } from './matmul_graph.js';
 import { matMulGraph } from './matmul_graph.js';
 import type { OnnxGraph } from './onnx_proto.js';
+import type { MaxPoolGradSpec } from './pool_graph.js';
+import { maxPoolGradGraph } from './pool_graph.js';
 
-export type KernelSpec = MatMulSpec | ConvForwardSpec | ConvInputGradSpec | ConvFilterGradSpec;
+export type KernelSpec = MatMulSpec | ConvForwardSpec | ConvInputGradSpec | ConvFilterGradSpec | MaxPoolGradSpec;
 
 function unreachable(x: never): never {
   throw new Error(`unexpected kernel spec ${JSON.stringify(x)}`);
@@ -22,6 +24,8 @@ export function graphFor(spec: KernelSpec): OnnxGraph {
       return convInputGradGraph(spec);
     case 'conv-filter-grad':
       return convFilterGradGraph(spec);
+    case 'maxpool-grad':
+      return maxPoolGradGraph(spec);
     default:
       return unreachable(spec);
   }
@@ -30,6 +34,8 @@ export function graphFor(spec: KernelSpec): OnnxGraph {
 /** Useful floating-point operations of a spec (2 per multiply-add), for GFLOP/s reports. */
 export function flopsOf(spec: KernelSpec): number {
   if (spec.kind === 'matmul') return 2 * spec.batch * spec.m * spec.k * spec.n;
+  // Not a FLOP count: one comparison per window element, for a rough rate only.
+  if (spec.kind === 'maxpool-grad') return spec.n * spec.oh * spec.ow * spec.c * spec.kh * spec.kw;
   const g = spec.g;
   return 2 * g.n * g.oh * g.ow * g.co * g.fh * g.fw * g.ci;
 }

@@ -106,7 +106,7 @@ test('Conv2DBackpropInput and Conv2DBackpropFilter against cpu', async () => {
   for (const c of convCases) {
     const info = tf.backend_util.computeConv2DInfo(c.x, c.f, c.s, 1, c.pad);
     const dyShape = [c.x[0], info.outHeight, info.outWidth, c.f[3]];
-    const attrs = { strides: c.s, pad: c.pad, dataFormat: 'NHWC', dimRoundingMode: undefined };
+    const attrs = { strides: c.s, pad: c.pad, dataFormat: 'NHWC' };
     const label = `${c.x} ${c.f} s${c.s} ${c.pad}`;
     await check(`dx ${label}`, 'Conv2DBackpropInput', [dyShape, c.f], (dy, w) =>
       tf.engine().runKernel('Conv2DBackpropInput', { dy: dy as tf.Tensor, filter: w as tf.Tensor }, { ...attrs, inputShape: c.x }) as tf.Tensor,
@@ -121,7 +121,7 @@ test('a small conv net: loss gradients w.r.t. every weight match cpu', async () 
   const shapes = [[4, 12, 12, 3], [3, 3, 3, 8], [8], [3, 3, 8, 16], [16], [3 * 3 * 16, 10], [10], [4, 10]];
   await check('convnet grads', 'Conv2DBackpropFilter', shapes, (x, w1, b1, w2, b2, w3, b3, labels) => {
     const loss = (a: tf.Tensor, c: tf.Tensor, d: tf.Tensor, e: tf.Tensor, g: tf.Tensor, h: tf.Tensor): tf.Tensor => {
-      let y = tf.fused.conv2d({ x: x as tf.Tensor4D, filter: a as tf.Tensor4D, strides: 1, pad: 'same', bias: c, activation: 'relu' });
+      let y: tf.Tensor = tf.fused.conv2d({ x: x as tf.Tensor4D, filter: a as tf.Tensor4D, strides: 1, pad: 'same', bias: c, activation: 'relu' });
       y = tf.maxPool(y as tf.Tensor4D, 2, 2, 'same');
       y = tf.relu(tf.add(tf.conv2d(y as tf.Tensor4D, d as tf.Tensor4D, 2, 'same'), e));
       const flat = tf.reshape(y, [4, 3 * 3 * 16]) as tf.Tensor2D;
@@ -133,5 +133,24 @@ test('a small conv net: loss gradients w.r.t. every weight match cpu', async () 
   });
   for (const k of ['Conv2D', 'FusedConv2D', 'Conv2DBackpropInput', '_FusedMatMul', 'BatchMatMul']) {
     assert.ok(nativeCalls(k) > 0, `${k} never ran natively`);
+  }
+});
+
+test('MaxPoolGrad: overlapping 3/2 windows, same and valid, ties from relu zeros', async () => {
+  const cases: ReadonlyArray<{ x: [number, number, number, number]; k: number; s: number; pad: Pad }> = [
+    { x: [2, 13, 12, 5], k: 3, s: 2, pad: 'same' },
+    { x: [2, 13, 12, 5], k: 3, s: 2, pad: 'valid' },
+    { x: [3, 8, 9, 4], k: 2, s: 2, pad: 'same' },
+    { x: [1, 7, 7, 3], k: 3, s: 1, pad: 'same' },
+  ];
+  for (const c of cases) {
+    // The loss's gradient goes through MaxPoolGrad; relu and rounding make many equal maxima.
+    await check(`maxPoolGrad ${c.x} k${c.k} s${c.s} ${c.pad}`, 'MaxPoolGrad', [c.x, c.x], (x, weights) => {
+      const tied = tf.relu(tf.round(tf.mul(x!, 2)));
+      return tf.grad((v: tf.Tensor) => {
+        const pooled = tf.maxPool(v as tf.Tensor4D, c.k, c.s, c.pad);
+        return tf.sum(tf.mul(pooled, tf.slice(weights!, [0, 0, 0, 0], pooled.shape)));
+      })(tied);
+    });
   }
 });

@@ -1,0 +1,148 @@
+// Profiling script for the 'native' backend (not imported by anything):
+//   npx tsx src/backends/native/profile.ts [--kernels] [--models a,b] [--steps N] [--backend native|wasm]
+// Prints GFLOP/s of each native kernel at the paper models' shapes, then per model the images/second
+// of full training steps (batch 128, 28×28×3, momentum SGD) and where one step's time goes.
+
+import { parseArgs } from 'node:util';
+import * as tf from '@tensorflow/tfjs';
+import { nativeRegistration } from './backend.js';
+import { initNative } from './init.js';
+import type { KernelTiming } from './native_context.js';
+import { getModel } from '../../models/registry.js';
+import { MomentumSgd } from '../../train/sgd.js';
+import { sgdSlots } from '../../train/decay.js';
+import { trainStep } from '../../train/step.js';
+
+const BATCH = 128;
+
+const { values: args } = parseArgs({
+  options: {
+    kernels: { type: 'boolean', default: false },
+    models: { type: 'string', default: 'mlp_1x512,mlp_3x512,small_alexnet,small_inception' },
+    steps: { type: 'string', default: '10' },
+    backend: { type: 'string', default: 'native' },
+  },
+});
+
+async function setUp(): Promise<void> {
+  if (args.backend === 'native') {
+    const r = await initNative();
+    if (!r.ok) throw new Error(`native backend unavailable: ${r.reason}: ${r.detail}`);
+    console.log(JSON.stringify(r.info));
+    return;
+  }
+  const { registerWasmTrainingKernels } = await import('../wasm/register.js');
+  registerWasmTrainingKernels('wasm');
+  if (!(await tf.setBackend('wasm'))) throw new Error('wasm backend failed');
+  console.log('backend: wasm (single thread) + training kernels');
+}
+
+function bestMs(f: () => void, reps = 7): number {
+  let best = Number.POSITIVE_INFINITY;
+  for (let i = 0; i < reps; i++) {
+    const t0 = performance.now();
+    f();
+    best = Math.min(best, performance.now() - t0);
+  }
+  return best;
+}
+
+function kernelBench(): void {
+  const rnd = (shape: number[]): tf.Tensor => tf.randomNormal(shape, 0, 1, 'float32', 7);
+  const reg = nativeRegistration();
+  const row = (label: string, flops: number, f: () => tf.Tensor): void => {
+    // Inside ORT only: the best single call as timed around session.run.
+    let ortBest = Number.POSITIVE_INFINITY;
+    const ms = bestMs(() => {
+      const stats = new Map<string, KernelTiming>();
+      if (reg !== null) reg.ctx.stats = stats;
+      tf.tidy(f).dispose();
+      for (const t of stats.values()) ortBest = Math.min(ortBest, t.ms);
+    });
+    if (reg !== null) reg.ctx.stats = null;
+    const ort = Number.isFinite(ortBest) ? `  (in ORT ${ortBest.toFixed(2)} ms, ${(flops / ortBest / 1e6).toFixed(1)} GFLOP/s)` : '';
+    console.log(`${label.padEnd(46)} ${ms.toFixed(2).padStart(8)} ms ${(flops / ms / 1e6).toFixed(1).padStart(7)} GFLOP/s${ort}`);
+  };
+  console.log('\n# kernels (best of 7 through tf ops, including tfjs dispatch and wasm allocation)');
+  for (const [m, k, n] of [[128, 2352, 512], [128, 3136, 384], [128, 384, 192]] as const) {
+    const fl = 2 * m * k * n;
+    const a = rnd([m, k]);
+    const b = rnd([k, n]);
+    const dy = rnd([m, n]);
+    row(`matMul NN ${m}x${k}x${n}`, fl, () => tf.matMul(a as tf.Tensor2D, b as tf.Tensor2D));
+    row(`matMul TN (dW) ${k}x${m}x${n}`, fl, () => tf.matMul(a as tf.Tensor2D, dy as tf.Tensor2D, true, false));
+    row(`matMul NT (dX) ${m}x${n}x${k}`, fl, () => tf.matMul(dy as tf.Tensor2D, b as tf.Tensor2D, false, true));
+    tf.dispose([a, b, dy]);
+  }
+  for (const [h, ci, co, k] of [[28, 3, 64, 5], [14, 64, 64, 5], [28, 64, 64, 5]] as const) {
+    const fl = 2 * BATCH * h * h * co * k * k * ci;
+    const x = rnd([BATCH, h, h, ci]);
+    const w = rnd([k, k, ci, co]);
+    const dy = rnd([BATCH, h, h, co]);
+    const attrs = { strides: 1, pad: 'same', dataFormat: 'NHWC' };
+    row(`conv2d ${k}x${k} ${ci}->${co} @${h}x${h}`, fl, () => tf.conv2d(x as tf.Tensor4D, w as tf.Tensor4D, 1, 'same'));
+    row(`Conv2DBackpropInput ${k}x${k} ${ci}->${co} @${h}x${h}`, fl, () =>
+      tf.engine().runKernel('Conv2DBackpropInput', { dy, filter: w }, { ...attrs, inputShape: x.shape }) as tf.Tensor,
+    );
+    row(`Conv2DBackpropFilter ${k}x${k} ${ci}->${co} @${h}x${h}`, fl, () =>
+      tf.engine().runKernel('Conv2DBackpropFilter', { x, dy }, { ...attrs, filterShape: w.shape }) as tf.Tensor,
+    );
+    tf.dispose([x, w, dy]);
+  }
+}
+
+async function modelBench(name: string, steps: number): Promise<void> {
+  const def = getModel(name);
+  const model = await def.build({ inputShape: [28, 28, 3], numClasses: 10, seed: 1 });
+  const sgd = new MomentumSgd(tf, sgdSlots(model, { conv: 0, dense: 0 }), 0.9);
+  const images = new Float32Array(BATCH * 28 * 28 * 3).map((_, i) => Math.sin(i * 12.9898) * 0.5);
+  const labels = new Int32Array(BATCH).map((_, i) => (i * 7) % 10);
+  const input = { images, shape: [BATCH, 28, 28, 3] as const, labels, numClasses: 10 };
+  const step = (): void => trainStep(tf, model, sgd, input, 0.01).dispose();
+  step();
+  step();
+  const tensors = tf.memory().numTensors;
+  const times: number[] = [];
+  for (let i = 0; i < steps; i++) {
+    const t0 = performance.now();
+    step();
+    times.push(performance.now() - t0);
+  }
+  const leaked = tf.memory().numTensors - tensors;
+  times.sort((a, b) => a - b);
+  const med = times[Math.floor(times.length / 2)] as number;
+  const best = times[0] as number;
+  console.log(
+    `\n# ${name}: ${((BATCH * 1000) / med).toFixed(0)} img/s median (${med.toFixed(1)} ms/step), ` +
+      `${((BATCH * 1000) / best).toFixed(0)} best; ${steps} steps; leaked tensors ${leaked}`,
+  );
+  // Where one step's time goes: tfjs's profiler times every kernel (each is synchronous here).
+  const reg = nativeRegistration();
+  const stats = new Map<string, KernelTiming>();
+  if (reg !== null) reg.ctx.stats = stats;
+  const prof = await tf.profile(step);
+  if (reg !== null) reg.ctx.stats = null;
+  const byKernel = new Map<string, { ms: number; calls: number }>();
+  for (const k of prof.kernels) {
+    const e = byKernel.get(k.name) ?? { ms: 0, calls: 0 };
+    e.ms += typeof k.kernelTimeMs === 'number' ? k.kernelTimeMs : 0;
+    e.calls += 1;
+    byKernel.set(k.name, e);
+  }
+  const total = [...byKernel.values()].reduce((s, e) => s + e.ms, 0);
+  console.log(`kernel time in the profiled step: ${total.toFixed(1)} ms (${med.toFixed(1)} ms wall median)`);
+  for (const [k, e] of [...byKernel.entries()].sort((a, b) => b[1].ms - a[1].ms).slice(0, 12)) {
+    const nat = stats.get(k);
+    const gf = nat === undefined || nat.ms === 0 ? '' : ` native ${(nat.flops / nat.ms / 1e6).toFixed(1)} GFLOP/s`;
+    console.log(`  ${k.padEnd(24)} ${e.ms.toFixed(1).padStart(8)} ms  ${String(e.calls).padStart(4)} calls${gf}`);
+  }
+  model.dispose();
+  sgd.dispose?.();
+}
+
+await setUp();
+if (args.kernels) kernelBench();
+for (const name of (args.models ?? '').split(',').filter((s) => s !== '')) {
+  await modelBench(name, Number(args.steps));
+}
+process.exit(0);
