@@ -75,3 +75,8 @@ export function registerWasmTrainingKernels(backendName = 'wasm'): void {
   }
   registered.add(backendName);
 }
+
+/** The stock wasm kernel we replaced (for benchmarks), if tfjs-backend-wasm has one. */
+export function stockWasmKernel(name: string): KernelFunc | undefined {
+  return stockWasmKernels().get(name)?.kernelFunc;
+}

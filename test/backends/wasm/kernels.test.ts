@@ -8,17 +8,23 @@ import { kernel, tolerance, useWasm, worstError } from './compare.js';
 
 before(() => useWasm());
 
-type Pad = 'same' | 'valid';
-const convCases: readonly { k: number; h: number; w: number; s: number; pad: Pad }[] = [1, 2].flatMap((s) =>
-  (['same', 'valid'] as const).flatMap((pad) =>
-    [
-      { k: 3, h: 9, w: 11 },
-      { k: 5, h: 8, w: 7 },
-      { k: 1, h: 7, w: 5 },
-      { k: 2, h: 6, w: 9 },
-    ].map((c) => ({ ...c, s, pad })),
+type Pad = 'same' | 'valid' | tf.backend_util.ExplicitPadding;
+const convCases: readonly { k: number; h: number; w: number; s: number; pad: Pad }[] = [
+  ...[1, 2].flatMap((s) =>
+    (['same', 'valid'] as const).flatMap((pad) =>
+      [
+        { k: 3, h: 9, w: 11 },
+        { k: 5, h: 8, w: 7 },
+        { k: 1, h: 7, w: 5 },
+        { k: 2, h: 6, w: 9 },
+      ].map((c) => ({ ...c, s, pad })),
+    ),
   ),
-);
+  // Padding beyond the kernel, and stride 3: the zero-dilation and cropping paths.
+  { k: 3, h: 7, w: 8, s: 1, pad: [[0, 0], [3, 0], [0, 4], [0, 0]] },
+  { k: 3, h: 10, w: 8, s: 3, pad: [[0, 0], [1, 2], [4, 0], [0, 0]] },
+  { k: 4, h: 11, w: 9, s: 3, pad: 'same' },
+];
 
 test('our kernels replace or add to the stock ones', () => {
   for (const name of trainingKernelNames) {

@@ -2,10 +2,12 @@
 //   dx[n,h,w,ci] = Σ dy[n,oh,ow,co] · W[kh,kw,ci,co]  where h = oh·s + kh − pT
 // is a stride-1 conv of dy, zero-dilated by the stride, with the filter flipped in space and its
 // channel axes swapped, padded by KH−1−pT on top (and what makes the output H tall below).
+// Strided convs go by phases instead (polyphase.ts); dilation remains for the odd negative pad.
 import * as tf from '@tensorflow/tfjs';
 import type { KernelConfig, TensorInfo } from '@tensorflow/tfjs';
 import { composedKernel, input, type KernelArgs, type Ops } from '../ops.js';
 import type { ConvGradAttrs } from './conv2dBackpropFilter.js';
+import { polyphaseBackpropInput } from './polyphase.js';
 
 /** A 1×1, stride-1, unpadded conv is a matmul over N·H·W rows: dx = dy·Wᵀ. */
 function pointwise(ops: Ops, dy: TensorInfo, filter: TensorInfo, inputShape: readonly number[]): TensorInfo {
@@ -82,6 +84,11 @@ export function conv2dBackpropInput(ops: Ops, dy: TensorInfo, filter: TensorInfo
   const { top, left } = info.padInfo;
   if (kh === 1 && kw === 1 && sh === 1 && sw === 1 && top === 0 && left === 0 && info.outHeight === info.inHeight && info.outWidth === info.inWidth) {
     return pointwise(ops, dy, filter, inputShape);
+  }
+  if (sh > 1 || sw > 1) {
+    const shape = inputShape as [number, number, number, number];
+    const dx = polyphaseBackpropInput(ops, dy, filter, { inputShape: shape, stride: [sh, sw], kernel: [kh, kw], padTop: top, padLeft: left });
+    if (dx !== undefined) return dx;
   }
   const rows: Span = { before: kh - 1 - top, after: 0, stride: sh, n: info.outHeight };
   const cols: Span = { before: kw - 1 - left, after: 0, stride: sw, n: info.outWidth };
