@@ -48,12 +48,19 @@ export async function lookup(store: Store, inst: StageInstance, inputs: Readonly
   return { key, keyRecord, record: present.every(Boolean) ? record : undefined };
 }
 
-export function inputKeys(inst: StageInstance, upstream: (id: StageId) => Readonly<Record<string, OutputRef>>): Record<string, InputKey> {
+export function inputKeys(plan: Plan, inst: StageInstance, upstream: (id: StageId) => Readonly<Record<string, OutputRef>>): Record<string, InputKey> {
   const keys: Record<string, InputKey> = {};
   for (const b of inst.inputs) {
-    const hashes = b.sources.map((s) => ({ id: s.id, hash: upstream(s.id)[s.output]?.hash ?? null }));
-    if (b.many) keys[b.name] = hashes.filter((h): h is { id: StageId; hash: ObjectHash } => h.hash !== null);
-    else keys[b.name] = hashes[0]?.hash ?? null;
+    if (!b.many) {
+      const s = b.sources[0];
+      keys[b.name] = s ? (upstream(s.id)[s.output]?.hash ?? null) : null;
+      continue;
+    }
+    keys[b.name] = b.sources.flatMap((s) => {
+      const hash = upstream(s.id)[s.output]?.hash;
+      const up = plan.instances.get(s.id)!;
+      return hash ? [{ stage: up.stage, matrix: up.matrix, hash }] : [];
+    });
   }
   return keys;
 }
@@ -95,7 +102,7 @@ export async function execute(plan: Plan, store: Store, runner: Runner, options:
       finish({ ...base, key: null, status, seconds: 0, reason: status === 'would-run' ? `upstream ${blocked[0]} will run` : `upstream ${blocked[0]} ${why}` });
       return { ok: false, why: status };
     }
-    const inputs = inputKeys(inst, (u) => done.get(u)!);
+    const inputs = inputKeys(plan, inst, (u) => done.get(u)!);
     const hit = await lookup(store, inst, inputs);
     if (hit.record) {
       done.set(inst.id, hit.record.outputs);

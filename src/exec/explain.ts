@@ -28,7 +28,7 @@ export async function explain(plan: Plan, store: Store): Promise<StageState[]> {
       if (prev) reasons.push(...diffKeys(prev.keyRecord, { ...inst.keyBase, inputs: prev.keyRecord.inputs }));
       return { id, status: 'will-run', key: null, reasons };
     }
-    const hit = await lookup(store, inst, inputKeys(inst, (u) => outputs.get(u)!));
+    const hit = await lookup(store, inst, inputKeys(plan, inst, (u) => outputs.get(u)!));
     if (hit.record) {
       outputs.set(id, hit.record.outputs);
       return { id, status: 'up-to-date', key: hit.key, reasons: [] };
@@ -56,8 +56,8 @@ export function diffKeys(before: KeyRecord, after: KeyRecord): string[] {
     if (a === undefined) out.push(`input ${n} added`);
     else if (b === undefined) out.push(`input ${n} removed`);
     else if (Array.isArray(a) && Array.isArray(b)) {
-      const ah = new Map(a.map((e) => [e.id, e.hash]));
-      const bh = new Map(b.map((e) => [e.id, e.hash]));
+      const ah = new Map(a.map((e) => [canonicalJson([e.stage, e.matrix]), e.hash]));
+      const bh = new Map(b.map((e) => [canonicalJson([e.stage, e.matrix]), e.hash]));
       const added = [...bh.keys()].filter((k) => !ah.has(k)).length;
       const removed = [...ah.keys()].filter((k) => !bh.has(k)).length;
       const changed = [...bh.keys()].filter((k) => ah.has(k) && ah.get(k) !== bh.get(k)).length;

@@ -52,7 +52,7 @@ export function bindInputs(
       for (const [name, refs] of info.refs) {
         const spec = specs[name];
         if (!spec) continue;
-        const sources: SourceRef[] = [];
+        const sources: (SourceRef & { stage: string; combo: Combo })[] = [];
         for (const { ref, path } of refs) {
           const up = infos.get(ref.stage)!;
           const output = pickOutput(up, ref, name);
@@ -85,8 +85,11 @@ export function bindInputs(
             });
             continue;
           }
-          sources.push(...matches.map((m) => ({ id: m.id, output })));
+          sources.push(...matches.map((m) => ({ id: m.id, output, stage: ref.stage, combo: m.combo })));
         }
+        // Fan-in members arrive in a canonical order (stage, then matrix values by axis name), so
+        // reordering axes or keys in the YAML changes neither the plugin's input nor the key.
+        if (spec.many) sources.sort(canonicalOrder);
         if (!spec.many && sources.length > 1) {
           report({
             code: 'E_NOT_FANIN',
@@ -96,13 +99,25 @@ export function bindInputs(
           });
           continue;
         }
-        bindings.push({ name, many: spec.many === true, sources });
+        bindings.push({ name, many: spec.many === true, sources: sources.map(({ id, output }) => ({ id, output })) });
       }
       const inst = instances.get(id)!;
       out.set(id, { ...inst, inputs: bindings });
     }
   }
   return { instances: out, diagnostics: diags };
+}
+
+function canonicalOrder(a: { stage: string; combo: Combo }, b: { stage: string; combo: Combo }): number {
+  if (a.stage !== b.stage) return a.stage < b.stage ? -1 : 1;
+  for (const axis of Object.keys(a.combo).sort()) {
+    const x = a.combo[axis];
+    const y = b.combo[axis];
+    if (x === y) continue;
+    if (typeof x === 'number' && typeof y === 'number') return x - y;
+    return String(x) < String(y) ? -1 : 1;
+  }
+  return 0;
 }
 
 function agrees(upstream: Combo, downstream: Combo): boolean {

@@ -1,11 +1,13 @@
 // The cache key is data before it is a hash: an explicit record of everything a stage's outputs
 // depend on, kept in the run record so `status` can say which field changed.
 import { createHash } from 'node:crypto';
-import { asCacheKey, type CacheKey, type ObjectHash, type StageId } from '../util/brand.js';
-import type { JsonValue } from '../plugin/types.js';
+import { asCacheKey, type CacheKey, type ObjectHash } from '../util/brand.js';
+import type { JsonValue, Scalar } from '../plugin/types.js';
 
+/** One member of a fan-in input: which instance (by stage and matrix, not by id text) and its artifact. */
 export interface FanInEntry {
-  readonly id: StageId;
+  readonly stage: string;
+  readonly matrix: Readonly<Record<string, Scalar>>;
   readonly hash: ObjectHash;
 }
 

@@ -1,0 +1,212 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import { project, TEST_PLUGINS, HEAVY_PLUGIN } from '../support/tmp-project.js';
+
+const SWEEP = `# a sweep: download → corrupt (per p) → train (per p × seed) → aggregate (fan-in)
+seed: 1
+vars:
+  base: 10
+stages:
+  download:
+    uses: ./plugins.mjs
+    with: { value: "\${vars.base}" }
+  corrupt:
+    uses: ./plugins.mjs
+    matrix: { p: [0, 0.5] }
+    with: { value: "\${matrix.p}" }
+    inputs: { x: download }
+  train:
+    uses: ./plugins.mjs
+    matrix: { p: [0, 0.5], seed: [1, 2] }
+    seed: "\${matrix.seed}"
+    with: { value: 1 }
+    inputs: { x: corrupt }
+  aggregate:
+    uses: ./plugins.mjs
+    with: { value: 0 }
+    inputs: { x: "train[*]" }
+`;
+
+test('a sweep expands, matches instances by shared axes, and fans in', async () => {
+  const p = await project({ 'plugins.mjs': TEST_PLUGINS, 'p.yaml': SWEEP });
+  const r = await p.cli('dag', 'p.yaml', '--format', 'json');
+  assert.equal(r.code, 0, r.stderr);
+  const dag = JSON.parse(r.stdout) as { nodes: { id: string; inputs: Record<string, { id: string }[]> }[]; edges: unknown[] };
+  assert.deepEqual(
+    dag.nodes.map((n) => n.id),
+    ['download', 'corrupt[p=0]', 'corrupt[p=0.5]', 'train[p=0,seed=1]', 'train[p=0,seed=2]', 'train[p=0.5,seed=1]', 'train[p=0.5,seed=2]', 'aggregate'],
+  );
+  const train = dag.nodes.find((n) => n.id === 'train[p=0.5,seed=2]')!;
+  assert.deepEqual(train.inputs.x!.map((s) => s.id), ['corrupt[p=0.5]']);
+  assert.equal(dag.nodes.find((n) => n.id === 'aggregate')!.inputs.x!.length, 4);
+  assert.equal(dag.edges.length, 2 + 4 + 4);
+
+  const first = await p.run('p.yaml');
+  assert.equal(first.code, 0, first.stderr);
+  assert.ok(first.doc.stages.every((s) => s.status === 'ran'));
+  // aggregate = Σ over 4 trains of (1 + (p + 10)) = 4 + 2·10 + 2·10.5
+  const agg = await p.cli('show', 'aggregate', 'p.yaml', '--json');
+  assert.equal((JSON.parse(agg.stdout) as { outputs: { out: { value: { value: number } } } }).outputs.out.value.value, 45);
+});
+
+test('a second run runs nothing; --set reruns exactly the affected stages, as status said', async () => {
+  const p = await project({ 'plugins.mjs': TEST_PLUGINS, 'p.yaml': SWEEP });
+  await p.run('p.yaml');
+  const again = await p.run('p.yaml');
+  assert.deepEqual(new Set(Object.values(again.status)), new Set(['cached']));
+
+  const st = await p.cli('status', 'p.yaml', '--json', '--set', 'corrupt.with.value=7', '--set', 'vars.base=10');
+  const states = (JSON.parse(st.stdout) as { stages: { id: string; status: string; reasons: string[] }[] }).stages;
+  const willRun = states.filter((s) => s.status === 'will-run').map((s) => s.id);
+  assert.deepEqual(willRun, ['corrupt[p=0]', 'corrupt[p=0.5]', 'train[p=0,seed=1]', 'train[p=0,seed=2]', 'train[p=0.5,seed=1]', 'train[p=0.5,seed=2]', 'aggregate']);
+  assert.deepEqual(states.find((s) => s.id === 'corrupt[p=0.5]')!.reasons, ['param value 0.5 → 7']);
+  assert.match(states.find((s) => s.id === 'train[p=0,seed=1]')!.reasons[0]!, /upstream corrupt\[p=0\] will run/);
+
+  const rerun = await p.run('p.yaml', '--set', 'corrupt.with.value=7');
+  const ran = Object.entries(rerun.status).filter(([, s]) => s === 'ran').map(([id]) => id);
+  assert.deepEqual(ran, willRun);
+  assert.equal(rerun.status.download, 'cached');
+
+  // One leaf param: only that instance's stage and its dependents.
+  const leaf = await p.run('p.yaml', '--set', 'corrupt.with.value=7', '--set', 'aggregate.with.value=1');
+  assert.deepEqual(Object.entries(leaf.status).filter(([, s]) => s === 'ran').map(([id]) => id), ['aggregate']);
+  const seed = await p.cli('status', 'p.yaml', '--set', 'seed=3', '--set', 'corrupt.with.value=7', '--set', 'aggregate.with.value=1');
+  assert.match(seed.stdout, /will run +download +seed 1 → 3/);
+  // train's seed comes from its matrix: it reruns only because its upstream does.
+  assert.match(seed.stdout, /will run +train\[p=0,seed=1\] +upstream corrupt\[p=0\] will run\n/);
+});
+
+test('keys do not change when YAML keys are reordered or comments edited', async () => {
+  const p = await project({ 'plugins.mjs': TEST_PLUGINS, 'p.yaml': SWEEP });
+  await p.run('p.yaml');
+  const reordered = `stages:
+  aggregate:   # fan-in first this time
+    inputs: { x: "train[*]" }
+    with: { value: 0 }
+    uses: ./plugins.mjs
+  train:
+    inputs: { x: corrupt }
+    with: { value: 1 }
+    seed: "\${matrix.seed}"
+    matrix: { seed: [1, 2], p: [0, 0.5] }
+    uses: ./plugins.mjs
+  corrupt:
+    with: { value: "\${matrix.p}" }
+    inputs: { x: download }
+    matrix: { p: [0, 0.5] }
+    uses: ./plugins.mjs
+  download:
+    with: { value: 10 }
+    uses: ./plugins.mjs
+vars: { base: 10 }
+seed: 1
+`;
+  await p.write({ 'p.yaml': reordered });
+  const r = await p.run('p.yaml');
+  assert.equal(r.code, 0, r.stderr);
+  assert.deepEqual(new Set(Object.values(r.status)), new Set(['cached']));
+});
+
+test('early cutoff: an upstream rerun with identical output leaves dependents cached', async () => {
+  const p = await project({ 'plugins.mjs': TEST_PLUGINS, 'p.yaml': SWEEP });
+  await p.run('p.yaml');
+  const r = await p.run('p.yaml', '--set', 'download.with.ignored=5');
+  assert.equal(r.status.download, 'ran');
+  for (const [id, s] of Object.entries(r.status)) if (id !== 'download') assert.equal(s, 'cached', id);
+});
+
+test('independent stages overlap; --jobs 1 serializes; a cores:all stage runs alone', async () => {
+  const meet = `stages:
+  a: { uses: ./plugins.mjs, with: { value: 1, meet: m } }
+  b: { uses: ./plugins.mjs, with: { value: 2, meet: m } }
+`;
+  const p = await project({ 'plugins.mjs': TEST_PLUGINS, 'heavy.mjs': HEAVY_PLUGIN, 'p.yaml': meet });
+  const stats = (await import(join(p.dir, 'plugins.mjs'))).stats as { max: number; now: number };
+  stats.max = 0;
+  // a and b each wait until the other has started: this completes only if they run concurrently.
+  const both = await p.run('p.yaml', '--jobs', '2');
+  assert.deepEqual(both.status, { a: 'ran', b: 'ran' });
+  assert.equal(stats.max, 2);
+
+  const spin = `stages:
+${[1, 2, 3, 4].map((i) => `  s${i}: { uses: ./plugins.mjs, with: { value: ${i}, spin: 20 } }`).join('\n')}
+`;
+  await p.write({ 'spin.yaml': spin });
+  stats.max = 0;
+  const serial = await p.run('spin.yaml', '--jobs', '1');
+  assert.equal(Object.values(serial.status).filter((s) => s === 'ran').length, 4);
+  assert.equal(stats.max, 1);
+
+  // s1 and s2 must overlap (they meet); the cores:all stage h must overlap neither.
+  const heavy = `stages:
+  h: { uses: ./heavy.mjs, with: { value: 1, spin: 50 } }
+  s1: { uses: ./plugins.mjs, with: { value: 1, meet: n, spin: 50 } }
+  s2: { uses: ./plugins.mjs, with: { value: 2, meet: n, spin: 50 } }
+`;
+  await p.write({ 'heavy.yaml': heavy });
+  stats.max = 0;
+  const h = await p.run('heavy.yaml', '--jobs', '4');
+  assert.equal(h.code, 0, h.stderr);
+  assert.equal(h.doc.stages.length, 3);
+  assert.equal(stats.max, 2, 'the cores:all stage overlapped the others');
+});
+
+test('a failure names the stage and cause, skips dependents, stops new stages unless --keep-going', async () => {
+  const pipeline = `stages:
+  bad: { uses: ./plugins.mjs, with: { value: 1, fail: true } }
+  after: { uses: ./plugins.mjs, with: { value: 1 }, inputs: { x: bad } }
+  other: { uses: ./plugins.mjs, with: { value: 2 } }
+`;
+  const p = await project({ 'plugins.mjs': TEST_PLUGINS, 'p.yaml': pipeline });
+  const r = await p.run('p.yaml', '--jobs', '1');
+  assert.equal(r.code, 1);
+  const bad = r.doc.stages.find((s) => s.id === 'bad')!;
+  assert.equal(bad.status, 'failed');
+  assert.match(bad.reason!, /boom in bad/);
+  assert.deepEqual(r.status, { bad: 'failed', after: 'skipped', other: 'skipped' });
+  assert.match(r.doc.stages.find((s) => s.id === 'after')!.reason!, /upstream bad failed/);
+  // The failed stage wrote its output before throwing: nothing of it may be kept.
+  const objects = await readdir(join(p.dir, 'cache'), { recursive: true });
+  assert.ok(!objects.some((f) => f.startsWith('objects/') && f.split('/').length === 3), `objects left: ${objects.join(', ')}`);
+  assert.ok(!objects.some((f) => f.startsWith('runs/') && f.endsWith('.json')));
+
+  const k = await p.run('p.yaml', '--jobs', '1', '--keep-going');
+  assert.deepEqual(k.status, { bad: 'failed', after: 'skipped', other: 'ran' });
+  const plain = await p.cli('run', 'p.yaml', '--jobs', '1');
+  assert.match(plain.stderr, /FAILED +bad \(\d+\.\ds\): boom in bad/);
+});
+
+test('--only runs the selection and its upstream; --dry-run runs nothing', async () => {
+  const p = await project({ 'plugins.mjs': TEST_PLUGINS, 'p.yaml': SWEEP });
+  const dry = await p.run('p.yaml', '--dry-run');
+  assert.deepEqual(new Set(Object.values(dry.status)), new Set(['would-run']));
+  const only = await p.run('p.yaml', '--only', 'train[p=0.5,*');
+  assert.deepEqual(Object.keys(only.status), ['download', 'corrupt[p=0.5]', 'train[p=0.5,seed=1]', 'train[p=0.5,seed=2]']);
+  const none = await p.cli('run', 'p.yaml', '--only', 'trian');
+  assert.equal(none.code, 2);
+  assert.match(none.stderr, /--only "trian" matches no stage/);
+});
+
+test('show prints outputs, key record and provenance', async () => {
+  const p = await project({ 'plugins.mjs': TEST_PLUGINS, 'p.yaml': SWEEP });
+  const before = await p.cli('show', 'corrupt[p=0.5]', 'p.yaml');
+  assert.match(before.stdout, /not run yet \(upstream download will run\)/);
+  await p.run('p.yaml');
+  const s = JSON.parse((await p.cli('show', 'corrupt[p=0.5]', 'p.yaml', '--json')).stdout) as {
+    status: string;
+    keyRecord: { plugin: string; params: Record<string, unknown>; seed: number; inputs: { x: { stage: string; hash: string }[] } };
+    outputs: { out: { value: unknown; hash: string } };
+    provenance: { node: string };
+  };
+  assert.equal(s.status, 'up-to-date');
+  assert.deepEqual(s.keyRecord.params, { value: 0.5, ignored: 0, fail: false, spin: 0 });
+  assert.equal(s.keyRecord.seed, 1);
+  assert.equal(s.keyRecord.inputs.x[0]!.stage, 'download');
+  assert.deepEqual(s.outputs.out.value, { value: 10.5 });
+  assert.equal(s.provenance.node, process.version);
+  const ambiguous = await p.cli('show', 'train', 'p.yaml');
+  assert.equal(ambiguous.code, 2);
+  assert.match(ambiguous.stderr, /"train" has 4 instances/);
+});

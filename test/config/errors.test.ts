@@ -1,0 +1,135 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { compiledBin, project, TEST_PLUGINS } from '../support/tmp-project.js';
+
+/** Runs `rethink validate` on one pipeline text and returns stderr and the exit code. */
+async function validate(yaml: string, ...flags: string[]) {
+  const p = await project({ 'plugins.mjs': TEST_PLUGINS, 'x.yaml': yaml });
+  return p.cli('validate', 'x.yaml', ...flags);
+}
+
+/** The `file:line:col: error[CODE]` heads of the diagnostics. */
+const heads = (stderr: string) => [...stderr.matchAll(/^(\S+:\d+:\d+): error\[(\w+)\]/gm)].map((m) => `${m[1]} ${m[2]}`);
+
+test('an unknown key points at the key, with the line, a marker and a suggestion', async () => {
+  const r = await validate(`stages:
+  a:
+    uses: ./plugins.mjs
+    wiht: { value: 1 }
+`);
+  assert.equal(r.code, 2);
+  assert.deepEqual(heads(r.stderr), ['x.yaml:4:5 E_UNKNOWN_KEY']);
+  assert.ok(r.stderr.includes('  4 |     wiht: { value: 1 }\n    |     ^^^^\n'), r.stderr);
+  assert.match(r.stderr, /did you mean "with"\? valid keys: uses, description, with, inputs, matrix, exclude, seed/);
+});
+
+test('wrong types, bad params and interpolation errors point at the value', async () => {
+  const r = await validate(`seed: -1
+stages:
+  a:
+    uses: ./plugins.mjs
+    with: { value: "x", extra: 2 }
+  b:
+    uses: ./plugins.mjs
+    matrix: { p: [1, 2] }
+    with:
+      value: "\${matrix.q}"
+`);
+  assert.equal(r.code, 2);
+  assert.deepEqual(heads(r.stderr), ['x.yaml:1:7 E_BAD_VALUE']);
+  const fixed = await validate(`stages:
+  a:
+    uses: ./plugins.mjs
+    with: { value: "x", extra: 2 }
+  b:
+    uses: ./plugins.mjs
+    matrix: { p: [1, 2] }
+    with:
+      value: "\${matrix.q}"
+`);
+  assert.deepEqual(heads(fixed.stderr), ['x.yaml:4:25 E_UNKNOWN_KEY', 'x.yaml:4:20 E_TYPE', 'x.yaml:9:14 E_INTERPOLATION']);
+  assert.match(fixed.stderr, /unknown key "extra" in plugin "emit" params/);
+  assert.match(fixed.stderr, /matrix has: p/);
+});
+
+test('unknown plugin, unknown stage, missing and ambiguous inputs name what would be valid', async () => {
+  const r = await validate(`stages:
+  data: { uses: ./plugins.mjs, with: { value: 1 }, matrix: { p: [1, 2] } }
+  one:
+    uses: emitt
+  two:
+    uses: ./plugins.mjs
+    with: { value: 1 }
+    inputs: { x: dta }
+`);
+  assert.deepEqual(heads(r.stderr), ['x.yaml:4:11 E_UNKNOWN_PLUGIN', 'x.yaml:8:18 E_UNKNOWN_STAGE']);
+  assert.match(r.stderr, /did you mean "data"\? stages: data, one, two/);
+  const single = `export { plugin as base } from './plugins.mjs';
+import { plugin as p } from './plugins.mjs';
+export const plugin = { ...p, name: 'single', inputs: { x: {} } };
+`;
+  const q = await project({ 'plugins.mjs': TEST_PLUGINS, 'single.mjs': single, 'x.yaml': `stages:
+  data: { uses: ./plugins.mjs, with: { value: 1 }, matrix: { p: [1, 2] } }
+  need: { uses: ./single.mjs, with: { value: 1 } }
+  amb:
+    uses: ./single.mjs
+    with: { value: 1 }
+    inputs: { x: data }
+  pick:
+    uses: ./single.mjs
+    with: { value: 1 }
+    inputs: { x: "data[p=2]", y: data }
+` });
+  const r2 = await q.cli('validate', 'x.yaml');
+  assert.equal(r2.code, 2);
+  assert.deepEqual(heads(r2.stderr).sort(), ['x.yaml:11:31 E_UNKNOWN_INPUT', 'x.yaml:3:3 E_MISSING_INPUT', 'x.yaml:7:18 E_AMBIGUOUS_INPUT'].sort());
+  assert.match(r2.stderr, /matches 2 instances of "data" \(its axes p are not in amb's matrix\)/);
+});
+
+test('a cycle names every stage in it with its line', async () => {
+  const r = await validate(`stages:
+  a: { uses: ./plugins.mjs, with: { value: 1 }, inputs: { x: c } }
+  ok: { uses: ./plugins.mjs, with: { value: 1 } }
+  b: { uses: ./plugins.mjs, with: { value: 1 }, inputs: { x: a } }
+  c: { uses: ./plugins.mjs, with: { value: 1 }, inputs: { x: [b, ok] } }
+`);
+  assert.equal(r.code, 2);
+  assert.match(r.stderr, /^x\.yaml:2:3: error\[E_CYCLE\]: cycle between stages: a → b → c → a$/m);
+  assert.match(r.stderr, /x\.yaml:4:3: stage "b" is on the cycle/);
+  assert.match(r.stderr, /x\.yaml:5:3: stage "c" is on the cycle/);
+});
+
+test('YAML syntax errors and duplicate stage ids point into the file', async () => {
+  const r = await validate(`stages:
+  a: { uses: ./plugins.mjs, with: { value: 1 } }
+  a: { uses: ./plugins.mjs, with: { value: 2 } }
+`);
+  assert.deepEqual(heads(r.stderr), ['x.yaml:3:3 E_DUPLICATE_KEY']);
+  const s = await validate('stages:\n  a: [1, 2\n');
+  assert.equal(s.code, 2);
+  assert.match(heads(s.stderr)[0]!, /^x\.yaml:\d+:\d+ E_YAML$/);
+  const m = await validate(`stages:
+  a: { uses: ./plugins.mjs, with: { value: 1 }, matrix: { p: [1, 1] } }
+`);
+  assert.deepEqual(heads(m.stderr), ['x.yaml:2:49 E_DUPLICATE_ID']);
+});
+
+test('bad flags and --set are user errors', async () => {
+  const ok = `stages:\n  a: { uses: ./plugins.mjs, with: { value: 1 } }\n`;
+  const r = await validate(ok, '--sett', 'a=1');
+  assert.equal(r.code, 2);
+  assert.match(r.stderr, /did you mean --set\?/);
+  const s = await validate(ok, '--set', 'nostage.with.value=1');
+  assert.match(s.stderr, /--set nostage.with.value=1: no stage "nostage"/);
+  const t = await validate(ok, '--set', 'a.with.value=abc');
+  assert.match(t.stderr, /stages\.a\.with\.value must be number/);
+});
+
+test('the real binary exits 2 on a bad pipeline, without a stack trace', async () => {
+  const p = await project({ 'plugins.mjs': TEST_PLUGINS, 'x.yaml': 'stages:\n  a: { uses: nope }\n' });
+  const r = spawnSync(process.execPath, [compiledBin(), 'run', 'x.yaml'], { cwd: p.dir, encoding: 'utf8' });
+  assert.equal(r.status, 2, r.stderr);
+  assert.match(r.stderr, /^x\.yaml:2:14: error\[E_UNKNOWN_PLUGIN\]: stage "a": unknown plugin "nope"/);
+  assert.doesNotMatch(r.stderr, /\n\s+at /);
+});
