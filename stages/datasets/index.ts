@@ -1,13 +1,19 @@
-// The data stages, for the plugin registry (the composition root registers them with the rest).
+// The data stages as lazy loaders for the plugin registry (`createRegistry`): each descriptor
+// module is imported only when a pipeline uses it.
+import type { PluginLoader } from '../../src/plan/registry.js';
 import type { Plugin } from '../../src/plugin/types.js';
-import { cifar10 } from './cifar10.js';
-import { idx } from './idx.js';
-import { fashionMnist } from './fashion-mnist.js';
-import { mnist } from './mnist.js';
-import { imageFolder } from './image-folder.js';
-import { subset } from './subset.js';
-import { corrupt } from '../corrupt/corrupt.js';
 
-export { cifar10, idx, fashionMnist, mnist, imageFolder, subset, corrupt };
+const load =
+  <T>(get: () => Promise<T>): PluginLoader =>
+  async () =>
+    (await get()) as unknown as Plugin<never>;
 
-export const dataPlugins: readonly Plugin<never>[] = [cifar10, idx, fashionMnist, mnist, imageFolder, subset, corrupt] as unknown as readonly Plugin<never>[];
+export const dataPluginLoaders: Readonly<Record<string, PluginLoader>> = {
+  cifar10: load(async () => (await import('./cifar10.js')).cifar10),
+  idx: load(async () => (await import('./idx.js')).idx),
+  'fashion-mnist': load(async () => (await import('./fashion-mnist.js')).fashionMnist),
+  mnist: load(async () => (await import('./mnist.js')).mnist),
+  'image-folder': load(async () => (await import('./image-folder.js')).imageFolder),
+  subset: load(async () => (await import('./subset.js')).subset),
+  corrupt: load(async () => (await import('../corrupt/corrupt.js')).corrupt),
+};
