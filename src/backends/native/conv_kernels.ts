@@ -8,7 +8,9 @@ import type { ConvGeometry } from './conv_graph.js';
 import { geometryMatches, inputGradSupported } from './conv_graph.js';
 import type { NativeContext } from './native_context.js';
 import { runSpec } from './native_context.js';
-import type { WasmBackendLike } from './wasm_heap.js';
+import type { TapLayout } from './tap_graph.js';
+import { tapLayout } from './tap_graph.js';
+import type { RunArg, WasmBackendLike } from './wasm_heap.js';
 
 type Pad = 'valid' | 'same' | number | backend_util.ExplicitPadding;
 type Rounding = 'floor' | 'round' | 'ceil' | undefined;
@@ -23,8 +25,9 @@ interface ConvAttrs {
 }
 
 /**
- * Below this many input channels the per-tap Gemm formulation of dW runs 25 Slices with rows of a
- * few floats, which measured slower than the transposed-conv formulation (first conv layer, Ci = 3).
+ * Below this many input channels the per-tap Gemm formulations of dW multiply skinny [Ci × rows]
+ * matrices and re-read dy once per tap, which measured slower than the transposed-conv formulation
+ * (first conv layer, Ci = 3).
  */
 const TAP_GEMM_MIN_CHANNELS = 16;
 
@@ -137,6 +140,61 @@ interface BackpropFilterAttrs extends ConvAttrs {
   readonly filterShape: [number, number, number, number];
 }
 
+/** Two reusable plain-memory buffers for the padded operands of the tap formulation. */
+class Scratch {
+  private readonly bufs: Float32Array[] = [new Float32Array(0), new Float32Array(0)];
+
+  get(slot: 0 | 1, n: number): Float32Array {
+    let b = this.bufs[slot] as Float32Array;
+    if (b.length < n) {
+      b = new Float32Array(n);
+      this.bufs[slot] = b;
+    }
+    return b.subarray(0, n);
+  }
+}
+
+const scratch = new Scratch();
+
+/** dW for stride 1 as one Gemm per tap over shifted views of the padded input (see tap_graph.ts). */
+function filterGradByTaps(
+  ctx: NativeContext,
+  kernelName: string,
+  backend: WasmBackendLike,
+  g: ConvGeometry,
+  layout: TapLayout,
+  x: TensorInfo,
+  dy: TensorInfo,
+  out: TensorInfo,
+): void {
+  const [t, l, b, r] = g.pads;
+  const full = g.n * layout.hp * layout.wp;
+  let xp: Float32Array | null = null;
+  if (t + l + b + r > 0) {
+    xp = scratch.get(0, full * g.ci);
+    const spec = { kind: 'pad-nhwc', shape: [g.n, g.h, g.w, g.ci], pads: g.pads } as const;
+    runSpec(ctx, kernelName, backend, spec, { x: { info: x, dims: x.shape } }, { y: { data: xp, dims: [g.n, layout.hp, layout.wp, g.ci] } });
+  }
+  let dyp: RunArg = { info: dy, dims: [layout.rows, g.co] };
+  if (g.oh !== layout.hp || g.ow !== layout.wp) {
+    const data = scratch.get(1, full * g.co);
+    const spec = { kind: 'pad-nhwc', shape: [g.n, g.oh, g.ow, g.co], pads: [0, 0, layout.hp - g.oh, layout.wp - g.ow] } as const;
+    runSpec(ctx, kernelName, backend, spec, { x: { info: dy, dims: dy.shape } }, { y: { data, dims: [g.n, layout.hp, layout.wp, g.co] } });
+    dyp = { data: data.subarray(0, layout.rows * g.co), dims: [layout.rows, g.co] };
+  }
+  const inputs: Record<string, RunArg> = { dy: dyp };
+  const outputs: Record<string, RunArg> = {};
+  layout.offsets.forEach((o, k) => {
+    const start = o * g.ci;
+    inputs[`x${k}`] =
+      xp === null
+        ? { info: x, dims: [layout.rows, g.ci], offset: start }
+        : { data: xp.subarray(start, start + layout.rows * g.ci), dims: [layout.rows, g.ci] };
+    outputs[`w${k}`] = { info: out, dims: [g.ci, g.co], offset: k * g.ci * g.co };
+  });
+  runSpec(ctx, kernelName, backend, { kind: 'conv-filter-grad-taps', g, layout }, inputs, outputs);
+}
+
 export function makeConvFilterGradKernel(ctx: NativeContext, kernelName: string, fallback: KernelFunc | null): KernelFunc {
   const delegate: KernelFunc = (args) => {
     if (fallback === null) throw new Error(`native: ${kernelName} case not supported and no fallback kernel is registered`);
@@ -159,9 +217,14 @@ export function makeConvFilterGradKernel(ctx: NativeContext, kernelName: string,
     );
     const g = geometry(info);
     if (!usable(g) || dy.shape[1] !== g.oh || dy.shape[2] !== g.ow) return delegate(args);
-    const method = g.ci >= TAP_GEMM_MIN_CHANNELS ? 'tap-gemm' : 'transposed-conv';
     const backend = args.backend as unknown as WasmBackendLike;
     const out = backend.makeOutput(attrs.filterShape.slice(), 'float32');
+    const layout = g.ci >= TAP_GEMM_MIN_CHANNELS ? tapLayout(g) : null;
+    if (layout !== null) {
+      filterGradByTaps(ctx, kernelName, backend, g, layout, x, dy, out);
+      return out;
+    }
+    const method = g.ci >= TAP_GEMM_MIN_CHANNELS ? 'tap-gemm' : 'transposed-conv';
     const dyDims = method === 'tap-gemm' ? [g.n * g.oh * g.ow, g.co] : dy.shape;
     const outDims = method === 'tap-gemm' ? [g.fh * g.fw * g.ci, g.co] : out.shape;
     runSpec(

@@ -6,9 +6,14 @@ import type { MatMulSpec } from './matmul_graph.js';
 import { matMulGraph } from './matmul_graph.js';
 import type { OnnxGraph } from './onnx_proto.js';
 import type { MaxPoolGradSpec } from './pool_graph.js';
+import type { PadSpec, TapGemmSpec } from './tap_graph.js';
+import { padGraph, tapGemmGraph } from './tap_graph.js';
 import { maxPoolGradGraph } from './pool_graph.js';
 
-export type KernelSpec = MatMulSpec | ConvForwardSpec | ConvInputGradSpec | ConvFilterGradSpec | MaxPoolGradSpec;
+export type KernelSpec = MatMulSpec | ConvForwardSpec | ConvInputGradSpec | ConvFilterGradSpec
+  | MaxPoolGradSpec
+  | PadSpec
+  | TapGemmSpec;
 
 function unreachable(x: never): never {
   throw new Error(`unexpected kernel spec ${JSON.stringify(x)}`);
@@ -26,6 +31,10 @@ export function graphFor(spec: KernelSpec): OnnxGraph {
       return convFilterGradGraph(spec);
     case 'maxpool-grad':
       return maxPoolGradGraph(spec);
+    case 'pad-nhwc':
+      return padGraph(spec);
+    case 'conv-filter-grad-taps':
+      return tapGemmGraph(spec);
     default:
       return unreachable(spec);
   }
@@ -36,6 +45,7 @@ export function flopsOf(spec: KernelSpec): number {
   if (spec.kind === 'matmul') return 2 * spec.batch * spec.m * spec.k * spec.n;
   // Not a FLOP count: one comparison per window element, for a rough rate only.
   if (spec.kind === 'maxpool-grad') return spec.n * spec.oh * spec.ow * spec.c * spec.kh * spec.kw;
+  if (spec.kind === 'pad-nhwc') return 0;
   const g = spec.g;
   return 2 * g.n * g.oh * g.ow * g.co * g.fh * g.fw * g.ci;
 }

@@ -3,7 +3,7 @@
 import type { KernelSpec } from './kernel_spec.js';
 import { flopsOf } from './kernel_spec.js';
 import type { SessionCache } from './session_cache.js';
-import type { HeapArg, WasmBackendLike } from './wasm_heap.js';
+import type { RunArg, WasmBackendLike } from './wasm_heap.js';
 import { runOnHeap } from './wasm_heap.js';
 
 export interface KernelTiming {
@@ -23,8 +23,8 @@ export function runSpec(
   kernelName: string,
   backend: WasmBackendLike,
   spec: KernelSpec,
-  inputs: Readonly<Record<string, HeapArg>>,
-  outputs: Readonly<Record<string, HeapArg>>,
+  inputs: Readonly<Record<string, RunArg>>,
+  outputs: Readonly<Record<string, RunArg>>,
 ): void {
   const session = ctx.cache.get(spec);
   if (ctx.stats === null) {

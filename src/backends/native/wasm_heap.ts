@@ -38,28 +38,40 @@ export function heapIsZeroCopy(backend: WasmBackendLike): boolean {
   return !(typeof SharedArrayBuffer !== 'undefined' && heapBuffer(backend) instanceof SharedArrayBuffer);
 }
 
+/** A tensor on the wasm heap, seen as `dims`, starting `offset` elements into its memory. */
 export interface HeapArg {
   readonly info: TensorInfo;
-  /** The shape the graph declares; same element count as info. */
+  /** The shape the graph declares; at most the tensor's element count from `offset` on. */
+  readonly dims: readonly number[];
+  readonly offset?: number;
+}
+
+/** Memory outside the heap (scratch buffers), already a plain-ArrayBuffer view. */
+export interface PlainArg {
+  readonly data: Float32Array;
   readonly dims: readonly number[];
 }
+
+export type RunArg = HeapArg | PlainArg;
 
 function size(dims: readonly number[]): number {
   return dims.reduce((a, b) => a * b, 1);
 }
 
 function view(backend: WasmBackendLike, buffer: ArrayBufferLike, arg: HeapArg): Float32Array {
-  const offset = backend.dataIdMap.get(arg.info.dataId)?.memoryOffset;
-  if (offset === null || offset === undefined) throw new Error('native: tensor has no wasm heap memory');
-  return new Float32Array(buffer, offset, size(arg.dims));
+  const base = backend.dataIdMap.get(arg.info.dataId)?.memoryOffset;
+  if (base === null || base === undefined) throw new Error('native: tensor has no wasm heap memory');
+  const offset = arg.offset ?? 0;
+  if (offset + size(arg.dims) > size(arg.info.shape)) throw new Error('native: view past the end of its tensor');
+  return new Float32Array(buffer, base + 4 * offset, size(arg.dims));
 }
 
-/** Runs a session whose inputs and outputs are tensors on the wasm heap. */
+/** Runs a session whose inputs and outputs are tensors on the wasm heap or plain scratch arrays. */
 export function runOnHeap(
   backend: WasmBackendLike,
   session: OrtSession,
-  inputs: Readonly<Record<string, HeapArg>>,
-  outputs: Readonly<Record<string, HeapArg>>,
+  inputs: Readonly<Record<string, RunArg>>,
+  outputs: Readonly<Record<string, RunArg>>,
 ): void {
   // Views are made after every output is allocated: makeOutput may grow (and so replace) the heap.
   const buffer = heapBuffer(backend);
@@ -68,10 +80,18 @@ export function runOnHeap(
   const outs: Record<string, OrtInput> = {};
   const copyBack: Array<readonly [Float32Array, Float32Array]> = [];
   for (const [name, arg] of Object.entries(inputs)) {
+    if ('data' in arg) {
+      ins[name] = arg;
+      continue;
+    }
     const v = view(backend, buffer, arg);
     ins[name] = { data: shared ? v.slice() : v, dims: arg.dims };
   }
   for (const [name, arg] of Object.entries(outputs)) {
+    if ('data' in arg) {
+      outs[name] = arg;
+      continue;
+    }
     const v = view(backend, buffer, arg);
     if (shared) {
       const staging = new Float32Array(v.length);

@@ -89,6 +89,9 @@ const convCases: ReadonlyArray<{ x: [number, number, number, number]; f: [number
   { x: [2, 10, 9, 17], f: [2, 4, 17, 5], s: 2, pad: 'valid' },
   { x: [2, 7, 7, 16], f: [4, 4, 16, 7], s: 2, pad: 'same' },
   { x: [1, 12, 12, 5], f: [3, 3, 5, 4], s: 3, pad: 'same' },
+  { x: [2, 9, 8, 16], f: [5, 5, 16, 6], s: 1, pad: 'same' },
+  { x: [2, 5, 6, 24], f: [1, 1, 24, 7], s: 1, pad: 'same' },
+  { x: [2, 6, 7, 16], f: [4, 2, 16, 3], s: 1, pad: 'same' },
 ];
 
 test('Conv2D and FusedConv2D: strides 1-3, same and valid, odd sizes, dilation', async () => {
