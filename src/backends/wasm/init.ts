@@ -3,6 +3,8 @@
 import os from 'node:os';
 import * as tf from '@tensorflow/tfjs';
 import * as wasm from '@tensorflow/tfjs-backend-wasm';
+import { guardWasmHeap } from './heapGuard.js';
+import type { WasmLike } from './ops.js';
 import { registerWasmTrainingKernels } from './register.js';
 import { createThreadedWasmBackend } from './threaded.js';
 
@@ -48,6 +50,7 @@ async function start(options: WasmInitOptions): Promise<WasmInfo> {
     );
   }
   if (!(await tf.setBackend('wasm'))) throw new Error('the wasm backend failed to initialise');
+  guardWasmHeap(tf.backend() as unknown as WasmLike);
   return threadFallback === undefined ? { threads: wasm.getThreadsCount() } : { threads: wasm.getThreadsCount(), threadFallback };
 }
 

@@ -1,7 +1,9 @@
 // Measures the wasm backend: GFLOP/s per heavy kernel (ours against stock where stock exists) and
 // training-step images/second for the MLP 2352-512-10 and the AlexNet-like net, batch 128, 28×28×3,
 // with the top kernels by time. Without --threads it runs itself once per thread count (1, 2).
-//   npx tsx src/backends/wasm/profile.ts [--threads N] [--reps R] [--steps S] [--json]
+//   npx tsx src/backends/wasm/profile.ts [--threads N] [--reps R] [--steps S] [--model a,b] [--json]
+// --model takes names from src/models (e.g. small_inception_bn) instead of the two built-in nets;
+// --reps 0 skips the per-kernel table.
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
@@ -139,14 +141,34 @@ function models(tf: Tf): Record<string, { readonly params: Params; loss(x: tfTyp
   };
 }
 
-async function modelBench(tf: Tf, steps: number): Promise<ModelResult[]> {
+type Net = { readonly params: Params | readonly tfTypes.Variable[]; loss(x: tfTypes.Tensor, y: tfTypes.Tensor): tfTypes.Scalar; readonly input: number[] };
+
+/** The project's model definitions (src/models), looked up by name at run time. */
+async function registryModels(tf: Tf, names: readonly string[]): Promise<Record<string, Net>> {
+  type Registry = { getModel(n: string): { build(o: object): Promise<tfTypes.LayersModel> } };
+  const specifier = '../../models/index.js';
+  const registry = (await import(specifier)) as Registry;
+  const nets: Record<string, Net> = {};
+  for (const name of names) {
+    const model = await registry.getModel(name).build({ inputShape: [28, 28, 3], numClasses: 10, seed: 1 });
+    nets[name] = {
+      params: model.trainableWeights.map((w) => w.read() as tfTypes.Variable),
+      input: [batch, 28, 28, 3],
+      loss: (x, y) => tf.losses.softmaxCrossEntropy(y, model.apply(x, { training: true }) as tfTypes.Tensor) as tfTypes.Scalar,
+    };
+  }
+  return nets;
+}
+
+async function modelBench(tf: Tf, steps: number, names: readonly string[]): Promise<ModelResult[]> {
   const results: ModelResult[] = [];
-  for (const [name, m] of Object.entries(models(tf))) {
+  const nets = names.length > 0 ? await registryModels(tf, names) : models(tf);
+  for (const [name, m] of Object.entries(nets)) {
     const x = randomTensor(tf, m.input, 7);
     const y = tf.oneHot(tf.tensor1d(Array.from({ length: batch }, (_, i) => (i * 7) % 10), 'int32'), 10);
     const opt = tf.train.momentum(0.01, 0.9);
     const step = (): void => {
-      const cost = opt.minimize(() => m.loss(x, y), true, Object.values(m.params));
+      const cost = opt.minimize(() => m.loss(x, y), true, Object.values(m.params) as tfTypes.Variable[]);
       cost?.dataSync();
       cost?.dispose();
     };
@@ -166,23 +188,24 @@ async function modelBench(tf: Tf, steps: number): Promise<ModelResult[]> {
     const topKernels = [...byName].map(([n, e]) => ({ name: n, ...e })).sort((p, q) => q.ms - p.ms).slice(0, 8);
     results.push({ model: name, imgPerSec: batch / (Math.min(...ms) / 1000), msPerStep: ms, topKernels });
     opt.dispose();
-    tf.dispose([x, y, ...Object.values(m.params)]);
+    tf.dispose([x, y, ...(Object.values(m.params) as tfTypes.Variable[])]);
   }
   return results;
 }
 
-async function measure(threads: number, reps: number, steps: number): Promise<Report> {
+async function measure(threads: number, reps: number, steps: number, names: readonly string[]): Promise<Report> {
   const tf = await import('@tensorflow/tfjs');
   const { initWasm } = await import('./init.js');
   const info = await initWasm({ threads });
-  return { threads: info.threads, kernels: await kernelBench(tf, reps), models: await modelBench(tf, steps) };
+  const kernels = reps > 0 ? await kernelBench(tf, reps) : [];
+  return { threads: info.threads, kernels, models: await modelBench(tf, steps, names) };
 }
 
 function print(reports: readonly Report[]): void {
   const f = (v: number | undefined): string => (v === undefined ? '-' : v.toFixed(1));
   console.log(`GFLOP/s, best of reps (ours / stock wasm kernel), batch ${batch}`);
-  console.log(['op', ...reports.map((r) => `${r.threads}T ours / stock`)].join(' | '));
   reports[0]!.kernels.forEach((k, i) => {
+    if (i === 0) console.log(['op', ...reports.map((r) => `${r.threads}T ours / stock`)].join(' | '));
     console.log([k.op, ...reports.map((r) => `${f(r.kernels[i]!.ours)} / ${f(r.kernels[i]!.stock)}`)].join(' | '));
   });
   console.log('\ntraining step, batch 128, 28x28x3 (img/s from the best step; all steps in ms)');
@@ -197,19 +220,26 @@ function print(reports: readonly Report[]): void {
 
 async function main(): Promise<void> {
   const { values } = parseArgs({
-    options: { threads: { type: 'string' }, reps: { type: 'string', default: '5' }, steps: { type: 'string', default: '5' }, json: { type: 'boolean', default: false } },
+    options: {
+      threads: { type: 'string' },
+      reps: { type: 'string', default: '5' },
+      steps: { type: 'string', default: '5' },
+      model: { type: 'string', default: '' },
+      json: { type: 'boolean', default: false },
+    },
   });
   const reps = Number(values.reps);
   const steps = Number(values.steps);
+  const names = values.model === '' ? [] : values.model.split(',');
   if (values.threads !== undefined) {
-    const report = await measure(Number(values.threads), reps, steps);
+    const report = await measure(Number(values.threads), reps, steps, names);
     if (values.json) console.log(JSON.stringify(report));
     else print([report]);
     return;
   }
   // The wasm build and its thread count are fixed per process: one child per thread count.
   const reports = [1, 2].map((t) => {
-    const args = ['--import', 'tsx', fileURLToPath(import.meta.url), '--threads', String(t), '--reps', String(reps), '--steps', String(steps), '--json'];
+    const args = ['--import', 'tsx', fileURLToPath(import.meta.url), '--threads', String(t), '--reps', String(reps), '--steps', String(steps), '--model', values.model, '--json'];
     const r = spawnSync(process.execPath, args, { encoding: 'utf8', maxBuffer: 1 << 24 });
     const line = r.stdout.split('\n').find((l) => l.startsWith('{'));
     if (r.status !== 0 || line === undefined) throw new Error(`profile with ${t} threads failed:\n${r.stderr}`);
