@@ -1,0 +1,84 @@
+// `aggregate`: fans in JSON metrics from a sweep into one table: a row per upstream instance, its
+// matrix coordinates as columns, then the chosen metric fields. Writes JSON, CSV and Markdown.
+import { definePlugin, type Artifact, type JsonValue, type Scalar } from '../../src/plugin/types.js';
+
+export interface AggregateParams {
+  /** Dotted paths into each metrics document, e.g. `final.train_acc`; each becomes a column. */
+  readonly metrics: readonly string[];
+  readonly title: string | null;
+  /** Digits after the point for numbers in the Markdown table. */
+  readonly digits: number;
+}
+
+export interface Table {
+  readonly title: string | null;
+  readonly columns: readonly string[];
+  readonly rows: readonly (readonly (Scalar | null)[])[];
+}
+
+export const aggregatePlugin = definePlugin<AggregateParams>({
+  name: 'aggregate',
+  version: '1',
+  description: 'One table from the metrics of many stage instances (fan-in): matrix coordinates + chosen metrics',
+  params: {
+    type: 'object',
+    additionalProperties: false,
+    required: ['metrics'],
+    properties: {
+      metrics: { type: 'array', items: { type: 'string', minLength: 1 }, minItems: 1, description: 'dotted paths into each metrics JSON' },
+      title: { type: ['string', 'null'], default: null },
+      digits: { type: 'integer', minimum: 0, maximum: 10, default: 4 },
+    },
+  },
+  inputs: { runs: { kind: 'json', many: true, description: 'metrics JSON of each instance, e.g. train[*].metrics' } },
+  outputs: {
+    table: { kind: 'json', description: '{title, columns, rows}' },
+    csv: { kind: 'file', extension: '.csv' },
+    markdown: { kind: 'file', extension: '.md' },
+  },
+  seeded: false,
+  async run(ctx) {
+    const runs = (ctx.inputs.runs ?? []) as readonly Artifact[];
+    const table = await buildTable(runs, ctx.params);
+    await ctx.writeJson('table', table);
+    await ctx.writeFile('csv', toCsv(table));
+    await ctx.writeFile('markdown', toMarkdown(table, ctx.params.digits));
+  },
+});
+
+export async function buildTable(runs: readonly Artifact[], params: AggregateParams): Promise<Table> {
+  const axes: string[] = [];
+  for (const r of runs) for (const a of Object.keys(r.from.matrix)) if (!axes.includes(a)) axes.push(a);
+  const stages = new Set(runs.map((r) => r.from.stage));
+  const columns = [...(stages.size > 1 ? ['stage'] : []), ...axes, ...params.metrics];
+  const rows: (Scalar | null)[][] = [];
+  for (const r of runs) {
+    const doc = await r.readJson<JsonValue>();
+    rows.push([
+      ...(stages.size > 1 ? [r.from.stage] : []),
+      ...axes.map((a) => r.from.matrix[a] ?? null),
+      ...params.metrics.map((m) => pick(doc, m)),
+    ]);
+  }
+  return { title: params.title, columns, rows };
+}
+
+function pick(doc: JsonValue, path: string): Scalar | null {
+  let cur: JsonValue | undefined = doc;
+  for (const seg of path.split('.')) {
+    if (cur === null || typeof cur !== 'object') return null;
+    cur = Array.isArray(cur) ? (cur as JsonValue[])[Number(seg)] : (cur as Record<string, JsonValue>)[seg];
+  }
+  return cur === undefined || (cur !== null && typeof cur === 'object') ? null : cur;
+}
+
+function toCsv(t: Table): string {
+  const cell = (v: Scalar | null) => (v === null ? '' : /[",\n]/.test(String(v)) ? `"${String(v).replaceAll('"', '""')}"` : String(v));
+  return `${[t.columns, ...t.rows].map((r) => r.map((v) => cell(v as Scalar | null)).join(',')).join('\n')}\n`;
+}
+
+function toMarkdown(t: Table, digits: number): string {
+  const fmt = (v: Scalar | null) => (v === null ? '–' : typeof v === 'number' && !Number.isInteger(v) ? v.toFixed(digits) : String(v));
+  const lines = [`| ${t.columns.join(' | ')} |`, `|${t.columns.map(() => '---').join('|')}|`, ...t.rows.map((r) => `| ${r.map(fmt).join(' | ')} |`)];
+  return `${t.title ? `# ${t.title}\n\n` : ''}${lines.join('\n')}\n`;
+}
