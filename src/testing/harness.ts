@@ -14,12 +14,16 @@ import type { InputArtifact } from '../exec/context.js';
 import type { StageInstance } from '../plan/plan.js';
 import { cacheKey } from '../plan/key.js';
 
-/** An input given to the harness: raw JSON, tensors, file bytes, or an output of an earlier harness run. */
-export type HarnessInput =
+/**
+ * An input given to the harness: raw JSON, tensors, file bytes, or an output of an earlier harness
+ * run; `origin` sets the upstream stage name and matrix the plugin sees in `artifact.from`.
+ */
+export type HarnessInput = (
   | { readonly json: unknown }
   | { readonly tensors: Readonly<Record<string, TensorData>>; readonly metadata?: Readonly<Record<string, string>> }
   | { readonly file: string | Uint8Array }
-  | HarnessOutput;
+  | HarnessOutput
+) & { readonly origin?: { readonly stage?: string; readonly matrix?: Readonly<Record<string, Scalar>> } };
 
 export interface HarnessOutput {
   readonly kind: ArtifactKind;
@@ -70,7 +74,7 @@ export async function createHarness(): Promise<Harness> {
 export async function runPlugin<P>(plugin: Plugin<P>, options: HarnessOptions = {}): Promise<HarnessResult> {
   const store = options.store ?? new LocalStore(await mkdtemp(join(tmpdir(), 'rethink-harness-')));
   const p = plugin as unknown as Plugin<never>;
-  const resolved = resolveParams(p, options.params ?? {});
+  const resolved = resolveParams(p, structuredClone(options.params ?? {}));
   if (!resolved.ok) throw new Error(`invalid params:\n${formatParamErrors(plugin.name, resolved.errors)}`);
   const inputs: Record<string, InputArtifact | InputArtifact[]> = {};
   for (const [name, value] of Object.entries(options.inputs ?? {})) {
@@ -107,7 +111,7 @@ export async function runPlugin<P>(plugin: Plugin<P>, options: HarnessOptions = 
 }
 
 async function storeInput(store: LocalStore, input: HarnessInput, label: string): Promise<InputArtifact> {
-  const from = { id: asStageId(`input:${label}`), stage: 'input', matrix: {}, output: label };
+  const from = { id: asStageId(`input:${label}`), stage: input.origin?.stage ?? 'input', matrix: input.origin?.matrix ?? {}, output: label };
   if ('hash' in input) return { hash: input.hash, kind: input.kind, size: input.size, from };
   const obj = await store.createObject();
   let kind: ArtifactKind;
