@@ -104,7 +104,9 @@ export async function openSource(url: string, signal?: AbortSignal): Promise<Sou
 async function openHttp(url: string, signal?: AbortSignal): Promise<Source> {
   let response: Response;
   try {
-    response = await fetch(url, signal ? { signal, redirect: 'follow' } : { redirect: 'follow' });
+    // identity: the md5 is of the file's bytes, so ask servers not to re-encode them in transit.
+    const init: RequestInit = { redirect: 'follow', headers: { 'accept-encoding': 'identity' } };
+    response = await fetch(url, signal ? { ...init, signal } : init);
   } catch (e) {
     if (signal?.aborted) throw e;
     throw new DataError('download_failed', `GET ${url} failed: ${describe(e)}`, { cause: e });

@@ -63,13 +63,34 @@ export function fitClippedNormal(target: ChannelMoments, lo = PIXEL_MIN, hi = PI
   return { mu: fits.map((f) => f[0]), sigma: fits.map((f) => f[1]) };
 }
 
-/** Fills `out` (NHWC uint8) with rounded, clipped normal samples. */
+/**
+ * Fills `out` (NHWC uint8) with rounded, clipped normal samples. Marsaglia's polar method yields
+ * normals in pairs without trigonometry, several times faster than Box–Muller here, which matters
+ * for CIFAR-10's 184 M samples.
+ */
 export function sampleGaussianImages(out: Uint8Array, params: SamplerParams, rng: Rng): void {
   const c = params.mu.length;
-  for (let k = 0; k < out.length; k++) {
+  const mu = Float64Array.from(params.mu);
+  const sigma = Float64Array.from(params.sigma);
+  const n = out.length;
+  for (let k = 0; k < n; k += 2) {
+    let u: number;
+    let v: number;
+    let s: number;
+    do {
+      u = 2 * rng.next() - 1;
+      v = 2 * rng.next() - 1;
+      s = u * u + v * v;
+    } while (s >= 1 || s === 0);
+    const f = Math.sqrt((-2 * Math.log(s)) / s);
     const ch = k % c;
-    const v = Math.round(params.mu[ch]! + params.sigma[ch]! * rng.normal());
-    out[k] = v < PIXEL_MIN ? PIXEL_MIN : v > PIXEL_MAX ? PIXEL_MAX : v;
+    const a = Math.round(mu[ch]! + sigma[ch]! * u * f);
+    out[k] = a < PIXEL_MIN ? PIXEL_MIN : a > PIXEL_MAX ? PIXEL_MAX : a;
+    if (k + 1 < n) {
+      const ch1 = ch + 1 === c ? 0 : ch + 1;
+      const b = Math.round(mu[ch1]! + sigma[ch1]! * v * f);
+      out[k + 1] = b < PIXEL_MIN ? PIXEL_MIN : b > PIXEL_MAX ? PIXEL_MAX : b;
+    }
   }
 }
 

@@ -52,10 +52,29 @@ async function run(path: string): Promise<void> {
   }
 }
 
-const [command, path] = process.argv.slice(2);
+/** cifar10 then one corrupt kind on its output, to time and size the randomizations at full scale. */
+async function corruptRun(path: string, kind: string): Promise<void> {
+  const { createHarness } = await import('../../src/testing/harness.js');
+  const { cifar10 } = await import('../../stages/datasets/cifar10.js');
+  const { corrupt } = await import('../../stages/corrupt/corrupt.js');
+  const harness = await createHarness();
+  try {
+    const data = await harness.run(cifar10, { params: { url: path, md5: null } });
+    const started = Date.now();
+    const params = kind === 'labels' ? { kind, p: 0.5 } : { kind };
+    const r = await harness.run(corrupt, { params, inputs: { dataset: data.outputs['dataset']! } });
+    console.log(`corrupt ${kind}: ${r.outputs['dataset']!.hash}`);
+    console.log(`wall ${((Date.now() - started) / 1000).toFixed(1)} s (corrupt only), maxRSS ${(process.resourceUsage().maxRSS / 1024).toFixed(0)} MiB (whole process)`);
+  } finally {
+    await harness.close();
+  }
+}
+
+const [command, path, kind] = process.argv.slice(2);
 if (command === 'build' && path) await build(path);
 else if (command === 'run' && path) await run(path);
+else if (command === 'corrupt' && path && kind) await corruptRun(path, kind);
 else {
-  console.error('usage: cifar-memory.ts build|run <archive.tar.gz>');
+  console.error('usage: cifar-memory.ts build|run <archive.tar.gz> | corrupt <archive.tar.gz> <kind>');
   process.exitCode = 2;
 }
