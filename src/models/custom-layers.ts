@@ -112,22 +112,49 @@ export function customLayers(tf: Tf): CustomLayers {
 
     override call(inputs: tfTypes.Tensor | tfTypes.Tensor[], kwargs: tfTypes.serialization.ConfigDict): tfTypes.Tensor {
       const x = Array.isArray(inputs) ? inputs[0]! : inputs;
-      const { momentum, epsilon } = this.bnArgs;
       const beta = this.beta!.read();
-      // An explicit unit scale: the FusedBatchNorm gradient saves `scale` and fails when it is absent.
-      const scale = tf.onesLike(beta);
       if (kwargs['training'] !== true) {
-        return tf.batchNorm(x, this.movingMean!.read(), this.movingVariance!.read(), beta, scale, epsilon);
+        const { epsilon } = this.bnArgs;
+        return tf.tidy(() => tf.add(tf.mul(tf.sub(x, this.movingMean!.read()), tf.rsqrt(tf.add(this.movingVariance!.read(), epsilon))), beta));
       }
-      const axes = Array.from({ length: x.rank - 1 }, (_, i) => i);
-      const { mean, variance } = tf.moments(x, axes);
-      tf.tidy(() => {
+      return this.trainingForward()(x, beta);
+    }
+
+    /**
+     * Training-mode batch norm as one op with the closed-form gradient. Autodiff through tf.moments and
+     * tf.batchNorm keeps about ten full-size intermediates per layer until backprop (the wasm heap's
+     * 4 GiB overflowed on small Inception at batch 128) and runs slow Tile kernels; this keeps only x̂.
+     *   y = x̂ + β,  x̂ = (x − μ)·r,  r = 1/√(σ² + ε)
+     *   dβ = Σdy,   dx = r·(dy − Σdy/M − x̂·Σ(dy·x̂)/M)   (sums over the M = N·H·W positions)
+     */
+    private trainingForward(): (x: tfTypes.Tensor, beta: tfTypes.Tensor) => tfTypes.Tensor {
+      const { momentum, epsilon } = this.bnArgs;
+      return tf.customGrad((...args: (tfTypes.Tensor | tfTypes.GradSaveFunc)[]) => {
+        const [x, beta, save] = args as [tfTypes.Tensor, tfTypes.Tensor, tfTypes.GradSaveFunc];
+        const axes = Array.from({ length: x.rank - 1 }, (_, i) => i);
+        const mean = tf.mean(x, axes);
+        const centred = tf.sub(x, mean);
+        const variance = tf.mean(tf.square(centred), axes);
+        const r = tf.rsqrt(tf.add(variance, epsilon));
+        const xhat = tf.mul(centred, r);
+        // The op's forward runs off the gradient tape, so updating the moving statistics here is free.
         const mm = this.movingMean!.read();
         const mv = this.movingVariance!.read();
         this.movingMean!.write(tf.add(tf.mul(mm, momentum), tf.mul(mean, 1 - momentum)));
         this.movingVariance!.write(tf.add(tf.mul(mv, momentum), tf.mul(variance, 1 - momentum)));
-      });
-      return tf.batchNorm(x, mean, variance, beta, scale, epsilon);
+        save([xhat, r]);
+        return {
+          value: tf.add(xhat, beta),
+          gradFunc: (dy: tfTypes.Tensor, saved: tfTypes.Tensor[]) => {
+            const [xh, rs] = saved as [tfTypes.Tensor, tfTypes.Tensor];
+            const m = dy.size / dy.shape[dy.rank - 1]!;
+            const sumDy = tf.sum(dy, axes);
+            const sumDyXhat = tf.sum(tf.mul(dy, xh), axes);
+            const dx = tf.mul(tf.sub(tf.sub(dy, tf.div(sumDy, m)), tf.mul(xh, tf.div(sumDyXhat, m))), rs);
+            return [dx, sumDy];
+          },
+        };
+      }) as (x: tfTypes.Tensor, beta: tfTypes.Tensor) => tfTypes.Tensor;
     }
 
     override getConfig(): tfTypes.serialization.ConfigDict {

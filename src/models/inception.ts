@@ -74,23 +74,21 @@ function buildInception(tf: Tf, name: string, batchNorm: boolean, opts: BuildOpt
 
   const convModule = (x: Sym, prefix: string, filters: number, kernel: number, stride: number): Sym => {
     const convName = `${prefix}_conv`;
-    let y = apply(
+    const conv = (extra: { useBias: boolean; activation?: 'relu' }): tfTypes.layers.Layer =>
       tf.layers.conv2d({
         filters,
         kernelSize: kernel,
         strides: stride,
         padding: 'same',
-        useBias: !batchNorm,
         kernelInitializer: init.glorotUniform(convName),
         biasInitializer: init.zeros(),
         name: convName,
-      }),
-      x,
-    );
-    if (batchNorm) {
-      // Keras' defaults for momentum and epsilon (the paper gives none).
-      y = apply(custom.betaBatchNorm({ momentum: 0.99, epsilon: 1e-3, name: `${prefix}_bn` }), y);
-    }
+        ...extra,
+      });
+    // Without BN, bias and ReLU fuse into the conv (one FusedConv2D kernel).
+    if (!batchNorm) return apply(conv({ useBias: true, activation: 'relu' }), x);
+    // Keras' defaults for momentum and epsilon (the paper gives none).
+    const y = apply(custom.betaBatchNorm({ momentum: 0.99, epsilon: 1e-3, name: `${prefix}_bn` }), apply(conv({ useBias: false }), x));
     return apply(tf.layers.reLU({ name: `${prefix}_relu` }), y);
   };
 

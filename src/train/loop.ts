@@ -65,6 +65,7 @@ export async function train(tf: Tf, model: tfTypes.LayersModel, data: TrainData,
         hooks.onStep?.({ epoch: epoch + 1, epochs: opts.epochs, step: step + 1, stepsPerEpoch, globalStep, loss: loss!, acc: correct! / b, lr });
       }
       if (seen === 0) break;
+      if (stoppedBy === 'epochs' && opts.maxSteps !== undefined && globalStep >= opts.maxSteps && epoch + 1 < opts.epochs) stoppedBy = 'max_steps';
       let record: EpochRecord = {
         epoch: epoch + 1,
         steps: step,
@@ -77,7 +78,8 @@ export async function train(tf: Tf, model: tfTypes.LayersModel, data: TrainData,
       const last = epoch + 1 === opts.epochs || stoppedBy !== 'epochs';
       const evalEvery = opts.evalEvery ?? 0;
       if (data.test !== undefined && evalEvery > 0 && ((epoch + 1) % evalEvery === 0 || last)) {
-        const t = await evaluate(tf, model, data.test, { preprocessing: opts.preprocessing, batchSize: opts.batchSize, numClasses: data.numClasses });
+        const evalOpts = { preprocessing: opts.preprocessing, batchSize: opts.batchSize, numClasses: data.numClasses };
+        const t = await evaluate(tf, model, data.test, hooks.signal === undefined ? evalOpts : { ...evalOpts, signal: hooks.signal });
         record = { ...record, testLoss: t.loss, testAcc: t.acc };
       }
       history.push(record);

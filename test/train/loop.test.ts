@@ -48,6 +48,10 @@ test('training leaks no tensors and stops after maxSteps', async () => {
   assert.equal(r.steps!.length, 10);
   assert.deepEqual(r.history.map((e) => e.steps), [8, 2]);
   assert.ok(r.history.every((e) => e.testAcc !== undefined));
+  // Hitting maxSteps exactly at an epoch's end stops there, and still evaluates that last epoch.
+  const exact = await train(tf, model, data, { ...base, epochs: 3, maxSteps: 8, evalEvery: 2 });
+  assert.deepEqual([exact.stoppedBy, exact.history.length, exact.history[0]!.testAcc !== undefined], ['max_steps', 1, true]);
+  assert.equal(tf.memory().numTensors, before);
   model.dispose();
 });
 
