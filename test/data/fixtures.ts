@@ -5,36 +5,9 @@ import type { AddressInfo } from 'node:net';
 import { gzipSync } from 'node:zlib';
 import { Rng } from '../../src/util/random.js';
 import { CIFAR_IMAGE_BYTES, CIFAR_RECORD_BYTES } from '../../src/data/cifar.js';
+import { tarHeader, type TarEntry } from '../../src/data/synthetic-cifar.js';
 
-export interface TarEntry {
-  readonly name: string;
-  readonly type?: 'file' | 'dir' | 'symlink' | 'hardlink';
-  readonly data?: Uint8Array;
-  readonly linkname?: string;
-}
-
-const TYPEFLAG = { file: '0', hardlink: '1', symlink: '2', dir: '5' } as const;
-
-/** A ustar header for one entry. */
-export function tarHeader(entry: TarEntry, size: number): Buffer {
-  const h = Buffer.alloc(512);
-  const put = (s: string, at: number, len: number): void => void h.write(s.slice(0, len), at, len, 'latin1');
-  const octal = (n: number, len: number): string => n.toString(8).padStart(len - 1, '0') + '\0';
-  put(entry.name, 0, 100);
-  put(octal(entry.type === 'dir' ? 0o755 : 0o644, 8), 100, 8);
-  put(octal(0, 8), 108, 8);
-  put(octal(0, 8), 116, 8);
-  put(octal(size, 12), 124, 12);
-  put(octal(0, 12), 136, 12);
-  put(TYPEFLAG[entry.type ?? 'file'], 156, 1);
-  put(entry.linkname ?? '', 157, 100);
-  put('ustar\u000000', 257, 8);
-  h.fill(0x20, 148, 156);
-  let sum = 0;
-  for (const b of h) sum += b;
-  put(sum.toString(8).padStart(6, '0') + '\0 ', 148, 8);
-  return h;
-}
+export type { TarEntry };
 
 export function buildTar(entries: readonly TarEntry[]): Buffer {
   const parts: Buffer[] = [];
