@@ -88,7 +88,7 @@ export const corrupt = definePlugin<CorruptParams>({
     const file = await (ctx.inputs['dataset'] as Artifact).readTensors();
     try {
       const info = await datasetInfo(file);
-      const applies = (split: Split): boolean => split === 'train' || corruptTest;
+      const applies = (split: Split): boolean => kind !== 'none' && (split === 'train' || corruptTest);
       const recipe = await prepare(ctx.params, info, file, ctx.seed);
       const metadata = {
         ...file.metadata,

@@ -102,6 +102,7 @@ test('corrupt: identity cases, labels, pixels, gaussian, determinism', async (t)
       assert.deepEqual(out.y.test, random.test.y);
       assert.deepEqual(out.x.train, random.train.x);
       assert.deepEqual(out.x.test, random.test.x);
+      assert.equal(out.metrics['train'].randomized, params.kind !== 'none');
     }
   });
 
