@@ -13,7 +13,7 @@ export interface TarFileSink {
 export type TarFilePicker = (path: string, size: number) => TarFileSink | undefined;
 
 /** Streams `source` (tar, tar.gz) and hands each picked file to its sink. `label` names the archive in errors. */
-export async function readTarFiles(source: Readable, pick: TarFilePicker, label: string): Promise<void> {
+export async function readTarFiles(source: Readable, pick: TarFilePicker, label: string, signal?: AbortSignal): Promise<void> {
   const { Parser } = await import('tar');
   return new Promise<void>((resolvePromise, rejectPromise) => {
     let settled = false;
@@ -54,6 +54,8 @@ export async function readTarFiles(source: Readable, pick: TarFilePicker, label:
       },
     });
     parser.on('error', fail);
+    if (signal?.aborted) fail(signal.reason);
+    signal?.addEventListener('abort', () => fail(signal.reason), { once: true });
     parser.on('end', () => {
       if (settled) return;
       settled = true;

@@ -70,6 +70,7 @@ export const cifar10 = definePlugin<Cifar10Params>({
         return sink;
       },
       url,
+      ctx.signal,
     );
     const missing = [...wanted].filter((n) => !batches.get(n)?.complete);
     if (missing.length > 0) {

@@ -137,3 +137,20 @@ test('a batch file that is not whole records is a format error', async () => {
   const archive = buildTarGz([{ name: 'cifar-10-batches-bin/data_batch_1.bin', data: new Uint8Array(3073 + 5) }]);
   await expectFailure(archive, 'bad_format', /not a whole number of 3073-byte CIFAR records/);
 });
+
+test('an aborted run stops and leaves nothing behind', async () => {
+  const harness = await createHarness();
+  const server = await serve({ 'c.tar.gz': { body: smallCifarArchive(2) } });
+  try {
+    const controller = new AbortController();
+    controller.abort(new Error('user pressed ctrl-c'));
+    await assert.rejects(
+      harness.run(cifar10, { params: { url: server.url('c.tar.gz'), md5: null }, signal: controller.signal }),
+      /ctrl-c|abort/i,
+    );
+    assert.deepEqual(await filesUnder(harness.store.location), []);
+  } finally {
+    await harness.close();
+    await server.close();
+  }
+});
