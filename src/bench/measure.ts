@@ -82,8 +82,9 @@ export async function measureModel(tf: Tf, name: string, o: MeasureOptions): Pro
     const profiledStepMs = performance.now() - t0;
     const byName = new Map<string, { ms: number; calls: number }>();
     for (const k of info.kernels) {
-      // `x__op` entries are tf.customGrad wrappers whose kernels are listed too: counting both doubles them.
-      if (k.name.endsWith('__op')) continue;
+      // `x__op` and 'unnamed scope' entries are tf.customGrad wrappers (softmax cross-entropy, fused
+      // matmul, our batch norm) whose kernels are listed too: counting both would double them.
+      if (k.name.endsWith('__op') || k.name === 'unnamed scope') continue;
       const ms = typeof k.kernelTimeMs === 'number' ? k.kernelTimeMs : 0;
       const e = byName.get(k.name) ?? { ms: 0, calls: 0 };
       byName.set(k.name, { ms: e.ms + ms, calls: e.calls + 1 });
