@@ -80,7 +80,7 @@ export interface Served {
 export async function serve(files: Readonly<Record<string, { readonly body: Uint8Array; readonly truncateTo?: number }>>): Promise<Served> {
   const requests: string[] = [];
   const server: Server = createServer((req, res) => {
-    const path = (req.url ?? '/').replace(/^\//, '');
+    const path = new URL(req.url ?? '/', 'http://x').pathname.replace(/^\//, '');
     requests.push(path);
     const file = files[path];
     if (!file) {
