@@ -38,7 +38,9 @@ export async function tryInitWebGpu(opts: WebGpuInitOptions): Promise<BackendInf
     await import('@tensorflow/tfjs-backend-webgpu');
     if (opts.stockKernels !== true) {
       const { registerFastWebGpuKernels } = await import('./kernels/register.js');
+      const { registerDeviceGradients } = await import('./gradients.js');
       registerFastWebGpuKernels(tf);
+      registerDeviceGradients(tf);
     }
     if (!(await tf.setBackend('webgpu'))) return null;
     await tf.ready();

@@ -17,7 +17,7 @@ for (const [i, c] of CASES.entries()) {
     if ('skip' in ready) return;
     const { tf } = ready;
     assert.equal((tf.getKernel('LRNGrad', 'webgpu')?.kernelFunc as { rethink?: boolean }).rethink, true);
-    const n = c.shape.reduce((a, b) => a * b, 1);
+    const n = c.shape.reduce<number>((a, b) => a * b, 1);
     const attrs = { depthRadius: c.depthRadius, bias: c.bias, alpha: c.alpha, beta: c.beta };
     const x: KernelInput = { name: 'x', shape: c.shape, values: randomArray(i, 'lrn-x', n) };
     const y = await runKernelOn(tf, 'cpu', 'LRN', [x], attrs);

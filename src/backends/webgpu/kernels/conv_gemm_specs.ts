@@ -2,11 +2,23 @@
 //   forward      y[b,oh,ow,co]  = Σ_(kh,kw,ci)  x[b, oh·s+kh−p, ow·s+kw−p, ci] · W[kh,kw,ci,co]
 //   input grad   dx[b,ih,iw,ci] = Σ_(kh,kw,co) dy[b, (ih+p−kh)/s, (iw+p−kw)/s, co] · W[kh,kw,ci,co]
 //   filter grad  dW[kh,kw,ci,co] = Σ_(b,oh,ow) x[b, oh·s+kh−p, ow·s+kw−p, ci] · dy[b,oh,ow,co]
+// Each operand's row/column-dependent index part is in `setup` (hoisted out of the K loop).
 import type { ConvGeometry } from './conv_geometry.js';
-import { TILE_64, type GemmSpec, type GemmTile } from './gemm_shader.js';
+import { TILE_128x64, TILE_64, type Gather, type GemmSpec, type GemmTile } from './gemm_shader.js';
 
 function roundUp(v: number, to: number): number {
   return Math.ceil(v / to) * to;
+}
+
+/** Larger tiles once there are enough rows to keep every multiprocessor busy with them. */
+export function tileFor(m: number, n: number): GemmTile {
+  return m >= 128 * 256 && n >= 48 ? TILE_128x64 : TILE_64;
+}
+
+
+function plainRowMajor(n: number): Gather {
+  // B[k][n] stored row-major with row length n: setup keeps the column.
+  return { type: 'i32', setup: 'return n;', load: `return W[k * ${n} + r];` };
 }
 
 /** Epilogue of the forward product: optional bias then optional ReLU (what tf.layers fuses). */
@@ -15,55 +27,86 @@ export interface ForwardEpilogue {
   readonly relu: boolean;
 }
 
-export function forwardSpec(g: ConvGeometry, ep: ForwardEpilogue, tile: GemmTile = TILE_64): GemmSpec {
+const STRUCTS = `
+  struct Gx { base : i32, h0 : i32, w0 : i32 };
+  struct Gf { dh : i32, dw : i32, c : i32 };
+`;
+
+export function forwardSpec(g: ConvGeometry, ep: ForwardEpilogue, tileOverride?: GemmTile): GemmSpec {
+  const m = g.batch * g.outH * g.outW;
   const k = g.kH * g.kW * g.inC;
+  const tile = tileOverride ?? tileFor(m, g.outC);
   let value = 'v';
   if (ep.bias) value = `(${value} + bias[n])`;
   if (ep.relu) value = `max(${value}, 0.0)`;
   return {
-    m: g.batch * g.outH * g.outW,
+    m,
     n: g.outC,
     k,
     kChunk: roundUp(k, tile.tk),
     tile,
     aOrder: 'k',
     bOrder: 'n',
-    loadA: `
-    let b = m / ${g.outH * g.outW}; let r = m % ${g.outH * g.outW};
-    let oh = r / ${g.outW}; let ow = r % ${g.outW};
-    let kh = k / ${g.kW * g.inC}; let r2 = k % ${g.kW * g.inC};
-    let kw = r2 / ${g.inC}; let ci = r2 % ${g.inC};
-    let ih = oh * ${g.strideH} + kh - ${g.padTop}; let iw = ow * ${g.strideW} + kw - ${g.padLeft};
+    helpers: STRUCTS,
+    a: {
+      type: 'Gx',
+      setup: `
+    let b = m / ${g.outH * g.outW}; let r = m - b * ${g.outH * g.outW};
+    let oh = r / ${g.outW}; let ow = r - oh * ${g.outW};
+    return Gx(b * ${g.inH * g.inW * g.inC}, oh * ${g.strideH} - ${g.padTop}, ow * ${g.strideW} - ${g.padLeft});`,
+      load: `
+    let kh = k / ${g.kW * g.inC}; let r2 = k - kh * ${g.kW * g.inC};
+    let kw = r2 / ${g.inC}; let ci = r2 - kw * ${g.inC};
+    let ih = r.h0 + kh; let iw = r.w0 + kw;
     if (ih < 0 || ih >= ${g.inH} || iw < 0 || iw >= ${g.inW}) { return 0.0; }
-    return x[((b * ${g.inH} + ih) * ${g.inW} + iw) * ${g.inC} + ci];`,
-    loadB: `return W[k * ${g.outC} + n];`,
+    return x[r.base + (ih * ${g.inW} + iw) * ${g.inC} + ci];`,
+    },
+    b: plainRowMajor(g.outC),
     store: `result[m * ${g.outC} + n] = ${value};`,
   };
 }
 
-export function inputGradSpec(g: ConvGeometry, tile: GemmTile = TILE_64): GemmSpec {
+export function inputGradSpec(g: ConvGeometry, tileOverride?: GemmTile): GemmSpec {
+  const m = g.batch * g.inH * g.inW;
   const k = g.kH * g.kW * g.outC;
+  const tile = tileOverride ?? tileFor(m, g.inC);
+  const unitStride = g.strideH === 1 && g.strideW === 1;
+  const dyIndex = unitStride
+    ? `
+    if (th >= ${g.outH} || tw >= ${g.outW}) { return 0.0; }
+    return dy[r.base + (th * ${g.outW} + tw) * ${g.outC} + co];`
+    : `
+    let oh = th / ${g.strideH}; let ow = tw / ${g.strideW};
+    if (oh * ${g.strideH} != th || ow * ${g.strideW} != tw || oh >= ${g.outH} || ow >= ${g.outW}) { return 0.0; }
+    return dy[r.base + (oh * ${g.outW} + ow) * ${g.outC} + co];`;
   return {
-    m: g.batch * g.inH * g.inW,
+    m,
     n: g.inC,
     k,
     kChunk: roundUp(k, tile.tk),
     tile,
     aOrder: 'k',
     bOrder: 'k',
-    loadA: `
-    let b = m / ${g.inH * g.inW}; let r = m % ${g.inH * g.inW};
-    let ih = r / ${g.inW}; let iw = r % ${g.inW};
-    let kh = k / ${g.kW * g.outC}; let r2 = k % ${g.kW * g.outC};
-    let kw = r2 / ${g.outC}; let co = r2 % ${g.outC};
-    let th = ih + ${g.padTop} - kh; let tw = iw + ${g.padLeft} - kw;
-    if (th < 0 || tw < 0) { return 0.0; }
-    let oh = th / ${g.strideH}; let ow = tw / ${g.strideW};
-    if (oh * ${g.strideH} != th || ow * ${g.strideW} != tw || oh >= ${g.outH} || ow >= ${g.outW}) { return 0.0; }
-    return dy[((b * ${g.outH} + oh) * ${g.outW} + ow) * ${g.outC} + co];`,
-    loadB: `
-    let khw = k / ${g.outC}; let co = k % ${g.outC};
-    return W[(khw * ${g.inC} + n) * ${g.outC} + co];`,
+    helpers: STRUCTS,
+    a: {
+      type: 'Gx',
+      setup: `
+    let b = m / ${g.inH * g.inW}; let r = m - b * ${g.inH * g.inW};
+    let ih = r / ${g.inW}; let iw = r - ih * ${g.inW};
+    return Gx(b * ${g.outH * g.outW * g.outC}, ih + ${g.padTop}, iw + ${g.padLeft});`,
+      load: `
+    let kh = k / ${g.kW * g.outC}; let r2 = k - kh * ${g.kW * g.outC};
+    let kw = r2 / ${g.outC}; let co = r2 - kw * ${g.outC};
+    let th = r.h0 - kh; let tw = r.w0 - kw;
+    if (th < 0 || tw < 0) { return 0.0; }${dyIndex}`,
+    },
+    b: {
+      type: 'i32',
+      setup: 'return n;',
+      load: `
+    let khw = k / ${g.outC}; let co = k - khw * ${g.outC};
+    return W[(khw * ${g.inC} + r) * ${g.outC} + co];`,
+    },
     store: `result[m * ${g.inC} + n] = v;`,
   };
 }
@@ -91,15 +134,21 @@ export function filterGradSpec(g: ConvGeometry, policy: SplitPolicy = DEFAULT_SP
     tile,
     aOrder: 'm',
     bOrder: 'n',
-    loadA: `
-    let kh = m / ${g.kW * g.inC}; let r = m % ${g.kW * g.inC};
-    let kw = r / ${g.inC}; let ci = r % ${g.inC};
-    let b = k / ${g.outH * g.outW}; let r2 = k % ${g.outH * g.outW};
-    let oh = r2 / ${g.outW}; let ow = r2 % ${g.outW};
-    let ih = oh * ${g.strideH} + kh - ${g.padTop}; let iw = ow * ${g.strideW} + kw - ${g.padLeft};
+    helpers: STRUCTS,
+    a: {
+      type: 'Gf',
+      setup: `
+    let kh = m / ${g.kW * g.inC}; let r = m - kh * ${g.kW * g.inC};
+    let kw = r / ${g.inC}; let ci = r - kw * ${g.inC};
+    return Gf(kh - ${g.padTop}, kw - ${g.padLeft}, ci);`,
+      load: `
+    let b = k / ${g.outH * g.outW}; let r2 = k - b * ${g.outH * g.outW};
+    let oh = r2 / ${g.outW}; let ow = r2 - oh * ${g.outW};
+    let ih = oh * ${g.strideH} + r.dh; let iw = ow * ${g.strideW} + r.dw;
     if (ih < 0 || ih >= ${g.inH} || iw < 0 || iw >= ${g.inW}) { return 0.0; }
-    return x[((b * ${g.inH} + ih) * ${g.inW} + iw) * ${g.inC} + ci];`,
-    loadB: `return dy[k * ${n} + n];`,
+    return x[((b * ${g.inH} + ih) * ${g.inW} + iw) * ${g.inC} + r.c];`,
+    },
+    b: { type: 'i32', setup: 'return n;', load: `return dy[k * ${n} + r];` },
     // With one split this writes the filter gradient itself; with several, partial sums [split][m][n].
     store: `result[(split * ${m} + m) * ${n} + n] = v;`,
   };
@@ -108,3 +157,4 @@ export function filterGradSpec(g: ConvGeometry, policy: SplitPolicy = DEFAULT_SP
 export function splitCount(spec: GemmSpec): number {
   return Math.ceil(spec.k / spec.kChunk);
 }
+

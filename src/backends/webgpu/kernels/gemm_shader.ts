@@ -1,7 +1,14 @@
 // WGSL source for a tiled matrix product C[m][n] = Σ_k A(m,k)·B(k,n) whose operands are *gathered*:
-// the conv kernels express im2col (forward, input gradient, filter gradient) as loadA/loadB index
-// functions, so no im2col buffer is ever written. Split-K over workgroup z feeds small-output cases
-// (the filter gradient has M·N ≈ 10⁴–10⁵ but K = batch·H·W ≈ 10⁵–10⁶).
+// the conv kernels express im2col (forward, input gradient, filter gradient) as index functions, so no
+// im2col buffer is ever written. Split-K over workgroup z feeds small-output cases (the filter gradient
+// has M·N ≈ 10⁴–10⁵ but K = batch·H·W ≈ 10⁵–10⁶).
+//
+// Why it is shaped like this (measured on an H200: a first version that decomposed m and k with
+// integer divisions for every loaded element ran at ~2 TFLOP/s, 5× slower than tfjs's own conv):
+// - each thread always fills the same tile rows/columns, so the m- (or n-) dependent part of the gather
+//   is computed once before the K loop (aRow/bCol) and only the k part is decomposed per element;
+// - each thread owns an RM×RN block of adjacent outputs and reads its operands as vec4 from shared memory
+//   (RM/4 + RN/4 loads per RM·RN FMAs); rows are padded by 4 floats to spread stores over banks.
 
 /** Tile geometry: a workgroup of (TN/RN)×(TM/RM) threads computes a TM×TN block, RM×RN per thread. */
 export interface GemmTile {
@@ -13,7 +20,15 @@ export interface GemmTile {
 }
 
 export const TILE_64: GemmTile = { tm: 64, tn: 64, tk: 16, rm: 4, rn: 4 };
-export const TILE_32x64: GemmTile = { tm: 32, tn: 64, tk: 16, rm: 2, rn: 4 };
+export const TILE_128x64: GemmTile = { tm: 128, tn: 64, tk: 16, rm: 8, rn: 4 };
+
+/** One operand's gather: `setup` is the body of fn <name>Setup(i: i32) -> <type> (hoisted per row or
+ * column), `load` the body of the per-element function that receives it as `r` plus `k`. */
+export interface Gather {
+  readonly type: string;
+  readonly setup: string;
+  readonly load: string;
+}
 
 export interface GemmSpec {
   readonly m: number;
@@ -22,17 +37,17 @@ export interface GemmSpec {
   /** K elements per workgroup along z; ≥ k means no split. A multiple of tile.tk. */
   readonly kChunk: number;
   readonly tile: GemmTile;
-  /** WGSL body of `fn loadA(m: i32, k: i32) -> f32`, called only with m < M and k < K. */
-  readonly loadA: string;
-  /** WGSL body of `fn loadB(k: i32, n: i32) -> f32`, called only with k < K and n < N. */
-  readonly loadB: string;
+  /** A(m,k): setup(m) called with m < M; load(r, k) with k < K. */
+  readonly a: Gather;
+  /** B(k,n): setup(n) called with n < N; load(r, k) with k < K. */
+  readonly b: Gather;
   /** Which index varies fastest between neighbouring threads when filling the A / B tiles: pick the one
-   * contiguous in memory so global reads coalesce (padding keeps both orders free of bank conflicts). */
+   * contiguous in memory so global reads coalesce. */
   readonly aOrder: 'm' | 'k';
   readonly bOrder: 'n' | 'k';
   /** WGSL body of `fn store(m: i32, n: i32, split: i32, v: f32)`, called only with m < M and n < N. */
   readonly store: string;
-  /** Extra WGSL constants/functions the bodies use. */
+  /** Extra WGSL (structs, constants) the bodies use. */
   readonly helpers?: string;
 }
 
@@ -44,58 +59,73 @@ export function gemmDispatch(spec: GemmSpec): [number, number, number] {
   return [Math.ceil(spec.n / spec.tile.tn), Math.ceil(spec.m / spec.tile.tm), Math.ceil(spec.k / spec.kChunk)];
 }
 
+function checkTile(t: GemmTile, threads: number, kChunk: number): void {
+  if (t.rm % 4 !== 0 || t.rn % 4 !== 0) throw new Error('gemmShader: rm and rn must be multiples of 4');
+  if ((t.tm * t.tk) % threads !== 0 || (t.tn * t.tk) % threads !== 0) throw new Error('gemmShader: tile does not divide among threads');
+  if (kChunk % t.tk !== 0) throw new Error('gemmShader: kChunk must be a multiple of tk');
+}
+
 /** The user-code part of a tfjs WebGPU program (tfjs prepends bindings named after variableNames). */
 export function gemmShader(spec: GemmSpec): string {
   const { tm, tn, tk, rm, rn } = spec.tile;
   const [wx, wy] = workgroupSize(spec.tile);
   const threads = wx * wy;
-  if ((tm * tk) % threads !== 0 || (tn * tk) % threads !== 0) throw new Error('gemmShader: tile does not divide evenly among threads');
-  if (spec.kChunk % tk !== 0) throw new Error('gemmShader: kChunk must be a multiple of tk');
-  const sa = tm + 1;
-  const sb = tn + 1;
-  const tileLoad = (which: 'A' | 'B', rows: number, fastIsK: boolean): string => {
+  checkTile(spec.tile, threads, spec.kChunk);
+  const sa = tm + 4; // padded row length (floats) of the k-major shared tiles
+  const sb = tn + 4;
+
+  // Per operand: which (row, kk) each of this thread's tile slots holds; both are loop-invariant.
+  const slots = (which: 'a' | 'b', rows: number, fastIsK: boolean): { pre: string; body: string } => {
     const count = (rows * tk) / threads;
-    const outer = which === 'A' ? 'm' : 'n';
-    const lines: string[] = [];
+    const pre: string[] = [];
+    const body: string[] = [];
+    const limit = which === 'a' ? 'M' : 'N';
+    const origin = which === 'a' ? 'm0' : 'n0';
+    const stride = which === 'a' ? sa : sb;
+    const mem = which === 'a' ? 'As' : 'Bs';
     for (let i = 0; i < count; i++) {
-      const idx = `li + ${i * threads}`;
-      const kk = fastIsK ? `(${idx}) % ${tk}` : `(${idx}) / ${rows}`;
-      const rr = fastIsK ? `(${idx}) / ${tk}` : `(${idx}) % ${rows}`;
-      const call = which === 'A' ? `loadA(${outer}g, kg)` : `loadB(kg, ${outer}g)`;
-      const limit = which === 'A' ? 'M' : 'N';
-      lines.push(`{
-        let kk = ${kk}; let rr = ${rr};
-        let ${outer}g = ${which === 'A' ? 'm0' : 'n0'} + rr; let kg = k0 + kk;
-        var v = 0.0;
-        if (${outer}g < ${limit} && kg < kEnd) { v = ${call}; }
-        ${which}s[kk * ${which === 'A' ? sa : sb} + rr] = v;
-      }`);
+      const idx = `(li + ${i * threads})`;
+      const kk = fastIsK ? `${idx} % ${tk}` : `${idx} / ${rows}`;
+      const rr = fastIsK ? `${idx} / ${tk}` : `${idx} % ${rows}`;
+      pre.push(`let ${which}kk${i} = ${kk}; let ${which}rr${i} = ${rr};
+    let ${which}ok${i} = ${origin} + ${which}rr${i} < ${limit};
+    let ${which}g${i} = ${which}Setup(min(${origin} + ${which}rr${i}, ${limit} - 1));
+    let ${which}at${i} = ${which}kk${i} * ${stride} + ${which}rr${i};`);
+      body.push(`{ let kg = k0 + ${which}kk${i}; var v = 0.0;
+        if (${which}ok${i} && kg < kEnd) { v = ${which}Load(${which}g${i}, kg); }
+        ${mem}[${which}at${i} / 4][${which}at${i} % 4] = v; }`);
     }
-    return lines.join('\n');
+    return { pre: pre.join('\n    '), body: body.join('\n      ') };
   };
-  const accDecl: string[] = [];
+  const A = slots('a', tm, spec.aOrder === 'k');
+  const B = slots('b', tn, spec.bOrder === 'k');
+
+  const acc: string[] = [];
   const fmas: string[] = [];
   const stores: string[] = [];
+  const aVecs: string[] = [];
+  const bVecs: string[] = [];
+  for (let v = 0; v < rm / 4; v++) aVecs.push(`let av${v} = As[(kk * ${sa} + ty * ${rm} + ${v * 4}) / 4];`);
+  for (let v = 0; v < rn / 4; v++) bVecs.push(`let bv${v} = Bs[(kk * ${sb} + tx * ${rn} + ${v * 4}) / 4];`);
   for (let i = 0; i < rm; i++) {
     for (let j = 0; j < rn; j++) {
-      accDecl.push(`var c${i}_${j} = 0.0;`);
-      fmas.push(`c${i}_${j} = fma(a${i}, b${j}, c${i}_${j});`);
-      stores.push(`{ let m = m0 + ty + ${i * wy}; let n = n0 + tx + ${j * wx};
-        if (m < M && n < N) { store(m, n, split, c${i}_${j}); } }`);
+      acc.push(`var c${i}_${j} = 0.0;`);
+      fmas.push(`c${i}_${j} = fma(av${i >> 2}[${i & 3}], bv${j >> 2}[${j & 3}], c${i}_${j});`);
+      stores.push(`if (m0 + ty * ${rm} + ${i} < M && n0 + tx * ${rn} + ${j} < N) { store(m0 + ty * ${rm} + ${i}, n0 + tx * ${rn} + ${j}, split, c${i}_${j}); }`);
     }
   }
-  const aLoads = Array.from({ length: rm }, (_, i) => `let a${i} = As[kk * ${sa} + ty + ${i * wy}];`).join(' ');
-  const bLoads = Array.from({ length: rn }, (_, j) => `let b${j} = Bs[kk * ${sb} + tx + ${j * wx}];`).join(' ');
   return `
   const M = ${spec.m};
   const N = ${spec.n};
   const K = ${spec.k};
   const KCHUNK = ${spec.kChunk};
-  var<workgroup> As : array<f32, ${tk * sa}>;
-  var<workgroup> Bs : array<f32, ${tk * sb}>;
+  var<workgroup> As : array<vec4<f32>, ${(tk * sa) / 4}>;
+  var<workgroup> Bs : array<vec4<f32>, ${(tk * sb) / 4}>;
   ${spec.helpers ?? ''}
-  fn loadA(m : i32, k : i32) -> f32 { ${spec.loadA} }
-  fn loadB(k : i32, n : i32) -> f32 { ${spec.loadB} }
+  fn aSetup(m : i32) -> ${spec.a.type} { ${spec.a.setup} }
+  fn aLoad(r : ${spec.a.type}, k : i32) -> f32 { ${spec.a.load} }
+  fn bSetup(n : i32) -> ${spec.b.type} { ${spec.b.setup} }
+  fn bLoad(r : ${spec.b.type}, k : i32) -> f32 { ${spec.b.load} }
   fn store(m : i32, n : i32, split : i32, v : f32) { ${spec.store} }
   fn main(index : i32) {
     // tfjs binds its uniform buffer to every program; 'auto' layouts drop unreferenced bindings.
@@ -108,17 +138,19 @@ export function gemmShader(spec: GemmSpec): string {
     let split = i32(workgroupId.z);
     let kBegin = split * KCHUNK;
     let kEnd = min(K, kBegin + KCHUNK);
-    ${accDecl.join('\n    ')}
+    ${A.pre}
+    ${B.pre}
+    ${acc.join(' ')}
     // A constant trip count keeps the barriers in uniform control flow (workgroupId, copied into a
     // private variable by tfjs's prelude, counts as non-uniform); tiles past kEnd load zeros.
     for (var t = 0; t < ${spec.kChunk / tk}; t = t + 1) {
       let k0 = kBegin + t * ${tk};
-      ${tileLoad('A', tm, spec.aOrder === 'k')}
-      ${tileLoad('B', tn, spec.bOrder === 'k')}
+      ${A.body}
+      ${B.body}
       workgroupBarrier();
       for (var kk = 0; kk < ${tk}; kk = kk + 1) {
-        ${aLoads}
-        ${bLoads}
+        ${aVecs.join(' ')}
+        ${bVecs.join(' ')}
         ${fmas.join('\n        ')}
       }
       workgroupBarrier();

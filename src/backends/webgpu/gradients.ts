@@ -1,0 +1,43 @@
+// Gradients of Mean and Sum that stay on the device. tfjs-core's versions multiply by `ones(x.shape)`,
+// a JavaScript array of the full input size that a GPU backend must upload every step: with batch norm
+// (two Means per layer via tf.moments) that was ~1 s per step of small Inception on an H200, at batch 128.
+// These broadcast dy instead (a Tile kernel on the device). Gradient registration is global (all
+// backends), which is harmless: the result is the same tensor.
+import type * as tfType from '@tensorflow/tfjs';
+
+type Tf = typeof tfType;
+
+function expandedDy(tf: Tf, dy: tfType.Tensor, x: tfType.Tensor, axis: number | number[]): tfType.Tensor {
+  const axes = tf.util.parseAxisParam(axis, x.shape);
+  const shape = x.shape.slice();
+  for (const a of axes) shape[a] = 1;
+  return tf.reshape(dy, shape);
+}
+
+function reduceSize(tf: Tf, x: tfType.Tensor, axis: number | number[]): number {
+  const axes = tf.util.parseAxisParam(axis, x.shape);
+  return axes.reduce((n, a) => n * (x.shape[a] as number), 1);
+}
+
+export function registerDeviceGradients(tf: Tf): void {
+  tf.registerGradient({
+    kernelName: 'Mean',
+    inputsToSave: ['x'],
+    gradFunc: (dy, saved, attrs) => {
+      const x = saved[0] as tfType.Tensor;
+      const axis = (attrs as { axis: number | number[] }).axis;
+      return {
+        x: () => tf.broadcastTo(tf.div(expandedDy(tf, dy as tfType.Tensor, x, axis), reduceSize(tf, x, axis)), x.shape),
+      };
+    },
+  });
+  tf.registerGradient({
+    kernelName: 'Sum',
+    inputsToSave: ['x'],
+    gradFunc: (dy, saved, attrs) => {
+      const x = saved[0] as tfType.Tensor;
+      const axis = (attrs as { axis: number | number[] }).axis;
+      return { x: () => tf.broadcastTo(tf.cast(expandedDy(tf, dy as tfType.Tensor, x, axis), 'float32'), x.shape) };
+    },
+  });
+}
