@@ -1,16 +1,86 @@
-// One Ajv instance for the process; compiled validators are cached per schema object.
-import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
+// Schema validators. Compiling with ajv costs tens of milliseconds per schema (plus ajv's own
+// import), which dominated a no-op rerun; so compiled validators are cached on disk as ajv
+// "standalone" code, keyed by the schema's content and ajv's version, and ajv is loaded only on a miss.
+import { createHash } from 'node:crypto';
+import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { Ajv, ErrorObject, Options, ValidateFunction } from 'ajv';
 import type { JsonSchema } from '../plugin/types.js';
+import { canonicalJson } from '../plan/key.js';
 
-let ajv: Ajv | undefined;
+const require = createRequire(import.meta.url);
+const OPTIONS: Options = { allErrors: true, useDefaults: true, strict: false, allowUnionTypes: true, verbose: true };
 const compiled = new WeakMap<object, ValidateFunction>();
+let ajv: Ajv | undefined;
+let ajvVersion: string | undefined;
 
 export function validatorFor(schema: JsonSchema): ValidateFunction {
   let v = compiled.get(schema);
   if (!v) {
-    ajv ??= new Ajv({ allErrors: true, useDefaults: true, strict: false, allowUnionTypes: true, verbose: true });
-    v = ajv.compile(schema);
+    v = loadCached(schema) ?? compileAndCache(schema);
     compiled.set(schema, v);
+  }
+  return v;
+}
+
+function cacheDir(): string {
+  const env = process.env.RETHINK_VALIDATOR_CACHE;
+  if (env) return env;
+  try {
+    // node_modules/.cache is where tools keep derived files (babel, eslint, vite…)
+    return join(fileURLToPath(new URL('../../../node_modules/.cache/rethink-validators', import.meta.url)));
+  } catch {
+    return join(tmpdir(), 'rethink-validators');
+  }
+}
+
+function version(): string {
+  ajvVersion ??= (JSON.parse(readFileSync(require.resolve('ajv/package.json'), 'utf8')) as { version: string }).version;
+  return ajvVersion;
+}
+
+function fileFor(schema: JsonSchema): string {
+  const key = createHash('sha256').update(`${version()}\n${canonicalJson(OPTIONS)}\n${canonicalJson(schema)}`).digest('hex');
+  return join(cacheDir(), `${key}.cjs`);
+}
+
+function load(code: string): ValidateFunction {
+  const module = { exports: {} as unknown };
+  // The standalone code is CommonJS that requires only ajv's small runtime helpers.
+  new Function('require', 'module', 'exports', code)(require, module, module.exports);
+  return module.exports as ValidateFunction;
+}
+
+function loadCached(schema: JsonSchema): ValidateFunction | undefined {
+  let code: string;
+  try {
+    code = readFileSync(fileFor(schema), 'utf8');
+  } catch {
+    return undefined;
+  }
+  try {
+    return load(code);
+  } catch {
+    return undefined; // a damaged entry: recompile over it
+  }
+}
+
+function compileAndCache(schema: JsonSchema): ValidateFunction {
+  const { Ajv: AjvClass } = require('ajv') as typeof import('ajv');
+  const standalone = (require('ajv/dist/standalone') as { default: (ajv: Ajv, v: ValidateFunction) => string }).default;
+  ajv ??= new AjvClass({ ...OPTIONS, code: { source: true } });
+  const v = ajv.compile(schema);
+  try {
+    const file = fileFor(schema);
+    mkdirSync(join(file, '..'), { recursive: true });
+    const tmp = `${file}.${process.pid}.tmp`;
+    writeFileSync(tmp, standalone(ajv, v));
+    renameSync(tmp, file);
+  } catch {
+    // a read-only install: validators are compiled each run, which is only slower
   }
   return v;
 }
