@@ -148,7 +148,8 @@ export async function execute(plan: Plan, store: Store, runner: Runner, options:
         return { ok: true, outputs: result.outputs };
       } catch (e) {
         if (!options.keepGoing) stopping = true;
-        finish({ ...base, key: hit.key, status: 'failed', seconds: (performance.now() - t) / 1000, reason: describeError(e) });
+        const userError = isUserError(e);
+        finish({ ...base, key: hit.key, status: 'failed', seconds: (performance.now() - t) / 1000, reason: describeError(e), ...(userError ? { userError } : {}) });
         return { ok: false, why: 'failed' };
       }
     } finally {
@@ -198,9 +199,14 @@ function resolveInputs(plan: Plan, inst: StageInstance, upstream: (id: StageId) 
   return out;
 }
 
+/** Errors a plugin marks with `userError = true` are the input's fault (bad URL, checksum, path). */
+export function isUserError(e: unknown): boolean {
+  return e instanceof Error && (e as { userError?: unknown }).userError === true;
+}
+
 export function describeError(e: unknown): string {
   if (e instanceof Error) {
-    const userFacing = (e as { userError?: boolean }).userError === true || e.name === 'StageOutputError';
+    const userFacing = isUserError(e) || e.name === 'StageOutputError';
     return userFacing ? e.message : `${e.name === 'Error' ? '' : `${e.name}: `}${e.message}`;
   }
   return String(e);

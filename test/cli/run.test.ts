@@ -176,6 +176,15 @@ test('a failure names the stage and cause, skips dependents, stops new stages un
   assert.deepEqual(k.status, { bad: 'failed', after: 'skipped', other: 'ran' });
   const plain = await p.cli('run', 'p.yaml', '--jobs', '1');
   assert.match(plain.stderr, /FAILED +bad \(\d+\.\ds\): boom in bad/);
+  assert.doesNotMatch(plain.stderr, /\n\s+at /, 'no stack trace');
+});
+
+test("a stage failing on the user's input (userError) exits 2 with the plugin's message", async () => {
+  const p = await project({ 'plugins.mjs': TEST_PLUGINS, 'p.yaml': `stages:\n  get: { uses: ./plugins.mjs, with: { value: 1, user_error: true } }\n` });
+  const r = await p.run('p.yaml');
+  assert.equal(r.code, 2);
+  assert.equal(r.doc.stages[0]!.status, 'failed');
+  assert.equal(r.doc.stages[0]!.reason, 'checksum mismatch for https://example.org/x: expected 0abc, got 0def');
 });
 
 test('--only runs the selection and its upstream; --dry-run runs nothing', async () => {
@@ -201,7 +210,7 @@ test('show prints outputs, key record and provenance', async () => {
     provenance: { node: string };
   };
   assert.equal(s.status, 'up-to-date');
-  assert.deepEqual(s.keyRecord.params, { value: 0.5, ignored: 0, fail: false, spin: 0 });
+  assert.deepEqual(s.keyRecord.params, { value: 0.5, ignored: 0, fail: false, user_error: false, spin: 0 });
   assert.equal(s.keyRecord.seed, 1);
   assert.equal(s.keyRecord.inputs.x[0]!.stage, 'download');
   assert.deepEqual(s.outputs.out.value, { value: 10.5 });

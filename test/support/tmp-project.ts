@@ -72,6 +72,7 @@ export const plugin = {
       value: { type: 'number' },
       ignored: { type: 'number', default: 0 },
       fail: { type: 'boolean', default: false },
+      user_error: { type: 'boolean', default: false },
       meet: { type: 'string' },
       spin: { type: 'integer', default: 0 },
     },
@@ -93,6 +94,7 @@ export const plugin = {
       for (let i = 0; i < ctx.params.spin; i++) await new Promise((r) => setImmediate(r));
       await ctx.writeJson('out', { value: sum });
       if (ctx.params.fail) throw new Error('boom in ' + ctx.stage.id);
+      if (ctx.params.user_error) throw Object.assign(new Error('checksum mismatch for https://example.org/x: expected 0abc, got 0def'), { userError: true });
     } finally { active.now--; }
   },
 };

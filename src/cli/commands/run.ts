@@ -53,7 +53,10 @@ export const run: Command = async (argv, io) => {
       for (const s of summary.stages) if (s.status === 'failed') io.stderr(`${stageLine(s)}\n`);
       io.stderr(`${summaryLine(summary.stages, summary.seconds)}\n`);
     }
-    return summary.ok ? 0 : 1;
+    if (summary.ok) return 0;
+    const failed = summary.stages.filter((st) => st.status === 'failed');
+    // Only the user's input failed (e.g. a checksum mismatch): exit 2 like any other bad input.
+    return failed.length > 0 && failed.every((st) => st.userError === true) ? 2 : 1;
   } finally {
     process.removeListener('SIGINT', onSignal);
   }
