@@ -40,7 +40,8 @@ export interface Lookup {
 }
 
 export async function lookup(store: Store, inst: StageInstance, inputs: Readonly<Record<string, InputKey>>): Promise<Lookup> {
-  const keyRecord: KeyRecord = { ...inst.keyBase, inputs };
+  const fingerprint = inst.plugin.fingerprint ? await inst.plugin.fingerprint(inst.params as never) : undefined;
+  const keyRecord: KeyRecord = { ...inst.keyBase, ...(fingerprint === undefined ? {} : { fingerprint }), inputs };
   const key = cacheKey(keyRecord);
   const record = await store.readRun(key);
   if (!record) return { key, keyRecord, record };

@@ -48,6 +48,7 @@ export function diffKeys(before: KeyRecord, after: KeyRecord): string[] {
   if (before.code !== after.code) out.push('plugin code changed');
   if (before.seed !== after.seed) out.push(`seed ${show(before.seed)} → ${show(after.seed)}`);
   diffValues('param ', before.params, after.params, out);
+  if (canonicalJson(before.fingerprint) !== canonicalJson(after.fingerprint)) out.push('the files it reads changed (fingerprint)');
   const names = new Set([...Object.keys(before.inputs), ...Object.keys(after.inputs)]);
   for (const n of names) {
     const a = before.inputs[n];

@@ -95,6 +95,12 @@ export interface Plugin<P = Record<string, unknown>> {
   readonly cores?: number | 'all';
   /** Whether the seed affects the outputs (and so belongs in the key). Default true. */
   readonly seeded?: boolean;
+  /**
+   * For plugins that read outside the store (a local folder, a file path): a cheap summary of what
+   * they would read (e.g. names, sizes and mtimes), added to the cache key so a changed folder
+   * reruns the stage. Called on every lookup, so keep it fast.
+   */
+  fingerprint?(params: Readonly<P>): Promise<JsonValue>;
   run(ctx: StageContext<P>): Promise<void>;
 }
 

@@ -1,8 +1,8 @@
 // `image-folder`: ImageNet-style class folders (Imagenette, Tiny ImageNet) decoded and resized with
 // sharp (libvips ships as an npm package) to a configurable size, grayscale → RGB. Images stream to
 // the output in listing order, a few decodes in flight, so memory stays flat for any dataset size.
-// The cache key sees the folder's path, not its contents: `metrics.listing_sha256` shows when the
-// folder changed; rerun with --force (or bump a param) after editing a folder in place.
+// The folder's listing (relative paths and sizes) is the plugin's fingerprint, part of the cache key:
+// adding, removing or resizing an image reruns the stage.
 import { definePlugin } from '../../src/plugin/types.js';
 import { DATASET_OUTPUT, bytesOf, classCounts, datasetMetadata, datasetSpecs } from '../../src/data/dataset.js';
 import { decodeImage, listImageFolder, type Fit, type LabeledFile } from '../../src/data/image-folder.js';
@@ -39,6 +39,10 @@ export const imageFolder = definePlugin<ImageFolderParams>({
     metrics: { kind: 'json' },
   },
   seeded: false,
+  // The folder lives outside the store: its listing (paths and sizes) joins the key.
+  async fingerprint(params) {
+    return (await listImageFolder(params.root, { trainDir: params.train_dir, testDir: params.test_dir, extensions: params.extensions })).digest;
+  },
   async run(ctx) {
     const { root, size, fit } = ctx.params;
     const [height, width] = size;

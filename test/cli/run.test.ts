@@ -219,3 +219,21 @@ test('show prints outputs, key record and provenance', async () => {
   assert.equal(ambiguous.code, 2);
   assert.match(ambiguous.stderr, /"train" has 4 instances/);
 });
+
+test('a plugin fingerprint (files outside the store) joins the key: editing the file reruns the stage', async () => {
+  const reader = `import { readFileSync } from 'node:fs';
+export const plugin = {
+  name: 'reader', version: '1', description: 'reads a local file', params: { type: 'object', properties: { path: { type: 'string' } } },
+  inputs: {}, outputs: { out: { kind: 'json' } },
+  async fingerprint(params) { return readFileSync(params.path, 'utf8'); },
+  run: (ctx) => ctx.writeJson('out', { text: readFileSync(ctx.params.path, 'utf8') }),
+};
+`;
+  const p = await project({ 'reader.mjs': reader, 'data.txt': 'one', 'p.yaml': 'stages:\n  read: { uses: ./reader.mjs, with: { path: data.txt } }\n' });
+  process.chdir(p.dir); // the test plugin reads relative to the working directory
+  assert.equal((await p.run('p.yaml')).status.read, 'ran');
+  assert.equal((await p.run('p.yaml')).status.read, 'cached');
+  await p.write({ 'data.txt': 'two' });
+  assert.match((await p.cli('status', 'p.yaml')).stdout, /will run +read +the files it reads changed \(fingerprint\)/);
+  assert.equal((await p.run('p.yaml')).status.read, 'ran');
+});
