@@ -237,3 +237,16 @@ export const plugin = {
   assert.match((await p.cli('status', 'p.yaml')).stdout, /will run +read +the files it reads changed \(fingerprint\)/);
   assert.equal((await p.run('p.yaml')).status.read, 'ran');
 });
+
+test('models lists the paper models with their exact parameter counts; a bad --input is a user error', async () => {
+  const p = await project({});
+  const r = await p.cli('models', '--input', '28x28x3', '--json');
+  assert.equal(r.code, 0, r.stderr);
+  const text = r.stdout;
+  for (const [name, n] of [['mlp_1x512', 1209866], ['mlp_3x512', 1735178], ['small_alexnet', 1387786], ['small_inception', 1649402], ['small_inception_bn', 1649402]] as const) {
+    assert.match(text, new RegExp(`"${name}"[\\s\\S]*?${n}`), name);
+  }
+  const bad = await p.cli('models', '--input', '28x28');
+  assert.equal(bad.code, 2);
+  assert.match(bad.stderr, /--input "28x28" is not HxWxC/);
+});

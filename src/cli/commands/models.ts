@@ -11,5 +11,5 @@ export const models: Command = async (argv, io) => {
     throw UserError.of('E_BAD_FLAG', `--input "${spec}" is not HxWxC`, 'e.g. --input 28x28x3 or --input 32x32x3');
   }
   const { modelsCommand } = await import('../../models/cli.js');
-  return modelsCommand({ input: dims as [number, number, number], json: values.json === true }, io.stdout);
+  return modelsCommand({ input: dims as [number, number, number], json: values.json === true }, (line) => io.stdout(line.endsWith('\n') ? line : `${line}\n`));
 };
