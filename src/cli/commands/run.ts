@@ -38,6 +38,8 @@ export const run: Command = async (argv, io) => {
       ({ observe, finished } = await listrRenderer(ws.plan, ids));
     } else observe = plainRenderer(io.stderr);
   }
+  // With --json, stdout is one JSON document: whatever plugins log goes to stderr instead.
+  const restoreConsole = values.json ? consoleToStderr() : () => {};
   try {
     const summary = await execute(
       ws.plan,
@@ -58,6 +60,13 @@ export const run: Command = async (argv, io) => {
     // Only the user's input failed (e.g. a checksum mismatch): exit 2 like any other bad input.
     return failed.length > 0 && failed.every((st) => st.userError === true) ? 2 : 1;
   } finally {
+    restoreConsole();
     process.removeListener('SIGINT', onSignal);
   }
 };
+
+function consoleToStderr(): () => void {
+  const saved = { log: console.log, info: console.info, debug: console.debug };
+  console.log = console.info = console.debug = (...args: unknown[]) => console.error(...args);
+  return () => Object.assign(console, saved);
+}
