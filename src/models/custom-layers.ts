@@ -1,32 +1,13 @@
-// The layers tf.layers lacks or gets wrong for the paper's models: TF-style local response
-// normalization (AlexNet); a dropout whose mask is fresh every step yet reproducible from the stage
-// seed (tf.layers.dropout({seed}) reuses one mask forever; without a seed it uses Math.random); and
-// a beta-only batch norm (tf.layers.batchNormalization({scale: false}) crashes in training mode in
-// tfjs-layers 4.22: it reads the absent gamma).
-import { Rng } from '../util/random.js';
+// The layers tf.layers lacks or gets wrong for the paper's models, defined once per tfjs instance
+// (their classes extend tf.layers.Layer, which exists only after the lazy tfjs import) and
+// registered for serialization.
+import { defineBetaBatchNorm, type BetaBatchNormArgs } from './beta-batch-norm.js';
+import { defineLrn, type LrnArgs } from './lrn.js';
+import { defineSeededDropout, type SeededDropoutArgs } from './seeded-dropout.js';
 import type * as tfTypes from '@tensorflow/tfjs';
 import type { Tf } from './types.js';
 
-export interface LrnArgs {
-  readonly depthRadius: number;
-  readonly bias: number;
-  readonly alpha: number;
-  readonly beta: number;
-  readonly name?: string;
-}
-
-export interface SeededDropoutArgs {
-  readonly rate: number;
-  readonly seed: number;
-  readonly name?: string;
-}
-
-export interface BetaBatchNormArgs {
-  /** Moving-average decay of the inference statistics. */
-  readonly momentum: number;
-  readonly epsilon: number;
-  readonly name?: string;
-}
+export type { BetaBatchNormArgs, LrnArgs, SeededDropoutArgs };
 
 export interface CustomLayers {
   lrn(args: LrnArgs): tfTypes.layers.Layer;
@@ -36,137 +17,14 @@ export interface CustomLayers {
 
 let cached: { readonly tf: Tf; readonly layers: CustomLayers } | undefined;
 
-/** Defines (once per tfjs instance) and registers the custom layer classes for serialization. */
 export function customLayers(tf: Tf): CustomLayers {
   if (cached?.tf === tf) return cached.layers;
-
-  class LocalResponseNormalization extends tf.layers.Layer {
-    static readonly className = 'RethinkLRN';
-    private readonly lrnArgs: LrnArgs;
-
-    constructor(args: LrnArgs) {
-      super(args.name === undefined ? {} : { name: args.name });
-      this.lrnArgs = args;
-    }
-
-    override call(inputs: tfTypes.Tensor | tfTypes.Tensor[]): tfTypes.Tensor {
-      const x = Array.isArray(inputs) ? inputs[0]! : inputs;
-      const { depthRadius, bias, alpha, beta } = this.lrnArgs;
-      // tf.localResponseNormalization is TF's: window 2r+1, alpha times the raw sum of squares.
-      return tf.localResponseNormalization(x as tfTypes.Tensor4D, depthRadius, bias, alpha, beta);
-    }
-
-    override getConfig(): tfTypes.serialization.ConfigDict {
-      const { depthRadius, bias, alpha, beta } = this.lrnArgs;
-      return { ...super.getConfig(), depthRadius, bias, alpha, beta };
-    }
-  }
-
-  class SeededDropout extends tf.layers.Layer {
-    static readonly className = 'RethinkSeededDropout';
-    private readonly rate: number;
-    private readonly seed: number;
-    private readonly rng: Rng;
-
-    constructor(args: SeededDropoutArgs) {
-      super(args.name === undefined ? {} : { name: args.name });
-      this.rate = args.rate;
-      this.seed = args.seed;
-      this.rng = Rng.derive(args.seed, 'dropout-masks');
-    }
-
-    override call(inputs: tfTypes.Tensor | tfTypes.Tensor[], kwargs: tfTypes.serialization.ConfigDict): tfTypes.Tensor {
-      const x = Array.isArray(inputs) ? inputs[0]! : inputs;
-      if (kwargs['training'] !== true || this.rate <= 0) return tf.clone(x);
-      // One fresh seed per training call: masks differ step to step but replay exactly.
-      return tf.dropout(x, this.rate, undefined, this.rng.seed31());
-    }
-
-    override getConfig(): tfTypes.serialization.ConfigDict {
-      return { ...super.getConfig(), rate: this.rate, seed: this.seed };
-    }
-  }
-
-  /** Batch norm over the channel (last) axis with a learned offset beta and no scale (TF-Slim's default). */
-  class BetaBatchNorm extends tf.layers.Layer {
-    static readonly className = 'RethinkBetaBatchNorm';
-    private readonly bnArgs: BetaBatchNormArgs;
-    private beta: tfTypes.LayerVariable | undefined;
-    private movingMean: tfTypes.LayerVariable | undefined;
-    private movingVariance: tfTypes.LayerVariable | undefined;
-
-    constructor(args: BetaBatchNormArgs) {
-      super(args.name === undefined ? {} : { name: args.name });
-      this.bnArgs = args;
-    }
-
-    override build(inputShape: tfTypes.Shape | tfTypes.Shape[]): void {
-      const shape = (Array.isArray(inputShape[0]) ? inputShape[0] : inputShape) as tfTypes.Shape;
-      const channels = shape[shape.length - 1];
-      if (typeof channels !== 'number') throw new Error(`${this.name}: channel dimension must be known`);
-      this.beta = this.addWeight('beta', [channels], 'float32', tf.initializers.zeros(), undefined, true);
-      this.movingMean = this.addWeight('moving_mean', [channels], 'float32', tf.initializers.zeros(), undefined, false);
-      this.movingVariance = this.addWeight('moving_variance', [channels], 'float32', tf.initializers.ones(), undefined, false);
-      this.built = true;
-    }
-
-    override call(inputs: tfTypes.Tensor | tfTypes.Tensor[], kwargs: tfTypes.serialization.ConfigDict): tfTypes.Tensor {
-      const x = Array.isArray(inputs) ? inputs[0]! : inputs;
-      const beta = this.beta!.read();
-      if (kwargs['training'] !== true) {
-        const { epsilon } = this.bnArgs;
-        return tf.tidy(() => tf.add(tf.mul(tf.sub(x, this.movingMean!.read()), tf.rsqrt(tf.add(this.movingVariance!.read(), epsilon))), beta));
-      }
-      return this.trainingForward()(x, beta);
-    }
-
-    /**
-     * Training-mode batch norm as one op with the closed-form gradient. Autodiff through tf.moments and
-     * tf.batchNorm keeps about ten full-size intermediates per layer until backprop (the wasm heap's
-     * 4 GiB overflowed on small Inception at batch 128) and runs slow Tile kernels; this keeps only x̂.
-     *   y = x̂ + β,  x̂ = (x − μ)·r,  r = 1/√(σ² + ε)
-     *   dβ = Σdy,   dx = r·(dy − Σdy/M − x̂·Σ(dy·x̂)/M)   (sums over the M = N·H·W positions)
-     */
-    private trainingForward(): (x: tfTypes.Tensor, beta: tfTypes.Tensor) => tfTypes.Tensor {
-      const { momentum, epsilon } = this.bnArgs;
-      return tf.customGrad((...args: (tfTypes.Tensor | tfTypes.GradSaveFunc)[]) => {
-        const [x, beta, save] = args as [tfTypes.Tensor, tfTypes.Tensor, tfTypes.GradSaveFunc];
-        const axes = Array.from({ length: x.rank - 1 }, (_, i) => i);
-        const mean = tf.mean(x, axes);
-        const centred = tf.sub(x, mean);
-        const variance = tf.mean(tf.square(centred), axes);
-        const r = tf.rsqrt(tf.add(variance, epsilon));
-        const xhat = tf.mul(centred, r);
-        // The op's forward runs off the gradient tape, so updating the moving statistics here is free.
-        const mm = this.movingMean!.read();
-        const mv = this.movingVariance!.read();
-        this.movingMean!.write(tf.add(tf.mul(mm, momentum), tf.mul(mean, 1 - momentum)));
-        this.movingVariance!.write(tf.add(tf.mul(mv, momentum), tf.mul(variance, 1 - momentum)));
-        save([xhat, r]);
-        return {
-          value: tf.add(xhat, beta),
-          gradFunc: (dy: tfTypes.Tensor, saved: tfTypes.Tensor[]) => {
-            const [xh, rs] = saved as [tfTypes.Tensor, tfTypes.Tensor];
-            const m = dy.size / dy.shape[dy.rank - 1]!;
-            const sumDy = tf.sum(dy, axes);
-            const sumDyXhat = tf.sum(tf.mul(dy, xh), axes);
-            const dx = tf.mul(tf.sub(tf.sub(dy, tf.div(sumDy, m)), tf.mul(xh, tf.div(sumDyXhat, m))), rs);
-            return [dx, sumDy];
-          },
-        };
-      }) as (x: tfTypes.Tensor, beta: tfTypes.Tensor) => tfTypes.Tensor;
-    }
-
-    override getConfig(): tfTypes.serialization.ConfigDict {
-      return { ...super.getConfig(), momentum: this.bnArgs.momentum, epsilon: this.bnArgs.epsilon };
-    }
-  }
-
-  tf.serialization.registerClass(LocalResponseNormalization);
-  tf.serialization.registerClass(SeededDropout);
-  tf.serialization.registerClass(BetaBatchNorm);
+  const Lrn = defineLrn(tf);
+  const SeededDropout = defineSeededDropout(tf);
+  const BetaBatchNorm = defineBetaBatchNorm(tf);
+  for (const cls of [Lrn, SeededDropout, BetaBatchNorm]) tf.serialization.registerClass(cls);
   const layers: CustomLayers = {
-    lrn: (args) => new LocalResponseNormalization(args),
+    lrn: (args) => new Lrn(args),
     seededDropout: (args) => new SeededDropout(args),
     betaBatchNorm: (args) => new BetaBatchNorm(args),
   };
