@@ -90,15 +90,17 @@ export async function registerNativeBackend(runtime: OrtRuntime): Promise<Native
     PRIORITY,
   );
   await registerWasmKernels(NATIVE_BACKEND);
-  const ctx: NativeContext = { cache: new SessionCache(runtime), stats: null };
+  const ctx: NativeContext = { cache: new SessionCache(runtime), stats: null, disabled: new Set(), filterGrad: 'auto' };
   const current = new Map<string, KernelConfig>(tf.getKernelsForBackend(NATIVE_BACKEND).map((k) => [k.kernelName, k]));
   for (const [name, make] of Object.entries(nativeKernels)) {
     const prev = current.get(name);
     if (prev !== undefined) tf.unregisterKernel(name, NATIVE_BACKEND);
+    const fallback = prev?.kernelFunc ?? missing(name);
+    const native = make(ctx, name, fallback);
     tf.registerKernel({
       kernelName: name,
       backendName: NATIVE_BACKEND,
-      kernelFunc: make(ctx, name, prev?.kernelFunc ?? missing(name)),
+      kernelFunc: (args) => (ctx.disabled.has(name) ? fallback(args) : native(args)),
       // The fallback's setupFunc binds the wasm export it calls.
       ...(prev?.setupFunc === undefined ? {} : { setupFunc: prev.setupFunc }),
       ...(prev?.disposeFunc === undefined ? {} : { disposeFunc: prev.disposeFunc }),

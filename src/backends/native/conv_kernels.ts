@@ -5,6 +5,7 @@
 import type { KernelFunc, TensorInfo } from '@tensorflow/tfjs';
 import { backend_util } from '@tensorflow/tfjs';
 import type { ConvGeometry } from './conv_graph.js';
+import type { MatMulSpec } from './matmul_graph.js';
 import { geometryMatches, inputGradSupported } from './conv_graph.js';
 import type { NativeContext } from './native_context.js';
 import { runSpec } from './native_context.js';
@@ -55,6 +56,15 @@ function usable(g: ConvGeometry): boolean {
   return g.n * g.h * g.w * g.ci * g.co * g.oh * g.ow > 0 && geometryMatches(g);
 }
 
+/** A 1×1, stride-1, unpadded conv is a plain matmul over [N·H·W, C] rows in NHWC: no transposes. */
+function isPointwise(g: ConvGeometry): boolean {
+  return g.fh === 1 && g.fw === 1 && g.sh === 1 && g.sw === 1 && g.pads.every((p) => p === 0);
+}
+
+function pointwiseSpec(rows: number, k: number, n: number, transA: boolean, transB: boolean, bias: readonly number[] | null, relu: boolean): MatMulSpec {
+  return { kind: 'matmul', batch: 1, m: rows, k, n, transA, transB, bias, relu };
+}
+
 const allFloat = (...ts: Array<TensorInfo | undefined>): boolean => ts.every((t) => t === undefined || t.dtype === 'float32');
 
 export function makeConvKernel(ctx: NativeContext, kernelName: string, fallback: KernelFunc): KernelFunc {
@@ -84,6 +94,13 @@ export function makeConvKernel(ctx: NativeContext, kernelName: string, fallback:
     }
     const backend = args.backend as unknown as WasmBackendLike;
     const out = backend.makeOutput([g.n, g.oh, g.ow, g.co], 'float32');
+    const biasArg = bias === undefined || biasDims === null ? {} : { bias: { info: bias, dims: biasDims } };
+    if (isPointwise(g)) {
+      const rows = g.n * g.h * g.w;
+      const spec = pointwiseSpec(rows, g.ci, g.co, false, false, biasDims, act === 'relu');
+      runSpec(ctx, kernelName, backend, spec, { a: { info: x, dims: [rows, g.ci] }, b: { info: filter, dims: [g.ci, g.co] }, ...biasArg }, { y: { info: out, dims: [rows, g.co] } });
+      return out;
+    }
     runSpec(
       ctx,
       kernelName,
@@ -124,6 +141,12 @@ export function makeConvInputGradKernel(ctx: NativeContext, kernelName: string, 
     if (!usable(g) || !inputGradSupported(g) || dy.shape[1] !== g.oh || dy.shape[2] !== g.ow) return fallback(args);
     const backend = args.backend as unknown as WasmBackendLike;
     const out = backend.makeOutput([g.n, g.h, g.w, g.ci], 'float32');
+    if (isPointwise(g)) {
+      const rows = g.n * g.h * g.w;
+      const spec = pointwiseSpec(rows, g.co, g.ci, false, true, null, false);
+      runSpec(ctx, kernelName, backend, spec, { a: { info: dy, dims: [rows, g.co] }, b: { info: filter, dims: [g.ci, g.co] } }, { y: { info: out, dims: [rows, g.ci] } });
+      return out;
+    }
     runSpec(
       ctx,
       kernelName,
@@ -219,12 +242,19 @@ export function makeConvFilterGradKernel(ctx: NativeContext, kernelName: string,
     if (!usable(g) || dy.shape[1] !== g.oh || dy.shape[2] !== g.ow) return delegate(args);
     const backend = args.backend as unknown as WasmBackendLike;
     const out = backend.makeOutput(attrs.filterShape.slice(), 'float32');
-    const layout = g.ci >= TAP_GEMM_MIN_CHANNELS ? tapLayout(g) : null;
+    if (isPointwise(g) && ctx.filterGrad === 'auto') {
+      const rows = g.n * g.h * g.w;
+      const spec = pointwiseSpec(g.ci, rows, g.co, true, false, null, false);
+      runSpec(ctx, kernelName, backend, spec, { a: { info: x, dims: [rows, g.ci] }, b: { info: dy, dims: [rows, g.co] } }, { y: { info: out, dims: [g.ci, g.co] } });
+      return out;
+    }
+    const choice = ctx.filterGrad;
+    const layout = choice === 'taps' || (choice === 'auto' && g.ci >= TAP_GEMM_MIN_CHANNELS) ? tapLayout(g) : null;
     if (layout !== null) {
       filterGradByTaps(ctx, kernelName, backend, g, layout, x, dy, out);
       return out;
     }
-    const method = g.ci >= TAP_GEMM_MIN_CHANNELS ? 'tap-gemm' : 'transposed-conv';
+    const method = choice === 'tap-gemm' || choice === 'transposed-conv' ? choice : g.ci >= TAP_GEMM_MIN_CHANNELS ? 'tap-gemm' : 'transposed-conv';
     const dyDims = method === 'tap-gemm' ? [g.n * g.oh * g.ow, g.co] : dy.shape;
     const outDims = method === 'tap-gemm' ? [g.fh * g.fw * g.ci, g.co] : out.shape;
     runSpec(

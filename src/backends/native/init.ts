@@ -19,6 +19,11 @@ export interface NativeInitOptions {
   readonly loader?: OrtModuleLoader;
   /** ORT intra-op threads; default: $RETHINK_NATIVE_THREADS, else all cores. */
   readonly threads?: number;
+  /**
+   * Keep ORT's per-session memory arenas: default $RETHINK_NATIVE_ARENA === '1', else off, because
+   * every cached session would hold its own peak intermediates (4.6 GB RSS for small Inception).
+   */
+  readonly arena?: boolean;
   /** Make 'native' the active tfjs backend (default true). */
   readonly activate?: boolean;
 }
@@ -37,7 +42,8 @@ export async function initNative(options: NativeInitOptions = {}): Promise<Nativ
   try {
     const { loadOrtRuntime } = await import('./ort_runtime.js');
     const { smokeTestRuntime } = await import('./smoke_test.js');
-    const loaded = await loadOrtRuntime(threads, options.loader, smokeTestRuntime);
+    const arena = options.arena ?? process.env['RETHINK_NATIVE_ARENA'] === '1';
+    const loaded = await loadOrtRuntime(threads, arena, options.loader, smokeTestRuntime);
     if (!loaded.ok) return loaded;
     const tf = await import('@tensorflow/tfjs');
     const wasm = await import('@tensorflow/tfjs-backend-wasm');
@@ -60,7 +66,7 @@ export async function initNative(options: NativeInitOptions = {}): Promise<Nativ
           '@tensorflow/tfjs': tf.version.tfjs,
           '@tensorflow/tfjs-backend-wasm': wasm.version_wasm,
         },
-        adapter: { ortIntraOpThreads: String(threads), wasmThreads: '1', heap: reg.heap() },
+        adapter: { ortIntraOpThreads: String(threads), ortArena: String(arena), wasmThreads: '1', heap: reg.heap() },
       },
     };
   } catch (e) {

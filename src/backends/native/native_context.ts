@@ -16,7 +16,13 @@ export interface NativeContext {
   readonly cache: SessionCache;
   /** When set, every native call adds its wall time and FLOPs under its tfjs kernel name. */
   stats: Map<string, KernelTiming> | null;
+  /** Kernel names that go to the fallback (wasm) kernel instead, e.g. to compare both in one process. */
+  readonly disabled: Set<string>;
+  /** Forces one filter-gradient formulation (profiling); 'auto' picks by geometry. */
+  filterGrad: FilterGradChoice;
 }
+
+export type FilterGradChoice = 'auto' | 'taps' | 'tap-gemm' | 'transposed-conv';
 
 export function runSpec(
   ctx: NativeContext,

@@ -45,6 +45,8 @@ export interface OrtInput {
 export interface OrtRuntime {
   readonly version: string;
   readonly threads: number;
+  /** Whether each session keeps ORT's memory arena (faster reuse, but memory held per session). */
+  readonly arena: boolean;
   createSession(model: Uint8Array, optLevel: OrtOptLevel): OrtSession;
 }
 
@@ -87,7 +89,7 @@ function checkShape(mods: OrtModules): { ctor: RawSessionCtor; init: () => void;
   return { ctor: ctor as unknown as RawSessionCtor, init: b.initOrt as () => void, Tensor: mods.Tensor as unknown as TensorCtor };
 }
 
-function makeRuntime(version: string, threads: number, api: { ctor: RawSessionCtor; Tensor: TensorCtor }): OrtRuntime {
+function makeRuntime(version: string, threads: number, arena: boolean, api: { ctor: RawSessionCtor; Tensor: TensorCtor }): OrtRuntime {
   const { ctor, Tensor } = api;
   const toFeeds = (vals: Readonly<Record<string, OrtInput>>): Record<string, object> => {
     const out: Record<string, object> = {};
@@ -97,6 +99,7 @@ function makeRuntime(version: string, threads: number, api: { ctor: RawSessionCt
   return {
     version,
     threads,
+    arena,
     createSession(model, optLevel) {
       const raw = new ctor();
       raw.loadModel(model.buffer as ArrayBuffer, model.byteOffset, model.byteLength, {
@@ -104,6 +107,8 @@ function makeRuntime(version: string, threads: number, api: { ctor: RawSessionCt
         interOpNumThreads: 1,
         executionMode: 'sequential',
         graphOptimizationLevel: optLevel,
+        enableCpuMemArena: arena,
+        enableMemPattern: arena,
       });
       return {
         run(inputs, outputs) {
@@ -120,6 +125,7 @@ function makeRuntime(version: string, threads: number, api: { ctor: RawSessionCt
 /** Loads and validates the binding; never throws. */
 export async function loadOrtRuntime(
   threads: number,
+  arena: boolean,
   loader: OrtModuleLoader = defaultOrtLoader,
   smokeTest: (rt: OrtRuntime) => string | null = () => null,
 ): Promise<OrtLoadResult> {
@@ -136,7 +142,7 @@ export async function loadOrtRuntime(
   if (typeof api === 'string') return { ok: false, reason: 'api-shape', detail: api };
   try {
     api.init();
-    const runtime = makeRuntime(mods.version, threads, api);
+    const runtime = makeRuntime(mods.version, threads, arena, api);
     const problem = smokeTest(runtime);
     if (problem !== null) return { ok: false, reason: 'smoke-test', detail: problem };
     return { ok: true, runtime };

@@ -21,6 +21,8 @@ const { values: args } = parseArgs({
     models: { type: 'string', default: 'mlp_1x512,mlp_3x512,small_alexnet,small_inception' },
     steps: { type: 'string', default: '10' },
     backend: { type: 'string', default: 'native' },
+    compare: { type: 'boolean', default: false },
+    rounds: { type: 'string', default: '7' },
   },
 });
 
@@ -91,6 +93,69 @@ function kernelBench(): void {
   }
 }
 
+/**
+ * Interleaves the alternatives for each heavy kernel (native formulations and the wasm fallback)
+ * round-robin, so a noisy shared host slows them all alike; prints the best of each.
+ */
+function compareBench(rounds: number): void {
+  const reg = nativeRegistration();
+  if (reg === null) throw new Error('--compare needs the native backend');
+  const ctx = reg.ctx;
+  const rnd = (shape: number[]): tf.Tensor => tf.randomNormal(shape, 0, 1, 'float32', 7);
+  type Variant = readonly [string, () => void];
+  const race = (label: string, flops: number, run: () => tf.Tensor, variants: readonly Variant[]): void => {
+    const best = variants.map(() => Number.POSITIVE_INFINITY);
+    for (let r = 0; r < rounds; r++) {
+      variants.forEach(([, setUp], i) => {
+        setUp();
+        const t0 = performance.now();
+        tf.tidy(run).dispose();
+        best[i] = Math.min(best[i] as number, performance.now() - t0);
+      });
+    }
+    ctx.disabled.clear();
+    ctx.filterGrad = 'auto';
+    const cells = variants.map(([name], i) => {
+      const ms = best[i] as number;
+      return `${name} ${ms.toFixed(1)} ms${flops > 0 ? ` ${(flops / ms / 1e6).toFixed(0)} GF/s` : ''}`;
+    });
+    console.log(`${label.padEnd(36)} ${cells.join(' | ')}`);
+  };
+  const native: Variant = ['native', () => ctx.disabled.clear()];
+  const wasmOf = (k: string): Variant => ['wasm', () => ctx.disabled.add(k)];
+  console.log(`\n# native vs wasm, interleaved, best of ${rounds}`);
+  for (const [h, ci, co, k] of [[28, 3, 64, 5], [14, 64, 64, 5], [28, 96, 32, 3], [28, 64, 64, 5]] as const) {
+    const fl = 2 * BATCH * h * h * co * k * k * ci;
+    const x = rnd([BATCH, h, h, ci]);
+    const w = rnd([k, k, ci, co]);
+    const dy = rnd([BATCH, h, h, co]);
+    const attrs = { strides: 1, pad: 'same', dataFormat: 'NHWC' };
+    const tag = `${k}x${k} ${ci}->${co} @${h}`;
+    race(`Conv2D ${tag}`, fl, () => tf.conv2d(x as tf.Tensor4D, w as tf.Tensor4D, 1, 'same'), [native, wasmOf('Conv2D')]);
+    race(`Conv2DBackpropInput ${tag}`, fl, () => tf.engine().runKernel('Conv2DBackpropInput', { dy, filter: w }, { ...attrs, inputShape: x.shape }) as tf.Tensor, [native, wasmOf('Conv2DBackpropInput')]);
+    const fg = (m: 'taps' | 'tap-gemm' | 'transposed-conv'): Variant => [m, () => { ctx.disabled.clear(); ctx.filterGrad = m; }];
+    race(`Conv2DBackpropFilter ${tag}`, fl, () => tf.engine().runKernel('Conv2DBackpropFilter', { x, dy }, { ...attrs, filterShape: w.shape }) as tf.Tensor, [fg('taps'), fg('tap-gemm'), fg('transposed-conv'), wasmOf('Conv2DBackpropFilter')]);
+    tf.dispose([x, w, dy]);
+  }
+  for (const [h, c] of [[28, 64], [14, 64]] as const) {
+    const x = tf.relu(rnd([BATCH, h, h, c]));
+    const y = tf.maxPool(x as tf.Tensor4D, 3, 2, 'same');
+    const dy = rnd(y.shape);
+    race(`MaxPoolGrad 3/2 same ${h}x${h}x${c}`, 0, () => tf.engine().runKernel('MaxPoolGrad', { dy, input: x, output: y }, { filterSize: 3, strides: 2, pad: 'same' }) as tf.Tensor, [native, wasmOf('MaxPoolGrad')]);
+    tf.dispose([x, y, dy]);
+  }
+  for (const [m, k, n] of [[128, 2352, 512], [128, 3136, 384]] as const) {
+    const a = rnd([m, k]);
+    const b = rnd([k, n]);
+    const dy = rnd([m, n]);
+    const fl = 2 * m * k * n;
+    race(`matMul NN ${m}x${k}x${n}`, fl, () => tf.matMul(a as tf.Tensor2D, b as tf.Tensor2D), [native, wasmOf('BatchMatMul')]);
+    race(`matMul TN ${m}x${k}x${n}`, fl, () => tf.matMul(a as tf.Tensor2D, dy as tf.Tensor2D, true, false), [native, wasmOf('BatchMatMul')]);
+    race(`matMul NT ${m}x${k}x${n}`, fl, () => tf.matMul(dy as tf.Tensor2D, b as tf.Tensor2D, false, true), [native, wasmOf('BatchMatMul')]);
+    tf.dispose([a, b, dy]);
+  }
+}
+
 async function modelBench(name: string, steps: number): Promise<void> {
   const def = getModel(name);
   const model = await def.build({ inputShape: [28, 28, 3], numClasses: 10, seed: 1 });
@@ -114,7 +179,8 @@ async function modelBench(name: string, steps: number): Promise<void> {
   const best = times[0] as number;
   console.log(
     `\n# ${name}: ${((BATCH * 1000) / med).toFixed(0)} img/s median (${med.toFixed(1)} ms/step), ` +
-      `${((BATCH * 1000) / best).toFixed(0)} best; ${steps} steps; leaked tensors ${leaked}`,
+      `${((BATCH * 1000) / best).toFixed(0)} best; ${steps} steps; leaked tensors ${leaked}; ` +
+      `RSS ${(process.memoryUsage().rss / 2 ** 20).toFixed(0)} MiB; ORT sessions ${nativeRegistration()?.ctx.cache.size ?? 0}`,
   );
   // Where one step's time goes: tfjs's profiler times every kernel (each is synchronous here).
   const reg = nativeRegistration();
@@ -142,6 +208,7 @@ async function modelBench(name: string, steps: number): Promise<void> {
 
 await setUp();
 if (args.kernels) kernelBench();
+if (args.compare) compareBench(Number(args.rounds));
 for (const name of (args.models ?? '').split(',').filter((s) => s !== '')) {
   await modelBench(name, Number(args.steps));
 }

@@ -91,6 +91,8 @@ const convCases: ReadonlyArray<{ x: [number, number, number, number]; f: [number
   { x: [1, 12, 12, 5], f: [3, 3, 5, 4], s: 3, pad: 'same' },
   { x: [2, 9, 8, 16], f: [5, 5, 16, 6], s: 1, pad: 'same' },
   { x: [2, 5, 6, 24], f: [1, 1, 24, 7], s: 1, pad: 'same' },
+  { x: [3, 5, 7, 2], f: [1, 1, 2, 9], s: 1, pad: 'valid' },
+  { x: [2, 7, 6, 4], f: [1, 1, 4, 5], s: 2, pad: 'same' },
   { x: [2, 6, 7, 16], f: [4, 2, 16, 3], s: 1, pad: 'same' },
 ];
 
