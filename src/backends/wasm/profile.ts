@@ -11,6 +11,7 @@ import type * as tfTypes from '@tensorflow/tfjs';
 
 type Tf = typeof tfTypes;
 
+/** GFLOP/s for compute-bound kernels; milliseconds (gflop 0) for the memory-bound JS ones. */
 interface KernelResult {
   readonly op: string;
   readonly gflop: number;
@@ -53,15 +54,16 @@ async function kernelBench(tf: Tf, reps: number): Promise<KernelResult[]> {
   const backend = tf.backend() as unknown as { disposeData(id: object): void };
   const results: KernelResult[] = [];
   const measure = (op: string, gflop: number, name: string, inputs: Record<string, tfTypes.Tensor>, attrs: object, withStock: boolean): void => {
+    const rate = (ms: number): number => (gflop === 0 ? ms : gflop / ms / 1e-3);
     const run = (): tfTypes.Tensor => tf.engine().runKernel(name, inputs, attrs as tfTypes.NamedAttrMap) as tfTypes.Tensor;
-    const ours = gflop / bestMs(run, (t) => (t as tfTypes.Tensor).dispose(), reps) / 1e-3;
+    const ours = rate(bestMs(run, (t) => (t as tfTypes.Tensor).dispose(), reps));
     const stockKernel = withStock ? stockWasmKernel(name) : undefined;
     if (stockKernel === undefined) {
       results.push({ op, gflop, ours });
       return;
     }
     const callStock = (): tfTypes.TensorInfo => stockKernel({ inputs, backend, attrs: attrs as tfTypes.NamedAttrMap }) as tfTypes.TensorInfo;
-    const stock = gflop / bestMs(callStock, (t) => backend.disposeData(t.dataId), Math.max(1, Math.floor(reps / 3))) / 1e-3;
+    const stock = rate(bestMs(callStock, (t) => backend.disposeData(t.dataId), Math.max(1, Math.floor(reps / 3))));
     results.push({ op, gflop, ours, stock });
   };
   const mm = (m: number, k: number, n: number, ta: boolean, tb: boolean): void => {
@@ -94,6 +96,19 @@ async function kernelBench(tf: Tf, reps: number): Promise<KernelResult[]> {
   conv(14, 64, 64, 5, 1);
   conv(28, 96, 80, 3, 2);
   conv(14, 160, 96, 3, 1);
+  // The AlexNet-like net's memory-bound kernels, in ms.
+  for (const h of [28, 14]) {
+    const x = randomTensor(tf, [batch, h, h, 64], 6);
+    const dy = randomTensor(tf, [batch, h / 2, h / 2, 64], 7);
+    const y = tf.maxPool(x as tfTypes.Tensor4D, 3, 2, 'same');
+    measure(`MaxPoolGrad 3/2 ${h}x${h}x64 (ms)`, 0, 'MaxPoolGrad', { dy, input: x, output: y }, { filterSize: 3, strides: 2, pad: 'same' }, true);
+    const lrn = { depthRadius: 4, bias: 1, alpha: 0.001 / 9, beta: 0.75 };
+    const xl = randomTensor(tf, [batch, h / 2, h / 2, 64], 8);
+    const yl = tf.localResponseNormalization(xl as tfTypes.Tensor4D, 4, 1, 0.001 / 9, 0.75);
+    measure(`LRN ${h / 2}x${h / 2}x64 (ms)`, 0, 'LRN', { x: xl }, lrn, true);
+    measure(`LRNGrad ${h / 2}x${h / 2}x64 (ms)`, 0, 'LRNGrad', { x: xl, y: yl, dy }, lrn, true);
+    tf.dispose([x, dy, y, xl, yl]);
+  }
   return results;
 }
 
@@ -203,7 +218,7 @@ async function measure(threads: number, reps: number, steps: number, names: read
 
 function print(reports: readonly Report[]): void {
   const f = (v: number | undefined): string => (v === undefined ? '-' : v.toFixed(1));
-  console.log(`GFLOP/s, best of reps (ours / stock wasm kernel), batch ${batch}`);
+  console.log(`GFLOP/s (or ms where marked), best of reps (ours / stock wasm kernel), batch ${batch}`);
   reports[0]!.kernels.forEach((k, i) => {
     if (i === 0) console.log(['op', ...reports.map((r) => `${r.threads}T ours / stock`)].join(' | '));
     console.log([k.op, ...reports.map((r) => `${f(r.kernels[i]!.ours)} / ${f(r.kernels[i]!.stock)}`)].join(' | '));
