@@ -4,6 +4,7 @@ import type * as tfType from '@tensorflow/tfjs';
 import { convGeometry, geometryKey, type ConvAttrs } from './conv_geometry.js';
 import { filterGradSpec, forwardSpec, inputGradSpec, splitCount } from './conv_gemm_specs.js';
 import { GemmProgram, SumSplitsProgram, type TensorInfoLike, type WebGpuBackendLike } from './gemm_program.js';
+import type { GemmSpec } from './gemm_shader.js';
 
 type KernelArgs = {
   readonly inputs: Record<string, TensorInfoLike | undefined>;
@@ -11,6 +12,18 @@ type KernelArgs = {
   readonly attrs: Record<string, unknown>;
 };
 export type KernelFn = (args: KernelArgs) => TensorInfoLike;
+
+// Specs are pure functions of the geometry; kernels run every training step with the same few shapes,
+// so build each once (the per-call JavaScript cost is what limits small batches on a fast GPU).
+const specs = new Map<string, GemmSpec>();
+function memo(key: string, make: () => GemmSpec): GemmSpec {
+  let s = specs.get(key);
+  if (s === undefined) {
+    s = make();
+    specs.set(key, s);
+  }
+  return s;
+}
 
 function input(args: KernelArgs, name: string): TensorInfoLike {
   const t = args.inputs[name];
@@ -25,9 +38,9 @@ export function conv2DBackpropFilter(tf: typeof tfType, fallback: KernelFn): Ker
     const filterShape = args.attrs['filterShape'] as number[];
     const g = convGeometry(tf, x.shape, filterShape, args.attrs as unknown as ConvAttrs);
     if (g === null || x.dtype !== 'float32' || dy.dtype !== 'float32') return fallback(args);
-    const spec = filterGradSpec(g);
-    const splits = splitCount(spec);
     const key = `dW_${geometryKey(g)}`;
+    const spec = memo(key, () => filterGradSpec(g));
+    const splits = splitCount(spec);
     if (splits === 1) {
       return args.backend.runWebGPUProgram(new GemmProgram(key, ['x', 'dy'], filterShape, spec), [x, dy], 'float32');
     }
@@ -49,7 +62,8 @@ export function conv2DBackpropInput(tf: typeof tfType, fallback: KernelFn): Kern
     const inputShape = args.attrs['inputShape'] as number[];
     const g = convGeometry(tf, inputShape, filter.shape, args.attrs as unknown as ConvAttrs);
     if (g === null || dy.dtype !== 'float32' || filter.dtype !== 'float32') return fallback(args);
-    const program = new GemmProgram(`dX_${geometryKey(g)}`, ['dy', 'W'], inputShape, inputGradSpec(g));
+    const key = `dX_${geometryKey(g)}`;
+    const program = new GemmProgram(key, ['dy', 'W'], inputShape, memo(key, () => inputGradSpec(g)));
     return args.backend.runWebGPUProgram(program, [dy, filter], 'float32');
   };
 }
@@ -60,7 +74,9 @@ export function conv2D(tf: typeof tfType, fallback: KernelFn): KernelFn {
     const filter = input(args, 'filter');
     const g = convGeometry(tf, x.shape, filter.shape, args.attrs as unknown as ConvAttrs);
     if (g === null || x.dtype !== 'float32' || filter.dtype !== 'float32') return fallback(args);
-    const program = new GemmProgram(`fwd_${geometryKey(g)}`, ['x', 'W'], [g.batch, g.outH, g.outW, g.outC], forwardSpec(g, { bias: false, relu: false }));
+    const key = `fwd_${geometryKey(g)}`;
+    const spec = memo(key, () => forwardSpec(g, { bias: false, relu: false }));
+    const program = new GemmProgram(key, ['x', 'W'], [g.batch, g.outH, g.outW, g.outC], spec);
     return args.backend.runWebGPUProgram(program, [x, filter], 'float32');
   };
 }
@@ -86,12 +102,8 @@ export function fusedConv2D(tf: typeof tfType, fallback: KernelFn): KernelFn {
     }
     const ep = { bias: bias !== undefined, relu: activation === 'relu' };
     const names = ep.bias ? ['x', 'W', 'bias'] : ['x', 'W'];
-    const program = new GemmProgram(
-      `fused_${ep.bias}_${ep.relu}_${geometryKey(g)}`,
-      names,
-      [g.batch, g.outH, g.outW, g.outC],
-      forwardSpec(g, ep),
-    );
+    const key = `fused_${ep.bias}_${ep.relu}_${geometryKey(g)}`;
+    const program = new GemmProgram(key, names, [g.batch, g.outH, g.outW, g.outC], memo(key, () => forwardSpec(g, ep)));
     return args.backend.runWebGPUProgram(program, bias === undefined ? [x, filter] : [x, filter, bias], 'float32');
   };
 }

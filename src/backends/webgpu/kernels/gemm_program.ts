@@ -24,7 +24,7 @@ export class GemmProgram implements WebGPUProgram {
   readonly dispatchLayout: { x: number[] };
   dispatch: [number, number, number];
   readonly workgroupSize: [number, number, number];
-  private readonly code: string;
+  private readonly spec: GemmSpec;
 
   constructor(key: string, variableNames: readonly string[], outputShape: readonly number[], spec: GemmSpec) {
     this.variableNames = [...variableNames];
@@ -34,11 +34,12 @@ export class GemmProgram implements WebGPUProgram {
     this.workgroupSize = workgroupSize(spec.tile);
     const t = spec.tile;
     this.shaderKey = `rethink_gemm_${key}_${spec.m}_${spec.n}_${spec.k}_${spec.kChunk}_${t.tm}x${t.tn}x${t.tk}_${t.rm}x${t.rn}`;
-    this.code = gemmShader(spec);
+    this.spec = spec;
   }
 
+  /** Called by tfjs only when the pipeline is not cached yet, so the WGSL is generated once per shape. */
   getUserCode(): string {
-    return this.code;
+    return gemmShader(this.spec);
   }
 }
 
