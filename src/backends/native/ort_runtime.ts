@@ -109,6 +109,10 @@ function makeRuntime(version: string, threads: number, arena: boolean, api: { ct
         graphOptimizationLevel: optLevel,
         enableCpuMemArena: arena,
         enableMemPattern: arena,
+        // Every cached session owns a thread pool; a worker spinning after its session's run would
+        // steal the core the next session's worker needs, so workers sleep as soon as work runs out
+        // (RETHINK_NATIVE_SPIN=1 restores ORT's default).
+        extra: { 'session.intra_op.allow_spinning': process.env['RETHINK_NATIVE_SPIN'] === '1' ? '1' : '0' },
       });
       return {
         run(inputs, outputs) {

@@ -23,6 +23,7 @@ const { values: args } = parseArgs({
     backend: { type: 'string', default: 'native' },
     compare: { type: 'boolean', default: false },
     rounds: { type: 'string', default: '7' },
+    ab: { type: 'boolean', default: false },
   },
 });
 
@@ -156,6 +157,34 @@ function compareBench(rounds: number): void {
   }
 }
 
+/**
+ * Alternates whole training steps with the native kernels on and off (off: the same backend's wasm
+ * kernels), so both see the same host load; prints median and best of each.
+ */
+function abSteps(name: string, step: () => void, steps: number): void {
+  const reg = nativeRegistration();
+  if (reg === null) return;
+  const names = [...tf.getKernelsForBackend('native').map((k) => k.kernelName)];
+  const on: number[] = [];
+  const off: number[] = [];
+  for (let i = 0; i < steps; i++) {
+    for (const native of [true, false]) {
+      reg.ctx.disabled.clear();
+      if (!native) for (const n of names) reg.ctx.disabled.add(n);
+      const t0 = performance.now();
+      step();
+      (native ? on : off).push(performance.now() - t0);
+    }
+  }
+  reg.ctx.disabled.clear();
+  const fmt = (xs: number[]): string => {
+    xs.sort((a, b) => a - b);
+    const med = xs[Math.floor(xs.length / 2)] as number;
+    return `${((BATCH * 1000) / med).toFixed(0)} img/s median, ${((BATCH * 1000) / (xs[0] as number)).toFixed(0)} best`;
+  };
+  console.log(`\n# A/B ${name}, alternating steps: native ${fmt(on)} | wasm kernels ${fmt(off)}`);
+}
+
 async function modelBench(name: string, steps: number): Promise<void> {
   const def = getModel(name);
   const model = await def.build({ inputShape: [28, 28, 3], numClasses: 10, seed: 1 });
@@ -166,6 +195,7 @@ async function modelBench(name: string, steps: number): Promise<void> {
   const step = (): void => trainStep(tf, model, sgd, input, 0.01).dispose();
   step();
   step();
+  if (args.ab) abSteps(name, step, steps);
   const tensors = tf.memory().numTensors;
   const times: number[] = [];
   for (let i = 0; i < steps; i++) {
