@@ -23,7 +23,7 @@ ${Object.entries(COMMANDS)
   .join('\n')}
 
 common flags: --set key=value (repeatable), --cache-dir DIR (or RETHINK_CACHE_DIR), --json
-run flags:    --only GLOB, --jobs N, --dry-run, --keep-going
+run flags:    --only GLOB, --jobs N, --dry-run, --keep-going, --backend auto|native|wasm|cpu|webgpu|tfjs-node|tfjs-node-gpu
 exit codes:   0 ok, 1 a stage failed, 2 bad pipeline or flags
 `;
 
