@@ -19,6 +19,15 @@ function reduceSize(tf: Tf, x: tfType.Tensor, axis: number | number[]): number {
   return axes.reduce((n, a) => n * (x.shape[a] as number), 1);
 }
 
+// Below this many elements tfjs's own formula is kept: uploading a small array costs less than an
+// extra dispatch, which is what limits small steps on a fast GPU (see scripts/gpu/RESULTS.md).
+const DEVICE_BROADCAST_MIN_SIZE = 1 << 16;
+
+/** dy (reduced shape) spread back over x's shape. */
+function spread(tf: Tf, dy: tfType.Tensor, x: tfType.Tensor): tfType.Tensor {
+  return x.size < DEVICE_BROADCAST_MIN_SIZE ? tf.mul(dy, tf.ones(x.shape, 'float32')) : tf.broadcastTo(dy, x.shape);
+}
+
 export function registerDeviceGradients(tf: Tf): void {
   tf.registerGradient({
     kernelName: 'Mean',
@@ -27,7 +36,7 @@ export function registerDeviceGradients(tf: Tf): void {
       const x = saved[0] as tfType.Tensor;
       const axis = (attrs as { axis: number | number[] }).axis;
       return {
-        x: () => tf.broadcastTo(tf.div(expandedDy(tf, dy as tfType.Tensor, x, axis), reduceSize(tf, x, axis)), x.shape),
+        x: () => spread(tf, tf.div(expandedDy(tf, dy as tfType.Tensor, x, axis), reduceSize(tf, x, axis)), x),
       };
     },
   });
@@ -37,7 +46,7 @@ export function registerDeviceGradients(tf: Tf): void {
     gradFunc: (dy, saved, attrs) => {
       const x = saved[0] as tfType.Tensor;
       const axis = (attrs as { axis: number | number[] }).axis;
-      return { x: () => tf.broadcastTo(tf.cast(expandedDy(tf, dy as tfType.Tensor, x, axis), 'float32'), x.shape) };
+      return { x: () => spread(tf, tf.cast(expandedDy(tf, dy as tfType.Tensor, x, axis), 'float32'), x) };
     },
   });
 }

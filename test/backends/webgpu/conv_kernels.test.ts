@@ -75,3 +75,11 @@ for (const [i, c] of CASES.entries()) {
     await compare('Conv2DBackpropInput', [dy, filter], { ...convAttrs(c), inputShape: [...c.x] }, label);
   });
 }
+
+test('Conv2D with dilation 2 falls back to the stock kernel and still matches cpu', { skip }, async () => {
+  const xs = [2, 9, 9, 3] as const;
+  const fs = [3, 3, 3, 4] as const;
+  const x: KernelInput = { name: 'x', shape: xs, values: randomArray(99, 'x', size(xs)) };
+  const filter: KernelInput = { name: 'filter', shape: fs, values: randomArray(99, 'f', size(fs)) };
+  await compare('Conv2D', [x, filter], { strides: [1, 1], pad: 'same', dataFormat: 'NHWC', dilations: [2, 2] }, 'dilated');
+});
