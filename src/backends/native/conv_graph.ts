@@ -3,9 +3,10 @@
 // Which formulation each gradient uses was chosen by measurement (see profile.ts):
 //  * dx, stride 1: a plain Conv with the spatially flipped, in/out-swapped filter (≈2× faster than
 //    ConvTranspose here); strided: ConvTranspose.
-//  * dW, many input channels: one Gemm per filter tap over a strided Slice of the padded input
-//    (NHWC-native, no layout change); few input channels: a Conv over the transposed tensors
-//    (x as [Ci, N, H, W], dy as the filter), which avoids 25 tiny-row Slices.
+//  * dW: a Conv over the transposed tensors (x as [Ci, N, H, W], dy as the filter). Interleaved
+//    runs (profile.ts --compare) found it as fast as or faster than one Gemm per filter tap, over
+//    strided Slices ('tap-gemm') or zero-copy shifted views (tap_graph.ts), at every AlexNet and
+//    Inception shape tried; those two stay selectable for tuning on other machines.
 
 import type { OnnxGraph, OnnxInt64Initializer, OnnxNode } from './onnx_proto.js';
 import { OnnxType } from './onnx_proto.js';

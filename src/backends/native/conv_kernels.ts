@@ -25,12 +25,7 @@ interface ConvAttrs {
   readonly activation?: string;
 }
 
-/**
- * Below this many input channels the per-tap Gemm formulations of dW multiply skinny [Ci × rows]
- * matrices and re-read dy once per tap, which measured slower than the transposed-conv formulation
- * (first conv layer, Ci = 3).
- */
-const TAP_GEMM_MIN_CHANNELS = 16;
+
 
 function geometry(info: backend_util.Conv2DInfo): ConvGeometry {
   const p = info.padInfo;
@@ -249,12 +244,12 @@ export function makeConvFilterGradKernel(ctx: NativeContext, kernelName: string,
       return out;
     }
     const choice = ctx.filterGrad;
-    const layout = choice === 'taps' || (choice === 'auto' && g.ci >= TAP_GEMM_MIN_CHANNELS) ? tapLayout(g) : null;
+    const layout = choice === 'taps' ? tapLayout(g) : null;
     if (layout !== null) {
       filterGradByTaps(ctx, kernelName, backend, g, layout, x, dy, out);
       return out;
     }
-    const method = choice === 'tap-gemm' || choice === 'transposed-conv' ? choice : g.ci >= TAP_GEMM_MIN_CHANNELS ? 'tap-gemm' : 'transposed-conv';
+    const method = choice === 'tap-gemm' ? 'tap-gemm' : 'transposed-conv';
     const dyDims = method === 'tap-gemm' ? [g.n * g.oh * g.ow, g.co] : dy.shape;
     const outDims = method === 'tap-gemm' ? [g.fh * g.fw * g.ci, g.co] : out.shape;
     runSpec(

@@ -116,9 +116,13 @@ test('Conv2DBackpropInput and Conv2DBackpropFilter against cpu', async () => {
     await check(`dx ${label}`, 'Conv2DBackpropInput', [dyShape, c.f], (dy, w) =>
       tf.engine().runKernel('Conv2DBackpropInput', { dy: dy as tf.Tensor, filter: w as tf.Tensor }, { ...attrs, inputShape: c.x }) as tf.Tensor,
     );
-    await check(`dw ${label}`, 'Conv2DBackpropFilter', [c.x, dyShape], (x, dy) =>
-      tf.engine().runKernel('Conv2DBackpropFilter', { x: x as tf.Tensor, dy: dy as tf.Tensor }, { ...attrs, filterShape: c.f }) as tf.Tensor,
-    );
+    for (const method of ['auto', 'tap-gemm', 'taps'] as const) {
+      ctx.filterGrad = method;
+      await check(`dw ${method} ${label}`, 'Conv2DBackpropFilter', [c.x, dyShape], (x, dy) =>
+        tf.engine().runKernel('Conv2DBackpropFilter', { x: x as tf.Tensor, dy: dy as tf.Tensor }, { ...attrs, filterShape: c.f }) as tf.Tensor,
+      );
+    }
+    ctx.filterGrad = 'auto';
   }
 });
 
