@@ -3,6 +3,7 @@
 // API afterwards. Heavy packages are imported only here, lazily, so importing this module is cheap.
 import { createRequire } from 'node:module';
 import os from 'node:os';
+import { readdirSync } from 'node:fs';
 
 export const backendNames = ['auto', 'tfjs-node-gpu', 'tfjs-node', 'webgpu', 'native', 'wasm', 'cpu'] as const;
 export type BackendRequest = (typeof backendNames)[number];
@@ -124,8 +125,22 @@ async function startTfjsNode(name: 'tfjs-node' | 'tfjs-node-gpu'): Promise<Attem
   return { name, tfBackend: tf.getBackend(), threads: os.availableParallelism(), versions: { ...(await baseVersions()), [pkg]: packageVersion(pkg) } };
 }
 
+/**
+ * On Linux a GPU shows up as a device node; without one, auto does not start Dawn at all: probing
+ * costs a second and prints Dawn's warnings about the software adapter it would then reject.
+ */
+function mayHaveGpu(): boolean {
+  if (process.platform !== 'linux') return true;
+  try {
+    return readdirSync('/dev').some((d) => d.startsWith('nvidia') || d === 'dri' || d === 'kfd');
+  } catch {
+    return true;
+  }
+}
+
 async function startWebGpu(explicit: boolean): Promise<Attempt> {
   type M = { tryInitWebGpu(o: { allowSoftware: boolean }): Promise<BackendInfo | null> };
+  if (!explicit && !mayHaveGpu()) return { unavailable: 'no GPU device node (/dev/nvidia*, /dev/dri)' };
   const m = await optionalModule<M>('./webgpu/init.js');
   if ('unavailable' in m) return m;
   // An explicit request accepts a software adapter (slow but correct); auto wants real hardware.
