@@ -158,6 +158,14 @@ interface BackpropFilterAttrs extends ConvAttrs {
   readonly filterShape: [number, number, number, number];
 }
 
+/**
+ * Interleaved measurements (profile.ts --compare): chunked im2col wins for small filters over many
+ * channels (Inception's 3×3 convs, ≈1.5×); the transposed conv for 5×5 filters and for few channels.
+ */
+function autoFilterGradMethod(g: ConvGeometry): 'im2col-chunks' | 'transposed-conv' {
+  return g.fh * g.fw <= 9 && g.ci >= 32 ? 'im2col-chunks' : 'transposed-conv';
+}
+
 /** Two reusable plain-memory buffers for the padded operands of the tap formulation. */
 class Scratch {
   private readonly bufs: Float32Array[] = [new Float32Array(0), new Float32Array(0)];
@@ -249,9 +257,10 @@ export function makeConvFilterGradKernel(ctx: NativeContext, kernelName: string,
       filterGradByTaps(ctx, kernelName, backend, g, layout, x, dy, out);
       return out;
     }
-    const method = choice === 'tap-gemm' ? 'tap-gemm' : 'transposed-conv';
-    const dyDims = method === 'tap-gemm' ? [g.n * g.oh * g.ow, g.co] : dy.shape;
-    const outDims = method === 'tap-gemm' ? [g.fh * g.fw * g.ci, g.co] : out.shape;
+    const method = choice === 'auto' ? autoFilterGradMethod(g) : choice === 'taps' ? 'transposed-conv' : choice;
+    const flat = method !== 'transposed-conv';
+    const dyDims = flat ? [g.n * g.oh * g.ow, g.co] : dy.shape;
+    const outDims = flat ? [g.fh * g.fw * g.ci, g.co] : out.shape;
     runSpec(
       ctx,
       kernelName,

@@ -22,7 +22,7 @@ export interface NativeContext {
   filterGrad: FilterGradChoice;
 }
 
-export type FilterGradChoice = 'auto' | 'taps' | 'tap-gemm' | 'transposed-conv';
+export type FilterGradChoice = 'auto' | 'taps' | 'tap-gemm' | 'transposed-conv' | 'im2col-chunks';
 
 export function runSpec(
   ctx: NativeContext,

@@ -94,6 +94,8 @@ const convCases: ReadonlyArray<{ x: [number, number, number, number]; f: [number
   { x: [3, 5, 7, 2], f: [1, 1, 2, 9], s: 1, pad: 'valid' },
   { x: [2, 7, 6, 4], f: [1, 1, 4, 5], s: 2, pad: 'same' },
   { x: [2, 6, 7, 16], f: [4, 2, 16, 3], s: 1, pad: 'same' },
+  { x: [5, 7, 6, 33], f: [3, 3, 33, 4], s: 2, pad: 'valid' },
+  { x: [5, 6, 6, 32], f: [3, 3, 32, 5], s: 1, pad: 'same' },
 ];
 
 test('Conv2D and FusedConv2D: strides 1-3, same and valid, odd sizes, dilation', async () => {
@@ -116,7 +118,7 @@ test('Conv2DBackpropInput and Conv2DBackpropFilter against cpu', async () => {
     await check(`dx ${label}`, 'Conv2DBackpropInput', [dyShape, c.f], (dy, w) =>
       tf.engine().runKernel('Conv2DBackpropInput', { dy: dy as tf.Tensor, filter: w as tf.Tensor }, { ...attrs, inputShape: c.x }) as tf.Tensor,
     );
-    for (const method of ['auto', 'tap-gemm', 'taps'] as const) {
+    for (const method of ['auto', 'transposed-conv', 'im2col-chunks', 'tap-gemm', 'taps'] as const) {
       ctx.filterGrad = method;
       await check(`dw ${method} ${label}`, 'Conv2DBackpropFilter', [c.x, dyShape], (x, dy) =>
         tf.engine().runKernel('Conv2DBackpropFilter', { x: x as tf.Tensor, dy: dy as tf.Tensor }, { ...attrs, filterShape: c.f }) as tf.Tensor,
