@@ -3,11 +3,10 @@
 // Which formulation each gradient uses was chosen by measurement (see profile.ts):
 //  * dx, stride 1: a plain Conv with the spatially flipped, in/out-swapped filter (≈2× faster than
 //    ConvTranspose here); strided: ConvTranspose.
-//  * dW: 3×3-or-smaller filters over ≥ 32 channels: chunked im2col + Gemm; otherwise a Conv over
-//    the transposed tensors (x as [Ci, N, H, W], dy as the filter). Interleaved runs
-//    (profile.ts --compare) found these as fast as or faster than one Gemm per filter tap, over
-//    strided Slices ('tap-gemm') or zero-copy shifted views (tap_graph.ts); those two stay
-//    selectable for tuning on other machines.
+//  * dW, 16+ input channels: one Gemm per filter tap over a strided Slice of the padded input
+//    (NHWC-native, no layout change); fewer (the RGB layer): a Conv over the transposed tensors
+//    (x as [Ci, N, H, W], dy as the filter). Chunked im2col and zero-copy shifted views
+//    (tap_graph.ts) measured slower here and stay selectable for tuning on other machines.
 
 import type { OnnxGraph, OnnxInt64Initializer, OnnxNode } from './onnx_proto.js';
 import { OnnxType } from './onnx_proto.js';
@@ -197,8 +196,7 @@ const MAX_CHUNKS = 64;
 /**
  * dW = Σ over batch chunks of colsᵀ · dy, with cols the im2col matrix of a chunk of 2+ images
  * ([rows, fh·fw·Ci], tap-major like tfjs's filter) built by strided Slices + Concat, and the sum
- * carried in Gemm's C input. A chunk's cols stay in cache, and the Gemm has a healthy
- * M = fh·fw·Ci, so this beat the transposed conv for 3×3 filters over many channels.
+ * carried in Gemm's C input, so a chunk's cols stay in cache and the Gemm has M = fh·fw·Ci.
  */
 function im2colChunksGraph(g: ConvGeometry): OnnxGraph {
   const [t, l, b, r] = g.pads;

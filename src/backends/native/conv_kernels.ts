@@ -159,11 +159,13 @@ interface BackpropFilterAttrs extends ConvAttrs {
 }
 
 /**
- * Interleaved measurements (profile.ts --compare): chunked im2col wins for small filters over many
- * channels (Inception's 3×3 convs, ≈1.5×); the transposed conv for 5×5 filters and for few channels.
+ * Interleaved measurements at load < 2 (profile.ts --compare, GFLOP/s): one Gemm per tap over
+ * strided Slices wins from 16+ input channels (5×5 64→64 @14: 93 vs 54 transposed conv, 43 im2col
+ * chunks; 3×3 160→112 @14: 103 vs 59 / 97); the transposed conv wins for the RGB input layer
+ * (5×5 3→64 @28: 44 vs 22 / 30). Under heavy host load the ranking was less clear.
  */
-function autoFilterGradMethod(g: ConvGeometry): 'im2col-chunks' | 'transposed-conv' {
-  return g.fh * g.fw <= 9 && g.ci >= 32 ? 'im2col-chunks' : 'transposed-conv';
+function autoFilterGradMethod(g: ConvGeometry): 'tap-gemm' | 'transposed-conv' {
+  return g.ci >= 16 ? 'tap-gemm' : 'transposed-conv';
 }
 
 /** Two reusable plain-memory buffers for the padded operands of the tap formulation. */
