@@ -10,6 +10,7 @@ import { makeConvFilterGradKernel, makeConvInputGradKernel, makeConvKernel } fro
 import { makeMatMulKernel } from './matmul_kernels.js';
 import type { NativeContext } from './native_context.js';
 import type { OrtRuntime } from './ort_runtime.js';
+import { makeIdentityKernel } from './identity_kernel.js';
 import { makeMaxPoolGradKernel } from './pool_kernels.js';
 import { SessionCache } from './session_cache.js';
 import { heapIsZeroCopy, isWasmBackendLike } from './wasm_heap.js';
@@ -19,7 +20,7 @@ const PRIORITY = 3;
 
 type Maker = (ctx: NativeContext, name: string, fallback: KernelFunc) => KernelFunc;
 
-/** The kernels that run on ONNX Runtime; everything else stays on wasm. */
+/** The kernels that run on ONNX Runtime (and a zero-copy Identity); everything else stays on wasm. */
 const nativeKernels: Readonly<Record<string, Maker>> = {
   BatchMatMul: makeMatMulKernel,
   _FusedMatMul: makeMatMulKernel,
@@ -28,6 +29,7 @@ const nativeKernels: Readonly<Record<string, Maker>> = {
   Conv2DBackpropInput: makeConvInputGradKernel,
   Conv2DBackpropFilter: makeConvFilterGradKernel,
   MaxPoolGrad: makeMaxPoolGradKernel,
+  Identity: (_ctx, _name, fallback) => makeIdentityKernel(fallback),
 };
 
 export const nativeKernelNames: readonly string[] = Object.keys(nativeKernels);

@@ -197,6 +197,7 @@ async function modelBench(name: string, steps: number): Promise<void> {
   step();
   if (args.ab) abSteps(name, step, steps);
   const tensors = tf.memory().numTensors;
+  const dataIds = (tf.backend() as unknown as { numDataIds(): number }).numDataIds();
   const times: number[] = [];
   for (let i = 0; i < steps; i++) {
     const t0 = performance.now();
@@ -204,12 +205,13 @@ async function modelBench(name: string, steps: number): Promise<void> {
     times.push(performance.now() - t0);
   }
   const leaked = tf.memory().numTensors - tensors;
+  const leakedIds = (tf.backend() as unknown as { numDataIds(): number }).numDataIds() - dataIds;
   times.sort((a, b) => a - b);
   const med = times[Math.floor(times.length / 2)] as number;
   const best = times[0] as number;
   console.log(
     `\n# ${name}: ${((BATCH * 1000) / med).toFixed(0)} img/s median (${med.toFixed(1)} ms/step), ` +
-      `${((BATCH * 1000) / best).toFixed(0)} best; ${steps} steps; leaked tensors ${leaked}; ` +
+      `${((BATCH * 1000) / best).toFixed(0)} best; ${steps} steps; leaked tensors ${leaked}, heap buffers ${leakedIds}; ` +
       `RSS ${(process.memoryUsage().rss / 2 ** 20).toFixed(0)} MiB; ORT sessions ${nativeRegistration()?.ctx.cache.size ?? 0}`,
   );
   // Where one step's time goes: tfjs's profiler times every kernel (each is synchronous here).

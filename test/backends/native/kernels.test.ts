@@ -165,3 +165,18 @@ test('MaxPoolGrad: overlapping 3/2 windows, same and valid, ties from relu zeros
     });
   }
 });
+
+test('Identity shares data: a clone outlives its source, and nothing leaks on the heap', async () => {
+  await tf.setBackend('native');
+  const backend = tf.backend() as unknown as { numDataIds(): number };
+  const ids = backend.numDataIds();
+  const tensors = tf.memory().numTensors;
+  const x = tf.tensor1d([1, 2, 3]);
+  const y = tf.clone(x);
+  assert.equal(backend.numDataIds(), ids + 1, 'the clone must not allocate');
+  x.dispose();
+  assert.deepEqual(Array.from(await y.data()), [1, 2, 3]);
+  y.dispose();
+  assert.equal(backend.numDataIds(), ids);
+  assert.equal(tf.memory().numTensors, tensors);
+});
