@@ -16,7 +16,7 @@ test('bench options parse, with errors as values', () => {
 
 test('bench --json: one JSON object with backend, versions, images/second and top kernels per model', async () => {
   const lines: string[] = [];
-  const code = await bench(['--backend', 'cpu', '--models', 'mlp_1x512', '--batch', '4', '--warmup', '0', '--steps', '2', '--top', '3', '--json'], (s) => lines.push(s), () => {});
+  const code = await bench(['--backend', 'cpu', '--models', 'mlp_1x512', '--batch', '4', '--warmup', '0', '--steps', '2', '--top', '50', '--json'], (s) => lines.push(s), () => {});
   assert.equal(code, 0);
   const r = JSON.parse(lines.join('\n')) as BenchReport;
   assert.equal(r.backend.name, 'cpu');
@@ -27,7 +27,7 @@ test('bench --json: one JSON object with backend, versions, images/second and to
   assert.equal(m.params, 1_209_866);
   assert.equal(m.stepMs.length, 2);
   assert.ok(m.imagesPerSecond.best >= m.imagesPerSecond.median && m.imagesPerSecond.median > 0);
-  assert.ok(m.kernels!.length > 0 && m.kernels!.length <= 3);
+  assert.ok(m.kernels!.length > 3 && m.kernels!.length <= 50);
   assert.ok(m.kernels!.some((k) => k.name === 'BatchMatMul' || k.name === '_FusedMatMul'), JSON.stringify(m.kernels));
   assert.ok(m.kernels!.every((k, i) => i === 0 || m.kernels![i - 1]!.ms >= k.ms), 'sorted by time');
   assert.ok(!m.kernels!.some((k) => k.name.endsWith('__op') || k.name === 'unnamed scope'));
