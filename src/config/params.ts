@@ -7,7 +7,8 @@ export type ParamsResult =
   | { readonly ok: false; readonly errors: readonly ErrorObject[] };
 
 export function resolveParams(plugin: Plugin<never>, given: unknown): ParamsResult {
-  const params = structuredClone(given ?? {}) as Record<string, JsonValue>;
+  // ajv fills defaults in place: callers hand over a fresh object (interpolation builds one).
+  const params = (given ?? {}) as Record<string, JsonValue>;
   const validate = validatorFor(plugin.params);
   if (validate(params)) return { ok: true, params };
   return { ok: false, errors: validate.errors ?? [] };

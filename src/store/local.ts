@@ -1,7 +1,7 @@
 // The local content-addressed store (`cache/` by default). Every write goes to tmp/ first and is
 // renamed into place, so a crash never leaves a partial object or run record where a reader looks.
 import { createHash, randomBytes } from 'node:crypto';
-import { createReadStream } from 'node:fs';
+import { createReadStream, readFileSync, statSync } from 'node:fs';
 import { mkdir, open, readFile, rename, rm, stat, chmod, writeFile, mkdtemp, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import { asObjectHash, type CacheKey, type ObjectHash } from '../util/brand.js';
@@ -39,12 +39,10 @@ export class LocalStore implements Store {
     return this.objectFile(hash);
   }
 
+  // Lookups use sync calls on purpose: a no-op rerun of a big sweep is hundreds of tiny reads, and
+  // the thread-pool round trip of each async call costs more than the read itself.
   async hasObject(hash: ObjectHash): Promise<boolean> {
-    try {
-      return (await stat(this.objectFile(hash))).isFile();
-    } catch {
-      return false;
-    }
+    return statSync(this.objectFile(hash), { throwIfNoEntry: false })?.isFile() === true;
   }
 
   async createObject(): Promise<PendingObject> {
@@ -62,7 +60,7 @@ export class LocalStore implements Store {
   async readRun(key: CacheKey): Promise<RunRecord | undefined> {
     let text: string;
     try {
-      text = await readFile(this.runFile(key), 'utf8');
+      text = readFileSync(this.runFile(key), 'utf8');
     } catch {
       return undefined;
     }
@@ -87,7 +85,9 @@ export class LocalStore implements Store {
   }
 
   async updateRefs(pipeline: string, refs: Readonly<Record<string, CacheKey>>): Promise<void> {
-    const merged = { ...(await this.readRefs(pipeline)), ...refs };
+    const before = await this.readRefs(pipeline);
+    if (Object.entries(refs).every(([id, key]) => before[id] === key)) return;
+    const merged = { ...before, ...refs };
     await this.atomicWrite(this.refsFile(pipeline), `${JSON.stringify(merged, null, 1)}\n`);
   }
 
