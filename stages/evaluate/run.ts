@@ -2,7 +2,7 @@
 import { initBackend } from '../../src/backends/select.js';
 import { loadModel, readSplit } from '../../src/train/artifact.js';
 import { evaluate } from '../../src/train/evaluate.js';
-import type { Artifact, StageContext } from '../../src/plugin/types.js';
+import type { Artifact, JsonValue, StageContext } from '../../src/plugin/types.js';
 import type { EvaluateParams } from './plugin.js';
 
 function single(ctx: StageContext<EvaluateParams>, name: string): Artifact {
@@ -13,6 +13,7 @@ function single(ctx: StageContext<EvaluateParams>, name: string): Artifact {
 
 export async function runEvaluate(ctx: StageContext<EvaluateParams>): Promise<void> {
   const backend = await initBackend(ctx.params.backend ?? undefined);
+  ctx.provenance({ backend: backend as unknown as JsonValue }); // every run record names its backend and library versions
   const tf = await import('@tensorflow/tfjs');
   const modelFile = await single(ctx, 'model').readTensors();
   const dataFile = await single(ctx, 'data').readTensors();

@@ -7,7 +7,7 @@ import { evaluate } from '../../src/train/evaluate.js';
 import { train } from '../../src/train/loop.js';
 import { checkSchedule } from '../../src/train/schedule.js';
 import { trainOptionsOf, type TrainParams } from './params.js';
-import type { Artifact, StageContext } from '../../src/plugin/types.js';
+import type { Artifact, JsonValue, StageContext } from '../../src/plugin/types.js';
 import type { InputShape } from '../../src/models/types.js';
 
 export async function runTrain(ctx: StageContext<TrainParams>): Promise<void> {
@@ -27,6 +27,7 @@ export async function runTrain(ctx: StageContext<TrainParams>): Promise<void> {
     const classes = info.classes.length === numClasses ? info.classes : Array.from({ length: numClasses }, (_, i) => String(i));
 
     const backend = await initBackend(p.backend ?? undefined);
+    ctx.provenance({ backend: backend as unknown as JsonValue }); // every run record names its backend and library versions
     const tf = await import('@tensorflow/tfjs');
     const [h, w] = opts.preprocessing.crop ?? [info.height, info.width];
     const inputShape: InputShape = [h, w, info.channels];

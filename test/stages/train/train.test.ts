@@ -44,6 +44,9 @@ test('train stage: learns the toy set, writes weights + metadata, is reproducibl
     assert.equal(m.backend.name, 'cpu');
     assert.deepEqual([m.hyperparams.lr, m.hyperparams.lr_decay, m.hyperparams.momentum], [0.01, 0.95, 0.9]);
     assert.ok(a.progress.length > 0);
+    const prov = a.provenance['backend'] as { name: string; versions: Record<string, string> };
+    assert.equal(prov.name, 'cpu', 'the run record names the backend');
+    assert.equal(prov.versions['@tensorflow/tfjs'] ?? prov.versions['tfjs'], '4.22.0');
 
     const weights = await a.outputs['model']!.readTensors();
     assert.deepEqual(Object.keys(weights.tensors).sort(), ['fc1/bias', 'fc1/kernel', 'logits/bias', 'logits/kernel']);
@@ -64,6 +67,7 @@ test('train stage: learns the toy set, writes weights + metadata, is reproducibl
     assert.equal(em.train.acc, m.final.train.acc);
     assert.equal(em.test.per_class_acc.length, 2);
     assert.deepEqual(em.classes, ['left', 'right']);
+    assert.equal((e.provenance['backend'] as { name: string }).name, 'cpu');
   } finally {
     await h.close();
   }
