@@ -11,6 +11,7 @@ import { makeMatMulKernel } from './matmul_kernels.js';
 import type { NativeContext } from './native_context.js';
 import type { OrtRuntime } from './ort_runtime.js';
 import { makeIdentityKernel } from './identity_kernel.js';
+import { probeNchwcBlock } from './nchwc.js';
 import { makeMaxPoolGradKernel } from './pool_kernels.js';
 import { SessionCache } from './session_cache.js';
 import { heapIsZeroCopy, isWasmBackendLike } from './wasm_heap.js';
@@ -92,7 +93,13 @@ export async function registerNativeBackend(runtime: OrtRuntime): Promise<Native
     PRIORITY,
   );
   await registerWasmKernels(NATIVE_BACKEND);
-  const ctx: NativeContext = { cache: new SessionCache(runtime), stats: null, disabled: new Set(), filterGrad: 'auto' };
+  const ctx: NativeContext = {
+    cache: new SessionCache(runtime),
+    stats: null,
+    disabled: new Set(),
+    filterGrad: 'auto',
+    nchwcBlock: probeNchwcBlock(runtime),
+  };
   const current = new Map<string, KernelConfig>(tf.getKernelsForBackend(NATIVE_BACKEND).map((k) => [k.kernelName, k]));
   for (const [name, make] of Object.entries(nativeKernels)) {
     const prev = current.get(name);

@@ -8,6 +8,7 @@
 //    (x as [Ci, N, H, W], dy as the filter). Chunked im2col and zero-copy shifted views
 //    (tap_graph.ts) measured slower here and stay selectable for tuning on other machines.
 
+import { NCHWC_DOMAIN, blockedFilterNodes } from './nchwc.js';
 import type { OnnxGraph, OnnxInt64Initializer, OnnxNode } from './onnx_proto.js';
 import { OnnxType } from './onnx_proto.js';
 
@@ -36,11 +37,14 @@ export interface ConvForwardSpec {
   /** Bias shape: [Co] goes into Conv's B input; any other shape is added in NHWC. */
   readonly bias: readonly number[] | null;
   readonly relu: boolean;
+  /** NCHWc block size when MLAS's blocked kernels apply (see nchwc.ts), else null. */
+  readonly block: number | null;
 }
 
 export interface ConvInputGradSpec {
   readonly kind: 'conv-input-grad';
   readonly g: ConvGeometry;
+  readonly block: number | null;
 }
 
 export interface ConvFilterGradSpec {
@@ -76,10 +80,72 @@ function renameLastOutput(nodes: OnnxNode[], name: string): OnnxNode[] {
   return nodes;
 }
 
+/** Whether the NCHWc kernels take a conv from `ci` to `co` channels with this block size. */
+export function blockFits(block: number | null, ci: number, co: number): block is number {
+  return block !== null && ci % block === 0 && co % block === 0;
+}
+
+/**
+ * NHWC x → blocked conv with filter `wOnnx` (ONNX layout [co, ci, kh, kw]) → NHWC `out`; the
+ * reorders read and write channels-last directly, so no separate layout transposes are needed.
+ */
+function nchwcConvNodes(
+  x: string,
+  wOnnx: string,
+  out: string,
+  co: number,
+  ci: number,
+  kh: number,
+  kw: number,
+  block: number,
+  convAttrs: Record<string, ReturnType<typeof ints>>,
+  bias: string | null,
+  relu: boolean,
+): { nodes: OnnxNode[]; initializers: OnnxInt64Initializer[] } {
+  const filt = blockedFilterNodes(wOnnx, 'wblk', co, ci, kh, kw, block);
+  return {
+    nodes: [
+      { op: 'ReorderInput', domain: NCHWC_DOMAIN, inputs: [x], outputs: ['xblk'], attrs: { channels_last: int(1) } },
+      ...filt.nodes,
+      {
+        op: 'Conv',
+        domain: NCHWC_DOMAIN,
+        inputs: bias === null ? ['xblk', 'wblk'] : ['xblk', 'wblk', bias],
+        outputs: ['yblk'],
+        attrs: { ...convAttrs, kernel_shape: ints([kh, kw]), ...(relu ? { activation: { kind: 'string', value: 'Relu' } as const } : {}) },
+      },
+      { op: 'ReorderOutput', domain: NCHWC_DOMAIN, inputs: ['yblk'], outputs: [out], attrs: { channels: int(co), channels_last: int(1) } },
+    ],
+    initializers: filt.initializers,
+  };
+}
+
 export function convForwardGraph(s: ConvForwardSpec): OnnxGraph {
   const { g } = s;
   const [t, l, b, r] = g.pads;
   const biasInConv = s.bias !== null && s.bias.length === 1 && s.bias[0] === g.co;
+  if (blockFits(s.block, g.ci, g.co)) {
+    // Relu fuses into the conv only when nothing (a broadcast bias) comes between them.
+    const fuseRelu = s.relu && (s.bias === null || biasInConv);
+    const conv = nchwcConvNodes(
+      'x', 'wt', 'y0', g.co, g.ci, g.fh, g.fw, s.block,
+      { pads: ints([t, l, b, r]), strides: ints([g.sh, g.sw]), dilations: ints([g.dh, g.dw]) },
+      biasInConv ? 'bias' : null, fuseRelu,
+    );
+    const nodes: OnnxNode[] = [{ op: 'Transpose', inputs: ['w'], outputs: ['wt'], attrs: { perm: ints([3, 2, 0, 1]) } }, ...conv.nodes];
+    let cur = 'y0';
+    if (s.bias !== null && !biasInConv) {
+      nodes.push({ op: 'Add', inputs: [cur, 'bias'], outputs: ['y1'] });
+      cur = 'y1';
+    }
+    if (s.relu && !fuseRelu) nodes.push({ op: 'Relu', inputs: [cur], outputs: ['y2'] });
+    return {
+      nodes: renameLastOutput(nodes, 'y'),
+      initializers: conv.initializers,
+      inputs: convForwardInputs(s),
+      outputs: [{ name: 'y', type: f, shape: [g.n, g.oh, g.ow, g.co] }],
+    };
+  }
   const nodes: OnnxNode[] = [
     { op: 'Transpose', inputs: ['x'], outputs: ['xt'], attrs: { perm: TO_NCHW } },
     { op: 'Transpose', inputs: ['w'], outputs: ['wt'], attrs: { perm: ints([3, 2, 0, 1]) } },
@@ -99,13 +165,18 @@ export function convForwardGraph(s: ConvForwardSpec): OnnxGraph {
   if (s.relu) nodes.push({ op: 'Relu', inputs: [cur], outputs: ['y2'] });
   return {
     nodes: renameLastOutput(nodes, 'y'),
-    inputs: [
-      { name: 'x', type: f, shape: [g.n, g.h, g.w, g.ci] },
-      { name: 'w', type: f, shape: [g.fh, g.fw, g.ci, g.co] },
-      ...(s.bias === null ? [] : [{ name: 'bias', type: f, shape: s.bias }]),
-    ],
+    inputs: convForwardInputs(s),
     outputs: [{ name: 'y', type: f, shape: [g.n, g.oh, g.ow, g.co] }],
   };
+}
+
+function convForwardInputs(s: ConvForwardSpec): OnnxGraph['inputs'] {
+  const { g } = s;
+  return [
+    { name: 'x', type: f, shape: [g.n, g.h, g.w, g.ci] },
+    { name: 'w', type: f, shape: [g.fh, g.fw, g.ci, g.co] },
+    ...(s.bias === null ? [] : [{ name: 'bias', type: f, shape: s.bias }]),
+  ];
 }
 
 export function convInputGradGraph(s: ConvInputGradSpec): OnnxGraph {
@@ -127,14 +198,16 @@ export function convInputGradGraph(s: ConvInputGradSpec): OnnxGraph {
       { name: 'ax', dims: [2], values: [2, 3] },
       { name: 'sp', dims: [2], values: [-1, -1] },
     ];
+    const flipNodes: OnnxNode[] = [
+      { op: 'Transpose', inputs: ['w'], outputs: ['wt'], attrs: { perm: ints([2, 3, 0, 1]) } },
+      { op: 'Slice', inputs: ['wt', 'st', 'en', 'ax', 'sp'], outputs: ['wf'] },
+    ];
+    if (blockFits(s.block, g.co, g.ci)) {
+      const conv = nchwcConvNodes('dy', 'wf', 'dx', g.ci, g.co, g.fh, g.fw, s.block, { pads: ints(flip) }, null, false);
+      return { nodes: [...flipNodes, ...conv.nodes], inputs, outputs, initializers: [...initializers, ...conv.initializers] };
+    }
     return {
-      nodes: [
-        head,
-        { op: 'Transpose', inputs: ['w'], outputs: ['wt'], attrs: { perm: ints([2, 3, 0, 1]) } },
-        { op: 'Slice', inputs: ['wt', 'st', 'en', 'ax', 'sp'], outputs: ['wf'] },
-        { op: 'Conv', inputs: ['dyt', 'wf'], outputs: ['dxt'], attrs: { pads: ints(flip) } },
-        tail,
-      ],
+      nodes: [head, ...flipNodes, { op: 'Conv', inputs: ['dyt', 'wf'], outputs: ['dxt'], attrs: { pads: ints(flip) } }, tail],
       inputs,
       outputs,
       initializers,

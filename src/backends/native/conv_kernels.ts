@@ -100,7 +100,7 @@ export function makeConvKernel(ctx: NativeContext, kernelName: string, fallback:
       ctx,
       kernelName,
       backend,
-      { kind: 'conv-forward', g, bias: biasDims, relu: act === 'relu' },
+      { kind: 'conv-forward', g, bias: biasDims, relu: act === 'relu', block: ctx.nchwcBlock },
       {
         x: { info: x, dims: x.shape },
         w: { info: filter, dims: filter.shape },
@@ -146,7 +146,7 @@ export function makeConvInputGradKernel(ctx: NativeContext, kernelName: string, 
       ctx,
       kernelName,
       backend,
-      { kind: 'conv-input-grad', g },
+      { kind: 'conv-input-grad', g, block: ctx.nchwcBlock },
       { dy: { info: dy, dims: dy.shape }, w: { info: filter, dims: filter.shape } },
       { dx: { info: out, dims: out.shape } },
     );

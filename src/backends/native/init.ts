@@ -66,7 +66,13 @@ export async function initNative(options: NativeInitOptions = {}): Promise<Nativ
           '@tensorflow/tfjs': tf.version.tfjs,
           '@tensorflow/tfjs-backend-wasm': wasm.version_wasm,
         },
-        adapter: { ortIntraOpThreads: String(threads), ortArena: String(arena), wasmThreads: '1', heap: reg.heap() },
+        adapter: {
+          ortIntraOpThreads: String(threads),
+          ortArena: String(arena),
+          nchwcBlock: String(reg.ctx.nchwcBlock ?? 'off'),
+          wasmThreads: '1',
+          heap: reg.heap(),
+        },
       },
     };
   } catch (e) {

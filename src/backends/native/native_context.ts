@@ -20,6 +20,8 @@ export interface NativeContext {
   readonly disabled: Set<string>;
   /** Forces one filter-gradient formulation (profiling); 'auto' picks by geometry. */
   filterGrad: FilterGradChoice;
+  /** NCHWc block size of MLAS's blocked conv kernels on this CPU (null: unusable or switched off). */
+  nchwcBlock: number | null;
 }
 
 export type FilterGradChoice = 'auto' | 'taps' | 'tap-gemm' | 'transposed-conv' | 'im2col-chunks';

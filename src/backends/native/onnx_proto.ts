@@ -163,7 +163,7 @@ function writeInitializer(w: Writer, t: OnnxInt64Initializer): void {
   w.raw(9, new Uint8Array(raw.buffer));
 }
 
-/** Serialises a graph as an ONNX ModelProto (opset 17, plus com.microsoft when a node uses it). */
+/** Serialises a graph as an ONNX ModelProto (opset 17, plus each contrib domain a node uses). */
 export function encodeModel(graph: OnnxGraph): Uint8Array {
   const w = new Writer();
   w.int(1, IR_VERSION);
@@ -179,9 +179,11 @@ export function encodeModel(graph: OnnxGraph): Uint8Array {
     o.string(1, '');
     o.int(2, OPSET);
   });
-  if (graph.nodes.some((n) => n.domain === 'com.microsoft')) {
+  // Contrib domains (com.microsoft, com.microsoft.nchwc) are all at version 1.
+  const domains = new Set(graph.nodes.map((n) => n.domain ?? '').filter((d) => d !== ''));
+  for (const domain of [...domains].sort()) {
     w.message(8, (o) => {
-      o.string(1, 'com.microsoft');
+      o.string(1, domain);
       o.int(2, 1);
     });
   }

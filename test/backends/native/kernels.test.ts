@@ -15,6 +15,7 @@ let ctx: NativeContext;
 before(async () => {
   const r = await initNative();
   assert.ok(r.ok, `native backend unavailable: ${JSON.stringify(r)}`);
+  console.log(`# native adapter: ${JSON.stringify(r.info.adapter)}`);
   const reg = nativeRegistration();
   assert.ok(reg !== null);
   ctx = reg.ctx;
@@ -96,9 +97,22 @@ const convCases: ReadonlyArray<{ x: [number, number, number, number]; f: [number
   { x: [2, 6, 7, 16], f: [4, 2, 16, 3], s: 1, pad: 'same' },
   { x: [5, 7, 6, 33], f: [3, 3, 33, 4], s: 2, pad: 'valid' },
   { x: [5, 6, 6, 32], f: [3, 3, 32, 5], s: 1, pad: 'same' },
+  { x: [2, 7, 9, 32], f: [3, 3, 32, 16], s: 1, pad: 'same' },
+  { x: [2, 9, 8, 16], f: [5, 5, 16, 32], s: 1, pad: 'valid' },
+  { x: [2, 9, 9, 16], f: [3, 3, 16, 16], s: 2, pad: 'same' },
 ];
 
-test('Conv2D and FusedConv2D: strides 1-3, same and valid, odd sizes, dilation', async () => {
+/** Runs `body` with MLAS's blocked (NCHWc) conv kernels on, when this CPU has them, then off. */
+async function withAndWithoutNchwc(body: () => Promise<void>): Promise<void> {
+  const probed = ctx.nchwcBlock;
+  for (const block of probed === null ? [null] : [probed, null]) {
+    ctx.nchwcBlock = block;
+    await body();
+  }
+  ctx.nchwcBlock = probed;
+}
+
+test('Conv2D and FusedConv2D: strides 1-3, same and valid, odd sizes, dilation', () => withAndWithoutNchwc(async () => {
   for (const c of convCases) {
     const label = `conv ${c.x} ${c.f} s${c.s} ${c.pad}`;
     await check(label, 'Conv2D', [c.x, c.f], (x, w) => tf.conv2d(x as tf.Tensor4D, w as tf.Tensor4D, c.s, c.pad));
@@ -107,9 +121,13 @@ test('Conv2D and FusedConv2D: strides 1-3, same and valid, odd sizes, dilation',
     );
   }
   await check('conv dilated', 'Conv2D', [[2, 11, 10, 4], [3, 3, 4, 6]], (x, w) => tf.conv2d(x as tf.Tensor4D, w as tf.Tensor4D, 1, 'same', 'NHWC', 2));
-});
+  await check('conv dilated 16', 'Conv2D', [[2, 11, 10, 16], [3, 3, 16, 16]], (x, w) => tf.conv2d(x as tf.Tensor4D, w as tf.Tensor4D, 1, 'same', 'NHWC', 2));
+  await check('fused bias [1] relu 16', 'FusedConv2D', [[2, 6, 6, 16], [3, 3, 16, 16], [1]], (x, w, b) =>
+    tf.fused.conv2d({ x: x as tf.Tensor4D, filter: w as tf.Tensor4D, strides: 1, pad: 'same', bias: b, activation: 'relu' }),
+  );
+}));
 
-test('Conv2DBackpropInput and Conv2DBackpropFilter against cpu', async () => {
+test('Conv2DBackpropInput and Conv2DBackpropFilter against cpu', () => withAndWithoutNchwc(async () => {
   for (const c of convCases) {
     const info = tf.backend_util.computeConv2DInfo(c.x, c.f, c.s, 1, c.pad);
     const dyShape = [c.x[0], info.outHeight, info.outWidth, c.f[3]];
@@ -126,7 +144,7 @@ test('Conv2DBackpropInput and Conv2DBackpropFilter against cpu', async () => {
     }
     ctx.filterGrad = 'auto';
   }
-});
+}));
 
 test('a small conv net: loss gradients w.r.t. every weight match cpu', async () => {
   const shapes = [[4, 12, 12, 3], [3, 3, 3, 8], [8], [3, 3, 8, 16], [16], [3 * 3 * 16, 10], [10], [4, 10]];

@@ -1,0 +1,97 @@
+// MLAS's fastest convolutions are its NCHWc kernels (channels in blocks of 8 or 16, by CPU), which
+// ORT only uses when its graph optimiser can pre-reorder a *constant* filter. Our filters change
+// every step, so the graphs call the com.microsoft.nchwc ops directly and reorder the filter with
+// a Reshape + Transpose. The block size is not exposed, so a start-up probe tries each candidate
+// on a small conv against a JS reference; none matching (other CPUs, other ORT builds) means the
+// plain NCHW Conv is used.
+
+import type { OnnxNode } from './onnx_proto.js';
+import { encodeModel, OnnxType } from './onnx_proto.js';
+import type { OrtRuntime } from './ort_runtime.js';
+
+export const NCHWC_DOMAIN = 'com.microsoft.nchwc';
+const ints = (value: readonly number[]) => ({ kind: 'ints', value }) as const;
+const int = (value: number) => ({ kind: 'int', value }) as const;
+
+/**
+ * Nodes turning an ONNX filter input [Co, Ci, kh, kw] (named `w`) into `out`, the blocked
+ * OIHWBiBo layout the nchwc Conv expects (declared with the same 4-D shape).
+ */
+export function blockedFilterNodes(w: string, out: string, co: number, ci: number, kh: number, kw: number, block: number): {
+  nodes: OnnxNode[];
+  initializers: { name: string; dims: number[]; values: number[] }[];
+} {
+  return {
+    nodes: [
+      { op: 'Reshape', inputs: [w, `${out}_s6`], outputs: [`${out}_6`] },
+      { op: 'Transpose', inputs: [`${out}_6`], outputs: [`${out}_t`], attrs: { perm: ints([0, 2, 4, 5, 3, 1]) } },
+      { op: 'Reshape', inputs: [`${out}_t`, `${out}_s4`], outputs: [out] },
+    ],
+    initializers: [
+      { name: `${out}_s6`, dims: [6], values: [co / block, block, ci / block, block, kh, kw] },
+      { name: `${out}_s4`, dims: [4], values: [co, ci, kh, kw] },
+    ],
+  };
+}
+
+export { int as nchwcInt, ints as nchwcInts };
+
+/** The block size whose layout reproduces a reference conv, or null when the ops are unusable. */
+export function probeNchwcBlock(rt: OrtRuntime): number | null {
+  for (const block of [16, 8]) {
+    try {
+      if (probe(rt, block)) return block;
+    } catch {
+      // Unregistered ops or a rejected layout: try the next candidate.
+    }
+  }
+  return null;
+}
+
+function probe(rt: OrtRuntime, block: number): boolean {
+  const [n, h, w, c, k] = [1, 3, 4, 2 * block, 3];
+  const f = OnnxType.float;
+  const filt = blockedFilterNodes('wo', 'wb', c, c, k, k, block);
+  const model = encodeModel({
+    nodes: [
+      { op: 'ReorderInput', domain: NCHWC_DOMAIN, inputs: ['x'], outputs: ['xr'], attrs: { channels_last: int(1) } },
+      { op: 'Transpose', inputs: ['w'], outputs: ['wo'], attrs: { perm: ints([3, 2, 0, 1]) } },
+      ...filt.nodes,
+      { op: 'Conv', domain: NCHWC_DOMAIN, inputs: ['xr', 'wb'], outputs: ['yr'], attrs: { pads: ints([1, 1, 1, 1]), kernel_shape: ints([k, k]) } },
+      { op: 'ReorderOutput', domain: NCHWC_DOMAIN, inputs: ['yr'], outputs: ['y'], attrs: { channels: int(c), channels_last: int(1) } },
+    ],
+    initializers: filt.initializers,
+    inputs: [
+      { name: 'x', type: f, shape: [n, h, w, c] },
+      { name: 'w', type: f, shape: [k, k, c, c] },
+    ],
+    outputs: [{ name: 'y', type: f, shape: [n, h, w, c] }],
+  });
+  const x = new Float32Array(h * w * c).map((_, i) => ((i * 37) % 11) - 5);
+  const wt = new Float32Array(k * k * c * c).map((_, i) => ((i * 53) % 13) - 6);
+  const y = new Float32Array(h * w * c);
+  const session = rt.createSession(model, 'basic');
+  try {
+    session.run({ x: { data: x, dims: [n, h, w, c] }, w: { data: wt, dims: [k, k, c, c] } }, { y: { data: y, dims: [n, h, w, c] } });
+  } finally {
+    session.dispose();
+  }
+  // Small integers: the float32 result is exact, so compare exactly.
+  for (let i = 0; i < h; i++) {
+    for (let j = 0; j < w; j++) {
+      for (let co = 0; co < c; co++) {
+        let s = 0;
+        for (let a = 0; a < k; a++) {
+          for (let b = 0; b < k; b++) {
+            const ii = i + a - 1;
+            const jj = j + b - 1;
+            if (ii < 0 || ii >= h || jj < 0 || jj >= w) continue;
+            for (let ci = 0; ci < c; ci++) s += (x[(ii * w + jj) * c + ci] as number) * (wt[((a * k + b) * c + ci) * c + co] as number);
+          }
+        }
+        if (y[(i * w + j) * c + co] !== s) return false;
+      }
+    }
+  }
+  return true;
+}
