@@ -51,6 +51,8 @@ export interface ConvFilterGradSpec {
   readonly kind: 'conv-filter-grad';
   readonly g: ConvGeometry;
   readonly method: 'tap-gemm' | 'transposed-conv' | 'im2col-chunks';
+  /** NCHWc block size for the transposed conv (its channels are the batch), else null. */
+  readonly block: number | null;
 }
 
 const f = OnnxType.float;
@@ -257,7 +259,7 @@ export function convFilterGradGraph(s: ConvFilterGradSpec): OnnxGraph {
     case 'tap-gemm':
       return tapGemmGraph(s.g);
     case 'transposed-conv':
-      return transposedConvGraph(s.g);
+      return transposedConvGraph(s.g, s.block);
     case 'im2col-chunks':
       return im2colChunksGraph(s.g);
   }
@@ -386,12 +388,34 @@ function tapGemmGraph(g: ConvGeometry): OnnxGraph {
  * stride as dilation; input rows the forward pass never read make the result larger than the
  * filter, and are sliced off.
  */
-function transposedConvGraph(g: ConvGeometry): OnnxGraph {
+function transposedConvGraph(g: ConvGeometry, block: number | null): OnnxGraph {
   const [t, l] = g.pads;
   const ph = Math.max(0, g.fh + (g.oh - 1) * g.sh - g.h - t);
   const pw = Math.max(0, g.fw + (g.ow - 1) * g.sw - g.w - l);
   const outH = onnxConvOut(g.h, t, ph, g.oh, 1, g.sh);
   const outW = onnxConvOut(g.w, l, pw, g.ow, 1, g.sw);
+  const io = {
+    inputs: [
+      { name: 'x', type: f, shape: [g.n, g.h, g.w, g.ci] },
+      { name: 'dy', type: f, shape: [g.n, g.oh, g.ow, g.co] },
+    ],
+    outputs: [{ name: 'dw', type: f, shape: [g.fh, g.fw, g.ci, g.co] }],
+  };
+  if (blockFits(block, g.n, g.co) && outH === g.fh && outW === g.fw) {
+    // Blocked kernels: x as a channels-last image batch [Ci, H, W, N], dy as filter [Co, N, OH, OW];
+    // the result comes out channels-last as [Ci, fh, fw, Co].
+    const conv = nchwcConvNodes('xcl', 'dyt', 'wcl', g.co, g.n, g.oh, g.ow, block, { pads: ints([t, l, ph, pw]), dilations: ints([g.sh, g.sw]) }, null, false);
+    return {
+      nodes: [
+        { op: 'Transpose', inputs: ['x'], outputs: ['xcl'], attrs: { perm: ints([3, 1, 2, 0]) } },
+        { op: 'Transpose', inputs: ['dy'], outputs: ['dyt'], attrs: { perm: ints([3, 0, 1, 2]) } },
+        ...conv.nodes,
+        { op: 'Transpose', inputs: ['wcl'], outputs: ['dw'], attrs: { perm: ints([1, 2, 0, 3]) } },
+      ],
+      initializers: conv.initializers,
+      ...io,
+    };
+  }
   const nodes: OnnxNode[] = [
     { op: 'Transpose', inputs: ['x'], outputs: ['xt'], attrs: { perm: ints([3, 0, 1, 2]) } },
     { op: 'Transpose', inputs: ['dy'], outputs: ['dyt'], attrs: { perm: ints([3, 0, 1, 2]) } },
@@ -414,13 +438,5 @@ function transposedConvGraph(g: ConvGeometry): OnnxGraph {
     cur = 'ws';
   }
   nodes.push({ op: 'Transpose', inputs: [cur], outputs: ['dw'], attrs: { perm: ints([2, 3, 0, 1]) } });
-  return {
-    nodes,
-    initializers,
-    inputs: [
-      { name: 'x', type: f, shape: [g.n, g.h, g.w, g.ci] },
-      { name: 'dy', type: f, shape: [g.n, g.oh, g.ow, g.co] },
-    ],
-    outputs: [{ name: 'dw', type: f, shape: [g.fh, g.fw, g.ci, g.co] }],
-  };
+  return { nodes, initializers, ...io };
 }

@@ -6,7 +6,7 @@ import type { KernelFunc, TensorInfo } from '@tensorflow/tfjs';
 import { backend_util } from '@tensorflow/tfjs';
 import type { ConvGeometry } from './conv_graph.js';
 import type { MatMulSpec } from './matmul_graph.js';
-import { geometryMatches, inputGradSupported } from './conv_graph.js';
+import { blockFits, geometryMatches, inputGradSupported } from './conv_graph.js';
 import type { NativeContext } from './native_context.js';
 import { runSpec } from './native_context.js';
 import type { TapLayout } from './tap_graph.js';
@@ -159,12 +159,13 @@ interface BackpropFilterAttrs extends ConvAttrs {
 }
 
 /**
- * Interleaved measurements at load < 2 (profile.ts --compare, GFLOP/s): one Gemm per tap over
- * strided Slices wins from 16+ input channels (5×5 64→64 @14: 93 vs 54 transposed conv, 43 im2col
- * chunks; 3×3 160→112 @14: 103 vs 59 / 97); the transposed conv wins for the RGB input layer
- * (5×5 3→64 @28: 44 vs 22 / 30). Under heavy host load the ranking was less clear.
+ * Interleaved measurements (profile.ts --compare, GFLOP/s at load ≈ 2): the transposed conv on the
+ * blocked NCHWc kernels was best or near-best at every AlexNet/Inception shape (5×5 64→64 @14: 56
+ * vs 32 for per-tap Gemms); without them, per-tap Gemms win from 16 input channels (93 vs 54)
+ * and the plain transposed conv below (the RGB input layer).
  */
-function autoFilterGradMethod(g: ConvGeometry): 'tap-gemm' | 'transposed-conv' {
+function autoFilterGradMethod(g: ConvGeometry, block: number | null): 'tap-gemm' | 'transposed-conv' {
+  if (blockFits(block, g.n, g.co)) return 'transposed-conv';
   return g.ci >= 16 ? 'tap-gemm' : 'transposed-conv';
 }
 
@@ -259,7 +260,7 @@ export function makeConvFilterGradKernel(ctx: NativeContext, kernelName: string,
       filterGradByTaps(ctx, kernelName, backend, g, layout, x, dy, out);
       return out;
     }
-    const method = choice === 'auto' ? autoFilterGradMethod(g) : choice === 'taps' ? 'transposed-conv' : choice;
+    const method = choice === 'auto' ? autoFilterGradMethod(g, ctx.nchwcBlock) : choice === 'taps' ? 'transposed-conv' : choice;
     const flat = method !== 'transposed-conv';
     const dyDims = flat ? [g.n * g.oh * g.ow, g.co] : dy.shape;
     const outDims = flat ? [g.fh * g.fw * g.ci, g.co] : out.shape;
@@ -267,7 +268,7 @@ export function makeConvFilterGradKernel(ctx: NativeContext, kernelName: string,
       ctx,
       kernelName,
       backend,
-      { kind: 'conv-filter-grad', g, method },
+      { kind: 'conv-filter-grad', g, method, block: ctx.nchwcBlock },
       { x: { info: x, dims: x.shape }, dy: { info: dy, dims: dyDims } },
       { dw: { info: out, dims: outDims } },
     );

@@ -100,6 +100,9 @@ const convCases: ReadonlyArray<{ x: [number, number, number, number]; f: [number
   { x: [2, 7, 9, 32], f: [3, 3, 32, 16], s: 1, pad: 'same' },
   { x: [2, 9, 8, 16], f: [5, 5, 16, 32], s: 1, pad: 'valid' },
   { x: [2, 9, 9, 16], f: [3, 3, 16, 16], s: 2, pad: 'same' },
+  { x: [16, 6, 5, 3], f: [3, 3, 3, 16], s: 1, pad: 'same' },
+  { x: [16, 7, 7, 8], f: [3, 3, 8, 16], s: 2, pad: 'valid' },
+  { x: [16, 8, 8, 5], f: [2, 2, 5, 32], s: 2, pad: 'same' },
 ];
 
 /** Runs `body` with MLAS's blocked (NCHWc) conv kernels on, when this CPU has them, then off. */
