@@ -103,11 +103,12 @@ function nchwcConvNodes(
   convAttrs: Record<string, ReturnType<typeof ints>>,
   bias: string | null,
   relu: boolean,
+  inputChannelsLast = true,
 ): { nodes: OnnxNode[]; initializers: OnnxInt64Initializer[] } {
   const filt = blockedFilterNodes(wOnnx, 'wblk', co, ci, kh, kw, block);
   return {
     nodes: [
-      { op: 'ReorderInput', domain: NCHWC_DOMAIN, inputs: [x], outputs: ['xblk'], attrs: { channels_last: int(1) } },
+      { op: 'ReorderInput', domain: NCHWC_DOMAIN, inputs: [x], outputs: ['xblk'], attrs: { channels_last: int(inputChannelsLast ? 1 : 0) } },
       ...filt.nodes,
       {
         op: 'Conv',
@@ -402,12 +403,14 @@ function transposedConvGraph(g: ConvGeometry, block: number | null): OnnxGraph {
     outputs: [{ name: 'dw', type: f, shape: [g.fh, g.fw, g.ci, g.co] }],
   };
   if (blockFits(block, g.n, g.co) && outH === g.fh && outW === g.fw) {
-    // Blocked kernels: x as a channels-last image batch [Ci, H, W, N], dy as filter [Co, N, OH, OW];
-    // the result comes out channels-last as [Ci, fh, fw, Co].
-    const conv = nchwcConvNodes('xcl', 'dyt', 'wcl', g.co, g.n, g.oh, g.ow, block, { pads: ints([t, l, ph, pw]), dilations: ints([g.sh, g.sw]) }, null, false);
+    // Blocked kernels: x as an NCHW image batch [Ci, N, H, W] (moving one axis is ORT's fast
+    // transpose; [Ci, H, W, N] measured slower), dy as filter [Co, N, OH, OW]; the result comes
+    // out channels-last as [Ci, fh, fw, Co].
+    const convAttrs = { pads: ints([t, l, ph, pw]), dilations: ints([g.sh, g.sw]) };
+    const conv = nchwcConvNodes('xt', 'dyt', 'wcl', g.co, g.n, g.oh, g.ow, block, convAttrs, null, false, false);
     return {
       nodes: [
-        { op: 'Transpose', inputs: ['x'], outputs: ['xcl'], attrs: { perm: ints([3, 1, 2, 0]) } },
+        { op: 'Transpose', inputs: ['x'], outputs: ['xt'], attrs: { perm: ints([3, 0, 1, 2]) } },
         { op: 'Transpose', inputs: ['dy'], outputs: ['dyt'], attrs: { perm: ints([3, 0, 1, 2]) } },
         ...conv.nodes,
         { op: 'Transpose', inputs: ['wcl'], outputs: ['dw'], attrs: { perm: ints([1, 2, 0, 3]) } },
