@@ -1,7 +1,9 @@
 // The union of graph specs the native kernels run; a spec is also its session's cache key.
 
-import type { ConvFilterGradSpec, ConvForwardSpec, ConvInputGradSpec } from './conv_graph.js';
-import { convFilterGradGraph, convForwardGraph, convInputGradGraph } from './conv_graph.js';
+import type { ConvForwardSpec, ConvInputGradSpec } from './conv_graph.js';
+import { convForwardGraph, convInputGradGraph } from './conv_graph.js';
+import type { ConvFilterGradSpec } from './filter_grad_graph.js';
+import { convFilterGradGraph } from './filter_grad_graph.js';
 import type { MatMulSpec } from './matmul_graph.js';
 import { matMulGraph } from './matmul_graph.js';
 import type { OnnxGraph } from './onnx_proto.js';

@@ -5,7 +5,7 @@
 // on a small conv against a JS reference; none matching (other CPUs, other ORT builds) means the
 // plain NCHW Conv is used.
 
-import type { OnnxNode } from './onnx_proto.js';
+import type { OnnxInt64Initializer, OnnxNode } from './onnx_proto.js';
 import { encodeModel, OnnxType } from './onnx_proto.js';
 import type { OrtRuntime } from './ort_runtime.js';
 
@@ -34,7 +34,42 @@ export function blockedFilterNodes(w: string, out: string, co: number, ci: numbe
   };
 }
 
-export { int as nchwcInt, ints as nchwcInts };
+
+/**
+ * NHWC x → blocked conv with filter `wOnnx` (ONNX layout [co, ci, kh, kw]) → NHWC `out`; the
+ * reorders read and write channels-last directly, so no separate layout transposes are needed.
+ */
+export function nchwcConvNodes(
+  x: string,
+  wOnnx: string,
+  out: string,
+  co: number,
+  ci: number,
+  kh: number,
+  kw: number,
+  block: number,
+  convAttrs: Record<string, ReturnType<typeof ints>>,
+  bias: string | null,
+  relu: boolean,
+  inputChannelsLast = true,
+): { nodes: OnnxNode[]; initializers: OnnxInt64Initializer[] } {
+  const filt = blockedFilterNodes(wOnnx, 'wblk', co, ci, kh, kw, block);
+  return {
+    nodes: [
+      { op: 'ReorderInput', domain: NCHWC_DOMAIN, inputs: [x], outputs: ['xblk'], attrs: { channels_last: int(inputChannelsLast ? 1 : 0) } },
+      ...filt.nodes,
+      {
+        op: 'Conv',
+        domain: NCHWC_DOMAIN,
+        inputs: bias === null ? ['xblk', 'wblk'] : ['xblk', 'wblk', bias],
+        outputs: ['yblk'],
+        attrs: { ...convAttrs, kernel_shape: ints([kh, kw]), ...(relu ? { activation: { kind: 'string', value: 'Relu' } as const } : {}) },
+      },
+      { op: 'ReorderOutput', domain: NCHWC_DOMAIN, inputs: ['yblk'], outputs: [out], attrs: { channels: int(co), channels_last: int(1) } },
+    ],
+    initializers: filt.initializers,
+  };
+}
 
 /** The block size whose layout reproduces a reference conv, or null when the ops are unusable. */
 export function probeNchwcBlock(rt: OrtRuntime): number | null {
