@@ -17,6 +17,12 @@ export interface PluginRegistry {
 
 export type PluginLoader = () => Promise<Plugin<never>>;
 
+/** A loader from a dynamic import of a descriptor module: `lazy(async () => (await import('./x.js')).x)`. */
+export const lazy =
+  <T>(get: () => Promise<T>): PluginLoader =>
+  async () =>
+    (await get()) as unknown as Plugin<never>;
+
 export function isPathRef(uses: string): boolean {
   return uses.startsWith('./') || uses.startsWith('../') || isAbsolute(uses);
 }

@@ -1,12 +1,6 @@
 // The data stages as lazy loaders for the plugin registry (`createRegistry`): each descriptor
 // module is imported only when a pipeline uses it.
-import type { PluginLoader } from '../../src/plan/registry.js';
-import type { Plugin } from '../../src/plugin/types.js';
-
-const load =
-  <T>(get: () => Promise<T>): PluginLoader =>
-  async () =>
-    (await get()) as unknown as Plugin<never>;
+import { lazy as load, type PluginLoader } from '../../src/plan/registry.js';
 
 export const dataPluginLoaders: Readonly<Record<string, PluginLoader>> = {
   cifar10: load(async () => (await import('./cifar10.js')).cifar10),
