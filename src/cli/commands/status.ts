@@ -15,7 +15,7 @@ export const status: Command = async (argv, io) => {
   const width = Math.min(60, Math.max(...states.map((s) => s.id.length)));
   for (const s of states) {
     const label = s.status === 'up-to-date' ? 'up to date' : 'will run  ';
-    io.stdout(`${label}  ${s.id.padEnd(width)}${s.reasons.length ? `  ${s.reasons.join('; ')}` : ''}\n`);
+    io.stdout(`${`${label}  ${s.id.padEnd(width)}${s.reasons.length ? `  ${s.reasons.join('; ')}` : ''}`.trimEnd()}\n`);
   }
   const stale = states.filter((s) => s.status === 'will-run').length;
   io.stdout(`${states.length - stale} up to date, ${stale} will run\n`);
