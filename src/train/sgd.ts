@@ -1,6 +1,12 @@
 // SGD with momentum and L2 weight decay, written out so the update is exactly TF's MomentumOptimizer
 // on loss + λ/2·‖w‖²:  v ← μ·v + (g + λ·w);  w ← w − lr·v.
+// Where the backend has the fused RethinkMomentumUpdate kernel (cpu, wasm, native, webgpu), each
+// variable updates in one kernel call instead of four to six: on a GPU every call costs ~60–100 µs of
+// JavaScript, which bounds small-batch steps (scripts/gpu/RESULTS.md). Elsewhere the same update is
+// composed from tfjs ops. RETHINK_FUSED_SGD=0 forces the composed update (for comparisons).
 import type * as tfTypes from '@tensorflow/tfjs';
+import { ensureMomentumKernel } from '../backends/fused/momentum_kernels.js';
+import { MOMENTUM_UPDATE } from '../backends/fused/momentum_math.js';
 import type { Tf } from '../models/types.js';
 
 export interface SgdSlot {
@@ -9,16 +15,24 @@ export interface SgdSlot {
   readonly decay: number;
 }
 
+export interface MomentumSgdOptions {
+  /** Use the fused kernel where the backend has one (default: unless RETHINK_FUSED_SGD=0). */
+  readonly fused?: boolean;
+}
+
 export class MomentumSgd {
   private readonly velocities: readonly tfTypes.Variable[];
+  private readonly fused: boolean;
 
   constructor(
     private readonly tf: Tf,
     private readonly slots: readonly SgdSlot[],
     private readonly momentum: number,
+    options: MomentumSgdOptions = {},
   ) {
     // tidy frees the zerosLike temporaries; variables survive it.
     this.velocities = tf.tidy(() => slots.map((s) => tf.variable(tf.zerosLike(s.variable), false)));
+    this.fused = options.fused ?? process.env['RETHINK_FUSED_SGD'] !== '0';
   }
 
   get variables(): readonly tfTypes.Variable[] {
@@ -28,11 +42,20 @@ export class MomentumSgd {
   /** Applies one update; `grads` is keyed by variable name, as tf.variableGrads returns it. */
   apply(grads: tfTypes.NamedTensorMap, lr: number): void {
     const tf = this.tf;
+    // Checked per call: the active backend may change between steps (the kernel is registered lazily).
+    const fused = this.fused && ensureMomentumKernel(tf, tf.getBackend());
     tf.tidy(() => {
       for (const [i, slot] of this.slots.entries()) {
         const g = grads[slot.variable.name];
         if (g === undefined) throw new Error(`no gradient for ${slot.variable.name}`);
         const v = this.velocities[i]!;
+        if (fused) {
+          const attrs = { lr, momentum: this.momentum, decay: slot.decay };
+          const [w1, v1] = tf.engine().runKernel(MOMENTUM_UPDATE, { w: slot.variable, v, g }, attrs) as tfTypes.Tensor[];
+          v.assign(v1!);
+          slot.variable.assign(w1!);
+          continue;
+        }
         const step = slot.decay === 0 ? g : g.add(slot.variable.mul(slot.decay));
         const next = v.mul(this.momentum).add(step);
         v.assign(next);

@@ -1,0 +1,87 @@
+// Counts kernel calls in one training step (forward, backward, momentum SGD), by kernel name: engine-level
+// calls via tf.profile on any backend, and on 'webgpu' also the GPU dispatches (runWebGPUProgram,
+// which includes kernels called from inside other kernels). The CPU cost of a step at batch 128 on a
+// fast GPU is about proportional to the dispatch count (scripts/gpu/RESULTS.md).
+//   node --import tsx scripts/gpu/count-calls.ts [--backend cpu|webgpu] [--models a,b] [--batch 4] [--fused on|off]
+import { parseArgs } from 'node:util';
+import type * as tfType from '@tensorflow/tfjs';
+import { getModel } from '../../src/models/registry.js';
+import { sgdSlots } from '../../src/train/decay.js';
+import { MomentumSgd } from '../../src/train/sgd.js';
+import { trainStep } from '../../src/train/step.js';
+
+const { values: args } = parseArgs({
+  options: {
+    backend: { type: 'string', default: 'cpu' },
+    models: { type: 'string', default: 'mlp_1x512,mlp_3x512,small_alexnet,small_inception,small_inception_bn' },
+    batch: { type: 'string', default: '4' },
+    fused: { type: 'string', default: 'on' },
+    top: { type: 'string', default: '0' },
+  },
+});
+
+type Tf = typeof tfType;
+
+async function loadBackend(name: string): Promise<Tf> {
+  if (name === 'webgpu') {
+    const { tryInitWebGpu } = await import('../../src/backends/webgpu/init.js');
+    if ((await tryInitWebGpu({ allowSoftware: true })) === null) throw new Error('no WebGPU adapter');
+  }
+  const tf = await import('@tensorflow/tfjs');
+  if (name === 'wasm') await import('@tensorflow/tfjs-backend-wasm');
+  await tf.setBackend(name);
+  await tf.ready();
+  return tf;
+}
+
+/** Wraps the backend's dispatch entry point (webgpu only) so every GPU program run is counted. */
+function dispatchCounter(tf: Tf): { readonly counts: Map<string, number>; reset(): void } {
+  const counts = new Map<string, number>();
+  const backend = tf.backend() as unknown as { runWebGPUProgram?: (p: { shaderKey: string }, ...rest: unknown[]) => unknown };
+  const orig = backend.runWebGPUProgram;
+  if (orig !== undefined) {
+    backend.runWebGPUProgram = function (this: unknown, p, ...rest) {
+      const key = p.shaderKey.split('_')[0] ?? p.shaderKey;
+      counts.set(key, (counts.get(key) ?? 0) + 1);
+      return orig.call(this, p, ...rest);
+    };
+  }
+  return { counts, reset: () => counts.clear() };
+}
+
+async function main(): Promise<void> {
+  const tf = await loadBackend(args.backend ?? 'cpu');
+  process.env['RETHINK_FUSED_SGD'] = args.fused === 'off' ? '0' : '1';
+  const batch = Number(args.batch);
+  const dispatches = dispatchCounter(tf);
+  for (const name of (args.models ?? '').split(',').filter((s) => s !== '')) {
+    const def = getModel(name);
+    const model = await def.build({ inputShape: [28, 28, 3], numClasses: 10, seed: 1 });
+    const sgd = new MomentumSgd(tf, sgdSlots(model, { conv: 5e-4, dense: 5e-4 }), 0.9);
+    const images = new Float32Array(batch * 28 * 28 * 3).map((_, i) => Math.sin(i));
+    const labels = Int32Array.from({ length: batch }, (_, i) => i % 10);
+    const step = (): void => trainStep(tf, model, sgd, { images, shape: [batch, 28, 28, 3], labels, numClasses: 10 }, 0.01).dispose();
+    step(); // first step: builds layers, compiles shaders
+    dispatches.reset();
+    const info = await tf.profile(step);
+    const byName = new Map<string, number>();
+    for (const k of info.kernels) byName.set(k.name, (byName.get(k.name) ?? 0) + 1);
+    const nDispatch = [...dispatches.counts.values()].reduce((a, b) => a + b, 0);
+    const top = Number(args.top);
+    console.log(
+      JSON.stringify({
+        model: name,
+        backend: tf.getBackend(),
+        fused: args.fused,
+        variables: sgd.variables.length,
+        kernelCalls: info.kernels.length,
+        ...(tf.getBackend() === 'webgpu' ? { gpuDispatches: nDispatch } : {}),
+        ...(top > 0 ? { top: [...byName.entries()].sort((a, b) => b[1] - a[1]).slice(0, top) } : {}),
+      }),
+    );
+    sgd.dispose();
+    model.dispose();
+  }
+}
+
+await main();
