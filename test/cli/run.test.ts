@@ -250,3 +250,34 @@ test('models lists the paper models with their exact parameter counts; a bad --i
   assert.equal(bad.code, 2);
   assert.match(bad.stderr, /--input "28x28" is not HxWxC/);
 });
+
+test('dag renders ascii, mermaid, dot and json; a bad format is a user error', async () => {
+  const p = await project({ 'plugins.mjs': TEST_PLUGINS, 'p.yaml': `stages:
+  a: { uses: ./plugins.mjs, with: { value: 1 }, matrix: { p: [1, 2] } }
+  b: { uses: ./plugins.mjs, with: { value: 1 }, inputs: { x: "a[*]" } }
+` });
+  assert.equal((await p.cli('dag', 'p.yaml')).stdout, 'a[p=1]  (emit)\na[p=2]  (emit)\nb       (emit)  ← a[p=1].out, a[p=2].out\n');
+  assert.equal(
+    (await p.cli('dag', 'p.yaml', '--format', 'mermaid')).stdout,
+    'flowchart LR\n  n0["a[p=1]"]\n  n1["a[p=2]"]\n  n2["b"]\n  n0 --> n2\n  n1 --> n2\n',
+  );
+  const dot = (await p.cli('dag', 'p.yaml', '--format', 'dot')).stdout;
+  assert.match(dot, /^digraph "p" \{\n  rankdir=LR;\n/);
+  assert.match(dot, /  "a\[p=1\]" -> "b";\n  "a\[p=2\]" -> "b";\n\}\n$/);
+  const bad = await p.cli('dag', 'p.yaml', '--format', 'svg');
+  assert.equal(bad.code, 2);
+  assert.match(bad.stderr, /--format "svg" is not supported\n  = formats: ascii, mermaid, dot, json/);
+});
+
+test('plain progress lines (stderr not a terminal) say what ran and what was cached', async () => {
+  const p = await project({ 'plugins.mjs': TEST_PLUGINS, 'p.yaml': 'stages:\n  a: { uses: ./plugins.mjs, with: { value: 1 } }\n  b: { uses: ./plugins.mjs, with: { value: 2 }, inputs: { x: a } }\n' });
+  const strip = (s: string) => s.replace(/\(\d+\.\ds\)/g, '(T)').replace(/in \d+\.\d+s/, 'in T');
+  const first = await p.cli('run', 'p.yaml', '--jobs', '1');
+  assert.equal(first.stdout, '');
+  assert.equal(
+    strip(first.stderr),
+    'rethink: p.yaml: 2 stages, 1 core\n  start   a\n  ran     a (T)\n  start   b\n  ran     b (T)\ndone: 2 ran, 0 cached in T\n',
+  );
+  const again = await p.cli('run', 'p.yaml', '--jobs', '1');
+  assert.equal(strip(again.stderr), 'rethink: p.yaml: 2 stages, 1 core\n  cached  a\n  cached  b\ndone: 0 ran, 2 cached in T\n');
+});
