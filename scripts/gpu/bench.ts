@@ -8,6 +8,8 @@ import { performance } from 'node:perf_hooks';
 import type * as tfType from '@tensorflow/tfjs';
 import { tryInitWebGpu } from '../../src/backends/webgpu/init.js';
 import { getModel } from '../../src/models/registry.js';
+import { sgdSlots } from '../../src/train/decay.js';
+import { MomentumSgd } from '../../src/train/sgd.js';
 
 type Tf = typeof tfType;
 
@@ -23,6 +25,9 @@ const { values: args } = parseArgs({
     'max-step-s': { type: 'string', default: '4' },
     overhead: { type: 'boolean', default: false },
     'submit-batch': { type: 'string' },
+    // rethink: our MomentumSgd (fused update kernel where the backend has it, as training uses);
+    // tfjs: tf.train.momentum (the optimizer of the earlier measurements).
+    optimizer: { type: 'string', default: 'rethink' },
   },
 });
 
@@ -40,20 +45,36 @@ interface StepRunner {
 async function makeRunner(tf: Tf, name: string, batch: number): Promise<StepRunner> {
   const def = getModel(name);
   const model = await def.build({ inputShape: [28, 28, 3], numClasses: 10, seed: 1 });
-  const opt = tf.train.momentum(def.defaultLearningRate, 0.9);
+  const lr = def.defaultLearningRate;
   const x = tf.randomNormal([batch, 28, 28, 3], 0, 1, 'float32', 7);
   const labels = tf.randomUniform([batch], 0, 10, 'int32', 8);
   const y = tf.oneHot(labels as tfType.Tensor1D, 10).toFloat();
   labels.dispose();
+  const loss = (): tfType.Scalar => tf.losses.softmaxCrossEntropy(y, model.apply(x, { training: true }) as tfType.Tensor) as tfType.Scalar;
+  if (args.optimizer === 'tfjs') {
+    const opt = tf.train.momentum(lr, 0.9);
+    return {
+      step: (withCost) => opt.minimize(loss, withCost),
+      dispose() {
+        opt.dispose();
+        model.dispose();
+        x.dispose();
+        y.dispose();
+      },
+    };
+  }
+  const sgd = new MomentumSgd(tf, sgdSlots(model, { conv: 0, dense: 0 }), 0.9);
   return {
     step(withCost) {
-      return opt.minimize(() => {
-        const logits = model.apply(x, { training: true }) as tfType.Tensor;
-        return tf.losses.softmaxCrossEntropy(y, logits) as tfType.Scalar;
-      }, withCost);
+      const { value, grads } = tf.variableGrads(loss, [...sgd.variables]);
+      sgd.apply(grads, lr);
+      tf.dispose(grads);
+      if (withCost) return value;
+      value.dispose();
+      return null;
     },
     dispose() {
-      opt.dispose();
+      sgd.dispose();
       model.dispose();
       x.dispose();
       y.dispose();
@@ -163,7 +184,7 @@ async function main(): Promise<void> {
   const tf = await import('@tensorflow/tfjs');
   // Dispatches tfjs encodes before submitting to the queue (tfjs default 15).
   if (args['submit-batch'] !== undefined) tf.env().set('WEBGPU_DEFERRED_SUBMIT_BATCH_SIZE', Number(args['submit-batch']));
-  emit({ kind: 'backend', submitBatch: tf.env().get('WEBGPU_DEFERRED_SUBMIT_BATCH_SIZE'), kernels: stock ? 'stock' : 'rethink', ...info });
+  emit({ kind: 'backend', optimizer: args.optimizer, fusedSgd: process.env['RETHINK_FUSED_SGD'] !== '0', submitBatch: tf.env().get('WEBGPU_DEFERRED_SUBMIT_BATCH_SIZE'), kernels: stock ? 'stock' : 'rethink', ...info });
   if (args.overhead === true) await overhead(tf);
   const models = (args.models ?? '').split(',').filter((s) => s !== '');
   const batches = (args.batches ?? '').split(',').map(Number);

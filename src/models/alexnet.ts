@@ -4,6 +4,7 @@
 // is the paper's (pool before LRN in both modules).
 import { convParams, denseParams, sameOut } from './count.js';
 import { customLayers } from './custom-layers.js';
+import { fuseBiasReluInTraining } from './fused-training.js';
 import { dropoutSeed, seededInits } from './init.js';
 import { loadTf } from './tf.js';
 import type * as tfTypes from '@tensorflow/tfjs';
@@ -38,6 +39,7 @@ function buildAlexnet(tf: Tf, opts: BuildOptions): tfTypes.LayersModel {
   const custom = customLayers(tf);
   const apply = (layer: tfTypes.layers.Layer, x: tfTypes.SymbolicTensor): tfTypes.SymbolicTensor =>
     layer.apply(x) as tfTypes.SymbolicTensor;
+  const fused = (layer: tfTypes.layers.Layer): tfTypes.layers.Layer => (opts.fuseBiasRelu === false ? layer : fuseBiasReluInTraining(tf, layer));
 
   const input = tf.input({ shape: [...opts.inputShape], name: 'image' });
   let x = input;
@@ -46,7 +48,7 @@ function buildAlexnet(tf: Tf, opts: BuildOptions): tfTypes.LayersModel {
   for (let i = 1; i <= 2; i++) {
     const conv = `conv${i}`;
     x = apply(
-      tf.layers.conv2d({
+      fused(tf.layers.conv2d({
         filters: FILTERS,
         kernelSize: KERNEL,
         padding: 'same',
@@ -54,7 +56,7 @@ function buildAlexnet(tf: Tf, opts: BuildOptions): tfTypes.LayersModel {
         kernelInitializer: init.truncatedNormal(conv, 5e-2),
         biasInitializer: init.constant(convBias[i - 1]!),
         name: conv,
-      }),
+      })),
       x,
     );
     x = apply(tf.layers.maxPooling2d({ poolSize: 3, strides: 2, padding: 'same', name: `pool${i}` }), x);
@@ -64,7 +66,7 @@ function buildAlexnet(tf: Tf, opts: BuildOptions): tfTypes.LayersModel {
   for (const [i, units] of HIDDEN.entries()) {
     const fc = `fc${i + 3}`;
     x = apply(
-      tf.layers.dense({ units, activation: 'relu', kernelInitializer: init.truncatedNormal(fc, 0.04), biasInitializer: init.constant(0.1), name: fc }),
+      fused(tf.layers.dense({ units, activation: 'relu', kernelInitializer: init.truncatedNormal(fc, 0.04), biasInitializer: init.constant(0.1), name: fc })),
       x,
     );
     if (opts.dropout !== undefined && opts.dropout > 0) {

@@ -4,6 +4,7 @@
 // is how both variants count exactly 1,649,402 (SPEC §2.2). SAME padding gives 28 → 14 → 7.
 import { convParams, denseParams } from './count.js';
 import { customLayers } from './custom-layers.js';
+import { fuseBiasReluInTraining } from './fused-training.js';
 import { dropoutSeed, seededInits } from './init.js';
 import { loadTf } from './tf.js';
 import type * as tfTypes from '@tensorflow/tfjs';
@@ -85,8 +86,11 @@ function buildInception(tf: Tf, name: string, batchNorm: boolean, opts: BuildOpt
         name: convName,
         ...extra,
       });
-    // Without BN, bias and ReLU fuse into the conv (one FusedConv2D kernel).
-    if (!batchNorm) return apply(conv({ useBias: true, activation: 'relu' }), x);
+    // Without BN, bias and ReLU fuse into the conv (one FusedConv2D kernel, in training too).
+    if (!batchNorm) {
+      const layer = conv({ useBias: true, activation: 'relu' });
+      return apply(opts.fuseBiasRelu === false ? layer : fuseBiasReluInTraining(tf, layer), x);
+    }
     // Keras' defaults for momentum and epsilon (the paper gives none).
     const y = apply(custom.betaBatchNorm({ momentum: 0.99, epsilon: 1e-3, name: `${prefix}_bn` }), apply(conv({ useBias: false }), x));
     return apply(tf.layers.reLU({ name: `${prefix}_relu` }), y);

@@ -1,6 +1,7 @@
 // Multilayer perceptrons of the paper (App. A): `depth` hidden layers of 512 ReLU units on the flattened image.
 import { denseParams } from './count.js';
 import { customLayers } from './custom-layers.js';
+import { fuseBiasReluInTraining } from './fused-training.js';
 import { dropoutSeed, seededInits } from './init.js';
 import { loadTf } from './tf.js';
 import type * as tfTypes from '@tensorflow/tfjs';
@@ -32,9 +33,8 @@ function buildMlp(tf: Tf, name: string, depth: number, width: number, opts: Buil
   let x = tf.layers.flatten({ name: 'flatten' }).apply(input) as tfTypes.SymbolicTensor;
   for (let i = 1; i <= depth; i++) {
     const layer = `fc${i}`;
-    x = tf.layers
-      .dense({ units: width, activation: 'relu', kernelInitializer: init.glorotUniform(layer), biasInitializer: init.zeros(), name: layer })
-      .apply(x) as tfTypes.SymbolicTensor;
+    const dense = tf.layers.dense({ units: width, activation: 'relu', kernelInitializer: init.glorotUniform(layer), biasInitializer: init.zeros(), name: layer });
+    x = (opts.fuseBiasRelu === false ? dense : fuseBiasReluInTraining(tf, dense)).apply(x) as tfTypes.SymbolicTensor;
     if (opts.dropout !== undefined && opts.dropout > 0) {
       const drop = `${layer}_dropout`;
       x = custom.seededDropout({ rate: opts.dropout, seed: dropoutSeed(opts.seed, name, drop), name: drop }).apply(x) as tfTypes.SymbolicTensor;

@@ -12,6 +12,11 @@ export interface BuildOptions {
   readonly seed: number;
   /** Dropout rate before each hidden fully connected layer's successor (0 or absent: none). */
   readonly dropout?: number;
+  /**
+   * Run bias + ReLU layers' training forward as one fused kernel (default true): same weights, names
+   * and results, fewer kernel calls per step (src/models/fused-training.ts). False: tfjs's own path.
+   */
+  readonly fuseBiasRelu?: boolean;
 }
 
 export interface ParamCount {

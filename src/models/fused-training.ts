@@ -1,0 +1,43 @@
+// Makes a stock tf.layers Dense or Conv2D layer with bias and ReLU run its training forward as one
+// fused kernel (src/backends/fused/bias_relu.ts). The layer object, class name ('Dense', 'Conv2D':
+// weight decay selects by it), weight names and serialization stay tfjs's own; only `call` is
+// wrapped, and only when training with the shapes the fused path handles.
+import { conv2dBiasRelu, denseBiasRelu } from '../backends/fused/bias_relu.js';
+import type * as tfTypes from '@tensorflow/tfjs';
+import type { Tf } from './types.js';
+
+interface FusableLayer {
+  call(inputs: tfTypes.Tensor | tfTypes.Tensor[], kwargs: tfTypes.serialization.ConfigDict): tfTypes.Tensor | tfTypes.Tensor[];
+  getClassName(): string;
+  readonly kernel?: tfTypes.LayerVariable | null;
+  readonly bias?: tfTypes.LayerVariable | null;
+  readonly activation?: { getClassName(): string } | null;
+  readonly strides?: number[];
+  readonly padding?: string;
+  readonly dilationRate?: number | number[];
+  readonly dataFormat?: string;
+}
+
+function fusable(l: FusableLayer, x: tfTypes.Tensor): boolean {
+  if (l.kernel == null || l.bias == null || l.activation?.getClassName() !== 'relu' || x.dtype !== 'float32') return false;
+  if (l.getClassName() === 'Dense') return x.rank === 2;
+  const d = l.dilationRate;
+  const dilated = Array.isArray(d) ? d.some((v) => v !== 1) : d !== undefined && d !== 1;
+  return l.getClassName() === 'Conv2D' && x.rank === 4 && !dilated && l.dataFormat === 'channelsLast' && (l.padding === 'same' || l.padding === 'valid');
+}
+
+/** Wraps `layer.call` in place and returns the layer. */
+export function fuseBiasReluInTraining<L extends tfTypes.layers.Layer>(tf: Tf, layer: L): L {
+  const l = layer as unknown as FusableLayer;
+  const stock = l.call.bind(layer);
+  l.call = (inputs, kwargs) => {
+    const x = Array.isArray(inputs) ? inputs[0]! : inputs;
+    if (kwargs['training'] !== true || !fusable(l, x)) return stock(inputs, kwargs);
+    const w = l.kernel!.read();
+    const b = l.bias!.read();
+    if (l.getClassName() === 'Dense') return denseBiasRelu(tf, x, w, b);
+    const [sh, sw] = l.strides as [number, number];
+    return conv2dBiasRelu(tf, x, w, b, { strides: [sh, sw], pad: l.padding as 'same' | 'valid' });
+  };
+  return layer;
+}
