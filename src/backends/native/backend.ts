@@ -14,6 +14,7 @@ import { makeIdentityKernel } from './identity_kernel.js';
 import { probeNchwcBlock } from './nchwc.js';
 import { makeMaxPoolGradKernel } from './pool_kernels.js';
 import { SessionCache } from './session_cache.js';
+import { makeConcatKernel, makeSplitKernel } from './split_concat.js';
 import { heapIsZeroCopy, isWasmBackendLike } from './wasm_heap.js';
 
 export const NATIVE_BACKEND = 'native';
@@ -30,6 +31,8 @@ const nativeKernels: Readonly<Record<string, Maker>> = {
   Conv2DBackpropInput: makeConvInputGradKernel,
   Conv2DBackpropFilter: makeConvFilterGradKernel,
   MaxPoolGrad: makeMaxPoolGradKernel,
+  SplitV: makeSplitKernel,
+  Concat: makeConcatKernel,
   Identity: (_ctx, _name, fallback) => makeIdentityKernel(fallback),
 };
 

@@ -8,6 +8,8 @@ import type { MatMulSpec } from './matmul_graph.js';
 import { matMulGraph } from './matmul_graph.js';
 import type { OnnxGraph } from './onnx_proto.js';
 import type { MaxPoolGradSpec } from './pool_graph.js';
+import type { ConcatSpec, SplitSpec } from './split_concat.js';
+import { concatGraph, splitGraph } from './split_concat.js';
 import type { PadSpec, TapGemmSpec } from './tap_graph.js';
 import { padGraph, tapGemmGraph } from './tap_graph.js';
 import { maxPoolGradGraph } from './pool_graph.js';
@@ -15,7 +17,9 @@ import { maxPoolGradGraph } from './pool_graph.js';
 export type KernelSpec = MatMulSpec | ConvForwardSpec | ConvInputGradSpec | ConvFilterGradSpec
   | MaxPoolGradSpec
   | PadSpec
-  | TapGemmSpec;
+  | TapGemmSpec
+  | SplitSpec
+  | ConcatSpec;
 
 function unreachable(x: never): never {
   throw new Error(`unexpected kernel spec ${JSON.stringify(x)}`);
@@ -37,6 +41,10 @@ export function graphFor(spec: KernelSpec): OnnxGraph {
       return padGraph(spec);
     case 'conv-filter-grad-taps':
       return tapGemmGraph(spec);
+    case 'split':
+      return splitGraph(spec);
+    case 'concat':
+      return concatGraph(spec);
     default:
       return unreachable(spec);
   }
@@ -47,7 +55,7 @@ export function flopsOf(spec: KernelSpec): number {
   if (spec.kind === 'matmul') return 2 * spec.batch * spec.m * spec.k * spec.n;
   // Not a FLOP count: one comparison per window element, for a rough rate only.
   if (spec.kind === 'maxpool-grad') return spec.n * spec.oh * spec.ow * spec.c * spec.kh * spec.kw;
-  if (spec.kind === 'pad-nhwc') return 0;
+  if (spec.kind === 'pad-nhwc' || spec.kind === 'split' || spec.kind === 'concat') return 0;
   const g = spec.g;
   return 2 * g.n * g.oh * g.ow * g.co * g.fh * g.fw * g.ci;
 }

@@ -201,3 +201,15 @@ test('Identity shares data: a clone outlives its source, and nothing leaks on th
   assert.equal(backend.numDataIds(), ids);
   assert.equal(tf.memory().numTensors, tensors);
 });
+
+test('SplitV and Concat on every axis, with inferred sizes', async () => {
+  const shape = [4, 16, 18, 40];
+  for (const axis of [0, 1, 2, 3]) {
+    const d = shape[axis] as number;
+    const sizes = [1, d - 3, -1];
+    await check(`split axis ${axis}`, 'SplitV', [shape], (x) => tf.split(x!, sizes, axis));
+    await check(`split even axis ${axis}`, 'SplitV', [shape], (x) => tf.split(x!, 2, axis));
+    const parts = [1, 2, 3].map((k) => shape.map((v, i) => (i === axis ? 8 * k : v)));
+    await check(`concat axis ${axis}`, 'Concat', parts, (a, b, c) => tf.concat([a!, b!, c!], axis));
+  }
+});
