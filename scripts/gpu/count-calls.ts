@@ -2,20 +2,22 @@
 // calls via tf.profile on any backend, and on 'webgpu' also the GPU dispatches (runWebGPUProgram,
 // which includes kernels called from inside other kernels). The CPU cost of a step at batch 128 on a
 // fast GPU is about proportional to the dispatch count (scripts/gpu/RESULTS.md).
-//   node --import tsx scripts/gpu/count-calls.ts [--backend cpu|webgpu] [--models a,b] [--batch 4] [--fused on|off]
+// --variant stock: tfjs's layers path, tf.losses.softmaxCrossEntropy and the composed update (before);
+// rethink: fused bias+ReLU layers, our loss and the fused update (what src/train/step.ts runs).
+//   node --import tsx scripts/gpu/count-calls.ts [--backend cpu|webgpu] [--models a,b] [--batch 4] [--variant stock|rethink]
 import { parseArgs } from 'node:util';
 import type * as tfType from '@tensorflow/tfjs';
 import { getModel } from '../../src/models/registry.js';
 import { sgdSlots } from '../../src/train/decay.js';
 import { MomentumSgd } from '../../src/train/sgd.js';
-import { trainStep } from '../../src/train/step.js';
+import { softmaxCrossEntropyMean } from '../../src/backends/fused/softmax_xent.js';
 
 const { values: args } = parseArgs({
   options: {
     backend: { type: 'string', default: 'cpu' },
     models: { type: 'string', default: 'mlp_1x512,mlp_3x512,small_alexnet,small_inception,small_inception_bn' },
     batch: { type: 'string', default: '4' },
-    fused: { type: 'string', default: 'on' },
+    variant: { type: 'string', default: 'rethink' },
     top: { type: 'string', default: '0' },
   },
 });
@@ -51,16 +53,24 @@ function dispatchCounter(tf: Tf): { readonly counts: Map<string, number>; reset(
 
 async function main(): Promise<void> {
   const tf = await loadBackend(args.backend ?? 'cpu');
-  process.env['RETHINK_FUSED_SGD'] = args.fused === 'off' ? '0' : '1';
+  const rethink = args.variant !== 'stock';
   const batch = Number(args.batch);
   const dispatches = dispatchCounter(tf);
   for (const name of (args.models ?? '').split(',').filter((s) => s !== '')) {
     const def = getModel(name);
-    const model = await def.build({ inputShape: [28, 28, 3], numClasses: 10, seed: 1 });
-    const sgd = new MomentumSgd(tf, sgdSlots(model, { conv: 5e-4, dense: 5e-4 }), 0.9);
-    const images = new Float32Array(batch * 28 * 28 * 3).map((_, i) => Math.sin(i));
-    const labels = Int32Array.from({ length: batch }, (_, i) => i % 10);
-    const step = (): void => trainStep(tf, model, sgd, { images, shape: [batch, 28, 28, 3], labels, numClasses: 10 }, 0.01).dispose();
+    const model = await def.build({ inputShape: [28, 28, 3], numClasses: 10, seed: 1, fuseBiasRelu: rethink });
+    const sgd = new MomentumSgd(tf, sgdSlots(model, { conv: 0, dense: 0 }), 0.9, { fused: rethink });
+    const x = tf.tensor4d(new Float32Array(batch * 28 * 28 * 3).map((_, i) => Math.sin(i)), [batch, 28, 28, 3]);
+    const y = tf.tidy(() => tf.oneHot(tf.tensor1d(Int32Array.from({ length: batch }, (_, i) => i % 10), 'int32'), 10));
+    // The bench's step (scripts/gpu/bench.ts): forward, loss, gradients, update; no accuracy count.
+    const step = (): void =>
+      tf.tidy(() => {
+        const { grads } = tf.variableGrads(() => {
+          const logits = model.apply(x, { training: true }) as tfType.Tensor;
+          return rethink ? softmaxCrossEntropyMean(tf, y, logits) : (tf.losses.softmaxCrossEntropy(y, logits) as tfType.Scalar);
+        }, [...sgd.variables]);
+        sgd.apply(grads, 0.01);
+      });
     step(); // first step: builds layers, compiles shaders
     dispatches.reset();
     const info = await tf.profile(step);
@@ -72,7 +82,7 @@ async function main(): Promise<void> {
       JSON.stringify({
         model: name,
         backend: tf.getBackend(),
-        fused: args.fused,
+        variant: args.variant,
         variables: sgd.variables.length,
         kernelCalls: info.kernels.length,
         ...(tf.getBackend() === 'webgpu' ? { gpuDispatches: nDispatch } : {}),
@@ -81,6 +91,7 @@ async function main(): Promise<void> {
     );
     sgd.dispose();
     model.dispose();
+    tf.dispose([x, y]);
   }
 }
 

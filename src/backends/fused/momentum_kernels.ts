@@ -56,10 +56,10 @@ const wasmKernel: KernelFunc = (args) => {
 };
 
 /** The kernel for a backend name, when we have one for its kind. */
-function kernelFor(name: string): KernelFunc | undefined {
+function kernelFor(tf: Tf, name: string): KernelFunc | undefined {
   if (name === 'cpu') return cpuKernel;
   if (name === 'wasm' || name === 'native') return wasmKernel;
-  if (name === 'webgpu') return webgpuMomentumKernel;
+  if (name === 'webgpu') return webgpuMomentumKernel(tf);
   return undefined;
 }
 
@@ -69,7 +69,7 @@ function kernelFor(name: string): KernelFunc | undefined {
  */
 export function ensureMomentumKernel(tf: Tf, backendName: string): boolean {
   if (tf.getKernel(MOMENTUM_UPDATE, backendName) !== undefined) return true;
-  const kernelFunc = kernelFor(backendName);
+  const kernelFunc = kernelFor(tf, backendName);
   if (kernelFunc === undefined) return false;
   tf.registerKernel({ kernelName: MOMENTUM_UPDATE, backendName, kernelFunc });
   return true;
