@@ -29,6 +29,8 @@ const { values: args } = parseArgs({
     // rethink: our loss and MomentumSgd (fused update kernel where the backend has it), as training
     // uses; tfjs: tf.losses.softmaxCrossEntropy and tf.train.momentum (the earlier measurements).
     optimizer: { type: 'string', default: 'rethink' },
+    // on: dense/conv bias+ReLU layers train through one fused kernel (src/models/fused-training.ts).
+    'fuse-layers': { type: 'string', default: 'on' },
   },
 });
 
@@ -45,7 +47,7 @@ interface StepRunner {
 
 async function makeRunner(tf: Tf, name: string, batch: number): Promise<StepRunner> {
   const def = getModel(name);
-  const model = await def.build({ inputShape: [28, 28, 3], numClasses: 10, seed: 1 });
+  const model = await def.build({ inputShape: [28, 28, 3], numClasses: 10, seed: 1, fuseBiasRelu: args['fuse-layers'] !== 'off' });
   const lr = def.defaultLearningRate;
   const x = tf.randomNormal([batch, 28, 28, 3], 0, 1, 'float32', 7);
   const labels = tf.randomUniform([batch], 0, 10, 'int32', 8);
@@ -187,7 +189,7 @@ async function main(): Promise<void> {
   const tf = await import('@tensorflow/tfjs');
   // Dispatches tfjs encodes before submitting to the queue (tfjs default 15).
   if (args['submit-batch'] !== undefined) tf.env().set('WEBGPU_DEFERRED_SUBMIT_BATCH_SIZE', Number(args['submit-batch']));
-  emit({ kind: 'backend', optimizer: args.optimizer, fusedSgd: process.env['RETHINK_FUSED_SGD'] !== '0', submitBatch: tf.env().get('WEBGPU_DEFERRED_SUBMIT_BATCH_SIZE'), kernels: stock ? 'stock' : 'rethink', ...info });
+  emit({ kind: 'backend', optimizer: args.optimizer, fuseLayers: args['fuse-layers'], fusedSgd: process.env['RETHINK_FUSED_SGD'] !== '0', submitBatch: tf.env().get('WEBGPU_DEFERRED_SUBMIT_BATCH_SIZE'), kernels: stock ? 'stock' : 'rethink', ...info });
   if (args.overhead === true) await overhead(tf);
   const models = (args.models ?? '').split(',').filter((s) => s !== '');
   const batches = (args.batches ?? '').split(',').map(Number);

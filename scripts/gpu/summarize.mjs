@@ -27,7 +27,9 @@ const rethink = jsonl(rethinkF);
 const stock = jsonl(stockF);
 const fmt = (v) => (v === undefined ? '—' : String(Math.round(v)));
 const ratio = (a, b) => (a === undefined || b === undefined ? '—' : (a / b).toFixed(3));
-console.log('| model | batch | tfjs-webgpu stock | tfjs-webgpu rethink | PyTorch | stock/PT | rethink/PT |');
+// LABELS="before,fused" renames the two tfjs columns (second file's label first, as in the table).
+const [sL, rL] = (process.env.LABELS ?? 'stock,rethink').split(',');
+console.log(`| model | batch | tfjs-webgpu ${sL} | tfjs-webgpu ${rL} | PyTorch | ${sL}/PT | ${rL}/PT |`);
 console.log('|---|---|---|---|---|---|---|');
 for (const model of Object.keys(TORCH_NAME)) {
   for (const batch of [128, 1024]) {
@@ -38,7 +40,7 @@ for (const model of Object.keys(TORCH_NAME)) {
     console.log(`| ${model} | ${batch} | ${fmt(s)} | ${fmt(r)} | ${fmt(t)} | ${ratio(s, t)} | ${ratio(r, t)} |`);
   }
 }
-for (const [name, rows] of [['rethink', rethink], ['stock', stock]]) {
+for (const [name, rows] of [[rL, rethink], [sL, stock]]) {
   for (const p of rows.filter((o) => o.kind === 'profile')) {
     const top = p.top.slice(0, 8).map((k) => `${k.kernel} ${k.ms}ms/${k.calls}`).join(', ');
     console.log(`profile ${name} ${p.model}@${p.batch}: ${p.kernelCalls} calls, GPU ${p.gpuMsTotal} ms: ${top}`);

@@ -39,7 +39,9 @@ function buildAlexnet(tf: Tf, opts: BuildOptions): tfTypes.LayersModel {
   const custom = customLayers(tf);
   const apply = (layer: tfTypes.layers.Layer, x: tfTypes.SymbolicTensor): tfTypes.SymbolicTensor =>
     layer.apply(x) as tfTypes.SymbolicTensor;
-  const fused = (layer: tfTypes.layers.Layer): tfTypes.layers.Layer => (opts.fuseBiasRelu === false ? layer : fuseBiasReluInTraining(tf, layer));
+  // conv1 reads the image, whose gradient nobody needs.
+  const fused = (layer: tfTypes.layers.Layer, inputGrad = true): tfTypes.layers.Layer =>
+    opts.fuseBiasRelu === false ? layer : fuseBiasReluInTraining(tf, layer, { inputGrad });
 
   const input = tf.input({ shape: [...opts.inputShape], name: 'image' });
   let x = input;
@@ -56,7 +58,7 @@ function buildAlexnet(tf: Tf, opts: BuildOptions): tfTypes.LayersModel {
         kernelInitializer: init.truncatedNormal(conv, 5e-2),
         biasInitializer: init.constant(convBias[i - 1]!),
         name: conv,
-      })),
+      }), i > 1),
       x,
     );
     x = apply(tf.layers.maxPooling2d({ poolSize: 3, strides: 2, padding: 'same', name: `pool${i}` }), x);

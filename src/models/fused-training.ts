@@ -2,7 +2,7 @@
 // fused kernel (src/backends/fused/bias_relu.ts). The layer object, class name ('Dense', 'Conv2D':
 // weight decay selects by it), weight names and serialization stay tfjs's own; only `call` is
 // wrapped, and only when training with the shapes the fused path handles.
-import { conv2dBiasRelu, denseBiasRelu } from '../backends/fused/bias_relu.js';
+import { conv2dBiasRelu, denseBiasRelu, type FusedOptions } from '../backends/fused/bias_relu.js';
 import type * as tfTypes from '@tensorflow/tfjs';
 import type { Tf } from './types.js';
 
@@ -26,8 +26,12 @@ function fusable(l: FusableLayer, x: tfTypes.Tensor): boolean {
   return l.getClassName() === 'Conv2D' && x.rank === 4 && !dilated && l.dataFormat === 'channelsLast' && (l.padding === 'same' || l.padding === 'valid');
 }
 
-/** Wraps `layer.call` in place and returns the layer. */
-export function fuseBiasReluInTraining<L extends tfTypes.layers.Layer>(tf: Tf, layer: L): L {
+/**
+ * Wraps `layer.call` in place and returns the layer. `inputGrad: false` for a layer fed by the model's
+ * input (directly or through flatten): its input gradient is never needed, and a custom gradient
+ * would compute it anyway.
+ */
+export function fuseBiasReluInTraining<L extends tfTypes.layers.Layer>(tf: Tf, layer: L, opts: FusedOptions = { inputGrad: true }): L {
   const l = layer as unknown as FusableLayer;
   const stock = l.call.bind(layer);
   l.call = (inputs, kwargs) => {
@@ -35,9 +39,9 @@ export function fuseBiasReluInTraining<L extends tfTypes.layers.Layer>(tf: Tf, l
     if (kwargs['training'] !== true || !fusable(l, x)) return stock(inputs, kwargs);
     const w = l.kernel!.read();
     const b = l.bias!.read();
-    if (l.getClassName() === 'Dense') return denseBiasRelu(tf, x, w, b);
+    if (l.getClassName() === 'Dense') return denseBiasRelu(tf, x, w, b, opts);
     const [sh, sw] = l.strides as [number, number];
-    return conv2dBiasRelu(tf, x, w, b, { strides: [sh, sw], pad: l.padding as 'same' | 'valid' });
+    return conv2dBiasRelu(tf, x, w, b, { strides: [sh, sw], pad: l.padding as 'same' | 'valid' }, opts);
   };
   return layer;
 }

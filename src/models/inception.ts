@@ -89,7 +89,8 @@ function buildInception(tf: Tf, name: string, batchNorm: boolean, opts: BuildOpt
     // Without BN, bias and ReLU fuse into the conv (one FusedConv2D kernel, in training too).
     if (!batchNorm) {
       const layer = conv({ useBias: true, activation: 'relu' });
-      return apply(opts.fuseBiasRelu === false ? layer : fuseBiasReluInTraining(tf, layer), x);
+      // The first conv reads the image, whose gradient nobody needs.
+      return apply(opts.fuseBiasRelu === false ? layer : fuseBiasReluInTraining(tf, layer, { inputGrad: x !== input }), x);
     }
     // Keras' defaults for momentum and epsilon (the paper gives none).
     const y = apply(custom.betaBatchNorm({ momentum: 0.99, epsilon: 1e-3, name: `${prefix}_bn` }), apply(conv({ useBias: false }), x));

@@ -34,7 +34,8 @@ function buildMlp(tf: Tf, name: string, depth: number, width: number, opts: Buil
   for (let i = 1; i <= depth; i++) {
     const layer = `fc${i}`;
     const dense = tf.layers.dense({ units: width, activation: 'relu', kernelInitializer: init.glorotUniform(layer), biasInitializer: init.zeros(), name: layer });
-    x = (opts.fuseBiasRelu === false ? dense : fuseBiasReluInTraining(tf, dense)).apply(x) as tfTypes.SymbolicTensor;
+    // fc1 reads the (flattened) image, whose gradient nobody needs.
+    x = (opts.fuseBiasRelu === false ? dense : fuseBiasReluInTraining(tf, dense, { inputGrad: i > 1 })).apply(x) as tfTypes.SymbolicTensor;
     if (opts.dropout !== undefined && opts.dropout > 0) {
       const drop = `${layer}_dropout`;
       x = custom.seededDropout({ rate: opts.dropout, seed: dropoutSeed(opts.seed, name, drop), name: drop }).apply(x) as tfTypes.SymbolicTensor;

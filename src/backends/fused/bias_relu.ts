@@ -10,6 +10,14 @@ import type * as tfType from '@tensorflow/tfjs';
 type Tf = typeof tfType;
 type T = tfType.Tensor;
 
+export interface FusedOptions {
+  /**
+   * False when x is a constant (the model's input): tfjs skips gradients nobody needs, but a
+   * custom gradient computes all it returns, and dx of the first layer costs as much as its forward.
+   */
+  readonly inputGrad: boolean;
+}
+
 export interface ConvGeometry {
   readonly strides: readonly [number, number];
   readonly pad: 'same' | 'valid';
@@ -21,9 +29,10 @@ function reluGrad(tf: Tf, dy: T, y: T): T {
 }
 
 /** relu(x·kernel + bias) for x [B, K], kernel [K, N], bias [N]. */
-export function denseBiasRelu(tf: Tf, x: T, kernel: T, bias: T): T {
+export function denseBiasRelu(tf: Tf, x: T, kernel: T, bias: T, o: FusedOptions): T {
   const f = tf.customGrad((...args: (T | tfType.GradSaveFunc)[]) => {
-    const [a, b, c, save] = args as [T, T, T, tfType.GradSaveFunc];
+    const save = args.pop() as tfType.GradSaveFunc;
+    const [a, b, c] = (o.inputGrad ? args : [x, ...args]) as [T, T, T];
     const y = tf.engine().runKernel('_FusedMatMul', { a, b, bias: c }, { transposeA: false, transposeB: false, activation: 'relu' }) as T;
     save([a, b, y]);
     return {
@@ -31,18 +40,20 @@ export function denseBiasRelu(tf: Tf, x: T, kernel: T, bias: T): T {
       gradFunc: (dy: T, saved: T[]) => {
         const [sa, sb, sy] = saved as [T, T, T];
         const dz = reluGrad(tf, dy, sy);
-        return [tf.matMul(dz, sb, false, true), tf.matMul(sa, dz, true, false), tf.sum(dz, 0)];
+        const dw = [tf.matMul(sa, dz, true, false), tf.sum(dz, 0)];
+        return o.inputGrad ? [tf.matMul(dz, sb, false, true), ...dw] : dw;
       },
     };
   });
-  return f(x, kernel, bias);
+  return o.inputGrad ? f(x, kernel, bias) : f(kernel, bias);
 }
 
 /** relu(conv2d(x, filter) + bias), NHWC, dilation 1. */
-export function conv2dBiasRelu(tf: Tf, x: T, filter: T, bias: T, g: ConvGeometry): T {
+export function conv2dBiasRelu(tf: Tf, x: T, filter: T, bias: T, g: ConvGeometry, o: FusedOptions): T {
   const conv = { strides: [...g.strides], pad: g.pad, dataFormat: 'NHWC', dilations: [1, 1] } as const;
   const f = tf.customGrad((...args: (T | tfType.GradSaveFunc)[]) => {
-    const [xx, w, b, save] = args as [T, T, T, tfType.GradSaveFunc];
+    const save = args.pop() as tfType.GradSaveFunc;
+    const [xx, w, b] = (o.inputGrad ? args : [x, ...args]) as [T, T, T];
     const y = tf.engine().runKernel('FusedConv2D', { x: xx, filter: w, bias: b }, { ...conv, activation: 'relu' } as unknown as tfType.NamedAttrMap) as T;
     save([xx, w, y]);
     return {
@@ -51,11 +62,13 @@ export function conv2dBiasRelu(tf: Tf, x: T, filter: T, bias: T, g: ConvGeometry
         const [sx, sw, sy] = saved as [T, T, T];
         const dz = reluGrad(tf, dy, sy);
         const e = tf.engine();
-        const dx = e.runKernel('Conv2DBackpropInput', { dy: dz, filter: sw }, { ...conv, inputShape: sx.shape } as unknown as tfType.NamedAttrMap) as T;
         const dw = e.runKernel('Conv2DBackpropFilter', { x: sx, dy: dz }, { ...conv, filterShape: sw.shape } as unknown as tfType.NamedAttrMap) as T;
-        return [dx, dw, tf.sum(dz, [0, 1, 2])];
+        const rest = [dw, tf.sum(dz, [0, 1, 2])];
+        if (!o.inputGrad) return rest;
+        const dx = e.runKernel('Conv2DBackpropInput', { dy: dz, filter: sw }, { ...conv, inputShape: sx.shape } as unknown as tfType.NamedAttrMap) as T;
+        return [dx, ...rest];
       },
     };
   });
-  return f(x, filter, bias);
+  return o.inputGrad ? f(x, filter, bias) : f(filter, bias);
 }

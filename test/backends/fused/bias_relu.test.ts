@@ -41,7 +41,8 @@ async function run(name: string, fuseBiasRelu: boolean) {
   const weights = Object.fromEntries(model.weights.map((w) => [w.originalName, w.read().dataSync() as Float32Array]));
   tf.dispose([value, x, y, ...Object.values(grads)]);
   model.dispose();
-  return { logits, grads: g, weights, calls: info.kernels.length };
+  const heavy = info.kernels.filter((k) => k.name === 'Conv2DBackpropInput' || k.name === 'BatchMatMul').length;
+  return { logits, grads: g, weights, calls: info.kernels.length, heavy };
 }
 
 for (const name of ['mlp_1x512', 'small_alexnet', 'small_inception']) {
@@ -60,6 +61,8 @@ for (const name of ['mlp_1x512', 'small_alexnet', 'small_inception']) {
     }
     assert.ok(Object.values(stock.grads).some((g) => g.some((v) => v !== 0)), 'gradients are not all zero');
     assert.ok(fused.calls < stock.calls, `kernel calls ${fused.calls} < ${stock.calls}`);
+    // No input gradient for the first layer (tfjs skips it; a custom gradient must be told to).
+    assert.ok(fused.heavy <= stock.heavy, `input-gradient and matmul kernels ${fused.heavy} <= ${stock.heavy}`);
     console.log(`${name}: forward+backward kernel calls ${stock.calls} -> ${fused.calls}`);
   });
 }
