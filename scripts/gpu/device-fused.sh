@@ -1,26 +1,25 @@
 #!/usr/bin/env bash
-# One device call (≈260 s on an H200) for the fewer-kernel-calls work: on one GPU, back to back,
+# One device call (≈250 s on an H200) for the fewer-kernel-calls work: on one GPU, back to back,
 #   fused  — this project's training step: fused bias+ReLU layers, compact loss, fused momentum update;
+#   PyTorch's torch_bench.py --device cuda at batch 128 and 1024;
 #   before — the previous step: tfjs layers path, tf.losses.softmaxCrossEntropy, tf.train.momentum
-#            (both with this project's WebGPU conv kernels);
-#   PyTorch's torch_bench.py --device cuda at batch 128 and 1024.
-# Bundle from scripts/gpu/pack.sh in .gpu/; run with the device tool, carry [".gpu"]. Leaves $OUT/summary.md
-# and $OUT/logs.tgz.
+#            (both tfjs variants with this project's WebGPU conv kernels).
+# Bundle from scripts/gpu/pack.sh in .gpu/; run with the device tool, carry [".gpu"]. Raw results go to
+# $OUT as they come (a cut-short call still returns them), then $OUT/summary.md.
 set -u
 out=${OUT:-.gpu/out}; mkdir -p "$out"
-logs=$(mktemp -d)
+errs=$(mktemp -d)
 models=${MODELS:-small_alexnet,small_inception,small_inception_bn,mlp_1x512}
-nvidia-smi --query-gpu=name,driver_version,clocks.sm,clocks.max.sm --format=csv,noheader 2>&1 | tee "$logs/gpu.txt"
+nvidia-smi --query-gpu=name,driver_version,clocks.sm,clocks.max.sm --format=csv,noheader 2>&1 | tee "$out/gpu.txt"
 bench() { # name timeout args...
   local name=$1 t=$2; shift 2
-  timeout "$t" bash .gpu/run.sh "$@" 2>"$logs/$name.err" | tee "$logs/$name.jsonl" | cut -c1-240
+  timeout "$t" bash .gpu/run.sh "$@" 2>"$errs/$name.err" | tee "$out/$name.jsonl" | cut -c1-240
 }
-bench fused "${T_FUSED:-95}" --models "$models" --seconds 1 --profile
-bench before "${T_BEFORE:-85}" --models "$models" --seconds 1 --optimizer tfjs --fuse-layers off
+bench fused "${T_FUSED:-90}" --models "$models" --seconds 1 --profile
 for b in 128 1024; do
-  PYTHONUNBUFFERED=1 timeout "${T_TORCH:-35}" python3 .gpu/torch_bench.py --device cuda --batch "$b" --steps 20 \
-    --models alexnet_small,inception_small,inception_small_nobn,mlp_1x512 2>&1 | tee "$logs/torch$b.txt"
+  PYTHONUNBUFFERED=1 timeout "${T_TORCH:-30}" python3 .gpu/torch_bench.py --device cuda --batch "$b" --steps 20 \
+    --models alexnet_small,inception_small,inception_small_nobn,mlp_1x512 2>&1 | tee "$out/torch$b.txt"
 done
-LABELS=before,fused .gpu/node scripts/gpu/summarize.mjs "$logs/fused.jsonl" "$logs/before.jsonl" "$logs/torch128.txt" "$logs/torch1024.txt" | tee "$out/summary.md"
-grep -h '"kind":"throughput"' "$logs/fused.jsonl" "$logs/before.jsonl" | cut -c1-200 >> "$out/summary.md"
-tar -C "$logs" -czf "$out/logs.tgz" .
+bench before "${T_BEFORE:-80}" --models "$models" --seconds 1 --optimizer tfjs --fuse-layers off
+LABELS=before,fused .gpu/node scripts/gpu/summarize.mjs "$out/fused.jsonl" "$out/before.jsonl" "$out/torch128.txt" "$out/torch1024.txt" | tee "$out/summary.md"
+tail -c 3000 "$errs"/*.err > "$out/errors.txt" 2>/dev/null
