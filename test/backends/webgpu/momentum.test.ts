@@ -58,3 +58,10 @@ test('on webgpu the update is one hand-recorded dispatch per variable, equal to 
   assert.ok(Math.abs(one.w[0]! + 1) > 1e-3, 'the weights moved');
   await tf.setBackend('cpu');
 });
+
+test('fused bias+ReLU layers on webgpu give tfjs-layers outputs and gradients (small AlexNet)', { skip }, async () => {
+  if ('skip' in ready) return;
+  const { checkFusedLayers } = await import('../fused/bias_relu_check.js');
+  await checkFusedLayers(ready.tf, 'webgpu', 'small_alexnet', 1e-5);
+  await ready.tf.setBackend('cpu');
+});
