@@ -3,6 +3,7 @@
 import { readFileSync } from 'node:fs';
 import type { CliIO, Command } from './io.js';
 import { UserError, formatDiagnostics } from '../config/diagnostic.js';
+import { rethinkVersion } from '../exec/environment.js';
 
 const COMMANDS: Readonly<Record<string, { readonly summary: string; readonly load: () => Promise<Command> }>> = {
   run: { summary: 'run a pipeline (default: the quick-start), reusing cached results', load: async () => (await import('./commands/run.js')).run },
@@ -34,7 +35,7 @@ export async function main(argv: readonly string[], io: CliIO): Promise<number> 
     return name === undefined ? 2 : 0;
   }
   if (name === '--version' || name === '-v') {
-    io.stdout(`${JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')).version}\n`);
+    io.stdout(`${rethinkVersion()}\n`);
     return 0;
   }
   const command = COMMANDS[name];

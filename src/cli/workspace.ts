@@ -1,7 +1,7 @@
 // Resolves what a command works on: the pipeline file (default: the quick-start), its plan, the store.
 import { existsSync } from 'node:fs';
 import { isAbsolute, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { packageRoot } from '../exec/environment.js';
 import type { CliIO } from './io.js';
 import { loadPipelineFile, type PipelineFile } from '../config/pipeline-file.js';
 import { buildPlan } from '../plan/build.js';
@@ -24,7 +24,7 @@ export function defaultPipeline(io: CliIO): string {
   const local = resolve(io.cwd, QUICKSTART);
   if (existsSync(local)) return QUICKSTART;
   // Outside the project (e.g. `npx rethink` elsewhere): the package's own quick-start.
-  return fileURLToPath(new URL(`../../../${QUICKSTART}`, import.meta.url));
+  return resolve(packageRoot(), QUICKSTART);
 }
 
 export async function loadWorkspace(io: CliIO, pipeline: string | undefined, sets: readonly string[] = []): Promise<Workspace> {

@@ -1,6 +1,7 @@
 // Facts about where a stage ran, recorded in every run record.
 import { arch, cpus, platform, release } from 'node:os';
 import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import type { JsonValue } from '../plugin/types.js';
 
 let cached: Record<string, JsonValue> | undefined;
@@ -16,7 +17,20 @@ export function environment(): Record<string, JsonValue> {
   return cached;
 }
 
-/** The package version; works from src/ (tsx) and from dist/src/ (compiled). */
+/** The package's root folder; works from src/ (tsx) and from dist/src/ (compiled). */
+export function packageRoot(): string {
+  for (const rel of ['../../', '../../../']) {
+    const url = new URL(rel, import.meta.url);
+    try {
+      if ((JSON.parse(readFileSync(new URL('package.json', url), 'utf8')) as { name?: string }).name === 'rethink') return fileURLToPath(url);
+    } catch {
+      // try the next candidate
+    }
+  }
+  return process.cwd();
+}
+
+/** The package version. */
 export function rethinkVersion(): string {
   for (const rel of ['../../package.json', '../../../package.json']) {
     try {
