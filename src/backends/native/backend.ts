@@ -11,6 +11,8 @@ import { makeMatMulKernel } from './matmul_kernels.js';
 import type { NativeContext } from './native_context.js';
 import type { OrtRuntime } from './ort_runtime.js';
 import { makeIdentityKernel } from './identity_kernel.js';
+import { makeLrnGradKernel, makeLrnKernel } from './lrn_kernels.js';
+import { makeSumKernel } from './reduce_sum.js';
 import { probeNchwcBlock } from './nchwc.js';
 import { makeMaxPoolGradKernel } from './pool_kernels.js';
 import { SessionCache } from './session_cache.js';
@@ -33,6 +35,9 @@ const nativeKernels: Readonly<Record<string, Maker>> = {
   MaxPoolGrad: makeMaxPoolGradKernel,
   SplitV: makeSplitKernel,
   Concat: makeConcatKernel,
+  LRN: makeLrnKernel,
+  LRNGrad: makeLrnGradKernel,
+  Sum: makeSumKernel,
   Identity: (_ctx, _name, fallback) => makeIdentityKernel(fallback),
 };
 

@@ -13,13 +13,19 @@ import { concatGraph, splitGraph } from './split_concat.js';
 import type { PadSpec, TapGemmSpec } from './tap_graph.js';
 import { padGraph, tapGemmGraph } from './tap_graph.js';
 import { maxPoolGradGraph } from './pool_graph.js';
+import type { LrnSpec } from './lrn_graph.js';
+import { lrnGraph } from './lrn_graph.js';
+import type { SumRowsSpec } from './reduce_sum.js';
+import { sumRowsGraph } from './reduce_sum.js';
 
 export type KernelSpec = MatMulSpec | ConvForwardSpec | ConvInputGradSpec | ConvFilterGradSpec
   | MaxPoolGradSpec
   | PadSpec
   | TapGemmSpec
   | SplitSpec
-  | ConcatSpec;
+  | ConcatSpec
+  | LrnSpec
+  | SumRowsSpec;
 
 function unreachable(x: never): never {
   throw new Error(`unexpected kernel spec ${JSON.stringify(x)}`);
@@ -45,6 +51,11 @@ export function graphFor(spec: KernelSpec): OnnxGraph {
       return splitGraph(spec);
     case 'concat':
       return concatGraph(spec);
+    case 'lrn':
+    case 'lrn-grad':
+      return lrnGraph(spec);
+    case 'sum-rows':
+      return sumRowsGraph(spec);
     default:
       return unreachable(spec);
   }
@@ -55,7 +66,9 @@ export function flopsOf(spec: KernelSpec): number {
   if (spec.kind === 'matmul') return 2 * spec.batch * spec.m * spec.k * spec.n;
   // Not a FLOP count: one comparison per window element, for a rough rate only.
   if (spec.kind === 'maxpool-grad') return spec.n * spec.oh * spec.ow * spec.c * spec.kh * spec.kw;
-  if (spec.kind === 'pad-nhwc' || spec.kind === 'split' || spec.kind === 'concat') return 0;
+  if (spec.kind === 'pad-nhwc' || spec.kind === 'split' || spec.kind === 'concat' || spec.kind === 'sum-rows') return 0;
+  // The band MatMuls (one forward, two in the gradient), as MLAS runs them.
+  if ('radius' in spec) return (spec.kind === 'lrn' ? 2 : 4) * spec.m * spec.c * spec.c;
   const g = spec.g;
   return 2 * g.n * g.oh * g.ow * g.co * g.fh * g.fw * g.ci;
 }

@@ -28,11 +28,12 @@ export interface OnnxValueInfo {
   readonly shape: readonly number[];
 }
 
-/** A constant int64 tensor (Reshape shapes and the like). */
+/** A constant tensor: int64 (Reshape shapes and the like) unless `type` says float. */
 export interface OnnxInt64Initializer {
   readonly name: string;
   readonly dims: readonly number[];
   readonly values: readonly number[];
+  readonly type?: OnnxElemType;
 }
 
 export interface OnnxGraph {
@@ -157,9 +158,10 @@ function writeValueInfo(w: Writer, v: OnnxValueInfo): void {
 
 function writeInitializer(w: Writer, t: OnnxInt64Initializer): void {
   for (const d of t.dims) w.int(1, d);
-  w.int(2, OnnxType.int64);
+  const type = t.type ?? OnnxType.int64;
+  w.int(2, type);
   w.string(8, t.name);
-  const raw = new BigInt64Array(t.values.map((v) => BigInt(v)));
+  const raw = type === OnnxType.float ? new Float32Array(t.values) : new BigInt64Array(t.values.map((v) => BigInt(v)));
   w.raw(9, new Uint8Array(raw.buffer));
 }
 

@@ -24,6 +24,10 @@ const { values: args } = parseArgs({
     compare: { type: 'boolean', default: false },
     rounds: { type: 'string', default: '7' },
     ab: { type: 'boolean', default: false },
+    /** With --ab: toggle only these kernels (comma-separated), e.g. LRN,LRNGrad,Sum. */
+    'ab-kernels': { type: 'string', default: '' },
+    /** Interleaved native-vs-wasm races of LRN, LRNGrad and Sum at the models' shapes only. */
+    'compare-lrn-sum': { type: 'boolean', default: false },
   },
 });
 
@@ -124,6 +128,11 @@ function compareBench(rounds: number): void {
   };
   const native: Variant = ['native', () => ctx.disabled.clear()];
   const wasmOf = (k: string): Variant => ['wasm', () => ctx.disabled.add(k)];
+  if (args['compare-lrn-sum']) {
+    console.log(`\n# native vs wasm, interleaved, best of ${rounds}`);
+    lrnSumRaces(race, native, wasmOf, rnd);
+    return;
+  }
   console.log(`\n# native vs wasm, interleaved, best of ${rounds}`);
   for (const [h, ci, co, k] of [[28, 3, 64, 5], [14, 64, 64, 5], [28, 96, 32, 3], [14, 160, 112, 3], [7, 240, 176, 1]] as const) {
     const fl = 2 * BATCH * h * h * co * k * k * ci;
@@ -157,6 +166,27 @@ function compareBench(rounds: number): void {
   }
 }
 
+type Race = (label: string, flops: number, run: () => tf.Tensor, variants: ReadonlyArray<readonly [string, () => void]>) => void;
+
+/** LRN (the small AlexNet's constants), LRNGrad and the bias-gradient Sum at the models' shapes. */
+function lrnSumRaces(race: Race, native: readonly [string, () => void], wasmOf: (k: string) => readonly [string, () => void], rnd: (s: number[]) => tf.Tensor): void {
+  const lrn = { depthRadius: 4, bias: 1, alpha: 0.001 / 9, beta: 0.75 };
+  for (const h of [14, 7]) {
+    const x = rnd([BATCH, h, h, 64]);
+    const dy = rnd([BATCH, h, h, 64]);
+    const y = tf.engine().runKernel('LRN', { x }, lrn) as tf.Tensor;
+    race(`LRN ${h}x${h}x64`, 0, () => tf.engine().runKernel('LRN', { x }, lrn) as tf.Tensor, [native, wasmOf('LRN')]);
+    race(`LRNGrad ${h}x${h}x64`, 0, () => tf.engine().runKernel('LRNGrad', { x, y, dy }, lrn) as tf.Tensor, [native, wasmOf('LRNGrad')]);
+    tf.dispose([x, dy, y]);
+  }
+  for (const shape of [[BATCH, 28, 28, 64], [BATCH, 14, 14, 64], [BATCH, 28, 28, 96], [BATCH, 384]]) {
+    const x = rnd(shape);
+    const axes = shape.slice(0, -1).map((_, i) => i);
+    race(`Sum ${shape.join('x')} over ${axes.length} axes`, 0, () => tf.sum(x, axes), [native, wasmOf('Sum')]);
+    x.dispose();
+  }
+}
+
 /**
  * Alternates whole training steps with the native kernels on and off (off: the same backend's wasm
  * kernels), so both see the same host load; prints median and best of each.
@@ -164,7 +194,8 @@ function compareBench(rounds: number): void {
 function abSteps(name: string, step: () => void, steps: number): void {
   const reg = nativeRegistration();
   if (reg === null) return;
-  const names = [...tf.getKernelsForBackend('native').map((k) => k.kernelName)];
+  const only = (args['ab-kernels'] ?? '').split(',').filter((k) => k !== '');
+  const names = only.length > 0 ? only : [...tf.getKernelsForBackend('native').map((k) => k.kernelName)];
   const on: number[] = [];
   const off: number[] = [];
   for (let i = 0; i < steps; i++) {
@@ -182,7 +213,8 @@ function abSteps(name: string, step: () => void, steps: number): void {
     const med = xs[Math.floor(xs.length / 2)] as number;
     return `${((BATCH * 1000) / med).toFixed(0)} img/s median, ${((BATCH * 1000) / (xs[0] as number)).toFixed(0)} best`;
   };
-  console.log(`\n# A/B ${name}, alternating steps: native ${fmt(on)} | wasm kernels ${fmt(off)}`);
+  const which = only.length > 0 ? only.join(',') : 'all';
+  console.log(`\n# A/B ${name}, alternating steps: native ${fmt(on)} | wasm kernels (${which}) ${fmt(off)}`);
 }
 
 async function modelBench(name: string, steps: number): Promise<void> {

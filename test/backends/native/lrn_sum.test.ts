@@ -1,0 +1,109 @@
+// LRN, LRNGrad and leading-axes Sum on ONNX Runtime against the cpu backend on fresh seeded inputs
+// (relative L2 ≤ 1e-5), checking the native path really ran, and the fallbacks for other cases.
+
+import { before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import * as tf from '@tensorflow/tfjs';
+import { nativeRegistration } from '../../../src/backends/native/backend.js';
+import type { NativeContext } from '../../../src/backends/native/native_context.js';
+import { initNative } from '../../../src/backends/native/init.js';
+import { randomValues, relL2, runOn } from './helpers.js';
+
+const TOL = 1e-5;
+let ctx: NativeContext;
+
+before(async () => {
+  const r = await initNative();
+  assert.ok(r.ok, `native backend unavailable: ${JSON.stringify(r)}`);
+  const reg = nativeRegistration();
+  assert.ok(reg !== null);
+  ctx = reg.ctx;
+  ctx.stats = new Map();
+});
+
+const calls = (kernel: string): number => ctx.stats?.get(kernel)?.calls ?? 0;
+
+/** Runs f on native and cpu; asserts agreement, no leaks, and whether `kernel` ran on ORT. */
+async function check(
+  label: string,
+  kernel: string,
+  native: boolean,
+  shapes: ReadonlyArray<readonly number[]>,
+  f: (...xs: tf.Tensor[]) => tf.Tensor | tf.Tensor[],
+  scale = 1,
+): Promise<void> {
+  const inputs = shapes.map((s, i) => {
+    const values = randomValues(`${label}/${i}`, s.reduce((a, b) => a * b, 1)).map((v) => v * scale);
+    return { values, shape: s };
+  });
+  const before = calls(kernel);
+  await tf.setBackend('native');
+  const backend = tf.backend() as unknown as { numDataIds(): number };
+  const [tensors, ids] = [tf.memory().numTensors, backend.numDataIds()];
+  const got = await runOn('native', inputs, f);
+  assert.equal(tf.memory().numTensors, tensors, `${label}: leaked tensors`);
+  assert.equal(backend.numDataIds(), ids, `${label}: leaked heap buffers`);
+  assert.equal(calls(kernel) > before, native, `${label}: ${kernel} ${native ? 'did not run' : 'ran'} on ORT`);
+  const want = await runOn('cpu', inputs, f);
+  got.forEach((g, i) => {
+    const w = want[i];
+    assert.ok(w !== undefined);
+    assert.deepEqual(g.shape, w.shape, `${label}: shape`);
+    const err = relL2(g.values, w.values);
+    assert.ok(err <= TOL, `${label}: output ${i} rel L2 ${err.toExponential(2)} > ${TOL}`);
+  });
+}
+
+const lrnParams = [
+  { depthRadius: 4, bias: 1, alpha: 0.001 / 9, beta: 0.75 }, // the small AlexNet's (TF tutorial)
+  { depthRadius: 2, bias: 2, alpha: 0.1, beta: 0.6 },
+  { depthRadius: 5, bias: 0.5, alpha: 0.3, beta: 0.5 },
+  { depthRadius: 0, bias: 1.5, alpha: 1, beta: 0.75 },
+  { depthRadius: 40, bias: 1, alpha: 0.02, beta: 1.1 },
+] as const;
+
+const lrnShapes: ReadonlyArray<readonly [number, number, number, number]> = [
+  [4, 13, 11, 37],
+  [2, 15, 17, 64],
+  [67, 11, 9, 3],
+];
+
+test('LRN and LRNGrad: TF semantics, radius 0 to wider than C, β 0.5/0.75/other, odd sizes', async () => {
+  for (const p of lrnParams) {
+    for (const shape of lrnShapes) {
+      const label = `lrn ${shape} r${p.depthRadius} a${p.alpha} b${p.beta}`;
+      // Scale 3 makes α·Σx² matter, so a wrong window or α scaling shows.
+      await check(label, 'LRN', true, [shape], (x) => tf.localResponseNormalization(x as tf.Tensor4D, p.depthRadius, p.bias, p.alpha, p.beta), 3);
+      await check(`grad ${label}`, 'LRNGrad', true, [shape, shape], (x, dy) => {
+        const y = tf.engine().runKernel('LRN', { x: x! }, p) as tf.Tensor;
+        return tf.engine().runKernel('LRNGrad', { x: x!, y, dy: dy! }, p) as tf.Tensor;
+      }, 3);
+    }
+  }
+});
+
+test('LRN gradient through tf.grad matches cpu', async () => {
+  const p = lrnParams[1];
+  await check('lrn tf.grad', 'LRNGrad', true, [[6, 9, 11, 29], [6, 9, 11, 29]], (x, w) =>
+    tf.grad((v: tf.Tensor) => tf.sum(tf.mul(tf.localResponseNormalization(v as tf.Tensor4D, p.depthRadius, p.bias, p.alpha, p.beta), w!)))(x!),
+  2);
+});
+
+test('LRN: small tensors stay on the wasm kernel', async () => {
+  await check('lrn small', 'LRN', false, [[1, 3, 3, 5]], (x) => tf.localResponseNormalization(x as tf.Tensor4D, 2, 1, 0.1, 0.75));
+});
+
+test('Sum over leading axes on ORT; other axes and small tensors fall back', async () => {
+  for (const shape of [[9, 11, 13, 37], [3, 13, 17, 64], [2053, 19], [5, 7, 9, 11, 13]] as const) {
+    for (let lead = 1; lead < shape.length; lead++) {
+      const axes = Array.from({ length: lead }, (_, i) => i);
+      for (const keepDims of [false, true]) {
+        await check(`sum ${shape} lead ${lead} keep ${keepDims}`, 'Sum', true, [shape], (x) => tf.sum(x!, axes, keepDims));
+      }
+    }
+  }
+  await check('sum last axis', 'Sum', false, [[64, 33, 20]], (x) => tf.sum(x!, 2));
+  await check('sum all', 'Sum', false, [[64, 33, 20]], (x) => tf.sum(x!));
+  await check('sum small', 'Sum', false, [[9, 13]], (x) => tf.sum(x!, 0));
+  await check('bias grad', 'Sum', true, [[6, 14, 14, 64], [64]], (x, b) => tf.grad((v: tf.Tensor) => tf.sum(tf.mul(tf.add(x!, v), x!)))(b!));
+});
