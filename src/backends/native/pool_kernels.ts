@@ -1,10 +1,12 @@
-// MaxPoolGrad (NHWC) on ONNX Runtime; other cases go to the previously registered kernel.
+// MaxPoolGrad (NHWC) on ONNX Runtime: the masked graph when the forward output is given and windows
+// cover every stride phase, else the MaxPool-with-indices graph; other cases go to the previous kernel.
 
 import type { KernelFunc, TensorInfo } from '@tensorflow/tfjs';
-import { backend_util } from '@tensorflow/tfjs';
+import { backend_util, util } from '@tensorflow/tfjs';
 import type { NativeContext } from './native_context.js';
 import { runSpec } from './native_context.js';
 import type { MaxPoolGradSpec } from './pool_graph.js';
+import type { MaxPoolGradMaskSpec } from './pool_mask_graph.js';
 import type { WasmBackendLike } from './wasm_heap.js';
 
 interface MaxPoolGradAttrs {
@@ -18,7 +20,7 @@ const outExtent = (size: number, p0: number, p1: number, k: number, s: number): 
 
 export function makeMaxPoolGradKernel(ctx: NativeContext, kernelName: string, fallback: KernelFunc): KernelFunc {
   return (args) => {
-    const { dy, input } = args.inputs as Record<string, TensorInfo | undefined>;
+    const { dy, input, output } = args.inputs as Record<string, TensorInfo | undefined>;
     const attrs = args.attrs as unknown as MaxPoolGradAttrs;
     if (dy === undefined || input === undefined || dy.dtype !== 'float32' || input.dtype !== 'float32' || input.shape.length !== 4) {
       return fallback(args);
@@ -58,6 +60,16 @@ export function makeMaxPoolGradKernel(ctx: NativeContext, kernelName: string, fa
     if (!ok) return fallback(args);
     const backend = args.backend as unknown as WasmBackendLike;
     const out = backend.makeOutput(input.shape.slice(), 'float32');
+    // The forward output y lets the masked graph skip ORT's slow MaxPool-with-indices.
+    const masked =
+      output !== undefined && output.dtype === 'float32' && util.arraysEqual(output.shape, dy.shape) && spec.kh >= spec.sh && spec.kw >= spec.sw;
+    if (masked) {
+      const { kind: _, pads, ...geometry } = spec;
+      const maskSpec: MaxPoolGradMaskSpec = { kind: 'maxpool-grad-mask', ...geometry, top: pads[0], left: pads[1] };
+      const args4 = (t: TensorInfo) => ({ info: t, dims: t.shape });
+      runSpec(ctx, kernelName, backend, maskSpec, { x: args4(input), y: args4(output), dy: args4(dy) }, { dx: args4(out) });
+      return out;
+    }
     runSpec(ctx, kernelName, backend, spec, { x: { info: input, dims: input.shape }, dy: { info: dy, dims: dy.shape } }, { dx: { info: out, dims: out.shape } });
     return out;
   };

@@ -26,8 +26,8 @@ const { values: args } = parseArgs({
     ab: { type: 'boolean', default: false },
     /** With --ab: toggle only these kernels (comma-separated), e.g. LRN,LRNGrad,Sum. */
     'ab-kernels': { type: 'string', default: '' },
-    /** Interleaved native-vs-wasm races of LRN, LRNGrad and Sum at the models' shapes only. */
-    'compare-lrn-sum': { type: 'boolean', default: false },
+    /** Interleaved native-vs-wasm races of the memory-bound kernels only (LRN, LRNGrad, Sum, MaxPoolGrad). */
+    'compare-light': { type: 'boolean', default: false },
   },
 });
 
@@ -128,7 +128,7 @@ function compareBench(rounds: number): void {
   };
   const native: Variant = ['native', () => ctx.disabled.clear()];
   const wasmOf = (k: string): Variant => ['wasm', () => ctx.disabled.add(k)];
-  if (args['compare-lrn-sum']) {
+  if (args['compare-light']) {
     console.log(`\n# native vs wasm, interleaved, best of ${rounds}`);
     lrnSumRaces(race, native, wasmOf, rnd);
     return;
@@ -184,6 +184,13 @@ function lrnSumRaces(race: Race, native: readonly [string, () => void], wasmOf: 
     const axes = shape.slice(0, -1).map((_, i) => i);
     race(`Sum ${shape.join('x')} over ${axes.length} axes`, 0, () => tf.sum(x, axes), [native, wasmOf('Sum')]);
     x.dispose();
+  }
+  for (const [h, c] of [[28, 64], [14, 64], [28, 96]] as const) {
+    const x = tf.relu(rnd([BATCH, h, h, c]));
+    const y = tf.maxPool(x as tf.Tensor4D, 3, 2, 'same');
+    const dy = rnd(y.shape);
+    race(`MaxPoolGrad 3/2 same ${h}x${h}x${c}`, 0, () => tf.engine().runKernel('MaxPoolGrad', { dy, input: x, output: y }, { filterSize: 3, strides: 2, pad: 'same' }) as tf.Tensor, [native, wasmOf('MaxPoolGrad')]);
+    tf.dispose([x, y, dy]);
   }
 }
 
