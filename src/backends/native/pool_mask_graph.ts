@@ -46,12 +46,16 @@ export function maxPoolGradMaskGraph(s: MaxPoolGradMaskSpec): OnnxGraph {
   const cols = axisPlan(s.w, s.ow, s.kw, s.sw, s.left);
   const nodes: OnnxNode[] = [];
   const inits: OnnxInt64Initializer[] = [
-    { name: 'xpads', dims: [8], values: [0, s.top, s.left, 0, 0, rows.padAfter, cols.padAfter, 0] },
-    { name: 'negInf', dims: [], values: [Number.NEGATIVE_INFINITY], type: f },
     { name: 'sliceAxes', dims: [2], values: [1, 2] },
     { name: 'sliceSteps', dims: [2], values: [s.sh, s.sw] },
   ];
-  nodes.push({ op: 'Pad', inputs: ['x', 'xpads', 'negInf'], outputs: ['xp'] });
+  // Unpadded pooling ('valid' without leftovers, Inception's) slices x itself.
+  const padX = s.top > 0 || s.left > 0 || rows.padAfter > 0 || cols.padAfter > 0;
+  if (padX) {
+    inits.push({ name: 'xpads', dims: [8], values: [0, s.top, s.left, 0, 0, rows.padAfter, cols.padAfter, 0] });
+    inits.push({ name: 'negInf', dims: [], values: [Number.NEGATIVE_INFINITY], type: f });
+  }
+  nodes.push({ op: padX ? 'Pad' : 'Identity', inputs: padX ? ['x', 'xpads', 'negInf'] : ['x'], outputs: ['xp'] });
   // share[i][j]: dy where offset (i, j) holds the window's first maximum.
   let taken = '';
   for (let i = 0; i < s.kh; i++) {
@@ -112,10 +116,13 @@ export function maxPoolGradMaskGraph(s: MaxPoolGradMaskSpec): OnnxGraph {
   });
   nodes.push(rowsOfPhases.length === 1 ? { op: 'Identity', inputs: rowsOfPhases, outputs: ['inter'] } : { op: 'Concat', inputs: rowsOfPhases, outputs: ['inter'], attrs: { axis: { kind: 'int', value: 2 } } });
   inits.push({ name: 'padded', dims: [4], values: [s.n, rows.len * s.sh, cols.len * s.sw, s.c] });
-  nodes.push({ op: 'Reshape', inputs: ['inter', 'padded'], outputs: ['dxp'] });
-  inits.push({ name: 'cropStart', dims: [2], values: [s.top, s.left] });
-  inits.push({ name: 'cropEnd', dims: [2], values: [s.top + s.h, s.left + s.w] });
-  nodes.push({ op: 'Slice', inputs: ['dxp', 'cropStart', 'cropEnd', 'sliceAxes'], outputs: ['dx'] });
+  const crop = s.top > 0 || s.left > 0 || rows.len * s.sh !== s.h || cols.len * s.sw !== s.w;
+  nodes.push({ op: 'Reshape', inputs: ['inter', 'padded'], outputs: [crop ? 'dxp' : 'dx'] });
+  if (crop) {
+    inits.push({ name: 'cropStart', dims: [2], values: [s.top, s.left] });
+    inits.push({ name: 'cropEnd', dims: [2], values: [s.top + s.h, s.left + s.w] });
+    nodes.push({ op: 'Slice', inputs: ['dxp', 'cropStart', 'cropEnd', 'sliceAxes'], outputs: ['dx'] });
+  }
   return {
     nodes,
     initializers: inits,

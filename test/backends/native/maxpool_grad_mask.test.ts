@@ -27,6 +27,7 @@ const cases: ReadonlyArray<{ x: [number, number, number, number]; k: [number, nu
   { x: [3, 28, 28, 64], k: [3, 3], s: [2, 2], pad: 'same' }, // the small AlexNet's
   { x: [2, 13, 12, 5], k: [3, 3], s: [2, 2], pad: 'same' },
   { x: [2, 13, 12, 5], k: [3, 3], s: [2, 2], pad: 'valid' },
+  { x: [2, 28, 28, 11], k: [3, 3], s: [2, 2], pad: 'valid' }, // Inception's: no padding, no crop
   { x: [2, 9, 9, 7], k: [2, 2], s: [2, 2], pad: 'valid' }, // a leftover row and column
   { x: [3, 8, 9, 4], k: [2, 2], s: [2, 2], pad: 'same' },
   { x: [1, 7, 7, 3], k: [3, 3], s: [1, 1], pad: 'same' },
@@ -74,4 +75,8 @@ test('the masked graph is used for the models’ pooling, and its FLOP proxy is 
   assert.ok(!g.nodes.some((n) => n.op === 'MaxPool' || n.op === 'ScatterElements' || n.op === 'Transpose'));
   assert.equal(g.nodes.filter((n) => n.op === 'Mul').length, 9);
   assert.equal(flopsOf(spec), 2 * 14 * 14 * 64 * 9);
+  // 'valid' 3/2 on 28: x needs no padding and the scattered grid is exactly 28 wide.
+  const valid = maxPoolGradMaskGraph({ ...spec, oh: 13, ow: 13 });
+  assert.ok(!valid.nodes.some((n) => n.op === 'Pad' && n.inputs[0] === 'x'));
+  assert.equal(valid.nodes.at(-1)?.op, 'Reshape');
 });
