@@ -20,6 +20,8 @@ export interface NativeContext {
   readonly disabled: Set<string>;
   /** Forces one filter-gradient formulation (profiling); 'auto' picks by geometry. */
   filterGrad: FilterGradChoice;
+  /** 'indices' forces MaxPoolGrad's MaxPool-with-indices graph (profiling, tests); 'auto' prefers the masked one. */
+  maxPoolGrad: 'auto' | 'indices';
   /** NCHWc block size of MLAS's blocked conv kernels on this CPU (null: unusable or switched off). */
   nchwcBlock: number | null;
 }

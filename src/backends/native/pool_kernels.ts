@@ -62,6 +62,7 @@ export function makeMaxPoolGradKernel(ctx: NativeContext, kernelName: string, fa
     const out = backend.makeOutput(input.shape.slice(), 'float32');
     // The forward output y lets the masked graph skip ORT's slow MaxPool-with-indices.
     const masked =
+      ctx.maxPoolGrad === 'auto' &&
       output !== undefined && output.dtype === 'float32' && util.arraysEqual(output.shape, dy.shape) && spec.kh >= spec.sh && spec.kw >= spec.sw;
     if (masked) {
       const { kind: _, pads, ...geometry } = spec;

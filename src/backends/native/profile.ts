@@ -26,6 +26,8 @@ const { values: args } = parseArgs({
     ab: { type: 'boolean', default: false },
     /** With --ab: toggle only these kernels (comma-separated), e.g. LRN,LRNGrad,Sum. */
     'ab-kernels': { type: 'string', default: '' },
+    /** With --ab: the "off" steps use MaxPoolGrad's MaxPool-with-indices graph instead of the masked one. */
+    'ab-maxpool-indices': { type: 'boolean', default: false },
     /** Interleaved native-vs-wasm races of the memory-bound kernels only (LRN, LRNGrad, Sum, MaxPoolGrad). */
     'compare-light': { type: 'boolean', default: false },
   },
@@ -208,6 +210,7 @@ function abSteps(name: string, step: () => void, steps: number): void {
   for (let i = 0; i < steps; i++) {
     for (const native of [true, false]) {
       reg.ctx.disabled.clear();
+      reg.ctx.maxPoolGrad = !native && args['ab-maxpool-indices'] ? 'indices' : 'auto';
       if (!native) for (const n of names) reg.ctx.disabled.add(n);
       const t0 = performance.now();
       step();
@@ -215,12 +218,13 @@ function abSteps(name: string, step: () => void, steps: number): void {
     }
   }
   reg.ctx.disabled.clear();
+  reg.ctx.maxPoolGrad = 'auto';
   const fmt = (xs: number[]): string => {
     xs.sort((a, b) => a - b);
     const med = xs[Math.floor(xs.length / 2)] as number;
     return `${((BATCH * 1000) / med).toFixed(0)} img/s median, ${((BATCH * 1000) / (xs[0] as number)).toFixed(0)} best`;
   };
-  const which = only.length > 0 ? only.join(',') : 'all';
+  const which = (only.length > 0 ? only.join(',') : 'all') + (args['ab-maxpool-indices'] ? '; MaxPoolGrad indices graph' : '');
   console.log(`\n# A/B ${name}, alternating steps: native ${fmt(on)} | wasm kernels (${which}) ${fmt(off)}`);
 }
 

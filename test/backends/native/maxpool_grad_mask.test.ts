@@ -69,6 +69,25 @@ test('masked MaxPoolGrad matches cpu, ties included, and leaks nothing', async (
   ctx.stats = null;
 });
 
+test('the MaxPool-with-indices graph (forced, or when windows skip a stride phase) still matches cpu', async () => {
+  ctx.stats = new Map();
+  const skipsPhase: (typeof cases)[number] = { x: [2, 11, 10, 3], k: [2, 2], s: [3, 3], pad: 'valid' };
+  const extra = [...cases.slice(0, 3), skipsPhase];
+  for (const [i, c] of extra.entries()) {
+    ctx.maxPoolGrad = i < 3 ? 'indices' : 'auto';
+    const label = `indices ${c.x} k${c.k} s${c.s} ${c.pad}`;
+    const size = c.x.reduce((a, b) => a * b, 1);
+    const [xv, wv] = [randomValues(`mpg/${label}/x`, size), randomValues(`mpg/${label}/w`, size)];
+    const calls = ctx.stats.get('MaxPoolGrad')?.calls ?? 0;
+    const got = await grad('native', xv, wv, c);
+    assert.ok((ctx.stats.get('MaxPoolGrad')?.calls ?? 0) > calls, `${label}: did not run on ORT`);
+    const err = relL2(got, await grad('cpu', xv, wv, c));
+    assert.ok(err <= 1e-5, `${label}: rel L2 ${err.toExponential(2)}`);
+  }
+  ctx.maxPoolGrad = 'auto';
+  ctx.stats = null;
+});
+
 test('the masked graph is used for the models’ pooling, and its FLOP proxy is the window count', () => {
   const spec = { kind: 'maxpool-grad-mask', n: 2, h: 28, w: 28, c: 64, oh: 14, ow: 14, kh: 3, kw: 3, sh: 2, sw: 2, top: 0, left: 0 } as const;
   const g = maxPoolGradMaskGraph(spec);
