@@ -106,7 +106,7 @@ export async function registerNativeBackend(runtime: OrtRuntime): Promise<Native
     stats: null,
     disabled: new Set(),
     filterGrad: 'auto',
-    maxPoolGrad: 'auto',
+    maxPoolGrad: 'indices',
     nchwcBlock: probeNchwcBlock(runtime),
   };
   const current = new Map<string, KernelConfig>(tf.getKernelsForBackend(NATIVE_BACKEND).map((k) => [k.kernelName, k]));

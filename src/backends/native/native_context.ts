@@ -20,8 +20,11 @@ export interface NativeContext {
   readonly disabled: Set<string>;
   /** Forces one filter-gradient formulation (profiling); 'auto' picks by geometry. */
   filterGrad: FilterGradChoice;
-  /** 'indices' forces MaxPoolGrad's MaxPool-with-indices graph (profiling, tests); 'auto' prefers the masked one. */
-  maxPoolGrad: 'auto' | 'indices';
+  /**
+   * MaxPoolGrad's graph: 'indices' (MaxPool with indices + ScatterElements, the faster today), or
+   * 'mask' (element-wise, no transposes; slower because of ORT's copies, see pool_mask_graph.ts).
+   */
+  maxPoolGrad: 'indices' | 'mask';
   /** NCHWc block size of MLAS's blocked conv kernels on this CPU (null: unusable or switched off). */
   nchwcBlock: number | null;
 }

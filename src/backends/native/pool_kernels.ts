@@ -1,5 +1,6 @@
-// MaxPoolGrad (NHWC) on ONNX Runtime: the masked graph when the forward output is given and windows
-// cover every stride phase, else the MaxPool-with-indices graph; other cases go to the previous kernel.
+// MaxPoolGrad (NHWC) on ONNX Runtime: the MaxPool-with-indices graph, or where ctx.maxPoolGrad asks for
+// it, the forward output is given and windows cover every stride phase, the masked graph; other cases
+// go to the previous kernel.
 
 import type { KernelFunc, TensorInfo } from '@tensorflow/tfjs';
 import { backend_util, util } from '@tensorflow/tfjs';
@@ -62,7 +63,7 @@ export function makeMaxPoolGradKernel(ctx: NativeContext, kernelName: string, fa
     const out = backend.makeOutput(input.shape.slice(), 'float32');
     // The forward output y lets the masked graph skip ORT's slow MaxPool-with-indices.
     const masked =
-      ctx.maxPoolGrad === 'auto' &&
+      ctx.maxPoolGrad === 'mask' &&
       output !== undefined && output.dtype === 'float32' && util.arraysEqual(output.shape, dy.shape) && spec.kh >= spec.sh && spec.kw >= spec.sw;
     if (masked) {
       const { kind: _, pads, ...geometry } = spec;

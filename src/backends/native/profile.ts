@@ -7,7 +7,7 @@ import { parseArgs } from 'node:util';
 import * as tf from '@tensorflow/tfjs';
 import { nativeRegistration } from './backend.js';
 import { initNative } from './init.js';
-import type { KernelTiming } from './native_context.js';
+import type { KernelTiming, NativeContext } from './native_context.js';
 import { getModel } from '../../models/registry.js';
 import { MomentumSgd } from '../../train/sgd.js';
 import { sgdSlots } from '../../train/decay.js';
@@ -26,8 +26,10 @@ const { values: args } = parseArgs({
     ab: { type: 'boolean', default: false },
     /** With --ab: toggle only these kernels (comma-separated), e.g. LRN,LRNGrad,Sum. */
     'ab-kernels': { type: 'string', default: '' },
-    /** With --ab: the "off" steps use MaxPoolGrad's MaxPool-with-indices graph instead of the masked one. */
-    'ab-maxpool-indices': { type: 'boolean', default: false },
+    /** With --ab: the "on" steps use MaxPoolGrad's masked graph, the "off" steps its indices graph. */
+    'ab-maxpool-mask': { type: 'boolean', default: false },
+    /** Whole run with LRN, LRNGrad and Sum on the wasm kernels (as before they ran on ORT), for before/after. */
+    previous: { type: 'boolean', default: false },
     /** Interleaved native-vs-wasm races of the memory-bound kernels only (LRN, LRNGrad, Sum, MaxPoolGrad). */
     'compare-light': { type: 'boolean', default: false },
   },
@@ -38,6 +40,11 @@ async function setUp(): Promise<void> {
     const r = await initNative();
     if (!r.ok) throw new Error(`native backend unavailable: ${r.reason}: ${r.detail}`);
     console.log(JSON.stringify(r.info));
+    const reg = nativeRegistration();
+    if (args.previous && reg !== null) {
+      for (const k of ['LRN', 'LRNGrad', 'Sum']) reg.ctx.disabled.add(k);
+      console.log('previous kernels: LRN, LRNGrad, Sum on wasm');
+    }
     return;
   }
   const { registerWasmTrainingKernels } = await import('../wasm/register.js');
@@ -132,7 +139,7 @@ function compareBench(rounds: number): void {
   const wasmOf = (k: string): Variant => ['wasm', () => ctx.disabled.add(k)];
   if (args['compare-light']) {
     console.log(`\n# native vs wasm, interleaved, best of ${rounds}`);
-    lrnSumRaces(race, native, wasmOf, rnd);
+    lrnSumRaces(ctx, race, native, wasmOf, rnd);
     return;
   }
   console.log(`\n# native vs wasm, interleaved, best of ${rounds}`);
@@ -171,7 +178,7 @@ function compareBench(rounds: number): void {
 type Race = (label: string, flops: number, run: () => tf.Tensor, variants: ReadonlyArray<readonly [string, () => void]>) => void;
 
 /** LRN (the small AlexNet's constants), LRNGrad and the bias-gradient Sum at the models' shapes. */
-function lrnSumRaces(race: Race, native: readonly [string, () => void], wasmOf: (k: string) => readonly [string, () => void], rnd: (s: number[]) => tf.Tensor): void {
+function lrnSumRaces(reg: NativeContext, race: Race, native: readonly [string, () => void], wasmOf: (k: string) => readonly [string, () => void], rnd: (s: number[]) => tf.Tensor): void {
   const lrn = { depthRadius: 4, bias: 1, alpha: 0.001 / 9, beta: 0.75 };
   for (const h of [14, 7]) {
     const x = rnd([BATCH, h, h, 64]);
@@ -191,7 +198,9 @@ function lrnSumRaces(race: Race, native: readonly [string, () => void], wasmOf: 
     const x = tf.relu(rnd([BATCH, h, h, c]));
     const y = tf.maxPool(x as tf.Tensor4D, 3, 2, 'same');
     const dy = rnd(y.shape);
-    race(`MaxPoolGrad 3/2 same ${h}x${h}x${c}`, 0, () => tf.engine().runKernel('MaxPoolGrad', { dy, input: x, output: y }, { filterSize: 3, strides: 2, pad: 'same' }) as tf.Tensor, [native, wasmOf('MaxPoolGrad')]);
+    const graph = (g: 'mask' | 'indices'): readonly [string, () => void] => [g, () => { native[1](); reg.maxPoolGrad = g; }];
+    race(`MaxPoolGrad 3/2 same ${h}x${h}x${c}`, 0, () => tf.engine().runKernel('MaxPoolGrad', { dy, input: x, output: y }, { filterSize: 3, strides: 2, pad: 'same' }) as tf.Tensor, [graph('mask'), graph('indices'), wasmOf('MaxPoolGrad')]);
+    reg.maxPoolGrad = 'indices';
     tf.dispose([x, y, dy]);
   }
 }
@@ -210,7 +219,7 @@ function abSteps(name: string, step: () => void, steps: number): void {
   for (let i = 0; i < steps; i++) {
     for (const native of [true, false]) {
       reg.ctx.disabled.clear();
-      reg.ctx.maxPoolGrad = !native && args['ab-maxpool-indices'] ? 'indices' : 'auto';
+      reg.ctx.maxPoolGrad = native && args['ab-maxpool-mask'] ? 'mask' : 'indices';
       if (!native) for (const n of names) reg.ctx.disabled.add(n);
       const t0 = performance.now();
       step();
@@ -218,13 +227,13 @@ function abSteps(name: string, step: () => void, steps: number): void {
     }
   }
   reg.ctx.disabled.clear();
-  reg.ctx.maxPoolGrad = 'auto';
+  reg.ctx.maxPoolGrad = 'indices';
   const fmt = (xs: number[]): string => {
     xs.sort((a, b) => a - b);
     const med = xs[Math.floor(xs.length / 2)] as number;
     return `${((BATCH * 1000) / med).toFixed(0)} img/s median, ${((BATCH * 1000) / (xs[0] as number)).toFixed(0)} best`;
   };
-  const which = (only.length > 0 ? only.join(',') : 'all') + (args['ab-maxpool-indices'] ? '; MaxPoolGrad indices graph' : '');
+  const which = (only.length > 0 ? only.join(',') : 'all') + (args['ab-maxpool-mask'] ? '; MaxPoolGrad mask graph on, indices off' : '');
   console.log(`\n# A/B ${name}, alternating steps: native ${fmt(on)} | wasm kernels (${which}) ${fmt(off)}`);
 }
 
