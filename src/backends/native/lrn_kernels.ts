@@ -1,5 +1,6 @@
 // LRN and LRNGrad (NHWC, across channels, TF semantics) on ONNX Runtime; other cases (non-4-D,
-// non-float, tiny tensors where an ORT call costs more than the JS loop) go to the wasm kernels.
+// non-float, tiny tensors where an ORT call costs more than the JS loop, very many channels) go to
+// the wasm kernels.
 
 import type { KernelFunc, TensorInfo } from '@tensorflow/tfjs';
 import { util } from '@tensorflow/tfjs';
@@ -17,12 +18,15 @@ interface LrnAttrs {
 
 /** Below this many elements the wasm kernel is about as fast as an ORT call. */
 const MIN_ELEMENTS = 1 << 14;
+/** The band MatMul costs 2·C FLOPs per element: past this the wasm kernel's O(1) window sums win. */
+const MAX_CHANNELS = 256;
 
 function specOf(kind: LrnSpec['kind'], x: TensorInfo, attrs: LrnAttrs): LrnSpec | null {
   const { depthRadius: radius, bias, alpha, beta } = attrs;
   if (x.dtype !== 'float32' || x.shape.length !== 4 || util.sizeFromShape(x.shape) < MIN_ELEMENTS) return null;
   if (!Number.isInteger(radius) || radius < 0 || ![bias, alpha, beta].every(Number.isFinite)) return null;
   const c = x.shape[3] as number;
+  if (c > MAX_CHANNELS) return null;
   return { kind, m: util.sizeFromShape(x.shape) / c, c, radius, bias, alpha, beta };
 }
 

@@ -89,8 +89,9 @@ test('LRN gradient through tf.grad matches cpu', async () => {
   2);
 });
 
-test('LRN: small tensors stay on the wasm kernel', async () => {
+test('LRN: small tensors and very many channels stay on the wasm kernel', async () => {
   await check('lrn small', 'LRN', false, [[1, 3, 3, 5]], (x) => tf.localResponseNormalization(x as tf.Tensor4D, 2, 1, 0.1, 0.75));
+  await check('lrn wide', 'LRN', false, [[2, 3, 5, 600]], (x) => tf.localResponseNormalization(x as tf.Tensor4D, 2, 1, 0.1, 0.75));
 });
 
 test('Sum over leading axes on ORT; other axes and small tensors fall back', async () => {
