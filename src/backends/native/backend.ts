@@ -38,6 +38,7 @@ const nativeKernels: Readonly<Record<string, Maker>> = {
   LRN: makeLrnKernel,
   LRNGrad: makeLrnGradKernel,
   Sum: makeSumKernel,
+  Mean: makeSumKernel,
   Identity: (_ctx, _name, fallback) => makeIdentityKernel(fallback),
 };
 

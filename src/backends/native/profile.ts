@@ -28,7 +28,7 @@ const { values: args } = parseArgs({
     'ab-kernels': { type: 'string', default: '' },
     /** With --ab: the "on" steps use MaxPoolGrad's masked graph, the "off" steps its indices graph. */
     'ab-maxpool-mask': { type: 'boolean', default: false },
-    /** Whole run with LRN, LRNGrad and Sum on the wasm kernels (as before they ran on ORT), for before/after. */
+    /** Whole run with LRN, LRNGrad, Sum and Mean on the wasm kernels (as before they ran on ORT), for before/after. */
     previous: { type: 'boolean', default: false },
     /** Interleaved native-vs-wasm races of the memory-bound kernels only (LRN, LRNGrad, Sum, MaxPoolGrad). */
     'compare-light': { type: 'boolean', default: false },
@@ -42,8 +42,8 @@ async function setUp(): Promise<void> {
     console.log(JSON.stringify(r.info));
     const reg = nativeRegistration();
     if (args.previous && reg !== null) {
-      for (const k of ['LRN', 'LRNGrad', 'Sum']) reg.ctx.disabled.add(k);
-      console.log('previous kernels: LRN, LRNGrad, Sum on wasm');
+      for (const k of ['LRN', 'LRNGrad', 'Sum', 'Mean']) reg.ctx.disabled.add(k);
+      console.log('previous kernels: LRN, LRNGrad, Sum, Mean on wasm');
     }
     return;
   }

@@ -1,4 +1,4 @@
-// Sum over a prefix of the axes (bias gradients: everything but channels) on ONNX Runtime, in one
+// Sum and Mean over a prefix of the axes (bias gradients, batch-norm statistics) on ONNX Runtime, in one
 // multithreaded pass over the wasm heap. Rows are reduced in two stages ([a, b, cols] → axis 1 →
 // axis 0, b ≈ √rows) so float32 accumulation error grows like rows^¼, not rows. Other reductions
 // and small tensors go to the previous (wasm) kernel.
@@ -17,6 +17,8 @@ export interface SumRowsSpec {
   readonly a: number;
   readonly b: number;
   readonly cols: number;
+  /** Mean instead of sum. */
+  readonly mean: boolean;
 }
 
 /** Below this many elements the wasm kernel is about as fast as an ORT call. */
@@ -28,11 +30,13 @@ export function sumRowsGraph(s: SumRowsSpec): OnnxGraph {
   return {
     nodes: [
       { op: 'ReduceSum', inputs: ['x', 'axis1'], outputs: ['partial'], attrs: keep },
-      { op: 'ReduceSum', inputs: ['partial', 'axis0'], outputs: ['y'], attrs: keep },
+      { op: 'ReduceSum', inputs: ['partial', 'axis0'], outputs: [s.mean ? 'sum' : 'y'], attrs: keep },
+      ...(s.mean ? [{ op: 'Mul', inputs: ['sum', 'invRows'], outputs: ['y'] }] : []),
     ],
     initializers: [
       { name: 'axis1', dims: [1], values: [1] },
       { name: 'axis0', dims: [1], values: [0] },
+      ...(s.mean ? [{ name: 'invRows', dims: [], values: [1 / (s.a * s.b)], type: f }] : []),
     ],
     inputs: [{ name: 'x', type: f, shape: [s.a, s.b, s.cols] }],
     outputs: [{ name: 'y', type: f, shape: [s.cols] }],
@@ -51,7 +55,9 @@ function leadingAxes(axis: number | number[], shape: readonly number[]): number 
   return axes.every((v, i) => v === i) && axes.length < shape.length ? axes.length : 0;
 }
 
+/** Sum or Mean (batch-norm statistics) over leading axes. */
 export function makeSumKernel(ctx: NativeContext, kernelName: string, fallback: KernelFunc): KernelFunc {
+  const mean = kernelName === 'Mean';
   return (args) => {
     const x = (args.inputs as Record<string, TensorInfo | undefined>)['x'];
     const { axis, keepDims } = args.attrs as unknown as { axis: number | number[]; keepDims: boolean };
@@ -64,7 +70,7 @@ export function makeSumKernel(ctx: NativeContext, kernelName: string, fallback: 
     const b = innerFactor(rows);
     const backend = args.backend as unknown as WasmBackendLike;
     const out = backend.makeOutput(keepDims ? [...x.shape.slice(0, lead).map(() => 1), ...rest] : rest, 'float32');
-    runSpec(ctx, kernelName, backend, { kind: 'sum-rows', a: rows / b, b, cols }, { x: { info: x, dims: [rows / b, b, cols] } }, { y: { info: out, dims: [cols] } });
+    runSpec(ctx, kernelName, backend, { kind: 'sum-rows', a: rows / b, b, cols, mean }, { x: { info: x, dims: [rows / b, b, cols] } }, { y: { info: out, dims: [cols] } });
     return out;
   };
 }

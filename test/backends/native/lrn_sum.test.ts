@@ -1,4 +1,4 @@
-// LRN, LRNGrad and leading-axes Sum on ONNX Runtime against the cpu backend on fresh seeded inputs
+// LRN, LRNGrad and leading-axes Sum and Mean on ONNX Runtime against the cpu backend on fresh seeded inputs
 // (relative L2 ≤ 1e-5), checking the native path really ran, and the fallbacks for other cases.
 
 import { before, test } from 'node:test';
@@ -94,7 +94,7 @@ test('LRN: small tensors and very many channels stay on the wasm kernel', async 
   await check('lrn wide', 'LRN', false, [[2, 3, 5, 600]], (x) => tf.localResponseNormalization(x as tf.Tensor4D, 2, 1, 0.1, 0.75));
 });
 
-test('Sum over leading axes on ORT; other axes and small tensors fall back', async () => {
+test('Sum and Mean over leading axes on ORT; other axes and small tensors fall back', async () => {
   for (const shape of [[9, 11, 13, 37], [3, 13, 17, 64], [2053, 19], [5, 7, 9, 11, 13]] as const) {
     for (let lead = 1; lead < shape.length; lead++) {
       const axes = Array.from({ length: lead }, (_, i) => i);
@@ -103,6 +103,13 @@ test('Sum over leading axes on ORT; other axes and small tensors fall back', asy
       }
     }
   }
+  await check('mean bn stats', 'Mean', true, [[5, 13, 17, 48]], (x) => tf.mean(x!, [0, 1, 2]));
+  await check('mean keepDims', 'Mean', true, [[2053, 19]], (x) => tf.mean(x!, 0, true));
+  await check('moments', 'Mean', true, [[5, 15, 13, 40]], (x) => {
+    const m = tf.moments(x!, [0, 1, 2]);
+    return [m.mean, m.variance];
+  });
+  await check('mean last axis', 'Mean', false, [[64, 33, 20]], (x) => tf.mean(x!, 2));
   await check('sum last axis', 'Sum', false, [[64, 33, 20]], (x) => tf.sum(x!, 2));
   await check('sum all', 'Sum', false, [[64, 33, 20]], (x) => tf.sum(x!));
   await check('sum small', 'Sum', false, [[9, 13]], (x) => tf.sum(x!, 0));
