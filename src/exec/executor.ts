@@ -118,7 +118,7 @@ export async function execute(plan: Plan, store: Store, runner: Runner, options:
     const release = await cores.acquire(want);
     try {
       if (stopping || options.signal?.aborted) {
-        finish({ ...base, key: hit.key, status: 'skipped', seconds: 0, reason: 'an earlier stage failed' });
+        finish({ ...base, key: hit.key, status: 'skipped', seconds: 0, reason: options.signal?.aborted ? 'the run was interrupted' : 'an earlier stage failed' });
         return { ok: false, why: 'skipped' };
       }
       observe({ type: 'stage-start', id: inst.id, plugin: inst.plugin.name, key: hit.key, cores: want });

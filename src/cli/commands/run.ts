@@ -65,6 +65,7 @@ export const run: Command = async (argv, io) => {
       for (const s of summary.stages) if (s.status === 'failed') io.stderr(`${stageLine(s)}\n`);
       io.stderr(`${summaryLine(summary.stages, summary.seconds)}\n`);
     }
+    if (abort.signal.aborted) return 130; // interrupted, as shells report SIGINT
     if (summary.ok) return 0;
     const failed = summary.stages.filter((st) => st.status === 'failed');
     // Only the user's input failed (e.g. a checksum mismatch): exit 2 like any other bad input.
