@@ -11,17 +11,7 @@ export function randomValues(seed: string, n: number): Float32Array {
   return out;
 }
 
-export function relL2(got: Float32Array, want: Float32Array): number {
-  if (got.length !== want.length) return Number.POSITIVE_INFINITY;
-  let num = 0;
-  let den = 0;
-  for (let i = 0; i < got.length; i++) {
-    const d = (got[i] as number) - (want[i] as number);
-    num += d * d;
-    den += (want[i] as number) ** 2;
-  }
-  return Math.sqrt(num / Math.max(den, 1e-30));
-}
+export { relL2 } from '../../support/numerics.js';
 
 /** Runs f on `backend` over fresh tensors built from `inputs`; returns every output's values and shape. */
 export async function runOn(

@@ -24,18 +24,7 @@ export function randomArray(seed: number, label: string, size: number): Float32A
   return a;
 }
 
-export function relL2(got: Float32Array, want: Float32Array): number {
-  if (got.length !== want.length) return Number.POSITIVE_INFINITY;
-  let num = 0;
-  let den = 0;
-  for (let i = 0; i < got.length; i++) {
-    const d = (got[i] as number) - (want[i] as number);
-    num += d * d;
-    den += (want[i] as number) ** 2;
-  }
-  if (!Number.isFinite(num)) return Number.POSITIVE_INFINITY;
-  return Math.sqrt(num) / Math.max(Math.sqrt(den), 1e-30);
-}
+export { relL2 } from '../../support/numerics.js';
 
 export interface KernelInput {
   readonly name: string;
