@@ -8,7 +8,6 @@ import { buildPlan } from '../plan/build.js';
 import { createRegistry, type PluginRegistry } from '../plan/registry.js';
 import type { Plan } from '../plan/plan.js';
 import { LocalStore } from '../store/local.js';
-import type { Store } from '../store/types.js';
 import { builtinPlugins } from '../../stages/index.js';
 
 export const QUICKSTART = 'pipelines/quickstart.yaml';
@@ -36,7 +35,7 @@ export async function loadWorkspace(io: CliIO, pipeline: string | undefined, set
   return { file, plan, registry };
 }
 
-export function openStore(io: CliIO, cacheDir: string | undefined): Store {
+export function openStore(io: CliIO, cacheDir: string | undefined): LocalStore {
   const dir = cacheDir ?? io.env[CACHE_ENV] ?? 'cache';
   return new LocalStore(isAbsolute(dir) ? dir : resolve(io.cwd, dir));
 }

@@ -2,7 +2,7 @@
 // renamed into place, so a crash never leaves a partial object or run record where a reader looks.
 import { createHash, randomBytes } from 'node:crypto';
 import { createReadStream, readFileSync, statSync } from 'node:fs';
-import { mkdir, open, readFile, rename, rm, stat, chmod, writeFile, mkdtemp, type FileHandle } from 'node:fs/promises';
+import { mkdir, open, readFile, readdir, rename, rm, stat, chmod, writeFile, mkdtemp, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import { asObjectHash, type CacheKey, type ObjectHash } from '../util/brand.js';
 import type { ArtifactKind } from '../plugin/types.js';
@@ -33,6 +33,27 @@ export class LocalStore implements Store {
     const slug = pipeline.replace(/[^A-Za-z0-9._-]+/g, '_').slice(-60);
     const h = createHash('sha256').update(pipeline).digest('hex').slice(0, 12);
     return join(this.location, 'refs', `${slug}-${h}.json`);
+  }
+
+  /**
+   * Deletes what a killed process left in tmp/ (older than `maxAgeMs`; live runs write there only
+   * for the length of a stage). Never fails a run.
+   */
+  async sweepTmp(maxAgeMs = 7 * 24 * 3600 * 1000, now = Date.now()): Promise<number> {
+    let swept = 0;
+    try {
+      for (const name of await readdir(this.tmp)) {
+        const path = join(this.tmp, name);
+        const st = await stat(path).catch(() => undefined);
+        if (st && now - st.mtimeMs > maxAgeMs) {
+          await rm(path, { recursive: true, force: true });
+          swept++;
+        }
+      }
+    } catch {
+      // no tmp/ yet, or unreadable: nothing to sweep
+    }
+    return swept;
   }
 
   async objectPath(hash: ObjectHash): Promise<string> {

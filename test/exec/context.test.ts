@@ -118,3 +118,18 @@ test('params are validated and defaults filled; inputs chain between runs', asyn
   await assert.rejects(h.run(producer, { params: { m: 1 } }), /must NOT have additional properties "m"/);
   await h.close();
 });
+
+test('sweepTmp removes what a killed run left behind, and nothing recent', async () => {
+  const { writeFile, utimes, mkdir } = await import('node:fs/promises');
+  const h = await createHarness();
+  const tmp = join(h.store.location, 'tmp');
+  await mkdir(join(tmp, 'scratch-old'), { recursive: true });
+  await writeFile(join(tmp, 'obj-old'), 'partial');
+  await writeFile(join(tmp, 'obj-new'), 'in flight');
+  const old = new Date(Date.now() - 8 * 24 * 3600 * 1000);
+  await utimes(join(tmp, 'obj-old'), old, old);
+  await utimes(join(tmp, 'scratch-old'), old, old);
+  assert.equal(await h.store.sweepTmp(), 2);
+  assert.deepEqual(await readdir(tmp), ['obj-new']);
+  await h.close();
+});

@@ -34,6 +34,7 @@ export const run: Command = async (argv, io) => {
   const jobs = intFlag('jobs', values.jobs, 1) ?? availableParallelism();
   const only = values.only ? selectInstances(ws.plan, values.only) : undefined;
   const store = openStore(io, values['cache-dir']);
+  if (!values['dry-run']) await store.sweepTmp();
   const shownPath = ws.file.source.file;
 
   const abort = new AbortController();
