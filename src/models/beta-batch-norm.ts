@@ -3,6 +3,7 @@
 // tfjs-layers 4.22 (it reads the absent gamma), and autodiff through it is heavy; this layer is one op.
 import type * as tfTypes from '@tensorflow/tfjs';
 import type { Tf } from './types.js';
+import { ensureBatchNormKernels, fusedBetaBatchNorm } from '../backends/fused/batch_norm.js';
 
 export interface BetaBatchNormArgs {
   /** Moving-average decay of the inference statistics. */
@@ -41,6 +42,10 @@ export function defineBetaBatchNorm(tf: Tf) {
       if (kwargs['training'] !== true) {
         const { epsilon } = this.bnArgs;
         return tf.tidy(() => tf.add(tf.mul(tf.sub(x, this.movingMean!.read()), tf.rsqrt(tf.add(this.movingVariance!.read(), epsilon))), beta));
+      }
+      if (ensureBatchNormKernels(tf, tf.getBackend())) {
+        const moving = { mean: this.movingMean!, variance: this.movingVariance! };
+        return fusedBetaBatchNorm(tf, x, beta, moving, this.bnArgs.momentum, this.bnArgs.epsilon);
       }
       return this.trainingForward()(x, beta);
     }
