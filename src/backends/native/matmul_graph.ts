@@ -34,9 +34,14 @@ export function matMulGraph(s: MatMulSpec): OnnxGraph {
   ];
   const nodes: OnnxNode[] = [];
   let cur: string;
+  // Without transposes, MatMul (+ Add) beats Gemm with the bias as C: measured 1.9 vs 2.2 ms for the
+  // MLP's 128×2352×512 forward (Gemm first broadcasts C into Y, then accumulates with beta = 1).
+  const plain = s.batch === 1 && !s.transA && !s.transB;
   // Gemm takes the bias as its C input (fused), but only broadcasts it to 2-D [M, N].
-  const gemmBias = s.batch === 1 && s.bias !== null && s.bias.length <= 2;
-  if (s.batch === 1) {
+  const gemmBias = s.batch === 1 && !plain && s.bias !== null && s.bias.length <= 2;
+  if (plain) {
+    nodes.push({ op: 'MatMul', inputs: ['a', 'b'], outputs: ['p'] });
+  } else if (s.batch === 1) {
     nodes.push({
       op: 'Gemm',
       inputs: gemmBias ? ['a', 'b', 'bias'] : ['a', 'b'],
