@@ -9,8 +9,11 @@ import { WEBGPU_BATCH_NORM_KERNELS } from './batch_norm_webgpu.js';
 type Tf = typeof tfType;
 type Tensor = tfType.Tensor;
 
-/** Whether the fused path may be used (tests turn it off to compare with the composed ops). */
-export const fusedBatchNormOptions = { enabled: true };
+/**
+ * Whether the fused path may be used: tests turn it off to compare with the composed ops, and
+ * RETHINK_FUSED_BN=off does so for the benchmarks' before/after.
+ */
+export const fusedBatchNormOptions = { enabled: process.env['RETHINK_FUSED_BN'] !== 'off' };
 
 /** Registers the kernels under `backendName` when we have them for it; returns whether it has them. */
 export function ensureBatchNormKernels(tf: Tf, backendName: string): boolean {
