@@ -25,7 +25,17 @@ interface ConvAttrs {
   readonly activation?: string;
 }
 
+type Shape4 = [number, number, number, number];
 
+/** tfjs's conv geometry for NHWC data (the only layout these kernels take), not depthwise. */
+function nhwcConvInfo(
+  xShape: Shape4,
+  filterShape: Shape4,
+  attrs: { readonly strides: number | [number, number]; readonly pad: Pad; readonly dimRoundingMode?: Rounding },
+  dilations: number | [number, number],
+): backend_util.Conv2DInfo {
+  return backend_util.computeConv2DInfo(xShape, filterShape, attrs.strides, dilations, attrs.pad, attrs.dimRoundingMode, false, 'channelsLast');
+}
 
 function geometry(info: backend_util.Conv2DInfo): ConvGeometry {
   const p = info.padInfo;
@@ -70,16 +80,7 @@ export function makeConvKernel(ctx: NativeContext, kernelName: string, fallback:
     if (x === undefined || filter === undefined || preluActivationWeights !== undefined) return fallback(args);
     if ((attrs.dataFormat ?? 'NHWC') !== 'NHWC' || (act !== 'linear' && act !== 'relu') || !allFloat(x, filter, bias)) return fallback(args);
     if (x.shape.length !== 4 || filter.shape.length !== 4) return fallback(args);
-    const info = backend_util.computeConv2DInfo(
-      x.shape as [number, number, number, number],
-      filter.shape as [number, number, number, number],
-      attrs.strides,
-      attrs.dilations ?? 1,
-      attrs.pad,
-      attrs.dimRoundingMode,
-      false,
-      'channelsLast',
-    );
+    const info = nhwcConvInfo(x.shape as [number, number, number, number], filter.shape as [number, number, number, number], attrs, attrs.dilations ?? 1);
     const g = geometry(info);
     if (!usable(g)) return fallback(args);
     let biasDims: number[] | null = null;
@@ -122,16 +123,7 @@ export function makeConvInputGradKernel(ctx: NativeContext, kernelName: string, 
     const attrs = args.attrs as unknown as BackpropInputAttrs;
     if (dy === undefined || filter === undefined || !allFloat(dy, filter)) return fallback(args);
     if ((attrs.dataFormat ?? 'NHWC') !== 'NHWC' || dy.shape.length !== 4 || filter.shape.length !== 4) return fallback(args);
-    const info = backend_util.computeConv2DInfo(
-      attrs.inputShape,
-      filter.shape as [number, number, number, number],
-      attrs.strides,
-      1,
-      attrs.pad,
-      attrs.dimRoundingMode,
-      false,
-      'channelsLast',
-    );
+    const info = nhwcConvInfo(attrs.inputShape, filter.shape as [number, number, number, number], attrs, 1);
     const g = geometry(info);
     if (!usable(g) || !inputGradSupported(g) || dy.shape[1] !== g.oh || dy.shape[2] !== g.ow) return fallback(args);
     const backend = args.backend as unknown as WasmBackendLike;
@@ -234,16 +226,7 @@ export function makeConvFilterGradKernel(ctx: NativeContext, kernelName: string,
     const attrs = args.attrs as unknown as BackpropFilterAttrs;
     if (x === undefined || dy === undefined || !allFloat(x, dy)) return delegate(args);
     if ((attrs.dataFormat ?? 'NHWC') !== 'NHWC' || x.shape.length !== 4 || dy.shape.length !== 4) return delegate(args);
-    const info = backend_util.computeConv2DInfo(
-      x.shape as [number, number, number, number],
-      attrs.filterShape,
-      attrs.strides,
-      1,
-      attrs.pad,
-      attrs.dimRoundingMode,
-      false,
-      'channelsLast',
-    );
+    const info = nhwcConvInfo(x.shape as [number, number, number, number], attrs.filterShape, attrs, 1);
     const g = geometry(info);
     if (!usable(g) || dy.shape[1] !== g.oh || dy.shape[2] !== g.ow) return delegate(args);
     const backend = args.backend as unknown as WasmBackendLike;
