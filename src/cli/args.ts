@@ -1,7 +1,7 @@
 // Flag parsing on node:util's parseArgs; a bad flag is a user error (exit 2) that names valid ones.
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { UserError } from '../config/diagnostic.js';
-import { closest } from '../config/ajv-diagnostics.js';
+import { closest } from '../util/closest.js';
 
 type Options = NonNullable<ParseArgsConfig['options']>;
 

@@ -2,9 +2,9 @@
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { asStageId, type ObjectHash } from '../util/brand.js';
-import type { ArtifactKind, JsonValue, Plugin, ProgressUpdate, Scalar } from '../plugin/types.js';
-import type { TensorData, TensorFile } from '../tensors/types.js';
+import { asStageId } from '../util/brand.js';
+import type { Artifact, ArtifactKind, JsonValue, Plugin, ProgressUpdate, Scalar } from '../plugin/types.js';
+import type { TensorData } from '../tensors/types.js';
 import { layout, openSafetensors, tensorBytes } from '../tensors/safetensors.js';
 import { LocalStore } from '../store/local.js';
 import type { OutputRef } from '../store/types.js';
@@ -25,14 +25,8 @@ export type HarnessInput = (
   | HarnessOutput
 ) & { readonly origin?: { readonly stage?: string; readonly matrix?: Readonly<Record<string, Scalar>> } };
 
-export interface HarnessOutput {
-  readonly kind: ArtifactKind;
-  readonly hash: ObjectHash;
-  readonly size: number;
-  readonly path: string;
-  readJson<T = unknown>(): Promise<T>;
-  readTensors(): Promise<TensorFile>;
-}
+/** An output of a harness run: an artifact as a downstream plugin would see it, minus its origin. */
+export type HarnessOutput = Omit<Artifact, 'from'>;
 
 export interface HarnessResult {
   readonly outputs: Readonly<Record<string, HarnessOutput>>;
