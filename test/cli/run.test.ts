@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { project, TEST_PLUGINS, HEAVY_PLUGIN } from '../support/tmp-project.js';
+import { compiledBin, project, TEST_PLUGINS, HEAVY_PLUGIN } from '../support/tmp-project.js';
 
 const SWEEP = `# a sweep: download → corrupt (per p) → train (per p × seed) → aggregate (fan-in)
 seed: 1
@@ -280,4 +280,27 @@ test('plain progress lines (stderr not a terminal) say what ran and what was cac
   );
   const again = await p.cli('run', 'p.yaml', '--jobs', '1');
   assert.equal(strip(again.stderr), 'rethink: p.yaml: 2 stages, 1 core\n  cached  a\n  cached  b\ndone: 0 ran, 2 cached in T\n');
+});
+
+test('--cache-dir moves the store; --json keeps stdout to the one document even when a plugin logs', async () => {
+  const noisy = `export const plugin = {
+  name: 'noisy', version: '1', description: 'logs to the console', params: { type: 'object' },
+  inputs: {}, outputs: { out: { kind: 'json' } },
+  async run(ctx) { console.log('hello from a plugin'); console.info('and more'); await ctx.writeJson('out', 1); },
+};
+`;
+  const p = await project({ 'noisy.mjs': noisy, 'p.yaml': 'stages:\n  n: { uses: ./noisy.mjs }\n' });
+  // The real binary, so that what the plugin writes to the process's stdout is captured too.
+  const { spawnSync } = await import('node:child_process');
+  const r = spawnSync(process.execPath, [compiledBin(), 'run', 'p.yaml', '--json', '--cache-dir', 'elsewhere'], { cwd: p.dir, encoding: 'utf8' });
+  assert.equal(r.status, 0, r.stderr);
+  assert.match(r.stderr, /hello from a plugin\nand more/);
+  const doc = JSON.parse(r.stdout) as { stages: { status: string; outputs: { out: string } }[] };
+  assert.equal(doc.stages[0]!.status, 'ran');
+  const hash = doc.stages[0]!.outputs.out;
+  const { existsSync } = await import('node:fs');
+  assert.ok(existsSync(join(p.dir, 'elsewhere', 'objects', hash.slice(0, 2), hash.slice(2))), 'the object is under --cache-dir');
+  assert.ok(!existsSync(join(p.dir, 'cache', 'objects')), 'nothing went to the default store');
+  assert.equal((await p.run('p.yaml', '--cache-dir', 'elsewhere')).status.n, 'cached');
+  assert.equal((await p.run('p.yaml')).status.n, 'ran', 'the env-var store is a different store');
 });
