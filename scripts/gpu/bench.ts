@@ -7,10 +7,10 @@ import { parseArgs } from 'node:util';
 import { performance } from 'node:perf_hooks';
 import type * as tfType from '@tensorflow/tfjs';
 import { tryInitWebGpu } from '../../src/backends/webgpu/init.js';
-import { softmaxCrossEntropyMean } from '../../src/backends/fused/softmax_xent.js';
 import { getModel } from '../../src/models/registry.js';
 import { sgdSlots } from '../../src/train/decay.js';
 import { MomentumSgd } from '../../src/train/sgd.js';
+import { trainStepOn } from '../../src/train/step.js';
 
 type Tf = typeof tfType;
 
@@ -26,8 +26,9 @@ const { values: args } = parseArgs({
     'max-step-s': { type: 'string', default: '4' },
     overhead: { type: 'boolean', default: false },
     'submit-batch': { type: 'string' },
-    // rethink: our loss and MomentumSgd (fused update kernel where the backend has it), as training
-    // uses; tfjs: tf.losses.softmaxCrossEntropy and tf.train.momentum (the earlier measurements).
+    // rethink: the training step (src/train/step.ts: our loss and accuracy count, fused layers'
+    // gradients, MomentumSgd); tfjs: tf.losses.softmaxCrossEntropy and tf.train.momentum (the earlier
+    // measurements).
     optimizer: { type: 'string', default: 'rethink' },
     // on: dense/conv bias+ReLU layers train through one fused kernel (src/models/fused-training.ts).
     'fuse-layers': { type: 'string', default: 'on' },
@@ -41,7 +42,8 @@ async function sync(t: tfType.Tensor): Promise<void> {
 }
 
 interface StepRunner {
-  step(withCost: boolean): tfType.Scalar | null;
+  /** With a cost: a tensor whose first element is the loss. */
+  step(withCost: boolean): tfType.Tensor | null;
   dispose(): void;
 }
 
@@ -51,9 +53,9 @@ async function makeRunner(tf: Tf, name: string, batch: number): Promise<StepRunn
   const lr = def.defaultLearningRate;
   const x = tf.randomNormal([batch, 28, 28, 3], 0, 1, 'float32', 7);
   const labels = tf.randomUniform([batch], 0, 10, 'int32', 8);
-  const y = tf.oneHot(labels as tfType.Tensor1D, 10).toFloat();
-  labels.dispose();
   if (args.optimizer === 'tfjs') {
+    const y = tf.oneHot(labels as tfType.Tensor1D, 10).toFloat();
+    labels.dispose();
     const loss = (): tfType.Scalar => tf.losses.softmaxCrossEntropy(y, model.apply(x, { training: true }) as tfType.Tensor) as tfType.Scalar;
     const opt = tf.train.momentum(lr, 0.9);
     return {
@@ -66,23 +68,20 @@ async function makeRunner(tf: Tf, name: string, batch: number): Promise<StepRunn
       },
     };
   }
-  // As src/train/step.ts: our loss and MomentumSgd.
-  const loss = (): tfType.Scalar => softmaxCrossEntropyMean(tf, y, model.apply(x, { training: true }) as tfType.Tensor);
+  // The training step itself (src/train/step.ts), on one batch kept on the device.
   const sgd = new MomentumSgd(tf, sgdSlots(model, { conv: 0, dense: 0 }), 0.9);
   return {
     step(withCost) {
-      const { value, grads } = tf.variableGrads(loss, [...sgd.variables]);
-      sgd.apply(grads, lr);
-      tf.dispose(grads);
-      if (withCost) return value;
-      value.dispose();
+      const stats = trainStepOn(tf, model, sgd, x, labels, 10, lr);
+      if (withCost) return stats;
+      stats.dispose();
       return null;
     },
     dispose() {
       sgd.dispose();
       model.dispose();
       x.dispose();
-      y.dispose();
+      labels.dispose();
     },
   };
 }

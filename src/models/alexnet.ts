@@ -77,7 +77,7 @@ function buildAlexnet(tf: Tf, opts: BuildOptions): tfTypes.LayersModel {
     }
   }
   const logits = apply(
-    tf.layers.dense({ units: opts.numClasses, kernelInitializer: init.truncatedNormal('logits', 1 / 192), biasInitializer: init.zeros(), name: 'logits' }),
+    fused(tf.layers.dense({ units: opts.numClasses, kernelInitializer: init.truncatedNormal('logits', 1 / 192), biasInitializer: init.zeros(), name: 'logits' })),
     x,
   );
   return tf.model({ inputs: input, outputs: logits, name: NAME });

@@ -1,8 +1,8 @@
-// Makes a stock tf.layers Dense or Conv2D layer with bias and ReLU run its training forward as one
-// fused kernel (src/backends/fused/bias_relu.ts). The layer object, class name ('Dense', 'Conv2D':
+// Makes a stock tf.layers Dense (ReLU or linear) or Conv2D (ReLU) layer with bias run its training
+// forward as one fused kernel (src/backends/fused/bias_relu.ts). The layer object, class name ('Dense', 'Conv2D':
 // weight decay selects by it), weight names and serialization stay tfjs's own; only `call` is
 // wrapped, and only when training with the shapes the fused path handles.
-import { conv2dBiasRelu, denseBiasRelu, type FusedOptions } from '../backends/fused/bias_relu.js';
+import { conv2dBiasRelu, denseBias, type FusedOptions } from '../backends/fused/bias_relu.js';
 import type * as tfTypes from '@tensorflow/tfjs';
 import type { Tf } from './types.js';
 
@@ -19,8 +19,11 @@ interface FusableLayer {
 }
 
 function fusable(l: FusableLayer, x: tfTypes.Tensor): boolean {
-  if (l.kernel == null || l.bias == null || l.activation?.getClassName() !== 'relu' || x.dtype !== 'float32') return false;
-  if (l.getClassName() === 'Dense') return x.rank === 2;
+  const act = l.activation?.getClassName();
+  if (l.kernel == null || l.bias == null || x.dtype !== 'float32') return false;
+  // A linear dense layer (the logits) gains on WebGPU, where its backward pass is one or two dispatches.
+  if (l.getClassName() === 'Dense') return x.rank === 2 && (act === 'relu' || act === 'linear');
+  if (act !== 'relu') return false;
   const d = l.dilationRate;
   const dilated = Array.isArray(d) ? d.some((v) => v !== 1) : d !== undefined && d !== 1;
   return l.getClassName() === 'Conv2D' && x.rank === 4 && !dilated && l.dataFormat === 'channelsLast' && (l.padding === 'same' || l.padding === 'valid');
@@ -39,7 +42,7 @@ export function fuseBiasReluInTraining<L extends tfTypes.layers.Layer>(tf: Tf, l
     if (kwargs['training'] !== true || !fusable(l, x)) return stock(inputs, kwargs);
     const w = l.kernel!.read();
     const b = l.bias!.read();
-    if (l.getClassName() === 'Dense') return denseBiasRelu(tf, x, w, b, opts);
+    if (l.getClassName() === 'Dense') return denseBias(tf, x, w, b, l.activation?.getClassName() === 'relu', opts);
     const [sh, sw] = l.strides as [number, number];
     return conv2dBiasRelu(tf, x, w, b, { strides: [sh, sw], pad: l.padding as 'same' | 'valid' }, opts);
   };

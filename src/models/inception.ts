@@ -123,9 +123,7 @@ function buildInception(tf: Tf, name: string, batchNorm: boolean, opts: BuildOpt
   if (opts.dropout !== undefined && opts.dropout > 0) {
     x = apply(custom.seededDropout({ rate: opts.dropout, seed: dropoutSeed(opts.seed, name, 'dropout'), name: 'dropout' }), x);
   }
-  const logits = apply(
-    tf.layers.dense({ units: opts.numClasses, kernelInitializer: init.glorotUniform('logits'), biasInitializer: init.zeros(), name: 'logits' }),
-    x,
-  );
+  const dense = tf.layers.dense({ units: opts.numClasses, kernelInitializer: init.glorotUniform('logits'), biasInitializer: init.zeros(), name: 'logits' });
+  const logits = apply(opts.fuseBiasRelu === false ? dense : fuseBiasReluInTraining(tf, dense), x);
   return tf.model({ inputs: input, outputs: logits, name });
 }

@@ -41,8 +41,8 @@ function buildMlp(tf: Tf, name: string, depth: number, width: number, opts: Buil
       x = custom.seededDropout({ rate: opts.dropout, seed: dropoutSeed(opts.seed, name, drop), name: drop }).apply(x) as tfTypes.SymbolicTensor;
     }
   }
-  const logits = tf.layers
-    .dense({ units: opts.numClasses, kernelInitializer: init.glorotUniform('logits'), biasInitializer: init.zeros(), name: 'logits' })
-    .apply(x) as tfTypes.SymbolicTensor;
+  const dense = tf.layers.dense({ units: opts.numClasses, kernelInitializer: init.glorotUniform('logits'), biasInitializer: init.zeros(), name: 'logits' });
+  // The logits layer reads fc<depth>'s output, so its input gradient is needed.
+  const logits = (opts.fuseBiasRelu === false ? dense : fuseBiasReluInTraining(tf, dense)).apply(x) as tfTypes.SymbolicTensor;
   return tf.model({ inputs: input, outputs: logits, name });
 }

@@ -4,8 +4,11 @@
 // relu). Here the forward calls _FusedMatMul / FusedConv2D directly inside tf.customGrad, with the
 // gradient written out (the same formulas tfjs's own Relu, Add and MatMul/Conv2D gradients use):
 //   dz = dy·step(y);  dx = dz·Wᵀ (or Conv2DBackpropInput);  dW = xᵀ·dz (or Conv2DBackpropFilter);  db = Σ dz
-// Backend-independent: every backend has these kernels.
+// Every backend has these kernels; on WebGPU a layer's whole backward pass is one to three dispatches
+// of RethinkDenseGrad / RethinkConvGrad instead (a linear dense layer, such as the logits, likewise).
 import type * as tfType from '@tensorflow/tfjs';
+import { CONV_GRAD, convGradAvailable } from '../webgpu/kernels/conv_grad.js';
+import { DENSE_GRAD, denseGradAvailable } from '../webgpu/kernels/dense_grad.js';
 
 type Tf = typeof tfType;
 type T = tfType.Tensor;
@@ -30,16 +33,30 @@ function reluGrad(tf: Tf, dy: T, y: T): T {
 
 /** relu(x·kernel + bias) for x [B, K], kernel [K, N], bias [N]. */
 export function denseBiasRelu(tf: Tf, x: T, kernel: T, bias: T, o: FusedOptions): T {
+  return denseBias(tf, x, kernel, bias, true, o);
+}
+
+/**
+ * x·kernel + bias, then ReLU when `relu`. Forward: one _FusedMatMul. Backward: on WebGPU one or two
+ * RethinkDenseGrad dispatches (ReLU mask, dW, db and dx together: src/backends/webgpu/kernels/dense_grad.ts),
+ * elsewhere tfjs's formulas.
+ */
+export function denseBias(tf: Tf, x: T, kernel: T, bias: T, relu: boolean, o: FusedOptions): T {
+  const activation = relu ? 'relu' : 'linear';
   const f = tf.customGrad((...args: (T | tfType.GradSaveFunc)[]) => {
     const save = args.pop() as tfType.GradSaveFunc;
     const [a, b, c] = (o.inputGrad ? args : [x, ...args]) as [T, T, T];
-    const y = tf.engine().runKernel('_FusedMatMul', { a, b, bias: c }, { transposeA: false, transposeB: false, activation: 'relu' }) as T;
-    save([a, b, y]);
+    const y = tf.engine().runKernel('_FusedMatMul', { a, b, bias: c }, { transposeA: false, transposeB: false, activation }) as T;
+    save(relu ? [a, b, y] : [a, b]);
     return {
       value: y,
       gradFunc: (dy: T, saved: T[]) => {
-        const [sa, sb, sy] = saved as [T, T, T];
-        const dz = reluGrad(tf, dy, sy);
+        const [sa, sb, sy] = saved as [T, T, T | undefined];
+        if (denseGradAvailable(tf)) {
+          const inputs = relu ? { x: sa, W: sb, dy, y: sy! } : { x: sa, W: sb, dy };
+          return tf.engine().runKernel(DENSE_GRAD, inputs, { relu, inputGrad: o.inputGrad }) as T[];
+        }
+        const dz = relu ? reluGrad(tf, dy, sy!) : dy;
         const dw = [tf.matMul(sa, dz, true, false), tf.sum(dz, 0)];
         return o.inputGrad ? [tf.matMul(dz, sb, false, true), ...dw] : dw;
       },
@@ -60,8 +77,12 @@ export function conv2dBiasRelu(tf: Tf, x: T, filter: T, bias: T, g: ConvGeometry
       value: y,
       gradFunc: (dy: T, saved: T[]) => {
         const [sx, sw, sy] = saved as [T, T, T];
-        const dz = reluGrad(tf, dy, sy);
         const e = tf.engine();
+        if (convGradAvailable(tf)) {
+          const attrs = { strides: [...g.strides], pad: g.pad, relu: true, inputGrad: o.inputGrad };
+          return e.runKernel(CONV_GRAD, { x: sx, W: sw, dy, y: sy }, attrs as unknown as tfType.NamedAttrMap) as T[];
+        }
+        const dz = reluGrad(tf, dy, sy);
         const dw = e.runKernel('Conv2DBackpropFilter', { x: sx, dy: dz }, { ...conv, filterShape: sw.shape } as unknown as tfType.NamedAttrMap) as T;
         const rest = [dw, tf.sum(dz, [0, 1, 2])];
         if (!o.inputGrad) return rest;

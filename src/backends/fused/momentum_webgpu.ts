@@ -1,13 +1,13 @@
 // RethinkMomentumUpdate on tfjs's WebGPU backend: ONE dispatch per variable writing both w' and v',
 // instead of the composed update's four to six (each with its own scalar upload). tfjs programs have
-// exactly one output buffer, so this dispatch is recorded by hand into tfjs's own compute pass, the
-// way WebGPUBackend.recordAndSubmit does (tfjs-backend-webgpu 4.22 internals, checked at call time).
-// While tf.profile times kernels, and if those internals are missing, it falls back to two tfjs
-// programs: v' from (w, v, g), then w' from (w, v'). Scalars travel as uniforms, so one compiled
-// pipeline serves every learning rate.
+// exactly one output buffer, so this dispatch is recorded by hand into tfjs's own command stream
+// (../webgpu/record.ts). If tfjs's internals are missing it falls back to two tfjs programs: v' from
+// (w, v, g), then w' from (w, v'). Scalars travel as uniforms, so one compiled pipeline serves every
+// learning rate.
 import type { WebGPUProgram } from '@tensorflow/tfjs-backend-webgpu';
 import type * as tfType from '@tensorflow/tfjs';
 import type { MomentumAttrs } from './momentum_math.js';
+import { RecordedKernel, recordDispatch, recorderFor, submitBatchSize, type RecordingBackend } from '../webgpu/record.js';
 
 type Info = tfType.TensorInfo;
 
@@ -55,49 +55,27 @@ class MomentumProgram implements WebGPUProgram {
   }
 }
 
-/** What the one-dispatch path uses of WebGPUBackend (internals of tfjs-backend-webgpu 4.22). */
-interface RecordingBackend {
-  readonly device: GPUDevice;
-  readonly commandQueueOwnedIds: { add(id: object): unknown };
-  readonly activeTimers: unknown;
-  commandEncoder: GPUCommandEncoder | null;
-  computePassEncoder: GPUComputePassEncoder | null;
-  dispatchCountInPass: number;
-  makeTensorInfo(shape: number[], dtype: 'float32'): Info;
-  uploadToGPU(dataId: object): void;
-  tensorToBinding(t: Info): GPUBindingResource;
-  makeUniforms(u: { type: string; data: number[] }[]): GPUBindingResource;
-  ensureCommandEncoderReady(): void;
-  endComputePassEncoder(): void;
-  submitQueue(): void;
-}
-
-function canRecord(b: Partial<RecordingBackend>): b is RecordingBackend {
-  return (
-    b.device !== undefined &&
-    typeof b.commandQueueOwnedIds?.add === 'function' &&
-    typeof b.dispatchCountInPass === 'number' &&
-    [b.makeTensorInfo, b.uploadToGPU, b.tensorToBinding, b.makeUniforms, b.ensureCommandEncoderReady, b.endComputePassEncoder, b.submitQueue].every(
-      (f) => typeof f === 'function',
-    )
-  );
-}
-
 const MAX_GROUPS_X = 65535;
 
 // Separate lets keep one float32 rounding per composed op (no contraction across statements is
 // relied on; the tests compare against the composed ops within 1e-6, bitwise on llvmpipe).
-const ONE_PASS_WGSL = `
+const ONE_PASS = new RecordedKernel({
+  key: 'rethinkmomentum_onepass',
+  outputs: [
+    { name: 'wOut', type: 'f32' },
+    { name: 'vOut', type: 'f32' },
+  ],
+  inputs: [
+    { name: 'w', type: 'f32' },
+    { name: 'v', type: 'f32' },
+    { name: 'g', type: 'f32' },
+  ],
+  uniforms: true,
+  workgroupSize: [WORKGROUP, 1, 1],
+  code: `
 struct U { lr : f32, mu : f32, decay : f32, n : i32 }
-@group(0) @binding(0) var<storage, read_write> wOut : array<f32>;
-@group(0) @binding(1) var<storage, read_write> vOut : array<f32>;
-@group(0) @binding(2) var<storage, read> w : array<f32>;
-@group(0) @binding(3) var<storage, read> v : array<f32>;
-@group(0) @binding(4) var<storage, read> g : array<f32>;
-@group(0) @binding(5) var<uniform> u : U;
-@compute @workgroup_size(${WORKGROUP})
-fn main(@builtin(global_invocation_id) gid : vec3<u32>) {
-  let i = i32(gid.y * ${MAX_GROUPS_X * WORKGROUP}u + gid.x);
+fn main(index : i32) {
+  let i = i32(globalId.y * ${MAX_GROUPS_X * WORKGROUP}u + globalId.x);
   if (i >= u.n) { return; }
   let wi = w[i];
   var s = g[i];
@@ -111,49 +89,31 @@ fn main(@builtin(global_invocation_id) gid : vec3<u32>) {
   let step = vn * u.lr;
   wOut[i] = wi - step;
 }
-`;
-
-const pipelines = new WeakMap<GPUDevice, GPUComputePipeline>();
-
-function pipelineFor(device: GPUDevice): GPUComputePipeline {
-  let p = pipelines.get(device);
-  if (p === undefined) {
-    p = device.createComputePipeline({ layout: 'auto', compute: { module: device.createShaderModule({ code: ONE_PASS_WGSL }), entryPoint: 'main' } });
-    pipelines.set(device, p);
-  }
-  return p;
-}
+`,
+});
 
 function recordOnePass(b: RecordingBackend, w: Info, v: Info, g: Info, a: MomentumAttrs, submitBatch: number): Info[] {
   const n = w.shape.reduce((p, d) => p * d, 1);
-  const wOut = b.makeTensorInfo([...w.shape], 'float32');
-  const vOut = b.makeTensorInfo([...w.shape], 'float32');
-  const all = [wOut, vOut, w, v, g];
-  for (const t of all) b.uploadToGPU(t.dataId); // allocates the outputs' buffers
-  const pipeline = pipelineFor(b.device);
-  const uniforms = b.makeUniforms([
-    { type: 'float32', data: [a.lr] },
-    { type: 'float32', data: [a.momentum] },
-    { type: 'float32', data: [a.decay] },
-    { type: 'int32', data: [n] },
-  ]);
-  const bindGroup = b.device.createBindGroup({
-    layout: pipeline.getBindGroupLayout(0),
-    entries: [...all.map((t, i) => ({ binding: i, resource: b.tensorToBinding(t) })), { binding: all.length, resource: uniforms }],
-  });
-  for (const t of all) b.commandQueueOwnedIds.add(t.dataId);
-  b.ensureCommandEncoderReady();
-  b.computePassEncoder ??= b.commandEncoder!.beginComputePass({});
   const groups = Math.ceil(n / WORKGROUP);
-  b.computePassEncoder.setPipeline(pipeline);
-  b.computePassEncoder.setBindGroup(0, bindGroup);
-  b.computePassEncoder.dispatchWorkgroups(Math.min(groups, MAX_GROUPS_X), Math.ceil(groups / MAX_GROUPS_X), 1);
-  b.dispatchCountInPass++;
-  if (submitBatch <= b.dispatchCountInPass) {
-    b.endComputePassEncoder();
-    b.submitQueue();
-  }
-  return [wOut, vOut];
+  return recordDispatch(
+    b,
+    ONE_PASS,
+    {
+      inputs: [w, v, g],
+      outputs: [
+        { shape: w.shape, dtype: 'float32' },
+        { shape: w.shape, dtype: 'float32' },
+      ],
+      uniforms: [
+        { type: 'float32', data: [a.lr] },
+        { type: 'float32', data: [a.momentum] },
+        { type: 'float32', data: [a.decay] },
+        { type: 'int32', data: [n] },
+      ],
+      groups: [Math.min(groups, MAX_GROUPS_X), Math.ceil(groups / MAX_GROUPS_X), 1],
+    },
+    submitBatch,
+  );
 }
 
 /** Whether the next update may use the hand-recorded single dispatch (tests turn it off to compare). */
@@ -163,12 +123,9 @@ export const webgpuMomentumKernel = (tf: typeof tfType): tfType.KernelFunc => (a
   const { w, v, g } = args.inputs as { w: Info; v: Info; g: Info };
   const a = args.attrs as unknown as MomentumAttrs;
   const backend = args.backend as unknown as WebGpuBackendLike;
-  const rec = backend as unknown as Partial<RecordingBackend>;
+  const rec = recorderFor(backend);
   const n = w.shape.reduce((p, d) => p * d, 1);
-  if (webgpuMomentumOptions.onePass && n > 0 && rec.activeTimers == null && canRecord(rec)) {
-    const submitBatch = Number(tf.env().get('WEBGPU_DEFERRED_SUBMIT_BATCH_SIZE'));
-    return recordOnePass(rec, w, v, g, a, submitBatch);
-  }
+  if (webgpuMomentumOptions.onePass && n > 0 && rec !== null) return recordOnePass(rec, w, v, g, a, submitBatchSize(tf));
   const uniforms = [{ type: 'float32', data: [a.lr] }, { type: 'float32', data: [a.momentum] }, { type: 'float32', data: [a.decay] }];
   const decayed = a.decay !== 0;
   const vNext = backend.runWebGPUProgram(new MomentumProgram(w.shape, true, decayed), decayed ? [w, v, g] : [v, g], 'float32', uniforms);

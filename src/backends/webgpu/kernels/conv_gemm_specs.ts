@@ -66,7 +66,17 @@ export function forwardSpec(g: ConvGeometry, ep: ForwardEpilogue, tileOverride?:
   };
 }
 
-export function inputGradSpec(g: ConvGeometry, tileOverride?: GemmTile): GemmSpec {
+/**
+ * How the gradient operand dy is read at a flat index: plainly, or as the gradient of a ReLU that
+ * follows the convolution, dy·[y > 0] with y the ReLU's output (the fused training kernels).
+ */
+export type DyRead = 'plain' | 'relu';
+
+function readDy(mode: DyRead, index: string): string {
+  return mode === 'relu' ? `let di = ${index};\n    return select(0.0, dy[di], y[di] > 0.0);` : `return dy[${index}];`;
+}
+
+export function inputGradSpec(g: ConvGeometry, tileOverride?: GemmTile, dyRead: DyRead = 'plain'): GemmSpec {
   const m = g.batch * g.inH * g.inW;
   const k = g.kH * g.kW * g.outC;
   const tile = tileOverride ?? tileFor(m, g.inC);
@@ -74,11 +84,11 @@ export function inputGradSpec(g: ConvGeometry, tileOverride?: GemmTile): GemmSpe
   const dyIndex = unitStride
     ? `
     if (th >= ${g.outH} || tw >= ${g.outW}) { return 0.0; }
-    return dy[r.base + (th * ${g.outW} + tw) * ${g.outC} + co];`
+    ${readDy(dyRead, `r.base + (th * ${g.outW} + tw) * ${g.outC} + co`)}`
     : `
     let oh = th / ${g.strideH}; let ow = tw / ${g.strideW};
     if (oh * ${g.strideH} != th || ow * ${g.strideW} != tw || oh >= ${g.outH} || ow >= ${g.outW}) { return 0.0; }
-    return dy[r.base + (oh * ${g.outW} + ow) * ${g.outC} + co];`;
+    ${readDy(dyRead, `r.base + (oh * ${g.outW} + ow) * ${g.outC} + co`)}`;
   return {
     m,
     n: g.inC,
@@ -118,7 +128,7 @@ export interface SplitPolicy {
 }
 export const DEFAULT_SPLIT: SplitPolicy = { targetWorkgroups: 1024, minChunk: 256 };
 
-export function filterGradSpec(g: ConvGeometry, policy: SplitPolicy = DEFAULT_SPLIT, tile: GemmTile = TILE_64): GemmSpec {
+export function filterGradSpec(g: ConvGeometry, policy: SplitPolicy = DEFAULT_SPLIT, tile: GemmTile = TILE_64, dyRead: DyRead = 'plain'): GemmSpec {
   const m = g.kH * g.kW * g.inC;
   const n = g.outC;
   const k = g.batch * g.outH * g.outW;
@@ -148,7 +158,7 @@ export function filterGradSpec(g: ConvGeometry, policy: SplitPolicy = DEFAULT_SP
     if (ih < 0 || ih >= ${g.inH} || iw < 0 || iw >= ${g.inW}) { return 0.0; }
     return x[((b * ${g.inH} + ih) * ${g.inW} + iw) * ${g.inC} + r.c];`,
     },
-    b: { type: 'i32', setup: 'return n;', load: `return dy[k * ${n} + r];` },
+    b: { type: 'i32', setup: 'return n;', load: readDy(dyRead, `k * ${n} + r`) },
     // With one split this writes the filter gradient itself; with several, partial sums [split][m][n].
     store: `result[(split * ${m} + m) * ${n} + n] = v;`,
   };

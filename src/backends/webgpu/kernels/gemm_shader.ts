@@ -49,6 +49,8 @@ export interface GemmSpec {
   readonly store: string;
   /** Extra WGSL (structs, constants) the bodies use. */
   readonly helpers?: string;
+  /** True when the shader runs as a RecordedKernel (../record.ts), which binds no tfjs uniforms. */
+  readonly recorded?: boolean;
 }
 
 export function workgroupSize(tile: GemmTile): [number, number, number] {
@@ -128,8 +130,7 @@ export function gemmShader(spec: GemmSpec): string {
   fn bLoad(r : ${spec.b.type}, k : i32) -> f32 { ${spec.b.load} }
   fn store(m : i32, n : i32, split : i32, v : f32) { ${spec.store} }
   fn main(index : i32) {
-    // tfjs binds its uniform buffer to every program; 'auto' layouts drop unreferenced bindings.
-    _ = uniforms.NAN;
+    ${spec.recorded === true ? '' : "// tfjs binds its uniform buffer to every program; 'auto' layouts drop unreferenced bindings.\n    _ = uniforms.NAN;"}
     let tx = i32(localId.x);
     let ty = i32(localId.y);
     let li = i32(localIndex);

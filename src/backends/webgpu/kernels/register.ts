@@ -1,7 +1,12 @@
-// Replaces tfjs-backend-webgpu's slow training kernels with ours. Which ones is configurable so the
-// benchmark can measure each against the stock kernel (RETHINK_WEBGPU_KERNELS=Conv2D,… or 'none').
+// Replaces tfjs-backend-webgpu's slow training kernels with ours, and adds training kernels tfjs has no
+// counterpart for (a dense layer's whole backward pass, the loss with its gradient). Which ones is
+// configurable so the benchmark can measure each against tfjs's path (RETHINK_WEBGPU_KERNELS=Conv2D,…
+// or 'none'); without the added kernels the training step composes tfjs's ops as before.
 import type * as tfType from '@tensorflow/tfjs';
+import { SOFTMAX_XENT, softmaxXentKernel } from '../../fused/softmax_xent_webgpu.js';
 import { conv2D, conv2DBackpropFilter, conv2DBackpropInput, fusedConv2D, type KernelFn } from './conv_kernels.js';
+import { CONV_GRAD, convGradKernel } from './conv_grad.js';
+import { DENSE_GRAD, denseGradKernel } from './dense_grad.js';
 import { lrnGrad } from './lrn_grad.js';
 
 type Factory = (tf: typeof tfType, fallback: KernelFn) => KernelFn;
@@ -14,7 +19,14 @@ const FAST_KERNELS: Readonly<Record<string, Factory>> = {
   LRNGrad: (_tf, fallback) => lrnGrad(fallback),
 };
 
-export const FAST_KERNEL_NAMES: readonly string[] = Object.keys(FAST_KERNELS);
+/** Kernels of our own (no stock counterpart), used by src/backends/fused when registered. */
+const ADDED_KERNELS: Readonly<Record<string, (tf: typeof tfType) => tfType.KernelFunc>> = {
+  [DENSE_GRAD]: denseGradKernel,
+  [CONV_GRAD]: convGradKernel,
+  [SOFTMAX_XENT]: softmaxXentKernel,
+};
+
+export const FAST_KERNEL_NAMES: readonly string[] = [...Object.keys(FAST_KERNELS), ...Object.keys(ADDED_KERNELS)];
 
 /** Names selected by RETHINK_WEBGPU_KERNELS (comma list, 'all' or 'none'); all by default. */
 export function selectedKernelNames(env: NodeJS.ProcessEnv = process.env): readonly string[] {
@@ -22,7 +34,7 @@ export function selectedKernelNames(env: NodeJS.ProcessEnv = process.env): reado
   if (v === undefined || v === '' || v === 'all') return FAST_KERNEL_NAMES;
   if (v === 'none') return [];
   const names = v.split(',').map((s) => s.trim());
-  const unknown = names.filter((n) => !(n in FAST_KERNELS));
+  const unknown = names.filter((n) => !FAST_KERNEL_NAMES.includes(n));
   if (unknown.length > 0) throw new Error(`RETHINK_WEBGPU_KERNELS: unknown kernel(s) ${unknown.join(', ')}; known: ${FAST_KERNEL_NAMES.join(', ')}`);
   return names;
 }
@@ -31,6 +43,12 @@ export function selectedKernelNames(env: NodeJS.ProcessEnv = process.env): reado
 export function registerFastWebGpuKernels(tf: typeof tfType, names: readonly string[] = selectedKernelNames()): readonly string[] {
   const done: string[] = [];
   for (const name of names) {
+    const added = ADDED_KERNELS[name];
+    if (added !== undefined) {
+      if (tf.getKernel(name, 'webgpu') === undefined) tf.registerKernel({ kernelName: name, backendName: 'webgpu', kernelFunc: added(tf) });
+      done.push(name);
+      continue;
+    }
     const factory = FAST_KERNELS[name];
     const stock = tf.getKernel(name, 'webgpu');
     if (factory === undefined || stock === undefined) continue;
@@ -47,9 +65,12 @@ export function registerFastWebGpuKernels(tf: typeof tfType, names: readonly str
   return done;
 }
 
-/** Puts tfjs's own kernels back (tests compare against them). */
+/** Puts tfjs's own kernels back and removes ours (tests compare against tfjs's path). */
 export function restoreStockWebGpuKernels(tf: typeof tfType): void {
-  for (const name of FAST_KERNEL_NAMES) {
+  for (const name of Object.keys(ADDED_KERNELS)) {
+    if (tf.getKernel(name, 'webgpu') !== undefined) tf.unregisterKernel(name, 'webgpu');
+  }
+  for (const name of Object.keys(FAST_KERNELS)) {
     const cur = tf.getKernel(name, 'webgpu');
     const stock = (cur?.kernelFunc as { stock?: tfType.KernelFunc } | undefined)?.stock;
     if (cur === undefined || stock === undefined) continue;

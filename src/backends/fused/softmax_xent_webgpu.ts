@@ -1,0 +1,121 @@
+// RethinkSoftmaxXent on WebGPU: a training batch's mean softmax cross-entropy, its gradient with respect
+// to the logits and the number of correct predictions in ONE dispatch, where the composed form costs
+// about twenty (max, sub, exp, sum, log, add, sub, mul, sum, neg, div for the loss; exp, sub, div, mul for
+// its gradient; argMax, equal, cast, sum for the accuracy). One workgroup: a thread per row (strided
+// when the batch is larger), then a tree sum in shared memory. Same formulas as softmax_xent.ts:
+//   lse = max + log Σ exp(z − max);  loss = Σ_rows (lse − z[label]) / B;  dz = (exp(z − lse) − onehot) · (1/B)
+// The predicted class is the first maximum (as tf.argMax).
+import type * as tfType from '@tensorflow/tfjs';
+import { RecordedKernel, recordDispatch, recorderFor, submitBatchSize } from '../webgpu/record.js';
+
+type Info = tfType.TensorInfo;
+
+export const SOFTMAX_XENT = 'RethinkSoftmaxXent';
+
+const THREADS = 256;
+
+/** A WGSL f32 literal for 1/B (WGSL rounds the decimal to f32 as tfjs rounds its scalars). */
+const invLiteral = (b: number): string => `${1 / b}`;
+
+function wgsl(batch: number, classes: number): string {
+  return `
+var<workgroup> sl : array<f32, ${THREADS}>;
+var<workgroup> sc : array<f32, ${THREADS}>;
+fn main(index : i32) {
+  let t = i32(localIndex);
+  var lossSum = 0.0;
+  var hits = 0.0;
+  for (var r = t; r < ${batch}; r = r + ${THREADS}) {
+    let o = r * ${classes};
+    var mx = logits[o];
+    var best = 0;
+    for (var j = 1; j < ${classes}; j = j + 1) {
+      let v = logits[o + j];
+      if (v > mx) { mx = v; best = j; }
+    }
+    var s = 0.0;
+    for (var j = 0; j < ${classes}; j = j + 1) { s = s + exp(logits[o + j] - mx); }
+    let lse = mx + log(s);
+    let label = labels[r];
+    for (var j = 0; j < ${classes}; j = j + 1) {
+      let p = exp(logits[o + j] - lse);
+      let d = p - select(0.0, 1.0, j == label);
+      dlogits[o + j] = d * ${invLiteral(batch)};
+    }
+    lossSum = lossSum + (lse - logits[o + clamp(label, 0, ${classes - 1})]);
+    hits = hits + select(0.0, 1.0, best == label);
+  }
+  sl[t] = lossSum;
+  sc[t] = hits;
+  workgroupBarrier();
+  for (var h = ${THREADS / 2}; h > 0; h = h / 2) {
+    if (t < h) {
+      sl[t] = sl[t] + sl[t + h];
+      sc[t] = sc[t] + sc[t + h];
+    }
+    workgroupBarrier();
+  }
+  if (t == 0) {
+    loss[0] = sl[0] / ${batch}.0;
+    correct[0] = sc[0];
+  }
+}
+`;
+}
+
+const kernels = new Map<string, RecordedKernel>();
+
+function kernelFor(batch: number, classes: number): RecordedKernel {
+  const key = `rethink_softmax_xent_${batch}_${classes}`;
+  let k = kernels.get(key);
+  if (k === undefined) {
+    k = new RecordedKernel({
+      key,
+      outputs: [
+        { name: 'loss', type: 'f32' },
+        { name: 'correct', type: 'f32' },
+        { name: 'dlogits', type: 'f32' },
+      ],
+      inputs: [
+        { name: 'logits', type: 'f32' },
+        { name: 'labels', type: 'i32' },
+      ],
+      workgroupSize: [THREADS, 1, 1],
+      code: wgsl(batch, classes),
+    });
+    kernels.set(key, k);
+  }
+  return k;
+}
+
+/** Whether the active backend runs RethinkSoftmaxXent. */
+export function softmaxXentAvailable(tf: typeof tfType): boolean {
+  return tf.getKernel(SOFTMAX_XENT, tf.getBackend()) !== undefined && recorderFor(tf.backend()) !== null;
+}
+
+/** Kernel function: inputs logits [B, K] float32, labels [B] int32; outputs loss [], correct [], dlogits [B, K]. */
+export const softmaxXentKernel =
+  (tf: typeof tfType): tfType.KernelFunc =>
+  (args) => {
+    const { logits, labels } = args.inputs as { logits: Info; labels: Info };
+    const b = recorderFor(args.backend);
+    if (b === null) throw new Error(`${SOFTMAX_XENT}: this tfjs-backend-webgpu lacks the internals it records with`);
+    const [batch, classes] = logits.shape as [number, number];
+    if (logits.shape.length !== 2 || labels.shape.length !== 1 || labels.shape[0] !== batch || labels.dtype !== 'int32' || logits.dtype !== 'float32') {
+      throw new Error(`${SOFTMAX_XENT}: needs float32 logits [B, K] and int32 labels [B]; got ${logits.dtype} [${logits.shape}] and ${labels.dtype} [${labels.shape}]`);
+    }
+    return recordDispatch(
+      b,
+      kernelFor(batch, classes),
+      {
+        inputs: [logits, labels],
+        outputs: [
+          { shape: [], dtype: 'float32' },
+          { shape: [], dtype: 'float32' },
+          { shape: [batch, classes], dtype: 'float32' },
+        ],
+        groups: [1, 1, 1],
+      },
+      submitBatchSize(tf),
+    );
+  };

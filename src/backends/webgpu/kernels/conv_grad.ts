@@ -1,0 +1,158 @@
+// The backward pass of a convolution layer y = relu(conv2d(x, W) + b) (or without the ReLU) on WebGPU,
+// in two or three dispatches instead of tfjs's five to six (Step and Multiply for the ReLU gradient,
+// the filter gradient and its split-K sum, a Sum for db, the input gradient):
+//   dz = dy·[y > 0]     — never materialised: applied where the GEMMs load dy
+//   [dW; db]            — the filter-gradient GEMM (conv_gemm_specs.ts) with one more A row of ones, whose
+//                         output row is db; split over K it writes partial sums that one more dispatch adds
+//                         into dW and db
+//   dx                  — the input-gradient GEMM, only when the layer's input needs a gradient
+// Hand-recorded (../record.ts): dW and db are two outputs of one dispatch.
+import type * as tfType from '@tensorflow/tfjs';
+import { RecordedKernel, recordDispatch, recorderFor, submitBatchSize, type BindingDecl } from '../record.js';
+import { convGeometry, geometryKey, type ConvAttrs, type ConvGeometry } from './conv_geometry.js';
+import { DEFAULT_SPLIT, filterGradSpec, inputGradSpec, splitCount, type DyRead } from './conv_gemm_specs.js';
+import { gemmDispatch, gemmShader, TILE_64, workgroupSize, type GemmSpec } from './gemm_shader.js';
+
+type Info = tfType.TensorInfo;
+
+export const CONV_GRAD = 'RethinkConvGrad';
+
+export interface ConvGradAttrs {
+  readonly strides: [number, number];
+  readonly pad: 'same' | 'valid';
+  readonly relu: boolean;
+  /** Whether to compute dx (false for a layer fed by the model's input). */
+  readonly inputGrad: boolean;
+}
+
+interface Compiled {
+  readonly kernel: RecordedKernel;
+  readonly groups: [number, number, number];
+}
+
+const F32 = (name: string): BindingDecl => ({ name, type: 'f32' });
+
+function gemmKernel(key: string, spec: GemmSpec, outputs: readonly string[], inputs: readonly string[]): Compiled {
+  return {
+    kernel: new RecordedKernel({ key, outputs: outputs.map(F32), inputs: inputs.map(F32), workgroupSize: workgroupSize(spec.tile), code: gemmShader(spec) }),
+    groups: gemmDispatch(spec),
+  };
+}
+
+/** The filter gradient with a bias row: rows 0..M−1 are dW (HWIO flattened), row M is db. */
+export function filterBiasGradSpec(g: ConvGeometry, dyRead: DyRead): { spec: GemmSpec; rows: number; splits: number } {
+  const base = filterGradSpec(g, DEFAULT_SPLIT, TILE_64, dyRead);
+  const rows = base.m;
+  const splits = splitCount(base);
+  const n = base.n;
+  const spec: GemmSpec = {
+    ...base,
+    m: rows + 1,
+    recorded: true,
+    a: {
+      type: base.a.type,
+      setup: `if (m == ${rows}) { return Gf(0, 0, -1); }\n${base.a.setup}`,
+      load: `if (r.c < 0) { return 1.0; }\n${base.a.load}`,
+    },
+    store: splits === 1 ? `if (m < ${rows}) { dW[m * ${n} + n] = v; } else { db[n] = v; }` : `partial[(split * ${rows + 1} + m) * ${n} + n] = v;`,
+  };
+  return { spec, rows, splits };
+}
+
+const SUM_THREADS = 256;
+
+/** dW and db from the split-K partial sums [splits][rows + 1][n]. */
+function sumSplitsKernel(splits: number, rows: number, n: number): Compiled {
+  const size = (rows + 1) * n;
+  return {
+    kernel: new RecordedKernel({
+      key: `rethink_conv_dwdb_sum_${splits}_${rows}_${n}`,
+      outputs: [F32('dW'), F32('db')],
+      inputs: [F32('partial')],
+      workgroupSize: [SUM_THREADS, 1, 1],
+      code: `
+fn main(index : i32) {
+  if (index >= ${size}) { return; }
+  var s = 0.0;
+  for (var j = 0; j < ${splits}; j = j + 1) { s = s + partial[j * ${size} + index]; }
+  if (index < ${rows * n}) { dW[index] = s; } else { db[index - ${rows * n}] = s; }
+}
+`,
+    }),
+    groups: [Math.ceil(size / SUM_THREADS), 1, 1],
+  };
+}
+
+interface WeightGradPlan {
+  readonly gemm: Compiled;
+  readonly sum: Compiled | null;
+  readonly rows: number;
+  readonly splits: number;
+}
+
+const plans = new Map<string, WeightGradPlan | Compiled>();
+
+function weightGradPlan(g: ConvGeometry, relu: boolean): WeightGradPlan {
+  const key = `rethink_conv_dwdb_${relu}_${geometryKey(g)}`;
+  let p = plans.get(key) as WeightGradPlan | undefined;
+  if (p === undefined) {
+    const { spec, rows, splits } = filterBiasGradSpec(g, relu ? 'relu' : 'plain');
+    const inputs = relu ? ['x', 'dy', 'y'] : ['x', 'dy'];
+    const gemm = gemmKernel(key, spec, splits === 1 ? ['dW', 'db'] : ['partial'], inputs);
+    p = { gemm, sum: splits === 1 ? null : sumSplitsKernel(splits, rows, g.outC), rows, splits };
+    plans.set(key, p);
+  }
+  return p;
+}
+
+function inputGradKernel(g: ConvGeometry, relu: boolean): Compiled {
+  const key = `rethink_conv_dx_${relu}_${geometryKey(g)}`;
+  let c = plans.get(key) as Compiled | undefined;
+  if (c === undefined) {
+    const spec: GemmSpec = { ...inputGradSpec(g, undefined, relu ? 'relu' : 'plain'), recorded: true };
+    c = gemmKernel(key, spec, ['result'], relu ? ['dy', 'y', 'W'] : ['dy', 'W']);
+    plans.set(key, c);
+  }
+  return c;
+}
+
+/** Whether the active backend can run RethinkConvGrad. */
+export function convGradAvailable(tf: typeof tfType): boolean {
+  return tf.getKernel(CONV_GRAD, tf.getBackend()) !== undefined && recorderFor(tf.backend()) !== null;
+}
+
+/**
+ * Kernel function: inputs x [B, H, W, Cin], W [kH, kW, Cin, Cout], dy [B, oH, oW, Cout] and, when relu,
+ * y (the layer's output); outputs [dx,] dW, db (dx first, and only when inputGrad). NHWC, dilation 1.
+ */
+export const convGradKernel =
+  (tf: typeof tfType): tfType.KernelFunc =>
+  (args) => {
+    const { x, W, dy, y } = args.inputs as { x: Info; W: Info; dy: Info; y?: Info };
+    const a = args.attrs as unknown as ConvGradAttrs;
+    const b = recorderFor(args.backend);
+    if (b === null) throw new Error(`${CONV_GRAD}: this tfjs-backend-webgpu lacks the internals it records with`);
+    if (a.relu && y === undefined) throw new Error(`${CONV_GRAD}: relu needs the layer's output y`);
+    const g = convGeometry(tf, x.shape, W.shape, { strides: a.strides, pad: a.pad } as ConvAttrs);
+    if (g === null) throw new Error(`${CONV_GRAD}: unsupported convolution`);
+    const submit = submitBatchSize(tf);
+    const masked = a.relu ? [dy, y!] : [dy];
+    const out: Info[] = [];
+    if (a.inputGrad) {
+      const c = inputGradKernel(g, a.relu);
+      out.push(...recordDispatch(b, c.kernel, { inputs: [...masked, W], outputs: [{ shape: x.shape, dtype: 'float32' }], groups: c.groups }, submit));
+    }
+    const p = weightGradPlan(g, a.relu);
+    const grads = [
+      { shape: W.shape, dtype: 'float32' },
+      { shape: [g.outC], dtype: 'float32' },
+    ] as const;
+    if (p.sum === null) {
+      out.push(...recordDispatch(b, p.gemm.kernel, { inputs: [x, ...masked], outputs: grads, groups: p.gemm.groups }, submit));
+      return out;
+    }
+    const [partial] = recordDispatch(b, p.gemm.kernel, { inputs: [x, ...masked], outputs: [{ shape: [p.splits, p.rows + 1, g.outC], dtype: 'float32' }], groups: p.gemm.groups }, submit);
+    out.push(...recordDispatch(b, p.sum.kernel, { inputs: [partial!], outputs: grads, groups: p.sum.groups }, submit));
+    b.disposeData(partial!.dataId);
+    return out;
+  };

@@ -1,0 +1,138 @@
+// The backward pass of a dense layer y = act(x·W + b), act ∈ {linear, relu}, on WebGPU in one or two
+// dispatches instead of tfjs's five to seven (Step and Multiply for the ReLU gradient, a transpose and a
+// matmul for dW, a Sum for db, a matmul for dx):
+//   dz = dy·[y > 0] (relu) or dy (linear)      — never materialised: applied where dy is loaded
+//   dW = xᵀ·dz and db = Σ_rows dz               — ONE gathered GEMM over K = batch, whose A operand has
+//                                                 an extra row of ones, so its last output row is db
+//   dx = dz·Wᵀ                                   — one GEMM, only when the layer's input needs a gradient
+// The GEMM is gemm_shader.ts's (measured on an H200 for the conv kernels); the dispatches are hand-recorded
+// (../record.ts) because dW and db are two outputs of one dispatch.
+import type * as tfType from '@tensorflow/tfjs';
+import { gemmDispatch, gemmShader, TILE_64, workgroupSize, type GemmSpec } from './gemm_shader.js';
+import { RecordedKernel, recordDispatch, recorderFor, submitBatchSize, type BindingDecl } from '../record.js';
+
+type Info = tfType.TensorInfo;
+
+export const DENSE_GRAD = 'RethinkDenseGrad';
+
+export interface DenseGradAttrs {
+  readonly relu: boolean;
+  /** Whether to compute dx (false for a layer fed by the model's input). */
+  readonly inputGrad: boolean;
+}
+
+function roundUp(v: number, to: number): number {
+  return Math.ceil(v / to) * to;
+}
+
+/** dz at flat index `i` of dy (and y), as a WGSL expression. */
+const dz = (relu: boolean, i: string): string => (relu ? `select(0.0, dy[${i}], y[${i}] > 0.0)` : `dy[${i}]`);
+
+/** [dW; db] = [x | 1]ᵀ·dz: M = K + 1 rows (the last one the bias), N columns, summed over the batch. */
+export function weightGradSpec(batch: number, k: number, n: number, relu: boolean): GemmSpec {
+  const tile = TILE_64;
+  return {
+    m: k + 1,
+    n,
+    k: batch,
+    kChunk: roundUp(batch, tile.tk),
+    tile,
+    aOrder: 'm',
+    bOrder: 'n',
+    recorded: true,
+    a: { type: 'i32', setup: 'return m;', load: `if (r == ${k}) { return 1.0; }\n    return x[k * ${k} + r];` },
+    b: { type: 'i32', setup: 'return n;', load: `let i = k * ${n} + r;\n    return ${dz(relu, 'i')};` },
+    store: `if (m < ${k}) { dW[m * ${n} + n] = v; } else { db[n] = v; }`,
+  };
+}
+
+/** dx = dz·Wᵀ: M = batch rows, N = K columns, summed over the layer's N outputs. */
+export function inputGradSpec(batch: number, k: number, n: number, relu: boolean): GemmSpec {
+  const tile = TILE_64;
+  return {
+    m: batch,
+    n: k,
+    k: n,
+    kChunk: roundUp(n, tile.tk),
+    tile,
+    aOrder: 'k',
+    bOrder: 'k',
+    recorded: true,
+    a: { type: 'i32', setup: `return m * ${n};`, load: `let i = r + k;\n    return ${dz(relu, 'i')};` },
+    b: { type: 'i32', setup: `return n * ${n};`, load: 'return W[r + k];' },
+    store: `dx[m * ${k} + n] = v;`,
+  };
+}
+
+interface Compiled {
+  readonly kernel: RecordedKernel;
+  readonly groups: [number, number, number];
+}
+
+const F32 = (name: string): BindingDecl => ({ name, type: 'f32' });
+
+function compile(key: string, spec: GemmSpec, outputs: readonly string[], inputs: readonly string[]): Compiled {
+  return {
+    kernel: new RecordedKernel({ key, outputs: outputs.map(F32), inputs: inputs.map(F32), workgroupSize: workgroupSize(spec.tile), code: gemmShader(spec) }),
+    groups: gemmDispatch(spec),
+  };
+}
+
+// Kernels are pure functions of (batch, K, N, relu); a training run uses the same few every step.
+const compiled = new Map<string, Compiled>();
+function memo(key: string, make: () => Compiled): Compiled {
+  let c = compiled.get(key);
+  if (c === undefined) {
+    c = make();
+    compiled.set(key, c);
+  }
+  return c;
+}
+
+function weightGradKernel(batch: number, k: number, n: number, relu: boolean): Compiled {
+  const key = `rethink_dense_dw_${batch}_${k}_${n}_${relu}`;
+  return memo(key, () => compile(key, weightGradSpec(batch, k, n, relu), ['dW', 'db'], relu ? ['x', 'dy', 'y'] : ['x', 'dy']));
+}
+
+function inputGradKernel(batch: number, k: number, n: number, relu: boolean): Compiled {
+  const key = `rethink_dense_dx_${batch}_${k}_${n}_${relu}`;
+  return memo(key, () => compile(key, inputGradSpec(batch, k, n, relu), ['dx'], relu ? ['dy', 'y', 'W'] : ['dy', 'W']));
+}
+
+/** Whether the active backend can run RethinkDenseGrad (webgpu with the internals recording needs). */
+export function denseGradAvailable(tf: typeof tfType): boolean {
+  return tf.getKernel(DENSE_GRAD, tf.getBackend()) !== undefined && recorderFor(tf.backend()) !== null;
+}
+
+/**
+ * Kernel function: inputs x [B, K], W [K, N], dy [B, N], and y [B, N] when relu; outputs
+ * [dx,] dW [K, N], db [N] (dx first, and only when inputGrad).
+ */
+export const denseGradKernel =
+  (tf: typeof tfType): tfType.KernelFunc =>
+  (args) => {
+    const { x, W, dy, y } = args.inputs as { x: Info; W: Info; dy: Info; y?: Info };
+    const a = args.attrs as unknown as DenseGradAttrs;
+    const b = recorderFor(args.backend);
+    if (b === null) throw new Error(`${DENSE_GRAD}: this tfjs-backend-webgpu lacks the internals it records with`);
+    if (a.relu && y === undefined) throw new Error(`${DENSE_GRAD}: relu needs the layer's output y`);
+    const [batch, k] = x.shape as [number, number];
+    const n = W.shape[1]!;
+    if (W.shape[0] !== k || dy.shape[0] !== batch || dy.shape[1] !== n) {
+      throw new Error(`${DENSE_GRAD}: shapes x [${x.shape}], W [${W.shape}], dy [${dy.shape}] do not fit`);
+    }
+    const submit = submitBatchSize(tf);
+    const masked = a.relu ? [dy, y!] : [dy];
+    const out: Info[] = [];
+    if (a.inputGrad) {
+      const c = inputGradKernel(batch, k, n, a.relu);
+      out.push(...recordDispatch(b, c.kernel, { inputs: [...masked, W], outputs: [{ shape: [batch, k], dtype: 'float32' }], groups: c.groups }, submit));
+    }
+    const c = weightGradKernel(batch, k, n, a.relu);
+    const grads = [
+      { shape: [k, n], dtype: 'float32' },
+      { shape: [n], dtype: 'float32' },
+    ] as const;
+    out.push(...recordDispatch(b, c.kernel, { inputs: [x, ...masked], outputs: grads, groups: c.groups }, submit));
+    return out;
+  };

@@ -1,0 +1,182 @@
+// Hand-recorded dispatches into tfjs-backend-webgpu's own command stream, for kernels tfjs's program
+// model cannot express or makes slow:
+// - a tfjs program has exactly one output buffer; a training kernel often has several (a layer's weight
+//   and bias gradients, a loss with its gradient and accuracy, a weight and its velocity);
+// - runWebGPUProgram spends its ~60–100 µs per call mostly in JavaScript: a shader key string built from
+//   every input's shape, a uniform buffer of NaN/Inf/shapes/strides written per call, a fresh bind group.
+//   Our kernels bake their shapes into the WGSL, so they need no uniforms at all, and build the key once.
+// Recording follows WebGPUBackend.recordAndSubmit (tfjs-backend-webgpu 4.22): outputs get buffers via
+// uploadToGPU, every buffer is marked as owned by the queued commands, the dispatch goes into tfjs's open
+// compute pass (or its own timestamped pass while tf.profile runs), and the queue is submitted every
+// WEBGPU_DEFERRED_SUBMIT_BATCH_SIZE dispatches as tfjs does. The internals are checked before use;
+// `recorderFor` returns null without them, and callers keep a composed fallback.
+import type * as tfType from '@tensorflow/tfjs';
+
+type Info = tfType.TensorInfo;
+
+/** What recording uses of WebGPUBackend (internals of tfjs-backend-webgpu 4.22). */
+export interface RecordingBackend {
+  readonly device: GPUDevice;
+  readonly commandQueueOwnedIds: { add(id: object): unknown };
+  readonly activeTimers: { push(t: { name: string; query: Promise<number> }): unknown } | null | undefined;
+  readonly supportTimestampQuery: boolean;
+  querySet: GPUQuerySet | null;
+  readonly querySetCount: number;
+  commandEncoder: GPUCommandEncoder | null;
+  computePassEncoder: GPUComputePassEncoder | null;
+  dispatchCountInPass: number;
+  makeTensorInfo(shape: number[], dtype: tfType.DataType): Info;
+  uploadToGPU(dataId: object): void;
+  tensorToBinding(t: Info): GPUBindingResource;
+  makeUniforms(u: { type: string; data: number[] }[]): GPUBindingResource;
+  ensureCommandEncoderReady(): void;
+  endComputePassEncoder(): void;
+  submitQueue(): void;
+  getQueryTime(): Promise<number>;
+  disposeData(dataId: object): boolean;
+}
+
+const METHODS = [
+  'makeTensorInfo',
+  'uploadToGPU',
+  'tensorToBinding',
+  'makeUniforms',
+  'ensureCommandEncoderReady',
+  'endComputePassEncoder',
+  'submitQueue',
+  'getQueryTime',
+  'disposeData',
+] as const;
+
+/** The backend as a recorder, or null when it lacks the internals recording relies on. */
+export function recorderFor(backend: unknown): RecordingBackend | null {
+  const b = backend as Partial<Record<string, unknown>> & Partial<RecordingBackend>;
+  if (b.device === undefined || typeof b.commandQueueOwnedIds?.add !== 'function' || typeof b.dispatchCountInPass !== 'number') return null;
+  return METHODS.every((m) => typeof b[m] === 'function') ? (b as RecordingBackend) : null;
+}
+
+export interface BindingDecl {
+  readonly name: string;
+  /** WGSL element type of the storage array. */
+  readonly type: 'f32' | 'i32';
+}
+
+/**
+ * A compute shader with its own bindings: outputs (read_write storage) first, then inputs (read-only
+ * storage), then an optional uniform struct `u` of type `U` that `code` declares. `code` is written in
+ * tfjs's user-code style: it defines `fn main(index : i32)` and may read `localId`, `workgroupId`,
+ * `localIndex` and `globalId` (copied from the builtins as tfjs's prelude does).
+ */
+export class RecordedKernel {
+  readonly key: string;
+  readonly outputs: readonly BindingDecl[];
+  readonly inputs: readonly BindingDecl[];
+  readonly uniforms: boolean;
+  private readonly wgsl: string;
+  private readonly pipelines = new WeakMap<GPUDevice, GPUComputePipeline>();
+
+  constructor(o: {
+    key: string;
+    outputs: readonly BindingDecl[];
+    inputs: readonly BindingDecl[];
+    workgroupSize: readonly [number, number, number];
+    code: string;
+    uniforms?: boolean;
+  }) {
+    this.key = o.key;
+    this.outputs = o.outputs;
+    this.inputs = o.inputs;
+    this.uniforms = o.uniforms === true;
+    const decls = [
+      ...o.outputs.map((d, i) => `@group(0) @binding(${i}) var<storage, read_write> ${d.name} : array<${d.type}>;`),
+      ...o.inputs.map((d, i) => `@group(0) @binding(${o.outputs.length + i}) var<storage, read> ${d.name} : array<${d.type}>;`),
+    ];
+    if (this.uniforms) decls.push(`@group(0) @binding(${o.outputs.length + o.inputs.length}) var<uniform> u : U;`);
+    const [x, y, z] = o.workgroupSize;
+    this.wgsl = `${decls.join('\n')}
+var<private> localId : vec3<u32>;
+var<private> workgroupId : vec3<u32>;
+var<private> globalId : vec3<u32>;
+var<private> localIndex : u32;
+${o.code}
+@compute @workgroup_size(${x}, ${y}, ${z})
+fn _start(@builtin(local_invocation_id) lid : vec3<u32>, @builtin(workgroup_id) wid : vec3<u32>,
+          @builtin(global_invocation_id) gid : vec3<u32>, @builtin(local_invocation_index) lidx : u32) {
+  localId = lid;
+  workgroupId = wid;
+  globalId = gid;
+  localIndex = lidx;
+  main(i32(gid.x));
+}
+`;
+  }
+
+  /** The WGSL source (tests and debugging). */
+  get source(): string {
+    return this.wgsl;
+  }
+
+  pipeline(device: GPUDevice): GPUComputePipeline {
+    let p = this.pipelines.get(device);
+    if (p === undefined) {
+      p = device.createComputePipeline({ layout: 'auto', compute: { module: device.createShaderModule({ code: this.wgsl }), entryPoint: '_start' } });
+      this.pipelines.set(device, p);
+    }
+    return p;
+  }
+}
+
+export interface RecordArgs {
+  readonly inputs: readonly Info[];
+  /** Shapes and dtypes of the outputs to allocate, in the kernel's output order. */
+  readonly outputs: readonly { readonly shape: readonly number[]; readonly dtype: 'float32' | 'int32' }[];
+  readonly groups: readonly [number, number, number];
+  /** Uniform fields in the order of the kernel's struct U (tfjs's alignment rules apply). */
+  readonly uniforms?: readonly { type: 'float32' | 'int32'; data: number[] }[];
+}
+
+/** Records one dispatch of `kernel` and returns its freshly allocated outputs. */
+export function recordDispatch(b: RecordingBackend, kernel: RecordedKernel, a: RecordArgs, submitBatch: number): Info[] {
+  if (a.inputs.length !== kernel.inputs.length || a.outputs.length !== kernel.outputs.length) {
+    throw new Error(`${kernel.key}: expected ${kernel.inputs.length} inputs and ${kernel.outputs.length} outputs`);
+  }
+  const outs = a.outputs.map((o) => b.makeTensorInfo([...o.shape], o.dtype));
+  const all = [...outs, ...a.inputs];
+  for (const t of all) b.uploadToGPU(t.dataId); // allocates the outputs' buffers
+  const pipeline = kernel.pipeline(b.device);
+  const entries: GPUBindGroupEntry[] = all.map((t, i) => ({ binding: i, resource: b.tensorToBinding(t) }));
+  if (kernel.uniforms) entries.push({ binding: all.length, resource: b.makeUniforms((a.uniforms ?? []).map((u) => ({ ...u }))) });
+  const bindGroup = b.device.createBindGroup({ layout: pipeline.getBindGroupLayout(0), entries });
+  for (const t of all) b.commandQueueOwnedIds.add(t.dataId);
+  b.ensureCommandEncoderReady();
+  const timed = b.activeTimers != null;
+  if (timed) {
+    // As tfjs times its programs under tf.profile: a pass of its own with timestamps around it.
+    b.endComputePassEncoder();
+    let descriptor: GPUComputePassDescriptor = {};
+    if (b.supportTimestampQuery) {
+      b.querySet ??= b.device.createQuerySet({ type: 'timestamp', count: b.querySetCount });
+      descriptor = { timestampWrites: { querySet: b.querySet, beginningOfPassWriteIndex: 0, endOfPassWriteIndex: 1 } };
+    }
+    b.computePassEncoder = b.commandEncoder!.beginComputePass(descriptor);
+  } else {
+    b.computePassEncoder ??= b.commandEncoder!.beginComputePass({});
+  }
+  b.computePassEncoder.setPipeline(pipeline);
+  b.computePassEncoder.setBindGroup(0, bindGroup);
+  b.computePassEncoder.dispatchWorkgroups(a.groups[0], a.groups[1], a.groups[2]);
+  b.dispatchCountInPass++;
+  if (timed) {
+    b.endComputePassEncoder();
+    b.activeTimers!.push({ name: kernel.key, query: b.getQueryTime() });
+  } else if (submitBatch <= b.dispatchCountInPass) {
+    b.endComputePassEncoder();
+    b.submitQueue();
+  }
+  return outs;
+}
+
+/** tfjs's submit batch size (WEBGPU_DEFERRED_SUBMIT_BATCH_SIZE), read per call as tfjs does. */
+export function submitBatchSize(tf: typeof tfType): number {
+  return Number(tf.env().get('WEBGPU_DEFERRED_SUBMIT_BATCH_SIZE'));
+}
