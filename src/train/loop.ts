@@ -18,6 +18,16 @@ export interface TrainData {
   readonly numClasses: number;
 }
 
+/** A step whose [loss, correct] has not been read yet. */
+interface Pending {
+  readonly out: tfTypes.Tensor1D;
+  readonly size: number;
+  readonly lr: number;
+  /** 1-based step within the epoch, and across the run. */
+  readonly step: number;
+  readonly globalStep: number;
+}
+
 export async function train(tf: Tf, model: tfTypes.LayersModel, data: TrainData, opts: TrainOptions, hooks: TrainHooks = {}): Promise<TrainResult> {
   const started = performance.now();
   const n = data.train.shape[0];
@@ -41,28 +51,49 @@ export async function train(tf: Tf, model: tfTypes.LayersModel, data: TrainData,
       let correctSum = 0;
       let seen = 0;
       let step = 0;
-      for (; step < stepsPerEpoch; step++) {
-        if (opts.maxSteps !== undefined && globalStep >= opts.maxSteps) {
-          stoppedBy = 'max_steps';
-          break;
-        }
-        hooks.signal?.throwIfAborted();
-        const indices = order.subarray(step * opts.batchSize, Math.min(n, (step + 1) * opts.batchSize));
-        const b = indices.length;
-        const batch = makeBatch(data.train, indices, opts.preprocessing, opts.augmentation, opts.augmentation === null ? null : augRng);
-        const labels = new Int32Array(b);
-        for (let i = 0; i < b; i++) labels[i] = data.train.labels[indices[i]!]!;
-        const lr = learningRate(opts.schedule, globalStep, stepsPerEpoch);
-        const out = trainStep(tf, model, sgd, { images: batch.data, shape: batch.shape, labels, numClasses: data.numClasses }, lr);
+      // One step in flight: step i is enqueued before step i−1's [loss, correct] is read, so on a GPU
+      // the device works on step i while JavaScript waits for i−1 and then prepares batch i+1. The
+      // numbers and their order are the same as reading each step at once.
+      let pending: Pending | null = null;
+      const settle = async (p: Pending): Promise<void> => {
         // Awaiting the read yields to the event loop, so progress renders and aborts arrive.
-        const [loss, correct] = await out.data();
-        out.dispose();
-        lossSum += loss! * b;
+        let values: ArrayLike<number>;
+        try {
+          values = await p.out.data();
+        } finally {
+          p.out.dispose();
+        }
+        const [loss, correct] = [values[0], values[1]];
+        lossSum += loss! * p.size;
         correctSum += correct!;
-        seen += b;
-        globalStep++;
-        if (opts.recordSteps === true) steps.push({ step: globalStep, lr, loss: loss!, acc: correct! / b });
-        hooks.onStep?.({ epoch: epoch + 1, epochs: opts.epochs, step: step + 1, stepsPerEpoch, globalStep, loss: loss!, acc: correct! / b, lr });
+        seen += p.size;
+        if (opts.recordSteps === true) steps.push({ step: p.globalStep, lr: p.lr, loss: loss!, acc: correct! / p.size });
+        hooks.onStep?.({ epoch: epoch + 1, epochs: opts.epochs, step: p.step, stepsPerEpoch, globalStep: p.globalStep, loss: loss!, acc: correct! / p.size, lr: p.lr });
+      };
+      try {
+        for (; step < stepsPerEpoch; step++) {
+          if (opts.maxSteps !== undefined && globalStep >= opts.maxSteps) {
+            stoppedBy = 'max_steps';
+            break;
+          }
+          hooks.signal?.throwIfAborted();
+          const indices = order.subarray(step * opts.batchSize, Math.min(n, (step + 1) * opts.batchSize));
+          const b = indices.length;
+          const batch = makeBatch(data.train, indices, opts.preprocessing, opts.augmentation, opts.augmentation === null ? null : augRng);
+          const labels = new Int32Array(b);
+          for (let i = 0; i < b; i++) labels[i] = data.train.labels[indices[i]!]!;
+          const lr = learningRate(opts.schedule, globalStep, stepsPerEpoch);
+          const out = trainStep(tf, model, sgd, { images: batch.data, shape: batch.shape, labels, numClasses: data.numClasses }, lr);
+          globalStep++;
+          const previous: Pending | null = pending;
+          pending = { out, size: b, lr, step: step + 1, globalStep };
+          if (previous !== null) await settle(previous);
+        }
+        const last: Pending | null = pending;
+        pending = null;
+        if (last !== null) await settle(last);
+      } finally {
+        (pending as Pending | null)?.out.dispose();
       }
       if (seen === 0) break;
       if (stoppedBy === 'epochs' && opts.maxSteps !== undefined && globalStep >= opts.maxSteps && epoch + 1 < opts.epochs) stoppedBy = 'max_steps';
