@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# One device call (≈250 s on an H200) for the hand-recorded training kernels (src/backends/webgpu/record.ts:
+# each layer's backward in 1–3 dispatches, loss+gradient+accuracy in one): on one GPU, back to back,
+#   recorded — the training step as it is now, batch 128 and 1024;
+#   PyTorch's torch_bench.py --device cuda at batch 128 and 1024;
+#   before   — the same step without the added kernels (RETHINK_WEBGPU_KERNELS lists only the conv and
+#              LRN kernels of the previous measurement), batch 128.
+# Bundle from scripts/gpu/pack.sh in .gpu/; run with the device tool, carry [".gpu"]. Raw results go to
+# $OUT as they come (a cut-short call still returns them), then $OUT/summary.md.
+set -u
+out=${OUT:-.gpu/out}; mkdir -p "$out"
+errs=$(mktemp -d)
+models=${MODELS:-mlp_1x512,mlp_3x512,small_alexnet,small_inception,small_inception_bn}
+nvidia-smi --query-gpu=name,driver_version,clocks.sm,clocks.max.sm --format=csv,noheader 2>&1 | tee "$out/gpu.txt"
+bench() { # name timeout args...
+  local name=$1 t=$2; shift 2
+  timeout "$t" bash .gpu/run.sh "$@" 2>"$errs/$name.err" | tee "$out/$name.jsonl" | cut -c1-240
+}
+bench recorded "${T_RECORDED:-110}" --models "$models" --seconds 1 --overhead
+for b in 128 1024; do
+  PYTHONUNBUFFERED=1 timeout "${T_TORCH:-30}" python3 .gpu/torch_bench.py --device cuda --batch "$b" --steps 20 \
+    --models alexnet_small,inception_small,inception_small_nobn,mlp_1x512,mlp_3x512 2>&1 | tee "$out/torch$b.txt"
+done
+RETHINK_WEBGPU_KERNELS=Conv2DBackpropFilter,Conv2DBackpropInput,Conv2D,FusedConv2D,LRNGrad \
+  bench before "${T_BEFORE:-60}" --models "$models" --batches 128 --seconds 1
+LABELS=before,recorded .gpu/node scripts/gpu/summarize.mjs "$out/recorded.jsonl" "$out/before.jsonl" "$out/torch128.txt" "$out/torch1024.txt" | tee "$out/summary.md"
+tail -c 3000 "$errs"/*.err > "$out/errors.txt" 2>/dev/null
