@@ -20,7 +20,7 @@ export function ensureBatchNormKernels(tf: Tf, backendName: string): boolean {
   if (!fusedBatchNormOptions.enabled || backendName !== 'webgpu') return false;
   for (const kernelName of BN_KERNEL_NAMES) {
     if (tf.getKernel(kernelName, backendName) !== undefined) continue;
-    tf.registerKernel({ kernelName, backendName, kernelFunc: WEBGPU_BATCH_NORM_KERNELS[kernelName]! });
+    tf.registerKernel({ kernelName, backendName, kernelFunc: WEBGPU_BATCH_NORM_KERNELS[kernelName]!(tf) });
   }
   return true;
 }

@@ -8,13 +8,12 @@
 // the cancellation of Σx² − M·μ².
 import type { WebGPUProgram } from '@tensorflow/tfjs-backend-webgpu';
 import type * as tfType from '@tensorflow/tfjs';
+import { runRecordable, submitBatchSize } from '../webgpu/record.js';
 import { BN_APPLY, BN_GRAD_INPUT, BN_GRAD_STATS, BN_MOVING, BN_STATS, type BnAttrs, type BnMovingAttrs } from './batch_norm_math.js';
 
 type Info = tfType.TensorInfo;
 
-interface WebGpuBackendLike {
-  runWebGPUProgram(program: WebGPUProgram, inputs: Info[], dtype: 'float32'): Info;
-}
+type Factory = (tf: typeof tfType) => tfType.KernelFunc;
 
 const THREADS = 256;
 const MAX_GROUPS_X = 32768;
@@ -49,6 +48,14 @@ class ChannelSumsProgram implements WebGPUProgram {
   }
 
   getUserCode(): string {
+    return this.code(false);
+  }
+
+  recordedCode(): string {
+    return this.code(true);
+  }
+
+  private code(recorded: boolean): string {
     const C = this.channels;
     const M = this.positions;
     const prologue = this.grad
@@ -64,7 +71,7 @@ class ChannelSumsProgram implements WebGPUProgram {
   var<workgroup> s1 : array<f32, ${THREADS}>;
   var<workgroup> s2 : array<f32, ${THREADS}>;
   fn main(index : i32) {
-    _ = uniforms.NAN;
+    ${recorded ? '' : '_ = uniforms.NAN;'}
     let t = i32(localIndex);
     let c = i32(workgroupId.x);
     ${prologue}
@@ -117,9 +124,17 @@ class ElementwiseProgram implements WebGPUProgram {
   }
 
   getUserCode(): string {
+    return this.code('uniforms.size');
+  }
+
+  recordedCode(): string {
+    return this.code(String(this.outputShape.reduce((a, d) => a * d, 1)));
+  }
+
+  private code(size: string): string {
     return `
   fn main(index : i32) {
-    if (index < uniforms.size) {
+    if (index < ${size}) {
       let c = index % ${this.channels};
       ${this.body}
     }
@@ -136,13 +151,12 @@ function channelsOf(x: Info): number {
 
 const sizeOf = (x: Info): number => x.shape.reduce((a, d) => a * d, 1);
 
-const statsKernel: tfType.KernelFunc = (args) => {
+const statsKernel: Factory = (tf) => (args) => {
   const { x } = args.inputs as { x: Info };
-  const b = args.backend as unknown as WebGpuBackendLike;
-  return b.runWebGPUProgram(new ChannelSumsProgram(sizeOf(x), channelsOf(x), false, 0), [x], 'float32');
+  return runRecordable(args.backend, new ChannelSumsProgram(sizeOf(x), channelsOf(x), false, 0), [x], submitBatchSize(tf));
 };
 
-const applyKernel: tfType.KernelFunc = (args) => {
+const applyKernel: Factory = (tf) => (args) => {
   const { x, stats, beta } = args.inputs as { x: Info; stats: Info; beta: Info };
   const { epsilon } = args.attrs as unknown as BnAttrs;
   const C = channelsOf(x);
@@ -151,10 +165,10 @@ const applyKernel: tfType.KernelFunc = (args) => {
       let xh = (x[index] - stats[c]) * r;
       result[index] = xh + beta[c];`;
   const program = new ElementwiseProgram(`apply_${epsilon}`, x.shape, ['x', 'stats', 'beta'], body);
-  return (args.backend as unknown as WebGpuBackendLike).runWebGPUProgram(program, [x, stats, beta], 'float32');
+  return runRecordable(args.backend, program, [x, stats, beta], submitBatchSize(tf));
 };
 
-const movingKernel: tfType.KernelFunc = (args) => {
+const movingKernel: Factory = (tf) => (args) => {
   const { moving, stats } = args.inputs as { moving: Info; stats: Info };
   const { momentum, row } = args.attrs as unknown as BnMovingAttrs;
   const C = channelsOf(moving);
@@ -162,17 +176,17 @@ const movingKernel: tfType.KernelFunc = (args) => {
       let fresh = stats[${row * C} + index] * ${lit(1 - momentum)};
       result[index] = kept + fresh;`;
   const program = new ElementwiseProgram(`moving_${row}_${momentum}`, moving.shape, ['moving', 'stats'], body);
-  return (args.backend as unknown as WebGpuBackendLike).runWebGPUProgram(program, [moving, stats], 'float32');
+  return runRecordable(args.backend, program, [moving, stats], submitBatchSize(tf));
 };
 
-const gradStatsKernel: tfType.KernelFunc = (args) => {
+const gradStatsKernel: Factory = (tf) => (args) => {
   const { x, stats, dy } = args.inputs as { x: Info; stats: Info; dy: Info };
   const { epsilon } = args.attrs as unknown as BnAttrs;
   const program = new ChannelSumsProgram(sizeOf(x), channelsOf(x), true, epsilon);
-  return (args.backend as unknown as WebGpuBackendLike).runWebGPUProgram(program, [x, stats, dy], 'float32');
+  return runRecordable(args.backend, program, [x, stats, dy], submitBatchSize(tf));
 };
 
-const gradInputKernel: tfType.KernelFunc = (args) => {
+const gradInputKernel: Factory = (tf) => (args) => {
   const { x, stats, dy, sums } = args.inputs as { x: Info; stats: Info; dy: Info; sums: Info };
   const { epsilon } = args.attrs as unknown as BnAttrs;
   const C = channelsOf(x);
@@ -183,11 +197,11 @@ const gradInputKernel: tfType.KernelFunc = (args) => {
       let b = xh * (sums[${C} + c] / ${lit(M)});
       result[index] = (a - b) * r;`;
   const program = new ElementwiseProgram(`dx_${M}_${epsilon}`, x.shape, ['x', 'stats', 'dy', 'sums'], body);
-  return (args.backend as unknown as WebGpuBackendLike).runWebGPUProgram(program, [x, stats, dy, sums], 'float32');
+  return runRecordable(args.backend, program, [x, stats, dy, sums], submitBatchSize(tf));
 };
 
 /** The kernels by name, for registration under 'webgpu'. */
-export const WEBGPU_BATCH_NORM_KERNELS: Readonly<Record<string, tfType.KernelFunc>> = {
+export const WEBGPU_BATCH_NORM_KERNELS: Readonly<Record<string, Factory>> = {
   [BN_STATS]: statsKernel,
   [BN_APPLY]: applyKernel,
   [BN_MOVING]: movingKernel,

@@ -101,12 +101,14 @@ var<private> localIndex : u32;
 ${o.code}
 @compute @workgroup_size(${x}, ${y}, ${z})
 fn _start(@builtin(local_invocation_id) lid : vec3<u32>, @builtin(workgroup_id) wid : vec3<u32>,
-          @builtin(global_invocation_id) gid : vec3<u32>, @builtin(local_invocation_index) lidx : u32) {
+          @builtin(global_invocation_id) gid : vec3<u32>, @builtin(local_invocation_index) lidx : u32,
+          @builtin(num_workgroups) groups : vec3<u32>) {
   localId = lid;
   workgroupId = wid;
   globalId = gid;
   localIndex = lidx;
-  main(i32(gid.x));
+  // The flat invocation index over a 1-, 2- or 3-D dispatch, as tfjs's prelude passes it.
+  main(i32(((wid.z * groups.y + wid.y) * groups.x + wid.x) * ${x * y * z}u + lidx));
 }
 `;
   }
@@ -179,4 +181,46 @@ export function recordDispatch(b: RecordingBackend, kernel: RecordedKernel, a: R
 /** tfjs's submit batch size (WEBGPU_DEFERRED_SUBMIT_BATCH_SIZE), read per call as tfjs does. */
 export function submitBatchSize(tf: typeof tfType): number {
   return Number(tf.env().get('WEBGPU_DEFERRED_SUBMIT_BATCH_SIZE'));
+}
+
+/**
+ * One of this project's tfjs-style programs (shapes baked into the WGSL, shaderKey naming every
+ * constant) that can also run as a recorded dispatch: `recordedCode()` is its user code without the
+ * tfjs uniforms (uniforms.NAN, uniforms.size) that only runWebGPUProgram binds.
+ */
+export interface RecordableProgram {
+  readonly shaderKey: string;
+  readonly variableNames: readonly string[];
+  readonly outputShape: readonly number[];
+  readonly workgroupSize: readonly [number, number, number];
+  readonly dispatch: readonly [number, number, number];
+  recordedCode(): string;
+}
+
+interface ProgramRunner {
+  runWebGPUProgram(program: never, inputs: readonly Info[], dtype: 'float32'): Info;
+}
+
+const programKernels = new Map<string, RecordedKernel>();
+
+/**
+ * Runs `program` as a recorded dispatch where the backend allows (less JavaScript per call than
+ * runWebGPUProgram), else through tfjs. `submitBatch`: tfjs's WEBGPU_DEFERRED_SUBMIT_BATCH_SIZE.
+ */
+export function runRecordable(backend: unknown, program: RecordableProgram, inputs: readonly Info[], submitBatch: number): Info {
+  const rec = recorderFor(backend);
+  if (rec === null) return (backend as ProgramRunner).runWebGPUProgram(program as never, inputs, 'float32');
+  let kernel = programKernels.get(program.shaderKey);
+  if (kernel === undefined) {
+    kernel = new RecordedKernel({
+      key: program.shaderKey,
+      outputs: [{ name: 'result', type: 'f32' }],
+      inputs: program.variableNames.map((name) => ({ name, type: 'f32' as const })),
+      workgroupSize: program.workgroupSize,
+      code: program.recordedCode(),
+    });
+    programKernels.set(program.shaderKey, kernel);
+  }
+  const [out] = recordDispatch(rec, kernel, { inputs, outputs: [{ shape: program.outputShape, dtype: 'float32' }], groups: program.dispatch }, submitBatch);
+  return out!;
 }

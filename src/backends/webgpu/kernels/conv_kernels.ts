@@ -5,6 +5,7 @@ import { convGeometry, geometryKey, type ConvAttrs } from './conv_geometry.js';
 import { filterGradSpec, forwardSpec, inputGradSpec, splitCount } from './conv_gemm_specs.js';
 import { GemmProgram, SumSplitsProgram, type TensorInfoLike, type WebGpuBackendLike } from './gemm_program.js';
 import type { GemmSpec } from './gemm_shader.js';
+import { runRecordable, submitBatchSize } from '../record.js';
 
 type KernelArgs = {
   readonly inputs: Record<string, TensorInfoLike | undefined>;
@@ -25,6 +26,11 @@ function memo(key: string, make: () => GemmSpec): GemmSpec {
   return s;
 }
 
+/** Our programs run as hand-recorded dispatches (../record.ts): less JavaScript per call than tfjs's. */
+function run(tf: typeof tfType, args: KernelArgs, program: GemmProgram | SumSplitsProgram, inputs: readonly TensorInfoLike[]): TensorInfoLike {
+  return runRecordable(args.backend, program, inputs as tfType.TensorInfo[], submitBatchSize(tf)) as TensorInfoLike;
+}
+
 function input(args: KernelArgs, name: string): TensorInfoLike {
   const t = args.inputs[name];
   if (t === undefined) throw new Error(`missing input ${name}`);
@@ -42,14 +48,10 @@ export function conv2DBackpropFilter(tf: typeof tfType, fallback: KernelFn): Ker
     const spec = memo(key, () => filterGradSpec(g));
     const splits = splitCount(spec);
     if (splits === 1) {
-      return args.backend.runWebGPUProgram(new GemmProgram(key, ['x', 'dy'], filterShape, spec), [x, dy], 'float32');
+      return run(tf, args, new GemmProgram(key, ['x', 'dy'], filterShape, spec), [x, dy]);
     }
-    const partial = args.backend.runWebGPUProgram(
-      new GemmProgram(key, ['x', 'dy'], [splits, spec.m * spec.n], spec),
-      [x, dy],
-      'float32',
-    );
-    const out = args.backend.runWebGPUProgram(new SumSplitsProgram(splits, filterShape), [partial], 'float32');
+    const partial = run(tf, args, new GemmProgram(key, ['x', 'dy'], [splits, spec.m * spec.n], spec), [x, dy]);
+    const out = run(tf, args, new SumSplitsProgram(splits, filterShape), [partial]);
     args.backend.disposeData(partial.dataId);
     return out;
   };
@@ -64,7 +66,7 @@ export function conv2DBackpropInput(tf: typeof tfType, fallback: KernelFn): Kern
     if (g === null || dy.dtype !== 'float32' || filter.dtype !== 'float32') return fallback(args);
     const key = `dX_${geometryKey(g)}`;
     const program = new GemmProgram(key, ['dy', 'W'], inputShape, memo(key, () => inputGradSpec(g)));
-    return args.backend.runWebGPUProgram(program, [dy, filter], 'float32');
+    return run(tf, args, program, [dy, filter]);
   };
 }
 
@@ -77,7 +79,7 @@ export function conv2D(tf: typeof tfType, fallback: KernelFn): KernelFn {
     const key = `fwd_${geometryKey(g)}`;
     const spec = memo(key, () => forwardSpec(g, { bias: false, relu: false }));
     const program = new GemmProgram(key, ['x', 'W'], [g.batch, g.outH, g.outW, g.outC], spec);
-    return args.backend.runWebGPUProgram(program, [x, filter], 'float32');
+    return run(tf, args, program, [x, filter]);
   };
 }
 
@@ -104,6 +106,6 @@ export function fusedConv2D(tf: typeof tfType, fallback: KernelFn): KernelFn {
     const names = ep.bias ? ['x', 'W', 'bias'] : ['x', 'W'];
     const key = `fused_${ep.bias}_${ep.relu}_${geometryKey(g)}`;
     const program = new GemmProgram(key, names, [g.batch, g.outH, g.outW, g.outC], memo(key, () => forwardSpec(g, ep)));
-    return args.backend.runWebGPUProgram(program, bias === undefined ? [x, filter] : [x, filter, bias], 'float32');
+    return run(tf, args, program, bias === undefined ? [x, filter] : [x, filter, bias]);
   };
 }

@@ -41,6 +41,10 @@ export class GemmProgram implements WebGPUProgram {
   getUserCode(): string {
     return gemmShader(this.spec);
   }
+
+  recordedCode(): string {
+    return gemmShader({ ...this.spec, recorded: true });
+  }
 }
 
 /** out[i] = Σ_s partial[s·size + i]: the second pass of a split-K product. */
@@ -64,9 +68,17 @@ export class SumSplitsProgram implements WebGPUProgram {
   }
 
   getUserCode(): string {
+    return this.code(false);
+  }
+
+  recordedCode(): string {
+    return this.code(true);
+  }
+
+  private code(recorded: boolean): string {
     return `
   fn main(index : i32) {
-    _ = uniforms.NAN;
+    ${recorded ? '' : '_ = uniforms.NAN;'}
     let i = i32(globalId.x);
     if (i < ${this.count}) {
       var s = 0.0;

@@ -3,7 +3,9 @@
 //   dx_k = dy_k·N_k^(−β) − 2αβ·x_k·Σ_{|d−k|≤r} dy_d·y_d / N_d.
 // One workgroup holds whole channel vectors of a few pixels in shared memory, so each N_d and each
 // dy_d·y_d/N_d is computed once.
+import type * as tfType from '@tensorflow/tfjs';
 import type { WebGPUProgram } from '@tensorflow/tfjs-backend-webgpu';
+import { runRecordable, submitBatchSize } from '../record.js';
 import type { KernelFn } from './conv_kernels.js';
 import type { TensorInfoLike } from './gemm_program.js';
 
@@ -42,6 +44,14 @@ export class LrnGradProgram implements WebGPUProgram {
   }
 
   getUserCode(): string {
+    return this.code(false);
+  }
+
+  recordedCode(): string {
+    return this.code(true);
+  }
+
+  private code(recorded: boolean): string {
     const C = this.channels;
     const f = (v: number): string => (Number.isInteger(v) ? `${v}.0` : `${v}`);
     const powNeg = (v: string): string =>
@@ -50,7 +60,7 @@ export class LrnGradProgram implements WebGPUProgram {
   var<workgroup> xs : array<f32, ${THREADS}>;
   var<workgroup> ts : array<f32, ${THREADS}>;
   fn main(index : i32) {
-    _ = uniforms.NAN;
+    ${recorded ? '' : '_ = uniforms.NAN;'}
     let t = i32(localIndex);
     let slot = t / ${C};
     let ch = t % ${C};
@@ -84,7 +94,7 @@ export class LrnGradProgram implements WebGPUProgram {
   }
 }
 
-export function lrnGrad(fallback: KernelFn): KernelFn {
+export function lrnGrad(tf: typeof tfType, fallback: KernelFn): KernelFn {
   return (args) => {
     const x = args.inputs['x'] as TensorInfoLike;
     const y = args.inputs['y'] as TensorInfoLike;
@@ -93,6 +103,6 @@ export function lrnGrad(fallback: KernelFn): KernelFn {
     if (x.shape.length !== 4 || c < 1 || c > THREADS || x.dtype !== 'float32') return fallback(args);
     const a = args.attrs as { depthRadius: number; bias: number; alpha: number; beta: number };
     const program = new LrnGradProgram(x.shape, a.depthRadius, a.bias, a.alpha, a.beta);
-    return args.backend.runWebGPUProgram(program, [x, y, dy], 'float32');
+    return runRecordable(args.backend, program, [x, y, dy] as tfType.TensorInfo[], submitBatchSize(tf)) as TensorInfoLike;
   };
 }

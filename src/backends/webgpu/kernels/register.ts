@@ -16,7 +16,7 @@ const FAST_KERNELS: Readonly<Record<string, Factory>> = {
   Conv2DBackpropInput: conv2DBackpropInput,
   Conv2D: conv2D,
   FusedConv2D: fusedConv2D,
-  LRNGrad: (_tf, fallback) => lrnGrad(fallback),
+  LRNGrad: lrnGrad,
 };
 
 /** Kernels of our own (no stock counterpart), used by src/backends/fused when registered. */
