@@ -11,6 +11,7 @@ import { getModel } from '../../src/models/registry.js';
 import { sgdSlots } from '../../src/train/decay.js';
 import { MomentumSgd } from '../../src/train/sgd.js';
 import { trainStepOn } from '../../src/train/step.js';
+import { recordOptions, runRecordable, submitBatchSize } from '../../src/backends/webgpu/record.js';
 
 type Tf = typeof tfType;
 
@@ -175,7 +176,56 @@ async function overhead(tf: Tf): Promise<void> {
   }
   a.dispose();
   one.dispose();
+  // The same tiny kernel of ours through tfjs's runWebGPUProgram and as a recorded dispatch: the
+  // JavaScript cost per call (enqueue) that src/backends/webgpu/record.ts saves.
+  const backend = tf.backend();
+  for (const recorded of [false, true]) {
+    recordOptions.enabled = recorded;
+    let t = tf.ones([128]);
+    let enqueueUs = 0;
+    let totalUs = 0;
+    for (let rep = 0; rep < 2; rep++) {
+      const t0 = performance.now();
+      for (let i = 0; i < n; i++) {
+        // A fresh program per call, as our kernels make them (tfjs rewrites a program's shaderKey).
+        const out = runRecordable(backend, plusOne(), [t], submitBatchSize(tf));
+        const next = tf.engine().makeTensorFromTensorInfo(out);
+        t.dispose();
+        t = next;
+      }
+      enqueueUs = ((performance.now() - t0) * 1000) / n;
+      await sync(t);
+      totalUs = ((performance.now() - t0) * 1000) / n;
+    }
+    emit({ kind: 'overhead', op: `plusOne[128] ${recorded ? 'recorded' : 'runWebGPUProgram'}`, usPerOp: +totalUs.toFixed(2), enqueueUsPerOp: +enqueueUs.toFixed(2) });
+    t.dispose();
+  }
+  recordOptions.enabled = true;
 }
+
+/** y = x + 1 over 128 floats, runnable both ways. */
+const plusOne = () => ({
+  shaderKey: 'rethink_bench_plus_one_128',
+  variableNames: ['x'],
+  outputShape: [128],
+  dispatchLayout: { x: [0] },
+  dispatch: [1, 1, 1] as [number, number, number],
+  workgroupSize: [128, 1, 1] as [number, number, number],
+  code(recorded: boolean): string {
+    return `
+  fn main(index : i32) {
+    ${recorded ? '' : '_ = uniforms.NAN;'}
+    if (index < 128) { result[index] = x[index] + 1.0; }
+  }
+`;
+  },
+  getUserCode(): string {
+    return this.code(false);
+  },
+  recordedCode(): string {
+    return this.code(true);
+  },
+});
 
 async function main(): Promise<void> {
   const stock = args.kernels === 'stock';

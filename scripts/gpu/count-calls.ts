@@ -1,9 +1,9 @@
-// Counts kernel calls in one training step (forward, backward, momentum SGD), by kernel name: engine-level
-// calls via tf.profile on any backend, and on 'webgpu' also the GPU dispatches (runWebGPUProgram,
-// which includes kernels called from inside other kernels). The CPU cost of a step at batch 128 on a
-// fast GPU is about proportional to the dispatch count (scripts/gpu/RESULTS.md).
+// Counts kernel calls in one training step (forward, backward, momentum SGD): engine-level calls by
+// kernel name via tf.profile on any backend, and on 'webgpu' also every GPU dispatch (tfjs's programs
+// and our hand-recorded kernels). The CPU cost of a step at batch 128 on a fast GPU is about
+// proportional to the dispatch count (scripts/gpu/RESULTS.md).
 // --variant stock: tfjs's layers path, tf.losses.softmaxCrossEntropy and the composed update (before);
-// rethink: fused bias+ReLU layers, our loss and the fused update (what src/train/step.ts runs).
+// rethink: the training step itself (src/train/step.ts).
 //   node --import tsx scripts/gpu/count-calls.ts [--backend cpu|webgpu] [--models a,b] [--batch 4] [--variant stock|rethink]
 import { parseArgs } from 'node:util';
 import type * as tfType from '@tensorflow/tfjs';

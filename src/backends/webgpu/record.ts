@@ -48,8 +48,15 @@ const METHODS = [
   'disposeData',
 ] as const;
 
-/** The backend as a recorder, or null when it lacks the internals recording relies on. */
+/**
+ * Whether recording is allowed: RETHINK_WEBGPU_RECORD=off sends every kernel through tfjs's own
+ * runWebGPUProgram and the composed ops instead (the benchmark's before/after; tests flip it).
+ */
+export const recordOptions = { enabled: process.env['RETHINK_WEBGPU_RECORD'] !== 'off' };
+
+/** The backend as a recorder, or null when recording is off or the backend lacks its internals. */
 export function recorderFor(backend: unknown): RecordingBackend | null {
+  if (!recordOptions.enabled) return null;
   const b = backend as Partial<Record<string, unknown>> & Partial<RecordingBackend>;
   if (b.device === undefined || typeof b.commandQueueOwnedIds?.add !== 'function' || typeof b.dispatchCountInPass !== 'number') return null;
   return METHODS.every((m) => typeof b[m] === 'function') ? (b as RecordingBackend) : null;
@@ -73,7 +80,7 @@ export class RecordedKernel {
   readonly inputs: readonly BindingDecl[];
   readonly uniforms: boolean;
   private readonly wgsl: string;
-  private readonly pipelines = new WeakMap<GPUDevice, GPUComputePipeline>();
+  private readonly compiled = new WeakMap<GPUDevice, CompiledKernel>();
 
   constructor(o: {
     key: string;
@@ -118,14 +125,67 @@ fn _start(@builtin(local_invocation_id) lid : vec3<u32>, @builtin(workgroup_id) 
     return this.wgsl;
   }
 
-  pipeline(device: GPUDevice): GPUComputePipeline {
-    let p = this.pipelines.get(device);
-    if (p === undefined) {
-      p = device.createComputePipeline({ layout: 'auto', compute: { module: device.createShaderModule({ code: this.wgsl }), entryPoint: '_start' } });
-      this.pipelines.set(device, p);
+  /** The pipeline, its bind group layout and bind group cache on `device` (compiled on first use). */
+  on(device: GPUDevice): CompiledKernel {
+    let c = this.compiled.get(device);
+    if (c === undefined) {
+      const pipeline = device.createComputePipeline({ layout: 'auto', compute: { module: device.createShaderModule({ code: this.wgsl }), entryPoint: '_start' } });
+      c = { pipeline, layout: pipeline.getBindGroupLayout(0), bindGroups: new Map() };
+      this.compiled.set(device, c);
     }
-    return p;
+    return c;
   }
+}
+
+interface CompiledKernel {
+  readonly pipeline: GPUComputePipeline;
+  readonly layout: GPUBindGroupLayout;
+  /** Bind groups by the identities of the buffers they bind, most recently used last. */
+  readonly bindGroups: Map<string, GPUBindGroup>;
+}
+
+// Creating a bind group is the largest single cost of a dispatch in JavaScript (≈17 µs through
+// dawn.node on this project's CI machine, against ≈3 µs for setPipeline + setBindGroup + dispatch).
+// tfjs's buffer manager hands tensors pooled buffers that it never destroys while the backend lives,
+// and a training step allocates in the same order every step, so the same few buffer combinations
+// recur: a small cache per kernel, keyed by buffer identity, serves them.
+const BIND_GROUPS_PER_KERNEL = 64;
+const bufferIds = new WeakMap<object, number>();
+let nextBufferId = 1;
+
+function bufferId(b: object): number {
+  let id = bufferIds.get(b);
+  if (id === undefined) {
+    id = nextBufferId++;
+    bufferIds.set(b, id);
+  }
+  return id;
+}
+
+/** The resources' identity key, or null when one is not a buffer binding (no caching then). */
+function bindingKey(resources: readonly GPUBindingResource[]): string | null {
+  let key = '';
+  for (const r of resources) {
+    const b = r as Partial<GPUBufferBinding>;
+    if (typeof b !== 'object' || b === null || b.buffer === undefined) return null;
+    key += `${bufferId(b.buffer)}:${b.offset ?? 0}:${b.size ?? -1},`;
+  }
+  return key;
+}
+
+function bindGroupFor(device: GPUDevice, c: CompiledKernel, resources: readonly GPUBindingResource[]): GPUBindGroup {
+  const make = (): GPUBindGroup => device.createBindGroup({ layout: c.layout, entries: resources.map((resource, binding) => ({ binding, resource })) });
+  const key = bindingKey(resources);
+  if (key === null) return make();
+  let bg = c.bindGroups.get(key);
+  if (bg !== undefined) {
+    c.bindGroups.delete(key); // re-inserted below as the most recently used
+  } else {
+    bg = make();
+    if (c.bindGroups.size >= BIND_GROUPS_PER_KERNEL) c.bindGroups.delete(c.bindGroups.keys().next().value as string);
+  }
+  c.bindGroups.set(key, bg);
+  return bg;
 }
 
 export interface RecordArgs {
@@ -145,10 +205,10 @@ export function recordDispatch(b: RecordingBackend, kernel: RecordedKernel, a: R
   const outs = a.outputs.map((o) => b.makeTensorInfo([...o.shape], o.dtype));
   const all = [...outs, ...a.inputs];
   for (const t of all) b.uploadToGPU(t.dataId); // allocates the outputs' buffers
-  const pipeline = kernel.pipeline(b.device);
-  const entries: GPUBindGroupEntry[] = all.map((t, i) => ({ binding: i, resource: b.tensorToBinding(t) }));
-  if (kernel.uniforms) entries.push({ binding: all.length, resource: b.makeUniforms((a.uniforms ?? []).map((u) => ({ ...u }))) });
-  const bindGroup = b.device.createBindGroup({ layout: pipeline.getBindGroupLayout(0), entries });
+  const compiled = kernel.on(b.device);
+  const resources = all.map((t) => b.tensorToBinding(t));
+  if (kernel.uniforms) resources.push(b.makeUniforms((a.uniforms ?? []).map((u) => ({ ...u }))));
+  const bindGroup = bindGroupFor(b.device, compiled, resources);
   for (const t of all) b.commandQueueOwnedIds.add(t.dataId);
   b.ensureCommandEncoderReady();
   const timed = b.activeTimers != null;
@@ -164,7 +224,7 @@ export function recordDispatch(b: RecordingBackend, kernel: RecordedKernel, a: R
   } else {
     b.computePassEncoder ??= b.commandEncoder!.beginComputePass({});
   }
-  b.computePassEncoder.setPipeline(pipeline);
+  b.computePassEncoder.setPipeline(compiled.pipeline);
   b.computePassEncoder.setBindGroup(0, bindGroup);
   b.computePassEncoder.dispatchWorkgroups(a.groups[0], a.groups[1], a.groups[2]);
   b.dispatchCountInPass++;

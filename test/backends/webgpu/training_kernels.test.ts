@@ -83,6 +83,24 @@ function countDispatches(tf: Tf): { stop(): number } {
   };
 }
 
+/** Counts device.createBindGroup calls until stop(). */
+function countBindGroups(tf: Tf): { stop(): number } {
+  const device = (tf.backend() as unknown as { device: GPUDevice }).device;
+  const proto = Object.getPrototypeOf(device) as { createBindGroup: (...a: unknown[]) => unknown };
+  const orig = proto.createBindGroup;
+  let n = 0;
+  proto.createBindGroup = function (this: unknown, ...a: unknown[]) {
+    n++;
+    return orig.apply(this, a);
+  };
+  return {
+    stop() {
+      proto.createBindGroup = orig;
+      return n;
+    },
+  };
+}
+
 test('RethinkDenseGrad gives the composed dx, dW and db in one or two dispatches', { skip }, async () => {
   if ('skip' in ready) return;
   const { tf } = ready;
@@ -240,7 +258,7 @@ async function lossComposed(tf: Tf, logits: Float32Array, labels: Int32Array, cl
   return out;
 }
 
-test('an MLP training step on webgpu matches cpu, in 12 dispatches', { skip }, async () => {
+test('an MLP training step on webgpu matches cpu, in 12 dispatches, reusing its bind groups', { skip }, async () => {
   if ('skip' in ready) return;
   const { tf } = ready;
   const { getModel } = await import('../../../src/models/registry.js');
@@ -248,7 +266,7 @@ test('an MLP training step on webgpu matches cpu, in 12 dispatches', { skip }, a
   const { sgdSlots } = await import('../../../src/train/decay.js');
   const { trainStepOn } = await import('../../../src/train/step.js');
   const batch = 6;
-  const run = async (backend: 'cpu' | 'webgpu'): Promise<{ stats: Float32Array[]; weights: Float32Array[]; dispatches: number }> => {
+  const run = async (backend: 'cpu' | 'webgpu'): Promise<{ stats: Float32Array[]; weights: Float32Array[]; dispatches: number; bindGroups: number }> => {
     await tf.setBackend(backend);
     const before = tf.memory().numTensors;
     const model = await getModel('mlp_1x512').build({ inputShape: [4, 4, 3], numClasses: 10, seed: 2 });
@@ -257,10 +275,13 @@ test('an MLP training step on webgpu matches cpu, in 12 dispatches', { skip }, a
     const labels = tf.tensor1d([0, 1, 2, 3, 4, 5], 'int32');
     const stats: Float32Array[] = [];
     let dispatches = 0;
+    let bindGroups = 0;
     for (let i = 0; i < 3; i++) {
       const count = backend === 'webgpu' ? countDispatches(tf) : null;
+      const created = backend === 'webgpu' ? countBindGroups(tf) : null;
       const out = trainStepOn(tf, model, sgd, x, labels, 10, 0.05);
       dispatches = count?.stop() ?? 0;
+      bindGroups = created?.stop() ?? 0;
       stats.push((await out.data()) as Float32Array);
       out.dispose();
     }
@@ -269,7 +290,7 @@ test('an MLP training step on webgpu matches cpu, in 12 dispatches', { skip }, a
     model.dispose();
     tf.dispose([x, labels]);
     assert.equal(tf.memory().numTensors, before, `${backend}: no tensors leaked`);
-    return { stats, weights, dispatches };
+    return { stats, weights, dispatches, bindGroups };
   };
   const want = await run('cpu');
   const got = await run('webgpu');
@@ -284,5 +305,8 @@ test('an MLP training step on webgpu matches cpu, in 12 dispatches', { skip }, a
   // 2 forward matmuls, the loss, its dy multiply, the logits layer's backward (dx; dW+db), fc1's (dW+db),
   // four momentum updates and the [loss, correct] stack. tfjs's own path takes 50.
   assert.equal(got.dispatches, 12);
+  // By the third step the recorded kernels find their bind groups cached (src/backends/webgpu/record.ts);
+  // only tfjs's own programs (two forward matmuls, the dy multiply, the stack) still create theirs.
+  assert.equal(got.bindGroups, 4);
   await tf.setBackend('cpu');
 });
