@@ -9,6 +9,8 @@ export interface BetaBatchNormArgs {
   /** Moving-average decay of the inference statistics. */
   readonly momentum: number;
   readonly epsilon: number;
+  /** Apply a ReLU after the offset: one op instead of a batch norm and a ReLU layer. */
+  readonly relu?: boolean;
   readonly name?: string;
 }
 
@@ -39,13 +41,17 @@ export function defineBetaBatchNorm(tf: Tf) {
     override call(inputs: tfTypes.Tensor | tfTypes.Tensor[], kwargs: tfTypes.serialization.ConfigDict): tfTypes.Tensor {
       const x = Array.isArray(inputs) ? inputs[0]! : inputs;
       const beta = this.beta!.read();
+      const relu = this.bnArgs.relu === true;
       if (kwargs['training'] !== true) {
         const { epsilon } = this.bnArgs;
-        return tf.tidy(() => tf.add(tf.mul(tf.sub(x, this.movingMean!.read()), tf.rsqrt(tf.add(this.movingVariance!.read(), epsilon))), beta));
+        return tf.tidy(() => {
+          const y = tf.add(tf.mul(tf.sub(x, this.movingMean!.read()), tf.rsqrt(tf.add(this.movingVariance!.read(), epsilon))), beta);
+          return relu ? tf.relu(y) : y;
+        });
       }
       if (ensureBatchNormKernels(tf, tf.getBackend())) {
         const moving = { mean: this.movingMean!, variance: this.movingVariance! };
-        return fusedBetaBatchNorm(tf, x, beta, moving, this.bnArgs.momentum, this.bnArgs.epsilon);
+        return fusedBetaBatchNorm(tf, x, beta, moving, this.bnArgs.momentum, this.bnArgs.epsilon, relu);
       }
       return this.trainingForward()(x, beta);
     }
@@ -56,9 +62,11 @@ export function defineBetaBatchNorm(tf: Tf) {
      * 4 GiB overflowed on small Inception at batch 128) and runs slow Tile kernels; this keeps only x̂.
      *   y = x̂ + β,  x̂ = (x − μ)·r,  r = 1/√(σ² + ε)
      *   dβ = Σdy,   dx = r·(dy − Σdy/M − x̂·Σ(dy·x̂)/M)   (sums over the M = N·H·W positions)
+     * With a ReLU after it, y = max(x̂ + β, 0) and dy above is the ReLU's gradient dy·step(y).
      */
     private trainingForward(): (x: tfTypes.Tensor, beta: tfTypes.Tensor) => tfTypes.Tensor {
       const { momentum, epsilon } = this.bnArgs;
+      const relu = this.bnArgs.relu === true;
       return tf.customGrad((...args: (tfTypes.Tensor | tfTypes.GradSaveFunc)[]) => {
         const [x, beta, save] = args as [tfTypes.Tensor, tfTypes.Tensor, tfTypes.GradSaveFunc];
         const axes = Array.from({ length: x.rank - 1 }, (_, i) => i);
@@ -72,11 +80,15 @@ export function defineBetaBatchNorm(tf: Tf) {
         const mv = this.movingVariance!.read();
         this.movingMean!.write(tf.add(tf.mul(mm, momentum), tf.mul(mean, 1 - momentum)));
         this.movingVariance!.write(tf.add(tf.mul(mv, momentum), tf.mul(variance, 1 - momentum)));
-        save([xhat, r]);
+        const z = tf.add(xhat, beta);
+        const y = relu ? tf.relu(z) : z;
+        save(relu ? [xhat, r, y] : [xhat, r]);
         return {
-          value: tf.add(xhat, beta),
-          gradFunc: (dy: tfTypes.Tensor, saved: tfTypes.Tensor[]) => {
-            const [xh, rs] = saved as [tfTypes.Tensor, tfTypes.Tensor];
+          value: y,
+          gradFunc: (dOut: tfTypes.Tensor, saved: tfTypes.Tensor[]) => {
+            const [xh, rs, sy] = saved as [tfTypes.Tensor, tfTypes.Tensor, tfTypes.Tensor | undefined];
+            // tfjs's Relu gradient: dy·step(x), and x > 0 ⇔ relu(x) > 0.
+            const dy = relu ? tf.mul(dOut, tf.step(sy!)) : dOut;
             const m = dy.size / dy.shape[dy.rank - 1]!;
             const sumDy = tf.sum(dy, axes);
             const sumDyXhat = tf.sum(tf.mul(dy, xh), axes);
@@ -88,7 +100,8 @@ export function defineBetaBatchNorm(tf: Tf) {
     }
 
     override getConfig(): tfTypes.serialization.ConfigDict {
-      return { ...super.getConfig(), momentum: this.bnArgs.momentum, epsilon: this.bnArgs.epsilon };
+      const config = { ...super.getConfig(), momentum: this.bnArgs.momentum, epsilon: this.bnArgs.epsilon };
+      return this.bnArgs.relu === true ? { ...config, relu: true } : config;
     }
   }
   return BetaBatchNorm;

@@ -93,8 +93,11 @@ function buildInception(tf: Tf, name: string, batchNorm: boolean, opts: BuildOpt
       return apply(opts.fuseBiasRelu === false ? layer : fuseBiasReluInTraining(tf, layer, { inputGrad: x !== input }), x);
     }
     // Keras' defaults for momentum and epsilon (the paper gives none).
-    const y = apply(custom.betaBatchNorm({ momentum: 0.99, epsilon: 1e-3, name: `${prefix}_bn` }), apply(conv({ useBias: false }), x));
-    return apply(tf.layers.reLU({ name: `${prefix}_relu` }), y);
+    const bn = { momentum: 0.99, epsilon: 1e-3, name: `${prefix}_bn` };
+    const z = apply(conv({ useBias: false }), x);
+    // The ReLU fuses into the batch norm (one op; on webgpu its kernels apply and mask it).
+    if (opts.fuseBiasRelu !== false) return apply(custom.betaBatchNorm({ ...bn, relu: true }), z);
+    return apply(tf.layers.reLU({ name: `${prefix}_relu` }), apply(custom.betaBatchNorm(bn), z));
   };
 
   const input = tf.input({ shape: [...opts.inputShape], name: 'image' });

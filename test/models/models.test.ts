@@ -127,7 +127,8 @@ test('rethink models: text and JSON', async () => {
 
 test('beta-only batch norm: batch statistics in training, moving averages updated, used at inference', async () => {
   const tf = await loadCpu();
-  const model = await listModels().find((m) => m.name === 'small_inception_bn')!.build({ inputShape: [4, 4, 3], numClasses: 10, seed: 1 });
+  // Unfused: the batch norm alone, its ReLU a layer of its own.
+  const model = await listModels().find((m) => m.name === 'small_inception_bn')!.build({ inputShape: [4, 4, 3], numClasses: 10, seed: 1, fuseBiasRelu: false });
   const bn = model.getLayer('b1_bn');
   assert.deepEqual(bn.trainableWeights.map((w) => w.originalName), ['b1_bn/beta']);
   const x = tf.tidy(() => tf.add(tf.mul(tf.randomNormal([8, 2, 2, 96], 0, 1, 'float32', 1), 3), 5));
@@ -150,32 +151,36 @@ test('beta-only batch norm: batch statistics in training, moving averages update
   model.dispose();
 });
 
-test('beta-only batch norm: its closed-form gradient equals autodiff of the plain formula', async () => {
-  const tf = await loadCpu();
-  const model = await listModels().find((m) => m.name === 'small_inception_bn')!.build({ inputShape: [4, 4, 3], numClasses: 10, seed: 1 });
-  const bn = model.getLayer('b2_1x1_bn'); // 32 channels
-  const betaVar = bn.trainableWeights[0]!.read() as import('@tensorflow/tfjs').Variable;
-  betaVar.assign(tf.tidy(() => tf.randomNormal([32], 0, 1, 'float32', 3)));
-  const before = tf.memory().numTensors;
-  const x = tf.tidy(() => tf.add(tf.mul(tf.randomNormal([5, 3, 3, 32], 0, 1, 'float32', 4), 2), 1));
-  const w = tf.randomNormal([5, 3, 3, 32], 0, 1, 'float32', 5);
-  const beta = tf.clone(betaVar);
-  const loss = (y: import('@tensorflow/tfjs').Tensor) => tf.sum(tf.mul(y, w));
-  const reference = (xs: import('@tensorflow/tfjs').Tensor, b: import('@tensorflow/tfjs').Tensor) => {
-    const { mean, variance } = tf.moments(xs, [0, 1, 2]);
-    return loss(tf.add(tf.div(tf.sub(xs, mean), tf.sqrt(tf.add(variance, 1e-3))), b));
-  };
-  const [wantDx, wantDb] = tf.grads(reference)([x, beta]);
-  const gotDx = tf.grad((xs: import('@tensorflow/tfjs').Tensor) => loss(bn.apply(xs, { training: true }) as import('@tensorflow/tfjs').Tensor))(x);
-  const { value, grads } = tf.variableGrads(() => loss(bn.apply(x, { training: true }) as import('@tensorflow/tfjs').Tensor) as import('@tensorflow/tfjs').Scalar, [betaVar]);
-  const close = (a: import('@tensorflow/tfjs').Tensor, b: import('@tensorflow/tfjs').Tensor, what: string) => {
-    const [av, bv] = [a.dataSync(), b.dataSync()];
-    const scale = Math.max(...Array.from(bv, Math.abs));
-    av.forEach((v, i) => assert.ok(Math.abs(v - bv[i]!) <= 1e-5 * scale, `${what}[${i}] ${v} vs ${bv[i]}`));
-  };
-  close(gotDx, wantDx!, 'dx');
-  close(grads[betaVar.name]!, wantDb!, 'dbeta');
-  tf.dispose([x, w, beta, wantDx!, wantDb!, gotDx, value, grads[betaVar.name]!]);
-  assert.equal(tf.memory().numTensors, before, 'no tensors leak through the custom gradient');
-  model.dispose();
-});
+for (const relu of [false, true]) {
+  test(`beta-only batch norm${relu ? ' with its ReLU fused in' : ''}: its closed-form gradient equals autodiff of the plain formula`, async () => {
+    const tf = await loadCpu();
+    // fuseBiasRelu (the default) puts each conv module's ReLU into its batch-norm layer.
+    const model = await listModels().find((m) => m.name === 'small_inception_bn')!.build({ inputShape: [4, 4, 3], numClasses: 10, seed: 1, fuseBiasRelu: relu });
+    const bn = model.getLayer('b2_1x1_bn'); // 32 channels
+    const betaVar = bn.trainableWeights[0]!.read() as import('@tensorflow/tfjs').Variable;
+    betaVar.assign(tf.tidy(() => tf.randomNormal([32], 0, 1, 'float32', 3)));
+    const before = tf.memory().numTensors;
+    const x = tf.tidy(() => tf.add(tf.mul(tf.randomNormal([5, 3, 3, 32], 0, 1, 'float32', 4), 2), 1));
+    const w = tf.randomNormal([5, 3, 3, 32], 0, 1, 'float32', 5);
+    const beta = tf.clone(betaVar);
+    const loss = (y: import('@tensorflow/tfjs').Tensor) => tf.sum(tf.mul(y, w));
+    const reference = (xs: import('@tensorflow/tfjs').Tensor, b: import('@tensorflow/tfjs').Tensor) => {
+      const { mean, variance } = tf.moments(xs, [0, 1, 2]);
+      const y = tf.add(tf.div(tf.sub(xs, mean), tf.sqrt(tf.add(variance, 1e-3))), b);
+      return loss(relu ? tf.relu(y) : y);
+    };
+    const [wantDx, wantDb] = tf.grads(reference)([x, beta]);
+    const gotDx = tf.grad((xs: import('@tensorflow/tfjs').Tensor) => loss(bn.apply(xs, { training: true }) as import('@tensorflow/tfjs').Tensor))(x);
+    const { value, grads } = tf.variableGrads(() => loss(bn.apply(x, { training: true }) as import('@tensorflow/tfjs').Tensor) as import('@tensorflow/tfjs').Scalar, [betaVar]);
+    const close = (a: import('@tensorflow/tfjs').Tensor, b: import('@tensorflow/tfjs').Tensor, what: string) => {
+      const [av, bv] = [a.dataSync(), b.dataSync()];
+      const scale = Math.max(...Array.from(bv, Math.abs));
+      av.forEach((v, i) => assert.ok(Math.abs(v - bv[i]!) <= 1e-5 * scale, `${what}[${i}] ${v} vs ${bv[i]}`));
+    };
+    close(gotDx, wantDx!, 'dx');
+    close(grads[betaVar.name]!, wantDb!, 'dbeta');
+    tf.dispose([x, w, beta, wantDx!, wantDb!, gotDx, value, grads[betaVar.name]!]);
+    assert.equal(tf.memory().numTensors, before, 'no tensors leak through the custom gradient');
+    model.dispose();
+  });
+}

@@ -1,6 +1,7 @@
-// Training-mode batch norm with offset β (channel-last) through the fused kernels where a backend has
-// them (webgpu: 4 dispatches for forward and backward plus 2 for the moving statistics, against ~20
-// composed ones); other backends keep the composed ops in src/models/beta-batch-norm.ts.
+// Training-mode batch norm with offset β (channel-last), optionally followed by a ReLU, through the fused
+// kernels where a backend has them (webgpu: 5 dispatches for forward, backward and the moving statistics,
+// against ~20 composed ones plus 3 for a separate ReLU); other backends keep the composed ops in
+// src/models/beta-batch-norm.ts.
 // tfjs is passed in (no import here): the layer module loads before tfjs is needed.
 import type * as tfType from '@tensorflow/tfjs';
 import { BN_APPLY, BN_GRAD_INPUT, BN_GRAD_STATS, BN_KERNEL_NAMES, BN_MOVING, BN_STATS } from './batch_norm_math.js';
@@ -31,27 +32,33 @@ export interface MovingStats {
 }
 
 /**
- * y = x̂ + β with the batch statistics, as one differentiable op in x and β; updates `moving` as the
- * composed layer does (moving·momentum + batch·(1 − momentum)). Call only after ensureBatchNormKernels.
+ * y = x̂ + β with the batch statistics (then ReLU when `relu`), as one differentiable op in x and β;
+ * updates `moving` as the composed layer does (moving·momentum + batch·(1 − momentum)). Call only
+ * after ensureBatchNormKernels. Five dispatches per layer on webgpu: statistics, both moving averages,
+ * apply; gradient sums with dβ, dx.
  */
-export function fusedBetaBatchNorm(tf: Tf, x: Tensor, beta: Tensor, moving: MovingStats, momentum: number, epsilon: number): Tensor {
-  const run = (name: string, inputs: Record<string, Tensor>, attrs: Record<string, number>): Tensor =>
-    tf.engine().runKernel(name, inputs as unknown as tfType.NamedTensorMap, attrs as unknown as tfType.NamedAttrMap) as Tensor;
+export function fusedBetaBatchNorm(tf: Tf, x: Tensor, beta: Tensor, moving: MovingStats, momentum: number, epsilon: number, relu = false): Tensor {
+  const run = (name: string, inputs: Record<string, Tensor>, attrs: Record<string, number | boolean>): Tensor[] => {
+    const out = tf.engine().runKernel(name, inputs as unknown as tfType.NamedTensorMap, attrs as unknown as tfType.NamedAttrMap) as Tensor | Tensor[];
+    return Array.isArray(out) ? out : [out];
+  };
   const op = tf.customGrad((...args: (Tensor | tfType.GradSaveFunc)[]) => {
     const [xs, b, save] = args as [Tensor, Tensor, tfType.GradSaveFunc];
-    const stats = run(BN_STATS, { x: xs }, {});
+    const [stats] = run(BN_STATS, { x: xs }, {}) as [Tensor];
     // The op's forward runs off the gradient tape, so updating the moving statistics here is free.
-    moving.mean.write(run(BN_MOVING, { moving: moving.mean.read(), stats }, { momentum, row: 0 }));
-    moving.variance.write(run(BN_MOVING, { moving: moving.variance.read(), stats }, { momentum, row: 1 }));
-    save([xs, stats]);
+    const [mean, variance] = run(BN_MOVING, { mean: moving.mean.read(), variance: moving.variance.read(), stats }, { momentum }) as [Tensor, Tensor];
+    moving.mean.write(mean);
+    moving.variance.write(variance);
+    const [y] = run(BN_APPLY, { x: xs, stats, beta: b }, { epsilon, relu }) as [Tensor];
+    save(relu ? [xs, stats, y] : [xs, stats]);
     return {
-      value: run(BN_APPLY, { x: xs, stats, beta: b }, { epsilon }),
+      value: y,
       gradFunc: (dy: Tensor, saved: Tensor[]) => {
-        const [sx, st] = saved as [Tensor, Tensor];
-        const sums = run(BN_GRAD_STATS, { x: sx, stats: st, dy }, { epsilon });
-        const dx = run(BN_GRAD_INPUT, { x: sx, stats: st, dy, sums }, { epsilon });
-        const c = sums.shape[1]!;
-        return [dx, tf.reshape(tf.slice(sums, [0, 0], [1, c]), [c])];
+        const [sx, st, sy] = saved as [Tensor, Tensor, Tensor | undefined];
+        const masked = relu ? { x: sx, stats: st, dy, y: sy! } : { x: sx, stats: st, dy };
+        const [sums, dBeta] = run(BN_GRAD_STATS, masked, { epsilon, relu }) as [Tensor, Tensor];
+        const [dx] = run(BN_GRAD_INPUT, { ...masked, sums }, { epsilon, relu }) as [Tensor];
+        return [dx, dBeta];
       },
     };
   }) as (x: Tensor, beta: Tensor) => Tensor;

@@ -4,23 +4,23 @@
 
 /** x → [2, C] (mean, variance). */
 export const BN_STATS = 'RethinkBatchNormStats';
-/** (x, stats, beta) → (x − μ)/√(σ² + ε) + β. */
+/** (x, stats, beta) → (x − μ)/√(σ² + ε) + β, then max(·, 0) when relu. */
 export const BN_APPLY = 'RethinkBatchNormApply';
-/** (moving, stats) → moving·momentum + stats[row]·(1 − momentum). */
+/** (mean, variance, stats) → [mean, variance]·momentum + stats·(1 − momentum), both at once. */
 export const BN_MOVING = 'RethinkBatchNormMoving';
-/** (x, stats, dy) → [2, C] (Σdy, Σdy·x̂). */
+/** (x, stats, dy[, y]) → [2, C] (Σg, Σg·x̂) and dβ = Σg [C]; g = dy, or dy·[y > 0] when relu. */
 export const BN_GRAD_STATS = 'RethinkBatchNormGradStats';
-/** (x, stats, dy, sums) → dx = r·(dy − Σdy/M − x̂·Σ(dy·x̂)/M). */
+/** (x, stats, dy[, y], sums) → dx = r·(g − Σg/M − x̂·Σ(g·x̂)/M). */
 export const BN_GRAD_INPUT = 'RethinkBatchNormGradInput';
 
 export const BN_KERNEL_NAMES: readonly string[] = [BN_STATS, BN_APPLY, BN_MOVING, BN_GRAD_STATS, BN_GRAD_INPUT];
 
 export interface BnAttrs {
   readonly epsilon: number;
+  /** The batch norm is followed by a ReLU fused into it (apply clamps; gradients mask by y > 0). */
+  readonly relu?: boolean;
 }
 
 export interface BnMovingAttrs {
   readonly momentum: number;
-  /** 0: update from the mean; 1: from the variance. */
-  readonly row: 0 | 1;
 }

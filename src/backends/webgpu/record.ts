@@ -254,6 +254,8 @@ export interface RecordableProgram {
   readonly outputShape: readonly number[];
   readonly workgroupSize: readonly [number, number, number];
   readonly dispatch: readonly [number, number, number];
+  /** Outputs after `result` that recordedCode() writes too (recorded dispatches only). */
+  readonly extraOutputs?: readonly { readonly name: string; readonly shape: readonly number[] }[];
   recordedCode(): string;
 }
 
@@ -266,21 +268,31 @@ const programKernels = new Map<string, RecordedKernel>();
 /**
  * Runs `program` as a recorded dispatch where the backend allows (less JavaScript per call than
  * runWebGPUProgram), else through tfjs. `submitBatch`: tfjs's WEBGPU_DEFERRED_SUBMIT_BATCH_SIZE.
+ * Programs with extra outputs need a recorder (see recordProgram).
  */
 export function runRecordable(backend: unknown, program: RecordableProgram, inputs: readonly Info[], submitBatch: number): Info {
   const rec = recorderFor(backend);
-  if (rec === null) return (backend as ProgramRunner).runWebGPUProgram(program as never, inputs, 'float32');
+  if (rec === null) {
+    if ((program.extraOutputs?.length ?? 0) > 0) throw new Error(`${program.shaderKey}: several outputs need a recorded dispatch`);
+    return (backend as ProgramRunner).runWebGPUProgram(program as never, inputs, 'float32');
+  }
+  return recordProgram(rec, program, inputs, submitBatch)[0]!;
+}
+
+/** Records `program`: returns `result` then its extra outputs. */
+export function recordProgram(rec: RecordingBackend, program: RecordableProgram, inputs: readonly Info[], submitBatch: number): Info[] {
+  const extra = program.extraOutputs ?? [];
   let kernel = programKernels.get(program.shaderKey);
   if (kernel === undefined) {
     kernel = new RecordedKernel({
       key: program.shaderKey,
-      outputs: [{ name: 'result', type: 'f32' }],
+      outputs: [{ name: 'result', type: 'f32' }, ...extra.map((o) => ({ name: o.name, type: 'f32' as const }))],
       inputs: program.variableNames.map((name) => ({ name, type: 'f32' as const })),
       workgroupSize: program.workgroupSize,
       code: program.recordedCode(),
     });
     programKernels.set(program.shaderKey, kernel);
   }
-  const [out] = recordDispatch(rec, kernel, { inputs, outputs: [{ shape: program.outputShape, dtype: 'float32' }], groups: program.dispatch }, submitBatch);
-  return out!;
+  const outputs = [program.outputShape, ...extra.map((o) => o.shape)].map((shape) => ({ shape, dtype: 'float32' as const }));
+  return recordDispatch(rec, kernel, { inputs, outputs, groups: program.dispatch }, submitBatch);
 }

@@ -18,14 +18,21 @@ interface Run {
   readonly movingVariance: Float32Array;
 }
 
+/** ReLU after the batch norm: none, inside the layer (relu: true), or as a separate tf.relu. */
+type Relu = 'none' | 'fused' | 'separate';
+
 /** Two training steps of a fresh layer on `backend`; the values of the second. */
-async function runLayer(tf: Tf, backend: string, shape: readonly number[], seed: number): Promise<Run> {
+async function runLayer(tf: Tf, backend: string, shape: readonly number[], seed: number, relu: Relu = 'none'): Promise<Run> {
   await tf.setBackend(backend);
   const before = tf.memory().numTensors;
   const n = shape.reduce((a, b) => a * b, 1);
   const c = shape[shape.length - 1]!;
   const Layer = defineBetaBatchNorm(tf);
-  const layer = new Layer({ momentum: 0.99, epsilon: 1e-3 });
+  const layer = new Layer({ momentum: 0.99, epsilon: 1e-3, relu: relu === 'fused' });
+  const forward = (t: tfType.Tensor): tfType.Tensor => {
+    const out = layer.apply(t, { training: true }) as tfType.Tensor;
+    return relu === 'separate' ? tf.relu(out) : out;
+  };
   // An offset mean and a non-unit spread, so a variance without centring would lose digits.
   const xs = randomArray(seed, 'bn-x', n).map((v, i) => 3 + (1 + (i % c) / c) * v);
   const x = tf.tidy(() => tf.variable(tf.tensor(xs, [...shape])));
@@ -37,8 +44,8 @@ async function runLayer(tf: Tf, backend: string, shape: readonly number[], seed:
   const beta = layer.trainableWeights[0]!.read() as tfType.Variable;
   let out: Run | undefined;
   for (let step = 0; step < 2; step++) {
-    const { value, grads } = tf.variableGrads(() => tf.sum(tf.mul(layer.apply(x, { training: true }) as tfType.Tensor, w)), [x, beta]);
-    const y = tf.tidy(() => layer.apply(x, { training: true }) as tfType.Tensor);
+    const { value, grads } = tf.variableGrads(() => tf.sum(tf.mul(forward(x), w)), [x, beta]);
+    const y = tf.tidy(() => forward(x));
     // The extra forward pass updated the moving statistics a second time per step: fine, both paths do it.
     out = {
       y: (await y.data()) as Float32Array,
@@ -83,3 +90,29 @@ for (const [i, shape] of [[4, 5, 6, 8], [2, 3, 3, 33], [16, 10], [3, 7, 7, 260]]
     await tf.setBackend('cpu');
   });
 }
+
+test('batch norm + ReLU in one layer: webgpu (recorded and through tfjs programs) and cpu match a separate ReLU', { skip }, async () => {
+  if ('skip' in ready) return;
+  const { tf } = ready;
+  const { recordOptions } = await import('../../../src/backends/webgpu/record.js');
+  const shape = [3, 5, 5, 12];
+  const want = await runLayer(tf, 'cpu', shape, 7, 'separate');
+  assert.ok(want.y.some((v) => v === 0) && want.y.some((v) => v > 0), 'the ReLU clamps some outputs and passes others');
+  const runs: Record<string, Run> = {
+    cpu: await runLayer(tf, 'cpu', shape, 7, 'fused'),
+    webgpu: await runLayer(tf, 'webgpu', shape, 7, 'fused'),
+  };
+  recordOptions.enabled = false;
+  try {
+    runs['webgpu, tfjs programs'] = await runLayer(tf, 'webgpu', shape, 7, 'fused');
+  } finally {
+    recordOptions.enabled = true;
+  }
+  for (const [name, got] of Object.entries(runs)) {
+    for (const k of ['y', 'dx', 'dbeta', 'movingMean', 'movingVariance'] as const) {
+      const err = relL2(got[k], want[k]);
+      assert.ok(err <= 1e-5, `${name} ${k}: relative L2 error ${err}`);
+    }
+  }
+  await tf.setBackend('cpu');
+});
