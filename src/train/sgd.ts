@@ -2,11 +2,13 @@
 // on loss + λ/2·‖w‖²:  v ← μ·v + (g + λ·w);  w ← w − lr·v.
 // Where the backend has the fused RethinkMomentumUpdate kernel (cpu, wasm, native, webgpu), each
 // variable updates in one kernel call instead of four to six: on a GPU every call costs ~60–100 µs of
-// JavaScript, which bounds small-batch steps (scripts/gpu/RESULTS.md). Elsewhere the same update is
+// JavaScript, which bounds small-batch steps (scripts/gpu/RESULTS.md). On WebGPU several variables
+// share one dispatch (RethinkMomentumUpdateGroup, as many as the device's storage-buffer limit allows). Elsewhere the same update is
 // composed from tfjs ops. RETHINK_FUSED_SGD=0 forces the composed update (for comparisons).
 import type * as tfTypes from '@tensorflow/tfjs';
 import { ensureMomentumKernel } from '../backends/fused/momentum_kernels.js';
 import { MOMENTUM_UPDATE } from '../backends/fused/momentum_math.js';
+import { MOMENTUM_UPDATE_GROUP, momentumGroupSize } from '../backends/fused/momentum_webgpu.js';
 import type { Tf } from '../models/types.js';
 
 export interface SgdSlot {
@@ -44,6 +46,11 @@ export class MomentumSgd {
     const tf = this.tf;
     // Checked per call: the active backend may change between steps (the kernel is registered lazily).
     const fused = this.fused && ensureMomentumKernel(tf, tf.getBackend());
+    const group = fused ? momentumGroupSize(tf) : 1;
+    if (group > 1) {
+      this.applyGrouped(grads, lr, group);
+      return;
+    }
     tf.tidy(() => {
       for (const [i, slot] of this.slots.entries()) {
         const g = grads[slot.variable.name];
@@ -60,6 +67,30 @@ export class MomentumSgd {
         const next = v.mul(this.momentum).add(step);
         v.assign(next);
         slot.variable.assign(slot.variable.sub(next.mul(lr)));
+      }
+    });
+  }
+
+  /** WebGPU: `group` variables per RethinkMomentumUpdateGroup dispatch (same arithmetic as one by one). */
+  private applyGrouped(grads: tfTypes.NamedTensorMap, lr: number, group: number): void {
+    const tf = this.tf;
+    tf.tidy(() => {
+      for (let start = 0; start < this.slots.length; start += group) {
+        const chunk = this.slots.slice(start, start + group);
+        const inputs: Record<string, tfTypes.Tensor> = {};
+        for (const [k, slot] of chunk.entries()) {
+          const g = grads[slot.variable.name];
+          if (g === undefined) throw new Error(`no gradient for ${slot.variable.name}`);
+          inputs[`w${k}`] = slot.variable;
+          inputs[`v${k}`] = this.velocities[start + k]!;
+          inputs[`g${k}`] = g;
+        }
+        const attrs = { lr, momentum: this.momentum, decays: chunk.map((s) => s.decay) };
+        const out = tf.engine().runKernel(MOMENTUM_UPDATE_GROUP, inputs, attrs as unknown as tfTypes.NamedAttrMap) as tfTypes.Tensor[];
+        for (const [k, slot] of chunk.entries()) {
+          this.velocities[start + k]!.assign(out[2 * k + 1]!);
+          slot.variable.assign(out[2 * k]!);
+        }
       }
     });
   }

@@ -4,7 +4,7 @@
 // tfjs is passed in (no import here): this module loads with src/train/sgd.ts, before tfjs is needed.
 import type * as tfType from '@tensorflow/tfjs';
 import { MOMENTUM_UPDATE, momentumUpdate, type MomentumAttrs } from './momentum_math.js';
-import { webgpuMomentumKernel } from './momentum_webgpu.js';
+import { MOMENTUM_UPDATE_GROUP, webgpuMomentumGroupKernel, webgpuMomentumKernel } from './momentum_webgpu.js';
 import { instantiateMomentumSimd, momentumUpdateSimd, plainWasmMemory, type MomentumSimd, type WasmMemory } from '../native/momentum_simd.js';
 
 type Tf = typeof tfType;
@@ -101,6 +101,9 @@ function kernelFor(tf: Tf, name: string): KernelFunc | undefined {
  * else registered under the name stays). Returns whether the backend now has the kernel.
  */
 export function ensureMomentumKernel(tf: Tf, backendName: string): boolean {
+  if (backendName === 'webgpu' && tf.getKernel(MOMENTUM_UPDATE_GROUP, backendName) === undefined) {
+    tf.registerKernel({ kernelName: MOMENTUM_UPDATE_GROUP, backendName, kernelFunc: webgpuMomentumGroupKernel(tf) });
+  }
   if (tf.getKernel(MOMENTUM_UPDATE, backendName) !== undefined) return true;
   const kernelFunc = kernelFor(tf, backendName);
   if (kernelFunc === undefined) return false;

@@ -59,56 +59,77 @@ const MAX_GROUPS_X = 65535;
 
 // Separate lets keep one float32 rounding per composed op (no contraction across statements is
 // relied on; the tests compare against the composed ops within 1e-6, bitwise on llvmpipe).
-const ONE_PASS = new RecordedKernel({
-  key: 'rethinkmomentum_onepass',
-  outputs: [
-    { name: 'wOut', type: 'f32' },
-    { name: 'vOut', type: 'f32' },
-  ],
-  inputs: [
-    { name: 'w', type: 'f32' },
-    { name: 'v', type: 'f32' },
-    { name: 'g', type: 'f32' },
-  ],
-  uniforms: true,
-  workgroupSize: [WORKGROUP, 1, 1],
-  code: `
-struct U { lr : f32, mu : f32, decay : f32, n : i32 }
+function updateBody(k: number): string {
+  return `if (i < u.n${k}) {
+    let wi = w${k}[i];
+    var s = g${k}[i];
+    if (u.d${k} != 0.0) {
+      let d = wi * u.d${k};
+      s = s + d;
+    }
+    let m = v${k}[i] * u.mu;
+    let vn = m + s;
+    vOut${k}[i] = vn;
+    let step = vn * u.lr;
+    wOut${k}[i] = wi - step;
+  }`;
+}
+
+/** The update of `count` variables in one dispatch: outputs wOut0, vOut0, …; inputs w0, v0, g0, …. */
+function groupKernel(count: number): RecordedKernel {
+  const ks = Array.from({ length: count }, (_, k) => k);
+  const f32 = (name: string) => ({ name, type: 'f32' as const });
+  return new RecordedKernel({
+    key: `rethinkmomentum_group${count}`,
+    outputs: ks.flatMap((k) => [f32(`wOut${k}`), f32(`vOut${k}`)]),
+    inputs: ks.flatMap((k) => [f32(`w${k}`), f32(`v${k}`), f32(`g${k}`)]),
+    uniforms: true,
+    workgroupSize: [WORKGROUP, 1, 1],
+    code: `
+struct U { lr : f32, mu : f32, ${ks.map((k) => `d${k} : f32, n${k} : i32`).join(', ')} }
 fn main(index : i32) {
   let i = i32(globalId.y * ${MAX_GROUPS_X * WORKGROUP}u + globalId.x);
-  if (i >= u.n) { return; }
-  let wi = w[i];
-  var s = g[i];
-  if (u.decay != 0.0) {
-    let d = wi * u.decay;
-    s = s + d;
-  }
-  let m = v[i] * u.mu;
-  let vn = m + s;
-  vOut[i] = vn;
-  let step = vn * u.lr;
-  wOut[i] = wi - step;
+  ${ks.map(updateBody).join('\n  ')}
 }
 `,
-});
+  });
+}
 
-function recordOnePass(b: RecordingBackend, w: Info, v: Info, g: Info, a: MomentumAttrs, submitBatch: number): Info[] {
-  const n = w.shape.reduce((p, d) => p * d, 1);
-  const groups = Math.ceil(n / WORKGROUP);
+const groupKernels = new Map<number, RecordedKernel>();
+
+/** One variable's operands and its L2 coefficient. */
+export interface MomentumOperands {
+  readonly w: Info;
+  readonly v: Info;
+  readonly g: Info;
+  readonly decay: number;
+}
+
+/** Records the update of every variable in `vars` as one dispatch; returns [w0', v0', w1', v1', …]. */
+function recordGroup(b: RecordingBackend, vars: readonly MomentumOperands[], lr: number, momentum: number, submitBatch: number): Info[] {
+  let kernel = groupKernels.get(vars.length);
+  if (kernel === undefined) {
+    kernel = groupKernel(vars.length);
+    groupKernels.set(vars.length, kernel);
+  }
+  const sizes = vars.map((x) => x.w.shape.reduce((p, d) => p * d, 1));
+  const groups = Math.ceil(Math.max(...sizes) / WORKGROUP);
   return recordDispatch(
     b,
-    ONE_PASS,
+    kernel,
     {
-      inputs: [w, v, g],
-      outputs: [
-        { shape: w.shape, dtype: 'float32' },
-        { shape: w.shape, dtype: 'float32' },
-      ],
+      inputs: vars.flatMap((x) => [x.w, x.v, x.g]),
+      outputs: vars.flatMap((x) => [
+        { shape: x.w.shape, dtype: 'float32' as const },
+        { shape: x.w.shape, dtype: 'float32' as const },
+      ]),
       uniforms: [
-        { type: 'float32', data: [a.lr] },
-        { type: 'float32', data: [a.momentum] },
-        { type: 'float32', data: [a.decay] },
-        { type: 'int32', data: [n] },
+        { type: 'float32', data: [lr] },
+        { type: 'float32', data: [momentum] },
+        ...vars.flatMap((x, k) => [
+          { type: 'float32' as const, data: [x.decay] },
+          { type: 'int32' as const, data: [sizes[k]!] },
+        ]),
       ],
       groups: [Math.min(groups, MAX_GROUPS_X), Math.ceil(groups / MAX_GROUPS_X), 1],
     },
@@ -116,8 +137,61 @@ function recordOnePass(b: RecordingBackend, w: Info, v: Info, g: Info, a: Moment
   );
 }
 
-/** Whether the next update may use the hand-recorded single dispatch (tests turn it off to compare). */
-export const webgpuMomentumOptions = { onePass: true };
+function recordOnePass(b: RecordingBackend, w: Info, v: Info, g: Info, a: MomentumAttrs, submitBatch: number): Info[] {
+  return recordGroup(b, [{ w, v, g, decay: a.decay }], a.lr, a.momentum, submitBatch);
+}
+
+/** RethinkMomentumUpdateGroup: several variables' updates in one dispatch (webgpu only). */
+export const MOMENTUM_UPDATE_GROUP = 'RethinkMomentumUpdateGroup';
+
+export interface MomentumGroupAttrs {
+  readonly lr: number;
+  readonly momentum: number;
+  /** L2 coefficient per variable, in input order. */
+  readonly decays: readonly number[];
+}
+
+/** Each variable binds five storage buffers (w, v, g in; w', v' out). */
+const BUFFERS_PER_VARIABLE = 5;
+const MAX_GROUP = 8;
+
+/**
+ * How many variables one RethinkMomentumUpdateGroup dispatch may update on the active backend: the
+ * device's storage-buffer limit over five (WebGPU's default limit of 8 gives 1, i.e. no grouping;
+ * src/backends/webgpu/navigator_gpu.ts asks Dawn for the adapter's own limit, 16 on llvmpipe).
+ */
+export function momentumGroupSize(tf: typeof tfType): number {
+  const o = webgpuMomentumOptions;
+  if (!o.onePass || !o.group || tf.getKernel(MOMENTUM_UPDATE_GROUP, tf.getBackend()) === undefined) return 1;
+  const rec = recorderFor(tf.backend());
+  if (rec === null) return 1;
+  const limit = (rec.device as { limits?: { maxStorageBuffersPerShaderStage?: number } }).limits?.maxStorageBuffersPerShaderStage ?? 8;
+  return Math.max(1, Math.min(MAX_GROUP, Math.floor(limit / BUFFERS_PER_VARIABLE)));
+}
+
+/** Kernel function: inputs w0, v0, g0, w1, …; outputs [w0', v0', w1', v1', …]. */
+export const webgpuMomentumGroupKernel =
+  (tf: typeof tfType): tfType.KernelFunc =>
+  (args) => {
+    const a = args.attrs as unknown as MomentumGroupAttrs;
+    const inputs = args.inputs as Record<string, Info>;
+    const rec = recorderFor(args.backend);
+    if (rec === null) throw new Error(`${MOMENTUM_UPDATE_GROUP}: this tfjs-backend-webgpu lacks the internals it records with`);
+    const vars = a.decays.map((decay, k) => {
+      const [w, v, g] = [inputs[`w${k}`], inputs[`v${k}`], inputs[`g${k}`]];
+      if (w === undefined || v === undefined || g === undefined) throw new Error(`${MOMENTUM_UPDATE_GROUP}: missing w${k}, v${k} or g${k}`);
+      return { w, v, g, decay };
+    });
+    const live = vars.filter((x) => x.w.shape.reduce((p, d) => p * d, 1) > 0);
+    if (live.length !== vars.length) throw new Error(`${MOMENTUM_UPDATE_GROUP}: empty variables are not grouped`);
+    return recordGroup(rec, vars, a.lr, a.momentum, submitBatchSize(tf));
+  };
+
+/**
+ * Whether updates may use the hand-recorded single dispatch, and group variables into one (tests turn
+ * them off to compare).
+ */
+export const webgpuMomentumOptions = { onePass: true, group: true };
 
 export const webgpuMomentumKernel = (tf: typeof tfType): tfType.KernelFunc => (args) => {
   const { w, v, g } = args.inputs as { w: Info; v: Info; g: Info };

@@ -36,7 +36,7 @@ async function gpuInstance(): Promise<GpuLike> {
   for (const [k, v] of Object.entries(webgpu.globals)) {
     if (!(k in globalThis)) Object.defineProperty(globalThis, k, { value: v, configurable: true, writable: true });
   }
-  const gpu = webgpu.create([]);
+  const gpu = withAdapterStorageLimit(webgpu.create([]));
   const g = globalThis as { navigator?: object };
   if (g.navigator === undefined) {
     Object.defineProperty(globalThis, 'navigator', { value: {}, configurable: true, writable: true });
@@ -44,6 +44,41 @@ async function gpuInstance(): Promise<GpuLike> {
   Object.defineProperty(g.navigator as object, 'gpu', { value: gpu, configurable: true, writable: true });
   installed = gpu;
   return gpu;
+}
+
+interface LimitedAdapter {
+  readonly limits?: { readonly maxStorageBuffersPerShaderStage?: number };
+  requestDevice?(descriptor?: { requiredLimits?: Record<string, number> }): Promise<unknown>;
+}
+
+/**
+ * Devices from this instance get the adapter's own maxStorageBuffersPerShaderStage instead of
+ * WebGPU's default of 8 (tfjs asks for other limits, not this one): the grouped momentum update binds
+ * five buffers per variable (src/backends/fused/momentum_webgpu.ts). Wrapping is best effort.
+ */
+function withAdapterStorageLimit(gpu: GpuLike): GpuLike {
+  const request = gpu.requestAdapter.bind(gpu);
+  const requestAdapter = async (options?: object): Promise<AdapterLike | null> => {
+    const adapter = (await request(options)) as (AdapterLike & LimitedAdapter) | null;
+    const limit = adapter?.limits?.maxStorageBuffersPerShaderStage;
+    const requestDevice = adapter?.requestDevice?.bind(adapter);
+    if (adapter === null || limit === undefined || requestDevice === undefined) return adapter;
+    const raised = (d: { requiredLimits?: Record<string, number> } = {}): Promise<unknown> =>
+      requestDevice({ ...d, requiredLimits: { ...d.requiredLimits, maxStorageBuffersPerShaderStage: limit } });
+    defineQuietly(adapter, 'requestDevice', raised);
+    return adapter;
+  };
+  defineQuietly(gpu, 'requestAdapter', requestAdapter);
+  return gpu;
+}
+
+/** Own-property override; an object that refuses keeps its method (the default limit then applies). */
+function defineQuietly(target: object, key: string, value: unknown): void {
+  try {
+    Object.defineProperty(target, key, { configurable: true, writable: true, value });
+  } catch {
+    // Not extensible: nothing to do.
+  }
 }
 
 const SOFTWARE_NAMES = /llvmpipe|lavapipe|swiftshader|software|warp/i;

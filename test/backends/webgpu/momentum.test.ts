@@ -59,6 +59,58 @@ test('on webgpu the update is one hand-recorded dispatch per variable, equal to 
   await tf.setBackend('cpu');
 });
 
+test('on webgpu several variables update in one dispatch, bitwise as one at a time', { skip }, async () => {
+  if ('skip' in ready) return;
+  const tf = ready.tf;
+  await tf.setBackend('webgpu');
+  const { webgpuMomentumOptions, momentumGroupSize } = await import('../../../src/backends/fused/momentum_webgpu.js');
+  const { ensureMomentumKernel } = await import('../../../src/backends/fused/momentum_kernels.js');
+  const { MomentumSgd } = await import('../../../src/train/sgd.js');
+  ensureMomentumKernel(tf, 'webgpu');
+  const group = momentumGroupSize(tf);
+  assert.ok(group >= 2, `llvmpipe's storage-buffer limit (16) allows groups; got ${group}`);
+  const device = (tf.backend() as unknown as { device: GPUDevice }).device;
+  const pass = device.createCommandEncoder().beginComputePass();
+  const proto = Object.getPrototypeOf(pass) as { dispatchWorkgroups: (...a: unknown[]) => unknown };
+  pass.end();
+  const sizes = [3000, 7, 70000, 5, 1]; // differing sizes share a dispatch sized for the largest
+  const run = async (grouped: boolean): Promise<{ w: Float32Array[]; dispatches: number }> => {
+    webgpuMomentumOptions.group = grouped;
+    const vars = tf.tidy(() => sizes.map((n, i) => tf.variable(tf.linspace(-1, 1 + i, n), true, `group_${grouped}_${i}`)));
+    const sgd = new MomentumSgd(tf, vars.map((variable, i) => ({ variable, decay: i % 2 === 0 ? 0.01 : 0 })), 0.9);
+    const orig = proto.dispatchWorkgroups;
+    let dispatches = 0;
+    const counting = function (this: unknown, ...a: unknown[]) {
+      dispatches++;
+      return orig.apply(this, a);
+    };
+    try {
+      for (let step = 0; step < 3; step++) {
+        const grads = Object.fromEntries(vars.map((v, i) => [v.name, tf.fill([sizes[i]!], 0.5 - step + i)]));
+        proto.dispatchWorkgroups = counting; // the updates only, not the fills
+        sgd.apply(grads, 0.1);
+        proto.dispatchWorkgroups = orig;
+        tf.dispose(Object.values(grads));
+      }
+    } finally {
+      proto.dispatchWorkgroups = orig;
+      webgpuMomentumOptions.group = true;
+    }
+    const w = await Promise.all(vars.map(async (v) => (await v.data()) as Float32Array));
+    sgd.dispose();
+    tf.dispose(vars);
+    return { w, dispatches };
+  };
+  const before = tf.memory().numTensors;
+  const single = await run(false);
+  const grouped = await run(true);
+  assert.equal(tf.memory().numTensors, before);
+  assert.equal(grouped.dispatches, 3 * Math.ceil(sizes.length / group), 'one dispatch per group per step');
+  assert.equal(single.dispatches, 3 * sizes.length, 'one dispatch per variable per step');
+  for (const [i, w] of single.w.entries()) assert.deepEqual(grouped.w[i], w, `variable ${i} bitwise equal`);
+  await tf.setBackend('cpu');
+});
+
 test('fused bias+ReLU layers on webgpu give tfjs-layers outputs and gradients (small AlexNet)', { skip }, async () => {
   if ('skip' in ready) return;
   const { checkFusedLayers } = await import('../fused/bias_relu_check.js');
