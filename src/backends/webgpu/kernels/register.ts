@@ -8,6 +8,7 @@ import { conv2D, conv2DBackpropFilter, conv2DBackpropInput, fusedConv2D, type Ke
 import { CONV_GRAD, convGradKernel } from './conv_grad.js';
 import { DENSE_GRAD, denseGradKernel } from './dense_grad.js';
 import { lrnGrad } from './lrn_grad.js';
+import { splitVLastAxis } from './split_last.js';
 
 type Factory = (tf: typeof tfType, fallback: KernelFn) => KernelFn;
 
@@ -17,6 +18,7 @@ const FAST_KERNELS: Readonly<Record<string, Factory>> = {
   Conv2D: conv2D,
   FusedConv2D: fusedConv2D,
   LRNGrad: lrnGrad,
+  SplitV: splitVLastAxis,
 };
 
 /** Kernels of our own (no stock counterpart), used by src/backends/fused when registered. */

@@ -1,0 +1,82 @@
+// SplitV along the last axis as one recorded dispatch (src/backends/webgpu/kernels/split_last.ts)
+// against the cpu backend, and tfjs's kernel for other axes; Concat's gradient goes through it.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import type * as tfType from '@tensorflow/tfjs';
+import { webgpuOrSkipReason, randomArray, type Tf } from './helpers.js';
+
+const ready = await webgpuOrSkipReason();
+const skip = 'skip' in ready ? ready.skip : false;
+
+async function split(tf: Tf, backend: 'cpu' | 'webgpu', shape: number[], sizes: number | number[], axis: number): Promise<{ parts: Float32Array[]; shapes: number[][]; dispatches: number }> {
+  await tf.setBackend(backend);
+  const x = tf.tensor(randomArray(23, shape.join('x'), shape.reduce((a, b) => a * b, 1)), shape);
+  let dispatches = 0;
+  const device = backend === 'webgpu' ? (tf.backend() as unknown as { device: GPUDevice }).device : null;
+  const proto = device === null ? null : (Object.getPrototypeOf(device.createCommandEncoder().beginComputePass()) as { dispatchWorkgroups: (...a: unknown[]) => unknown });
+  const orig = proto?.dispatchWorkgroups;
+  if (proto !== null && orig !== undefined) {
+    proto.dispatchWorkgroups = function (this: unknown, ...a: unknown[]) {
+      dispatches++;
+      return orig.apply(this, a);
+    };
+  }
+  let out: tfType.Tensor[];
+  try {
+    out = tf.split(x, sizes, axis);
+  } finally {
+    if (proto !== null && orig !== undefined) proto.dispatchWorkgroups = orig;
+  }
+  const parts = await Promise.all(out.map(async (t) => (await t.data()) as Float32Array));
+  const shapes = out.map((t) => t.shape);
+  tf.dispose([x, ...out]);
+  return { parts, shapes, dispatches };
+}
+
+test('SplitV on the last axis: one dispatch, the cpu parts', { skip }, async () => {
+  if ('skip' in ready) return;
+  const { tf } = ready;
+  const cases: [number[], number | number[], number][] = [
+    [[2, 3, 4, 10], [4, 6], -1],
+    [[5, 7], [1, 2, 4], 1],
+    [[3, 2, 2, 12], 3, 3],
+    [[4, 9], [2, -1, 3], -1],
+  ];
+  for (const [shape, sizes, axis] of cases) {
+    const want = await split(tf, 'cpu', shape, sizes, axis);
+    const got = await split(tf, 'webgpu', shape, sizes, axis);
+    assert.deepEqual(got.shapes, want.shapes);
+    for (const [i, p] of want.parts.entries()) assert.deepEqual(got.parts[i], p, `${shape} ${JSON.stringify(sizes)}: part ${i}`);
+    assert.equal(got.dispatches, 1, `${shape} ${JSON.stringify(sizes)}: one dispatch`);
+  }
+  // Another axis keeps tfjs's slices (a dispatch per part, or none: tfjs slices small CPU-resident
+  // tensors on the CPU), never our single dispatch.
+  const want = await split(tf, 'cpu', [6, 4, 5], [2, 4], 0);
+  const got = await split(tf, 'webgpu', [6, 4, 5], [2, 4], 0);
+  for (const [i, p] of want.parts.entries()) assert.deepEqual(got.parts[i], p);
+  assert.notEqual(got.dispatches, 1);
+  await tf.setBackend('cpu');
+});
+
+test('the gradient of a channel concat on webgpu equals cpu', { skip }, async () => {
+  if ('skip' in ready) return;
+  const { tf } = ready;
+  const grads = async (backend: 'cpu' | 'webgpu'): Promise<Float32Array[]> => {
+    await tf.setBackend(backend);
+    const a = tf.tensor(randomArray(29, 'a', 2 * 3 * 3 * 5), [2, 3, 3, 5]);
+    const b = tf.tensor(randomArray(29, 'b', 2 * 3 * 3 * 7), [2, 3, 3, 7]);
+    const w = tf.tensor(randomArray(29, 'w', 2 * 3 * 3 * 12), [2, 3, 3, 12]);
+    const g = tf.grads((p: tfType.Tensor, q: tfType.Tensor) => tf.sum(tf.mul(tf.concat([tf.square(p), q], -1), w)))([a, b]);
+    const out = await Promise.all(g.map(async (t) => (await t.data()) as Float32Array));
+    tf.dispose([a, b, w, ...g]);
+    return out;
+  };
+  const want = await grads('cpu');
+  const got = await grads('webgpu');
+  for (const [i, v] of want.entries()) {
+    const g = got[i]!;
+    assert.equal(g.length, v.length);
+    v.forEach((x, j) => assert.ok(Math.abs(x - g[j]!) <= 1e-5 * Math.max(1, Math.abs(x)), `input ${i}[${j}]: ${g[j]} vs ${x}`));
+  }
+  await tf.setBackend('cpu');
+});
