@@ -9,6 +9,7 @@ import { CONV_GRAD, convGradKernel } from './conv_grad.js';
 import { DENSE_GRAD, denseGradKernel } from './dense_grad.js';
 import { lrnGrad } from './lrn_grad.js';
 import { splitVLastAxis } from './split_last.js';
+import { maxPool, maxPoolGrad } from './max_pool.js';
 
 type Factory = (tf: typeof tfType, fallback: KernelFn) => KernelFn;
 
@@ -19,6 +20,8 @@ const FAST_KERNELS: Readonly<Record<string, Factory>> = {
   FusedConv2D: fusedConv2D,
   LRNGrad: lrnGrad,
   SplitV: splitVLastAxis,
+  MaxPool: maxPool,
+  MaxPoolGrad: maxPoolGrad,
 };
 
 /** Kernels of our own (no stock counterpart), used by src/backends/fused when registered. */
