@@ -36,20 +36,28 @@ export function trainStepOn(
   lr: number,
 ): tfTypes.Tensor1D {
   let correct: tfTypes.Tensor | undefined;
+  let stats: tfTypes.Tensor1D | undefined;
   try {
     return tf.tidy(() => {
       const { value, grads } = tf.variableGrads(() => {
         const logits = model.apply(x, { training: true }) as tfTypes.Tensor2D;
         // tf.losses.softmaxCrossEntropy's value and gradient, and the accuracy count, in fewer kernel
-        // calls; `correct` is kept past variableGrads' own scope and disposed in `finally`.
+        // calls; `correct` and `stats` are kept past variableGrads' own scope, handled below.
         const out = softmaxCrossEntropyTrain(tf, logits, labels, numClasses);
         correct = out.correct;
+        stats = out.stats;
         return out.loss;
       }, [...sgd.variables]);
       sgd.apply(grads, lr);
+      if (stats !== undefined) {
+        const out = stats;
+        stats = undefined; // returned, so not disposed below
+        return out;
+      }
       return tf.stack([value, correct!]) as tfTypes.Tensor1D;
     });
   } finally {
     correct?.dispose();
+    stats?.dispose();
   }
 }

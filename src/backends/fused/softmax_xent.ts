@@ -29,26 +29,30 @@ export interface TrainLoss {
   readonly loss: tfType.Scalar;
   /** How many rows' first maximum is the label (float32 scalar; not differentiable). */
   readonly correct: tfType.Scalar;
+  /** [loss, correct] as one tensor when the kernel writes it (kept like `correct`). */
+  readonly stats?: tfType.Tensor1D;
 }
 
 /**
  * The training step's loss and accuracy count from logits [B, K] and int32 labels [B]. On WebGPU one
  * dispatch computes loss, gradient and count (softmax_xent_webgpu.ts) and the backward pass is a
  * single multiply by dy; elsewhere the composed form above plus argMax. Call inside tf.variableGrads;
- * `correct` is kept past its scopes, so the caller disposes it.
+ * `correct` and `stats` are kept past its scopes, so the caller disposes them.
  */
 export function softmaxCrossEntropyTrain(tf: Tf, logits: tfType.Tensor, labels: tfType.Tensor, numClasses: number): TrainLoss {
   if (softmaxXentAvailable(tf) && logits.dtype === 'float32' && labels.dtype === 'int32') {
     let correct: tfType.Scalar | undefined;
+    let stats: tfType.Tensor1D | undefined;
     const f = tf.customGrad((...args: (tfType.Tensor | tfType.GradSaveFunc)[]) => {
       const [z, save] = args as [tfType.Tensor, tfType.GradSaveFunc];
-      const [loss, hits, dz] = tf.engine().runKernel(SOFTMAX_XENT, { logits: z, labels }) as tfType.Tensor[];
+      const [loss, hits, dz, both] = tf.engine().runKernel(SOFTMAX_XENT, { logits: z, labels }) as tfType.Tensor[];
       correct = tf.keep(hits as tfType.Scalar);
+      stats = tf.keep(both as tfType.Tensor1D);
       save([dz!]);
       return { value: loss as tfType.Scalar, gradFunc: (dy: tfType.Tensor, saved: tfType.Tensor[]) => tf.mul(saved[0]!, dy) };
     });
     const loss = f(logits) as tfType.Scalar;
-    return { loss, correct: correct! };
+    return { loss, correct: correct!, stats: stats! };
   }
   const correct = tf.keep(tf.tidy(() => tf.sum(tf.cast(tf.equal(tf.argMax(logits, 1), labels), 'float32')) as tfType.Scalar));
   const oneHot = tf.oneHot(labels as tfType.Tensor1D, numClasses);

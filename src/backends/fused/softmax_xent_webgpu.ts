@@ -56,8 +56,11 @@ fn main(index : i32) {
     workgroupBarrier();
   }
   if (t == 0) {
-    loss[0] = sl[0] / ${batch}.0;
+    let mean = sl[0] / ${batch}.0;
+    loss[0] = mean;
     correct[0] = sc[0];
+    stats[0] = mean;
+    stats[1] = sc[0];
   }
 }
 `;
@@ -75,6 +78,7 @@ function kernelFor(batch: number, classes: number): RecordedKernel {
         { name: 'loss', type: 'f32' },
         { name: 'correct', type: 'f32' },
         { name: 'dlogits', type: 'f32' },
+        { name: 'stats', type: 'f32' },
       ],
       inputs: [
         { name: 'logits', type: 'f32' },
@@ -93,7 +97,10 @@ export function softmaxXentAvailable(tf: typeof tfType): boolean {
   return tf.getKernel(SOFTMAX_XENT, tf.getBackend()) !== undefined && recorderFor(tf.backend()) !== null;
 }
 
-/** Kernel function: inputs logits [B, K] float32, labels [B] int32; outputs loss [], correct [], dlogits [B, K]. */
+/**
+ * Kernel function: inputs logits [B, K] float32, labels [B] int32; outputs loss [], correct [],
+ * dlogits [B, K] and stats [2] = [loss, correct] (what the training step returns, without a stack).
+ */
 export const softmaxXentKernel =
   (tf: typeof tfType): tfType.KernelFunc =>
   (args) => {
@@ -113,6 +120,7 @@ export const softmaxXentKernel =
           { shape: [], dtype: 'float32' },
           { shape: [], dtype: 'float32' },
           { shape: [batch, classes], dtype: 'float32' },
+          { shape: [2], dtype: 'float32' },
         ],
         groups: [1, 1, 1],
       },

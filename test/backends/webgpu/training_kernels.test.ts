@@ -144,17 +144,20 @@ test('RethinkSoftmaxXent gives tfjs softmax cross-entropy, its gradient and the 
     const z = tf.tidy(() => tf.variable(tf.tensor2d(logits, [batch, classes]), true, `xent_z_${batch}`));
     const lab = tf.tensor1d(labels, 'int32');
     let correct: tfType.Scalar | undefined;
+    let stats: tfType.Tensor | undefined;
     const count = countDispatches(tf);
     const { value, grads } = tf.variableGrads(() => {
       const out = softmaxCrossEntropyTrain(tf, z, lab, classes);
       correct = out.correct;
+      stats = out.stats;
       return out.loss;
     }, [z]);
     const dispatches = count.stop();
     const loss = (await value.data())[0]!;
     const hits = (await correct!.data())[0]!;
     const grad = (await grads[z.name]!.data()) as Float32Array;
-    tf.dispose([z, lab, value, correct!, ...Object.values(grads)]);
+    assert.deepEqual(Array.from(await stats!.data()), [loss, hits], 'stats = [loss, correct]');
+    tf.dispose([z, lab, value, correct!, stats!, ...Object.values(grads)]);
     assert.equal(tf.memory().numTensors, before, 'no tensors leaked');
     assert.equal(dispatches, 2, 'one dispatch forward, one multiply by dy backward');
     assert.ok(Math.abs(loss - want.loss) <= 1e-5 * Math.abs(want.loss), `loss ${loss} vs ${want.loss}`);
@@ -258,7 +261,7 @@ async function lossComposed(tf: Tf, logits: Float32Array, labels: Int32Array, cl
   return out;
 }
 
-test('an MLP training step on webgpu matches cpu, in 10 dispatches, reusing its bind groups', { skip }, async () => {
+test('an MLP training step on webgpu matches cpu, in 9 dispatches, reusing its bind groups', { skip }, async () => {
   if ('skip' in ready) return;
   const { tf } = ready;
   const { getModel } = await import('../../../src/models/registry.js');
@@ -302,13 +305,13 @@ test('an MLP training step on webgpu matches cpu, in 10 dispatches, reusing its 
     const err = relL2(got.weights[i]!, w);
     assert.ok(err <= 1e-5, `weight ${i}: relative L2 error ${err}`);
   }
-  // 2 forward matmuls, the loss, its dy multiply, the logits layer's backward (dx; dW+db), fc1's (dW+db),
-  // the momentum updates of 4 variables (grouped as the device allows: 2 dispatches on llvmpipe) and the
-  // [loss, correct] stack. tfjs's own path takes 50.
+  // 2 forward matmuls, the loss (which also writes the returned [loss, correct]), its dy multiply, the
+  // logits layer's backward (dx; dW+db), fc1's (dW+db) and the momentum updates of 4 variables (grouped
+  // as the device allows: 2 dispatches on llvmpipe). tfjs's own path takes 50.
   const { momentumGroupSize } = await import('../../../src/backends/fused/momentum_webgpu.js');
-  assert.equal(got.dispatches, 8 + Math.ceil(4 / momentumGroupSize(tf)));
+  assert.equal(got.dispatches, 7 + Math.ceil(4 / momentumGroupSize(tf)));
   // By the third step the recorded kernels find their bind groups cached (src/backends/webgpu/record.ts);
-  // only tfjs's own programs (two forward matmuls, the dy multiply, the stack) still create theirs.
-  assert.equal(got.bindGroups, 4);
+  // only tfjs's own programs (two forward matmuls, the dy multiply) still create theirs.
+  assert.equal(got.bindGroups, 3);
   await tf.setBackend('cpu');
 });
