@@ -3,8 +3,8 @@
 # each layer's backward in 1–3 dispatches, loss+gradient+accuracy in one): on one GPU, back to back,
 #   recorded — the training step as it is now, batch 128 and 1024;
 #   PyTorch's torch_bench.py --device cuda at batch 128 and 1024;
-#   before   — the same step without the added kernels (RETHINK_WEBGPU_KERNELS lists only the conv and
-#              LRN kernels of the previous measurement), batch 128.
+#   before   — the same code with recording off (RETHINK_WEBGPU_RECORD=off: every kernel through tfjs's
+#              runWebGPUProgram, the multi-output kernels replaced by tfjs's composed ops), batch 128.
 # Bundle from scripts/gpu/pack.sh in .gpu/; run with the device tool, carry [".gpu"]. Raw results go to
 # $OUT as they come (a cut-short call still returns them), then $OUT/summary.md.
 set -u
@@ -21,7 +21,6 @@ for b in 128 1024; do
   PYTHONUNBUFFERED=1 timeout "${T_TORCH:-30}" python3 .gpu/torch_bench.py --device cuda --batch "$b" --steps 20 \
     --models alexnet_small,inception_small,inception_small_nobn,mlp_1x512,mlp_3x512 2>&1 | tee "$out/torch$b.txt"
 done
-RETHINK_WEBGPU_KERNELS=Conv2DBackpropFilter,Conv2DBackpropInput,Conv2D,FusedConv2D,LRNGrad \
-  bench before "${T_BEFORE:-60}" --models "$models" --batches 128 --seconds 1
+RETHINK_WEBGPU_RECORD=off bench before "${T_BEFORE:-60}" --models "$models" --batches 128 --seconds 1
 LABELS=before,recorded .gpu/node scripts/gpu/summarize.mjs "$out/recorded.jsonl" "$out/before.jsonl" "$out/torch128.txt" "$out/torch1024.txt" | tee "$out/summary.md"
 tail -c 3000 "$errs"/*.err > "$out/errors.txt" 2>/dev/null
