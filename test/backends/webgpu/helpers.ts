@@ -53,3 +53,34 @@ export async function runKernelOn(
   if (after !== before) throw new Error(`${kernel} on ${backend} leaked ${after - before} tensor(s)`);
   return { values, shape };
 }
+
+/** Counts calls of `method` on the prototype of `instance` (so on every object of its class) until stop(). */
+function countCalls(instance: object, method: string): { stop(): number } {
+  const proto = Object.getPrototypeOf(instance) as Record<string, (...a: unknown[]) => unknown>;
+  const orig = proto[method]!;
+  let n = 0;
+  proto[method] = function (this: unknown, ...a: unknown[]) {
+    n++;
+    return orig.apply(this, a);
+  };
+  return {
+    stop() {
+      proto[method] = orig;
+      return n;
+    },
+  };
+}
+
+const deviceOf = (tf: Tf): GPUDevice => (tf.backend() as unknown as { device: GPUDevice }).device;
+
+/** Counts GPU dispatches of every kind (tfjs programs and recorded kernels) on the active webgpu backend. */
+export function countDispatches(tf: Tf): { stop(): number } {
+  const pass = deviceOf(tf).createCommandEncoder().beginComputePass();
+  pass.end();
+  return countCalls(pass, 'dispatchWorkgroups');
+}
+
+/** Counts device.createBindGroup calls on the active webgpu backend. */
+export function countBindGroups(tf: Tf): { stop(): number } {
+  return countCalls(deviceOf(tf), 'createBindGroup');
+}

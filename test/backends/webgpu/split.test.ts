@@ -3,7 +3,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type * as tfType from '@tensorflow/tfjs';
-import { webgpuOrSkipReason, randomArray, type Tf } from './helpers.js';
+import { countDispatches, webgpuOrSkipReason, randomArray, type Tf } from './helpers.js';
 
 const ready = await webgpuOrSkipReason();
 const skip = 'skip' in ready ? ready.skip : false;
@@ -12,20 +12,12 @@ async function split(tf: Tf, backend: 'cpu' | 'webgpu', shape: number[], sizes: 
   await tf.setBackend(backend);
   const x = tf.tensor(randomArray(23, shape.join('x'), shape.reduce((a, b) => a * b, 1)), shape);
   let dispatches = 0;
-  const device = backend === 'webgpu' ? (tf.backend() as unknown as { device: GPUDevice }).device : null;
-  const proto = device === null ? null : (Object.getPrototypeOf(device.createCommandEncoder().beginComputePass()) as { dispatchWorkgroups: (...a: unknown[]) => unknown });
-  const orig = proto?.dispatchWorkgroups;
-  if (proto !== null && orig !== undefined) {
-    proto.dispatchWorkgroups = function (this: unknown, ...a: unknown[]) {
-      dispatches++;
-      return orig.apply(this, a);
-    };
-  }
+  const count = backend === 'webgpu' ? countDispatches(tf) : null;
   let out: tfType.Tensor[];
   try {
     out = tf.split(x, sizes, axis);
   } finally {
-    if (proto !== null && orig !== undefined) proto.dispatchWorkgroups = orig;
+    dispatches = count?.stop() ?? 0;
   }
   const parts = await Promise.all(out.map(async (t) => (await t.data()) as Float32Array));
   const shapes = out.map((t) => t.shape);

@@ -6,7 +6,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type * as tfType from '@tensorflow/tfjs';
-import { webgpuOrSkipReason, randomArray, relL2, type Tf } from './helpers.js';
+import { countBindGroups, countDispatches, webgpuOrSkipReason, randomArray, relL2, type Tf } from './helpers.js';
 
 const ready = await webgpuOrSkipReason();
 const skip = 'skip' in ready ? ready.skip : false;
@@ -63,43 +63,7 @@ async function denseGradsKernel(tf: Tf, c: DenseCase): Promise<{ values: Float32
   return { values, shapes, dispatches };
 }
 
-/** Counts GPU dispatches of every kind (tfjs programs and recorded kernels) until stop(). */
-function countDispatches(tf: Tf): { stop(): number } {
-  const device = (tf.backend() as unknown as { device: GPUDevice }).device;
-  const pass = device.createCommandEncoder().beginComputePass();
-  const proto = Object.getPrototypeOf(pass) as { dispatchWorkgroups: (...a: unknown[]) => unknown };
-  pass.end();
-  const orig = proto.dispatchWorkgroups;
-  let n = 0;
-  proto.dispatchWorkgroups = function (this: unknown, ...a: unknown[]) {
-    n++;
-    return orig.apply(this, a);
-  };
-  return {
-    stop() {
-      proto.dispatchWorkgroups = orig;
-      return n;
-    },
-  };
-}
 
-/** Counts device.createBindGroup calls until stop(). */
-function countBindGroups(tf: Tf): { stop(): number } {
-  const device = (tf.backend() as unknown as { device: GPUDevice }).device;
-  const proto = Object.getPrototypeOf(device) as { createBindGroup: (...a: unknown[]) => unknown };
-  const orig = proto.createBindGroup;
-  let n = 0;
-  proto.createBindGroup = function (this: unknown, ...a: unknown[]) {
-    n++;
-    return orig.apply(this, a);
-  };
-  return {
-    stop() {
-      proto.createBindGroup = orig;
-      return n;
-    },
-  };
-}
 
 test('RethinkDenseGrad gives the composed dx, dW and db in one or two dispatches', { skip }, async () => {
   if ('skip' in ready) return;

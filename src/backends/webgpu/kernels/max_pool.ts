@@ -58,14 +58,14 @@ function geometry(tf: typeof tfType, x: Info, attrs: Record<string, unknown>): P
 
 const key = (g: PoolGeometry): string => Object.values(g).join('_');
 
-/** WGSL that scans window (oh, ow) of channel d in image b like tfjs: best value and its position. */
-function scanWindow(g: PoolGeometry): string {
+/**
+ * WGSL looping over the valid entries of window (oh, ow) of channel d in image b, in tfjs's order (rows,
+ * then columns); `body` sees the entry's value `v` and its window position `wr`, `wc`.
+ */
+function forWindow(g: PoolGeometry, body: string): string {
   return `
   let r0 = oh * ${g.sH} - ${g.padTop};
   let c0 = ow * ${g.sW} - ${g.padLeft};
-  var best = 0.0;
-  var found = false;
-  var pos = -1;
   for (var wr = 0; wr < ${g.fH}; wr = wr + 1) {
     let r = r0 + wr;
     if (r < 0 || r >= ${g.inH}) { continue; }
@@ -73,9 +73,19 @@ function scanWindow(g: PoolGeometry): string {
       let cc = c0 + wc;
       if (cc < 0 || cc >= ${g.inW}) { continue; }
       let v = x[((b * ${g.inH} + r) * ${g.inW} + cc) * ${g.c} + d];
-      if (!found || v >= best) { best = v; found = true; pos = wr * ${g.fW} + wc; }
+      ${body}
     }
   }`;
+}
+
+/** Flat NHWC index → (b, row, col, d) of a tensor with the given height and width. */
+function unflatten(g: PoolGeometry, h: number, w: number, row: string, col: string): string {
+  return `let d = index % ${g.c};
+  let t = index / ${g.c};
+  let ${col} = t % ${w};
+  let t2 = t / ${w};
+  let ${row} = t2 % ${h};
+  let b = t2 / ${h};`;
 }
 
 const kernels = new Map<string, RecordedKernel>();
@@ -94,24 +104,9 @@ function forwardKernel(g: PoolGeometry): RecordedKernel {
       code: `
 fn main(index : i32) {
   if (index >= ${total}) { return; }
-  let d = index % ${g.c};
-  let t = index / ${g.c};
-  let ow = t % ${g.outW};
-  let t2 = t / ${g.outW};
-  let oh = t2 % ${g.outH};
-  let b = t2 / ${g.outH};
-  let r0 = oh * ${g.sH} - ${g.padTop};
-  let c0 = ow * ${g.sW} - ${g.padLeft};
+  ${unflatten(g, g.outH, g.outW, 'oh', 'ow')}
   var m = -1.0 / pow(10.0, -20.0);
-  for (var wr = 0; wr < ${g.fH}; wr = wr + 1) {
-    let r = r0 + wr;
-    if (r < 0 || r >= ${g.inH}) { continue; }
-    for (var wc = 0; wc < ${g.fW}; wc = wc + 1) {
-      let cc = c0 + wc;
-      if (cc < 0 || cc >= ${g.inW}) { continue; }
-      m = max(x[((b * ${g.inH} + r) * ${g.inW} + cc) * ${g.c} + d], m);
-    }
-  }
+  ${forWindow(g, 'm = max(v, m);')}
   result[index] = m;
 }
 `,
@@ -137,12 +132,7 @@ function gradKernel(g: PoolGeometry): RecordedKernel {
       code: `
 fn main(index : i32) {
   if (index >= ${total}) { return; }
-  let d = index % ${g.c};
-  let t = index / ${g.c};
-  let xc = t % ${g.inW};
-  let t2 = t / ${g.inW};
-  let xr = t2 % ${g.inH};
-  let b = t2 / ${g.inH};
+  ${unflatten(g, g.inH, g.inW, 'xr', 'xc')}
   // The windows covering (xr, xc): oh·s − pad ≤ xr ≤ oh·s − pad + f − 1.
   let aH = xr + ${g.padTop} - ${g.fH - 1};
   let aW = xc + ${g.padLeft} - ${g.fW - 1};
@@ -153,7 +143,11 @@ fn main(index : i32) {
   var acc = 0.0;
   for (var oh = ohLo; oh <= ohHi; oh = oh + 1) {
     for (var ow = owLo; ow <= owHi; ow = ow + 1) {
-      ${scanWindow(g)}
+      // This window's argmax as tfjs picks it: the last entry ≥ the running maximum.
+      var best = 0.0;
+      var found = false;
+      var pos = -1;
+      ${forWindow(g, `if (!found || v >= best) { best = v; found = true; pos = wr * ${g.fW} + wc; }`)}
       if (pos == (xr - r0) * ${g.fW} + (xc - c0)) {
         acc = acc + dy[((b * ${g.outH} + oh) * ${g.outW} + ow) * ${g.c} + d];
       }
