@@ -11,7 +11,7 @@
 // (../webgpu/record.ts); without one they run as two tfjs programs.
 import type { WebGPUProgram } from '@tensorflow/tfjs-backend-webgpu';
 import type * as tfType from '@tensorflow/tfjs';
-import { recordProgram, recorderFor, runRecordable, submitBatchSize } from '../webgpu/record.js';
+import { OwnProgram, recordProgram, recorderFor, runRecordable, submitBatchSize } from '../webgpu/record.js';
 import { BN_APPLY, BN_GRAD_INPUT, BN_GRAD_STATS, BN_MOVING, BN_STATS, type BnAttrs, type BnMovingAttrs } from './batch_norm_math.js';
 
 type Info = tfType.TensorInfo;
@@ -36,7 +36,7 @@ interface SumsOptions {
 }
 
 /** One workgroup per channel summing two per-position terms into a [2, C] output. */
-class ChannelSumsProgram implements WebGPUProgram {
+class ChannelSumsProgram extends OwnProgram implements WebGPUProgram {
   readonly variableNames: string[];
   readonly outputShape: number[];
   shaderKey: string;
@@ -50,6 +50,7 @@ class ChannelSumsProgram implements WebGPUProgram {
 
   /** grad = false: inputs (x) → (mean, variance); grad = true: inputs (x, stats, dy[, y]) → (Σg, Σg·x̂). */
   constructor(size: number, channels: number, o: SumsOptions) {
+    super();
     this.channels = channels;
     this.positions = size / channels;
     this.o = o;
@@ -62,15 +63,7 @@ class ChannelSumsProgram implements WebGPUProgram {
     this.shaderKey = `rethinkbn_${grad}_${this.positions}_${channels}`;
   }
 
-  getUserCode(): string {
-    return this.code(false);
-  }
-
-  recordedCode(): string {
-    return this.code(true);
-  }
-
-  private code(recorded: boolean): string {
+  protected code(recorded: boolean): string {
     const C = this.channels;
     const M = this.positions;
     const { grad, relu, epsilon, betaOut } = this.o;
@@ -117,7 +110,7 @@ class ChannelSumsProgram implements WebGPUProgram {
  * An element-wise program over `shape` whose body computes `result[index]` (and, recorded, any extra
  * outputs) with `c` the channel.
  */
-class ElementwiseProgram implements WebGPUProgram {
+class ElementwiseProgram extends OwnProgram implements WebGPUProgram {
   readonly variableNames: string[];
   readonly outputShape: number[];
   shaderKey: string;
@@ -130,6 +123,7 @@ class ElementwiseProgram implements WebGPUProgram {
   private readonly body: string;
 
   constructor(key: string, shape: readonly number[], variableNames: string[], body: string, extraOutputs: string[] = []) {
+    super();
     this.outputShape = [...shape];
     this.variableNames = variableNames;
     this.channels = shape[shape.length - 1] ?? 1;
@@ -142,15 +136,8 @@ class ElementwiseProgram implements WebGPUProgram {
     this.shaderKey = `rethinkbn_${key}_${this.channels}`;
   }
 
-  getUserCode(): string {
-    return this.code('uniforms.size');
-  }
-
-  recordedCode(): string {
-    return this.code(String(this.outputShape.reduce((a, d) => a * d, 1)));
-  }
-
-  private code(size: string): string {
+  protected code(recorded: boolean): string {
+    const size = recorded ? String(this.outputShape.reduce((a, d) => a * d, 1)) : 'uniforms.size';
     return `
   fn main(index : i32) {
     if (index < ${size}) {

@@ -259,6 +259,23 @@ export interface RecordableProgram {
   recordedCode(): string;
 }
 
+/**
+ * Base of this project's tfjs programs: each writes its WGSL once, `code(recorded)`, and gets both the
+ * user code tfjs compiles (with its uniforms) and the one recorded dispatches compile (without).
+ */
+export abstract class OwnProgram {
+  getUserCode(): string {
+    return this.code(false);
+  }
+
+  recordedCode(): string {
+    return this.code(true);
+  }
+
+  /** `recorded`: no reference to tfjs's uniforms (uniforms.NAN, uniforms.size), which only tfjs binds. */
+  protected abstract code(recorded: boolean): string;
+}
+
 interface ProgramRunner {
   runWebGPUProgram(program: never, inputs: readonly Info[], dtype: 'float32'): Info;
 }

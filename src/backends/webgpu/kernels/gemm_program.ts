@@ -1,6 +1,7 @@
 // tfjs WebGPU program objects for the gathered GEMM and for summing split-K partial products.
 import type { WebGPUProgram } from '@tensorflow/tfjs-backend-webgpu';
 import { gemmDispatch, gemmShader, workgroupSize, type GemmSpec } from './gemm_shader.js';
+import { OwnProgram } from '../record.js';
 
 /** What our kernels need from tfjs's WebGPUBackend (kept structural so tests can type-check without it). */
 export interface WebGpuBackendLike {
@@ -17,7 +18,7 @@ export interface TensorInfoLike {
  * A program whose shape constants are baked into the WGSL: tfjs caches pipelines by shaderKey only, so
  * the key must name every constant. Baking them lets the compiler turn index divisions into multiplies.
  */
-export class GemmProgram implements WebGPUProgram {
+export class GemmProgram extends OwnProgram implements WebGPUProgram {
   readonly variableNames: string[];
   readonly outputShape: number[];
   shaderKey: string;
@@ -27,6 +28,7 @@ export class GemmProgram implements WebGPUProgram {
   private readonly spec: GemmSpec;
 
   constructor(key: string, variableNames: readonly string[], outputShape: readonly number[], spec: GemmSpec) {
+    super();
     this.variableNames = [...variableNames];
     this.outputShape = [...outputShape];
     this.dispatchLayout = { x: this.outputShape.map((_, i) => i) };
@@ -37,18 +39,14 @@ export class GemmProgram implements WebGPUProgram {
     this.spec = spec;
   }
 
-  /** Called by tfjs only when the pipeline is not cached yet, so the WGSL is generated once per shape. */
-  getUserCode(): string {
-    return gemmShader(this.spec);
-  }
-
-  recordedCode(): string {
-    return gemmShader({ ...this.spec, recorded: true });
+  /** Called only when the pipeline is not cached yet, so the WGSL is generated once per shape. */
+  protected code(recorded: boolean): string {
+    return gemmShader({ ...this.spec, recorded });
   }
 }
 
 /** out[i] = Σ_s partial[s·size + i]: the second pass of a split-K product. */
-export class SumSplitsProgram implements WebGPUProgram {
+export class SumSplitsProgram extends OwnProgram implements WebGPUProgram {
   readonly variableNames = ['partial'];
   readonly outputShape: number[];
   shaderKey: string;
@@ -59,6 +57,7 @@ export class SumSplitsProgram implements WebGPUProgram {
   private readonly count: number;
 
   constructor(splits: number, outputShape: readonly number[]) {
+    super();
     this.outputShape = [...outputShape];
     this.splits = splits;
     this.count = this.outputShape.reduce((a, b) => a * b, 1);
@@ -67,15 +66,7 @@ export class SumSplitsProgram implements WebGPUProgram {
     this.shaderKey = `rethink_sumsplits_${splits}_${this.count}`;
   }
 
-  getUserCode(): string {
-    return this.code(false);
-  }
-
-  recordedCode(): string {
-    return this.code(true);
-  }
-
-  private code(recorded: boolean): string {
+  protected code(recorded: boolean): string {
     return `
   fn main(index : i32) {
     ${recorded ? '' : '_ = uniforms.NAN;'}

@@ -5,14 +5,14 @@
 // dy_d·y_d/N_d is computed once.
 import type * as tfType from '@tensorflow/tfjs';
 import type { WebGPUProgram } from '@tensorflow/tfjs-backend-webgpu';
-import { runRecordable, submitBatchSize } from '../record.js';
+import { OwnProgram, runRecordable, submitBatchSize } from '../record.js';
 import type { KernelFn } from './conv_kernels.js';
 import type { TensorInfoLike } from './gemm_program.js';
 
 const THREADS = 256;
 const MAX_GROUPS_X = 32768;
 
-export class LrnGradProgram implements WebGPUProgram {
+export class LrnGradProgram extends OwnProgram implements WebGPUProgram {
   readonly variableNames = ['x', 'y', 'dy'];
   readonly outputShape: number[];
   shaderKey: string;
@@ -28,6 +28,7 @@ export class LrnGradProgram implements WebGPUProgram {
   private readonly beta: number;
 
   constructor(shape: readonly number[], radius: number, bias: number, alpha: number, beta: number) {
+    super();
     this.outputShape = [...shape];
     this.channels = shape[shape.length - 1] as number;
     this.pixels = shape.slice(0, -1).reduce((a, b) => a * b, 1);
@@ -43,15 +44,7 @@ export class LrnGradProgram implements WebGPUProgram {
     this.shaderKey = `rethink_lrngrad_${this.pixels}_${this.channels}_${radius}_${bias}_${alpha}_${beta}`;
   }
 
-  getUserCode(): string {
-    return this.code(false);
-  }
-
-  recordedCode(): string {
-    return this.code(true);
-  }
-
-  private code(recorded: boolean): string {
+  protected code(recorded: boolean): string {
     const C = this.channels;
     const f = (v: number): string => (Number.isInteger(v) ? `${v}.0` : `${v}`);
     const powNeg = (v: string): string =>
