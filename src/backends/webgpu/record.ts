@@ -54,12 +54,27 @@ const METHODS = [
  */
 export const recordOptions = { enabled: process.env['RETHINK_WEBGPU_RECORD'] !== 'off' };
 
+// Called several times per kernel, so the structural check runs once per backend object.
+const checked = new WeakMap<object, boolean>();
+
+function hasInternals(backend: object): boolean {
+  let ok = checked.get(backend);
+  if (ok === undefined) {
+    const b = backend as Partial<Record<string, unknown>> & Partial<RecordingBackend>;
+    ok =
+      b.device !== undefined &&
+      typeof b.commandQueueOwnedIds?.add === 'function' &&
+      typeof b.dispatchCountInPass === 'number' &&
+      METHODS.every((m) => typeof b[m] === 'function');
+    checked.set(backend, ok);
+  }
+  return ok;
+}
+
 /** The backend as a recorder, or null when recording is off or the backend lacks its internals. */
 export function recorderFor(backend: unknown): RecordingBackend | null {
-  if (!recordOptions.enabled) return null;
-  const b = backend as Partial<Record<string, unknown>> & Partial<RecordingBackend>;
-  if (b.device === undefined || typeof b.commandQueueOwnedIds?.add !== 'function' || typeof b.dispatchCountInPass !== 'number') return null;
-  return METHODS.every((m) => typeof b[m] === 'function') ? (b as RecordingBackend) : null;
+  if (!recordOptions.enabled || typeof backend !== 'object' || backend === null) return null;
+  return hasInternals(backend) ? (backend as RecordingBackend) : null;
 }
 
 export interface BindingDecl {
@@ -118,11 +133,6 @@ fn _start(@builtin(local_invocation_id) lid : vec3<u32>, @builtin(workgroup_id) 
   main(i32(((wid.z * groups.y + wid.y) * groups.x + wid.x) * ${x * y * z}u + lidx));
 }
 `;
-  }
-
-  /** The WGSL source (tests and debugging). */
-  get source(): string {
-    return this.wgsl;
   }
 
   /** The pipeline, its bind group layout and bind group cache on `device` (compiled on first use). */
