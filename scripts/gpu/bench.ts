@@ -2,7 +2,7 @@
 // with this project's kernels or tfjs's stock ones, plus a per-kernel GPU-time profile of one step.
 // Packed for a bare GPU machine by scripts/gpu/pack.sh; prints one JSON object per line.
 //   node --import tsx scripts/gpu/bench.ts [--kernels rethink|stock] [--models a,b] [--batches 128,1024]
-//        [--profile] [--allow-software] [--seconds 1.5]
+//        [--profile] [--allow-software] [--seconds 1.5] [--check [--check-batch 32]] [--overhead]
 import { parseArgs } from 'node:util';
 import { performance } from 'node:perf_hooks';
 import type * as tfType from '@tensorflow/tfjs';
@@ -26,6 +26,10 @@ const { values: args } = parseArgs({
     seconds: { type: 'string', default: '1.5' },
     'max-step-s': { type: 'string', default: '4' },
     overhead: { type: 'boolean', default: false },
+    // Before timing: a few training steps of each model with recording on and off, compared.
+    check: { type: 'boolean', default: false },
+    'check-batch': { type: 'string', default: '32' },
+    'check-steps': { type: 'string', default: '3' },
     'submit-batch': { type: 'string' },
     // rethink: the training step (src/train/step.ts: our loss and accuracy count, fused layers'
     // gradients, MomentumSgd); tfjs: tf.losses.softmaxCrossEntropy and tf.train.momentum (the earlier
@@ -227,6 +231,62 @@ const plusOne = () => ({
   },
 });
 
+/**
+ * The recorded kernels against tfjs's own path on this GPU: the same seeded model trained for a few
+ * steps on one batch with recording on and off (RETHINK_WEBGPU_RECORD's switch), losses and final
+ * weights compared. Differences come only from float summation order, so they stay ~1e-6 relative.
+ */
+async function check(tf: Tf, name: string, batch: number): Promise<void> {
+  const steps = Number(args['check-steps']);
+  const run = async (recorded: boolean): Promise<{ losses: number[]; weights: Float32Array[]; names: string[] }> => {
+    recordOptions.enabled = recorded;
+    try {
+      const model = await getModel(name).build({ inputShape: [28, 28, 3], numClasses: 10, seed: 3 });
+      const sgd = new MomentumSgd(tf, sgdSlots(model, { conv: 5e-4, dense: 5e-4 }), 0.9);
+      const x = tf.randomNormal([batch, 28, 28, 3], 0, 1, 'float32', 11);
+      const labels = tf.randomUniform([batch], 0, 10, 'int32', 12);
+      const losses: number[] = [];
+      for (let i = 0; i < steps; i++) {
+        const stats = trainStepOn(tf, model, sgd, x, labels, 10, getModel(name).defaultLearningRate);
+        losses.push((await stats.data())[0]!);
+        stats.dispose();
+      }
+      const weights = await Promise.all(model.trainableWeights.map(async (w) => (await w.read().data()) as Float32Array));
+      const names = model.trainableWeights.map((w) => w.originalName);
+      sgd.dispose();
+      model.dispose();
+      tf.dispose([x, labels]);
+      return { losses, weights, names };
+    } finally {
+      recordOptions.enabled = true;
+    }
+  };
+  const off = await run(false);
+  const on = await run(true);
+  // All weights together (a small variable whose gradient is a cancelling sum, such as a batch-norm β,
+  // can differ more in relative terms; the worst one is reported too).
+  let worst = 0;
+  let worstName = '';
+  let numAll = 0;
+  let denAll = 0;
+  for (const [i, w] of off.weights.entries()) {
+    const v = on.weights[i]!;
+    let num = 0;
+    let den = 0;
+    for (let j = 0; j < w.length; j++) {
+      num += (v[j]! - w[j]!) ** 2;
+      den += w[j]! ** 2;
+    }
+    numAll += num;
+    denAll += den;
+    const rel = Math.sqrt(num / Math.max(den, 1e-30));
+    if (rel > worst) [worst, worstName] = [rel, off.names[i]!];
+  }
+  const allRel = Math.sqrt(numAll / Math.max(denAll, 1e-30));
+  const lossRel = Math.max(...off.losses.map((l, i) => Math.abs(on.losses[i]! - l) / Math.max(Math.abs(l), 1e-6)));
+  emit({ kind: 'check', model: name, batch, steps, ok: allRel < 1e-4 && lossRel < 1e-3, weightsRelL2: allRel, worstWeightRelL2: worst, worstWeight: worstName, worstLossRel: lossRel, lossesRecorded: on.losses, lossesTfjs: off.losses });
+}
+
 async function main(): Promise<void> {
   const stock = args.kernels === 'stock';
   const info = await tryInitWebGpu({ allowSoftware: args['allow-software'] === true, stockKernels: stock });
@@ -242,6 +302,15 @@ async function main(): Promise<void> {
   if (args.overhead === true) await overhead(tf);
   const models = (args.models ?? '').split(',').filter((s) => s !== '');
   const batches = (args.batches ?? '').split(',').map(Number);
+  if (args.check === true) {
+    for (const name of models) {
+      try {
+        await check(tf, name, Number(args['check-batch']));
+      } catch (e) {
+        emit({ kind: 'error', model: name, check: true, message: e instanceof Error ? e.message : String(e) });
+      }
+    }
+  }
   for (const name of models) {
     for (const b of batches) {
       try {

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # One device call (≈250 s on an H200) for the hand-recorded training kernels (src/backends/webgpu/record.ts:
 # each layer's backward in 1–3 dispatches, loss+gradient+accuracy in one): on one GPU, back to back,
-#   recorded — the training step as it is now, batch 128 and 1024;
+#   recorded — first a check: 3 training steps of each model with recording on and off, compared
+#              (losses and weights); then the training step as it is now, batch 128 and 1024;
 #   PyTorch's torch_bench.py --device cuda at batch 128 and 1024;
 #   before   — the same code with recording off (RETHINK_WEBGPU_RECORD=off: every kernel through tfjs's
 #              runWebGPUProgram, the multi-output kernels replaced by tfjs's composed ops), batch 128.
@@ -16,7 +17,7 @@ bench() { # name timeout args...
   local name=$1 t=$2; shift 2
   timeout "$t" bash .gpu/run.sh "$@" 2>"$errs/$name.err" | tee "$out/$name.jsonl" | cut -c1-240
 }
-bench recorded "${T_RECORDED:-110}" --models "$models" --seconds 1 --overhead
+bench recorded "${T_RECORDED:-120}" --models "$models" --seconds 1 --overhead --check
 for b in 128 1024; do
   PYTHONUNBUFFERED=1 timeout "${T_TORCH:-30}" python3 .gpu/torch_bench.py --device cuda --batch "$b" --steps 20 \
     --models alexnet_small,inception_small,inception_small_nobn,mlp_1x512,mlp_3x512 2>&1 | tee "$out/torch$b.txt"
