@@ -45,5 +45,6 @@ for (const [name, rows] of [[rL, rethink], [sL, stock]]) {
     const top = p.top.slice(0, 8).map((k) => `${k.kernel} ${k.ms}ms/${k.calls}`).join(', ');
     console.log(`profile ${name} ${p.model}@${p.batch}: ${p.kernelCalls} calls, GPU ${p.gpuMsTotal} ms: ${top}`);
   }
+  for (const o of rows.filter((o) => o.kind === 'check')) console.log(`check ${name} ${o.model}@${o.batch}: ${o.ok ? 'ok' : 'MISMATCH'}, weights rel L2 ${o.weightsRelL2.toExponential(1)}, losses rel ${o.worstLossRel.toExponential(1)}`);
   for (const o of rows.filter((o) => o.kind === 'overhead' || o.kind === 'error')) console.log(name, JSON.stringify(o));
 }
