@@ -8,7 +8,7 @@ import { conv2D, conv2DBackpropFilter, conv2DBackpropInput, fusedConv2D, type Ke
 import { CONV_GRAD, convGradKernel } from './conv_grad.js';
 import { DENSE_GRAD, denseGradKernel } from './dense_grad.js';
 import { lrnGrad } from './lrn_grad.js';
-import { splitVLastAxis } from './split_last.js';
+import { concatLastAxis, splitVLastAxis } from './last_axis.js';
 import { maxPool, maxPoolGrad } from './max_pool.js';
 
 type Factory = (tf: typeof tfType, fallback: KernelFn) => KernelFn;
@@ -20,6 +20,7 @@ const FAST_KERNELS: Readonly<Record<string, Factory>> = {
   FusedConv2D: fusedConv2D,
   LRNGrad: lrnGrad,
   SplitV: splitVLastAxis,
+  Concat: concatLastAxis,
   MaxPool: maxPool,
   MaxPoolGrad: maxPoolGrad,
 };

@@ -1,5 +1,5 @@
-// SplitV along the last axis as one recorded dispatch (src/backends/webgpu/kernels/split_last.ts)
-// against the cpu backend, and tfjs's kernel for other axes; Concat's gradient goes through it.
+// Concat and SplitV along the last axis as one recorded dispatch each (src/backends/webgpu/kernels/
+// last_axis.ts) against the cpu backend, and tfjs's kernels for other axes; Concat's gradient is a SplitV.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type * as tfType from '@tensorflow/tfjs';
@@ -47,6 +47,57 @@ test('SplitV on the last axis: one dispatch, the cpu parts', { skip }, async () 
   const got = await split(tf, 'webgpu', [6, 4, 5], [2, 4], 0);
   for (const [i, p] of want.parts.entries()) assert.deepEqual(got.parts[i], p);
   assert.notEqual(got.dispatches, 1);
+  await tf.setBackend('cpu');
+});
+
+async function concat(tf: Tf, backend: 'cpu' | 'webgpu', shapes: number[][], axis: number): Promise<{ values: Float32Array; shape: number[]; dispatches: number; programs: number }> {
+  await tf.setBackend(backend);
+  const xs = shapes.map((s, i) => tf.tensor(randomArray(37, `c${i}${s}`, s.reduce((a, b) => a * b, 1)), s));
+  const b = tf.backend() as unknown as { runWebGPUProgram?: (...a: unknown[]) => unknown };
+  const run = b.runWebGPUProgram;
+  let programs = 0;
+  if (run !== undefined) {
+    b.runWebGPUProgram = (...a: unknown[]) => {
+      programs++;
+      return run.apply(b, a);
+    };
+  }
+  const count = backend === 'webgpu' ? countDispatches(tf) : null;
+  let out: tfType.Tensor;
+  let dispatches = 0;
+  try {
+    out = tf.concat(xs, axis);
+  } finally {
+    dispatches = count?.stop() ?? 0;
+    if (run !== undefined) b.runWebGPUProgram = run;
+  }
+  const values = (await out.data()) as Float32Array;
+  const shape = out.shape;
+  tf.dispose([...xs, out]);
+  return { values, shape, dispatches, programs };
+}
+
+test('Concat on the last axis: one recorded dispatch, the cpu result', { skip }, async () => {
+  if ('skip' in ready) return;
+  const { tf } = ready;
+  // Inputs of ≥ 1000 elements: tfjs concatenates smaller CPU-resident tensors on the CPU, and so do we.
+  const cases: [number[][], number][] = [
+    [[[2, 8, 8, 12], [2, 8, 8, 20]], -1],
+    [[[40, 30], [40, 31], [40, 29]], 1],
+  ];
+  for (const [shapes, axis] of cases) {
+    const want = await concat(tf, 'cpu', shapes, axis);
+    const got = await concat(tf, 'webgpu', shapes, axis);
+    assert.deepEqual(got.shape, want.shape);
+    assert.deepEqual(got.values, want.values, `${JSON.stringify(shapes)}`);
+    assert.equal(got.dispatches, 1);
+    assert.equal(got.programs, 0, 'recorded, not a tfjs program');
+  }
+  // Axis 0 stays tfjs's.
+  const want = await concat(tf, 'cpu', [[30, 40], [20, 40]], 0);
+  const got = await concat(tf, 'webgpu', [[30, 40], [20, 40]], 0);
+  assert.deepEqual(got.values, want.values);
+  assert.ok(got.programs >= 1, 'tfjs program');
   await tf.setBackend('cpu');
 });
 

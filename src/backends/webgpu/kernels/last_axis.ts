@@ -1,0 +1,125 @@
+// Concat and SplitV along the last (channel) axis as ONE recorded dispatch each (../record.ts). SplitV
+// writes an output per part instead of tfjs's slice per part; tfjs differentiates Concat with SplitV, so
+// every Inception module's channel concat costs one dispatch in the backward pass instead of two.
+// Concat is one dispatch in tfjs too, but through runWebGPUProgram's heavier JavaScript. Other axes,
+// dtypes, part counts that the device's storage-buffer limit cannot bind, and the small CPU-resident
+// tensors tfjs keeps on the CPU fall back to tfjs's kernels.
+import type * as tfType from '@tensorflow/tfjs';
+import { RecordedKernel, recordDispatch, recorderFor, submitBatchSize } from '../record.js';
+import type { KernelFn } from './conv_kernels.js';
+
+type Info = tfType.TensorInfo;
+
+const THREADS = 256;
+const MAX_GROUPS_X = 32768;
+
+const kernels = new Map<string, RecordedKernel>();
+
+/** Part k gets channels [offset_k, offset_k + size_k) of every row of x [rows, C]. */
+function splitKernel(channels: number, sizes: readonly number[], total: number): RecordedKernel {
+  const key = `rethink_split_last_${channels}_${sizes.join('-')}_${total}`;
+  let k = kernels.get(key);
+  if (k === undefined) {
+    const branches: string[] = [];
+    let offset = 0;
+    for (const [p, size] of sizes.entries()) {
+      const test = p === sizes.length - 1 ? '' : `if (col < ${offset + size}) `;
+      branches.push(`${test}{ out${p}[row * ${size} + col - ${offset}] = v; return; }`);
+      offset += size;
+    }
+    k = new RecordedKernel({
+      key,
+      outputs: sizes.map((_, p) => ({ name: `out${p}`, type: 'f32' as const })),
+      inputs: [{ name: 'x', type: 'f32' }],
+      workgroupSize: [THREADS, 1, 1],
+      code: `
+fn main(index : i32) {
+  if (index >= ${total}) { return; }
+  let row = index / ${channels};
+  let col = index - row * ${channels};
+  let v = x[index];
+  ${branches.join('\n  ')}
+}
+`,
+    });
+    kernels.set(key, k);
+  }
+  return k;
+}
+
+/** Part k holds channels [offset_k, offset_k + size_k) of every row of the output [rows, C]. */
+function concatKernel(channels: number, sizes: readonly number[], total: number): RecordedKernel {
+  const key = `rethink_concat_last_${channels}_${sizes.join('-')}_${total}`;
+  let k = kernels.get(key);
+  if (k === undefined) {
+    const branches: string[] = [];
+    let offset = 0;
+    for (const [p, size] of sizes.entries()) {
+      const test = p === sizes.length - 1 ? '' : `if (col < ${offset + size}) `;
+      branches.push(`${test}{ result[index] = in${p}[row * ${size} + col - ${offset}]; return; }`);
+      offset += size;
+    }
+    k = new RecordedKernel({
+      key,
+      outputs: [{ name: 'result', type: 'f32' }],
+      inputs: sizes.map((_, p) => ({ name: `in${p}`, type: 'f32' as const })),
+      workgroupSize: [THREADS, 1, 1],
+      code: `
+fn main(index : i32) {
+  if (index >= ${total}) { return; }
+  let row = index / ${channels};
+  let col = index - row * ${channels};
+  ${branches.join('\n  ')}
+}
+`,
+    });
+    kernels.set(key, k);
+  }
+  return k;
+}
+
+const storageLimit = (rec: { device: unknown }): number =>
+  (rec.device as { limits?: { maxStorageBuffersPerShaderStage?: number } }).limits?.maxStorageBuffersPerShaderStage ?? 8;
+
+function flatGroups(total: number): [number, number, number] {
+  const groups = Math.ceil(total / THREADS);
+  return [Math.min(groups, MAX_GROUPS_X), Math.ceil(groups / MAX_GROUPS_X), 1];
+}
+
+export function concatLastAxis(tf: typeof tfType, fallback: KernelFn): KernelFn {
+  return ((args: { inputs: Record<string, Info> | Info[]; backend: unknown; attrs: Record<string, unknown> }) => {
+    const xs = Object.values(args.inputs) as Info[];
+    const rec = recorderFor(args.backend);
+    const cpu = (args.backend as { shouldExecuteOnCPU?: (t: Info[]) => boolean }).shouldExecuteOnCPU?.(xs) ?? true;
+    if (rec === null || cpu || xs.length < 2 || xs.length + 1 > storageLimit(rec) || xs.some((x) => x.dtype !== 'float32' || x.shape.length === 0)) {
+      return fallback(args as never);
+    }
+    const rank = xs[0]!.shape.length;
+    const axis = tf.util.parseAxisParam(args.attrs['axis'] as number | number[], xs[0]!.shape)[0]!;
+    if (axis !== rank - 1 || xs.some((x) => x.shape.length !== rank || x.shape.some((d) => d === 0))) return fallback(args as never);
+    tf.backend_util.assertParamsConsistent(xs.map((x) => x.shape), axis);
+    const sizes = xs.map((x) => x.shape[rank - 1]!);
+    const channels = sizes.reduce((a, b) => a + b, 0);
+    const shape = [...xs[0]!.shape.slice(0, -1), channels];
+    const total = shape.reduce((a, d) => a * d, 1);
+    const outputs = [{ shape, dtype: 'float32' as const }];
+    return recordDispatch(rec, concatKernel(channels, sizes, total), { inputs: xs, outputs, groups: flatGroups(total) }, submitBatchSize(tf))[0]!;
+  }) as unknown as KernelFn;
+}
+
+export function splitVLastAxis(tf: typeof tfType, fallback: KernelFn): KernelFn {
+  return ((args: { inputs: Record<string, Info | undefined>; backend: unknown; attrs: Record<string, unknown> }) => {
+    const x = args.inputs['x'];
+    const rec = recorderFor(args.backend);
+    if (x === undefined || rec === null || x.dtype !== 'float32' || x.shape.length === 0) return fallback(args as never);
+    const rank = x.shape.length;
+    const axis = tf.util.parseAxisParam(args.attrs['axis'] as number | number[], x.shape)[0]!;
+    const sizes = tf.backend_util.prepareSplitSize(x as tfType.Tensor, args.attrs['numOrSizeSplits'] as number | number[], axis);
+    const limit = storageLimit(rec);
+    const total = x.shape.reduce((a, d) => a * d, 1);
+    if (axis !== rank - 1 || sizes.length < 2 || sizes.length + 1 > limit || sizes.some((s) => s === 0) || total === 0) return fallback(args as never);
+    const channels = x.shape[rank - 1]!;
+    const outputs = sizes.map((s) => ({ shape: [...x.shape.slice(0, -1), s], dtype: 'float32' as const }));
+    return recordDispatch(rec, splitKernel(channels, sizes, total), { inputs: [x], outputs, groups: flatGroups(total) }, submitBatchSize(tf));
+  }) as unknown as KernelFn;
+}
