@@ -62,7 +62,8 @@ function printModel(r: ModelBench, out: (s: string) => void): void {
   if (r.kernels === undefined || r.kernels.length === 0) return;
   const total = r.kernelTotalMs ?? 0;
   out(`  top kernels of one profiled step (kernels ${total.toFixed(0)} ms of ${r.profiledStepMs!.toFixed(0)} ms with profiling):`);
-  for (const k of r.kernels) out(`  ${k.name.padEnd(24)} ${k.ms.toFixed(1).padStart(9)} ms ${String(k.calls).padStart(5)} calls ${((100 * k.ms) / total).toFixed(0).padStart(4)}%`);
+  const width = Math.max(24, ...r.kernels.map((k) => k.name.length));
+  for (const k of r.kernels) out(`  ${k.name.padEnd(width)} ${k.ms.toFixed(1).padStart(9)} ms ${String(k.calls).padStart(5)} calls ${((100 * k.ms) / total).toFixed(0).padStart(4)}%`);
 }
 
 // Run when executed directly (node dist/src/bench/main.js), not when imported by tests.
