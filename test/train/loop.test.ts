@@ -55,6 +55,25 @@ test('training leaks no tensors and stops after maxSteps', async () => {
   model.dispose();
 });
 
+test('one step stays in flight: step k is reported after step k+1 is enqueued, the last at the epoch end', async () => {
+  const tf = await loadCpu();
+  const model = await getModel('mlp_1x512').build({ inputShape: [6, 6, 3], numClasses: 2, seed: 3 });
+  const live: number[] = [];
+  const reported: number[] = [];
+  // 64 images in batches of 8: 8 steps per epoch. While step k is reported, step k+1's [loss, correct]
+  // output is the one tensor more that is alive; after the epoch's last step nothing is in flight.
+  await train(tf, model, data, { ...base, epochs: 2 }, {
+    onStep: (p) => {
+      live.push(tf.memory().numTensors);
+      reported.push(p.globalStep);
+    },
+  });
+  assert.deepEqual(reported, Array.from({ length: 16 }, (_, i) => i + 1), 'every step reported once, in order');
+  const settled = live[7]!;
+  assert.deepEqual(live, [...Array<number>(7).fill(settled + 1), settled, ...Array<number>(7).fill(settled + 1), settled]);
+  model.dispose();
+});
+
 test('a tiny MLP learns a separable toy problem, and target accuracy stops training early', async () => {
   const tf = await loadCpu();
   const model = await getModel('mlp_1x512').build({ inputShape: [6, 6, 3], numClasses: 2, seed: 2 });
