@@ -17,16 +17,19 @@ export interface ModelMeta {
   readonly classes: readonly string[];
 }
 
-/** Weights as named float32 tensors plus string metadata, ready for ctx.writeTensors. */
-export function modelTensors(
+/**
+ * Weights as named float32 tensors plus string metadata, ready for ctx.writeTensors. Read with the
+ * asynchronous API: tfjs's WebGPU backend cannot read synchronously in Node (it needs OffscreenCanvas).
+ */
+export async function modelTensors(
   model: tfTypes.LayersModel,
   meta: ModelMeta,
   extra: Readonly<Record<string, string>> = {},
-): { tensors: Record<string, TensorData>; metadata: Record<string, string> } {
+): Promise<{ tensors: Record<string, TensorData>; metadata: Record<string, string> }> {
   const tensors: Record<string, TensorData> = {};
   for (const w of model.weights) {
     const value = w.read();
-    tensors[w.originalName] = { dtype: 'float32', shape: [...value.shape], data: value.dataSync() as Float32Array };
+    tensors[w.originalName] = { dtype: 'float32', shape: [...value.shape], data: (await value.data()) as Float32Array };
   }
   const metadata: Record<string, string> = {
     ...extra,

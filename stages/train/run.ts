@@ -53,7 +53,7 @@ export async function runTrain(ctx: StageContext<TrainParams>): Promise<void> {
       const finalTrain = await evaluate(tf, model, trainSet, evalOpts);
       const finalTest = await evaluate(tf, model, testSet, evalOpts);
       const hyperparams = { ...p, lr: p.lr ?? def.defaultLearningRate };
-      const { tensors, metadata } = modelTensors(
+      const { tensors, metadata } = await modelTensors(
         model,
         { model: def.name, inputShape, numClasses, dropout: p.dropout, preprocessing: opts.preprocessing, classes },
         { hyperparams: JSON.stringify(hyperparams), seed: String(ctx.seed) },
