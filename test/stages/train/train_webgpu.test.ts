@@ -15,7 +15,7 @@ const skip = 'skip' in ready ? ready.skip : false;
 
 const trainSet = toyImages(32, 8, 8, 3, 1);
 const testSet = toyImages(16, 8, 8, 3, 2);
-const tensor = (dtype: 'uint8' | 'int32', shape: readonly number[], data: Uint8Array | Int32Array): TensorData => ({ dtype, shape, data });
+const tensor = (dtype: 'uint8' | 'int32', shape: readonly number[], data: Uint8Array | Int32Array | Float32Array): TensorData => ({ dtype, shape, data });
 const dataset = {
   tensors: {
     x_train: tensor('uint8', trainSet.shape, trainSet.images),
