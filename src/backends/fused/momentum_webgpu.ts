@@ -1,9 +1,10 @@
-// RethinkMomentumUpdate on tfjs's WebGPU backend: ONE dispatch per variable writing both w' and v',
-// instead of the composed update's four to six (each with its own scalar upload). tfjs programs have
-// exactly one output buffer, so this dispatch is recorded by hand into tfjs's own command stream
-// (../webgpu/record.ts). If tfjs's internals are missing it falls back to two tfjs programs: v' from
-// (w, v, g), then w' from (w, v'). Scalars travel as uniforms, so one compiled pipeline serves every
-// learning rate.
+// The momentum update on tfjs's WebGPU backend: ONE dispatch writing both w' and v' of a variable
+// (RethinkMomentumUpdate), or of several variables (RethinkMomentumUpdateGroup, as many as the device's
+// storage-buffer limit binds), instead of the composed update's four to six per variable (each with its
+// own scalar upload). tfjs programs have exactly one output buffer, so these dispatches are recorded by
+// hand into tfjs's own command stream (../webgpu/record.ts). If tfjs's internals are missing, the
+// single-variable kernel falls back to two tfjs programs: v' from (w, v, g), then w' from (w, v').
+// Scalars travel as uniforms, so one compiled pipeline serves every learning rate.
 import type { WebGPUProgram } from '@tensorflow/tfjs-backend-webgpu';
 import type * as tfType from '@tensorflow/tfjs';
 import type { MomentumAttrs } from './momentum_math.js';
