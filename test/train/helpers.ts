@@ -1,5 +1,6 @@
 // Shared test helpers: tfjs on the deterministic pure-JS cpu backend, and tiny synthetic image sets.
 import type { Tf } from '../../src/models/types.js';
+import type { TensorData } from '../../src/tensors/types.js';
 import type { ImageSet } from '../../src/train/types.js';
 import { Rng } from '../../src/util/random.js';
 
@@ -26,4 +27,18 @@ export function toyImages(n: number, h: number, w: number, c: number, seed: numb
     }
   }
   return { images, shape: [n, h, w, c], labels };
+}
+
+/** A dataset artifact (as the train and evaluate stages read it) holding two toy image sets. */
+export function toyDataset(train: ImageSet, test: ImageSet): { tensors: Record<string, TensorData>; metadata: Record<string, string> } {
+  const tensor = (shape: readonly number[], data: TensorData['data'], dtype: TensorData['dtype']): TensorData => ({ dtype, shape, data });
+  return {
+    tensors: {
+      x_train: tensor(train.shape, train.images, 'uint8'),
+      y_train: tensor([train.labels.length], train.labels, 'int32'),
+      x_test: tensor(test.shape, test.images, 'uint8'),
+      y_test: tensor([test.labels.length], test.labels, 'int32'),
+    },
+    metadata: { classes: JSON.stringify(['left', 'right']) },
+  };
 }

@@ -9,6 +9,7 @@ import type { WebGPUProgram } from '@tensorflow/tfjs-backend-webgpu';
 import type * as tfType from '@tensorflow/tfjs';
 import type { MomentumAttrs } from './momentum_math.js';
 import { RecordedKernel, recordDispatch, recorderFor, submitBatchSize, type RecordingBackend } from '../webgpu/record.js';
+import { Memo } from '../../util/memo.js';
 
 type Info = tfType.TensorInfo;
 
@@ -96,7 +97,7 @@ fn main(index : i32) {
   });
 }
 
-const groupKernels = new Map<number, RecordedKernel>();
+const groupKernels = new Memo<number, RecordedKernel>();
 
 /** One variable's operands and its L2 coefficient. */
 export interface MomentumOperands {
@@ -108,11 +109,7 @@ export interface MomentumOperands {
 
 /** Records the update of every variable in `vars` as one dispatch; returns [w0', v0', w1', v1', …]. */
 function recordGroup(b: RecordingBackend, vars: readonly MomentumOperands[], lr: number, momentum: number, submitBatch: number): Info[] {
-  let kernel = groupKernels.get(vars.length);
-  if (kernel === undefined) {
-    kernel = groupKernel(vars.length);
-    groupKernels.set(vars.length, kernel);
-  }
+  const kernel = groupKernels.get(vars.length, () => groupKernel(vars.length));
   const sizes = vars.map((x) => x.w.shape.reduce((p, d) => p * d, 1));
   const groups = Math.ceil(Math.max(...sizes) / WORKGROUP);
   return recordDispatch(

@@ -7,6 +7,7 @@
 // The predicted class is the first maximum (as tf.argMax).
 import type * as tfType from '@tensorflow/tfjs';
 import { RecordedKernel, recordDispatch, recorderFor, submitBatchSize } from '../webgpu/record.js';
+import { Memo } from '../../util/memo.js';
 
 type Info = tfType.TensorInfo;
 
@@ -66,13 +67,12 @@ fn main(index : i32) {
 `;
 }
 
-const kernels = new Map<string, RecordedKernel>();
+const kernels = new Memo<string, RecordedKernel>();
 
 function kernelFor(batch: number, classes: number): RecordedKernel {
   const key = `rethink_softmax_xent_${batch}_${classes}`;
-  let k = kernels.get(key);
-  if (k === undefined) {
-    k = new RecordedKernel({
+  return kernels.get(key, () =>
+    new RecordedKernel({
       key,
       outputs: [
         { name: 'loss', type: 'f32' },
@@ -86,10 +86,8 @@ function kernelFor(batch: number, classes: number): RecordedKernel {
       ],
       workgroupSize: [THREADS, 1, 1],
       code: wgsl(batch, classes),
-    });
-    kernels.set(key, k);
-  }
-  return k;
+    }),
+  );
 }
 
 /** Whether the active backend runs RethinkSoftmaxXent. */

@@ -11,6 +11,7 @@
 // WEBGPU_DEFERRED_SUBMIT_BATCH_SIZE dispatches as tfjs does. The internals are checked before use;
 // `recorderFor` returns null without them, and callers keep a composed fallback.
 import type * as tfType from '@tensorflow/tfjs';
+import { Memo } from '../../util/memo.js';
 
 type Info = tfType.TensorInfo;
 
@@ -290,7 +291,7 @@ interface ProgramRunner {
   runWebGPUProgram(program: never, inputs: readonly Info[], dtype: 'float32'): Info;
 }
 
-const programKernels = new Map<string, RecordedKernel>();
+const programKernels = new Memo<string, RecordedKernel>();
 
 /**
  * Runs `program` as a recorded dispatch where the backend allows (less JavaScript per call than
@@ -309,17 +310,17 @@ export function runRecordable(backend: unknown, program: RecordableProgram, inpu
 /** Records `program`: returns `result` then its extra outputs. */
 export function recordProgram(rec: RecordingBackend, program: RecordableProgram, inputs: readonly Info[], submitBatch: number): Info[] {
   const extra = program.extraOutputs ?? [];
-  let kernel = programKernels.get(program.shaderKey);
-  if (kernel === undefined) {
-    kernel = new RecordedKernel({
-      key: program.shaderKey,
-      outputs: [{ name: 'result', type: 'f32' }, ...extra.map((o) => ({ name: o.name, type: 'f32' as const }))],
-      inputs: program.variableNames.map((name) => ({ name, type: 'f32' as const })),
-      workgroupSize: program.workgroupSize,
-      code: program.recordedCode(),
-    });
-    programKernels.set(program.shaderKey, kernel);
-  }
+  const kernel = programKernels.get(
+    program.shaderKey,
+    () =>
+      new RecordedKernel({
+        key: program.shaderKey,
+        outputs: [{ name: 'result', type: 'f32' }, ...extra.map((o) => ({ name: o.name, type: 'f32' as const }))],
+        inputs: program.variableNames.map((name) => ({ name, type: 'f32' as const })),
+        workgroupSize: program.workgroupSize,
+        code: program.recordedCode(),
+      }),
+  );
   const outputs = [program.outputShape, ...extra.map((o) => o.shape)].map((shape) => ({ shape, dtype: 'float32' as const }));
   return recordDispatch(rec, kernel, { inputs, outputs, groups: program.dispatch }, submitBatch);
 }

@@ -3,21 +3,11 @@ import assert from 'node:assert/strict';
 import { createHarness } from '../../../src/testing/harness.js';
 import { trainPlugin } from '../../../stages/train/plugin.js';
 import { evaluatePlugin } from '../../../stages/evaluate/plugin.js';
-import { toyImages } from '../../train/helpers.js';
-import type { TensorData } from '../../../src/tensors/types.js';
+import { toyDataset, toyImages } from '../../train/helpers.js';
 
 const trainSet = toyImages(48, 8, 8, 3, 1);
 const testSet = toyImages(24, 8, 8, 3, 2);
-const tensor = (dtype: 'uint8' | 'int32', shape: readonly number[], data: Uint8Array | Int32Array | Float32Array): TensorData => ({ dtype, shape, data });
-const dataset = {
-  tensors: {
-    x_train: tensor('uint8', trainSet.shape, trainSet.images),
-    y_train: tensor('int32', [48], trainSet.labels),
-    x_test: tensor('uint8', testSet.shape, testSet.images),
-    y_test: tensor('int32', [24], testSet.labels),
-  },
-  metadata: { classes: JSON.stringify(['left', 'right']) },
-};
+const dataset = toyDataset(trainSet, testSet);
 const params = { model: 'mlp_1x512', epochs: 4, batch_size: 16, preprocessing: { crop: 6, standardize: true }, backend: 'cpu' };
 
 interface Metrics {

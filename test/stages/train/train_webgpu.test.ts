@@ -6,25 +6,15 @@ import assert from 'node:assert/strict';
 import { createHarness } from '../../../src/testing/harness.js';
 import { trainPlugin } from '../../../stages/train/plugin.js';
 import { evaluatePlugin } from '../../../stages/evaluate/plugin.js';
-import { toyImages } from '../../train/helpers.js';
+import { toyDataset, toyImages } from '../../train/helpers.js';
 import { webgpuOrSkipReason } from '../../backends/webgpu/helpers.js';
-import type { TensorData } from '../../../src/tensors/types.js';
 
 const ready = await webgpuOrSkipReason();
 const skip = 'skip' in ready ? ready.skip : false;
 
 const trainSet = toyImages(32, 8, 8, 3, 1);
 const testSet = toyImages(16, 8, 8, 3, 2);
-const tensor = (dtype: 'uint8' | 'int32', shape: readonly number[], data: Uint8Array | Int32Array | Float32Array): TensorData => ({ dtype, shape, data });
-const dataset = {
-  tensors: {
-    x_train: tensor('uint8', trainSet.shape, trainSet.images),
-    y_train: tensor('int32', [32], trainSet.labels),
-    x_test: tensor('uint8', testSet.shape, testSet.images),
-    y_test: tensor('int32', [16], testSet.labels),
-  },
-  metadata: { classes: JSON.stringify(['left', 'right']) },
-};
+const dataset = toyDataset(trainSet, testSet);
 
 test('train and evaluate stages run on webgpu, and evaluate reproduces the trained model on cpu', { skip }, async () => {
   if ('skip' in ready) return;

@@ -12,6 +12,7 @@ import { RecordedKernel, recordDispatch, recorderFor, submitBatchSize, type Bind
 import { convGeometry, geometryKey, type ConvAttrs, type ConvGeometry } from './conv_geometry.js';
 import { DEFAULT_SPLIT, filterGradSpec, inputGradSpec, splitCount, type DyRead } from './conv_gemm_specs.js';
 import { gemmDispatch, gemmShader, TILE_64, workgroupSize, type GemmSpec } from './gemm_shader.js';
+import { Memo } from '../../../util/memo.js';
 
 type Info = tfType.TensorInfo;
 
@@ -90,30 +91,25 @@ interface WeightGradPlan {
   readonly splits: number;
 }
 
-const plans = new Map<string, WeightGradPlan | Compiled>();
+const weightPlans = new Memo<string, WeightGradPlan>();
+const inputKernels = new Memo<string, Compiled>();
 
 function weightGradPlan(g: ConvGeometry, relu: boolean): WeightGradPlan {
   const key = `rethink_conv_dwdb_${relu}_${geometryKey(g)}`;
-  let p = plans.get(key) as WeightGradPlan | undefined;
-  if (p === undefined) {
+  return weightPlans.get(key, () => {
     const { spec, rows, splits } = filterBiasGradSpec(g, relu ? 'relu' : 'plain');
     const inputs = relu ? ['x', 'dy', 'y'] : ['x', 'dy'];
     const gemm = gemmKernel(key, spec, splits === 1 ? ['dW', 'db'] : ['partial'], inputs);
-    p = { gemm, sum: splits === 1 ? null : sumSplitsKernel(splits, rows, g.outC), rows, splits };
-    plans.set(key, p);
-  }
-  return p;
+    return { gemm, sum: splits === 1 ? null : sumSplitsKernel(splits, rows, g.outC), rows, splits };
+  });
 }
 
 function inputGradKernel(g: ConvGeometry, relu: boolean): Compiled {
   const key = `rethink_conv_dx_${relu}_${geometryKey(g)}`;
-  let c = plans.get(key) as Compiled | undefined;
-  if (c === undefined) {
+  return inputKernels.get(key, () => {
     const spec: GemmSpec = { ...inputGradSpec(g, undefined, relu ? 'relu' : 'plain'), recorded: true };
-    c = gemmKernel(key, spec, ['result'], relu ? ['dy', 'y', 'W'] : ['dy', 'W']);
-    plans.set(key, c);
-  }
-  return c;
+    return gemmKernel(key, spec, ['result'], relu ? ['dy', 'y', 'W'] : ['dy', 'W']);
+  });
 }
 
 /** Whether the active backend can run RethinkConvGrad. */

@@ -6,6 +6,7 @@ import { filterGradSpec, forwardSpec, inputGradSpec, splitCount } from './conv_g
 import { GemmProgram, SumSplitsProgram, type TensorInfoLike, type WebGpuBackendLike } from './gemm_program.js';
 import type { GemmSpec } from './gemm_shader.js';
 import { runRecordable, submitBatchSize } from '../record.js';
+import { Memo } from '../../../util/memo.js';
 
 type KernelArgs = {
   readonly inputs: Record<string, TensorInfoLike | undefined>;
@@ -16,15 +17,8 @@ export type KernelFn = (args: KernelArgs) => TensorInfoLike;
 
 // Specs are pure functions of the geometry; kernels run every training step with the same few shapes,
 // so build each once (the per-call JavaScript cost is what limits small batches on a fast GPU).
-const specs = new Map<string, GemmSpec>();
-function memo(key: string, make: () => GemmSpec): GemmSpec {
-  let s = specs.get(key);
-  if (s === undefined) {
-    s = make();
-    specs.set(key, s);
-  }
-  return s;
-}
+const specs = new Memo<string, GemmSpec>();
+const memo = (key: string, make: () => GemmSpec): GemmSpec => specs.get(key, make);
 
 /** Our programs run as hand-recorded dispatches (../record.ts): less JavaScript per call than tfjs's. */
 function run(tf: typeof tfType, args: KernelArgs, program: GemmProgram | SumSplitsProgram, inputs: readonly TensorInfoLike[]): TensorInfoLike {

@@ -10,6 +10,7 @@
 import type * as tfType from '@tensorflow/tfjs';
 import { gemmDispatch, gemmShader, TILE_64, workgroupSize, type GemmSpec } from './gemm_shader.js';
 import { RecordedKernel, recordDispatch, recorderFor, submitBatchSize, type BindingDecl } from '../record.js';
+import { Memo } from '../../../util/memo.js';
 
 type Info = tfType.TensorInfo;
 
@@ -79,24 +80,16 @@ function compile(key: string, spec: GemmSpec, outputs: readonly string[], inputs
 }
 
 // Kernels are pure functions of (batch, K, N, relu); a training run uses the same few every step.
-const compiled = new Map<string, Compiled>();
-function memo(key: string, make: () => Compiled): Compiled {
-  let c = compiled.get(key);
-  if (c === undefined) {
-    c = make();
-    compiled.set(key, c);
-  }
-  return c;
-}
+const compiled = new Memo<string, Compiled>();
 
 function weightGradKernel(batch: number, k: number, n: number, relu: boolean): Compiled {
   const key = `rethink_dense_dw_${batch}_${k}_${n}_${relu}`;
-  return memo(key, () => compile(key, weightGradSpec(batch, k, n, relu), ['dW', 'db'], relu ? ['x', 'dy', 'y'] : ['x', 'dy']));
+  return compiled.get(key, () => compile(key, weightGradSpec(batch, k, n, relu), ['dW', 'db'], relu ? ['x', 'dy', 'y'] : ['x', 'dy']));
 }
 
 function inputGradKernel(batch: number, k: number, n: number, relu: boolean): Compiled {
   const key = `rethink_dense_dx_${batch}_${k}_${n}_${relu}`;
-  return memo(key, () => compile(key, inputGradSpec(batch, k, n, relu), ['dx'], relu ? ['dy', 'y', 'W'] : ['dy', 'W']));
+  return compiled.get(key, () => compile(key, inputGradSpec(batch, k, n, relu), ['dx'], relu ? ['dy', 'y', 'W'] : ['dy', 'W']));
 }
 
 /** Whether the active backend can run RethinkDenseGrad (webgpu with the internals recording needs). */

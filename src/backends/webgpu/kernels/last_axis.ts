@@ -7,75 +7,59 @@
 import type * as tfType from '@tensorflow/tfjs';
 import { RecordedKernel, recordDispatch, recorderFor, submitBatchSize } from '../record.js';
 import type { KernelFn } from './conv_kernels.js';
+import { Memo } from '../../../util/memo.js';
 
 type Info = tfType.TensorInfo;
 
 const THREADS = 256;
 const MAX_GROUPS_X = 32768;
 
-const kernels = new Map<string, RecordedKernel>();
+const kernels = new Memo<string, RecordedKernel>();
 
-/** Part k gets channels [offset_k, offset_k + size_k) of every row of x [rows, C]. */
+/**
+ * WGSL choosing part p of a row by channel `col`: part p covers channels [offset_p, offset_p + size_p),
+ * and `body(p, local)` handles channel `local` (a WGSL expression) of row `row` in it.
+ */
+function byPart(sizes: readonly number[], body: (p: number, local: string) => string): string {
+  const branches: string[] = [];
+  let offset = 0;
+  for (const [p, size] of sizes.entries()) {
+    const test = p === sizes.length - 1 ? '' : `if (col < ${offset + size}) `;
+    branches.push(`${test}{ ${body(p, `row * ${size} + col - ${offset}`)} return; }`);
+    offset += size;
+  }
+  return branches.join('\n  ');
+}
+
+/** A kernel over the `total` elements of the [rows, C] side (x for split, the output for concat). */
+function rowKernel(key: string, channels: number, total: number, io: Pick<ConstructorParameters<typeof RecordedKernel>[0], 'outputs' | 'inputs'>, body: string): RecordedKernel {
+  return new RecordedKernel({
+    key,
+    ...io,
+    workgroupSize: [THREADS, 1, 1],
+    code: `
+fn main(index : i32) {
+  if (index >= ${total}) { return; }
+  let row = index / ${channels};
+  let col = index - row * ${channels};
+  ${body}
+}
+`,
+  });
+}
+
+/** Part p gets channels [offset_p, offset_p + size_p) of every row of x [rows, C]. */
 function splitKernel(channels: number, sizes: readonly number[], total: number): RecordedKernel {
   const key = `rethink_split_last_${channels}_${sizes.join('-')}_${total}`;
-  let k = kernels.get(key);
-  if (k === undefined) {
-    const branches: string[] = [];
-    let offset = 0;
-    for (const [p, size] of sizes.entries()) {
-      const test = p === sizes.length - 1 ? '' : `if (col < ${offset + size}) `;
-      branches.push(`${test}{ out${p}[row * ${size} + col - ${offset}] = v; return; }`);
-      offset += size;
-    }
-    k = new RecordedKernel({
-      key,
-      outputs: sizes.map((_, p) => ({ name: `out${p}`, type: 'f32' as const })),
-      inputs: [{ name: 'x', type: 'f32' }],
-      workgroupSize: [THREADS, 1, 1],
-      code: `
-fn main(index : i32) {
-  if (index >= ${total}) { return; }
-  let row = index / ${channels};
-  let col = index - row * ${channels};
-  let v = x[index];
-  ${branches.join('\n  ')}
-}
-`,
-    });
-    kernels.set(key, k);
-  }
-  return k;
+  const io = { outputs: sizes.map((_, p) => ({ name: `out${p}`, type: 'f32' as const })), inputs: [{ name: 'x', type: 'f32' as const }] };
+  return kernels.get(key, () => rowKernel(key, channels, total, io, `let v = x[index];\n  ${byPart(sizes, (p, local) => `out${p}[${local}] = v;`)}`));
 }
 
-/** Part k holds channels [offset_k, offset_k + size_k) of every row of the output [rows, C]. */
+/** Part p fills channels [offset_p, offset_p + size_p) of every row of the output [rows, C]. */
 function concatKernel(channels: number, sizes: readonly number[], total: number): RecordedKernel {
   const key = `rethink_concat_last_${channels}_${sizes.join('-')}_${total}`;
-  let k = kernels.get(key);
-  if (k === undefined) {
-    const branches: string[] = [];
-    let offset = 0;
-    for (const [p, size] of sizes.entries()) {
-      const test = p === sizes.length - 1 ? '' : `if (col < ${offset + size}) `;
-      branches.push(`${test}{ result[index] = in${p}[row * ${size} + col - ${offset}]; return; }`);
-      offset += size;
-    }
-    k = new RecordedKernel({
-      key,
-      outputs: [{ name: 'result', type: 'f32' }],
-      inputs: sizes.map((_, p) => ({ name: `in${p}`, type: 'f32' as const })),
-      workgroupSize: [THREADS, 1, 1],
-      code: `
-fn main(index : i32) {
-  if (index >= ${total}) { return; }
-  let row = index / ${channels};
-  let col = index - row * ${channels};
-  ${branches.join('\n  ')}
-}
-`,
-    });
-    kernels.set(key, k);
-  }
-  return k;
+  const io = { outputs: [{ name: 'result', type: 'f32' as const }], inputs: sizes.map((_, p) => ({ name: `in${p}`, type: 'f32' as const })) };
+  return kernels.get(key, () => rowKernel(key, channels, total, io, byPart(sizes, (p, local) => `result[index] = in${p}[${local}];`)));
 }
 
 const storageLimit = (rec: { device: unknown }): number =>

@@ -7,6 +7,7 @@
 import type * as tfType from '@tensorflow/tfjs';
 import { RecordedKernel, recordDispatch, recorderFor, submitBatchSize } from '../record.js';
 import type { KernelFn } from './conv_kernels.js';
+import { Memo } from '../../../util/memo.js';
 
 type Info = tfType.TensorInfo;
 type Args = { inputs: Record<string, Info | undefined>; backend: unknown; attrs: Record<string, unknown> };
@@ -88,14 +89,13 @@ function unflatten(g: PoolGeometry, h: number, w: number, row: string, col: stri
   let b = t2 / ${h};`;
 }
 
-const kernels = new Map<string, RecordedKernel>();
+const kernels = new Memo<string, RecordedKernel>();
 
 function forwardKernel(g: PoolGeometry): RecordedKernel {
   const k = `rethink_maxpool_${key(g)}`;
-  let kernel = kernels.get(k);
-  if (kernel === undefined) {
+  return kernels.get(k, () => {
     const total = g.batch * g.outH * g.outW * g.c;
-    kernel = new RecordedKernel({
+    return new RecordedKernel({
       key: k,
       outputs: [{ name: 'result', type: 'f32' }],
       inputs: [{ name: 'x', type: 'f32' }],
@@ -111,17 +111,14 @@ fn main(index : i32) {
 }
 `,
     });
-    kernels.set(k, kernel);
-  }
-  return kernel;
+  });
 }
 
 function gradKernel(g: PoolGeometry): RecordedKernel {
   const k = `rethink_maxpoolgrad_${key(g)}`;
-  let kernel = kernels.get(k);
-  if (kernel === undefined) {
+  return kernels.get(k, () => {
     const total = g.batch * g.inH * g.inW * g.c;
-    kernel = new RecordedKernel({
+    return new RecordedKernel({
       key: k,
       outputs: [{ name: 'result', type: 'f32' }],
       inputs: [
@@ -157,9 +154,7 @@ fn main(index : i32) {
 }
 `,
     });
-    kernels.set(k, kernel);
-  }
-  return kernel;
+  });
 }
 
 function flatGroups(total: number): [number, number, number] {
