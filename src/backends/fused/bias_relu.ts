@@ -31,13 +31,8 @@ function reluGrad(tf: Tf, dy: T, y: T): T {
   return tf.mul(dy, tf.step(y));
 }
 
-/** relu(x·kernel + bias) for x [B, K], kernel [K, N], bias [N]. */
-export function denseBiasRelu(tf: Tf, x: T, kernel: T, bias: T, o: FusedOptions): T {
-  return denseBias(tf, x, kernel, bias, true, o);
-}
-
 /**
- * x·kernel + bias, then ReLU when `relu`. Forward: one _FusedMatMul. Backward: on WebGPU one or two
+ * x·kernel + bias for x [B, K], kernel [K, N], bias [N], then ReLU when `relu`. Forward: one _FusedMatMul. Backward: on WebGPU one or two
  * RethinkDenseGrad dispatches (ReLU mask, dW, db and dx together: src/backends/webgpu/kernels/dense_grad.ts),
  * elsewhere tfjs's formulas.
  */
