@@ -63,8 +63,9 @@ function withAdapterStorageLimit(gpu: GpuLike): GpuLike {
     const limit = adapter?.limits?.maxStorageBuffersPerShaderStage;
     const requestDevice = adapter?.requestDevice?.bind(adapter);
     if (adapter === null || limit === undefined || requestDevice === undefined) return adapter;
-    const raised = (d: { requiredLimits?: Record<string, number> } = {}): Promise<unknown> =>
-      requestDevice({ ...d, requiredLimits: { ...d.requiredLimits, maxStorageBuffersPerShaderStage: limit } });
+    // Should a driver refuse the limit it reported, the device is still created with tfjs's request.
+    const raised = async (d: { requiredLimits?: Record<string, number> } = {}): Promise<unknown> =>
+      requestDevice({ ...d, requiredLimits: { ...d.requiredLimits, maxStorageBuffersPerShaderStage: limit } }).catch(() => requestDevice(d));
     defineQuietly(adapter, 'requestDevice', raised);
     return adapter;
   };
