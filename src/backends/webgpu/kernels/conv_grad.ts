@@ -11,7 +11,8 @@ import type * as tfType from '@tensorflow/tfjs';
 import { RecordedKernel, recordDispatch, recorderFor, submitBatchSize, type BindingDecl } from '../record.js';
 import { convGeometry, geometryKey, type ConvAttrs, type ConvGeometry } from './conv_geometry.js';
 import { DEFAULT_SPLIT, filterGradSpec, inputGradSpec, splitCount, type DyRead } from './conv_gemm_specs.js';
-import { gemmDispatch, gemmShader, TILE_64, workgroupSize, type GemmSpec } from './gemm_shader.js';
+import { recordedGemm, type RecordedGemm } from './gemm_program.js';
+import { TILE_64, type GemmSpec } from './gemm_shader.js';
 import { Memo } from '../../../util/memo.js';
 
 type Info = tfType.TensorInfo;
@@ -26,19 +27,7 @@ export interface ConvGradAttrs {
   readonly inputGrad: boolean;
 }
 
-interface Compiled {
-  readonly kernel: RecordedKernel;
-  readonly groups: [number, number, number];
-}
-
 const F32 = (name: string): BindingDecl => ({ name, type: 'f32' });
-
-function gemmKernel(key: string, spec: GemmSpec, outputs: readonly string[], inputs: readonly string[]): Compiled {
-  return {
-    kernel: new RecordedKernel({ key, outputs: outputs.map(F32), inputs: inputs.map(F32), workgroupSize: workgroupSize(spec.tile), code: gemmShader(spec) }),
-    groups: gemmDispatch(spec),
-  };
-}
 
 /** The filter gradient with a bias row: rows 0..M−1 are dW (HWIO flattened), row M is db. */
 export function filterBiasGradSpec(g: ConvGeometry, dyRead: DyRead): { spec: GemmSpec; rows: number; splits: number } {
@@ -63,7 +52,7 @@ export function filterBiasGradSpec(g: ConvGeometry, dyRead: DyRead): { spec: Gem
 const SUM_THREADS = 256;
 
 /** dW and db from the split-K partial sums [splits][rows + 1][n]. */
-function sumSplitsKernel(splits: number, rows: number, n: number): Compiled {
+function sumSplitsKernel(splits: number, rows: number, n: number): RecordedGemm {
   const size = (rows + 1) * n;
   return {
     kernel: new RecordedKernel({
@@ -85,30 +74,30 @@ fn main(index : i32) {
 }
 
 interface WeightGradPlan {
-  readonly gemm: Compiled;
-  readonly sum: Compiled | null;
+  readonly gemm: RecordedGemm;
+  readonly sum: RecordedGemm | null;
   readonly rows: number;
   readonly splits: number;
 }
 
 const weightPlans = new Memo<string, WeightGradPlan>();
-const inputKernels = new Memo<string, Compiled>();
+const inputKernels = new Memo<string, RecordedGemm>();
 
 function weightGradPlan(g: ConvGeometry, relu: boolean): WeightGradPlan {
   const key = `rethink_conv_dwdb_${relu}_${geometryKey(g)}`;
   return weightPlans.get(key, () => {
     const { spec, rows, splits } = filterBiasGradSpec(g, relu ? 'relu' : 'plain');
     const inputs = relu ? ['x', 'dy', 'y'] : ['x', 'dy'];
-    const gemm = gemmKernel(key, spec, splits === 1 ? ['dW', 'db'] : ['partial'], inputs);
+    const gemm = recordedGemm(key, spec, splits === 1 ? ['dW', 'db'] : ['partial'], inputs);
     return { gemm, sum: splits === 1 ? null : sumSplitsKernel(splits, rows, g.outC), rows, splits };
   });
 }
 
-function inputGradKernel(g: ConvGeometry, relu: boolean): Compiled {
+function inputGradKernel(g: ConvGeometry, relu: boolean): RecordedGemm {
   const key = `rethink_conv_dx_${relu}_${geometryKey(g)}`;
   return inputKernels.get(key, () => {
     const spec: GemmSpec = { ...inputGradSpec(g, undefined, relu ? 'relu' : 'plain'), recorded: true };
-    return gemmKernel(key, spec, ['result'], relu ? ['dy', 'y', 'W'] : ['dy', 'W']);
+    return recordedGemm(key, spec, ['result'], relu ? ['dy', 'y', 'W'] : ['dy', 'W']);
   });
 }
 

@@ -8,8 +8,9 @@
 // The GEMM is gemm_shader.ts's (measured on an H200 for the conv kernels); the dispatches are hand-recorded
 // (../record.ts) because dW and db are two outputs of one dispatch.
 import type * as tfType from '@tensorflow/tfjs';
-import { gemmDispatch, gemmShader, TILE_64, workgroupSize, type GemmSpec } from './gemm_shader.js';
-import { RecordedKernel, recordDispatch, recorderFor, submitBatchSize, type BindingDecl } from '../record.js';
+import { recordedGemm, type RecordedGemm } from './gemm_program.js';
+import { TILE_64, type GemmSpec } from './gemm_shader.js';
+import { recordDispatch, recorderFor, submitBatchSize } from '../record.js';
 import { Memo } from '../../../util/memo.js';
 
 type Info = tfType.TensorInfo;
@@ -65,31 +66,17 @@ export function inputGradSpec(batch: number, k: number, n: number, relu: boolean
   };
 }
 
-interface Compiled {
-  readonly kernel: RecordedKernel;
-  readonly groups: [number, number, number];
-}
-
-const F32 = (name: string): BindingDecl => ({ name, type: 'f32' });
-
-function compile(key: string, spec: GemmSpec, outputs: readonly string[], inputs: readonly string[]): Compiled {
-  return {
-    kernel: new RecordedKernel({ key, outputs: outputs.map(F32), inputs: inputs.map(F32), workgroupSize: workgroupSize(spec.tile), code: gemmShader(spec) }),
-    groups: gemmDispatch(spec),
-  };
-}
-
 // Kernels are pure functions of (batch, K, N, relu); a training run uses the same few every step.
-const compiled = new Memo<string, Compiled>();
+const compiled = new Memo<string, RecordedGemm>();
 
-function weightGradKernel(batch: number, k: number, n: number, relu: boolean): Compiled {
+function weightGradKernel(batch: number, k: number, n: number, relu: boolean): RecordedGemm {
   const key = `rethink_dense_dw_${batch}_${k}_${n}_${relu}`;
-  return compiled.get(key, () => compile(key, weightGradSpec(batch, k, n, relu), ['dW', 'db'], relu ? ['x', 'dy', 'y'] : ['x', 'dy']));
+  return compiled.get(key, () => recordedGemm(key, weightGradSpec(batch, k, n, relu), ['dW', 'db'], relu ? ['x', 'dy', 'y'] : ['x', 'dy']));
 }
 
-function inputGradKernel(batch: number, k: number, n: number, relu: boolean): Compiled {
+function inputGradKernel(batch: number, k: number, n: number, relu: boolean): RecordedGemm {
   const key = `rethink_dense_dx_${batch}_${k}_${n}_${relu}`;
-  return compiled.get(key, () => compile(key, inputGradSpec(batch, k, n, relu), ['dx'], relu ? ['dy', 'y', 'W'] : ['dy', 'W']));
+  return compiled.get(key, () => recordedGemm(key, inputGradSpec(batch, k, n, relu), ['dx'], relu ? ['dy', 'y', 'W'] : ['dy', 'W']));
 }
 
 /** Whether the active backend can run RethinkDenseGrad (webgpu with the internals recording needs). */

@@ -1,7 +1,7 @@
 // tfjs WebGPU program objects for the gathered GEMM and for summing split-K partial products.
 import type { WebGPUProgram } from '@tensorflow/tfjs-backend-webgpu';
 import { gemmDispatch, gemmShader, workgroupSize, type GemmSpec } from './gemm_shader.js';
-import { OwnProgram } from '../record.js';
+import { OwnProgram, RecordedKernel } from '../record.js';
 
 /** What our kernels need from tfjs's WebGPUBackend (kept structural so tests can type-check without it). */
 export interface WebGpuBackendLike {
@@ -79,4 +79,19 @@ export class SumSplitsProgram extends OwnProgram implements WebGPUProgram {
   }
 `;
   }
+}
+
+/** A recorded GEMM (../record.ts) and the workgroup grid it is dispatched on. */
+export interface RecordedGemm {
+  readonly kernel: RecordedKernel;
+  readonly groups: [number, number, number];
+}
+
+/** `spec` (with `recorded: true`) as a recorded kernel binding the named f32 outputs, then inputs. */
+export function recordedGemm(key: string, spec: GemmSpec, outputs: readonly string[], inputs: readonly string[]): RecordedGemm {
+  const f32 = (name: string) => ({ name, type: 'f32' as const });
+  return {
+    kernel: new RecordedKernel({ key, outputs: outputs.map(f32), inputs: inputs.map(f32), workgroupSize: workgroupSize(spec.tile), code: gemmShader(spec) }),
+    groups: gemmDispatch(spec),
+  };
 }
