@@ -49,7 +49,6 @@ export interface ConvInputGradSpec {
 
 const f = OnnxType.float;
 const ints = (value: readonly number[]) => ({ kind: 'ints', value }) as const;
-const int = (value: number) => ({ kind: 'int', value }) as const;
 const TO_NCHW = ints([0, 3, 1, 2]);
 const TO_NHWC = ints([0, 2, 3, 1]);
 
