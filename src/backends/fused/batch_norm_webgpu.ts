@@ -11,6 +11,7 @@
 // (../webgpu/record.ts); without one they run as two tfjs programs.
 import type { WebGPUProgram } from '@tensorflow/tfjs-backend-webgpu';
 import type * as tfType from '@tensorflow/tfjs';
+import { f32Literal, workgroupArrays, workgroupTreeSum } from '../webgpu/wgsl.js';
 import { OwnProgram, recordProgram, recorderFor, runRecordable, submitBatchSize } from '../webgpu/record.js';
 import { BN_APPLY, BN_GRAD_INPUT, BN_GRAD_STATS, BN_MOVING, BN_STATS, type BnAttrs, type BnMovingAttrs } from './batch_norm_math.js';
 
@@ -21,8 +22,6 @@ type Factory = (tf: typeof tfType) => tfType.KernelFunc;
 const THREADS = 256;
 const MAX_GROUPS_X = 32768;
 
-/** A WGSL f32 literal (toString round-trips doubles; WGSL rounds it to f32 as tfjs rounds scalars). */
-const lit = (v: number): string => (Number.isInteger(v) ? `${v}.0` : `${v}`);
 
 /** The gradient reaching the batch norm's output at flat index i: dy, or dy·[y > 0] through a ReLU. */
 const gradAt = (relu: boolean, i: string): string => (relu ? `select(0.0, dy[${i}], y[${i}] > 0.0)` : `dy[${i}]`);
@@ -67,16 +66,15 @@ class ChannelSumsProgram extends OwnProgram implements WebGPUProgram {
     const C = this.channels;
     const M = this.positions;
     const { grad, relu, epsilon, betaOut } = this.o;
-    const prologue = grad ? `let mean = stats[c];\n    let r = inverseSqrt(stats[${C} + c] + ${lit(epsilon)});` : `let k = x[c];`;
+    const prologue = grad ? `let mean = stats[c];\n    let r = inverseSqrt(stats[${C} + c] + ${f32Literal(epsilon)});` : `let k = x[c];`;
     const term = grad
       ? `let g = ${gradAt(relu, 'i')};\n      let xh = (x[i] - mean) * r;\n      a1 = a1 + g;\n      a2 = a2 + g * xh;`
       : `let d = x[i] - k;\n      a1 = a1 + d;\n      a2 = a2 + d * d;`;
     const epilogue = grad
       ? `result[c] = s1[0];\n      result[${C} + c] = s2[0];${betaOut ? '\n      dbeta[c] = s1[0];' : ''}`
-      : `let dm = s1[0] / ${lit(M)};\n      result[c] = k + dm;\n      result[${C} + c] = max(s2[0] / ${lit(M)} - dm * dm, 0.0);`;
+      : `let dm = s1[0] / ${f32Literal(M)};\n      result[c] = k + dm;\n      result[${C} + c] = max(s2[0] / ${f32Literal(M)} - dm * dm, 0.0);`;
     return `
-  var<workgroup> s1 : array<f32, ${THREADS}>;
-  var<workgroup> s2 : array<f32, ${THREADS}>;
+  ${workgroupArrays(['s1', 's2'], THREADS)}
   fn main(index : i32) {
     ${recorded ? '' : '_ = uniforms.NAN;'}
     let t = i32(localIndex);
@@ -88,16 +86,7 @@ class ChannelSumsProgram extends OwnProgram implements WebGPUProgram {
       let i = m * ${C} + c;
       ${term}
     }
-    s1[t] = a1;
-    s2[t] = a2;
-    workgroupBarrier();
-    for (var h = ${THREADS / 2}; h > 0; h = h / 2) {
-      if (t < h) {
-        s1[t] = s1[t] + s1[t + h];
-        s2[t] = s2[t] + s2[t + h];
-      }
-      workgroupBarrier();
-    }
+    ${workgroupTreeSum(['s1', 's2'], ['a1', 'a2'], THREADS)}
     if (t == 0) {
       ${epilogue}
     }
@@ -168,7 +157,7 @@ const applyKernel: Factory = (tf) => (args) => {
   const { epsilon, relu } = args.attrs as unknown as BnAttrs;
   const C = channelsOf(x);
   // One rounding per line, as the composed ops round each result.
-  const body = `let r = inverseSqrt(stats[${C} + c] + ${lit(epsilon)});
+  const body = `let r = inverseSqrt(stats[${C} + c] + ${f32Literal(epsilon)});
       let xh = (x[index] - stats[c]) * r;
       let z = xh + beta[c];
       result[index] = ${relu === true ? 'max(z, 0.0)' : 'z'};`;
@@ -181,8 +170,8 @@ const movingKernel: Factory = (tf) => (args) => {
   const { mean, variance, stats } = args.inputs as { mean: Info; variance: Info; stats: Info };
   const { momentum } = args.attrs as unknown as BnMovingAttrs;
   const C = channelsOf(mean);
-  const update = (out: string, moving: string, row: number): string => `let kept${row} = ${moving}[index] * ${lit(momentum)};
-      let fresh${row} = stats[${row * C} + index] * ${lit(1 - momentum)};
+  const update = (out: string, moving: string, row: number): string => `let kept${row} = ${moving}[index] * ${f32Literal(momentum)};
+      let fresh${row} = stats[${row * C} + index] * ${f32Literal(1 - momentum)};
       ${out}[index] = kept${row} + fresh${row};`;
   const rec = recorderFor(args.backend);
   if (rec !== null) {
@@ -219,10 +208,10 @@ const gradInputKernel: Factory = (tf) => (args) => {
   if (masked && y === undefined) throw new Error(`${BN_GRAD_INPUT}: relu needs the output y`);
   const C = channelsOf(x);
   const M = sizeOf(x) / C;
-  const body = `let r = inverseSqrt(stats[${C} + c] + ${lit(epsilon)});
+  const body = `let r = inverseSqrt(stats[${C} + c] + ${f32Literal(epsilon)});
       let xh = (x[index] - stats[c]) * r;
-      let a = ${gradAt(masked, 'index')} - sums[c] / ${lit(M)};
-      let b = xh * (sums[${C} + c] / ${lit(M)});
+      let a = ${gradAt(masked, 'index')} - sums[c] / ${f32Literal(M)};
+      let b = xh * (sums[${C} + c] / ${f32Literal(M)});
       result[index] = (a - b) * r;`;
   const names = masked ? ['x', 'stats', 'dy', 'y', 'sums'] : ['x', 'stats', 'dy', 'sums'];
   const program = new ElementwiseProgram(`dx_${M}_${epsilon}_${masked}`, x.shape, names, body);

@@ -6,6 +6,7 @@
 //   lse = max + log Σ exp(z − max);  loss = Σ_rows (lse − z[label]) / B;  dz = (exp(z − lse) − onehot) · (1/B)
 // The predicted class is the first maximum (as tf.argMax).
 import type * as tfType from '@tensorflow/tfjs';
+import { f32Literal, workgroupArrays, workgroupTreeSum } from '../webgpu/wgsl.js';
 import { RecordedKernel, recordDispatch, recorderFor, submitBatchSize } from '../webgpu/record.js';
 import { Memo } from '../../util/memo.js';
 
@@ -15,13 +16,10 @@ export const SOFTMAX_XENT = 'RethinkSoftmaxXent';
 
 const THREADS = 256;
 
-/** A WGSL f32 literal for 1/B (WGSL rounds the decimal to f32 as tfjs rounds its scalars). */
-const invLiteral = (b: number): string => `${1 / b}`;
 
 function wgsl(batch: number, classes: number): string {
   return `
-var<workgroup> sl : array<f32, ${THREADS}>;
-var<workgroup> sc : array<f32, ${THREADS}>;
+${workgroupArrays(['sl', 'sc'], THREADS)}
 fn main(index : i32) {
   let t = i32(localIndex);
   var lossSum = 0.0;
@@ -41,21 +39,12 @@ fn main(index : i32) {
     for (var j = 0; j < ${classes}; j = j + 1) {
       let p = exp(logits[o + j] - lse);
       let d = p - select(0.0, 1.0, j == label);
-      dlogits[o + j] = d * ${invLiteral(batch)};
+      dlogits[o + j] = d * ${f32Literal(1 / batch)};
     }
     lossSum = lossSum + (lse - logits[o + clamp(label, 0, ${classes - 1})]);
     hits = hits + select(0.0, 1.0, best == label);
   }
-  sl[t] = lossSum;
-  sc[t] = hits;
-  workgroupBarrier();
-  for (var h = ${THREADS / 2}; h > 0; h = h / 2) {
-    if (t < h) {
-      sl[t] = sl[t] + sl[t + h];
-      sc[t] = sc[t] + sc[t + h];
-    }
-    workgroupBarrier();
-  }
+  ${workgroupTreeSum(['sl', 'sc'], ['lossSum', 'hits'], THREADS)}
   if (t == 0) {
     let mean = sl[0] / ${batch}.0;
     loss[0] = mean;

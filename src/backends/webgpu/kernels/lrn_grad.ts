@@ -6,6 +6,7 @@
 import type * as tfType from '@tensorflow/tfjs';
 import type { WebGPUProgram } from '@tensorflow/tfjs-backend-webgpu';
 import { OwnProgram, runRecordable, submitBatchSize } from '../record.js';
+import { f32Literal } from '../wgsl.js';
 import type { KernelFn } from './conv_kernels.js';
 import type { TensorInfoLike } from './gemm_program.js';
 
@@ -46,7 +47,7 @@ export class LrnGradProgram extends OwnProgram implements WebGPUProgram {
 
   protected code(recorded: boolean): string {
     const C = this.channels;
-    const f = (v: number): string => (Number.isInteger(v) ? `${v}.0` : `${v}`);
+    const f = f32Literal;
     const powNeg = (v: string): string =>
       this.beta === 0.75 ? `(inverseSqrt(${v}) * sqrt(inverseSqrt(${v})))` : this.beta === 0.5 ? `inverseSqrt(${v})` : `exp(log(${v}) * ${f(-this.beta)})`;
     return `
