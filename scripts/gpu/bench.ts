@@ -11,6 +11,7 @@ import { getModel } from '../../src/models/registry.js';
 import { sgdSlots } from '../../src/train/decay.js';
 import { MomentumSgd } from '../../src/train/sgd.js';
 import { trainStepOn } from '../../src/train/step.js';
+import { relL2 } from '../../test/support/numerics.js';
 import { recordOptions, runRecordable, submitBatchSize } from '../../src/backends/webgpu/record.js';
 
 type Tf = typeof tfType;
@@ -265,24 +266,11 @@ async function check(tf: Tf, name: string, batch: number): Promise<void> {
   const on = await run(true);
   // All weights together (a small variable whose gradient is a cancelling sum, such as a batch-norm β,
   // can differ more in relative terms; the worst one is reported too).
-  let worst = 0;
-  let worstName = '';
-  let numAll = 0;
-  let denAll = 0;
-  for (const [i, w] of off.weights.entries()) {
-    const v = on.weights[i]!;
-    let num = 0;
-    let den = 0;
-    for (let j = 0; j < w.length; j++) {
-      num += (v[j]! - w[j]!) ** 2;
-      den += w[j]! ** 2;
-    }
-    numAll += num;
-    denAll += den;
-    const rel = Math.sqrt(num / Math.max(den, 1e-30));
-    if (rel > worst) [worst, worstName] = [rel, off.names[i]!];
-  }
-  const allRel = Math.sqrt(numAll / Math.max(denAll, 1e-30));
+  const perVariable = on.weights.map((w, i) => relL2(w, off.weights[i]!));
+  const worst = Math.max(...perVariable);
+  const worstName = off.names[perVariable.indexOf(worst)]!;
+  const flat = (ws: Float32Array[]): Float32Array => Float32Array.from(ws.flatMap((w) => Array.from(w)));
+  const allRel = relL2(flat(on.weights), flat(off.weights));
   const lossRel = Math.max(...off.losses.map((l, i) => Math.abs(on.losses[i]! - l) / Math.max(Math.abs(l), 1e-6)));
   emit({ kind: 'check', model: name, batch, steps, ok: allRel < 1e-4 && lossRel < 1e-3, weightsRelL2: allRel, worstWeightRelL2: worst, worstWeight: worstName, worstLossRel: lossRel, lossesRecorded: on.losses, lossesTfjs: off.losses });
 }
@@ -302,32 +290,22 @@ async function main(): Promise<void> {
   if (args.overhead === true) await overhead(tf);
   const models = (args.models ?? '').split(',').filter((s) => s !== '');
   const batches = (args.batches ?? '').split(',').map(Number);
-  if (args.check === true) {
-    for (const name of models) {
-      try {
-        await check(tf, name, Number(args['check-batch']));
-      } catch (e) {
-        emit({ kind: 'error', model: name, check: true, message: e instanceof Error ? e.message : String(e) });
-      }
+  // Each model (and batch) runs on its own: a failure is reported as a line and the next one runs.
+  const each = async (what: Record<string, unknown>, run: () => Promise<void>): Promise<void> => {
+    try {
+      await run();
+    } catch (e) {
+      emit({ kind: 'error', ...what, message: e instanceof Error ? e.message : String(e) });
     }
+  };
+  if (args.check === true) {
+    for (const name of models) await each({ model: name, check: true }, () => check(tf, name, Number(args['check-batch'])));
   }
   for (const name of models) {
-    for (const b of batches) {
-      try {
-        await measure(tf, name, b);
-      } catch (e) {
-        emit({ kind: 'error', model: name, batch: b, message: e instanceof Error ? e.message : String(e) });
-      }
-    }
+    for (const b of batches) await each({ model: name, batch: b }, () => measure(tf, name, b));
   }
   if (args.profile === true) {
-    for (const name of models) {
-      try {
-        await profile(tf, name, Number(args['profile-batch']));
-      } catch (e) {
-        emit({ kind: 'error', model: name, profile: true, message: e instanceof Error ? e.message : String(e) });
-      }
-    }
+    for (const name of models) await each({ model: name, profile: true }, () => profile(tf, name, Number(args['profile-batch'])));
   }
 }
 

@@ -9,6 +9,7 @@ import { softmaxCrossEntropyMean } from '../../src/backends/fused/softmax_xent.j
 import { getModel } from '../../src/models/registry.js';
 import { sgdSlots } from '../../src/train/decay.js';
 import { MomentumSgd } from '../../src/train/sgd.js';
+import { relL2 } from '../../test/support/numerics.js';
 
 const { values: args } = parseArgs({
   options: {
@@ -50,17 +51,7 @@ async function run(name: string, fused: boolean): Promise<{ losses: number[]; we
 for (const name of args.models.split(',')) {
   const a = await run(name, true);
   const b = await run(name, false);
-  let worst = 0;
-  a.weights.forEach((w, i) => {
-    const o = b.weights[i]!;
-    let num = 0;
-    let den = 0;
-    for (let j = 0; j < w.length; j++) {
-      num += (w[j]! - o[j]!) ** 2;
-      den += o[j]! ** 2;
-    }
-    worst = Math.max(worst, Math.sqrt(num / Math.max(den, 1e-30)));
-  });
+  const worst = Math.max(...a.weights.map((w, i) => relL2(w, b.weights[i]!)));
   const every = (l: number[]) => l.filter((_, i) => i % 5 === 0 || i === l.length - 1).map((v) => Number(v.toFixed(4)));
   console.log(JSON.stringify({ kind: 'check', model: name, fusedLoss: every(a.losses), composedLoss: every(b.losses), worstWeightRelL2: worst }));
 }
