@@ -24,6 +24,10 @@ test('train and evaluate stages run on webgpu, and evaluate reproduces the train
     const a = await h.run(trainPlugin, { params, seed: 5, inputs: { data: dataset } });
     const m = await a.outputs['metrics']!.readJson<{ history: unknown[]; final: { test: { acc: number; loss: number } }; backend: { name: string } }>();
     assert.equal(m.backend.name, 'webgpu');
+    // The run record names the adapter the weights were trained on.
+    const prov = a.provenance['backend'] as { name: string; adapter?: { vendor: string; device: string; driver: string } };
+    assert.equal(prov.name, 'webgpu');
+    assert.ok((prov.adapter?.device ?? '') !== '' && (prov.adapter?.driver ?? '') !== '', `adapter recorded: ${JSON.stringify(prov.adapter)}`);
     assert.equal(m.history.length, 3);
     const weights = await a.outputs['model']!.readTensors();
     assert.deepEqual(Object.keys(weights.tensors).sort(), ['fc1/bias', 'fc1/kernel', 'logits/bias', 'logits/kernel']);
