@@ -13,6 +13,7 @@ import { MomentumSgd } from '../../src/train/sgd.js';
 import { trainStepOn } from '../../src/train/step.js';
 import { relL2 } from '../../test/support/numerics.js';
 import { recordOptions, runRecordable, submitBatchSize } from '../../src/backends/webgpu/record.js';
+import { tuneRegisteredGemms } from '../../src/backends/webgpu/tune.js';
 
 type Tf = typeof tfType;
 
@@ -109,6 +110,9 @@ async function measure(tf: Tf, name: string, batch: number): Promise<void> {
   const r = await makeRunner(tf, name, batch);
   try {
     const first = await timeSteps(r, 1); // includes shader compilation
+    // As the training loop does: time the GEMM tiles of the products the first step used.
+    const tuning = await tuneRegisteredGemms(tf);
+    if (tuning !== null) emit({ kind: 'tuning', model: name, batch, gemms: tuning.sites, changed: tuning.changed, seconds: +tuning.seconds.toFixed(2), choices: tuning.choices });
     const warm = await timeSteps(r, 1);
     // Slow configurations (tfjs's stock kernels at batch 1024) get one timed step, not a budget overrun.
     const slow = warm.seconds > Number(args['max-step-s']);

@@ -10,7 +10,7 @@ import { MomentumSgd } from './sgd.js';
 import { trainStep } from './step.js';
 import type * as tfTypes from '@tensorflow/tfjs';
 import type { Tf } from '../models/types.js';
-import type { EpochRecord, ImageSet, StepRecord, StopReason, TrainHooks, TrainOptions, TrainResult } from './types.js';
+import type { EpochRecord, ImageSet, KernelTuning, StepRecord, StopReason, TrainHooks, TrainOptions, TrainResult } from './types.js';
 
 export interface TrainData {
   readonly train: ImageSet;
@@ -40,6 +40,7 @@ export async function train(tf: Tf, model: tfTypes.LayersModel, data: TrainData,
   const steps: StepRecord[] = [];
   let globalStep = 0;
   let stoppedBy: StopReason = 'epochs';
+  let kernelTuning: KernelTuning | null = null;
 
   try {
     for (let epoch = 0; epoch < opts.epochs && stoppedBy === 'epochs'; epoch++) {
@@ -85,6 +86,9 @@ export async function train(tf: Tf, model: tfTypes.LayersModel, data: TrainData,
           const lr = learningRate(opts.schedule, globalStep, stepsPerEpoch);
           const out = trainStep(tf, model, sgd, { images: batch.data, shape: batch.shape, labels, numClasses: data.numClasses }, lr);
           globalStep++;
+          // The first step has shown which GEMMs this run uses: on a GPU, time their tiles now (the
+          // results are bitwise the same with any tile; see backends/webgpu/kernels/gemm_tuning.ts).
+          if (globalStep === 1 && tf.getBackend() === 'webgpu') kernelTuning = await tuneWebGpu(tf);
           const previous: Pending | null = pending;
           pending = { out, size: b, lr, step: step + 1, globalStep };
           if (previous !== null) await settle(previous);
@@ -125,5 +129,12 @@ export async function train(tf: Tf, model: tfTypes.LayersModel, data: TrainData,
     stoppedBy,
     totalSteps: globalStep,
     seconds: (performance.now() - started) / 1000,
+    ...(kernelTuning === null ? {} : { kernelTuning }),
   };
+}
+
+async function tuneWebGpu(tf: Tf): Promise<KernelTuning | null> {
+  const { tuneRegisteredGemms } = await import('../backends/webgpu/tune.js');
+  const r = await tuneRegisteredGemms(tf);
+  return r === null ? null : { gemms: r.sites, changed: r.changed, seconds: r.seconds };
 }

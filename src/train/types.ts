@@ -91,10 +91,19 @@ export interface StepRecord {
 
 export type StopReason = 'epochs' | 'target_train_acc' | 'max_steps';
 
+/** The WebGPU GEMM tile tuning a run did after its first step (absent when none ran). */
+export interface KernelTuning {
+  /** Products timed, and how many of them moved off their default tile. */
+  readonly gemms: number;
+  readonly changed: number;
+  readonly seconds: number;
+}
+
 export interface TrainResult {
   readonly history: readonly EpochRecord[];
   readonly steps?: readonly StepRecord[];
   readonly stoppedBy: StopReason;
   readonly totalSteps: number;
   readonly seconds: number;
+  readonly kernelTuning?: KernelTuning;
 }

@@ -77,6 +77,7 @@ export async function runTrain(ctx: StageContext<TrainParams>): Promise<void> {
           train_online_acc: result.history.at(-1)?.acc ?? null,
         },
         backend,
+        ...(result.kernelTuning === undefined ? {} : { kernel_tuning: result.kernelTuning }),
         train_seconds: result.seconds,
         seconds: (performance.now() - started) / 1000,
       });

@@ -27,6 +27,13 @@ function packageVersion(name: string): string {
   }
 }
 
+let started: BackendInfo | null = null;
+
+/** The description tryInitWebGpu returned last, or null before the backend started. */
+export function startedWebGpu(): BackendInfo | null {
+  return started;
+}
+
 /** Returns the active WebGPU backend's description, or null when no (acceptable) adapter exists. */
 export async function tryInitWebGpu(opts: WebGpuInitOptions): Promise<BackendInfo | null> {
   try {
@@ -45,7 +52,7 @@ export async function tryInitWebGpu(opts: WebGpuInitOptions): Promise<BackendInf
     if (!(await tf.setBackend('webgpu'))) return null;
     await tf.ready();
     const a = probe.adapter;
-    return {
+    started = {
       name: 'webgpu',
       tfBackend: tf.getBackend(),
       threads: 1,
@@ -63,6 +70,7 @@ export async function tryInitWebGpu(opts: WebGpuInitOptions): Promise<BackendInf
         isSoftware: String(a.isSoftware),
       },
     };
+    return started;
   } catch {
     return null;
   }

@@ -138,17 +138,29 @@ fn _start(@builtin(local_invocation_id) lid : vec3<u32>, @builtin(workgroup_id) 
 
   /** The pipeline, its bind group layout and bind group cache on `device` (compiled on first use). */
   on(device: GPUDevice): CompiledKernel {
-    let c = this.compiled.get(device);
-    if (c === undefined) {
-      const pipeline = device.createComputePipeline({ layout: 'auto', compute: { module: device.createShaderModule({ code: this.wgsl }), entryPoint: '_start' } });
-      c = { pipeline, layout: pipeline.getBindGroupLayout(0), bindGroups: new Map() };
-      this.compiled.set(device, c);
-    }
+    return this.compiled.get(device) ?? this.keep(device, device.createComputePipeline(this.pipelineDescriptor(device)));
+  }
+
+  /** As `on`, compiling without blocking (the GEMM tuner compiles its candidates side by side). */
+  async onAsync(device: GPUDevice): Promise<CompiledKernel> {
+    const c = this.compiled.get(device);
+    if (c !== undefined) return c;
+    const pipeline = await device.createComputePipelineAsync(this.pipelineDescriptor(device));
+    return this.compiled.get(device) ?? this.keep(device, pipeline);
+  }
+
+  private pipelineDescriptor(device: GPUDevice): GPUComputePipelineDescriptor {
+    return { layout: 'auto', compute: { module: device.createShaderModule({ code: this.wgsl }), entryPoint: '_start' } };
+  }
+
+  private keep(device: GPUDevice, pipeline: GPUComputePipeline): CompiledKernel {
+    const c: CompiledKernel = { pipeline, layout: pipeline.getBindGroupLayout(0), bindGroups: new Map() };
+    this.compiled.set(device, c);
     return c;
   }
 }
 
-interface CompiledKernel {
+export interface CompiledKernel {
   readonly pipeline: GPUComputePipeline;
   readonly layout: GPUBindGroupLayout;
   /** Bind groups by the identities of the buffers they bind, most recently used last. */
@@ -307,20 +319,24 @@ export function runRecordable(backend: unknown, program: RecordableProgram, inpu
   return recordProgram(rec, program, inputs, submitBatch)[0]!;
 }
 
+/** The recorded kernel `program` runs as (one per shaderKey): `result` and extra outputs, then inputs. */
+export function programKernel(program: RecordableProgram): RecordedKernel {
+  return programKernels.get(program.shaderKey, () => {
+    const extra = program.extraOutputs ?? [];
+    return new RecordedKernel({
+      key: program.shaderKey,
+      outputs: [{ name: 'result', type: 'f32' }, ...extra.map((o) => ({ name: o.name, type: 'f32' as const }))],
+      inputs: program.variableNames.map((name) => ({ name, type: 'f32' as const })),
+      workgroupSize: program.workgroupSize,
+      code: program.recordedCode(),
+    });
+  });
+}
+
 /** Records `program`: returns `result` then its extra outputs. */
 export function recordProgram(rec: RecordingBackend, program: RecordableProgram, inputs: readonly Info[], submitBatch: number): Info[] {
   const extra = program.extraOutputs ?? [];
-  const kernel = programKernels.get(
-    program.shaderKey,
-    () =>
-      new RecordedKernel({
-        key: program.shaderKey,
-        outputs: [{ name: 'result', type: 'f32' }, ...extra.map((o) => ({ name: o.name, type: 'f32' as const }))],
-        inputs: program.variableNames.map((name) => ({ name, type: 'f32' as const })),
-        workgroupSize: program.workgroupSize,
-        code: program.recordedCode(),
-      }),
-  );
+  const kernel = programKernel(program);
   const outputs = [program.outputShape, ...extra.map((o) => o.shape)].map((shape) => ({ shape, dtype: 'float32' as const }));
   return recordDispatch(rec, kernel, { inputs, outputs, groups: program.dispatch }, submitBatch);
 }

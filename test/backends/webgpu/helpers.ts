@@ -54,21 +54,27 @@ export async function runKernelOn(
   return { values, shape };
 }
 
-/** Counts calls of `method` on the prototype of `instance` (so on every object of its class) until stop(). */
-function countCalls(instance: object, method: string): { stop(): number } {
+/** Records the arguments of every call of `method` on the prototype of `instance` (so on every object
+ * of its class) until stop(). */
+function recordCalls(instance: object, method: string): { stop(): unknown[][] } {
   const proto = Object.getPrototypeOf(instance) as Record<string, (...a: unknown[]) => unknown>;
   const orig = proto[method]!;
-  let n = 0;
+  const calls: unknown[][] = [];
   proto[method] = function (this: unknown, ...a: unknown[]) {
-    n++;
+    calls.push(a);
     return orig.apply(this, a);
   };
   return {
     stop() {
       proto[method] = orig;
-      return n;
+      return calls;
     },
   };
+}
+
+function countCalls(instance: object, method: string): { stop(): number } {
+  const r = recordCalls(instance, method);
+  return { stop: () => r.stop().length };
 }
 
 const deviceOf = (tf: Tf): GPUDevice => (tf.backend() as unknown as { device: GPUDevice }).device;
@@ -78,6 +84,14 @@ export function countDispatches(tf: Tf): { stop(): number } {
   const pass = deviceOf(tf).createCommandEncoder().beginComputePass();
   pass.end();
   return countCalls(pass, 'dispatchWorkgroups');
+}
+
+/** The workgroup grid of every GPU dispatch on the active webgpu backend until stop(), as [x, y, z]. */
+export function recordDispatchGrids(tf: Tf): { stop(): [number, number, number][] } {
+  const pass = deviceOf(tf).createCommandEncoder().beginComputePass();
+  pass.end();
+  const r = recordCalls(pass, 'dispatchWorkgroups');
+  return { stop: () => r.stop().map(([x, y, z]) => [x as number, (y as number | undefined) ?? 1, (z as number | undefined) ?? 1]) };
 }
 
 /** Counts device.createBindGroup calls on the active webgpu backend. */

@@ -44,3 +44,37 @@ test('train and evaluate stages run on webgpu, and evaluate reproduces the train
     await h.close();
   }
 });
+
+test('RETHINK_WEBGPU_TUNE=on tunes the GEMM tiles after the first step, and training is bitwise unchanged', { skip }, async () => {
+  if ('skip' in ready) return;
+  const { gemmTuner } = await import('../../../src/backends/webgpu/kernels/gemm_tuning.js');
+  const h = await createHarness();
+  const saved = process.env['RETHINK_WEBGPU_TUNE'];
+  try {
+    gemmTuner.reset();
+    type Metrics = { history: { loss: number; acc: number }[]; final: unknown; kernel_tuning?: { gemms: number; changed: number; seconds: number } };
+    const trainWith = async (tune: string, seed: number): Promise<Metrics> => {
+      process.env['RETHINK_WEBGPU_TUNE'] = tune;
+      const params = { model: 'mlp_1x512', epochs: 2, batch_size: 16, preprocessing: { crop: 6, standardize: true }, backend: 'webgpu' };
+      const a = await h.run(trainPlugin, { params, seed, inputs: { data: dataset } });
+      return a.outputs['metrics']!.readJson<Metrics>();
+    };
+    const off = await trainWith('off', 10);
+    assert.equal(off.kernel_tuning, undefined, 'no tuning when it is off');
+    assert.equal(gemmTuner.pendingCount, 3, 'the first step registered its GEMMs');
+    gemmTuner.reset();
+    const on = await trainWith('on', 10);
+    assert.ok(on.kernel_tuning !== undefined, 'the run record says that tuning ran');
+    // mlp_1x512's backward pass: the logits layer's dW+db and dx, the hidden layer's dW+db.
+    assert.equal(on.kernel_tuning.gemms, 3);
+    assert.ok(on.kernel_tuning.seconds > 0);
+    // Tiles change how the work is shared out, never the order of any sum.
+    assert.deepEqual(on.history.map((e) => [e.loss, e.acc]), off.history.map((e) => [e.loss, e.acc]));
+    assert.deepEqual(on.final, off.final);
+  } finally {
+    if (saved === undefined) delete process.env['RETHINK_WEBGPU_TUNE'];
+    else process.env['RETHINK_WEBGPU_TUNE'] = saved;
+    gemmTuner.reset();
+    await h.close();
+  }
+});

@@ -10,6 +10,9 @@ function roundUp(v: number, to: number): number {
   return Math.ceil(v / to) * to;
 }
 
+/** K chunks are multiples of this, which every tile's tk divides (gemm_shader.ts GEMM_TILES). */
+const K_ALIGN = 16;
+
 /** Larger tiles once there are enough rows to keep every multiprocessor busy with them. */
 export function tileFor(m: number, n: number): GemmTile {
   return m >= 128 * 256 && n >= 48 ? TILE_128x64 : TILE_64;
@@ -128,14 +131,23 @@ export interface SplitPolicy {
 }
 export const DEFAULT_SPLIT: SplitPolicy = { targetWorkgroups: 1024, minChunk: 256 };
 
+/**
+ * K per split of a product with M×N outputs summed over K. It depends on the shape alone, never on the
+ * tile: the split fixes the order of the sums, so any tile gives bitwise the same gradient. Counted in
+ * 64×64 tiles and rounded to 16, a multiple of every tile's tk.
+ */
+export function splitChunk(m: number, n: number, k: number, policy: SplitPolicy = DEFAULT_SPLIT): number {
+  const tiles = Math.ceil(m / TILE_64.tm) * Math.ceil(n / TILE_64.tn);
+  const wantSplits = Math.max(1, Math.ceil(policy.targetWorkgroups / tiles));
+  const chunk = roundUp(Math.max(policy.minChunk, Math.ceil(k / wantSplits)), K_ALIGN);
+  return Math.min(chunk, roundUp(k, K_ALIGN));
+}
+
 export function filterGradSpec(g: ConvGeometry, policy: SplitPolicy = DEFAULT_SPLIT, tile: GemmTile = TILE_64, dyRead: DyRead = 'plain'): GemmSpec {
   const m = g.kH * g.kW * g.inC;
   const n = g.outC;
   const k = g.batch * g.outH * g.outW;
-  const tiles = Math.ceil(m / tile.tm) * Math.ceil(n / tile.tn);
-  const wantSplits = Math.max(1, Math.ceil(policy.targetWorkgroups / tiles));
-  const chunk = roundUp(Math.max(policy.minChunk, Math.ceil(k / wantSplits)), tile.tk);
-  const kChunk = Math.min(chunk, roundUp(k, tile.tk));
+  const kChunk = splitChunk(m, n, k, policy);
   return {
     m,
     n,

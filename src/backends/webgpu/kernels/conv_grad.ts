@@ -10,9 +10,10 @@
 import type * as tfType from '@tensorflow/tfjs';
 import { RecordedKernel, recordDispatch, recorderFor, submitBatchSize, type BindingDecl } from '../record.js';
 import { convGeometry, geometryKey, type ConvAttrs, type ConvGeometry } from './conv_geometry.js';
-import { DEFAULT_SPLIT, filterGradSpec, inputGradSpec, splitCount, type DyRead } from './conv_gemm_specs.js';
-import { recordedGemm, type RecordedGemm } from './gemm_program.js';
-import { TILE_64, type GemmSpec } from './gemm_shader.js';
+import { DEFAULT_SPLIT, filterGradSpec, inputGradSpec, splitCount, tileFor, type DyRead } from './conv_gemm_specs.js';
+import { recordedGemm, recordedSite, type RecordedGemm } from './gemm_program.js';
+import { tileKey, TILE_64, type GemmSpec, type GemmTile } from './gemm_shader.js';
+import { gemmTuner } from './gemm_tuning.js';
 import { Memo } from '../../../util/memo.js';
 
 type Info = tfType.TensorInfo;
@@ -30,8 +31,8 @@ export interface ConvGradAttrs {
 const F32 = (name: string): BindingDecl => ({ name, type: 'f32' });
 
 /** The filter gradient with a bias row: rows 0..M−1 are dW (HWIO flattened), row M is db. */
-export function filterBiasGradSpec(g: ConvGeometry, dyRead: DyRead): { spec: GemmSpec; rows: number; splits: number } {
-  const base = filterGradSpec(g, DEFAULT_SPLIT, TILE_64, dyRead);
+export function filterBiasGradSpec(g: ConvGeometry, dyRead: DyRead, tile: GemmTile = TILE_64): { spec: GemmSpec; rows: number; splits: number } {
+  const base = filterGradSpec(g, DEFAULT_SPLIT, tile, dyRead);
   const rows = base.m;
   const splits = splitCount(base);
   const n = base.n;
@@ -80,24 +81,45 @@ interface WeightGradPlan {
   readonly splits: number;
 }
 
+// Keyed by product and tile: the GEMM tuner (gemm_tuning.ts) may move a product to another tile.
 const weightPlans = new Memo<string, WeightGradPlan>();
 const inputKernels = new Memo<string, RecordedGemm>();
 
-function weightGradPlan(g: ConvGeometry, relu: boolean): WeightGradPlan {
+function weightGradPlan(g: ConvGeometry, relu: boolean, tile: GemmTile): WeightGradPlan {
   const key = `rethink_conv_dwdb_${relu}_${geometryKey(g)}`;
-  return weightPlans.get(key, () => {
-    const { spec, rows, splits } = filterBiasGradSpec(g, relu ? 'relu' : 'plain');
+  return weightPlans.get(`${key}_${tileKey(tile)}`, () => {
+    const { spec, rows, splits } = filterBiasGradSpec(g, relu ? 'relu' : 'plain', tile);
     const inputs = relu ? ['x', 'dy', 'y'] : ['x', 'dy'];
-    const gemm = recordedGemm(key, spec, splits === 1 ? ['dW', 'db'] : ['partial'], inputs);
+    const gemm = recordedGemm(`${key}_${tileKey(tile)}`, spec, splits === 1 ? ['dW', 'db'] : ['partial'], inputs);
     return { gemm, sum: splits === 1 ? null : sumSplitsKernel(splits, rows, g.outC), rows, splits };
   });
 }
 
-function inputGradKernel(g: ConvGeometry, relu: boolean): RecordedGemm {
-  const key = `rethink_conv_dx_${relu}_${geometryKey(g)}`;
+/** The tile for a layer's [dW; db] product (whose split, and so its outputs, no tile changes). */
+function weightGradTile(g: ConvGeometry, relu: boolean, x: Info, dy: Info): GemmTile {
+  const key = `rethink_conv_dwdb_${relu}_${geometryKey(g)}`;
+  return gemmTuner.tile(key, TILE_64, () => {
+    const p = weightGradPlan(g, relu, TILE_64);
+    const outputs = p.sum === null ? [[p.rows, g.outC], [g.outC]] : [[p.splits, p.rows + 1, g.outC]];
+    const inputs = relu ? [x.shape, dy.shape, dy.shape] : [x.shape, dy.shape];
+    return recordedSite(key, p.rows + 1, g.outC, (t) => weightGradPlan(g, relu, t).gemm, [...outputs, ...inputs]);
+  });
+}
+
+function inputGradKernel(g: ConvGeometry, relu: boolean, tile: GemmTile): RecordedGemm {
+  const key = `rethink_conv_dx_${relu}_${geometryKey(g)}_${tileKey(tile)}`;
   return inputKernels.get(key, () => {
-    const spec: GemmSpec = { ...inputGradSpec(g, undefined, relu ? 'relu' : 'plain'), recorded: true };
+    const spec: GemmSpec = { ...inputGradSpec(g, tile, relu ? 'relu' : 'plain'), recorded: true };
     return recordedGemm(key, spec, ['result'], relu ? ['dy', 'y', 'W'] : ['dy', 'W']);
+  });
+}
+
+function inputGradTile(g: ConvGeometry, relu: boolean, x: Info, W: Info, dy: Info): GemmTile {
+  const key = `rethink_conv_dx_${relu}_${geometryKey(g)}`;
+  const m = g.batch * g.inH * g.inW;
+  return gemmTuner.tile(key, tileFor(m, g.inC), () => {
+    const inputs = relu ? [dy.shape, dy.shape, W.shape] : [dy.shape, W.shape];
+    return recordedSite(key, m, g.inC, (t) => inputGradKernel(g, relu, t), [x.shape, ...inputs]);
   });
 }
 
@@ -124,10 +146,10 @@ export const convGradKernel =
     const masked = a.relu ? [dy, y!] : [dy];
     const out: Info[] = [];
     if (a.inputGrad) {
-      const c = inputGradKernel(g, a.relu);
+      const c = inputGradKernel(g, a.relu, inputGradTile(g, a.relu, x, W, dy));
       out.push(...recordDispatch(b, c.kernel, { inputs: [...masked, W], outputs: [{ shape: x.shape, dtype: 'float32' }], groups: c.groups }, submit));
     }
-    const p = weightGradPlan(g, a.relu);
+    const p = weightGradPlan(g, a.relu, weightGradTile(g, a.relu, x, dy));
     const grads = [
       { shape: W.shape, dtype: 'float32' },
       { shape: [g.outC], dtype: 'float32' },

@@ -2,9 +2,10 @@
 // conv_gemm_specs.ts); each falls back to tfjs's own kernel for cases it does not cover.
 import type * as tfType from '@tensorflow/tfjs';
 import { convGeometry, geometryKey, type ConvAttrs } from './conv_geometry.js';
-import { filterGradSpec, forwardSpec, inputGradSpec, splitCount } from './conv_gemm_specs.js';
-import { GemmProgram, SumSplitsProgram, type TensorInfoLike, type WebGpuBackendLike } from './gemm_program.js';
-import type { GemmSpec } from './gemm_shader.js';
+import { DEFAULT_SPLIT, filterGradSpec, forwardSpec, inputGradSpec, splitCount, tileFor, type ForwardEpilogue } from './conv_gemm_specs.js';
+import { GemmProgram, programSite, SumSplitsProgram, type TensorInfoLike, type WebGpuBackendLike } from './gemm_program.js';
+import { tileKey, TILE_64, type GemmSpec, type GemmTile } from './gemm_shader.js';
+import { gemmTuner } from './gemm_tuning.js';
 import { runRecordable, submitBatchSize } from '../record.js';
 import { Memo } from '../../../util/memo.js';
 
@@ -17,8 +18,9 @@ export type KernelFn = (args: KernelArgs) => TensorInfoLike;
 
 // Specs are pure functions of the geometry; kernels run every training step with the same few shapes,
 // so build each once (the per-call JavaScript cost is what limits small batches on a fast GPU).
+// Keyed by product and tile: the GEMM tuner (gemm_tuning.ts) may move a product to another tile.
 const specs = new Memo<string, GemmSpec>();
-const memo = (key: string, make: () => GemmSpec): GemmSpec => specs.get(key, make);
+const memo = (key: string, tile: GemmTile, make: () => GemmSpec): GemmSpec => specs.get(`${key}_${tileKey(tile)}`, make);
 
 /** Our programs run as hand-recorded dispatches (../record.ts): less JavaScript per call than tfjs's. */
 function run(tf: typeof tfType, args: KernelArgs, program: GemmProgram | SumSplitsProgram, inputs: readonly TensorInfoLike[]): TensorInfoLike {
@@ -39,12 +41,14 @@ export function conv2DBackpropFilter(tf: typeof tfType, fallback: KernelFn): Ker
     const g = convGeometry(tf, x.shape, filterShape, args.attrs as unknown as ConvAttrs);
     if (g === null || x.dtype !== 'float32' || dy.dtype !== 'float32') return fallback(args);
     const key = `dW_${geometryKey(g)}`;
-    const spec = memo(key, () => filterGradSpec(g));
-    const splits = splitCount(spec);
-    if (splits === 1) {
-      return run(tf, args, new GemmProgram(key, ['x', 'dy'], filterShape, spec), [x, dy]);
-    }
-    const partial = run(tf, args, new GemmProgram(key, ['x', 'dy'], [splits, spec.m * spec.n], spec), [x, dy]);
+    // The split depends on the shape only (conv_gemm_specs.ts splitChunk), so on no tile.
+    const splits = splitCount(memo(key, TILE_64, () => filterGradSpec(g)));
+    const m = g.kH * g.kW * g.inC;
+    const outShape = splits === 1 ? filterShape : [splits, m * g.outC];
+    const program = (tile: GemmTile): GemmProgram => new GemmProgram(key, ['x', 'dy'], outShape, memo(key, tile, () => filterGradSpec(g, DEFAULT_SPLIT, tile)));
+    const tile = gemmTuner.tile(key, TILE_64, () => programSite(key, m, g.outC, program, [outShape, x.shape, dy.shape]));
+    if (splits === 1) return run(tf, args, program(tile), [x, dy]);
+    const partial = run(tf, args, program(tile), [x, dy]);
     const out = run(tf, args, new SumSplitsProgram(splits, filterShape), [partial]);
     args.backend.disposeData(partial.dataId);
     return out;
@@ -59,9 +63,22 @@ export function conv2DBackpropInput(tf: typeof tfType, fallback: KernelFn): Kern
     const g = convGeometry(tf, inputShape, filter.shape, args.attrs as unknown as ConvAttrs);
     if (g === null || dy.dtype !== 'float32' || filter.dtype !== 'float32') return fallback(args);
     const key = `dX_${geometryKey(g)}`;
-    const program = new GemmProgram(key, ['dy', 'W'], inputShape, memo(key, () => inputGradSpec(g)));
-    return run(tf, args, program, [dy, filter]);
+    const m = g.batch * g.inH * g.inW;
+    const program = (tile: GemmTile): GemmProgram => new GemmProgram(key, ['dy', 'W'], inputShape, memo(key, tile, () => inputGradSpec(g, tile)));
+    const tile = gemmTuner.tile(key, tileFor(m, g.inC), () => programSite(key, m, g.inC, program, [inputShape, dy.shape, filter.shape]));
+    return run(tf, args, program(tile), [dy, filter]);
   };
+}
+
+/** The forward product with epilogue `ep` on inputs [x, W(, bias)], its tile from the tuner. */
+function forward(tf: typeof tfType, args: KernelArgs, g: NonNullable<ReturnType<typeof convGeometry>>, ep: ForwardEpilogue, inputs: readonly TensorInfoLike[]): TensorInfoLike {
+  const key = `fwd_${ep.bias}_${ep.relu}_${geometryKey(g)}`;
+  const names = ep.bias ? ['x', 'W', 'bias'] : ['x', 'W'];
+  const outShape = [g.batch, g.outH, g.outW, g.outC];
+  const m = g.batch * g.outH * g.outW;
+  const program = (tile: GemmTile): GemmProgram => new GemmProgram(key, names, outShape, memo(key, tile, () => forwardSpec(g, ep, tile)));
+  const tile = gemmTuner.tile(key, tileFor(m, g.outC), () => programSite(key, m, g.outC, program, [outShape, ...inputs.map((t) => t.shape)]));
+  return run(tf, args, program(tile), inputs);
 }
 
 export function conv2D(tf: typeof tfType, fallback: KernelFn): KernelFn {
@@ -70,10 +87,7 @@ export function conv2D(tf: typeof tfType, fallback: KernelFn): KernelFn {
     const filter = input(args, 'filter');
     const g = convGeometry(tf, x.shape, filter.shape, args.attrs as unknown as ConvAttrs);
     if (g === null || x.dtype !== 'float32' || filter.dtype !== 'float32') return fallback(args);
-    const key = `fwd_${geometryKey(g)}`;
-    const spec = memo(key, () => forwardSpec(g, { bias: false, relu: false }));
-    const program = new GemmProgram(key, ['x', 'W'], [g.batch, g.outH, g.outW, g.outC], spec);
-    return run(tf, args, program, [x, filter]);
+    return forward(tf, args, g, { bias: false, relu: false }, [x, filter]);
   };
 }
 
@@ -97,9 +111,6 @@ export function fusedConv2D(tf: typeof tfType, fallback: KernelFn): KernelFn {
       return fallback(args);
     }
     const ep = { bias: bias !== undefined, relu: activation === 'relu' };
-    const names = ep.bias ? ['x', 'W', 'bias'] : ['x', 'W'];
-    const key = `fused_${ep.bias}_${ep.relu}_${geometryKey(g)}`;
-    const program = new GemmProgram(key, names, [g.batch, g.outH, g.outW, g.outC], memo(key, () => forwardSpec(g, ep)));
-    return run(tf, args, program, bias === undefined ? [x, filter] : [x, filter, bias]);
+    return forward(tf, args, g, ep, bias === undefined ? [x, filter] : [x, filter, bias]);
   };
 }

@@ -8,8 +8,9 @@
 // The GEMM is gemm_shader.ts's (measured on an H200 for the conv kernels); the dispatches are hand-recorded
 // (../record.ts) because dW and db are two outputs of one dispatch.
 import type * as tfType from '@tensorflow/tfjs';
-import { recordedGemm, type RecordedGemm } from './gemm_program.js';
-import { TILE_64, type GemmSpec } from './gemm_shader.js';
+import { recordedGemm, recordedSite, type RecordedGemm } from './gemm_program.js';
+import { tileKey, TILE_64, type GemmSpec, type GemmTile } from './gemm_shader.js';
+import { gemmTuner } from './gemm_tuning.js';
 import { recordDispatch, recorderFor, submitBatchSize } from '../record.js';
 import { Memo } from '../../../util/memo.js';
 
@@ -31,8 +32,7 @@ function roundUp(v: number, to: number): number {
 const dz = (relu: boolean, i: string): string => (relu ? `select(0.0, dy[${i}], y[${i}] > 0.0)` : `dy[${i}]`);
 
 /** [dW; db] = [x | 1]ᵀ·dz: M = K + 1 rows (the last one the bias), N columns, summed over the batch. */
-export function weightGradSpec(batch: number, k: number, n: number, relu: boolean): GemmSpec {
-  const tile = TILE_64;
+export function weightGradSpec(batch: number, k: number, n: number, relu: boolean, tile: GemmTile = TILE_64): GemmSpec {
   return {
     m: k + 1,
     n,
@@ -49,8 +49,7 @@ export function weightGradSpec(batch: number, k: number, n: number, relu: boolea
 }
 
 /** dx = dz·Wᵀ: M = batch rows, N = K columns, summed over the layer's N outputs. */
-export function inputGradSpec(batch: number, k: number, n: number, relu: boolean): GemmSpec {
-  const tile = TILE_64;
+export function inputGradSpec(batch: number, k: number, n: number, relu: boolean, tile: GemmTile = TILE_64): GemmSpec {
   return {
     m: batch,
     n: k,
@@ -66,17 +65,31 @@ export function inputGradSpec(batch: number, k: number, n: number, relu: boolean
   };
 }
 
-// Kernels are pure functions of (batch, K, N, relu); a training run uses the same few every step.
+// Kernels are pure functions of (batch, K, N, relu) and the tile; a training run uses the same few every
+// step. Tiles come from the GEMM tuner (gemm_tuning.ts): TILE_64 until it has timed the others.
 const compiled = new Memo<string, RecordedGemm>();
 
-function weightGradKernel(batch: number, k: number, n: number, relu: boolean): RecordedGemm {
-  const key = `rethink_dense_dw_${batch}_${k}_${n}_${relu}`;
-  return compiled.get(key, () => recordedGemm(key, weightGradSpec(batch, k, n, relu), ['dW', 'db'], relu ? ['x', 'dy', 'y'] : ['x', 'dy']));
+function weightGradKernel(batch: number, k: number, n: number, relu: boolean, tile: GemmTile): RecordedGemm {
+  const key = `rethink_dense_dw_${batch}_${k}_${n}_${relu}_${tileKey(tile)}`;
+  return compiled.get(key, () => recordedGemm(key, weightGradSpec(batch, k, n, relu, tile), ['dW', 'db'], relu ? ['x', 'dy', 'y'] : ['x', 'dy']));
 }
 
-function inputGradKernel(batch: number, k: number, n: number, relu: boolean): RecordedGemm {
+function inputGradKernel(batch: number, k: number, n: number, relu: boolean, tile: GemmTile): RecordedGemm {
+  const key = `rethink_dense_dx_${batch}_${k}_${n}_${relu}_${tileKey(tile)}`;
+  return compiled.get(key, () => recordedGemm(key, inputGradSpec(batch, k, n, relu, tile), ['dx'], relu ? ['dy', 'y', 'W'] : ['dy', 'W']));
+}
+
+/** Shapes of the bindings dz is read from: dy, and y when relu. */
+const dzShapes = (batch: number, n: number, relu: boolean): number[][] => (relu ? [[batch, n], [batch, n]] : [[batch, n]]);
+
+function weightGradTile(batch: number, k: number, n: number, relu: boolean): GemmTile {
+  const key = `rethink_dense_dw_${batch}_${k}_${n}_${relu}`;
+  return gemmTuner.tile(key, TILE_64, () => recordedSite(key, k + 1, n, (t) => weightGradKernel(batch, k, n, relu, t), [[k, n], [n], [batch, k], ...dzShapes(batch, n, relu)]));
+}
+
+function inputGradTile(batch: number, k: number, n: number, relu: boolean): GemmTile {
   const key = `rethink_dense_dx_${batch}_${k}_${n}_${relu}`;
-  return compiled.get(key, () => recordedGemm(key, inputGradSpec(batch, k, n, relu), ['dx'], relu ? ['dy', 'y', 'W'] : ['dy', 'W']));
+  return gemmTuner.tile(key, TILE_64, () => recordedSite(key, batch, k, (t) => inputGradKernel(batch, k, n, relu, t), [[batch, k], ...dzShapes(batch, n, relu), [k, n]]));
 }
 
 /** Whether the active backend can run RethinkDenseGrad (webgpu with the internals recording needs). */
@@ -105,10 +118,10 @@ export const denseGradKernel =
     const masked = a.relu ? [dy, y!] : [dy];
     const out: Info[] = [];
     if (a.inputGrad) {
-      const c = inputGradKernel(batch, k, n, a.relu);
+      const c = inputGradKernel(batch, k, n, a.relu, inputGradTile(batch, k, n, a.relu));
       out.push(...recordDispatch(b, c.kernel, { inputs: [...masked, W], outputs: [{ shape: [batch, k], dtype: 'float32' }], groups: c.groups }, submit));
     }
-    const c = weightGradKernel(batch, k, n, a.relu);
+    const c = weightGradKernel(batch, k, n, a.relu, weightGradTile(batch, k, n, a.relu));
     const grads = [
       { shape: [k, n], dtype: 'float32' },
       { shape: [n], dtype: 'float32' },

@@ -1,7 +1,8 @@
 // tfjs WebGPU program objects for the gathered GEMM and for summing split-K partial products.
 import type { WebGPUProgram } from '@tensorflow/tfjs-backend-webgpu';
-import { gemmDispatch, gemmShader, workgroupSize, type GemmSpec } from './gemm_shader.js';
-import { OwnProgram, RecordedKernel } from '../record.js';
+import { gemmDispatch, gemmShader, workgroupSize, type GemmSpec, type GemmTile } from './gemm_shader.js';
+import type { GemmSite } from './gemm_tuning.js';
+import { OwnProgram, programKernel, RecordedKernel } from '../record.js';
 
 /** What our kernels need from tfjs's WebGPUBackend (kept structural so tests can type-check without it). */
 export interface WebGpuBackendLike {
@@ -94,4 +95,28 @@ export function recordedGemm(key: string, spec: GemmSpec, outputs: readonly stri
     kernel: new RecordedKernel({ key, outputs: outputs.map(f32), inputs: inputs.map(f32), workgroupSize: workgroupSize(spec.tile), code: gemmShader(spec) }),
     groups: gemmDispatch(spec),
   };
+}
+
+const bytesOf = (shape: readonly number[]): number => 4 * shape.reduce((a, b) => a * b, 1);
+
+/**
+ * The tuner's view of an M×N product run as a GemmProgram: `program(tile)` builds it, and `shapes` are
+ * its bindings' shapes (output, then inputs in variableNames order).
+ */
+export function programSite(key: string, m: number, n: number, program: (tile: GemmTile) => GemmProgram, shapes: readonly (readonly number[])[]): GemmSite {
+  return {
+    key,
+    m,
+    n,
+    bindingBytes: shapes.map(bytesOf),
+    kernel(tile) {
+      const p = program(tile);
+      return { kernel: programKernel(p), groups: p.dispatch };
+    },
+  };
+}
+
+/** The tuner's view of a product run as a recorded GEMM, with its bindings' shapes (outputs, then inputs). */
+export function recordedSite(key: string, m: number, n: number, kernel: (tile: GemmTile) => RecordedGemm, shapes: readonly (readonly number[])[]): GemmSite {
+  return { key, m, n, bindingBytes: shapes.map(bytesOf), kernel };
 }

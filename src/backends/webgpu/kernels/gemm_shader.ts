@@ -22,6 +22,31 @@ export interface GemmTile {
 export const TILE_64: GemmTile = { tm: 64, tn: 64, tk: 16, rm: 4, rn: 4 };
 export const TILE_128x64: GemmTile = { tm: 128, tn: 64, tk: 16, rm: 8, rn: 4 };
 
+/**
+ * Every tile the tuner (gemm_tuning.ts) may pick: narrow ones for the 32–96-channel layers a 64-wide
+ * tile pads by up to half, wider ones for large products. All fit WebGPU's default limits (≤ 256
+ * threads, ≤ 16 KiB of workgroup memory). A tile changes how the work is shared out, never the order in
+ * which an output sums over K, so every tile gives bitwise the same result (the tests check this).
+ */
+export const GEMM_TILES: readonly GemmTile[] = [
+  TILE_64,
+  TILE_128x64,
+  { tm: 128, tn: 32, tk: 16, rm: 8, rn: 4 },
+  { tm: 64, tn: 32, tk: 16, rm: 4, rn: 4 },
+  { tm: 32, tn: 64, tk: 16, rm: 4, rn: 4 },
+  { tm: 64, tn: 128, tk: 16, rm: 4, rn: 8 },
+  { tm: 128, tn: 128, tk: 8, rm: 8, rn: 8 },
+];
+
+export function tileKey(t: GemmTile): string {
+  return `${t.tm}x${t.tn}x${t.tk}_${t.rm}x${t.rn}`;
+}
+
+/** Bytes of workgroup memory the shader declares for `t` (both k-major tiles, rows padded by 4). */
+export function tileSharedBytes(t: GemmTile): number {
+  return 4 * t.tk * (t.tm + 4 + t.tn + 4);
+}
+
 /** One operand's gather: `setup` is the body of fn <name>Setup(i: i32) -> <type> (hoisted per row or
  * column), `load` the body of the per-element function that receives it as `r` plus `k`. */
 export interface Gather {
@@ -65,6 +90,12 @@ function checkTile(t: GemmTile, threads: number, kChunk: number): void {
   if (t.rm % 4 !== 0 || t.rn % 4 !== 0) throw new Error('gemmShader: rm and rn must be multiples of 4');
   if ((t.tm * t.tk) % threads !== 0 || (t.tn * t.tk) % threads !== 0) throw new Error('gemmShader: tile does not divide among threads');
   if (kChunk % t.tk !== 0) throw new Error('gemmShader: kChunk must be a multiple of tk');
+}
+
+/** Throws unless `t` is a tile gemmShader can build (the tuner's candidates are checked by the tests). */
+export function checkGemmTile(t: GemmTile): void {
+  const [wx, wy] = workgroupSize(t);
+  checkTile(t, wx * wy, t.tk);
 }
 
 /** The user-code part of a tfjs WebGPU program (tfjs prepends bindings named after variableNames). */

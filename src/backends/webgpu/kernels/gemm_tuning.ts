@@ -1,0 +1,204 @@
+// Picks each GEMM's tile by timing the candidates on the device, as cuDNN's benchmark mode picks an
+// algorithm. Which tile is fastest depends on the GPU and the shape (a 64-wide tile pads a 32-channel
+// layer's output by half; a 128×128 tile leaves a small product with too few workgroups), and cannot be
+// measured on the machines this project is built on, so the GPU it runs on decides.
+//
+// How it works:
+// - Every GEMM call site asks `gemmTuner.tile(key, fallback, site)` for its tile, where `key` names the
+//   product (its kind and shapes, never a tile). Until the key is tuned it gets the fallback (the
+//   shape heuristic) and, once, registers a `GemmSite` that can build its kernel for any tile.
+// - `tuneGemms(device)` times every registered site's candidate tiles (compiled in parallel, then a
+//   few interleaved rounds of back-to-back dispatches on scratch buffers, timed by the queue) and keeps
+//   the fastest. The training loop calls it once, after its first step has registered the model's sites.
+// - A tile never changes a result: K chunks, and so the order of every sum, depend on the shape alone
+//   (conv_gemm_specs.ts splitChunk), so training is bitwise the same with and without tuning.
+import { performance } from 'node:perf_hooks';
+import { checkGemmTile, GEMM_TILES, tileKey, tileSharedBytes, workgroupSize, type GemmTile } from './gemm_shader.js';
+import type { RecordedGemm } from './gemm_program.js';
+
+/** One GEMM as the tuner sees it. */
+export interface GemmSite {
+  /** The product's identity (kind and shapes), the same for every tile. */
+  readonly key: string;
+  readonly m: number;
+  readonly n: number;
+  /** The kernel and grid this product runs with `tile` (the very kernel the call site will use). */
+  kernel(tile: GemmTile): RecordedGemm;
+  /** Byte sizes of the kernel's bindings in order: outputs, then inputs. */
+  readonly bindingBytes: readonly number[];
+}
+
+/** When to tune: `auto` on hardware adapters only (a software adapter is too slow to be worth it). */
+export type TuneMode = 'auto' | 'on' | 'off';
+
+export function tuneModeFromEnv(value: string | undefined = process.env['RETHINK_WEBGPU_TUNE']): TuneMode {
+  if (value === undefined || value === '' || value === 'auto') return 'auto';
+  if (value === 'on' || value === 'off') return value;
+  throw new Error(`RETHINK_WEBGPU_TUNE=${value}: expected auto, on or off`);
+}
+
+/** Milliseconds a timing round lasts at least (dispatches are repeated until it does, up to MAX_REPS). */
+const ROUND_MS = 1;
+const ROUNDS = 3;
+const MAX_REPS = 64;
+
+/** Candidates for an M×N product: the fallback first, then every other tile the device can run whose
+ * rows or columns are not mostly padding (a tile at least twice the product in a dimension loses to a
+ * smaller one there). */
+export function candidateTiles(m: number, n: number, fallback: GemmTile, limits: Pick<GPUSupportedLimits, 'maxComputeInvocationsPerWorkgroup' | 'maxComputeWorkgroupStorageSize' | 'maxComputeWorkgroupSizeX' | 'maxComputeWorkgroupSizeY'>): GemmTile[] {
+  const fits = (t: GemmTile): boolean => {
+    const [wx, wy] = workgroupSize(t);
+    return wx * wy <= limits.maxComputeInvocationsPerWorkgroup && wx <= limits.maxComputeWorkgroupSizeX && wy <= limits.maxComputeWorkgroupSizeY && tileSharedBytes(t) <= limits.maxComputeWorkgroupStorageSize;
+  };
+  const sensible = (t: GemmTile): boolean => !(t.tm >= 2 * m && t.tm > 32) && !(t.tn >= 2 * n && t.tn > 32);
+  const fk = tileKey(fallback);
+  return [fallback, ...GEMM_TILES.filter((t) => tileKey(t) !== fk && fits(t) && sensible(t))];
+}
+
+/** Measures one candidate: milliseconds per dispatch. Injected by tests; the default times the GPU. */
+export type Measure = (site: GemmSite, tile: GemmTile) => Promise<number>;
+
+export interface TuneReport {
+  readonly sites: number;
+  /** Sites whose fastest tile is not their fallback. */
+  readonly changed: number;
+  readonly seconds: number;
+  /** Per site: the chosen tile, and each candidate's time per dispatch (ms). */
+  readonly choices: readonly { readonly key: string; readonly tile: string; readonly ms: Readonly<Record<string, number>> }[];
+}
+
+export class GemmTuner {
+  private readonly chosen = new Map<string, GemmTile>();
+  private readonly pending = new Map<string, { site: GemmSite; fallback: GemmTile }>();
+
+  /** The tile for product `key`: the tuned one, else `fallback` (registering `site()` to be tuned). */
+  tile(key: string, fallback: GemmTile, site: () => GemmSite): GemmTile {
+    const t = this.chosen.get(key);
+    if (t !== undefined) return t;
+    if (!this.pending.has(key)) this.pending.set(key, { site: site(), fallback });
+    return fallback;
+  }
+
+  /** Sites registered and not tuned yet. */
+  get pendingCount(): number {
+    return this.pending.size;
+  }
+
+  /** The products registered and not tuned yet, with their sizes. */
+  pendingSites(): { readonly key: string; readonly m: number; readonly n: number }[] {
+    return [...this.pending.values()].map(({ site }) => ({ key: site.key, m: site.m, n: site.n }));
+  }
+
+  /** Fixes product `key`'s tile, as a tuning would (a saved tuning; the tests pin each candidate). */
+  set(key: string, tile: GemmTile): void {
+    checkGemmTile(tile);
+    this.pending.delete(key);
+    this.chosen.set(key, tile);
+  }
+
+  /** Tunes every pending site with `measure`: each candidate measured ROUNDS times, interleaved, best kept. */
+  async tune(limits: Parameters<typeof candidateTiles>[3], measure: Measure, prepare?: (sites: readonly { site: GemmSite; tiles: GemmTile[] }[]) => Promise<void>): Promise<TuneReport> {
+    const started = performance.now();
+    const work = [...this.pending.values()].map(({ site, fallback }) => ({ site, fallback, tiles: candidateTiles(site.m, site.n, fallback, limits) }));
+    this.pending.clear();
+    await prepare?.(work);
+    const choices: { key: string; tile: string; ms: Record<string, number> }[] = [];
+    let changed = 0;
+    for (const { site, fallback, tiles } of work) {
+      const best = new Map<GemmTile, number>();
+      for (let round = 0; round < ROUNDS; round++) {
+        for (const t of tiles) best.set(t, Math.min(best.get(t) ?? Infinity, await measure(site, t)));
+      }
+      let pick = fallback;
+      for (const t of tiles) if (best.get(t)! < best.get(pick)!) pick = t;
+      this.chosen.set(site.key, pick);
+      if (pick !== fallback) changed++;
+      choices.push({ key: site.key, tile: tileKey(pick), ms: Object.fromEntries(tiles.map((t) => [tileKey(t), +best.get(t)!.toFixed(4)])) });
+    }
+    return { sites: work.length, changed, seconds: (performance.now() - started) / 1000, choices };
+  }
+
+  /** Forgets every choice and pending site (tests). */
+  reset(): void {
+    this.chosen.clear();
+    this.pending.clear();
+  }
+}
+
+/** The process's tuner: every WebGPU GEMM call site asks it for its tile. */
+export const gemmTuner = new GemmTuner();
+
+/** Times dispatches of a site's kernels on `device`, on zero-filled scratch buffers of the right sizes. */
+export class DeviceMeasure {
+  private readonly buffers = new Map<string, { site: GemmSite; group: (layout: GPUBindGroupLayout) => GPUBindGroup; destroy(): void }>();
+
+  constructor(private readonly device: GPUDevice) {}
+
+  /** Compiles every candidate's pipeline at once (the driver may compile them in parallel). */
+  async compile(work: readonly { site: GemmSite; tiles: GemmTile[] }[]): Promise<void> {
+    await Promise.all(work.flatMap(({ site, tiles }) => tiles.map((t) => site.kernel(t).kernel.onAsync(this.device))));
+  }
+
+  readonly measure: Measure = async (site, tile) => {
+    const { kernel, groups } = site.kernel(tile);
+    const compiled = await kernel.onAsync(this.device);
+    const bind = this.scratch(site).group(compiled.layout);
+    const run = async (reps: number): Promise<number> => {
+      const encoder = this.device.createCommandEncoder();
+      const pass = encoder.beginComputePass();
+      pass.setPipeline(compiled.pipeline);
+      pass.setBindGroup(0, bind);
+      for (let i = 0; i < reps; i++) pass.dispatchWorkgroups(groups[0], groups[1], groups[2]);
+      pass.end();
+      const t0 = performance.now();
+      this.device.queue.submit([encoder.finish()]);
+      await this.device.queue.onSubmittedWorkDone();
+      return performance.now() - t0;
+    };
+    const once = await run(1);
+    const reps = Math.max(1, Math.min(MAX_REPS, Math.ceil(ROUND_MS / Math.max(once, 1e-3))));
+    return (await run(reps)) / reps;
+  };
+
+  private scratch(site: GemmSite) {
+    let s = this.buffers.get(site.key);
+    if (s === undefined) {
+      // One site's buffers at a time: the previous site is done once a new one is measured.
+      for (const other of this.buffers.values()) other.destroy();
+      this.buffers.clear();
+      const buffers = site.bindingBytes.map((bytes) => this.device.createBuffer({ size: Math.max(16, Math.ceil(bytes / 16) * 16), usage: GPUBufferUsage.STORAGE }));
+      const groups = new Map<GPUBindGroupLayout, GPUBindGroup>();
+      s = {
+        site,
+        group: (layout) => {
+          let g = groups.get(layout);
+          if (g === undefined) {
+            g = this.device.createBindGroup({ layout, entries: buffers.map((buffer, binding) => ({ binding, resource: { buffer } })) });
+            groups.set(layout, g);
+          }
+          return g;
+        },
+        destroy: () => buffers.forEach((b) => b.destroy()),
+      };
+      this.buffers.set(site.key, s);
+    }
+    return s;
+  }
+
+  dispose(): void {
+    for (const s of this.buffers.values()) s.destroy();
+    this.buffers.clear();
+  }
+}
+
+/** Tunes every GEMM registered so far on `device` (see the file comment). */
+export async function tuneGemms(device: GPUDevice): Promise<TuneReport> {
+  // Let the work already queued (the step that registered the sites) finish before timing anything.
+  await device.queue.onSubmittedWorkDone();
+  const m = new DeviceMeasure(device);
+  try {
+    return await gemmTuner.tune(device.limits, m.measure, (work) => m.compile(work));
+  } finally {
+    m.dispose();
+  }
+}

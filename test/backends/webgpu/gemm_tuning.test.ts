@@ -1,0 +1,178 @@
+// The GEMM tile tuner (src/backends/webgpu/kernels/gemm_tuning.ts):
+// - every candidate tile gives bitwise the same result as the default one, for each kind of product
+//   (forward conv with bias+ReLU, strided input gradient, split-K filter gradient, the fused conv and
+//   dense backward kernels), and the tile pinned for a product is the one its dispatch uses;
+// - the tuner keeps the fastest candidate by its measurements, and only candidates the device can run;
+// - on the device it times real dispatches, and later calls use what it chose.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import type * as tfType from '@tensorflow/tfjs';
+import { randomArray, recordDispatchGrids, webgpuOrSkipReason, type Tf } from './helpers.js';
+import { candidateTiles, GemmTuner, gemmTuner, type GemmSite } from '../../../src/backends/webgpu/kernels/gemm_tuning.js';
+import { GEMM_TILES, TILE_64, tileKey, type GemmTile } from '../../../src/backends/webgpu/kernels/gemm_shader.js';
+
+const ready = await webgpuOrSkipReason();
+const skip = 'skip' in ready ? ready.skip : false;
+
+interface KernelCase {
+  readonly name: string;
+  readonly kernel: string;
+  readonly inputs: Readonly<Record<string, readonly number[]>>;
+  readonly attrs: Record<string, unknown>;
+}
+
+const conv = (strides: number, pad: 'same' | 'valid'): Record<string, unknown> => ({ strides: [strides, strides], pad, dataFormat: 'NHWC', dilations: [1, 1], dimRoundingMode: undefined });
+
+const CASES: readonly KernelCase[] = [
+  {
+    name: 'FusedConv2D bias+relu, stride 2',
+    kernel: 'FusedConv2D',
+    inputs: { x: [2, 9, 9, 5], filter: [3, 3, 5, 12], bias: [12] },
+    attrs: { ...conv(2, 'same'), activation: 'relu', leakyreluAlpha: 0.2 },
+  },
+  { name: 'Conv2DBackpropInput, stride 2', kernel: 'Conv2DBackpropInput', inputs: { dy: [2, 5, 5, 12], filter: [3, 3, 5, 12] }, attrs: { ...conv(2, 'same'), inputShape: [2, 9, 9, 5] } },
+  // K = 2·16·16 = 512 over two splits, then their sum.
+  { name: 'Conv2DBackpropFilter, split over K', kernel: 'Conv2DBackpropFilter', inputs: { x: [2, 16, 16, 4], dy: [2, 16, 16, 6] }, attrs: { ...conv(1, 'same'), filterShape: [3, 3, 4, 6] } },
+  {
+    name: 'RethinkConvGrad relu with dx, split over K',
+    kernel: 'RethinkConvGrad',
+    inputs: { x: [2, 16, 16, 4], W: [3, 3, 4, 6], dy: [2, 16, 16, 6], y: [2, 16, 16, 6] },
+    attrs: { strides: [1, 1], pad: 'same', relu: true, inputGrad: true },
+  },
+  { name: 'RethinkDenseGrad relu with dx', kernel: 'RethinkDenseGrad', inputs: { x: [37, 70], W: [70, 40], dy: [37, 40], y: [37, 40] }, attrs: { relu: true, inputGrad: true } },
+];
+
+const size = (s: readonly number[]): number => s.reduce((a, b) => a * b, 1);
+
+/** Runs the case's kernel once on webgpu; every output's bits, and the dispatch grids it used. */
+async function runCase(tf: Tf, c: KernelCase): Promise<{ outputs: Uint32Array[]; grids: [number, number, number][] }> {
+  const ts: Record<string, tfType.Tensor> = {};
+  for (const [name, shape] of Object.entries(c.inputs)) ts[name] = tf.tensor(randomArray(3, `${c.name}/${name}`, size(shape)), [...shape]);
+  const rec = recordDispatchGrids(tf);
+  const out = tf.engine().runKernel(c.kernel, ts as unknown as tfType.NamedTensorMap, c.attrs as tfType.NamedAttrMap) as tfType.Tensor | tfType.Tensor[];
+  const grids = rec.stop();
+  const list = Array.isArray(out) ? out : [out];
+  const outputs = await Promise.all(list.map(async (t) => new Uint32Array(((await t.data()) as Float32Array).slice().buffer)));
+  tf.dispose([...list, ...Object.values(ts)]);
+  return { outputs, grids };
+}
+
+// Each tile's shaders take about a second to compile on llvmpipe, so each case checks two tiles
+// besides its default, in rotation: every tile is checked on at least one case.
+const others = GEMM_TILES.filter((t) => t !== TILE_64);
+const tilesFor = (i: number): GemmTile[] => [others[(2 * i) % others.length]!, others[(2 * i + 1) % others.length]!];
+
+for (const [i, c] of CASES.entries()) {
+  test(`GEMM tiles ${tilesFor(i).map(tileKey).join(' and ')} give bitwise the default tile's result: ${c.name}`, { skip }, async () => {
+    if ('skip' in ready) return;
+    const { tf } = ready;
+    await tf.setBackend('webgpu');
+    gemmTuner.reset();
+    const want = await runCase(tf, c);
+    const sites = gemmTuner.pendingSites();
+    assert.ok(sites.length >= 1, `${c.kernel} registered its GEMMs with the tuner`);
+    for (const tile of tilesFor(i)) {
+      for (const s of sites) gemmTuner.set(s.key, tile);
+      const got = await runCase(tf, c);
+      for (const s of sites) {
+        const grid = got.grids.find(([x, y]) => x === Math.ceil(s.n / tile.tn) && y === Math.ceil(s.m / tile.tm));
+        assert.ok(grid !== undefined, `${s.key} runs on tile ${tileKey(tile)}: grids ${JSON.stringify(got.grids)}`);
+      }
+      assert.equal(got.outputs.length, want.outputs.length);
+      for (const [i, bits] of got.outputs.entries()) {
+        assert.deepEqual(bits, want.outputs[i], `${c.name}: output ${i} with tile ${tileKey(tile)} differs from the default tile's`);
+      }
+    }
+    gemmTuner.reset();
+  });
+}
+
+const LIMITS = { maxComputeInvocationsPerWorkgroup: 256, maxComputeWorkgroupStorageSize: 16384, maxComputeWorkgroupSizeX: 256, maxComputeWorkgroupSizeY: 256 };
+
+/** A site whose kernel is never built: the tuner under test only measures through `measure`. */
+function fakeSite(key: string, m: number, n: number): GemmSite {
+  return {
+    key,
+    m,
+    n,
+    bindingBytes: [],
+    kernel: () => {
+      throw new Error('not built in this test');
+    },
+  };
+}
+
+test('the tuner keeps each product on its fastest candidate and the default on a tie', async () => {
+  const tuner = new GemmTuner();
+  const narrow = GEMM_TILES.find((t) => t.tm === 128 && t.tn === 32)!;
+  // Registration hands out the fallback until the product is tuned.
+  assert.equal(tuner.tile('a', TILE_64, () => fakeSite('a', 100_000, 32)), TILE_64);
+  assert.equal(tuner.tile('b', TILE_64, () => fakeSite('b', 5000, 200)), TILE_64);
+  assert.equal(tuner.pendingCount, 2);
+  const measured: string[] = [];
+  const report = await tuner.tune(LIMITS, async (site, tile) => {
+    measured.push(`${site.key}:${tileKey(tile)}`);
+    if (site.key === 'a') return tile === narrow ? 1 : 2; // the narrow tile wins for 32 columns
+    return 1; // b: all equal, so it keeps its default
+  });
+  assert.equal(report.sites, 2);
+  assert.equal(report.changed, 1);
+  assert.equal(tuner.pendingCount, 0);
+  const dummy = (): GemmSite => assert.fail('a tuned product is not registered again');
+  assert.equal(tuner.tile('a', TILE_64, dummy), narrow);
+  assert.equal(tuner.tile('b', TILE_64, dummy), TILE_64);
+  const a = report.choices.find((x) => x.key === 'a')!;
+  assert.equal(a.tile, tileKey(narrow));
+  // Each candidate measured three times (rounds interleave the candidates).
+  const aTiles = candidateTiles(100_000, 32, TILE_64, LIMITS).length;
+  assert.equal(measured.filter((x) => x.startsWith('a:')).length, 3 * aTiles);
+  assert.equal(measured[0], `a:${tileKey(TILE_64)}`);
+  assert.notEqual(measured[1], measured[0]);
+});
+
+test('candidates: the fallback first, then tiles the device can run that are not mostly padding', () => {
+  const all = candidateTiles(100_000, 512, TILE_64, LIMITS);
+  assert.equal(all[0], TILE_64);
+  assert.equal(all.length, GEMM_TILES.length, 'a large product tries every tile');
+  // 16 KiB of workgroup memory but only 128 threads: the 256-thread tiles drop out.
+  const small = candidateTiles(100_000, 512, TILE_64, { ...LIMITS, maxComputeInvocationsPerWorkgroup: 128 });
+  assert.deepEqual(
+    small.slice(1).map(tileKey),
+    GEMM_TILES.filter((t) => (t.tm / t.rm) * (t.tn / t.rn) <= 128).map(tileKey),
+  );
+  // 10 columns: no candidate 64 or more wide beyond the fallback.
+  const thin = candidateTiles(100_000, 10, TILE_64, LIMITS);
+  assert.ok(thin.slice(1).every((t) => t.tn <= 32), thin.map(tileKey).join(' '));
+});
+
+test('tuning on the device times real dispatches; later calls use its choice', { skip }, async () => {
+  if ('skip' in ready) return;
+  const { tf } = ready;
+  await tf.setBackend('webgpu');
+  const { tuneRegisteredGemms } = await import('../../../src/backends/webgpu/tune.js');
+  gemmTuner.reset();
+  const c = CASES.at(-1)!;
+  const want = await runCase(tf, c);
+  // auto skips a software adapter (llvmpipe here); `on` tunes anyway.
+  assert.equal(await tuneRegisteredGemms(tf, 'auto'), null);
+  assert.equal(gemmTuner.pendingCount, 2);
+  const report = await tuneRegisteredGemms(tf, 'on');
+  assert.ok(report !== null);
+  assert.equal(report.sites, 2);
+  for (const choice of report.choices) {
+    const times = Object.values(choice.ms);
+    assert.ok(times.length >= 2 && times.every((t) => t > 0 && Number.isFinite(t)), `${choice.key}: ${JSON.stringify(choice.ms)}`);
+    assert.equal(Math.min(...times), choice.ms[choice.tile], `${choice.key} keeps its fastest tile`);
+  }
+  const got = await runCase(tf, c);
+  const chosen = new Map(report.choices.map((x) => [x.key, GEMM_TILES.find((t) => tileKey(t) === x.tile)!] as [string, GemmTile]));
+  const dx = chosen.get('rethink_dense_dx_37_70_40_true')!;
+  const dw = chosen.get('rethink_dense_dw_37_70_40_true')!;
+  assert.ok(dx !== undefined && dw !== undefined, [...chosen.keys()].join(' '));
+  assert.deepEqual(got.grids, [
+    [Math.ceil(70 / dx.tn), Math.ceil(37 / dx.tm), 1],
+    [Math.ceil(40 / dw.tn), Math.ceil(71 / dw.tm), 1],
+  ]);
+  assert.deepEqual(got.outputs, want.outputs);
+  gemmTuner.reset();
+});
