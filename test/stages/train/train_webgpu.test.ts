@@ -61,12 +61,14 @@ test('RETHINK_WEBGPU_TUNE=on tunes the GEMM tiles after the first step, and trai
     };
     const off = await trainWith('off', 10);
     assert.equal(off.kernel_tuning, undefined, 'no tuning when it is off');
-    assert.equal(gemmTuner.pendingCount, 3, 'the first step registered its GEMMs');
+    // Training's products, then the evaluation's forward ones at its own batch size.
+    assert.equal(gemmTuner.pendingCount, 7, 'the run registered its GEMMs');
     gemmTuner.reset();
     const on = await trainWith('on', 10);
     assert.ok(on.kernel_tuning !== undefined, 'the run record says that tuning ran');
-    // mlp_1x512's backward pass: the logits layer's dW+db and dx, the hidden layer's dW+db.
-    assert.equal(on.kernel_tuning.gemms, 3);
+    // What the first step used: mlp_1x512's two forward products, and its backward ones (the logits
+    // layer's dW+db and dx, the hidden layer's dW+db).
+    assert.equal(on.kernel_tuning.gemms, 5);
     assert.ok(on.kernel_tuning.seconds > 0);
     // Tiles change how the work is shared out, never the order of any sum.
     assert.deepEqual(on.history.map((e) => [e.loss, e.acc]), off.history.map((e) => [e.loss, e.acc]));

@@ -4,7 +4,7 @@
 //   filter grad  dW[kh,kw,ci,co] = Σ_(b,oh,ow) x[b, oh·s+kh−p, ow·s+kw−p, ci] · dy[b,oh,ow,co]
 // Each operand's row/column-dependent index part is in `setup` (hoisted out of the K loop).
 import type { ConvGeometry } from './conv_geometry.js';
-import { TILE_128x64, TILE_64, type Gather, type GemmSpec, type GemmTile } from './gemm_shader.js';
+import { GEMM_TILES, TILE_64, type Gather, type GemmSpec, type GemmTile } from './gemm_shader.js';
 
 function roundUp(v: number, to: number): number {
   return Math.ceil(v / to) * to;
@@ -13,9 +13,17 @@ function roundUp(v: number, to: number): number {
 /** K chunks are multiples of this, which every tile's tk divides (gemm_shader.ts GEMM_TILES). */
 const K_ALIGN = 16;
 
-/** Larger tiles once there are enough rows to keep every multiprocessor busy with them. */
+/**
+ * The tile an M×N product starts on, before the tuner (gemm_tuning.ts) has timed the others: 128 rows
+ * once there are enough of them to keep every multiprocessor busy, 32 rows or columns where 64 would be
+ * mostly padding (a small batch; a 32-channel layer), else 64×64.
+ */
 export function tileFor(m: number, n: number): GemmTile {
-  return m >= 128 * 256 && n >= 48 ? TILE_128x64 : TILE_64;
+  const tm = m >= 128 * 256 ? 128 : m <= 32 ? 32 : 64;
+  const tn = n <= 32 ? 32 : 64;
+  const tile = GEMM_TILES.find((t) => t.tm === tm && t.tn === tn);
+  if (tile === undefined) throw new Error(`tileFor: no ${tm}×${tn} tile`);
+  return tile;
 }
 
 

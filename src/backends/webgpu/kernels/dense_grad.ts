@@ -11,6 +11,7 @@ import type * as tfType from '@tensorflow/tfjs';
 import { recordedGemm, recordedSite, type RecordedGemm } from './gemm_program.js';
 import { tileKey, TILE_64, type GemmSpec, type GemmTile } from './gemm_shader.js';
 import { gemmTuner } from './gemm_tuning.js';
+import { tileFor } from './conv_gemm_specs.js';
 import { recordDispatch, recorderFor, submitBatchSize } from '../record.js';
 import { Memo } from '../../../util/memo.js';
 
@@ -66,7 +67,7 @@ export function inputGradSpec(batch: number, k: number, n: number, relu: boolean
 }
 
 // Kernels are pure functions of (batch, K, N, relu) and the tile; a training run uses the same few every
-// step. Tiles come from the GEMM tuner (gemm_tuning.ts): TILE_64 until it has timed the others.
+// step. Tiles come from the GEMM tuner (gemm_tuning.ts): tileFor's until it has timed the others.
 const compiled = new Memo<string, RecordedGemm>();
 
 function weightGradKernel(batch: number, k: number, n: number, relu: boolean, tile: GemmTile): RecordedGemm {
@@ -84,12 +85,12 @@ const dzShapes = (batch: number, n: number, relu: boolean): number[][] => (relu 
 
 function weightGradTile(batch: number, k: number, n: number, relu: boolean): GemmTile {
   const key = `rethink_dense_dw_${batch}_${k}_${n}_${relu}`;
-  return gemmTuner.tile(key, TILE_64, () => recordedSite(key, k + 1, n, (t) => weightGradKernel(batch, k, n, relu, t), [[k, n], [n], [batch, k], ...dzShapes(batch, n, relu)]));
+  return gemmTuner.tile(key, tileFor(k + 1, n), () => recordedSite(key, k + 1, n, (t) => weightGradKernel(batch, k, n, relu, t), [[k, n], [n], [batch, k], ...dzShapes(batch, n, relu)]));
 }
 
 function inputGradTile(batch: number, k: number, n: number, relu: boolean): GemmTile {
   const key = `rethink_dense_dx_${batch}_${k}_${n}_${relu}`;
-  return gemmTuner.tile(key, TILE_64, () => recordedSite(key, batch, k, (t) => inputGradKernel(batch, k, n, relu, t), [[batch, k], ...dzShapes(batch, n, relu), [k, n]]));
+  return gemmTuner.tile(key, tileFor(batch, k), () => recordedSite(key, batch, k, (t) => inputGradKernel(batch, k, n, relu, t), [[batch, k], ...dzShapes(batch, n, relu), [k, n]]));
 }
 
 /** Whether the active backend can run RethinkDenseGrad (webgpu with the internals recording needs). */

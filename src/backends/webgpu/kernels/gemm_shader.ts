@@ -24,7 +24,8 @@ export const TILE_128x64: GemmTile = { tm: 128, tn: 64, tk: 16, rm: 8, rn: 4 };
 
 /**
  * Every tile the tuner (gemm_tuning.ts) may pick: narrow ones for the 32–96-channel layers a 64-wide
- * tile pads by up to half, wider ones for large products. All fit WebGPU's default limits (≤ 256
+ * tile pads by up to half, small ones that give a small product (a batch-128 dense layer) more
+ * workgroups, wider ones for large products. All fit WebGPU's default limits (≤ 256
  * threads, ≤ 16 KiB of workgroup memory). A tile changes how the work is shared out, never the order in
  * which an output sums over K, so every tile gives bitwise the same result (the tests check this).
  */
@@ -34,6 +35,7 @@ export const GEMM_TILES: readonly GemmTile[] = [
   { tm: 128, tn: 32, tk: 16, rm: 8, rn: 4 },
   { tm: 64, tn: 32, tk: 16, rm: 4, rn: 4 },
   { tm: 32, tn: 64, tk: 16, rm: 4, rn: 4 },
+  { tm: 32, tn: 32, tk: 16, rm: 4, rn: 4 },
   { tm: 64, tn: 128, tk: 16, rm: 4, rn: 8 },
   { tm: 128, tn: 128, tk: 8, rm: 8, rn: 8 },
 ];

@@ -10,6 +10,7 @@ import { DENSE_GRAD, denseGradKernel } from './dense_grad.js';
 import { lrnGrad } from './lrn_grad.js';
 import { concatLastAxis, splitVLastAxis } from './last_axis.js';
 import { maxPool, maxPoolGrad } from './max_pool.js';
+import { fusedMatMul } from './matmul.js';
 
 type Factory = (tf: typeof tfType, fallback: KernelFn) => KernelFn;
 
@@ -18,6 +19,7 @@ const FAST_KERNELS: Readonly<Record<string, Factory>> = {
   Conv2DBackpropInput: conv2DBackpropInput,
   Conv2D: conv2D,
   FusedConv2D: fusedConv2D,
+  _FusedMatMul: fusedMatMul,
   LRNGrad: lrnGrad,
   SplitV: splitVLastAxis,
   Concat: concatLastAxis,
