@@ -21,5 +21,5 @@ for b in 128 1024; do
     --models alexnet_small,inception_small,inception_small_nobn,mlp_1x512 2>&1 | tee "$out/torch$b.txt"
 done
 bench before "${T_BEFORE:-80}" --models "$models" --seconds 1 --optimizer tfjs --fuse-layers off
-LABELS=before,fused .gpu/node scripts/gpu/summarize.mjs "$out/fused.jsonl" "$out/before.jsonl" "$out/torch128.txt" "$out/torch1024.txt" | tee "$out/summary.md"
+LABELS=before,fused .gpu/node scripts/gpu/summarize.mjs "$out/before.jsonl" "$out/fused.jsonl" "$out/torch128.txt" "$out/torch1024.txt" | tee "$out/summary.md"
 tail -c 3000 "$errs"/*.err > "$out/errors.txt" 2>/dev/null

@@ -27,7 +27,7 @@ bench submit4 "${T_SUBMIT:-20}" --kernels rethink --models mlp_1x512,small_alexn
 cp "$logs"/prof/*.cpuprofile "$out/mlp.cpuprofile" 2>/dev/null
 for v in rethink min; do
   echo "== variant $v"
-  .gpu/node scripts/gpu/summarize.mjs "$logs/$v.jsonl" "$logs/stock.jsonl" "$logs/torch128.txt" "$logs/torch1024.txt"
+  LABELS=stock,$v .gpu/node scripts/gpu/summarize.mjs "$logs/stock.jsonl" "$logs/$v.jsonl" "$logs/torch128.txt" "$logs/torch1024.txt"
 done | tee "$out/summary.md"
 grep -h throughput "$logs/submit4.jsonl" "$logs/cpuprof.jsonl" | cut -c1-220
 tar -C "$logs" -czf "$out/logs.tgz" .

@@ -1,21 +1,25 @@
-// Joins the WebGPU benchmark's JSON lines (stock and rethink kernels) with torch_bench.py's lines into
+// Joins the WebGPU benchmark's JSON lines (one file per configuration) with torch_bench.py's lines into
 // one table of images/second and ratios to PyTorch. Plain JS: runs with the bundle's bare node.
-//   node summarize.mjs rethink.jsonl stock.jsonl torch128.txt torch1024.txt
+//   LABELS=before,recorded node summarize.mjs before.jsonl recorded.jsonl torch128.txt torch1024.txt
+// LABELS names the .jsonl files in order (default: their file names); .txt files are PyTorch's, named
+// by the batch size in their name.
 import { readFileSync, existsSync } from 'node:fs';
 
 const TORCH_NAME = { mlp_1x512: 'mlp_1x512', mlp_3x512: 'mlp_3x512', small_alexnet: 'alexnet_small', small_inception_bn: 'inception_small', small_inception: 'inception_small_nobn' };
-const [rethinkF, stockF, ...torchFs] = process.argv.slice(2);
+const files = process.argv.slice(2);
+const runFiles = files.filter((f) => f.endsWith('.jsonl'));
+const torchFiles = files.filter((f) => f.endsWith('.txt'));
+const labels = process.env.LABELS?.split(',') ?? runFiles.map((f) => f.split('/').pop().replace(/\.jsonl$/, ''));
 
 function jsonl(f) {
-  if (!f || !existsSync(f)) return [];
+  if (!existsSync(f)) return [];
   return readFileSync(f, 'utf8').split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l));
 }
-function ips(rows, model, batch) {
-  const r = rows.find((o) => o.kind === 'throughput' && o.model === model && o.batch === batch);
-  return r ? r.imgPerSec : undefined;
-}
+const runs = runFiles.map((f, i) => ({ label: labels[i] ?? f, rows: jsonl(f) }));
+const ips = (rows, model, batch) => rows.find((o) => o.kind === 'throughput' && o.model === model && o.batch === batch)?.imgPerSec;
+
 const torch = new Map();
-for (const f of torchFs) {
+for (const f of torchFiles) {
   if (!existsSync(f)) continue;
   const batch = Number(/(\d+)/.exec(f.split('/').pop())?.[1]);
   for (const line of readFileSync(f, 'utf8').split('\n')) {
@@ -23,28 +27,36 @@ for (const f of torchFs) {
     if (m) torch.set(`${m[1]}@${batch}`, Number(m[2]));
   }
 }
-const rethink = jsonl(rethinkF);
-const stock = jsonl(stockF);
 const fmt = (v) => (v === undefined ? '—' : String(Math.round(v)));
 const ratio = (a, b) => (a === undefined || b === undefined ? '—' : (a / b).toFixed(3));
-// LABELS="before,fused" renames the two tfjs columns (second file's label first, as in the table).
-const [sL, rL] = (process.env.LABELS ?? 'stock,rethink').split(',');
-console.log(`| model | batch | tfjs-webgpu ${sL} | tfjs-webgpu ${rL} | PyTorch | ${sL}/PT | ${rL}/PT |`);
-console.log('|---|---|---|---|---|---|---|');
+
+console.log(`| model | batch | ${runs.map((r) => `tfjs-webgpu ${r.label}`).join(' | ')} | PyTorch | ${runs.map((r) => `${r.label}/PT`).join(' | ')} |`);
+console.log(`|---|---|${runs.map(() => '---|').join('')}---|${runs.map(() => '---|').join('')}`);
 for (const model of Object.keys(TORCH_NAME)) {
   for (const batch of [128, 1024]) {
-    const s = ips(stock, model, batch);
-    const r = ips(rethink, model, batch);
+    const v = runs.map((r) => ips(r.rows, model, batch));
     const t = torch.get(`${TORCH_NAME[model]}@${batch}`);
-    if (s === undefined && r === undefined && t === undefined) continue;
-    console.log(`| ${model} | ${batch} | ${fmt(s)} | ${fmt(r)} | ${fmt(t)} | ${ratio(s, t)} | ${ratio(r, t)} |`);
+    if (v.every((x) => x === undefined) && t === undefined) continue;
+    console.log(`| ${model} | ${batch} | ${v.map(fmt).join(' | ')} | ${fmt(t)} | ${v.map((x) => ratio(x, t)).join(' | ')} |`);
   }
 }
-for (const [name, rows] of [[rL, rethink], [sL, stock]]) {
+for (const { label, rows } of runs) {
   for (const p of rows.filter((o) => o.kind === 'profile')) {
     const top = p.top.slice(0, 8).map((k) => `${k.kernel} ${k.ms}ms/${k.calls}`).join(', ');
-    console.log(`profile ${name} ${p.model}@${p.batch}: ${p.kernelCalls} calls, GPU ${p.gpuMsTotal} ms: ${top}`);
+    console.log(`profile ${label} ${p.model}@${p.batch}: ${p.kernelCalls} calls, GPU ${p.gpuMsTotal} ms: ${top}`);
   }
-  for (const o of rows.filter((o) => o.kind === 'check')) console.log(`check ${name} ${o.model}@${o.batch}: ${o.ok ? 'ok' : 'MISMATCH'}, weights rel L2 ${o.weightsRelL2.toExponential(1)}, losses rel ${o.worstLossRel.toExponential(1)}`);
-  for (const o of rows.filter((o) => o.kind === 'overhead' || o.kind === 'error')) console.log(name, JSON.stringify(o));
+  for (const o of rows.filter((o) => o.kind === 'check')) console.log(`check ${label} ${o.model}@${o.batch}: ${o.ok ? 'ok' : 'MISMATCH'}, weights rel L2 ${o.weightsRelL2.toExponential(1)}, losses rel ${o.worstLossRel.toExponential(1)}`);
+  for (const o of rows.filter((o) => o.kind === 'tuning')) {
+    // Per product: the default tile's time against the chosen one's; the five largest savings.
+    const saved = o.choices
+      .map((c) => {
+        const first = Object.values(c.ms)[0];
+        return { key: c.key, tile: c.tile, first, best: c.ms[c.tile] };
+      })
+      .sort((a, b) => b.first - b.best - (a.first - a.best));
+    const total = (k) => saved.reduce((s, c) => s + c[k], 0).toFixed(3);
+    console.log(`tuning ${label} ${o.model}@${o.batch}: ${o.gemms} GEMMs, ${o.changed} moved, ${o.seconds} s; GEMM ms/step default ${total('first')} → tuned ${total('best')}`);
+    for (const c of saved.slice(0, 5)) console.log(`  ${c.key}: ${c.first} → ${c.best} ms (${c.tile})`);
+  }
+  for (const o of rows.filter((o) => o.kind === 'overhead' || o.kind === 'error')) console.log(label, JSON.stringify(o));
 }
