@@ -5,14 +5,15 @@
 // layer), each a ~60–100 µs JavaScript dispatch on a fast GPU (scripts/gpu/RESULTS.md).
 // Statistics travel as one [2, C] tensor: row 0 the mean, row 1 the (biased) variance; the gradient
 // sums likewise: row 0 Σg, row 1 Σg·x̂, where g is dy (masked by y > 0 after a ReLU). One workgroup per
-// channel reduces over the M = size/C positions; the sums are shifted by the channel's first element, so
-// one pass gives a variance without the cancellation of Σx² − M·μ².
+// channel reduces over the M = size/C positions, or, past SPLIT_POSITIONS, coalesced partial sums over
+// chunks of rows and a second dispatch that adds them; the sums are shifted by the channel's first
+// element, so one pass gives a variance without the cancellation of Σx² − M·μ².
 // The kernels with two outputs (moving averages; gradient sums with dβ) need a hand-recorded dispatch
 // (../webgpu/record.ts); without one they run as two tfjs programs.
 import type { WebGPUProgram } from '@tensorflow/tfjs-backend-webgpu';
 import type * as tfType from '@tensorflow/tfjs';
 import { f32Literal, workgroupArrays, workgroupTreeSum } from '../webgpu/wgsl.js';
-import { OwnProgram, recordProgram, recorderFor, runRecordable, submitBatchSize } from '../webgpu/record.js';
+import { OwnProgram, recordProgram, recorderFor, runRecordable, submitBatchSize, wrapGroups } from '../webgpu/record.js';
 import { BN_APPLY, BN_GRAD_INPUT, BN_GRAD_STATS, BN_MOVING, BN_STATS, type BnAttrs, type BnMovingAttrs } from './batch_norm_math.js';
 
 type Info = tfType.TensorInfo;
@@ -20,7 +21,6 @@ type Info = tfType.TensorInfo;
 type Factory = (tf: typeof tfType) => tfType.KernelFunc;
 
 const THREADS = 256;
-const MAX_GROUPS_X = 32768;
 
 
 /** The gradient reaching the batch norm's output at flat index i: dy, or dy·[y > 0] through a ReLU. */
@@ -32,6 +32,24 @@ interface SumsOptions {
   readonly relu: boolean;
   /** Also write row 0 (Σg = dβ) to a second output `dbeta` (recorded dispatches only). */
   readonly betaOut: boolean;
+}
+
+/** The per-position terms a channel sum adds (a1, a2) and what they need first (the shift k, or the
+ * mean and 1/σ for the gradient sums). */
+function sumTerms(o: SumsOptions, C: number): { prologue: string; term: string } {
+  return o.grad
+    ? {
+        prologue: `let mean = stats[c];\n    let r = inverseSqrt(stats[${C} + c] + ${f32Literal(o.epsilon)});`,
+        term: `let g = ${gradAt(o.relu, 'i')};\n      let xh = (x[i] - mean) * r;\n      a1 = a1 + g;\n      a2 = a2 + g * xh;`,
+      }
+    : { prologue: 'let k = x[c];', term: 'let d = x[i] - k;\n      a1 = a1 + d;\n      a2 = a2 + d * d;' };
+}
+
+/** Writes channel c's [2, C] row pair from its sums s1, s2 over M positions (stats: shifted by k). */
+function finishSums(o: SumsOptions, C: number, M: number, s1: string, s2: string): string {
+  return o.grad
+    ? `result[c] = ${s1};\n      result[${C} + c] = ${s2};${o.betaOut ? `\n      dbeta[c] = ${s1};` : ''}`
+    : `let dm = ${s1} / ${f32Literal(M)};\n      result[c] = k + dm;\n      result[${C} + c] = max(${s2} / ${f32Literal(M)} - dm * dm, 0.0);`;
 }
 
 /** One workgroup per channel summing two per-position terms into a [2, C] output. */
@@ -53,26 +71,18 @@ class ChannelSumsProgram extends OwnProgram implements WebGPUProgram {
     this.channels = channels;
     this.positions = size / channels;
     this.o = o;
-    this.variableNames = o.grad ? (o.relu ? ['x', 'stats', 'dy', 'y'] : ['x', 'stats', 'dy']) : ['x'];
+    this.variableNames = sumInputs(o);
     this.outputShape = [2, channels];
     this.extraOutputs = o.betaOut ? [{ name: 'dbeta', shape: [channels] }] : [];
     this.dispatchLayout = { x: [0, 1] };
     this.dispatch = [channels, 1, 1];
-    const grad = o.grad ? `gsum_${o.epsilon}_${o.relu}_${o.betaOut}` : 'stats';
-    this.shaderKey = `rethinkbn_${grad}_${this.positions}_${channels}`;
+    this.shaderKey = `rethinkbn_${sumsKey(o)}_${this.positions}_${channels}`;
   }
 
   protected code(recorded: boolean): string {
     const C = this.channels;
     const M = this.positions;
-    const { grad, relu, epsilon, betaOut } = this.o;
-    const prologue = grad ? `let mean = stats[c];\n    let r = inverseSqrt(stats[${C} + c] + ${f32Literal(epsilon)});` : `let k = x[c];`;
-    const term = grad
-      ? `let g = ${gradAt(relu, 'i')};\n      let xh = (x[i] - mean) * r;\n      a1 = a1 + g;\n      a2 = a2 + g * xh;`
-      : `let d = x[i] - k;\n      a1 = a1 + d;\n      a2 = a2 + d * d;`;
-    const epilogue = grad
-      ? `result[c] = s1[0];\n      result[${C} + c] = s2[0];${betaOut ? '\n      dbeta[c] = s1[0];' : ''}`
-      : `let dm = s1[0] / ${f32Literal(M)};\n      result[c] = k + dm;\n      result[${C} + c] = max(s2[0] / ${f32Literal(M)} - dm * dm, 0.0);`;
+    const { prologue, term } = sumTerms(this.o, C);
     return `
   ${workgroupArrays(['s1', 's2'], THREADS)}
   fn main(index : i32) {
@@ -88,11 +98,169 @@ class ChannelSumsProgram extends OwnProgram implements WebGPUProgram {
     }
     ${workgroupTreeSum(['s1', 's2'], ['a1', 'a2'], THREADS)}
     if (t == 0) {
-      ${epilogue}
+      ${finishSums(this.o, C, M, 's1[0]', 's2[0]')}
     }
   }
 `;
   }
+}
+
+const sumInputs = (o: SumsOptions): string[] => (o.grad ? (o.relu ? ['x', 'stats', 'dy', 'y'] : ['x', 'stats', 'dy']) : ['x']);
+const sumsKey = (o: SumsOptions): string => (o.grad ? `gsum_${o.epsilon}_${o.relu}_${o.betaOut}` : 'stats');
+
+// Past this many positions per channel, one workgroup per channel is slow: its threads read with a
+// stride of C floats (a memory transaction each) and there are only C workgroups. Then the sums run
+// in two passes: workgroups of 32 adjacent channels × 8 row lanes (each warp reads 32 consecutive
+// floats) over chunks of rows, then one thread per channel adding its chunks' partial sums in order.
+export const SPLIT_POSITIONS = 32768;
+const LANES_C = 32;
+const LANES_R = THREADS / LANES_C;
+const TARGET_WORKGROUPS = 512;
+
+/** How many row chunks (P) of how many rows (R) the first pass uses for M positions of C channels. */
+export function sumChunks(M: number, C: number): { chunks: number; rows: number } {
+  const blocks = Math.ceil(C / LANES_C);
+  const want = Math.ceil(TARGET_WORKGROUPS / blocks);
+  const rows = Math.max(256, Math.ceil(Math.ceil(M / want) / LANES_R) * LANES_R);
+  return { chunks: Math.ceil(M / rows), rows };
+}
+
+/** First pass: partial sums [P][2][C] of each channel over each chunk of rows. */
+class ChannelPartialsProgram extends OwnProgram implements WebGPUProgram {
+  readonly variableNames: string[];
+  readonly outputShape: number[];
+  shaderKey: string;
+  readonly dispatchLayout: { x: number[] };
+  dispatch: [number, number, number];
+  readonly workgroupSize: [number, number, number] = [THREADS, 1, 1];
+  private readonly channels: number;
+  private readonly positions: number;
+  private readonly rows: number;
+  private readonly o: SumsOptions;
+
+  constructor(size: number, channels: number, o: SumsOptions) {
+    super();
+    this.channels = channels;
+    this.positions = size / channels;
+    this.o = o;
+    const { chunks, rows } = sumChunks(this.positions, channels);
+    this.rows = rows;
+    this.variableNames = sumInputs(o);
+    this.outputShape = [chunks, 2, channels];
+    this.dispatchLayout = { x: [0, 1, 2] };
+    this.dispatch = [Math.ceil(channels / LANES_C), chunks, 1];
+    this.shaderKey = `rethinkbn_part_${sumsKey({ ...o, betaOut: false })}_${this.positions}_${channels}`;
+  }
+
+  protected code(recorded: boolean): string {
+    const C = this.channels;
+    const M = this.positions;
+    const { prologue, term } = sumTerms(this.o, C);
+    // Channel lanes fastest, so a warp reads consecutive channels of one row; then the 8 row lanes'
+    // sums of each channel are added by halving down to the first 32 slots.
+    return `
+  ${workgroupArrays(['s1', 's2'], THREADS)}
+  fn main(index : i32) {
+    ${recorded ? '' : '_ = uniforms.NAN;'}
+    let t = i32(localIndex);
+    let lane = t % ${LANES_C};
+    let c = i32(workgroupId.x) * ${LANES_C} + lane;
+    let p = i32(workgroupId.y);
+    var a1 = 0.0;
+    var a2 = 0.0;
+    if (c < ${C}) {
+      ${prologue}
+      let end = min(${M}, (p + 1) * ${this.rows});
+      for (var m = p * ${this.rows} + t / ${LANES_C}; m < end; m = m + ${LANES_R}) {
+        let i = m * ${C} + c;
+        ${term}
+      }
+    }
+    s1[t] = a1;
+    s2[t] = a2;
+    workgroupBarrier();
+    for (var h = ${THREADS / 2}; h >= ${LANES_C}; h = h / 2) {
+      if (t < h) {
+        s1[t] = s1[t] + s1[t + h];
+        s2[t] = s2[t] + s2[t + h];
+      }
+      workgroupBarrier();
+    }
+    if (t < ${LANES_C} && c < ${C}) {
+      result[(p * 2) * ${C} + c] = s1[t];
+      result[(p * 2 + 1) * ${C} + c] = s2[t];
+    }
+  }
+`;
+  }
+}
+
+/** Second pass: each channel's partial sums added in chunk order, finished as the one-pass kernel does. */
+class ChannelFinishProgram extends OwnProgram implements WebGPUProgram {
+  readonly variableNames: string[];
+  readonly outputShape: number[];
+  shaderKey: string;
+  readonly dispatchLayout: { x: number[] };
+  dispatch: [number, number, number];
+  readonly workgroupSize: [number, number, number] = [64, 1, 1];
+  readonly extraOutputs: { name: string; shape: number[] }[];
+  private readonly channels: number;
+  private readonly positions: number;
+  private readonly chunks: number;
+  private readonly o: SumsOptions;
+
+  constructor(size: number, channels: number, o: SumsOptions) {
+    super();
+    this.channels = channels;
+    this.positions = size / channels;
+    this.chunks = sumChunks(this.positions, channels).chunks;
+    this.o = o;
+    // The statistics' shift k is x's first row, so they read x again.
+    this.variableNames = o.grad ? ['partial'] : ['partial', 'x'];
+    this.outputShape = [2, channels];
+    this.extraOutputs = o.betaOut ? [{ name: 'dbeta', shape: [channels] }] : [];
+    this.dispatchLayout = { x: [0, 1] };
+    this.dispatch = [Math.ceil(channels / 64), 1, 1];
+    this.shaderKey = `rethinkbn_finish_${sumsKey(o)}_${this.positions}_${channels}`;
+  }
+
+  protected code(recorded: boolean): string {
+    const C = this.channels;
+    return `
+  fn main(index : i32) {
+    ${recorded ? '' : '_ = uniforms.NAN;'}
+    let c = i32(globalId.x);
+    if (c < ${C}) {
+      ${this.o.grad ? '' : 'let k = x[c];'}
+      var a1 = 0.0;
+      var a2 = 0.0;
+      for (var p = 0; p < ${this.chunks}; p = p + 1) {
+        a1 = a1 + partial[(p * 2) * ${C} + c];
+        a2 = a2 + partial[(p * 2 + 1) * ${C} + c];
+      }
+      ${finishSums(this.o, C, this.positions, 'a1', 'a2')}
+    }
+  }
+`;
+  }
+}
+
+/**
+ * The [2, C] channel sums of `inputs` (sumInputs order) and, with betaOut, dβ: one dispatch for up to
+ * SPLIT_POSITIONS positions, else two (partials, then their sum). betaOut needs a recorder.
+ */
+function channelSums(tf: typeof tfType, backend: unknown, x: Info, inputs: readonly Info[], o: SumsOptions): Info[] {
+  const size = sizeOf(x);
+  const C = channelsOf(x);
+  const rec = recorderFor(backend);
+  const submit = submitBatchSize(tf);
+  const run = (program: OwnProgram & WebGPUProgram & { extraOutputs?: unknown[] }, ins: readonly Info[]): Info[] =>
+    rec !== null ? recordProgram(rec, program as never, ins, submit) : [runRecordable(backend, program as never, ins, submit)];
+  if (size / C <= SPLIT_POSITIONS) return run(new ChannelSumsProgram(size, C, o), inputs);
+  const [partial] = run(new ChannelPartialsProgram(size, C, o), inputs);
+  const out = run(new ChannelFinishProgram(size, C, o), o.grad ? [partial!] : [partial!, x]);
+  (backend as { disposeData(id: object): void }).disposeData(partial!.dataId);
+  return out;
 }
 
 /**
@@ -120,8 +288,7 @@ class ElementwiseProgram extends OwnProgram implements WebGPUProgram {
     this.extraOutputs = extraOutputs.map((name) => ({ name, shape: [...shape] }));
     this.dispatchLayout = { x: this.outputShape.map((_, i) => i) };
     const n = this.outputShape.reduce((a, d) => a * d, 1);
-    const groups = Math.ceil(n / THREADS);
-    this.dispatch = [Math.min(groups, MAX_GROUPS_X), Math.ceil(groups / MAX_GROUPS_X), 1];
+    this.dispatch = wrapGroups(Math.ceil(n / THREADS));
     this.shaderKey = `rethinkbn_${key}_${this.channels}`;
   }
 
@@ -148,8 +315,7 @@ const sizeOf = (x: Info): number => x.shape.reduce((a, d) => a * d, 1);
 
 const statsKernel: Factory = (tf) => (args) => {
   const { x } = args.inputs as { x: Info };
-  const program = new ChannelSumsProgram(sizeOf(x), channelsOf(x), { grad: false, epsilon: 0, relu: false, betaOut: false });
-  return runRecordable(args.backend, program, [x], submitBatchSize(tf));
+  return channelSums(tf, args.backend, x, [x], { grad: false, epsilon: 0, relu: false, betaOut: false })[0]!;
 };
 
 const applyKernel: Factory = (tf) => (args) => {
@@ -195,10 +361,10 @@ const gradStatsKernel: Factory = (tf) => (args) => {
   const C = channelsOf(x);
   const rec = recorderFor(args.backend);
   const o = { grad: true, epsilon, relu: masked };
-  if (rec !== null) return recordProgram(rec, new ChannelSumsProgram(sizeOf(x), C, { ...o, betaOut: true }), inputs, submitBatchSize(tf));
-  const sums = runRecordable(args.backend, new ChannelSumsProgram(sizeOf(x), C, { ...o, betaOut: false }), inputs, submitBatchSize(tf));
+  if (rec !== null) return channelSums(tf, args.backend, x, inputs, { ...o, betaOut: true });
+  const [sums] = channelSums(tf, args.backend, x, inputs, { ...o, betaOut: false });
   const row0 = new ElementwiseProgram('row0', [C], ['sums'], 'result[index] = sums[index];');
-  return [sums, runRecordable(args.backend, row0, [sums], submitBatchSize(tf))];
+  return [sums!, runRecordable(args.backend, row0, [sums!], submitBatchSize(tf))];
 };
 
 const gradInputKernel: Factory = (tf) => (args) => {

@@ -18,6 +18,9 @@ type Info = tfType.TensorInfo;
 /** What recording uses of WebGPUBackend (internals of tfjs-backend-webgpu 4.22). */
 export interface RecordingBackend {
   readonly device: GPUDevice;
+  /** The backend's own record of each tensor: `dtype` is how its data is stored, which can differ
+   * from the tensor's (tfjs casts int32 to float32 by relabelling the int32 data). */
+  readonly tensorMap: { get(dataId: object): { readonly dtype: tfType.DataType } | undefined };
   readonly commandQueueOwnedIds: { add(id: object): unknown };
   readonly activeTimers: { push(t: { name: string; query: Promise<number> }): unknown } | null | undefined;
   readonly supportTimestampQuery: boolean;
@@ -65,6 +68,7 @@ function hasInternals(backend: object): boolean {
     ok =
       b.device !== undefined &&
       typeof b.commandQueueOwnedIds?.add === 'function' &&
+      typeof b.tensorMap?.get === 'function' &&
       typeof b.dispatchCountInPass === 'number' &&
       METHODS.every((m) => typeof b[m] === 'function');
     checked.set(backend, ok);
@@ -76,6 +80,14 @@ function hasInternals(backend: object): boolean {
 export function recorderFor(backend: unknown): RecordingBackend | null {
   if (!recordOptions.enabled || typeof backend !== 'object' || backend === null) return null;
   return hasInternals(backend) ? (backend as RecordingBackend) : null;
+}
+
+/** Workgroups per grid row of a 1-D dispatch: more wrap into y (WebGPU allows 65535 per dimension). */
+export const MAX_GROUPS_X = 32768;
+
+/** The grid for `groups` workgroups of a 1-D kernel, wrapped into rows of MAX_GROUPS_X. */
+export function wrapGroups(groups: number): [number, number, number] {
+  return [Math.min(groups, MAX_GROUPS_X), Math.ceil(groups / MAX_GROUPS_X), 1];
 }
 
 export interface BindingDecl {
@@ -220,10 +232,23 @@ export interface RecordArgs {
   readonly uniforms?: readonly { type: 'float32' | 'int32'; data: number[] }[];
 }
 
+/** How `t`'s data is stored on `b`: its dtype, except where tfjs relabelled data of another type. */
+export function storedDtype(b: RecordingBackend, t: Info): tfType.DataType {
+  return b.tensorMap.get(t.dataId)?.dtype ?? t.dtype;
+}
+
+const BINDING_DTYPES: Readonly<Record<BindingDecl['type'], readonly tfType.DataType[]>> = { f32: ['float32'], i32: ['int32', 'bool'] };
+
 /** Records one dispatch of `kernel` and returns its freshly allocated outputs. */
 export function recordDispatch(b: RecordingBackend, kernel: RecordedKernel, a: RecordArgs, submitBatch: number): Info[] {
   if (a.inputs.length !== kernel.inputs.length || a.outputs.length !== kernel.outputs.length) {
     throw new Error(`${kernel.key}: expected ${kernel.inputs.length} inputs and ${kernel.outputs.length} outputs`);
+  }
+  for (const [i, t] of a.inputs.entries()) {
+    const decl = kernel.inputs[i]!;
+    const stored = storedDtype(b, t);
+    // Reading int32 bits as f32 would give garbage, not an error: refuse instead.
+    if (!BINDING_DTYPES[decl.type].includes(stored)) throw new Error(`${kernel.key}: input '${decl.name}' is stored as ${stored}, the kernel reads ${decl.type}`);
   }
   const outs = a.outputs.map((o) => b.makeTensorInfo([...o.shape], o.dtype));
   const all = [...outs, ...a.inputs];

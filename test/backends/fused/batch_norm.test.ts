@@ -6,9 +6,12 @@ import type * as tfType from '@tensorflow/tfjs';
 import { webgpuOrSkipReason, randomArray, relL2, type Tf } from '../webgpu/helpers.js';
 import { defineBetaBatchNorm } from '../../../src/models/beta-batch-norm.js';
 import { ensureBatchNormKernels, fusedBatchNormOptions } from '../../../src/backends/fused/batch_norm.js';
+import { SPLIT_POSITIONS } from '../../../src/backends/fused/batch_norm_webgpu.js';
 
 const ready = await webgpuOrSkipReason();
 const skip = 'skip' in ready ? ready.skip : false;
+
+const size = (shape: readonly number[]): number => shape.reduce((a, b) => a * b, 1);
 
 interface Run {
   readonly y: Float32Array;
@@ -68,10 +71,13 @@ test('only webgpu gets the fused kernels; cpu keeps the composed ops', () => {
   assert.equal(ensureBatchNormKernels(ready.tf, 'cpu'), false);
 });
 
-for (const [i, shape] of [[4, 5, 6, 8], [2, 3, 3, 33], [16, 10], [3, 7, 7, 260]].entries()) {
+// The last shape has more positions per channel than one workgroup per channel sums (SPLIT_POSITIONS):
+// its sums run in two passes.
+for (const [i, shape] of [[4, 5, 6, 8], [2, 3, 3, 33], [16, 10], [3, 7, 7, 260], [4, 96, 90, 37]].entries()) {
   test(`fused batch norm ${shape.join('x')} on webgpu matches the composed layer on cpu`, { skip }, async () => {
     if ('skip' in ready) return;
     const { tf } = ready;
+    assert.equal(size(shape) / shape.at(-1)! > SPLIT_POSITIONS, i === 4, 'only the last shape takes the two passes');
     const want = await runLayer(tf, 'cpu', shape, i);
     const got = await runLayer(tf, 'webgpu', shape, i);
     assert.equal(tf.getKernel('RethinkBatchNormStats', 'webgpu') !== undefined, true);
@@ -91,28 +97,29 @@ for (const [i, shape] of [[4, 5, 6, 8], [2, 3, 3, 33], [16, 10], [3, 7, 7, 260]]
   });
 }
 
-test('batch norm + ReLU in one layer: webgpu (recorded and through tfjs programs) and cpu match a separate ReLU', { skip }, async () => {
-  if ('skip' in ready) return;
-  const { tf } = ready;
-  const { recordOptions } = await import('../../../src/backends/webgpu/record.js');
-  const shape = [3, 5, 5, 12];
-  const want = await runLayer(tf, 'cpu', shape, 7, 'separate');
-  assert.ok(want.y.some((v) => v === 0) && want.y.some((v) => v > 0), 'the ReLU clamps some outputs and passes others');
-  const runs: Record<string, Run> = {
-    cpu: await runLayer(tf, 'cpu', shape, 7, 'fused'),
-    webgpu: await runLayer(tf, 'webgpu', shape, 7, 'fused'),
-  };
-  recordOptions.enabled = false;
-  try {
-    runs['webgpu, tfjs programs'] = await runLayer(tf, 'webgpu', shape, 7, 'fused');
-  } finally {
-    recordOptions.enabled = true;
-  }
-  for (const [name, got] of Object.entries(runs)) {
-    for (const k of ['y', 'dx', 'dbeta', 'movingMean', 'movingVariance'] as const) {
-      const err = relL2(got[k], want[k]);
-      assert.ok(err <= 1e-5, `${name} ${k}: relative L2 error ${err}`);
+for (const shape of [[3, 5, 5, 12], [2, 130, 130, 3]]) {
+  test(`batch norm + ReLU in one layer ${shape.join('x')}: webgpu (recorded and through tfjs programs) and cpu match a separate ReLU`, { skip }, async () => {
+    if ('skip' in ready) return;
+    const { tf } = ready;
+    const { recordOptions } = await import('../../../src/backends/webgpu/record.js');
+    const want = await runLayer(tf, 'cpu', shape, 7, 'separate');
+    assert.ok(want.y.some((v) => v === 0) && want.y.some((v) => v > 0), 'the ReLU clamps some outputs and passes others');
+    const runs: Record<string, Run> = {
+      cpu: await runLayer(tf, 'cpu', shape, 7, 'fused'),
+      webgpu: await runLayer(tf, 'webgpu', shape, 7, 'fused'),
+    };
+    recordOptions.enabled = false;
+    try {
+      runs['webgpu, tfjs programs'] = await runLayer(tf, 'webgpu', shape, 7, 'fused');
+    } finally {
+      recordOptions.enabled = true;
     }
-  }
-  await tf.setBackend('cpu');
-});
+    for (const [name, got] of Object.entries(runs)) {
+      for (const k of ['y', 'dx', 'dbeta', 'movingMean', 'movingVariance'] as const) {
+        const err = relL2(got[k], want[k]);
+        assert.ok(err <= 1e-5, `${name} ${k}: relative L2 error ${err}`);
+      }
+    }
+    await tf.setBackend('cpu');
+  });
+}

@@ -5,14 +5,13 @@
 // dtypes, part counts that the device's storage-buffer limit cannot bind, and the small CPU-resident
 // tensors tfjs keeps on the CPU fall back to tfjs's kernels.
 import type * as tfType from '@tensorflow/tfjs';
-import { RecordedKernel, recordDispatch, recorderFor, submitBatchSize } from '../record.js';
+import { RecordedKernel, recordDispatch, recorderFor, submitBatchSize, wrapGroups } from '../record.js';
 import type { KernelFn } from './conv_kernels.js';
 import { Memo } from '../../../util/memo.js';
 
 type Info = tfType.TensorInfo;
 
 const THREADS = 256;
-const MAX_GROUPS_X = 32768;
 
 const kernels = new Memo<string, RecordedKernel>();
 
@@ -65,10 +64,7 @@ function concatKernel(channels: number, sizes: readonly number[], total: number)
 const storageLimit = (rec: { device: unknown }): number =>
   (rec.device as { limits?: { maxStorageBuffersPerShaderStage?: number } }).limits?.maxStorageBuffersPerShaderStage ?? 8;
 
-function flatGroups(total: number): [number, number, number] {
-  const groups = Math.ceil(total / THREADS);
-  return [Math.min(groups, MAX_GROUPS_X), Math.ceil(groups / MAX_GROUPS_X), 1];
-}
+const flatGroups = (total: number): [number, number, number] => wrapGroups(Math.ceil(total / THREADS));
 
 export function concatLastAxis(tf: typeof tfType, fallback: KernelFn): KernelFn {
   return ((args: { inputs: Record<string, Info> | Info[]; backend: unknown; attrs: Record<string, unknown> }) => {

@@ -5,13 +5,12 @@
 // dy_d·y_d/N_d is computed once.
 import type * as tfType from '@tensorflow/tfjs';
 import type { WebGPUProgram } from '@tensorflow/tfjs-backend-webgpu';
-import { OwnProgram, runRecordable, submitBatchSize } from '../record.js';
+import { MAX_GROUPS_X, OwnProgram, runRecordable, submitBatchSize, wrapGroups } from '../record.js';
 import { f32Literal } from '../wgsl.js';
 import type { KernelFn } from './conv_kernels.js';
 import type { TensorInfoLike } from './gemm_program.js';
 
 const THREADS = 256;
-const MAX_GROUPS_X = 32768;
 
 export class LrnGradProgram extends OwnProgram implements WebGPUProgram {
   readonly variableNames = ['x', 'y', 'dy'];
@@ -39,7 +38,7 @@ export class LrnGradProgram extends OwnProgram implements WebGPUProgram {
     this.alpha = alpha;
     this.beta = beta;
     const groups = Math.ceil(this.pixels / this.perGroup);
-    this.dispatch = [Math.min(groups, MAX_GROUPS_X), Math.ceil(groups / MAX_GROUPS_X), 1];
+    this.dispatch = wrapGroups(groups);
     this.dispatchLayout = { x: this.outputShape.map((_, i) => i) };
     // f32 constants are printed exactly (toString round-trips doubles; WGSL rounds to f32 like tfjs does).
     this.shaderKey = `rethink_lrngrad_${this.pixels}_${this.channels}_${radius}_${bias}_${alpha}_${beta}`;

@@ -5,7 +5,7 @@
 // tfjs sends them (the last maximum in row-major window order), and dy is summed in tfjs's order, so
 // the results are tfjs's bit for bit. Dilation and NCHW fall back to tfjs's kernels.
 import type * as tfType from '@tensorflow/tfjs';
-import { RecordedKernel, recordDispatch, recorderFor, submitBatchSize } from '../record.js';
+import { RecordedKernel, recordDispatch, recorderFor, submitBatchSize, wrapGroups } from '../record.js';
 import type { KernelFn } from './conv_kernels.js';
 import { Memo } from '../../../util/memo.js';
 
@@ -13,7 +13,6 @@ type Info = tfType.TensorInfo;
 type Args = { inputs: Record<string, Info | undefined>; backend: unknown; attrs: Record<string, unknown> };
 
 const THREADS = 256;
-const MAX_GROUPS_X = 32768;
 
 interface PoolGeometry {
   readonly batch: number;
@@ -157,10 +156,7 @@ fn main(index : i32) {
   });
 }
 
-function flatGroups(total: number): [number, number, number] {
-  const groups = Math.ceil(total / THREADS);
-  return [Math.min(groups, MAX_GROUPS_X), Math.ceil(groups / MAX_GROUPS_X), 1];
-}
+const flatGroups = (total: number): [number, number, number] => wrapGroups(Math.ceil(total / THREADS));
 
 export function maxPool(tf: typeof tfType, fallback: KernelFn): KernelFn {
   return ((args: Args) => {

@@ -11,6 +11,7 @@ import { lrnGrad } from './lrn_grad.js';
 import { concatLastAxis, splitVLastAxis } from './last_axis.js';
 import { maxPool, maxPoolGrad } from './max_pool.js';
 import { fusedMatMul } from './matmul.js';
+import { binaryOp } from './elementwise.js';
 
 type Factory = (tf: typeof tfType, fallback: KernelFn) => KernelFn;
 
@@ -20,6 +21,9 @@ const FAST_KERNELS: Readonly<Record<string, Factory>> = {
   Conv2D: conv2D,
   FusedConv2D: fusedConv2D,
   _FusedMatMul: fusedMatMul,
+  Add: binaryOp('Add'),
+  Sub: binaryOp('Sub'),
+  Multiply: binaryOp('Multiply'),
   LRNGrad: lrnGrad,
   SplitV: splitVLastAxis,
   Concat: concatLastAxis,
