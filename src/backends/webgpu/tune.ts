@@ -4,9 +4,11 @@
 import type * as tfType from '@tensorflow/tfjs';
 import { startedWebGpu } from './init.js';
 import { gemmTuner, tuneGemms, tuneModeFromEnv, type TuneReport } from './kernels/gemm_tuning.js';
+import { GEMM_TILES, type GemmTile } from './kernels/gemm_shader.js';
 import { recorderFor } from './record.js';
 
-export async function tuneRegisteredGemms(tf: typeof tfType, mode = tuneModeFromEnv()): Promise<TuneReport | null> {
+/** `tiles`: the candidates (all of GEMM_TILES unless a test narrows them). */
+export async function tuneRegisteredGemms(tf: typeof tfType, mode = tuneModeFromEnv(), tiles: readonly GemmTile[] = GEMM_TILES): Promise<TuneReport | null> {
   if (mode === 'off' || tf.getBackend() !== 'webgpu' || gemmTuner.pendingCount === 0) return null;
   if (mode === 'auto' && startedWebGpu()?.adapter?.['isSoftware'] !== 'false') return null;
   const rec = recorderFor(tf.backend());
@@ -16,5 +18,5 @@ export async function tuneRegisteredGemms(tf: typeof tfType, mode = tuneModeFrom
     rec.endComputePassEncoder();
     rec.submitQueue();
   }
-  return tuneGemms(rec.device);
+  return tuneGemms(rec.device, tiles);
 }

@@ -57,12 +57,13 @@ async function runCase(tf: Tf, c: KernelCase): Promise<{ outputs: Uint32Array[];
   return { outputs, grids };
 }
 
-// Each tile's shaders take about a second to compile on llvmpipe, so each case checks two tiles
+// Each tile's shaders take about a second to compile on llvmpipe, so each case checks three tiles
 // against its default one, in rotation: every tile is checked on at least one case.
-const tilesFor = (i: number): GemmTile[] => [GEMM_TILES[(2 * i) % GEMM_TILES.length]!, GEMM_TILES[(2 * i + 1) % GEMM_TILES.length]!];
+const PER_CASE = 3;
+const tilesFor = (i: number): GemmTile[] => [0, 1, 2].map((j) => GEMM_TILES[(PER_CASE * i + j) % GEMM_TILES.length]!);
 
 for (const [i, c] of CASES.entries()) {
-  test(`GEMM tiles ${tilesFor(i).map(tileKey).join(' and ')} give bitwise the default tile's result: ${c.name}`, { skip }, async () => {
+  test(`GEMM tiles ${tilesFor(i).map(tileKey).join(', ')} give bitwise the default tile's result: ${c.name}`, { skip }, async () => {
     if ('skip' in ready) return;
     const { tf } = ready;
     await tf.setBackend('webgpu');
@@ -155,12 +156,15 @@ test('tuning on the device times real dispatches; later calls use its choice', {
   // auto skips a software adapter (llvmpipe here); `on` tunes anyway.
   assert.equal(await tuneRegisteredGemms(tf, 'auto'), null);
   assert.equal(gemmTuner.pendingCount, 2);
-  const report = await tuneRegisteredGemms(tf, 'on');
+  // Three candidates besides each default (every tile's shaders take about a second to compile here).
+  const three = GEMM_TILES.filter((t) => ['32x64x16_4x4', '64x32x16_4x4', '64x64x16_4x4p'].includes(tileKey(t)));
+  assert.equal(three.length, 3);
+  const report = await tuneRegisteredGemms(tf, 'on', three);
   assert.ok(report !== null);
   assert.equal(report.sites, 2);
   for (const choice of report.choices) {
     const times = Object.values(choice.ms);
-    assert.ok(times.length >= 2 && times.every((t) => t > 0 && Number.isFinite(t)), `${choice.key}: ${JSON.stringify(choice.ms)}`);
+    assert.ok(times.length === 4 && times.every((t) => t > 0 && Number.isFinite(t)), `${choice.key}: ${JSON.stringify(choice.ms)}`);
     assert.equal(Math.min(...times), choice.ms[choice.tile], `${choice.key} keeps its fastest tile`);
   }
   const got = await runCase(tf, c);
@@ -174,4 +178,10 @@ test('tuning on the device times real dispatches; later calls use its choice', {
   ]);
   assert.deepEqual(got.outputs, want.outputs);
   gemmTuner.reset();
+});
+
+test('the rotation checks every tile, those that prefetch included', () => {
+  const checked = new Set(CASES.flatMap((_, i) => tilesFor(i)));
+  assert.equal(checked.size, GEMM_TILES.length);
+  assert.ok(GEMM_TILES.some((t) => t.prefetch === true));
 });

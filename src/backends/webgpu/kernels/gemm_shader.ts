@@ -9,6 +9,9 @@
 //   is computed once before the K loop (aRow/bCol) and only the k part is decomposed per element;
 // - each thread owns an RM×RN block of adjacent outputs and reads its operands as vec4 from shared memory
 //   (RM/4 + RN/4 loads per RM·RN FMAs); rows are padded by 4 floats to spread stores over banks.
+// - optionally (a tile's `prefetch`) the next K tile's global loads go into registers before the
+//   current tile's FMAs, so their latency overlaps compute. Whether that pays depends on the GPU, so the
+//   tuner (gemm_tuning.ts) times tiles with and without it.
 
 /** Tile geometry: a workgroup of (TN/RN)×(TM/RM) threads computes a TM×TN block, RM×RN per thread. */
 export interface GemmTile {
@@ -17,6 +20,11 @@ export interface GemmTile {
   readonly tk: number;
   readonly rm: number;
   readonly rn: number;
+  /**
+   * Load the next K tile into registers while computing on the current one (one tile of shared memory,
+   * the same two barriers per tile): global-load latency overlaps the FMAs, for a few more registers.
+   */
+  readonly prefetch?: boolean;
 }
 
 export const TILE_64: GemmTile = { tm: 64, tn: 64, tk: 16, rm: 4, rn: 4 };
@@ -38,10 +46,14 @@ export const GEMM_TILES: readonly GemmTile[] = [
   { tm: 32, tn: 32, tk: 16, rm: 4, rn: 4 },
   { tm: 64, tn: 128, tk: 16, rm: 4, rn: 8 },
   { tm: 128, tn: 128, tk: 8, rm: 8, rn: 8 },
+  { ...TILE_64, prefetch: true },
+  { ...TILE_128x64, prefetch: true },
+  { tm: 128, tn: 32, tk: 16, rm: 8, rn: 4, prefetch: true },
+  { tm: 128, tn: 128, tk: 8, rm: 8, rn: 8, prefetch: true },
 ];
 
 export function tileKey(t: GemmTile): string {
-  return `${t.tm}x${t.tn}x${t.tk}_${t.rm}x${t.rn}`;
+  return `${t.tm}x${t.tn}x${t.tk}_${t.rm}x${t.rn}${t.prefetch === true ? 'p' : ''}`;
 }
 
 /** Bytes of workgroup memory the shader declares for `t` (both k-major tiles, rows padded by 4). */
@@ -110,10 +122,15 @@ export function gemmShader(spec: GemmSpec): string {
   const sb = tn + 4;
 
   // Per operand: which (row, kk) each of this thread's tile slots holds; both are loop-invariant.
-  const slots = (which: 'a' | 'b', rows: number, fastIsK: boolean): { pre: string; body: string } => {
+  // body: load into shared memory; regs/fetch/put: the prefetching loop's registers, its loads of the
+  // next tile into them, and their stores into shared memory.
+  const slots = (which: 'a' | 'b', rows: number, fastIsK: boolean): Record<'pre' | 'body' | 'regs' | 'fetch' | 'put', string> => {
     const count = (rows * tk) / threads;
     const pre: string[] = [];
     const body: string[] = [];
+    const regs: string[] = [];
+    const fetch: string[] = [];
+    const put: string[] = [];
     const limit = which === 'a' ? 'M' : 'N';
     const origin = which === 'a' ? 'm0' : 'n0';
     const stride = which === 'a' ? sa : sb;
@@ -129,8 +146,12 @@ export function gemmShader(spec: GemmSpec): string {
       body.push(`{ let kg = k0 + ${which}kk${i}; var v = 0.0;
         if (${which}ok${i} && kg < kEnd) { v = ${which}Load(${which}g${i}, kg); }
         ${mem}[${which}at${i} / 4][${which}at${i} % 4] = v; }`);
+      regs.push(`var ${which}r${i} = 0.0;`);
+      fetch.push(`{ let kg = k0 + ${which}kk${i}; ${which}r${i} = 0.0;
+        if (${which}ok${i} && kg < kEnd) { ${which}r${i} = ${which}Load(${which}g${i}, kg); } }`);
+      put.push(`${mem}[${which}at${i} / 4][${which}at${i} % 4] = ${which}r${i};`);
     }
-    return { pre: pre.join('\n    '), body: body.join('\n      ') };
+    return { pre: pre.join('\n    '), body: body.join('\n      '), regs: regs.join(' '), fetch: fetch.join('\n      '), put: put.join('\n      ') };
   };
   const A = slots('a', tm, spec.aOrder === 'k');
   const B = slots('b', tn, spec.bOrder === 'k');
@@ -149,6 +170,37 @@ export function gemmShader(spec: GemmSpec): string {
       stores.push(`if (m0 + ty * ${rm} + ${i} < M && n0 + tx * ${rn} + ${j} < N) { store(m0 + ty * ${rm} + ${i}, n0 + tx * ${rn} + ${j}, split, c${i}_${j}); }`);
     }
   }
+  const tiles = spec.kChunk / tk;
+  const compute = `for (var kk = 0; kk < ${tk}; kk = kk + 1) {
+        ${aVecs.join(' ')}
+        ${bVecs.join(' ')}
+        ${fmas.join('\n        ')}
+      }`;
+  const plainLoop = `for (var t = 0; t < ${tiles}; t = t + 1) {
+      let k0 = kBegin + t * ${tk};
+      ${A.body}
+      ${B.body}
+      workgroupBarrier();
+      ${compute}
+      workgroupBarrier();
+    }`;
+  // The same sums in the same order; tile t + 1's global loads are in flight while tile t computes.
+  const prefetchLoop = `${A.regs} ${B.regs}
+    { let k0 = kBegin;
+      ${A.fetch}
+      ${B.fetch} }
+    for (var t = 0; t < ${tiles}; t = t + 1) {
+      ${A.put}
+      ${B.put}
+      workgroupBarrier();
+      if (t + 1 < ${tiles}) {
+        let k0 = kBegin + (t + 1) * ${tk};
+        ${A.fetch}
+        ${B.fetch}
+      }
+      ${compute}
+      workgroupBarrier();
+    }`;
   return `
   const M = ${spec.m};
   const N = ${spec.n};
@@ -177,18 +229,7 @@ export function gemmShader(spec: GemmSpec): string {
     ${acc.join(' ')}
     // A constant trip count keeps the barriers in uniform control flow (workgroupId, copied into a
     // private variable by tfjs's prelude, counts as non-uniform); tiles past kEnd load zeros.
-    for (var t = 0; t < ${spec.kChunk / tk}; t = t + 1) {
-      let k0 = kBegin + t * ${tk};
-      ${A.body}
-      ${B.body}
-      workgroupBarrier();
-      for (var kk = 0; kk < ${tk}; kk = kk + 1) {
-        ${aVecs.join(' ')}
-        ${bVecs.join(' ')}
-        ${fmas.join('\n        ')}
-      }
-      workgroupBarrier();
-    }
+    ${spec.tile.prefetch === true ? prefetchLoop : plainLoop}
     ${stores.join('\n    ')}
   }
 `;

@@ -45,14 +45,20 @@ const MAX_REPS = 64;
 /** Candidates for an M×N product: the fallback first, then every other tile the device can run whose
  * rows or columns are not mostly padding (a tile at least twice the product in a dimension loses to a
  * smaller one there). */
-export function candidateTiles(m: number, n: number, fallback: GemmTile, limits: Pick<GPUSupportedLimits, 'maxComputeInvocationsPerWorkgroup' | 'maxComputeWorkgroupStorageSize' | 'maxComputeWorkgroupSizeX' | 'maxComputeWorkgroupSizeY'>): GemmTile[] {
+export function candidateTiles(
+  m: number,
+  n: number,
+  fallback: GemmTile,
+  limits: Pick<GPUSupportedLimits, 'maxComputeInvocationsPerWorkgroup' | 'maxComputeWorkgroupStorageSize' | 'maxComputeWorkgroupSizeX' | 'maxComputeWorkgroupSizeY'>,
+  tiles: readonly GemmTile[] = GEMM_TILES,
+): GemmTile[] {
   const fits = (t: GemmTile): boolean => {
     const [wx, wy] = workgroupSize(t);
     return wx * wy <= limits.maxComputeInvocationsPerWorkgroup && wx <= limits.maxComputeWorkgroupSizeX && wy <= limits.maxComputeWorkgroupSizeY && tileSharedBytes(t) <= limits.maxComputeWorkgroupStorageSize;
   };
   const sensible = (t: GemmTile): boolean => !(t.tm >= 2 * m && t.tm > 32) && !(t.tn >= 2 * n && t.tn > 32);
   const fk = tileKey(fallback);
-  return [fallback, ...GEMM_TILES.filter((t) => tileKey(t) !== fk && fits(t) && sensible(t))];
+  return [fallback, ...tiles.filter((t) => tileKey(t) !== fk && fits(t) && sensible(t))];
 }
 
 /** Measures one candidate: milliseconds per dispatch. Injected by tests; the default times the GPU. */
@@ -96,10 +102,18 @@ export class GemmTuner {
     this.chosen.set(key, tile);
   }
 
-  /** Tunes every pending site with `measure`: each candidate measured ROUNDS times, interleaved, best kept. */
-  async tune(limits: Parameters<typeof candidateTiles>[3], measure: Measure, prepare?: (sites: readonly { site: GemmSite; tiles: GemmTile[] }[]) => Promise<void>): Promise<TuneReport> {
+  /**
+   * Tunes every pending site with `measure`: each candidate (from `tiles`, GEMM_TILES by default)
+   * measured ROUNDS times, interleaved, the best kept.
+   */
+  async tune(
+    limits: Parameters<typeof candidateTiles>[3],
+    measure: Measure,
+    prepare?: (sites: readonly { site: GemmSite; tiles: GemmTile[] }[]) => Promise<void>,
+    tiles: readonly GemmTile[] = GEMM_TILES,
+  ): Promise<TuneReport> {
     const started = performance.now();
-    const work = [...this.pending.values()].map(({ site, fallback }) => ({ site, fallback, tiles: candidateTiles(site.m, site.n, fallback, limits) }));
+    const work = [...this.pending.values()].map(({ site, fallback }) => ({ site, fallback, tiles: candidateTiles(site.m, site.n, fallback, limits, tiles) }));
     this.pending.clear();
     await prepare?.(work);
     const choices: { key: string; tile: string; ms: Record<string, number> }[] = [];
@@ -191,13 +205,13 @@ export class DeviceMeasure {
   }
 }
 
-/** Tunes every GEMM registered so far on `device` (see the file comment). */
-export async function tuneGemms(device: GPUDevice): Promise<TuneReport> {
+/** Tunes every GEMM registered so far on `device` (see the file comment), among `tiles`. */
+export async function tuneGemms(device: GPUDevice, tiles: readonly GemmTile[] = GEMM_TILES): Promise<TuneReport> {
   // Let the work already queued (the step that registered the sites) finish before timing anything.
   await device.queue.onSubmittedWorkDone();
   const m = new DeviceMeasure(device);
   try {
-    return await gemmTuner.tune(device.limits, m.measure, (work) => m.compile(work));
+    return await gemmTuner.tune(device.limits, m.measure, (work) => m.compile(work), tiles);
   } finally {
     m.dispose();
   }
