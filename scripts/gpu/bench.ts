@@ -120,7 +120,7 @@ async function measure(tf: Tf, name: string, batch: number): Promise<void> {
     const first = await timeSteps(r, 1); // includes shader compilation
     // As the training loop does: time the GEMM tiles of the products the first step used.
     const tuning = await tuneRegisteredGemms(tf);
-    if (tuning !== null) emit({ kind: 'tuning', model: name, batch, gemms: tuning.sites, changed: tuning.changed, seconds: +tuning.seconds.toFixed(2), choices: tuning.choices });
+    if (tuning !== null) emit({ kind: 'tuning', model: name, batch, gemms: tuning.sites, tuned: tuning.tuned, changed: tuning.changed, seconds: +tuning.seconds.toFixed(2), choices: tuning.choices });
     const warm = await timeSteps(r, 1);
     // Slow configurations (tfjs's stock kernels at batch 1024) get one timed step, not a budget overrun.
     const slow = warm.seconds > Number(args['max-step-s']);

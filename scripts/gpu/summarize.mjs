@@ -55,7 +55,7 @@ for (const { label, rows } of runs) {
       })
       .sort((a, b) => b.first - b.best - (a.first - a.best));
     const total = (k) => saved.reduce((s, c) => s + c[k], 0).toFixed(3);
-    console.log(`tuning ${label} ${o.model}@${o.batch}: ${o.gemms} GEMMs, ${o.changed} moved, ${o.seconds} s; GEMM ms/step default ${total('first')} → tuned ${total('best')}`);
+    console.log(`tuning ${label} ${o.model}@${o.batch}: ${o.gemms} GEMMs, ${o.tuned} timed, ${o.changed} moved, ${o.seconds} s; their ms/step default ${total('first')} → tuned ${total('best')}`);
     for (const c of saved.slice(0, 5)) console.log(`  ${c.key}: ${c.first} → ${c.best} ms (${c.tile})`);
   }
   for (const o of rows.filter((o) => o.kind === 'overhead' || o.kind === 'error')) console.log(label, JSON.stringify(o));

@@ -136,5 +136,5 @@ export async function train(tf: Tf, model: tfTypes.LayersModel, data: TrainData,
 async function tuneWebGpu(tf: Tf): Promise<KernelTuning | null> {
   const { tuneRegisteredGemms } = await import('../backends/webgpu/tune.js');
   const r = await tuneRegisteredGemms(tf);
-  return r === null ? null : { gemms: r.sites, changed: r.changed, seconds: r.seconds };
+  return r === null ? null : { gemms: r.sites, tuned: r.tuned, changed: r.changed, seconds: r.seconds };
 }

@@ -93,8 +93,10 @@ export type StopReason = 'epochs' | 'target_train_acc' | 'max_steps';
 
 /** The WebGPU GEMM tile tuning a run did after its first step (absent when none ran). */
 export interface KernelTuning {
-  /** Products timed, and how many of them moved off their default tile. */
+  /** Products the first step used; how many (the slowest) had their candidate tiles timed; how many of
+   * those moved off their default tile. */
   readonly gemms: number;
+  readonly tuned: number;
   readonly changed: number;
   readonly seconds: number;
 }

@@ -102,32 +102,44 @@ function fakeSite(key: string, m: number, n: number): GemmSite {
   };
 }
 
-test('the tuner keeps each product on its fastest candidate and the default on a tie', async () => {
+test('the tuner times candidates for the slowest products, keeps the fastest, and the default on a tie', async () => {
   const tuner = new GemmTuner();
-  const narrow = GEMM_TILES.find((t) => t.tm === 128 && t.tn === 32)!;
+  const narrow = GEMM_TILES.find((t) => t.tm === 128 && t.tn === 32 && t.prefetch !== true)!;
   // Registration hands out the fallback until the product is tuned.
   assert.equal(tuner.tile('a', TILE_64, () => fakeSite('a', 100_000, 32)), TILE_64);
   assert.equal(tuner.tile('b', TILE_64, () => fakeSite('b', 5000, 200)), TILE_64);
-  assert.equal(tuner.pendingCount, 2);
+  // c takes 1% of the time: not worth timing its candidates.
+  assert.equal(tuner.tile('c', TILE_64, () => fakeSite('c', 5000, 200)), TILE_64);
+  assert.equal(tuner.pendingCount, 3);
   const measured: string[] = [];
   const report = await tuner.tune(LIMITS, async (site, tile) => {
     measured.push(`${site.key}:${tileKey(tile)}`);
     if (site.key === 'a') return tile === narrow ? 1 : 2; // the narrow tile wins for 32 columns
+    if (site.key === 'c') return 0.04;
     return 1; // b: all equal, so it keeps its default
   });
-  assert.equal(report.sites, 2);
+  assert.equal(report.sites, 3);
+  assert.equal(report.tuned, 2);
   assert.equal(report.changed, 1);
   assert.equal(tuner.pendingCount, 0);
   const dummy = (): GemmSite => assert.fail('a tuned product is not registered again');
   assert.equal(tuner.tile('a', TILE_64, dummy), narrow);
   assert.equal(tuner.tile('b', TILE_64, dummy), TILE_64);
-  const a = report.choices.find((x) => x.key === 'a')!;
-  assert.equal(a.tile, tileKey(narrow));
-  // Each candidate measured three times (rounds interleave the candidates).
+  assert.equal(tuner.tile('c', TILE_64, dummy), TILE_64);
+  assert.deepEqual(
+    report.choices.map((x) => [x.key, x.tile]),
+    [
+      ['a', tileKey(narrow)],
+      ['b', tileKey(TILE_64)],
+    ],
+  );
+  // First every fallback once, then the tuned products' other candidates three times each (interleaved).
+  const fk = tileKey(TILE_64);
+  assert.deepEqual(measured.slice(0, 3), [`a:${fk}`, `b:${fk}`, `c:${fk}`]);
   const aTiles = candidateTiles(100_000, 32, TILE_64, LIMITS).length;
-  assert.equal(measured.filter((x) => x.startsWith('a:')).length, 3 * aTiles);
-  assert.equal(measured[0], `a:${tileKey(TILE_64)}`);
-  assert.notEqual(measured[1], measured[0]);
+  assert.equal(measured.filter((x) => x.startsWith('a:')).length, 1 + 3 * aTiles);
+  assert.equal(measured.filter((x) => x.startsWith('c:')).length, 1);
+  assert.notEqual(measured[4], measured[3]);
 });
 
 test('candidates: the fallback first, then tiles the device can run that are not mostly padding', () => {

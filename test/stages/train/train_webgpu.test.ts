@@ -52,7 +52,7 @@ test('RETHINK_WEBGPU_TUNE=on tunes the GEMM tiles after the first step, and trai
   const saved = process.env['RETHINK_WEBGPU_TUNE'];
   try {
     gemmTuner.reset();
-    type Metrics = { history: { loss: number; acc: number }[]; final: unknown; kernel_tuning?: { gemms: number; changed: number; seconds: number } };
+    type Metrics = { history: { loss: number; acc: number }[]; final: unknown; kernel_tuning?: { gemms: number; tuned: number; changed: number; seconds: number } };
     const trainWith = async (tune: string, seed: number): Promise<Metrics> => {
       process.env['RETHINK_WEBGPU_TUNE'] = tune;
       const params = { model: 'mlp_1x512', epochs: 2, batch_size: 16, preprocessing: { crop: 6, standardize: true }, backend: 'webgpu' };
@@ -69,6 +69,7 @@ test('RETHINK_WEBGPU_TUNE=on tunes the GEMM tiles after the first step, and trai
     // What the first step used: mlp_1x512's two forward products, and its backward ones (the logits
     // layer's dW+db and dx, the hidden layer's dW+db).
     assert.equal(on.kernel_tuning.gemms, 5);
+    assert.ok(on.kernel_tuning.tuned >= 1 && on.kernel_tuning.tuned <= 5);
     assert.ok(on.kernel_tuning.seconds > 0);
     // Tiles change how the work is shared out, never the order of any sum.
     assert.deepEqual(on.history.map((e) => [e.loss, e.acc]), off.history.map((e) => [e.loss, e.acc]));

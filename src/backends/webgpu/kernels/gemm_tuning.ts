@@ -40,6 +40,8 @@ export function tuneModeFromEnv(value: string | undefined = process.env['RETHINK
 /** Milliseconds a timing round lasts at least (dispatches are repeated until it does, up to MAX_REPS). */
 const ROUND_MS = 1;
 const ROUNDS = 3;
+/** The share of the fallbacks' total time whose products get tuned, slowest first. */
+const SHARE = 0.95;
 const MAX_REPS = 64;
 
 /** Candidates for an M×N product: the fallback first, then every other tile the device can run whose
@@ -65,7 +67,9 @@ export function candidateTiles(
 export type Measure = (site: GemmSite, tile: GemmTile) => Promise<number>;
 
 export interface TuneReport {
+  /** Products registered, and how many of them (the slowest) had their candidates timed. */
   readonly sites: number;
+  readonly tuned: number;
   /** Sites whose fastest tile is not their fallback. */
   readonly changed: number;
   readonly seconds: number;
@@ -103,8 +107,10 @@ export class GemmTuner {
   }
 
   /**
-   * Tunes every pending site with `measure`: each candidate (from `tiles`, GEMM_TILES by default)
-   * measured ROUNDS times, interleaved, the best kept.
+   * Tunes the pending sites with `measure`. Each site's fallback is timed first; the sites that make up
+   * SHARE of that time, slowest first, then have every candidate (from `tiles`) measured ROUNDS
+   * times, interleaved, and keep the fastest. The rest keep their fallback: a product that takes a few
+   * microseconds is not worth compiling a dozen shaders for.
    */
   async tune(
     limits: Parameters<typeof candidateTiles>[3],
@@ -113,13 +119,27 @@ export class GemmTuner {
     tiles: readonly GemmTile[] = GEMM_TILES,
   ): Promise<TuneReport> {
     const started = performance.now();
-    const work = [...this.pending.values()].map(({ site, fallback }) => ({ site, fallback, tiles: candidateTiles(site.m, site.n, fallback, limits, tiles) }));
+    const all = [...this.pending.values()];
     this.pending.clear();
+    const base = new Map<GemmSite, number>();
+    for (const { site, fallback } of all) base.set(site, await measure(site, fallback));
+    const total = [...base.values()].reduce((a, b) => a + b, 0);
+    const bySlowest = [...all].sort((a, b) => base.get(b.site)! - base.get(a.site)!);
+    const work: { site: GemmSite; fallback: GemmTile; tiles: GemmTile[] }[] = [];
+    let covered = 0;
+    for (const { site, fallback } of bySlowest) {
+      if (covered >= SHARE * total) {
+        this.chosen.set(site.key, fallback);
+        continue;
+      }
+      covered += base.get(site)!;
+      work.push({ site, fallback, tiles: candidateTiles(site.m, site.n, fallback, limits, tiles) });
+    }
     await prepare?.(work);
     const choices: { key: string; tile: string; ms: Record<string, number> }[] = [];
     let changed = 0;
     for (const { site, fallback, tiles } of work) {
-      const best = new Map<GemmTile, number>();
+      const best = new Map<GemmTile, number>([[fallback, base.get(site)!]]);
       for (let round = 0; round < ROUNDS; round++) {
         for (const t of tiles) best.set(t, Math.min(best.get(t) ?? Infinity, await measure(site, t)));
       }
@@ -129,7 +149,7 @@ export class GemmTuner {
       if (pick !== fallback) changed++;
       choices.push({ key: site.key, tile: tileKey(pick), ms: Object.fromEntries(tiles.map((t) => [tileKey(t), +best.get(t)!.toFixed(4)])) });
     }
-    return { sites: work.length, changed, seconds: (performance.now() - started) / 1000, choices };
+    return { sites: all.length, tuned: work.length, changed, seconds: (performance.now() - started) / 1000, choices };
   }
 
   /** Forgets every choice and pending site (tests). */
@@ -145,6 +165,8 @@ export const gemmTuner = new GemmTuner();
 /** Times dispatches of a site's kernels on `device`, on zero-filled scratch buffers of the right sizes. */
 export class DeviceMeasure {
   private readonly buffers = new Map<string, { site: GemmSite; group: (layout: GPUBindGroupLayout) => GPUBindGroup; destroy(): void }>();
+
+  private readonly reps = new Map<string, number>();
 
   constructor(private readonly device: GPUDevice) {}
 
@@ -169,8 +191,13 @@ export class DeviceMeasure {
       await this.device.queue.onSubmittedWorkDone();
       return performance.now() - t0;
     };
-    const once = await run(1);
-    const reps = Math.max(1, Math.min(MAX_REPS, Math.ceil(ROUND_MS / Math.max(once, 1e-3))));
+    // The first measurement of a kernel warms it up and sets how many dispatches make a round.
+    const id = `${site.key} ${tileKey(tile)}`;
+    let reps = this.reps.get(id);
+    if (reps === undefined) {
+      reps = Math.max(1, Math.min(MAX_REPS, Math.ceil(ROUND_MS / Math.max(await run(1), 1e-3))));
+      this.reps.set(id, reps);
+    }
     return (await run(reps)) / reps;
   };
 
