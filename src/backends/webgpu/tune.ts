@@ -1,9 +1,9 @@
 // What the training loop calls once its first step has run on webgpu: time the GEMM tiles of every
 // product that step used (kernels/gemm_tuning.ts). RETHINK_WEBGPU_TUNE: auto (default: hardware
-// adapters only), on, off.
+// adapters only), on, off; RETHINK_WEBGPU_TUNE_BUDGET_S: seconds it may take (default 20).
 import type * as tfType from '@tensorflow/tfjs';
 import { startedWebGpu } from './init.js';
-import { gemmTuner, tuneGemms, tuneModeFromEnv, type TuneReport } from './kernels/gemm_tuning.js';
+import { gemmTuner, tuneBudgetFromEnv, tuneGemms, tuneModeFromEnv, type TuneReport } from './kernels/gemm_tuning.js';
 import { GEMM_TILES, type GemmTile } from './kernels/gemm_shader.js';
 import { recorderFor } from './record.js';
 
@@ -18,5 +18,5 @@ export async function tuneRegisteredGemms(tf: typeof tfType, mode = tuneModeFrom
     rec.endComputePassEncoder();
     rec.submitQueue();
   }
-  return tuneGemms(rec.device, tiles);
+  return tuneGemms(rec.device, tiles, tuneBudgetFromEnv());
 }

@@ -8,7 +8,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type * as tfType from '@tensorflow/tfjs';
 import { randomArray, recordDispatchGrids, webgpuOrSkipReason, type Tf } from './helpers.js';
-import { candidateTiles, GemmTuner, gemmTuner, type GemmSite } from '../../../src/backends/webgpu/kernels/gemm_tuning.js';
+import { candidateTiles, GemmTuner, gemmTuner, tuneBudgetFromEnv, tuneModeFromEnv, type GemmSite } from '../../../src/backends/webgpu/kernels/gemm_tuning.js';
 import { GEMM_TILES, TILE_64, tileKey, type GemmTile } from '../../../src/backends/webgpu/kernels/gemm_shader.js';
 
 const ready = await webgpuOrSkipReason();
@@ -140,6 +140,31 @@ test('the tuner times candidates for the slowest products, keeps the fastest, an
   assert.equal(measured.filter((x) => x.startsWith('a:')).length, 1 + 3 * aTiles);
   assert.equal(measured.filter((x) => x.startsWith('c:')).length, 1);
   assert.notEqual(measured[4], measured[3]);
+});
+
+test('past its time budget the tuner leaves the remaining products on their fallback', async () => {
+  const tuner = new GemmTuner();
+  tuner.tile('a', TILE_64, () => fakeSite('a', 100_000, 32));
+  tuner.tile('b', TILE_64, () => fakeSite('b', 5000, 200));
+  let calls = 0;
+  const report = await tuner.tune(
+    LIMITS,
+    async () => {
+      calls++;
+      return 1;
+    },
+    undefined,
+    GEMM_TILES,
+    0,
+  );
+  assert.deepEqual([report.sites, report.tuned, report.changed, report.choices.length], [2, 0, 0, 0]);
+  assert.equal(calls, 2, 'only the fallbacks were timed');
+  assert.equal(tuner.pendingCount, 0);
+  assert.equal(tuner.tile('a', TILE_64, () => assert.fail('not registered again')), TILE_64);
+  assert.equal(tuneBudgetFromEnv(undefined), 20);
+  assert.equal(tuneBudgetFromEnv('2.5'), 2.5);
+  assert.throws(() => tuneBudgetFromEnv('soon'), /RETHINK_WEBGPU_TUNE_BUDGET_S=soon: expected a number of seconds/);
+  assert.throws(() => tuneModeFromEnv('yes'), /RETHINK_WEBGPU_TUNE=yes: expected auto, on or off/);
 });
 
 test('candidates: the fallback first, then tiles the device can run that are not mostly padding', () => {

@@ -37,6 +37,14 @@ export function tuneModeFromEnv(value: string | undefined = process.env['RETHINK
   throw new Error(`RETHINK_WEBGPU_TUNE=${value}: expected auto, on or off`);
 }
 
+/** Seconds a tuning may take (RETHINK_WEBGPU_TUNE_BUDGET_S, default 20): the slowest products go first. */
+export function tuneBudgetFromEnv(value: string | undefined = process.env['RETHINK_WEBGPU_TUNE_BUDGET_S']): number {
+  if (value === undefined || value === '') return 20;
+  const v = Number(value);
+  if (!Number.isFinite(v) || v < 0) throw new Error(`RETHINK_WEBGPU_TUNE_BUDGET_S=${value}: expected a number of seconds ≥ 0`);
+  return v;
+}
+
 /** Milliseconds a timing round lasts at least (dispatches are repeated until it does, up to MAX_REPS). */
 const ROUND_MS = 1;
 const ROUNDS = 3;
@@ -110,13 +118,15 @@ export class GemmTuner {
    * Tunes the pending sites with `measure`. Each site's fallback is timed first; the sites that make up
    * SHARE of that time, slowest first, then have every candidate (from `tiles`) measured ROUNDS
    * times, interleaved, and keep the fastest. The rest keep their fallback: a product that takes a few
-   * microseconds is not worth compiling a dozen shaders for.
+   * microseconds is not worth compiling a dozen shaders for. Past `budgetS` seconds the remaining
+   * (faster) products keep their fallback too. `prepare` runs before a site's candidates are timed.
    */
   async tune(
     limits: Parameters<typeof candidateTiles>[3],
     measure: Measure,
-    prepare?: (sites: readonly { site: GemmSite; tiles: GemmTile[] }[]) => Promise<void>,
+    prepare?: (site: GemmSite, tiles: readonly GemmTile[]) => Promise<void>,
     tiles: readonly GemmTile[] = GEMM_TILES,
+    budgetS = Infinity,
   ): Promise<TuneReport> {
     const started = performance.now();
     const all = [...this.pending.values()];
@@ -135,10 +145,16 @@ export class GemmTuner {
       covered += base.get(site)!;
       work.push({ site, fallback, tiles: candidateTiles(site.m, site.n, fallback, limits, tiles) });
     }
-    await prepare?.(work);
     const choices: { key: string; tile: string; ms: Record<string, number> }[] = [];
     let changed = 0;
+    let tuned = 0;
     for (const { site, fallback, tiles } of work) {
+      if ((performance.now() - started) / 1000 > budgetS) {
+        this.chosen.set(site.key, fallback);
+        continue;
+      }
+      tuned++;
+      await prepare?.(site, tiles);
       const best = new Map<GemmTile, number>([[fallback, base.get(site)!]]);
       for (let round = 0; round < ROUNDS; round++) {
         for (const t of tiles) best.set(t, Math.min(best.get(t) ?? Infinity, await measure(site, t)));
@@ -149,7 +165,7 @@ export class GemmTuner {
       if (pick !== fallback) changed++;
       choices.push({ key: site.key, tile: tileKey(pick), ms: Object.fromEntries(tiles.map((t) => [tileKey(t), +best.get(t)!.toFixed(4)])) });
     }
-    return { sites: all.length, tuned: work.length, changed, seconds: (performance.now() - started) / 1000, choices };
+    return { sites: all.length, tuned, changed, seconds: (performance.now() - started) / 1000, choices };
   }
 
   /** Forgets every choice and pending site (tests). */
@@ -170,9 +186,9 @@ export class DeviceMeasure {
 
   constructor(private readonly device: GPUDevice) {}
 
-  /** Compiles every candidate's pipeline at once (the driver may compile them in parallel). */
-  async compile(work: readonly { site: GemmSite; tiles: GemmTile[] }[]): Promise<void> {
-    await Promise.all(work.flatMap(({ site, tiles }) => tiles.map((t) => site.kernel(t).kernel.onAsync(this.device))));
+  /** Compiles a site's candidate pipelines at once (the driver may compile them in parallel). */
+  async compile(site: GemmSite, tiles: readonly GemmTile[]): Promise<void> {
+    await Promise.all(tiles.map((t) => site.kernel(t).kernel.onAsync(this.device)));
   }
 
   readonly measure: Measure = async (site, tile) => {
@@ -232,13 +248,14 @@ export class DeviceMeasure {
   }
 }
 
-/** Tunes every GEMM registered so far on `device` (see the file comment), among `tiles`. */
-export async function tuneGemms(device: GPUDevice, tiles: readonly GemmTile[] = GEMM_TILES): Promise<TuneReport> {
+/** Tunes every GEMM registered so far on `device` (see the file comment), among `tiles`, for about
+ * `budgetS` seconds at most. */
+export async function tuneGemms(device: GPUDevice, tiles: readonly GemmTile[] = GEMM_TILES, budgetS = Infinity): Promise<TuneReport> {
   // Let the work already queued (the step that registered the sites) finish before timing anything.
   await device.queue.onSubmittedWorkDone();
   const m = new DeviceMeasure(device);
   try {
-    return await gemmTuner.tune(device.limits, m.measure, (work) => m.compile(work), tiles);
+    return await gemmTuner.tune(device.limits, m.measure, (site, t) => m.compile(site, t), tiles, budgetS);
   } finally {
     m.dispose();
   }
