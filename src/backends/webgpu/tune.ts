@@ -1,14 +1,14 @@
 // What the training loop calls once its first step has run on webgpu: time the GEMM tiles of every
 // product that step used (kernels/gemm_tuning.ts). RETHINK_WEBGPU_TUNE: auto (default: hardware
-// adapters only), on, off; RETHINK_WEBGPU_TUNE_BUDGET_S: seconds it may take (default 20).
+// adapters only), on, off; RETHINK_WEBGPU_TUNE_BUDGET_S: seconds it may take (default 20);
+// RETHINK_WEBGPU_TUNE_TILES: the candidate tiles by key (default all of GEMM_TILES).
 import type * as tfType from '@tensorflow/tfjs';
 import { startedWebGpu } from './init.js';
-import { gemmTuner, tuneBudgetFromEnv, tuneGemms, tuneModeFromEnv, type TuneReport } from './kernels/gemm_tuning.js';
-import { GEMM_TILES, type GemmTile } from './kernels/gemm_shader.js';
+import { gemmTuner, tuneBudgetFromEnv, tuneGemms, tuneModeFromEnv, tuneTilesFromEnv, type TuneReport } from './kernels/gemm_tuning.js';
+import type { GemmTile } from './kernels/gemm_shader.js';
 import { recorderFor } from './record.js';
 
-/** `tiles`: the candidates (all of GEMM_TILES unless a test narrows them). */
-export async function tuneRegisteredGemms(tf: typeof tfType, mode = tuneModeFromEnv(), tiles: readonly GemmTile[] = GEMM_TILES): Promise<TuneReport | null> {
+export async function tuneRegisteredGemms(tf: typeof tfType, mode = tuneModeFromEnv(), tiles: readonly GemmTile[] = tuneTilesFromEnv()): Promise<TuneReport | null> {
   if (mode === 'off' || tf.getBackend() !== 'webgpu' || gemmTuner.pendingCount === 0) return null;
   if (mode === 'auto' && startedWebGpu()?.adapter?.['isSoftware'] !== 'false') return null;
   const rec = recorderFor(tf.backend());

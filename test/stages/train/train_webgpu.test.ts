@@ -50,6 +50,8 @@ test('RETHINK_WEBGPU_TUNE=on tunes the GEMM tiles after the first step, and trai
   const { gemmTuner } = await import('../../../src/backends/webgpu/kernels/gemm_tuning.js');
   const h = await createHarness();
   const saved = process.env['RETHINK_WEBGPU_TUNE'];
+  // One candidate besides each default: every tile's shaders take seconds to compile on llvmpipe.
+  process.env['RETHINK_WEBGPU_TUNE_TILES'] = '32x32x16_4x4';
   try {
     gemmTuner.reset();
     type Metrics = { history: { loss: number; acc: number }[]; final: unknown; kernel_tuning?: { gemms: number; tuned: number; changed: number; seconds: number } };
@@ -75,6 +77,7 @@ test('RETHINK_WEBGPU_TUNE=on tunes the GEMM tiles after the first step, and trai
     assert.deepEqual(on.history.map((e) => [e.loss, e.acc]), off.history.map((e) => [e.loss, e.acc]));
     assert.deepEqual(on.final, off.final);
   } finally {
+    delete process.env['RETHINK_WEBGPU_TUNE_TILES'];
     if (saved === undefined) delete process.env['RETHINK_WEBGPU_TUNE'];
     else process.env['RETHINK_WEBGPU_TUNE'] = saved;
     gemmTuner.reset();

@@ -37,6 +37,18 @@ export function tuneModeFromEnv(value: string | undefined = process.env['RETHINK
   throw new Error(`RETHINK_WEBGPU_TUNE=${value}: expected auto, on or off`);
 }
 
+/** The candidate tiles (RETHINK_WEBGPU_TUNE_TILES: tile keys such as 64x64x16_4x4p, comma-separated;
+ * default all of GEMM_TILES). A product's fallback tile is always a candidate too. */
+export function tuneTilesFromEnv(value: string | undefined = process.env['RETHINK_WEBGPU_TUNE_TILES']): readonly GemmTile[] {
+  if (value === undefined || value.trim() === '') return GEMM_TILES;
+  const byKey = new Map(GEMM_TILES.map((t) => [tileKey(t), t]));
+  return value.split(',').map((k) => {
+    const t = byKey.get(k.trim());
+    if (t === undefined) throw new Error(`RETHINK_WEBGPU_TUNE_TILES: unknown tile '${k.trim()}'; known: ${[...byKey.keys()].join(', ')}`);
+    return t;
+  });
+}
+
 /** Seconds a tuning may take (RETHINK_WEBGPU_TUNE_BUDGET_S, default 20): the slowest products go first. */
 export function tuneBudgetFromEnv(value: string | undefined = process.env['RETHINK_WEBGPU_TUNE_BUDGET_S']): number {
   if (value === undefined || value === '') return 20;
