@@ -14,6 +14,7 @@ import { trainStepOn } from '../../src/train/step.js';
 import { relL2 } from '../../test/support/numerics.js';
 import { recordOptions, runRecordable, submitBatchSize } from '../../src/backends/webgpu/record.js';
 import { tuneRegisteredGemms } from '../../src/backends/webgpu/tune.js';
+import { gemmTuner } from '../../src/backends/webgpu/kernels/gemm_tuning.js';
 
 type Tf = typeof tfType;
 
@@ -313,6 +314,8 @@ async function main(): Promise<void> {
   };
   if (args.check === true) {
     for (const name of models) await each({ model: name, check: true }, () => check(tf, name, Number(args['check-batch'])));
+    // The check's products (at its own batch) are not the timed ones: not worth tuning.
+    gemmTuner.reset();
   }
   for (const name of models) {
     for (const b of batches) await each({ model: name, batch: b }, () => measure(tf, name, b));
