@@ -54,29 +54,24 @@ function finishSums(o: SumsOptions, C: number, M: number, s1: string, s2: string
 
 /** One workgroup per channel summing two per-position terms into a [2, C] output. */
 class ChannelSumsProgram extends OwnProgram implements WebGPUProgram {
-  readonly variableNames: string[];
-  readonly outputShape: number[];
-  shaderKey: string;
-  readonly dispatchLayout: { x: number[] };
-  dispatch: [number, number, number];
-  readonly workgroupSize: [number, number, number] = [THREADS, 1, 1];
-  readonly extraOutputs: { name: string; shape: number[] }[];
   private readonly channels: number;
   private readonly positions: number;
   private readonly o: SumsOptions;
 
   /** grad = false: inputs (x) → (mean, variance); grad = true: inputs (x, stats, dy[, y]) → (Σg, Σg·x̂). */
   constructor(size: number, channels: number, o: SumsOptions) {
-    super();
+    const positions = size / channels;
+    super({
+      key: `rethinkbn_${sumsKey(o)}_${positions}_${channels}`,
+      inputs: sumInputs(o),
+      outputShape: [2, channels],
+      dispatch: [channels, 1, 1],
+      workgroupSize: [THREADS, 1, 1],
+      extraOutputs: betaOutput(o, channels),
+    });
     this.channels = channels;
-    this.positions = size / channels;
+    this.positions = positions;
     this.o = o;
-    this.variableNames = sumInputs(o);
-    this.outputShape = [2, channels];
-    this.extraOutputs = o.betaOut ? [{ name: 'dbeta', shape: [channels] }] : [];
-    this.dispatchLayout = { x: [0, 1] };
-    this.dispatch = [channels, 1, 1];
-    this.shaderKey = `rethinkbn_${sumsKey(o)}_${this.positions}_${channels}`;
   }
 
   protected code(recorded: boolean): string {
@@ -106,6 +101,7 @@ class ChannelSumsProgram extends OwnProgram implements WebGPUProgram {
 }
 
 const sumInputs = (o: SumsOptions): string[] => (o.grad ? (o.relu ? ['x', 'stats', 'dy', 'y'] : ['x', 'stats', 'dy']) : ['x']);
+const betaOutput = (o: SumsOptions, channels: number): { name: string; shape: number[] }[] => (o.betaOut ? [{ name: 'dbeta', shape: [channels] }] : []);
 const sumsKey = (o: SumsOptions): string => (o.grad ? `gsum_${o.epsilon}_${o.relu}_${o.betaOut}` : 'stats');
 
 // Past this many positions per channel, one workgroup per channel is slow: its threads read with a
@@ -127,29 +123,25 @@ export function sumChunks(M: number, C: number): { chunks: number; rows: number 
 
 /** First pass: partial sums [P][2][C] of each channel over each chunk of rows. */
 class ChannelPartialsProgram extends OwnProgram implements WebGPUProgram {
-  readonly variableNames: string[];
-  readonly outputShape: number[];
-  shaderKey: string;
-  readonly dispatchLayout: { x: number[] };
-  dispatch: [number, number, number];
-  readonly workgroupSize: [number, number, number] = [THREADS, 1, 1];
   private readonly channels: number;
   private readonly positions: number;
   private readonly rows: number;
   private readonly o: SumsOptions;
 
   constructor(size: number, channels: number, o: SumsOptions) {
-    super();
+    const positions = size / channels;
+    const { chunks, rows } = sumChunks(positions, channels);
+    super({
+      key: `rethinkbn_part_${sumsKey({ ...o, betaOut: false })}_${positions}_${channels}`,
+      inputs: sumInputs(o),
+      outputShape: [chunks, 2, channels],
+      dispatch: [Math.ceil(channels / LANES_C), chunks, 1],
+      workgroupSize: [THREADS, 1, 1],
+    });
     this.channels = channels;
-    this.positions = size / channels;
-    this.o = o;
-    const { chunks, rows } = sumChunks(this.positions, channels);
+    this.positions = positions;
     this.rows = rows;
-    this.variableNames = sumInputs(o);
-    this.outputShape = [chunks, 2, channels];
-    this.dispatchLayout = { x: [0, 1, 2] };
-    this.dispatch = [Math.ceil(channels / LANES_C), chunks, 1];
-    this.shaderKey = `rethinkbn_part_${sumsKey({ ...o, betaOut: false })}_${this.positions}_${channels}`;
+    this.o = o;
   }
 
   protected code(recorded: boolean): string {
@@ -197,31 +189,26 @@ class ChannelPartialsProgram extends OwnProgram implements WebGPUProgram {
 
 /** Second pass: each channel's partial sums added in chunk order, finished as the one-pass kernel does. */
 class ChannelFinishProgram extends OwnProgram implements WebGPUProgram {
-  readonly variableNames: string[];
-  readonly outputShape: number[];
-  shaderKey: string;
-  readonly dispatchLayout: { x: number[] };
-  dispatch: [number, number, number];
-  readonly workgroupSize: [number, number, number] = [64, 1, 1];
-  readonly extraOutputs: { name: string; shape: number[] }[];
   private readonly channels: number;
   private readonly positions: number;
   private readonly chunks: number;
   private readonly o: SumsOptions;
 
   constructor(size: number, channels: number, o: SumsOptions) {
-    super();
+    const positions = size / channels;
+    super({
+      key: `rethinkbn_finish_${sumsKey(o)}_${positions}_${channels}`,
+      // The statistics' shift k is x's first row, so they read x again.
+      inputs: o.grad ? ['partial'] : ['partial', 'x'],
+      outputShape: [2, channels],
+      dispatch: [Math.ceil(channels / 64), 1, 1],
+      workgroupSize: [64, 1, 1],
+      extraOutputs: betaOutput(o, channels),
+    });
     this.channels = channels;
-    this.positions = size / channels;
-    this.chunks = sumChunks(this.positions, channels).chunks;
+    this.positions = positions;
+    this.chunks = sumChunks(positions, channels).chunks;
     this.o = o;
-    // The statistics' shift k is x's first row, so they read x again.
-    this.variableNames = o.grad ? ['partial'] : ['partial', 'x'];
-    this.outputShape = [2, channels];
-    this.extraOutputs = o.betaOut ? [{ name: 'dbeta', shape: [channels] }] : [];
-    this.dispatchLayout = { x: [0, 1] };
-    this.dispatch = [Math.ceil(channels / 64), 1, 1];
-    this.shaderKey = `rethinkbn_finish_${sumsKey(o)}_${this.positions}_${channels}`;
   }
 
   protected code(recorded: boolean): string {
@@ -268,28 +255,25 @@ function channelSums(tf: typeof tfType, backend: unknown, x: Info, inputs: reado
  * outputs) with `c` the channel.
  */
 class ElementwiseProgram extends OwnProgram implements WebGPUProgram {
-  readonly variableNames: string[];
-  readonly outputShape: number[];
-  shaderKey: string;
-  readonly dispatchLayout: { x: number[] };
-  dispatch: [number, number, number];
-  readonly workgroupSize: [number, number, number] = [THREADS, 1, 1];
+  /** tfjs passes the element count as uniforms.size; a recorded dispatch has it baked in. */
   readonly size = true;
-  readonly extraOutputs: { name: string; shape: number[] }[];
   private readonly channels: number;
   private readonly body: string;
 
   constructor(key: string, shape: readonly number[], variableNames: string[], body: string, extraOutputs: string[] = []) {
-    super();
-    this.outputShape = [...shape];
-    this.variableNames = variableNames;
-    this.channels = shape[shape.length - 1] ?? 1;
+    const n = shape.reduce((a, d) => a * d, 1);
+    const channels = shape[shape.length - 1] ?? 1;
+    super({
+      // The count is in the key: recorded kernels are compiled once per key, with the count baked in.
+      key: `rethinkbn_${key}_${n}_${channels}`,
+      inputs: variableNames,
+      outputShape: shape,
+      dispatch: wrapGroups(Math.ceil(n / THREADS)),
+      workgroupSize: [THREADS, 1, 1],
+      extraOutputs: extraOutputs.map((name) => ({ name, shape })),
+    });
+    this.channels = channels;
     this.body = body;
-    this.extraOutputs = extraOutputs.map((name) => ({ name, shape: [...shape] }));
-    this.dispatchLayout = { x: this.outputShape.map((_, i) => i) };
-    const n = this.outputShape.reduce((a, d) => a * d, 1);
-    this.dispatch = wrapGroups(Math.ceil(n / THREADS));
-    this.shaderKey = `rethinkbn_${key}_${this.channels}`;
   }
 
   protected code(recorded: boolean): string {

@@ -307,11 +307,42 @@ export interface RecordableProgram {
   recordedCode(): string;
 }
 
+/** What a program declares to tfjs besides its code: every shape is fixed when it is made. */
+export interface ProgramShape {
+  /** tfjs caches pipelines by shaderKey alone, so it names every constant baked into the WGSL. */
+  readonly key: string;
+  readonly inputs: readonly string[];
+  readonly outputShape: readonly number[];
+  readonly dispatch: readonly [number, number, number];
+  readonly workgroupSize: readonly [number, number, number];
+  /** Outputs after `result`, written only when the program runs as a recorded dispatch. */
+  readonly extraOutputs?: readonly { readonly name: string; readonly shape: readonly number[] }[];
+}
+
 /**
  * Base of this project's tfjs programs: each writes its WGSL once, `code(recorded)`, and gets both the
  * user code tfjs compiles (with its uniforms) and the one recorded dispatches compile (without).
  */
 export abstract class OwnProgram {
+  readonly variableNames: string[];
+  readonly outputShape: number[];
+  /** tfjs rewrites shaderKey and dispatch as it runs a program. */
+  shaderKey: string;
+  dispatch: [number, number, number];
+  readonly dispatchLayout: { x: number[] };
+  readonly workgroupSize: [number, number, number];
+  readonly extraOutputs: { name: string; shape: number[] }[];
+
+  constructor(p: ProgramShape) {
+    this.variableNames = [...p.inputs];
+    this.outputShape = [...p.outputShape];
+    this.shaderKey = p.key;
+    this.dispatch = [...p.dispatch];
+    this.dispatchLayout = { x: this.outputShape.map((_, i) => i) };
+    this.workgroupSize = [...p.workgroupSize];
+    this.extraOutputs = (p.extraOutputs ?? []).map((o) => ({ name: o.name, shape: [...o.shape] }));
+  }
+
   getUserCode(): string {
     return this.code(false);
   }
@@ -328,7 +359,7 @@ interface ProgramRunner {
   runWebGPUProgram(program: never, inputs: readonly Info[], dtype: 'float32'): Info;
 }
 
-const programKernels = new Memo<string, RecordedKernel>();
+const programKernels = new Memo<string, { readonly kernel: RecordedKernel; readonly size: number }>();
 
 /**
  * Runs `program` as a recorded dispatch where the backend allows (less JavaScript per call than
@@ -344,18 +375,26 @@ export function runRecordable(backend: unknown, program: RecordableProgram, inpu
   return recordProgram(rec, program, inputs, submitBatch)[0]!;
 }
 
-/** The recorded kernel `program` runs as (one per shaderKey): `result` and extra outputs, then inputs. */
+/**
+ * The recorded kernel `program` runs as (one per shaderKey): `result` and extra outputs, then inputs.
+ * A recorded kernel has its sizes baked in, so a shaderKey that does not name them all would hand one
+ * size's kernel to another: a second output size under the same key throws instead.
+ */
 export function programKernel(program: RecordableProgram): RecordedKernel {
-  return programKernels.get(program.shaderKey, () => {
+  const size = program.outputShape.reduce((a, d) => a * d, 1);
+  const made = programKernels.get(program.shaderKey, () => {
     const extra = program.extraOutputs ?? [];
-    return new RecordedKernel({
+    const kernel = new RecordedKernel({
       key: program.shaderKey,
       outputs: [{ name: 'result', type: 'f32' }, ...extra.map((o) => ({ name: o.name, type: 'f32' as const }))],
       inputs: program.variableNames.map((name) => ({ name, type: 'f32' as const })),
       workgroupSize: program.workgroupSize,
       code: program.recordedCode(),
     });
+    return { kernel, size };
   });
+  if (made.size !== size) throw new Error(`${program.shaderKey}: this key was compiled for ${made.size} outputs, not ${size}; the key must name every size`);
+  return made.kernel;
 }
 
 /** Records `program`: returns `result` then its extra outputs. */

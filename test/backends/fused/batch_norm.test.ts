@@ -123,3 +123,18 @@ for (const shape of [[3, 5, 5, 12], [2, 130, 130, 3]]) {
     await tf.setBackend('cpu');
   });
 }
+
+test('two batch-norm layers with the same channels and different sizes each match cpu (kernels keyed by size)', { skip }, async () => {
+  if ('skip' in ready) return;
+  const { tf } = ready;
+  // One process compiles each recorded kernel once per key: the second layer must not reuse the first's.
+  for (const [i, shape] of [[2, 6, 6, 24], [3, 3, 3, 24], [2, 9, 9, 24]].entries()) {
+    const want = await runLayer(tf, 'cpu', shape, 20 + i, 'separate');
+    const got = await runLayer(tf, 'webgpu', shape, 20 + i, 'fused');
+    for (const k of ['y', 'dx', 'dbeta', 'movingMean', 'movingVariance'] as const) {
+      const err = relL2(got[k], want[k]);
+      assert.ok(err <= 1e-5, `${shape.join('x')} ${k}: relative L2 error ${err}`);
+    }
+  }
+  await tf.setBackend('cpu');
+});

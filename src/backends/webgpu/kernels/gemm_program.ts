@@ -1,6 +1,6 @@
 // tfjs WebGPU program objects for the gathered GEMM and for summing split-K partial products.
 import type { WebGPUProgram } from '@tensorflow/tfjs-backend-webgpu';
-import { gemmDispatch, gemmShader, workgroupSize, type GemmSpec, type GemmTile } from './gemm_shader.js';
+import { gemmDispatch, gemmShader, tileKey, workgroupSize, type GemmSpec, type GemmTile } from './gemm_shader.js';
 import type { GemmSite } from './gemm_tuning.js';
 import { OwnProgram, programKernel, RecordedKernel } from '../record.js';
 
@@ -20,23 +20,16 @@ export interface TensorInfoLike {
  * the key must name every constant. Baking them lets the compiler turn index divisions into multiplies.
  */
 export class GemmProgram extends OwnProgram implements WebGPUProgram {
-  readonly variableNames: string[];
-  readonly outputShape: number[];
-  shaderKey: string;
-  readonly dispatchLayout: { x: number[] };
-  dispatch: [number, number, number];
-  readonly workgroupSize: [number, number, number];
   private readonly spec: GemmSpec;
 
   constructor(key: string, variableNames: readonly string[], outputShape: readonly number[], spec: GemmSpec) {
-    super();
-    this.variableNames = [...variableNames];
-    this.outputShape = [...outputShape];
-    this.dispatchLayout = { x: this.outputShape.map((_, i) => i) };
-    this.dispatch = gemmDispatch(spec);
-    this.workgroupSize = workgroupSize(spec.tile);
-    const t = spec.tile;
-    this.shaderKey = `rethink_gemm_${key}_${spec.m}_${spec.n}_${spec.k}_${spec.kChunk}_${t.tm}x${t.tn}x${t.tk}_${t.rm}x${t.rn}`;
+    super({
+      key: `rethink_gemm_${key}_${spec.m}_${spec.n}_${spec.k}_${spec.kChunk}_${tileKey(spec.tile)}`,
+      inputs: variableNames,
+      outputShape,
+      dispatch: gemmDispatch(spec),
+      workgroupSize: workgroupSize(spec.tile),
+    });
     this.spec = spec;
   }
 
@@ -48,23 +41,14 @@ export class GemmProgram extends OwnProgram implements WebGPUProgram {
 
 /** out[i] = Σ_s partial[s·size + i]: the second pass of a split-K product. */
 export class SumSplitsProgram extends OwnProgram implements WebGPUProgram {
-  readonly variableNames = ['partial'];
-  readonly outputShape: number[];
-  shaderKey: string;
-  readonly dispatchLayout: { x: number[] };
-  dispatch: [number, number, number];
-  readonly workgroupSize: [number, number, number] = [256, 1, 1];
   private readonly splits: number;
   private readonly count: number;
 
   constructor(splits: number, outputShape: readonly number[]) {
-    super();
-    this.outputShape = [...outputShape];
+    const count = outputShape.reduce((a, b) => a * b, 1);
+    super({ key: `rethink_sumsplits_${splits}_${count}`, inputs: ['partial'], outputShape, dispatch: [Math.ceil(count / 256), 1, 1], workgroupSize: [256, 1, 1] });
     this.splits = splits;
-    this.count = this.outputShape.reduce((a, b) => a * b, 1);
-    this.dispatchLayout = { x: this.outputShape.map((_, i) => i) };
-    this.dispatch = [Math.ceil(this.count / 256), 1, 1];
-    this.shaderKey = `rethink_sumsplits_${splits}_${this.count}`;
+    this.count = count;
   }
 
   protected code(recorded: boolean): string {

@@ -13,12 +13,6 @@ import type { TensorInfoLike } from './gemm_program.js';
 const THREADS = 256;
 
 export class LrnGradProgram extends OwnProgram implements WebGPUProgram {
-  readonly variableNames = ['x', 'y', 'dy'];
-  readonly outputShape: number[];
-  shaderKey: string;
-  readonly dispatchLayout: { x: number[] };
-  dispatch: [number, number, number];
-  readonly workgroupSize: [number, number, number] = [THREADS, 1, 1];
   private readonly channels: number;
   private readonly pixels: number;
   private readonly perGroup: number;
@@ -28,20 +22,24 @@ export class LrnGradProgram extends OwnProgram implements WebGPUProgram {
   private readonly beta: number;
 
   constructor(shape: readonly number[], radius: number, bias: number, alpha: number, beta: number) {
-    super();
-    this.outputShape = [...shape];
-    this.channels = shape[shape.length - 1] as number;
-    this.pixels = shape.slice(0, -1).reduce((a, b) => a * b, 1);
-    this.perGroup = Math.floor(THREADS / this.channels);
+    const channels = shape[shape.length - 1] as number;
+    const pixels = shape.slice(0, -1).reduce((a, b) => a * b, 1);
+    const perGroup = Math.floor(THREADS / channels);
+    super({
+      // f32 constants are printed exactly (toString round-trips doubles; WGSL rounds to f32 like tfjs does).
+      key: `rethink_lrngrad_${pixels}_${channels}_${radius}_${bias}_${alpha}_${beta}`,
+      inputs: ['x', 'y', 'dy'],
+      outputShape: shape,
+      dispatch: wrapGroups(Math.ceil(pixels / perGroup)),
+      workgroupSize: [THREADS, 1, 1],
+    });
+    this.channels = channels;
+    this.pixels = pixels;
+    this.perGroup = perGroup;
     this.radius = radius;
     this.bias = bias;
     this.alpha = alpha;
     this.beta = beta;
-    const groups = Math.ceil(this.pixels / this.perGroup);
-    this.dispatch = wrapGroups(groups);
-    this.dispatchLayout = { x: this.outputShape.map((_, i) => i) };
-    // f32 constants are printed exactly (toString round-trips doubles; WGSL rounds to f32 like tfjs does).
-    this.shaderKey = `rethink_lrngrad_${this.pixels}_${this.channels}_${radius}_${bias}_${alpha}_${beta}`;
   }
 
   protected code(recorded: boolean): string {
