@@ -174,6 +174,20 @@ test('past its time budget the tuner leaves the remaining products on their fall
   assert.throws(() => tuneTilesFromEnv('64x64'), /RETHINK_WEBGPU_TUNE_TILES: unknown tile '64x64'; known: 64x64x16_4x4, /);
 });
 
+test('a candidate that fails on the device (Infinity) is never chosen; an untimeable fallback is left alone', async () => {
+  const tuner = new GemmTuner();
+  tuner.tile('a', TILE_64, () => fakeSite('a', 100_000, 512));
+  tuner.tile('b', TILE_64, () => fakeSite('b', 100_000, 512));
+  const big = GEMM_TILES.find((t) => t.tm === 128 && t.tn === 128 && t.prefetch !== true)!;
+  const report = await tuner.tune(LIMITS, async (site, tile) => {
+    if (site.key === 'b') return Infinity;
+    return tile === big ? Infinity : tile === TILE_64 ? 2 : 3; // the "fastest" one fails; the rest are slower
+  });
+  assert.deepEqual([report.sites, report.tuned, report.changed], [2, 1, 0]);
+  assert.equal(tuner.tile('a', TILE_64, () => assert.fail('tuned')), TILE_64);
+  assert.equal(tuner.tile('b', TILE_64, () => assert.fail('settled')), TILE_64);
+});
+
 test('candidates: the fallback first, then tiles the device can run that are not mostly padding', () => {
   const all = candidateTiles(100_000, 512, TILE_64, LIMITS);
   assert.equal(all[0], TILE_64);

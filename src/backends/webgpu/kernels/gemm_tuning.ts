@@ -145,12 +145,13 @@ export class GemmTuner {
     this.pending.clear();
     const base = new Map<GemmSite, number>();
     for (const { site, fallback } of all) base.set(site, await measure(site, fallback));
-    const total = [...base.values()].reduce((a, b) => a + b, 0);
+    // A fallback that cannot be timed (it runs in training, so this should not happen) is left alone.
+    const total = [...base.values()].filter(Number.isFinite).reduce((a, b) => a + b, 0);
     const bySlowest = [...all].sort((a, b) => base.get(b.site)! - base.get(a.site)!);
     const work: { site: GemmSite; fallback: GemmTile; tiles: GemmTile[] }[] = [];
     let covered = 0;
     for (const { site, fallback } of bySlowest) {
-      if (covered >= SHARE * total) {
+      if (covered >= SHARE * total || !Number.isFinite(base.get(site)!)) {
         this.chosen.set(site.key, fallback);
         continue;
       }
@@ -198,12 +199,27 @@ export class DeviceMeasure {
 
   constructor(private readonly device: GPUDevice) {}
 
-  /** Compiles a site's candidate pipelines at once (the driver may compile them in parallel). */
+  /** Compiles a site's candidate pipelines at once (the driver may compile them in parallel). A
+   * candidate that fails to compile fails again when measured, and is dropped then. */
   async compile(site: GemmSite, tiles: readonly GemmTile[]): Promise<void> {
-    await Promise.all(tiles.map((t) => site.kernel(t).kernel.onAsync(this.device)));
+    await Promise.allSettled(tiles.map((t) => site.kernel(t).kernel.onAsync(this.device)));
   }
 
+  /** Milliseconds per dispatch, or Infinity when the candidate does not compile or run on this device
+   * (a driver may refuse what the limits allow): tuning drops it, the run goes on. */
   readonly measure: Measure = async (site, tile) => {
+    this.device.pushErrorScope('validation');
+    let ms = Infinity;
+    try {
+      ms = await this.time(site, tile);
+    } catch {
+      ms = Infinity;
+    }
+    const error = await this.device.popErrorScope();
+    return error === null ? ms : Infinity;
+  };
+
+  private async time(site: GemmSite, tile: GemmTile): Promise<number> {
     const { kernel, groups } = site.kernel(tile);
     const compiled = await kernel.onAsync(this.device);
     const bind = this.scratch(site).group(compiled.layout);
@@ -227,7 +243,7 @@ export class DeviceMeasure {
       this.reps.set(id, reps);
     }
     return (await run(reps)) / reps;
-  };
+  }
 
   private scratch(site: GemmSite) {
     let s = this.buffers.get(site.key);
