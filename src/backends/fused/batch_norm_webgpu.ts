@@ -62,8 +62,8 @@ class ChannelSumsProgram extends OwnProgram implements WebGPUProgram {
   constructor(size: number, channels: number, o: SumsOptions) {
     const positions = size / channels;
     super({
-      key: `rethinkbn_${sumsKey(o)}_${positions}_${channels}`,
-      inputs: sumInputs(o),
+      shaderKey: `rethinkbn_${sumsKey(o)}_${positions}_${channels}`,
+      variableNames: sumInputs(o),
       outputShape: [2, channels],
       dispatch: [channels, 1, 1],
       workgroupSize: [THREADS, 1, 1],
@@ -132,8 +132,8 @@ class ChannelPartialsProgram extends OwnProgram implements WebGPUProgram {
     const positions = size / channels;
     const { chunks, rows } = sumChunks(positions, channels);
     super({
-      key: `rethinkbn_part_${sumsKey({ ...o, betaOut: false })}_${positions}_${channels}`,
-      inputs: sumInputs(o),
+      shaderKey: `rethinkbn_part_${sumsKey({ ...o, betaOut: false })}_${positions}_${channels}`,
+      variableNames: sumInputs(o),
       outputShape: [chunks, 2, channels],
       dispatch: [Math.ceil(channels / LANES_C), chunks, 1],
       workgroupSize: [THREADS, 1, 1],
@@ -197,9 +197,9 @@ class ChannelFinishProgram extends OwnProgram implements WebGPUProgram {
   constructor(size: number, channels: number, o: SumsOptions) {
     const positions = size / channels;
     super({
-      key: `rethinkbn_finish_${sumsKey(o)}_${positions}_${channels}`,
+      shaderKey: `rethinkbn_finish_${sumsKey(o)}_${positions}_${channels}`,
       // The statistics' shift k is x's first row, so they read x again.
-      inputs: o.grad ? ['partial'] : ['partial', 'x'],
+      variableNames: o.grad ? ['partial'] : ['partial', 'x'],
       outputShape: [2, channels],
       dispatch: [Math.ceil(channels / 64), 1, 1],
       workgroupSize: [64, 1, 1],
@@ -265,8 +265,8 @@ class ElementwiseProgram extends OwnProgram implements WebGPUProgram {
     const channels = shape[shape.length - 1] ?? 1;
     super({
       // The count is in the key: recorded kernels are compiled once per key, with the count baked in.
-      key: `rethinkbn_${key}_${n}_${channels}`,
-      inputs: variableNames,
+      shaderKey: `rethinkbn_${key}_${n}_${channels}`,
+      variableNames,
       outputShape: shape,
       dispatch: wrapGroups(Math.ceil(n / THREADS)),
       workgroupSize: [THREADS, 1, 1],

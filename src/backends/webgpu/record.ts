@@ -307,17 +307,9 @@ export interface RecordableProgram {
   recordedCode(): string;
 }
 
-/** What a program declares to tfjs besides its code: every shape is fixed when it is made. */
-export interface ProgramShape {
-  /** tfjs caches pipelines by shaderKey alone, so it names every constant baked into the WGSL. */
-  readonly key: string;
-  readonly inputs: readonly string[];
-  readonly outputShape: readonly number[];
-  readonly dispatch: readonly [number, number, number];
-  readonly workgroupSize: readonly [number, number, number];
-  /** Outputs after `result`, written only when the program runs as a recorded dispatch. */
-  readonly extraOutputs?: readonly { readonly name: string; readonly shape: readonly number[] }[];
-}
+/** What a program declares besides its code; every shape is fixed when it is made, and shaderKey (tfjs
+ * caches pipelines by it alone) names every constant baked into the WGSL. */
+export type ProgramShape = Omit<RecordableProgram, 'recordedCode'>;
 
 /**
  * Base of this project's tfjs programs: each writes its WGSL once, `code(recorded)`, and gets both the
@@ -334,9 +326,9 @@ export abstract class OwnProgram {
   readonly extraOutputs: { name: string; shape: number[] }[];
 
   constructor(p: ProgramShape) {
-    this.variableNames = [...p.inputs];
+    this.variableNames = [...p.variableNames];
     this.outputShape = [...p.outputShape];
-    this.shaderKey = p.key;
+    this.shaderKey = p.shaderKey;
     this.dispatch = [...p.dispatch];
     this.dispatchLayout = { x: this.outputShape.map((_, i) => i) };
     this.workgroupSize = [...p.workgroupSize];

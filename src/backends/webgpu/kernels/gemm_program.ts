@@ -24,8 +24,8 @@ export class GemmProgram extends OwnProgram implements WebGPUProgram {
 
   constructor(key: string, variableNames: readonly string[], outputShape: readonly number[], spec: GemmSpec) {
     super({
-      key: `rethink_gemm_${key}_${spec.m}_${spec.n}_${spec.k}_${spec.kChunk}_${tileKey(spec.tile)}`,
-      inputs: variableNames,
+      shaderKey: `rethink_gemm_${key}_${spec.m}_${spec.n}_${spec.k}_${spec.kChunk}_${tileKey(spec.tile)}`,
+      variableNames,
       outputShape,
       dispatch: gemmDispatch(spec),
       workgroupSize: workgroupSize(spec.tile),
@@ -46,7 +46,7 @@ export class SumSplitsProgram extends OwnProgram implements WebGPUProgram {
 
   constructor(splits: number, outputShape: readonly number[]) {
     const count = outputShape.reduce((a, b) => a * b, 1);
-    super({ key: `rethink_sumsplits_${splits}_${count}`, inputs: ['partial'], outputShape, dispatch: [Math.ceil(count / 256), 1, 1], workgroupSize: [256, 1, 1] });
+    super({ shaderKey: `rethink_sumsplits_${splits}_${count}`, variableNames: ['partial'], outputShape, dispatch: [Math.ceil(count / 256), 1, 1], workgroupSize: [256, 1, 1] });
     this.splits = splits;
     this.count = count;
   }

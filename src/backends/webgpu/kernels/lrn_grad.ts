@@ -27,8 +27,8 @@ export class LrnGradProgram extends OwnProgram implements WebGPUProgram {
     const perGroup = Math.floor(THREADS / channels);
     super({
       // f32 constants are printed exactly (toString round-trips doubles; WGSL rounds to f32 like tfjs does).
-      key: `rethink_lrngrad_${pixels}_${channels}_${radius}_${bias}_${alpha}_${beta}`,
-      inputs: ['x', 'y', 'dy'],
+      shaderKey: `rethink_lrngrad_${pixels}_${channels}_${radius}_${bias}_${alpha}_${beta}`,
+      variableNames: ['x', 'y', 'dy'],
       outputShape: shape,
       dispatch: wrapGroups(Math.ceil(pixels / perGroup)),
       workgroupSize: [THREADS, 1, 1],
