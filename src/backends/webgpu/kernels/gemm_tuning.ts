@@ -7,9 +7,11 @@
 // - Every GEMM call site asks `gemmTuner.tile(key, fallback, site)` for its tile, where `key` names the
 //   product (its kind and shapes, never a tile). Until the key is tuned it gets the fallback (the
 //   shape heuristic) and, once, registers a `GemmSite` that can build its kernel for any tile.
-// - `tuneGemms(device)` times every registered site's candidate tiles (compiled in parallel, then a
-//   few interleaved rounds of back-to-back dispatches on scratch buffers, timed by the queue) and keeps
-//   the fastest. The training loop calls it once, after its first step has registered the model's sites.
+// - `tuneGemms(device)` times every registered site on its current tile; then, slowest first, for the
+//   sites that make up 95% of that time and within a time budget, it compiles the candidate tiles in
+//   parallel, times them in interleaved rounds of back-to-back dispatches on scratch buffers (the
+//   queue's completion is the clock) and keeps the fastest. Candidates the device refuses are dropped.
+//   The training loop calls it once, after its first step has registered the model's sites.
 // - A tile never changes a result: K chunks, and so the order of every sum, depend on the shape alone
 //   (conv_gemm_specs.ts splitChunk), so training is bitwise the same with and without tuning.
 import { performance } from 'node:perf_hooks';
