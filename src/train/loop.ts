@@ -41,6 +41,9 @@ export async function train(tf: Tf, model: tfTypes.LayersModel, data: TrainData,
   let globalStep = 0;
   let stoppedBy: StopReason = 'epochs';
   let kernelTuning: KernelTuning | null = null;
+  // Products an earlier run (or its evaluation) registered are not this run's: its first step registers
+  // what it uses.
+  if (tf.getBackend() === 'webgpu') (await import('../backends/webgpu/kernels/gemm_tuning.js')).gemmTuner.dropPending();
 
   try {
     for (let epoch = 0; epoch < opts.epochs && stoppedBy === 'epochs'; epoch++) {

@@ -183,6 +183,11 @@ export class GemmTuner {
     return { sites: all.length, tuned, changed, seconds: (performance.now() - started) / 1000, choices };
   }
 
+  /** Forgets the sites registered and not tuned yet; they register again if they run again. */
+  dropPending(): void {
+    this.pending.clear();
+  }
+
   /** Forgets every choice and pending site (tests). */
   reset(): void {
     this.chosen.clear();
