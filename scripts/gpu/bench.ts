@@ -111,7 +111,8 @@ async function timeSteps(r: StepRunner, n: number): Promise<{ seconds: number; e
   cost.dispose();
   // The median step's enqueue: the JavaScript per step without the odd garbage collection or preemption.
   const sorted = each.sort((a, b) => a - b);
-  const enqueueMedianMs = sorted.length === 0 ? enqueueSeconds * 1000 : sorted[Math.floor(sorted.length / 2)]!;
+  const mid = sorted.length / 2;
+  const enqueueMedianMs = sorted.length === 0 ? enqueueSeconds * 1000 : sorted.length % 2 === 1 ? sorted[Math.floor(mid)]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
   return { seconds: (performance.now() - t0) / 1000, enqueueSeconds, enqueueMedianMs, loss };
 }
 
