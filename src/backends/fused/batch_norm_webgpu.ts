@@ -114,7 +114,7 @@ const LANES_R = THREADS / LANES_C;
 const TARGET_WORKGROUPS = 512;
 
 /** How many row chunks (P) of how many rows (R) the first pass uses for M positions of C channels. */
-export function sumChunks(M: number, C: number): { chunks: number; rows: number } {
+function sumChunks(M: number, C: number): { chunks: number; rows: number } {
   const blocks = Math.ceil(C / LANES_C);
   const want = Math.ceil(TARGET_WORKGROUPS / blocks);
   const rows = Math.max(256, Math.ceil(Math.ceil(M / want) / LANES_R) * LANES_R);
