@@ -242,3 +242,20 @@ test('the cases check every tile between them, those that prefetch included', ()
   assert.equal(checked.size, GEMM_TILES.length);
   assert.ok(GEMM_TILES.some((t) => t.prefetch === true));
 });
+
+test('default tiles: 128 rows for large products, 32 rows or columns where 64 would be mostly padding', () => {
+  const key = (m: number, n: number): string => tileKey(tileFor(m, n));
+  assert.equal(key(100_352, 96), '128x64x16_8x4'); // a 28×28 layer at batch 128
+  assert.equal(key(100_352, 32), '128x32x16_8x4'); // its 32-channel branch
+  assert.equal(key(25_088, 80), '64x64x16_4x4');
+  assert.equal(key(25_088, 24), '64x32x16_4x4');
+  assert.equal(key(16, 512), '32x64x16_4x4'); // a dense layer at batch 16
+  assert.equal(key(16, 10), '32x32x16_4x4'); // its logits
+  for (const [m, n] of [
+    [1, 1],
+    [33, 33],
+    [1e6, 1e3],
+  ] as const) {
+    assert.ok(GEMM_TILES.includes(tileFor(m, n)), `${m}×${n} gets a tile the tuner knows`);
+  }
+});
