@@ -215,6 +215,9 @@ export class DeviceMeasure {
   /** Milliseconds per dispatch, or Infinity when the candidate does not compile or run on this device
    * (a driver may refuse what the limits allow): tuning drops it, the run goes on. */
   readonly measure: Measure = async (site, tile) => {
+    // Scratch buffers as large as the real tensors may not fit beside them on a small GPU: that is an
+    // out-of-memory error, not a validation one.
+    this.device.pushErrorScope('out-of-memory');
     this.device.pushErrorScope('validation');
     let ms = Infinity;
     try {
@@ -222,8 +225,9 @@ export class DeviceMeasure {
     } catch {
       ms = Infinity;
     }
-    const error = await this.device.popErrorScope();
-    return error === null ? ms : Infinity;
+    const invalid = await this.device.popErrorScope();
+    const oom = await this.device.popErrorScope();
+    return invalid === null && oom === null ? ms : Infinity;
   };
 
   private async time(site: GemmSite, tile: GemmTile): Promise<number> {
