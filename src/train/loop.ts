@@ -42,8 +42,8 @@ export async function train(tf: Tf, model: tfTypes.LayersModel, data: TrainData,
   let stoppedBy: StopReason = 'epochs';
   let kernelTuning: KernelTuning | null = null;
   // Products an earlier run (or its evaluation) registered are not this run's: its first step registers
-  // what it uses.
-  if (tf.getBackend() === 'webgpu') (await import('../backends/webgpu/kernels/gemm_tuning.js')).gemmTuner.dropPending();
+  // what it uses. Tiles tuned by earlier processes on this GPU are taken as they are.
+  if (tf.getBackend() === 'webgpu') await (await import('../backends/webgpu/tune.js')).prepareWebGpuRun();
 
   try {
     for (let epoch = 0; epoch < opts.epochs && stoppedBy === 'epochs'; epoch++) {

@@ -12,6 +12,9 @@ import { candidateTiles, GemmTuner, gemmTuner, tuneBudgetFromEnv, tuneModeFromEn
 import { GEMM_TILES, TILE_64, tileKey, type GemmTile } from '../../../src/backends/webgpu/kernels/gemm_shader.js';
 import { tileFor } from '../../../src/backends/webgpu/kernels/conv_gemm_specs.js';
 
+// The device test tunes for real; nothing of it is saved for later runs.
+process.env['RETHINK_WEBGPU_TUNE_CACHE'] = 'off';
+
 const ready = await webgpuOrSkipReason();
 const skip = 'skip' in ready ? ready.skip : false;
 
@@ -144,6 +147,14 @@ test('the tuner times candidates for the slowest products, keeps the fastest, an
   assert.equal(measured.filter((x) => x.startsWith('a:')).length, 1 + 3 * aTiles);
   assert.equal(measured.filter((x) => x.startsWith('c:')).length, 1);
   assert.notEqual(measured[4], measured[3]);
+  // What a later process takes: the timed products only (c was never timed, so it may be next time).
+  assert.deepEqual(tuner.saved(), { a: tileKey(narrow), b: tileKey(TILE_64) });
+  const later = new GemmTuner();
+  assert.equal(later.restore({ ...tuner.saved(), d: 'no-such-tile', e: 7 }), 2);
+  assert.equal(later.tile('a', TILE_64, () => assert.fail('restored, so not registered')), narrow);
+  assert.equal(later.tile('c', TILE_64, () => fakeSite('c', 5000, 200)), TILE_64);
+  assert.equal(later.pendingCount, 1);
+  assert.deepEqual(Object.keys(later.saved()), ['a', 'b']);
 });
 
 test('past its time budget the tuner leaves the remaining products on their fallback', async () => {

@@ -2,6 +2,9 @@
 // kernels, must run there. tfjs's WebGPU backend cannot read tensors synchronously in Node (dataSync
 // needs OffscreenCanvas), so every read on the way to the artifacts has to be asynchronous.
 import { test } from 'node:test';
+import { copyFile, mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import assert from 'node:assert/strict';
 import { createHarness } from '../../../src/testing/harness.js';
 import { trainPlugin } from '../../../stages/train/plugin.js';
@@ -52,6 +55,8 @@ test('RETHINK_WEBGPU_TUNE=on tunes the GEMM tiles after the first step, and trai
   const saved = process.env['RETHINK_WEBGPU_TUNE'];
   // One candidate besides each default: every tile's shaders take seconds to compile on llvmpipe.
   process.env['RETHINK_WEBGPU_TUNE_TILES'] = '32x32x16_4x4';
+  const dir = await mkdtemp(join(tmpdir(), 'rethink-tune-'));
+  process.env['RETHINK_WEBGPU_TUNE_CACHE'] = join(dir, 'tiles.json');
   try {
     gemmTuner.reset();
     type Metrics = { history: { loss: number; acc: number }[]; final: unknown; kernel_tuning?: { gemms: number; tuned: number; changed: number; seconds: number } };
@@ -76,8 +81,22 @@ test('RETHINK_WEBGPU_TUNE=on tunes the GEMM tiles after the first step, and trai
     // Tiles change how the work is shared out, never the order of any sum.
     assert.deepEqual(on.history.map((e) => [e.loss, e.acc]), off.history.map((e) => [e.loss, e.acc]));
     assert.deepEqual(on.final, off.final);
+    // The timed tiles were saved for later processes on this adapter, written whole.
+    const file = JSON.parse(await readFile(join(dir, 'tiles.json'), 'utf8')) as { format: number; tiles: Record<string, string> };
+    const restored = Object.keys(file.tiles).length;
+    assert.equal(restored, on.kernel_tuning.tuned);
+    assert.deepEqual(await readdir(dir), ['tiles.json']);
+    // A later process (a fresh tuner, reading its own copy) takes them and times only the others.
+    await copyFile(join(dir, 'tiles.json'), join(dir, 'later.json'));
+    process.env['RETHINK_WEBGPU_TUNE_CACHE'] = join(dir, 'later.json');
+    gemmTuner.reset();
+    const later = await trainWith('on', 10);
+    assert.equal(later.kernel_tuning?.gemms ?? 0, 5 - restored);
+    assert.deepEqual(later.history.map((e) => [e.loss, e.acc]), on.history.map((e) => [e.loss, e.acc]));
   } finally {
     delete process.env['RETHINK_WEBGPU_TUNE_TILES'];
+    delete process.env['RETHINK_WEBGPU_TUNE_CACHE'];
+    await rm(dir, { recursive: true, force: true });
     if (saved === undefined) delete process.env['RETHINK_WEBGPU_TUNE'];
     else process.env['RETHINK_WEBGPU_TUNE'] = saved;
     gemmTuner.reset();

@@ -102,6 +102,8 @@ export interface TuneReport {
 export class GemmTuner {
   private readonly chosen = new Map<string, GemmTile>();
   private readonly pending = new Map<string, { site: GemmSite; fallback: GemmTile }>();
+  /** Products whose candidates were timed (here or in a saved tuning): what is worth saving. */
+  private readonly timed = new Set<string>();
 
   /** The tile for product `key`: the tuned one, else `fallback` (registering `site()` to be tuned). */
   tile(key: string, fallback: GemmTile, site: () => GemmSite): GemmTile {
@@ -177,10 +179,31 @@ export class GemmTuner {
       let pick = fallback;
       for (const t of tiles) if (best.get(t)! < best.get(pick)!) pick = t;
       this.chosen.set(site.key, pick);
+      this.timed.add(site.key);
       if (pick !== fallback) changed++;
       choices.push({ key: site.key, tile: tileKey(pick), ms: Object.fromEntries(tiles.map((t) => [tileKey(t), +best.get(t)!.toFixed(4)])) });
     }
     return { sites: all.length, tuned, changed, seconds: (performance.now() - started) / 1000, choices };
+  }
+
+  /** The tiles timed so far by product key (tile keys), to save for later runs on this GPU. */
+  saved(): Record<string, string> {
+    return Object.fromEntries([...this.timed].map((k) => [k, tileKey(this.chosen.get(k)!)]));
+  }
+
+  /** Takes a saved tuning (tile keys this version does not know are skipped); how many it took. */
+  restore(saved: Readonly<Record<string, unknown>>): number {
+    const byKey = new Map(GEMM_TILES.map((t) => [tileKey(t), t]));
+    let n = 0;
+    for (const [key, tk] of Object.entries(saved)) {
+      const t = typeof tk === 'string' ? byKey.get(tk) : undefined;
+      if (t === undefined) continue;
+      this.pending.delete(key);
+      this.chosen.set(key, t);
+      this.timed.add(key);
+      n++;
+    }
+    return n;
   }
 
   /** Forgets the sites registered and not tuned yet; they register again if they run again. */
@@ -192,6 +215,7 @@ export class GemmTuner {
   reset(): void {
     this.chosen.clear();
     this.pending.clear();
+    this.timed.clear();
   }
 }
 
