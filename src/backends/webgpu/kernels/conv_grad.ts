@@ -13,8 +13,7 @@ import { convGeometry, geometryKey, type ConvAttrs, type ConvGeometry } from './
 import { DEFAULT_SPLIT, filterGradSpec, inputGradSpec, splitCount, tileFor, type DyRead } from './conv_gemm_specs.js';
 import { recordedGemm, recordedSite, type RecordedGemm } from './gemm_program.js';
 import { tileKey, TILE_64, type GemmSpec, type GemmTile } from './gemm_shader.js';
-import { gemmTuner } from './gemm_tuning.js';
-import { Memo } from '../../../util/memo.js';
+import { gemmTuner, PerTile } from './gemm_tuning.js';
 
 type Info = tfType.TensorInfo;
 
@@ -81,46 +80,42 @@ interface WeightGradPlan {
   readonly splits: number;
 }
 
-// Keyed by product and tile: the GEMM tuner (gemm_tuning.ts) may move a product to another tile.
-const weightPlans = new Memo<string, WeightGradPlan>();
-const inputKernels = new Memo<string, RecordedGemm>();
+// Per product and tile: the GEMM tuner (gemm_tuning.ts) may move a product to another tile.
+const weightPlans = new PerTile<WeightGradPlan>();
+const inputKernels = new PerTile<RecordedGemm>();
 
-function weightGradPlan(g: ConvGeometry, relu: boolean, tile: GemmTile): WeightGradPlan {
-  const key = `rethink_conv_dwdb_${relu}_${geometryKey(g)}`;
-  return weightPlans.get(`${key}_${tileKey(tile)}`, () => {
-    const { spec, rows, splits } = filterBiasGradSpec(g, relu ? 'relu' : 'plain', tile);
-    const inputs = relu ? ['x', 'dy', 'y'] : ['x', 'dy'];
-    const gemm = recordedGemm(`${key}_${tileKey(tile)}`, spec, splits === 1 ? ['dW', 'db'] : ['partial'], inputs);
-    return { gemm, sum: splits === 1 ? null : sumSplitsKernel(splits, rows, g.outC), rows, splits };
-  });
-}
-
-/** The tile for a layer's [dW; db] product (whose split, and so its outputs, no tile changes). */
-function weightGradTile(g: ConvGeometry, relu: boolean, x: Info, dy: Info): GemmTile {
-  const key = `rethink_conv_dwdb_${relu}_${geometryKey(g)}`;
-  return gemmTuner.tile(key, TILE_64, () => {
-    const p = weightGradPlan(g, relu, TILE_64);
+/** A layer's [dW; db] product, `key`, on the tile the tuner gives it (its split, and so its outputs,
+ * do not depend on the tile). */
+function weightGradPlan(key: string, g: ConvGeometry, relu: boolean, x: Info, dy: Info): WeightGradPlan {
+  const make = (t: GemmTile): WeightGradPlan =>
+    weightPlans.get(key, t, () => {
+      const { spec, rows, splits } = filterBiasGradSpec(g, relu ? 'relu' : 'plain', t);
+      const inputs = relu ? ['x', 'dy', 'y'] : ['x', 'dy'];
+      const gemm = recordedGemm(`${key}_${tileKey(t)}`, spec, splits === 1 ? ['dW', 'db'] : ['partial'], inputs);
+      return { gemm, sum: splits === 1 ? null : sumSplitsKernel(splits, rows, g.outC), rows, splits };
+    });
+  const tile = gemmTuner.tile(key, TILE_64, () => {
+    const p = make(TILE_64);
     const outputs = p.sum === null ? [[p.rows, g.outC], [g.outC]] : [[p.splits, p.rows + 1, g.outC]];
     const inputs = relu ? [x.shape, dy.shape, dy.shape] : [x.shape, dy.shape];
-    return recordedSite(key, p.rows + 1, g.outC, (t) => weightGradPlan(g, relu, t).gemm, [...outputs, ...inputs]);
+    return recordedSite(key, p.rows + 1, g.outC, (t) => make(t).gemm, [...outputs, ...inputs]);
   });
+  return make(tile);
 }
 
-function inputGradKernel(g: ConvGeometry, relu: boolean, tile: GemmTile): RecordedGemm {
-  const key = `rethink_conv_dx_${relu}_${geometryKey(g)}_${tileKey(tile)}`;
-  return inputKernels.get(key, () => {
-    const spec: GemmSpec = { ...inputGradSpec(g, tile, relu ? 'relu' : 'plain'), recorded: true };
-    return recordedGemm(key, spec, ['result'], relu ? ['dy', 'y', 'W'] : ['dy', 'W']);
-  });
-}
-
-function inputGradTile(g: ConvGeometry, relu: boolean, x: Info, W: Info, dy: Info): GemmTile {
-  const key = `rethink_conv_dx_${relu}_${geometryKey(g)}`;
+/** A layer's dx product, `key`, on the tile the tuner gives it. */
+function inputGradKernel(key: string, g: ConvGeometry, relu: boolean, x: Info, W: Info, dy: Info): RecordedGemm {
+  const make = (t: GemmTile): RecordedGemm =>
+    inputKernels.get(key, t, () => {
+      const spec: GemmSpec = { ...inputGradSpec(g, t, relu ? 'relu' : 'plain'), recorded: true };
+      return recordedGemm(`${key}_${tileKey(t)}`, spec, ['result'], relu ? ['dy', 'y', 'W'] : ['dy', 'W']);
+    });
   const m = g.batch * g.inH * g.inW;
-  return gemmTuner.tile(key, tileFor(m, g.inC), () => {
+  const tile = gemmTuner.tile(key, tileFor(m, g.inC), () => {
     const inputs = relu ? [dy.shape, dy.shape, W.shape] : [dy.shape, W.shape];
-    return recordedSite(key, m, g.inC, (t) => inputGradKernel(g, relu, t), [x.shape, ...inputs]);
+    return recordedSite(key, m, g.inC, make, [x.shape, ...inputs]);
   });
+  return make(tile);
 }
 
 /** Whether the active backend can run RethinkConvGrad. */
@@ -144,12 +139,13 @@ export const convGradKernel =
     if (g === null) throw new Error(`${CONV_GRAD}: unsupported convolution`);
     const submit = submitBatchSize(tf);
     const masked = a.relu ? [dy, y!] : [dy];
+    const layer = `${a.relu}_${geometryKey(g)}`;
     const out: Info[] = [];
     if (a.inputGrad) {
-      const c = inputGradKernel(g, a.relu, inputGradTile(g, a.relu, x, W, dy));
+      const c = inputGradKernel(`rethink_conv_dx_${layer}`, g, a.relu, x, W, dy);
       out.push(...recordDispatch(b, c.kernel, { inputs: [...masked, W], outputs: [{ shape: x.shape, dtype: 'float32' }], groups: c.groups }, submit));
     }
-    const p = weightGradPlan(g, a.relu, weightGradTile(g, a.relu, x, dy));
+    const p = weightGradPlan(`rethink_conv_dwdb_${layer}`, g, a.relu, x, dy);
     const grads = [
       { shape: W.shape, dtype: 'float32' },
       { shape: [g.outC], dtype: 'float32' },

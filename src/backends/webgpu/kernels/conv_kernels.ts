@@ -4,10 +4,9 @@ import type * as tfType from '@tensorflow/tfjs';
 import { convGeometry, geometryKey, type ConvAttrs } from './conv_geometry.js';
 import { DEFAULT_SPLIT, filterGradSpec, forwardSpec, inputGradSpec, splitCount, tileFor, type ForwardEpilogue } from './conv_gemm_specs.js';
 import { GemmProgram, programSite, SumSplitsProgram, type TensorInfoLike, type WebGpuBackendLike } from './gemm_program.js';
-import { tileKey, TILE_64, type GemmSpec, type GemmTile } from './gemm_shader.js';
-import { gemmTuner } from './gemm_tuning.js';
+import { TILE_64, type GemmSpec, type GemmTile } from './gemm_shader.js';
+import { gemmTuner, PerTile } from './gemm_tuning.js';
 import { runRecordable, submitBatchSize } from '../record.js';
-import { Memo } from '../../../util/memo.js';
 
 type KernelArgs = {
   readonly inputs: Record<string, TensorInfoLike | undefined>;
@@ -18,9 +17,9 @@ export type KernelFn = (args: KernelArgs) => TensorInfoLike;
 
 // Specs are pure functions of the geometry; kernels run every training step with the same few shapes,
 // so build each once (the per-call JavaScript cost is what limits small batches on a fast GPU).
-// Keyed by product and tile: the GEMM tuner (gemm_tuning.ts) may move a product to another tile.
-const specs = new Memo<string, GemmSpec>();
-const memo = (key: string, tile: GemmTile, make: () => GemmSpec): GemmSpec => specs.get(`${key}_${tileKey(tile)}`, make);
+// Per product and tile: the GEMM tuner (gemm_tuning.ts) may move a product to another tile.
+const specs = new PerTile<GemmSpec>();
+const memo = (key: string, tile: GemmTile, make: () => GemmSpec): GemmSpec => specs.get(key, tile, make);
 
 /** Our programs run as hand-recorded dispatches (../record.ts): less JavaScript per call than tfjs's. */
 function run(tf: typeof tfType, args: KernelArgs, program: GemmProgram | SumSplitsProgram, inputs: readonly TensorInfoLike[]): TensorInfoLike {

@@ -10,10 +10,9 @@
 import type * as tfType from '@tensorflow/tfjs';
 import { recordedGemm, recordedSite, type RecordedGemm } from './gemm_program.js';
 import { tileKey, TILE_64, type GemmSpec, type GemmTile } from './gemm_shader.js';
-import { gemmTuner } from './gemm_tuning.js';
+import { gemmTuner, PerTile } from './gemm_tuning.js';
 import { tileFor } from './conv_gemm_specs.js';
 import { recordDispatch, recorderFor, submitBatchSize } from '../record.js';
-import { Memo } from '../../../util/memo.js';
 
 type Info = tfType.TensorInfo;
 
@@ -68,29 +67,24 @@ export function inputGradSpec(batch: number, k: number, n: number, relu: boolean
 
 // Kernels are pure functions of (batch, K, N, relu) and the tile; a training run uses the same few every
 // step. Tiles come from the GEMM tuner (gemm_tuning.ts): tileFor's until it has timed the others.
-const compiled = new Memo<string, RecordedGemm>();
-
-function weightGradKernel(batch: number, k: number, n: number, relu: boolean, tile: GemmTile): RecordedGemm {
-  const key = `rethink_dense_dw_${batch}_${k}_${n}_${relu}_${tileKey(tile)}`;
-  return compiled.get(key, () => recordedGemm(key, weightGradSpec(batch, k, n, relu, tile), ['dW', 'db'], relu ? ['x', 'dy', 'y'] : ['x', 'dy']));
-}
-
-function inputGradKernel(batch: number, k: number, n: number, relu: boolean, tile: GemmTile): RecordedGemm {
-  const key = `rethink_dense_dx_${batch}_${k}_${n}_${relu}_${tileKey(tile)}`;
-  return compiled.get(key, () => recordedGemm(key, inputGradSpec(batch, k, n, relu, tile), ['dx'], relu ? ['dy', 'y', 'W'] : ['dy', 'W']));
-}
+const weightKernels = new PerTile<RecordedGemm>();
+const inputKernels = new PerTile<RecordedGemm>();
 
 /** Shapes of the bindings dz is read from: dy, and y when relu. */
 const dzShapes = (batch: number, n: number, relu: boolean): number[][] => (relu ? [[batch, n], [batch, n]] : [[batch, n]]);
 
-function weightGradTile(batch: number, k: number, n: number, relu: boolean): GemmTile {
-  const key = `rethink_dense_dw_${batch}_${k}_${n}_${relu}`;
-  return gemmTuner.tile(key, tileFor(k + 1, n), () => recordedSite(key, k + 1, n, (t) => weightGradKernel(batch, k, n, relu, t), [[k, n], [n], [batch, k], ...dzShapes(batch, n, relu)]));
+/** [dW; db] = [x | 1]ᵀ·dz on the tile the tuner gives product `key`. */
+function weightGradKernel(key: string, batch: number, k: number, n: number, relu: boolean): RecordedGemm {
+  const make = (t: GemmTile): RecordedGemm =>
+    weightKernels.get(key, t, () => recordedGemm(`${key}_${tileKey(t)}`, weightGradSpec(batch, k, n, relu, t), ['dW', 'db'], relu ? ['x', 'dy', 'y'] : ['x', 'dy']));
+  return make(gemmTuner.tile(key, tileFor(k + 1, n), () => recordedSite(key, k + 1, n, make, [[k, n], [n], [batch, k], ...dzShapes(batch, n, relu)])));
 }
 
-function inputGradTile(batch: number, k: number, n: number, relu: boolean): GemmTile {
-  const key = `rethink_dense_dx_${batch}_${k}_${n}_${relu}`;
-  return gemmTuner.tile(key, tileFor(batch, k), () => recordedSite(key, batch, k, (t) => inputGradKernel(batch, k, n, relu, t), [[batch, k], ...dzShapes(batch, n, relu), [k, n]]));
+/** dx = dz·Wᵀ on the tile the tuner gives product `key`. */
+function inputGradKernel(key: string, batch: number, k: number, n: number, relu: boolean): RecordedGemm {
+  const make = (t: GemmTile): RecordedGemm =>
+    inputKernels.get(key, t, () => recordedGemm(`${key}_${tileKey(t)}`, inputGradSpec(batch, k, n, relu, t), ['dx'], relu ? ['dy', 'y', 'W'] : ['dy', 'W']));
+  return make(gemmTuner.tile(key, tileFor(batch, k), () => recordedSite(key, batch, k, make, [[batch, k], ...dzShapes(batch, n, relu), [k, n]])));
 }
 
 /** Whether the active backend can run RethinkDenseGrad (webgpu with the internals recording needs). */
@@ -117,12 +111,13 @@ export const denseGradKernel =
     }
     const submit = submitBatchSize(tf);
     const masked = a.relu ? [dy, y!] : [dy];
+    const shape = `${batch}_${k}_${n}_${a.relu}`;
     const out: Info[] = [];
     if (a.inputGrad) {
-      const c = inputGradKernel(batch, k, n, a.relu, inputGradTile(batch, k, n, a.relu));
+      const c = inputGradKernel(`rethink_dense_dx_${shape}`, batch, k, n, a.relu);
       out.push(...recordDispatch(b, c.kernel, { inputs: [...masked, W], outputs: [{ shape: [batch, k], dtype: 'float32' }], groups: c.groups }, submit));
     }
-    const c = weightGradKernel(batch, k, n, a.relu, weightGradTile(batch, k, n, a.relu));
+    const c = weightGradKernel(`rethink_dense_dw_${shape}`, batch, k, n, a.relu);
     const grads = [
       { shape: [k, n], dtype: 'float32' },
       { shape: [n], dtype: 'float32' },

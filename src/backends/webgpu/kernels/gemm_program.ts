@@ -88,16 +88,16 @@ const bytesOf = (shape: readonly number[]): number => 4 * shape.reduce((a, b) =>
  * its bindings' shapes (output, then inputs in variableNames order).
  */
 export function programSite(key: string, m: number, n: number, program: (tile: GemmTile) => GemmProgram, shapes: readonly (readonly number[])[]): GemmSite {
-  return {
+  return recordedSite(
     key,
     m,
     n,
-    bindingBytes: shapes.map(bytesOf),
-    kernel(tile) {
+    (tile) => {
       const p = program(tile);
       return { kernel: programKernel(p), groups: p.dispatch };
     },
-  };
+    shapes,
+  );
 }
 
 /** The tuner's view of a product run as a recorded GEMM, with its bindings' shapes (outputs, then inputs). */

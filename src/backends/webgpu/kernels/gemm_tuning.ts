@@ -17,6 +17,7 @@
 import { performance } from 'node:perf_hooks';
 import { checkGemmTile, GEMM_TILES, tileKey, tileSharedBytes, workgroupSize, type GemmTile } from './gemm_shader.js';
 import type { RecordedGemm } from './gemm_program.js';
+import { Memo } from '../../../util/memo.js';
 
 /** One GEMM as the tuner sees it. */
 export interface GemmSite {
@@ -216,6 +217,18 @@ export class GemmTuner {
     this.chosen.clear();
     this.pending.clear();
     this.timed.clear();
+  }
+}
+
+/**
+ * What a call site makes once per product and tile (its spec, kernel or plan): keyed by the product's
+ * key and the tile object (GEMM_TILES holds each tile once), so a call builds no key string for it.
+ */
+export class PerTile<T> {
+  private readonly byKey = new Memo<string, Memo<GemmTile, T>>();
+
+  get(key: string, tile: GemmTile, make: () => T): T {
+    return this.byKey.get(key, () => new Memo()).get(tile, make);
   }
 }
 

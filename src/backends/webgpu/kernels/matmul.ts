@@ -7,10 +7,9 @@
 import type * as tfType from '@tensorflow/tfjs';
 import { tileFor, type ForwardEpilogue } from './conv_gemm_specs.js';
 import { GemmProgram, programSite, type TensorInfoLike, type WebGpuBackendLike } from './gemm_program.js';
-import { tileKey, type GemmSpec, type GemmTile } from './gemm_shader.js';
-import { gemmTuner } from './gemm_tuning.js';
+import type { GemmSpec, GemmTile } from './gemm_shader.js';
+import { gemmTuner, PerTile } from './gemm_tuning.js';
 import { runRecordable, submitBatchSize } from '../record.js';
-import { Memo } from '../../../util/memo.js';
 
 type KernelArgs = {
   readonly inputs: Record<string, TensorInfoLike | undefined>;
@@ -42,7 +41,7 @@ export function denseForwardSpec(rows: number, k: number, n: number, transposeB:
   };
 }
 
-const specs = new Memo<string, GemmSpec>();
+const specs = new PerTile<GemmSpec>();
 
 export function fusedMatMul(tf: typeof tfType, fallback: KernelFn): KernelFn {
   return (args) => {
@@ -78,7 +77,7 @@ export function fusedMatMul(tf: typeof tfType, fallback: KernelFn): KernelFn {
     const key = `mm_${rows}_${k}_${n}_${transposeB}_${ep.bias}_${ep.relu}`;
     const names = ep.bias ? ['x', 'W', 'bias'] : ['x', 'W'];
     const program = (tile: GemmTile): GemmProgram =>
-      new GemmProgram(key, names, outShape, specs.get(`${key}_${tileKey(tile)}`, () => denseForwardSpec(rows, k, n, transposeB, ep, tile)));
+      new GemmProgram(key, names, outShape, specs.get(key, tile, () => denseForwardSpec(rows, k, n, transposeB, ep, tile)));
     const inputs = bias === undefined ? [a, b] : [a, b, bias];
     const tile = gemmTuner.tile(key, tileFor(rows, n), () => programSite(key, rows, n, program, [outShape, ...inputs.map((t) => t.shape)]));
     return runRecordable(args.backend, program(tile), inputs as tfType.TensorInfo[], submitBatchSize(tf)) as TensorInfoLike;
