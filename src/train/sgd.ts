@@ -3,12 +3,13 @@
 // Where the backend has the fused RethinkMomentumUpdate kernel (cpu, wasm, native, webgpu), each
 // variable updates in one kernel call instead of four to six: on a GPU every call costs ~60–100 µs of
 // JavaScript, which bounds small-batch steps (scripts/gpu/RESULTS.md). On WebGPU several variables
-// share one dispatch (RethinkMomentumUpdateGroup, as many as the device's storage-buffer limit allows). Elsewhere the same update is
+// share one dispatch, written into their own buffers (momentumInPlace; RethinkMomentumUpdateGroup where
+// a variable's data is shared). Elsewhere the same update is
 // composed from tfjs ops. RETHINK_FUSED_SGD=0 forces the composed update (for comparisons).
 import type * as tfTypes from '@tensorflow/tfjs';
 import { ensureMomentumKernel } from '../backends/fused/momentum_kernels.js';
 import { MOMENTUM_UPDATE } from '../backends/fused/momentum_math.js';
-import { MOMENTUM_UPDATE_GROUP, momentumGroupSize } from '../backends/fused/momentum_webgpu.js';
+import { MOMENTUM_UPDATE_GROUP, momentumGroupSize, momentumInPlace } from '../backends/fused/momentum_webgpu.js';
 import type { Tf } from '../models/types.js';
 
 export interface SgdSlot {
@@ -46,6 +47,7 @@ export class MomentumSgd {
     const tf = this.tf;
     // Checked per call: the active backend may change between steps (the kernel is registered lazily).
     const fused = this.fused && ensureMomentumKernel(tf, tf.getBackend());
+    if (fused && this.applyInPlace(grads, lr)) return;
     const group = fused ? momentumGroupSize(tf) : 1;
     if (group > 1) {
       this.applyGrouped(grads, lr, group);
@@ -69,6 +71,16 @@ export class MomentumSgd {
         slot.variable.assign(slot.variable.sub(next.mul(lr)));
       }
     });
+  }
+
+  /** WebGPU: the update written into the variables' own buffers (same arithmetic); false if it cannot. */
+  private applyInPlace(grads: tfTypes.NamedTensorMap, lr: number): boolean {
+    const vars = this.slots.map((slot, i) => {
+      const g = grads[slot.variable.name];
+      if (g === undefined) throw new Error(`no gradient for ${slot.variable.name}`);
+      return { w: slot.variable, v: this.velocities[i]!, g, decay: slot.decay };
+    });
+    return momentumInPlace(this.tf, vars, lr, this.momentum);
   }
 
   /** WebGPU: `group` variables per RethinkMomentumUpdateGroup dispatch (same arithmetic as one by one). */

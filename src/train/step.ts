@@ -4,6 +4,7 @@ import type * as tfTypes from '@tensorflow/tfjs';
 import { softmaxCrossEntropyTrain } from '../backends/fused/softmax_xent.js';
 import type { Tf } from '../models/types.js';
 import type { MomentumSgd } from './sgd.js';
+import { submitEncoded } from '../backends/webgpu/record.js';
 
 export interface StepInput {
   /** [B, H, W, C] float32, already preprocessed. */
@@ -59,5 +60,8 @@ export function trainStepOn(
   } finally {
     correct?.dispose();
     stats?.dispose();
+    // WebGPU: every step ends on a queue submission, so its buffers return to tfjs's pool at the same
+    // point each step and the next step binds the same ones (whose bind groups are cached).
+    submitEncoded(tf.backend());
   }
 }

@@ -5,7 +5,7 @@
 // tfjs is passed in (no import here): the layer module loads before tfjs is needed.
 import type * as tfType from '@tensorflow/tfjs';
 import { BN_APPLY, BN_GRAD_INPUT, BN_GRAD_STATS, BN_KERNEL_NAMES, BN_MOVING, BN_STATS } from './batch_norm_math.js';
-import { WEBGPU_BATCH_NORM_KERNELS } from './batch_norm_webgpu.js';
+import { WEBGPU_BATCH_NORM_KERNELS, movingStatsInPlace } from './batch_norm_webgpu.js';
 
 type Tf = typeof tfType;
 type Tensor = tfType.Tensor;
@@ -46,9 +46,12 @@ export function fusedBetaBatchNorm(tf: Tf, x: Tensor, beta: Tensor, moving: Movi
     const [xs, b, save] = args as [Tensor, Tensor, tfType.GradSaveFunc];
     const [stats] = run(BN_STATS, { x: xs }, {}) as [Tensor];
     // The op's forward runs off the gradient tape, so updating the moving statistics here is free.
-    const [mean, variance] = run(BN_MOVING, { mean: moving.mean.read(), variance: moving.variance.read(), stats }, { momentum }) as [Tensor, Tensor];
-    moving.mean.write(mean);
-    moving.variance.write(variance);
+    // In the variables' own buffers where it can (webgpu), else as new tensors assigned to them.
+    if (!movingStatsInPlace(tf, moving.mean.read(), moving.variance.read(), stats, momentum)) {
+      const [mean, variance] = run(BN_MOVING, { mean: moving.mean.read(), variance: moving.variance.read(), stats }, { momentum }) as [Tensor, Tensor];
+      moving.mean.write(mean);
+      moving.variance.write(variance);
+    }
     const [y] = run(BN_APPLY, { x: xs, stats, beta: b }, { epsilon, relu }) as [Tensor];
     save(relu ? [xs, stats, y] : [xs, stats]);
     return {

@@ -13,7 +13,8 @@
 import type { WebGPUProgram } from '@tensorflow/tfjs-backend-webgpu';
 import type * as tfType from '@tensorflow/tfjs';
 import { f32Literal, workgroupArrays, workgroupTreeSum } from '../webgpu/wgsl.js';
-import { OwnProgram, recordProgram, recorderFor, runRecordable, submitBatchSize, wrapGroups } from '../webgpu/record.js';
+import { OwnProgram, RecordedKernel, recordDispatch, recordProgram, recorderFor, runRecordable, submitBatchSize, wrapGroups, writableInPlace } from '../webgpu/record.js';
+import { Memo } from '../../util/memo.js';
 import { BN_APPLY, BN_GRAD_INPUT, BN_GRAD_STATS, BN_MOVING, BN_STATS, type BnAttrs, type BnMovingAttrs } from './batch_norm_math.js';
 
 type Info = tfType.TensorInfo;
@@ -315,14 +316,54 @@ const applyKernel: Factory = (tf) => (args) => {
   return runRecordable(args.backend, program, [x, stats, beta], submitBatchSize(tf));
 };
 
+/** WGSL: `out`[index] = `moving`[index]·momentum + stats row `row`·(1 − momentum), one rounding a line. */
+function movingUpdate(C: number, momentum: number, out: string, moving: string, row: number): string {
+  return `let kept${row} = ${moving}[index] * ${f32Literal(momentum)};
+      let fresh${row} = stats[${row * C} + index] * ${f32Literal(1 - momentum)};
+      ${out}[index] = kept${row} + fresh${row};`;
+}
+
+const movingInPlaceKernels = new Memo<string, RecordedKernel>();
+
+/**
+ * Both moving statistics updated in their variables' own buffers (one recorded dispatch), so that a
+ * training step allocates no buffer for them and binds the same buffers every step. Returns false,
+ * having done nothing, off webgpu, without a recorder, or where another tensor shares either
+ * variable's data; the caller then runs BN_MOVING and assigns its outputs.
+ */
+export function movingStatsInPlace(tf: typeof tfType, mean: Info, variance: Info, stats: Info, momentum: number): boolean {
+  if (tf.getBackend() !== 'webgpu') return false;
+  const rec = recorderFor(tf.backend());
+  if (rec === null || !writableInPlace(rec, mean) || !writableInPlace(rec, variance)) return false;
+  const C = channelsOf(mean);
+  const kernel = movingInPlaceKernels.get(`${C}_${momentum}`, () => {
+    const f32 = (name: string) => ({ name, type: 'f32' as const });
+    return new RecordedKernel({
+      key: `rethinkbn_moving_inplace_${C}_${momentum}`,
+      outputs: [],
+      updates: [f32('mean'), f32('variance')],
+      inputs: [f32('stats')],
+      workgroupSize: [THREADS, 1, 1],
+      code: `
+fn main(index : i32) {
+  if (index < ${C}) {
+      ${movingUpdate(C, momentum, 'mean', 'mean', 0)}
+      ${movingUpdate(C, momentum, 'variance', 'variance', 1)}
+  }
+}
+`,
+    });
+  });
+  recordDispatch(rec, kernel, { inputs: [stats], updates: [mean, variance], outputs: [], groups: wrapGroups(Math.ceil(C / THREADS)) }, submitBatchSize(tf));
+  return true;
+}
+
 /** Both moving statistics, moving·momentum + batch·(1 − momentum): one recorded dispatch, else two. */
 const movingKernel: Factory = (tf) => (args) => {
   const { mean, variance, stats } = args.inputs as { mean: Info; variance: Info; stats: Info };
   const { momentum } = args.attrs as unknown as BnMovingAttrs;
   const C = channelsOf(mean);
-  const update = (out: string, moving: string, row: number): string => `let kept${row} = ${moving}[index] * ${f32Literal(momentum)};
-      let fresh${row} = stats[${row * C} + index] * ${f32Literal(1 - momentum)};
-      ${out}[index] = kept${row} + fresh${row};`;
+  const update = (out: string, moving: string, row: number): string => movingUpdate(C, momentum, out, moving, row);
   const rec = recorderFor(args.backend);
   if (rec !== null) {
     const body = `${update('result', 'mean', 0)}\n      ${update('result2', 'variance', 1)}`;

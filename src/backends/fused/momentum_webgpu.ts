@@ -8,7 +8,7 @@
 import type { WebGPUProgram } from '@tensorflow/tfjs-backend-webgpu';
 import type * as tfType from '@tensorflow/tfjs';
 import type { MomentumAttrs } from './momentum_math.js';
-import { RecordedKernel, recordDispatch, recorderFor, submitBatchSize, type RecordingBackend } from '../webgpu/record.js';
+import { RecordedKernel, recordDispatch, recorderFor, submitBatchSize, writableInPlace, type RecordArgs, type RecordingBackend } from '../webgpu/record.js';
 import { Memo } from '../../util/memo.js';
 
 type Info = tfType.TensorInfo;
@@ -99,6 +99,36 @@ fn main(index : i32) {
 
 const groupKernels = new Memo<number, RecordedKernel>();
 
+/** The update of `count` variables in place: w0, v0, w1, v1, … read and written; inputs g0, g1, …. */
+function inPlaceKernel(count: number): RecordedKernel {
+  const ks = Array.from({ length: count }, (_, k) => k);
+  const f32 = (name: string) => ({ name, type: 'f32' as const });
+  const body = (k: number): string =>
+    updateBody(k)
+      .replace(`vOut${k}[i] = vn;`, `v${k}[i] = vn;`)
+      .replace(`wOut${k}[i] = wi - step;`, `w${k}[i] = wi - step;`);
+  return new RecordedKernel({
+    key: `rethinkmomentum_inplace${count}`,
+    outputs: [],
+    updates: ks.flatMap((k) => [f32(`w${k}`), f32(`v${k}`)]),
+    inputs: ks.map((k) => f32(`g${k}`)),
+    uniforms: true,
+    workgroupSize: [WORKGROUP, 1, 1],
+    code: `
+struct U { lr : f32, mu : f32, ${ks.map((k) => `d${k} : f32, n${k} : i32`).join(', ')} }
+fn main(index : i32) {
+  let i = i32(globalId.y * ${MAX_GROUPS_X * WORKGROUP}u + globalId.x);
+  ${ks.map(body).join('\n  ')}
+}
+`,
+  });
+}
+
+const inPlaceKernels = new Memo<number, RecordedKernel>();
+
+/** Each variable updated in place binds three storage buffers (w and v read and written, g read). */
+const BUFFERS_IN_PLACE = 3;
+
 /** One variable's operands and its L2 coefficient. */
 export interface MomentumOperands {
   readonly w: Info;
@@ -107,32 +137,31 @@ export interface MomentumOperands {
   readonly decay: number;
 }
 
+/** The uniforms and grid of one grouped update. */
+function groupArgs(vars: readonly MomentumOperands[], lr: number, momentum: number): Pick<RecordArgs, 'uniforms' | 'groups'> {
+  const sizes = vars.map((x) => x.w.shape.reduce((p, d) => p * d, 1));
+  const groups = Math.ceil(Math.max(...sizes) / WORKGROUP);
+  return {
+    uniforms: [
+      { type: 'float32', data: [lr] },
+      { type: 'float32', data: [momentum] },
+      ...vars.flatMap((x, k) => [
+        { type: 'float32' as const, data: [x.decay] },
+        { type: 'int32' as const, data: [sizes[k]!] },
+      ]),
+    ],
+    groups: [Math.min(groups, MAX_GROUPS_X), Math.ceil(groups / MAX_GROUPS_X), 1],
+  };
+}
+
 /** Records the update of every variable in `vars` as one dispatch; returns [w0', v0', w1', v1', …]. */
 function recordGroup(b: RecordingBackend, vars: readonly MomentumOperands[], lr: number, momentum: number, submitBatch: number): Info[] {
   const kernel = groupKernels.get(vars.length, () => groupKernel(vars.length));
-  const sizes = vars.map((x) => x.w.shape.reduce((p, d) => p * d, 1));
-  const groups = Math.ceil(Math.max(...sizes) / WORKGROUP);
-  return recordDispatch(
-    b,
-    kernel,
-    {
-      inputs: vars.flatMap((x) => [x.w, x.v, x.g]),
-      outputs: vars.flatMap((x) => [
-        { shape: x.w.shape, dtype: 'float32' as const },
-        { shape: x.w.shape, dtype: 'float32' as const },
-      ]),
-      uniforms: [
-        { type: 'float32', data: [lr] },
-        { type: 'float32', data: [momentum] },
-        ...vars.flatMap((x, k) => [
-          { type: 'float32' as const, data: [x.decay] },
-          { type: 'int32' as const, data: [sizes[k]!] },
-        ]),
-      ],
-      groups: [Math.min(groups, MAX_GROUPS_X), Math.ceil(groups / MAX_GROUPS_X), 1],
-    },
-    submitBatch,
-  );
+  const outputs = vars.flatMap((x) => [
+    { shape: x.w.shape, dtype: 'float32' as const },
+    { shape: x.w.shape, dtype: 'float32' as const },
+  ]);
+  return recordDispatch(b, kernel, { inputs: vars.flatMap((x) => [x.w, x.v, x.g]), outputs, ...groupArgs(vars, lr, momentum) }, submitBatch);
 }
 
 function recordOnePass(b: RecordingBackend, w: Info, v: Info, g: Info, a: MomentumAttrs, submitBatch: number): Info[] {
@@ -162,9 +191,19 @@ export function momentumGroupSize(tf: typeof tfType): number {
   const o = webgpuMomentumOptions;
   if (!o.onePass || !o.group || tf.getKernel(MOMENTUM_UPDATE_GROUP, tf.getBackend()) === undefined) return 1;
   const rec = recorderFor(tf.backend());
-  if (rec === null) return 1;
+  return rec === null ? 1 : variablesPerDispatch(rec, BUFFERS_PER_VARIABLE);
+}
+
+/** How many variables one in-place update dispatch covers on the active backend (see momentumInPlace). */
+export function momentumInPlaceGroupSize(tf: typeof tfType): number {
+  const rec = recorderFor(tf.backend());
+  return rec === null || !webgpuMomentumOptions.group ? 1 : variablesPerDispatch(rec, BUFFERS_IN_PLACE);
+}
+
+/** The device's storage-buffer limit over the buffers one variable binds, at most MAX_GROUP. */
+function variablesPerDispatch(rec: RecordingBackend, buffersEach: number): number {
   const limit = (rec.device as { limits?: { maxStorageBuffersPerShaderStage?: number } }).limits?.maxStorageBuffersPerShaderStage ?? 8;
-  return Math.max(1, Math.min(MAX_GROUP, Math.floor(limit / BUFFERS_PER_VARIABLE)));
+  return Math.max(1, Math.min(MAX_GROUP, Math.floor(limit / buffersEach)));
 }
 
 /** Kernel function: inputs w0, v0, g0, w1, …; outputs [w0', v0', w1', v1', …]. */
@@ -186,10 +225,36 @@ export const webgpuMomentumGroupKernel =
   };
 
 /**
- * Whether updates may use the hand-recorded single dispatch, and group variables into one (tests turn
- * them off to compare).
+ * Whether updates may use the hand-recorded single dispatch, group variables into one, and write
+ * variables in place (tests turn them off to compare).
  */
-export const webgpuMomentumOptions = { onePass: true, group: true };
+export const webgpuMomentumOptions = { onePass: true, group: true, inPlace: true };
+
+/**
+ * The momentum update written into the variables' and velocities' own buffers, as many variables per
+ * dispatch as the device binds (three buffers each), on the active webgpu backend. Returns false,
+ * having recorded nothing, where it cannot: another backend, recording off, or a variable or
+ * velocity whose data another tensor shares (a clone would see the update).
+ *
+ * Against the grouped kernel's fresh outputs: no buffers change hands, so every dispatch binds the
+ * same buffers step after step and its bind group is cached (src/backends/webgpu/record.ts), and the
+ * pool holds one copy of the weights instead of two. The arithmetic is the grouped kernel's.
+ */
+export function momentumInPlace(tf: typeof tfType, vars: readonly MomentumOperands[], lr: number, momentum: number): boolean {
+  const o = webgpuMomentumOptions;
+  if (!o.onePass || !o.inPlace || tf.getBackend() !== 'webgpu') return false;
+  const rec = recorderFor(tf.backend());
+  if (rec === null) return false;
+  if (!vars.every((x) => writableInPlace(rec, x.w) && writableInPlace(rec, x.v) && x.w.shape.reduce((p, d) => p * d, 1) > 0)) return false;
+  const group = momentumInPlaceGroupSize(tf);
+  const submitBatch = submitBatchSize(tf);
+  for (let start = 0; start < vars.length; start += group) {
+    const chunk = vars.slice(start, start + group);
+    const kernel = inPlaceKernels.get(chunk.length, () => inPlaceKernel(chunk.length));
+    recordDispatch(rec, kernel, { inputs: chunk.map((x) => x.g), updates: chunk.flatMap((x) => [x.w, x.v]), outputs: [], ...groupArgs(chunk, lr, momentum) }, submitBatch);
+  }
+  return true;
+}
 
 export const webgpuMomentumKernel = (tf: typeof tfType): tfType.KernelFunc => (args) => {
   const { w, v, g } = args.inputs as { w: Info; v: Info; g: Info };

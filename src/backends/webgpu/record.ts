@@ -20,7 +20,7 @@ export interface RecordingBackend {
   readonly device: GPUDevice;
   /** The backend's own record of each tensor: `dtype` is how its data is stored, which can differ
    * from the tensor's (tfjs casts int32 to float32 by relabelling the int32 data). */
-  readonly tensorMap: { get(dataId: object): { readonly dtype: tfType.DataType } | undefined };
+  readonly tensorMap: { get(dataId: object): { readonly dtype: tfType.DataType; values?: unknown; refCount?: number } | undefined };
   readonly commandQueueOwnedIds: { add(id: object): unknown };
   readonly activeTimers: { push(t: { name: string; query: Promise<number> }): unknown } | null | undefined;
   readonly supportTimestampQuery: boolean;
@@ -97,14 +97,16 @@ export interface BindingDecl {
 }
 
 /**
- * A compute shader with its own bindings: outputs (read_write storage) first, then inputs (read-only
- * storage), then an optional uniform struct `u` of type `U` that `code` declares. `code` is written in
+ * A compute shader with its own bindings: outputs (read_write storage) first, then tensors it updates
+ * in place (read_write), then inputs (read-only storage), then an optional uniform struct `u` of type
+ * `U` that `code` declares. `code` is written in
  * tfjs's user-code style: it defines `fn main(index : i32)` and may read `localId`, `workgroupId`,
  * `localIndex` and `globalId` (copied from the builtins as tfjs's prelude does).
  */
 export class RecordedKernel {
   readonly key: string;
   readonly outputs: readonly BindingDecl[];
+  readonly updates: readonly BindingDecl[];
   readonly inputs: readonly BindingDecl[];
   readonly uniforms: boolean;
   private readonly wgsl: string;
@@ -113,6 +115,7 @@ export class RecordedKernel {
   constructor(o: {
     key: string;
     outputs: readonly BindingDecl[];
+    updates?: readonly BindingDecl[];
     inputs: readonly BindingDecl[];
     workgroupSize: readonly [number, number, number];
     code: string;
@@ -120,13 +123,15 @@ export class RecordedKernel {
   }) {
     this.key = o.key;
     this.outputs = o.outputs;
+    this.updates = o.updates ?? [];
     this.inputs = o.inputs;
     this.uniforms = o.uniforms === true;
+    const writable = [...this.outputs, ...this.updates];
     const decls = [
-      ...o.outputs.map((d, i) => `@group(0) @binding(${i}) var<storage, read_write> ${d.name} : array<${d.type}>;`),
-      ...o.inputs.map((d, i) => `@group(0) @binding(${o.outputs.length + i}) var<storage, read> ${d.name} : array<${d.type}>;`),
+      ...writable.map((d, i) => `@group(0) @binding(${i}) var<storage, read_write> ${d.name} : array<${d.type}>;`),
+      ...o.inputs.map((d, i) => `@group(0) @binding(${writable.length + i}) var<storage, read> ${d.name} : array<${d.type}>;`),
     ];
-    if (this.uniforms) decls.push(`@group(0) @binding(${o.outputs.length + o.inputs.length}) var<uniform> u : U;`);
+    if (this.uniforms) decls.push(`@group(0) @binding(${writable.length + o.inputs.length}) var<uniform> u : U;`);
     const [x, y, z] = o.workgroupSize;
     this.wgsl = `${decls.join('\n')}
 var<private> localId : vec3<u32>;
@@ -225,6 +230,8 @@ function bindGroupFor(device: GPUDevice, c: CompiledKernel, resources: readonly 
 
 export interface RecordArgs {
   readonly inputs: readonly Info[];
+  /** Tensors the kernel writes in place (its `updates` bindings), e.g. a variable and its velocity. */
+  readonly updates?: readonly Info[];
   /** Shapes and dtypes of the outputs to allocate, in the kernel's output order. */
   readonly outputs: readonly { readonly shape: readonly number[]; readonly dtype: 'float32' | 'int32' }[];
   readonly groups: readonly [number, number, number];
@@ -239,20 +246,32 @@ export function storedDtype(b: RecordingBackend, t: Info): tfType.DataType {
 
 const BINDING_DTYPES: Readonly<Record<BindingDecl['type'], readonly tfType.DataType[]>> = { f32: ['float32'], i32: ['int32', 'bool'] };
 
+/**
+ * Whether a kernel may write `t` in place: no other tensor shares its data (tfjs's clones and a
+ * variable's initial value share a buffer, counted by the backend's refCount).
+ */
+export function writableInPlace(b: RecordingBackend, t: Info): boolean {
+  return b.tensorMap.get(t.dataId)?.refCount === 1;
+}
+
 /** Records one dispatch of `kernel` and returns its freshly allocated outputs. */
 export function recordDispatch(b: RecordingBackend, kernel: RecordedKernel, a: RecordArgs, submitBatch: number): Info[] {
-  if (a.inputs.length !== kernel.inputs.length || a.outputs.length !== kernel.outputs.length) {
-    throw new Error(`${kernel.key}: expected ${kernel.inputs.length} inputs and ${kernel.outputs.length} outputs`);
+  const updates = a.updates ?? [];
+  if (a.inputs.length !== kernel.inputs.length || a.outputs.length !== kernel.outputs.length || updates.length !== kernel.updates.length) {
+    throw new Error(`${kernel.key}: expected ${kernel.inputs.length} inputs, ${kernel.updates.length} updated tensors and ${kernel.outputs.length} outputs`);
   }
-  for (const [i, t] of a.inputs.entries()) {
-    const decl = kernel.inputs[i]!;
+  const bound: [BindingDecl, Info][] = [...kernel.updates.map((d, i) => [d, updates[i]!] as [BindingDecl, Info]), ...kernel.inputs.map((d, i) => [d, a.inputs[i]!] as [BindingDecl, Info])];
+  for (const [decl, t] of bound) {
     const stored = storedDtype(b, t);
     // Reading int32 bits as f32 would give garbage, not an error: refuse instead.
     if (!BINDING_DTYPES[decl.type].includes(stored)) throw new Error(`${kernel.key}: input '${decl.name}' is stored as ${stored}, the kernel reads ${decl.type}`);
   }
+  for (const t of updates) if (!writableInPlace(b, t)) throw new Error(`${kernel.key}: a tensor it would update in place shares its data with another`);
   const outs = a.outputs.map((o) => b.makeTensorInfo([...o.shape], o.dtype));
-  const all = [...outs, ...a.inputs];
+  const all = [...outs, ...updates, ...a.inputs];
   for (const t of all) b.uploadToGPU(t.dataId); // allocates the outputs' buffers
+  // Written in place: a copy tfjs cached on the CPU by an earlier read would be stale.
+  for (const t of updates) b.tensorMap.get(t.dataId)!.values = null;
   const compiled = kernel.on(b.device);
   const resources = all.map((t) => b.tensorToBinding(t));
   if (kernel.uniforms) resources.push(b.makeUniforms((a.uniforms ?? []).map((u) => ({ ...u }))));
@@ -284,6 +303,24 @@ export function recordDispatch(b: RecordingBackend, kernel: RecordedKernel, a: R
     b.submitQueue();
   }
   return outs;
+}
+
+/**
+ * Submits what tfjs has encoded so far, if anything (a no-op off webgpu). tfjs hands a disposed
+ * tensor's buffer back to its pool only at a submission, and submits every
+ * WEBGPU_DEFERRED_SUBMIT_BATCH_SIZE dispatches, so which pooled buffer a tensor gets depends on where
+ * the submissions fell. A loop that submits at the end of each iteration makes every iteration allocate
+ * the same buffers in the same order, and the recorded kernels' bind groups all come from the cache.
+ */
+export function submitEncoded(backend: unknown): void {
+  const rec = recorderFor(backend);
+  if (rec === null) return;
+  if (rec.commandEncoder !== null) {
+    rec.endComputePassEncoder();
+    rec.submitQueue();
+  }
+  const free = (backend as { bufferManager?: { freeBuffers?: unknown } }).bufferManager?.freeBuffers;
+  if (free instanceof Map) for (const list of free.values()) if (Array.isArray(list)) list.sort((a: object, b: object) => bufferId(a) - bufferId(b));
 }
 
 /** tfjs's submit batch size (WEBGPU_DEFERRED_SUBMIT_BATCH_SIZE), read per call as tfjs does. */

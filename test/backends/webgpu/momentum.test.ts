@@ -8,10 +8,18 @@ import { countDispatches, webgpuOrSkipReason } from './helpers.js';
 const ready = await webgpuOrSkipReason();
 const skip = 'skip' in ready ? ready.skip : false;
 
-test('fused momentum update matches the composed one on webgpu within 1e-6', { skip }, async () => {
+test('fused momentum update matches the composed one on webgpu within 1e-6, in place and not', { skip }, async () => {
   if ('skip' in ready) return;
-  const worst = await checkFusedMatchesComposed(ready.tf, 'webgpu', 1e-6);
-  console.log(`webgpu fused vs composed: max relative difference ${worst}`);
+  const { webgpuMomentumOptions } = await import('../../../src/backends/fused/momentum_webgpu.js');
+  for (const inPlace of [true, false]) {
+    webgpuMomentumOptions.inPlace = inPlace;
+    try {
+      const worst = await checkFusedMatchesComposed(ready.tf, 'webgpu', 1e-6);
+      console.log(`webgpu fused (in place: ${inPlace}) vs composed: max relative difference ${worst}`);
+    } finally {
+      webgpuMomentumOptions.inPlace = true;
+    }
+  }
   await ready.tf.setBackend('cpu');
   assert.ok(await checkFusedMatchesComposed(ready.tf, 'cpu', 0) === 0);
 });
@@ -63,15 +71,18 @@ test('on webgpu several variables update in one dispatch, bitwise as one at a ti
   if ('skip' in ready) return;
   const tf = ready.tf;
   await tf.setBackend('webgpu');
-  const { webgpuMomentumOptions, momentumGroupSize } = await import('../../../src/backends/fused/momentum_webgpu.js');
+  const { webgpuMomentumOptions, momentumGroupSize, momentumInPlaceGroupSize } = await import('../../../src/backends/fused/momentum_webgpu.js');
   const { ensureMomentumKernel } = await import('../../../src/backends/fused/momentum_kernels.js');
   const { MomentumSgd } = await import('../../../src/train/sgd.js');
   ensureMomentumKernel(tf, 'webgpu');
   const group = momentumGroupSize(tf);
+  const inPlaceGroup = momentumInPlaceGroupSize(tf);
   assert.ok(group >= 2, `llvmpipe's storage-buffer limit (16) allows groups; got ${group}`);
+  assert.ok(inPlaceGroup > group, `in place, a variable binds 3 buffers, not 5: ${inPlaceGroup} per dispatch`);
   const sizes = [3000, 7, 70000, 5, 1]; // differing sizes share a dispatch sized for the largest
-  const run = async (grouped: boolean): Promise<{ w: Float32Array[]; dispatches: number }> => {
+  const run = async (grouped: boolean, inPlace: boolean): Promise<{ w: Float32Array[]; dispatches: number }> => {
     webgpuMomentumOptions.group = grouped;
+    webgpuMomentumOptions.inPlace = inPlace;
     const vars = tf.tidy(() => sizes.map((n, i) => tf.variable(tf.linspace(-1, 1 + i, n), true, `group_${grouped}_${i}`)));
     const sgd = new MomentumSgd(tf, vars.map((variable, i) => ({ variable, decay: i % 2 === 0 ? 0.01 : 0 })), 0.9);
     let dispatches = 0;
@@ -88,6 +99,7 @@ test('on webgpu several variables update in one dispatch, bitwise as one at a ti
       }
     } finally {
       webgpuMomentumOptions.group = true;
+      webgpuMomentumOptions.inPlace = true;
     }
     const w = await Promise.all(vars.map(async (v) => (await v.data()) as Float32Array));
     sgd.dispose();
@@ -95,12 +107,16 @@ test('on webgpu several variables update in one dispatch, bitwise as one at a ti
     return { w, dispatches };
   };
   const before = tf.memory().numTensors;
-  const single = await run(false);
-  const grouped = await run(true);
+  const single = await run(false, false);
+  const runs = { grouped: await run(true, false), 'in place, one at a time': await run(false, true), 'in place, grouped': await run(true, true) };
   assert.equal(tf.memory().numTensors, before);
-  assert.equal(grouped.dispatches, 3 * Math.ceil(sizes.length / group), 'one dispatch per group per step');
   assert.equal(single.dispatches, 3 * sizes.length, 'one dispatch per variable per step');
-  for (const [i, w] of single.w.entries()) assert.deepEqual(grouped.w[i], w, `variable ${i} bitwise equal`);
+  assert.equal(runs.grouped.dispatches, 3 * Math.ceil(sizes.length / group), 'one dispatch per group per step');
+  assert.equal(runs['in place, one at a time'].dispatches, 3 * sizes.length);
+  assert.equal(runs['in place, grouped'].dispatches, 3 * Math.ceil(sizes.length / inPlaceGroup));
+  for (const [name, r] of Object.entries(runs)) {
+    for (const [i, w] of single.w.entries()) assert.deepEqual(r.w[i], w, `${name}: variable ${i} bitwise equal`);
+  }
   await tf.setBackend('cpu');
 });
 
@@ -109,4 +125,36 @@ test('fused bias+ReLU layers on webgpu give tfjs-layers outputs and gradients (s
   const { checkFusedLayers } = await import('../fused/bias_relu_check.js');
   await checkFusedLayers(ready.tf, 'webgpu', 'small_alexnet', 1e-5);
   await ready.tf.setBackend('cpu');
+});
+
+test('on webgpu an update in place leaves clones alone and drops the CPU copy of an earlier read', { skip }, async () => {
+  if ('skip' in ready) return;
+  const tf = ready.tf;
+  await tf.setBackend('webgpu');
+  const { MomentumSgd } = await import('../../../src/train/sgd.js');
+  const w = tf.tidy(() => tf.variable(tf.linspace(-1, 1, 300), true, 'in_place_w'));
+  const sgd = new MomentumSgd(tf, [{ variable: w, decay: 0 }], 0.9);
+  const update = (): void => {
+    const g = tf.fill([300], 1);
+    sgd.apply({ [w.name]: g }, 0.5);
+    g.dispose();
+  };
+  // tfjs keeps what data() read on the CPU; an update in place must not leave it stale.
+  const start = (await w.data()) as Float32Array;
+  update();
+  const first = (await w.data()) as Float32Array;
+  assert.ok(Math.abs(first[0]! - (start[0]! - 0.5)) < 1e-6, `w moved by lr·g: ${start[0]} → ${first[0]}`);
+  // A clone shares w's buffer: the update must leave the clone's values as they were.
+  const keep = w.clone();
+  update();
+  const second = (await w.data()) as Float32Array;
+  assert.deepEqual(await keep.data(), first, 'the clone kept its values');
+  // v = 0.9·1 + 1 = 1.9 on the second step: w − 0.5·1.9.
+  assert.ok(Math.abs(second[0]! - (first[0]! - 0.95)) < 1e-6, `second update: ${first[0]} → ${second[0]}`);
+  keep.dispose();
+  update();
+  assert.ok(Math.abs(((await w.data()) as Float32Array)[0]! - (second[0]! - 0.5 * 2.71)) < 1e-5, 'third update, in place again');
+  sgd.dispose();
+  w.dispose();
+  await tf.setBackend('cpu');
 });
