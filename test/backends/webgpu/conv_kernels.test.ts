@@ -83,3 +83,51 @@ test('Conv2D with dilation 2 falls back to the stock kernel and still matches cp
   const filter: KernelInput = { name: 'filter', shape: fs, values: randomArray(99, 'f', size(fs)) };
   await compare('Conv2D', [x, filter], { strides: [1, 1], pad: 'same', dataFormat: 'NHWC', dilations: [2, 2] }, 'dilated');
 });
+
+// Strided input gradients skip dy's gaps (conv_gemm_specs.ts phasedInputGradSpec): one phase per
+// workgroup layer, the same sums in the same order as the plain gathered GEMM, so bitwise its result.
+const STRIDED: readonly Case[] = [
+  { x: [2, 10, 9, 6], f: [3, 3, 6, 5], stride: 2, pad: 'same' },
+  { x: [2, 11, 12, 4], f: [3, 3, 4, 9], stride: 2, pad: 'valid' },
+  { x: [1, 8, 8, 5], f: [1, 1, 5, 3], stride: 2, pad: 'valid' }, // odd positions meet no tap: zeros
+  { x: [2, 9, 9, 3], f: [2, 2, 3, 4], stride: 2, pad: 'same' },
+  { x: [1, 13, 11, 3], f: [5, 5, 3, 4], stride: 3, pad: 'same' },
+  { x: [2, 28, 28, 20], f: [3, 3, 20, 24], stride: 2, pad: 'same' }, // an Inception downsample, narrower
+];
+
+test('strided Conv2DBackpropInput in phases: bitwise the plain product, one phase per workgroup layer', { skip }, async () => {
+  if ('skip' in ready) return;
+  const { tf } = ready;
+  const { inputGradOptions } = await import('../../../src/backends/webgpu/kernels/conv_gemm_specs.js');
+  const { recordDispatchGrids } = await import('./helpers.js');
+  for (const [i, c] of STRIDED.entries()) {
+    const label = `x${c.x.join('x')} f${c.f.join('x')} s${c.stride} ${c.pad}`;
+    const dyShape = outShape(c);
+    const inputs: KernelInput[] = [
+      { name: 'dy', shape: dyShape, values: randomArray(40 + i, 'dy', size(dyShape)) },
+      { name: 'filter', shape: c.f, values: randomArray(40 + i, 'f', size(c.f)) },
+    ];
+    const attrs = { ...convAttrs(c), inputShape: [...c.x] };
+    const run = async (phases: boolean): Promise<{ values: Float32Array; grids: [number, number, number][] }> => {
+      await tf.setBackend('webgpu');
+      inputGradOptions.phases = phases;
+      const recording = recordDispatchGrids(tf);
+      const grids: [number, number, number][] = [];
+      try {
+        const { values } = await runKernelOn(tf, 'webgpu', 'Conv2DBackpropInput', inputs, attrs);
+        return { values, grids };
+      } finally {
+        grids.push(...recording.stop());
+        inputGradOptions.phases = true;
+      }
+    };
+    const plain = await run(false);
+    const phased = await run(true);
+    assert.deepEqual(phased.grids.map((g) => g[2]), [c.stride * c.stride], `${label}: one dispatch, s² phases along z`);
+    assert.deepEqual(plain.grids.map((g) => g[2]), [1], `${label}: the plain product does not split`);
+    assert.deepEqual(phased.values, plain.values, `${label}: bitwise the plain product`);
+    const want = await runKernelOn(tf, 'cpu', 'Conv2DBackpropInput', inputs, attrs);
+    assert.ok(relL2(phased.values, want.values) <= TOL, `${label}: matches cpu`);
+  }
+  await tf.setBackend('cpu');
+});

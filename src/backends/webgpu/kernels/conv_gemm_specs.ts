@@ -3,7 +3,7 @@
 //   input grad   dx[b,ih,iw,ci] = Σ_(kh,kw,co) dy[b, (ih+p−kh)/s, (iw+p−kw)/s, co] · W[kh,kw,ci,co]
 //   filter grad  dW[kh,kw,ci,co] = Σ_(b,oh,ow) x[b, oh·s+kh−p, ow·s+kw−p, ci] · dy[b,oh,ow,co]
 // Each operand's row/column-dependent index part is in `setup` (hoisted out of the K loop).
-import type { ConvGeometry } from './conv_geometry.js';
+import { geometryKey, type ConvGeometry } from './conv_geometry.js';
 import { GEMM_TILES, TILE_64, type Gather, type GemmSpec, type GemmTile } from './gemm_shader.js';
 
 function roundUp(v: number, to: number): number {
@@ -87,7 +87,44 @@ function readDy(mode: DyRead, index: string): string {
   return mode === 'relu' ? `let di = ${index};\n    return select(0.0, dy[di], y[di] > 0.0);` : `return dy[${index}];`;
 }
 
+/** Whether strided input gradients skip the taps that meet no dy (tests compare against the plain GEMM). */
+export const inputGradOptions = { phases: true };
+
+/** Rows and taps of the phase-split input gradient of a strided convolution (see phasedInputGradSpec). */
+export interface InputGradPhases {
+  /** Strided positions per phase along each axis: ⌈(in + pad) / s⌉. */
+  readonly qH: number;
+  readonly qW: number;
+  /** Filter taps per phase along each axis: ⌈k / s⌉. */
+  readonly tH: number;
+  readonly tW: number;
+  /** The product's rows (per phase) and its K per phase, padded to K_ALIGN. */
+  readonly rows: number;
+  readonly kPhase: number;
+}
+
+export function inputGradPhases(g: ConvGeometry): InputGradPhases | null {
+  if (!inputGradOptions.phases || (g.strideH === 1 && g.strideW === 1)) return null;
+  const qH = Math.floor((g.inH - 1 + g.padTop) / g.strideH) + 1;
+  const qW = Math.floor((g.inW - 1 + g.padLeft) / g.strideW) + 1;
+  const tH = Math.ceil(g.kH / g.strideH);
+  const tW = Math.ceil(g.kW / g.strideW);
+  return { qH, qW, tH, tW, rows: g.batch * qH * qW, kPhase: roundUp(tH * tW * g.outC, K_ALIGN) };
+}
+
+/** The input-gradient product's key part: its geometry, and whether it is split into phases. */
+export function inputGradKey(g: ConvGeometry): string {
+  return `${geometryKey(g)}${inputGradPhases(g) === null ? '' : '_phases'}`;
+}
+
+/** The rows of the input-gradient product: dx's positions, or with phases the positions of one phase. */
+export function inputGradRows(g: ConvGeometry): number {
+  return inputGradPhases(g)?.rows ?? g.batch * g.inH * g.inW;
+}
+
 export function inputGradSpec(g: ConvGeometry, tileOverride?: GemmTile, dyRead: DyRead = 'plain'): GemmSpec {
+  const phases = inputGradPhases(g);
+  if (phases !== null) return phasedInputGradSpec(g, phases, tileOverride, dyRead);
   const m = g.batch * g.inH * g.inW;
   const k = g.kH * g.kW * g.outC;
   const tile = tileOverride ?? tileFor(m, g.inC);
@@ -129,6 +166,70 @@ export function inputGradSpec(g: ConvGeometry, tileOverride?: GemmTile, dyRead: 
     return W[(khw * ${g.inC} + r) * ${g.outC} + co];`,
     },
     store: `result[m * ${g.inC} + n] = v;`,
+  };
+}
+
+/**
+ * The input gradient of a strided convolution without the products by zero. With stride s, dx at
+ * input row ih meets dy only through the taps kh ≡ ih + pad (mod s): the plain gather (above) spends
+ * (s² − 1)/s² of its multiply-adds on dy's gaps. Here dx's positions are split into s² phases
+ * (ph, pw) = ((ih + padTop) mod s, (iw + padLeft) mod s), one workgroup layer (z) each, as a split-K
+ * product whose splits write disjoint outputs:
+ *   dx[b, s·qh + ph − padTop, s·qw + pw − padLeft, ci]
+ *     = Σ_(jh < ⌈kH/s⌉, jw < ⌈kW/s⌉, co) dy[b, qh − jh, qw − jw, co] · W[ph + s·jh, pw + s·jw, ci, co]
+ * (a tap past the filter's edge, or a dy index outside dy, reads 0). Each phase's K covers only its taps,
+ * in the plain product's order (kh, then kw, then co ascending), and the skipped terms were exact zeros,
+ * so every output is bitwise the plain product's. A 3×3 stride-2 layer does 4/9 of the multiply-adds.
+ */
+function phasedInputGradSpec(g: ConvGeometry, p: InputGradPhases, tileOverride?: GemmTile, dyRead: DyRead = 'plain'): GemmSpec {
+  const sH = g.strideH;
+  const sW = g.strideW;
+  const taps = p.tH * p.tW * g.outC;
+  const tile = tileOverride ?? tileFor(p.rows, g.inC);
+  // Both operands decompose k alike: phase, then tap (jh, jw), then co; kh/kw past the filter read 0.
+  const tap = `
+    let phase = k / ${p.kPhase}; let kk = k - phase * ${p.kPhase};
+    if (kk >= ${taps}) { return 0.0; }
+    let t = kk / ${g.outC}; let co = kk - t * ${g.outC};
+    let jh = t / ${p.tW}; let jw = t - jh * ${p.tW};
+    let ph = phase / ${sW}; let pw = phase - ph * ${sW};
+    let kh = ph + ${sH} * jh; let kw = pw + ${sW} * jw;
+    if (kh >= ${g.kH} || kw >= ${g.kW}) { return 0.0; }`;
+  return {
+    m: p.rows,
+    n: g.inC,
+    k: sH * sW * p.kPhase,
+    kChunk: p.kPhase,
+    tile,
+    aOrder: 'k',
+    bOrder: 'k',
+    helpers: STRUCTS,
+    a: {
+      type: 'Gx',
+      setup: `
+    let b = m / ${p.qH * p.qW}; let r = m - b * ${p.qH * p.qW};
+    let qh = r / ${p.qW}; let qw = r - qh * ${p.qW};
+    return Gx(b * ${g.outH * g.outW * g.outC}, qh, qw);`,
+      load: `${tap}
+    let oh = r.h0 - jh; let ow = r.w0 - jw;
+    if (oh < 0 || ow < 0 || oh >= ${g.outH} || ow >= ${g.outW}) { return 0.0; }
+    ${readDy(dyRead, `r.base + (oh * ${g.outW} + ow) * ${g.outC} + co`)}`,
+    },
+    b: {
+      type: 'i32',
+      setup: 'return n;',
+      load: `${tap}
+    return W[((kh * ${g.kW} + kw) * ${g.inC} + r) * ${g.outC} + co];`,
+    },
+    // Split z is the phase; rows of a phase that fall past dx's edge are not stored.
+    store: `
+    let b = m / ${p.qH * p.qW}; let r = m - b * ${p.qH * p.qW};
+    let qh = r / ${p.qW}; let qw = r - qh * ${p.qW};
+    let ph = split / ${sW}; let pw = split - ph * ${sW};
+    let ih = qh * ${sH} + ph - ${g.padTop}; let iw = qw * ${sW} + pw - ${g.padLeft};
+    if (ih >= 0 && ih < ${g.inH} && iw >= 0 && iw < ${g.inW}) {
+      result[((b * ${g.inH} + ih) * ${g.inW} + iw) * ${g.inC} + n] = v;
+    }`,
   };
 }
 

@@ -10,7 +10,7 @@
 import type * as tfType from '@tensorflow/tfjs';
 import { RecordedKernel, recordDispatch, recorderFor, submitBatchSize, type BindingDecl } from '../record.js';
 import { convGeometry, geometryKey, type ConvAttrs, type ConvGeometry } from './conv_geometry.js';
-import { DEFAULT_SPLIT, filterGradSpec, inputGradSpec, splitCount, tileFor, type DyRead } from './conv_gemm_specs.js';
+import { DEFAULT_SPLIT, filterGradSpec, inputGradKey, inputGradRows, inputGradSpec, splitCount, tileFor, type DyRead } from './conv_gemm_specs.js';
 import { recordedGemm, recordedSite, type RecordedGemm } from './gemm_program.js';
 import { tileKey, TILE_64, type GemmSpec, type GemmTile } from './gemm_shader.js';
 import { gemmTuner, PerTile } from './gemm_tuning.js';
@@ -110,7 +110,7 @@ function inputGradKernel(key: string, g: ConvGeometry, relu: boolean, x: Info, W
       const spec: GemmSpec = { ...inputGradSpec(g, t, relu ? 'relu' : 'plain'), recorded: true };
       return recordedGemm(`${key}_${tileKey(t)}`, spec, ['result'], relu ? ['dy', 'y', 'W'] : ['dy', 'W']);
     });
-  const m = g.batch * g.inH * g.inW;
+  const m = inputGradRows(g);
   const tile = gemmTuner.tile(key, tileFor(m, g.inC), () => {
     const inputs = relu ? [dy.shape, dy.shape, W.shape] : [dy.shape, W.shape];
     return recordedSite(key, m, g.inC, make, [x.shape, ...inputs]);
@@ -142,7 +142,7 @@ export const convGradKernel =
     const layer = `${a.relu}_${geometryKey(g)}`;
     const out: Info[] = [];
     if (a.inputGrad) {
-      const c = inputGradKernel(`rethink_conv_dx_${layer}`, g, a.relu, x, W, dy);
+      const c = inputGradKernel(`rethink_conv_dx_${a.relu}_${inputGradKey(g)}`, g, a.relu, x, W, dy);
       out.push(...recordDispatch(b, c.kernel, { inputs: [...masked, W], outputs: [{ shape: x.shape, dtype: 'float32' }], groups: c.groups }, submit));
     }
     const p = weightGradPlan(`rethink_conv_dwdb_${layer}`, g, a.relu, x, dy);

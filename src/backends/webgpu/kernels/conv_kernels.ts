@@ -2,7 +2,7 @@
 // conv_gemm_specs.ts); each falls back to tfjs's own kernel for cases it does not cover.
 import type * as tfType from '@tensorflow/tfjs';
 import { convGeometry, geometryKey, type ConvAttrs } from './conv_geometry.js';
-import { DEFAULT_SPLIT, filterGradSpec, forwardSpec, inputGradSpec, splitCount, tileFor, type ForwardEpilogue } from './conv_gemm_specs.js';
+import { DEFAULT_SPLIT, filterGradSpec, forwardSpec, inputGradKey, inputGradRows, inputGradSpec, splitCount, tileFor, type ForwardEpilogue } from './conv_gemm_specs.js';
 import { GemmProgram, programSite, SumSplitsProgram, type TensorInfoLike, type WebGpuBackendLike } from './gemm_program.js';
 import { TILE_64, type GemmSpec, type GemmTile } from './gemm_shader.js';
 import { gemmTuner, PerTile } from './gemm_tuning.js';
@@ -61,8 +61,8 @@ export function conv2DBackpropInput(tf: typeof tfType, fallback: KernelFn): Kern
     const inputShape = args.attrs['inputShape'] as number[];
     const g = convGeometry(tf, inputShape, filter.shape, args.attrs as unknown as ConvAttrs);
     if (g === null || dy.dtype !== 'float32' || filter.dtype !== 'float32') return fallback(args);
-    const key = `dX_${geometryKey(g)}`;
-    const m = g.batch * g.inH * g.inW;
+    const key = `dX_${inputGradKey(g)}`;
+    const m = inputGradRows(g);
     const program = (tile: GemmTile): GemmProgram => new GemmProgram(key, ['dy', 'W'], inputShape, memo(key, tile, () => inputGradSpec(g, tile)));
     const tile = gemmTuner.tile(key, tileFor(m, g.inC), () => programSite(key, m, g.inC, program, [inputShape, dy.shape, filter.shape]));
     return run(tf, args, program(tile), [dy, filter]);
