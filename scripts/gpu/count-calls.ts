@@ -5,6 +5,7 @@
 // --variant stock: tfjs's layers path, tf.losses.softmaxCrossEntropy and the composed update (before);
 // rethink: the training step itself (src/train/step.ts).
 //   node --import tsx scripts/gpu/count-calls.ts [--backend cpu|webgpu] [--models a,b] [--batch 4] [--variant stock|rethink]
+//        [--warm-steps 6] [--size 16]
 import { parseArgs } from 'node:util';
 import type * as tfType from '@tensorflow/tfjs';
 import { getModel } from '../../src/models/registry.js';
@@ -19,6 +20,9 @@ const { values: args } = parseArgs({
     batch: { type: 'string', default: '4' },
     variant: { type: 'string', default: 'rethink' },
     top: { type: 'string', default: '0' },
+    // Steps before the counted one (on webgpu with the bind groups each creates), and the image size.
+    'warm-steps': { type: 'string', default: '1' },
+    size: { type: 'string', default: '28' },
   },
 });
 
@@ -56,6 +60,18 @@ function dispatchCounter(tf: Tf): { total(): number; reset(): void } {
   return { total: () => n, reset: () => (n = 0) };
 }
 
+/** Counts calls of `method` on every object of `instance`'s class. */
+function methodCounter(instance: object, method: string): { total(): number; reset(): void } {
+  let n = 0;
+  const proto = Object.getPrototypeOf(instance) as Record<string, (...a: unknown[]) => unknown>;
+  const orig = proto[method]!;
+  proto[method] = function (this: unknown, ...a: unknown[]) {
+    n++;
+    return orig.apply(this, a);
+  };
+  return { total: () => n, reset: () => (n = 0) };
+}
+
 async function main(): Promise<void> {
   const tf = await loadBackend(args.backend ?? 'cpu');
   const rethink = args.variant !== 'stock';
@@ -63,9 +79,10 @@ async function main(): Promise<void> {
   const dispatches = dispatchCounter(tf);
   for (const name of (args.models ?? '').split(',').filter((s) => s !== '')) {
     const def = getModel(name);
-    const model = await def.build({ inputShape: [28, 28, 3], numClasses: 10, seed: 1, fuseBiasRelu: rethink });
+    const size = Number(args.size);
+    const model = await def.build({ inputShape: [size, size, 3], numClasses: 10, seed: 1, fuseBiasRelu: rethink });
     const sgd = new MomentumSgd(tf, sgdSlots(model, { conv: 0, dense: 0 }), 0.9, { fused: rethink });
-    const x = tf.tensor4d(new Float32Array(batch * 28 * 28 * 3).map((_, i) => Math.sin(i)), [batch, 28, 28, 3]);
+    const x = tf.tensor4d(new Float32Array(batch * size * size * 3).map((_, i) => Math.sin(i)), [batch, size, size, 3]);
     const labels = tf.tensor1d(Int32Array.from({ length: batch }, (_, i) => i % 10), 'int32');
     const y = tf.tidy(() => tf.oneHot(labels, 10));
     // rethink: the training step itself (src/train/step.ts), with its accuracy count; stock: tfjs's
@@ -80,7 +97,16 @@ async function main(): Promise<void> {
         sgd.apply(grads, 0.01);
       });
     };
-    step(); // first step: builds layers, compiles shaders
+    // Bind groups created per step (webgpu): each costs ≈17 µs of JavaScript; from the third step on,
+    // only tfjs's own programs should create any (src/backends/webgpu/record.ts).
+    const device = (tf.backend() as unknown as { device?: GPUDevice }).device;
+    const bindGroups = device === undefined ? null : methodCounter(device, 'createBindGroup');
+    const bindGroupsPerStep: number[] = [];
+    for (let i = 0; i < Number(args['warm-steps']); i++) {
+      bindGroups?.reset();
+      step(); // the first step builds layers and compiles shaders
+      bindGroupsPerStep.push(bindGroups?.total() ?? 0);
+    }
     dispatches.reset();
     step();
     const nDispatch = dispatches.total();
@@ -95,7 +121,7 @@ async function main(): Promise<void> {
         variant: args.variant,
         variables: sgd.variables.length,
         kernelCalls: info.kernels.length,
-        ...(tf.getBackend() === 'webgpu' ? { gpuDispatches: nDispatch } : {}),
+        ...(tf.getBackend() === 'webgpu' ? { gpuDispatches: nDispatch, bindGroupsPerStep } : {}),
         ...(top > 0 ? { top: [...byName.entries()].sort((a, b) => b[1] - a[1]).slice(0, top) } : {}),
       }),
     );

@@ -61,7 +61,9 @@ const MAX_GROUPS_X = 65535;
 
 // Separate lets keep one float32 rounding per composed op (no contraction across statements is
 // relied on; the tests compare against the composed ops within 1e-6, bitwise on llvmpipe).
-function updateBody(k: number): string {
+// `inPlace`: w' and v' are written over w and v, else into wOut and vOut.
+function updateBody(k: number, inPlace: boolean): string {
+  const [wOut, vOut] = inPlace ? [`w${k}`, `v${k}`] : [`wOut${k}`, `vOut${k}`];
   return `if (i < u.n${k}) {
     let wi = w${k}[i];
     var s = g${k}[i];
@@ -71,60 +73,38 @@ function updateBody(k: number): string {
     }
     let m = v${k}[i] * u.mu;
     let vn = m + s;
-    vOut${k}[i] = vn;
+    ${vOut}[i] = vn;
     let step = vn * u.lr;
-    wOut${k}[i] = wi - step;
+    ${wOut}[i] = wi - step;
   }`;
 }
 
-/** The update of `count` variables in one dispatch: outputs wOut0, vOut0, …; inputs w0, v0, g0, …. */
-function groupKernel(count: number): RecordedKernel {
+/**
+ * The update of `count` variables in one dispatch. Out of place: outputs wOut0, vOut0, …; inputs w0,
+ * v0, g0, …. In place: w0, v0, w1, v1, … read and written (`updates`); inputs g0, g1, ….
+ */
+function groupKernel(count: number, inPlace: boolean): RecordedKernel {
   const ks = Array.from({ length: count }, (_, k) => k);
   const f32 = (name: string) => ({ name, type: 'f32' as const });
+  const io = inPlace
+    ? { outputs: [], updates: ks.flatMap((k) => [f32(`w${k}`), f32(`v${k}`)]), inputs: ks.map((k) => f32(`g${k}`)) }
+    : { outputs: ks.flatMap((k) => [f32(`wOut${k}`), f32(`vOut${k}`)]), inputs: ks.flatMap((k) => [f32(`w${k}`), f32(`v${k}`), f32(`g${k}`)]) };
   return new RecordedKernel({
-    key: `rethinkmomentum_group${count}`,
-    outputs: ks.flatMap((k) => [f32(`wOut${k}`), f32(`vOut${k}`)]),
-    inputs: ks.flatMap((k) => [f32(`w${k}`), f32(`v${k}`), f32(`g${k}`)]),
+    key: `rethinkmomentum_${inPlace ? 'inplace' : 'group'}${count}`,
+    ...io,
     uniforms: true,
     workgroupSize: [WORKGROUP, 1, 1],
     code: `
 struct U { lr : f32, mu : f32, ${ks.map((k) => `d${k} : f32, n${k} : i32`).join(', ')} }
 fn main(index : i32) {
   let i = i32(globalId.y * ${MAX_GROUPS_X * WORKGROUP}u + globalId.x);
-  ${ks.map(updateBody).join('\n  ')}
+  ${ks.map((k) => updateBody(k, inPlace)).join('\n  ')}
 }
 `,
   });
 }
 
-const groupKernels = new Memo<number, RecordedKernel>();
-
-/** The update of `count` variables in place: w0, v0, w1, v1, … read and written; inputs g0, g1, …. */
-function inPlaceKernel(count: number): RecordedKernel {
-  const ks = Array.from({ length: count }, (_, k) => k);
-  const f32 = (name: string) => ({ name, type: 'f32' as const });
-  const body = (k: number): string =>
-    updateBody(k)
-      .replace(`vOut${k}[i] = vn;`, `v${k}[i] = vn;`)
-      .replace(`wOut${k}[i] = wi - step;`, `w${k}[i] = wi - step;`);
-  return new RecordedKernel({
-    key: `rethinkmomentum_inplace${count}`,
-    outputs: [],
-    updates: ks.flatMap((k) => [f32(`w${k}`), f32(`v${k}`)]),
-    inputs: ks.map((k) => f32(`g${k}`)),
-    uniforms: true,
-    workgroupSize: [WORKGROUP, 1, 1],
-    code: `
-struct U { lr : f32, mu : f32, ${ks.map((k) => `d${k} : f32, n${k} : i32`).join(', ')} }
-fn main(index : i32) {
-  let i = i32(globalId.y * ${MAX_GROUPS_X * WORKGROUP}u + globalId.x);
-  ${ks.map(body).join('\n  ')}
-}
-`,
-  });
-}
-
-const inPlaceKernels = new Memo<number, RecordedKernel>();
+const groupKernels = new Memo<string, RecordedKernel>();
 
 /** Each variable updated in place binds three storage buffers (w and v read and written, g read). */
 const BUFFERS_IN_PLACE = 3;
@@ -156,7 +136,7 @@ function groupArgs(vars: readonly MomentumOperands[], lr: number, momentum: numb
 
 /** Records the update of every variable in `vars` as one dispatch; returns [w0', v0', w1', v1', …]. */
 function recordGroup(b: RecordingBackend, vars: readonly MomentumOperands[], lr: number, momentum: number, submitBatch: number): Info[] {
-  const kernel = groupKernels.get(vars.length, () => groupKernel(vars.length));
+  const kernel = groupKernels.get(`${vars.length}`, () => groupKernel(vars.length, false));
   const outputs = vars.flatMap((x) => [
     { shape: x.w.shape, dtype: 'float32' as const },
     { shape: x.w.shape, dtype: 'float32' as const },
@@ -250,7 +230,7 @@ export function momentumInPlace(tf: typeof tfType, vars: readonly MomentumOperan
   const submitBatch = submitBatchSize(tf);
   for (let start = 0; start < vars.length; start += group) {
     const chunk = vars.slice(start, start + group);
-    const kernel = inPlaceKernels.get(chunk.length, () => inPlaceKernel(chunk.length));
+    const kernel = groupKernels.get(`${chunk.length}_inplace`, () => groupKernel(chunk.length, true));
     recordDispatch(rec, kernel, { inputs: chunk.map((x) => x.g), updates: chunk.flatMap((x) => [x.w, x.v]), outputs: [], ...groupArgs(chunk, lr, momentum) }, submitBatch);
   }
   return true;
