@@ -171,7 +171,7 @@ fn _start(@builtin(local_invocation_id) lid : vec3<u32>, @builtin(workgroup_id) 
   }
 
   private keep(device: GPUDevice, pipeline: GPUComputePipeline): CompiledKernel {
-    const c: CompiledKernel = { pipeline, layout: pipeline.getBindGroupLayout(0), bindGroups: new Map() };
+    const c: CompiledKernel = { pipeline, layout: pipeline.getBindGroupLayout(0), bindGroups: [] };
     this.compiled.set(device, c);
     return c;
   }
@@ -180,19 +180,27 @@ fn _start(@builtin(local_invocation_id) lid : vec3<u32>, @builtin(workgroup_id) 
 export interface CompiledKernel {
   readonly pipeline: GPUComputePipeline;
   readonly layout: GPUBindGroupLayout;
-  /** Bind groups by the identities of the buffers they bind, most recently used last. */
-  readonly bindGroups: Map<string, GPUBindGroup>;
+  /** Bind groups with the buffer bindings they were made for, most recently used first. */
+  readonly bindGroups: CachedBindGroup[];
+}
+
+interface CachedBindGroup {
+  readonly bindings: readonly GPUBufferBinding[];
+  readonly group: GPUBindGroup;
 }
 
 // Creating a bind group is the largest single cost of a dispatch in JavaScript (≈17 µs through
 // dawn.node on this project's CI machine, against ≈3 µs for setPipeline + setBindGroup + dispatch).
 // tfjs's buffer manager hands tensors pooled buffers that it never destroys while the backend lives,
-// and a training step allocates in the same order every step, so the same few buffer combinations
-// recur: a small cache per kernel, keyed by buffer identity, serves them.
+// and a training step allocates the same buffers in the same order every step (submitEncoded), so the
+// same few buffer combinations recur: a small cache per kernel, searched by buffer identity, serves
+// them. A linear scan of a short most-recently-used list compares object identities and allocates
+// nothing; a kernel used at several sites of a step finds each site's entry near the front.
 const BIND_GROUPS_PER_KERNEL = 64;
 const bufferIds = new WeakMap<object, number>();
 let nextBufferId = 1;
 
+/** A stable number per buffer, in order of first sight (orders tfjs's free lists; see submitEncoded). */
 function bufferId(b: object): number {
   let id = bufferIds.get(b);
   if (id === undefined) {
@@ -202,30 +210,33 @@ function bufferId(b: object): number {
   return id;
 }
 
-/** The resources' identity key, or null when one is not a buffer binding (no caching then). */
-function bindingKey(resources: readonly GPUBindingResource[]): string | null {
-  let key = '';
-  for (const r of resources) {
-    const b = r as Partial<GPUBufferBinding>;
-    if (typeof b !== 'object' || b === null || b.buffer === undefined) return null;
-    key += `${bufferId(b.buffer)}:${b.offset ?? 0}:${b.size ?? -1},`;
+function sameBindings(a: readonly GPUBufferBinding[], b: readonly GPUBindingResource[]): boolean {
+  for (let i = 0; i < a.length; i++) {
+    const x = a[i]!;
+    const y = b[i] as GPUBufferBinding;
+    if (x.buffer !== y.buffer || (x.offset ?? 0) !== (y.offset ?? 0) || (x.size ?? -1) !== (y.size ?? -1)) return false;
   }
-  return key;
+  return true;
 }
 
 function bindGroupFor(device: GPUDevice, c: CompiledKernel, resources: readonly GPUBindingResource[]): GPUBindGroup {
-  const make = (): GPUBindGroup => device.createBindGroup({ layout: c.layout, entries: resources.map((resource, binding) => ({ binding, resource })) });
-  const key = bindingKey(resources);
-  if (key === null) return make();
-  let bg = c.bindGroups.get(key);
-  if (bg !== undefined) {
-    c.bindGroups.delete(key); // re-inserted below as the most recently used
-  } else {
-    bg = make();
-    if (c.bindGroups.size >= BIND_GROUPS_PER_KERNEL) c.bindGroups.delete(c.bindGroups.keys().next().value as string);
+  const list = c.bindGroups;
+  for (let i = 0; i < list.length; i++) {
+    const e = list[i]!;
+    if (!sameBindings(e.bindings, resources)) continue;
+    if (i > 0) {
+      list.splice(i, 1);
+      list.unshift(e);
+    }
+    return e.group;
   }
-  c.bindGroups.set(key, bg);
-  return bg;
+  const group = device.createBindGroup({ layout: c.layout, entries: resources.map((resource, binding) => ({ binding, resource })) });
+  // Only buffer bindings (all that recording binds) are cached: their identity is the key.
+  if (resources.every((r) => typeof r === 'object' && r !== null && (r as Partial<GPUBufferBinding>).buffer !== undefined)) {
+    list.unshift({ bindings: resources.map((r) => ({ ...(r as GPUBufferBinding) })), group });
+    if (list.length > BIND_GROUPS_PER_KERNEL) list.pop();
+  }
+  return group;
 }
 
 export interface RecordArgs {
