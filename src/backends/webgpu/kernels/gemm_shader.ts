@@ -50,6 +50,11 @@ export const GEMM_TILES: readonly GemmTile[] = [
   { ...TILE_128x64, prefetch: true },
   { tm: 128, tn: 32, tk: 16, rm: 8, rn: 4, prefetch: true },
   { tm: 128, tn: 128, tk: 8, rm: 8, rn: 8, prefetch: true },
+  // Widths that fit the paper's channel counts where 32/64/128 pad: 48 (48, 96, 144), 80 (80, 160),
+  // 96 (96, 192; 176 pads 9%). Their elements need not divide among the threads.
+  { tm: 64, tn: 48, tk: 16, rm: 4, rn: 4 },
+  { tm: 128, tn: 80, tk: 8, rm: 8, rn: 8 },
+  { tm: 128, tn: 96, tk: 8, rm: 8, rn: 8 },
 ];
 
 export function tileKey(t: GemmTile): string {
@@ -102,7 +107,8 @@ export function gemmDispatch(spec: GemmSpec): [number, number, number] {
 
 function checkTile(t: GemmTile, threads: number, kChunk: number): void {
   if (t.rm % 4 !== 0 || t.rn % 4 !== 0) throw new Error('gemmShader: rm and rn must be multiples of 4');
-  if ((t.tm * t.tk) % threads !== 0 || (t.tn * t.tk) % threads !== 0) throw new Error('gemmShader: tile does not divide among threads');
+  if (t.tm % t.rm !== 0 || t.tn % t.rn !== 0) throw new Error('gemmShader: rm and rn must divide the tile');
+  if (t.tm * t.tk < threads || t.tn * t.tk < threads) throw new Error('gemmShader: fewer tile elements than threads');
   if (kChunk % t.tk !== 0) throw new Error('gemmShader: kChunk must be a multiple of tk');
 }
 
@@ -125,7 +131,10 @@ export function gemmShader(spec: GemmSpec): string {
   // body: load into shared memory; regs/fetch/put: the prefetching loop's registers, its loads of the
   // next tile into them, and their stores into shared memory.
   const slots = (which: 'a' | 'b', rows: number, fastIsK: boolean): Record<'pre' | 'body' | 'regs' | 'fetch' | 'put', string> => {
-    const count = (rows * tk) / threads;
+    // Slots per thread; where the tile's elements do not divide among the threads (a 96-wide tile on
+    // 192 threads), the last round's extra threads hold none.
+    const elements = rows * tk;
+    const count = Math.ceil(elements / threads);
     const pre: string[] = [];
     const body: string[] = [];
     const regs: string[] = [];
@@ -136,20 +145,25 @@ export function gemmShader(spec: GemmSpec): string {
     const stride = which === 'a' ? sa : sb;
     const mem = which === 'a' ? 'As' : 'Bs';
     for (let i = 0; i < count; i++) {
-      const idx = `(li + ${i * threads})`;
+      const partial = (i + 1) * threads > elements;
+      // A slot past the tile's elements (partial round only) aims at the last one and never stores.
+      const idx = partial ? `min(li + ${i * threads}, ${elements - 1})` : `(li + ${i * threads})`;
       const kk = fastIsK ? `${idx} % ${tk}` : `${idx} / ${rows}`;
       const rr = fastIsK ? `${idx} / ${tk}` : `${idx} % ${rows}`;
-      pre.push(`let ${which}kk${i} = ${kk}; let ${which}rr${i} = ${rr};
+      const live = partial ? `${which}in${i}` : 'true';
+      pre.push(`let ${which}kk${i} = ${kk}; let ${which}rr${i} = ${rr};${partial ? `
+    let ${which}in${i} = li + ${i * threads} < ${elements};` : ''}
     let ${which}ok${i} = ${origin} + ${which}rr${i} < ${limit};
     let ${which}g${i} = ${which}Setup(min(${origin} + ${which}rr${i}, ${limit} - 1));
     let ${which}at${i} = ${which}kk${i} * ${stride} + ${which}rr${i};`);
+      const store = (value: string): string => (partial ? `if (${live}) { ${mem}[${which}at${i} / 4][${which}at${i} % 4] = ${value}; }` : `${mem}[${which}at${i} / 4][${which}at${i} % 4] = ${value};`);
       body.push(`{ let kg = k0 + ${which}kk${i}; var v = 0.0;
         if (${which}ok${i} && kg < kEnd) { v = ${which}Load(${which}g${i}, kg); }
-        ${mem}[${which}at${i} / 4][${which}at${i} % 4] = v; }`);
+        ${store('v')} }`);
       regs.push(`var ${which}r${i} = 0.0;`);
       fetch.push(`{ let kg = k0 + ${which}kk${i}; ${which}r${i} = 0.0;
         if (${which}ok${i} && kg < kEnd) { ${which}r${i} = ${which}Load(${which}g${i}, kg); } }`);
-      put.push(`${mem}[${which}at${i} / 4][${which}at${i} % 4] = ${which}r${i};`);
+      put.push(store(`${which}r${i}`));
     }
     return { pre: pre.join('\n    '), body: body.join('\n      '), regs: regs.join(' '), fetch: fetch.join('\n      '), put: put.join('\n      ') };
   };

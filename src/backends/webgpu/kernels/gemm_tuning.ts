@@ -69,7 +69,8 @@ const MAX_REPS = 64;
 
 /** Candidates for an M×N product: the fallback first, then every other tile the device can run whose
  * rows or columns are not mostly padding (a tile at least twice the product in a dimension loses to a
- * smaller one there). */
+ * smaller one there). Tiles of other widths than 32, 64 and 128 are there for the channel counts those
+ * pad, so they are tried only where they pad the columns less than a 64-wide tile does. */
 export function candidateTiles(
   m: number,
   n: number,
@@ -81,7 +82,10 @@ export function candidateTiles(
     const [wx, wy] = workgroupSize(t);
     return wx * wy <= limits.maxComputeInvocationsPerWorkgroup && wx <= limits.maxComputeWorkgroupSizeX && wy <= limits.maxComputeWorkgroupSizeY && tileSharedBytes(t) <= limits.maxComputeWorkgroupStorageSize;
   };
-  const sensible = (t: GemmTile): boolean => !(t.tm >= 2 * m && t.tm > 32) && !(t.tn >= 2 * n && t.tn > 32);
+  const padded = (width: number): number => Math.ceil(n / width) * width;
+  const powerOfTwo = (x: number): boolean => (x & (x - 1)) === 0;
+  const sensible = (t: GemmTile): boolean =>
+    !(t.tm >= 2 * m && t.tm > 32) && !(t.tn >= 2 * n && t.tn > 32) && (powerOfTwo(t.tn) || padded(t.tn) < padded(64));
   const fk = tileKey(fallback);
   return [fallback, ...tiles.filter((t) => tileKey(t) !== fk && fits(t) && sensible(t))];
 }
