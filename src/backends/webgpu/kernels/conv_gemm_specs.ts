@@ -27,6 +27,12 @@ export function tileFor(m: number, n: number): GemmTile {
 }
 
 
+/** WGSL: row m of an [images, h, w] grid as `b` (image), and `y`, `x` within it (`r` is scratch). */
+function rowPosition(h: number, w: number, y: string, x: string): string {
+  return `let b = m / ${h * w}; let r = m - b * ${h * w};
+    let ${y} = r / ${w}; let ${x} = r - ${y} * ${w};`;
+}
+
 function plainRowMajor(n: number): Gather {
   // B[k][n] stored row-major with row length n: setup keeps the column.
   return { type: 'i32', setup: 'return n;', load: `return W[k * ${n} + r];` };
@@ -62,8 +68,7 @@ export function forwardSpec(g: ConvGeometry, ep: ForwardEpilogue, tileOverride?:
     a: {
       type: 'Gx',
       setup: `
-    let b = m / ${g.outH * g.outW}; let r = m - b * ${g.outH * g.outW};
-    let oh = r / ${g.outW}; let ow = r - oh * ${g.outW};
+    ${rowPosition(g.outH, g.outW, 'oh', 'ow')}
     return Gx(b * ${g.inH * g.inW * g.inC}, oh * ${g.strideH} - ${g.padTop}, ow * ${g.strideW} - ${g.padLeft});`,
       load: `
     let kh = k / ${g.kW * g.inC}; let r2 = k - kh * ${g.kW * g.inC};
@@ -149,8 +154,7 @@ export function inputGradSpec(g: ConvGeometry, tileOverride?: GemmTile, dyRead: 
     a: {
       type: 'Gx',
       setup: `
-    let b = m / ${g.inH * g.inW}; let r = m - b * ${g.inH * g.inW};
-    let ih = r / ${g.inW}; let iw = r - ih * ${g.inW};
+    ${rowPosition(g.inH, g.inW, 'ih', 'iw')}
     return Gx(b * ${g.outH * g.outW * g.outC}, ih + ${g.padTop}, iw + ${g.padLeft});`,
       load: `
     let kh = k / ${g.kW * g.outC}; let r2 = k - kh * ${g.kW * g.outC};
@@ -207,8 +211,7 @@ function phasedInputGradSpec(g: ConvGeometry, p: InputGradPhases, tileOverride?:
     a: {
       type: 'Gx',
       setup: `
-    let b = m / ${p.qH * p.qW}; let r = m - b * ${p.qH * p.qW};
-    let qh = r / ${p.qW}; let qw = r - qh * ${p.qW};
+    ${rowPosition(p.qH, p.qW, 'qh', 'qw')}
     return Gx(b * ${g.outH * g.outW * g.outC}, qh, qw);`,
       load: `${tap}
     let oh = r.h0 - jh; let ow = r.w0 - jw;
@@ -223,8 +226,7 @@ function phasedInputGradSpec(g: ConvGeometry, p: InputGradPhases, tileOverride?:
     },
     // Split z is the phase; rows of a phase that fall past dx's edge are not stored.
     store: `
-    let b = m / ${p.qH * p.qW}; let r = m - b * ${p.qH * p.qW};
-    let qh = r / ${p.qW}; let qw = r - qh * ${p.qW};
+    ${rowPosition(p.qH, p.qW, 'qh', 'qw')}
     let ph = split / ${sW}; let pw = split - ph * ${sW};
     let ih = qh * ${sH} + ph - ${g.padTop}; let iw = qw * ${sW} + pw - ${g.padLeft};
     if (ih >= 0 && ih < ${g.inH} && iw >= 0 && iw < ${g.inW}) {
