@@ -101,11 +101,17 @@ async function main(): Promise<void> {
     // only tfjs's own programs should create any (src/backends/webgpu/record.ts).
     const device = (tf.backend() as unknown as { device?: GPUDevice }).device;
     const bindGroups = device === undefined ? null : methodCounter(device, 'createBindGroup');
+    // Buffers created per step: tfjs's pool should serve every one once warm; a staging buffer for a
+    // value uploaded from JavaScript shows here too.
+    const buffers = device === undefined ? null : methodCounter(device, 'createBuffer');
     const bindGroupsPerStep: number[] = [];
+    const buffersPerStep: number[] = [];
     for (let i = 0; i < Number(args['warm-steps']); i++) {
       bindGroups?.reset();
+      buffers?.reset();
       step(); // the first step builds layers and compiles shaders
       bindGroupsPerStep.push(bindGroups?.total() ?? 0);
+      buffersPerStep.push(buffers?.total() ?? 0);
     }
     dispatches.reset();
     step();
@@ -121,7 +127,7 @@ async function main(): Promise<void> {
         variant: args.variant,
         variables: sgd.variables.length,
         kernelCalls: info.kernels.length,
-        ...(tf.getBackend() === 'webgpu' ? { gpuDispatches: nDispatch, bindGroupsPerStep } : {}),
+        ...(tf.getBackend() === 'webgpu' ? { gpuDispatches: nDispatch, bindGroupsPerStep, buffersPerStep } : {}),
         ...(top > 0 ? { top: [...byName.entries()].sort((a, b) => b[1] - a[1]).slice(0, top) } : {}),
       }),
     );

@@ -4,6 +4,7 @@
 // These broadcast dy instead (a Tile kernel on the device). Gradient registration is global (all
 // backends), which is harmless: the result is the same tensor.
 import type * as tfType from '@tensorflow/tfjs';
+import { spatialMeanGrad } from './kernels/spatial_mean.js';
 
 type Tf = typeof tfType;
 
@@ -36,7 +37,8 @@ export function registerDeviceGradients(tf: Tf): void {
       const x = saved[0] as tfType.Tensor;
       const axis = (attrs as { axis: number | number[] }).axis;
       return {
-        x: () => spread(tf, tf.div(expandedDy(tf, dy as tfType.Tensor, x, axis), reduceSize(tf, x, axis)), x),
+        // A global average pool on webgpu: one recorded dispatch (kernels/spatial_mean.ts).
+        x: () => spatialMeanGrad(tf, dy as tfType.Tensor, x, axis) ?? spread(tf, tf.div(expandedDy(tf, dy as tfType.Tensor, x, axis), reduceSize(tf, x, axis)), x),
       };
     },
   });

@@ -20,7 +20,7 @@ export interface RecordingBackend {
   readonly device: GPUDevice;
   /** The backend's own record of each tensor: `dtype` is how its data is stored, which can differ
    * from the tensor's (tfjs casts int32 to float32 by relabelling the int32 data). */
-  readonly tensorMap: { get(dataId: object): { readonly dtype: tfType.DataType; values?: unknown; refCount?: number } | undefined };
+  readonly tensorMap: { get(dataId: object): { readonly dtype: tfType.DataType; values?: unknown; readonly resource?: unknown; refCount?: number } | undefined };
   readonly commandQueueOwnedIds: { add(id: object): unknown };
   readonly activeTimers: { push(t: { name: string; query: Promise<number> }): unknown } | null | undefined;
   readonly supportTimestampQuery: boolean;
@@ -167,7 +167,8 @@ fn _start(@builtin(local_invocation_id) lid : vec3<u32>, @builtin(workgroup_id) 
   }
 
   private pipelineDescriptor(device: GPUDevice): GPUComputePipelineDescriptor {
-    return { layout: 'auto', compute: { module: device.createShaderModule({ code: this.wgsl }), entryPoint: '_start' } };
+    // Labelled with the key: Dawn names it in validation errors, and tests see which kernel ran.
+    return { label: this.key, layout: 'auto', compute: { module: device.createShaderModule({ label: this.key, code: this.wgsl }), entryPoint: '_start' } };
   }
 
   private keep(device: GPUDevice, pipeline: GPUComputePipeline): CompiledKernel {

@@ -1,6 +1,7 @@
 // Add, Sub and Multiply on 'webgpu' as recorded dispatches (src/backends/webgpu/kernels/elementwise.ts)
-// against the cpu backend: equal shapes, a single-element operand on either side, and the cases left
-// to tfjs (broadcasting, int32, small CPU-resident tensors) still right.
+// against the cpu backend: equal shapes, a single-element operand on either side (on the GPU, or still
+// on the CPU and passed as a uniform), and the cases left to tfjs (broadcasting, int32, small
+// CPU-resident tensors) still right.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type * as tfType from '@tensorflow/tfjs';
@@ -18,13 +19,18 @@ interface Case {
   readonly castB?: boolean;
   /** Whether ours runs it (rather than tfjs's program or its CPU path). */
   readonly ours: boolean;
+  /** b is made on the GPU (a sum there), not uploaded from JavaScript. */
+  readonly gpuB?: boolean;
+  /** Ours passes the single-element operand as a uniform (it is still on the CPU). */
+  readonly uniform?: boolean;
 }
 
 const CASES: readonly Case[] = [
   { op: 'Add', a: [3, 7, 50], b: [3, 7, 50], ours: true },
-  { op: 'Sub', a: [40, 30], b: [], ours: true },
-  { op: 'Multiply', a: [1], b: [4, 300], ours: true },
-  { op: 'Multiply', a: [128, 10], b: [], ours: true },
+  { op: 'Sub', a: [40, 30], b: [], ours: true, uniform: true },
+  { op: 'Multiply', a: [1], b: [4, 300], ours: true, uniform: true },
+  { op: 'Multiply', a: [128, 10], b: [], ours: true, uniform: true },
+  { op: 'Add', a: [128, 10], b: [], gpuB: true, ours: true },
   { op: 'Add', a: [40, 30], b: [30], ours: false }, // broadcast
   { op: 'Add', a: [40, 30], b: [40, 30], dtype: 'int32', ours: false },
   { op: 'Multiply', a: [5, 6], b: [5, 6], ours: false }, // small and on the CPU: tfjs computes it there
@@ -40,7 +46,12 @@ async function run(tf: Tf, backend: 'cpu' | 'webgpu', c: Case, i: number): Promi
     return c.dtype === 'int32' ? tf.tensor(Int32Array.from(v, (x) => Math.round(x * 100)), [...shape], 'int32') : tf.tensor(v, [...shape]);
   };
   const a = make('a', c.a);
-  const b = c.castB === true ? tf.tidy(() => tf.cast(tf.tensor(Int32Array.from(randomArray(i, 'b', size(c.b)), (x) => Math.round(x * 100)), [...c.b], 'int32'), 'float32')) : make('b', c.b);
+  const b =
+    c.castB === true
+      ? tf.tidy(() => tf.cast(tf.tensor(Int32Array.from(randomArray(i, 'b', size(c.b)), (x) => Math.round(x * 100)), [...c.b], 'int32'), 'float32'))
+      : c.gpuB === true
+        ? tf.tidy(() => tf.reshape(tf.sum(tf.fill([4096], 0.375)), [...c.b])) // 1536: exact in any order
+        : make('b', c.b);
   let out: tfType.Tensor | undefined;
   // Under tf.profile, tfjs-webgpu names the programs each kernel dispatched (ours record theirs too).
   const info = await tf.profile(() => {
@@ -64,6 +75,7 @@ for (const [i, c] of CASES.entries()) {
     // One float32 operation per element: bitwise what the cpu computes.
     assert.deepEqual(got.values, want.values);
     assert.equal(/^rethink_binary_[^,]*$/.test(got.programs), c.ours, `programs run: ${got.programs}`);
+    assert.equal(got.programs.includes('_uniform'), c.uniform === true, `a CPU scalar as a uniform: ${got.programs}`);
   });
 }
 

@@ -94,7 +94,23 @@ export function recordDispatchGrids(tf: Tf): { stop(): [number, number, number][
   return { stop: () => r.stop().map(([x, y, z]) => [x as number, (y as number | undefined) ?? 1, (z as number | undefined) ?? 1]) };
 }
 
+/**
+ * The label of every compute pipeline set on the active webgpu backend until stop(): a recorded
+ * kernel's key (src/backends/webgpu/record.ts labels its pipelines), '' for tfjs's programs.
+ */
+export function recordPipelineLabels(tf: Tf): { stop(): string[] } {
+  const pass = deviceOf(tf).createCommandEncoder().beginComputePass();
+  pass.end();
+  const r = recordCalls(pass, 'setPipeline');
+  return { stop: () => r.stop().map(([p]) => (p as { label?: string }).label ?? '') };
+}
+
 /** Counts device.createBindGroup calls on the active webgpu backend. */
 export function countBindGroups(tf: Tf): { stop(): number } {
   return countCalls(deviceOf(tf), 'createBindGroup');
+}
+
+/** Counts device.createBuffer calls (tfjs's pool misses and upload staging buffers). */
+export function countBuffers(tf: Tf): { stop(): number } {
+  return countCalls(deviceOf(tf), 'createBuffer');
 }

@@ -32,3 +32,24 @@ for (const [i, c] of CASES.entries()) {
     assert.ok(err <= 1e-4, `relative L2 error ${err}`);
   });
 }
+
+test('LRN forward on webgpu: one recorded dispatch, equal to cpu', { skip }, async () => {
+  if ('skip' in ready) return;
+  const { tf } = ready;
+  const { recordPipelineLabels } = await import('./helpers.js');
+  assert.equal((tf.getKernel('LRN', 'webgpu')?.kernelFunc as { rethink?: boolean }).rethink, true);
+  for (const [i, c] of CASES.entries()) {
+    const n = c.shape.reduce<number>((a, b) => a * b, 1);
+    const attrs = { depthRadius: c.depthRadius, bias: c.bias, alpha: c.alpha, beta: c.beta };
+    const x: KernelInput = { name: 'x', shape: c.shape, values: randomArray(i, 'lrn-x', n) };
+    const want = await runKernelOn(tf, 'cpu', 'LRN', [x], attrs);
+    await tf.setBackend('webgpu');
+    const labels = recordPipelineLabels(tf);
+    const got = await runKernelOn(tf, 'webgpu', 'LRN', [x], attrs);
+    const ran = labels.stop();
+    const err = relL2(got.values, want.values);
+    assert.ok(err <= 1e-5, `${c.shape.join('x')}: relative L2 error ${err}`);
+    assert.deepEqual(ran.map((l) => l.startsWith('rethink_lrn_')), [true], `${c.shape.join('x')}: ${ran.join(', ')}`);
+  }
+  await tf.setBackend('cpu');
+});

@@ -3,10 +3,12 @@
 // Inception module's input feeds two branches), and a custom gradient scales by its dy. tfjs's binary-op
 // program costs ≈40–50 µs of JavaScript per call here (a shader key from the shapes, a uniform buffer,
 // a bind group); a recorded dispatch ≈10–15 µs. Only the common cases are ours: equal shapes, or one
-// operand with a single element. Broadcasting, other dtypes (also int32 data relabelled as float32 by a
-// cast) and the small CPU-resident tensors tfjs computes on the CPU go to tfjs's kernel.
+// operand with a single element. A single element still on the CPU (a scalar made in JavaScript, such
+// as the gradient tape's seed dy = 1) travels as a uniform rather than through a staging buffer of its
+// own. Broadcasting, other dtypes (also int32 data relabelled as float32 by a cast) and the small
+// CPU-resident tensors tfjs computes on the CPU go to tfjs's kernel.
 import type * as tfType from '@tensorflow/tfjs';
-import { RecordedKernel, recordDispatch, recorderFor, storedDtype, submitBatchSize, wrapGroups } from '../record.js';
+import { RecordedKernel, recordDispatch, recorderFor, storedDtype, submitBatchSize, wrapGroups, type RecordingBackend } from '../record.js';
 import type { KernelFn } from './conv_kernels.js';
 import { Memo } from '../../../util/memo.js';
 
@@ -19,9 +21,13 @@ export type BinaryOp = keyof typeof OPS;
 
 const kernels = new Memo<string, RecordedKernel>();
 
+/** How an operand is read: element-wise, its one element, or its one element passed as a uniform. */
+type Operand = 'each' | 'first' | 'uniform';
+
 /** out[i] = a[i] op b[i], reading element 0 of an operand that has a single one. */
-function binaryKernel(op: BinaryOp, total: number, aScalar: boolean, bScalar: boolean): RecordedKernel {
-  const key = `rethink_binary_${op}_${total}_${aScalar}_${bScalar}`;
+function binaryKernel(op: BinaryOp, total: number, a: Operand, b: Operand): RecordedKernel {
+  const key = `rethink_binary_${op}_${total}_${a}_${b}`;
+  const read = (name: string, how: Operand): string => (how === 'uniform' ? 'u.s' : `${name}[${how === 'first' ? 0 : 'index'}]`);
   return kernels.get(
     key,
     () =>
@@ -29,18 +35,28 @@ function binaryKernel(op: BinaryOp, total: number, aScalar: boolean, bScalar: bo
         key,
         outputs: [{ name: 'result', type: 'f32' }],
         inputs: [
-          { name: 'a', type: 'f32' },
-          { name: 'b', type: 'f32' },
+          ...(a === 'uniform' ? [] : [{ name: 'a', type: 'f32' as const }]),
+          ...(b === 'uniform' ? [] : [{ name: 'b', type: 'f32' as const }]),
         ],
+        uniforms: a === 'uniform' || b === 'uniform',
         workgroupSize: [THREADS, 1, 1],
         code: `
+struct U { s : f32 }
 fn main(index : i32) {
   if (index >= ${total}) { return; }
-  result[index] = a[${aScalar ? 0 : 'index'}] ${OPS[op]} b[${bScalar ? 0 : 'index'}];
+  result[index] = ${read('a', a)} ${OPS[op]} ${read('b', b)};
 }
 `,
       }),
   );
+}
+
+/** The value of a single-element float32 tensor whose data is still only on the CPU, else null. */
+function cpuScalar(rec: RecordingBackend, t: Info): number | null {
+  const d = rec.tensorMap.get(t.dataId);
+  if (d === undefined || d.resource != null || d.values == null) return null;
+  const values = d.values as ArrayLike<number>;
+  return values.length === 1 ? values[0]! : null;
 }
 
 const size = (shape: readonly number[]): number => shape.reduce((p, d) => p * d, 1);
@@ -65,8 +81,15 @@ export function binaryOp(op: BinaryOp): (tf: typeof tfType, fallback: KernelFn) 
       else return fallback(args as never);
       const total = size(shape);
       if (total === 0) return fallback(args as never);
-      const kernel = binaryKernel(op, total, na === 1 && total > 1, nb === 1 && total > 1);
+      // One CPU scalar at most goes as a uniform (the other operand is on the GPU: see `cpu` above).
+      const [sa, sb] = [na === 1 ? cpuScalar(rec, a) : null, nb === 1 ? cpuScalar(rec, b) : null];
+      const how = (n: number, scalar: number | null, other: number | null): Operand => (scalar !== null && other === null ? 'uniform' : n === 1 && total > 1 ? 'first' : 'each');
+      const [ha, hb] = [how(na, sa, sb), how(nb, sb, sa)];
+      const kernel = binaryKernel(op, total, ha, hb);
       const outputs = [{ shape, dtype: 'float32' as const }];
-      return recordDispatch(rec, kernel, { inputs: [a, b], outputs, groups: wrapGroups(Math.ceil(total / THREADS)) }, submitBatchSize(tf))[0]!;
+      const inputs = [...(ha === 'uniform' ? [] : [a]), ...(hb === 'uniform' ? [] : [b])];
+      const scalar = ha === 'uniform' ? sa : hb === 'uniform' ? sb : null;
+      const uniforms = scalar === null ? {} : { uniforms: [{ type: 'float32' as const, data: [scalar] }] };
+      return recordDispatch(rec, kernel, { inputs, outputs, ...uniforms, groups: wrapGroups(Math.ceil(total / THREADS)) }, submitBatchSize(tf))[0]!;
     }) as unknown as KernelFn;
 }

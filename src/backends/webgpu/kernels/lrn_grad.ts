@@ -1,4 +1,7 @@
-// LRNGrad for 'webgpu' in O(window) per element instead of tfjs's O(channels²): with
+// LRN and LRNGrad for 'webgpu'. The forward pass is tfjs's arithmetic (the window's squares summed from
+// the lowest channel up, then (bias + α·Σ)^(−β) as tfjs computes it), as one recorded dispatch with
+// its constants baked in rather than a tfjs program.
+// LRNGrad runs in O(window) per element instead of tfjs's O(channels²): with
 // N_d = bias + α·Σ_{|j−d|≤r} x_j² and y_d = x_d·N_d^(−β),
 //   dx_k = dy_k·N_k^(−β) − 2αβ·x_k·Σ_{|d−k|≤r} dy_d·y_d / N_d.
 // One workgroup holds whole channel vectors of a few pixels in shared memory, so each N_d and each
@@ -83,6 +86,65 @@ export class LrnGradProgram extends OwnProgram implements WebGPUProgram {
   }
 `;
   }
+}
+
+/** y = x·(bias + α·Σ_{|j−d|≤r} x_j²)^(−β) over the channels d of each pixel: one thread an element. */
+export class LrnProgram extends OwnProgram implements WebGPUProgram {
+  private readonly channels: number;
+  private readonly total: number;
+  private readonly radius: number;
+  private readonly bias: number;
+  private readonly alpha: number;
+  private readonly beta: number;
+
+  constructor(shape: readonly number[], radius: number, bias: number, alpha: number, beta: number) {
+    const total = shape.reduce((a, b) => a * b, 1);
+    const channels = shape[shape.length - 1] as number;
+    super({
+      shaderKey: `rethink_lrn_${total}_${channels}_${radius}_${bias}_${alpha}_${beta}`,
+      variableNames: ['x'],
+      outputShape: shape,
+      dispatch: wrapGroups(Math.ceil(total / THREADS)),
+      workgroupSize: [THREADS, 1, 1],
+    });
+    this.channels = channels;
+    this.total = total;
+    this.radius = radius;
+    this.bias = bias;
+    this.alpha = alpha;
+    this.beta = beta;
+  }
+
+  protected code(recorded: boolean): string {
+    const f = f32Literal;
+    // tfjs's powOperatorSnippet, with β known here.
+    const pow = this.beta === 0.5 ? 'inverseSqrt(basis)' : this.beta === 1 ? '1.0 / basis' : `exp(log(basis) * ${f(-this.beta)})`;
+    return `
+  fn main(index : i32) {
+    ${recorded ? '' : '_ = uniforms.NAN;'}
+    if (index >= ${this.total}) { return; }
+    let d = index % ${this.channels};
+    let base = index - d;
+    var sum = 0.0;
+    for (var j = max(0, d - ${this.radius}); j <= min(${this.channels - 1}, d + ${this.radius}); j = j + 1) {
+      let z = x[base + j];
+      sum = sum + z * z;
+    }
+    let basis = ${f(this.bias)} + ${f(this.alpha)} * sum;
+    result[index] = x[index] * ${pow};
+  }
+`;
+  }
+}
+
+export function lrn(tf: typeof tfType, fallback: KernelFn): KernelFn {
+  return (args) => {
+    const x = args.inputs['x'] as TensorInfoLike;
+    if (x.shape.length !== 4 || x.dtype !== 'float32' || x.shape.reduce((a, b) => a * b, 1) === 0) return fallback(args);
+    const a = args.attrs as { depthRadius: number; bias: number; alpha: number; beta: number };
+    const program = new LrnProgram(x.shape, a.depthRadius, a.bias, a.alpha, a.beta);
+    return runRecordable(args.backend, program, [x] as tfType.TensorInfo[], submitBatchSize(tf)) as TensorInfoLike;
+  };
 }
 
 export function lrnGrad(tf: typeof tfType, fallback: KernelFn): KernelFn {

@@ -7,11 +7,12 @@ import { SOFTMAX_XENT, softmaxXentKernel } from '../../fused/softmax_xent_webgpu
 import { conv2D, conv2DBackpropFilter, conv2DBackpropInput, fusedConv2D, type KernelFn } from './conv_kernels.js';
 import { CONV_GRAD, convGradKernel } from './conv_grad.js';
 import { DENSE_GRAD, denseGradKernel } from './dense_grad.js';
-import { lrnGrad } from './lrn_grad.js';
+import { lrn, lrnGrad } from './lrn_grad.js';
 import { concatLastAxis, splitVLastAxis } from './last_axis.js';
 import { maxPool, maxPoolGrad } from './max_pool.js';
 import { fusedMatMul } from './matmul.js';
 import { binaryOp } from './elementwise.js';
+import { SPATIAL_MEAN_GRAD, spatialMean, spatialMeanGradKernel } from './spatial_mean.js';
 
 type Factory = (tf: typeof tfType, fallback: KernelFn) => KernelFn;
 
@@ -24,11 +25,13 @@ const FAST_KERNELS: Readonly<Record<string, Factory>> = {
   Add: binaryOp('Add'),
   Sub: binaryOp('Sub'),
   Multiply: binaryOp('Multiply'),
+  LRN: lrn,
   LRNGrad: lrnGrad,
   SplitV: splitVLastAxis,
   Concat: concatLastAxis,
   MaxPool: maxPool,
   MaxPoolGrad: maxPoolGrad,
+  Mean: spatialMean,
 };
 
 /** Kernels of our own (no stock counterpart), used by src/backends/fused when registered. */
@@ -36,6 +39,7 @@ const ADDED_KERNELS: Readonly<Record<string, (tf: typeof tfType) => tfType.Kerne
   [DENSE_GRAD]: denseGradKernel,
   [CONV_GRAD]: convGradKernel,
   [SOFTMAX_XENT]: softmaxXentKernel,
+  [SPATIAL_MEAN_GRAD]: spatialMeanGradKernel,
 };
 
 export const FAST_KERNEL_NAMES: readonly string[] = [...Object.keys(FAST_KERNELS), ...Object.keys(ADDED_KERNELS)];
