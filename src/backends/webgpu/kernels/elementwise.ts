@@ -24,7 +24,7 @@ const kernels = new Memo<string, RecordedKernel>();
 /** How an operand is read: element-wise, its one element, or its one element passed as a uniform. */
 type Operand = 'each' | 'first' | 'uniform';
 
-/** out[i] = a[i] op b[i], reading element 0 of an operand that has a single one. */
+/** out[i] = a[i] op b[i]; a single-element operand is read at element 0, or from the uniform `u.s`. */
 function binaryKernel(op: BinaryOp, total: number, a: Operand, b: Operand): RecordedKernel {
   const key = `rethink_binary_${op}_${total}_${a}_${b}`;
   const read = (name: string, how: Operand): string => (how === 'uniform' ? 'u.s' : `${name}[${how === 'first' ? 0 : 'index'}]`);
