@@ -7,7 +7,7 @@
 // The predicted class is the first maximum (as tf.argMax).
 import type * as tfType from '@tensorflow/tfjs';
 import { f32Literal, workgroupArrays, workgroupTreeSum } from '../webgpu/wgsl.js';
-import { RecordedKernel, recordDispatch, recorderFor, submitBatchSize } from '../webgpu/record.js';
+import { recordDispatch, RecordedKernel, recordedKernelAvailable, recorderFor, submitBatchSize } from '../webgpu/record.js';
 import { Memo } from '../../util/memo.js';
 
 type Info = tfType.TensorInfo;
@@ -81,7 +81,7 @@ function kernelFor(batch: number, classes: number): RecordedKernel {
 
 /** Whether the active backend runs RethinkSoftmaxXent. */
 export function softmaxXentAvailable(tf: typeof tfType): boolean {
-  return tf.getKernel(SOFTMAX_XENT, tf.getBackend()) !== undefined && recorderFor(tf.backend()) !== null;
+  return recordedKernelAvailable(tf, SOFTMAX_XENT);
 }
 
 /**

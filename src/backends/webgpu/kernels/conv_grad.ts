@@ -8,7 +8,7 @@
 //   dx                  — the input-gradient GEMM, only when the layer's input needs a gradient
 // Hand-recorded (../record.ts): dW and db are two outputs of one dispatch.
 import type * as tfType from '@tensorflow/tfjs';
-import { RecordedKernel, recordDispatch, recorderFor, submitBatchSize, type BindingDecl } from '../record.js';
+import { recordDispatch, RecordedKernel, recordedKernelAvailable, recorderFor, submitBatchSize, type BindingDecl } from '../record.js';
 import { convGeometry, geometryKey, type ConvAttrs, type ConvGeometry } from './conv_geometry.js';
 import { DEFAULT_SPLIT, filterGradSpec, inputGradKey, inputGradRows, inputGradSpec, splitCount, tileFor, type DyRead } from './conv_gemm_specs.js';
 import { recordedGemm, recordedSite, type RecordedGemm } from './gemm_program.js';
@@ -120,7 +120,7 @@ function inputGradKernel(key: string, g: ConvGeometry, relu: boolean, x: Info, W
 
 /** Whether the active backend can run RethinkConvGrad. */
 export function convGradAvailable(tf: typeof tfType): boolean {
-  return tf.getKernel(CONV_GRAD, tf.getBackend()) !== undefined && recorderFor(tf.backend()) !== null;
+  return recordedKernelAvailable(tf, CONV_GRAD);
 }
 
 /**

@@ -12,7 +12,7 @@ import { recordedGemm, recordedSite, type RecordedGemm } from './gemm_program.js
 import { tileKey, TILE_64, type GemmSpec, type GemmTile } from './gemm_shader.js';
 import { gemmTuner, PerTile } from './gemm_tuning.js';
 import { tileFor } from './conv_gemm_specs.js';
-import { recordDispatch, recorderFor, submitBatchSize } from '../record.js';
+import { recordDispatch, recordedKernelAvailable, recorderFor, submitBatchSize } from '../record.js';
 
 type Info = tfType.TensorInfo;
 
@@ -89,7 +89,7 @@ function inputGradKernel(key: string, batch: number, k: number, n: number, relu:
 
 /** Whether the active backend can run RethinkDenseGrad (webgpu with the internals recording needs). */
 export function denseGradAvailable(tf: typeof tfType): boolean {
-  return tf.getKernel(DENSE_GRAD, tf.getBackend()) !== undefined && recorderFor(tf.backend()) !== null;
+  return recordedKernelAvailable(tf, DENSE_GRAD);
 }
 
 /**

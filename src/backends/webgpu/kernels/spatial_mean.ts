@@ -3,7 +3,7 @@
 // (two programs), and tfjs-core's gradient divides dy by a scalar it uploads and tiles the quotient
 // (two more programs): the last tfjs programs in an Inception training step. Other Means go to tfjs.
 import type * as tfType from '@tensorflow/tfjs';
-import { RecordedKernel, recordDispatch, recorderFor, storedDtype, submitBatchSize, wrapGroups } from '../record.js';
+import { RecordedKernel, recordDispatch, recordedKernelAvailable, recorderFor, storedDtype, submitBatchSize, wrapGroups } from '../record.js';
 import type { KernelFn } from './conv_kernels.js';
 import { Memo } from '../../../util/memo.js';
 
@@ -109,6 +109,6 @@ export const spatialMeanGradKernel =
  */
 export function spatialMeanGrad(tf: typeof tfType, dy: tfType.Tensor, x: tfType.Tensor, axis: number | number[]): tfType.Tensor | null {
   if (!spatialAxes(tf, axis, x.shape) || x.dtype !== 'float32') return null;
-  if (tf.getKernel(SPATIAL_MEAN_GRAD, tf.getBackend()) === undefined || recorderFor(tf.backend()) === null) return null;
+  if (!recordedKernelAvailable(tf, SPATIAL_MEAN_GRAD)) return null;
   return tf.engine().runKernel(SPATIAL_MEAN_GRAD, { dy }, { shape: [...x.shape] } as unknown as tfType.NamedAttrMap) as tfType.Tensor;
 }
