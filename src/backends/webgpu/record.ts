@@ -183,6 +183,30 @@ fn _start(@builtin(local_invocation_id) lid : vec3<u32>, @builtin(workgroup_id) 
   }
 }
 
+/** Threads per workgroup of a flatKernel (its grid: wrapGroups(⌈elements / FLAT_THREADS⌉)). */
+export const FLAT_THREADS = 256;
+
+const flatKernels = new Memo<string, RecordedKernel>();
+
+/**
+ * A one-output kernel over a flat index (`result` and f32 `inputs`, 256 threads a workgroup, an
+ * optional uniform struct U), made once per key: the key must name every constant `code` bakes in.
+ */
+export function flatKernel(key: string, inputs: readonly string[], code: string, uniforms = false): RecordedKernel {
+  return flatKernels.get(
+    key,
+    () =>
+      new RecordedKernel({
+        key,
+        outputs: [{ name: 'result', type: 'f32' }],
+        inputs: inputs.map((name) => ({ name, type: 'f32' as const })),
+        uniforms,
+        workgroupSize: [FLAT_THREADS, 1, 1],
+        code,
+      }),
+  );
+}
+
 export interface CompiledKernel {
   readonly pipeline: GPUComputePipeline;
   readonly layout: GPUBindGroupLayout;

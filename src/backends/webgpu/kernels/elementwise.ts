@@ -8,46 +8,31 @@
 // own. Broadcasting, other dtypes (also int32 data relabelled as float32 by a cast) and the small
 // CPU-resident tensors tfjs computes on the CPU go to tfjs's kernel.
 import type * as tfType from '@tensorflow/tfjs';
-import { RecordedKernel, recordDispatch, recorderFor, storedDtype, submitBatchSize, wrapGroups, type RecordingBackend } from '../record.js';
+import { FLAT_THREADS, flatKernel, recordDispatch, recorderFor, storedDtype, submitBatchSize, wrapGroups, type RecordedKernel, type RecordingBackend } from '../record.js';
 import type { KernelFn } from './conv_kernels.js';
-import { Memo } from '../../../util/memo.js';
 
 type Info = tfType.TensorInfo;
 
-const THREADS = 256;
-
 const OPS = { Add: '+', Sub: '-', Multiply: '*' } as const;
 export type BinaryOp = keyof typeof OPS;
-
-const kernels = new Memo<string, RecordedKernel>();
 
 /** How an operand is read: element-wise, its one element, or its one element passed as a uniform. */
 type Operand = 'each' | 'first' | 'uniform';
 
 /** out[i] = a[i] op b[i]; a single-element operand is read at element 0, or from the uniform `u.s`. */
 function binaryKernel(op: BinaryOp, total: number, a: Operand, b: Operand): RecordedKernel {
-  const key = `rethink_binary_${op}_${total}_${a}_${b}`;
   const read = (name: string, how: Operand): string => (how === 'uniform' ? 'u.s' : `${name}[${how === 'first' ? 0 : 'index'}]`);
-  return kernels.get(
-    key,
-    () =>
-      new RecordedKernel({
-        key,
-        outputs: [{ name: 'result', type: 'f32' }],
-        inputs: [
-          ...(a === 'uniform' ? [] : [{ name: 'a', type: 'f32' as const }]),
-          ...(b === 'uniform' ? [] : [{ name: 'b', type: 'f32' as const }]),
-        ],
-        uniforms: a === 'uniform' || b === 'uniform',
-        workgroupSize: [THREADS, 1, 1],
-        code: `
+  return flatKernel(
+    `rethink_binary_${op}_${total}_${a}_${b}`,
+    [...(a === 'uniform' ? [] : ['a']), ...(b === 'uniform' ? [] : ['b'])],
+    `
 struct U { s : f32 }
 fn main(index : i32) {
   if (index >= ${total}) { return; }
   result[index] = ${read('a', a)} ${OPS[op]} ${read('b', b)};
 }
 `,
-      }),
+    a === 'uniform' || b === 'uniform',
   );
 }
 
@@ -90,6 +75,6 @@ export function binaryOp(op: BinaryOp): (tf: typeof tfType, fallback: KernelFn) 
       const inputs = [...(ha === 'uniform' ? [] : [a]), ...(hb === 'uniform' ? [] : [b])];
       const scalar = ha === 'uniform' ? sa : hb === 'uniform' ? sb : null;
       const uniforms = scalar === null ? {} : { uniforms: [{ type: 'float32' as const, data: [scalar] }] };
-      return recordDispatch(rec, kernel, { inputs, outputs, ...uniforms, groups: wrapGroups(Math.ceil(total / THREADS)) }, submitBatchSize(tf))[0]!;
+      return recordDispatch(rec, kernel, { inputs, outputs, ...uniforms, groups: wrapGroups(Math.ceil(total / FLAT_THREADS)) }, submitBatchSize(tf))[0]!;
     }) as unknown as KernelFn;
 }

@@ -3,19 +3,14 @@
 // (two programs), and tfjs-core's gradient divides dy by a scalar it uploads and tiles the quotient
 // (two more programs): the last tfjs programs in an Inception training step. Other Means go to tfjs.
 import type * as tfType from '@tensorflow/tfjs';
-import { RecordedKernel, recordDispatch, recordedKernelAvailable, recorderFor, storedDtype, submitBatchSize, wrapGroups } from '../record.js';
+import { FLAT_THREADS, flatKernel, recordDispatch, recordedKernelAvailable, recorderFor, storedDtype, submitBatchSize, wrapGroups, type RecordedKernel } from '../record.js';
 import type { KernelFn } from './conv_kernels.js';
-import { Memo } from '../../../util/memo.js';
 
 type Info = tfType.TensorInfo;
 type Args = { inputs: Record<string, Info | undefined>; backend: unknown; attrs: Record<string, unknown> };
 
-const THREADS = 256;
-
 /** RethinkSpatialMeanGrad: dy [B, C] (or [B, 1, 1, C]) spread over `shape` [B, H, W, C], divided by H·W. */
 export const SPATIAL_MEAN_GRAD = 'RethinkSpatialMeanGrad';
-
-const kernels = new Memo<string, RecordedKernel>();
 
 /** [B, H, W, C] as batch, positions per image and channels. */
 function dims(shape: readonly number[]): { b: number; hw: number; c: number } {
@@ -25,16 +20,10 @@ function dims(shape: readonly number[]): { b: number; hw: number; c: number } {
 
 /** out[b, c] = (Σ over the H·W positions of x[b, ·, ·, c], in row-major order) / (H·W). */
 function meanKernel(b: number, hw: number, c: number): RecordedKernel {
-  const key = `rethink_spatial_mean_${b}_${hw}_${c}`;
-  return kernels.get(
-    key,
-    () =>
-      new RecordedKernel({
-        key,
-        outputs: [{ name: 'result', type: 'f32' }],
-        inputs: [{ name: 'x', type: 'f32' }],
-        workgroupSize: [THREADS, 1, 1],
-        code: `
+  return flatKernel(
+    `rethink_spatial_mean_${b}_${hw}_${c}`,
+    ['x'],
+    `
 fn main(index : i32) {
   if (index >= ${b * c}) { return; }
   let image = index / ${c};
@@ -44,29 +33,21 @@ fn main(index : i32) {
   result[index] = sum / ${hw}.0;
 }
 `,
-      }),
   );
 }
 
 /** dx[b, h, w, c] = dy[b, c] / (H·W): tfjs-core's gradient of Mean, divide then tile, in one pass. */
 function gradKernel(b: number, hw: number, c: number): RecordedKernel {
-  const key = `rethink_spatial_mean_grad_${b}_${hw}_${c}`;
-  return kernels.get(
-    key,
-    () =>
-      new RecordedKernel({
-        key,
-        outputs: [{ name: 'result', type: 'f32' }],
-        inputs: [{ name: 'dy', type: 'f32' }],
-        workgroupSize: [THREADS, 1, 1],
-        code: `
+  return flatKernel(
+    `rethink_spatial_mean_grad_${b}_${hw}_${c}`,
+    ['dy'],
+    `
 fn main(index : i32) {
   if (index >= ${b * hw * c}) { return; }
   let image = index / ${hw * c};
   result[index] = dy[image * ${c} + index % ${c}] / ${hw}.0;
 }
 `,
-      }),
   );
 }
 
@@ -86,7 +67,7 @@ export function spatialMean(tf: typeof tfType, fallback: KernelFn): KernelFn {
     const { b, hw, c } = dims(x.shape);
     if (b * hw * c === 0) return fallback(args as never);
     const shape = args.attrs['keepDims'] === true ? [b, 1, 1, c] : [b, c];
-    return recordDispatch(rec, meanKernel(b, hw, c), { inputs: [x], outputs: [{ shape, dtype: 'float32' }], groups: wrapGroups(Math.ceil((b * c) / THREADS)) }, submitBatchSize(tf))[0]!;
+    return recordDispatch(rec, meanKernel(b, hw, c), { inputs: [x], outputs: [{ shape, dtype: 'float32' }], groups: wrapGroups(Math.ceil((b * c) / FLAT_THREADS)) }, submitBatchSize(tf))[0]!;
   }) as unknown as KernelFn;
 }
 
@@ -100,7 +81,7 @@ export const spatialMeanGradKernel =
     if (rec === null) throw new Error(`${SPATIAL_MEAN_GRAD}: this tfjs-backend-webgpu lacks the internals it records with`);
     const { b, hw, c } = dims(shape);
     if (dy.shape.reduce((p, d) => p * d, 1) !== b * c) throw new Error(`${SPATIAL_MEAN_GRAD}: dy ${JSON.stringify(dy.shape)} does not reduce ${JSON.stringify(shape)}`);
-    return recordDispatch(rec, gradKernel(b, hw, c), { inputs: [dy], outputs: [{ shape, dtype: 'float32' }], groups: wrapGroups(Math.ceil((b * hw * c) / THREADS)) }, submitBatchSize(tf))[0]!;
+    return recordDispatch(rec, gradKernel(b, hw, c), { inputs: [dy], outputs: [{ shape, dtype: 'float32' }], groups: wrapGroups(Math.ceil((b * hw * c) / FLAT_THREADS)) }, submitBatchSize(tf))[0]!;
   };
 
 /**
