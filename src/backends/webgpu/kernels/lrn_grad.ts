@@ -15,22 +15,30 @@ import type { TensorInfoLike } from './gemm_program.js';
 
 const THREADS = 256;
 
+/** tfjs's LRN attributes: window radius, bias, α and β. */
+export interface LrnAttrs {
+  readonly depthRadius: number;
+  readonly bias: number;
+  readonly alpha: number;
+  readonly beta: number;
+}
+
+/** The shader-key part naming every LRN constant (printed exactly: toString round-trips doubles). */
+const attrsKey = (a: LrnAttrs): string => `${a.depthRadius}_${a.bias}_${a.alpha}_${a.beta}`;
+
 export class LrnGradProgram extends OwnProgram implements WebGPUProgram {
   private readonly channels: number;
   private readonly pixels: number;
   private readonly perGroup: number;
-  private readonly radius: number;
-  private readonly bias: number;
-  private readonly alpha: number;
-  private readonly beta: number;
+  private readonly a: LrnAttrs;
 
-  constructor(shape: readonly number[], radius: number, bias: number, alpha: number, beta: number) {
+  constructor(shape: readonly number[], a: LrnAttrs) {
     const channels = shape[shape.length - 1] as number;
-    const pixels = shape.slice(0, -1).reduce((a, b) => a * b, 1);
+    const pixels = shape.slice(0, -1).reduce((x, y) => x * y, 1);
     const perGroup = Math.floor(THREADS / channels);
     super({
-      // f32 constants are printed exactly (toString round-trips doubles; WGSL rounds to f32 like tfjs does).
-      shaderKey: `rethink_lrngrad_${pixels}_${channels}_${radius}_${bias}_${alpha}_${beta}`,
+      // WGSL rounds the f32 constants as tfjs does.
+      shaderKey: `rethink_lrngrad_${pixels}_${channels}_${attrsKey(a)}`,
       variableNames: ['x', 'y', 'dy'],
       outputShape: shape,
       dispatch: wrapGroups(Math.ceil(pixels / perGroup)),
@@ -39,17 +47,14 @@ export class LrnGradProgram extends OwnProgram implements WebGPUProgram {
     this.channels = channels;
     this.pixels = pixels;
     this.perGroup = perGroup;
-    this.radius = radius;
-    this.bias = bias;
-    this.alpha = alpha;
-    this.beta = beta;
+    this.a = a;
   }
 
   protected code(recorded: boolean): string {
     const C = this.channels;
     const f = f32Literal;
     const powNeg = (v: string): string =>
-      this.beta === 0.75 ? `(inverseSqrt(${v}) * sqrt(inverseSqrt(${v})))` : this.beta === 0.5 ? `inverseSqrt(${v})` : `exp(log(${v}) * ${f(-this.beta)})`;
+      this.a.beta === 0.75 ? `(inverseSqrt(${v}) * sqrt(inverseSqrt(${v})))` : this.a.beta === 0.5 ? `inverseSqrt(${v})` : `exp(log(${v}) * ${f(-this.a.beta)})`;
     return `
   var<workgroup> xs : array<f32, ${THREADS}>;
   var<workgroup> ts : array<f32, ${THREADS}>;
@@ -69,19 +74,19 @@ export class LrnGradProgram extends OwnProgram implements WebGPUProgram {
     workgroupBarrier();
     let base = slot * ${C};
     var ss = 0.0;
-    for (var j = max(0, ch - ${this.radius}); j <= min(${C - 1}, ch + ${this.radius}); j = j + 1) {
+    for (var j = max(0, ch - ${this.a.depthRadius}); j <= min(${C - 1}, ch + ${this.a.depthRadius}); j = j + 1) {
       let v = xs[base + j];
       ss = ss + v * v;
     }
-    let nrm = ${f(this.bias)} + ${f(this.alpha)} * ss;
+    let nrm = ${f(this.a.bias)} + ${f(this.a.alpha)} * ss;
     ts[t] = dyv * yv / nrm;
     workgroupBarrier();
     var acc = 0.0;
-    for (var j = max(0, ch - ${this.radius}); j <= min(${C - 1}, ch + ${this.radius}); j = j + 1) {
+    for (var j = max(0, ch - ${this.a.depthRadius}); j <= min(${C - 1}, ch + ${this.a.depthRadius}); j = j + 1) {
       acc = acc + ts[base + j];
     }
     if (live) {
-      result[i] = dyv * ${powNeg('nrm')} - ${f(2 * this.alpha * this.beta)} * xv * acc;
+      result[i] = dyv * ${powNeg('nrm')} - ${f(2 * this.a.alpha * this.a.beta)} * xv * acc;
     }
   }
 `;
@@ -92,16 +97,13 @@ export class LrnGradProgram extends OwnProgram implements WebGPUProgram {
 export class LrnProgram extends OwnProgram implements WebGPUProgram {
   private readonly channels: number;
   private readonly total: number;
-  private readonly radius: number;
-  private readonly bias: number;
-  private readonly alpha: number;
-  private readonly beta: number;
+  private readonly a: LrnAttrs;
 
-  constructor(shape: readonly number[], radius: number, bias: number, alpha: number, beta: number) {
-    const total = shape.reduce((a, b) => a * b, 1);
+  constructor(shape: readonly number[], a: LrnAttrs) {
+    const total = shape.reduce((x, y) => x * y, 1);
     const channels = shape[shape.length - 1] as number;
     super({
-      shaderKey: `rethink_lrn_${total}_${channels}_${radius}_${bias}_${alpha}_${beta}`,
+      shaderKey: `rethink_lrn_${total}_${channels}_${attrsKey(a)}`,
       variableNames: ['x'],
       outputShape: shape,
       dispatch: wrapGroups(Math.ceil(total / THREADS)),
@@ -109,16 +111,13 @@ export class LrnProgram extends OwnProgram implements WebGPUProgram {
     });
     this.channels = channels;
     this.total = total;
-    this.radius = radius;
-    this.bias = bias;
-    this.alpha = alpha;
-    this.beta = beta;
+    this.a = a;
   }
 
   protected code(recorded: boolean): string {
     const f = f32Literal;
     // tfjs's powOperatorSnippet, with β known here.
-    const pow = this.beta === 0.5 ? 'inverseSqrt(basis)' : this.beta === 1 ? '1.0 / basis' : `exp(log(basis) * ${f(-this.beta)})`;
+    const pow = this.a.beta === 0.5 ? 'inverseSqrt(basis)' : this.a.beta === 1 ? '1.0 / basis' : `exp(log(basis) * ${f(-this.a.beta)})`;
     return `
   fn main(index : i32) {
     ${recorded ? '' : '_ = uniforms.NAN;'}
@@ -126,11 +125,11 @@ export class LrnProgram extends OwnProgram implements WebGPUProgram {
     let d = index % ${this.channels};
     let base = index - d;
     var sum = 0.0;
-    for (var j = max(0, d - ${this.radius}); j <= min(${this.channels - 1}, d + ${this.radius}); j = j + 1) {
+    for (var j = max(0, d - ${this.a.depthRadius}); j <= min(${this.channels - 1}, d + ${this.a.depthRadius}); j = j + 1) {
       let z = x[base + j];
       sum = sum + z * z;
     }
-    let basis = ${f(this.bias)} + ${f(this.alpha)} * sum;
+    let basis = ${f(this.a.bias)} + ${f(this.a.alpha)} * sum;
     result[index] = x[index] * ${pow};
   }
 `;
@@ -141,8 +140,7 @@ export function lrn(tf: typeof tfType, fallback: KernelFn): KernelFn {
   return (args) => {
     const x = args.inputs['x'] as TensorInfoLike;
     if (x.shape.length !== 4 || x.dtype !== 'float32' || x.shape.reduce((a, b) => a * b, 1) === 0) return fallback(args);
-    const a = args.attrs as { depthRadius: number; bias: number; alpha: number; beta: number };
-    const program = new LrnProgram(x.shape, a.depthRadius, a.bias, a.alpha, a.beta);
+    const program = new LrnProgram(x.shape, args.attrs as unknown as LrnAttrs);
     return runRecordable(args.backend, program, [x] as tfType.TensorInfo[], submitBatchSize(tf)) as TensorInfoLike;
   };
 }
@@ -154,8 +152,7 @@ export function lrnGrad(tf: typeof tfType, fallback: KernelFn): KernelFn {
     const dy = args.inputs['dy'] as TensorInfoLike;
     const c = x.shape[x.shape.length - 1] ?? 0;
     if (x.shape.length !== 4 || c < 1 || c > THREADS || x.dtype !== 'float32') return fallback(args);
-    const a = args.attrs as { depthRadius: number; bias: number; alpha: number; beta: number };
-    const program = new LrnGradProgram(x.shape, a.depthRadius, a.bias, a.alpha, a.beta);
+    const program = new LrnGradProgram(x.shape, args.attrs as unknown as LrnAttrs);
     return runRecordable(args.backend, program, [x, y, dy] as tfType.TensorInfo[], submitBatchSize(tf)) as TensorInfoLike;
   };
 }
