@@ -166,6 +166,21 @@ async function profile(tf: Tf, name: string, batch: number): Promise<void> {
       byKernel.set(k.name, e);
     }
     const top = [...byKernel.entries()].sort((a, b) => b[1].ms - a[1].ms).slice(0, 14);
+    // Per GPU program: tfjs-webgpu lists each program a kernel ran as "name: ms" in extraInfo, and a
+    // recorded kernel's name is its key, which names the product (a layer's dx GEMM, say) and its tile.
+    const byProgram = new Map<string, { ms: number; calls: number }>();
+    for (const k of info.kernels) {
+      for (const part of String(k.extraInfo ?? '').split(', ')) {
+        const at = part.lastIndexOf(': ');
+        const ms = Number(part.slice(at + 2));
+        if (at < 0 || !Number.isFinite(ms)) continue;
+        const e = byProgram.get(part.slice(0, at)) ?? { ms: 0, calls: 0 };
+        e.ms += ms;
+        e.calls += 1;
+        byProgram.set(part.slice(0, at), e);
+      }
+    }
+    const topPrograms = [...byProgram.entries()].sort((a, b) => b[1].ms - a[1].ms).slice(0, 20);
     emit({
       kind: 'profile',
       model: name,
@@ -173,6 +188,7 @@ async function profile(tf: Tf, name: string, batch: number): Promise<void> {
       kernelCalls: info.kernels.length,
       gpuMsTotal: +total.toFixed(3),
       top: top.map(([k, v]) => ({ kernel: k, ms: +v.ms.toFixed(3), calls: v.calls })),
+      topPrograms: topPrograms.map(([program, v]) => ({ program, ms: +v.ms.toFixed(3), calls: v.calls })),
     });
   } finally {
     r.dispose();

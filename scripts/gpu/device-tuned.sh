@@ -5,7 +5,7 @@
 #   tuned   — first a check (3 training steps at batch 64 with recording on and off, compared; 64 takes
 #             the 28×28 batch-norm layers through the two-pass sums), then the training
 #             step as it is now (tuning on: a hardware adapter; at most TUNE_BUDGET_S = 8 s per model
-#             and batch), batch 128 and 1024, with each model's tuning report; then a per-kernel GPU
+#             and batch), batch 128 and 1024, with each model's tuning report; then a per-kernel and per-program GPU
 #             time profile of one step at batch 128 (tf.profile, timestamp queries);
 #   PyTorch — torch_bench.py --device cuda at batch 128 and 1024;
 #   untuned — the same with RETHINK_WEBGPU_TUNE=off (the shape heuristic's tiles), batch 128 and 1024;

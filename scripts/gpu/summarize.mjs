@@ -44,6 +44,8 @@ for (const { label, rows } of runs) {
   for (const p of rows.filter((o) => o.kind === 'profile')) {
     const top = p.top.slice(0, 8).map((k) => `${k.kernel} ${k.ms}ms/${k.calls}`).join(', ');
     console.log(`profile ${label} ${p.model}@${p.batch}: ${p.kernelCalls} calls, GPU ${p.gpuMsTotal} ms: ${top}`);
+    // The slowest GPU programs (a recorded kernel's key names its layer's product and tile).
+    for (const q of (p.topPrograms ?? []).slice(0, 10)) console.log(`  ${q.program}: ${q.ms} ms/${q.calls}`);
   }
   for (const o of rows.filter((o) => o.kind === 'check')) console.log(`check ${label} ${o.model}@${o.batch}: ${o.ok ? 'ok' : 'MISMATCH'}, weights rel L2 ${o.weightsRelL2.toExponential(1)}, losses rel ${o.worstLossRel.toExponential(1)}`);
   for (const o of rows.filter((o) => o.kind === 'tuning')) {
