@@ -13,7 +13,7 @@
 import type { WebGPUProgram } from '@tensorflow/tfjs-backend-webgpu';
 import type * as tfType from '@tensorflow/tfjs';
 import { f32Literal, workgroupArrays, workgroupTreeSum } from '../webgpu/wgsl.js';
-import { OwnProgram, RecordedKernel, recordDispatch, recordProgram, recorderFor, runRecordable, submitBatchSize, wrapGroups, writableInPlace } from '../webgpu/record.js';
+import { OwnProgram, RecordedKernel, type ProgramShape, recordDispatch, recordProgram, recorderFor, runRecordable, submitBatchSize, wrapGroups, writableInPlace } from '../webgpu/record.js';
 import { Memo } from '../../util/memo.js';
 import { BN_APPLY, BN_GRAD_INPUT, BN_GRAD_STATS, BN_MOVING, BN_STATS, type BnAttrs, type BnMovingAttrs } from './batch_norm_math.js';
 
@@ -53,26 +53,34 @@ function finishSums(o: SumsOptions, C: number, M: number, s1: string, s2: string
     : `let dm = ${s1} / ${f32Literal(M)};\n      result[c] = k + dm;\n      result[${C} + c] = max(${s2} / ${f32Literal(M)} - dm * dm, 0.0);`;
 }
 
-/** One workgroup per channel summing two per-position terms into a [2, C] output. */
-class ChannelSumsProgram extends OwnProgram implements WebGPUProgram {
-  private readonly channels: number;
-  private readonly positions: number;
-  private readonly o: SumsOptions;
+/** What the channel-sum programs share: C channels, M = size / C positions each, and the sums' options. */
+abstract class ChannelSumsBase extends OwnProgram implements WebGPUProgram {
+  protected readonly channels: number;
+  protected readonly positions: number;
+  protected readonly o: SumsOptions;
 
+  /** `shape(M)`: the program's shape for M positions per channel. */
+  constructor(size: number, channels: number, o: SumsOptions, shape: (positions: number) => ProgramShape) {
+    const positions = size / channels;
+    super(shape(positions));
+    this.channels = channels;
+    this.positions = positions;
+    this.o = o;
+  }
+}
+
+/** One workgroup per channel summing two per-position terms into a [2, C] output. */
+class ChannelSumsProgram extends ChannelSumsBase {
   /** grad = false: inputs (x) → (mean, variance); grad = true: inputs (x, stats, dy[, y]) → (Σg, Σg·x̂). */
   constructor(size: number, channels: number, o: SumsOptions) {
-    const positions = size / channels;
-    super({
+    super(size, channels, o, (positions) => ({
       shaderKey: `rethinkbn_${sumsKey(o)}_${positions}_${channels}`,
       variableNames: sumInputs(o),
       outputShape: [2, channels],
       dispatch: [channels, 1, 1],
       workgroupSize: [THREADS, 1, 1],
       extraOutputs: betaOutput(o, channels),
-    });
-    this.channels = channels;
-    this.positions = positions;
-    this.o = o;
+    }));
   }
 
   protected code(recorded: boolean): string {
@@ -123,26 +131,21 @@ function sumChunks(M: number, C: number): { chunks: number; rows: number } {
 }
 
 /** First pass: partial sums [P][2][C] of each channel over each chunk of rows. */
-class ChannelPartialsProgram extends OwnProgram implements WebGPUProgram {
-  private readonly channels: number;
-  private readonly positions: number;
+class ChannelPartialsProgram extends ChannelSumsBase {
   private readonly rows: number;
-  private readonly o: SumsOptions;
 
   constructor(size: number, channels: number, o: SumsOptions) {
-    const positions = size / channels;
-    const { chunks, rows } = sumChunks(positions, channels);
-    super({
-      shaderKey: `rethinkbn_part_${sumsKey({ ...o, betaOut: false })}_${positions}_${channels}`,
-      variableNames: sumInputs(o),
-      outputShape: [chunks, 2, channels],
-      dispatch: [Math.ceil(channels / LANES_C), chunks, 1],
-      workgroupSize: [THREADS, 1, 1],
+    super(size, channels, o, (positions) => {
+      const { chunks } = sumChunks(positions, channels);
+      return {
+        shaderKey: `rethinkbn_part_${sumsKey({ ...o, betaOut: false })}_${positions}_${channels}`,
+        variableNames: sumInputs(o),
+        outputShape: [chunks, 2, channels],
+        dispatch: [Math.ceil(channels / LANES_C), chunks, 1],
+        workgroupSize: [THREADS, 1, 1],
+      };
     });
-    this.channels = channels;
-    this.positions = positions;
-    this.rows = rows;
-    this.o = o;
+    this.rows = sumChunks(this.positions, channels).rows;
   }
 
   protected code(recorded: boolean): string {
@@ -189,15 +192,11 @@ class ChannelPartialsProgram extends OwnProgram implements WebGPUProgram {
 }
 
 /** Second pass: each channel's partial sums added in chunk order, finished as the one-pass kernel does. */
-class ChannelFinishProgram extends OwnProgram implements WebGPUProgram {
-  private readonly channels: number;
-  private readonly positions: number;
+class ChannelFinishProgram extends ChannelSumsBase {
   private readonly chunks: number;
-  private readonly o: SumsOptions;
 
   constructor(size: number, channels: number, o: SumsOptions) {
-    const positions = size / channels;
-    super({
+    super(size, channels, o, (positions) => ({
       shaderKey: `rethinkbn_finish_${sumsKey(o)}_${positions}_${channels}`,
       // The statistics' shift k is x's first row, so they read x again.
       variableNames: o.grad ? ['partial'] : ['partial', 'x'],
@@ -205,11 +204,8 @@ class ChannelFinishProgram extends OwnProgram implements WebGPUProgram {
       dispatch: [Math.ceil(channels / 64), 1, 1],
       workgroupSize: [64, 1, 1],
       extraOutputs: betaOutput(o, channels),
-    });
-    this.channels = channels;
-    this.positions = positions;
-    this.chunks = sumChunks(positions, channels).chunks;
-    this.o = o;
+    }));
+    this.chunks = sumChunks(this.positions, channels).chunks;
   }
 
   protected code(recorded: boolean): string {

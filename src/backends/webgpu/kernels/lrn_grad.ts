@@ -8,7 +8,7 @@
 // dy_d·y_d/N_d is computed once.
 import type * as tfType from '@tensorflow/tfjs';
 import type { WebGPUProgram } from '@tensorflow/tfjs-backend-webgpu';
-import { MAX_GROUPS_X, OwnProgram, runRecordable, submitBatchSize, wrapGroups } from '../record.js';
+import { MAX_GROUPS_X, OwnProgram, runRecordable, submitBatchSize, wrapGroups, type ProgramShape } from '../record.js';
 import { f32Literal } from '../wgsl.js';
 import type { KernelFn } from './conv_kernels.js';
 import type { TensorInfoLike } from './gemm_program.js';
@@ -26,17 +26,27 @@ export interface LrnAttrs {
 /** The shader-key part naming every LRN constant (printed exactly: toString round-trips doubles). */
 const attrsKey = (a: LrnAttrs): string => `${a.depthRadius}_${a.bias}_${a.alpha}_${a.beta}`;
 
-export class LrnGradProgram extends OwnProgram implements WebGPUProgram {
-  private readonly channels: number;
+/** What both LRN programs keep: the channel count (the last axis) and tfjs's attributes. */
+abstract class LrnProgramBase extends OwnProgram implements WebGPUProgram {
+  protected readonly channels: number;
+  protected readonly a: LrnAttrs;
+
+  constructor(shape: readonly number[], a: LrnAttrs, program: ProgramShape) {
+    super(program);
+    this.channels = shape[shape.length - 1] as number;
+    this.a = a;
+  }
+}
+
+export class LrnGradProgram extends LrnProgramBase {
   private readonly pixels: number;
   private readonly perGroup: number;
-  private readonly a: LrnAttrs;
 
   constructor(shape: readonly number[], a: LrnAttrs) {
     const channels = shape[shape.length - 1] as number;
     const pixels = shape.slice(0, -1).reduce((x, y) => x * y, 1);
     const perGroup = Math.floor(THREADS / channels);
-    super({
+    super(shape, a, {
       // WGSL rounds the f32 constants as tfjs does.
       shaderKey: `rethink_lrngrad_${pixels}_${channels}_${attrsKey(a)}`,
       variableNames: ['x', 'y', 'dy'],
@@ -44,10 +54,8 @@ export class LrnGradProgram extends OwnProgram implements WebGPUProgram {
       dispatch: wrapGroups(Math.ceil(pixels / perGroup)),
       workgroupSize: [THREADS, 1, 1],
     });
-    this.channels = channels;
     this.pixels = pixels;
     this.perGroup = perGroup;
-    this.a = a;
   }
 
   protected code(recorded: boolean): string {
@@ -94,24 +102,19 @@ export class LrnGradProgram extends OwnProgram implements WebGPUProgram {
 }
 
 /** y = x·(bias + α·Σ_{|j−d|≤r} x_j²)^(−β) over the channels d of each pixel: one thread an element. */
-export class LrnProgram extends OwnProgram implements WebGPUProgram {
-  private readonly channels: number;
+export class LrnProgram extends LrnProgramBase {
   private readonly total: number;
-  private readonly a: LrnAttrs;
 
   constructor(shape: readonly number[], a: LrnAttrs) {
     const total = shape.reduce((x, y) => x * y, 1);
-    const channels = shape[shape.length - 1] as number;
-    super({
-      shaderKey: `rethink_lrn_${total}_${channels}_${attrsKey(a)}`,
+    super(shape, a, {
+      shaderKey: `rethink_lrn_${total}_${shape[shape.length - 1]}_${attrsKey(a)}`,
       variableNames: ['x'],
       outputShape: shape,
       dispatch: wrapGroups(Math.ceil(total / THREADS)),
       workgroupSize: [THREADS, 1, 1],
     });
-    this.channels = channels;
     this.total = total;
-    this.a = a;
   }
 
   protected code(recorded: boolean): string {
