@@ -28,5 +28,7 @@ export function intFlag(name: string, value: string | undefined, min: number): n
 export const pipelineFlags = {
   set: { type: 'string', multiple: true },
   'cache-dir': { type: 'string' },
+  remote: { type: 'string' },
+  'remote-read-only': { type: 'boolean' },
   json: { type: 'boolean' },
 } as const;

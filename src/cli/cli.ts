@@ -10,6 +10,8 @@ const COMMANDS: Readonly<Record<string, { readonly summary: string; readonly loa
   status: { summary: 'say which stages are up to date and why the others will run', load: async () => (await import('./commands/status.js')).status },
   validate: { summary: 'check a pipeline without running it', load: async () => (await import('./commands/validate.js')).validate },
   dag: { summary: 'print the stage graph (--format ascii|mermaid|dot|json)', load: async () => (await import('./commands/dag.js')).dag },
+  push: { summary: 'upload up-to-date results the shared remote lacks (--remote URL)', load: async () => (await import('./commands/sync.js')).push },
+  pull: { summary: "download the pipeline's results from the shared remote (--remote URL)", load: async () => (await import('./commands/sync.js')).pull },
   show: { summary: "show a stage's outputs, key record and provenance", load: async () => (await import('./commands/show.js')).show },
   plugins: { summary: 'list the built-in stage plugins', load: async () => (await import('./commands/plugins.js')).plugins },
   models: { summary: 'list the model definitions with their parameter counts', load: async () => (await import('./commands/models.js')).models },
@@ -23,7 +25,8 @@ ${Object.entries(COMMANDS)
   .map(([name, c]) => `  ${name.padEnd(9)} ${c.summary}`)
   .join('\n')}
 
-common flags: --set key=value (repeatable), --cache-dir DIR (or RETHINK_CACHE_DIR), --json
+common flags: --set key=value (repeatable), --cache-dir DIR (or RETHINK_CACHE_DIR), --json,
+              --remote s3://bucket/prefix|DIR (or RETHINK_REMOTE), --remote-read-only
 run flags:    --only GLOB, --jobs N, --dry-run, --keep-going, --backend auto|native|wasm|cpu|webgpu|tfjs-node|tfjs-node-gpu
 exit codes:   0 ok, 1 a stage failed, 2 bad pipeline or flags
 `;

@@ -8,6 +8,8 @@ import { buildPlan } from '../plan/build.js';
 import { createRegistry, type PluginRegistry } from '../plan/registry.js';
 import type { Plan } from '../plan/plan.js';
 import { LocalStore } from '../store/local.js';
+import { openRemote, REMOTE_ENV, REMOTE_READ_ONLY_ENV } from '../store/remote.js';
+import type { TieredStore } from '../store/tiered.js';
 import { builtinPlugins } from '../../stages/index.js';
 
 export const QUICKSTART = 'pipelines/quickstart.yaml';
@@ -35,7 +37,25 @@ export async function loadWorkspace(io: CliIO, pipeline: string | undefined, set
   return { file, plan, registry };
 }
 
-export function openStore(io: CliIO, cacheDir: string | undefined): LocalStore {
-  const dir = cacheDir ?? io.env[CACHE_ENV] ?? 'cache';
-  return new LocalStore(isAbsolute(dir) ? dir : resolve(io.cwd, dir));
+export interface StoreFlags {
+  readonly 'cache-dir'?: string | undefined;
+  readonly remote?: string | undefined;
+  readonly 'remote-read-only'?: boolean | undefined;
+}
+
+/** The local cache, or the local cache with the shared remote behind it (`--remote`, RETHINK_REMOTE). */
+export async function openStore(io: CliIO, flags: StoreFlags): Promise<LocalStore | TieredStore> {
+  const dir = flags['cache-dir'] ?? io.env[CACHE_ENV] ?? 'cache';
+  const local = new LocalStore(isAbsolute(dir) ? dir : resolve(io.cwd, dir));
+  const fromFlag = flags.remote !== undefined;
+  const spec = flags.remote ?? io.env[REMOTE_ENV];
+  if (spec === undefined || (!fromFlag && spec.trim() === '')) return local;
+  const remote = await openRemote(spec, io.cwd, fromFlag ? '--remote' : REMOTE_ENV);
+  const readOnly = flags['remote-read-only'] === true || /^(1|true|yes)$/i.test(io.env[REMOTE_READ_ONLY_ENV] ?? '');
+  const { TieredStore } = await import('../store/tiered.js');
+  return new TieredStore(local, remote, { readOnly });
+}
+
+export function localOf(store: LocalStore | TieredStore): LocalStore {
+  return 'local' in store ? store.local : store;
 }

@@ -126,20 +126,15 @@ async function openS3(url: string, signal?: AbortSignal): Promise<Source> {
   const match = /^s3:\/\/([^/]+)\/(.+)$/i.exec(url);
   if (!match) throw new DataError('bad_params', `malformed S3 URL ${url} (expected s3://bucket/key)`);
   const [, bucket, key] = match as unknown as [string, string, string];
-  const { S3Client, GetObjectCommand } = await import('@aws-sdk/client-s3');
-  // S3-compatible servers (MinIO, a test double) named by AWS_ENDPOINT_URL[_S3] want path-style URLs.
-  const custom = process.env['AWS_ENDPOINT_URL_S3'] ?? process.env['AWS_ENDPOINT_URL'];
-  const client = new S3Client(custom ? { forcePathStyle: true } : {});
+  const [{ GetObjectCommand }, { s3Client, describeS3Error }] = await Promise.all([import('@aws-sdk/client-s3'), import('../util/s3.js')]);
+  const client = await s3Client();
   try {
     const out = await client.send(new GetObjectCommand({ Bucket: bucket, Key: key }), signal ? { abortSignal: signal } : {});
     if (!(out.Body instanceof Readable)) throw new Error('S3 response has no readable body');
     return out.ContentLength !== undefined ? { stream: out.Body, length: out.ContentLength } : { stream: out.Body };
   } catch (e) {
     if (signal?.aborted) throw e;
-    const status = (e as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
-    const name = e instanceof Error ? e.name : 'error';
-    const what = status === undefined ? describe(e) : `HTTP ${status} (${name})`;
-    throw new DataError('download_failed', `GET ${url} failed: ${what}`, { cause: e });
+    throw new DataError('download_failed', `GET ${url} failed: ${describeS3Error(e)}`, { cause: e });
   }
 }
 

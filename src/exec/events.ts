@@ -15,6 +15,8 @@ export interface StageReport {
   readonly outputs: Readonly<Record<string, ObjectHash>>;
   /** Why it failed or was skipped. */
   readonly reason?: string;
+  /** A cache hit found on the shared remote, not in the local cache. */
+  readonly remote?: true;
   /** The failure was the user's input (a bad URL, a checksum mismatch): exit code 2, not 1. */
   readonly userError?: boolean;
 }

@@ -107,7 +107,8 @@ export async function execute(plan: Plan, store: Store, runner: Runner, options:
     const hit = await lookup(store, inst, inputs);
     if (hit.record) {
       done.set(inst.id, hit.record.outputs);
-      finish({ ...base, key: hit.key, status: 'cached', seconds: 0, outputs: hashes(hit.record.outputs) });
+      const remote = store.originOf?.(hit.key) === 'remote';
+      finish({ ...base, key: hit.key, status: 'cached', seconds: 0, outputs: hashes(hit.record.outputs), ...(remote ? { remote: true as const } : {}) });
       return { ok: true, outputs: hit.record.outputs };
     }
     if (options.dryRun) {

@@ -11,6 +11,8 @@ export interface StageState {
   readonly status: 'up-to-date' | 'will-run';
   readonly key: CacheKey | null;
   readonly reasons: readonly string[];
+  /** Up to date thanks to a result on the shared remote (nothing downloaded yet). */
+  readonly remote?: true;
 }
 
 export async function explain(plan: Plan, store: Store): Promise<StageState[]> {
@@ -31,7 +33,7 @@ export async function explain(plan: Plan, store: Store): Promise<StageState[]> {
     const hit = await lookup(store, inst, inputKeys(plan, inst, (u) => outputs.get(u)!));
     if (hit.record) {
       outputs.set(id, hit.record.outputs);
-      return { id, status: 'up-to-date', key: hit.key, reasons: [] };
+      return { id, status: 'up-to-date', key: hit.key, reasons: [], ...(store.originOf?.(hit.key) === 'remote' ? { remote: true as const } : {}) };
     }
     if (!prev) return { id, status: 'will-run', key: hit.key, reasons: ['never run'] };
     const reasons = prev.key === hit.key ? ['outputs missing from the cache'] : diffKeys(prev.keyRecord, hit.keyRecord);

@@ -50,4 +50,6 @@ export interface Store {
   /** The last key each stage id of a pipeline ran with (for `status` diffs). */
   readRefs(pipeline: string): Promise<Readonly<Record<string, CacheKey>>>;
   updateRefs(pipeline: string, refs: Readonly<Record<string, CacheKey>>): Promise<void>;
+  /** Stores with a shared remote tier: whether `readRun` found the key's record there. */
+  originOf?(key: CacheKey): 'local' | 'remote';
 }

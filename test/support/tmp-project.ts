@@ -16,11 +16,19 @@ export interface Project {
 
 export interface RunDoc {
   pipeline: string;
-  stages: { id: string; plugin: string; key: string | null; status: string; seconds: number; outputs: Record<string, string>; reason?: string }[];
+  stages: { id: string; plugin: string; key: string | null; status: string; seconds: number; outputs: Record<string, string>; reason?: string; remote?: true }[];
   seconds: number;
+  remote?: {
+    url: string;
+    readOnly: boolean;
+    pulled: { records: number; objects: number; bytes: number };
+    pushed: { records: number; objects: number; bytes: number };
+    error?: string;
+  };
 }
 
-export async function project(files: Readonly<Record<string, string>>): Promise<Project> {
+/** `env` adds to what the CLI sees (RETHINK_CACHE_DIR is the project's own cache/). */
+export async function project(files: Readonly<Record<string, string>>, env: Readonly<Record<string, string>> = {}): Promise<Project> {
   const dir = await mkdtemp(join(tmpdir(), 'rethink-test-'));
   const write = async (fs: Readonly<Record<string, string>>) => {
     for (const [name, text] of Object.entries(fs)) {
@@ -37,7 +45,7 @@ export async function project(files: Readonly<Record<string, string>>): Promise<
       stderr: (t) => void (stderr += t),
       isTTY: false,
       cwd: dir,
-      env: { RETHINK_CACHE_DIR: join(dir, 'cache') },
+      env: { RETHINK_CACHE_DIR: join(dir, 'cache'), ...env },
     });
     return { code, stdout, stderr };
   };

@@ -2,7 +2,7 @@
 import { availableParallelism } from 'node:os';
 import type { Command } from '../io.js';
 import { intFlag, parseFlags, pipelineFlags } from '../args.js';
-import { loadWorkspace, openStore } from '../workspace.js';
+import { loadWorkspace, localOf, openStore } from '../workspace.js';
 import { selectInstances, withUpstream } from '../../plan/select.js';
 import { execute } from '../../exec/executor.js';
 import { InProcessRunner } from '../../exec/runner.js';
@@ -33,8 +33,8 @@ export const run: Command = async (argv, io) => {
   const ws = await loadWorkspace(io, positionals[0], values.set ?? []);
   const jobs = intFlag('jobs', values.jobs, 1) ?? availableParallelism();
   const only = values.only ? selectInstances(ws.plan, values.only) : undefined;
-  const store = openStore(io, values['cache-dir']);
-  if (!values['dry-run']) await store.sweepTmp();
+  const store = await openStore(io, values);
+  if (!values['dry-run']) await localOf(store).sweepTmp();
   const shownPath = ws.file.source.file;
 
   const abort = new AbortController();
@@ -60,11 +60,16 @@ export const run: Command = async (argv, io) => {
       observe,
     );
     await finished.catch(() => undefined); // failures are reported below
-    if (values.json) io.stdout(`${JSON.stringify(runDocument(shownPath, summary.stages, summary.seconds), null, 1)}\n`);
-    else if (io.isTTY) {
-      const { summaryLine, stageLine } = await import('../render/plain.js');
-      for (const s of summary.stages) if (s.status === 'failed') io.stderr(`${stageLine(s)}\n`);
-      io.stderr(`${summaryLine(summary.stages, summary.seconds)}\n`);
+    // Uploads run in the background while later stages train; the run ends when they are done.
+    const remote = 'flush' in store ? await store.flush() : undefined;
+    if (values.json) io.stdout(`${JSON.stringify(runDocument(shownPath, summary.stages, summary.seconds, remote), null, 1)}\n`);
+    else {
+      const { summaryLine, stageLine, remoteLine } = await import('../render/plain.js');
+      if (io.isTTY) {
+        for (const s of summary.stages) if (s.status === 'failed') io.stderr(`${stageLine(s)}\n`);
+        io.stderr(`${summaryLine(summary.stages, summary.seconds)}\n`);
+      }
+      if (remote) io.stderr(`${remoteLine(remote)}\n`);
     }
     if (abort.signal.aborted) return 130; // interrupted, as shells report SIGINT
     if (summary.ok) return 0;

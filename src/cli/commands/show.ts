@@ -19,7 +19,7 @@ export const show: Command = async (argv, io) => {
   if (matches.length === 0) throw UserError.of('E_NO_MATCH', `no stage "${target}" in ${ws.file.source.file}`, `ids: ${ws.plan.order.slice(0, 8).join(', ')}${ws.plan.order.length > 8 ? ', …' : ''}`);
   if (matches.length > 1) throw UserError.of('E_AMBIGUOUS', `"${target}" has ${matches.length} instances; name one`, matches.slice(0, 10).join(', '));
   const id = matches[0]!;
-  const store = openStore(io, values['cache-dir']);
+  const store = await openStore(io, values);
   const state = (await explain(ws.plan, store)).find((s) => s.id === id)!;
   const key = state.key && state.status === 'up-to-date' ? state.key : (await store.readRefs(ws.plan.pipeline))[id];
   const record = key ? await store.readRun(key) : undefined;

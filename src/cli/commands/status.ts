@@ -1,4 +1,5 @@
-// `rethink status [pipeline] [--json]`: what is up to date, what will run, and why.
+// `rethink status [pipeline] [--remote URL] [--json]`: what is up to date (locally or on the shared remote),
+// what will run, and why.
 import type { Command } from '../io.js';
 import { parseFlags, pipelineFlags } from '../args.js';
 import { loadWorkspace, openStore } from '../workspace.js';
@@ -7,17 +8,22 @@ import { explain } from '../../exec/explain.js';
 export const status: Command = async (argv, io) => {
   const { values, positionals } = parseFlags('status', argv, pipelineFlags);
   const ws = await loadWorkspace(io, positionals[0], values.set ?? []);
-  const states = await explain(ws.plan, openStore(io, values['cache-dir']));
+  const store = await openStore(io, values);
+  const states = await explain(ws.plan, store);
+  const remoteError = 'error' in store ? store.error : undefined;
+  if (remoteError) io.stderr(`remote FAILED, status shows the local cache alone: ${remoteError}\n`);
   if (values.json) {
-    io.stdout(`${JSON.stringify({ pipeline: ws.file.source.file, stages: states }, null, 1)}\n`);
+    io.stdout(`${JSON.stringify({ pipeline: ws.file.source.file, stages: states, ...(remoteError ? { remoteError } : {}) }, null, 1)}\n`);
     return 0;
   }
   const width = Math.min(60, Math.max(...states.map((s) => s.id.length)));
   for (const s of states) {
     const label = s.status === 'up-to-date' ? 'up to date' : 'will run  ';
-    io.stdout(`${`${label}  ${s.id.padEnd(width)}${s.reasons.length ? `  ${s.reasons.join('; ')}` : ''}`.trimEnd()}\n`);
+    const why = s.remote ? ['on the remote'] : s.reasons;
+    io.stdout(`${`${label}  ${s.id.padEnd(width)}${why.length ? `  ${why.join('; ')}` : ''}`.trimEnd()}\n`);
   }
   const stale = states.filter((s) => s.status === 'will-run').length;
-  io.stdout(`${states.length - stale} up to date, ${stale} will run\n`);
+  const remote = states.filter((s) => s.remote).length;
+  io.stdout(`${states.length - stale} up to date${remote > 0 ? ` (${remote} on the remote)` : ''}, ${stale} will run\n`);
   return 0;
 };

@@ -1,5 +1,6 @@
 // `--json`: stdout carries one JSON document and nothing else.
 import type { StageReport } from '../../exec/events.js';
+import type { RemoteReport } from '../../store/tiered.js';
 
 export interface RunDocument {
   readonly pipeline: string;
@@ -11,11 +12,15 @@ export interface RunDocument {
     readonly seconds: number;
     readonly outputs: Readonly<Record<string, string>>;
     readonly reason?: string;
+    /** A cache hit found on the shared remote. */
+    readonly remote?: true;
   }[];
   readonly seconds: number;
+  /** What the shared remote did, when one is configured. */
+  readonly remote?: RemoteReport;
 }
 
-export function runDocument(pipeline: string, stages: readonly StageReport[], seconds: number): RunDocument {
+export function runDocument(pipeline: string, stages: readonly StageReport[], seconds: number, remote?: RemoteReport): RunDocument {
   return {
     pipeline,
     stages: stages.map((s) => ({
@@ -26,8 +31,10 @@ export function runDocument(pipeline: string, stages: readonly StageReport[], se
       seconds: round(s.seconds),
       outputs: s.outputs,
       ...(s.reason === undefined ? {} : { reason: s.reason }),
+      ...(s.remote ? { remote: true as const } : {}),
     })),
     seconds: round(seconds),
+    ...(remote ? { remote } : {}),
   };
 }
 

@@ -1,6 +1,7 @@
 // Plain lines for logs and CI (stderr is not a terminal): one line per finished stage, progress
 // messages at most once per second per stage.
 import type { ExecEvent, Observer, StageReport } from '../../exec/events.js';
+import type { RemoteReport } from '../../store/tiered.js';
 
 export function plainRenderer(write: (line: string) => void, now: () => number = Date.now): Observer {
   const lastProgress = new Map<string, number>();
@@ -35,15 +36,28 @@ export function plainRenderer(write: (line: string) => void, now: () => number =
 export function stageLine(r: StageReport): string {
   const label = r.status === 'failed' ? 'FAILED' : r.status;
   const time = r.status === 'ran' || r.status === 'failed' ? ` (${r.seconds.toFixed(1)}s)` : '';
-  const why = r.reason ? `: ${r.reason}` : '';
+  const why = r.reason ? `: ${r.reason}` : r.remote ? ' (from the remote)' : '';
   return `  ${label.padEnd(8)}${r.id}${time}${why}`;
 }
 
 export function summaryLine(stages: readonly StageReport[], seconds: number): string {
   const count = (s: StageReport['status']) => stages.filter((x) => x.status === s).length;
-  const parts = [`${count('ran')} ran`, `${count('cached')} cached`];
+  const remote = stages.filter((x) => x.remote).length;
+  const parts = [`${count('ran')} ran`, `${count('cached')} cached${remote > 0 ? ` (${remote} from the remote)` : ''}`];
   if (count('failed') > 0) parts.push(`${count('failed')} failed`);
   if (count('skipped') > 0) parts.push(`${count('skipped')} skipped`);
   if (count('would-run') > 0) parts.push(`${count('would-run')} would run`);
   return `done: ${parts.join(', ')} in ${seconds.toFixed(2)}s`;
+}
+
+/** What the shared remote did during a command, in one line (two when it failed). */
+export function remoteLine(r: RemoteReport): string {
+  const part = (verb: string, c: RemoteReport['pulled']) =>
+    `${verb} ${c.records} result${c.records === 1 ? '' : 's'}, ${c.objects} object${c.objects === 1 ? '' : 's'} (${megabytes(c.bytes)})`;
+  const line = `remote ${r.url}: ${part('found', r.pulled)}; ${r.readOnly ? 'read-only, uploaded nothing' : part('uploaded', r.pushed)}`;
+  return r.error ? `${line}\nremote FAILED, went on with the local cache alone: ${r.error}` : line;
+}
+
+function megabytes(bytes: number): string {
+  return bytes < 1e6 ? `${(bytes / 1e3).toFixed(1)} kB` : `${(bytes / 1e6).toFixed(1)} MB`;
 }

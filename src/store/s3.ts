@@ -1,0 +1,75 @@
+// The shared cache in an S3 bucket (or any S3-compatible server). The SDK is imported at the first
+// remote call, which is a local miss: a no-op rerun with a remote configured never loads it.
+import { createReadStream } from 'node:fs';
+import { Readable } from 'node:stream';
+import type { S3Client } from '@aws-sdk/client-s3';
+import { describeS3Error, isS3NotFound, s3Client } from '../util/s3.js';
+import { RemoteError, type Remote } from './remote.js';
+
+export class S3Remote implements Remote {
+  readonly url: string;
+  private client: Promise<S3Client> | undefined;
+  private sdk: Promise<typeof import('@aws-sdk/client-s3')> | undefined;
+
+  constructor(
+    private readonly bucket: string,
+    private readonly prefix: string,
+  ) {
+    this.url = `s3://${bucket}${prefix ? `/${prefix}` : ''}`;
+  }
+
+  private key(path: string): string {
+    return this.prefix ? `${this.prefix}/${path}` : path;
+  }
+
+  private async send<T>(what: string, path: string, call: (client: S3Client, key: string, sdk: typeof import('@aws-sdk/client-s3')) => Promise<T>): Promise<T | undefined> {
+    this.client ??= s3Client();
+    this.sdk ??= import('@aws-sdk/client-s3');
+    try {
+      return await call(await this.client, this.key(path), await this.sdk);
+    } catch (e) {
+      if (isS3NotFound(e)) return undefined;
+      throw new RemoteError(`${what} ${this.url}/${path} failed: ${describeS3Error(e)}`, { cause: e });
+    }
+  }
+
+  async get(path: string): Promise<Readable | undefined> {
+    return this.send('GET', path, async (client, Key, { GetObjectCommand }) => {
+      const out = await client.send(new GetObjectCommand({ Bucket: this.bucket, Key }));
+      if (!(out.Body instanceof Readable)) throw new Error('the response has no readable body');
+      return out.Body;
+    });
+  }
+
+  async getText(path: string): Promise<string | undefined> {
+    return this.send('GET', path, async (client, Key, { GetObjectCommand }) => {
+      const out = await client.send(new GetObjectCommand({ Bucket: this.bucket, Key }));
+      if (!out.Body) throw new Error('the response has no body');
+      return out.Body.transformToString('utf8');
+    });
+  }
+
+  async has(path: string): Promise<boolean> {
+    const found = await this.send('HEAD', path, (client, Key, { HeadObjectCommand }) => client.send(new HeadObjectCommand({ Bucket: this.bucket, Key })));
+    return found !== undefined;
+  }
+
+  async putFile(path: string, file: string, size: number): Promise<void> {
+    await this.put(path, () => createReadStream(file, { highWaterMark: 1 << 20 }), size);
+  }
+
+  async putText(path: string, text: string): Promise<void> {
+    const body = Buffer.from(text, 'utf8');
+    await this.put(path, () => body, body.byteLength, 'application/json');
+  }
+
+  private async put(path: string, body: () => Readable | Buffer, size: number, contentType = 'application/octet-stream'): Promise<void> {
+    const done = await this.send('PUT', path, async (client, Key, { PutObjectCommand }) => {
+      await client.send(new PutObjectCommand({ Bucket: this.bucket, Key, Body: body(), ContentLength: size, ContentType: contentType }));
+      return true;
+    });
+    // A 404 on PUT means the bucket itself is missing (isS3NotFound excludes NoSuchBucket, but some
+    // servers answer NotFound): say so instead of pretending the upload happened.
+    if (!done) throw new RemoteError(`PUT ${this.url}/${path} failed: HTTP 404 (does the bucket exist?)`);
+  }
+}

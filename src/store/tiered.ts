@@ -1,0 +1,223 @@
+// The local store with a shared remote behind it. Lookups try the local cache first and touch the
+// remote only on a local miss, so a no-op rerun costs what it costs without a remote. A remote hit
+// downloads nothing but its run record: an object comes down only when a stage (or `show`, `pull`)
+// reads it, verified against its SHA-256 on the way. Results a run produces are uploaded in the
+// background, objects first and the run record last, so another machine never takes a half-uploaded
+// result as a hit. The remote never fails a run: if it cannot be reached, the run goes on with the
+// local cache alone and says why at the end.
+import { stat } from 'node:fs/promises';
+import type { CacheKey, ObjectHash } from '../util/brand.js';
+import { CoreSemaphore } from '../exec/semaphore.js';
+import type { LocalStore } from './local.js';
+import { objectPathOf, runPathOf, type Remote } from './remote.js';
+import type { OutputRef, PendingObject, RunRecord, Store } from './types.js';
+
+export interface RemoteOptions {
+  /** Read from the remote, never write to it (e.g. CI jobs without write credentials). */
+  readonly readOnly?: boolean;
+  /** Transfers in flight at once. */
+  readonly transfers?: number;
+}
+
+/** What the remote tier did during one command; `run --json` and the run's last line report it. */
+export interface RemoteReport {
+  readonly url: string;
+  readonly readOnly: boolean;
+  readonly pulled: { readonly records: number; readonly objects: number; readonly bytes: number };
+  readonly pushed: { readonly records: number; readonly objects: number; readonly bytes: number };
+  /** Set when a remote call failed; the command went on with the local cache alone. */
+  readonly error?: string;
+}
+
+export class TieredStore implements Store {
+  readonly location: string;
+  private readonly pulledRecords = new Map<CacheKey, RunRecord>();
+  private readonly downloads = new Map<ObjectHash, Promise<string>>();
+  /** One upload per object, however many results name it (seeds that agree, shared inputs). */
+  private readonly objectUploads = new Map<ObjectHash, Promise<void>>();
+  private readonly uploads: Promise<void>[] = [];
+  private readonly transfers: CoreSemaphore;
+  private readonly counts = { pulled: { records: 0, objects: 0, bytes: 0 }, pushed: { records: 0, objects: 0, bytes: 0 } };
+  /** The first remote failure; from then on the remote is left alone for the rest of the command. */
+  private failure: string | undefined;
+
+  constructor(
+    readonly local: LocalStore,
+    readonly remote: Remote,
+    private readonly options: RemoteOptions = {},
+  ) {
+    this.location = `${local.location} (remote ${remote.url})`;
+    this.transfers = new CoreSemaphore(options.transfers ?? 8);
+  }
+
+  /** Whether readRun found this key's record on the remote rather than in the local cache. */
+  originOf(key: CacheKey): 'local' | 'remote' {
+    return this.pulledRecords.has(key) ? 'remote' : 'local';
+  }
+
+  async objectPath(hash: ObjectHash): Promise<string> {
+    if (await this.local.hasObject(hash)) return this.local.objectPath(hash);
+    let p = this.downloads.get(hash);
+    if (!p) {
+      p = this.download(hash);
+      this.downloads.set(hash, p);
+      p.catch(() => this.downloads.delete(hash)); // a later read may try again
+    }
+    return p;
+  }
+
+  async hasObject(hash: ObjectHash): Promise<boolean> {
+    if (await this.local.hasObject(hash)) return true;
+    return (await this.guard(() => this.remote.has(objectPathOf(hash)))) === true;
+  }
+
+  createObject(): Promise<PendingObject> {
+    return this.local.createObject();
+  }
+
+  createScratch(): Promise<string> {
+    return this.local.createScratch();
+  }
+
+  async readRun(key: CacheKey): Promise<RunRecord | undefined> {
+    const local = await this.local.readRun(key);
+    if (local) return local;
+    const known = this.pulledRecords.get(key);
+    if (known) return known;
+    const text = await this.guard(() => this.remote.getText(runPathOf(key)));
+    if (text === undefined) return undefined;
+    let record: RunRecord;
+    try {
+      record = JSON.parse(text) as RunRecord;
+    } catch {
+      return undefined; // not ours, or damaged: a miss, and the rerun's upload replaces it
+    }
+    if (record.format !== 1 || record.key !== key) return undefined;
+    this.pulledRecords.set(key, record);
+    this.counts.pulled.records++;
+    return record;
+  }
+
+  async writeRun(record: RunRecord): Promise<void> {
+    await this.local.writeRun(record);
+    if (!this.options.readOnly) this.uploads.push(this.upload(record).then(() => undefined));
+  }
+
+  readRefs(pipeline: string): Promise<Readonly<Record<string, CacheKey>>> {
+    return this.local.readRefs(pipeline);
+  }
+
+  updateRefs(pipeline: string, refs: Readonly<Record<string, CacheKey>>): Promise<void> {
+    return this.local.updateRefs(pipeline, refs);
+  }
+
+  /**
+   * Uploads one locally stored result unless the remote has it: every output object it lacks, then
+   * the run record. Returns whether anything was uploaded. `rethink push` calls this directly.
+   */
+  async upload(record: RunRecord): Promise<boolean> {
+    const done = await this.guard(async () => {
+      if (await this.remote.has(runPathOf(record.key))) return false;
+      // Settle every transfer before giving up on one, so none is still writing when the command ends.
+      const settled = await Promise.allSettled(Object.values(record.outputs).map((o) => this.uploadObject(o)));
+      const failed = settled.find((s): s is PromiseRejectedResult => s.status === 'rejected');
+      if (failed) throw failed.reason;
+      await this.remote.putText(runPathOf(record.key), `${JSON.stringify(record, null, 1)}\n`);
+      this.counts.pushed.records++;
+      return true;
+    });
+    return done === true;
+  }
+
+  private uploadObject(o: OutputRef): Promise<void> {
+    let p = this.objectUploads.get(o.hash);
+    if (!p) {
+      p = (async () => {
+        if (await this.remote.has(objectPathOf(o.hash))) return;
+        const release = await this.transfers.acquire(1);
+        try {
+          await this.remote.putFile(objectPathOf(o.hash), await this.local.objectPath(o.hash), o.size);
+        } finally {
+          release();
+        }
+        this.counts.pushed.objects++;
+        this.counts.pushed.bytes += o.size;
+      })();
+      this.objectUploads.set(o.hash, p);
+    }
+    return p;
+  }
+
+  /**
+   * Waits for the uploads this command started, and keeps in the local cache the record of every
+   * remote hit whose outputs are all local by now (so the next run finds it without the remote).
+   */
+  async flush(): Promise<RemoteReport> {
+    await Promise.all(this.uploads);
+    for (const record of this.pulledRecords.values()) {
+      const present = await Promise.all(Object.values(record.outputs).map((o) => this.local.hasObject(o.hash)));
+      if (present.every(Boolean)) await this.local.writeRun(record);
+    }
+    return {
+      url: this.remote.url,
+      readOnly: this.options.readOnly === true,
+      pulled: { ...this.counts.pulled },
+      pushed: { ...this.counts.pushed },
+      ...(this.failure ? { error: this.failure } : {}),
+    };
+  }
+
+  /** The remote's failure, if one happened (for commands that must not go on without it). */
+  get error(): string | undefined {
+    return this.failure;
+  }
+
+  private async download(hash: ObjectHash): Promise<string> {
+    const what = `${this.remote.url}/${objectPathOf(hash)}`;
+    if (this.failure) throw new Error(`cannot read object ${hash} from ${what}: the remote failed earlier (${this.failure})`);
+    const release = await this.transfers.acquire(1);
+    try {
+      let body;
+      try {
+        body = await this.remote.get(objectPathOf(hash));
+      } catch (e) {
+        throw new Error(`cannot read object ${hash}: ${describe(e)}`, { cause: e });
+      }
+      if (!body) throw new Error(`object ${hash} is missing from ${what} (deleted from the remote after its run record was written?)`);
+      const pending = await this.local.createObject();
+      try {
+        for await (const chunk of body) await pending.write(chunk as Uint8Array);
+        const ref = await pending.seal('file');
+        if (ref.hash !== hash) throw new Error(`${what} is corrupt: its content hashes to ${ref.hash}`);
+        await pending.publish();
+        this.counts.pulled.objects++;
+        this.counts.pulled.bytes += ref.size;
+      } catch (e) {
+        body.destroy();
+        await pending.discard();
+        throw e;
+      }
+    } finally {
+      release();
+    }
+    const path = await this.local.objectPath(hash);
+    await stat(path); // published: readable from here on
+    return path;
+  }
+
+  /** Runs a remote call; its first failure turns the remote off for the rest of the command. */
+  private async guard<T>(call: () => Promise<T>): Promise<T | undefined> {
+    if (this.failure) return undefined;
+    try {
+      return await call();
+    } catch (e) {
+      this.failure ??= e instanceof Error && e.name === 'RemoteError' ? e.message : `remote ${this.remote.url}: ${describe(e)}`;
+      return undefined;
+    }
+  }
+}
+
+function describe(e: unknown): string {
+  if (!(e instanceof Error)) return String(e);
+  return e.name === 'RemoteError' ? e.message : `${e.message}${e.cause instanceof Error ? ` (${e.cause.message})` : ''}`;
+}

@@ -1,0 +1,37 @@
+// One way to make an S3 client, for data sources (`s3://` URLs) and the shared cache alike. The SDK is
+// imported only here, lazily: planning and no-op reruns never load it.
+import type { S3Client } from '@aws-sdk/client-s3';
+
+/** The endpoint of an S3-compatible server (MinIO, Ceph, R2, a test server), when one is named. */
+export function customEndpoint(env: NodeJS.ProcessEnv = process.env): string | undefined {
+  return env['AWS_ENDPOINT_URL_S3'] ?? env['AWS_ENDPOINT_URL'];
+}
+
+export async function s3Client(env: NodeJS.ProcessEnv = process.env): Promise<S3Client> {
+  const { S3Client } = await import('@aws-sdk/client-s3');
+  const custom = customEndpoint(env);
+  const hasRegion = env['AWS_REGION'] !== undefined || env['AWS_DEFAULT_REGION'] !== undefined;
+  return new S3Client({
+    // S3-compatible servers want path-style URLs, and many have no notion of a region.
+    ...(custom ? { forcePathStyle: true, ...(hasRegion ? {} : { region: 'us-east-1' }) } : {}),
+    // Only the checksums S3 requires: the newer defaults (aws-chunked CRC32 trailers) are not
+    // understood by every S3-compatible server, and every object we read is verified by its SHA-256.
+    requestChecksumCalculation: 'WHEN_REQUIRED',
+    responseChecksumValidation: 'WHEN_REQUIRED',
+  });
+}
+
+/** What a failed S3 call says: "HTTP 403 (AccessDenied)" or the network error's message. */
+export function describeS3Error(e: unknown): string {
+  const status = (e as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
+  const name = e instanceof Error ? e.name : 'error';
+  if (status !== undefined) return `HTTP ${status} (${name})`;
+  if (e instanceof Error) return e.message + (e.cause instanceof Error ? ` (${e.cause.message})` : '');
+  return String(e);
+}
+
+export function isS3NotFound(e: unknown): boolean {
+  const status = (e as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
+  const name = e instanceof Error ? e.name : '';
+  return status === 404 && name !== 'NoSuchBucket';
+}

@@ -1,0 +1,85 @@
+// The remote tier's ordering guarantees, with faults injected into a real directory remote.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtemp, readdir } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { LocalStore } from '../../src/store/local.js';
+import { DirRemote, runPathOf, type Remote } from '../../src/store/remote.js';
+import { TieredStore } from '../../src/store/tiered.js';
+import type { RunRecord } from '../../src/store/types.js';
+import type { CacheKey, StageId } from '../../src/util/brand.js';
+
+async function storeWithResult(dir: string): Promise<{ local: LocalStore; record: RunRecord }> {
+  const local = new LocalStore(join(dir, 'cache'));
+  const outputs: Record<string, RunRecord['outputs'][string]> = {};
+  for (const name of ['a', 'b']) {
+    const obj = await local.createObject();
+    await obj.write(new TextEncoder().encode(`payload ${name}`));
+    outputs[name] = await obj.seal('file');
+    await obj.publish();
+  }
+  const record: RunRecord = {
+    format: 1,
+    key: 'ab'.repeat(32) as CacheKey,
+    keyRecord: { plugin: 't', version: '1', params: {}, inputs: {} } as unknown as RunRecord['keyRecord'],
+    stage: { id: 's' as StageId, name: 's', pipeline: 'p.yaml' },
+    outputs,
+    startedAt: new Date(0).toISOString(),
+    seconds: 0,
+    provenance: {},
+  };
+  return { local, record };
+}
+
+test('a result whose object upload fails never gets its run record on the remote', async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'rethink-tiered-'));
+  const { local, record } = await storeWithResult(dir);
+  const remote: Remote = new DirRemote(join(dir, 'remote'));
+  let puts = 0;
+  const flaky = Object.assign(Object.create(remote) as DirRemote, {
+    putFile: async (path: string, file: string, size: number) => {
+      if (++puts === 2) throw new Error('connection reset');
+      return remote.putFile(path, file, size);
+    },
+  });
+  const store = new TieredStore(local, flaky);
+  await store.writeRun(record);
+  const report = await store.flush();
+  assert.match(report.error!, /connection reset/);
+  assert.equal(await remote.has(runPathOf(record.key)), false);
+  assert.equal(report.pushed.records, 0);
+  // The local result is whole regardless, and a later push completes the upload.
+  assert.deepEqual(await local.readRun(record.key), record);
+  const retry = new TieredStore(local, remote);
+  assert.equal(await retry.upload(record), true);
+  assert.equal(await remote.has(runPathOf(record.key)), true);
+  assert.equal((await retry.flush()).pushed.objects, 1); // the object that made it the first time is not sent again
+});
+
+test('concurrent reads of one remote object download it once', async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'rethink-tiered-'));
+  const { local, record } = await storeWithResult(dir);
+  const remote = new DirRemote(join(dir, 'remote'));
+  await new TieredStore(local, remote).upload(record);
+
+  const fresh = new LocalStore(join(dir, 'other'));
+  let gets = 0;
+  const counting = Object.assign(Object.create(remote) as DirRemote, {
+    get: (path: string) => (gets++, remote.get(path)),
+  });
+  const store = new TieredStore(fresh, counting);
+  assert.deepEqual(await store.readRun(record.key), record);
+  assert.equal(store.originOf(record.key), 'remote');
+  const hash = record.outputs['a']!.hash;
+  const paths = await Promise.all([store.objectPath(hash), store.objectPath(hash), store.objectPath(hash)]);
+  assert.equal(new Set(paths).size, 1);
+  assert.equal(gets, 1);
+  // One of two outputs is local: the record stays remote-only, so an offline run would not take it as a hit.
+  await store.flush();
+  assert.equal(await fresh.readRun(record.key), undefined);
+  await store.objectPath(record.outputs['b']!.hash);
+  await store.flush();
+  assert.deepEqual(await fresh.readRun(record.key), record);
+  assert.deepEqual((await readdir(join(dir, 'other', 'tmp'))).filter((n) => n.startsWith('obj-')), []);
+});
