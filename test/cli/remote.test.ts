@@ -7,30 +7,9 @@ import { createServer } from 'node:net';
 import { spawnSync } from 'node:child_process';
 import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { compiledBin, project, TEST_PLUGINS } from '../support/tmp-project.js';
+import { compiledBin, project, SWEEP, TEST_PLUGINS } from '../support/tmp-project.js';
 import { s3Server } from '../support/s3.js';
 
-const SWEEP = `seed: 1
-stages:
-  download:
-    uses: ./plugins.mjs
-    with: { value: 10 }
-  corrupt:
-    uses: ./plugins.mjs
-    matrix: { p: [0, 0.5] }
-    with: { value: "\${matrix.p}" }
-    inputs: { x: download }
-  train:
-    uses: ./plugins.mjs
-    matrix: { p: [0, 0.5], seed: [1, 2] }
-    seed: "\${matrix.seed}"
-    with: { value: 1 }
-    inputs: { x: corrupt }
-  aggregate:
-    uses: ./plugins.mjs
-    with: { value: 0 }
-    inputs: { x: "train[*]" }
-`;
 const FILES = { 'plugins.mjs': TEST_PLUGINS, 'p.yaml': SWEEP };
 const TRAINS = ['train[p=0,seed=1]', 'train[p=0,seed=2]', 'train[p=0.5,seed=1]', 'train[p=0.5,seed=2]'];
 

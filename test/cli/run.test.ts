@@ -2,32 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { compiledBin, project, TEST_PLUGINS, HEAVY_PLUGIN } from '../support/tmp-project.js';
-
-const SWEEP = `# a sweep: download → corrupt (per p) → train (per p × seed) → aggregate (fan-in)
-seed: 1
-vars:
-  base: 10
-stages:
-  download:
-    uses: ./plugins.mjs
-    with: { value: "\${vars.base}" }
-  corrupt:
-    uses: ./plugins.mjs
-    matrix: { p: [0, 0.5] }
-    with: { value: "\${matrix.p}" }
-    inputs: { x: download }
-  train:
-    uses: ./plugins.mjs
-    matrix: { p: [0, 0.5], seed: [1, 2] }
-    seed: "\${matrix.seed}"
-    with: { value: 1 }
-    inputs: { x: corrupt }
-  aggregate:
-    uses: ./plugins.mjs
-    with: { value: 0 }
-    inputs: { x: "train[*]" }
-`;
+import { compiledBin, project, SWEEP, TEST_PLUGINS, HEAVY_PLUGIN } from '../support/tmp-project.js';
 
 test('a sweep expands, matches instances by shared axes, and fans in', async () => {
   const p = await project({ 'plugins.mjs': TEST_PLUGINS, 'p.yaml': SWEEP });

@@ -66,6 +66,32 @@ export async function project(files: Readonly<Record<string, string>>, env: Read
   };
 }
 
+/** A sweep of the test plugin: download → corrupt (per p) → train (per p × seed) → aggregate (fan-in). */
+export const SWEEP = `# a sweep: download → corrupt (per p) → train (per p × seed) → aggregate (fan-in)
+seed: 1
+vars:
+  base: 10
+stages:
+  download:
+    uses: ./plugins.mjs
+    with: { value: "\${vars.base}" }
+  corrupt:
+    uses: ./plugins.mjs
+    matrix: { p: [0, 0.5] }
+    with: { value: "\${matrix.p}" }
+    inputs: { x: download }
+  train:
+    uses: ./plugins.mjs
+    matrix: { p: [0, 0.5], seed: [1, 2] }
+    seed: "\${matrix.seed}"
+    with: { value: 1 }
+    inputs: { x: corrupt }
+  aggregate:
+    uses: ./plugins.mjs
+    with: { value: 0 }
+    inputs: { x: "train[*]" }
+`;
+
 /** Test plugins, written into each project as plugins.mjs. */
 export const TEST_PLUGINS = `
 const active = globalThis.__rethinkActive ??= { now: 0, max: 0, latches: new Map() };
