@@ -162,6 +162,12 @@ test('a shared directory works as a remote too, named by RETHINK_REMOTE', async 
   assert.deepEqual(Object.entries(second.status).filter(([, s]) => s === 'ran').map(([id]) => id), ['aggregate']);
   assert.equal(second.doc.remote!.pulled.records, 7);
   assert.equal(await aggregateValue(bob, '--set', 'aggregate.with.value=3'), 48);
+  // The trains' and the aggregate's outputs are on Bob's machine now; download and corrupt are not.
+  const plain = await bob.cli('run', 'p.yaml', '--set', 'aggregate.with.value=3');
+  assert.match(plain.stderr, /^ {2}cached {2}download \(from the remote\)$/m);
+  assert.match(plain.stderr, /^ {2}cached {2}train\[p=0,seed=1\]$/m);
+  assert.match(plain.stderr, /^done: 0 ran, 8 cached \(3 from the remote\) in /m);
+  assert.match(plain.stderr, new RegExp(`^remote ${join(shared.dir, 'bucket')}: found 3 results, 0 objects \\(0\\.0 kB\\); uploaded 0 results, 0 objects`, 'm'));
   // Nothing of a transfer is left behind in the shared directory.
   assert.deepEqual(await readdir(join(shared.dir, 'bucket', 'tmp')), []);
 });

@@ -2,6 +2,7 @@
 // under it one line per running instance with its own progress (epoch, loss…).
 import type { ExecEvent, Observer, StageReport } from '../../exec/events.js';
 import type { Plan } from '../../plan/plan.js';
+import { statusCounts } from './plain.js';
 
 interface Group {
   readonly name: string;
@@ -69,11 +70,7 @@ export async function listrRenderer(plan: Plan, ids: readonly string[]): Promise
 }
 
 function groupTitle(g: Group): string {
-  const n = (s: StageReport['status']) => g.ended.filter((r) => r.status === s).length;
-  const parts = [`${n('ran')} ran`, `${n('cached')} cached`];
-  if (n('failed')) parts.push(`${n('failed')} failed`);
-  if (n('skipped')) parts.push(`${n('skipped')} skipped`);
-  if (n('would-run')) parts.push(`${n('would-run')} would run`);
+  const parts = statusCounts(g.ended);
   if (g.running.size) parts.push(`${g.running.size} running`);
   return `${g.name}  ${g.ended.length}/${g.total}  (${parts.join(', ')})`;
 }

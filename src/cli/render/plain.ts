@@ -41,13 +41,18 @@ export function stageLine(r: StageReport): string {
 }
 
 export function summaryLine(stages: readonly StageReport[], seconds: number): string {
+  return `done: ${statusCounts(stages).join(', ')} in ${seconds.toFixed(2)}s`;
+}
+
+/** "3 ran", "5 cached (2 from the remote)", then failed, skipped and would-run counts where not 0. */
+export function statusCounts(stages: readonly StageReport[]): string[] {
   const count = (s: StageReport['status']) => stages.filter((x) => x.status === s).length;
   const remote = stages.filter((x) => x.remote).length;
   const parts = [`${count('ran')} ran`, `${count('cached')} cached${remote > 0 ? ` (${remote} from the remote)` : ''}`];
   if (count('failed') > 0) parts.push(`${count('failed')} failed`);
   if (count('skipped') > 0) parts.push(`${count('skipped')} skipped`);
   if (count('would-run') > 0) parts.push(`${count('would-run')} would run`);
-  return `done: ${parts.join(', ')} in ${seconds.toFixed(2)}s`;
+  return parts;
 }
 
 /** What the shared remote did during a command, in one line (two when it failed). */
