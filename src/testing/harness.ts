@@ -3,6 +3,7 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { asStageId } from '../util/brand.js';
+import { instanceId } from '../plan/expand.js';
 import type { Artifact, ArtifactKind, JsonValue, Plugin, ProgressUpdate, Scalar } from '../plugin/types.js';
 import type { TensorData } from '../tensors/types.js';
 import { layout, openSafetensors, tensorBytes } from '../tensors/safetensors.js';
@@ -105,7 +106,9 @@ export async function runPlugin<P>(plugin: Plugin<P>, options: HarnessOptions = 
 }
 
 async function storeInput(store: LocalStore, input: HarnessInput, label: string): Promise<InputArtifact> {
-  const from = { id: asStageId(`input:${label}`), stage: input.origin?.stage ?? 'input', matrix: input.origin?.matrix ?? {}, output: label };
+  // With an origin, the id is the one the planner would give that instance (`fig1a`, `train[p=0.5]`).
+  const id = input.origin?.stage ? instanceId(input.origin.stage, input.origin.matrix ?? {}) : `input:${label}`;
+  const from = { id: asStageId(id), stage: input.origin?.stage ?? 'input', matrix: input.origin?.matrix ?? {}, output: label };
   if ('hash' in input) return { hash: input.hash, kind: input.kind, size: input.size, from };
   const obj = await store.createObject();
   let kind: ArtifactKind;

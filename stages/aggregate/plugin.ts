@@ -78,7 +78,16 @@ function toCsv(t: Table): string {
 }
 
 function toMarkdown(t: Table, digits: number): string {
-  const fmt = (v: Scalar | null) => (v === null ? '–' : typeof v === 'number' && !Number.isInteger(v) ? v.toFixed(digits) : String(v));
-  const lines = [`| ${t.columns.join(' | ')} |`, `|${t.columns.map(() => '---').join('|')}|`, ...t.rows.map((r) => `| ${r.map(fmt).join(' | ')} |`)];
-  return `${t.title ? `# ${t.title}\n\n` : ''}${lines.join('\n')}\n`;
+  return `${t.title ? `# ${t.title}\n\n` : ''}${markdownTable(t, digits)}\n`;
+}
+
+/** A table cell as shown: fractions to `digits` places, integers as they are, a dash for none. */
+export function formatCell(v: Scalar | null, digits: number): string {
+  return v === null ? '–' : typeof v === 'number' && !Number.isInteger(v) ? v.toFixed(digits) : String(v);
+}
+
+/** The table's rows as a Markdown table (no title). */
+export function markdownTable(t: Table, digits: number): string {
+  const lines = [`| ${t.columns.join(' | ')} |`, `|${t.columns.map(() => '---').join('|')}|`, ...t.rows.map((r) => `| ${r.map((v) => formatCell(v, digits)).join(' | ')} |`)];
+  return lines.join('\n');
 }

@@ -1,0 +1,50 @@
+// `rethink export STAGE [pipeline] [--to DIR] [--json]`: copies the current outputs of a stage (a
+// name, an instance id or a glob, as --only takes) out of the content-addressed store into readable
+// files: DIR/<instance id>/<output><extension>, e.g. results/report/html.html. The store keeps
+// objects by hash, read-only; exported copies are the user's to open, move and edit.
+import { copyFile, chmod, mkdir, rm } from 'node:fs/promises';
+import { isAbsolute, join, relative, resolve } from 'node:path';
+import type { Command } from '../io.js';
+import { parseFlags, pipelineFlags } from '../args.js';
+import { loadWorkspace, openStore } from '../workspace.js';
+import { UserError } from '../../config/diagnostic.js';
+import { explain } from '../../exec/explain.js';
+import { selectInstances } from '../../plan/select.js';
+import type { ArtifactKind } from '../../plugin/types.js';
+
+const DEFAULT_EXTENSION: Readonly<Record<ArtifactKind, string>> = { json: '.json', tensors: '.safetensors', file: '' };
+
+export const exportCommand: Command = async (argv, io) => {
+  const { values, positionals } = parseFlags('export', argv, { ...pipelineFlags, to: { type: 'string', short: 'o' } });
+  const [target, pipeline, ...extra] = positionals;
+  if (!target || extra.length > 0) throw UserError.of('E_BAD_FLAG', 'rethink export takes a stage and at most one pipeline', "e.g. rethink export report pipelines/figure1.yaml --to results");
+  const ws = await loadWorkspace(io, pipeline, values.set ?? []);
+  const selected = selectInstances(ws.plan, [target]);
+  const store = await openStore(io, values);
+  const dir = values.to ?? 'results';
+  const root = isAbsolute(dir) ? dir : resolve(io.cwd, dir);
+  const states = (await explain(ws.plan, store)).filter((s) => selected.has(s.id));
+  const written: { id: string; output: string; path: string }[] = [];
+  const missing = states.filter((s) => s.status !== 'up-to-date');
+  for (const s of states) {
+    if (s.status !== 'up-to-date') continue;
+    const record = (await store.readRun(s.key!))!;
+    const specs = ws.plan.instances.get(s.id)!.plugin.outputs;
+    for (const [name, ref] of Object.entries(record.outputs)) {
+      const dest = join(root, s.id, `${name}${specs[name]?.extension ?? DEFAULT_EXTENSION[ref.kind]}`);
+      await mkdir(join(dest, '..'), { recursive: true });
+      await rm(dest, { force: true });
+      await copyFile(await store.objectPath(ref.hash), dest);
+      await chmod(dest, 0o644);
+      written.push({ id: s.id, output: name, path: dest });
+    }
+  }
+  if (values.json) io.stdout(`${JSON.stringify({ pipeline: ws.file.source.file, exported: written, missing: missing.map((s) => ({ id: s.id, reasons: s.reasons })) }, null, 1)}\n`);
+  else for (const w of written) io.stdout(`${relative(io.cwd, w.path) || w.path}\n`);
+  if (missing.length > 0) {
+    const cmd = `rethink run ${pipeline ?? ''}`.trimEnd();
+    io.stderr(`rethink export: ${missing.length} not up to date, not exported (run \`${cmd}\` first):\n${missing.map((s) => `  ${s.id}: ${s.reasons.join('; ')}`).join('\n')}\n`);
+    return 1;
+  }
+  return 0;
+};

@@ -1,0 +1,156 @@
+// What a figure plots, computed from the metrics of a sweep's training runs (the `train` plugin's
+// `metrics` JSON, fanned in): the paper's Figure 1a (learning curves), 1b (time to overfit relative
+// to clean labels) and 1c (test error against label corruption). Pure: rendering is in render.ts.
+import type { Scalar } from '../../src/plugin/types.js';
+import { paperSeries } from './paper.js';
+
+export const PLOTS = ['learning_curves', 'convergence', 'test_error'] as const;
+export type Plot = (typeof PLOTS)[number];
+export const CURVE_METRICS = ['loss', 'acc', 'test_loss', 'test_acc'] as const;
+export type CurveMetric = (typeof CURVE_METRICS)[number];
+
+export interface FigureParams {
+  readonly plot: Plot;
+  readonly title: string | null;
+  /** The matrix axis whose values name the lines; null: the model's name. */
+  readonly series: string | null;
+  /** convergence, test_error: the matrix axis on the x axis (e.g. the corruption level p). */
+  readonly x: string | null;
+  /** learning_curves: what each epoch's point shows. */
+  readonly metric: CurveMetric;
+  /** learning_curves: epochs, or thousands of training steps as the paper's Figure 1a. */
+  readonly x_unit: 'epoch' | 'thousand_steps';
+  /** convergence: the online training accuracy that counts as "overfit". */
+  readonly threshold: number;
+  /** Draw the paper's CIFAR-10 values (dashed) beside the runs', for the models and kinds it has. */
+  readonly paper: boolean;
+}
+
+/** The part of a training run's metrics a figure reads. */
+export interface RunMetrics {
+  readonly model?: string;
+  readonly history?: readonly { readonly epoch: number; readonly steps: number; readonly loss: number; readonly acc: number; readonly testLoss?: number; readonly testAcc?: number }[];
+  readonly final?: { readonly test?: { readonly acc?: number } };
+}
+
+export interface RunInput {
+  readonly id: string;
+  readonly matrix: Readonly<Record<string, Scalar>>;
+  readonly metrics: RunMetrics;
+}
+
+export interface Point {
+  readonly series: string;
+  readonly x: number;
+  /** Null where a run never got there (e.g. never reached the convergence threshold). */
+  readonly y: number | null;
+  readonly source: 'this run' | 'paper (CIFAR-10)';
+  /** How many runs (seeds) the value averages. */
+  readonly runs: number;
+}
+
+export interface FigureData {
+  readonly title: string;
+  readonly plot: Plot;
+  readonly xLabel: string;
+  readonly yLabel: string;
+  readonly points: readonly Point[];
+  /** What a reader should know: runs that never converged, missing fields. */
+  readonly notes: readonly string[];
+}
+
+export class FigureInputError extends Error {
+  readonly userError = true;
+}
+
+const CURVE_FIELD: Record<CurveMetric, 'loss' | 'acc' | 'testLoss' | 'testAcc'> = { loss: 'loss', acc: 'acc', test_loss: 'testLoss', test_acc: 'testAcc' };
+const CURVE_LABEL: Record<CurveMetric, string> = { loss: 'training loss (epoch average)', acc: 'training accuracy (online)', test_loss: 'test loss', test_acc: 'test accuracy' };
+
+export function figureData(runs: readonly RunInput[], p: FigureParams): FigureData {
+  if (runs.length === 0) throw new FigureInputError('figure: no runs to plot (its `runs` input matched no instance)');
+  const notes: string[] = [];
+  const seriesOf = (r: RunInput): string => {
+    if (p.series === null) return r.metrics.model ?? r.id;
+    const v = r.matrix[p.series];
+    if (v === undefined) throw new FigureInputError(`figure: ${r.id} has no matrix axis "${p.series}" (series); its axes: ${Object.keys(r.matrix).join(', ') || 'none'}`);
+    return String(v);
+  };
+  const xOf = (r: RunInput): number => {
+    if (p.x === null) throw new FigureInputError(`figure: plot ${p.plot} needs \`x\`, the matrix axis on the x axis (e.g. p)`);
+    const v = r.matrix[p.x];
+    if (typeof v !== 'number') throw new FigureInputError(`figure: ${r.id} has ${v === undefined ? 'no' : 'a non-numeric'} matrix axis "${p.x}" (x); its axes: ${Object.keys(r.matrix).join(', ') || 'none'}`);
+    return v;
+  };
+  const history = (r: RunInput) => {
+    if (!r.metrics.history?.length) throw new FigureInputError(`figure: ${r.id}'s metrics have no per-epoch history (is its input a train stage's metrics?)`);
+    return r.metrics.history;
+  };
+
+  let raw: { series: string; x: number; y: number | null; runs?: number }[] = [];
+  let xLabel: string;
+  let yLabel: string;
+  if (p.plot === 'learning_curves') {
+    const field = CURVE_FIELD[p.metric];
+    for (const r of runs) {
+      let steps = 0;
+      for (const e of history(r)) {
+        steps += e.steps;
+        const y = e[field];
+        raw.push({ series: seriesOf(r), x: p.x_unit === 'epoch' ? e.epoch : steps / 1000, y: y ?? null });
+      }
+    }
+    xLabel = p.x_unit === 'epoch' ? 'epoch' : 'thousand steps';
+    yLabel = CURVE_LABEL[p.metric];
+  } else if (p.plot === 'convergence') {
+    // Epochs to the threshold, averaged over seeds, then divided by the series' value at its smallest x.
+    const epochs = runs.map((r) => {
+      const hit = history(r).find((e) => e.acc >= p.threshold);
+      if (!hit) notes.push(`${r.id} never reached training accuracy ${p.threshold} in ${history(r).length} epochs`);
+      return { series: seriesOf(r), x: xOf(r), y: hit ? hit.epoch : null };
+    });
+    const averaged = average(epochs);
+    for (const s of new Set(averaged.map((q) => q.series))) {
+      const line = averaged.filter((q) => q.series === s).sort((a, b) => a.x - b.x);
+      const base = line[0]!;
+      if (base.y === null) notes.push(`${s}: no baseline (${p.x} = ${base.x} never converged), so no ratios`);
+      raw.push(...line.map((q) => ({ ...q, y: base.y === null || q.y === null ? null : q.y / base.y })));
+    }
+    xLabel = p.x === 'p' ? 'label corruption' : (p.x ?? '');
+    yLabel = 'time to overfit (relative to the first x)';
+    notes.push(`time to overfit: the first epoch whose online training accuracy is ≥ ${p.threshold}`);
+  } else {
+    for (const r of runs) {
+      const acc = r.metrics.final?.test?.acc;
+      if (acc === undefined) throw new FigureInputError(`figure: ${r.id}'s metrics have no final.test.acc`);
+      raw.push({ series: seriesOf(r), x: xOf(r), y: 1 - acc });
+    }
+    xLabel = p.x === 'p' ? 'label corruption' : (p.x ?? '');
+    yLabel = 'test error';
+  }
+  if (p.plot !== 'convergence') raw = average(raw);
+  const points: Point[] = raw.map((q) => ({ ...q, source: 'this run', runs: q.runs ?? 1 }));
+  if (p.paper && p.plot === 'learning_curves' && p.metric !== 'loss') notes.push("the paper's Figure 1a shows training loss only: no paper lines for this metric");
+  else if (p.paper) {
+    const names = [...new Set(points.map((q) => q.series))];
+    for (const ref of paperSeries(p.plot, names, p.x_unit)) points.push({ ...ref, source: 'paper (CIFAR-10)', runs: 1 });
+  }
+  const title = p.title ?? { learning_curves: 'Learning curves', convergence: 'Convergence slowdown', test_error: 'Generalization error growth' }[p.plot];
+  return { title, plot: p.plot, xLabel, yLabel, points, notes };
+}
+
+/** Mean y per (series, x) over seeds; a null in a group makes the mean null (not silently dropped). */
+function average(points: readonly { series: string; x: number; y: number | null }[]): { series: string; x: number; y: number | null; runs: number }[] {
+  const groups = new Map<string, { series: string; x: number; ys: (number | null)[] }>();
+  for (const q of points) {
+    const k = JSON.stringify([q.series, q.x]);
+    const g = groups.get(k) ?? { series: q.series, x: q.x, ys: [] };
+    g.ys.push(q.y);
+    groups.set(k, g);
+  }
+  return [...groups.values()].map((g) => ({
+    series: g.series,
+    x: g.x,
+    y: g.ys.some((y) => y === null) ? null : (g.ys as number[]).reduce((a, b) => a + b, 0) / g.ys.length,
+    runs: g.ys.length,
+  }));
+}

@@ -1,0 +1,101 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFile } from 'node:fs/promises';
+import { createHarness } from '../../../src/testing/harness.js';
+import { figureData, FigureInputError, type FigureParams, type RunInput } from '../../../stages/figure/data.js';
+import { figurePlugin } from '../../../stages/figure/plugin.js';
+
+const DEFAULTS: FigureParams = { plot: 'learning_curves', title: null, series: null, x: null, metric: 'loss', x_unit: 'epoch', threshold: 1, paper: false };
+
+/** A training run's metrics: per-epoch (loss, acc), 10 steps an epoch, a final test accuracy. */
+const run = (id: string, matrix: RunInput['matrix'], curve: readonly [number, number][], testAcc = 0.5, model = 'mlp_1x512'): RunInput => ({
+  id,
+  matrix,
+  metrics: { model, history: curve.map(([loss, acc], i) => ({ epoch: i + 1, steps: 10, loss, acc, testAcc: acc / 2 })), final: { test: { acc: testAcc } } },
+});
+
+test('learning curves: one line per series value, seeds averaged, x in epochs or thousands of steps', () => {
+  const runs = [
+    run('fit[kind=none,seed=1]', { kind: 'none', seed: 1 }, [[2, 0.1], [1, 0.5]]),
+    run('fit[kind=none,seed=2]', { kind: 'none', seed: 2 }, [[1, 0.3], [0.5, 0.7]]),
+    run('fit[kind=gaussian,seed=1]', { kind: 'gaussian', seed: 1 }, [[2.3, 0.1], [2.2, 0.12], [2.0, 0.2]]),
+  ];
+  const fig = figureData(runs, { ...DEFAULTS, series: 'kind' });
+  assert.deepEqual(
+    fig.points.map((p) => [p.series, p.x, p.y, p.runs]),
+    [['none', 1, 1.5, 2], ['none', 2, 0.75, 2], ['gaussian', 1, 2.3, 1], ['gaussian', 2, 2.2, 1], ['gaussian', 3, 2.0, 1]],
+  );
+  assert.equal(fig.yLabel, 'training loss (epoch average)');
+  const steps = figureData(runs, { ...DEFAULTS, series: 'kind', x_unit: 'thousand_steps', metric: 'test_acc' });
+  assert.deepEqual(steps.points.filter((p) => p.series === 'gaussian').map((p) => [p.x, p.y]), [[0.01, 0.05], [0.02, 0.06], [0.03, 0.1]]);
+  assert.equal(steps.xLabel, 'thousand steps');
+});
+
+test('convergence: epochs to the threshold relative to the smallest x of each series; runs that never get there are named', () => {
+  const acc = (n: number, reachAt: number | null) => Array.from({ length: n }, (_, i) => [1, reachAt !== null && i + 1 >= reachAt ? 1 : 0.5] as [number, number]);
+  const runs = [
+    run('fit[p=0,seed=1]', { p: 0, seed: 1 }, acc(10, 4)),
+    run('fit[p=0,seed=2]', { p: 0, seed: 2 }, acc(10, 6)),
+    run('fit[p=0.5,seed=1]', { p: 0.5, seed: 1 }, acc(10, 8)),
+    run('fit[p=0.5,seed=2]', { p: 0.5, seed: 2 }, acc(10, 7)),
+    run('fit[p=1,seed=1]', { p: 1, seed: 1 }, acc(10, null)),
+    run('fit[p=1,seed=2]', { p: 1, seed: 2 }, acc(10, 10)),
+  ];
+  const fig = figureData(runs, { ...DEFAULTS, plot: 'convergence', x: 'p' });
+  // baseline (4 + 6) / 2 = 5 epochs; p = 0.5: 7.5 / 5; p = 1: one seed never converged → no value.
+  assert.deepEqual(fig.points.map((p) => [p.series, p.x, p.y]), [['mlp_1x512', 0, 1], ['mlp_1x512', 0.5, 1.5], ['mlp_1x512', 1, null]]);
+  assert.ok(fig.notes.includes('fit[p=1,seed=1] never reached training accuracy 1 in 10 epochs'), fig.notes.join('\n'));
+  const lower = figureData(runs, { ...DEFAULTS, plot: 'convergence', x: 'p', threshold: 0.5 });
+  assert.deepEqual(lower.points.map((p) => p.y), [1, 1, 1]);
+  const noBase = figureData([run('a', { p: 0 }, acc(3, null)), run('b', { p: 1 }, acc(3, 2))], { ...DEFAULTS, plot: 'convergence', x: 'p' });
+  assert.deepEqual(noBase.points.map((p) => p.y), [null, null]);
+  assert.match(noBase.notes.join('\n'), /mlp_1x512: no baseline \(p = 0 never converged\), so no ratios/);
+});
+
+test("test error is 1 − final test accuracy per model and x; the paper's values join as dashed lines for the models it has", () => {
+  const runs = [run('a', { p: 0 }, [[1, 1]], 0.8), run('b', { p: 1 }, [[1, 1]], 0.1), run('c', { p: 0 }, [[1, 1]], 0.6, 'tiny_cnn')];
+  const fig = figureData(runs, { ...DEFAULTS, plot: 'test_error', x: 'p', paper: true });
+  const mine = fig.points.filter((p) => p.source === 'this run').map((p) => [p.series, p.x, Number(p.y!.toFixed(6))]);
+  assert.deepEqual(mine, [['mlp_1x512', 0, 0.2], ['mlp_1x512', 1, 0.9], ['tiny_cnn', 0, 0.4]]);
+  const paper = fig.points.filter((p) => p.source === 'paper (CIFAR-10)');
+  assert.equal(paper.length, 11); // mlp_1x512 only: the paper has no tiny_cnn
+  assert.deepEqual(paper.find((p) => p.x === 0.5), { series: 'mlp_1x512', x: 0.5, y: 0.796, source: 'paper (CIFAR-10)', runs: 1 });
+  // Figure 1a's paper lines are Inception's loss per randomization kind, at 391 steps an epoch.
+  const curves = figureData([run('n', { kind: 'random_labels' }, [[2.3, 0.1]])], { ...DEFAULTS, series: 'kind', paper: true, x_unit: 'thousand_steps' });
+  assert.deepEqual(curves.points.filter((p) => p.source !== 'this run').slice(0, 2).map((p) => [p.series, p.x, p.y]), [['random_labels', 0.391, 2.303], ['random_labels', 1.173, 2.304]]);
+});
+
+test('bad inputs name the run and what would be valid', () => {
+  const runs = [run('fit[p=0]', { p: 0 }, [[1, 1]])];
+  assert.throws(() => figureData(runs, { ...DEFAULTS, plot: 'test_error' }), (e: unknown) => e instanceof FigureInputError && /needs `x`, the matrix axis/.test(e.message));
+  assert.throws(() => figureData(runs, { ...DEFAULTS, plot: 'test_error', x: 'q' }), /fit\[p=0\] has no matrix axis "q" \(x\); its axes: p/);
+  assert.throws(() => figureData(runs, { ...DEFAULTS, series: 'kind' }), /fit\[p=0\] has no matrix axis "kind" \(series\)/);
+  assert.throws(() => figureData([{ id: 'x', matrix: {}, metrics: {} }], DEFAULTS), /x's metrics have no per-epoch history/);
+  assert.throws(() => figureData([], DEFAULTS), /no runs to plot/);
+});
+
+test('the figure stage writes an SVG with its title and lines, the Vega-Lite spec and the plotted data', async () => {
+  const h = await createHarness();
+  try {
+    const inputs = [0, 0.5, 1].map((p, i) => ({ json: run(`fit[p=${p}]`, { p }, [[1, 1]], 0.9 - 0.4 * i).metrics, origin: { stage: 'fit', matrix: { p } } }));
+    const r = await h.run(figurePlugin, { params: { plot: 'test_error', x: 'p', title: 'Error & corruption', paper: true }, inputs: { runs: inputs } });
+    const svg = await readFile(r.outputs['svg']!.path, 'utf8');
+    assert.match(svg, /^<svg[^>]+xmlns="http:\/\/www.w3.org\/2000\/svg"/);
+    assert.match(svg, />Error &amp; corruption</);
+    assert.match(svg, />mlp_1x512</);
+    assert.match(svg, />paper \(CIFAR-10\)</);
+    assert.match(svg, />test error</);
+    const spec = await r.outputs['spec']!.readJson<{ data: { values: { x: number; y: number; source: string }[] } }>();
+    const mine = spec.data.values.filter((v) => v.source === 'this run').map((v) => [v.x, Number(v.y.toFixed(6))]);
+    assert.deepEqual(mine, [[0, 0.1], [0.5, 0.5], [1, 0.9]]);
+    const data = await r.outputs['data']!.readJson<{ title: string; points: unknown[] }>();
+    assert.equal(data.title, 'Error & corruption');
+    assert.equal(data.points.length, 3 + 11);
+    await assert.rejects(
+      h.run(figurePlugin, { params: { plot: 'convergence' }, inputs: { runs: inputs } }),
+      (e: unknown) => (e as { userError?: boolean }).userError === true && /plot convergence needs `x`/.test((e as Error).message),
+    );
+  } finally {
+    await h.close();
+  }
+});
