@@ -1,12 +1,14 @@
-// The shipped pipelines: every one validates, and the Figure 1 pipeline runs end to end in miniature
-// (3 images a class, 3 epochs) into a report with its three figures and its table.
+// The shipped pipelines: every one validates, and the Figure 1 and Table 1 pipelines run end to end in
+// miniature (a few images a class, a few epochs).
 import { test } from 'node:test';
+import { createHash } from 'node:crypto';
 import assert from 'node:assert/strict';
 import { mkdtemp, readdir, readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { main } from '../src/cli/cli.js';
 import { compiledBin } from './support/tmp-project.js';
+import { serve, smallCifarArchive } from './data/fixtures.js';
 
 const root = join(compiledBin(), '..', '..', '..', '..');
 
@@ -45,4 +47,41 @@ test('pipelines/figure1.yaml runs in miniature into a report with three figures 
   assert.match(md, /\| p \| final\.train\.acc \| final\.test\.acc \| total_steps \| stopped_by \|/);
   assert.equal(md.match(/^\| (0|0\.200|0\.400|0\.600|0\.800|1) \|/gm)?.length, 6);
   assert.match(md, /- Figure 1b: convergence slowdown \(from `fig1b`\)/);
+});
+
+test('pipelines/table1.yaml runs in miniature on a CIFAR-format archive served on loopback', async () => {
+  const archive = smallCifarArchive(8);
+  const server = await serve({ 'c.tar.gz': { body: archive } });
+  try {
+    const cache = await mkdtemp(join(tmpdir(), 'rethink-table1-'));
+    const mini = [
+      '--set', `cifar.with.url=${server.url('c.tar.gz')}`,
+      '--set', `cifar.with.md5=${createHash('md5').update(archive).digest('hex')}`,
+      '--set', 'train.matrix.model=[small_alexnet, mlp_1x512]',
+      '--set', 'random_labels.matrix.model=[mlp_1x512]',
+      '--set', 'vars.epochs=1', '--set', 'vars.random_label_epochs=2',
+    ];
+    const r = await cli(cache, 'run', 'pipelines/table1.yaml', '--json', ...mini);
+    assert.equal(r.code, 0, r.stderr);
+    const ran = (JSON.parse(r.stdout) as { stages: { id: string; status: string }[] }).stages.filter((s) => s.status === 'ran').map((s) => s.id);
+    // AlexNet: crop × weight decay; the MLP: weight decay only (Table 1 has no cropped MLP rows).
+    assert.deepEqual(ran.filter((id) => id.startsWith('train[')).sort(), [
+      'train[model=mlp_1x512,random_crop=false,weight_decay=0.0005]',
+      'train[model=mlp_1x512,random_crop=false,weight_decay=0]',
+      'train[model=small_alexnet,random_crop=false,weight_decay=0.0005]',
+      'train[model=small_alexnet,random_crop=false,weight_decay=0]',
+      'train[model=small_alexnet,random_crop=true,weight_decay=0.0005]',
+      'train[model=small_alexnet,random_crop=true,weight_decay=0]',
+    ]);
+    const show = await cli(cache, 'show', 'table', 'pipelines/table1.yaml', '--json', ...mini);
+    const table = (JSON.parse(show.stdout) as { outputs: { table: { value: { columns: string[]; rows: unknown[][] } } } }).outputs.table.value;
+    assert.deepEqual(table.columns, ['stage', 'model', 'random_crop', 'weight_decay', 'params', 'final.train_online_acc', 'final.test.acc']);
+    assert.equal(table.rows.length, 7);
+    const paramsOf = (model: string) => table.rows.find((row) => row[1] === model)![4];
+    assert.equal(paramsOf('small_alexnet'), 1_387_786);
+    assert.equal(paramsOf('mlp_1x512'), 1_209_866);
+    assert.deepEqual(table.rows.filter((row) => row[0] === 'random_labels').map((row) => row.slice(1, 4)), [['mlp_1x512', null, null]]);
+  } finally {
+    await server.close();
+  }
 });

@@ -44,10 +44,20 @@ export function render(plan: Plan, format: Format): string {
       return `${plan.order
         .map((id) => {
           const inst = plan.instances.get(id)!;
-          const ins = inst.inputs.flatMap((b) => (b.many && b.sources.length > 3 ? [`${b.name}: ${b.sources.length} × ${plan.instances.get(b.sources[0]!.id)!.stage}`] : b.sources.map((s) => `${s.id}.${s.output}`)));
+          const ins = inst.inputs.flatMap((b) => (b.many && b.sources.length > 3 ? [`${b.name}: ${fanIn(plan, b.sources)}`] : b.sources.map((s) => `${s.id}.${s.output}`)));
           return `${id.padEnd(width)}  (${inst.plugin.name})${ins.length ? `  ← ${ins.join(', ')}` : ''}`;
         })
         .join('\n')}\n`;
     }
   }
+}
+
+/** A big fan-in, counted per upstream stage: `14 × train.metrics + 5 × random_labels.metrics`. */
+function fanIn(plan: Plan, sources: readonly { readonly id: StageId; readonly output: string }[]): string {
+  const counts = new Map<string, number>();
+  for (const s of sources) {
+    const k = `${plan.instances.get(s.id)!.stage}.${s.output}`;
+    counts.set(k, (counts.get(k) ?? 0) + 1);
+  }
+  return [...counts].map(([k, n]) => `${n} × ${k}`).join(' + ');
 }
