@@ -42,7 +42,7 @@ test('pipelines/figure1.yaml runs in miniature into a report with three figures 
   assert.equal(ex.code, 0, ex.stderr);
   const html = await readFile(join(out, 'report', 'html.html'), 'utf8');
   assert.equal(html.split('<figure><svg').length - 1, 3);
-  for (const kind of ['none', 'random_labels', 'shuffled_pixels', 'random_pixels', 'gaussian']) assert.ok(html.includes(`>${kind}<`), kind);
+  for (const kind of ['true labels', 'random labels', 'shuffled pixels', 'random pixels', 'gaussian']) assert.ok(html.includes(`>${kind}<`), kind);
   const md = await readFile(join(out, 'report', 'markdown.md'), 'utf8');
   assert.match(md, /\| p \| final\.train\.acc \| final\.test\.acc \| total_steps \| stopped_by \|/);
   assert.equal(md.match(/^\| (0|0\.200|0\.400|0\.600|0\.800|1) \|/gm)?.length, 6);

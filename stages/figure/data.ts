@@ -24,6 +24,8 @@ export interface FigureParams {
   readonly threshold: number;
   /** Draw the paper's CIFAR-10 values (dashed) beside the runs', for the models and kinds it has. */
   readonly paper: boolean;
+  /** Legend names for series values, e.g. { none: true labels }; unnamed values show as they are. */
+  readonly labels: Readonly<Record<string, string>>;
 }
 
 /** The part of a training run's metrics a figure reads. */
@@ -134,8 +136,9 @@ export function figureData(runs: readonly RunInput[], p: FigureParams): FigureDa
     const names = [...new Set(points.map((q) => q.series))];
     for (const ref of paperSeries(p.plot, names, p.x_unit)) points.push({ ...ref, source: 'paper (CIFAR-10)', runs: 1 });
   }
+  const named = Object.keys(p.labels).length > 0 ? points.map((q) => ({ ...q, series: p.labels[q.series] ?? q.series })) : points;
   const title = p.title ?? { learning_curves: 'Learning curves', convergence: 'Convergence slowdown', test_error: 'Generalization error growth' }[p.plot];
-  return { title, plot: p.plot, xLabel, yLabel, points, notes };
+  return { title, plot: p.plot, xLabel, yLabel, points: named, notes };
 }
 
 /** Mean y per (series, x) over seeds; a null in a group makes the mean null (not silently dropped). */

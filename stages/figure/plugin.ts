@@ -21,6 +21,7 @@ export const figurePlugin = definePlugin<FigureParams>({
       x_unit: { enum: ['epoch', 'thousand_steps'], default: 'epoch', description: 'learning_curves: x axis' },
       threshold: { type: 'number', exclusiveMinimum: 0, maximum: 1, default: 1, description: 'convergence: train accuracy that counts as overfit' },
       paper: { type: 'boolean', default: false, description: "draw the paper's CIFAR-10 values (dashed) for the same models or kinds" },
+      labels: { type: 'object', additionalProperties: { type: 'string' }, default: {}, description: 'legend names for series values, e.g. { none: true labels }' },
     },
   },
   inputs: { runs: { kind: 'json', many: true, description: 'metrics JSON of each training run, e.g. train[*].metrics' } },

@@ -15,7 +15,7 @@ export function vegaLiteSpec(fig: FigureData): Record<string, unknown> {
       x: { field: 'x', type: 'quantitative', title: fig.xLabel },
       y: { field: 'y', type: 'quantitative', title: fig.yLabel },
       color: { field: 'series', type: 'nominal', title: null },
-      ...(hasPaper ? { strokeDash: { field: 'source', type: 'nominal', title: null, scale: { domain: ['this run', 'paper (CIFAR-10)'], range: [[1, 0], [5, 3]] }, legend: { symbolType: 'stroke', symbolStrokeWidth: 2, symbolStrokeColor: '#555' } } } : {}),
+      ...(hasPaper ? { strokeDash: { field: 'source', type: 'nominal', title: null, scale: { domain: ['this run', 'paper (CIFAR-10)'], range: [[1, 0], [5, 3]] }, legend: { symbolType: 'stroke', symbolStrokeWidth: 2, encode: { symbols: { update: { stroke: { value: '#555' } } } } } } } : {}),
       detail: { field: 'source' },
       tooltip: [
         { field: 'series' },

@@ -5,7 +5,7 @@ import { createHarness } from '../../../src/testing/harness.js';
 import { figureData, FigureInputError, type FigureParams, type RunInput } from '../../../stages/figure/data.js';
 import { figurePlugin } from '../../../stages/figure/plugin.js';
 
-const DEFAULTS: FigureParams = { plot: 'learning_curves', title: null, series: null, x: null, metric: 'loss', x_unit: 'epoch', threshold: 1, paper: false };
+const DEFAULTS: FigureParams = { plot: 'learning_curves', title: null, series: null, x: null, metric: 'loss', x_unit: 'epoch', threshold: 1, paper: false, labels: {} };
 
 /** A training run's metrics: per-epoch (loss, acc), 10 steps an epoch, a final test accuracy. */
 const run = (id: string, matrix: RunInput['matrix'], curve: readonly [number, number][], testAcc = 0.5, model = 'mlp_1x512'): RunInput => ({
@@ -63,6 +63,9 @@ test("test error is 1 − final test accuracy per model and x; the paper's value
   // Figure 1a's paper lines are Inception's loss per randomization kind, at 391 steps an epoch.
   const curves = figureData([run('n', { kind: 'random_labels' }, [[2.3, 0.1]])], { ...DEFAULTS, series: 'kind', paper: true, x_unit: 'thousand_steps' });
   assert.deepEqual(curves.points.filter((p) => p.source !== 'this run').slice(0, 2).map((p) => [p.series, p.x, p.y]), [['random_labels', 0.391, 2.303], ['random_labels', 1.173, 2.304]]);
+  // Legend names apply to both: the paper's line is matched by value first, then renamed with ours.
+  const named = figureData([run('n', { kind: 'random_labels' }, [[2.3, 0.1]])], { ...DEFAULTS, series: 'kind', paper: true, labels: { random_labels: 'random labels' } });
+  assert.deepEqual([...new Set(named.points.map((p) => `${p.series} / ${p.source}`))], ['random labels / this run', 'random labels / paper (CIFAR-10)']);
 });
 
 test('bad inputs name the run and what would be valid', () => {
