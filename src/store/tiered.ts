@@ -92,7 +92,15 @@ export class TieredStore implements Store {
     } catch {
       return undefined; // not ours, or damaged: a miss, and the rerun's upload replaces it
     }
-    if (record.format !== 1 || record.key !== key) return undefined;
+    // Someone else wrote it: it must be a record for this key whose outputs name objects by SHA-256
+    // (a hash is also a path below objects/, so nothing else may pass).
+    const wellFormed =
+      record?.format === 1 &&
+      record.key === key &&
+      typeof record.outputs === 'object' &&
+      record.outputs !== null &&
+      Object.values(record.outputs).every((o) => typeof o?.hash === 'string' && SHA256.test(o.hash) && Number.isSafeInteger(o.size));
+    if (!wellFormed) return undefined;
     this.pulledRecords.set(key, record);
     this.counts.pulled.records++;
     return record;
@@ -216,6 +224,8 @@ export class TieredStore implements Store {
     }
   }
 }
+
+const SHA256 = /^[0-9a-f]{64}$/;
 
 function describe(e: unknown): string {
   if (!(e instanceof Error)) return String(e);

@@ -83,3 +83,20 @@ test('concurrent reads of one remote object download it once', async () => {
   assert.deepEqual(await fresh.readRun(record.key), record);
   assert.deepEqual((await readdir(join(dir, 'other', 'tmp'))).filter((n) => n.startsWith('obj-')), []);
 });
+
+test('a remote run record that is not well formed is a miss, never a path to follow', async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'rethink-tiered-'));
+  const { record } = await storeWithResult(dir);
+  const remote = new DirRemote(join(dir, 'remote'));
+  const store = new TieredStore(new LocalStore(join(dir, 'other')), remote);
+  const put = (r: unknown) => remote.putText(runPathOf(record.key), JSON.stringify(r));
+  await put({ ...record, outputs: { a: { ...record.outputs['a']!, hash: '../../../../tmp/x' } } });
+  assert.equal(await store.readRun(record.key), undefined);
+  await put({ ...record, key: 'cd'.repeat(32) });
+  assert.equal(await store.readRun(record.key), undefined);
+  await put('not a record');
+  assert.equal(await store.readRun(record.key), undefined);
+  await put(record);
+  assert.deepEqual(await store.readRun(record.key), record);
+  assert.equal((await store.flush()).error, undefined);
+});
