@@ -45,8 +45,7 @@ export interface StoreFlags {
 
 /** The local cache, or the local cache with the shared remote behind it (`--remote`, RETHINK_REMOTE). */
 export async function openStore(io: CliIO, flags: StoreFlags): Promise<LocalStore | TieredStore> {
-  const dir = flags['cache-dir'] ?? io.env[CACHE_ENV] ?? 'cache';
-  const local = new LocalStore(isAbsolute(dir) ? dir : resolve(io.cwd, dir));
+  const local = openLocalStore(io, flags['cache-dir']);
   const fromFlag = flags.remote !== undefined;
   const spec = flags.remote ?? io.env[REMOTE_ENV];
   if (spec === undefined || (!fromFlag && spec.trim() === '')) return local;
@@ -54,6 +53,12 @@ export async function openStore(io: CliIO, flags: StoreFlags): Promise<LocalStor
   const readOnly = flags['remote-read-only'] === true || /^(1|true|yes)$/i.test(io.env[REMOTE_READ_ONLY_ENV] ?? '');
   const { TieredStore } = await import('../store/tiered.js');
   return new TieredStore(local, remote, { readOnly });
+}
+
+/** The local cache alone (`--cache-dir`, RETHINK_CACHE_DIR, or ./cache). */
+export function openLocalStore(io: CliIO, cacheDir: string | undefined): LocalStore {
+  const dir = cacheDir ?? io.env[CACHE_ENV] ?? 'cache';
+  return new LocalStore(isAbsolute(dir) ? dir : resolve(io.cwd, dir));
 }
 
 export function localOf(store: LocalStore | TieredStore): LocalStore {

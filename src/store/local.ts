@@ -1,7 +1,7 @@
 // The local content-addressed store (`cache/` by default). Every write goes to tmp/ first and is
 // renamed into place, so a crash never leaves a partial object or run record where a reader looks.
 import { createHash, randomBytes } from 'node:crypto';
-import { createReadStream, readFileSync, statSync } from 'node:fs';
+import { createReadStream, readFileSync, statSync, type Stats } from 'node:fs';
 import { mkdir, open, readFile, readdir, rename, rm, stat, chmod, writeFile, mkdtemp, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import { asObjectHash, type CacheKey, type ObjectHash } from '../util/brand.js';
@@ -112,6 +112,52 @@ export class LocalStore implements Store {
     await this.atomicWrite(this.refsFile(pipeline), `${JSON.stringify(merged, null, 1)}\n`);
   }
 
+  /** Every key named by a refs file: the last result of each stage id of every pipeline run here. */
+  async allRefKeys(): Promise<Set<CacheKey>> {
+    const keys = new Set<CacheKey>();
+    for (const name of await readdir(join(this.location, 'refs')).catch(() => [] as string[])) {
+      try {
+        for (const key of Object.values(JSON.parse(await readFile(join(this.location, 'refs', name), 'utf8')) as Record<string, CacheKey>)) keys.add(key);
+      } catch {
+        // an unreadable refs file roots nothing
+      }
+    }
+    return keys;
+  }
+
+  /**
+   * Deletes the run records that are not roots and the objects no kept record names. Anything written
+   * in the last `graceMs` stays whatever it is: a running stage publishes its objects a moment before
+   * its record, and a concurrent run may be between the two.
+   */
+  async collectGarbage(roots: ReadonlySet<CacheKey>, options: { readonly dryRun: boolean; readonly graceMs: number; readonly now?: number }): Promise<GcReport> {
+    const now = options.now ?? Date.now();
+    const fresh = (mtimeMs: number) => now - mtimeMs < options.graceMs;
+    const report = { keptRuns: 0, deletedRuns: 0, keptObjects: 0, keptBytes: 0, deletedObjects: 0, deletedBytes: 0 };
+    const live = new Set<string>();
+    for (const { name: key, path, info } of await listTwoLevels(join(this.location, 'runs'), '.json')) {
+      const record = await this.readRun(key as CacheKey);
+      if (roots.has(key as CacheKey) || fresh(info.mtimeMs)) {
+        report.keptRuns++;
+        for (const o of Object.values(record?.outputs ?? {})) live.add(o.hash);
+        continue;
+      }
+      report.deletedRuns++;
+      if (!options.dryRun) await rm(path, { force: true });
+    }
+    for (const { name: hash, path, info } of await listTwoLevels(join(this.location, 'objects'), '')) {
+      if (live.has(hash) || fresh(info.mtimeMs)) {
+        report.keptObjects++;
+        report.keptBytes += info.size;
+        continue;
+      }
+      report.deletedObjects++;
+      report.deletedBytes += info.size;
+      if (!options.dryRun) await rm(path, { force: true });
+    }
+    return report;
+  }
+
   private async atomicWrite(dest: string, text: string): Promise<void> {
     await this.ensureDirs();
     const tmp = join(this.tmp, `w-${randomBytes(8).toString('hex')}`);
@@ -187,6 +233,29 @@ async function writeFully(fh: FileHandle, chunk: Uint8Array, position: number): 
     const { bytesWritten } = await fh.write(chunk, done, chunk.byteLength - done, position + done);
     done += bytesWritten;
   }
+}
+
+export interface GcReport {
+  readonly keptRuns: number;
+  readonly deletedRuns: number;
+  readonly keptObjects: number;
+  readonly keptBytes: number;
+  readonly deletedObjects: number;
+  readonly deletedBytes: number;
+}
+
+/** The files of a `ab/cdef…` fan-out directory, named by their full id (`abcdef…`, `suffix` dropped). */
+async function listTwoLevels(root: string, suffix: string): Promise<{ name: string; path: string; info: Stats }[]> {
+  const out: { name: string; path: string; info: Stats }[] = [];
+  for (const a of await readdir(root).catch(() => [] as string[])) {
+    for (const b of await readdir(join(root, a)).catch(() => [] as string[])) {
+      if (!b.endsWith(suffix)) continue;
+      const path = join(root, a, b);
+      const info = await stat(path).catch(() => undefined);
+      if (info?.isFile()) out.push({ name: a + b.slice(0, b.length - suffix.length), path, info });
+    }
+  }
+  return out;
 }
 
 export async function hashFile(path: string): Promise<string> {

@@ -1,0 +1,59 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readdir, utimes } from 'node:fs/promises';
+import { join } from 'node:path';
+import { project, SWEEP, TEST_PLUGINS, type Project } from '../support/tmp-project.js';
+
+interface GcDoc { dryRun: boolean; keptRuns: number; deletedRuns: number; keptObjects: number; deletedObjects: number; deletedBytes: number }
+
+/** Files under cache/runs and cache/objects, aged by `hours` so they are past gc's one-hour grace. */
+async function age(p: Project, hours: number): Promise<number> {
+  const when = new Date(Date.now() - hours * 3600 * 1000);
+  let n = 0;
+  for (const top of ['runs', 'objects']) {
+    const root = join(p.dir, 'cache', top);
+    for (const a of await readdir(root)) for (const b of await readdir(join(root, a))) (await utimes(join(root, a, b), when, when), n++);
+  }
+  return n;
+}
+
+const gc = async (p: Project, ...argv: string[]) => {
+  const r = await p.cli('gc', '--json', ...argv);
+  assert.equal(r.code, 0, r.stderr);
+  return JSON.parse(r.stdout) as GcDoc;
+};
+
+test('gc keeps the last result of every stage and deletes the rest; --dry-run deletes nothing', async () => {
+  const p = await project({ 'plugins.mjs': TEST_PLUGINS, 'p.yaml': SWEEP });
+  assert.equal((await p.run('p.yaml')).code, 0);
+  assert.equal((await p.run('p.yaml', '--set', 'aggregate.with.value=1')).code, 0);
+  const files = await age(p, 2);
+
+  // The first aggregate (value 45, an object no other result has) is what no refs file names any more.
+  const dry = await gc(p, '--dry-run');
+  assert.deepEqual([dry.keptRuns, dry.deletedRuns, dry.deletedObjects], [8, 1, 1]);
+  assert.equal(await age(p, 2), files);
+  const recent = await gc(p, '--keep-days', '1');
+  assert.deepEqual([recent.keptRuns, recent.deletedRuns, recent.deletedObjects], [9, 0, 0]);
+
+  const real = await gc(p);
+  assert.deepEqual([real.deletedRuns, real.deletedObjects], [1, 1]);
+  assert.equal(await age(p, 2), files - 2);
+  const current = await p.run('p.yaml', '--set', 'aggregate.with.value=1');
+  assert.ok(Object.values(current.status).every((s) => s === 'cached'));
+  const old = await p.run('p.yaml');
+  assert.deepEqual(Object.entries(old.status).filter(([, s]) => s === 'ran').map(([id]) => id), ['aggregate']);
+});
+
+test('gc PIPELINE keeps only that pipeline as it stands; results written in the last hour always stay', async () => {
+  const p = await project({ 'plugins.mjs': TEST_PLUGINS, 'p.yaml': SWEEP });
+  assert.equal((await p.run('p.yaml')).code, 0);
+  assert.equal((await p.run('p.yaml', '--set', 'aggregate.with.value=1')).code, 0);
+  const young = await gc(p, 'p.yaml'); // everything is younger than an hour
+  assert.deepEqual([young.keptRuns, young.deletedRuns, young.deletedObjects], [9, 0, 0]);
+
+  await age(p, 2);
+  const r = await gc(p, 'p.yaml');
+  assert.deepEqual([r.keptRuns, r.deletedRuns, r.deletedObjects], [8, 1, 1]); // the value=1 aggregate goes
+  assert.ok(Object.values((await p.run('p.yaml')).status).every((s) => s === 'cached'));
+});
