@@ -1,7 +1,7 @@
 // The StageContext a plugin's `run` receives: typed inputs, params, seed, progress, and writers that
 // stage every output in the store's tmp area until the stage has succeeded.
 import { readFile, rm } from 'node:fs/promises';
-import type { ObjectHash } from '../util/brand.js';
+import type { CacheKey, ObjectHash } from '../util/brand.js';
 import type {
   Artifact,
   ArtifactKind,
@@ -48,6 +48,7 @@ export class StageSession {
     private readonly store: Store,
     private readonly plugin: Plugin<never>,
     private readonly instance: StageInstance,
+    private readonly key: CacheKey,
   ) {}
 
   async context(inputs: ResolvedInputs, hooks: ContextHooks): Promise<StageContext<Record<string, unknown>>> {
@@ -77,6 +78,7 @@ export class StageSession {
         session.scratch.push(dir);
         return dir;
       },
+      checkpointDir: () => session.store.checkpointDir(session.key),
     };
   }
 

@@ -33,7 +33,7 @@ export class InProcessRunner implements Runner {
   constructor(private readonly store: Store) {}
 
   async run(job: StageJob, hooks: RunHooks): Promise<StageResult> {
-    const session = new StageSession(this.store, job.instance.plugin, job.instance);
+    const session = new StageSession(this.store, job.instance.plugin, job.instance, job.key);
     let published = false;
     try {
       const ctx = await session.context(job.inputs, { ...hooks, cores: job.cores });
@@ -41,6 +41,7 @@ export class InProcessRunner implements Runner {
       hooks.signal.throwIfAborted();
       const outputs = await session.publish();
       published = true;
+      await this.store.dropCheckpoints(job.key);
       return { outputs, provenance: session.provenance };
     } finally {
       await session.cleanup(published);

@@ -80,6 +80,12 @@ export interface StageContext<P = Record<string, unknown>> {
   writeFile(output: string, data: string | Uint8Array | AsyncIterable<Uint8Array>): Promise<void>;
   /** A scratch directory, deleted when the stage ends. */
   tempDir(): Promise<string>;
+  /**
+   * A directory that outlives a failed or interrupted attempt (Ctrl-C, a crash, a preempted machine):
+   * the next attempt of the same key (same plugin, params, seed, inputs) finds what was saved there
+   * and can resume. Deleted once the stage's outputs are stored. Never part of a result.
+   */
+  checkpointDir(): Promise<string>;
 }
 
 export interface Plugin<P = Record<string, unknown>> {

@@ -78,6 +78,16 @@ export class LocalStore implements Store {
     return mkdtemp(join(this.tmp, 'scratch-'));
   }
 
+  async checkpointDir(key: CacheKey): Promise<string> {
+    const dir = join(this.location, 'checkpoints', key);
+    await mkdir(dir, { recursive: true });
+    return dir;
+  }
+
+  async dropCheckpoints(key: CacheKey): Promise<void> {
+    await rm(join(this.location, 'checkpoints', key), { recursive: true, force: true });
+  }
+
   async readRun(key: CacheKey): Promise<RunRecord | undefined> {
     let text: string;
     try {
@@ -130,10 +140,23 @@ export class LocalStore implements Store {
    * in the last `graceMs` stays whatever it is: a running stage publishes its objects a moment before
    * its record, and a concurrent run may be between the two.
    */
-  async collectGarbage(roots: ReadonlySet<CacheKey>, options: { readonly dryRun: boolean; readonly graceMs: number; readonly now?: number }): Promise<GcReport> {
+  async collectGarbage(
+    roots: ReadonlySet<CacheKey>,
+    options: { readonly dryRun: boolean; readonly graceMs: number; readonly checkpointGraceMs: number; readonly now?: number },
+  ): Promise<GcReport> {
     const now = options.now ?? Date.now();
     const fresh = (mtimeMs: number) => now - mtimeMs < options.graceMs;
-    const report = { keptRuns: 0, deletedRuns: 0, keptObjects: 0, keptBytes: 0, deletedObjects: 0, deletedBytes: 0 };
+    const report = { keptRuns: 0, deletedRuns: 0, keptObjects: 0, keptBytes: 0, deletedObjects: 0, deletedBytes: 0, deletedCheckpoints: 0 };
+    // Checkpoints of attempts nobody resumed: their stage's next attempt would have deleted them.
+    const checkpoints = join(this.location, 'checkpoints');
+    for (const key of await readdir(checkpoints).catch(() => [] as string[])) {
+      const dir = join(checkpoints, key);
+      const files = await readdir(dir).catch(() => [] as string[]);
+      const times = await Promise.all([dir, ...files.map((f) => join(dir, f))].map(async (f) => (await stat(f).catch(() => undefined))?.mtimeMs ?? 0));
+      if (now - Math.max(...times) < options.checkpointGraceMs) continue;
+      report.deletedCheckpoints++;
+      if (!options.dryRun) await rm(dir, { recursive: true, force: true });
+    }
     const live = new Set<string>();
     for (const { name: key, path, info } of await listTwoLevels(join(this.location, 'runs'), '.json')) {
       const record = await this.readRun(key as CacheKey);
@@ -242,6 +265,8 @@ export interface GcReport {
   readonly keptBytes: number;
   readonly deletedObjects: number;
   readonly deletedBytes: number;
+  /** Checkpoint directories of unfinished attempts, untouched for the checkpoint grace. */
+  readonly deletedCheckpoints: number;
 }
 
 /** The files of a `ab/cdef…` fan-out directory, named by their full id (`abcdef…`, `suffix` dropped). */

@@ -79,6 +79,14 @@ export class TieredStore implements Store {
     return this.local.createScratch();
   }
 
+  checkpointDir(key: CacheKey): Promise<string> {
+    return this.local.checkpointDir(key);
+  }
+
+  dropCheckpoints(key: CacheKey): Promise<void> {
+    return this.local.dropCheckpoints(key);
+  }
+
   async readRun(key: CacheKey): Promise<RunRecord | undefined> {
     const local = await this.local.readRun(key);
     if (local) return local;

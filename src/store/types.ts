@@ -50,6 +50,13 @@ export interface Store {
   /** The last key each stage id of a pipeline ran with (for `status` diffs). */
   readRefs(pipeline: string): Promise<Readonly<Record<string, CacheKey>>>;
   updateRefs(pipeline: string, refs: Readonly<Record<string, CacheKey>>): Promise<void>;
+  /**
+   * A directory kept across attempts of one stage key, for a stage's checkpoints: an attempt that was
+   * interrupted leaves it for the next attempt of the same key. Never part of any result.
+   */
+  checkpointDir(key: CacheKey): Promise<string>;
+  /** Deletes a key's checkpoints (once its result is stored). */
+  dropCheckpoints(key: CacheKey): Promise<void>;
   /** Stores with a shared remote tier: whether `readRun` found the key's record there. */
   originOf?(key: CacheKey): 'local' | 'remote';
 }

@@ -13,7 +13,7 @@ import { formatParamErrors, resolveParams } from '../config/params.js';
 import { InProcessRunner } from '../exec/runner.js';
 import type { InputArtifact } from '../exec/context.js';
 import type { StageInstance } from '../plan/plan.js';
-import { cacheKey } from '../plan/key.js';
+import { cacheKey, type InputKey } from '../plan/key.js';
 
 /**
  * An input given to the harness: raw JSON, tensors, file bytes, or an output of an earlier harness
@@ -93,7 +93,7 @@ export async function runPlugin<P>(plugin: Plugin<P>, options: HarnessOptions = 
   const progress: ProgressUpdate[] = [];
   const logs: string[] = [];
   const result = await new InProcessRunner(store).run(
-    { instance, key: cacheKey({ ...instance.keyBase, inputs: {} }), inputs, cores: options.cores ?? 1 },
+    { instance, key: cacheKey({ ...instance.keyBase, inputs: inputKeys(inputs) }), inputs, cores: options.cores ?? 1 },
       {
         signal: options.signal ?? new AbortController().signal,
         onProgress: (u) => progress.push(u),
@@ -103,6 +103,13 @@ export async function runPlugin<P>(plugin: Plugin<P>, options: HarnessOptions = 
   const outputs: Record<string, HarnessOutput> = {};
   for (const [name, ref] of Object.entries(result.outputs)) outputs[name] = await handle(store, ref);
   return { outputs, provenance: result.provenance, progress, logs };
+}
+
+/** What the key holds of the inputs, as the planner makes it: a hash, or {stage, matrix, hash} per fan-in member. */
+function inputKeys(inputs: Readonly<Record<string, InputArtifact | InputArtifact[]>>): Record<string, InputKey> {
+  return Object.fromEntries(
+    Object.entries(inputs).map(([name, v]) => [name, Array.isArray(v) ? v.map((a) => ({ stage: a.from.stage, matrix: a.from.matrix, hash: a.hash })) : v.hash]),
+  );
 }
 
 async function storeInput(store: LocalStore, input: HarnessInput, label: string): Promise<InputArtifact> {

@@ -39,6 +39,20 @@ export async function train(tf: Tf, model: tfTypes.LayersModel, data: TrainData,
   const history: EpochRecord[] = [];
   const steps: StepRecord[] = [];
   let globalStep = 0;
+  let firstEpoch = 0;
+  const tensors = { weights: model.weights, velocities: sgd.velocityVariables };
+  // An earlier attempt of this run saved where it stood: every epoch's randomness derives from the seed
+  // and the epoch, so going on from there gives what an uninterrupted run gives.
+  const resumed = await hooks.checkpoint?.restore(tensors).catch((e: unknown) => {
+    sgd.dispose();
+    throw e;
+  });
+  if (resumed) {
+    history.push(...resumed.history);
+    steps.push(...resumed.steps);
+    globalStep = resumed.globalStep;
+    firstEpoch = resumed.epochsDone;
+  }
   let stoppedBy: StopReason = 'epochs';
   let kernelTuning: KernelTuning | null = null;
   // Products an earlier run (or its evaluation) registered are not this run's: its first step registers
@@ -46,7 +60,7 @@ export async function train(tf: Tf, model: tfTypes.LayersModel, data: TrainData,
   if (tf.getBackend() === 'webgpu') await (await import('../backends/webgpu/tune.js')).prepareWebGpuRun();
 
   try {
-    for (let epoch = 0; epoch < opts.epochs && stoppedBy === 'epochs'; epoch++) {
+    for (let epoch = firstEpoch; epoch < opts.epochs && stoppedBy === 'epochs'; epoch++) {
       const epochStart = performance.now();
       const order = Rng.derive(opts.seed, 'shuffle', epoch).permutation(n);
       const augRng = Rng.derive(opts.seed, 'augment', epoch);
@@ -121,6 +135,9 @@ export async function train(tf: Tf, model: tfTypes.LayersModel, data: TrainData,
         record = { ...record, testLoss: t.loss, testAcc: t.acc };
       }
       history.push(record);
+      if (!last && stoppedBy === 'epochs' && hooks.checkpoint?.due()) {
+        await hooks.checkpoint.save(tensors, { epochsDone: epoch + 1, globalStep, history, steps });
+      }
       hooks.onEpoch?.(record);
     }
   } finally {

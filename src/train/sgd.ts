@@ -42,6 +42,11 @@ export class MomentumSgd {
     return this.slots.map((s) => s.variable);
   }
 
+  /** The momentum buffers, one per variable in slot order (checkpoints save and restore them). */
+  get velocityVariables(): readonly tfTypes.Variable[] {
+    return this.velocities;
+  }
+
   /** Applies one update; `grads` is keyed by variable name, as tf.variableGrads returns it. */
   apply(grads: tfTypes.NamedTensorMap, lr: number): void {
     const tf = this.tf;

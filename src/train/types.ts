@@ -1,3 +1,4 @@
+import type * as tfTypes from '@tensorflow/tfjs';
 // Inputs, options and results of the reusable training loop.
 import type { LrSchedule } from './schedule.js';
 
@@ -67,6 +68,30 @@ export interface TrainHooks {
   readonly signal?: AbortSignal;
   onStep?(p: StepProgress): void;
   onEpoch?(e: EpochRecord): void;
+  /** Saves training at epoch ends and resumes from the last save (see checkpoint.ts). */
+  readonly checkpoint?: Checkpointer;
+}
+
+/** Where training stands at the end of an epoch: with the weights and velocities, all a resume needs. */
+export interface TrainState {
+  readonly epochsDone: number;
+  readonly globalStep: number;
+  readonly history: readonly EpochRecord[];
+  readonly steps: readonly StepRecord[];
+}
+
+/** The tensors a checkpoint holds: the model's weights (trainable or not) and the optimizer's velocities. */
+export interface TrainTensors {
+  readonly weights: readonly tfTypes.LayerVariable[];
+  readonly velocities: readonly tfTypes.Variable[];
+}
+
+export interface Checkpointer {
+  /** Writes the state into `tensors` and returns it, if an earlier attempt saved one. */
+  restore(tensors: TrainTensors): Promise<TrainState | undefined>;
+  /** Whether an epoch that just ended should be saved (e.g. enough time since the last save). */
+  due(): boolean;
+  save(tensors: TrainTensors, state: TrainState): Promise<void>;
 }
 
 export interface EpochRecord {

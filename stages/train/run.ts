@@ -5,6 +5,7 @@ import { getModel } from '../../src/models/registry.js';
 import { modelTensors, readSplit } from '../../src/train/artifact.js';
 import { evaluate } from '../../src/train/evaluate.js';
 import { train } from '../../src/train/loop.js';
+import { checkpointIntervalMs, FileCheckpointer } from '../../src/train/checkpoint.js';
 import { checkSchedule } from '../../src/train/schedule.js';
 import { trainOptionsOf, type TrainParams } from './params.js';
 import type { Artifact, JsonValue, StageContext } from '../../src/plugin/types.js';
@@ -38,8 +39,14 @@ export async function runTrain(ctx: StageContext<TrainParams>): Promise<void> {
       const stepsPerEpoch = Math.ceil(trainSet.shape[0] / p.batch_size);
       const total = p.max_steps ?? p.epochs * stepsPerEpoch;
       let lastReport = 0;
+      // Long trainings save where they stand now and then, so an interrupted attempt resumes. Not with
+      // dropout: its mask generator's position is not part of a checkpoint, so a resume would differ.
+      const interval = checkpointIntervalMs();
+      const checkpoint =
+        interval === null || p.dropout > 0 ? undefined : new FileCheckpointer(tf, await ctx.checkpointDir(), { intervalMs: interval, onNote: (m) => ctx.log(m) });
       const result = await train(tf, model, { train: trainSet, test: testSet, numClasses }, opts, {
         signal: ctx.signal,
+        ...(checkpoint ? { checkpoint } : {}),
         onStep: (s) => {
           const now = performance.now();
           if (now - lastReport < 500 && s.step !== s.stepsPerEpoch) return;

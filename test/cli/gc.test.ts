@@ -1,10 +1,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readdir, utimes } from 'node:fs/promises';
+import { mkdir, readdir, utimes, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { project, SWEEP, TEST_PLUGINS, type Project } from '../support/tmp-project.js';
 
-interface GcDoc { dryRun: boolean; keptRuns: number; deletedRuns: number; keptObjects: number; deletedObjects: number; deletedBytes: number }
+interface GcDoc { dryRun: boolean; keptRuns: number; deletedRuns: number; keptObjects: number; deletedObjects: number; deletedBytes: number; deletedCheckpoints: number }
 
 /** Files under cache/runs and cache/objects, aged by `hours` so they are past gc's one-hour grace. */
 async function age(p: Project, hours: number): Promise<number> {
@@ -56,4 +56,23 @@ test('gc PIPELINE keeps only that pipeline as it stands; results written in the 
   const r = await gc(p, 'p.yaml');
   assert.deepEqual([r.keptRuns, r.deletedRuns, r.deletedObjects], [8, 1, 1]); // the value=1 aggregate goes
   assert.ok(Object.values((await p.run('p.yaml')).status).every((s) => s === 'cached'));
+});
+
+test('gc deletes checkpoints of attempts left unfinished for a week, and only those', async () => {
+  const p = await project({ 'plugins.mjs': TEST_PLUGINS, 'p.yaml': SWEEP });
+  const root = join(p.dir, 'cache', 'checkpoints');
+  const days = async (key: string, n: number) => {
+    await mkdir(join(root, key), { recursive: true });
+    await writeFile(join(root, key, 'train.safetensors'), 'x');
+    const when = new Date(Date.now() - n * 24 * 3600 * 1000);
+    await utimes(join(root, key, 'train.safetensors'), when, when);
+    await utimes(join(root, key), when, when);
+  };
+  await days('a'.repeat(64), 8);
+  await days('b'.repeat(64), 2);
+  assert.equal((await gc(p, '--dry-run')).deletedCheckpoints, 1);
+  assert.equal((await readdir(root)).length, 2);
+  assert.equal((await gc(p)).deletedCheckpoints, 1);
+  assert.deepEqual(await readdir(root), ['b'.repeat(64)]);
+  assert.equal((await gc(p, '--keep-days', '1')).deletedCheckpoints, 0, 'a week at least, whatever --keep-days');
 });

@@ -279,3 +279,37 @@ test('--cache-dir moves the store; --json keeps stdout to the one document even 
   assert.equal((await p.run('p.yaml', '--cache-dir', 'elsewhere')).status.n, 'cached');
   assert.equal((await p.run('p.yaml')).status.n, 'ran', 'the env-var store is a different store');
 });
+
+test('a stage finds its checkpoint directory again after a failed attempt; it is deleted once the stage succeeds', async () => {
+  const plugin = `
+import { readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+export const plugin = {
+  name: 'resumable', version: '1', description: 'fails on its first attempt', params: { type: 'object', properties: { x: { type: 'number' } } },
+  inputs: {}, outputs: { out: { kind: 'json' } },
+  async run(ctx) {
+    const file = join(await ctx.checkpointDir(), 'attempts');
+    const attempts = Number(await readFile(file, 'utf8').catch(() => '0')) + 1;
+    await writeFile(file, String(attempts));
+    if (attempts < 2) throw new Error('preempted on attempt ' + attempts);
+    await ctx.writeJson('out', { attempts });
+  },
+};
+`;
+  const p = await project({ 'resumable.mjs': plugin, 'p.yaml': 'stages:\n  a: { uses: ./resumable.mjs, with: { x: 1 } }\n' });
+  const first = await p.run('p.yaml');
+  assert.equal(first.code, 1);
+  assert.match(first.doc.stages[0]!.reason!, /preempted on attempt 1/);
+  const key = first.doc.stages[0]!.key!;
+  assert.deepEqual(await readdir(join(p.dir, 'cache', 'checkpoints', key)), ['attempts']);
+  // Another key (x changed) has its own directory, so it starts from nothing.
+  const other = await p.run('p.yaml', '--set', 'a.with.x=2');
+  assert.equal(other.code, 1);
+  assert.match(other.doc.stages[0]!.reason!, /preempted on attempt 1/);
+  const second = await p.run('p.yaml');
+  assert.equal(second.code, 0, second.stderr);
+  const shown = await p.cli('show', 'a', 'p.yaml', '--json');
+  assert.deepEqual((JSON.parse(shown.stdout) as { outputs: { out: { value: unknown } } }).outputs.out.value, { attempts: 2 });
+  // x=1's checkpoints went with its success; x=2's wait for its next attempt.
+  assert.deepEqual(await readdir(join(p.dir, 'cache', 'checkpoints')), [other.doc.stages[0]!.key!]);
+});

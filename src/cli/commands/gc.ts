@@ -1,7 +1,8 @@
 // `rethink gc [pipeline…] [--keep-days N] [--dry-run] [--json]`: frees the local cache of results no
 // longer current. Without pipelines it keeps the last result of every stage of every pipeline run
 // with this cache (what `status` compares against); with pipelines, only their current results.
-// Objects go when no kept run record names them. A shared remote is never touched.
+// Objects go when no kept run record names them, checkpoints of attempts left for a week. A shared
+// remote is never touched.
 import type { Command } from '../io.js';
 import { intFlag, parseFlags } from '../args.js';
 import { loadWorkspace, openLocalStore } from '../workspace.js';
@@ -11,6 +12,8 @@ import type { CacheKey } from '../../util/brand.js';
 /** Anything written this recently stays: a concurrent run publishes objects a moment before its record. */
 const GRACE_MS = 3600 * 1000;
 const DAY_MS = 24 * 3600 * 1000;
+/** An interrupted training's checkpoints wait this long for the attempt that resumes them. */
+const CHECKPOINT_GRACE_MS = 7 * DAY_MS;
 
 export const gc: Command = async (argv, io) => {
   const { values, positionals } = parseFlags('gc', argv, {
@@ -31,7 +34,8 @@ export const gc: Command = async (argv, io) => {
     }
   }
   const dryRun = values['dry-run'] === true;
-  const report = await store.collectGarbage(roots, { dryRun, graceMs: Math.max(GRACE_MS, keepDays * DAY_MS) });
+  const graceMs = Math.max(GRACE_MS, keepDays * DAY_MS);
+  const report = await store.collectGarbage(roots, { dryRun, graceMs, checkpointGraceMs: Math.max(CHECKPOINT_GRACE_MS, graceMs) });
   if (values.json) {
     io.stdout(`${JSON.stringify({ cache: store.location, dryRun, ...report }, null, 1)}\n`);
     return 0;
@@ -39,7 +43,8 @@ export const gc: Command = async (argv, io) => {
   const mb = (b: number) => `${(b / 1e6).toFixed(1)} MB`;
   io.stdout(
     `gc ${store.location}: keeping ${report.keptRuns} results and ${report.keptObjects} objects (${mb(report.keptBytes)}); ` +
-      `${dryRun ? 'would delete' : 'deleted'} ${report.deletedRuns} results and ${report.deletedObjects} objects (${mb(report.deletedBytes)})\n`,
+      `${dryRun ? 'would delete' : 'deleted'} ${report.deletedRuns} results and ${report.deletedObjects} objects (${mb(report.deletedBytes)})` +
+      `${report.deletedCheckpoints > 0 ? `, and ${report.deletedCheckpoints} checkpoints of attempts unfinished for a week` : ''}\n`,
   );
   return 0;
 };
