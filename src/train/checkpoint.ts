@@ -26,6 +26,8 @@ export interface FileCheckpointerOptions {
 export class FileCheckpointer implements Checkpointer {
   private readonly now: () => number;
   private last: number;
+  /** The epochs an earlier attempt had done, when `restore` resumed from its checkpoint. */
+  resumedAfter: number | undefined;
 
   constructor(
     private readonly tf: Tf,
@@ -79,6 +81,7 @@ export class FileCheckpointer implements Checkpointer {
         value.dispose();
       }
       const state = JSON.parse(file.metadata['state'] ?? 'null') as TrainState;
+      this.resumedAfter = state.epochsDone;
       this.options.onNote?.(`resuming from the checkpoint after epoch ${state.epochsDone} (step ${state.globalStep})`);
       return state;
     } finally {

@@ -55,6 +55,7 @@ export async function runTrain(ctx: StageContext<TrainParams>): Promise<void> {
         },
         onEpoch: (e) => ctx.log(`epoch ${e.epoch}: loss ${e.loss.toFixed(4)} acc ${e.acc.toFixed(4)}${e.testAcc === undefined ? '' : ` test ${e.testAcc.toFixed(4)}`} (${e.seconds.toFixed(1)} s)`),
       });
+      if (checkpoint?.resumedAfter !== undefined) ctx.provenance({ resumed_after_epoch: checkpoint.resumedAfter });
       ctx.progress({ message: 'final evaluation' });
       const evalOpts = { preprocessing: opts.preprocessing, batchSize: Math.max(p.batch_size, 256), numClasses, signal: ctx.signal };
       const finalTrain = await evaluate(tf, model, trainSet, evalOpts);

@@ -53,8 +53,10 @@ test('a run interrupted after epoch 2 resumes from its checkpoint and ends bitwi
   const before = tf.memory().numTensors;
   const second = await model(tf); // fresh initial weights: all of them must come from the checkpoint
   const epochs: number[] = [];
-  const resumed = await train(tf, second, data, opts, { checkpoint: new FileCheckpointer(tf, dir, { intervalMs: 0, onNote: (m) => notes.push(m) }), onEpoch: (e) => epochs.push(e.epoch) });
+  const checkpoint = new FileCheckpointer(tf, dir, { intervalMs: 0, onNote: (m) => notes.push(m) });
+  const resumed = await train(tf, second, data, opts, { checkpoint, onEpoch: (e) => epochs.push(e.epoch) });
   assert.deepEqual(epochs, [3, 4, 5]);
+  assert.equal(checkpoint.resumedAfter, 2);
   assert.deepEqual(notes, ['resuming from the checkpoint after epoch 2 (step 10)']);
   assert.deepEqual(withoutTimes(resumed.history), withoutTimes(expected.history));
   assert.deepEqual(resumed.steps, expected.steps);
