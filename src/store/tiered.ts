@@ -33,6 +33,8 @@ export class TieredStore implements Store {
   readonly location: string;
   private readonly pulledRecords = new Map<CacheKey, RunRecord>();
   private readonly downloads = new Map<ObjectHash, Promise<string>>();
+  /** Keys whose remote run record was damaged or not ours: uploads replace them. */
+  private readonly unusable = new Set<CacheKey>();
   /** One upload per object, however many results name it (seeds that agree, shared inputs). */
   private readonly objectUploads = new Map<ObjectHash, Promise<void>>();
   private readonly uploads: Promise<void>[] = [];
@@ -94,21 +96,16 @@ export class TieredStore implements Store {
     if (known) return known;
     const text = await this.guard(() => this.remote.getText(runPathOf(key)));
     if (text === undefined) return undefined;
-    let record: RunRecord;
+    let record: unknown;
     try {
-      record = JSON.parse(text) as RunRecord;
+      record = JSON.parse(text);
     } catch {
-      return undefined; // not ours, or damaged: a miss, and the rerun's upload replaces it
+      record = undefined;
     }
-    // Someone else wrote it: it must be a record for this key whose outputs name objects by SHA-256
-    // (a hash is also a path below objects/, so nothing else may pass).
-    const wellFormed =
-      record?.format === 1 &&
-      record.key === key &&
-      typeof record.outputs === 'object' &&
-      record.outputs !== null &&
-      Object.values(record.outputs).every((o) => typeof o?.hash === 'string' && SHA256.test(o.hash) && Number.isSafeInteger(o.size));
-    if (!wellFormed) return undefined;
+    if (!isRecordFor(record, key)) {
+      this.unusable.add(key); // a miss; the rerun's upload replaces it
+      return undefined;
+    }
     this.pulledRecords.set(key, record);
     this.counts.pulled.records++;
     return record;
@@ -133,7 +130,7 @@ export class TieredStore implements Store {
    */
   async upload(record: RunRecord): Promise<boolean> {
     const done = await this.guard(async () => {
-      if (await this.remote.has(runPathOf(record.key))) return false;
+      if (!this.unusable.has(record.key) && (await this.remote.has(runPathOf(record.key)))) return false;
       // Settle every transfer before giving up on one, so none is still writing when the command ends.
       const settled = await Promise.allSettled(Object.values(record.outputs).map((o) => this.uploadObject(o)));
       const failed = settled.find((s): s is PromiseRejectedResult => s.status === 'rejected');
@@ -234,6 +231,21 @@ export class TieredStore implements Store {
 }
 
 const SHA256 = /^[0-9a-f]{64}$/;
+
+/**
+ * Someone else wrote it: it must be a record for this key whose outputs name objects by SHA-256
+ * (a hash is also a path below objects/, so nothing else may pass).
+ */
+function isRecordFor(value: unknown, key: CacheKey): value is RunRecord {
+  const r = value as Partial<RunRecord> | null | undefined;
+  return (
+    r?.format === 1 &&
+    r.key === key &&
+    typeof r.outputs === 'object' &&
+    r.outputs !== null &&
+    Object.values(r.outputs).every((o) => typeof o?.hash === 'string' && SHA256.test(o.hash) && Number.isSafeInteger(o.size))
+  );
+}
 
 function describe(e: unknown): string {
   if (!(e instanceof Error)) return String(e);

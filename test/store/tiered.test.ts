@@ -84,11 +84,12 @@ test('concurrent reads of one remote object download it once', async () => {
   assert.deepEqual((await readdir(join(dir, 'other', 'tmp'))).filter((n) => n.startsWith('obj-')), []);
 });
 
-test('a remote run record that is not well formed is a miss, never a path to follow', async () => {
+test('a remote run record that is not well formed is a miss, never a path to follow, and a rerun replaces it', async () => {
   const dir = await mkdtemp(join(tmpdir(), 'rethink-tiered-'));
   const { record } = await storeWithResult(dir);
   const remote = new DirRemote(join(dir, 'remote'));
-  const store = new TieredStore(new LocalStore(join(dir, 'other')), remote);
+  const bLocal = new LocalStore(join(dir, 'other'));
+  const store = new TieredStore(bLocal, remote);
   const put = (r: unknown) => remote.putText(runPathOf(record.key), JSON.stringify(r));
   await put({ ...record, outputs: { a: { ...record.outputs['a']!, hash: '../../../../tmp/x' } } });
   assert.equal(await store.readRun(record.key), undefined);
@@ -96,7 +97,16 @@ test('a remote run record that is not well formed is a miss, never a path to fol
   assert.equal(await store.readRun(record.key), undefined);
   await put('not a record');
   assert.equal(await store.readRun(record.key), undefined);
-  await put(record);
-  assert.deepEqual(await store.readRun(record.key), record);
-  assert.equal((await store.flush()).error, undefined);
+  // The stage reruns on this machine, and its result replaces the damaged record.
+  for (const name of ['a', 'b']) {
+    const obj = await bLocal.createObject();
+    await obj.write(new TextEncoder().encode(`payload ${name}`));
+    await obj.seal('file');
+    await obj.publish();
+  }
+  await store.writeRun(record);
+  assert.equal((await store.flush()).pushed.records, 1);
+  assert.deepEqual(await new TieredStore(new LocalStore(join(dir, 'third')), remote).readRun(record.key), record);
+  // An intact record is never replaced: a second upload of the key sends nothing.
+  assert.equal(await new TieredStore(bLocal, remote).upload(record), false);
 });
