@@ -7,6 +7,7 @@ export const builtinPlugins: Readonly<Record<string, PluginLoader>> = {
   train: lazy(async () => (await import('./train/plugin.js')).trainPlugin),
   evaluate: lazy(async () => (await import('./evaluate/plugin.js')).evaluatePlugin),
   aggregate: lazy(async () => (await import('./aggregate/plugin.js')).aggregatePlugin),
+  expressivity: lazy(async () => (await import('./expressivity/plugin.js')).expressivityPlugin),
   figure: lazy(async () => (await import('./figure/plugin.js')).figurePlugin),
   report: lazy(async () => (await import('./report/plugin.js')).reportPlugin),
 };

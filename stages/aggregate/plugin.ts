@@ -81,9 +81,14 @@ function toMarkdown(t: Table, digits: number): string {
   return `${t.title ? `# ${t.title}\n\n` : ''}${markdownTable(t, digits)}\n`;
 }
 
-/** A table cell as shown: fractions to `digits` places, integers as they are, a dash for none. */
+/**
+ * A table cell as shown: fractions to `digits` places, integers as they are, a dash for none. A value
+ * too small for `digits` places shows in exponent form rather than as a misleading 0.
+ */
 export function formatCell(v: Scalar | null, digits: number): string {
-  return v === null ? '–' : typeof v === 'number' && !Number.isInteger(v) ? v.toFixed(digits) : String(v);
+  if (v === null) return '–';
+  if (typeof v !== 'number' || Number.isInteger(v)) return String(v);
+  return Math.abs(v) < 0.5 * 10 ** -digits ? v.toExponential(1) : v.toFixed(digits);
 }
 
 /** The table's rows as a Markdown table (no title). */
