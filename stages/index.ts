@@ -8,6 +8,7 @@ export const builtinPlugins: Readonly<Record<string, PluginLoader>> = {
   evaluate: lazy(async () => (await import('./evaluate/plugin.js')).evaluatePlugin),
   aggregate: lazy(async () => (await import('./aggregate/plugin.js')).aggregatePlugin),
   expressivity: lazy(async () => (await import('./expressivity/plugin.js')).expressivityPlugin),
+  kernel: lazy(async () => (await import('./kernel/plugin.js')).kernelPlugin),
   figure: lazy(async () => (await import('./figure/plugin.js')).figurePlugin),
   report: lazy(async () => (await import('./report/plugin.js')).reportPlugin),
 };
