@@ -41,7 +41,7 @@ export const expressivityPlugin = definePlugin<ExpressivityParams>({
     const d = h * w * c;
     const z = new Float64Array(n * d);
     for (let i = 0; i < n * d; i++) z[i] = train.images[i]! / 255;
-    const numClasses = Math.max(...train.labels) + 1;
+    const numClasses = train.labels.reduce((m, v) => Math.max(m, v), 0) + 1; // no spread: 60,000 arguments overflow the stack
     const rng = Rng.derive(ctx.seed, 'theorem1-targets');
     const y = Float64Array.from({ length: n }, (_, i) => (targets === 'labels' ? train.labels[i]! : targets === 'random_labels' ? rng.int(numClasses) : rng.normal()));
     const started = performance.now();

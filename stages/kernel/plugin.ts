@@ -42,7 +42,7 @@ export const kernelPlugin = definePlugin<KernelParams>({
     if (n > train.shape[0]) throw Object.assign(new Error(`kernel: n_train = ${n}, but the dataset has ${train.shape[0]} training images`), { userError: true });
     const d = train.shape[1] * train.shape[2] * train.shape[3];
     const pixels = (s: typeof train, count: number) => Float64Array.from(s.images.subarray(0, count * d), (v) => v / 255);
-    const numClasses = Math.max(...train.labels, ...test.labels) + 1;
+    const numClasses = [train.labels, test.labels].reduce((m, l) => l.reduce((a, v) => Math.max(a, v), m), 0) + 1; // no spread: too many arguments
     const started = performance.now();
     ctx.progress({ message: `kernel matrix ${n}×${n}, then Cholesky` });
     const fit = kernelFit({ x: pixels(train, n), labels: train.labels.subarray(0, n) }, { x: pixels(test, m), labels: test.labels.subarray(0, m) }, d, numClasses, { gamma, ridge });
