@@ -98,3 +98,23 @@ test('pipelines/table3.yaml runs in miniature: kernel interpolation fits true an
   assert.deepEqual([truth[2], random[2]], [0, 0]); // both interpolated
   assert.ok((truth[3] as number) < 0.4 && (random[3] as number) > 0.7, JSON.stringify(table.rows));
 });
+
+test('the quick-start, randomizations and theorem1 pipelines run (in miniature where they train)', async () => {
+  const cache = await mkdtemp(join(tmpdir(), 'rethink-small-pipelines-'));
+  const runs: [string, string[], number][] = [
+    ['pipelines/quickstart.yaml', ['--set', 'vars.epochs=1'], 9],
+    ['pipelines/randomizations.yaml', [], 10],
+    ['pipelines/theorem1.yaml', ['--set', 'fit.matrix.n=[50]'], 5],
+  ];
+  for (const [pipeline, sets, stages] of runs) {
+    const r = await cli(cache, 'run', pipeline, '--json', ...sets);
+    assert.equal(r.code, 0, `${pipeline}: ${r.stderr}`);
+    const doc = JSON.parse(r.stdout) as { stages: { status: string }[] };
+    assert.equal(doc.stages.length, stages, pipeline);
+    assert.ok(doc.stages.every((s) => s.status === 'ran' || s.status === 'cached'), pipeline);
+  }
+  const t = await cli(cache, 'show', 'table', 'pipelines/theorem1.yaml', '--json', '--set', 'fit.matrix.n=[50]');
+  const rows = (JSON.parse(t.stdout) as { outputs: { table: { value: { rows: (string | number)[][] } } } }).outputs.table.value.rows;
+  assert.deepEqual(rows.map((r) => r[2]), [884, 884, 884]); // 2n + d with d = 784
+  assert.ok(rows.every((r) => (r[3] as number) < 1e-9), JSON.stringify(rows));
+});
