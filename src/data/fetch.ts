@@ -9,6 +9,7 @@ import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { fileURLToPath } from 'node:url';
 import { DataError } from './errors.js';
+import { errorText } from '../util/error-text.js';
 
 export interface Source {
   readonly stream: Readable;
@@ -59,9 +60,9 @@ export async function download(url: string, dir: string, options: DownloadOption
     ).catch((e: unknown) => {
       if (e instanceof DataError || options.signal?.aborted) throw e;
       if (source.length !== undefined && bytes < source.length) {
-        throw new DataError('truncated', `download of ${url} is truncated: got ${bytes} of ${source.length} bytes (${describe(e)})`, { cause: e });
+        throw new DataError('truncated', `download of ${url} is truncated: got ${bytes} of ${source.length} bytes (${errorText(e)})`, { cause: e });
       }
-      throw new DataError('download_failed', `reading ${url} failed after ${bytes} bytes: ${describe(e)}`, { cause: e });
+      throw new DataError('download_failed', `reading ${url} failed after ${bytes} bytes: ${errorText(e)}`, { cause: e });
     });
     if (source.length !== undefined && bytes !== source.length) {
       throw new DataError('truncated', `download of ${url} is truncated: got ${bytes} of ${source.length} bytes`);
@@ -95,7 +96,7 @@ export async function openSource(url: string, signal?: AbortSignal): Promise<Sou
   }
   const path = /^file:\/\//i.test(url) ? fileURLToPath(url) : resolve(url);
   const info = await stat(path).catch((e: unknown) => {
-    throw new DataError('missing_file', `cannot read ${path}: ${describe(e)}`, { cause: e });
+    throw new DataError('missing_file', `cannot read ${path}: ${errorText(e)}`, { cause: e });
   });
   if (!info.isFile()) throw new DataError('missing_file', `${path} is not a file`);
   return { stream: createReadStream(path), length: info.size };
@@ -109,7 +110,7 @@ async function openHttp(url: string, signal?: AbortSignal): Promise<Source> {
     response = await fetch(url, signal ? { ...init, signal } : init);
   } catch (e) {
     if (signal?.aborted) throw e;
-    throw new DataError('download_failed', `GET ${url} failed: ${describe(e)}`, { cause: e });
+    throw new DataError('download_failed', `GET ${url} failed: ${errorText(e)}`, { cause: e });
   }
   if (!response.ok || response.body === null) {
     throw new DataError('download_failed', `GET ${url} failed: HTTP ${response.status} ${response.statusText}`);
@@ -136,12 +137,4 @@ async function openS3(url: string, signal?: AbortSignal): Promise<Source> {
     if (signal?.aborted) throw e;
     throw new DataError('download_failed', `GET ${url} failed: ${describeS3Error(e)}`, { cause: e });
   }
-}
-
-function describe(e: unknown): string {
-  if (e instanceof Error) {
-    const cause = e.cause instanceof Error ? ` (${e.cause.message})` : '';
-    return e.message + cause;
-  }
-  return String(e);
 }

@@ -159,10 +159,9 @@ export class LocalStore implements Store {
     }
     const live = new Set<string>();
     for (const { name: key, path, info } of await listTwoLevels(join(this.location, 'runs'), '.json')) {
-      const record = await this.readRun(key as CacheKey);
       if (roots.has(key as CacheKey) || fresh(info.mtimeMs)) {
         report.keptRuns++;
-        for (const o of Object.values(record?.outputs ?? {})) live.add(o.hash);
+        for (const o of Object.values((await this.readRun(key as CacheKey))?.outputs ?? {})) live.add(o.hash);
         continue;
       }
       report.deletedRuns++;

@@ -9,7 +9,8 @@ import { stat } from 'node:fs/promises';
 import type { CacheKey, ObjectHash } from '../util/brand.js';
 import { CoreSemaphore } from '../exec/semaphore.js';
 import type { LocalStore } from './local.js';
-import { objectPathOf, runPathOf, type Remote } from './remote.js';
+import { objectPathOf, RemoteError, runPathOf, type Remote } from './remote.js';
+import { errorText } from '../util/error-text.js';
 import type { OutputRef, PendingObject, RunRecord, Store } from './types.js';
 
 export interface RemoteOptions {
@@ -224,7 +225,7 @@ export class TieredStore implements Store {
     try {
       return await call();
     } catch (e) {
-      this.failure ??= e instanceof Error && e.name === 'RemoteError' ? e.message : `remote ${this.remote.url}: ${describe(e)}`;
+      this.failure ??= e instanceof RemoteError ? e.message : `remote ${this.remote.url}: ${errorText(e)}`;
       return undefined;
     }
   }
@@ -247,7 +248,7 @@ function isRecordFor(value: unknown, key: CacheKey): value is RunRecord {
   );
 }
 
+/** A RemoteError already says what failed and why; anything else gets its cause appended. */
 function describe(e: unknown): string {
-  if (!(e instanceof Error)) return String(e);
-  return e.name === 'RemoteError' ? e.message : `${e.message}${e.cause instanceof Error ? ` (${e.cause.message})` : ''}`;
+  return e instanceof RemoteError ? e.message : errorText(e);
 }

@@ -1,6 +1,7 @@
 // One way to make an S3 client, for data sources (`s3://` URLs) and the shared cache alike. The SDK is
 // imported only here, lazily: planning and no-op reruns never load it.
 import type { S3Client } from '@aws-sdk/client-s3';
+import { errorText } from './error-text.js';
 
 /** The endpoint of an S3-compatible server (MinIO, Ceph, R2, a test server), when one is named. */
 export function customEndpoint(env: NodeJS.ProcessEnv = process.env): string | undefined {
@@ -25,9 +26,7 @@ export async function s3Client(env: NodeJS.ProcessEnv = process.env): Promise<S3
 export function describeS3Error(e: unknown): string {
   const status = (e as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
   const name = e instanceof Error ? e.name : 'error';
-  if (status !== undefined) return `HTTP ${status} (${name})`;
-  if (e instanceof Error) return e.message + (e.cause instanceof Error ? ` (${e.cause.message})` : '');
-  return String(e);
+  return status !== undefined ? `HTTP ${status} (${name})` : errorText(e);
 }
 
 export function isS3NotFound(e: unknown): boolean {

@@ -10,8 +10,8 @@ import { TieredStore } from '../../src/store/tiered.js';
 import type { RunRecord } from '../../src/store/types.js';
 import type { CacheKey, StageId } from '../../src/util/brand.js';
 
-async function storeWithResult(dir: string): Promise<{ local: LocalStore; record: RunRecord }> {
-  const local = new LocalStore(join(dir, 'cache'));
+/** Stores the two objects of the test result (the same bytes, so the same hashes, in any store). */
+async function writePayloads(local: LocalStore): Promise<Record<string, RunRecord['outputs'][string]>> {
   const outputs: Record<string, RunRecord['outputs'][string]> = {};
   for (const name of ['a', 'b']) {
     const obj = await local.createObject();
@@ -19,6 +19,12 @@ async function storeWithResult(dir: string): Promise<{ local: LocalStore; record
     outputs[name] = await obj.seal('file');
     await obj.publish();
   }
+  return outputs;
+}
+
+async function storeWithResult(dir: string): Promise<{ local: LocalStore; record: RunRecord }> {
+  const local = new LocalStore(join(dir, 'cache'));
+  const outputs = await writePayloads(local);
   const record: RunRecord = {
     format: 1,
     key: 'ab'.repeat(32) as CacheKey,
@@ -98,12 +104,7 @@ test('a remote run record that is not well formed is a miss, never a path to fol
   await put('not a record');
   assert.equal(await store.readRun(record.key), undefined);
   // The stage reruns on this machine, and its result replaces the damaged record.
-  for (const name of ['a', 'b']) {
-    const obj = await bLocal.createObject();
-    await obj.write(new TextEncoder().encode(`payload ${name}`));
-    await obj.seal('file');
-    await obj.publish();
-  }
+  await writePayloads(bLocal);
   await store.writeRun(record);
   assert.equal((await store.flush()).pushed.records, 1);
   assert.deepEqual(await new TieredStore(new LocalStore(join(dir, 'third')), remote).readRun(record.key), record);

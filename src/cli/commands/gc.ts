@@ -40,7 +40,7 @@ export const gc: Command = async (argv, io) => {
     io.stdout(`${JSON.stringify({ cache: store.location, dryRun, ...report }, null, 1)}\n`);
     return 0;
   }
-  const mb = (b: number) => `${(b / 1e6).toFixed(1)} MB`;
+  const { megabytes: mb } = await import('../render/plain.js');
   io.stdout(
     `gc ${store.location}: keeping ${report.keptRuns} results and ${report.keptObjects} objects (${mb(report.keptBytes)}); ` +
       `${dryRun ? 'would delete' : 'deleted'} ${report.deletedRuns} results and ${report.deletedObjects} objects (${mb(report.deletedBytes)})` +

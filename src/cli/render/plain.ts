@@ -63,6 +63,6 @@ export function remoteLine(r: RemoteReport): string {
   return r.error ? `${line}\nremote FAILED, went on with the local cache alone: ${r.error}` : line;
 }
 
-function megabytes(bytes: number): string {
+export function megabytes(bytes: number): string {
   return bytes < 1e6 ? `${(bytes / 1e3).toFixed(1)} kB` : `${(bytes / 1e6).toFixed(1)} MB`;
 }
