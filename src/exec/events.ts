@@ -13,7 +13,7 @@ export interface StageReport {
   readonly status: StageStatus;
   readonly seconds: number;
   readonly outputs: Readonly<Record<string, ObjectHash>>;
-  /** Why it failed or was skipped. */
+  /** Why it failed or was skipped; for a hit another process computed while this one waited, who. */
   readonly reason?: string;
   /** A cache hit found on the shared remote, not in the local cache. */
   readonly remote?: true;
@@ -24,6 +24,8 @@ export interface StageReport {
 export type ExecEvent =
   | { readonly type: 'run-start'; readonly pipeline: string; readonly total: number; readonly jobs: number }
   | { readonly type: 'stage-start'; readonly id: StageId; readonly plugin: string; readonly key: CacheKey; readonly cores: number }
+  /** Another process sharing the cache is computing this key; this one waits for its result. */
+  | { readonly type: 'stage-waiting'; readonly id: StageId; readonly holder: string }
   | { readonly type: 'stage-progress'; readonly id: StageId; readonly update: ProgressUpdate }
   | { readonly type: 'stage-log'; readonly id: StageId; readonly message: string }
   | { readonly type: 'stage-end'; readonly report: StageReport }

@@ -12,6 +12,7 @@ import type { Observer, StageReport } from './events.js';
 import { CoreSemaphore } from './semaphore.js';
 import { environment } from './environment.js';
 import { withUpstream } from '../plan/select.js';
+import { describeHolder, type LeaseHolder } from '../store/leases.js';
 
 export interface ExecOptions {
   readonly jobs: number;
@@ -27,6 +28,8 @@ export interface RunSummary {
   readonly seconds: number;
   readonly ok: boolean;
 }
+
+type StageBase = Pick<StageReport, 'id' | 'stage' | 'plugin' | 'outputs'>;
 
 type Settled =
   | { readonly ok: true; readonly outputs: Readonly<Record<string, OutputRef>> }
@@ -73,6 +76,7 @@ export async function execute(plan: Plan, store: Store, runner: Runner, options:
   const cores = new CoreSemaphore(Math.max(1, options.jobs));
   const memo = new Map<StageId, Promise<Settled>>();
   const reports = new Map<StageId, StageReport>();
+  const inflight = new Map<CacheKey, { readonly id: StageId; readonly settled: Promise<Settled> }>();
   const done = new Map<StageId, Readonly<Record<string, OutputRef>>>();
   let stopping = false;
   const env = environment();
@@ -93,7 +97,7 @@ export async function execute(plan: Plan, store: Store, runner: Runner, options:
   };
 
   const settleOnce = async (inst: StageInstance): Promise<Settled> => {
-    const base = { id: inst.id, stage: inst.stage, plugin: inst.plugin.name, outputs: {} as Record<string, ObjectHash> };
+    const base: StageBase = { id: inst.id, stage: inst.stage, plugin: inst.plugin.name, outputs: {} };
     const ups = [...new Set(inst.inputs.flatMap((b) => b.sources.map((s) => s.id)))];
     const upstream = await Promise.all(ups.map(async (u) => [u, await settle(u)] as const));
     const blocked = upstream.find(([, s]) => !s.ok);
@@ -115,47 +119,100 @@ export async function execute(plan: Plan, store: Store, runner: Runner, options:
       finish({ ...base, key: hit.key, status: 'would-run', seconds: 0 });
       return { ok: false, why: 'would-run' };
     }
+    // Two instances of this run with one key (a sweep axis their stage ignores after all): one
+    // computes, the other takes its result. If the first fails, the second tries too.
+    const twin = inflight.get(hit.key);
+    if (twin && (await twin.settled).ok) {
+      const now = await lookup(store, inst, inputs);
+      if (now.record) return cachedMeanwhile(inst, base, now, `same key as ${twin.id}, computed in this run`);
+    }
+    const settled = compute(inst, base, hit, inputs);
+    inflight.set(hit.key, { id: inst.id, settled });
+    return settled;
+  };
+
+  const compute = async (inst: StageInstance, base: StageBase, hit: Lookup, inputs: Readonly<Record<string, InputKey>>): Promise<Settled> => {
     const want = inst.plugin.cores === 'all' ? cores.capacity : Math.min(inst.plugin.cores ?? 1, cores.capacity);
-    const release = await cores.acquire(want);
-    try {
-      if (stopping || options.signal?.aborted) {
-        finish({ ...base, key: hit.key, status: 'skipped', seconds: 0, reason: options.signal?.aborted ? 'the run was interrupted' : 'an earlier stage failed' });
+    // Cores first, then the key's lease, so that a process holds leases only on what it is running
+    // and a second process working through the same sweep takes the stages nobody runs yet. A busy
+    // key gives its cores back while it waits for the other process's result.
+    for (;;) {
+      const release = await cores.acquire(want);
+      let busy: LeaseHolder | undefined;
+      try {
+        if (stopping || options.signal?.aborted) {
+          finish({ ...base, key: hit.key, status: 'skipped', seconds: 0, reason: options.signal?.aborted ? 'the run was interrupted' : 'an earlier stage failed' });
+          return { ok: false, why: 'skipped' };
+        }
+        const claim = await store.leases?.claim(hit.key, { pipeline: plan.display, stage: inst.id });
+        if (claim?.busy) {
+          busy = claim.busy;
+        } else {
+          try {
+            // Another process may have finished the key while this one waited for cores.
+            const now = claim ? await lookup(store, inst, inputs) : hit;
+            if (now.record) return cachedMeanwhile(inst, base, now, 'computed meanwhile by another process');
+            return await runStage(inst, hit, base, want);
+          } finally {
+            await claim?.held.release();
+          }
+        }
+      } finally {
+        release();
+      }
+      const holder = describeHolder(busy);
+      observe({ type: 'stage-waiting', id: inst.id, holder });
+      try {
+        await store.leases!.released(hit.key, busy, options.signal);
+      } catch {
+        finish({ ...base, key: hit.key, status: 'skipped', seconds: 0, reason: 'the run was interrupted' });
         return { ok: false, why: 'skipped' };
       }
-      observe({ type: 'stage-start', id: inst.id, plugin: inst.plugin.name, key: hit.key, cores: want });
-      const started = new Date();
-      const t = performance.now();
-      try {
-        const result = await runner.run(
-          { instance: inst, key: hit.key, inputs: resolveInputs(plan, inst, (u) => done.get(u)!), cores: want },
-          {
-            signal: options.signal ?? new AbortController().signal,
-            onProgress: (update) => observe({ type: 'stage-progress', id: inst.id, update }),
-            onLog: (message) => observe({ type: 'stage-log', id: inst.id, message }),
-          },
-        );
-        const seconds = (performance.now() - t) / 1000;
-        await store.writeRun({
-          format: 1,
-          key: hit.key,
-          keyRecord: hit.keyRecord,
-          stage: { id: inst.id, name: inst.stage, pipeline: plan.pipeline },
-          outputs: result.outputs,
-          startedAt: started.toISOString(),
-          seconds,
-          provenance: { ...env, ...result.provenance },
-        });
-        done.set(inst.id, result.outputs);
-        finish({ ...base, key: hit.key, status: 'ran', seconds, outputs: hashes(result.outputs) });
-        return { ok: true, outputs: result.outputs };
-      } catch (e) {
-        if (!options.keepGoing) stopping = true;
-        const userError = isUserError(e);
-        finish({ ...base, key: hit.key, status: 'failed', seconds: (performance.now() - t) / 1000, reason: describeError(e), ...(userError ? { userError } : {}) });
-        return { ok: false, why: 'failed' };
-      }
-    } finally {
-      release();
+      const after = await lookup(store, inst, inputs);
+      if (after.record) return cachedMeanwhile(inst, base, after, `computed meanwhile by ${holder}`);
+      // The other process failed or was stopped: this one tries.
+    }
+  };
+
+  const cachedMeanwhile = (inst: StageInstance, base: StageBase, hit: Lookup, reason: string): Settled => {
+    const outputs = hit.record!.outputs;
+    done.set(inst.id, outputs);
+    finish({ ...base, key: hit.key, status: 'cached', seconds: 0, outputs: hashes(outputs), reason });
+    return { ok: true, outputs };
+  };
+
+  const runStage = async (inst: StageInstance, hit: Lookup, base: StageBase, want: number): Promise<Settled> => {
+    observe({ type: 'stage-start', id: inst.id, plugin: inst.plugin.name, key: hit.key, cores: want });
+    const started = new Date();
+    const t = performance.now();
+    try {
+      const result = await runner.run(
+        { instance: inst, key: hit.key, inputs: resolveInputs(plan, inst, (u) => done.get(u)!), cores: want },
+        {
+          signal: options.signal ?? new AbortController().signal,
+          onProgress: (update) => observe({ type: 'stage-progress', id: inst.id, update }),
+          onLog: (message) => observe({ type: 'stage-log', id: inst.id, message }),
+        },
+      );
+      const seconds = (performance.now() - t) / 1000;
+      await store.writeRun({
+        format: 1,
+        key: hit.key,
+        keyRecord: hit.keyRecord,
+        stage: { id: inst.id, name: inst.stage, pipeline: plan.pipeline },
+        outputs: result.outputs,
+        startedAt: started.toISOString(),
+        seconds,
+        provenance: { ...env, ...result.provenance },
+      });
+      done.set(inst.id, result.outputs);
+      finish({ ...base, key: hit.key, status: 'ran', seconds, outputs: hashes(result.outputs) });
+      return { ok: true, outputs: result.outputs };
+    } catch (e) {
+      if (!options.keepGoing) stopping = true;
+      const userError = isUserError(e);
+      finish({ ...base, key: hit.key, status: 'failed', seconds: (performance.now() - t) / 1000, reason: describeError(e), ...(userError ? { userError } : {}) });
+      return { ok: false, why: 'failed' };
     }
   };
 

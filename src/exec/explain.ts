@@ -5,6 +5,7 @@ import { canonicalJson, type KeyRecord } from '../plan/key.js';
 import type { Plan } from '../plan/plan.js';
 import type { OutputRef, Store } from '../store/types.js';
 import { inputKeys, lookup } from './executor.js';
+import { describeHolder } from '../store/leases.js';
 
 export interface StageState {
   readonly id: StageId;
@@ -13,6 +14,8 @@ export interface StageState {
   readonly reasons: readonly string[];
   /** Up to date thanks to a result on the shared remote (nothing downloaded yet). */
   readonly remote?: true;
+  /** A will-run key that another process sharing the cache is computing now: who. */
+  readonly runningIn?: string;
 }
 
 export async function explain(plan: Plan, store: Store): Promise<StageState[]> {
@@ -35,9 +38,11 @@ export async function explain(plan: Plan, store: Store): Promise<StageState[]> {
       outputs.set(id, hit.record.outputs);
       return { id, status: 'up-to-date', key: hit.key, reasons: [], ...(store.originOf?.(hit.key) === 'remote' ? { remote: true as const } : {}) };
     }
-    if (!prev) return { id, status: 'will-run', key: hit.key, reasons: ['never run'] };
+    const holder = await store.leases?.holderOf(hit.key);
+    const running = holder ? { runningIn: describeHolder(holder) } : {};
+    if (!prev) return { id, status: 'will-run', key: hit.key, reasons: ['never run'], ...running };
     const reasons = prev.key === hit.key ? ['outputs missing from the cache'] : diffKeys(prev.keyRecord, hit.keyRecord);
-    return { id, status: 'will-run', key: hit.key, reasons: reasons.length > 0 ? reasons : ['key changed'] };
+    return { id, status: 'will-run', key: hit.key, reasons: reasons.length > 0 ? reasons : ['key changed'], ...running };
   };
   for (const id of plan.order) states.set(id, one(id)); // plan order is topological: upstream promises exist first
   return Promise.all(plan.order.map((id) => states.get(id)!));

@@ -7,13 +7,19 @@ import { join } from 'node:path';
 import { asObjectHash, type CacheKey, type ObjectHash } from '../util/brand.js';
 import type { ArtifactKind } from '../plugin/types.js';
 import type { OutputRef, PendingObject, RunRecord, Store } from './types.js';
+import { Leases, type LeaseOptions } from './leases.js';
 
 export class LocalStore implements Store {
   private readonly tmp: string;
   private ready: Promise<void> | undefined;
+  readonly leases: Leases;
 
-  constructor(readonly location: string) {
+  constructor(
+    readonly location: string,
+    leaseOptions: LeaseOptions = {},
+  ) {
     this.tmp = join(location, 'tmp');
+    this.leases = new Leases(join(location, 'leases'), leaseOptions);
   }
 
   private ensureDirs(): Promise<void> {

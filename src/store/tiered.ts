@@ -9,6 +9,7 @@ import { stat } from 'node:fs/promises';
 import type { CacheKey, ObjectHash } from '../util/brand.js';
 import { CoreSemaphore } from '../exec/semaphore.js';
 import type { LocalStore } from './local.js';
+import type { Leases } from './leases.js';
 import { objectPathOf, RemoteError, runPathOf, type Remote } from './remote.js';
 import { errorText } from '../util/error-text.js';
 import type { OutputRef, PendingObject, RunRecord, Store } from './types.js';
@@ -51,6 +52,11 @@ export class TieredStore implements Store {
   ) {
     this.location = `${local.location} (remote ${remote.url})`;
     this.transfers = new CoreSemaphore(options.transfers ?? 8);
+  }
+
+  /** Leases are per machine (or per shared cache directory): the local cache's. */
+  get leases(): Leases {
+    return this.local.leases;
   }
 
   /** Whether readRun found this key's record on the remote rather than in the local cache. */

@@ -2,6 +2,7 @@
 import type { CacheKey, ObjectHash, StageId } from '../util/brand.js';
 import type { ArtifactKind, JsonValue } from '../plugin/types.js';
 import type { KeyRecord } from '../plan/key.js';
+import type { Leases } from './leases.js';
 
 export interface OutputRef {
   readonly hash: ObjectHash;
@@ -57,6 +58,8 @@ export interface Store {
   checkpointDir(key: CacheKey): Promise<string>;
   /** Deletes a key's checkpoints (once its result is stored). */
   dropCheckpoints(key: CacheKey): Promise<void>;
+  /** Who computes which key now, across the processes sharing this store (absent: nobody waits). */
+  readonly leases?: Leases;
   /** Stores with a shared remote tier: whether `readRun` found the key's record there. */
   originOf?(key: CacheKey): 'local' | 'remote';
 }

@@ -19,11 +19,12 @@ export const status: Command = async (argv, io) => {
   const width = Math.min(60, Math.max(...states.map((s) => s.id.length)));
   for (const s of states) {
     const label = s.status === 'up-to-date' ? 'up to date' : 'will run  ';
-    const why = s.remote ? ['on the remote'] : s.reasons;
+    const why = s.remote ? ['on the remote'] : s.runningIn ? [...s.reasons, `running now in ${s.runningIn}`] : s.reasons;
     io.stdout(`${`${label}  ${s.id.padEnd(width)}${why.length ? `  ${why.join('; ')}` : ''}`.trimEnd()}\n`);
   }
   const stale = states.filter((s) => s.status === 'will-run').length;
   const remote = states.filter((s) => s.remote).length;
-  io.stdout(`${states.length - stale} up to date${remote > 0 ? ` (${remote} on the remote)` : ''}, ${stale} will run\n`);
+  const elsewhere = states.filter((s) => s.runningIn).length;
+  io.stdout(`${states.length - stale} up to date${remote > 0 ? ` (${remote} on the remote)` : ''}, ${stale} will run${elsewhere > 0 ? ` (${elsewhere} running now in another process)` : ''}\n`);
   return 0;
 };

@@ -51,6 +51,9 @@ export async function listrRenderer(plan: Plan, ids: readonly string[]): Promise
       case 'stage-start':
         g?.running.set(e.id, '');
         break;
+      case 'stage-waiting':
+        g?.running.set(e.id, `waiting: another process is computing it, ${e.holder}`);
+        break;
       case 'stage-progress':
         if (g && e.update.message) g.running.set(e.id, e.update.message);
         break;

@@ -13,6 +13,9 @@ export function plainRenderer(write: (line: string) => void, now: () => number =
       case 'stage-start':
         write(`  start   ${e.id}\n`);
         break;
+      case 'stage-waiting':
+        write(`  waiting ${e.id}: another process is computing it, ${e.holder}\n`);
+        break;
       case 'stage-progress': {
         const t = now();
         if (t - (lastProgress.get(e.id) ?? 0) < 1000 || !e.update.message) break;

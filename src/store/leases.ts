@@ -1,0 +1,224 @@
+// Single flight across processes that share one cache: the process that starts computing a stage key
+// first holds its lease (`cache/leases/<key>.json`), and any other process that needs the same key
+// waits for that result instead of computing it again (a second terminal, a second sweep with
+// shared upstream stages, a cache on a shared filesystem).
+//
+// Leases only save duplicate work. Results stay correct without them (every write is atomic and
+// content-addressed), so a lost race costs time, never a wrong result. That is why a holder that is
+// gone is simply taken over: a dead process on this host at once, a silent one elsewhere once its
+// heartbeat is `staleMs` old.
+import { randomBytes } from 'node:crypto';
+import { hostname } from 'node:os';
+import { link, mkdir, readFile, rm, stat, utimes, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { CacheKey } from '../util/brand.js';
+
+/** Who is computing a key: what a waiting process shows its user. */
+export interface LeaseHolder {
+  readonly pid: number;
+  readonly host: string;
+  readonly pipeline: string;
+  readonly stage: string;
+  /** When the holder started (ISO 8601). */
+  readonly since: string;
+  /** Tells this holding apart from an earlier one of the same process id. */
+  readonly token: string;
+}
+
+export interface Lease {
+  readonly holder: LeaseHolder;
+  /** Gives the key up (idempotent); a lease someone has since taken over is left to them. */
+  release(): Promise<void>;
+}
+
+/** Either this process now computes the key, or another one does. */
+export type Claim = { readonly held: Lease; readonly busy?: undefined } | { readonly busy: LeaseHolder; readonly held?: undefined };
+
+export interface LeaseOptions {
+  /** How often a holder touches its lease file (default 30 s). */
+  readonly heartbeatMs?: number;
+  /** A holder on another host whose lease file is this old is gone (default 10 minutes). */
+  readonly staleMs?: number;
+  /** How long a waiter sleeps between looks at most (default 1 s; it starts at a tenth of that). */
+  readonly pollMs?: number;
+  readonly host?: string;
+  readonly pid?: number;
+  /** Whether a process of this host is running (default: `process.kill(pid, 0)`). */
+  readonly isAlive?: (pid: number) => boolean;
+  readonly now?: () => number;
+}
+
+export class Leases {
+  private readonly heartbeatMs: number;
+  private readonly staleMs: number;
+  private readonly pollMs: number;
+  private readonly host: string;
+  private readonly pid: number;
+  private readonly isAlive: (pid: number) => boolean;
+  private readonly now: () => number;
+  /** Tokens of the leases this object holds now: a file with our pid and another token is a leftover. */
+  private readonly mine = new Set<string>();
+  private ready: Promise<unknown> | undefined;
+
+  constructor(
+    readonly dir: string,
+    options: LeaseOptions = {},
+  ) {
+    this.heartbeatMs = options.heartbeatMs ?? 30_000;
+    this.staleMs = options.staleMs ?? 600_000;
+    this.pollMs = options.pollMs ?? 1000;
+    this.host = options.host ?? hostname();
+    this.pid = options.pid ?? process.pid;
+    this.isAlive = options.isAlive ?? processIsAlive;
+    this.now = options.now ?? Date.now;
+  }
+
+  private file(key: CacheKey): string {
+    return join(this.dir, `${key}.json`);
+  }
+
+  /** Takes the key's lease, or says who holds it. A holder that is gone is taken over. */
+  async claim(key: CacheKey, about: { readonly pipeline: string; readonly stage: string }): Promise<Claim> {
+    this.ready ??= mkdir(this.dir, { recursive: true });
+    await this.ready;
+    const holder: LeaseHolder = { pid: this.pid, host: this.host, ...about, since: new Date(this.now()).toISOString(), token: randomBytes(8).toString('hex') };
+    const path = this.file(key);
+    // The lease appears whole or not at all: written aside, then hard-linked into place, which
+    // fails if the name exists (an exclusive create would let a reader see an empty file).
+    const draft = join(this.dir, `.${holder.token}.draft`);
+    await writeFile(draft, `${JSON.stringify(holder)}\n`);
+    try {
+      for (;;) {
+        try {
+          await link(draft, path);
+          return { held: this.hold(path, holder) };
+        } catch (e) {
+          if (!isCode(e, 'EEXIST')) throw e;
+        }
+        const current = await this.read(path);
+        if (current === 'gone') continue;
+        if (current !== 'unreadable' && !this.isStale(current.holder, current.mtimeMs)) return { busy: current.holder };
+        await this.breakStale(path, current === 'unreadable' ? undefined : current.holder.token, draft);
+      }
+    } finally {
+      await rm(draft, { force: true });
+    }
+  }
+
+  /** The live holder of a key's lease, if any (for `status`). */
+  async holderOf(key: CacheKey): Promise<LeaseHolder | undefined> {
+    const current = await this.read(this.file(key));
+    if (current === 'gone' || current === 'unreadable' || this.isStale(current.holder, current.mtimeMs)) return undefined;
+    return current.holder;
+  }
+
+  /**
+   * Resolves once `holder` no longer holds the key: released, taken over, or gone. Rejects with the
+   * signal's reason when it aborts first.
+   */
+  async released(key: CacheKey, holder: LeaseHolder, signal?: AbortSignal): Promise<void> {
+    const path = this.file(key);
+    let delay = this.pollMs / 10;
+    for (;;) {
+      signal?.throwIfAborted();
+      const current = await this.read(path);
+      if (current === 'gone' || current === 'unreadable' || current.holder.token !== holder.token) return;
+      if (this.isStale(current.holder, current.mtimeMs)) return;
+      await sleep(delay, undefined, signal ? { signal } : {});
+      delay = Math.min(this.pollMs, delay * 1.5);
+    }
+  }
+
+  private hold(path: string, holder: LeaseHolder): Lease {
+    this.mine.add(holder.token);
+    const beat = setInterval(() => {
+      const t = new Date(this.now());
+      utimes(path, t, t).catch(() => undefined);
+    }, this.heartbeatMs);
+    beat.unref();
+    let released = false;
+    return {
+      holder,
+      release: async () => {
+        if (released) return;
+        released = true;
+        clearInterval(beat);
+        this.mine.delete(holder.token);
+        const current = await this.read(path);
+        if (current !== 'gone' && current !== 'unreadable' && current.holder.token === holder.token) await rm(path, { force: true });
+      },
+    };
+  }
+
+  private isStale(h: LeaseHolder, mtimeMs: number): boolean {
+    if (h.host !== this.host) return this.now() - mtimeMs > this.staleMs;
+    // This host: the process id says it. Our own id with a token we do not hold is a leftover of an
+    // earlier process that had the same id.
+    if (h.pid === this.pid) return !this.mine.has(h.token);
+    return !this.isAlive(h.pid);
+  }
+
+  /**
+   * Removes a stale lease. Breakers take turns through a second lease (`<key>.json.break`): without
+   * it, a process that judged the old lease stale could delete the fresh lease another breaker has
+   * just put in its place. A break lease is only held for a read and an unlink; one older than a
+   * minute is a crashed breaker's and is removed.
+   */
+  private async breakStale(path: string, staleToken: string | undefined, draft: string): Promise<void> {
+    const lock = `${path}.break`;
+    try {
+      await link(draft, lock);
+    } catch (e) {
+      if (!isCode(e, 'EEXIST')) throw e;
+      const since = await stat(lock).then((st) => this.now() - st.mtimeMs, () => 0);
+      if (since > 60_000) await rm(lock, { force: true });
+      else await sleep(5);
+      return; // the caller looks again
+    }
+    try {
+      const current = await this.read(path);
+      const same = current === 'unreadable' ? staleToken === undefined : current !== 'gone' && current.holder.token === staleToken;
+      if (same) await rm(path, { force: true });
+    } finally {
+      await rm(lock, { force: true });
+    }
+  }
+
+  private async read(path: string): Promise<{ holder: LeaseHolder; mtimeMs: number } | 'gone' | 'unreadable'> {
+    let text: string;
+    let mtimeMs: number;
+    try {
+      [text, { mtimeMs }] = await Promise.all([readFile(path, 'utf8'), stat(path)]);
+    } catch (e) {
+      if (isCode(e, 'ENOENT')) return 'gone';
+      throw e;
+    }
+    try {
+      const h = JSON.parse(text) as Partial<LeaseHolder>;
+      if (typeof h.pid !== 'number' || typeof h.host !== 'string' || typeof h.token !== 'string') return 'unreadable';
+      return { holder: { pid: h.pid, host: h.host, token: h.token, pipeline: String(h.pipeline ?? '?'), stage: String(h.stage ?? '?'), since: String(h.since ?? '') }, mtimeMs };
+    } catch {
+      return 'unreadable';
+    }
+  }
+}
+
+/** "pid 4242 on lab-3 (pipelines/table1.yaml, since 14:03:12)" */
+export function describeHolder(h: LeaseHolder, host: string = hostname()): string {
+  const since = h.since.length >= 19 ? h.since.slice(11, 19) : h.since;
+  return `pid ${h.pid}${h.host === host ? '' : ` on ${h.host}`} (${h.pipeline}, since ${since} UTC)`;
+}
+
+function processIsAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return isCode(e, 'EPERM'); // it exists, owned by another user
+  }
+}
+
+function isCode(e: unknown, code: string): boolean {
+  return (e as NodeJS.ErrnoException | null)?.code === code;
+}
