@@ -93,7 +93,7 @@ test('pipelines/table3.yaml runs in miniature: kernel interpolation fits true an
   assert.equal(r.code, 0, r.stderr);
   const show = await cli(cache, 'show', 'table', 'pipelines/table3.yaml', '--json', ...mini);
   const table = (JSON.parse(show.stdout) as { outputs: { table: { value: { columns: string[]; rows: (string | number)[][] } } } }).outputs.table.value;
-  assert.deepEqual(table.columns, ['kind', 'n', 'train_error', 'test_error', 'norm', 'seconds']);
+  assert.deepEqual(table.columns, ['kind', 'n', 'train_error', 'test_error', 'norm']);
   const [truth, random] = [table.rows.find((row) => row[0] === 'none')!, table.rows.find((row) => row[0] === 'random_labels')!];
   assert.deepEqual([truth[2], random[2]], [0, 0]); // both interpolated
   assert.ok((truth[3] as number) < 0.4 && (random[3] as number) > 0.7, JSON.stringify(table.rows));

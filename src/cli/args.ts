@@ -32,3 +32,15 @@ export const pipelineFlags = {
   'remote-read-only': { type: 'boolean' },
   json: { type: 'boolean' },
 } as const;
+
+/**
+ * `--backend NAME`: stages whose `backend` param is null (the default) read RETHINK_BACKEND. The
+ * backend is recorded in each run record's provenance, not in the key, so results are shared
+ * across backends.
+ */
+export async function applyBackendFlag(name: string | undefined): Promise<void> {
+  if (name === undefined) return;
+  const { backendNames, describeBackends } = await import('../backends/select.js');
+  if (!(backendNames as readonly string[]).includes(name)) throw UserError.of('E_BAD_FLAG', `--backend "${name}" is not a backend`, `backends:\n${describeBackends()}`);
+  process.env.RETHINK_BACKEND = name;
+}

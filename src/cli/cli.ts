@@ -11,6 +11,7 @@ const COMMANDS: Readonly<Record<string, { readonly summary: string; readonly loa
   validate: { summary: 'check a pipeline without running it', load: async () => (await import('./commands/validate.js')).validate },
   dag: { summary: 'print the stage graph (--format ascii|mermaid|dot|json)', load: async () => (await import('./commands/dag.js')).dag },
   show: { summary: "show a stage's outputs, key record and provenance", load: async () => (await import('./commands/show.js')).show },
+  verify: { summary: 'recompute up-to-date stages and check that they reproduce their cached results bit for bit', load: async () => (await import('./commands/verify.js')).verify },
   export: { summary: "copy a stage's outputs out of the store as named files (--to DIR, default results/)", load: async () => (await import('./commands/export.js')).exportCommand },
   push: { summary: 'upload up-to-date results the shared remote lacks (--remote URL)', load: async () => (await import('./commands/sync.js')).push },
   pull: { summary: "download the pipeline's results from the shared remote (--remote URL)", load: async () => (await import('./commands/sync.js')).pull },
@@ -30,7 +31,8 @@ ${Object.entries(COMMANDS)
 common flags: --set key=value (repeatable), --cache-dir DIR (or RETHINK_CACHE_DIR), --json,
               --remote s3://bucket/prefix|DIR (or RETHINK_REMOTE), --remote-read-only
 run flags:    --only GLOB, --jobs N, --dry-run, --keep-going, --backend auto|native|wasm|cpu|webgpu|tfjs-node|tfjs-node-gpu
-exit codes:   0 ok, 1 a stage failed, 2 bad pipeline or flags
+verify flags: --only GLOB, --sample N, --backend NAME
+exit codes:   0 ok, 1 a stage failed (verify: a result did not reproduce), 2 bad pipeline or flags
 `;
 
 export async function main(argv: readonly string[], io: CliIO): Promise<number> {

@@ -243,7 +243,7 @@ function hashes(outputs: Readonly<Record<string, OutputRef>>): Record<string, Ob
   return Object.fromEntries(Object.entries(outputs).map(([k, v]) => [k, v.hash]));
 }
 
-function resolveInputs(plan: Plan, inst: StageInstance, upstream: (id: StageId) => Readonly<Record<string, OutputRef>>): ResolvedInputs {
+export function resolveInputs(plan: Plan, inst: StageInstance, upstream: (id: StageId) => Readonly<Record<string, OutputRef>>): ResolvedInputs {
   const out: Record<string, InputArtifact | InputArtifact[]> = {};
   for (const b of inst.inputs) {
     const arts = b.sources.flatMap((s): InputArtifact[] => {

@@ -6,6 +6,7 @@ import type { Plan } from '../plan/plan.js';
 import type { OutputRef, Store } from '../store/types.js';
 import { inputKeys, lookup } from './executor.js';
 import { describeHolder } from '../store/leases.js';
+import { jsonChanges } from '../util/json-diff.js';
 
 export interface StageState {
   readonly id: StageId;
@@ -54,7 +55,11 @@ export function diffKeys(before: KeyRecord, after: KeyRecord): string[] {
   if (before.version !== after.version) out.push(`plugin version ${before.version} → ${after.version}`);
   if (before.code !== after.code) out.push('plugin code changed');
   if (before.seed !== after.seed) out.push(`seed ${show(before.seed)} → ${show(after.seed)}`);
-  diffValues('param ', before.params, after.params, out);
+  for (const c of jsonChanges(before.params, after.params)) {
+    if (c.kind === 'added') out.push(`param ${c.path} added (${show(c.after)})`);
+    else if (c.kind === 'removed') out.push(`param ${c.path} removed (was ${show(c.before)})`);
+    else out.push(`param ${c.path} ${show(c.before)} → ${show(c.after)}`);
+  }
   if (canonicalJson(before.fingerprint) !== canonicalJson(after.fingerprint)) out.push('the files it reads changed (fingerprint)');
   const names = new Set([...Object.keys(before.inputs), ...Object.keys(after.inputs)]);
   for (const n of names) {
@@ -73,21 +78,6 @@ export function diffKeys(before: KeyRecord, after: KeyRecord): string[] {
     } else out.push(`input ${n} changed (${short(a)} → ${short(b)})`);
   }
   return out;
-}
-
-function diffValues(prefix: string, a: unknown, b: unknown, out: string[], path = ''): void {
-  if (canonicalJson(a) === canonicalJson(b)) return;
-  const isObj = (x: unknown): x is Record<string, unknown> => x !== null && typeof x === 'object' && !Array.isArray(x);
-  if (isObj(a) && isObj(b)) {
-    for (const k of [...new Set([...Object.keys(a), ...Object.keys(b)])].sort()) {
-      const p = path ? `${path}.${k}` : k;
-      if (!(k in a)) out.push(`${prefix}${p} added (${show(b[k])})`);
-      else if (!(k in b)) out.push(`${prefix}${p} removed (was ${show(a[k])})`);
-      else diffValues(prefix, a[k], b[k], out, p);
-    }
-    return;
-  }
-  out.push(`${prefix}${path} ${show(a)} → ${show(b)}`);
 }
 
 const show = (v: unknown) => (v === undefined ? 'none' : JSON.stringify(v));

@@ -10,7 +10,7 @@ export interface EvaluateParams {
 
 export const evaluatePlugin = definePlugin<EvaluateParams>({
   name: 'evaluate',
-  version: '1',
+  version: '2',
   description: 'Loss, accuracy and per-class accuracy of a trained model on the train and test splits',
   params: {
     type: 'object',

@@ -20,7 +20,7 @@ export async function runEvaluate(ctx: StageContext<EvaluateParams>): Promise<vo
   try {
     const { model, meta } = await loadModel(tf, modelFile);
     try {
-      const out: Record<string, unknown> = { model: meta.model, classes: meta.classes, backend };
+      const out: Record<string, unknown> = { model: meta.model, classes: meta.classes, backend: { name: backend.name, tfBackend: backend.tfBackend } };
       for (const split of ctx.params.splits) {
         ctx.progress({ message: `evaluating ${split}` });
         const set = await readSplit(dataFile, split);

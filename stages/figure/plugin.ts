@@ -6,7 +6,7 @@ import { CURVE_METRICS, PLOTS, type FigureParams, type RunMetrics } from './data
 
 export const figurePlugin = definePlugin<FigureParams>({
   name: 'figure',
-  version: '1',
+  version: '2',
   description: "A plot of the paper's Figure 1 kind (learning_curves, convergence, test_error) from train[*].metrics; SVG + Vega-Lite spec + data",
   params: {
     type: 'object',

@@ -29,10 +29,24 @@ export function vegaLiteSpec(fig: FigureData): Record<string, unknown> {
   };
 }
 
-export async function renderSvg(spec: Record<string, unknown>): Promise<string> {
+let turn: Promise<unknown> = Promise.resolve();
+
+/**
+ * The figure as SVG. Vega numbers clip paths and gradients with process-wide counters, so an SVG
+ * would depend on what the process drew before it (a figure stage would not reproduce its own
+ * bytes). Renders take turns, each with the counters reset.
+ */
+export function renderSvg(spec: Record<string, unknown>): Promise<string> {
+  const svg = turn.then(() => renderAlone(spec));
+  turn = svg.catch(() => undefined);
+  return svg;
+}
+
+async function renderAlone(spec: Record<string, unknown>): Promise<string> {
   const [vega, { compile }] = await Promise.all([import('vega'), import('vega-lite')]);
   const view = new vega.View(vega.parse(compile(spec as never).spec), { renderer: 'none' });
   try {
+    vega.resetSVGDefIds();
     return await view.toSVG();
   } finally {
     view.finalize();

@@ -5,7 +5,7 @@ import { trainParamsSchema, type TrainParams } from './params.js';
 
 export const trainPlugin = definePlugin<TrainParams>({
   name: 'train',
-  version: '1',
+  version: '2',
   description: "Trains one of the paper's models (SGD + momentum, per-epoch lr decay) on a dataset artifact",
   params: trainParamsSchema,
   inputs: {

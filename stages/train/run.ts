@@ -16,7 +16,6 @@ export async function runTrain(ctx: StageContext<TrainParams>): Promise<void> {
   const input = ctx.inputs['data'];
   if (input === undefined || Array.isArray(input)) throw new Error('train: input `data` must be one dataset artifact');
   const file = await (input as Artifact).readTensors();
-  const started = performance.now();
   try {
     const info = await datasetInfo(file);
     const opts = trainOptionsOf(p, ctx.seed, info);
@@ -74,7 +73,7 @@ export async function runTrain(ctx: StageContext<TrainParams>): Promise<void> {
         num_classes: numClasses,
         hyperparams,
         seed: ctx.seed,
-        history: result.history,
+        history: result.history.map(({ seconds: _, ...epoch }) => epoch),
         ...(result.steps === undefined ? {} : { steps: result.steps }),
         stopped_by: result.stoppedBy,
         total_steps: result.totalSteps,
@@ -84,10 +83,16 @@ export async function runTrain(ctx: StageContext<TrainParams>): Promise<void> {
           // What the paper reports for training in its tables: the last epoch's online mini-batch accuracy.
           train_online_acc: result.history.at(-1)?.acc ?? null,
         },
-        backend,
-        ...(result.kernelTuning === undefined ? {} : { kernel_tuning: result.kernelTuning }),
-        train_seconds: result.seconds,
-        seconds: (performance.now() - started) / 1000,
+        // The backend's name only: its threads, versions and adapter are in the run record.
+        backend: { name: backend.name, tfBackend: backend.tfBackend },
+      });
+      // Times and tuning are facts about this run, not results: they go to the run record, so that
+      // one seed on one backend writes the same bytes every time (what `rethink verify` checks, and
+      // what lets an unchanged result leave its dependents cached).
+      ctx.provenance({
+        train_seconds: round3(result.seconds),
+        epoch_seconds: result.history.map((e) => round3(e.seconds)),
+        ...(result.kernelTuning === undefined ? {} : { kernel_tuning: { ...result.kernelTuning } }),
       });
     } finally {
       model.dispose();
@@ -96,3 +101,5 @@ export async function runTrain(ctx: StageContext<TrainParams>): Promise<void> {
     await file.close();
   }
 }
+
+const round3 = (x: number): number => Math.round(x * 1000) / 1000;

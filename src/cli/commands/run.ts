@@ -1,7 +1,7 @@
 // `rethink run [pipeline] [--set k=v]… [--only GLOB]… [--jobs N] [--cache-dir DIR] [--dry-run] [--keep-going] [--json]`
 import { availableParallelism } from 'node:os';
 import type { Command } from '../io.js';
-import { intFlag, parseFlags, pipelineFlags } from '../args.js';
+import { applyBackendFlag, intFlag, parseFlags, pipelineFlags } from '../args.js';
 import { loadWorkspace, localOf, openStore } from '../workspace.js';
 import { selectInstances, withUpstream } from '../../plan/select.js';
 import { execute } from '../../exec/executor.js';
@@ -21,15 +21,7 @@ export const run: Command = async (argv, io) => {
     backend: { type: 'string' },
   });
   if (positionals.length > 1) throw UserError.of('E_BAD_FLAG', `rethink run takes one pipeline, got ${positionals.length}: ${positionals.join(' ')}`);
-  if (values.backend !== undefined) {
-    const { backendNames, describeBackends } = await import('../../backends/select.js');
-    if (!(backendNames as readonly string[]).includes(values.backend)) {
-      throw UserError.of('E_BAD_FLAG', `--backend "${values.backend}" is not a backend`, `backends:\n${describeBackends()}`);
-    }
-    // Stages whose `backend` param is null (the default) read this; the backend is recorded in each
-    // run record's provenance, not in the key, so results are shared across backends.
-    process.env.RETHINK_BACKEND = values.backend;
-  }
+  await applyBackendFlag(values.backend);
   const ws = await loadWorkspace(io, positionals[0], values.set ?? []);
   const jobs = intFlag('jobs', values.jobs, 1) ?? availableParallelism();
   const only = values.only ? selectInstances(ws.plan, values.only) : undefined;

@@ -83,6 +83,14 @@ test('the figure stage writes an SVG with its title and lines, the Vega-Lite spe
     const inputs = [0, 0.5, 1].map((p, i) => ({ json: run(`fit[p=${p}]`, { p }, [[1, 1]], 0.9 - 0.4 * i).metrics, origin: { stage: 'fit', matrix: { p } } }));
     const r = await h.run(figurePlugin, { params: { plot: 'test_error', x: 'p', title: 'Error & corruption', paper: true }, inputs: { runs: inputs } });
     const svg = await readFile(r.outputs['svg']!.path, 'utf8');
+    // Another figure in between, drawn at the same time as the first one again: still the same bytes
+    // (Vega's clip-path ids are process-wide counters).
+    const curves = [run('a', { p: 0 }, [[2, 0.1], [1, 0.5]])].map((x) => ({ json: x.metrics, origin: { stage: 'fit', matrix: x.matrix } }));
+    const [again] = await Promise.all([
+      h.run(figurePlugin, { params: { plot: 'test_error', x: 'p', title: 'Error & corruption', paper: true }, inputs: { runs: inputs } }),
+      h.run(figurePlugin, { params: { plot: 'learning_curves', series: 'p' }, inputs: { runs: curves } }),
+    ]);
+    assert.equal(again.outputs['svg']!.hash, r.outputs['svg']!.hash, 'a figure reproduces its bytes');
     assert.match(svg, /^<svg[^>]+xmlns="http:\/\/www.w3.org\/2000\/svg"/);
     assert.match(svg, />Error &amp; corruption</);
     assert.match(svg, />mlp_1x512</);

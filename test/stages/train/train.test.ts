@@ -46,6 +46,10 @@ test('train stage: learns the toy set, writes weights + metadata, is reproducibl
 
     const again = await h.run(trainPlugin, { params, seed: 7, inputs: { data: dataset } });
     assert.equal(again.outputs['model']!.hash, a.outputs['model']!.hash, 'same seed → byte-identical weights');
+    assert.equal(again.outputs['metrics']!.hash, a.outputs['metrics']!.hash, 'and byte-identical metrics: no wall-clock time in them');
+    const epochSeconds = a.provenance['epoch_seconds'] as number[];
+    assert.equal(epochSeconds.length, 4, 'the times are in the run record');
+    assert.ok(epochSeconds.every((t) => t > 0) && (a.provenance['train_seconds'] as number) >= epochSeconds[0]!);
     const other = await h.run(trainPlugin, { params, seed: 8, inputs: { data: dataset } });
     assert.notEqual(other.outputs['model']!.hash, a.outputs['model']!.hash);
 

@@ -1,0 +1,132 @@
+// How two versions of a stage's outputs differ, in words a researcher can act on: which tensors
+// differ and by how much, which JSON fields changed and from what to what.
+import { readFile, stat } from 'node:fs/promises';
+import type { ObjectHash } from '../util/brand.js';
+import type { OutputRef } from '../store/types.js';
+import { openSafetensors } from '../tensors/safetensors.js';
+import type { TensorData } from '../tensors/types.js';
+import { jsonChanges } from '../util/json-diff.js';
+
+export interface OutputDiff {
+  readonly output: string;
+  readonly recorded: ObjectHash | null;
+  readonly recomputed: ObjectHash | null;
+  /** One line per difference found, most telling first; capped at `MAX_LINES`. */
+  readonly details: readonly string[];
+}
+
+const MAX_LINES = 6;
+
+/** Outputs whose bytes differ (by hash), each with what differs; [] when all are identical. */
+export async function diffOutputs(
+  recorded: Readonly<Record<string, OutputRef>>,
+  recomputed: Readonly<Record<string, OutputRef>>,
+  pathOf: (side: 'recorded' | 'recomputed', hash: ObjectHash) => Promise<string>,
+): Promise<OutputDiff[]> {
+  const out: OutputDiff[] = [];
+  for (const name of [...new Set([...Object.keys(recorded), ...Object.keys(recomputed)])].sort()) {
+    const a = recorded[name];
+    const b = recomputed[name];
+    if (a && b && a.hash === b.hash) continue;
+    if (!a || !b) {
+      out.push({ output: name, recorded: a?.hash ?? null, recomputed: b?.hash ?? null, details: [a ? 'not written by the recomputation' : 'not in the recorded result'] });
+      continue;
+    }
+    const [pa, pb] = await Promise.all([pathOf('recorded', a.hash), pathOf('recomputed', b.hash)]);
+    let details: string[];
+    try {
+      details = a.kind === 'tensors' && b.kind === 'tensors' ? await diffTensorFiles(pa, pb) : a.kind === 'json' && b.kind === 'json' ? await diffJsonFiles(pa, pb) : [];
+    } catch (e) {
+      details = [`could not compare the contents: ${(e as Error).message}`];
+    }
+    if (details.length === 0) details = [await sizeLine(pa, pb)];
+    out.push({ output: name, recorded: a.hash, recomputed: b.hash, details });
+  }
+  return out;
+}
+
+async function sizeLine(a: string, b: string): Promise<string> {
+  const [sa, sb] = await Promise.all([stat(a), stat(b)]);
+  return sa.size === sb.size ? `the bytes differ (${count(sa.size)} bytes each)` : `${count(sa.size)} bytes → ${count(sb.size)}`;
+}
+
+/** Per tensor: missing, reshaped, or how many values differ and the largest absolute difference. */
+export async function diffTensorFiles(pathA: string, pathB: string): Promise<string[]> {
+  const [fa, fb] = await Promise.all([openSafetensors(pathA), openSafetensors(pathB)]);
+  try {
+    const lines: string[] = [];
+    let differing = 0;
+    const names = [...new Set([...Object.keys(fa.tensors), ...Object.keys(fb.tensors)])].sort();
+    for (const name of names) {
+      const sa = fa.tensors[name];
+      const sb = fb.tensors[name];
+      if (!sa || !sb) {
+        differing++;
+        lines.push(`${name}: ${sa ? 'missing from the recomputation' : 'only in the recomputation'}`);
+        continue;
+      }
+      if (sa.dtype !== sb.dtype || sa.shape.join() !== sb.shape.join()) {
+        differing++;
+        lines.push(`${name}: ${sa.dtype}[${sa.shape.join(',')}] → ${sb.dtype}[${sb.shape.join(',')}]`);
+        continue;
+      }
+      const d = diffValues(await fa.read(name), await fb.read(name));
+      if (d.count === 0) continue;
+      differing++;
+      const max = Number.isFinite(d.maxAbs) ? `, max |Δ| ${d.maxAbs.toExponential(1)}` : '';
+      lines.push(`${name}: ${count(d.count)} of ${count(d.total)} values differ${max}`);
+    }
+    const meta = [...new Set([...Object.keys(fa.metadata), ...Object.keys(fb.metadata)])].filter((k) => fa.metadata[k] !== fb.metadata[k]);
+    for (const k of meta) lines.push(`metadata ${k}: ${clip(fa.metadata[k])} → ${clip(fb.metadata[k])}`);
+    const shown = lines.slice(0, MAX_LINES);
+    if (lines.length > MAX_LINES) shown.push(`and ${lines.length - MAX_LINES} more`);
+    if (differing > 0) shown.unshift(`${differing} of ${names.length} tensor${names.length === 1 ? '' : 's'} differ`);
+    return shown;
+  } finally {
+    await Promise.all([fa.close(), fb.close()]);
+  }
+}
+
+/** Values that differ bitwise (so -0 and 0, or two NaNs with other payloads, count), and max |a − b|. */
+export function diffValues(a: TensorData, b: TensorData): { count: number; total: number; maxAbs: number } {
+  const n = a.data.length;
+  const isFloat = a.dtype === 'float32' || a.dtype === 'float64';
+  const bitsA = bitView(a);
+  const bitsB = bitView(b);
+  let count = 0;
+  let maxAbs = isFloat ? 0 : Number.NaN;
+  for (let i = 0; i < n; i++) {
+    if (bitsA[i] === bitsB[i]) continue;
+    count++;
+    const x = Number(a.data[i]);
+    const y = Number(b.data[i]);
+    const d = Math.abs(x - y);
+    if (Number.isNaN(d)) maxAbs = Number.isNaN(x) !== Number.isNaN(y) ? Number.POSITIVE_INFINITY : maxAbs;
+    else if (d > maxAbs || Number.isNaN(maxAbs)) maxAbs = d;
+  }
+  return { count, total: n, maxAbs };
+}
+
+function bitView(t: TensorData): ArrayLike<number | bigint> {
+  const { buffer, byteOffset, length } = t.data as unknown as { buffer: ArrayBufferLike; byteOffset: number; length: number };
+  if (t.dtype === 'float32') return new Uint32Array(buffer, byteOffset, length);
+  if (t.dtype === 'float64') return new BigUint64Array(buffer, byteOffset, length);
+  return t.data as ArrayLike<number>;
+}
+
+/** The leaves that differ, as `path: before → after`. */
+export async function diffJsonFiles(pathA: string, pathB: string): Promise<string[]> {
+  const [a, b] = await Promise.all([readFile(pathA, 'utf8'), readFile(pathB, 'utf8')]);
+  const lines = jsonChanges(JSON.parse(a) as unknown, JSON.parse(b) as unknown).map((c) => {
+    const at = c.path || '(the whole value)';
+    if (c.kind === 'added') return `${at}: added (${clip(JSON.stringify(c.after))})`;
+    if (c.kind === 'removed') return `${at}: removed (was ${clip(JSON.stringify(c.before))})`;
+    return `${at}: ${clip(JSON.stringify(c.before))} → ${clip(JSON.stringify(c.after))}`;
+  });
+  const shown = lines.slice(0, MAX_LINES);
+  if (lines.length > MAX_LINES) shown.push(`and ${lines.length - MAX_LINES} more fields`);
+  return shown;
+}
+
+const clip = (s: string | undefined): string => (s === undefined ? 'none' : s.length > 40 ? `${s.slice(0, 37)}…` : s);
+const count = (n: number): string => n.toLocaleString('en-US');

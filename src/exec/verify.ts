@@ -1,0 +1,75 @@
+// `rethink verify`: recomputes results the cache already holds and compares them byte for byte. A
+// stage key promises that the same plugin, params, seed and inputs give the same outputs on the same
+// backend; this checks the promise, and where it fails says which tensors or fields moved and by how
+// much. Recomputations go to a scratch store over the cache: the cache gains nothing and loses
+// nothing, and a training run starts from scratch, not from a checkpoint.
+import { rm } from 'node:fs/promises';
+import { performance } from 'node:perf_hooks';
+import type { CacheKey, StageId } from '../util/brand.js';
+import type { Plan, StageInstance } from '../plan/plan.js';
+import type { ProgressUpdate } from '../plugin/types.js';
+import type { OutputRef, RunRecord, Store } from '../store/types.js';
+import { LocalStore } from '../store/local.js';
+import { OverlayStore } from '../store/overlay.js';
+import { diffOutputs, type OutputDiff } from './compare.js';
+import { describeError, resolveInputs } from './executor.js';
+import { InProcessRunner } from './runner.js';
+
+export interface Verification {
+  readonly id: StageId;
+  readonly key: CacheKey;
+  readonly status: 'reproduced' | 'differs' | 'failed';
+  readonly seconds: number;
+  /** How long the recorded run took. */
+  readonly recordedSeconds: number;
+  readonly differences: readonly OutputDiff[];
+  /** Why the recomputation failed. */
+  readonly reason?: string;
+  /** Set when the recorded run and the recomputation trained on different backends. */
+  readonly backends?: { readonly recorded: string; readonly recomputed: string };
+}
+
+export interface VerifyOptions {
+  /** Makes a fresh directory for the scratch store (on the cache's filesystem); it is removed after. */
+  readonly scratchDir: () => Promise<string>;
+  readonly cores: number;
+  readonly signal?: AbortSignal;
+  readonly onProgress?: (update: ProgressUpdate) => void;
+  readonly onLog?: (message: string) => void;
+}
+
+/** Recomputes one up-to-date instance from its recorded inputs and compares it with its record. */
+export async function verifyInstance(
+  plan: Plan,
+  store: Store,
+  inst: StageInstance,
+  record: RunRecord,
+  upstream: (id: StageId) => Readonly<Record<string, OutputRef>>,
+  options: VerifyOptions,
+): Promise<Verification> {
+  const scratch = new LocalStore(await options.scratchDir());
+  const overlay = new OverlayStore(store, scratch);
+  const base = { id: inst.id, key: record.key, recordedSeconds: record.seconds };
+  const t = performance.now();
+  try {
+    const result = await new InProcessRunner(overlay).run(
+      { instance: inst, key: record.key, inputs: resolveInputs(plan, inst, upstream), cores: options.cores },
+      { signal: options.signal ?? new AbortController().signal, onProgress: options.onProgress ?? (() => {}), onLog: options.onLog ?? (() => {}) },
+    );
+    const seconds = (performance.now() - t) / 1000;
+    const differences = await diffOutputs(record.outputs, result.outputs, (side, hash) => (side === 'recorded' ? store.objectPath(hash) : overlay.objectPath(hash)));
+    const recorded = backendName(record.provenance);
+    const recomputed = backendName(result.provenance);
+    const backends = recorded !== undefined && recomputed !== undefined && recorded !== recomputed ? { backends: { recorded, recomputed } } : {};
+    return { ...base, status: differences.length === 0 ? 'reproduced' : 'differs', seconds, differences, ...backends };
+  } catch (e) {
+    return { ...base, status: 'failed', seconds: (performance.now() - t) / 1000, differences: [], reason: describeError(e) };
+  } finally {
+    await rm(scratch.location, { recursive: true, force: true });
+  }
+}
+
+function backendName(provenance: Readonly<Record<string, unknown>>): string | undefined {
+  const b = provenance.backend;
+  return b !== null && typeof b === 'object' && typeof (b as { name?: unknown }).name === 'string' ? (b as { name: string }).name : undefined;
+}
