@@ -1,10 +1,10 @@
 // The shipped pipelines: every one validates, and the Figure 1 and Table 1 pipelines run end to end in
 // miniature (a few images a class, a few epochs).
+import { tempDir } from './support/temp.js';
 import { test } from 'node:test';
 import { createHash } from 'node:crypto';
 import assert from 'node:assert/strict';
-import { mkdtemp, readdir, readFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { main } from '../src/cli/cli.js';
 import { compiledBin } from './support/tmp-project.js';
@@ -20,7 +20,7 @@ async function cli(cache: string, ...argv: string[]): Promise<{ code: number; st
 }
 
 test('every pipeline in pipelines/ validates', async () => {
-  const cache = await mkdtemp(join(tmpdir(), 'rethink-pipelines-'));
+  const cache = await tempDir('rethink-pipelines-');
   const files = (await readdir(join(root, 'pipelines'))).filter((f) => f.endsWith('.yaml'));
   assert.ok(files.length >= 3, files.join());
   for (const f of files) {
@@ -30,8 +30,8 @@ test('every pipeline in pipelines/ validates', async () => {
 });
 
 test('pipelines/figure1.yaml runs in miniature into a report with three figures and a table', async () => {
-  const cache = await mkdtemp(join(tmpdir(), 'rethink-figure1-'));
-  const out = await mkdtemp(join(tmpdir(), 'rethink-figure1-out-'));
+  const cache = await tempDir('rethink-figure1-');
+  const out = await tempDir('rethink-figure1-out-');
   const tiny = ['--set', 'vars.per_class=3', '--set', 'vars.max_epochs=3'];
   const r = await cli(cache, 'run', 'pipelines/figure1.yaml', '--json', ...tiny);
   assert.equal(r.code, 0, r.stderr);
@@ -53,7 +53,7 @@ test('pipelines/table1.yaml runs in miniature on a CIFAR-format archive served o
   const archive = smallCifarArchive(8);
   const server = await serve({ 'c.tar.gz': { body: archive } });
   try {
-    const cache = await mkdtemp(join(tmpdir(), 'rethink-table1-'));
+    const cache = await tempDir('rethink-table1-');
     const mini = [
       '--set', `cifar.with.url=${server.url('c.tar.gz')}`,
       '--set', `cifar.with.md5=${createHash('md5').update(archive).digest('hex')}`,
@@ -87,7 +87,7 @@ test('pipelines/table1.yaml runs in miniature on a CIFAR-format archive served o
 });
 
 test('pipelines/table3.yaml runs in miniature: kernel interpolation fits true and random MNIST labels', async () => {
-  const cache = await mkdtemp(join(tmpdir(), 'rethink-table3-'));
+  const cache = await tempDir('rethink-table3-');
   const mini = ['--set', 'fit.matrix.n=[150]', '--set', 'fit.with.n_test=200'];
   const r = await cli(cache, 'run', 'pipelines/table3.yaml', '--json', ...mini);
   assert.equal(r.code, 0, r.stderr);
@@ -100,7 +100,7 @@ test('pipelines/table3.yaml runs in miniature: kernel interpolation fits true an
 });
 
 test('the quick-start, randomizations and theorem1 pipelines run (in miniature where they train)', async () => {
-  const cache = await mkdtemp(join(tmpdir(), 'rethink-small-pipelines-'));
+  const cache = await tempDir('rethink-small-pipelines-');
   const runs: [string, string[], number][] = [
     ['pipelines/quickstart.yaml', ['--set', 'vars.epochs=1'], 9],
     ['pipelines/randomizations.yaml', [], 10],

@@ -1,7 +1,7 @@
+import { tempDir } from '../support/temp.js';
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { unsafeReason } from '../../src/data/tar.js';
 import { MomentAccumulator, clippedMoments, fitClippedNormal } from '../../src/data/gaussian.js';
@@ -76,7 +76,7 @@ test('corruptLabels: p = 1 with exclude_true changes every label; bad p is refus
 });
 
 test('download: unknown schemes and missing files are user errors; nothing is left behind', async () => {
-  const dir = await mkdtemp(join(tmpdir(), 'fetch-'));
+  const dir = await tempDir('fetch-');
   try {
     await assert.rejects(download('ftp://x/y', dir, { md5: null }), (e: unknown) => e instanceof DataError && e.reason === 'bad_params');
     await assert.rejects(download(join(dir, 'nope.bin'), dir, { md5: null }), (e: unknown) => e instanceof DataError && e.reason === 'missing_file');

@@ -1,7 +1,7 @@
+import { tempDir } from '../support/temp.js';
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtemp, readdir, utimes, writeFile, mkdir } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readdir, utimes, writeFile, mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Leases, describeHolder, type LeaseOptions } from '../../src/store/leases.js';
 import type { CacheKey } from '../../src/util/brand.js';
@@ -15,7 +15,7 @@ function processOn(dir: string, pid: number, alive: Set<number>, options: LeaseO
 }
 
 async function leaseDir(): Promise<string> {
-  return mkdtemp(join(tmpdir(), 'rethink-leases-'));
+  return tempDir('rethink-leases-');
 }
 
 test('one process holds a key at a time; the others are told who, until it releases', async () => {

@@ -1,8 +1,8 @@
 // The remote tier's ordering guarantees, with faults injected into a real directory remote.
+import { tempDir } from '../support/temp.js';
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtemp, readdir } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { LocalStore } from '../../src/store/local.js';
 import { DirRemote, runPathOf, type Remote } from '../../src/store/remote.js';
@@ -39,7 +39,7 @@ async function storeWithResult(dir: string): Promise<{ local: LocalStore; record
 }
 
 test('a result whose object upload fails never gets its run record on the remote', async () => {
-  const dir = await mkdtemp(join(tmpdir(), 'rethink-tiered-'));
+  const dir = await tempDir('rethink-tiered-');
   const { local, record } = await storeWithResult(dir);
   const remote: Remote = new DirRemote(join(dir, 'remote'));
   let puts = 0;
@@ -64,7 +64,7 @@ test('a result whose object upload fails never gets its run record on the remote
 });
 
 test('concurrent reads of one remote object download it once', async () => {
-  const dir = await mkdtemp(join(tmpdir(), 'rethink-tiered-'));
+  const dir = await tempDir('rethink-tiered-');
   const { local, record } = await storeWithResult(dir);
   const remote = new DirRemote(join(dir, 'remote'));
   await new TieredStore(local, remote).upload(record);
@@ -91,7 +91,7 @@ test('concurrent reads of one remote object download it once', async () => {
 });
 
 test('a remote run record that is not well formed is a miss, never a path to follow, and a rerun replaces it', async () => {
-  const dir = await mkdtemp(join(tmpdir(), 'rethink-tiered-'));
+  const dir = await tempDir('rethink-tiered-');
   const { record } = await storeWithResult(dir);
   const remote = new DirRemote(join(dir, 'remote'));
   const bLocal = new LocalStore(join(dir, 'other'));

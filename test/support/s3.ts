@@ -1,9 +1,8 @@
 // A real S3-protocol server on loopback (s3rver: GET, PUT, HEAD, list, multipart, the XML errors),
 // for the shared-cache tests. It keeps buckets in a temp directory; the SDK reaches it through the
 // same environment variables a user sets for MinIO or any S3-compatible store.
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { tempDir } from './temp.js';
+import { rm } from 'node:fs/promises';
 import S3rver from 's3rver';
 import { ListObjectsV2Command, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { s3Client } from '../../src/util/s3.js';
@@ -18,7 +17,7 @@ export interface S3Server {
 
 /** Starts the server with the buckets given, and points the AWS SDK of this process at it. */
 export async function s3Server(buckets: readonly string[]): Promise<S3Server> {
-  const dir = await mkdtemp(join(tmpdir(), 'rethink-s3-'));
+  const dir = await tempDir('rethink-s3-');
   const server = new S3rver({ address: '127.0.0.1', port: 0, silent: true, directory: dir, configureBuckets: buckets.map((name) => ({ name })) });
   const { port } = await server.run();
   const endpoint = `http://127.0.0.1:${port}`;

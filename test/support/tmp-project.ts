@@ -1,6 +1,6 @@
 // Builds a temp project directory from a plain object and runs the CLI in it, in-process.
-import { mkdtemp, mkdir, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { tempDir } from './temp.js';
+import { mkdir, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { main } from '../../src/cli/cli.js';
@@ -29,7 +29,7 @@ export interface RunDoc {
 
 /** `env` adds to what the CLI sees (RETHINK_CACHE_DIR is the project's own cache/). */
 export async function project(files: Readonly<Record<string, string>>, env: Readonly<Record<string, string>> = {}): Promise<Project> {
-  const dir = await mkdtemp(join(tmpdir(), 'rethink-test-'));
+  const dir = await tempDir('rethink-test-');
   const write = async (fs: Readonly<Record<string, string>>) => {
     for (const [name, text] of Object.entries(fs)) {
       await mkdir(dirname(join(dir, name)), { recursive: true });

@@ -1,7 +1,7 @@
+import { tempDir } from '../support/temp.js';
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtemp, writeFile, readFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { writeFile, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { layout, openSafetensors, tensorBytes } from '../../src/tensors/safetensors.js';
 
@@ -9,7 +9,7 @@ async function writeSt(tensors: Record<string, { dtype: 'float32' | 'int32' | 'u
   const specs = Object.fromEntries(Object.entries(tensors).map(([k, t]) => [k, { dtype: t.dtype, shape: t.shape }]));
   const plan = layout(specs, meta);
   const parts = [plan.prefix, ...plan.order.map((n) => tensorBytes(tensors[n]!))];
-  const path = join(await mkdtemp(join(tmpdir(), 'st-')), 'x.safetensors');
+  const path = join(await tempDir('st-'), 'x.safetensors');
   await writeFile(path, Buffer.concat(parts));
   return path;
 }

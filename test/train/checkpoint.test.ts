@@ -1,7 +1,7 @@
+import { tempDir } from '../support/temp.js';
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtemp, readdir, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { getModel } from '../../src/models/index.js';
 import { FileCheckpointer, checkpointIntervalMs } from '../../src/train/checkpoint.js';
@@ -35,7 +35,7 @@ test('a run interrupted after epoch 2 resumes from its checkpoint and ends bitwi
   const expectedWeights = straight.getWeights().map((t) => Array.from(t.dataSync()));
   straight.dispose();
 
-  const dir = await mkdtemp(join(tmpdir(), 'rethink-ckpt-'));
+  const dir = await tempDir('rethink-ckpt-');
   const notes: string[] = [];
   const abort = new AbortController();
   const first = await model(tf);
@@ -68,7 +68,7 @@ test('a run interrupted after epoch 2 resumes from its checkpoint and ends bitwi
 
 test('a checkpoint that does not fit the model, or is not one, is set aside and training starts over', async () => {
   const tf = await loadCpu();
-  const dir = await mkdtemp(join(tmpdir(), 'rethink-ckpt-'));
+  const dir = await tempDir('rethink-ckpt-');
   const small = await getModel('mlp_1x512').build({ inputShape: [4, 4, 3], numClasses: 2, seed: 1 });
   await new FileCheckpointer(tf, dir, { intervalMs: 0 }).save({ weights: small.weights, velocities: [] }, { epochsDone: 1, globalStep: 5, history: [], steps: [] });
   small.dispose();

@@ -59,6 +59,10 @@ type RawSessionCtor = new () => RawSession;
 type TensorCtor = new (type: 'float32', data: Float32Array, dims: readonly number[]) => object;
 
 export const defaultOrtLoader: OrtModuleLoader = async () => {
+  // onnxruntime-node 1.30 starts Microsoft's 1DS telemetry when its binding loads, unless this is
+  // set: it leaves mat-debug-<pid>.log and .ses files in $TMPDIR for every process. A research tool
+  // reports nothing by default; a user who wants it sets ORT_DISABLE_TELEMETRY=0.
+  process.env['ORT_DISABLE_TELEMETRY'] ??= '1';
   const require = createRequire(import.meta.url);
   const pkgPath = require.resolve('onnxruntime-node/package.json');
   const version = (require(pkgPath) as { version: string }).version;

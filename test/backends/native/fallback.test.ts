@@ -55,3 +55,24 @@ test('after a failed native init the pure-wasm backend still trains', async () =
   g.dispose();
   assert.equal(tf.memory().numTensors, before);
 });
+
+test("loading onnxruntime-node leaves nothing in $TMPDIR (its telemetry is off unless the user turns it on)", async () => {
+  const { spawnSync } = await import('node:child_process');
+  const { existsSync } = await import('node:fs');
+  const { readdir } = await import('node:fs/promises');
+  const { fileURLToPath } = await import('node:url');
+  const { tempDir } = await import('../../support/temp.js');
+  const compiled = new URL('../../../src/backends/native/ort_runtime.js', import.meta.url);
+  const [module, flags] = existsSync(fileURLToPath(compiled)) ? [compiled, []] : [new URL('../../../src/backends/native/ort_runtime.ts', import.meta.url), ['--import', 'tsx']];
+  const script = `const { loadOrtRuntime } = await import(${JSON.stringify(module.href)}); const r = await loadOrtRuntime(1, false); if (!r.ok) throw new Error(r.detail);`;
+  const run = async (env: Record<string, string>) => {
+    const dir = await tempDir('rethink-ort-tmp-');
+    const { ORT_DISABLE_TELEMETRY: _, ...rest } = process.env;
+    const r = spawnSync(process.execPath, [...flags, '--input-type=module', '-e', script], { env: { ...rest, TMPDIR: dir, ...env }, encoding: 'utf8' });
+    assert.equal(r.status, 0, r.stderr);
+    return (await readdir(dir)).sort();
+  };
+  assert.deepEqual(await run({}), []);
+  // The check can fail: with telemetry on, this version writes its 1DS files there.
+  assert.ok((await run({ ORT_DISABLE_TELEMETRY: '0' })).some((f) => f.startsWith('mat-debug-')));
+});

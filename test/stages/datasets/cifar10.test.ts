@@ -1,8 +1,8 @@
+import { tempDir } from '../../support/temp.js';
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { createHarness, type HarnessResult } from '../../../src/testing/harness.js';
 import { cifar10 } from '../../../stages/datasets/cifar10.js';
@@ -80,7 +80,7 @@ test('cifar10 downloads, verifies and decodes a served archive into NHWC', async
 });
 
 test('cifar10 reads a local path and a file:// URL the same way', async () => {
-  const dir = await mkdtemp(join(tmpdir(), 'cifar-local-'));
+  const dir = await tempDir('cifar-local-');
   const harness = await createHarness();
   try {
     const archive = smallCifarArchive(2);

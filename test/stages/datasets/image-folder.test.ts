@@ -1,7 +1,7 @@
+import { tempDir } from '../../support/temp.js';
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { createHarness } from '../../../src/testing/harness.js';
 import { imageFolder } from '../../../stages/datasets/image-folder.js';
@@ -19,7 +19,7 @@ async function solid(path: string, colour: Colour, gray = false, w = 40, h = 30)
 }
 
 test('image-folder: class folders → resized RGB, grayscale replicated, labels by sorted class name', async (t) => {
-  const root = await mkdtemp(join(tmpdir(), 'imgfolder-'));
+  const root = await tempDir('imgfolder-');
   const h = await createHarness();
   t.after(async () => {
     await h.close();
@@ -58,7 +58,7 @@ test('image-folder: class folders → resized RGB, grayscale replicated, labels 
 });
 
 test('image-folder: the Tiny ImageNet layout (train/<wnid>/images, val/images + val_annotations.txt)', async (t) => {
-  const root = await mkdtemp(join(tmpdir(), 'tiny-'));
+  const root = await tempDir('tiny-');
   const h = await createHarness();
   t.after(async () => {
     await h.close();

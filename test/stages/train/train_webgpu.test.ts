@@ -1,9 +1,9 @@
 // The train and evaluate stages on the WebGPU backend (llvmpipe in CI): a whole stage, not only its
 // kernels, must run there. tfjs's WebGPU backend cannot read tensors synchronously in Node (dataSync
 // needs OffscreenCanvas), so every read on the way to the artifacts has to be asynchronous.
+import { tempDir } from '../../support/temp.js';
 import { test } from 'node:test';
-import { copyFile, mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { copyFile, readdir, readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import assert from 'node:assert/strict';
 import { createHarness } from '../../../src/testing/harness.js';
@@ -55,7 +55,7 @@ test('RETHINK_WEBGPU_TUNE=on tunes the GEMM tiles after the first step, and trai
   const saved = process.env['RETHINK_WEBGPU_TUNE'];
   // One candidate besides each default: every tile's shaders take seconds to compile on llvmpipe.
   process.env['RETHINK_WEBGPU_TUNE_TILES'] = '32x32x16_4x4';
-  const dir = await mkdtemp(join(tmpdir(), 'rethink-tune-'));
+  const dir = await tempDir('rethink-tune-');
   process.env['RETHINK_WEBGPU_TUNE_CACHE'] = join(dir, 'tiles.json');
   try {
     gemmTuner.reset();
