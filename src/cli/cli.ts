@@ -15,7 +15,7 @@ const COMMANDS: Readonly<Record<string, { readonly summary: string; readonly loa
   export: { summary: "copy a stage's outputs out of the store as named files (--to DIR, default results/)", load: async () => (await import('./commands/export.js')).exportCommand },
   push: { summary: 'upload up-to-date results the shared remote lacks (--remote URL)', load: async () => (await import('./commands/sync.js')).push },
   pull: { summary: "download the pipeline's results from the shared remote (--remote URL)", load: async () => (await import('./commands/sync.js')).pull },
-  gc: { summary: 'delete cached results that are no longer current (--dry-run says what it would free)', load: async () => (await import('./commands/gc.js')).gc },
+  gc: { summary: 'delete cached results that are no longer current (--dry-run says what; --remote URL frees the remote)', load: async () => (await import('./commands/gc.js')).gc },
   plugins: { summary: 'list the built-in stage plugins', load: async () => (await import('./commands/plugins.js')).plugins },
   models: { summary: 'list the model definitions with their parameter counts', load: async () => (await import('./commands/models.js')).models },
   schema: { summary: 'print the pipeline JSON Schema', load: async () => (await import('./commands/schema.js')).schema },

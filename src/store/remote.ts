@@ -4,9 +4,9 @@
 // `objects/ab/cdef…` (immutable, named by their SHA-256) and `runs/ab/cdef….json` (one record per
 // cache key, uploaded after every object it names, so its presence is the commit marker).
 import { createReadStream, createWriteStream } from 'node:fs';
-import { mkdir, rename, rm, stat, writeFile, readFile } from 'node:fs/promises';
+import { mkdir, readdir, rename, rm, stat, writeFile, readFile } from 'node:fs/promises';
 import { randomBytes } from 'node:crypto';
-import { isAbsolute, join, resolve } from 'node:path';
+import { isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { pipeline } from 'node:stream/promises';
 import type { Readable } from 'node:stream';
@@ -22,6 +22,17 @@ export interface Remote {
   has(path: string): Promise<boolean>;
   putFile(path: string, file: string, size: number): Promise<void>;
   putText(path: string, text: string): Promise<void>;
+  /** Every file under a folder (`runs`, `objects`), with its size and when it was last written. */
+  list(folder: string): AsyncIterable<RemoteEntry>;
+  /** Deletes these files; one that is already gone is no error. */
+  remove(paths: readonly string[]): Promise<void>;
+}
+
+export interface RemoteEntry {
+  /** Relative to the remote's root, like the paths the other methods take. */
+  readonly path: string;
+  readonly size: number;
+  readonly modifiedMs: number;
 }
 
 export const REMOTE_ENV = 'RETHINK_REMOTE';
@@ -82,6 +93,20 @@ export class DirRemote implements Remote {
 
   async putText(path: string, text: string): Promise<void> {
     await this.atomically(path, (tmp) => writeFile(tmp, text, { flag: 'wx' }));
+  }
+
+  async *list(folder: string): AsyncIterable<RemoteEntry> {
+    const root = this.file(folder);
+    for (const entry of await readdir(root, { recursive: true, withFileTypes: true }).catch(() => [])) {
+      if (!entry.isFile()) continue;
+      const file = join(entry.parentPath, entry.name);
+      const info = await stat(file).catch(() => undefined);
+      if (info) yield { path: `${folder}/${relative(root, file).split(sep).join('/')}`, size: info.size, modifiedMs: info.mtimeMs };
+    }
+  }
+
+  async remove(paths: readonly string[]): Promise<void> {
+    for (const path of paths) await rm(this.file(path), { force: true });
   }
 
   private async atomically(path: string, write: (tmp: string) => Promise<void>): Promise<void> {

@@ -4,7 +4,7 @@ import { createReadStream } from 'node:fs';
 import { Readable } from 'node:stream';
 import type { S3Client } from '@aws-sdk/client-s3';
 import { describeS3Error, isS3NotFound, s3Client } from '../util/s3.js';
-import { RemoteError, type Remote } from './remote.js';
+import { RemoteError, type Remote, type RemoteEntry } from './remote.js';
 
 export class S3Remote implements Remote {
   readonly url: string;
@@ -14,6 +14,8 @@ export class S3Remote implements Remote {
   constructor(
     private readonly bucket: string,
     private readonly prefix: string,
+    /** Keys per LIST page (S3's default is its maximum, 1,000); small in tests, to cross pages. */
+    private readonly pageSize?: number,
   ) {
     this.url = `s3://${bucket}${prefix ? `/${prefix}` : ''}`;
   }
@@ -61,6 +63,40 @@ export class S3Remote implements Remote {
   async putText(path: string, text: string): Promise<void> {
     const body = Buffer.from(text, 'utf8');
     await this.put(path, () => body, body.byteLength, 'application/json');
+  }
+
+  async *list(folder: string): AsyncIterable<RemoteEntry> {
+    // ListObjects (v1) paged by marker, the last key of the previous page: every S3-compatible server
+    // has it, and v2's continuation tokens are opaque server state that some servers get wrong (the
+    // test server's need DES, which OpenSSL 3 no longer ships).
+    const prefix = `${this.key(folder)}/`;
+    let marker: string | undefined;
+    for (;;) {
+      const page = await this.send('LIST', `${folder}/`, (client, _, { ListObjectsCommand }) =>
+        client.send(new ListObjectsCommand({ Bucket: this.bucket, Prefix: prefix, ...(this.pageSize ? { MaxKeys: this.pageSize } : {}), ...(marker ? { Marker: marker } : {}) })),
+      );
+      if (!page) throw new RemoteError(`LIST ${this.url}/${folder}/ failed: HTTP 404 (does the bucket exist?)`);
+      const contents = page.Contents ?? [];
+      for (const o of contents) {
+        if (o.Key === undefined) continue;
+        yield { path: `${folder}/${o.Key.slice(prefix.length)}`, size: o.Size ?? 0, modifiedMs: o.LastModified?.getTime() ?? 0 };
+      }
+      const last = contents.at(-1)?.Key;
+      if (!page.IsTruncated || last === undefined) return;
+      marker = last;
+    }
+  }
+
+  async remove(paths: readonly string[]): Promise<void> {
+    // DeleteObjects takes at most 1,000 keys; it reports per-key failures in the response body.
+    for (let i = 0; i < paths.length; i += 1000) {
+      const batch = paths.slice(i, i + 1000);
+      const out = await this.send('DELETE', batch[0]!, (client, _, { DeleteObjectsCommand }) =>
+        client.send(new DeleteObjectsCommand({ Bucket: this.bucket, Delete: { Objects: batch.map((p) => ({ Key: this.key(p) })), Quiet: true } })),
+      );
+      const failed = out?.Errors ?? [];
+      if (failed.length > 0) throw new RemoteError(`DELETE ${this.url}: ${failed.length} of ${batch.length} deletions failed, the first: ${failed[0]!.Key} (${failed[0]!.Code})`);
+    }
   }
 
   private async put(path: string, body: () => Readable | Buffer, size: number, contentType = 'application/octet-stream'): Promise<void> {

@@ -5,7 +5,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createServer } from 'node:net';
 import { spawnSync } from 'node:child_process';
-import { readdir } from 'node:fs/promises';
+import { readdir, utimes } from 'node:fs/promises';
 import { join } from 'node:path';
 import { compiledBin, project, SWEEP, TEST_PLUGINS } from '../support/tmp-project.js';
 import { s3Server } from '../support/s3.js';
@@ -207,4 +207,37 @@ test('a no-op rerun with an S3 remote configured touches the remote not at all a
     remote: { url: 's3://team/x', readOnly: false, pulled: { records: 0, objects: 0, bytes: 0 }, pushed: { records: 0, objects: 0, bytes: 0 } },
     loaded: 0,
   });
+});
+
+test('gc --remote keeps the named pipelines’ current results and deletes the rest once past the grace period', async () => {
+  const shared = await project({});
+  const bucket = join(shared.dir, 'bucket');
+  const alice = await project(FILES);
+  assert.equal((await alice.run('p.yaml', '--remote', bucket)).code, 0);
+  assert.equal((await alice.run('p.yaml', '--remote', bucket, '--set', 'aggregate.with.value=3')).doc.remote!.pushed.records, 1);
+
+  const fresh = await alice.cli('gc', '--remote', bucket, 'p.yaml', '--json');
+  assert.equal((JSON.parse(fresh.stdout) as { deletedRuns: number }).deletedRuns, 0, 'all of it is within the hour of grace');
+  const old = new Date(Date.now() - 2 * 3600_000);
+  for (const e of await readdir(bucket, { recursive: true, withFileTypes: true })) if (e.isFile()) await utimes(join(e.parentPath, e.name), old, old);
+
+  const dry = await alice.cli('gc', '--remote', bucket, 'p.yaml', '--dry-run');
+  assert.equal(dry.code, 0, dry.stderr);
+  assert.match(dry.stdout, new RegExp(`^gc ${bucket}: keeping 8 results and \\d+ objects \\([\\d.]+ kB\\); would delete 1 results and 1 objects`));
+  const real = await alice.cli('gc', '--remote', bucket, 'p.yaml', '--json');
+  assert.deepEqual(
+    (({ keptRuns, deletedRuns, deletedObjects }) => ({ keptRuns, deletedRuns, deletedObjects }))(JSON.parse(real.stdout) as Record<string, number>),
+    { keptRuns: 8, deletedRuns: 1, deletedObjects: 1 },
+  );
+  // Another machine still finds every current result; the other aggregate is gone from the remote.
+  const bob = await project(FILES);
+  const hits = await bob.run('p.yaml', '--remote', bucket);
+  assert.deepEqual(new Set(Object.values(hits.status)), new Set(['cached']));
+  const other = await bob.run('p.yaml', '--remote', bucket, '--set', 'aggregate.with.value=3');
+  assert.equal(other.status.aggregate, 'ran');
+  assert.deepEqual((await readdir(join(alice.dir, 'cache', 'runs'), { recursive: true })).filter((f) => f.endsWith('.json')).length, 9, 'the local cache is not touched');
+
+  const bare = await alice.cli('gc', '--remote', bucket);
+  assert.equal(bare.code, 2);
+  assert.match(bare.stderr, /rethink gc --remote needs the pipelines whose results to keep/);
 });

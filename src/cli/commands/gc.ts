@@ -1,13 +1,21 @@
 // `rethink gc [pipeline…] [--keep-days N] [--dry-run] [--json]`: frees the local cache of results no
 // longer current. Without pipelines it keeps the last result of every stage of every pipeline run
 // with this cache (what `status` compares against); with pipelines, only their current results.
-// Objects go when no kept run record names them, checkpoints of attempts left for a week. A shared
-// remote is never touched.
+// Objects go when no kept run record names them, checkpoints of attempts left for a week.
+//
+// `rethink gc --remote URL pipeline…` frees the shared remote instead, keeping the named pipelines'
+// current results and whatever was uploaded within the grace period. Only the flag points gc at a
+// remote, never RETHINK_REMOTE, and it needs the pipelines: no machine knows what the others use.
 import type { Command } from '../io.js';
 import { intFlag, parseFlags } from '../args.js';
 import { loadWorkspace, openLocalStore } from '../workspace.js';
 import { explain } from '../../exec/explain.js';
 import type { CacheKey } from '../../util/brand.js';
+import type { CliIO } from '../io.js';
+import type { LocalStore } from '../../store/local.js';
+import { openRemote, RemoteError } from '../../store/remote.js';
+import { collectRemoteGarbage, type RemoteGcReport } from '../../store/remote-gc.js';
+import { UserError } from '../../config/diagnostic.js';
 
 /** Anything written this recently stays: a concurrent run publishes objects a moment before its record. */
 const GRACE_MS = 3600 * 1000;
@@ -20,10 +28,14 @@ export const gc: Command = async (argv, io) => {
     'cache-dir': { type: 'string' },
     'dry-run': { type: 'boolean', short: 'n' },
     'keep-days': { type: 'string' },
+    remote: { type: 'string' },
     json: { type: 'boolean' },
   });
   const keepDays = intFlag('keep-days', values['keep-days'], 0) ?? 0;
   const store = openLocalStore(io, values['cache-dir']);
+  const dryRun = values['dry-run'] === true;
+  const graceMs = Math.max(GRACE_MS, keepDays * DAY_MS);
+  if (values.remote !== undefined) return remoteGc(io, store, values.remote, positionals, { dryRun, graceMs, json: values.json === true });
   let roots: Set<CacheKey>;
   if (positionals.length === 0) roots = await store.allRefKeys();
   else {
@@ -33,8 +45,6 @@ export const gc: Command = async (argv, io) => {
       for (const s of await explain(ws.plan, store)) if (s.status === 'up-to-date') roots.add(s.key!);
     }
   }
-  const dryRun = values['dry-run'] === true;
-  const graceMs = Math.max(GRACE_MS, keepDays * DAY_MS);
   const report = await store.collectGarbage(roots, { dryRun, graceMs, checkpointGraceMs: Math.max(CHECKPOINT_GRACE_MS, graceMs) });
   if (values.json) {
     io.stdout(`${JSON.stringify({ cache: store.location, dryRun, ...report }, null, 1)}\n`);
@@ -48,3 +58,45 @@ export const gc: Command = async (argv, io) => {
   );
   return 0;
 };
+
+async function remoteGc(io: CliIO, local: LocalStore, url: string, pipelines: readonly string[], o: { dryRun: boolean; graceMs: number; json: boolean }): Promise<number> {
+  if (pipelines.length === 0) {
+    throw UserError.of(
+      'E_BAD_FLAG',
+      'rethink gc --remote needs the pipelines whose results to keep',
+      'other machines sharing the remote keep their own refs, so gc cannot tell what they still use: name every pipeline that matters, e.g. rethink gc --remote s3://lab/rethink pipelines/*.yaml --dry-run',
+    );
+  }
+  const remote = await openRemote(url, io.cwd, '--remote');
+  const { TieredStore } = await import('../../store/tiered.js');
+  const tiered = new TieredStore(local, remote, { readOnly: true });
+  const roots = new Set<CacheKey>();
+  for (const pipeline of pipelines) {
+    const ws = await loadWorkspace(io, pipeline);
+    for (const s of await explain(ws.plan, tiered)) if (s.status === 'up-to-date') roots.add(s.key!);
+  }
+  // Roots read from a remote that failed would be too few: delete nothing then.
+  if (tiered.error) return remoteFailed(io, remote.url, tiered.error);
+  let report: RemoteGcReport;
+  try {
+    report = await collectRemoteGarbage(remote, roots, { dryRun: o.dryRun, graceMs: o.graceMs });
+  } catch (e) {
+    if (e instanceof RemoteError) return remoteFailed(io, remote.url, e.message);
+    throw e;
+  }
+  if (o.json) {
+    io.stdout(`${JSON.stringify({ remote: remote.url, dryRun: o.dryRun, ...report }, null, 1)}\n`);
+    return 0;
+  }
+  const { megabytes: mb } = await import('../render/plain.js');
+  io.stdout(
+    `gc ${remote.url}: keeping ${report.keptRuns} results and ${report.keptObjects} objects (${mb(report.keptBytes)}); ` +
+      `${o.dryRun ? 'would delete' : 'deleted'} ${report.deletedRuns} results and ${report.deletedObjects} objects (${mb(report.deletedBytes)})\n`,
+  );
+  return 0;
+}
+
+function remoteFailed(io: CliIO, url: string, why: string): number {
+  io.stderr(`gc ${url} FAILED: ${why}\n`);
+  return 1;
+}
