@@ -6,7 +6,7 @@ import { mkdir, open, readFile, readdir, rename, rm, stat, chmod, writeFile, mkd
 import { join } from 'node:path';
 import { asObjectHash, type CacheKey, type ObjectHash } from '../util/brand.js';
 import type { ArtifactKind } from '../plugin/types.js';
-import type { OutputRef, PendingObject, RunRecord, Store } from './types.js';
+import type { GcCounts, OutputRef, PendingObject, RunRecord, Store } from './types.js';
 import { Leases, type LeaseOptions } from './leases.js';
 
 export class LocalStore implements Store {
@@ -263,13 +263,7 @@ async function writeFully(fh: FileHandle, chunk: Uint8Array, position: number): 
   }
 }
 
-export interface GcReport {
-  readonly keptRuns: number;
-  readonly deletedRuns: number;
-  readonly keptObjects: number;
-  readonly keptBytes: number;
-  readonly deletedObjects: number;
-  readonly deletedBytes: number;
+export interface GcReport extends GcCounts {
   /** Checkpoint directories of unfinished attempts, untouched for the checkpoint grace. */
   readonly deletedCheckpoints: number;
 }

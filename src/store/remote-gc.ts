@@ -6,15 +6,9 @@
 // checks that every object of a hit exists) and reruns the stage. Nothing wrong is ever read.
 import type { CacheKey } from '../util/brand.js';
 import type { Remote, RemoteEntry } from './remote.js';
+import type { GcCounts } from './types.js';
 
-export interface RemoteGcReport {
-  readonly keptRuns: number;
-  readonly deletedRuns: number;
-  readonly keptObjects: number;
-  readonly keptBytes: number;
-  readonly deletedObjects: number;
-  readonly deletedBytes: number;
-}
+export type RemoteGcReport = GcCounts;
 
 export interface RemoteGcOptions {
   readonly dryRun: boolean;

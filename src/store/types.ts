@@ -63,3 +63,13 @@ export interface Store {
   /** Stores with a shared remote tier: whether `readRun` found the key's record there. */
   originOf?(key: CacheKey): 'local' | 'remote';
 }
+
+/** What a garbage collection kept and deleted (or, in a dry run, would delete). */
+export interface GcCounts {
+  readonly keptRuns: number;
+  readonly deletedRuns: number;
+  readonly keptObjects: number;
+  readonly keptBytes: number;
+  readonly deletedObjects: number;
+  readonly deletedBytes: number;
+}

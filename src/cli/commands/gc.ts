@@ -15,6 +15,7 @@ import type { CliIO } from '../io.js';
 import type { LocalStore } from '../../store/local.js';
 import { openRemote, RemoteError } from '../../store/remote.js';
 import { collectRemoteGarbage, type RemoteGcReport } from '../../store/remote-gc.js';
+import type { GcCounts } from '../../store/types.js';
 import { UserError } from '../../config/diagnostic.js';
 
 /** Anything written this recently stays: a concurrent run publishes objects a moment before its record. */
@@ -50,12 +51,8 @@ export const gc: Command = async (argv, io) => {
     io.stdout(`${JSON.stringify({ cache: store.location, dryRun, ...report }, null, 1)}\n`);
     return 0;
   }
-  const { megabytes: mb } = await import('../render/plain.js');
-  io.stdout(
-    `gc ${store.location}: keeping ${report.keptRuns} results and ${report.keptObjects} objects (${mb(report.keptBytes)}); ` +
-      `${dryRun ? 'would delete' : 'deleted'} ${report.deletedRuns} results and ${report.deletedObjects} objects (${mb(report.deletedBytes)})` +
-      `${report.deletedCheckpoints > 0 ? `, and ${report.deletedCheckpoints} checkpoints of attempts unfinished for a week` : ''}\n`,
-  );
+  const checkpoints = report.deletedCheckpoints > 0 ? `, and ${report.deletedCheckpoints} checkpoints of attempts unfinished for a week` : '';
+  io.stdout(`${await gcLine(store.location, report, dryRun)}${checkpoints}\n`);
   return 0;
 };
 
@@ -88,15 +85,19 @@ async function remoteGc(io: CliIO, local: LocalStore, url: string, pipelines: re
     io.stdout(`${JSON.stringify({ remote: remote.url, dryRun: o.dryRun, ...report }, null, 1)}\n`);
     return 0;
   }
-  const { megabytes: mb } = await import('../render/plain.js');
-  io.stdout(
-    `gc ${remote.url}: keeping ${report.keptRuns} results and ${report.keptObjects} objects (${mb(report.keptBytes)}); ` +
-      `${o.dryRun ? 'would delete' : 'deleted'} ${report.deletedRuns} results and ${report.deletedObjects} objects (${mb(report.deletedBytes)})\n`,
-  );
+  io.stdout(`${await gcLine(remote.url, report, o.dryRun)}\n`);
   return 0;
 }
 
 function remoteFailed(io: CliIO, url: string, why: string): number {
   io.stderr(`gc ${url} FAILED: ${why}\n`);
   return 1;
+}
+
+async function gcLine(where: string, r: GcCounts, dryRun: boolean): Promise<string> {
+  const { megabytes: mb } = await import('../render/plain.js');
+  return (
+    `gc ${where}: keeping ${r.keptRuns} results and ${r.keptObjects} objects (${mb(r.keptBytes)}); ` +
+    `${dryRun ? 'would delete' : 'deleted'} ${r.deletedRuns} results and ${r.deletedObjects} objects (${mb(r.deletedBytes)})`
+  );
 }
