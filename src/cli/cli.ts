@@ -11,6 +11,7 @@ const COMMANDS: Readonly<Record<string, { readonly summary: string; readonly loa
   validate: { summary: 'check a pipeline without running it', load: async () => (await import('./commands/validate.js')).validate },
   dag: { summary: 'print the stage graph (--format ascii|mermaid|dot|json)', load: async () => (await import('./commands/dag.js')).dag },
   show: { summary: "show a stage's outputs, key record and provenance", load: async () => (await import('./commands/show.js')).show },
+  results: { summary: "a sweep's results as a table, from the cache (rows: a stage's instances; columns: what varies)", load: async () => (await import('./commands/results.js')).results },
   verify: { summary: 'recompute up-to-date stages and check that they reproduce their cached results bit for bit', load: async () => (await import('./commands/verify.js')).verify },
   export: { summary: "copy a stage's outputs out of the store as named files (--to DIR, default results/)", load: async () => (await import('./commands/export.js')).exportCommand },
   push: { summary: 'upload up-to-date results the shared remote lacks (--remote URL)', load: async () => (await import('./commands/sync.js')).push },

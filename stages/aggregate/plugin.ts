@@ -63,7 +63,8 @@ export async function buildTable(runs: readonly Artifact[], params: AggregatePar
   return { title: params.title, columns, rows };
 }
 
-function pick(doc: JsonValue, path: string): Scalar | null {
+/** The scalar at a dotted path (`final.test.acc`, `history.0.loss`), or null. */
+export function pick(doc: JsonValue, path: string): Scalar | null {
   let cur: JsonValue | undefined = doc;
   for (const seg of path.split('.')) {
     if (cur === null || typeof cur !== 'object') return null;
@@ -72,7 +73,7 @@ function pick(doc: JsonValue, path: string): Scalar | null {
   return cur === undefined || (cur !== null && typeof cur === 'object') ? null : cur;
 }
 
-function toCsv(t: Table): string {
+export function toCsv(t: Table): string {
   const cell = (v: Scalar | null) => (v === null ? '' : /[",\n]/.test(String(v)) ? `"${String(v).replaceAll('"', '""')}"` : String(v));
   return `${[t.columns, ...t.rows].map((r) => r.map((v) => cell(v as Scalar | null)).join(',')).join('\n')}\n`;
 }

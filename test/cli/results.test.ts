@@ -1,0 +1,59 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { project } from '../support/tmp-project.js';
+
+/** Metrics with a constant field, a repeated axis, nested varying fields and an array. */
+const PLUGIN = `
+export const plugin = {
+  name: 'fit', version: '1', description: 'fake training metrics',
+  params: { type: 'object', properties: { p: { type: 'number' } }, required: ['p'], additionalProperties: false },
+  inputs: {}, outputs: { metrics: { kind: 'json' }, notes: { kind: 'json' } },
+  async run(ctx) {
+    const p = ctx.params.p;
+    await ctx.writeJson('metrics', { model: 'mlp', p, seed: ctx.seed, final: { acc: 1 - p / 2, loss: p * 3 }, history: [p, p] });
+    await ctx.writeJson('notes', { text: 'p is ' + p });
+  },
+};
+`;
+
+const PIPELINE = `seed: 1
+stages:
+  fit:
+    uses: ./fit.mjs
+    matrix: { p: [0, 0.5, 1] }
+    with: { p: "\${matrix.p}" }
+`;
+
+test('results tabulates a sweep from the cache: its axes, then the fields that vary', async () => {
+  const p = await project({ 'fit.mjs': PLUGIN, 'p.yaml': PIPELINE });
+  const before = await p.cli('results', 'fit', 'p.yaml');
+  assert.equal(before.code, 0);
+  assert.equal(before.stdout, 'p\n');
+  assert.match(before.stderr, /no instance of "fit" is up to date\n3 not up to date, not shown \(run `rethink run p\.yaml` first\): fit\[p=0\], fit\[p=0\.5\], fit\[p=1\]/);
+
+  await p.run('p.yaml', '--only', 'fit[p=0]', '--only', 'fit[p=1]');
+  const text = await p.cli('results', 'fit', 'p.yaml');
+  // model and seed never vary; p repeats the axis; history is an array.
+  assert.equal(text.stdout, ['p  final.acc  final.loss', '0          1           0', '1     0.5000           3', ''].join('\n'));
+  assert.match(text.stderr, /^1 not up to date, not shown .*: fit\[p=0\.5\]\n$/);
+
+  await p.run('p.yaml');
+  const csv = await p.cli('results', 'fit', 'p.yaml', '--format', 'csv', '--metrics', 'final.loss,model', '--metrics', 'history.1');
+  assert.equal(csv.stdout, 'p,final.loss,model,history.1\n0,0,mlp,0\n0.5,1.5,mlp,0.5\n1,3,mlp,1\n');
+  const md = await p.cli('results', 'fit[p=0.5]', 'p.yaml', '--format', 'md', '--digits', '2');
+  assert.equal(md.stdout, '| p | model | seed | final.acc | final.loss |\n|---|---|---|---|---|\n| 0.50 | mlp | 1 | 0.75 | 1.50 |\n', 'one row: every scalar field');
+  const json = JSON.parse((await p.cli('results', 'fit', 'p.yaml', '--json')).stdout) as { output: string; columns: string[]; rows: unknown[][]; ids: string[]; missing: unknown[] };
+  assert.equal(json.output, 'metrics');
+  assert.deepEqual(json.ids, ['fit[p=0]', 'fit[p=0.5]', 'fit[p=1]']);
+  assert.deepEqual(json.rows[1], [0.5, 0.75, 1.5]);
+  assert.deepEqual(json.missing, []);
+  const notes = await p.cli('results', 'fit', 'p.yaml', '--output', 'notes', '--format', 'csv');
+  assert.equal(notes.stdout, 'p,text\n0,p is 0\n0.5,p is 0.5\n1,p is 1\n');
+
+  const bad = await p.cli('results', 'fit', 'p.yaml', '--output', 'model');
+  assert.equal(bad.code, 2);
+  assert.match(bad.stderr, /output "model" is not a JSON output of every instance of "fit"/);
+  assert.match(bad.stderr, /--output metrics \| notes/);
+  assert.equal((await p.cli('results', 'fit', 'p.yaml', '--format', 'xlsx')).code, 2);
+  assert.equal((await p.cli('results')).code, 2);
+});
