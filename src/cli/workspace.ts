@@ -51,8 +51,8 @@ export async function openStore(io: CliIO, flags: StoreFlags): Promise<LocalStor
   if (spec === undefined || (!fromFlag && spec.trim() === '')) return local;
   const remote = await openRemote(spec, io.cwd, fromFlag ? '--remote' : REMOTE_ENV);
   const readOnly = flags['remote-read-only'] === true || /^(1|true|yes)$/i.test(io.env[REMOTE_READ_ONLY_ENV] ?? '');
-  const { TieredStore } = await import('../store/tiered.js');
-  return new TieredStore(local, remote, { readOnly });
+  const [{ TieredStore }, { loadTrust }] = await Promise.all([import('../store/tiered.js'), import('../store/signing.js')]);
+  return new TieredStore(local, remote, { readOnly, trust: await loadTrust(io.env, io.cwd) });
 }
 
 /** The local cache alone (`--cache-dir`, RETHINK_CACHE_DIR, or ./cache). */

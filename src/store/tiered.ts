@@ -10,6 +10,7 @@ import type { CacheKey, ObjectHash } from '../util/brand.js';
 import { CoreSemaphore } from '../exec/semaphore.js';
 import type { LocalStore } from './local.js';
 import type { Leases } from './leases.js';
+import { distrust, signRecord, type RecordTrust } from './signing.js';
 import { objectPathOf, RemoteError, runPathOf, type Remote } from './remote.js';
 import { errorText } from '../util/error-text.js';
 import type { OutputRef, PendingObject, RunRecord, Store } from './types.js';
@@ -19,6 +20,8 @@ export interface RemoteOptions {
   readonly readOnly?: boolean;
   /** Transfers in flight at once. */
   readonly transfers?: number;
+  /** Signing of uploaded records, and which signers' records to take (see signing.ts). */
+  readonly trust?: RecordTrust;
 }
 
 /** What the remote tier did during one command; `run --json` and the run's last line report it. */
@@ -29,6 +32,8 @@ export interface RemoteReport {
   readonly pushed: { readonly records: number; readonly objects: number; readonly bytes: number };
   /** Set when a remote call failed; the command went on with the local cache alone. */
   readonly error?: string;
+  /** Remote records passed over because no trusted key signed them, and why the first was. */
+  readonly untrusted?: { readonly records: number; readonly first: string };
 }
 
 export class TieredStore implements Store {
@@ -42,6 +47,8 @@ export class TieredStore implements Store {
   private readonly uploads: Promise<void>[] = [];
   private readonly transfers: CoreSemaphore;
   private readonly counts = { pulled: { records: 0, objects: 0, bytes: 0 }, pushed: { records: 0, objects: 0, bytes: 0 } };
+  /** Remote records passed over as untrusted, and why: asked again, they are still misses. */
+  private readonly untrusted = new Map<CacheKey, string>();
   /** The first remote failure; from then on the remote is left alone for the rest of the command. */
   private failure: string | undefined;
 
@@ -101,6 +108,7 @@ export class TieredStore implements Store {
     if (local) return local;
     const known = this.pulledRecords.get(key);
     if (known) return known;
+    if (this.untrusted.has(key)) return undefined;
     const text = await this.guard(() => this.remote.getText(runPathOf(key)));
     if (text === undefined) return undefined;
     let record: unknown;
@@ -111,6 +119,14 @@ export class TieredStore implements Store {
     }
     if (!isRecordFor(record, key)) {
       this.unusable.add(key); // a miss; the rerun's upload replaces it
+      return undefined;
+    }
+    const trusted = this.options.trust?.trusted;
+    const why = trusted ? distrust(record, trusted) : undefined;
+    if (why !== undefined) {
+      // A miss. A signer's upload replaces it; without a key this machine leaves it to whoever trusts it.
+      this.untrusted.set(key, `${runPathOf(key)}: ${why}`);
+      if (this.options.trust?.signer) this.unusable.add(key);
       return undefined;
     }
     this.pulledRecords.set(key, record);
@@ -142,7 +158,8 @@ export class TieredStore implements Store {
       const settled = await Promise.allSettled(Object.values(record.outputs).map((o) => this.uploadObject(o)));
       const failed = settled.find((s): s is PromiseRejectedResult => s.status === 'rejected');
       if (failed) throw failed.reason;
-      await this.remote.putText(runPathOf(record.key), `${JSON.stringify(record, null, 1)}\n`);
+      const signer = this.options.trust?.signer;
+      await this.remote.putText(runPathOf(record.key), `${JSON.stringify(signer ? signRecord(record, signer) : record, null, 1)}\n`);
       this.counts.pushed.records++;
       return true;
     });
@@ -184,6 +201,7 @@ export class TieredStore implements Store {
       pulled: { ...this.counts.pulled },
       pushed: { ...this.counts.pushed },
       ...(this.failure ? { error: this.failure } : {}),
+      ...(this.untrusted.size > 0 ? { untrusted: { records: this.untrusted.size, first: [...this.untrusted.values()][0]! } } : {}),
     };
   }
 

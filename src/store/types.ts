@@ -3,6 +3,7 @@ import type { CacheKey, ObjectHash, StageId } from '../util/brand.js';
 import type { ArtifactKind, JsonValue } from '../plugin/types.js';
 import type { KeyRecord } from '../plan/key.js';
 import type { Leases } from './leases.js';
+import type { RecordSignature } from './signing.js';
 
 export interface OutputRef {
   readonly hash: ObjectHash;
@@ -21,6 +22,8 @@ export interface RunRecord {
   readonly seconds: number;
   /** Versions of node, rethink and whatever the plugin reported (backend, libraries, hardware). */
   readonly provenance: Readonly<Record<string, JsonValue>>;
+  /** Added on upload by a machine with a signing key (see signing.ts). */
+  readonly signature?: RecordSignature;
 }
 
 /** A file being written into the store; its hash is computed while streaming. */

@@ -5,7 +5,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createServer } from 'node:net';
 import { spawnSync } from 'node:child_process';
-import { readdir, utimes } from 'node:fs/promises';
+import { mkdir, readdir, utimes, writeFile } from 'node:fs/promises';
+import { generateKeyPairSync } from 'node:crypto';
 import { join } from 'node:path';
 import { compiledBin, project, SWEEP, TEST_PLUGINS } from '../support/tmp-project.js';
 import { s3Server } from '../support/s3.js';
@@ -240,4 +241,56 @@ test('gc --remote keeps the named pipelines’ current results and deletes the r
   const bare = await alice.cli('gc', '--remote', bucket);
   assert.equal(bare.code, 2);
   assert.match(bare.stderr, /rethink gc --remote needs the pipelines whose results to keep/);
+});
+
+test('with trusted keys, a machine takes from the remote only results signed by them: CI signs, a key-less writer cannot poison', async () => {
+  const shared = await project({});
+  const bucket = join(shared.dir, 'bucket');
+  const keys = join(shared.dir, 'keys');
+  await mkdir(keys);
+  for (const who of ['ci', 'mallory']) {
+    const pair = generateKeyPairSync('ed25519');
+    await writeFile(join(keys, `${who}.pem`), pair.privateKey.export({ type: 'pkcs8', format: 'pem' }));
+    await writeFile(join(keys, `${who}.pub.pem`), pair.publicKey.export({ type: 'spki', format: 'pem' }));
+  }
+  const env = (signing: string | null) => ({
+    RETHINK_REMOTE: bucket,
+    RETHINK_REMOTE_TRUSTED_KEYS: join(keys, 'ci.pub.pem'),
+    ...(signing ? { RETHINK_REMOTE_SIGNING_KEY: join(keys, signing) } : {}),
+  });
+  const ci = await project(FILES, env('ci.pem'));
+  const mallory = await project(FILES, { RETHINK_REMOTE: bucket, RETHINK_REMOTE_SIGNING_KEY: join(keys, 'mallory.pem') });
+  const dev = await project(FILES, env(null));
+  assert.equal((await ci.run('p.yaml')).doc.remote!.pushed.records, 8);
+  // Mallory publishes a result CI never made, and rewrites one CI made to name other objects.
+  assert.equal((await mallory.run('p.yaml', '--set', 'aggregate.with.value=3')).doc.remote!.pushed.records, 1);
+  const { readFile: read } = await import('node:fs/promises');
+  const agg = (await ci.run('p.yaml')).doc.stages.find((s) => s.id === 'aggregate')!.key!;
+  const recordFile = join(bucket, 'runs', agg.slice(0, 2), `${agg.slice(2)}.json`);
+  const forged = JSON.parse(await read(recordFile, 'utf8')) as { outputs: { out: { hash: string } } };
+  const train = (await ci.run('p.yaml')).doc.stages.find((s) => s.id === 'train[p=0,seed=1]')!.outputs['out']!;
+  forged.outputs.out.hash = train; // an object that exists, with the wrong content for this key
+  await writeFile(recordFile, JSON.stringify(forged));
+
+  const first = await dev.run('p.yaml');
+  assert.equal(first.status['train[p=0,seed=1]'], 'cached', 'CI’s signed results are hits');
+  assert.equal(first.status.aggregate, 'ran', 'the forged record is passed over');
+  assert.equal(await aggregateValue(dev), 45);
+  assert.equal(first.doc.remote!.untrusted!.records, 1);
+  assert.match(first.doc.remote!.untrusted!.first, /does not match its content$/);
+  const second = await dev.cli('run', 'p.yaml', '--set', 'aggregate.with.value=3');
+  assert.match(second.stderr, /^ {2}ran {5}aggregate/m);
+  assert.match(second.stderr, /\nremote: passed over 1 result no trusted key signed \(the first: runs\/[0-9a-f]{2}\/[0-9a-f]{62}\.json: signed by key [0-9a-f]{16}, which is not trusted\)\n/);
+  // Without trusted keys configured, anything on the remote is taken (the forged record included).
+  const open = await project(FILES, { RETHINK_REMOTE: bucket });
+  assert.equal((await open.run('p.yaml', '--set', 'aggregate.with.value=3')).status.aggregate, 'cached');
+  // CI's next run replaces the forged record with its own signed one.
+  const ciAgain = await project(FILES, env('ci.pem'));
+  assert.equal((await ciAgain.run('p.yaml')).status.aggregate, 'ran');
+  assert.equal((await (await project(FILES, env(null))).run('p.yaml')).status.aggregate, 'cached');
+
+  const broken = await project(FILES, { RETHINK_REMOTE: bucket, RETHINK_REMOTE_TRUSTED_KEYS: join(keys, 'nope.pem') });
+  const refused = await broken.cli('status', 'p.yaml');
+  assert.equal(refused.code, 2);
+  assert.match(refused.stderr, /RETHINK_REMOTE_TRUSTED_KEYS: cannot read ".*nope\.pem" \(ENOENT\)/);
 });

@@ -24,6 +24,7 @@ export interface RunDoc {
     pulled: { records: number; objects: number; bytes: number };
     pushed: { records: number; objects: number; bytes: number };
     error?: string;
+    untrusted?: { records: number; first: string };
   };
 }
 

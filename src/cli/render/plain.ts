@@ -63,7 +63,10 @@ export function remoteLine(r: RemoteReport): string {
   const part = (verb: string, c: RemoteReport['pulled']) =>
     `${verb} ${c.records} result${c.records === 1 ? '' : 's'}, ${c.objects} object${c.objects === 1 ? '' : 's'} (${megabytes(c.bytes)})`;
   const line = `remote ${r.url}: ${part('found', r.pulled)}; ${r.readOnly ? 'read-only, uploaded nothing' : part('uploaded', r.pushed)}`;
-  return r.error ? `${line}\nremote FAILED, went on with the local cache alone: ${r.error}` : line;
+  const untrusted = r.untrusted
+    ? `\nremote: passed over ${r.untrusted.records} result${r.untrusted.records === 1 ? '' : 's'} no trusted key signed (the first: ${r.untrusted.first})`
+    : '';
+  return r.error ? `${line}${untrusted}\nremote FAILED, went on with the local cache alone: ${r.error}` : `${line}${untrusted}`;
 }
 
 export function megabytes(bytes: number): string {
