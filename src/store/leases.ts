@@ -9,7 +9,8 @@
 // heartbeat is `staleMs` old.
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
-import { link, mkdir, readFile, rm, stat, utimes, writeFile } from 'node:fs/promises';
+import { linkSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { link, readFile, rm, stat, utimes } from 'node:fs/promises';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { CacheKey } from '../util/brand.js';
@@ -59,7 +60,7 @@ export class Leases {
   private readonly now: () => number;
   /** Tokens of the leases this object holds now: a file with our pid and another token is a leftover. */
   private readonly mine = new Set<string>();
-  private ready: Promise<unknown> | undefined;
+  private ready = false;
 
   constructor(
     readonly dir: string,
@@ -80,18 +81,22 @@ export class Leases {
 
   /** Takes the key's lease, or says who holds it. A holder that is gone is taken over. */
   async claim(key: CacheKey, about: { readonly pipeline: string; readonly stage: string }): Promise<Claim> {
-    this.ready ??= mkdir(this.dir, { recursive: true });
-    await this.ready;
+    if (!this.ready) {
+      mkdirSync(this.dir, { recursive: true });
+      this.ready = true;
+    }
     const holder: LeaseHolder = { pid: this.pid, host: this.host, ...about, since: new Date(this.now()).toISOString(), token: randomBytes(8).toString('hex') };
     const path = this.file(key);
     // The lease appears whole or not at all: written aside, then hard-linked into place, which
-    // fails if the name exists (an exclusive create would let a reader see an empty file).
+    // fails if the name exists (an exclusive create would let a reader see an empty file). The
+    // uncontended path is synchronous: a few tiny file operations cost less than their round trips
+    // through libuv's thread pool, and every stage that runs takes this path.
     const draft = join(this.dir, `.${holder.token}.draft`);
-    await writeFile(draft, `${JSON.stringify(holder)}\n`);
+    writeFileSync(draft, `${JSON.stringify(holder)}\n`);
     try {
       for (;;) {
         try {
-          await link(draft, path);
+          linkSync(draft, path);
           return { held: this.hold(path, holder) };
         } catch (e) {
           if (!isCode(e, 'EEXIST')) throw e;
@@ -102,7 +107,7 @@ export class Leases {
         await this.breakStale(path, current === 'unreadable' ? undefined : current.holder.token, draft);
       }
     } finally {
-      await rm(draft, { force: true });
+      rmSync(draft, { force: true });
     }
   }
 
@@ -145,8 +150,8 @@ export class Leases {
         released = true;
         clearInterval(beat);
         this.mine.delete(holder.token);
-        const current = await this.read(path);
-        if (current !== 'gone' && current !== 'unreadable' && current.holder.token === holder.token) await rm(path, { force: true });
+        const current = this.readSync(path);
+        if (current !== 'gone' && current !== 'unreadable' && current.holder.token === holder.token) rmSync(path, { force: true });
       },
     };
   }
@@ -185,22 +190,35 @@ export class Leases {
     }
   }
 
-  private async read(path: string): Promise<{ holder: LeaseHolder; mtimeMs: number } | 'gone' | 'unreadable'> {
-    let text: string;
-    let mtimeMs: number;
+  private async read(path: string): Promise<LeaseFile> {
     try {
-      [text, { mtimeMs }] = await Promise.all([readFile(path, 'utf8'), stat(path)]);
+      const [text, { mtimeMs }] = await Promise.all([readFile(path, 'utf8'), stat(path)]);
+      return parseLease(text, mtimeMs);
     } catch (e) {
       if (isCode(e, 'ENOENT')) return 'gone';
       throw e;
     }
+  }
+
+  private readSync(path: string): LeaseFile {
     try {
-      const h = JSON.parse(text) as Partial<LeaseHolder>;
-      if (typeof h.pid !== 'number' || typeof h.host !== 'string' || typeof h.token !== 'string') return 'unreadable';
-      return { holder: { pid: h.pid, host: h.host, token: h.token, pipeline: String(h.pipeline ?? '?'), stage: String(h.stage ?? '?'), since: String(h.since ?? '') }, mtimeMs };
-    } catch {
-      return 'unreadable';
+      return parseLease(readFileSync(path, 'utf8'), statSync(path).mtimeMs);
+    } catch (e) {
+      if (isCode(e, 'ENOENT')) return 'gone';
+      throw e;
     }
+  }
+}
+
+type LeaseFile = { readonly holder: LeaseHolder; readonly mtimeMs: number } | 'gone' | 'unreadable';
+
+function parseLease(text: string, mtimeMs: number): LeaseFile {
+  try {
+    const h = JSON.parse(text) as Partial<LeaseHolder>;
+    if (typeof h.pid !== 'number' || typeof h.host !== 'string' || typeof h.token !== 'string') return 'unreadable';
+    return { holder: { pid: h.pid, host: h.host, token: h.token, pipeline: String(h.pipeline ?? '?'), stage: String(h.stage ?? '?'), since: String(h.since ?? '') }, mtimeMs };
+  } catch {
+    return 'unreadable';
   }
 }
 
