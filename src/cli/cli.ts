@@ -31,7 +31,7 @@ ${Object.entries(COMMANDS)
 
 common flags: --set key=value (repeatable), --cache-dir DIR (or RETHINK_CACHE_DIR), --json,
               --remote s3://bucket/prefix|DIR (or RETHINK_REMOTE), --remote-read-only
-run flags:    --only GLOB, --jobs N, --dry-run, --keep-going, --backend auto|native|wasm|cpu|webgpu|tfjs-node|tfjs-node-gpu
+run flags:    --only GLOB, --jobs N, --dry-run, --keep-going, --retries N, --backend auto|native|wasm|cpu|webgpu|tfjs-node|tfjs-node-gpu
 verify flags: --only GLOB, --sample N, --backend NAME
 exit codes:   0 ok, 1 a stage failed (verify: a result did not reproduce), 2 bad pipeline or flags
 `;

@@ -19,6 +19,9 @@ export interface StageDecl {
   readonly matrix?: Readonly<Record<string, unknown>>;
   readonly exclude?: readonly Readonly<Record<string, unknown>>[];
   readonly seed?: unknown;
+  readonly retries?: number;
+  /** Seconds, or a string like "30m" (checked by the schema). */
+  readonly timeout?: number | string;
 }
 
 export interface PipelineFile {
@@ -45,6 +48,8 @@ interface RawPipeline {
     matrix?: Record<string, unknown>;
     exclude?: Record<string, unknown>[];
     seed?: unknown;
+    retries?: number;
+    timeout?: number | string;
   }>;
 }
 
@@ -79,6 +84,8 @@ export function parsePipeline(path: string, text: string, sets: readonly string[
     ...(s.matrix === undefined ? {} : { matrix: s.matrix }),
     ...(s.exclude === undefined ? {} : { exclude: s.exclude }),
     ...(s.seed === undefined ? {} : { seed: s.seed }),
+    ...(s.retries === undefined ? {} : { retries: s.retries }),
+    ...(s.timeout === undefined ? {} : { timeout: s.timeout }),
   }));
   return {
     path,

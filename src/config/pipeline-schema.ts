@@ -64,6 +64,19 @@ export const pipelineSchema = {
           items: { type: 'object', additionalProperties: scalar },
         },
         seed: { oneOf: [{ type: 'integer', minimum: 0 }, interpolation], description: "The stage's seed; may be ${matrix.seed}." },
+        retries: {
+          type: 'integer',
+          minimum: 0,
+          maximum: 20,
+          description: 'Attempts after a failed one (default 0, or run --retries N): for flaky downloads and preempted trainings, which resume from their checkpoints. A user error (a bad checksum) is not retried.',
+        },
+        timeout: {
+          oneOf: [
+            { type: 'number', exclusiveMinimum: 0 },
+            { type: 'string', pattern: '^[0-9]+(\\.[0-9]+)?(s|m|h)$' },
+          ],
+          description: 'How long one attempt may run: seconds, or "90s", "30m", "2h". A longer attempt is stopped and fails (and is retried if retries allow).',
+        },
       },
     },
   },

@@ -17,6 +17,8 @@ export interface StageReport {
   readonly reason?: string;
   /** A cache hit found on the shared remote, not in the local cache. */
   readonly remote?: true;
+  /** How many attempts it took, when more than one (the stage's `retries`). */
+  readonly attempts?: number;
   /** The failure was the user's input (a bad URL, a checksum mismatch): exit code 2, not 1. */
   readonly userError?: boolean;
 }

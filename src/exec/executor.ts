@@ -12,6 +12,7 @@ import type { Observer, StageReport } from './events.js';
 import { CoreSemaphore } from './semaphore.js';
 import { environment } from './environment.js';
 import { withUpstream } from '../plan/select.js';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { describeHolder, type LeaseHolder } from '../store/leases.js';
 
 export interface ExecOptions {
@@ -21,6 +22,10 @@ export interface ExecOptions {
   /** Instances to run; their upstream instances are included automatically. Default: all. */
   readonly only?: ReadonlySet<StageId>;
   readonly signal?: AbortSignal;
+  /** Attempts after a failure, for stages that do not set `retries` themselves (default 0). */
+  readonly retries?: number;
+  /** The wait before the second attempt; it doubles with each one after (default 1 s, at most 60 s). */
+  readonly retryDelayMs?: number;
 }
 
 export interface RunSummary {
@@ -185,34 +190,59 @@ export async function execute(plan: Plan, store: Store, runner: Runner, options:
     observe({ type: 'stage-start', id: inst.id, plugin: inst.plugin.name, key: hit.key, cores: want });
     const started = new Date();
     const t = performance.now();
-    try {
-      const result = await runner.run(
-        { instance: inst, key: hit.key, inputs: resolveInputs(plan, inst, (u) => done.get(u)!), cores: want },
-        {
-          signal: options.signal ?? new AbortController().signal,
-          onProgress: (update) => observe({ type: 'stage-progress', id: inst.id, update }),
-          onLog: (message) => observe({ type: 'stage-log', id: inst.id, message }),
-        },
-      );
-      const seconds = (performance.now() - t) / 1000;
-      await store.writeRun({
-        format: 1,
-        key: hit.key,
-        keyRecord: hit.keyRecord,
-        stage: { id: inst.id, name: inst.stage, pipeline: plan.pipeline },
-        outputs: result.outputs,
-        startedAt: started.toISOString(),
-        seconds,
-        provenance: { ...env, ...result.provenance },
-      });
-      done.set(inst.id, result.outputs);
-      finish({ ...base, key: hit.key, status: 'ran', seconds, outputs: hashes(result.outputs) });
-      return { ok: true, outputs: result.outputs };
-    } catch (e) {
-      if (!options.keepGoing) stopping = true;
-      const userError = isUserError(e);
-      finish({ ...base, key: hit.key, status: 'failed', seconds: (performance.now() - t) / 1000, reason: describeError(e), ...(userError ? { userError } : {}) });
-      return { ok: false, why: 'failed' };
+    const runSignal = options.signal ?? new AbortController().signal;
+    const attempts = 1 + (inst.retries ?? options.retries ?? 0);
+    for (let attempt = 1; ; attempt++) {
+      // Not AbortSignal.timeout: its timer is unref'd, so a plugin that only waits would let the process exit.
+      const timeout = inst.timeoutMs === undefined ? undefined : new AbortController();
+      const timer = timeout && setTimeout(() => timeout.abort(new Error('timed out')), inst.timeoutMs);
+      try {
+        const result = await runner.run(
+          { instance: inst, key: hit.key, inputs: resolveInputs(plan, inst, (u) => done.get(u)!), cores: want },
+          {
+            signal: timeout ? AbortSignal.any([runSignal, timeout.signal]) : runSignal,
+            onProgress: (update) => observe({ type: 'stage-progress', id: inst.id, update }),
+            onLog: (message) => observe({ type: 'stage-log', id: inst.id, message }),
+          },
+        );
+        const seconds = (performance.now() - t) / 1000;
+        await store.writeRun({
+          format: 1,
+          key: hit.key,
+          keyRecord: hit.keyRecord,
+          stage: { id: inst.id, name: inst.stage, pipeline: plan.pipeline },
+          outputs: result.outputs,
+          startedAt: started.toISOString(),
+          seconds,
+          provenance: { ...env, ...result.provenance, ...(attempt > 1 ? { attempts: attempt } : {}) },
+        });
+        done.set(inst.id, result.outputs);
+        finish({ ...base, key: hit.key, status: 'ran', seconds, outputs: hashes(result.outputs), ...(attempt > 1 ? { attempts: attempt } : {}) });
+        return { ok: true, outputs: result.outputs };
+      } catch (caught) {
+        const e = timeout?.signal.aborted && !runSignal.aborted ? new Error(`timed out after ${showDuration(inst.timeoutMs!)}`) : caught;
+        const last = attempt >= attempts || runSignal.aborted || stopping || isUserError(e);
+        if (!last) {
+          const delay = Math.min(60_000, (options.retryDelayMs ?? 1000) * 2 ** (attempt - 1));
+          observe({ type: 'stage-log', id: inst.id, message: `attempt ${attempt} of ${attempts} failed: ${describeError(e)}; trying again in ${showDuration(delay)}` });
+          const slept = await sleep(delay, true, { signal: runSignal }).catch(() => false);
+          if (slept) continue;
+        }
+        if (!options.keepGoing) stopping = true;
+        const userError = isUserError(e);
+        finish({
+          ...base,
+          key: hit.key,
+          status: 'failed',
+          seconds: (performance.now() - t) / 1000,
+          reason: describeError(e),
+          ...(userError ? { userError } : {}),
+          ...(attempt > 1 ? { attempts: attempt } : {}),
+        });
+        return { ok: false, why: 'failed' };
+      } finally {
+        clearTimeout(timer);
+      }
     }
   };
 
@@ -269,4 +299,11 @@ export function describeError(e: unknown): string {
     return userFacing ? e.message : `${e.name === 'Error' ? '' : `${e.name}: `}${e.message}`;
   }
   return String(e);
+}
+
+/** 1.5 s, 90 s, 30 m, 2 h: as a timeout or a delay reads best. */
+function showDuration(ms: number): string {
+  if (ms < 120_000) return `${Number((ms / 1000).toFixed(1))}s`;
+  if (ms < 7_200_000) return `${Number((ms / 60_000).toFixed(1))}m`;
+  return `${Number((ms / 3_600_000).toFixed(1))}h`;
 }

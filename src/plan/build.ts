@@ -143,6 +143,8 @@ export async function buildPlan(file: PipelineFile, registry: PluginRegistry): P
           ...(seeded ? { seed } : {}),
         },
         where: fmt(at(stagePath(s.name), true)),
+        ...(s.retries === undefined ? {} : { retries: s.retries }),
+        ...(s.timeout === undefined ? {} : { timeoutMs: durationMs(s.timeout) }),
       });
       list.push({ id, combo });
     }
@@ -205,4 +207,11 @@ function stageOrder(names: readonly string[], edges: ReadonlyMap<string, readonl
 
 function fmt(p: Diagnostic['at']): string {
   return p ? `${p.file}:${p.line}:${p.col}` : '?';
+}
+
+/** Seconds, or "90s", "30m", "2h" (the schema has checked the form). */
+export function durationMs(value: number | string): number {
+  if (typeof value === 'number') return value * 1000;
+  const unit = value.at(-1)!;
+  return Number(value.slice(0, -1)) * (unit === 'h' ? 3_600_000 : unit === 'm' ? 60_000 : 1000);
 }

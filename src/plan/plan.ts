@@ -30,6 +30,9 @@ export interface StageInstance {
   readonly keyBase: Omit<KeyRecord, 'inputs'>;
   /** Where the stage is declared, for messages: `pipelines/x.yaml:12:3`. */
   readonly where: string;
+  /** How it runs, which is not part of its key: attempts after a failure (undefined: the run's default), and the time one attempt may take. */
+  readonly retries?: number;
+  readonly timeoutMs?: number;
 }
 
 export interface Plan {

@@ -16,7 +16,7 @@ export interface Project {
 
 export interface RunDoc {
   pipeline: string;
-  stages: { id: string; plugin: string; key: string | null; status: string; seconds: number; outputs: Record<string, string>; reason?: string; remote?: true }[];
+  stages: { id: string; plugin: string; key: string | null; status: string; seconds: number; outputs: Record<string, string>; reason?: string; remote?: true; attempts?: number }[];
   seconds: number;
   remote?: {
     url: string;

@@ -1,4 +1,4 @@
-// `rethink run [pipeline] [--set k=v]… [--only GLOB]… [--jobs N] [--cache-dir DIR] [--dry-run] [--keep-going] [--json]`
+// `rethink run [pipeline] [--set k=v]… [--only GLOB]… [--jobs N] [--cache-dir DIR] [--dry-run] [--keep-going] [--retries N] [--json]`
 import { availableParallelism } from 'node:os';
 import type { Command } from '../io.js';
 import { applyBackendFlag, intFlag, parseFlags, pipelineFlags } from '../args.js';
@@ -18,12 +18,15 @@ export const run: Command = async (argv, io) => {
     jobs: { type: 'string', short: 'j' },
     'dry-run': { type: 'boolean', short: 'n' },
     'keep-going': { type: 'boolean', short: 'k' },
+    retries: { type: 'string' },
     backend: { type: 'string' },
   });
   if (positionals.length > 1) throw UserError.of('E_BAD_FLAG', `rethink run takes one pipeline, got ${positionals.length}: ${positionals.join(' ')}`);
   await applyBackendFlag(values.backend);
   const ws = await loadWorkspace(io, positionals[0], values.set ?? []);
   const jobs = intFlag('jobs', values.jobs, 1) ?? availableParallelism();
+  const retries = intFlag('retries', values.retries, 0);
+  const delay = Number(io.env['RETHINK_RETRY_DELAY_MS']);
   const only = values.only ? selectInstances(ws.plan, values.only) : undefined;
   const store = await openStore(io, values);
   if (!values['dry-run']) await localOf(store).sweepTmp();
@@ -48,7 +51,15 @@ export const run: Command = async (argv, io) => {
       ws.plan,
       store,
       new InProcessRunner(store),
-      { jobs, keepGoing: values['keep-going'] === true, dryRun: values['dry-run'] === true, ...(only ? { only } : {}), signal: abort.signal },
+      {
+        jobs,
+        keepGoing: values['keep-going'] === true,
+        dryRun: values['dry-run'] === true,
+        ...(only ? { only } : {}),
+        signal: abort.signal,
+        ...(retries === undefined ? {} : { retries }),
+        ...(Number.isFinite(delay) && delay >= 0 ? { retryDelayMs: delay } : {}),
+      },
       observe,
     );
     await finished.catch(() => undefined); // failures are reported below

@@ -14,6 +14,8 @@ export interface RunDocument {
     readonly reason?: string;
     /** A cache hit found on the shared remote. */
     readonly remote?: true;
+    /** Attempts, when it took more than one. */
+    readonly attempts?: number;
   }[];
   readonly seconds: number;
   /** What the shared remote did, when one is configured. */
@@ -32,6 +34,7 @@ export function runDocument(pipeline: string, stages: readonly StageReport[], se
       outputs: s.outputs,
       ...(s.reason === undefined ? {} : { reason: s.reason }),
       ...(s.remote ? { remote: true as const } : {}),
+      ...(s.attempts ? { attempts: s.attempts } : {}),
     })),
     seconds: round(seconds),
     ...(remote ? { remote } : {}),

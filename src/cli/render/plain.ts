@@ -38,7 +38,7 @@ export function plainRenderer(write: (line: string) => void, now: () => number =
 
 export function stageLine(r: StageReport): string {
   const label = r.status === 'failed' ? 'FAILED' : r.status;
-  const time = r.status === 'ran' || r.status === 'failed' ? ` (${r.seconds.toFixed(1)}s)` : '';
+  const time = r.status === 'ran' || r.status === 'failed' ? ` (${r.seconds.toFixed(1)}s${r.attempts ? `, ${r.attempts} attempts` : ''})` : '';
   const why = r.reason ? `: ${r.reason}` : r.remote ? ' (from the remote)' : '';
   return `  ${label.padEnd(8)}${r.id}${time}${why}`;
 }
