@@ -53,7 +53,11 @@ export function diffKeys(before: KeyRecord, after: KeyRecord): string[] {
   const out: string[] = [];
   if (before.plugin !== after.plugin) out.push(`plugin ${before.plugin} → ${after.plugin}`);
   if (before.version !== after.version) out.push(`plugin version ${before.version} → ${after.version}`);
-  if (before.code !== after.code) out.push('plugin code changed');
+  if (before.code !== after.code) {
+    const [a, b] = [before.codeFiles ?? {}, after.codeFiles ?? {}];
+    const changed = [...new Set([...Object.keys(a), ...Object.keys(b)])].filter((f) => a[f] !== b[f]).sort();
+    out.push(changed.length > 0 && before.codeFiles && after.codeFiles ? `plugin code changed (${changed.join(', ')})` : 'plugin code changed');
+  }
   if (before.seed !== after.seed) out.push(`seed ${show(before.seed)} → ${show(after.seed)}`);
   for (const c of jsonChanges(before.params, after.params)) {
     if (c.kind === 'added') out.push(`param ${c.path} added (${show(c.after)})`);

@@ -17,11 +17,12 @@ import { parseRef, type InputRef } from './refs.js';
 import type { PluginRegistry } from './registry.js';
 import type { Plan, StageInstance } from './plan.js';
 import { bindInputs } from './bind.js';
+import type { CodeClosure } from './code-closure.js';
 
 export interface StageInfo {
   readonly decl: StageDecl;
   readonly plugin: Plugin<never>;
-  readonly code?: string;
+  readonly code?: CodeClosure;
   /** input name → parsed refs, each with its YAML path. */
   readonly refs: ReadonlyMap<string, readonly { readonly ref: InputRef; readonly path: YamlPath }[]>;
   readonly instances: readonly { readonly id: StageId; readonly combo: Combo }[];
@@ -34,7 +35,7 @@ export async function buildPlan(file: PipelineFile, registry: PluginRegistry): P
   const names = file.stages.map((s) => s.name);
 
   // 1. Plugins.
-  const plugins = new Map<string, { plugin: Plugin<never>; code?: string }>();
+  const plugins = new Map<string, { plugin: Plugin<never>; code?: CodeClosure }>();
   await Promise.all(
     file.stages.map(async (s) => {
       const r = await registry.resolve(s.uses, dirname(file.path));
@@ -138,7 +139,7 @@ export async function buildPlan(file: PipelineFile, registry: PluginRegistry): P
         keyBase: {
           plugin: plugin.name,
           version: plugin.version,
-          ...(code === undefined ? {} : { code }),
+          ...(code === undefined ? {} : { code: code.hash, codeFiles: code.files }),
           params: resolved.params,
           ...(seeded ? { seed } : {}),
         },

@@ -18,8 +18,13 @@ export interface KeyRecord {
   readonly plugin: string;
   /** Declared plugin version. */
   readonly version: string;
-  /** SHA-256 of the plugin's module source, for plugins loaded from a path in the pipeline. */
+  /**
+   * For plugins loaded from a path in the pipeline: a SHA-256 over their module, the local modules
+   * it imports (transitively) and the versions of the npm packages they import (`codeFiles`).
+   */
   readonly code?: string;
+  /** What `code` covers: file → short SHA-256, `npm:<package>` → version (code-closure.ts). */
+  readonly codeFiles?: Readonly<Record<string, string>>;
   /** Every param the stage receives, after interpolation and schema defaults. */
   readonly params: { readonly [k: string]: JsonValue };
   /** Absent for plugins that declare `seeded: false`. */

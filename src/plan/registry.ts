@@ -1,12 +1,11 @@
 // Where plugins come from: the built-ins in stages/, or a module path given in `uses:`.
-import { createHash } from 'node:crypto';
-import { readFile } from 'node:fs/promises';
 import { isAbsolute, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { Plugin } from '../plugin/types.js';
+import { codeClosure, type CodeClosure } from './code-closure.js';
 
 export type Resolved =
-  | { readonly ok: true; readonly plugin: Plugin<never>; readonly code?: string }
+  | { readonly ok: true; readonly plugin: Plugin<never>; readonly code?: CodeClosure }
   | { readonly ok: false; readonly message: string; readonly hint: string };
 
 export interface PluginRegistry {
@@ -60,11 +59,12 @@ async function loadNamed(name: string, loaders: ReadonlyMap<string, PluginLoader
 }
 
 async function loadModule(file: string, uses: string): Promise<Resolved> {
-  let code: string;
+  let code: CodeClosure;
   try {
-    code = createHash('sha256').update(await readFile(file)).digest('hex');
-  } catch {
-    return { ok: false, message: `plugin module ${uses} not found (${file})`, hint: 'paths in `uses:` are relative to the pipeline file' };
+    code = await codeClosure(file);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return { ok: false, message: `plugin module ${uses} not found (${file})`, hint: 'paths in `uses:` are relative to the pipeline file' };
+    return { ok: false, message: `plugin module ${uses} cannot be read (${(e as Error).message})`, hint: 'it must be a readable ES module file' };
   }
   let mod: Record<string, unknown>;
   try {

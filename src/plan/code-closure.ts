@@ -1,0 +1,95 @@
+// What a plugin loaded from a path runs: its module, every local module it imports (static imports,
+// re-exports, and dynamic imports of a literal path), transitively, and the version of every npm
+// package they import. The key holds a hash of all of it, so editing a helper a plugin imports, or
+// upgrading a package it uses, reruns its stages. Hashing the plugin's own file alone would not.
+// Imports are found by es-module-lexer (the lexer Vite uses), not by evaluating anything.
+import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import { builtinModules, createRequire } from 'node:module';
+import { dirname, extname, join, relative, sep } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { canonicalJson } from './key.js';
+
+export interface CodeClosure {
+  /** SHA-256 of the canonical JSON of `files`. */
+  readonly hash: string;
+  /**
+   * Local files by path relative to the plugin's folder → the first 16 hex digits of their SHA-256,
+   * and `npm:<package>` → its version (`?` where it cannot be found).
+   */
+  readonly files: Readonly<Record<string, string>>;
+}
+
+const BUILTIN = new Set(builtinModules);
+/** Files whose imports are followed; others (JSON, WebAssembly…) are hashed only. */
+const SCRIPT = new Set(['.js', '.mjs', '.cjs']);
+
+/** The closure of `entry` (an absolute path). Throws if the entry itself cannot be read. */
+export async function codeClosure(entry: string): Promise<CodeClosure> {
+  const { init, parse } = await import('es-module-lexer');
+  await init;
+  const root = dirname(entry);
+  const files: Record<string, string> = {};
+  const seen = new Set<string>();
+  const visit = async (file: string, required: boolean): Promise<void> => {
+    if (seen.has(file)) return;
+    seen.add(file);
+    let bytes: Buffer;
+    try {
+      bytes = await readFile(file);
+    } catch (e) {
+      if (required) throw e;
+      return; // an import that does not resolve fails when the plugin loads, not here
+    }
+    files[relative(root, file).split(sep).join('/')] = createHash('sha256').update(bytes).digest('hex').slice(0, 16);
+    if (!SCRIPT.has(extname(file))) return;
+    let imports: readonly { readonly specifier?: string | null | undefined }[];
+    try {
+      imports = parse(bytes.toString('utf8'))[0] as readonly { readonly specifier?: string | null }[];
+    } catch {
+      return; // not ESM the lexer reads (CommonJS): the file itself is still hashed
+    }
+    for (const { specifier } of imports) {
+      // import(expression) cannot be known without running it; import.meta is no import.
+      if (typeof specifier !== 'string') continue;
+      if (specifier.startsWith('./') || specifier.startsWith('../') || specifier.startsWith('/') || specifier.startsWith('file:')) {
+        const target = specifier.startsWith('file:') ? fileURLToPath(specifier) : fileURLToPath(new URL(specifier, pathToFileURL(file)));
+        await visit(target, false);
+      } else if (!specifier.startsWith('node:') && !BUILTIN.has(specifier)) {
+        const name = packageName(specifier);
+        files[`npm:${name}`] ??= packageVersion(name, file);
+      }
+    }
+  };
+  await visit(entry, true);
+  const sorted = Object.fromEntries(Object.entries(files).sort(([a], [b]) => (a < b ? -1 : 1)));
+  return { hash: createHash('sha256').update(canonicalJson(sorted)).digest('hex'), files: sorted };
+}
+
+/** `lodash/fp` → `lodash`; `@scope/pkg/x` → `@scope/pkg`. */
+function packageName(specifier: string): string {
+  const parts = specifier.split('/');
+  return specifier.startsWith('@') ? parts.slice(0, 2).join('/') : parts[0]!;
+}
+
+/** The version of the package `from` would import, from its package.json (read, not required: require caches). */
+function packageVersion(name: string, from: string): string {
+  let dir: string;
+  try {
+    dir = dirname(createRequire(from).resolve(name));
+  } catch {
+    return '?';
+  }
+  for (;;) {
+    try {
+      const pkg = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')) as { name?: string; version?: string };
+      if (pkg.name === name) return pkg.version ?? '?';
+    } catch {
+      // no package.json here, or not the package's own
+    }
+    const up = dirname(dir);
+    if (up === dir) return '?';
+    dir = up;
+  }
+}
