@@ -61,6 +61,7 @@ export class Leases {
   /** Tokens of the leases this object holds now: a file with our pid and another token is a leftover. */
   private readonly mine = new Set<string>();
   private ready = false;
+  private warned = false;
 
   constructor(
     readonly dir: string,
@@ -79,8 +80,25 @@ export class Leases {
     return join(this.dir, `${key}.json`);
   }
 
-  /** Takes the key's lease, or says who holds it. A holder that is gone is taken over. */
+  /**
+   * Takes the key's lease, or says who holds it. A holder that is gone is taken over. Where leases
+   * cannot work (a cache on a filesystem without hard links, an unwritable leases/), every claim
+   * succeeds, once with a warning: single flight is an economy, never a reason to fail a run.
+   */
   async claim(key: CacheKey, about: { readonly pipeline: string; readonly stage: string }): Promise<Claim> {
+    try {
+      return await this.tryClaim(key, about);
+    } catch (e) {
+      if (!this.warned) {
+        this.warned = true;
+        process.emitWarning(`leases in ${this.dir} do not work here (${(e as Error).message}); concurrent runs on this cache may compute a stage twice`, 'RethinkLeaseWarning');
+      }
+      const holder: LeaseHolder = { pid: this.pid, host: this.host, ...about, since: new Date(this.now()).toISOString(), token: 'none' };
+      return { held: { holder, release: async () => {} } };
+    }
+  }
+
+  private async tryClaim(key: CacheKey, about: { readonly pipeline: string; readonly stage: string }): Promise<Claim> {
     if (!this.ready) {
       mkdirSync(this.dir, { recursive: true });
       this.ready = true;
@@ -113,7 +131,7 @@ export class Leases {
 
   /** The live holder of a key's lease, if any (for `status`). */
   async holderOf(key: CacheKey): Promise<LeaseHolder | undefined> {
-    const current = await this.read(this.file(key));
+    const current = await this.read(this.file(key)).catch((): LeaseFile => 'gone');
     if (current === 'gone' || current === 'unreadable' || this.isStale(current.holder, current.mtimeMs)) return undefined;
     return current.holder;
   }
@@ -127,7 +145,7 @@ export class Leases {
     let delay = this.pollMs / 10;
     for (;;) {
       signal?.throwIfAborted();
-      const current = await this.read(path);
+      const current = await this.read(path).catch((): LeaseFile => 'gone'); // unreadable leases/: stop waiting
       if (current === 'gone' || current === 'unreadable' || current.holder.token !== holder.token) return;
       if (this.isStale(current.holder, current.mtimeMs)) return;
       await sleep(delay, undefined, signal ? { signal } : {});
@@ -150,8 +168,12 @@ export class Leases {
         released = true;
         clearInterval(beat);
         this.mine.delete(holder.token);
-        const current = this.readSync(path);
-        if (current !== 'gone' && current !== 'unreadable' && current.holder.token === holder.token) rmSync(path, { force: true });
+        try {
+          const current = this.readSync(path);
+          if (current !== 'gone' && current !== 'unreadable' && current.holder.token === holder.token) rmSync(path, { force: true });
+        } catch {
+          // left for the next claimer to find stale: a release never fails the stage it ends
+        }
       },
     };
   }

@@ -146,3 +146,21 @@ test('describeHolder names the host only when it is another one', () => {
   assert.equal(describeHolder(h, 'lab-2'), 'pid 42 (pipelines/table1.yaml, since 14:03:12 UTC)');
   assert.equal(describeHolder(h, 'lab-1'), 'pid 42 on lab-2 (pipelines/table1.yaml, since 14:03:12 UTC)');
 });
+
+test('where leases cannot work, every claim succeeds, with one warning', async (t) => {
+  const dir = await tempDir('rethink-leases-');
+  await writeFile(join(dir, 'leases'), 'a file where the leases folder should be');
+  const warnings: string[] = [];
+  const onWarning = (w: Error) => warnings.push(`${w.name}: ${w.message}`);
+  process.on('warning', onWarning);
+  t.after(() => process.off('warning', onWarning));
+  const leases = processOn(join(dir, 'leases'), 1, new Set([1]));
+  const a = await leases.claim(KEY, about('x'));
+  const b = await leases.claim(KEY, about('x'));
+  assert.ok(a.held && b.held, 'no single flight, but no failure either');
+  await a.held.release();
+  assert.equal(await leases.holderOf(KEY), undefined);
+  await new Promise((r) => setImmediate(r));
+  assert.equal(warnings.length, 1);
+  assert.match(warnings[0]!, /^RethinkLeaseWarning: leases in .*leases do not work here \(.*\); concurrent runs on this cache may compute a stage twice$/);
+});
