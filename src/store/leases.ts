@@ -10,7 +10,7 @@
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import { linkSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { link, readFile, rm, stat, utimes } from 'node:fs/promises';
+import { link, readdir, readFile, rm, stat, utimes } from 'node:fs/promises';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { CacheKey } from '../util/brand.js';
@@ -127,6 +127,27 @@ export class Leases {
     } finally {
       rmSync(draft, { force: true });
     }
+  }
+
+  /**
+   * Deletes what dead processes left: leases whose holder is gone, and drafts and break leases an
+   * hour old. Returns how many files went. (A claim takes over a stale lease anyway; this only tidies.)
+   */
+  async sweep(): Promise<number> {
+    let swept = 0;
+    for (const name of await readdir(this.dir).catch(() => [] as string[])) {
+      const path = join(this.dir, name);
+      if (name.endsWith('.json')) {
+        const current = await this.read(path).catch((): LeaseFile => 'gone');
+        if (current === 'gone' || (current !== 'unreadable' && !this.isStale(current.holder, current.mtimeMs))) continue;
+      } else {
+        const st = await stat(path).catch(() => undefined);
+        if (!st || this.now() - st.mtimeMs < 3_600_000) continue;
+      }
+      await rm(path, { force: true });
+      swept++;
+    }
+    return swept;
   }
 
   /** The live holder of a key's lease, if any (for `status`). */

@@ -164,3 +164,18 @@ test('where leases cannot work, every claim succeeds, with one warning', async (
   assert.equal(warnings.length, 1);
   assert.match(warnings[0]!, /^RethinkLeaseWarning: leases in .*leases do not work here \(.*\); concurrent runs on this cache may compute a stage twice$/);
 });
+
+test('sweep deletes the leases of dead holders and old drafts, and leaves live leases', async () => {
+  const dir = await tempDir('rethink-leases-');
+  const alive = new Set([1, 2]);
+  const a = processOn(dir, 1, alive);
+  await a.claim(KEY, about('x'));
+  await processOn(dir, 2, alive).claim('cd'.repeat(32) as CacheKey, about('y'));
+  await writeFile(join(dir, '.0123.draft'), '{}');
+  const old = new Date(Date.now() - 2 * 3600_000);
+  await writeFile(join(dir, '.4567.draft'), '{}');
+  await utimes(join(dir, '.4567.draft'), old, old);
+  alive.delete(2);
+  assert.equal(await processOn(dir, 3, alive).sweep(), 2, "pid 2's lease and the old draft");
+  assert.deepEqual((await readdir(dir)).sort(), ['.0123.draft', `${KEY}.json`]);
+});

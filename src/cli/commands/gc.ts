@@ -46,13 +46,15 @@ export const gc: Command = async (argv, io) => {
       for (const s of await explain(ws.plan, store)) if (s.status === 'up-to-date') roots.add(s.key!);
     }
   }
+  const leases = dryRun ? 0 : await store.leases.sweep();
   const report = await store.collectGarbage(roots, { dryRun, graceMs, checkpointGraceMs: Math.max(CHECKPOINT_GRACE_MS, graceMs) });
   if (values.json) {
-    io.stdout(`${JSON.stringify({ cache: store.location, dryRun, ...report }, null, 1)}\n`);
+    io.stdout(`${JSON.stringify({ cache: store.location, dryRun, ...report, deletedLeases: leases }, null, 1)}\n`);
     return 0;
   }
   const checkpoints = report.deletedCheckpoints > 0 ? `, and ${report.deletedCheckpoints} checkpoints of attempts unfinished for a week` : '';
-  io.stdout(`${await gcLine(store.location, report, dryRun)}${checkpoints}\n`);
+  const stale = leases > 0 ? `, and ${leases} leases that killed processes left` : '';
+  io.stdout(`${await gcLine(store.location, report, dryRun)}${checkpoints}${stale}\n`);
   return 0;
 };
 
