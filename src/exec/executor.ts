@@ -142,7 +142,7 @@ export async function execute(plan: Plan, store: Store, runner: Runner, options:
     // and a second process working through the same sweep takes the stages nobody runs yet. A busy
     // key gives its cores back while it waits for the other process's result.
     for (;;) {
-      const release = await cores.acquire(want);
+      let release = await cores.acquire(want);
       let busy: LeaseHolder | undefined;
       try {
         if (stopping || options.signal?.aborted) {
@@ -157,7 +157,14 @@ export async function execute(plan: Plan, store: Store, runner: Runner, options:
             // Another process may have finished the key while this one waited for cores.
             const now = claim ? await lookup(store, inst, inputs) : hit;
             if (now.record) return cachedMeanwhile(inst, base, now, 'computed meanwhile by another process');
-            return await runStage(inst, hit, base, want);
+            // Between attempts the stage waits without its cores, as it waits for a lease.
+            const pause = async (ms: number): Promise<boolean> => {
+              release();
+              const slept = await sleep(ms, true, { signal: options.signal ?? new AbortController().signal }).catch(() => false);
+              release = await cores.acquire(want);
+              return slept;
+            };
+            return await runStage(inst, hit, base, want, pause);
           } finally {
             await claim?.held.release();
           }
@@ -186,7 +193,7 @@ export async function execute(plan: Plan, store: Store, runner: Runner, options:
     return { ok: true, outputs };
   };
 
-  const runStage = async (inst: StageInstance, hit: Lookup, base: StageBase, want: number): Promise<Settled> => {
+  const runStage = async (inst: StageInstance, hit: Lookup, base: StageBase, want: number, pause: (ms: number) => Promise<boolean>): Promise<Settled> => {
     observe({ type: 'stage-start', id: inst.id, plugin: inst.plugin.name, key: hit.key, cores: want });
     const started = new Date();
     const t = performance.now();
@@ -225,8 +232,7 @@ export async function execute(plan: Plan, store: Store, runner: Runner, options:
         if (!last) {
           const delay = Math.min(60_000, (options.retryDelayMs ?? 1000) * 2 ** (attempt - 1));
           observe({ type: 'stage-log', id: inst.id, message: `attempt ${attempt} of ${attempts} failed: ${describeError(e)}; trying again in ${showDuration(delay)}` });
-          const slept = await sleep(delay, true, { signal: runSignal }).catch(() => false);
-          if (slept) continue;
+          if (await pause(delay)) continue;
         }
         if (!options.keepGoing) stopping = true;
         const userError = isUserError(e);

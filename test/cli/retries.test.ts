@@ -71,3 +71,14 @@ test('timeout stops a long attempt; with retries the stage tries again', async (
   assert.equal(bad.code, 2);
   assert.match(bad.stderr, /timeout/);
 });
+
+test('a stage waiting to try again gives its cores to others', async () => {
+  const p = await project(
+    { 'flaky.mjs': FLAKY, 'p.yaml': 'stages:\n  a: { uses: ./flaky.mjs, with: { fail: 1 }, retries: 1 }\n  b: { uses: ./flaky.mjs }\n' },
+    { RETHINK_RETRY_DELAY_MS: '300' },
+  );
+  const r = await p.cli('run', 'p.yaml', '--jobs', '1');
+  assert.equal(r.code, 0, r.stderr);
+  const order = [...r.stderr.matchAll(/^ {2}(start|ran) +([ab])\b/gm)].map((m) => `${m[1]} ${m[2]}`);
+  assert.deepEqual(order, ['start a', 'start b', 'ran b', 'ran a'], 'b ran on the one core while a waited');
+});
