@@ -13,6 +13,8 @@ import { CoreSemaphore } from './semaphore.js';
 import { environment } from './environment.js';
 import { withUpstream } from '../plan/select.js';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { AttemptsFailed, showDuration, withAttempts } from './attempts.js';
+import { describeError, isUserError } from './errors.js';
 import { describeHolder, type LeaseHolder } from '../store/leases.js';
 
 export interface ExecOptions {
@@ -197,58 +199,50 @@ export async function execute(plan: Plan, store: Store, runner: Runner, options:
     observe({ type: 'stage-start', id: inst.id, plugin: inst.plugin.name, key: hit.key, cores: want });
     const started = new Date();
     const t = performance.now();
-    const runSignal = options.signal ?? new AbortController().signal;
-    const attempts = 1 + (inst.retries ?? options.retries ?? 0);
-    for (let attempt = 1; ; attempt++) {
-      // Not AbortSignal.timeout: its timer is unref'd, so a plugin that only waits would let the process exit.
-      const timeout = inst.timeoutMs === undefined ? undefined : new AbortController();
-      const timer = timeout && setTimeout(() => timeout.abort(new Error('timed out')), inst.timeoutMs);
-      try {
-        const result = await runner.run(
-          { instance: inst, key: hit.key, inputs: resolveInputs(plan, inst, (u) => done.get(u)!), cores: want },
-          {
-            signal: timeout ? AbortSignal.any([runSignal, timeout.signal]) : runSignal,
-            onProgress: (update) => observe({ type: 'stage-progress', id: inst.id, update }),
-            onLog: (message) => observe({ type: 'stage-log', id: inst.id, message }),
-          },
-        );
-        const seconds = (performance.now() - t) / 1000;
-        await store.writeRun({
-          format: 1,
-          key: hit.key,
-          keyRecord: hit.keyRecord,
-          stage: { id: inst.id, name: inst.stage, pipeline: plan.pipeline },
-          outputs: result.outputs,
-          startedAt: started.toISOString(),
-          seconds,
-          provenance: { ...env, ...result.provenance, ...(attempt > 1 ? { attempts: attempt } : {}) },
-        });
-        done.set(inst.id, result.outputs);
-        finish({ ...base, key: hit.key, status: 'ran', seconds, outputs: hashes(result.outputs), ...(attempt > 1 ? { attempts: attempt } : {}) });
-        return { ok: true, outputs: result.outputs };
-      } catch (caught) {
-        const e = timeout?.signal.aborted && !runSignal.aborted ? new Error(`timed out after ${showDuration(inst.timeoutMs!)}`) : caught;
-        const last = attempt >= attempts || runSignal.aborted || stopping || isUserError(e);
-        if (!last) {
-          const delay = Math.min(60_000, (options.retryDelayMs ?? 1000) * 2 ** (attempt - 1));
-          observe({ type: 'stage-log', id: inst.id, message: `attempt ${attempt} of ${attempts} failed: ${describeError(e)}; trying again in ${showDuration(delay)}` });
-          if (await pause(delay)) continue;
-        }
-        if (!options.keepGoing) stopping = true;
-        const userError = isUserError(e);
-        finish({
-          ...base,
-          key: hit.key,
-          status: 'failed',
-          seconds: (performance.now() - t) / 1000,
-          reason: describeError(e),
-          ...(userError ? { userError } : {}),
-          ...(attempt > 1 ? { attempts: attempt } : {}),
-        });
-        return { ok: false, why: 'failed' };
-      } finally {
-        clearTimeout(timer);
-      }
+    const signal = options.signal ?? new AbortController().signal;
+    const policy = { attempts: 1 + (inst.retries ?? options.retries ?? 0), delayMs: options.retryDelayMs ?? 1000, ...(inst.timeoutMs === undefined ? {} : { timeoutMs: inst.timeoutMs }) };
+    try {
+      const { value: result, attempts } = await withAttempts(
+        (attemptSignal) =>
+          runner.run(
+            { instance: inst, key: hit.key, inputs: resolveInputs(plan, inst, (u) => done.get(u)!), cores: want },
+            {
+              signal: attemptSignal,
+              onProgress: (update) => observe({ type: 'stage-progress', id: inst.id, update }),
+              onLog: (message) => observe({ type: 'stage-log', id: inst.id, message }),
+            },
+          ),
+        policy,
+        {
+          signal,
+          stopping: () => stopping,
+          retrying: (n, e, delayMs) =>
+            observe({ type: 'stage-log', id: inst.id, message: `attempt ${n} of ${policy.attempts} failed: ${describeError(e)}; trying again in ${showDuration(delayMs)}` }),
+          pause,
+        },
+      );
+      const seconds = (performance.now() - t) / 1000;
+      const tries = attempts > 1 ? { attempts } : {};
+      await store.writeRun({
+        format: 1,
+        key: hit.key,
+        keyRecord: hit.keyRecord,
+        stage: { id: inst.id, name: inst.stage, pipeline: plan.pipeline },
+        outputs: result.outputs,
+        startedAt: started.toISOString(),
+        seconds,
+        provenance: { ...env, ...result.provenance, ...tries },
+      });
+      done.set(inst.id, result.outputs);
+      finish({ ...base, key: hit.key, status: 'ran', seconds, outputs: hashes(result.outputs), ...tries });
+      return { ok: true, outputs: result.outputs };
+    } catch (failure) {
+      if (!options.keepGoing) stopping = true;
+      const [e, attempts] = failure instanceof AttemptsFailed ? [failure.error, failure.attempts] : [failure, 1];
+      const userError = isUserError(e);
+      const seconds = (performance.now() - t) / 1000;
+      finish({ ...base, key: hit.key, status: 'failed', seconds, reason: describeError(e), ...(userError ? { userError } : {}), ...(attempts > 1 ? { attempts } : {}) });
+      return { ok: false, why: 'failed' };
     }
   };
 
@@ -292,24 +286,4 @@ export function resolveInputs(plan: Plan, inst: StageInstance, upstream: (id: St
     else if (arts[0]) out[b.name] = arts[0];
   }
   return out;
-}
-
-/** Errors a plugin marks with `userError = true` are the input's fault (bad URL, checksum, path). */
-export function isUserError(e: unknown): boolean {
-  return e instanceof Error && (e as { userError?: unknown }).userError === true;
-}
-
-export function describeError(e: unknown): string {
-  if (e instanceof Error) {
-    const userFacing = isUserError(e) || e.name === 'StageOutputError';
-    return userFacing ? e.message : `${e.name === 'Error' ? '' : `${e.name}: `}${e.message}`;
-  }
-  return String(e);
-}
-
-/** 1.5 s, 90 s, 30 m, 2 h: as a timeout or a delay reads best. */
-function showDuration(ms: number): string {
-  if (ms < 120_000) return `${Number((ms / 1000).toFixed(1))}s`;
-  if (ms < 7_200_000) return `${Number((ms / 60_000).toFixed(1))}m`;
-  return `${Number((ms / 3_600_000).toFixed(1))}h`;
 }

@@ -12,7 +12,8 @@ import type { OutputRef, RunRecord, Store } from '../store/types.js';
 import { LocalStore } from '../store/local.js';
 import { OverlayStore } from '../store/overlay.js';
 import { diffOutputs, type OutputDiff } from './compare.js';
-import { describeError, resolveInputs } from './executor.js';
+import { resolveInputs } from './executor.js';
+import { describeError } from './errors.js';
 import { InProcessRunner } from './runner.js';
 
 export interface Verification {
