@@ -55,8 +55,9 @@ export async function withAttempts<T>(attempt: (signal: AbortSignal) => Promise<
   }
 }
 
-/** 1.5s, 90s, 30m, 2h: as a timeout or a delay reads best. */
+/** 250ms, 1.5s, 90s, 30m, 2h: as a timeout or a delay reads best. */
 export function showDuration(ms: number): string {
+  if (ms < 1000) return `${Math.round(ms)}ms`;
   if (ms < 120_000) return `${Number((ms / 1000).toFixed(1))}s`;
   if (ms < 7_200_000) return `${Number((ms / 60_000).toFixed(1))}m`;
   return `${Number((ms / 3_600_000).toFixed(1))}h`;
