@@ -40,8 +40,9 @@ export async function withAttempts<T>(attempt: (signal: AbortSignal) => Promise<
     // Not AbortSignal.timeout: its timer is unref'd, so a plugin that only waits would let the process exit.
     const timeout = policy.timeoutMs === undefined ? undefined : new AbortController();
     const timer = timeout && setTimeout(() => timeout.abort(new Error('timed out')), policy.timeoutMs);
+    const combined = timeout && eitherAborts(hooks.signal, timeout.signal);
     try {
-      return { value: await attempt(timeout ? AbortSignal.any([hooks.signal, timeout.signal]) : hooks.signal), attempts: n };
+      return { value: await attempt(combined?.signal ?? hooks.signal), attempts: n };
     } catch (caught) {
       const e = timeout?.signal.aborted && !hooks.signal.aborted ? new Error(`timed out after ${showDuration(policy.timeoutMs!)}`) : caught;
       const last = n >= policy.attempts || hooks.signal.aborted || hooks.stopping() || isUserError(e);
@@ -51,6 +52,7 @@ export async function withAttempts<T>(attempt: (signal: AbortSignal) => Promise<
       if (!(await hooks.pause(delay))) throw new AttemptsFailed(e, n);
     } finally {
       clearTimeout(timer);
+      combined?.dispose();
     }
   }
 }
@@ -61,4 +63,18 @@ export function showDuration(ms: number): string {
   if (ms < 120_000) return `${Number((ms / 1000).toFixed(1))}s`;
   if (ms < 7_200_000) return `${Number((ms / 60_000).toFixed(1))}m`;
   return `${Number((ms / 3_600_000).toFixed(1))}h`;
+}
+
+/**
+ * A signal that aborts with whichever of the two does first (AbortSignal.any is newer than Node 20.0),
+ * and a dispose that unhooks it from both: the run's signal outlives thousands of attempts.
+ */
+function eitherAborts(a: AbortSignal, b: AbortSignal): { readonly signal: AbortSignal; dispose(): void } {
+  const both = new AbortController();
+  const hooks = new AbortController();
+  for (const s of [a, b]) {
+    if (s.aborted) both.abort(s.reason);
+    else s.addEventListener('abort', () => both.abort(s.reason), { once: true, signal: hooks.signal });
+  }
+  return { signal: both.signal, dispose: () => hooks.abort() };
 }

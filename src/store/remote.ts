@@ -6,7 +6,7 @@
 import { createReadStream, createWriteStream } from 'node:fs';
 import { mkdir, readdir, rename, rm, stat, writeFile, readFile } from 'node:fs/promises';
 import { randomBytes } from 'node:crypto';
-import { isAbsolute, join, relative, resolve, sep } from 'node:path';
+import { isAbsolute, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { pipeline } from 'node:stream/promises';
 import type { Readable } from 'node:stream';
@@ -96,13 +96,18 @@ export class DirRemote implements Remote {
   }
 
   async *list(folder: string): AsyncIterable<RemoteEntry> {
-    const root = this.file(folder);
-    for (const entry of await readdir(root, { recursive: true, withFileTypes: true }).catch(() => [])) {
-      if (!entry.isFile()) continue;
-      const file = join(entry.parentPath, entry.name);
-      const info = await stat(file).catch(() => undefined);
-      if (info) yield { path: `${folder}/${relative(root, file).split(sep).join('/')}`, size: info.size, modifiedMs: info.mtimeMs };
-    }
+    // Walked by hand: Dirent.parentPath (for readdir's recursive mode) is newer than Node 20.0.
+    const walk = async function* (dir: string, rel: string): AsyncIterable<RemoteEntry> {
+      for (const entry of await readdir(dir, { withFileTypes: true }).catch(() => [])) {
+        const file = join(dir, entry.name);
+        if (entry.isDirectory()) yield* walk(file, `${rel}/${entry.name}`);
+        else if (entry.isFile()) {
+          const info = await stat(file).catch(() => undefined);
+          if (info) yield { path: `${rel}/${entry.name}`, size: info.size, modifiedMs: info.mtimeMs };
+        }
+      }
+    };
+    yield* walk(this.file(folder), folder);
   }
 
   async remove(paths: readonly string[]): Promise<void> {

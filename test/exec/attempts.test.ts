@@ -57,3 +57,18 @@ test('an attempt past its timeout is aborted through its signal and fails as tim
   assert.deepEqual([r.attempts, (r.error as Error).message], [2, 'timed out after 20ms']);
   assert.deepEqual([showDuration(250), showDuration(1500), showDuration(90_000), showDuration(1_800_000), showDuration(7_200_000)], ['250ms', '1.5s', '90s', '30m', '2h']);
 });
+
+test('attempts leave no listener on the run’s signal behind', async () => {
+  const run = new AbortController();
+  const added: string[] = [];
+  const removed: string[] = [];
+  const add = run.signal.addEventListener.bind(run.signal);
+  run.signal.addEventListener = ((type: string, fn: () => void, opts?: { signal?: AbortSignal }) => {
+    added.push(type);
+    opts?.signal?.addEventListener('abort', () => removed.push(type));
+    add(type, fn, opts);
+  }) as typeof run.signal.addEventListener;
+  for (let i = 0; i < 20; i++) await withAttempts(async (s) => s.aborted, { attempts: 1, delayMs: 1, timeoutMs: 1000 }, hooks({ signal: run.signal }));
+  assert.equal(added.length, 20);
+  assert.equal(removed.length, 20);
+});
