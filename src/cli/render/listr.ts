@@ -52,7 +52,7 @@ export async function listrRenderer(plan: Plan, ids: readonly string[]): Promise
         g?.running.set(e.id, '');
         break;
       case 'stage-waiting':
-        g?.running.set(e.id, `waiting: another process is computing it, ${e.holder}`);
+        g?.running.set(e.id, `${WAITING}another process is computing it, ${e.holder}`);
         break;
       case 'stage-progress':
         if (g && e.update.message) g.running.set(e.id, e.update.message);
@@ -72,9 +72,14 @@ export async function listrRenderer(plan: Plan, ids: readonly string[]): Promise
   return { observe, finished };
 }
 
+/** How a running line starts while its instance waits for another process's result. */
+const WAITING = 'waiting: ';
+
 function groupTitle(g: Group): string {
   const parts = statusCounts(g.ended);
-  if (g.running.size) parts.push(`${g.running.size} running`);
+  const waiting = [...g.running.values()].filter((m) => m.startsWith(WAITING)).length;
+  if (g.running.size > waiting) parts.push(`${g.running.size - waiting} running`);
+  if (waiting > 0) parts.push(`${waiting} waiting for another process`);
   return `${g.name}  ${g.ended.length}/${g.total}  (${parts.join(', ')})`;
 }
 
