@@ -16,6 +16,8 @@ export class S3Remote implements Remote {
     private readonly prefix: string,
     /** Keys per LIST page (S3's default is its maximum, 1,000); small in tests, to cross pages. */
     private readonly pageSize?: number,
+    /** Files larger than this go up in parts (a single PUT stops at 5 GB); small in tests. */
+    private readonly multipartBytes = 64 << 20,
   ) {
     this.url = `s3://${bucket}${prefix ? `/${prefix}` : ''}`;
   }
@@ -57,7 +59,20 @@ export class S3Remote implements Remote {
   }
 
   async putFile(path: string, file: string, size: number): Promise<void> {
-    await this.put(path, () => createReadStream(file, { highWaterMark: 1 << 20 }), size);
+    if (size <= this.multipartBytes) {
+      await this.put(path, () => createReadStream(file, { highWaterMark: 1 << 20 }), size);
+      return;
+    }
+    // lib-storage's Upload: parts of at least 5 MiB (S3's minimum), at most 10,000 of them, four in
+    // flight; a failed upload is aborted, so no parts are left behind to be billed.
+    const partSize = Math.max(5 << 20, Math.ceil(size / 10_000));
+    const done = await this.send('PUT', path, async (client, Key) => {
+      const { Upload } = await import('@aws-sdk/lib-storage');
+      const body = createReadStream(file, { highWaterMark: 1 << 20 });
+      await new Upload({ client, params: { Bucket: this.bucket, Key, Body: body, ContentType: 'application/octet-stream' }, partSize, queueSize: 4, leavePartsOnError: false }).done();
+      return true;
+    });
+    if (!done) throw new RemoteError(`PUT ${this.url}/${path} failed: HTTP 404 (does the bucket exist?)`);
   }
 
   async putText(path: string, text: string): Promise<void> {

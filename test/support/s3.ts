@@ -9,6 +9,8 @@ import { s3Client } from '../../src/util/s3.js';
 
 export interface S3Server {
   readonly endpoint: string;
+  /** Every request the server received, as `METHOD /path?query`. */
+  readonly requests: string[];
   /** Every key in the bucket, sorted. */
   keys(bucket: string): Promise<string[]>;
   put(bucket: string, key: string, body: string | Uint8Array): Promise<void>;
@@ -20,6 +22,8 @@ export async function s3Server(buckets: readonly string[]): Promise<S3Server> {
   const dir = await tempDir('rethink-s3-');
   const server = new S3rver({ address: '127.0.0.1', port: 0, silent: true, directory: dir, configureBuckets: buckets.map((name) => ({ name })) });
   const { port } = await server.run();
+  const requests: string[] = [];
+  (server as unknown as { httpServer: import('node:http').Server }).httpServer.on('request', (req) => requests.push(`${req.method} ${req.url}`));
   const endpoint = `http://127.0.0.1:${port}`;
   const saved = { ...process.env };
   Object.assign(process.env, {
@@ -32,6 +36,7 @@ export async function s3Server(buckets: readonly string[]): Promise<S3Server> {
   const sdk = async () => (client ??= await s3Client());
   return {
     endpoint,
+    requests,
     async keys(bucket) {
       const out: string[] = [];
       let token: string | undefined;
