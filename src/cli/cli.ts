@@ -11,12 +11,12 @@ const COMMANDS: Readonly<Record<string, { readonly summary: string; readonly loa
   validate: { summary: 'check a pipeline without running it', load: async () => (await import('./commands/validate.js')).validate },
   dag: { summary: 'print the stage graph (--format ascii|mermaid|dot|json)', load: async () => (await import('./commands/dag.js')).dag },
   show: { summary: "show a stage's outputs, key record and provenance", load: async () => (await import('./commands/show.js')).show },
-  results: { summary: "a sweep's results as a table, from the cache (rows: a stage's instances; columns: what varies)", load: async () => (await import('./commands/results.js')).results },
-  verify: { summary: 'recompute up-to-date stages and check that they reproduce their cached results bit for bit', load: async () => (await import('./commands/verify.js')).verify },
+  results: { summary: "a stage's instances as a table, from the cache: matrix values, then the fields that vary", load: async () => (await import('./commands/results.js')).results },
+  verify: { summary: 'recompute up-to-date stages; check that they reproduce their cached bytes', load: async () => (await import('./commands/verify.js')).verify },
   export: { summary: "copy a stage's outputs out of the store as named files (--to DIR, default results/)", load: async () => (await import('./commands/export.js')).exportCommand },
   push: { summary: 'upload up-to-date results the shared remote lacks (--remote URL)', load: async () => (await import('./commands/sync.js')).push },
   pull: { summary: "download the pipeline's results from the shared remote (--remote URL)", load: async () => (await import('./commands/sync.js')).pull },
-  gc: { summary: 'delete cached results that are no longer current (--dry-run says what; --remote URL frees the remote)', load: async () => (await import('./commands/gc.js')).gc },
+  gc: { summary: 'delete results that are no longer current (--dry-run says what; --remote URL: on the remote)', load: async () => (await import('./commands/gc.js')).gc },
   plugins: { summary: 'list the built-in stage plugins', load: async () => (await import('./commands/plugins.js')).plugins },
   models: { summary: 'list the model definitions with their parameter counts', load: async () => (await import('./commands/models.js')).models },
   schema: { summary: 'print the pipeline JSON Schema', load: async () => (await import('./commands/schema.js')).schema },
@@ -31,6 +31,8 @@ ${Object.entries(COMMANDS)
 
 common flags: --set key=value (repeatable), --cache-dir DIR (or RETHINK_CACHE_DIR), --json,
               --remote s3://bucket/prefix|DIR (or RETHINK_REMOTE), --remote-read-only
+signing:      RETHINK_REMOTE_SIGNING_KEY=ci.pem signs uploads; with RETHINK_REMOTE_TRUSTED_KEYS=ci.pub.pem,…
+              only results those keys signed are taken from the remote
 run flags:    --only GLOB, --jobs N, --dry-run, --keep-going, --retries N, --backend auto|native|wasm|cpu|webgpu|tfjs-node|tfjs-node-gpu
 verify flags: --only GLOB, --sample N, --backend NAME
 exit codes:   0 ok, 1 a stage failed (verify: a result did not reproduce), 2 bad pipeline or flags
