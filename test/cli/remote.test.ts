@@ -281,6 +281,9 @@ test('with trusted keys, a machine takes from the remote only results signed by 
   const second = await dev.cli('run', 'p.yaml', '--set', 'aggregate.with.value=3');
   assert.match(second.stderr, /^ {2}ran {5}aggregate/m);
   assert.match(second.stderr, /\nremote: passed over 1 result no trusted key signed \(the first: runs\/[0-9a-f]{2}\/[0-9a-f]{62}\.json: signed by key [0-9a-f]{16}, which is not trusted\)\n/);
+  const pulled = await (await project(FILES, env(null))).cli('pull', 'p.yaml', '--set', 'aggregate.with.value=3');
+  assert.match(pulled.stdout, /^pulled 7 results from /);
+  assert.match(pulled.stderr, /^passed over 1 result no trusted key signed \(the first: runs\/.*which is not trusted\)$/m);
   // Without trusted keys configured, anything on the remote is taken (the forged record included).
   const open = await project(FILES, { RETHINK_REMOTE: bucket });
   assert.equal((await open.run('p.yaml', '--set', 'aggregate.with.value=3')).status.aggregate, 'cached');
