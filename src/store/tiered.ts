@@ -201,8 +201,13 @@ export class TieredStore implements Store {
       pulled: { ...this.counts.pulled },
       pushed: { ...this.counts.pushed },
       ...(this.failure ? { error: this.failure } : {}),
-      ...(this.untrusted.size > 0 ? { untrusted: { records: this.untrusted.size, first: [...this.untrusted.values()][0]! } } : {}),
+      ...(this.passedOver ? { untrusted: this.passedOver } : {}),
     };
+  }
+
+  /** Remote records passed over so far because no trusted key signed them, and why the first was. */
+  get passedOver(): RemoteReport['untrusted'] {
+    return this.untrusted.size > 0 ? { records: this.untrusted.size, first: [...this.untrusted.values()][0]! } : undefined;
   }
 
   /** The remote's failure, if one happened (for commands that must not go on without it). */

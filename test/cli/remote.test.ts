@@ -285,6 +285,8 @@ test('with trusted keys, a machine takes from the remote only results signed by 
   assert.match(pulled.stdout, /^pulled 7 results from /);
   assert.match(pulled.stderr, /^passed over 1 result no trusted key signed \(the first: runs\/.*which is not trusted\)$/m);
   // Without trusted keys configured, anything on the remote is taken (the forged record included).
+  const status = await (await project(FILES, env(null))).cli('status', 'p.yaml', '--set', 'aggregate.with.value=3');
+  assert.match(status.stderr, /^remote: passed over 1 result no trusted key signed/m);
   const open = await project(FILES, { RETHINK_REMOTE: bucket });
   assert.equal((await open.run('p.yaml', '--set', 'aggregate.with.value=3')).status.aggregate, 'cached');
   // CI's next run replaces the forged record with its own signed one.

@@ -4,6 +4,7 @@ import type { Command } from '../io.js';
 import { parseFlags, pipelineFlags } from '../args.js';
 import { loadWorkspace, openStore } from '../workspace.js';
 import { explain } from '../../exec/explain.js';
+import { untrustedLine } from '../render/plain.js';
 
 export const status: Command = async (argv, io) => {
   const { values, positionals } = parseFlags('status', argv, pipelineFlags);
@@ -12,6 +13,8 @@ export const status: Command = async (argv, io) => {
   const states = await explain(ws.plan, store);
   const remoteError = 'error' in store ? store.error : undefined;
   if (remoteError) io.stderr(`remote FAILED, status shows the local cache alone: ${remoteError}\n`);
+  const untrusted = 'passedOver' in store ? store.passedOver : undefined;
+  if (untrusted) io.stderr(`remote: ${untrustedLine(untrusted)}\n`);
   if (values.json) {
     io.stdout(`${JSON.stringify({ pipeline: ws.file.source.file, stages: states, ...(remoteError ? { remoteError } : {}) }, null, 1)}\n`);
     return 0;

@@ -9,6 +9,7 @@ import { UserError } from '../../config/diagnostic.js';
 import { explain, type StageState } from '../../exec/explain.js';
 import { selectInstances } from '../../plan/select.js';
 import type { RemoteReport } from '../../store/tiered.js';
+import { untrustedLine } from '../render/plain.js';
 
 const flags = { ...pipelineFlags, only: { type: 'string', multiple: true } } as const;
 
@@ -75,9 +76,7 @@ export const pull: Command = async (argv, io) => {
 function finish(io: CliIO, ws: Workspace, json: boolean, report: RemoteReport, groups: Record<string, string[]>, lines: () => string[]): number {
   if (json) io.stdout(`${JSON.stringify({ pipeline: ws.file.source.file, ...groups, remote: report }, null, 1)}\n`);
   else io.stdout(`${lines().join('\n')}\n`);
-  if (report.untrusted && !json) {
-    io.stderr(`passed over ${report.untrusted.records} result${report.untrusted.records === 1 ? '' : 's'} no trusted key signed (the first: ${report.untrusted.first})\n`);
-  }
+  if (report.untrusted && !json) io.stderr(`${untrustedLine(report.untrusted)}\n`);
   if (report.error) {
     io.stderr(`remote FAILED: ${report.error}\n`);
     return 1;

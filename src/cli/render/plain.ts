@@ -63,10 +63,13 @@ export function remoteLine(r: RemoteReport): string {
   const part = (verb: string, c: RemoteReport['pulled']) =>
     `${verb} ${c.records} result${c.records === 1 ? '' : 's'}, ${c.objects} object${c.objects === 1 ? '' : 's'} (${megabytes(c.bytes)})`;
   const line = `remote ${r.url}: ${part('found', r.pulled)}; ${r.readOnly ? 'read-only, uploaded nothing' : part('uploaded', r.pushed)}`;
-  const untrusted = r.untrusted
-    ? `\nremote: passed over ${r.untrusted.records} result${r.untrusted.records === 1 ? '' : 's'} no trusted key signed (the first: ${r.untrusted.first})`
-    : '';
+  const untrusted = r.untrusted ? `\nremote: ${untrustedLine(r.untrusted)}` : '';
   return r.error ? `${line}${untrusted}\nremote FAILED, went on with the local cache alone: ${r.error}` : `${line}${untrusted}`;
+}
+
+/** "passed over 2 results no trusted key signed (the first: runs/…: unsigned)" */
+export function untrustedLine(u: NonNullable<RemoteReport['untrusted']>): string {
+  return `passed over ${u.records} result${u.records === 1 ? '' : 's'} no trusted key signed (the first: ${u.first})`;
 }
 
 export function megabytes(bytes: number): string {
