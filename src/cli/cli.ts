@@ -12,6 +12,7 @@ const COMMANDS: Readonly<Record<string, { readonly summary: string; readonly loa
   dag: { summary: 'print the stage graph (--format ascii|mermaid|dot|json)', load: async () => (await import('./commands/dag.js')).dag },
   show: { summary: "show a stage's outputs, key record and provenance", load: async () => (await import('./commands/show.js')).show },
   results: { summary: "a stage's instances as a table, from the cache: matrix values, then the fields that vary", load: async () => (await import('./commands/results.js')).results },
+  runs: { summary: 'the results in the local cache, newest first: when, how long, which backend, still current or not', load: async () => (await import('./commands/runs.js')).runs },
   verify: { summary: 'recompute up-to-date stages; check that they reproduce their cached bytes', load: async () => (await import('./commands/verify.js')).verify },
   export: { summary: "copy a stage's outputs out of the store as named files (--to DIR, default results/)", load: async () => (await import('./commands/export.js')).exportCommand },
   push: { summary: 'upload up-to-date results the shared remote lacks (--remote URL)', load: async () => (await import('./commands/sync.js')).push },

@@ -128,6 +128,16 @@ export class LocalStore implements Store {
     await this.atomicWrite(this.refsFile(pipeline), `${JSON.stringify(merged, null, 1)}\n`);
   }
 
+  /** Every run record in the store (unreadable ones left out), in no particular order. */
+  async allRuns(): Promise<RunRecord[]> {
+    const out: RunRecord[] = [];
+    for (const { name } of await listTwoLevels(join(this.location, 'runs'), '.json')) {
+      const record = await this.readRun(name as CacheKey);
+      if (record) out.push(record);
+    }
+    return out;
+  }
+
   /** Every key named by a refs file: the last result of each stage id of every pipeline run here. */
   async allRefKeys(): Promise<Set<CacheKey>> {
     const keys = new Set<CacheKey>();

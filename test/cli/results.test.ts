@@ -57,3 +57,20 @@ test('results tabulates a sweep from the cache: its axes, then the fields that v
   assert.equal((await p.cli('results', 'fit', 'p.yaml', '--format', 'xlsx')).code, 2);
   assert.equal((await p.cli('results')).code, 2);
 });
+
+test('runs lists the cached results newest first, marks the superseded ones, and filters by pipeline', async () => {
+  const p = await project({ 'fit.mjs': PLUGIN, 'p.yaml': PIPELINE, 'q.yaml': 'stages:\n  solo: { uses: ./fit.mjs, with: { p: 2 } }\n' });
+  await p.run('p.yaml', '--only', 'fit[p=0]');
+  await p.run('p.yaml', '--only', 'fit[p=0]', '--set', 'seed=2');
+  await p.run('q.yaml');
+  type Doc = { total: number; runs: { stage: string; pipeline: string; current: boolean; attempts: number; startedAt: string }[] };
+  const all = JSON.parse((await p.cli('runs', '--json')).stdout) as Doc;
+  assert.equal(all.total, 3);
+  assert.deepEqual(all.runs.map((r) => [r.stage, r.pipeline, r.current]), [['solo', 'q.yaml', true], ['fit[p=0]', 'p.yaml', true], ['fit[p=0]', 'p.yaml', false]]);
+  assert.ok(all.runs[0]!.startedAt >= all.runs[1]!.startedAt && all.runs[1]!.startedAt >= all.runs[2]!.startedAt);
+  const onlyP = JSON.parse((await p.cli('runs', 'p.yaml', '--json', '--limit', '1')).stdout) as Doc;
+  assert.deepEqual([onlyP.total, onlyP.runs.length, onlyP.runs[0]!.current], [2, 1, true]);
+  const text = await p.cli('runs', 'p.yaml');
+  assert.match(text.stdout, /^started \(UTC\) +seconds +stage +pipeline +backend\n/);
+  assert.match(text.stdout, /\n\d{4}-\d\d-\d\d \d\d:\d\d:\d\d +\d+\.\d +fit\[p=0\] +p\.yaml +– +superseded\n$/);
+});

@@ -1,0 +1,51 @@
+// `rethink runs [pipeline…] [--limit N] [--json]`: the results in the local cache, newest first: when
+// each ran, for how long, on which backend, in how many attempts, and whether it is still the
+// current result of its stage (what `status` compares against). Answers "what ran last night, and
+// how long did the trainings take" without opening run records one by one.
+import { relative, resolve } from 'node:path';
+import type { Command } from '../io.js';
+import { intFlag, parseFlags } from '../args.js';
+import { openLocalStore } from '../workspace.js';
+import type { RunRecord } from '../../store/types.js';
+
+export const runs: Command = async (argv, io) => {
+  const { values, positionals } = parseFlags('runs', argv, {
+    'cache-dir': { type: 'string' },
+    limit: { type: 'string' },
+    json: { type: 'boolean' },
+  });
+  const limit = intFlag('limit', values.limit, 1) ?? 20;
+  const store = openLocalStore(io, values['cache-dir']);
+  const only = new Set(positionals.map((p) => resolve(io.cwd, p)));
+  const current = await store.allRefKeys();
+  const records = (await store.allRuns())
+    .filter((r) => only.size === 0 || only.has(r.stage.pipeline))
+    .sort((a, b) => (a.startedAt < b.startedAt ? 1 : a.startedAt > b.startedAt ? -1 : 0));
+  const rows = records.slice(0, limit).map((r) => ({
+    startedAt: r.startedAt,
+    seconds: Math.round(r.seconds * 1000) / 1000,
+    stage: r.stage.id,
+    pipeline: relative(io.cwd, r.stage.pipeline) || r.stage.pipeline,
+    backend: backendOf(r),
+    attempts: typeof r.provenance['attempts'] === 'number' ? r.provenance['attempts'] : 1,
+    current: current.has(r.key),
+    key: r.key,
+  }));
+  if (values.json) {
+    io.stdout(`${JSON.stringify({ cache: store.location, total: records.length, runs: rows }, null, 1)}\n`);
+    return 0;
+  }
+  const table = [
+    ['started (UTC)', 'seconds', 'stage', 'pipeline', 'backend', ''],
+    ...rows.map((r) => [r.startedAt.slice(0, 19).replace('T', ' '), r.seconds.toFixed(1), r.stage, r.pipeline, r.backend ?? '–', `${r.current ? '' : 'superseded'}${r.attempts > 1 ? ` ${r.attempts} attempts` : ''}`.trim()]),
+  ];
+  const widths = table[0]!.map((_, c) => Math.max(...table.map((row) => row[c]!.length)));
+  for (const row of table) io.stdout(`${row.map((v, c) => (c === 1 ? v.padStart(widths[c]!) : v.padEnd(widths[c]!))).join('  ').trimEnd()}\n`);
+  if (records.length > rows.length) io.stdout(`(${records.length - rows.length} older; --limit N shows more)\n`);
+  return 0;
+};
+
+function backendOf(r: RunRecord): string | null {
+  const b = r.provenance['backend'];
+  return b !== null && typeof b === 'object' && !Array.isArray(b) && typeof (b as { name?: unknown }).name === 'string' ? (b as { name: string }).name : null;
+}
