@@ -86,6 +86,7 @@ export async function execute(plan: Plan, store: Store, runner: Runner, options:
   const inflight = new Map<CacheKey, { readonly id: StageId; readonly settled: Promise<Settled> }>();
   const done = new Map<StageId, Readonly<Record<string, OutputRef>>>();
   let stopping = false;
+  const signal = options.signal ?? new AbortController().signal;
   const env = environment();
   observe({ type: 'run-start', pipeline: plan.display, total: ids.length, jobs: cores.capacity });
 
@@ -131,7 +132,7 @@ export async function execute(plan: Plan, store: Store, runner: Runner, options:
     const twin = inflight.get(hit.key);
     if (twin && (await twin.settled).ok) {
       const now = await lookup(store, inst, inputs);
-      if (now.record) return cachedMeanwhile(inst, base, now, `same key as ${twin.id}, computed in this run`);
+      if (now.record) return cachedMeanwhile(inst, base, now.key, now.record, `same key as ${twin.id}, computed in this run`);
     }
     const settled = compute(inst, base, hit, inputs);
     inflight.set(hit.key, { id: inst.id, settled });
@@ -147,8 +148,8 @@ export async function execute(plan: Plan, store: Store, runner: Runner, options:
       let release = await cores.acquire(want);
       let busy: LeaseHolder | undefined;
       try {
-        if (stopping || options.signal?.aborted) {
-          finish({ ...base, key: hit.key, status: 'skipped', seconds: 0, reason: options.signal?.aborted ? 'the run was interrupted' : 'an earlier stage failed' });
+        if (stopping || signal.aborted) {
+          finish({ ...base, key: hit.key, status: 'skipped', seconds: 0, reason: signal.aborted ? 'the run was interrupted' : 'an earlier stage failed' });
           return { ok: false, why: 'skipped' };
         }
         const claim = await store.leases?.claim(hit.key, { pipeline: plan.display, stage: inst.id });
@@ -158,11 +159,11 @@ export async function execute(plan: Plan, store: Store, runner: Runner, options:
           try {
             // Another process may have finished the key while this one waited for cores.
             const now = claim ? await lookup(store, inst, inputs) : hit;
-            if (now.record) return cachedMeanwhile(inst, base, now, 'computed meanwhile by another process');
+            if (now.record) return cachedMeanwhile(inst, base, now.key, now.record, 'computed meanwhile by another process');
             // Between attempts the stage waits without its cores, as it waits for a lease.
             const pause = async (ms: number): Promise<boolean> => {
               release();
-              const slept = await sleep(ms, true, { signal: options.signal ?? new AbortController().signal }).catch(() => false);
+              const slept = await sleep(ms, true, { signal }).catch(() => false);
               release = await cores.acquire(want);
               return slept;
             };
@@ -177,21 +178,21 @@ export async function execute(plan: Plan, store: Store, runner: Runner, options:
       const holder = describeHolder(busy);
       observe({ type: 'stage-waiting', id: inst.id, holder });
       try {
-        await store.leases!.released(hit.key, busy, options.signal);
+        await store.leases!.released(hit.key, busy, signal);
       } catch {
         finish({ ...base, key: hit.key, status: 'skipped', seconds: 0, reason: 'the run was interrupted' });
         return { ok: false, why: 'skipped' };
       }
       const after = await lookup(store, inst, inputs);
-      if (after.record) return cachedMeanwhile(inst, base, after, `computed meanwhile by ${holder}`);
+      if (after.record) return cachedMeanwhile(inst, base, after.key, after.record, `computed meanwhile by ${holder}`);
       // The other process failed or was stopped: this one tries.
     }
   };
 
-  const cachedMeanwhile = (inst: StageInstance, base: StageBase, hit: Lookup, reason: string): Settled => {
-    const outputs = hit.record!.outputs;
+  const cachedMeanwhile = (inst: StageInstance, base: StageBase, key: CacheKey, record: RunRecord, reason: string): Settled => {
+    const outputs = record.outputs;
     done.set(inst.id, outputs);
-    finish({ ...base, key: hit.key, status: 'cached', seconds: 0, outputs: hashes(outputs), reason });
+    finish({ ...base, key, status: 'cached', seconds: 0, outputs: hashes(outputs), reason });
     return { ok: true, outputs };
   };
 
@@ -199,7 +200,6 @@ export async function execute(plan: Plan, store: Store, runner: Runner, options:
     observe({ type: 'stage-start', id: inst.id, plugin: inst.plugin.name, key: hit.key, cores: want });
     const started = new Date();
     const t = performance.now();
-    const signal = options.signal ?? new AbortController().signal;
     const policy = { attempts: 1 + (inst.retries ?? options.retries ?? 0), delayMs: options.retryDelayMs ?? 1000, ...(inst.timeoutMs === undefined ? {} : { timeoutMs: inst.timeoutMs }) };
     try {
       const { value: result, attempts } = await withAttempts(

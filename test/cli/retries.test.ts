@@ -60,12 +60,10 @@ test('timeout stops a long attempt; with retries the stage tries again', async (
     { 'flaky.mjs': FLAKY, 'p.yaml': 'stages:\n  h: { uses: ./flaky.mjs, with: { hang: true }, timeout: 0.2, retries: 1 }\n' },
     { RETHINK_RETRY_DELAY_MS: '10' },
   );
-  const t = Date.now();
   const r = await p.run('p.yaml');
   assert.equal(r.code, 1);
   const h = r.doc.stages[0]!;
   assert.deepEqual([h.status, h.reason, h.attempts], ['failed', 'timed out after 200ms', 2]);
-  assert.ok(Date.now() - t < 10_000);
 
   const bad = await p.cli('validate', 'p.yaml', '--set', 'h.timeout=5 minutes');
   assert.equal(bad.code, 2);

@@ -11,6 +11,7 @@ import { UserError } from '../../config/diagnostic.js';
 import { explain } from '../../exec/explain.js';
 import { selectInstances } from '../../plan/select.js';
 import type { JsonValue, Scalar } from '../../plugin/types.js';
+import { alignedRows } from '../render/plain.js';
 import { formatCell, markdownTable, pick, toCsv, type Table } from '../../../stages/aggregate/plugin.js';
 
 const FORMATS = ['text', 'md', 'csv', 'json'] as const;
@@ -108,8 +109,6 @@ export function varyingFields(docs: readonly JsonValue[]): string[] {
 
 /** Columns padded to their widest cell; numbers right-aligned. */
 function textTable(t: Table, digits: number): string {
-  const cells = [t.columns.map(String), ...t.rows.map((r) => r.map((v) => formatCell(v, digits)))];
   const numeric = t.columns.map((_, c) => t.rows.length > 0 && t.rows.every((r) => r[c] === null || typeof r[c] === 'number'));
-  const widths = t.columns.map((_, c) => Math.max(...cells.map((r) => r[c]!.length)));
-  return `${cells.map((r) => r.map((v, c) => (numeric[c] ? v.padStart(widths[c]!) : v.padEnd(widths[c]!))).join('  ').trimEnd()).join('\n')}\n`;
+  return alignedRows([t.columns.map(String), ...t.rows.map((r) => r.map((v) => formatCell(v, digits)))], numeric);
 }

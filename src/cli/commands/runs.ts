@@ -7,6 +7,7 @@ import type { Command } from '../io.js';
 import { intFlag, parseFlags } from '../args.js';
 import { openLocalStore } from '../workspace.js';
 import type { RunRecord } from '../../store/types.js';
+import { alignedRows } from '../render/plain.js';
 
 export const runs: Command = async (argv, io) => {
   const { values, positionals } = parseFlags('runs', argv, {
@@ -39,8 +40,7 @@ export const runs: Command = async (argv, io) => {
     ['started (UTC)', 'seconds', 'stage', 'pipeline', 'backend', ''],
     ...rows.map((r) => [r.startedAt.slice(0, 19).replace('T', ' '), r.seconds.toFixed(1), r.stage, r.pipeline, r.backend ?? '–', `${r.current ? '' : 'superseded'}${r.attempts > 1 ? ` ${r.attempts} attempts` : ''}`.trim()]),
   ];
-  const widths = table[0]!.map((_, c) => Math.max(...table.map((row) => row[c]!.length)));
-  for (const row of table) io.stdout(`${row.map((v, c) => (c === 1 ? v.padStart(widths[c]!) : v.padEnd(widths[c]!))).join('  ').trimEnd()}\n`);
+  io.stdout(alignedRows(table, [false, true]));
   if (records.length > rows.length) io.stdout(`(${records.length - rows.length} older; --limit N shows more)\n`);
   return 0;
 };

@@ -75,3 +75,9 @@ export function untrustedLine(u: NonNullable<RemoteReport['untrusted']>): string
 export function megabytes(bytes: number): string {
   return bytes < 1e6 ? `${(bytes / 1e3).toFixed(1)} kB` : `${(bytes / 1e6).toFixed(1)} MB`;
 }
+
+/** Rows of cells in columns padded to their widest cell, two spaces apart; `right[c]` right-aligns column c. */
+export function alignedRows(rows: readonly (readonly string[])[], right: readonly boolean[]): string {
+  const widths = (rows[0] ?? []).map((_, c) => Math.max(...rows.map((r) => r[c]!.length)));
+  return rows.map((r) => `${r.map((v, c) => (right[c] ? v.padStart(widths[c]!) : v.padEnd(widths[c]!))).join('  ').trimEnd()}\n`).join('');
+}
