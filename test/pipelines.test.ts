@@ -49,6 +49,23 @@ test('pipelines/figure1.yaml runs in miniature into a report with three figures 
   assert.match(md, /- Figure 1b: convergence slowdown \(from `fig1b`\)/);
 });
 
+test('pipelines/seeds.yaml runs in miniature: a row per corruption level over its seeds, figures with bands', async () => {
+  const cache = await tempDir('rethink-seeds-');
+  const tiny = ['--set', 'vars.per_class=3', '--set', 'vars.max_epochs=2', '--set', 'vars.seeds=[0, 1]', '--set', 'vars.levels=[0, 1]'];
+  const r = await cli(cache, 'run', 'pipelines/seeds.yaml', '--json', ...tiny);
+  assert.equal(r.code, 0, r.stderr);
+  const show = async (stage: string) => (JSON.parse((await cli(cache, 'show', stage, 'pipelines/seeds.yaml', '--json', ...tiny)).stdout) as { outputs: Record<string, { value: unknown }> }).outputs;
+  const table = (await show('table'))['table']!.value as { columns: string[]; rows: unknown[][] };
+  assert.deepEqual(table.columns.slice(0, 4), ['p', 'runs', 'mean(final.train.acc)', 'sd(final.train.acc)']);
+  assert.equal(table.columns.length, 2 + 3 * 5);
+  assert.deepEqual(table.rows.map((row) => row.slice(0, 2)), [[0, 2], [1, 2]]);
+  // The seeds differ (labels, weights, batches), so the test accuracies they reach do too.
+  const runs = JSON.parse((await cli(cache, 'results', 'fit', 'pipelines/seeds.yaml', '--json', '--metrics', 'final.test.acc', ...tiny)).stdout) as { rows: number[][] };
+  assert.notEqual(runs.rows[0]![2], runs.rows[1]![2], JSON.stringify(runs.rows));
+  const spec = (await show('error'))['spec']!.value as { layer?: { mark: { type: string } }[] };
+  assert.deepEqual(spec.layer?.map((l) => l.mark.type), ['area', 'line']);
+});
+
 test('pipelines/table1.yaml runs in miniature on a CIFAR-format archive served on loopback', async () => {
   const archive = smallCifarArchive(8);
   const server = await serve({ 'c.tar.gz': { body: archive } });

@@ -1,6 +1,12 @@
 // `aggregate`: fans in JSON metrics from a sweep into one table: a row per upstream instance, its
-// matrix coordinates as columns, then the chosen metric fields. Writes JSON, CSV and Markdown.
+// matrix coordinates as columns, then the chosen metric fields; or, with `over: [seed]`, a row per
+// combination of the other axes with the mean, spread and count of each metric over the seeds.
+// Writes JSON, CSV and Markdown.
 import { definePlugin, type Artifact, type JsonValue, type Scalar } from '../../src/plugin/types.js';
+import { STATS, STAT_MEANING, type Stat } from '../../src/util/stats.js';
+import { summaryTable, sweepTable, type Table } from './summary.js';
+
+export type { Table } from './summary.js';
 
 export interface AggregateParams {
   /** Dotted paths into each metrics document, e.g. `final.train_acc`; each becomes a column. */
@@ -8,12 +14,10 @@ export interface AggregateParams {
   readonly title: string | null;
   /** Digits after the point for numbers in the Markdown table. */
   readonly digits: number;
-}
-
-export interface Table {
-  readonly title: string | null;
-  readonly columns: readonly string[];
-  readonly rows: readonly (readonly (Scalar | null)[])[];
+  /** Matrix axes to summarize over (e.g. seed): their runs become one row of statistics. */
+  readonly over: readonly string[];
+  /** With `over`: the statistics of each numeric metric. */
+  readonly stats: readonly Stat[];
 }
 
 export const aggregatePlugin = definePlugin<AggregateParams>({
@@ -28,6 +32,15 @@ export const aggregatePlugin = definePlugin<AggregateParams>({
       metrics: { type: 'array', items: { type: 'string', minLength: 1 }, minItems: 1, description: 'dotted paths into each metrics JSON' },
       title: { type: ['string', 'null'], default: null },
       digits: { type: 'integer', minimum: 0, maximum: 10, default: 4 },
+      over: { type: 'array', items: { type: 'string', minLength: 1 }, uniqueItems: true, default: [], description: 'matrix axes to summarize over, e.g. [seed]: one row per combination of the others' },
+      stats: {
+        type: 'array',
+        items: { enum: STATS },
+        minItems: 1,
+        uniqueItems: true,
+        default: ['mean', 'sd'],
+        description: `with over: statistics per metric; ${STATS.map((s) => `${s}: ${STAT_MEANING[s]}`).join('; ')}`,
+      },
     },
   },
   inputs: { runs: { kind: 'json', many: true, description: 'metrics JSON of each instance, e.g. train[*].metrics' } },
@@ -47,20 +60,13 @@ export const aggregatePlugin = definePlugin<AggregateParams>({
 });
 
 export async function buildTable(runs: readonly Artifact[], params: AggregateParams): Promise<Table> {
-  const axes: string[] = [];
-  for (const r of runs) for (const a of Object.keys(r.from.matrix)) if (!axes.includes(a)) axes.push(a);
-  const stages = new Set(runs.map((r) => r.from.stage));
-  const columns = [...(stages.size > 1 ? ['stage'] : []), ...axes, ...params.metrics];
-  const rows: (Scalar | null)[][] = [];
-  for (const r of runs) {
-    const doc = await r.readJson<JsonValue>();
-    rows.push([
-      ...(stages.size > 1 ? [r.from.stage] : []),
-      ...axes.map((a) => r.from.matrix[a] ?? null),
-      ...params.metrics.map((m) => pick(doc, m)),
-    ]);
-  }
-  return { title: params.title, columns, rows };
+  const rows = await Promise.all(
+    runs.map(async (r) => {
+      const doc = await r.readJson<JsonValue>();
+      return { stage: r.from.stage, matrix: r.from.matrix, values: params.metrics.map((m) => pick(doc, m)) };
+    }),
+  );
+  return params.over.length > 0 ? summaryTable(rows, params.metrics, params.over, params.stats, { title: params.title }) : sweepTable(rows, params.metrics, { title: params.title });
 }
 
 /** The scalar at a dotted path (`final.test.acc`, `history.0.loss`), or null. */

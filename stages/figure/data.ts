@@ -2,12 +2,16 @@
 // `metrics` JSON, fanned in): the paper's Figure 1a (learning curves), 1b (time to overfit relative
 // to clean labels) and 1c (test error against label corruption). Pure: rendering is in render.ts.
 import type { Scalar } from '../../src/plugin/types.js';
+import { summarize } from '../../src/util/stats.js';
 import { paperSeries } from './paper.js';
 
 export const PLOTS = ['learning_curves', 'convergence', 'test_error'] as const;
 export type Plot = (typeof PLOTS)[number];
 export const CURVE_METRICS = ['loss', 'acc', 'test_loss', 'test_acc'] as const;
 export type CurveMetric = (typeof CURVE_METRICS)[number];
+export const BANDS = ['sd', 'ci95', 'range', 'none'] as const;
+/** What the shaded band around a line of several seeds shows. */
+export type Band = (typeof BANDS)[number];
 
 export interface FigureParams {
   readonly plot: Plot;
@@ -26,6 +30,8 @@ export interface FigureParams {
   readonly paper: boolean;
   /** Legend names for series values, e.g. { none: true labels }; unnamed values show as they are. */
   readonly labels: Readonly<Record<string, string>>;
+  /** Around a value averaged over seeds: ± the sd, ± the 95% interval, the min–max range, or nothing. */
+  readonly band: Band;
 }
 
 /** The part of a training run's metrics a figure reads. */
@@ -49,6 +55,9 @@ export interface Point {
   readonly source: 'this run' | 'paper (CIFAR-10)';
   /** How many runs (seeds) the value averages. */
   readonly runs: number;
+  /** The band around y (see FigureParams.band), present where several runs gave a value. */
+  readonly lo?: number;
+  readonly hi?: number;
 }
 
 export interface FigureData {
@@ -88,7 +97,9 @@ export function figureData(runs: readonly RunInput[], p: FigureParams): FigureDa
     return r.metrics.history;
   };
 
-  let raw: { series: string; x: number; y: number | null; runs?: number }[] = [];
+  // One value per run and x, averaged over seeds below; convergence averages before its ratios.
+  const raw: { series: string; x: number; y: number | null }[] = [];
+  let averaged: Averaged[] | undefined;
   let xLabel: string;
   let yLabel: string;
   if (p.plot === 'learning_curves') {
@@ -110,13 +121,16 @@ export function figureData(runs: readonly RunInput[], p: FigureParams): FigureDa
       if (!hit) notes.push(`${r.id} never reached training accuracy ${p.threshold} in ${history(r).length} epochs`);
       return { series: seriesOf(r), x: xOf(r), y: hit ? hit.epoch : null };
     });
-    const averaged = average(epochs);
-    for (const s of new Set(averaged.map((q) => q.series))) {
-      const line = averaged.filter((q) => q.series === s).sort((a, b) => a.x - b.x);
+    const perX = average(epochs, p.band);
+    const ratios: Averaged[] = [];
+    for (const s of new Set(perX.map((q) => q.series))) {
+      const line = perX.filter((q) => q.series === s).sort((a, b) => a.x - b.x);
       const base = line[0]!;
       if (base.y === null) notes.push(`${s}: no baseline (${p.x} = ${base.x} never converged), so no ratios`);
-      raw.push(...line.map((q) => ({ ...q, y: base.y === null || q.y === null ? null : q.y / base.y })));
+      // The band scales with the line: each x's spread of epochs, over the baseline's mean.
+      ratios.push(...line.map((q) => (base.y === null || q.y === null ? { series: q.series, x: q.x, y: null, runs: q.runs } : scale(q, 1 / base.y))));
     }
+    averaged = ratios;
     xLabel = p.x === 'p' ? 'label corruption' : (p.x ?? '');
     yLabel = 'time to overfit (relative to the first x)';
     notes.push(`time to overfit: the first epoch whose online training accuracy is ≥ ${p.threshold}`);
@@ -129,8 +143,9 @@ export function figureData(runs: readonly RunInput[], p: FigureParams): FigureDa
     xLabel = p.x === 'p' ? 'label corruption' : (p.x ?? '');
     yLabel = 'test error';
   }
-  if (p.plot !== 'convergence') raw = average(raw);
-  const points: Point[] = raw.map((q) => ({ ...q, source: 'this run', runs: q.runs ?? 1 }));
+  averaged ??= average(raw, p.band);
+  if (p.plot === 'learning_curves') notes.push(...thinningNotes(averaged, xLabel));
+  const points: Point[] = averaged.map((q) => ({ ...q, source: 'this run' }));
   if (p.paper && p.plot === 'learning_curves' && p.metric !== 'loss') notes.push("the paper's Figure 1a shows training loss only: no paper lines for this metric");
   else if (p.paper) {
     const names = [...new Set(points.map((q) => q.series))];
@@ -141,8 +156,20 @@ export function figureData(runs: readonly RunInput[], p: FigureParams): FigureDa
   return { title, plot: p.plot, xLabel, yLabel, points: named, notes };
 }
 
-/** Mean y per (series, x) over seeds; a null in a group makes the mean null (not silently dropped). */
-function average(points: readonly { series: string; x: number; y: number | null }[]): { series: string; x: number; y: number | null; runs: number }[] {
+interface Averaged {
+  readonly series: string;
+  readonly x: number;
+  readonly y: number | null;
+  readonly runs: number;
+  readonly lo?: number;
+  readonly hi?: number;
+}
+
+/**
+ * Mean y per (series, x) over seeds, with the band around it where several runs gave a value; a null
+ * in a group makes the mean null (not silently dropped).
+ */
+function average(points: readonly { series: string; x: number; y: number | null }[], band: Band): Averaged[] {
   const groups = new Map<string, { series: string; x: number; ys: (number | null)[] }>();
   for (const q of points) {
     const k = JSON.stringify([q.series, q.x]);
@@ -150,10 +177,33 @@ function average(points: readonly { series: string; x: number; y: number | null 
     g.ys.push(q.y);
     groups.set(k, g);
   }
-  return [...groups.values()].map((g) => ({
-    series: g.series,
-    x: g.x,
-    y: g.ys.some((y) => y === null) ? null : (g.ys as number[]).reduce((a, b) => a + b, 0) / g.ys.length,
-    runs: g.ys.length,
-  }));
+  return [...groups.values()].map((g) => {
+    const runs = g.ys.length;
+    if (g.ys.some((y) => y === null)) return { series: g.series, x: g.x, y: null, runs };
+    const s = summarize(g.ys as number[]);
+    const mean = s.mean!;
+    const spread = band === 'sd' ? s.sd : band === 'ci95' ? s.ci95 : null;
+    const range = band === 'range' && runs > 1 ? { lo: s.min!, hi: s.max! } : spread !== null ? { lo: mean - spread, hi: mean + spread } : {};
+    return { series: g.series, x: g.x, y: mean, runs, ...range };
+  });
+}
+
+/**
+ * Runs that stop early (at their target accuracy) leave the later epochs of a line to the others: say
+ * from where on a line's mean is over fewer runs than its start.
+ */
+function thinningNotes(points: readonly Averaged[], xLabel: string): string[] {
+  const notes: string[] = [];
+  for (const s of new Set(points.map((q) => q.series))) {
+    const line = points.filter((q) => q.series === s).sort((a, b) => a.x - b.x);
+    const most = Math.max(...line.map((q) => q.runs));
+    const from = line.find((q) => q.runs < most);
+    if (from !== undefined) notes.push(`${s}: from ${xLabel} ${from.x} on, the line averages fewer than its ${most} runs (the others had stopped)`);
+  }
+  return notes;
+}
+
+/** A point with its value and band multiplied by `f`. */
+function scale(q: Averaged, f: number): Averaged {
+  return { ...q, y: q.y === null ? null : q.y * f, ...(q.lo !== undefined && q.hi !== undefined ? { lo: q.lo * f, hi: q.hi * f } : {}) };
 }

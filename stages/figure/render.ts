@@ -4,17 +4,16 @@ import type { FigureData } from './data.js';
 
 export function vegaLiteSpec(fig: FigureData): Record<string, unknown> {
   const hasPaper = fig.points.some((p) => p.source !== 'this run');
-  return {
-    $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
-    title: fig.title,
-    width: 420,
-    height: 260,
-    data: { values: fig.points.filter((p) => p.y !== null) },
+  const hasBand = fig.points.some((p) => p.lo !== undefined);
+  const x = { field: 'x', type: 'quantitative', title: fig.xLabel };
+  // Under a band, the legend both layers share would take the band's faint fill; it names the lines.
+  const color = { field: 'series', type: 'nominal', title: null, ...(hasBand ? { legend: { symbolOpacity: 1 } } : {}) };
+  const line = {
     mark: { type: 'line', point: { size: 24 }, clip: true },
     encoding: {
-      x: { field: 'x', type: 'quantitative', title: fig.xLabel },
+      x,
       y: { field: 'y', type: 'quantitative', title: fig.yLabel },
-      color: { field: 'series', type: 'nominal', title: null },
+      color,
       ...(hasPaper ? { strokeDash: { field: 'source', type: 'nominal', title: null, scale: { domain: ['this run', 'paper (CIFAR-10)'], range: [[1, 0], [5, 3]] }, legend: { symbolType: 'stroke', symbolStrokeWidth: 2, encode: { symbols: { update: { stroke: { value: '#555' } } } } } } } : {}),
       detail: { field: 'source' },
       tooltip: [
@@ -23,8 +22,23 @@ export function vegaLiteSpec(fig: FigureData): Record<string, unknown> {
         { field: 'x', title: fig.xLabel },
         { field: 'y', title: fig.yLabel, format: '.4g' },
         { field: 'runs', title: 'runs averaged' },
+        ...(hasBand ? [{ field: 'lo', title: 'band from', format: '.4g' }, { field: 'hi', title: 'band to', format: '.4g' }] : []),
       ],
     },
+  };
+  // The band under the line: a shaded area between lo and hi for each series' averaged points.
+  const band = {
+    transform: [{ filter: 'isValid(datum.lo)' }],
+    mark: { type: 'area', opacity: 0.2, clip: true },
+    encoding: { x, y: { field: 'lo', type: 'quantitative', title: fig.yLabel }, y2: { field: 'hi' }, color, detail: { field: 'source' } },
+  };
+  return {
+    $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
+    title: fig.title,
+    width: 420,
+    height: 260,
+    data: { values: fig.points.filter((p) => p.y !== null) },
+    ...(hasBand ? { layer: [band, line] } : line),
     config: { font: 'sans-serif', legend: { orient: 'right' } },
   };
 }

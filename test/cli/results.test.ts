@@ -58,6 +58,34 @@ test('results tabulates a sweep from the cache: its axes, then the fields that v
   assert.equal((await p.cli('results')).code, 2);
 });
 
+test('results --over seed summarizes each combination of the other axes over its seeds', async () => {
+  const plugin = `export const plugin = {
+    name: 'fit', version: '1', description: 'seeded fake metrics', inputs: {}, outputs: { metrics: { kind: 'json' } },
+    params: { type: 'object', properties: { p: { type: 'number' } }, required: ['p'], additionalProperties: false },
+    async run(ctx) { await ctx.writeJson('metrics', { acc: 1 - ctx.params.p / 2 - ctx.seed / 100, stop: ctx.seed === 3 ? 'epochs' : 'target' }); },
+  };`;
+  const pipeline = 'stages:\n  fit:\n    uses: ./fit.mjs\n    matrix: { p: [0, 1], seed: [1, 2, 3] }\n    seed: "${matrix.seed}"\n    with: { p: "${matrix.p}" }\n';
+  const p = await project({ 'fit.mjs': plugin, 'p.yaml': pipeline });
+  await p.run('p.yaml', '--only', 'fit[p=0,*', '--only', 'fit[p=1,seed=1]');
+  const text = await p.cli('results', 'fit', 'p.yaml', '--over', 'seed');
+  // p = 0: acc 0.99, 0.98, 0.97 → mean 0.98, sd 0.01; p = 1 has one seed so far: no sd.
+  assert.equal(text.stdout, ['p  runs  mean(acc)  sd(acc)  stop', '0     3     0.9800   0.0100  target ×2, epochs ×1', '1     1     0.4900        –  target', ''].join('\n'));
+  assert.match(text.stderr, /2 not up to date, not shown .*: fit\[p=1,seed=2\], fit\[p=1,seed=3\]/);
+  const json = JSON.parse((await p.cli('results', 'fit', 'p.yaml', '--over', 'seed', '--stats', 'n,ci95', '--metrics', 'acc', '--json')).stdout) as { columns: string[]; rows: number[][]; ids: string[][] };
+  assert.deepEqual(json.columns, ['p', 'runs', 'n(acc)', 'ci95(acc)']);
+  assert.deepEqual(json.ids, [['fit[p=0,seed=1]', 'fit[p=0,seed=2]', 'fit[p=0,seed=3]'], ['fit[p=1,seed=1]']]);
+  assert.ok(Math.abs(json.rows[0]![3]! - (4.30265273 * 0.01) / Math.sqrt(3)) < 1e-9, String(json.rows[0]));
+
+  const typo = await p.cli('results', 'fit', 'p.yaml', '--over', 'sed');
+  assert.equal(typo.code, 2);
+  assert.match(typo.stderr, /--over sed: not a matrix axis of "fit"/);
+  assert.match(typo.stderr, /its axes: p, seed/);
+  const stat = await p.cli('results', 'fit', 'p.yaml', '--over', 'seed', '--stats', 'mean,median');
+  assert.equal(stat.code, 2);
+  assert.match(stat.stderr, /--stats "median" is not a statistic/);
+  assert.equal((await p.cli('results', 'fit', 'p.yaml', '--stats', 'mean')).code, 2, '--stats without --over');
+});
+
 test('runs lists the cached results newest first, marks the superseded ones, and filters by pipeline', async () => {
   const p = await project({ 'fit.mjs': PLUGIN, 'p.yaml': PIPELINE, 'q.yaml': 'stages:\n  solo: { uses: ./fit.mjs, with: { p: 2 } }\n' });
   await p.run('p.yaml', '--only', 'fit[p=0]');

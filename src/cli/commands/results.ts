@@ -1,8 +1,9 @@
-// `rethink results STAGE [pipeline] [--output NAME] [--metrics PATH]… [--format text|md|csv|json]`:
+// `rethink results STAGE [pipeline] [--output NAME] [--metrics PATH]… [--over AXIS]… [--format …]`:
 // a sweep's results as a table, straight from the cache, without adding an aggregate stage: a row per
 // instance of STAGE (a name, an id or a glob), its matrix coordinates, then fields of one JSON output.
 // Without --metrics the columns are the scalar fields whose values differ between rows, so a sweep
-// shows what it changed and what that did.
+// shows what it changed and what that did. `--over seed` summarizes the seeds of each combination of
+// the other axes (mean and sd, or `--stats`).
 import { readFile } from 'node:fs/promises';
 import type { Command } from '../io.js';
 import { intFlag, parseFlags, pipelineFlags } from '../args.js';
@@ -12,7 +13,9 @@ import { explain } from '../../exec/explain.js';
 import { selectInstances } from '../../plan/select.js';
 import type { JsonValue, Scalar } from '../../plugin/types.js';
 import { alignedRows } from '../render/plain.js';
-import { formatCell, markdownTable, pick, toCsv, type Table } from '../../../stages/aggregate/plugin.js';
+import { formatCell, markdownTable, pick, toCsv } from '../../../stages/aggregate/plugin.js';
+import { summaryTable, sweepTable, type Table } from '../../../stages/aggregate/summary.js';
+import { STATS, type Stat } from '../../util/stats.js';
 
 const FORMATS = ['text', 'md', 'csv', 'json'] as const;
 /** Columns picked without --metrics, at most. */
@@ -25,12 +28,19 @@ export const results: Command = async (argv, io) => {
     metrics: { type: 'string', multiple: true },
     format: { type: 'string' },
     digits: { type: 'string' },
+    over: { type: 'string', multiple: true },
+    stats: { type: 'string' },
   });
   const [target, pipeline, ...extra] = positionals;
   if (!target || extra.length > 0) throw UserError.of('E_BAD_FLAG', 'rethink results takes a stage and at most one pipeline', 'e.g. rethink results train pipelines/figure1.yaml');
   const format = values.json ? 'json' : (values.format ?? 'text');
   if (!(FORMATS as readonly string[]).includes(format)) throw UserError.of('E_BAD_FLAG', `--format "${format}" is not a format`, `formats: ${FORMATS.join(', ')}`);
   const digits = intFlag('digits', values.digits, 0) ?? 4;
+  const over = list(values.over);
+  const stats = values.stats === undefined ? (['mean', 'sd'] as Stat[]) : list([values.stats]);
+  const badStat = stats.length === 0 ? '' : stats.find((s) => !(STATS as readonly string[]).includes(s));
+  if (badStat !== undefined) throw UserError.of('E_BAD_FLAG', `--stats "${badStat}" is not a statistic`, `statistics: ${STATS.join(', ')}`);
+  if (values.stats !== undefined && over.length === 0) throw UserError.of('E_BAD_FLAG', '--stats needs --over, the axes to summarize over', 'e.g. --over seed --stats mean,sd,n');
   const ws = await loadWorkspace(io, pipeline, values.set ?? []);
   const selected = selectInstances(ws.plan, [target]);
   const instances = ws.plan.order.filter((id) => selected.has(id)).map((id) => ws.plan.instances.get(id)!);
@@ -53,19 +63,27 @@ export const results: Command = async (argv, io) => {
   const missing = states.filter((s) => s.status !== 'up-to-date');
 
   const axes = [...new Set(instances.flatMap((i) => Object.keys(i.matrix)))];
-  const stages = new Set(instances.map((i) => i.stage));
   // A field that repeats the row's matrix coordinate (a param named like its axis) is not shown twice.
   const repeatsAxis = (path: string) => axes.includes(path) && docs.every((d) => pick(d.doc, path) === (d.matrix[path] ?? null));
-  const metrics = values.metrics?.flatMap((m) => m.split(',')).map((m) => m.trim()).filter(Boolean) ?? varyingFields(docs.map((d) => d.doc)).filter((f) => !repeatsAxis(f));
+  const metrics = values.metrics ? list(values.metrics) : varyingFields(docs.map((d) => d.doc)).filter((f) => !repeatsAxis(f));
   const shown = metrics.slice(0, values.metrics ? metrics.length : MAX_AUTO_COLUMNS);
-  const table: Table = {
-    title: null,
-    columns: [...(stages.size > 1 ? ['stage'] : []), ...axes, ...shown],
-    rows: docs.map((d) => [...(stages.size > 1 ? [d.stage] : []), ...axes.map((a) => d.matrix[a] ?? null), ...shown.map((m) => pick(d.doc, m))]),
-  };
+  const rows = docs.map((d) => ({ stage: d.stage, matrix: d.matrix, values: shown.map((m) => pick(d.doc, m)) }));
+  const notAxes = over.filter((a) => !axes.includes(a));
+  if (notAxes.length > 0) throw UserError.of('E_BAD_FLAG', `--over ${notAxes.join(',')}: not a matrix axis of "${target}"`, axes.length > 0 ? `its axes: ${axes.join(', ')}` : `"${target}" has no matrix axes to summarize over`);
+  let table: Table;
+  // The instance ids behind each row: one per row, or the runs a summary row gathers.
+  let ids: readonly (string | readonly string[])[];
+  if (over.length > 0) {
+    const summary = summaryTable(rows, shown, over, stats as Stat[], { axes, stages: instances.map((i) => i.stage) });
+    ids = summary.members.map((m) => m.map((i) => docs[i]!.id));
+    table = { title: summary.title, columns: summary.columns, rows: summary.rows };
+  } else {
+    table = sweepTable(rows, shown, { axes, stages: instances.map((i) => i.stage) });
+    ids = docs.map((d) => d.id);
+  }
 
   if (format === 'json') {
-    io.stdout(`${JSON.stringify({ pipeline: ws.file.source.file, output, ...table, ids: docs.map((d) => d.id), missing: missing.map((s) => ({ id: s.id, reasons: s.reasons })) }, null, 1)}\n`);
+    io.stdout(`${JSON.stringify({ pipeline: ws.file.source.file, output, ...table, ids, missing: missing.map((s) => ({ id: s.id, reasons: s.reasons })) }, null, 1)}\n`);
   } else if (format === 'csv') io.stdout(toCsv(table));
   else if (format === 'md') io.stdout(`${markdownTable(table, digits)}\n`);
   else io.stdout(textTable(table, digits));
@@ -77,6 +95,9 @@ export const results: Command = async (argv, io) => {
   }
   return 0;
 };
+
+/** Comma-separated flag values, each trimmed, empty ones dropped. */
+const list = (raw: readonly string[] | undefined): string[] => (raw ?? []).flatMap((m) => m.split(',')).map((m) => m.trim()).filter(Boolean);
 
 /** `metrics` if every instance has that JSON output, else their one JSON output, if they share it. */
 function defaultOutput(specs: readonly Readonly<Record<string, { readonly kind: string }>>[]): string | undefined {

@@ -28,3 +28,30 @@ test('aggregate makes one row per fanned-in instance with its matrix and the cho
   );
   await h.close();
 });
+
+test('aggregate over seeds writes one row per other coordinate with the chosen statistics', async () => {
+  const h = await createHarness();
+  try {
+    const producer = {
+      name: 'metrics', version: '1', description: 'x', params: { type: 'object' }, inputs: {},
+      outputs: { out: { kind: 'json' as const } },
+      run: async (ctx: { params: Record<string, unknown>; writeJson(o: string, v: unknown): Promise<void> }) => ctx.writeJson('out', { acc: ctx.params.acc }),
+    };
+    const runs = [];
+    for (const [p, seed, acc] of [[0, 1, 0.9], [0, 2, 0.7], [1, 1, 0.1], [1, 2, 0.2]] as const) {
+      const r = await h.run(producer, { params: { acc } });
+      runs.push({ ...r.outputs.out!, origin: { stage: 'train', matrix: { p, seed } } });
+    }
+    const r = await h.run(aggregatePlugin, { params: { metrics: ['acc'], over: ['seed'], stats: ['mean', 'min', 'n'], digits: 2 }, inputs: { runs } });
+    assert.equal(await readFile(r.outputs.csv!.path, 'utf8'), 'p,runs,mean(acc),min(acc),n(acc)\n0,2,0.8,0.7,2\n1,2,0.15000000000000002,0.1,2\n');
+    assert.match(await readFile(r.outputs.markdown!.path, 'utf8'), /\| p \| runs \| mean\(acc\) \| min\(acc\) \| n\(acc\) \|\n\|---\|---\|---\|---\|---\|\n\| 0 \| 2 \| 0\.80 \| 0\.70 \| 2 \|\n\| 1 \| 2 \| 0\.15 \| 0\.10 \| 2 \|/);
+    const defaults = await h.run(aggregatePlugin, { params: { metrics: ['acc'], over: ['seed'] }, inputs: { runs } });
+    assert.deepEqual((await defaults.outputs.table!.readJson<{ columns: string[] }>()).columns, ['p', 'runs', 'mean(acc)', 'sd(acc)']);
+    await assert.rejects(
+      h.run(aggregatePlugin, { params: { metrics: ['acc'], over: ['sed'] }, inputs: { runs } }),
+      (e: unknown) => (e as { userError?: boolean }).userError === true && /cannot summarize over "sed": the runs' matrix axes are p, seed/.test((e as Error).message),
+    );
+  } finally {
+    await h.close();
+  }
+});

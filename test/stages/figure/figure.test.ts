@@ -4,8 +4,9 @@ import { readFile } from 'node:fs/promises';
 import { createHarness } from '../../../src/testing/harness.js';
 import { figureData, FigureInputError, type FigureParams, type RunInput } from '../../../stages/figure/data.js';
 import { figurePlugin } from '../../../stages/figure/plugin.js';
+import { vegaLiteSpec } from '../../../stages/figure/render.js';
 
-const DEFAULTS: FigureParams = { plot: 'learning_curves', title: null, series: null, x: null, metric: 'loss', x_unit: 'epoch', threshold: 1, paper: false, labels: {} };
+const DEFAULTS: FigureParams = { plot: 'learning_curves', title: null, series: null, x: null, metric: 'loss', x_unit: 'epoch', threshold: 1, paper: false, labels: {}, band: 'sd' };
 
 /** A training run's metrics: per-epoch (loss, acc), 10 steps an epoch, a final test accuracy. */
 const run = (id: string, matrix: RunInput['matrix'], curve: readonly [number, number][], testAcc = 0.5, model = 'mlp_1x512'): RunInput => ({
@@ -25,6 +26,11 @@ test('learning curves: one line per series value, seeds averaged, x in epochs or
     fig.points.map((p) => [p.series, p.x, p.y, p.runs]),
     [['none', 1, 1.5, 2], ['none', 2, 0.75, 2], ['gaussian', 1, 2.3, 1], ['gaussian', 2, 2.2, 1], ['gaussian', 3, 2.0, 1]],
   );
+  assert.deepEqual(fig.notes, []);
+  // A seed that stopped after one epoch leaves the second epoch's mean to the other: a note says so.
+  const stopped = figureData([runs[0]!, run('fit[kind=none,seed=3]', { kind: 'none', seed: 3 }, [[3, 0.1]])], { ...DEFAULTS, series: 'kind' });
+  assert.deepEqual(stopped.points.map((p) => [p.x, p.y, p.runs]), [[1, 2.5, 2], [2, 1, 1]]);
+  assert.deepEqual(stopped.notes, ['none: from epoch 2 on, the line averages fewer than its 2 runs (the others had stopped)']);
   assert.equal(fig.yLabel, 'training loss (epoch average)');
   const steps = figureData(runs, { ...DEFAULTS, series: 'kind', x_unit: 'thousand_steps', metric: 'test_acc' });
   assert.deepEqual(steps.points.filter((p) => p.series === 'gaussian').map((p) => [p.x, p.y]), [[0.01, 0.05], [0.02, 0.06], [0.03, 0.1]]);
@@ -109,4 +115,45 @@ test('the figure stage writes an SVG with its title and lines, the Vega-Lite spe
   } finally {
     await h.close();
   }
+});
+
+test('a line averaged over seeds carries a band: ± sd by default, ± the 95% interval, the range, or none', () => {
+  // Test accuracy 0.6, 0.7, 0.8 at p = 0 (test error 0.4, 0.3, 0.2); one run at p = 1.
+  const runs = [0.6, 0.7, 0.8].map((acc, i) => run(`fit[p=0,seed=${i}]`, { p: 0, seed: i }, [[1, 1]], acc)).concat(run('fit[p=1,seed=0]', { p: 1, seed: 0 }, [[1, 1]], 0.1));
+  const at0 = (band: FigureParams['band']) => figureData(runs, { ...DEFAULTS, plot: 'test_error', x: 'p', band }).points.find((p) => p.x === 0)!;
+  const round = (v: number | null | undefined) => (v === undefined || v === null ? v : Number(v.toFixed(9)));
+  const sd = at0('sd');
+  assert.deepEqual([round(sd.y), round(sd.lo), round(sd.hi), sd.runs], [0.3, 0.2, 0.4, 3]); // sd of 0.2, 0.3, 0.4 is 0.1
+  const ci = at0('ci95');
+  assert.deepEqual([round(ci.lo), round(ci.hi)], [round(0.3 - (4.302652730 * 0.1) / Math.sqrt(3)), round(0.3 + (4.302652730 * 0.1) / Math.sqrt(3))]);
+  const range = at0('range');
+  assert.deepEqual([round(range.lo), round(range.hi)], [0.2, 0.4]);
+  assert.equal('lo' in at0('none'), false);
+  // A single run has no band, whichever is asked for.
+  const single = figureData(runs, { ...DEFAULTS, plot: 'test_error', x: 'p', band: 'range' }).points.find((p) => p.x === 1)!;
+  assert.equal('lo' in single || 'hi' in single, false);
+});
+
+test("convergence bands scale with the line: each x's spread of epochs over the baseline's mean", () => {
+  const acc = (reachAt: number) => Array.from({ length: 12 }, (_, i) => [1, i + 1 >= reachAt ? 1 : 0.5] as [number, number]);
+  const runs = [
+    run('a', { p: 0, seed: 1 }, acc(4)),
+    run('b', { p: 0, seed: 2 }, acc(6)),
+    run('c', { p: 1, seed: 1 }, acc(8)),
+    run('d', { p: 1, seed: 2 }, acc(12)),
+  ];
+  const fig = figureData(runs, { ...DEFAULTS, plot: 'convergence', x: 'p', band: 'range' });
+  // Baseline mean 5 epochs: p = 0 spans 4..6 → 0.8..1.2; p = 1 (mean 10) spans 8..12 → 1.6..2.4.
+  assert.deepEqual(fig.points.map((p) => [p.x, p.y, p.lo, p.hi].map((v) => Number(v!.toFixed(9)))), [[0, 1, 0.8, 1.2], [1, 2, 1.6, 2.4]]);
+});
+
+test('the spec shades the band under each line only when some point has one', () => {
+  const withBand = vegaLiteSpec({ title: 'T', plot: 'test_error', xLabel: 'p', yLabel: 'e', notes: [], points: [{ series: 's', x: 0, y: 0.3, runs: 3, lo: 0.2, hi: 0.4, source: 'this run' }] });
+  const layers = withBand['layer'] as { mark: { type: string }; encoding: Record<string, { field: string }>; transform?: unknown[] }[];
+  assert.deepEqual(layers.map((l) => l.mark.type), ['area', 'line']);
+  assert.deepEqual([layers[0]!.encoding['y']!.field, layers[0]!.encoding['y2']!.field, layers[0]!.encoding['color']!.field], ['lo', 'hi', 'series']);
+  assert.equal('mark' in withBand, false);
+  const plain = vegaLiteSpec({ title: 'T', plot: 'test_error', xLabel: 'p', yLabel: 'e', notes: [], points: [{ series: 's', x: 0, y: 0.3, runs: 1, source: 'this run' }] });
+  assert.equal('layer' in plain, false);
+  assert.equal((plain['mark'] as { type: string }).type, 'line');
 });
