@@ -23,7 +23,7 @@ export interface AggregateParams {
 export const aggregatePlugin = definePlugin<AggregateParams>({
   name: 'aggregate',
   version: '1',
-  description: 'One table from the metrics of many stage instances (fan-in): matrix coordinates + chosen metrics',
+  description: 'One table from the metrics of many stage instances (fan-in): matrix coordinates + chosen metrics, or statistics over seeds (over: [seed])',
   params: {
     type: 'object',
     additionalProperties: false,
