@@ -1,11 +1,35 @@
 // Flag parsing on node:util's parseArgs; a bad flag is a user error (exit 2) that names valid ones.
-import { parseArgs, type ParseArgsConfig } from 'node:util';
+// Every flag carries its own line of help, so `rethink COMMAND --help` lists exactly what it takes.
+import { parseArgs } from 'node:util';
 import { UserError } from '../config/diagnostic.js';
 import { closest } from '../util/closest.js';
 
-type Options = NonNullable<ParseArgsConfig['options']>;
+/** A flag: parseArgs's settings, plus its help (parseArgs ignores the extra fields). */
+export interface FlagSpec {
+  readonly type: 'string' | 'boolean';
+  readonly multiple?: boolean;
+  readonly short?: string;
+  /** What the flag does, for `--help`. */
+  readonly help: string;
+  /** The value's placeholder in `--help` (string flags): `--jobs N`. */
+  readonly value?: string;
+}
+export type Flags = Readonly<Record<string, FlagSpec>>;
 
-export function parseFlags<O extends Options>(command: string, argv: readonly string[], options: O) {
+/** `--help` or `-h` among a command's arguments: the command prints its help instead of running. */
+export class HelpRequest extends Error {
+  override readonly name = 'HelpRequest';
+  constructor(
+    readonly command: string,
+    readonly flags: Flags,
+  ) {
+    super(`help for rethink ${command}`);
+  }
+}
+
+export function parseFlags<O extends Flags>(command: string, argv: readonly string[], options: O) {
+  const end = argv.indexOf('--');
+  if ((end === -1 ? argv : argv.slice(0, end)).some((a) => a === '--help' || a === '-h')) throw new HelpRequest(command, options);
   try {
     return parseArgs({ args: [...argv], options, allowPositionals: true, strict: true });
   } catch (e) {
@@ -17,6 +41,15 @@ export function parseFlags<O extends Options>(command: string, argv: readonly st
   }
 }
 
+/** The flags as aligned help lines: `  -j, --jobs N  how many cores …`, with `(repeatable)` where they are. */
+export function flagHelp(flags: Flags): string {
+  const heads = Object.entries(flags).map(([name, f]) => `${f.short ? `-${f.short}, ` : '    '}--${name}${f.type === 'string' ? ` ${f.value ?? 'VALUE'}` : ''}`);
+  const width = Math.max(0, ...heads.map((h) => h.length));
+  return Object.values(flags)
+    .map((f, i) => `  ${heads[i]!.padEnd(width)}  ${f.help}${f.multiple ? ' (repeatable)' : ''}`)
+    .join('\n');
+}
+
 export function intFlag(name: string, value: string | undefined, min: number): number | undefined {
   if (value === undefined) return undefined;
   const n = Number(value);
@@ -26,12 +59,18 @@ export function intFlag(name: string, value: string | undefined, min: number): n
 
 /** Shared by commands that load a pipeline. */
 export const pipelineFlags = {
-  set: { type: 'string', multiple: true },
-  'cache-dir': { type: 'string' },
-  remote: { type: 'string' },
-  'remote-read-only': { type: 'boolean' },
-  json: { type: 'boolean' },
-} as const;
+  set: { type: 'string', multiple: true, value: 'PATH=YAML', help: 'override a param, var, seed or matrix axis: vars.epochs=5, train.with.lr=0.05, seed=3' },
+  'cache-dir': { type: 'string', value: 'DIR', help: 'the local cache (default ./cache, or RETHINK_CACHE_DIR)' },
+  remote: { type: 'string', value: 'URL', help: 'a shared cache behind the local one: s3://bucket/prefix or a directory (or RETHINK_REMOTE)' },
+  'remote-read-only': { type: 'boolean', help: 'take results from the remote, never upload' },
+  json: { type: 'boolean', help: 'one JSON document on stdout' },
+} as const satisfies Flags;
+
+/** `--only GLOB`: shared by the commands that select instances. */
+export const onlyFlag = { type: 'string', multiple: true, value: 'GLOB', help: "instances by id, stage name or glob ('train[p=0.2,*')" } as const satisfies FlagSpec;
+
+/** `--backend NAME`: shared by run and verify. */
+export const backendFlag = { type: 'string', value: 'NAME', help: 'the tfjs backend for stages that leave it open: auto, native, wasm, cpu, webgpu, tfjs-node, tfjs-node-gpu' } as const satisfies FlagSpec;
 
 /**
  * `--backend NAME`: stages whose `backend` param is null (the default) read RETHINK_BACKEND. The

@@ -4,23 +4,31 @@ import { readFileSync } from 'node:fs';
 import type { CliIO, Command } from './io.js';
 import { UserError, formatDiagnostics } from '../config/diagnostic.js';
 import { rethinkVersion } from '../exec/environment.js';
+import { flagHelp, HelpRequest, pipelineFlags, type Flags } from './args.js';
 
-const COMMANDS: Readonly<Record<string, { readonly summary: string; readonly load: () => Promise<Command> }>> = {
-  run: { summary: 'run a pipeline (default: the quick-start), reusing cached results', load: async () => (await import('./commands/run.js')).run },
-  status: { summary: 'say which stages are up to date and why the others will run', load: async () => (await import('./commands/status.js')).status },
-  validate: { summary: 'check a pipeline without running it', load: async () => (await import('./commands/validate.js')).validate },
-  dag: { summary: 'print the stage graph (--format ascii|mermaid|dot|json)', load: async () => (await import('./commands/dag.js')).dag },
-  show: { summary: "show a stage's outputs, key record and provenance", load: async () => (await import('./commands/show.js')).show },
-  results: { summary: "a stage's instances as a table, from the cache: matrix values, then the fields that vary", load: async () => (await import('./commands/results.js')).results },
-  runs: { summary: 'the results in the local cache, newest first: when, how long, which backend, still current or not', load: async () => (await import('./commands/runs.js')).runs },
-  verify: { summary: 'recompute up-to-date stages; check that they reproduce their cached bytes', load: async () => (await import('./commands/verify.js')).verify },
-  export: { summary: "copy a stage's outputs out of the store as named files (--to DIR, default results/)", load: async () => (await import('./commands/export.js')).exportCommand },
-  push: { summary: 'upload up-to-date results the shared remote lacks (--remote URL)', load: async () => (await import('./commands/sync.js')).push },
-  pull: { summary: "download the pipeline's results from the shared remote (--remote URL)", load: async () => (await import('./commands/sync.js')).pull },
-  gc: { summary: 'delete results that are no longer current (--dry-run says what; --remote URL: on the remote)', load: async () => (await import('./commands/gc.js')).gc },
-  plugins: { summary: 'list the built-in stage plugins', load: async () => (await import('./commands/plugins.js')).plugins },
-  models: { summary: 'list the model definitions with their parameter counts', load: async () => (await import('./commands/models.js')).models },
-  schema: { summary: 'print the pipeline JSON Schema', load: async () => (await import('./commands/schema.js')).schema },
+interface CommandEntry {
+  /** What follows the command's name, before the flags: `STAGE [pipeline]`. */
+  readonly args: string;
+  readonly summary: string;
+  readonly load: () => Promise<Command>;
+}
+
+const COMMANDS: Readonly<Record<string, CommandEntry>> = {
+  run: { args: '[pipeline]', summary: 'run a pipeline (default: the quick-start), reusing cached results', load: async () => (await import('./commands/run.js')).run },
+  status: { args: '[pipeline]', summary: 'say which stages are up to date and why the others will run', load: async () => (await import('./commands/status.js')).status },
+  validate: { args: '[pipeline]', summary: 'check a pipeline without running it', load: async () => (await import('./commands/validate.js')).validate },
+  dag: { args: '[pipeline]', summary: 'print the stage graph (--format ascii|mermaid|dot|json)', load: async () => (await import('./commands/dag.js')).dag },
+  show: { args: 'STAGE [pipeline]', summary: "show a stage's outputs, key record and provenance", load: async () => (await import('./commands/show.js')).show },
+  results: { args: 'STAGE [pipeline]', summary: "a stage's instances as a table, from the cache: matrix values, then the fields that vary", load: async () => (await import('./commands/results.js')).results },
+  runs: { args: '[pipeline…]', summary: 'the results in the local cache, newest first: when, how long, which backend, still current or not', load: async () => (await import('./commands/runs.js')).runs },
+  verify: { args: '[pipeline]', summary: 'recompute up-to-date stages; check that they reproduce their cached bytes', load: async () => (await import('./commands/verify.js')).verify },
+  export: { args: 'STAGE [pipeline]', summary: "copy a stage's outputs out of the store as named files (--to DIR, default results/)", load: async () => (await import('./commands/export.js')).exportCommand },
+  push: { args: '[pipeline]', summary: 'upload up-to-date results the shared remote lacks (--remote URL)', load: async () => (await import('./commands/sync.js')).push },
+  pull: { args: '[pipeline]', summary: "download the pipeline's results from the shared remote (--remote URL)", load: async () => (await import('./commands/sync.js')).pull },
+  gc: { args: '[pipeline…]', summary: 'delete results that are no longer current (--dry-run says what; --remote URL: on the remote)', load: async () => (await import('./commands/gc.js')).gc },
+  plugins: { args: '', summary: 'list the built-in stage plugins', load: async () => (await import('./commands/plugins.js')).plugins },
+  models: { args: '', summary: 'list the model definitions with their parameter counts', load: async () => (await import('./commands/models.js')).models },
+  schema: { args: '', summary: 'print the pipeline JSON Schema', load: async () => (await import('./commands/schema.js')).schema },
 };
 
 const USAGE = `usage: rethink <command> [pipeline] [flags]
@@ -37,10 +45,23 @@ signing:      RETHINK_REMOTE_SIGNING_KEY=ci.pem signs uploads; with RETHINK_REMO
 run flags:    --only GLOB, --jobs N, --dry-run, --keep-going, --retries N, --backend auto|native|wasm|cpu|webgpu|tfjs-node|tfjs-node-gpu
 verify flags: --only GLOB, --sample N, --backend NAME
 exit codes:   0 ok, 1 a stage failed (verify: a result did not reproduce), 2 bad pipeline or flags
+
+rethink <command> --help lists a command's flags.
 `;
+
+/** `rethink NAME --help`: its synopsis, what it does and every flag it takes. */
+function commandHelp(name: string, entry: CommandEntry, all: Flags): string {
+  // The command's own flags first, then those every pipeline command takes.
+  const shared = (f: string) => f in pipelineFlags;
+  const flags = Object.fromEntries([...Object.entries(all).filter(([f]) => !shared(f)), ...Object.entries(all).filter(([f]) => shared(f))]);
+  const synopsis = ['rethink', name, entry.args, Object.keys(flags).length > 0 ? '[flags]' : ''].filter(Boolean).join(' ');
+  return `usage: ${synopsis}\n\n${entry.summary}\n${Object.keys(flags).length > 0 ? `\nflags:\n${flagHelp(flags)}\n` : ''}`;
+}
 
 export async function main(argv: readonly string[], io: CliIO): Promise<number> {
   const [name, ...rest] = argv;
+  // `rethink help run` is `rethink run --help`.
+  if (name === 'help' && rest[0] !== undefined && COMMANDS[rest[0]]) return main([rest[0], '--help'], io);
   if (name === undefined || name === 'help' || name === '--help' || name === '-h') {
     io.stdout(USAGE);
     return name === undefined ? 2 : 0;
@@ -57,6 +78,10 @@ export async function main(argv: readonly string[], io: CliIO): Promise<number> 
   try {
     return await (await command.load())(rest, io);
   } catch (e) {
+    if (e instanceof HelpRequest) {
+      io.stdout(commandHelp(name, command, e.flags));
+      return 0;
+    }
     if (e instanceof UserError) {
       io.stderr(`${formatDiagnostics(e.diagnostics, (file) => sourceText(file, io))}\n`);
       const n = e.diagnostics.length;

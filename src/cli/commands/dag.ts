@@ -1,6 +1,6 @@
 // `rethink dag [pipeline] --format ascii|mermaid|dot|json`
 import type { Command } from '../io.js';
-import { parseFlags } from '../args.js';
+import { parseFlags, pipelineFlags } from '../args.js';
 import { loadWorkspace } from '../workspace.js';
 import { UserError } from '../../config/diagnostic.js';
 import type { Plan } from '../../plan/plan.js';
@@ -10,7 +10,10 @@ const FORMATS = ['ascii', 'mermaid', 'dot', 'json'] as const;
 type Format = (typeof FORMATS)[number];
 
 export const dag: Command = async (argv, io) => {
-  const { values, positionals } = parseFlags('dag', argv, { format: { type: 'string', short: 'f' }, set: { type: 'string', multiple: true } });
+  const { values, positionals } = parseFlags('dag', argv, {
+    format: { type: 'string', short: 'f', value: 'FORMAT', help: 'ascii (default), mermaid, dot or json' },
+    set: pipelineFlags.set,
+  });
   const format = (values.format ?? 'ascii') as Format;
   if (!FORMATS.includes(format)) throw UserError.of('E_BAD_FLAG', `--format "${values.format}" is not supported`, `formats: ${FORMATS.join(', ')}`);
   const ws = await loadWorkspace(io, positionals[0], values.set ?? []);

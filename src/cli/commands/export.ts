@@ -15,7 +15,7 @@ import type { ArtifactKind } from '../../plugin/types.js';
 const DEFAULT_EXTENSION: Readonly<Record<ArtifactKind, string>> = { json: '.json', tensors: '.safetensors', file: '' };
 
 export const exportCommand: Command = async (argv, io) => {
-  const { values, positionals } = parseFlags('export', argv, { ...pipelineFlags, to: { type: 'string', short: 'o' } });
+  const { values, positionals } = parseFlags('export', argv, { ...pipelineFlags, to: { type: 'string', short: 'o', value: 'DIR', help: 'where to copy: DIR/<instance id>/<output><extension> (default results/)' } });
   const [target, pipeline, ...extra] = positionals;
   if (!target || extra.length > 0) throw UserError.of('E_BAD_FLAG', 'rethink export takes a stage and at most one pipeline', "e.g. rethink export report pipelines/figure1.yaml --to results");
   const ws = await loadWorkspace(io, pipeline, values.set ?? []);

@@ -7,7 +7,7 @@
 // current results and whatever was uploaded within the grace period. Only the flag points gc at a
 // remote, never RETHINK_REMOTE, and it needs the pipelines: no machine knows what the others use.
 import type { Command } from '../io.js';
-import { intFlag, parseFlags } from '../args.js';
+import { intFlag, parseFlags, pipelineFlags } from '../args.js';
 import { loadWorkspace, openLocalStore } from '../workspace.js';
 import { explain } from '../../exec/explain.js';
 import type { CacheKey } from '../../util/brand.js';
@@ -26,11 +26,11 @@ const CHECKPOINT_GRACE_MS = 7 * DAY_MS;
 
 export const gc: Command = async (argv, io) => {
   const { values, positionals } = parseFlags('gc', argv, {
-    'cache-dir': { type: 'string' },
-    'dry-run': { type: 'boolean', short: 'n' },
-    'keep-days': { type: 'string' },
-    remote: { type: 'string' },
-    json: { type: 'boolean' },
+    'cache-dir': pipelineFlags['cache-dir'],
+    'dry-run': { type: 'boolean', short: 'n', help: 'say what would be deleted and how much it frees; delete nothing' },
+    'keep-days': { type: 'string', value: 'N', help: 'also keep whatever was written in the last N days (default: the last hour)' },
+    remote: { type: 'string', value: 'URL', help: 'collect garbage on this remote instead, keeping what the given pipelines need' },
+    json: pipelineFlags.json,
   });
   const keepDays = intFlag('keep-days', values['keep-days'], 0) ?? 0;
   const store = openLocalStore(io, values['cache-dir']);

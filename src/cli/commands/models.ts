@@ -1,10 +1,10 @@
 // `rethink models [--input HxWxC] [--json]`: model definitions with their parameter counts.
 import type { Command } from '../io.js';
-import { parseFlags } from '../args.js';
+import { parseFlags, pipelineFlags } from '../args.js';
 import { UserError } from '../../config/diagnostic.js';
 
 export const models: Command = async (argv, io) => {
-  const { values } = parseFlags('models', argv, { input: { type: 'string' }, json: { type: 'boolean' } });
+  const { values } = parseFlags('models', argv, { input: { type: 'string', value: 'HxWxC', help: 'the input shape to count parameters for (default 28x28x3)' }, json: pipelineFlags.json });
   const spec = values.input ?? '28x28x3';
   const dims = spec.split('x').map(Number);
   if (dims.length !== 3 || dims.some((d) => !Number.isInteger(d) || d < 1)) {

@@ -1,10 +1,10 @@
 // `rethink plugins [--json]`: the built-in stage plugins with their inputs, outputs and params.
 import type { Command } from '../io.js';
-import { parseFlags } from '../args.js';
+import { parseFlags, pipelineFlags } from '../args.js';
 import { builtinPlugins } from '../../../stages/index.js';
 
 export const plugins: Command = async (argv, io) => {
-  const { values } = parseFlags('plugins', argv, { json: { type: 'boolean' } });
+  const { values } = parseFlags('plugins', argv, { json: pipelineFlags.json });
   const all = await Promise.all(Object.values(builtinPlugins).map((load) => load()));
   const rows = all
     .sort((a, b) => a.name.localeCompare(b.name))

@@ -24,12 +24,12 @@ const MAX_AUTO_COLUMNS = 12;
 export const results: Command = async (argv, io) => {
   const { values, positionals } = parseFlags('results', argv, {
     ...pipelineFlags,
-    output: { type: 'string' },
-    metrics: { type: 'string', multiple: true },
-    format: { type: 'string' },
-    digits: { type: 'string' },
-    over: { type: 'string', multiple: true },
-    stats: { type: 'string' },
+    output: { type: 'string', value: 'NAME', help: 'the JSON output to tabulate (default: metrics, or the only JSON output)' },
+    metrics: { type: 'string', multiple: true, value: 'PATH,…', help: 'the columns: dotted paths into the output (default: the fields that vary)' },
+    format: { type: 'string', value: 'FORMAT', help: 'text (default), md, csv or json' },
+    digits: { type: 'string', value: 'N', help: 'digits after the point (default 4)' },
+    over: { type: 'string', multiple: true, value: 'AXIS', help: 'summarize over this matrix axis (e.g. seed): a row per combination of the others' },
+    stats: { type: 'string', value: 'STAT,…', help: `with --over: ${STATS.join(', ')} (default mean,sd)` },
   });
   const [target, pipeline, ...extra] = positionals;
   if (!target || extra.length > 0) throw UserError.of('E_BAD_FLAG', 'rethink results takes a stage and at most one pipeline', 'e.g. rethink results train pipelines/figure1.yaml');

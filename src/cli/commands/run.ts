@@ -1,7 +1,7 @@
 // `rethink run [pipeline] [--set k=v]… [--only GLOB]… [--jobs N] [--cache-dir DIR] [--dry-run] [--keep-going] [--retries N] [--json]`
 import { availableParallelism } from 'node:os';
 import type { Command } from '../io.js';
-import { applyBackendFlag, intFlag, parseFlags, pipelineFlags } from '../args.js';
+import { applyBackendFlag, backendFlag, intFlag, onlyFlag, parseFlags, pipelineFlags } from '../args.js';
 import { loadWorkspace, localOf, openStore } from '../workspace.js';
 import { selectInstances, withUpstream } from '../../plan/select.js';
 import { execute } from '../../exec/executor.js';
@@ -14,12 +14,12 @@ import { UserError } from '../../config/diagnostic.js';
 export const run: Command = async (argv, io) => {
   const { values, positionals } = parseFlags('run', argv, {
     ...pipelineFlags,
-    only: { type: 'string', multiple: true },
-    jobs: { type: 'string', short: 'j' },
-    'dry-run': { type: 'boolean', short: 'n' },
-    'keep-going': { type: 'boolean', short: 'k' },
-    retries: { type: 'string' },
-    backend: { type: 'string' },
+    only: { ...onlyFlag, help: `${onlyFlag.help}; the stages they need run too` },
+    jobs: { type: 'string', short: 'j', value: 'N', help: 'cores in use at most (default: all of them)' },
+    'dry-run': { type: 'boolean', short: 'n', help: 'say what would run, and why; run nothing' },
+    'keep-going': { type: 'boolean', short: 'k', help: 'after a failure, go on with the stages that do not depend on it' },
+    retries: { type: 'string', value: 'N', help: 'attempts after a failure, for stages that set no retries (default 0)' },
+    backend: backendFlag,
   });
   if (positionals.length > 1) throw UserError.of('E_BAD_FLAG', `rethink run takes one pipeline, got ${positionals.length}: ${positionals.join(' ')}`);
   await applyBackendFlag(values.backend);

@@ -4,16 +4,16 @@
 // how long did the trainings take" without opening run records one by one.
 import { relative, resolve } from 'node:path';
 import type { Command } from '../io.js';
-import { intFlag, parseFlags } from '../args.js';
+import { intFlag, parseFlags, pipelineFlags } from '../args.js';
 import { openLocalStore } from '../workspace.js';
 import type { RunRecord } from '../../store/types.js';
 import { alignedRows } from '../render/plain.js';
 
 export const runs: Command = async (argv, io) => {
   const { values, positionals } = parseFlags('runs', argv, {
-    'cache-dir': { type: 'string' },
-    limit: { type: 'string' },
-    json: { type: 'boolean' },
+    'cache-dir': pipelineFlags['cache-dir'],
+    limit: { type: 'string', value: 'N', help: 'the newest N results only' },
+    json: pipelineFlags.json,
   });
   const limit = intFlag('limit', values.limit, 1) ?? 20;
   const store = openLocalStore(io, values['cache-dir']);

@@ -3,7 +3,7 @@
 // `rethink pull [pipeline] --remote URL [--only GLOB]…`: downloads every result of the pipeline the
 // remote has and the local cache lacks, objects included, so later runs need no network.
 import type { Command, CliIO } from '../io.js';
-import { parseFlags, pipelineFlags } from '../args.js';
+import { onlyFlag, parseFlags, pipelineFlags } from '../args.js';
 import { loadWorkspace, openStore, type Workspace } from '../workspace.js';
 import { UserError } from '../../config/diagnostic.js';
 import { explain, type StageState } from '../../exec/explain.js';
@@ -11,7 +11,7 @@ import { selectInstances } from '../../plan/select.js';
 import type { RemoteReport } from '../../store/tiered.js';
 import { untrustedLine } from '../render/plain.js';
 
-const flags = { ...pipelineFlags, only: { type: 'string', multiple: true } } as const;
+const flags = { ...pipelineFlags, only: onlyFlag } as const;
 
 async function open(name: 'push' | 'pull', argv: readonly string[], io: CliIO) {
   const { values, positionals } = parseFlags(name, argv, flags);

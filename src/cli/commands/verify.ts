@@ -4,7 +4,7 @@
 import { availableParallelism } from 'node:os';
 import { performance } from 'node:perf_hooks';
 import type { Command } from '../io.js';
-import { applyBackendFlag, intFlag, parseFlags, pipelineFlags } from '../args.js';
+import { applyBackendFlag, backendFlag, intFlag, onlyFlag, parseFlags, pipelineFlags } from '../args.js';
 import { loadWorkspace, localOf, openStore } from '../workspace.js';
 import { UserError } from '../../config/diagnostic.js';
 import { explain } from '../../exec/explain.js';
@@ -16,9 +16,9 @@ import type { StageId } from '../../util/brand.js';
 export const verify: Command = async (argv, io) => {
   const { values, positionals } = parseFlags('verify', argv, {
     ...pipelineFlags,
-    only: { type: 'string', multiple: true },
-    sample: { type: 'string' },
-    backend: { type: 'string' },
+    only: onlyFlag,
+    sample: { type: 'string', value: 'N', help: 'recompute N of the selected results (those with the lowest keys), not all' },
+    backend: backendFlag,
   });
   if (positionals.length > 1) throw UserError.of('E_BAD_FLAG', `rethink verify takes one pipeline, got ${positionals.length}: ${positionals.join(' ')}`);
   await applyBackendFlag(values.backend);

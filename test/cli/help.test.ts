@@ -1,0 +1,42 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { main } from '../../src/cli/cli.js';
+
+async function cli(...argv: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  let stdout = '';
+  let stderr = '';
+  const code = await main(argv, { stdout: (t) => void (stdout += t), stderr: (t) => void (stderr += t), isTTY: false, cwd: '/nonexistent', env: {} });
+  return { code, stdout, stderr };
+}
+
+const COMMANDS = ['run', 'status', 'validate', 'dag', 'show', 'results', 'runs', 'verify', 'export', 'push', 'pull', 'gc', 'plugins', 'models', 'schema'];
+
+test('every command --help lists exactly the flags it accepts, each with its help, and runs nothing', async () => {
+  const usage = await cli('--help');
+  assert.deepEqual(
+    [...usage.stdout.matchAll(/^ {2}(\w+) /gm)].map((m) => m[1]),
+    COMMANDS,
+    'the overview lists every command',
+  );
+  for (const name of COMMANDS) {
+    const help = await cli(name, '--help');
+    assert.equal(help.code, 0, `${name}: ${help.stderr}`);
+    assert.equal(help.stderr, '');
+    assert.match(help.stdout, new RegExp(`^usage: rethink ${name}\\b`));
+    // The flags an unknown flag's error names are the command's parser's own: help must list the same.
+    const bad = await cli(name, '--no-such-flag');
+    assert.equal(bad.code, 2, name);
+    const accepted = (/flags: (.*)/.exec(bad.stderr)?.[1] ?? '').split(', ').filter(Boolean).sort();
+    const listed = [...help.stdout.matchAll(/^ {2}(?:-\w, | {4})(--[\w-]+)(?: \S+)? {2,}\S/gm)].map((m) => m[1]).sort();
+    assert.deepEqual(listed, accepted, `${name}: help lists what the parser takes`);
+  }
+  // `-h`, `help NAME` and a --help among other arguments say the same, and load no pipeline.
+  const run = (await cli('run', '--help')).stdout;
+  assert.equal((await cli('run', '-h')).stdout, run);
+  assert.equal((await cli('help', 'run')).stdout, run);
+  assert.equal((await cli('run', 'missing.yaml', '--only', 'x', '--help')).stdout, run);
+  assert.match(run, /\n {2}-j, --jobs N +cores in use at most/);
+  assert.match(run, /--set PATH=YAML +override .* \(repeatable\)/);
+  // After `--`, --help is an argument, not a request.
+  assert.equal((await cli('validate', '--', '--help')).code, 2);
+});
