@@ -28,6 +28,11 @@ export interface ExecOptions {
   readonly retries?: number;
   /** The wait before the second attempt; it doubles with each one after (default 1 s, at most 60 s). */
   readonly retryDelayMs?: number;
+  /**
+   * Instances to compute even when their key has a result: it is replaced in the local cache (a
+   * remote's copy stays). Their report says whether the outputs came out the same.
+   */
+  readonly force?: ReadonlySet<StageId>;
 }
 
 export interface RunSummary {
@@ -117,14 +122,14 @@ export async function execute(plan: Plan, store: Store, runner: Runner, options:
     }
     const inputs = inputKeys(plan, inst, (u) => done.get(u)!);
     const hit = await lookup(store, inst, inputs);
-    if (hit.record) {
+    if (hit.record && !options.force?.has(inst.id)) {
       done.set(inst.id, hit.record.outputs);
       const remote = store.originOf?.(hit.key) === 'remote';
       finish({ ...base, key: hit.key, status: 'cached', seconds: 0, outputs: hashes(hit.record.outputs), ...(remote ? { remote: true as const } : {}) });
       return { ok: true, outputs: hit.record.outputs };
     }
     if (options.dryRun) {
-      finish({ ...base, key: hit.key, status: 'would-run', seconds: 0 });
+      finish({ ...base, key: hit.key, status: 'would-run', seconds: 0, ...(hit.record ? { reason: 'forced' } : {}) });
       return { ok: false, why: 'would-run' };
     }
     // Two instances of this run with one key (a sweep axis their stage ignores after all): one
@@ -140,6 +145,8 @@ export async function execute(plan: Plan, store: Store, runner: Runner, options:
   };
 
   const compute = async (inst: StageInstance, base: StageBase, hit: Lookup, inputs: Readonly<Record<string, InputKey>>): Promise<Settled> => {
+    // A forced stage looks past the result it was forced to replace, not past one computed since.
+    const fresh = (record: RunRecord | undefined): record is RunRecord => record !== undefined && record.startedAt !== hit.record?.startedAt;
     const want = inst.plugin.cores === 'all' ? cores.capacity : Math.min(inst.plugin.cores ?? 1, cores.capacity);
     // Cores first, then the key's lease, so that a process holds leases only on what it is running
     // and a second process working through the same sweep takes the stages nobody runs yet. A busy
@@ -159,7 +166,7 @@ export async function execute(plan: Plan, store: Store, runner: Runner, options:
           try {
             // Another process may have finished the key while this one waited for cores.
             const now = claim ? await lookup(store, inst, inputs) : hit;
-            if (now.record) return cachedMeanwhile(inst, base, now.key, now.record, 'computed meanwhile by another process');
+            if (fresh(now.record)) return cachedMeanwhile(inst, base, now.key, now.record, 'computed meanwhile by another process');
             // Between attempts the stage waits without its cores, as it waits for a lease.
             const pause = async (ms: number): Promise<boolean> => {
               release();
@@ -184,7 +191,7 @@ export async function execute(plan: Plan, store: Store, runner: Runner, options:
         return { ok: false, why: 'skipped' };
       }
       const after = await lookup(store, inst, inputs);
-      if (after.record) return cachedMeanwhile(inst, base, after.key, after.record, `computed meanwhile by ${holder}`);
+      if (fresh(after.record)) return cachedMeanwhile(inst, base, after.key, after.record, `computed meanwhile by ${holder}`);
       // The other process failed or was stopped: this one tries.
     }
   };
@@ -234,7 +241,8 @@ export async function execute(plan: Plan, store: Store, runner: Runner, options:
         provenance: { ...env, ...result.provenance, ...tries },
       });
       done.set(inst.id, result.outputs);
-      finish({ ...base, key: hit.key, status: 'ran', seconds, outputs: hashes(result.outputs), ...tries });
+      const replaced = hit.record ? { reason: forcedOutcome(hit.record.outputs, result.outputs) } : {};
+      finish({ ...base, key: hit.key, status: 'ran', seconds, outputs: hashes(result.outputs), ...tries, ...replaced });
       return { ok: true, outputs: result.outputs };
     } catch (failure) {
       if (!options.keepGoing) stopping = true;
@@ -253,6 +261,13 @@ export async function execute(plan: Plan, store: Store, runner: Runner, options:
   const seconds = (performance.now() - t0) / 1000;
   observe({ type: 'run-end', stages, seconds });
   return { stages, seconds, ok: stages.every((s) => okStatus(s.status)) };
+}
+
+/** What a forced rerun did to the result it replaced. */
+function forcedOutcome(before: Readonly<Record<string, OutputRef>>, after: Readonly<Record<string, OutputRef>>): string {
+  const names = [...new Set([...Object.keys(before), ...Object.keys(after)])];
+  const changed = names.filter((n) => before[n]?.hash !== after[n]?.hash);
+  return changed.length === 0 ? 'forced; the same outputs as the result it replaced' : `forced; replaced a result whose ${changed.join(', ')} differed`;
 }
 
 function okStatus(s: StageReport['status']): boolean {

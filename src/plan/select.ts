@@ -4,14 +4,14 @@ import type { StageId } from '../util/brand.js';
 import { UserError } from '../config/diagnostic.js';
 import type { Plan } from './plan.js';
 
-export function selectInstances(plan: Plan, patterns: readonly string[]): Set<StageId> {
+export function selectInstances(plan: Plan, patterns: readonly string[], flag = '--only'): Set<StageId> {
   const out = new Set<StageId>();
   for (const pattern of patterns) {
     const re = new RegExp(`^${pattern.replace(/[.+^${}()|[\]\\]/g, '\\$&').replaceAll('*', '.*').replaceAll('?', '.')}$`);
     const hits = plan.order.filter((id) => id === pattern || plan.instances.get(id)!.stage === pattern || re.test(id));
     if (hits.length === 0) {
       const stages = [...new Set(plan.order.map((id) => plan.instances.get(id)!.stage))];
-      throw UserError.of('E_NO_MATCH', `--only "${pattern}" matches no stage`, `stages: ${stages.join(', ')}; ids look like ${plan.order[plan.order.length - 1]}`);
+      throw UserError.of('E_NO_MATCH', `${flag} "${pattern}" matches no stage`, `stages: ${stages.join(', ')}; ids look like ${plan.order[plan.order.length - 1]}`);
     }
     for (const id of hits) out.add(id);
   }

@@ -318,3 +318,48 @@ export const plugin = {
   // x=1's checkpoints went with its success; x=2's wait for its next attempt.
   assert.deepEqual(await readdir(join(p.dir, 'cache', 'checkpoints')), [other.doc.stages[0]!.key!]);
 });
+
+test('--force recomputes cached instances, replaces their result and says whether the outputs changed', async () => {
+  // `count` writes how often it has run (a file beside the pipeline): each run's output differs.
+  const json = "{ kind: 'json' }";
+  const p = await project({
+    'same.mjs': `export const plugin = { name: 'same', version: '1', description: 'x', params: { type: 'object' }, inputs: {}, outputs: { out: ${json} },
+      async run(ctx) { await ctx.writeJson('out', { v: 1 }); } };`,
+    'count.mjs': `import { readFile, writeFile } from 'node:fs/promises';
+      export const plugin = { name: 'count', version: '1', description: 'x', params: { type: 'object', properties: { file: { type: 'string' } } }, inputs: {}, outputs: { out: ${json} },
+      async run(ctx) { const n = Number(await readFile(ctx.params.file, 'utf8').catch(() => '0')) + 1; await writeFile(ctx.params.file, String(n)); await ctx.writeJson('out', { n }); } };`,
+    'after.mjs': `export const plugin = { name: 'after', version: '1', description: 'x', params: { type: 'object' }, inputs: { x: ${json} }, outputs: { out: ${json} },
+      async run(ctx) { await ctx.writeJson('out', await ctx.inputs.x.readJson()); } };`,
+  });
+  await p.write({
+    'p.yaml': `stages:
+  a: { uses: ./same.mjs }
+  b: { uses: ./after.mjs, inputs: { x: a } }
+  c: { uses: ./count.mjs, with: { file: ${JSON.stringify(join(p.dir, 'count.txt'))} } }
+  d: { uses: ./after.mjs, inputs: { x: c } }
+`,
+  });
+  assert.ok(Object.values((await p.run('p.yaml')).status).every((s) => s === 'ran'));
+
+  // The same bytes again: the dependents stay cached.
+  const same = await p.run('p.yaml', '--force', 'a');
+  assert.deepEqual(same.status, { a: 'ran', b: 'cached', c: 'cached', d: 'cached' });
+  assert.equal(same.doc.stages.find((s) => s.id === 'a')!.reason, 'forced; the same outputs as the result it replaced');
+
+  // Different bytes: the result is replaced, its dependents rerun on it, and later runs take it.
+  const changed = await p.run('p.yaml', '--force', 'c');
+  assert.deepEqual(changed.status, { a: 'cached', b: 'cached', c: 'ran', d: 'ran' });
+  assert.equal(changed.doc.stages.find((s) => s.id === 'c')!.reason, 'forced; replaced a result whose out differed');
+  const d = JSON.parse((await p.cli('show', 'd', 'p.yaml', '--json')).stdout) as { outputs: { out: { value: unknown } } };
+  assert.deepEqual(d.outputs.out.value, { n: 2 });
+  assert.deepEqual((await p.run('p.yaml')).status, { a: 'cached', b: 'cached', c: 'cached', d: 'cached' });
+
+  // --dry-run only says so; --force runs its instances whatever --only selects; a bad glob is a user error.
+  const dry = await p.run('p.yaml', '--force', 'c', '--dry-run');
+  assert.deepEqual([dry.status['c'], dry.doc.stages.find((s) => s.id === 'c')!.reason], ['would-run', 'forced']);
+  const both = await p.run('p.yaml', '--only', 'b', '--force', 'c');
+  assert.deepEqual(both.status, { a: 'cached', b: 'cached', c: 'ran' }, 'd is neither selected nor forced');
+  const bad = await p.cli('run', 'p.yaml', '--force', 'e*');
+  assert.equal(bad.code, 2);
+  assert.match(bad.stderr, /--force "e\*" matches no stage/);
+});

@@ -1,4 +1,4 @@
-// `rethink run [pipeline] [--set k=v]… [--only GLOB]… [--jobs N] [--cache-dir DIR] [--dry-run] [--keep-going] [--retries N] [--json]`
+// `rethink run [pipeline] [--set k=v]… [--only GLOB]… [--force GLOB]… [--jobs N] [--cache-dir DIR] [--dry-run] [--keep-going] [--retries N] [--json]`
 import { availableParallelism } from 'node:os';
 import type { Command } from '../io.js';
 import { applyBackendFlag, backendFlag, intFlag, onlyFlag, parseFlags, pipelineFlags } from '../args.js';
@@ -20,6 +20,7 @@ export const run: Command = async (argv, io) => {
     'keep-going': { type: 'boolean', short: 'k', help: 'after a failure, go on with the stages that do not depend on it' },
     retries: { type: 'string', value: 'N', help: 'attempts after a failure, for stages that set no retries (default 0)' },
     backend: backendFlag,
+    force: { ...onlyFlag, help: `${onlyFlag.help}: compute them even if cached, and replace the cached result` },
   });
   if (positionals.length > 1) throw UserError.of('E_BAD_FLAG', `rethink run takes one pipeline, got ${positionals.length}: ${positionals.join(' ')}`);
   await applyBackendFlag(values.backend);
@@ -27,7 +28,9 @@ export const run: Command = async (argv, io) => {
   const jobs = intFlag('jobs', values.jobs, 1) ?? availableParallelism();
   const retries = intFlag('retries', values.retries, 0);
   const delay = Number(io.env['RETHINK_RETRY_DELAY_MS']);
-  const only = values.only ? selectInstances(ws.plan, values.only) : undefined;
+  const force = values.force ? selectInstances(ws.plan, values.force, '--force') : undefined;
+  // Forced instances run whatever --only says.
+  const only = values.only ? new Set([...selectInstances(ws.plan, values.only), ...(force ?? [])]) : undefined;
   const store = await openStore(io, values);
   if (!values['dry-run']) await localOf(store).sweepTmp();
   const shownPath = ws.file.source.file;
@@ -56,6 +59,7 @@ export const run: Command = async (argv, io) => {
         keepGoing: values['keep-going'] === true,
         dryRun: values['dry-run'] === true,
         ...(only ? { only } : {}),
+        ...(force ? { force } : {}),
         signal: abort.signal,
         ...(retries === undefined ? {} : { retries }),
         ...(Number.isFinite(delay) && delay >= 0 ? { retryDelayMs: delay } : {}),
@@ -69,7 +73,8 @@ export const run: Command = async (argv, io) => {
     else {
       const { summaryLine, stageLine, remoteLine } = await import('../render/plain.js');
       if (io.isTTY) {
-        for (const s of summary.stages) if (s.status === 'failed') io.stderr(`${stageLine(s)}\n`);
+        // Failures, and what forcing did (the progress lines show counts only).
+        for (const s of summary.stages) if (s.status === 'failed' || (s.status === 'ran' && force?.has(s.id))) io.stderr(`${stageLine(s)}\n`);
         io.stderr(`${summaryLine(summary.stages, summary.seconds)}\n`);
       }
       if (remote) io.stderr(`${remoteLine(remote)}\n`);

@@ -40,7 +40,7 @@ export function stageLine(r: StageReport): string {
   const label = r.status === 'failed' ? 'FAILED' : r.status;
   const time = r.status === 'ran' || r.status === 'failed' ? ` (${r.seconds.toFixed(1)}s${r.attempts ? `, ${r.attempts} attempts` : ''})` : '';
   const why = r.reason ? `: ${r.reason}` : r.remote ? ' (from the remote)' : '';
-  return `  ${label.padEnd(8)}${r.id}${time}${why}`;
+  return `  ${label.padEnd(8)}${label.length >= 8 ? ' ' : ''}${r.id}${time}${why}`;
 }
 
 export function summaryLine(stages: readonly StageReport[], seconds: number): string {
