@@ -52,8 +52,20 @@ function toDiagnostic(e: ErrorObject, source: SourceFile, base: YamlPath, subjec
       return { code: 'E_MISSING_KEY', message: `${field} is missing required key "${key}"`, at: source.locate(path, { key: true })! };
     }
     case 'enum': {
-      const allowed = (e.params as { allowedValues: unknown[] }).allowedValues.map((v) => JSON.stringify(v));
-      return { code: 'E_BAD_VALUE', message: `${field} must be one of ${allowed.join(', ')}`, at: source.locate(path)!, hint: `valid: ${allowed.join(', ')}` };
+      const values = (e.params as { allowedValues: unknown[] }).allowedValues;
+      const allowed = values.map((v) => JSON.stringify(v));
+      const suggestion = typeof e.data === 'string' ? closest(e.data, values.filter((v): v is string => typeof v === 'string')) : undefined;
+      const hint = suggestion !== undefined ? `did you mean "${suggestion}"?` : describe(e);
+      return { code: 'E_BAD_VALUE', message: `${field} must be one of ${allowed.join(', ')}`, at: source.locate(path)!, ...(hint ? { hint } : {}) };
+    }
+    case 'type': {
+      const types = [(e.params as { type: string | string[] }).type].flat().map((t) => TYPE_NAMES[t] ?? t);
+      return {
+        code: 'E_TYPE',
+        message: `${field} must be ${types.length > 1 ? `${types.slice(0, -1).join(', ')} or ${types.at(-1)!}` : types[0]!}, not ${kindOf(e.data)}`,
+        at: source.locate(path)!,
+        ...(describe(e) ? { hint: describe(e)! } : {}),
+      };
     }
     case 'pattern': {
       const isKey = e.propertyName !== undefined;
@@ -70,12 +82,24 @@ function toDiagnostic(e: ErrorObject, source: SourceFile, base: YamlPath, subjec
       return { code: 'E_BAD_VALUE', message: `${field} has the wrong shape`, at: source.locate(path)!, hint: describe(e) ?? 'see the schema' };
     default:
       return {
-        code: e.keyword === 'type' ? 'E_TYPE' : 'E_BAD_VALUE',
+        code: 'E_BAD_VALUE',
         message: `${field} ${e.message ?? 'is invalid'}`,
         at: source.locate(path)!,
         ...(describe(e) ? { hint: describe(e)! } : {}),
       };
   }
+}
+
+const TYPE_NAMES: Readonly<Record<string, string>> = { integer: 'an integer', number: 'a number', string: 'a string', boolean: 'true or false', object: 'a mapping', array: 'a list', null: 'null' };
+
+/** What a value is, in the words of the messages above: `the string "fast"`, `a list`. */
+function kindOf(v: unknown): string {
+  if (v === null) return 'null';
+  if (Array.isArray(v)) return 'a list';
+  if (typeof v === 'string') return `the string ${JSON.stringify(v.length > 40 ? `${v.slice(0, 40)}…` : v)}`;
+  if (typeof v === 'number') return Number.isInteger(v) ? `the integer ${v}` : `the number ${v}`;
+  if (typeof v === 'boolean') return `${v}`;
+  return typeof v === 'object' ? 'a mapping' : typeof v;
 }
 
 function describe(e: ErrorObject): string | undefined {

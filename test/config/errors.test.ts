@@ -115,6 +115,25 @@ test('YAML syntax errors and duplicate stage ids point into the file', async () 
   assert.deepEqual(heads(m.stderr), ['x.yaml:2:49 E_DUPLICATE_ID']);
 });
 
+test("a value outside an enum suggests the nearest valid one; a wrong type says what it got", async () => {
+  const r = await validate(`stages:
+  data: { uses: fashion-mnist }
+  t:
+    uses: train
+    with: { model: mlp_1x51, epochs: 2.5, batch_size: [1], lr: fast }
+    inputs: { data: data }
+`);
+  assert.equal(r.code, 2);
+  assert.match(r.stderr, /stages\.t\.with\.model must be one of "mlp_1x512", .*\n(.*\n){3} {2}= did you mean "mlp_1x512"\?/);
+  assert.match(r.stderr, /stages\.t\.with\.epochs must be an integer, not the number 2\.5/);
+  assert.match(r.stderr, /stages\.t\.with\.batch_size must be an integer, not a list/);
+  assert.match(r.stderr, /stages\.t\.with\.lr must be a number or null, not the string "fast"/);
+  // Nothing close: no guess, just the valid values in the message.
+  const far = await validate(`stages:\n  data: { uses: fashion-mnist }\n  t: { uses: train, with: { model: resnet50 }, inputs: { data: data } }\n`);
+  assert.match(far.stderr, /must be one of "mlp_1x512"/);
+  assert.doesNotMatch(far.stderr, /did you mean/);
+});
+
 test('bad flags and --set are user errors', async () => {
   const ok = `stages:\n  a: { uses: ./plugins.mjs, with: { value: 1 } }\n`;
   const r = await validate(ok, '--sett', 'a=1');
@@ -123,7 +142,7 @@ test('bad flags and --set are user errors', async () => {
   const s = await validate(ok, '--set', 'nostage.with.value=1');
   assert.match(s.stderr, /--set nostage.with.value=1: no stage "nostage"/);
   const t = await validate(ok, '--set', 'a.with.value=abc');
-  assert.match(t.stderr, /stages\.a\.with\.value must be number/);
+  assert.match(t.stderr, /stages\.a\.with\.value must be a number, not the string "abc"/);
 });
 
 test('the real binary exits 2 on a bad pipeline, without a stack trace', async () => {
