@@ -82,14 +82,15 @@ export async function buildPlan(file: PipelineFile, registry: PluginRegistry): P
       hint: 'a stage cannot depend on its own outputs; remove one of these inputs',
     });
   }
-  if (diags.length > 0) throw new UserError(diags);
-
-  // 3. Sweep expansion, interpolation, params.
+  // 3. Sweep expansion, interpolation, params: checked even after errors above, so that one pass
+  // reports a misspelt input and a bad param together (a stage without a plugin is skipped).
   const infos = new Map<string, StageInfo>();
   const instances = new Map<StageId, StageInstance>();
   const seenParamErrors = new Set<string>();
   for (const s of file.stages) {
-    const { plugin, code } = plugins.get(s.name)!;
+    const resolvedPlugin = plugins.get(s.name);
+    if (resolvedPlugin === undefined) continue;
+    const { plugin, code } = resolvedPlugin;
     const axes: [string, Scalar[]][] = [];
     for (const [axis, raw] of Object.entries(s.matrix ?? {})) {
       const path = [...stagePath(s.name), 'matrix', axis];
@@ -151,7 +152,8 @@ export async function buildPlan(file: PipelineFile, registry: PluginRegistry): P
     }
     infos.set(s.name, { decl: s, plugin, ...(code === undefined ? {} : { code }), refs: refs.get(s.name)!, instances: list });
   }
-  if (diags.length > 0) throw new UserError(diags);
+  // In file order, as a reader fixes them.
+  if (diags.length > 0) throw new UserError(diags.sort((a, b) => (a.at?.line ?? 0) - (b.at?.line ?? 0) || (a.at?.col ?? 0) - (b.at?.col ?? 0)));
 
   // 4. Inputs.
   const bound = bindInputs(infos, instances, at);

@@ -48,7 +48,7 @@ stages:
     with:
       value: "\${matrix.q}"
 `);
-  assert.deepEqual(heads(fixed.stderr), ['x.yaml:4:25 E_UNKNOWN_KEY', 'x.yaml:4:20 E_TYPE', 'x.yaml:9:14 E_INTERPOLATION']);
+  assert.deepEqual(heads(fixed.stderr), ['x.yaml:4:20 E_TYPE', 'x.yaml:4:25 E_UNKNOWN_KEY', 'x.yaml:9:14 E_INTERPOLATION'], 'in file order');
   assert.match(fixed.stderr, /unknown key "extra" in plugin "emit" params/);
   assert.match(fixed.stderr, /matrix has: p/);
 });
@@ -113,6 +113,19 @@ test('YAML syntax errors and duplicate stage ids point into the file', async () 
   a: { uses: ./plugins.mjs, with: { value: 1 }, matrix: { p: [1, 1] } }
 `);
   assert.deepEqual(heads(m.stderr), ['x.yaml:2:49 E_DUPLICATE_ID']);
+});
+
+test('one pass reports a misspelt input together with bad params, in file order', async () => {
+  const r = await validate(`stages:
+  data: { uses: fashion-mnist }
+  t:
+    uses: train
+    inputs: { data: dta }
+    with: { model: mlp_1x512, epochs: -1 }
+  u: { uses: nope }
+`);
+  assert.deepEqual(heads(r.stderr), ['x.yaml:5:21 E_UNKNOWN_STAGE', 'x.yaml:6:39 E_BAD_VALUE', 'x.yaml:7:14 E_UNKNOWN_PLUGIN']);
+  assert.match(r.stderr, /\n3 errors\n$/);
 });
 
 test("a value outside an enum suggests the nearest valid one; a wrong type says what it got", async () => {
