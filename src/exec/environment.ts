@@ -1,7 +1,9 @@
 // Facts about where a stage ran, recorded in every run record.
 import { arch, cpus, platform, release } from 'node:os';
+import { execFile } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
 import type { JsonValue } from '../plugin/types.js';
 
 let cached: Record<string, JsonValue> | undefined;
@@ -41,4 +43,19 @@ export function rethinkVersion(): string {
     }
   }
   return 'unknown';
+}
+
+/**
+ * The git commit the folder is at, and whether tracked files differ from it (`dirty`), for run
+ * records: which version of a project computed a result. Undefined outside a repository or without
+ * git. The executor asks once per run, and only when a stage runs (no-op runs never ask).
+ */
+export async function gitState(dir: string): Promise<Record<string, JsonValue> | undefined> {
+  const git = (...args: string[]) => promisify(execFile)('git', args, { cwd: dir, timeout: 5000, env: { ...process.env, GIT_OPTIONAL_LOCKS: '0' } }).then((r) => r.stdout.trim());
+  try {
+    const [commit, changes] = await Promise.all([git('rev-parse', 'HEAD'), git('status', '--porcelain', '--untracked-files=no')]);
+    return { commit, dirty: changes !== '' };
+  } catch {
+    return undefined; // not a repository, no commit yet, or no git
+  }
 }

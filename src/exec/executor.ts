@@ -1,16 +1,18 @@
 // Runs a Plan: each instance once (memoised promise), when its inputs are ready, bounded by the
 // cores its plugin declares; cache hits by key; results published atomically, run record last.
 import { performance } from 'node:perf_hooks';
+import { dirname } from 'node:path';
 import type { CacheKey, ObjectHash, StageId } from '../util/brand.js';
 import { unreachable } from '../util/brand.js';
 import type { Plan, StageInstance } from '../plan/plan.js';
 import { cacheKey, type InputKey, type KeyRecord } from '../plan/key.js';
 import type { OutputRef, RunRecord, Store } from '../store/types.js';
 import type { InputArtifact, ResolvedInputs } from './context.js';
+import type { JsonValue } from '../plugin/types.js';
 import type { Runner } from './runner.js';
 import type { Observer, StageReport } from './events.js';
 import { CoreSemaphore } from './semaphore.js';
-import { environment } from './environment.js';
+import { environment, gitState } from './environment.js';
 import { withUpstream } from '../plan/select.js';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { AttemptsFailed, showDuration, withAttempts } from './attempts.js';
@@ -93,6 +95,8 @@ export async function execute(plan: Plan, store: Store, runner: Runner, options:
   let stopping = false;
   const signal = options.signal ?? new AbortController().signal;
   const env = environment();
+  // Asked when the first stage has run: a run that computes nothing never spawns git.
+  let git: Promise<{ git?: JsonValue }> | undefined;
   observe({ type: 'run-start', pipeline: plan.display, total: ids.length, jobs: cores.capacity });
 
   const finish = (report: StageReport): void => {
@@ -238,7 +242,7 @@ export async function execute(plan: Plan, store: Store, runner: Runner, options:
         outputs: result.outputs,
         startedAt: started.toISOString(),
         seconds,
-        provenance: { ...env, ...result.provenance, ...tries },
+        provenance: { ...env, ...(await (git ??= gitOf(plan.pipeline))), ...result.provenance, ...tries },
       });
       done.set(inst.id, result.outputs);
       const replaced = hit.record ? { reason: forcedOutcome(hit.record.outputs, result.outputs) } : {};
@@ -261,6 +265,12 @@ export async function execute(plan: Plan, store: Store, runner: Runner, options:
   const seconds = (performance.now() - t0) / 1000;
   observe({ type: 'run-end', stages, seconds });
   return { stages, seconds, ok: stages.every((s) => okStatus(s.status)) };
+}
+
+/** `{ git: { commit, dirty } }` for a run record, when the pipeline's folder is in a git repository. */
+async function gitOf(pipeline: string): Promise<{ git?: JsonValue }> {
+  const git = await gitState(dirname(pipeline));
+  return git === undefined ? {} : { git };
 }
 
 /** What a forced rerun did to the result it replaced. */

@@ -99,6 +99,29 @@ test('runs lists the cached results newest first, marks the superseded ones, and
   const onlyP = JSON.parse((await p.cli('runs', 'p.yaml', '--json', '--limit', '1')).stdout) as Doc;
   assert.deepEqual([onlyP.total, onlyP.runs.length, onlyP.runs[0]!.current], [2, 1, true]);
   const text = await p.cli('runs', 'p.yaml');
-  assert.match(text.stdout, /^started \(UTC\) +seconds +stage +pipeline +backend\n/);
-  assert.match(text.stdout, /\n\d{4}-\d\d-\d\d \d\d:\d\d:\d\d +\d+\.\d +fit\[p=0\] +p\.yaml +– +superseded\n$/);
+  assert.match(text.stdout, /^started \(UTC\) +seconds +stage +pipeline +backend +commit\n/);
+  assert.match(text.stdout, /\n\d{4}-\d\d-\d\d \d\d:\d\d:\d\d +\d+\.\d +fit\[p=0\] +p\.yaml +– +– +superseded\n$/);
+});
+
+test('a run record names the git commit its pipeline was at, and whether tracked files had changed', async () => {
+  const { execFileSync } = await import('node:child_process');
+  const { writeFile } = await import('node:fs/promises');
+  const p = await project({ 'fit.mjs': PLUGIN, 'p.yaml': PIPELINE });
+  const git = (...args: string[]) => execFileSync('git', ['-c', 'user.name=t', '-c', 'user.email=t@t', ...args], { cwd: p.dir, encoding: 'utf8' }).trim();
+  await p.run('p.yaml', '--only', 'fit[p=0]');
+  type Doc = { runs: { stage: string; commit: { commit: string; dirty: boolean } | null }[] };
+  const runs = async () => (JSON.parse((await p.cli('runs', '--json')).stdout) as Doc).runs;
+  assert.equal((await runs())[0]!.commit, null, 'outside a repository');
+
+  git('init', '-q');
+  git('add', 'fit.mjs', 'p.yaml');
+  git('commit', '-q', '-m', 'x');
+  const head = git('rev-parse', 'HEAD');
+  await p.run('p.yaml', '--only', 'fit[p=0.5]');
+  assert.deepEqual((await runs())[0], { ...(await runs())[0]!, stage: 'fit[p=0.5]', commit: { commit: head, dirty: false } });
+  // An edit to a tracked file that changes no key (a comment): the next result says the tree was dirty.
+  await writeFile(`${p.dir}/p.yaml`, `# edited\n${PIPELINE}`);
+  await p.run('p.yaml', '--only', 'fit[p=1]');
+  assert.deepEqual((await runs())[0]!.commit, { commit: head, dirty: true });
+  assert.match((await p.cli('runs')).stdout, new RegExp(`fit\\[p=1\\] .* ${head.slice(0, 8)}\\+`));
 });

@@ -1,7 +1,7 @@
 // `rethink runs [pipeline…] [--limit N] [--json]`: the results in the local cache, newest first: when
-// each ran, for how long, on which backend, in how many attempts, and whether it is still the
-// current result of its stage (what `status` compares against). Answers "what ran last night, and
-// how long did the trainings take" without opening run records one by one.
+// each ran, for how long, on which backend, at which git commit, in how many attempts, and whether it
+// is still the current result of its stage (what `status` compares against). Answers "what ran last
+// night, and how long did the trainings take" without opening run records one by one.
 import { relative, resolve } from 'node:path';
 import type { Command } from '../io.js';
 import { intFlag, parseFlags, pipelineFlags } from '../args.js';
@@ -28,6 +28,7 @@ export const runs: Command = async (argv, io) => {
     stage: r.stage.id,
     pipeline: relative(io.cwd, r.stage.pipeline) || r.stage.pipeline,
     backend: backendOf(r),
+    commit: commitOf(r),
     attempts: typeof r.provenance['attempts'] === 'number' ? r.provenance['attempts'] : 1,
     current: current.has(r.key),
     key: r.key,
@@ -37,13 +38,21 @@ export const runs: Command = async (argv, io) => {
     return 0;
   }
   const table = [
-    ['started (UTC)', 'seconds', 'stage', 'pipeline', 'backend', ''],
-    ...rows.map((r) => [r.startedAt.slice(0, 19).replace('T', ' '), r.seconds.toFixed(1), r.stage, r.pipeline, r.backend ?? '–', `${r.current ? '' : 'superseded'}${r.attempts > 1 ? ` ${r.attempts} attempts` : ''}`.trim()]),
+    ['started (UTC)', 'seconds', 'stage', 'pipeline', 'backend', 'commit', ''],
+    ...rows.map((r) => [r.startedAt.slice(0, 19).replace('T', ' '), r.seconds.toFixed(1), r.stage, r.pipeline, r.backend ?? '–', r.commit ? `${r.commit.commit.slice(0, 8)}${r.commit.dirty ? '+' : ''}` : '–', `${r.current ? '' : 'superseded'}${r.attempts > 1 ? ` ${r.attempts} attempts` : ''}`.trim()]),
   ];
   io.stdout(alignedRows(table, [false, true]));
   if (records.length > rows.length) io.stdout(`(${records.length - rows.length} older; --limit N shows more)\n`);
   return 0;
 };
+
+/** The git commit the pipeline's repository was at (`+`: with uncommitted changes), if it was in one. */
+function commitOf(r: RunRecord): { commit: string; dirty: boolean } | null {
+  const g = r.provenance['git'];
+  if (g === null || typeof g !== 'object' || Array.isArray(g)) return null;
+  const { commit, dirty } = g as { commit?: unknown; dirty?: unknown };
+  return typeof commit === 'string' ? { commit, dirty: dirty === true } : null;
+}
 
 function backendOf(r: RunRecord): string | null {
   const b = r.provenance['backend'];
