@@ -21,6 +21,7 @@ const COMMANDS: Readonly<Record<string, CommandEntry>> = {
   show: { args: 'STAGE [pipeline]', summary: "show a stage's outputs, key record and provenance", load: async () => (await import('./commands/show.js')).show },
   results: { args: 'STAGE [pipeline]', summary: "a stage's instances as a table, from the cache: matrix values, then the fields that vary", load: async () => (await import('./commands/results.js')).results },
   runs: { args: '[pipeline…]', summary: 'the results in the local cache, newest first: when, how long, which backend, still current or not', load: async () => (await import('./commands/runs.js')).runs },
+  diff: { args: 'A B [pipeline]', summary: 'how two results differ: key (params, inputs, code), outputs, provenance; A and B: stage ids or key prefixes', load: async () => (await import('./commands/diff.js')).diff },
   verify: { args: '[pipeline]', summary: 'recompute up-to-date stages; check that they reproduce their cached bytes', load: async () => (await import('./commands/verify.js')).verify },
   export: { args: 'STAGE [pipeline]', summary: "copy a stage's outputs out of the store as named files (--to DIR, default results/)", load: async () => (await import('./commands/export.js')).exportCommand },
   push: { args: '[pipeline]', summary: 'upload up-to-date results the shared remote lacks (--remote URL)', load: async () => (await import('./commands/sync.js')).push },

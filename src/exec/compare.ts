@@ -17,11 +17,19 @@ export interface OutputDiff {
 
 const MAX_LINES = 6;
 
+/** How the two sides are named in the details (`diff` compares two results, `verify` a recomputation). */
+export interface Sides {
+  readonly before: string;
+  readonly after: string;
+}
+const RECOMPUTATION: Sides = { before: 'the recorded result', after: 'the recomputation' };
+
 /** Outputs whose bytes differ (by hash), each with what differs; [] when all are identical. */
 export async function diffOutputs(
   recorded: Readonly<Record<string, OutputRef>>,
   recomputed: Readonly<Record<string, OutputRef>>,
   pathOf: (side: 'recorded' | 'recomputed', hash: ObjectHash) => Promise<string>,
+  sides: Sides = RECOMPUTATION,
 ): Promise<OutputDiff[]> {
   const out: OutputDiff[] = [];
   for (const name of [...new Set([...Object.keys(recorded), ...Object.keys(recomputed)])].sort()) {
@@ -29,13 +37,13 @@ export async function diffOutputs(
     const b = recomputed[name];
     if (a && b && a.hash === b.hash) continue;
     if (!a || !b) {
-      out.push({ output: name, recorded: a?.hash ?? null, recomputed: b?.hash ?? null, details: [a ? 'not written by the recomputation' : 'not in the recorded result'] });
+      out.push({ output: name, recorded: a?.hash ?? null, recomputed: b?.hash ?? null, details: [a ? `not written by ${sides.after}` : `not in ${sides.before}`] });
       continue;
     }
     const [pa, pb] = await Promise.all([pathOf('recorded', a.hash), pathOf('recomputed', b.hash)]);
     let details: string[];
     try {
-      details = a.kind === 'tensors' && b.kind === 'tensors' ? await diffTensorFiles(pa, pb) : a.kind === 'json' && b.kind === 'json' ? await diffJsonFiles(pa, pb) : [];
+      details = a.kind === 'tensors' && b.kind === 'tensors' ? await diffTensorFiles(pa, pb, sides) : a.kind === 'json' && b.kind === 'json' ? await diffJsonFiles(pa, pb) : [];
     } catch (e) {
       details = [`could not compare the contents: ${(e as Error).message}`];
     }
@@ -51,7 +59,7 @@ async function sizeLine(a: string, b: string): Promise<string> {
 }
 
 /** Per tensor: missing, reshaped, or how many values differ and the largest absolute difference. */
-export async function diffTensorFiles(pathA: string, pathB: string): Promise<string[]> {
+export async function diffTensorFiles(pathA: string, pathB: string, sides: Sides = RECOMPUTATION): Promise<string[]> {
   const [fa, fb] = await Promise.all([openSafetensors(pathA), openSafetensors(pathB)]);
   try {
     const lines: string[] = [];
@@ -62,7 +70,7 @@ export async function diffTensorFiles(pathA: string, pathB: string): Promise<str
       const sb = fb.tensors[name];
       if (!sa || !sb) {
         differing++;
-        lines.push(`${name}: ${sa ? 'missing from the recomputation' : 'only in the recomputation'}`);
+        lines.push(`${name}: ${sa ? `missing from ${sides.after}` : `only in ${sides.after}`}`);
         continue;
       }
       if (sa.dtype !== sb.dtype || sa.shape.join() !== sb.shape.join()) {

@@ -138,6 +138,14 @@ export class LocalStore implements Store {
     return out;
   }
 
+  /** The keys of the run records here that start with `prefix` (hex, at least 2 characters). */
+  async keysStartingWith(prefix: string): Promise<CacheKey[]> {
+    const dir = join(this.location, 'runs', prefix.slice(0, 2));
+    const rest = prefix.slice(2);
+    const names = await readdir(dir).catch(() => [] as string[]);
+    return names.filter((n) => n.endsWith('.json') && n.startsWith(rest)).map((n) => (prefix.slice(0, 2) + n.slice(0, -'.json'.length)) as CacheKey);
+  }
+
   /** Every key named by a refs file: the last result of each stage id of every pipeline run here. */
   async allRefKeys(): Promise<Set<CacheKey>> {
     const keys = new Set<CacheKey>();

@@ -4,7 +4,7 @@ import type { Command } from '../io.js';
 import { parseFlags, pipelineFlags } from '../args.js';
 import { loadWorkspace, openStore } from '../workspace.js';
 import { UserError } from '../../config/diagnostic.js';
-import { explain } from '../../exec/explain.js';
+import { instanceResult, resolveInstance } from '../resolve.js';
 import { openSafetensors } from '../../tensors/safetensors.js';
 import { readFile } from 'node:fs/promises';
 import type { Store } from '../../store/types.js';
@@ -15,14 +15,9 @@ export const show: Command = async (argv, io) => {
   const [target, pipeline] = positionals;
   if (!target) throw UserError.of('E_BAD_FLAG', 'rethink show needs a stage id', 'e.g. rethink show train[model=mlp_1x512] pipelines/x.yaml');
   const ws = await loadWorkspace(io, pipeline, values.set ?? []);
-  const matches = ws.plan.order.filter((id) => id === target || ws.plan.instances.get(id)!.stage === target);
-  if (matches.length === 0) throw UserError.of('E_NO_MATCH', `no stage "${target}" in ${ws.file.source.file}`, `ids: ${ws.plan.order.slice(0, 8).join(', ')}${ws.plan.order.length > 8 ? ', …' : ''}`);
-  if (matches.length > 1) throw UserError.of('E_AMBIGUOUS', `"${target}" has ${matches.length} instances; name one`, matches.slice(0, 10).join(', '));
-  const id = matches[0]!;
+  const id = resolveInstance(ws, target);
   const store = await openStore(io, values);
-  const state = (await explain(ws.plan, store)).find((s) => s.id === id)!;
-  const key = state.key && state.status === 'up-to-date' ? state.key : (await store.readRefs(ws.plan.pipeline))[id];
-  const record = key ? await store.readRun(key) : undefined;
+  const { state, record } = await instanceResult(ws, store, id);
   if (!record) {
     if (values.json) io.stdout(`${JSON.stringify({ id, status: state.status, reasons: state.reasons, record: null })}\n`);
     else io.stdout(`${id}: not run yet (${state.reasons.join('; ')})\n`);

@@ -1,0 +1,55 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { project } from '../support/tmp-project.js';
+
+/** Metrics that follow p and the seed, and a tensor output that follows p only. */
+const PLUGIN = `
+import { writeFile } from 'node:fs/promises';
+export const plugin = {
+  name: 'fit', version: '1', description: 'fake training', inputs: {},
+  params: { type: 'object', properties: { p: { type: 'number' }, lr: { type: 'number', default: 0.1 } }, required: ['p'], additionalProperties: false },
+  outputs: { metrics: { kind: 'json' }, weights: { kind: 'tensors' } },
+  async run(ctx) {
+    await ctx.writeJson('metrics', { acc: 1 - ctx.params.p / 2 - ctx.seed / 100, lr: ctx.params.lr });
+    await ctx.writeTensors('weights', { w: { dtype: 'float32', shape: [4], data: new Float32Array([1, 2, 3, 4 + ctx.params.p]) } });
+  },
+};
+`;
+const PIPELINE = 'seed: 1\nstages:\n  fit:\n    uses: ./fit.mjs\n    matrix: { p: [0, 1] }\n    with: { p: "${matrix.p}" }\n';
+
+test('diff names the causes (key record), the effects (outputs) and the environment of two results', async () => {
+  const p = await project({ 'fit.mjs': PLUGIN, 'p.yaml': PIPELINE });
+  await p.run('p.yaml');
+  const d = await p.cli('diff', 'fit[p=0]', 'fit[p=1]', 'p.yaml');
+  assert.equal(d.code, 1, d.stderr);
+  assert.match(d.stdout, /^A {2}fit\[p=0\] {2}key [0-9a-f]{12} {2}ran \d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC\nB {2}fit\[p=1\] /);
+  assert.match(d.stdout, /\nkey: 1 difference\n {2}param p 0 → 1\n/);
+  assert.match(d.stdout, /\noutputs: 2 of 2 differ\n {2}metrics\n {4}acc: 0\.99 → 0\.49\n {2}weights\n {4}1 of 1 tensor differ\n {4}w: 1 of 4 values differ, max \|Δ\| 1\.0e\+0\n/);
+  assert.doesNotMatch(d.stdout, /provenance/, 'one machine, one run: nothing but timings differ');
+
+  const self = await p.cli('diff', 'fit[p=0]', 'fit[p=0]', 'p.yaml');
+  assert.equal(self.code, 0);
+  assert.match(self.stdout, /key: the same .*\noutputs: the same bytes \(2\)\n$/);
+});
+
+test('diff takes key prefixes of any run record: a result against the one it superseded', async () => {
+  const p = await project({ 'fit.mjs': PLUGIN, 'p.yaml': PIPELINE });
+  await p.run('p.yaml', '--only', 'fit[p=0]');
+  await p.run('p.yaml', '--only', 'fit[p=0]', '--set', 'fit.with.lr=0.5', '--set', 'seed=2');
+  const runs = (JSON.parse((await p.cli('runs', '--json')).stdout) as { runs: { key: string; current: boolean }[] }).runs;
+  const [now, then] = runs.map((r) => r.key.slice(0, 8));
+  const d = await p.cli('diff', then!, now!, '--json');
+  assert.equal(d.code, 1);
+  const doc = JSON.parse(d.stdout) as { sameKey: boolean; key: string[]; outputs: { output: string; details: string[] }[]; same: boolean };
+  assert.deepEqual(doc.key, ['seed 1 → 2', 'param lr 0.1 → 0.5']);
+  assert.deepEqual(doc.outputs.map((o) => [o.output, o.details]), [['metrics', ['acc: 0.99 → 0.98', 'lr: 0.1 → 0.5']]]);
+  assert.equal(doc.same, false);
+
+  const unknown = await p.cli('diff', 'abcdef0', now!);
+  assert.equal(unknown.code, 2);
+  assert.match(unknown.stderr, /no run record in .* has a key starting with abcdef0/);
+  const notRun = await p.cli('diff', 'fit[p=0]', 'fit[p=1]', 'p.yaml');
+  assert.equal(notRun.code, 2);
+  assert.match(notRun.stderr, /fit\[p=1\] has not run yet \(never run\)/);
+  assert.equal((await p.cli('diff', 'fit[p=0]')).code, 2);
+});
