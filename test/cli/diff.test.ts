@@ -45,6 +45,12 @@ test('diff takes key prefixes of any run record: a result against the one it sup
   assert.deepEqual(doc.outputs.map((o) => [o.output, o.details]), [['metrics', ['acc: 0.99 → 0.98', 'lr: 0.1 → 0.5']]]);
   assert.equal(doc.same, false);
 
+  // An instance against a key, in either order.
+  const mixed = await p.cli('diff', then!, 'fit[p=0]', 'p.yaml', '--set', 'fit.with.lr=0.5', '--set', 'seed=2');
+  assert.match(mixed.stdout, /\nkey: 2 differences\n/);
+  const reversed = await p.cli('diff', 'fit[p=0]', then!, 'p.yaml', '--set', 'fit.with.lr=0.5', '--set', 'seed=2');
+  assert.match(reversed.stdout, /\n {2}seed 2 → 1\n {2}param lr 0\.5 → 0\.1\n/);
+
   const unknown = await p.cli('diff', 'abcdef0', now!);
   assert.equal(unknown.code, 2);
   assert.match(unknown.stderr, /no run record in .* has a key starting with abcdef0/);

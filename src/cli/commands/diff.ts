@@ -27,8 +27,9 @@ export const diff: Command = async (argv, io) => {
   const store = await openStore(io, values);
   let ws: Workspace | undefined;
   const resolve = async (target: string): Promise<RunRecord> => {
-    ws ??= looksLikeKey(target) ? undefined : await loadWorkspace(io, pipeline, values.set ?? []);
-    if (ws === undefined) return recordByKey(localOf(store), target);
+    // Hex that starts a key is a key; hex that starts none is a stage id only where a pipeline is named.
+    if (looksLikeKey(target) && (pipeline === undefined || (await localOf(store).keysStartingWith(target)).length > 0)) return recordByKey(localOf(store), target);
+    ws ??= await loadWorkspace(io, pipeline, values.set ?? []);
     const { state, record } = await instanceResult(ws, store, resolveInstance(ws, target));
     if (!record) throw UserError.of('E_NOT_RUN', `${state.id} has not run yet (${state.reasons.join('; ')})`, `rethink run ${pipeline ?? ''} --only '${state.id}'`.replace('  ', ' '));
     return record;
