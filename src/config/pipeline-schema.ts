@@ -1,5 +1,6 @@
-// The JSON Schema of pipeline files. `rethink schema` prints it; schema/pipeline.schema.json is
-// this object, committed so editors can validate with `# yaml-language-server: $schema=…`.
+// The JSON Schema of pipeline files: their structure, which `rethink` checks before each plugin's
+// params. schema/pipeline.schema.json (`rethink schema`) adds the built-in plugins' params to it for
+// editors (editor-schema.ts), committed so they validate with `# yaml-language-server: $schema=…`.
 
 const scalar = { type: ['string', 'number', 'boolean'] } as const;
 const interpolation = { type: 'string', pattern: '^\\$\\{[^}]+\\}$' } as const;

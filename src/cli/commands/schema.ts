@@ -1,10 +1,19 @@
-// `rethink schema`: the pipeline JSON Schema (the same as schema/pipeline.schema.json).
+// `rethink schema`: the pipeline JSON Schema for editors (the same as schema/pipeline.schema.json):
+// the file's structure, and each built-in plugin's params under `with:`.
 import type { Command } from '../io.js';
 import { parseFlags } from '../args.js';
-import { pipelineSchema } from '../../config/pipeline-schema.js';
+import { editorSchema } from '../../config/editor-schema.js';
+import type { JsonSchema } from '../../plugin/types.js';
+import { builtinPlugins } from '../../../stages/index.js';
 
 export const schema: Command = async (argv, io) => {
   parseFlags('schema', argv, {});
-  io.stdout(`${JSON.stringify(pipelineSchema, null, 2)}\n`);
+  io.stdout(`${JSON.stringify(await builtinEditorSchema(), null, 2)}\n`);
   return 0;
 };
+
+/** The editor schema with every built-in plugin's params, by the name `uses:` gives it. */
+export async function builtinEditorSchema(): Promise<JsonSchema> {
+  const params = await Promise.all(Object.entries(builtinPlugins).map(async ([uses, load]) => [uses, (await load()).params] as const));
+  return editorSchema(Object.fromEntries(params));
+}
