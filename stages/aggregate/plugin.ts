@@ -22,7 +22,7 @@ export interface AggregateParams {
 
 export const aggregatePlugin = definePlugin<AggregateParams>({
   name: 'aggregate',
-  version: '1',
+  version: '2',
   description: 'One table from the metrics of many stage instances (fan-in): matrix coordinates + chosen metrics, or statistics over seeds (over: [seed])',
   params: {
     type: 'object',
@@ -98,8 +98,13 @@ export function formatCell(v: Scalar | null, digits: number): string {
   return Math.abs(v) < 0.5 * 10 ** -digits ? v.toExponential(1) : v.toFixed(digits);
 }
 
+/** A row's cells as shown: its coordinates as written (p = 0.2, not 0.2000), values by `formatCell`. */
+export function formatRow(t: Table, row: readonly (Scalar | null)[], digits: number): string[] {
+  return row.map((v, i) => (i < (t.coordinates ?? 0) && v !== null ? String(v) : formatCell(v, digits)));
+}
+
 /** The table's rows as a Markdown table (no title). */
 export function markdownTable(t: Table, digits: number): string {
-  const lines = [`| ${t.columns.join(' | ')} |`, `|${t.columns.map(() => '---').join('|')}|`, ...t.rows.map((r) => `| ${r.map((v) => formatCell(v, digits)).join(' | ')} |`)];
+  const lines = [`| ${t.columns.join(' | ')} |`, `|${t.columns.map(() => '---').join('|')}|`, ...t.rows.map((r) => `| ${formatRow(t, r, digits).join(' | ')} |`)];
   return lines.join('\n');
 }

@@ -9,6 +9,8 @@ export interface Table {
   readonly title: string | null;
   readonly columns: readonly string[];
   readonly rows: readonly (readonly (Scalar | null)[])[];
+  /** How many leading columns say which run a row is (stage, matrix axes): shown as written, not rounded. */
+  readonly coordinates?: number;
 }
 
 /** One instance of a sweep: where it came from and the values of the chosen metrics, in order. */
@@ -50,6 +52,7 @@ export function sweepTable(rows: readonly SweepRow[], metrics: readonly string[]
   const withStage = new Set(options.stages ?? rows.map((r) => r.stage)).size > 1;
   return {
     title,
+    coordinates: (withStage ? 1 : 0) + axes.length,
     columns: [...(withStage ? ['stage'] : []), ...axes, ...metrics],
     rows: rows.map((r) => [...(withStage ? [r.stage] : []), ...axes.map((a) => r.matrix[a] ?? null), ...r.values]),
   };
@@ -104,7 +107,7 @@ export function summaryTable(rows: readonly SweepRow[], metrics: readonly string
       return stats.map((stat) => (stat === 'n' ? s.n : complete ? s[stat] : null));
     }),
   ]);
-  return { title, columns, rows: out, members: [...groups.values()].map((g) => g.indexes) };
+  return { title, coordinates: (withStage ? 1 : 0) + keep.length, columns, rows: out, members: [...groups.values()].map((g) => g.indexes) };
 }
 
 /** The value all share, or each distinct value with its count, most frequent first; – for a missing one. */

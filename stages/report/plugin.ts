@@ -3,7 +3,7 @@
 // and a Markdown version with the tables (figures by title, since Markdown cannot inline SVG).
 import { readFile } from 'node:fs/promises';
 import { definePlugin, type Artifact } from '../../src/plugin/types.js';
-import { formatCell, markdownTable, type Table } from '../aggregate/plugin.js';
+import { formatRow, markdownTable, type Table } from '../aggregate/plugin.js';
 
 export interface ReportParams {
   readonly title: string;
@@ -57,7 +57,7 @@ export function reportHtml(p: ReportParams, tables: readonly Table[], figures: r
     [
       `<section>${t.title ? `<h2>${escape(t.title)}</h2>` : ''}<table>`,
       `<thead><tr>${t.columns.map((c) => `<th>${escape(c)}</th>`).join('')}</tr></thead>`,
-      `<tbody>${t.rows.map((r) => `<tr>${r.map((v) => `<td>${escape(formatCell(v, p.digits))}</td>`).join('')}</tr>`).join('')}</tbody>`,
+      `<tbody>${t.rows.map((r) => `<tr>${formatRow(t, r, p.digits).map((v) => `<td>${escape(v)}</td>`).join('')}</tr>`).join('')}</tbody>`,
       '</table></section>',
     ].join('\n');
   return `<!doctype html>

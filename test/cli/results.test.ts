@@ -41,7 +41,7 @@ test('results tabulates a sweep from the cache: its axes, then the fields that v
   const csv = await p.cli('results', 'fit', 'p.yaml', '--format', 'csv', '--metrics', 'final.loss,model', '--metrics', 'history.1');
   assert.equal(csv.stdout, 'p,final.loss,model,history.1\n0,0,mlp,0\n0.5,1.5,mlp,0.5\n1,3,mlp,1\n');
   const md = await p.cli('results', 'fit[p=0.5]', 'p.yaml', '--format', 'md', '--digits', '2');
-  assert.equal(md.stdout, '| p | model | seed | final.acc | final.loss |\n|---|---|---|---|---|\n| 0.50 | mlp | 1 | 0.75 | 1.50 |\n', 'one row: every scalar field');
+  assert.equal(md.stdout, '| p | model | seed | final.acc | final.loss |\n|---|---|---|---|---|\n| 0.5 | mlp | 1 | 0.75 | 1.50 |\n', 'one row: every scalar field');
   const json = JSON.parse((await p.cli('results', 'fit', 'p.yaml', '--json')).stdout) as { output: string; columns: string[]; rows: unknown[][]; ids: string[]; missing: unknown[] };
   assert.equal(json.output, 'metrics');
   assert.deepEqual(json.ids, ['fit[p=0]', 'fit[p=0.5]', 'fit[p=1]']);

@@ -13,7 +13,7 @@ import { explain } from '../../exec/explain.js';
 import { selectInstances } from '../../plan/select.js';
 import type { JsonValue, Scalar } from '../../plugin/types.js';
 import { alignedRows } from '../render/plain.js';
-import { formatCell, markdownTable, pick, toCsv } from '../../../stages/aggregate/plugin.js';
+import { formatRow, markdownTable, pick, toCsv } from '../../../stages/aggregate/plugin.js';
 import { summaryTable, sweepTable, type Table } from '../../../stages/aggregate/summary.js';
 import { STATS, type Stat } from '../../util/stats.js';
 
@@ -76,7 +76,8 @@ export const results: Command = async (argv, io) => {
   if (over.length > 0) {
     const summary = summaryTable(rows, shown, over, stats as Stat[], { axes, stages: instances.map((i) => i.stage) });
     ids = summary.members.map((m) => m.map((i) => docs[i]!.id));
-    table = { title: summary.title, columns: summary.columns, rows: summary.rows };
+    const { members: _, ...rest } = summary;
+    table = rest;
   } else {
     table = sweepTable(rows, shown, { axes, stages: instances.map((i) => i.stage) });
     ids = docs.map((d) => d.id);
@@ -131,5 +132,5 @@ export function varyingFields(docs: readonly JsonValue[]): string[] {
 /** Columns padded to their widest cell; numbers right-aligned. */
 function textTable(t: Table, digits: number): string {
   const numeric = t.columns.map((_, c) => t.rows.length > 0 && t.rows.every((r) => r[c] === null || typeof r[c] === 'number'));
-  return alignedRows([t.columns.map(String), ...t.rows.map((r) => r.map((v) => formatCell(v, digits)))], numeric);
+  return alignedRows([t.columns.map(String), ...t.rows.map((r) => formatRow(t, r, digits))], numeric);
 }

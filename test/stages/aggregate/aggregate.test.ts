@@ -20,11 +20,12 @@ test('aggregate makes one row per fanned-in instance with its matrix and the cho
   });
   const table = await r.outputs.table!.readJson<{ columns: string[]; rows: unknown[][] }>();
   assert.deepEqual(table.columns, ['p', 'model', 'final.train.acc', 'final.test.acc', 'final.nope']);
+  assert.equal((table as { coordinates?: number }).coordinates, 2);
   assert.deepEqual(table.rows, [[0, 'mlp', 1, 0.125, null], [0.5, null, 0.5, null, null]]);
   assert.equal(await readFile(r.outputs.csv!.path, 'utf8'), 'p,model,final.train.acc,final.test.acc,final.nope\n0,mlp,1,0.125,\n0.5,,0.5,,\n');
   assert.equal(
     await readFile(r.outputs.markdown!.path, 'utf8'),
-    '# T\n\n| p | model | final.train.acc | final.test.acc | final.nope |\n|---|---|---|---|---|\n| 0 | mlp | 1 | 0.13 | – |\n| 0.50 | – | 0.50 | – | – |\n',
+    '# T\n\n| p | model | final.train.acc | final.test.acc | final.nope |\n|---|---|---|---|---|\n| 0 | mlp | 1 | 0.13 | – |\n| 0.5 | – | 0.50 | – | – |\n',
   );
   await h.close();
 });

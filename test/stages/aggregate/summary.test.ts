@@ -56,7 +56,7 @@ test('a summary table has a row per combination of the other axes, with statisti
 test('summaries keep the stage column when several stages feed them, and can reduce every axis', () => {
   const two: SweepRow[] = [...rows.slice(0, 2), { stage: 'other', matrix: { seed: 1 }, values: [0.1, 'x'] }];
   const t = summaryTable(two, ['acc'], ['seed'], ['min', 'max']);
-  assert.deepEqual(t.columns, ['stage', 'p', 'runs', 'min(acc)', 'max(acc)']);
+  assert.deepEqual([t.columns, t.coordinates], [['stage', 'p', 'runs', 'min(acc)', 'max(acc)'], 2]);
   assert.deepEqual(t.rows, [['fit', 0, 2, 0.8, 0.9], ['other', null, 1, 0.1, 0.1]]);
   const all = summaryTable(rows.slice(0, 3), ['acc'], ['p', 'seed'], ['n']);
   assert.deepEqual([all.columns, all.rows], [['runs', 'n(acc)'], [[3, 3]]]);
@@ -70,5 +70,5 @@ test('a summary over an axis the runs lack, or with no statistics, is refused wi
 test('a sweep table takes its axes and stage column from the sweep when given, so it has columns without rows', () => {
   assert.deepEqual(sweepTable([], ['acc']).columns, ['acc']);
   assert.deepEqual(sweepTable([], ['acc'], { axes: ['p'], stages: ['a', 'b'] }).columns, ['stage', 'p', 'acc']);
-  assert.deepEqual(sweepTable(rows.slice(0, 1), ['acc', 'how'], { title: 'T' }), { title: 'T', columns: ['p', 'seed', 'acc', 'how'], rows: [[0, 1, 0.8, 'target']] });
+  assert.deepEqual(sweepTable(rows.slice(0, 1), ['acc', 'how'], { title: 'T' }), { title: 'T', coordinates: 2, columns: ['p', 'seed', 'acc', 'how'], rows: [[0, 1, 0.8, 'target']] });
 });
