@@ -9,6 +9,7 @@ export const builtinPlugins: Readonly<Record<string, PluginLoader>> = {
   aggregate: lazy(async () => (await import('./aggregate/plugin.js')).aggregatePlugin),
   expressivity: lazy(async () => (await import('./expressivity/plugin.js')).expressivityPlugin),
   kernel: lazy(async () => (await import('./kernel/plugin.js')).kernelPlugin),
+  linear: lazy(async () => (await import('./linear/plugin.js')).linearPlugin),
   figure: lazy(async () => (await import('./figure/plugin.js')).figurePlugin),
   report: lazy(async () => (await import('./report/plugin.js')).reportPlugin),
 };

@@ -66,6 +66,21 @@ test('pipelines/seeds.yaml runs in miniature: a row per corruption level over it
   assert.deepEqual(spec.layer?.map((l) => l.mark.type), ['area', 'line']);
 });
 
+test('pipelines/implicit.yaml runs in miniature: SGD from zero ends at the minimum-norm interpolant, from random at the predicted one', async () => {
+  const cache = await tempDir('rethink-implicit-');
+  const tiny = ['--set', 'vars.per_class=2', '--set', 'fit.with.n_train=12', '--set', 'vars.epochs=300'];
+  const r = await cli(cache, 'run', 'pipelines/implicit.yaml', '--json', ...tiny);
+  assert.equal(r.code, 0, r.stderr);
+  const res = JSON.parse((await cli(cache, 'results', 'fit', 'pipelines/implicit.yaml', '--json', '--metrics', 'train_error,distance_to_min_norm,distance_to_predicted,outside_span', ...tiny)).stdout) as { columns: string[]; rows: (string | number)[][] };
+  assert.deepEqual(res.columns, ['kind', 'init', 'train_error', 'distance_to_min_norm', 'distance_to_predicted', 'outside_span']);
+  assert.deepEqual(res.rows.map((row) => row.slice(0, 3)), [['none', 'zero', 0], ['none', 'random', 0], ['random_labels', 'zero', 0], ['random_labels', 'random', 0]]);
+  for (const [kind, init, , toMinNorm, toPredicted, outside] of res.rows as [string, string, number, number, number, number][]) {
+    assert.ok(toPredicted < 1e-4, `${kind} ${init}: ${toPredicted}`);
+    if (init === 'zero') assert.ok(toMinNorm < 1e-4 && outside < 1e-9, `${kind}: ${toMinNorm} ${outside}`);
+    else assert.ok(toMinNorm > 0.05 && outside > 1, `${kind}: ${toMinNorm} ${outside}`);
+  }
+});
+
 test('pipelines/table1.yaml runs in miniature on a CIFAR-format archive served on loopback', async () => {
   const archive = smallCifarArchive(8);
   const server = await serve({ 'c.tar.gz': { body: archive } });
