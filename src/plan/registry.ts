@@ -70,7 +70,10 @@ async function loadModule(file: string, uses: string): Promise<Resolved> {
   try {
     mod = (await import(pathToFileURL(file).href)) as Record<string, unknown>;
   } catch (e) {
-    return { ok: false, message: `plugin module ${uses} failed to load: ${(e as Error).message}`, hint: 'it must be an ES module exporting `plugin`' };
+    // Node 20 runs no TypeScript by itself: a .ts plugin needs a loader, or compiling.
+    const typescript = (e as NodeJS.ErrnoException).code === 'ERR_UNKNOWN_FILE_EXTENSION' && /\.[cm]?ts$/.test(file);
+    const hint = typescript ? 'a TypeScript plugin needs a loader: run `node --import tsx node_modules/.bin/rethink …` (npm install -D tsx), or compile it and name the .js in `uses:`' : 'it must be an ES module exporting `plugin`';
+    return { ok: false, message: `plugin module ${uses} failed to load: ${(e as Error).message}`, hint };
   }
   const candidate = mod.plugin ?? mod.default;
   const problem = describeProblem(candidate);
