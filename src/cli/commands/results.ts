@@ -37,13 +37,16 @@ export const results: Command = async (argv, io) => {
   if (!(FORMATS as readonly string[]).includes(format)) throw UserError.of('E_BAD_FLAG', `--format "${format}" is not a format`, `formats: ${FORMATS.join(', ')}`);
   const digits = intFlag('digits', values.digits, 0) ?? 4;
   const over = list(values.over);
-  const stats = values.stats === undefined ? (['mean', 'sd'] as Stat[]) : list([values.stats]);
-  const badStat = stats.length === 0 ? '' : stats.find((s) => !(STATS as readonly string[]).includes(s));
-  if (badStat !== undefined) throw UserError.of('E_BAD_FLAG', `--stats "${badStat}" is not a statistic`, `statistics: ${STATS.join(', ')}`);
+  const asked = values.stats === undefined ? ['mean', 'sd'] : list([values.stats]);
+  const stats = asked.filter(isStat);
+  if (stats.length < asked.length || stats.length === 0) throw UserError.of('E_BAD_FLAG', `--stats "${asked.find((s) => !isStat(s)) ?? ''}" is not a statistic`, `statistics: ${STATS.join(', ')}`);
   if (values.stats !== undefined && over.length === 0) throw UserError.of('E_BAD_FLAG', '--stats needs --over, the axes to summarize over', 'e.g. --over seed --stats mean,sd,n');
   const ws = await loadWorkspace(io, pipeline, values.set ?? []);
   const selected = selectInstances(ws.plan, [target]);
   const instances = ws.plan.order.filter((id) => selected.has(id)).map((id) => ws.plan.instances.get(id)!);
+  const sweep = { axes: [...new Set(instances.flatMap((i) => Object.keys(i.matrix)))], stages: instances.map((i) => i.stage) };
+  const notAxes = over.filter((a) => !sweep.axes.includes(a));
+  if (notAxes.length > 0) throw UserError.of('E_BAD_FLAG', `--over ${notAxes.join(',')}: not a matrix axis of "${target}"`, sweep.axes.length > 0 ? `its axes: ${sweep.axes.join(', ')}` : `"${target}" has no matrix axes to summarize over`);
   const output = values.output ?? defaultOutput(instances.map((i) => i.plugin.outputs));
   if (output === undefined || instances.some((i) => i.plugin.outputs[output]?.kind !== 'json')) {
     const names = [...new Set(instances.flatMap((i) => Object.entries(i.plugin.outputs).filter(([, o]) => o.kind === 'json').map(([n]) => n)))];
@@ -62,24 +65,21 @@ export const results: Command = async (argv, io) => {
   }
   const missing = states.filter((s) => s.status !== 'up-to-date');
 
-  const axes = [...new Set(instances.flatMap((i) => Object.keys(i.matrix)))];
   // A field that repeats the row's matrix coordinate (a param named like its axis) is not shown twice.
-  const repeatsAxis = (path: string) => axes.includes(path) && docs.every((d) => pick(d.doc, path) === (d.matrix[path] ?? null));
+  const repeatsAxis = (path: string) => sweep.axes.includes(path) && docs.every((d) => pick(d.doc, path) === (d.matrix[path] ?? null));
   const metrics = values.metrics ? list(values.metrics) : varyingFields(docs.map((d) => d.doc)).filter((f) => !repeatsAxis(f));
   const shown = metrics.slice(0, values.metrics ? metrics.length : MAX_AUTO_COLUMNS);
   const rows = docs.map((d) => ({ stage: d.stage, matrix: d.matrix, values: shown.map((m) => pick(d.doc, m)) }));
-  const notAxes = over.filter((a) => !axes.includes(a));
-  if (notAxes.length > 0) throw UserError.of('E_BAD_FLAG', `--over ${notAxes.join(',')}: not a matrix axis of "${target}"`, axes.length > 0 ? `its axes: ${axes.join(', ')}` : `"${target}" has no matrix axes to summarize over`);
   let table: Table;
   // The instance ids behind each row: one per row, or the runs a summary row gathers.
   let ids: readonly (string | readonly string[])[];
   if (over.length > 0) {
-    const summary = summaryTable(rows, shown, over, stats as Stat[], { axes, stages: instances.map((i) => i.stage) });
+    const summary = summaryTable(rows, shown, over, stats, sweep);
     ids = summary.members.map((m) => m.map((i) => docs[i]!.id));
     const { members: _, ...rest } = summary;
     table = rest;
   } else {
-    table = sweepTable(rows, shown, { axes, stages: instances.map((i) => i.stage) });
+    table = sweepTable(rows, shown, sweep);
     ids = docs.map((d) => d.id);
   }
 
@@ -96,6 +96,8 @@ export const results: Command = async (argv, io) => {
   }
   return 0;
 };
+
+const isStat = (s: string): s is Stat => (STATS as readonly string[]).includes(s);
 
 /** Comma-separated flag values, each trimmed, empty ones dropped. */
 const list = (raw: readonly string[] | undefined): string[] => (raw ?? []).flatMap((m) => m.split(',')).map((m) => m.trim()).filter(Boolean);
