@@ -78,6 +78,18 @@ export async function loadModel(tf: typeof tfTypes, file: TensorFile): Promise<{
   return { model, meta };
 }
 
+/** Both splits of a dataset artifact, and how many classes their labels span; the file is closed again. */
+export async function readSplits(artifact: { readTensors(): Promise<TensorFile> }): Promise<{ train: ImageSet; test: ImageSet; classes: number }> {
+  const file = await artifact.readTensors();
+  try {
+    const [train, test] = [await readSplit(file, 'train'), await readSplit(file, 'test')];
+    const classes = [train.labels, test.labels].reduce((top, l) => l.reduce((a, v) => Math.max(a, v), top), 0) + 1; // no spread: too many arguments
+    return { train, test, classes };
+  } finally {
+    await file.close();
+  }
+}
+
 /** One split of a dataset artifact as an ImageSet (images stay uint8). */
 export async function readSplit(file: TensorFile, split: 'train' | 'test'): Promise<ImageSet> {
   const x = await file.read(`x_${split}`);

@@ -28,21 +28,13 @@ export const kernelPlugin = definePlugin<KernelParams>({
   outputs: { metrics: { kind: 'json', description: '{n_train, n_test, d, gamma, ridge, train_error, test_error, norm}' } },
   seeded: false,
   async run(ctx) {
-    const [{ readSplit }, { kernelFit }] = await Promise.all([import('../../src/train/artifact.js'), import('./solve.js')]);
-    const file = await (ctx.inputs['dataset'] as Artifact).readTensors();
-    let train;
-    let test;
-    try {
-      [train, test] = [await readSplit(file, 'train'), await readSplit(file, 'test')];
-    } finally {
-      await file.close();
-    }
+    const [{ readSplits }, { kernelFit }] = await Promise.all([import('../../src/train/artifact.js'), import('./solve.js')]);
+    const { train, test, classes: numClasses } = await readSplits(ctx.inputs['dataset'] as Artifact);
     const { n_train: n, gamma, ridge } = ctx.params;
     const m = Math.min(ctx.params.n_test ?? test.shape[0], test.shape[0]);
     if (n > train.shape[0]) throw Object.assign(new Error(`kernel: n_train = ${n}, but the dataset has ${train.shape[0]} training images`), { userError: true });
     const d = train.shape[1] * train.shape[2] * train.shape[3];
     const pixels = (s: typeof train, count: number) => Float64Array.from(s.images.subarray(0, count * d), (v) => v / 255);
-    const numClasses = [train.labels, test.labels].reduce((m, l) => l.reduce((a, v) => Math.max(a, v), m), 0) + 1; // no spread: too many arguments
     const started = performance.now();
     ctx.progress({ message: `kernel matrix ${n}×${n}, then Cholesky` });
     const fit = kernelFit({ x: pixels(train, n), labels: train.labels.subarray(0, n) }, { x: pixels(test, m), labels: test.labels.subarray(0, m) }, d, numClasses, { gamma, ridge });

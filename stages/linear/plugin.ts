@@ -42,21 +42,13 @@ export const linearPlugin = definePlugin<LinearParams>({
     },
   },
   async run(ctx) {
-    const [{ readSplit }, { fitLinear }] = await Promise.all([import('../../src/train/artifact.js'), import('./sgd.js')]);
-    const file = await (ctx.inputs['dataset'] as Artifact).readTensors();
-    let train;
-    let test;
-    try {
-      [train, test] = [await readSplit(file, 'train'), await readSplit(file, 'test')];
-    } finally {
-      await file.close();
-    }
+    const [{ readSplits }, { fitLinear }] = await Promise.all([import('../../src/train/artifact.js'), import('./sgd.js')]);
+    const { train, test, classes } = await readSplits(ctx.inputs['dataset'] as Artifact);
     const p = ctx.params;
     if (p.n_train > train.shape[0]) throw Object.assign(new Error(`linear: n_train = ${p.n_train}, but the dataset has ${train.shape[0]} training images`), { userError: true });
     const d = train.shape[1] * train.shape[2] * train.shape[3];
     if (p.n_train >= d) throw Object.assign(new Error(`linear: n_train = ${p.n_train} is not below the ${d} features of an image, so the model is not over-parameterized`), { userError: true });
     const m = Math.min(p.n_test ?? test.shape[0], test.shape[0]);
-    const classes = [train.labels, test.labels].reduce((top, l) => l.reduce((a, v) => Math.max(a, v), top), 0) + 1;
     const features = (s: typeof train, count: number): Float64Array => {
       const scale = s.images instanceof Uint8Array ? 1 / 255 : 1;
       const x = Float64Array.from(s.images.subarray(0, count * d), (v) => v * scale);
