@@ -103,8 +103,54 @@ export function formatRow(t: Table, row: readonly (Scalar | null)[], digits: num
   return row.map((v, i) => (i < (t.coordinates ?? 0) && v !== null ? String(v) : formatCell(v, digits)));
 }
 
+/**
+ * The table as a reader sees it: cells formatted, and a summary's statistics of one metric in one
+ * column, `0.8063 ± 0.0075 [0.8020, 0.8150] 95% ±0.0186 n=3`, headed by the metric and that pattern
+ * (`final.test.acc (mean ± sd [min, max] 95% ±ci n)`). The JSON and CSV keep a column per statistic.
+ */
+export function displayTable(t: Table, digits: number): { columns: string[]; rows: string[][] } {
+  const stats = t.statColumns;
+  if (stats === undefined) return { columns: [...t.columns], rows: t.rows.map((r) => formatRow(t, r, digits)) };
+  // Plain columns stay; each metric's statistics merge where its first one stands.
+  const groups: ({ kind: 'plain'; at: number } | { kind: 'metric'; metric: string; at: Partial<Record<Stat, number>> })[] = [];
+  stats.forEach((s, at) => {
+    if (s === null) return void groups.push({ kind: 'plain', at });
+    const g = groups.find((x) => x.kind === 'metric' && x.metric === s.metric);
+    if (g && g.kind === 'metric') g.at[s.stat] = at;
+    else groups.push({ kind: 'metric', metric: s.metric, at: { [s.stat]: at } });
+  });
+  // One cell: mean ± spread (the sd, else the 95% half-width), then [min, max], the half-width beside
+  // an sd, and n. `pattern` says the same in the header.
+  // A missing value (a seed without it voids the statistics) shows once, as –, not in every slot.
+  const merged = (cell: (stat: Stat) => string | undefined): string => {
+    const [mean, sd, ci, min, max, n] = (['mean', 'sd', 'ci95', 'min', 'max', 'n'] as const).map((s) => {
+      const v = cell(s);
+      return v === '–' && s !== 'n' ? undefined : v;
+    });
+    const spread = sd ?? (mean !== undefined ? ci : undefined);
+    const core = mean !== undefined ? (spread !== undefined ? `${mean} ± ${spread}` : mean) : sd !== undefined ? `sd ${sd}` : ci !== undefined ? `95% ±${ci}` : undefined;
+    const range = min !== undefined && max !== undefined ? `[${min}, ${max}]` : min !== undefined ? `min ${min}` : max !== undefined ? `max ${max}` : undefined;
+    const parts = [core, range, ci !== undefined && sd !== undefined ? `95% ±${ci}` : undefined].filter((p) => p !== undefined);
+    return [...(parts.length > 0 ? parts : ['–']), ...(n !== undefined ? [`n=${n}`] : [])].join(' ');
+  };
+  const pattern = (has: (stat: Stat) => boolean): string => {
+    const spread = has('sd') ? 'sd' : has('mean') && has('ci95') ? '95% CI' : undefined;
+    const core = has('mean') ? (spread !== undefined ? `mean ± ${spread}` : 'mean') : has('sd') ? 'sd' : has('ci95') ? '95% CI' : undefined;
+    const range = has('min') && has('max') ? '[min, max]' : has('min') ? 'min' : has('max') ? 'max' : undefined;
+    return [core, range, has('ci95') && has('sd') ? '95% CI' : undefined, has('n') ? 'n' : undefined].filter((p) => p !== undefined).join(' ');
+  };
+  return {
+    columns: groups.map((g) => (g.kind === 'plain' ? t.columns[g.at]! : `${g.metric} (${pattern((s) => g.at[s] !== undefined)})`)),
+    rows: t.rows.map((r) => {
+      const cells = formatRow(t, r, digits);
+      return groups.map((g) => (g.kind === 'plain' ? cells[g.at]! : merged((s) => (g.at[s] === undefined ? undefined : cells[g.at[s]!]))));
+    }),
+  };
+}
+
 /** The table's rows as a Markdown table (no title). */
 export function markdownTable(t: Table, digits: number): string {
-  const lines = [`| ${t.columns.join(' | ')} |`, `|${t.columns.map(() => '---').join('|')}|`, ...t.rows.map((r) => `| ${formatRow(t, r, digits).join(' | ')} |`)];
+  const { columns, rows } = displayTable(t, digits);
+  const lines = [`| ${columns.join(' | ')} |`, `|${columns.map(() => '---').join('|')}|`, ...rows.map((r) => `| ${r.join(' | ')} |`)];
   return lines.join('\n');
 }

@@ -11,6 +11,13 @@ export interface Table {
   readonly rows: readonly (readonly (Scalar | null)[])[];
   /** How many leading columns say which run a row is (stage, matrix axes): shown as written, not rounded. */
   readonly coordinates?: number;
+  /** In a summary table: which statistic of which metric each column holds (null: not a statistic). */
+  readonly statColumns?: readonly (StatColumn | null)[];
+}
+
+export interface StatColumn {
+  readonly stat: Stat;
+  readonly metric: string;
 }
 
 /** One instance of a sweep: where it came from and the values of the chosen metrics, in order. */
@@ -95,6 +102,7 @@ export function summaryTable(rows: readonly SweepRow[], metrics: readonly string
   });
   const numeric = metrics.map((_, m) => rows.every((r) => r.values[m] === null || r.values[m] === undefined || typeof r.values[m] === 'number'));
   const columns = [...(withStage ? ['stage'] : []), ...keep, 'runs', ...metrics.flatMap((m, i) => (numeric[i] ? stats.map((s) => statColumn(s, m)) : [m]))];
+  const statColumns = [...(withStage ? [null] : []), ...keep.map(() => null), null, ...metrics.flatMap((metric, i) => (numeric[i] ? stats.map((stat) => ({ stat, metric })) : [null]))];
   const out = [...groups.values()].map((g) => [
     ...g.coordinates,
     g.members.length,
@@ -107,7 +115,7 @@ export function summaryTable(rows: readonly SweepRow[], metrics: readonly string
       return stats.map((stat) => (stat === 'n' ? s.n : complete ? s[stat] : null));
     }),
   ]);
-  return { title, coordinates: (withStage ? 1 : 0) + keep.length, columns, rows: out, members: [...groups.values()].map((g) => g.indexes) };
+  return { title, coordinates: (withStage ? 1 : 0) + keep.length, columns, statColumns, rows: out, members: [...groups.values()].map((g) => g.indexes) };
 }
 
 /** The value all share, or each distinct value with its count, most frequent first; – for a missing one. */

@@ -3,7 +3,7 @@
 // and a Markdown version with the tables (figures by title, since Markdown cannot inline SVG).
 import { readFile } from 'node:fs/promises';
 import { definePlugin, type Artifact } from '../../src/plugin/types.js';
-import { formatRow, markdownTable, type Table } from '../aggregate/plugin.js';
+import { displayTable, markdownTable, type Table } from '../aggregate/plugin.js';
 
 export interface ReportParams {
   readonly title: string;
@@ -53,13 +53,15 @@ const paragraphs = (text: string) => text.split(/\n\s*\n/).map((p) => p.trim()).
 const figureTitle = (svg: string, fallback: string) => /role-title-text"[^>]*><text[^>]*>([^<]*)</.exec(svg)?.[1] ?? fallback;
 
 export function reportHtml(p: ReportParams, tables: readonly Table[], figures: readonly { from: string; svg: string }[]): string {
-  const table = (t: Table) =>
-    [
+  const table = (t: Table) => {
+    const { columns, rows } = displayTable(t, p.digits);
+    return [
       `<section>${t.title ? `<h2>${escape(t.title)}</h2>` : ''}<table>`,
-      `<thead><tr>${t.columns.map((c) => `<th>${escape(c)}</th>`).join('')}</tr></thead>`,
-      `<tbody>${t.rows.map((r) => `<tr>${formatRow(t, r, p.digits).map((v) => `<td>${escape(v)}</td>`).join('')}</tr>`).join('')}</tbody>`,
+      `<thead><tr>${columns.map((c) => `<th>${escape(c)}</th>`).join('')}</tr></thead>`,
+      `<tbody>${rows.map((r) => `<tr>${r.map((v) => `<td>${escape(v)}</td>`).join('')}</tr>`).join('')}</tbody>`,
       '</table></section>',
     ].join('\n');
+  };
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>${escape(p.title)}</title>
 <style>

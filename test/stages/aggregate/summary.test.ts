@@ -2,6 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { summarize, tQuantile975 } from '../../../src/util/stats.js';
 import { summaryTable, sweepTable, SummaryError, type SweepRow } from '../../../stages/aggregate/summary.js';
+import { displayTable } from '../../../stages/aggregate/plugin.js';
 
 const close = (actual: number | null, expected: number, tolerance: number, what: string) =>
   assert.ok(actual !== null && Math.abs(actual - expected) <= tolerance, `${what}: ${actual} is not ${expected} ± ${tolerance}`);
@@ -71,4 +72,18 @@ test('a sweep table takes its axes and stage column from the sweep when given, s
   assert.deepEqual(sweepTable([], ['acc']).columns, ['acc']);
   assert.deepEqual(sweepTable([], ['acc'], { axes: ['p'], stages: ['a', 'b'] }).columns, ['stage', 'p', 'acc']);
   assert.deepEqual(sweepTable(rows.slice(0, 1), ['acc', 'how'], { title: 'T' }), { title: 'T', coordinates: 2, columns: ['p', 'seed', 'acc', 'how'], rows: [[0, 1, 0.8, 'target']] });
+});
+
+test("a summary reads as one column per metric: mean ± sd, [min, max], the 95% half-width, n; plain columns as they are", () => {
+  const shown = (stats: Parameters<typeof summaryTable>[3]) => displayTable(summaryTable(rows, ['acc', 'stopped_by'], ['seed'], stats), 3);
+  const all = shown(['n', 'max', 'ci95', 'sd', 'min', 'mean']);
+  assert.deepEqual(all.columns, ['p', 'runs', 'acc (mean ± sd [min, max] 95% CI n)', 'stopped_by']);
+  assert.deepEqual(all.rows[0], ['0', '2', '0.850 ± 0.071 [0.800, 0.900] 95% ±0.635 n=2', 'target']);
+  // A run without the value leaves n and blanks the rest, as in the JSON.
+  assert.deepEqual(all.rows[1], ['0.5', '3', '– n=2', 'target ×2, epochs ×1']);
+  assert.deepEqual([shown(['mean', 'ci95']).columns[2], shown(['mean', 'ci95']).rows[0]![2]], ['acc (mean ± 95% CI)', '0.850 ± 0.635']);
+  assert.deepEqual([shown(['sd']).columns[2], shown(['sd']).rows[0]![2]], ['acc (sd)', 'sd 0.071']);
+  assert.deepEqual([shown(['max']).columns[2], shown(['max']).rows[0]![2]], ['acc (max)', 'max 0.900']);
+  // A table that is not a summary shows its columns as they are.
+  assert.deepEqual(displayTable(sweepTable(rows.slice(0, 1), ['acc', 'how']), 2), { columns: ['p', 'seed', 'acc', 'how'], rows: [['0', '1', '0.80', 'target']] });
 });
