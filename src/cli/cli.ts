@@ -14,6 +14,7 @@ interface CommandEntry {
 }
 
 const COMMANDS: Readonly<Record<string, CommandEntry>> = {
+  init: { args: '[dir]', summary: 'start a project: a quick-start pipeline, a plugin of its own, a .gitignore for the cache', load: async () => (await import('./commands/init.js')).init },
   run: { args: '[pipeline]', summary: 'run a pipeline (default: the quick-start), reusing cached results', load: async () => (await import('./commands/run.js')).run },
   status: { args: '[pipeline]', summary: 'say which stages are up to date and why the others will run', load: async () => (await import('./commands/status.js')).status },
   validate: { args: '[pipeline]', summary: 'check a pipeline without running it', load: async () => (await import('./commands/validate.js')).validate },

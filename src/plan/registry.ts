@@ -71,8 +71,14 @@ async function loadModule(file: string, uses: string): Promise<Resolved> {
     mod = (await import(pathToFileURL(file).href)) as Record<string, unknown>;
   } catch (e) {
     // Node 20 runs no TypeScript by itself: a .ts plugin needs a loader, or compiling.
-    const typescript = (e as NodeJS.ErrnoException).code === 'ERR_UNKNOWN_FILE_EXTENSION' && /\.[cm]?ts$/.test(file);
-    const hint = typescript ? 'a TypeScript plugin needs a loader: run `node --import tsx node_modules/.bin/rethink …` (npm install -D tsx), or compile it and name the .js in `uses:`' : 'it must be an ES module exporting `plugin`';
+    const code = (e as NodeJS.ErrnoException).code;
+    const missing = code === 'ERR_MODULE_NOT_FOUND' ? /Cannot find package '([^']+)'/.exec((e as Error).message)?.[1] : undefined;
+    const hint =
+      code === 'ERR_UNKNOWN_FILE_EXTENSION' && /\.[cm]?ts$/.test(file)
+        ? 'a TypeScript plugin needs a loader: run `node --import tsx node_modules/.bin/rethink …` (npm install -D tsx), or compile it and name the .js in `uses:`'
+        : missing !== undefined
+          ? `it imports the package ${missing}: npm install ${missing} in the project`
+          : 'it must be an ES module exporting `plugin`';
     return { ok: false, message: `plugin module ${uses} failed to load: ${(e as Error).message}`, hint };
   }
   const candidate = mod.plugin ?? mod.default;
