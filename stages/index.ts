@@ -11,5 +11,6 @@ export const builtinPlugins: Readonly<Record<string, PluginLoader>> = {
   kernel: lazy(async () => (await import('./kernel/plugin.js')).kernelPlugin),
   linear: lazy(async () => (await import('./linear/plugin.js')).linearPlugin),
   figure: lazy(async () => (await import('./figure/plugin.js')).figurePlugin),
+  chart: lazy(async () => (await import('./chart/plugin.js')).chartPlugin),
   report: lazy(async () => (await import('./report/plugin.js')).reportPlugin),
 };

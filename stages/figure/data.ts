@@ -156,7 +156,7 @@ export function figureData(runs: readonly RunInput[], p: FigureParams): FigureDa
   return { title, plot: p.plot, xLabel, yLabel, points: named, notes };
 }
 
-interface Averaged {
+export interface Averaged {
   readonly series: string;
   readonly x: number;
   readonly y: number | null;
@@ -169,7 +169,7 @@ interface Averaged {
  * Mean y per (series, x) over seeds, with the band around it where several runs gave a value; a null
  * in a group makes the mean null (not silently dropped).
  */
-function average(points: readonly { series: string; x: number; y: number | null }[], band: Band): Averaged[] {
+export function average(points: readonly { series: string; x: number; y: number | null }[], band: Band): Averaged[] {
   const groups = new Map<string, { series: string; x: number; ys: (number | null)[] }>();
   for (const q of points) {
     const k = JSON.stringify([q.series, q.x]);
