@@ -54,7 +54,7 @@ test('pipelines/seeds.yaml runs in miniature: a row per corruption level over it
   const tiny = ['--set', 'vars.per_class=3', '--set', 'vars.max_epochs=2', '--set', 'vars.seeds=[0, 1]', '--set', 'vars.levels=[0, 1]'];
   const r = await cli(cache, 'run', 'pipelines/seeds.yaml', '--json', ...tiny);
   assert.equal(r.code, 0, r.stderr);
-  const show = async (stage: string) => (JSON.parse((await cli(cache, 'show', stage, 'pipelines/seeds.yaml', '--json', ...tiny)).stdout) as { outputs: Record<string, { value: unknown }> }).outputs;
+  const show = async (stage: string) => (JSON.parse((await cli(cache, 'show', stage, 'pipelines/seeds.yaml', '--json', ...tiny)).stdout) as { outputs: Record<string, { value: unknown; path: string }> }).outputs;
   const table = (await show('table'))['table']!.value as { columns: string[]; rows: unknown[][] };
   assert.deepEqual(table.columns.slice(0, 4), ['p', 'runs', 'mean(final.train.acc)', 'sd(final.train.acc)']);
   assert.equal(table.columns.length, 2 + 3 * 3);
@@ -62,7 +62,8 @@ test('pipelines/seeds.yaml runs in miniature: a row per corruption level over it
   // The seeds differ (labels, weights, batches), so the test accuracies they reach do too.
   const runs = JSON.parse((await cli(cache, 'results', 'fit', 'pipelines/seeds.yaml', '--json', '--metrics', 'final.test.acc', ...tiny)).stdout) as { rows: number[][] };
   assert.notEqual(runs.rows[0]![2], runs.rows[1]![2], JSON.stringify(runs.rows));
-  const spec = (await show('error'))['spec']!.value as { layer?: { mark: { type: string } }[] };
+  // Read from the store: `show` inlines only small JSON.
+  const spec = JSON.parse(await readFile((await show('error'))['spec']!.path, 'utf8')) as { layer?: { mark: { type: string } }[] };
   assert.deepEqual(spec.layer?.map((l) => l.mark.type), ['area', 'line']);
 });
 
