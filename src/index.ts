@@ -1,7 +1,7 @@
 // rethink's public API for plugin authors: `import { definePlugin, Rng } from 'rethink'`. A plugin is
 // a plain object (README, "Writing a plugin"); these give it types and the project's seeded PRNG.
 // Testing helpers are in 'rethink/testing'.
-export { definePlugin } from './plugin/types.js';
+export { definePlugin, UserInputError } from './plugin/types.js';
 export type { Artifact, ArtifactKind, ArtifactOrigin, InputSpec, JsonSchema, JsonValue, OutputSpec, Plugin, ProgressUpdate, Scalar, StageContext } from './plugin/types.js';
 export { Rng } from './util/random.js';
 export type { TensorData } from './tensors/types.js';

@@ -35,6 +35,21 @@ test("a plugin in the user's project imports definePlugin and Rng from 'rethink'
   assert.deepEqual(shown.outputs.out.value.draws, [rng.int(1000), rng.int(1000), rng.int(1000)]);
 });
 
+test("a plugin's UserInputError from 'rethink' fails its stage as the user's to fix: exit code 2, not retried", async () => {
+  const p = await project({
+    'strict.mjs': `import { definePlugin, UserInputError } from 'rethink';
+export const plugin = definePlugin({ name: 'strict', version: '1', description: 'x', params: { type: 'object' }, inputs: {}, outputs: { out: { kind: 'json' } },
+  async run() { throw new UserInputError('strict: nothing to do here; give it an input'); } });`,
+    'p.yaml': 'stages:\n  s: { uses: ./strict.mjs, retries: 2 }\n',
+  });
+  await mkdir(join(p.dir, 'node_modules'), { recursive: true });
+  await symlink(root, join(p.dir, 'node_modules', 'rethink'), 'dir');
+  const r = await p.run('p.yaml');
+  assert.equal(r.code, 2);
+  const s = r.doc.stages[0]!;
+  assert.deepEqual([s.status, s.reason, s.attempts], ['failed', 'strict: nothing to do here; give it an input', undefined]);
+});
+
 test("the public API is typed: a TypeScript plugin and its test compile against 'rethink' and 'rethink/testing'", async () => {
   const p = await project({
     // A Node project's usual setup: @types/node (this repository's copy) and strict checks, libraries' .d.ts included.

@@ -2,7 +2,7 @@
 // metric values), or, summarized over some axes (seeds, usually), one row per combination of the
 // others with statistics of each metric across the runs it gathers. Shared by the `aggregate` stage
 // and `rethink results`.
-import type { Scalar } from '../../src/plugin/types.js';
+import { UserInputError, type Scalar } from '../../src/plugin/types.js';
 import { summarize, STATS, type Stat } from '../../src/util/stats.js';
 
 export interface Table {
@@ -28,9 +28,8 @@ export interface SweepRow {
 }
 
 /** A summary asked for axes no row has, or for no statistics: the user's to fix. */
-export class SummaryError extends Error {
+export class SummaryError extends UserInputError {
   override readonly name = 'SummaryError';
-  readonly userError = true;
 }
 
 /** Every matrix axis of the rows, in the order they first appear. */

@@ -3,7 +3,7 @@
 // x is a matrix axis or a field of its output, y a field; `list[].field` walks a list, so one run can
 // give a whole curve. Points of runs that differ only in the `over` axes (seeds) average into one,
 // with a band. Pure: rendering is in render.ts.
-import type { JsonValue, Scalar } from '../../src/plugin/types.js';
+import { UserInputError, type JsonValue, type Scalar } from '../../src/plugin/types.js';
 import { pick } from '../aggregate/plugin.js';
 import { average, type Averaged, type Band } from '../figure/data.js';
 
@@ -36,9 +36,7 @@ export interface ChartData {
   readonly notes: readonly string[];
 }
 
-export class ChartInputError extends Error {
-  readonly userError = true;
-}
+export class ChartInputError extends UserInputError {}
 
 /** `history[].epoch` → { list: 'history', field: 'epoch' }; a plain path → { field }. */
 function parsePath(path: string): { readonly list?: string; readonly field: string } {

@@ -6,6 +6,7 @@
 //   3. c(z) = Σ_j w_j · max(⟨a, z⟩ − b_j, 0); on the sample A_ij = max(x_i − b_j, 0) is lower
 //      triangular with a positive diagonal, so A w = y by forward substitution.
 import { Rng } from '../../src/util/random.js';
+import { UserInputError } from '../../src/plugin/types.js';
 
 export interface Network {
   readonly a: Float64Array;
@@ -23,9 +24,7 @@ export interface Fit {
   readonly minDiagonal: number;
 }
 
-export class DuplicatePointsError extends Error {
-  readonly userError = true;
-}
+export class DuplicatePointsError extends UserInputError {}
 
 /** Points are the rows of `z` (n × d, row-major); `y` the values to represent. */
 export function fit(z: Float64Array, n: number, d: number, y: Float64Array, seed: number): Fit {

@@ -2,7 +2,7 @@
 // that represents the labels (or random labels, or Gaussian values) of n training images exactly, and
 // measures it: the error on the sample in float64 and in float32, the largest weight, A's smallest
 // eigenvalue. The network's weights (a, b, w) are an output too.
-import { definePlugin, type Artifact } from '../../src/plugin/types.js';
+import { definePlugin, UserInputError, type Artifact } from '../../src/plugin/types.js';
 
 export interface ExpressivityParams {
   readonly n: number;
@@ -37,7 +37,7 @@ export const expressivityPlugin = definePlugin<ExpressivityParams>({
     }
     const [total, h, w, c] = train.shape;
     const { n, targets } = ctx.params;
-    if (n > total) throw Object.assign(new Error(`expressivity: n = ${n}, but the dataset has ${total} training images`), { userError: true });
+    if (n > total) throw new UserInputError(`expressivity: n = ${n}, but the dataset has ${total} training images`);
     const d = h * w * c;
     const z = new Float64Array(n * d);
     for (let i = 0; i < n * d; i++) z[i] = train.images[i]! / 255;

@@ -1,7 +1,7 @@
 // What a figure plots, computed from the metrics of a sweep's training runs (the `train` plugin's
 // `metrics` JSON, fanned in): the paper's Figure 1a (learning curves), 1b (time to overfit relative
 // to clean labels) and 1c (test error against label corruption). Pure: rendering is in render.ts.
-import type { Scalar } from '../../src/plugin/types.js';
+import { UserInputError, type Scalar } from '../../src/plugin/types.js';
 import { summarize } from '../../src/util/stats.js';
 import { paperSeries } from './paper.js';
 
@@ -70,9 +70,7 @@ export interface FigureData {
   readonly notes: readonly string[];
 }
 
-export class FigureInputError extends Error {
-  readonly userError = true;
-}
+export class FigureInputError extends UserInputError {}
 
 const CURVE_FIELD: Record<CurveMetric, 'loss' | 'acc' | 'testLoss' | 'testAcc'> = { loss: 'loss', acc: 'acc', test_loss: 'testLoss', test_acc: 'testAcc' };
 const CURVE_LABEL: Record<CurveMetric, string> = { loss: 'training loss (epoch average)', acc: 'training accuracy (online)', test_loss: 'test loss', test_acc: 'test accuracy' };

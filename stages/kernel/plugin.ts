@@ -1,7 +1,7 @@
 // `kernel`: Table 3's experiment in the size a laptop holds. The minimum-norm RBF-kernel interpolant of a
 // dataset's first n training labels (whatever they are: true or randomized upstream), and its error
 // on the first m test images. n = 60,000 is a 29 GB Gram matrix; n = 2,000 is 32 MB and seconds.
-import { definePlugin, type Artifact } from '../../src/plugin/types.js';
+import { definePlugin, UserInputError, type Artifact } from '../../src/plugin/types.js';
 
 export interface KernelParams {
   readonly n_train: number;
@@ -32,7 +32,7 @@ export const kernelPlugin = definePlugin<KernelParams>({
     const { train, test, classes: numClasses } = await readSplits(ctx.inputs['dataset'] as Artifact);
     const { n_train: n, gamma, ridge } = ctx.params;
     const m = Math.min(ctx.params.n_test ?? test.shape[0], test.shape[0]);
-    if (n > train.shape[0]) throw Object.assign(new Error(`kernel: n_train = ${n}, but the dataset has ${train.shape[0]} training images`), { userError: true });
+    if (n > train.shape[0]) throw new UserInputError(`kernel: n_train = ${n}, but the dataset has ${train.shape[0]} training images`);
     const d = train.shape[1] * train.shape[2] * train.shape[3];
     const pixels = (s: typeof train, count: number) => Float64Array.from(s.images.subarray(0, count * d), (v) => v / 255);
     const started = performance.now();

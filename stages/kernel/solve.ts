@@ -5,6 +5,7 @@
 // makes one from uint8 pixels without copying them into its own matrix type first); the Cholesky
 // factorization and solves are ml-matrix's.
 import { CholeskyDecomposition, Matrix } from 'ml-matrix';
+import { UserInputError } from '../../src/plugin/types.js';
 
 export interface KernelFit {
   readonly trainError: number;
@@ -13,9 +14,7 @@ export interface KernelFit {
   readonly norm: number;
 }
 
-export class NotPositiveDefiniteError extends Error {
-  readonly userError = true;
-}
+export class NotPositiveDefiniteError extends UserInputError {}
 
 /** Points are rows of `x` (row-major, values as given); `gamma` the RBF width: k(u, v) = exp(−γ‖u − v‖²). */
 export function kernelFit(

@@ -3,7 +3,7 @@
 // upstream) fits every label, and from W₀ = 0 it ends at the minimum-norm interpolant Xᵀ(XXᵀ)⁻¹Y,
 // because its steps never leave the span of the data. From a random W₀ it ends elsewhere, at W* plus
 // W₀'s part outside the span. The metrics say how far SGD ended from each, and both's test error.
-import { definePlugin, type Artifact } from '../../src/plugin/types.js';
+import { definePlugin, UserInputError, type Artifact } from '../../src/plugin/types.js';
 
 export interface LinearParams {
   readonly n_train: number;
@@ -45,9 +45,9 @@ export const linearPlugin = definePlugin<LinearParams>({
     const [{ readSplits }, { fitLinear }] = await Promise.all([import('../../src/train/artifact.js'), import('./sgd.js')]);
     const { train, test, classes } = await readSplits(ctx.inputs['dataset'] as Artifact);
     const p = ctx.params;
-    if (p.n_train > train.shape[0]) throw Object.assign(new Error(`linear: n_train = ${p.n_train}, but the dataset has ${train.shape[0]} training images`), { userError: true });
+    if (p.n_train > train.shape[0]) throw new UserInputError(`linear: n_train = ${p.n_train}, but the dataset has ${train.shape[0]} training images`);
     const d = train.shape[1] * train.shape[2] * train.shape[3];
-    if (p.n_train >= d) throw Object.assign(new Error(`linear: n_train = ${p.n_train} is not below the ${d} features of an image, so the model is not over-parameterized`), { userError: true });
+    if (p.n_train >= d) throw new UserInputError(`linear: n_train = ${p.n_train} is not below the ${d} features of an image, so the model is not over-parameterized`);
     const m = Math.min(p.n_test ?? test.shape[0], test.shape[0]);
     const features = (s: typeof train, count: number): Float64Array => {
       const scale = s.images instanceof Uint8Array ? 1 / 255 : 1;

@@ -8,6 +8,7 @@
 // library's allocation per product would do faster), and measures how far SGD ends from each.
 import { CholeskyDecomposition, Matrix } from 'ml-matrix';
 import { Rng } from '../../src/util/random.js';
+import { UserInputError } from '../../src/plugin/types.js';
 
 export interface LinearProblem {
   /** n rows of d features, row-major. */
@@ -50,9 +51,7 @@ export interface LinearFit {
   readonly history: readonly { readonly epoch: number; readonly residual: number; readonly distanceToMinNorm: number }[];
 }
 
-export class SingularGramError extends Error {
-  readonly userError = true;
-}
+export class SingularGramError extends UserInputError {}
 
 /** W as a d×C Matrix (ml-matrix) from the row-major array. */
 const asMatrix = (w: Float64Array, d: number, c: number): Matrix => new Matrix(Array.from({ length: d }, (_, k) => Array.from(w.subarray(k * c, (k + 1) * c))));

@@ -2,7 +2,7 @@
 // and figures (`figure`'s SVG). Writes a self-contained HTML page (figures inline, nothing fetched)
 // and a Markdown version with the tables (figures by title, since Markdown cannot inline SVG).
 import { readFile } from 'node:fs/promises';
-import { definePlugin, type Artifact } from '../../src/plugin/types.js';
+import { definePlugin, UserInputError, type Artifact } from '../../src/plugin/types.js';
 import { displayTable, markdownTable, type Table } from '../aggregate/plugin.js';
 
 export interface ReportParams {
@@ -38,9 +38,9 @@ export const reportPlugin = definePlugin<ReportParams>({
   async run(ctx) {
     const tables = await Promise.all(((ctx.inputs.tables ?? []) as readonly Artifact[]).map((a) => a.readJson<Table>()));
     const figures = await Promise.all(((ctx.inputs.figures ?? []) as readonly Artifact[]).map(async (a) => ({ from: a.from.id, svg: await readFile(a.path, 'utf8') })));
-    if (tables.length + figures.length === 0) throw Object.assign(new Error(`report ${ctx.stage.id}: no tables and no figures as inputs`), { userError: true });
+    if (tables.length + figures.length === 0) throw new UserInputError(`report ${ctx.stage.id}: no tables and no figures as inputs`);
     for (const f of figures) {
-      if (!f.svg.trimStart().startsWith('<svg')) throw Object.assign(new Error(`report ${ctx.stage.id}: figure input from ${f.from} is not an SVG (use its .svg output)`), { userError: true });
+      if (!f.svg.trimStart().startsWith('<svg')) throw new UserInputError(`report ${ctx.stage.id}: figure input from ${f.from} is not an SVG (use its .svg output)`);
     }
     await ctx.writeFile('html', reportHtml(ctx.params, tables, figures));
     await ctx.writeFile('markdown', reportMarkdown(ctx.params, tables, figures));
