@@ -7,6 +7,7 @@ import type { OutputRef, Store } from '../store/types.js';
 import { inputKeys, lookup } from './executor.js';
 import { describeHolder } from '../store/leases.js';
 import { jsonChanges } from '../util/json-diff.js';
+import { instanceId, type Combo } from '../plan/expand.js';
 
 export interface StageState {
   readonly id: StageId;
@@ -49,7 +50,11 @@ export async function explain(plan: Plan, store: Store): Promise<StageState[]> {
   return Promise.all(plan.order.map((id) => states.get(id)!));
 }
 
-export function diffKeys(before: KeyRecord, after: KeyRecord): string[] {
+/**
+ * What differs between two key records, in words. `sources`, where the caller knows them, names the
+ * upstream instance each single input came from on either side (`diff` of two instances of one plan).
+ */
+export function diffKeys(before: KeyRecord, after: KeyRecord, sources?: { readonly before: (input: string) => string | undefined; readonly after: (input: string) => string | undefined }): string[] {
   const out: string[] = [];
   if (before.plugin !== after.plugin) out.push(`plugin ${before.plugin} → ${after.plugin}`);
   if (before.version !== after.version) out.push(`plugin version ${before.version} → ${after.version}`);
@@ -73,13 +78,23 @@ export function diffKeys(before: KeyRecord, after: KeyRecord): string[] {
     if (a === undefined) out.push(`input ${n} added`);
     else if (b === undefined) out.push(`input ${n} removed`);
     else if (Array.isArray(a) && Array.isArray(b)) {
-      const ah = new Map(a.map((e) => [canonicalJson([e.stage, e.matrix]), e.hash]));
-      const bh = new Map(b.map((e) => [canonicalJson([e.stage, e.matrix]), e.hash]));
-      const added = [...bh.keys()].filter((k) => !ah.has(k)).length;
-      const removed = [...ah.keys()].filter((k) => !bh.has(k)).length;
-      const changed = [...bh.keys()].filter((k) => ah.has(k) && ah.get(k) !== bh.get(k)).length;
-      out.push(`input ${n}: ${[added && `${added} added`, removed && `${removed} removed`, changed && `${changed} changed`].filter(Boolean).join(', ') || 'reordered'}`);
-    } else out.push(`input ${n} changed (${short(a)} → ${short(b)})`);
+      const ah = new Map(a.map((e) => [canonicalJson([e.stage, e.matrix]), e]));
+      const bh = new Map(b.map((e) => [canonicalJson([e.stage, e.matrix]), e]));
+      const added = [...bh.keys()].filter((k) => !ah.has(k));
+      const removed = [...ah.keys()].filter((k) => !bh.has(k));
+      const changed = [...bh.keys()].filter((k) => ah.has(k) && ah.get(k)!.hash !== bh.get(k)!.hash).length;
+      // One upstream instance in place of another (a sweep's neighbour): name both.
+      const swapped = added.length === 1 && removed.length === 1 && changed === 0;
+      const id = (e: { stage: string; matrix: Readonly<Record<string, unknown>> }) => instanceId(e.stage, e.matrix as Combo);
+      out.push(
+        swapped
+          ? `input ${n}: ${id(ah.get(removed[0]!)!)} → ${id(bh.get(added[0]!)!)}`
+          : `input ${n}: ${[added.length && `${added.length} added`, removed.length && `${removed.length} removed`, changed && `${changed} changed`].filter(Boolean).join(', ') || 'reordered'}`,
+      );
+    } else {
+      const [from, to] = [sources?.before(n), sources?.after(n)];
+      out.push(`input ${n} changed (${from !== undefined && to !== undefined && from !== to ? `${from} → ${to}: ` : ''}${short(a)} → ${short(b)})`);
+    }
   }
   return out;
 }

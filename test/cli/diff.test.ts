@@ -59,3 +59,33 @@ test('diff takes key prefixes of any run record: a result against the one it sup
   assert.match(notRun.stderr, /fit\[p=1\] has not run yet \(never run\)/);
   assert.equal((await p.cli('diff', 'fit[p=0]')).code, 2);
 });
+
+test('diff names the upstream instance behind each input that changed', async () => {
+  const { SWEEP, TEST_PLUGINS } = await import('../support/tmp-project.js');
+  const p = await project({ 'plugins.mjs': TEST_PLUGINS, 'p.yaml': SWEEP });
+  await p.run('p.yaml');
+  const d = await p.cli('diff', 'train[p=0,seed=1]', 'train[p=0.5,seed=1]', 'p.yaml');
+  assert.equal(d.code, 1, d.stderr);
+  // The sweep's inputs are lists: one upstream instance in place of another is named as such.
+  assert.match(d.stdout, /\nkey: 1 difference\n {2}input x: corrupt\[p=0\] → corrupt\[p=0\.5\]\n/);
+});
+
+test('diff names the upstream instance of a single input too', async () => {
+  const json = "{ kind: 'json' }";
+  const p = await project({
+    'make.mjs': `export const plugin = { name: 'make', version: '1', description: 'x', params: { type: 'object', properties: { p: { type: 'number' } } }, inputs: {}, outputs: { out: ${json} },
+      async run(ctx) { await ctx.writeJson('out', { p: ctx.params.p }); } };`,
+    'use.mjs': `export const plugin = { name: 'use', version: '1', description: 'x', params: { type: 'object' }, inputs: { data: ${json} }, outputs: { out: ${json} },
+      async run(ctx) { await ctx.writeJson('out', await ctx.inputs.data.readJson()); } };`,
+    'p.yaml': `stages:
+  make: { uses: ./make.mjs, matrix: { p: [0, 1] }, with: { p: "\${matrix.p}" } }
+  use: { uses: ./use.mjs, matrix: { p: [0, 1] }, inputs: { data: make } }
+`,
+  });
+  await p.run('p.yaml');
+  const d = await p.cli('diff', 'use[p=0]', 'use[p=1]', 'p.yaml');
+  assert.match(d.stdout, /\n {2}input data changed \(make\[p=0\] → make\[p=1\]: [0-9a-f]{10} → [0-9a-f]{10}\)\n/);
+  // `status`, which has no second instance to name, keeps to the hashes.
+  const st = await p.cli('status', 'p.yaml', '--set', 'make.matrix.p=[0, 2]', '--set', 'use.matrix.p=[0, 2]');
+  assert.doesNotMatch(st.stdout, /make\[p=0\] →/);
+});

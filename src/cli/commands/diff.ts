@@ -12,6 +12,7 @@ import { UserError } from '../../config/diagnostic.js';
 import { diffKeys } from '../../exec/explain.js';
 import { diffOutputs } from '../../exec/compare.js';
 import type { RunRecord } from '../../store/types.js';
+import type { StageId } from '../../util/brand.js';
 import { jsonChanges } from '../../util/json-diff.js';
 import { instanceResult, looksLikeKey, recordByKey, resolveInstance } from '../resolve.js';
 
@@ -37,7 +38,12 @@ export const diff: Command = async (argv, io) => {
   const before = await resolve(a);
   const after = await resolve(b);
 
-  const causes = before.key === after.key ? [] : diffKeys(before.keyRecord, after.keyRecord);
+  // For instances of this pipeline, the upstream instance behind each single input.
+  const sourceOf = (record: RunRecord) => (input: string): string | undefined => {
+    const binding = ws?.plan.instances.get(record.stage.id as StageId)?.inputs.find((i) => i.name === input);
+    return binding !== undefined && !binding.many && record.stage.pipeline === ws?.plan.pipeline ? binding.sources[0]?.id : undefined;
+  };
+  const causes = before.key === after.key ? [] : diffKeys(before.keyRecord, after.keyRecord, { before: sourceOf(before), after: sourceOf(after) });
   const outputs = await diffOutputs(before.outputs, after.outputs, (side, hash) => store.objectPath(hash), { before: 'A', after: 'B' });
   const environment = jsonChanges(withoutTimings(before.provenance), withoutTimings(after.provenance));
   const same = outputs.length === 0;
