@@ -35,13 +35,13 @@ export const chartPlugin = definePlugin<ChartParams>({
   },
   seeded: false,
   async run(ctx) {
-    const [{ chartData }, { chartSpec }, { renderSvg }] = await Promise.all([import('./data.js'), import('./render.js'), import('../figure/render.js')]);
+    const [{ chartData }, { chartSpec }, { renderSvg, withNotes }] = await Promise.all([import('./data.js'), import('./render.js'), import('../figure/render.js')]);
     const runs = await Promise.all(((ctx.inputs.runs ?? []) as readonly Artifact[]).map(async (a) => ({ id: a.from.id, matrix: a.from.matrix, doc: await a.readJson<JsonValue>() })));
     const chart = chartData(runs, ctx.params);
     for (const note of chart.notes) ctx.log(note);
     const spec = chartSpec(chart, ctx.params);
     await ctx.writeJson('data', chart);
     await ctx.writeJson('spec', spec);
-    await ctx.writeFile('svg', await renderSvg(spec));
+    await ctx.writeFile('svg', withNotes(await renderSvg(spec), chart.notes));
   },
 });

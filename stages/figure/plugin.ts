@@ -35,7 +35,7 @@ export const figurePlugin = definePlugin<FigureParams>({
   seeded: false,
   async run(ctx) {
     const { figureData } = await import('./data.js');
-    const { renderSvg, vegaLiteSpec } = await import('./render.js');
+    const { renderSvg, vegaLiteSpec, withNotes } = await import('./render.js');
     const runs = await Promise.all(
       ((ctx.inputs.runs ?? []) as readonly Artifact[]).map(async (a) => ({ id: a.from.id, matrix: a.from.matrix, metrics: await a.readJson<RunMetrics>() })),
     );
@@ -44,6 +44,6 @@ export const figurePlugin = definePlugin<FigureParams>({
     const spec = vegaLiteSpec(fig);
     await ctx.writeJson('data', fig);
     await ctx.writeJson('spec', spec);
-    await ctx.writeFile('svg', await renderSvg(spec));
+    await ctx.writeFile('svg', withNotes(await renderSvg(spec), fig.notes));
   },
 });

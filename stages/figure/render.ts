@@ -70,6 +70,25 @@ export function vegaLiteSpec(fig: FigureData): Record<string, unknown> {
   return lineChartSpec({ title: fig.title, xTitle: fig.xLabel, yTitle: fig.yLabel, points: fig.points, detail: 'source', ...(hasPaper ? { lineEncoding: dashed } : {}) });
 }
 
+const escapeXml = (s: string) => s.replace(/[&<>]/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;' })[c]!);
+
+/**
+ * The SVG with what a reader should know about the plot (runs that never converged, points a log
+ * scale left out) in a `<desc class="rethink-notes">`, one note a line: not drawn, but kept with the
+ * picture, and shown by `report` under the figure.
+ */
+export function withNotes(svg: string, notes: readonly string[]): string {
+  if (notes.length === 0) return svg;
+  const open = svg.indexOf('>', svg.indexOf('<svg')) + 1;
+  return `${svg.slice(0, open)}<desc class="rethink-notes">${escapeXml(notes.join('\n'))}</desc>${svg.slice(open)}`;
+}
+
+/** The notes `withNotes` put in an SVG. */
+export function notesOf(svg: string): string[] {
+  const m = /<desc class="rethink-notes">([^<]*)<\/desc>/.exec(svg);
+  return m ? m[1]!.split('\n').map((n) => n.replace(/&lt;|&gt;|&amp;/g, (e) => ({ '&lt;': '<', '&gt;': '>', '&amp;': '&' })[e]!)) : [];
+}
+
 let turn: Promise<unknown> = Promise.resolve();
 
 /**

@@ -4,6 +4,7 @@
 import { readFile } from 'node:fs/promises';
 import { definePlugin, UserInputError, type Artifact } from '../../src/plugin/types.js';
 import { displayTable, markdownTable, type Table } from '../aggregate/plugin.js';
+import { notesOf } from '../figure/render.js';
 
 export interface ReportParams {
   readonly title: string;
@@ -14,7 +15,7 @@ export interface ReportParams {
 
 export const reportPlugin = definePlugin<ReportParams>({
   name: 'report',
-  version: '1',
+  version: '2',
   description: 'One results page (HTML with inline figures, and Markdown) from aggregate tables and figure SVGs',
   params: {
     type: 'object',
@@ -47,6 +48,8 @@ export const reportPlugin = definePlugin<ReportParams>({
   },
 });
 
+/** A figure's notes under it, as a list (none: nothing). */
+const caption = (notes: readonly string[]) => (notes.length === 0 ? '' : `<figcaption><ul>${notes.map((n) => `<li>${escape(n)}</li>`).join('')}</ul></figcaption>`);
 const escape = (s: string) => s.replace(/[&<>"]/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;' })[c]!);
 const paragraphs = (text: string) => text.split(/\n\s*\n/).map((p) => p.trim()).filter(Boolean);
 /** The figure's title, as Vega writes it into the SVG: the text of its `role-title-text` group. */
@@ -72,7 +75,7 @@ th:first-child, td:first-child { text-align: left } figure { margin: 1rem 0 2rem
 <h1>${escape(p.title)}</h1>
 ${paragraphs(p.intro).map((x) => `<p>${escape(x)}</p>`).join('\n')}
 ${tables.map(table).join('\n')}
-${figures.map((f) => `<figure>${f.svg}</figure>`).join('\n')}
+${figures.map((f) => `<figure>${f.svg}${caption(notesOf(f.svg))}</figure>`).join('\n')}
 </body></html>
 `;
 }
@@ -83,6 +86,6 @@ export function reportMarkdown(p: ReportParams, tables: readonly Table[], figure
     if (t.title) out.push(`## ${t.title}`);
     out.push(markdownTable(t, p.digits));
   }
-  if (figures.length > 0) out.push(`## Figures (inline in the HTML report)\n\n${figures.map((f) => `- ${figureTitle(f.svg, f.from)} (from \`${f.from}\`)`).join('\n')}`);
+  if (figures.length > 0) out.push(`## Figures (inline in the HTML report)\n\n${figures.map((f) => [`- ${figureTitle(f.svg, f.from)} (from \`${f.from}\`)`, ...notesOf(f.svg).map((n) => `  - ${n}`)].join('\n')).join('\n')}`);
   return `${out.join('\n\n')}\n`;
 }

@@ -55,3 +55,22 @@ test('report: no inputs, or a figure that is not an SVG, is a user error naming 
     await h.close();
   }
 });
+
+test("report: a figure's notes, kept in its SVG, show under it", async () => {
+  const { withNotes, notesOf } = await import('../../../stages/figure/render.js');
+  const notes = ['fit[p=1] never reached training accuracy 1 in 10 epochs', 'a <b> & c'];
+  const svg = withNotes(SVG('Figure 1b'), notes);
+  assert.deepEqual(notesOf(svg), notes, 'they come back as written');
+  assert.equal(withNotes(SVG('x'), []), SVG('x'));
+  assert.match(svg, /^<svg [^>]*><desc class="rethink-notes">fit\[p=1\] never .*\na &lt;b&gt; &amp; c<\/desc><g /);
+  const h = await createHarness();
+  try {
+    const r = await h.run(reportPlugin, { params: { title: 'T' }, inputs: { figures: [{ file: svg, origin: { stage: 'fig1b' } }] } });
+    const html = await readFile(r.outputs['html']!.path, 'utf8');
+    assert.match(html, /<\/svg><figcaption><ul><li>fit\[p=1\] never reached training accuracy 1 in 10 epochs<\/li><li>a &lt;b&gt; &amp; c<\/li><\/ul><\/figcaption><\/figure>/);
+    const md = await readFile(r.outputs['markdown']!.path, 'utf8');
+    assert.match(md, /- Figure 1b \(from `fig1b`\)\n {2}- fit\[p=1\] never reached training accuracy 1 in 10 epochs\n {2}- a <b> & c\n$/);
+  } finally {
+    await h.close();
+  }
+});
