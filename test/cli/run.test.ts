@@ -253,7 +253,8 @@ test('plain progress lines (stderr not a terminal) say what ran and what was cac
   const p = await project({ 'plugins.mjs': TEST_PLUGINS, 'p.yaml': 'stages:\n  a: { uses: ./plugins.mjs, with: { value: 1 } }\n  b: { uses: ./plugins.mjs, with: { value: 2 }, inputs: { x: a } }\n' });
   const strip = (s: string) => s.replace(/\(\d+\.\ds\)/g, '(T)').replace(/in \d+\.\d+s/, 'in T');
   const first = await p.cli('run', 'p.yaml', '--jobs', '1');
-  assert.equal(first.stdout, '');
+  // stdout: what the run came to, the final stage and how to see it (b writes no Markdown to print).
+  assert.equal(first.stdout, "\nresults:\n  b: rethink show 'b' p.yaml\n");
   assert.equal(
     strip(first.stderr),
     'rethink: p.yaml: 2 stages, 1 core\n  start   a\n  ran     a (T)\n  start   b\n  ran     b (T)\ndone: 2 ran, 0 cached in T\n',
@@ -362,4 +363,22 @@ test('--force recomputes cached instances, replaces their result and says whethe
   const bad = await p.cli('run', 'p.yaml', '--force', 'e*');
   assert.equal(bad.code, 2);
   assert.match(bad.stderr, /--force "e\*" matches no stage/);
+});
+
+test("a run ends by printing its final stages' Markdown (a table) when short, and how to see each", async () => {
+  const p = await project({
+    'plugins.mjs': TEST_PLUGINS,
+    'p.yaml': `stages:
+  a: { uses: ./plugins.mjs, matrix: { p: [1, 2] }, with: { value: "\${matrix.p}" } }
+  t: { uses: aggregate, with: { title: Values, metrics: [value] }, inputs: { runs: "a[*]" } }
+  side: { uses: ./plugins.mjs, with: { value: 5 } }
+`,
+  });
+  const r = await p.cli('run', 'p.yaml');
+  assert.equal(r.code, 0, r.stderr);
+  assert.equal(r.stdout, "\n# Values\n\n| p | value |\n|---|---|\n| 1 | 1 |\n| 2 | 2 |\n\nresults:\n  t: rethink export 't' p.yaml\n  side: rethink show 'side' p.yaml\n");
+  // Again from the cache: the same; a failed or dry run prints none of it; --json keeps to its document.
+  assert.equal((await p.cli('run', 'p.yaml')).stdout, r.stdout);
+  assert.equal((await p.cli('run', 'p.yaml', '--dry-run', '--set', 'side.with.value=6')).stdout, '');
+  assert.doesNotMatch((await p.cli('run', 'p.yaml', '--json')).stdout, /results:/);
 });

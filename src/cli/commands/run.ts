@@ -1,12 +1,15 @@
 // `rethink run [pipeline] [--set k=v]… [--only GLOB]… [--force GLOB]… [--jobs N] [--cache-dir DIR] [--dry-run] [--keep-going] [--retries N] [--json]`
+import { readFile } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
 import type { Command } from '../io.js';
 import { applyBackendFlag, backendFlag, intFlag, onlyFlag, parseFlags, pipelineFlags } from '../args.js';
-import { loadWorkspace, localOf, openStore } from '../workspace.js';
+import { loadWorkspace, localOf, openStore, type Workspace } from '../workspace.js';
 import { selectInstances, withUpstream } from '../../plan/select.js';
 import { execute } from '../../exec/executor.js';
 import { InProcessRunner } from '../../exec/runner.js';
-import type { Observer } from '../../exec/events.js';
+import type { Observer, StageReport } from '../../exec/events.js';
+import type { Store } from '../../store/types.js';
+import type { ObjectHash } from '../../util/brand.js';
 import { plainRenderer } from '../render/plain.js';
 import { runDocument } from '../render/json.js';
 import { UserError } from '../../config/diagnostic.js';
@@ -78,6 +81,7 @@ export const run: Command = async (argv, io) => {
         io.stderr(`${summaryLine(summary.stages, summary.seconds)}\n`);
       }
       if (remote) io.stderr(`${remoteLine(remote)}\n`);
+      if (summary.ok && !values['dry-run']) io.stdout(await finalResults(ws, summary.stages, store, positionals[0]));
     }
     if (abort.signal.aborted) return 130; // interrupted, as shells report SIGINT
     if (summary.ok) return 0;
@@ -89,6 +93,33 @@ export const run: Command = async (argv, io) => {
     process.removeListener('SIGINT', onSignal);
   }
 };
+
+/** Markdown outputs longer than this many lines in all are named, not printed. */
+const MAX_PRINTED_LINES = 60;
+
+/**
+ * What the run came to: the pipeline's final stages (those nothing else reads). Their Markdown
+ * outputs (a table, a report's text) are printed when short; otherwise, and for the other final
+ * stages, how to see them.
+ */
+async function finalResults(ws: Workspace, stages: readonly StageReport[], store: Store, pipeline: string | undefined): Promise<string> {
+  const done = new Map(stages.filter((s) => s.status === 'ran' || s.status === 'cached').map((s) => [s.id, s]));
+  const sinks = ws.plan.order.filter((id) => done.has(id) && ws.plan.graph.outDegree(id) === 0);
+  const texts: string[] = [];
+  const hints: string[] = [];
+  const where = pipeline === undefined ? '' : ` ${pipeline}`;
+  for (const id of sinks) {
+    const inst = ws.plan.instances.get(id)!;
+    const md = Object.entries(inst.plugin.outputs).find(([, o]) => o.kind === 'file' && o.extension === '.md')?.[0];
+    const hash = md === undefined ? undefined : done.get(id)!.outputs[md];
+    if (hash !== undefined) texts.push((await readFile(await store.objectPath(hash as ObjectHash), 'utf8')).trimEnd());
+    const show = Object.values(inst.plugin.outputs).some((o) => o.kind === 'file') ? `rethink export '${id}'${where}` : `rethink show '${id}'${where}`;
+    hints.push(`  ${id}: ${show}`);
+  }
+  const lines = texts.join('\n\n').split('\n').length;
+  const printed = texts.length > 0 && lines <= MAX_PRINTED_LINES ? `\n${texts.join('\n\n')}\n` : '';
+  return `${printed}${hints.length > 0 ? `\nresults:\n${hints.join('\n')}\n` : ''}`;
+}
 
 function consoleToStderr(): () => void {
   const saved = { log: console.log, info: console.info, debug: console.debug };
