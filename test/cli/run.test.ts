@@ -381,4 +381,6 @@ test("a run ends by printing its final stages' Markdown (a table) when short, an
   assert.equal((await p.cli('run', 'p.yaml')).stdout, r.stdout);
   assert.equal((await p.cli('run', 'p.yaml', '--dry-run', '--set', 'side.with.value=6')).stdout, '');
   assert.doesNotMatch((await p.cli('run', 'p.yaml', '--json')).stdout, /results:/);
+  // With --only, the selected stages are the run's final ones.
+  assert.equal((await p.cli('run', 'p.yaml', '--only', 'a[p=1]')).stdout, "\nresults:\n  a[p=1]: rethink show 'a[p=1]' p.yaml\n");
 });

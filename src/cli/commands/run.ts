@@ -9,7 +9,7 @@ import { execute } from '../../exec/executor.js';
 import { InProcessRunner } from '../../exec/runner.js';
 import type { Observer, StageReport } from '../../exec/events.js';
 import type { Store } from '../../store/types.js';
-import type { ObjectHash } from '../../util/brand.js';
+import type { ObjectHash, StageId } from '../../util/brand.js';
 import { plainRenderer } from '../render/plain.js';
 import { runDocument } from '../render/json.js';
 import { UserError } from '../../config/diagnostic.js';
@@ -98,13 +98,15 @@ export const run: Command = async (argv, io) => {
 const MAX_PRINTED_LINES = 60;
 
 /**
- * What the run came to: the pipeline's final stages (those nothing else reads). Their Markdown
+ * What the run came to: its final stages (those nothing else in the run reads). Their Markdown
  * outputs (a table, a report's text) are printed when short; otherwise, and for the other final
  * stages, how to see them.
  */
 async function finalResults(ws: Workspace, stages: readonly StageReport[], store: Store, pipeline: string | undefined): Promise<string> {
   const done = new Map(stages.filter((s) => s.status === 'ran' || s.status === 'cached').map((s) => [s.id, s]));
-  const sinks = ws.plan.order.filter((id) => done.has(id) && ws.plan.graph.outDegree(id) === 0);
+  // Final within this run: with --only, the selected stages whose dependents did not run.
+  const inRun = new Set(stages.map((s) => s.id));
+  const sinks = ws.plan.order.filter((id) => done.has(id) && !ws.plan.graph.outNeighbors(id).some((n) => inRun.has(n as StageId)));
   const texts: string[] = [];
   const hints: string[] = [];
   const where = pipeline === undefined ? '' : ` ${pipeline}`;
