@@ -11,8 +11,11 @@ import { pipelineSchema } from './pipeline-schema.js';
 
 const INTERPOLATION = { type: 'string', pattern: '^\\$\\{[^}]+\\}$' } as const;
 
-/** Schema keywords that hold one subschema, a list of them, or a map of them. */
-const ONE = ['additionalProperties', 'items', 'not', 'if', 'then', 'else', 'contains', 'propertyNames'] as const;
+/**
+ * Schema keywords that hold one subschema of values, a list of them, or a map of them. Not `if` and
+ * `propertyNames` (conditions and key names, no values) nor `not` (widening it would forbid references).
+ */
+const ONE = ['additionalProperties', 'items', 'then', 'else', 'contains'] as const;
 const MANY = ['anyOf', 'oneOf', 'allOf'] as const;
 const MAP = ['properties', 'patternProperties', 'definitions', '$defs'] as const;
 /** Kept on the outside of a widened schema, where editors read them for hover and completion. */
@@ -27,7 +30,7 @@ export function interpolationTolerant(schema: JsonSchema): JsonSchema {
 
 function widen(node: Node): Node {
   const inner: Node = { ...node };
-  for (const k of ONE) if (isNode(inner[k])) inner[k] = k === 'propertyNames' || k === 'if' ? inner[k] : widen(inner[k] as Node);
+  for (const k of ONE) if (isNode(inner[k])) inner[k] = widen(inner[k] as Node);
   for (const k of MANY) if (Array.isArray(inner[k])) inner[k] = (inner[k] as Node[]).map(widen);
   // Every widened branch of a oneOf takes a reference, so exactly-one would fail on every reference.
   if (Array.isArray(inner['oneOf'])) {

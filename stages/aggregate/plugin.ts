@@ -69,14 +69,20 @@ export async function buildTable(runs: readonly Artifact[], params: AggregatePar
   return params.over.length > 0 ? summaryTable(rows, params.metrics, params.over, params.stats, { title: params.title }) : sweepTable(rows, params.metrics, { title: params.title });
 }
 
-/** The scalar at a dotted path (`final.test.acc`, `history.0.loss`), or null. */
-export function pick(doc: JsonValue, path: string): Scalar | null {
+/** The value at a dotted path (`final.test.acc`, `history.0.loss`: list items by index), if any. */
+export function valueAt(doc: JsonValue, path: string): JsonValue | undefined {
   let cur: JsonValue | undefined = doc;
   for (const seg of path.split('.')) {
-    if (cur === null || typeof cur !== 'object') return null;
+    if (cur === null || typeof cur !== 'object') return undefined;
     cur = Array.isArray(cur) ? (cur as JsonValue[])[Number(seg)] : (cur as Record<string, JsonValue>)[seg];
   }
-  return cur === undefined || (cur !== null && typeof cur === 'object') ? null : cur;
+  return cur;
+}
+
+/** The scalar at a dotted path, or null (none there, or a list or object). */
+export function pick(doc: JsonValue, path: string): Scalar | null {
+  const v = valueAt(doc, path);
+  return v === undefined || (v !== null && typeof v === 'object') ? null : v;
 }
 
 export function toCsv(t: Table): string {

@@ -4,7 +4,7 @@
 // give a whole curve. Points of runs that differ only in the `over` axes (seeds) average into one,
 // with a band. Pure: rendering is in render.ts.
 import { UserInputError, type JsonValue, type Scalar } from '../../src/plugin/types.js';
-import { pick } from '../aggregate/plugin.js';
+import { pick, valueAt } from '../aggregate/plugin.js';
 import { average, type Averaged, type Band } from '../figure/data.js';
 
 export interface ChartParams {
@@ -63,19 +63,19 @@ export function chartData(runs: readonly ChartRun[], p: ChartParams): ChartData 
   for (const r of runs) {
     const series = seriesOf(r);
     // A list's field is read in each item of the list; a plain field in the run's output.
-    const valueAt = (path: { list?: string; field: string }, item: JsonValue | undefined) => number(pick(path.list !== undefined ? (item ?? null) : r.doc, path.field));
-    const xOf = (item?: JsonValue) => (xIsAxis ? number(r.matrix[p.x]) : valueAt(xp, item));
+    const numberAt = (path: { list?: string; field: string }, item: JsonValue | undefined) => number(pick(path.list !== undefined ? (item ?? null) : r.doc, path.field));
+    const xOf = (item?: JsonValue) => (xIsAxis ? number(r.matrix[p.x]) : numberAt(xp, item));
     if (list === undefined) {
       const x = xOf();
       if (x === null) throw new ChartInputError(`chart: ${r.id} has no number at x "${p.x}" (a matrix axis or a field of its output)`);
-      raw.push({ series, x, y: valueAt(yp, undefined) });
+      raw.push({ series, x, y: numberAt(yp, undefined) });
       continue;
     }
-    const items = listAt(r.doc, list);
-    if (items === undefined) throw new ChartInputError(`chart: ${r.id}'s output has no list at "${list}"`);
-    for (const item of items) {
+    const items = valueAt(r.doc, list);
+    if (!Array.isArray(items)) throw new ChartInputError(`chart: ${r.id}'s output has no list at "${list}"`);
+    for (const item of items as readonly JsonValue[]) {
       const x = xOf(item);
-      if (x !== null) raw.push({ series, x, y: valueAt(yp, item) });
+      if (x !== null) raw.push({ series, x, y: numberAt(yp, item) });
     }
   }
   let points = average(raw, p.band);
@@ -97,14 +97,4 @@ export function chartData(runs: readonly ChartRun[], p: ChartParams): ChartData 
     points: points.filter((q) => q.y !== null),
     notes,
   };
-}
-
-/** The list at a dotted path (pick returns scalars only). */
-function listAt(doc: JsonValue, path: string): readonly JsonValue[] | undefined {
-  let cur: JsonValue | undefined = doc;
-  for (const seg of path.split('.')) {
-    if (cur === null || typeof cur !== 'object' || Array.isArray(cur)) return undefined;
-    cur = (cur as Record<string, JsonValue>)[seg];
-  }
-  return Array.isArray(cur) ? (cur as readonly JsonValue[]) : undefined;
 }

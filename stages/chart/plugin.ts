@@ -3,6 +3,7 @@
 // Writes the SVG, the Vega-Lite spec that drew it and the plotted numbers, as `figure` does.
 import { definePlugin, type Artifact, type JsonValue } from '../../src/plugin/types.js';
 import { BANDS } from '../figure/data.js';
+import { plotOutputs } from '../figure/plugin.js';
 import type { ChartParams } from './data.js';
 
 export const chartPlugin = definePlugin<ChartParams>({
@@ -28,11 +29,7 @@ export const chartPlugin = definePlugin<ChartParams>({
     },
   },
   inputs: { runs: { kind: 'json', many: true, description: 'JSON outputs of many instances, e.g. fit[*].metrics' } },
-  outputs: {
-    svg: { kind: 'file', extension: '.svg' },
-    spec: { kind: 'json', description: 'the Vega-Lite spec, data inlined' },
-    data: { kind: 'json', description: '{title, xTitle, yTitle, points, notes}' },
-  },
+  outputs: plotOutputs('{title, xTitle, yTitle, points, notes}'),
   seeded: false,
   async run(ctx) {
     const [{ chartData }, { chartSpec }, { renderSvg, withNotes }] = await Promise.all([import('./data.js'), import('./render.js'), import('../figure/render.js')]);

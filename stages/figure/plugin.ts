@@ -5,6 +5,14 @@
 import { definePlugin, type Artifact } from '../../src/plugin/types.js';
 import { BANDS, CURVE_METRICS, PLOTS, type FigureParams, type RunMetrics } from './data.js';
 
+/** What `figure` and `chart` write: the picture, the spec that drew it, and the numbers plotted. */
+export const plotOutputs = (data: string) =>
+  ({
+    svg: { kind: 'file', extension: '.svg' },
+    spec: { kind: 'json', description: 'the Vega-Lite spec, data inlined' },
+    data: { kind: 'json', description: data },
+  }) as const;
+
 export const figurePlugin = definePlugin<FigureParams>({
   name: 'figure',
   version: '3',
@@ -27,11 +35,7 @@ export const figurePlugin = definePlugin<FigureParams>({
     },
   },
   inputs: { runs: { kind: 'json', many: true, description: 'metrics JSON of each training run, e.g. train[*].metrics' } },
-  outputs: {
-    svg: { kind: 'file', extension: '.svg' },
-    spec: { kind: 'json', description: 'the Vega-Lite spec, data inlined' },
-    data: { kind: 'json', description: '{title, plot, xLabel, yLabel, points, notes}' },
-  },
+  outputs: plotOutputs('{title, plot, xLabel, yLabel, points, notes}'),
   seeded: false,
   async run(ctx) {
     const { figureData } = await import('./data.js');

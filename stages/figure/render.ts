@@ -1,6 +1,7 @@
 // A figure's data as a Vega-Lite spec (kept as an output: open it in the Vega editor to restyle or
 // explore) and as SVG, rendered headless by Vega (no canvas or browser needed).
 import type { FigureData } from './data.js';
+import { escapeXml, unescapeXml } from '../../src/util/xml.js';
 
 /** What a line chart draws; shared by `figure` (the paper's plots) and `chart` (any outputs). */
 export interface LineChart {
@@ -70,8 +71,6 @@ export function vegaLiteSpec(fig: FigureData): Record<string, unknown> {
   return lineChartSpec({ title: fig.title, xTitle: fig.xLabel, yTitle: fig.yLabel, points: fig.points, detail: 'source', ...(hasPaper ? { lineEncoding: dashed } : {}) });
 }
 
-const escapeXml = (s: string) => s.replace(/[&<>]/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;' })[c]!);
-
 /**
  * The SVG with what a reader should know about the plot (runs that never converged, points a log
  * scale left out) in a `<desc class="rethink-notes">`, one note a line: not drawn, but kept with the
@@ -86,7 +85,7 @@ export function withNotes(svg: string, notes: readonly string[]): string {
 /** The notes `withNotes` put in an SVG. */
 export function notesOf(svg: string): string[] {
   const m = /<desc class="rethink-notes">([^<]*)<\/desc>/.exec(svg);
-  return m ? m[1]!.split('\n').map((n) => n.replace(/&lt;|&gt;|&amp;/g, (e) => ({ '&lt;': '<', '&gt;': '>', '&amp;': '&' })[e]!)) : [];
+  return m ? m[1]!.split('\n').map(unescapeXml) : [];
 }
 
 let turn: Promise<unknown> = Promise.resolve();

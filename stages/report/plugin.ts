@@ -5,6 +5,7 @@ import { readFile } from 'node:fs/promises';
 import { definePlugin, UserInputError, type Artifact } from '../../src/plugin/types.js';
 import { displayTable, markdownTable, type Table } from '../aggregate/plugin.js';
 import { notesOf } from '../figure/render.js';
+import { escapeXml } from '../../src/util/xml.js';
 
 export interface ReportParams {
   readonly title: string;
@@ -49,8 +50,7 @@ export const reportPlugin = definePlugin<ReportParams>({
 });
 
 /** A figure's notes under it, as a list (none: nothing). */
-const caption = (notes: readonly string[]) => (notes.length === 0 ? '' : `<figcaption><ul>${notes.map((n) => `<li>${escape(n)}</li>`).join('')}</ul></figcaption>`);
-const escape = (s: string) => s.replace(/[&<>"]/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;' })[c]!);
+const caption = (notes: readonly string[]) => (notes.length === 0 ? '' : `<figcaption><ul>${notes.map((n) => `<li>${escapeXml(n)}</li>`).join('')}</ul></figcaption>`);
 const paragraphs = (text: string) => text.split(/\n\s*\n/).map((p) => p.trim()).filter(Boolean);
 /** The figure's title, as Vega writes it into the SVG: the text of its `role-title-text` group. */
 const figureTitle = (svg: string, fallback: string) => /role-title-text"[^>]*><text[^>]*>([^<]*)</.exec(svg)?.[1] ?? fallback;
@@ -59,21 +59,21 @@ export function reportHtml(p: ReportParams, tables: readonly Table[], figures: r
   const table = (t: Table) => {
     const { columns, rows } = displayTable(t, p.digits);
     return [
-      `<section>${t.title ? `<h2>${escape(t.title)}</h2>` : ''}<table>`,
-      `<thead><tr>${columns.map((c) => `<th>${escape(c)}</th>`).join('')}</tr></thead>`,
-      `<tbody>${rows.map((r) => `<tr>${r.map((v) => `<td>${escape(v)}</td>`).join('')}</tr>`).join('')}</tbody>`,
+      `<section>${t.title ? `<h2>${escapeXml(t.title)}</h2>` : ''}<table>`,
+      `<thead><tr>${columns.map((c) => `<th>${escapeXml(c)}</th>`).join('')}</tr></thead>`,
+      `<tbody>${rows.map((r) => `<tr>${r.map((v) => `<td>${escapeXml(v)}</td>`).join('')}</tr>`).join('')}</tbody>`,
       '</table></section>',
     ].join('\n');
   };
   return `<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><title>${escape(p.title)}</title>
+<html lang="en"><head><meta charset="utf-8"><title>${escapeXml(p.title)}</title>
 <style>
 body { font: 15px/1.45 system-ui, sans-serif; max-width: 60rem; margin: 2rem auto; padding: 0 1rem; color: #222 }
 table { border-collapse: collapse; margin: .5rem 0 1.5rem } th, td { padding: .2rem .6rem; border-bottom: 1px solid #ddd; text-align: right }
 th:first-child, td:first-child { text-align: left } figure { margin: 1rem 0 2rem } svg { max-width: 100%; height: auto }
 </style></head><body>
-<h1>${escape(p.title)}</h1>
-${paragraphs(p.intro).map((x) => `<p>${escape(x)}</p>`).join('\n')}
+<h1>${escapeXml(p.title)}</h1>
+${paragraphs(p.intro).map((x) => `<p>${escapeXml(x)}</p>`).join('\n')}
 ${tables.map(table).join('\n')}
 ${figures.map((f) => `<figure>${f.svg}${caption(notesOf(f.svg))}</figure>`).join('\n')}
 </body></html>
