@@ -107,7 +107,7 @@ export async function registerNativeBackend(runtime: OrtRuntime): Promise<Native
     stats: null,
     disabled: new Set(),
     filterGrad: 'auto',
-    maxPoolGrad: 'indices',
+    maxPoolGrad: 'simd',
     nchwcBlock: probeNchwcBlock(runtime),
   };
   const current = new Map<string, KernelConfig>(tf.getKernelsForBackend(NATIVE_BACKEND).map((k) => [k.kernelName, k]));

@@ -13,8 +13,6 @@ import { concatGraph, splitGraph } from './split_concat.js';
 import type { PadSpec, TapGemmSpec } from './tap_graph.js';
 import { padGraph, tapGemmGraph } from './tap_graph.js';
 import { maxPoolGradGraph } from './pool_graph.js';
-import type { MaxPoolGradMaskSpec } from './pool_mask_graph.js';
-import { maxPoolGradMaskGraph } from './pool_mask_graph.js';
 import type { LrnSpec } from './lrn_graph.js';
 import { lrnGraph } from './lrn_graph.js';
 import type { SumRowsSpec } from './reduce_sum.js';
@@ -22,7 +20,6 @@ import { sumRowsGraph } from './reduce_sum.js';
 
 export type KernelSpec = MatMulSpec | ConvForwardSpec | ConvInputGradSpec | ConvFilterGradSpec
   | MaxPoolGradSpec
-  | MaxPoolGradMaskSpec
   | PadSpec
   | TapGemmSpec
   | SplitSpec
@@ -46,8 +43,6 @@ export function graphFor(spec: KernelSpec): OnnxGraph {
       return convFilterGradGraph(spec);
     case 'maxpool-grad':
       return maxPoolGradGraph(spec);
-    case 'maxpool-grad-mask':
-      return maxPoolGradMaskGraph(spec);
     case 'pad-nhwc':
       return padGraph(spec);
     case 'conv-filter-grad-taps':
@@ -70,7 +65,7 @@ export function graphFor(spec: KernelSpec): OnnxGraph {
 export function flopsOf(spec: KernelSpec): number {
   if (spec.kind === 'matmul') return 2 * spec.batch * spec.m * spec.k * spec.n;
   // Not a FLOP count: one comparison per window element, for a rough rate only.
-  if (spec.kind === 'maxpool-grad' || spec.kind === 'maxpool-grad-mask') return spec.n * spec.oh * spec.ow * spec.c * spec.kh * spec.kw;
+  if (spec.kind === 'maxpool-grad') return spec.n * spec.oh * spec.ow * spec.c * spec.kh * spec.kw;
   if (spec.kind === 'pad-nhwc' || spec.kind === 'split' || spec.kind === 'concat' || spec.kind === 'sum-rows') return 0;
   // The band MatMuls (one forward, two in the gradient), as MLAS runs them.
   if ('radius' in spec) return (spec.kind === 'lrn' ? 2 : 4) * spec.m * spec.c * spec.c;

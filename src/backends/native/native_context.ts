@@ -21,10 +21,10 @@ export interface NativeContext {
   /** Forces one filter-gradient formulation (profiling); 'auto' picks by geometry. */
   filterGrad: FilterGradChoice;
   /**
-   * MaxPoolGrad's graph: 'indices' (MaxPool with indices + ScatterElements, the faster today), or
-   * 'mask' (element-wise, no transposes; slower because of ORT's copies, see pool_mask_graph.ts).
+   * MaxPoolGrad: 'simd' (wasm SIMD on the heap where the forward output is given and channels come in
+   * fours, ORT's graph otherwise), or 'indices' (always ORT's MaxPool-with-indices graph; profiling).
    */
-  maxPoolGrad: 'indices' | 'mask';
+  maxPoolGrad: 'simd' | 'indices';
   /** NCHWc block size of MLAS's blocked conv kernels on this CPU (null: unusable or switched off). */
   nchwcBlock: number | null;
 }
@@ -40,15 +40,18 @@ export function runSpec(
   outputs: Readonly<Record<string, RunArg>>,
 ): void {
   const session = ctx.cache.get(spec);
-  if (ctx.stats === null) {
-    runOnHeap(backend, session, inputs, outputs);
-    return;
-  }
+  timed(ctx, kernelName, flopsOf(spec), () => runOnHeap(backend, session, inputs, outputs));
+}
+
+/** Runs `f`, adding its wall time and `flops` under `kernelName` when ctx.stats is set. */
+export function timed<T>(ctx: NativeContext, kernelName: string, flops: number, f: () => T): T {
+  if (ctx.stats === null) return f();
   const t0 = performance.now();
-  runOnHeap(backend, session, inputs, outputs);
+  const result = f();
   const t = ctx.stats.get(kernelName) ?? { calls: 0, ms: 0, flops: 0 };
   t.calls += 1;
   t.ms += performance.now() - t0;
-  t.flops += flopsOf(spec);
+  t.flops += flops;
   ctx.stats.set(kernelName, t);
+  return result;
 }

@@ -26,8 +26,6 @@ const { values: args } = parseArgs({
     ab: { type: 'boolean', default: false },
     /** With --ab: toggle only these kernels (comma-separated), e.g. LRN,LRNGrad,Sum. */
     'ab-kernels': { type: 'string', default: '' },
-    /** With --ab: the "on" steps use MaxPoolGrad's masked graph, the "off" steps its indices graph. */
-    'ab-maxpool-mask': { type: 'boolean', default: false },
     /** Whole run with LRN, LRNGrad, Sum and Mean on the wasm kernels (as before they ran on ORT), for before/after. */
     previous: { type: 'boolean', default: false },
     /** Interleaved native-vs-wasm races of the memory-bound kernels only (LRN, LRNGrad, Sum, MaxPoolGrad). */
@@ -198,9 +196,9 @@ function lrnSumRaces(reg: NativeContext, race: Race, native: readonly [string, (
     const x = tf.relu(rnd([BATCH, h, h, c]));
     const y = tf.maxPool(x as tf.Tensor4D, 3, 2, 'same');
     const dy = rnd(y.shape);
-    const graph = (g: 'mask' | 'indices'): readonly [string, () => void] => [g, () => { native[1](); reg.maxPoolGrad = g; }];
-    race(`MaxPoolGrad 3/2 same ${h}x${h}x${c}`, 0, () => tf.engine().runKernel('MaxPoolGrad', { dy, input: x, output: y }, { filterSize: 3, strides: 2, pad: 'same' }) as tf.Tensor, [graph('mask'), graph('indices'), wasmOf('MaxPoolGrad')]);
-    reg.maxPoolGrad = 'indices';
+    const way = (g: 'simd' | 'indices'): readonly [string, () => void] => [g, () => { native[1](); reg.maxPoolGrad = g; }];
+    race(`MaxPoolGrad 3/2 same ${h}x${h}x${c}`, 0, () => tf.engine().runKernel('MaxPoolGrad', { dy, input: x, output: y }, { filterSize: 3, strides: 2, pad: 'same' }) as tf.Tensor, [way('simd'), way('indices'), wasmOf('MaxPoolGrad')]);
+    reg.maxPoolGrad = 'simd';
     tf.dispose([x, y, dy]);
   }
 }
@@ -219,7 +217,6 @@ function abSteps(name: string, step: () => void, steps: number): void {
   for (let i = 0; i < steps; i++) {
     for (const native of [true, false]) {
       reg.ctx.disabled.clear();
-      reg.ctx.maxPoolGrad = native && args['ab-maxpool-mask'] ? 'mask' : 'indices';
       if (!native) for (const n of names) reg.ctx.disabled.add(n);
       const t0 = performance.now();
       step();
@@ -227,13 +224,12 @@ function abSteps(name: string, step: () => void, steps: number): void {
     }
   }
   reg.ctx.disabled.clear();
-  reg.ctx.maxPoolGrad = 'indices';
   const fmt = (xs: number[]): string => {
     xs.sort((a, b) => a - b);
     const med = xs[Math.floor(xs.length / 2)] as number;
     return `${((BATCH * 1000) / med).toFixed(0)} img/s median, ${((BATCH * 1000) / (xs[0] as number)).toFixed(0)} best`;
   };
-  const which = (only.length > 0 ? only.join(',') : 'all') + (args['ab-maxpool-mask'] ? '; MaxPoolGrad mask graph on, indices off' : '');
+  const which = (only.length > 0 ? only.join(',') : 'all');
   console.log(`\n# A/B ${name}, alternating steps: native ${fmt(on)} | wasm kernels (${which}) ${fmt(off)}`);
 }
 

@@ -19,6 +19,11 @@ export class SessionCache {
     return this.sessions.size;
   }
 
+  /** Whether a session for `spec` has been built (and not evicted). */
+  has(spec: KernelSpec): boolean {
+    return this.sessions.has(JSON.stringify(spec));
+  }
+
   get(spec: KernelSpec): OrtSession {
     const key = JSON.stringify(spec);
     const hit = this.sessions.get(key);

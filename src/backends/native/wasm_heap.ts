@@ -11,6 +11,7 @@ export interface WasmBackendLike {
   readonly wasm: { readonly HEAPU8: Uint8Array };
   readonly dataIdMap: { get(dataId: object): { readonly memoryOffset: number | null } | undefined };
   makeOutput(shape: number[], dtype: 'float32'): TensorInfo;
+  disposeData(dataId: object): unknown;
 }
 
 export function isWasmBackendLike(b: unknown): b is WasmBackendLike {
@@ -19,6 +20,7 @@ export function isWasmBackendLike(b: unknown): b is WasmBackendLike {
     x !== null &&
     typeof x === 'object' &&
     typeof x.makeOutput === 'function' &&
+    typeof x.disposeData === 'function' &&
     typeof x.dataIdMap?.get === 'function' &&
     x.wasm?.HEAPU8 instanceof Uint8Array
   );
