@@ -7,7 +7,7 @@
 //  * dx at larger strides: ConvTranspose.
 //  * dW: see filter_grad_graph.ts.
 
-import { nchwcConvNodes } from './nchwc.js';
+import { nchwcConvNodes, nchwcNarrowInputConvNodes } from './nchwc.js';
 import type { OnnxGraph, OnnxInt64Initializer, OnnxNode } from './onnx_proto.js';
 import { OnnxType } from './onnx_proto.js';
 
@@ -73,6 +73,11 @@ function renameLastOutput(nodes: OnnxNode[], name: string): OnnxNode[] {
   return nodes;
 }
 
+/** Whether the NCHWc kernels take a conv from fewer than a block of input channels to whole blocks. */
+export function narrowInputFits(block: number | null, ci: number, co: number): block is number {
+  return block !== null && ci < block && co % block === 0;
+}
+
 /** Whether the NCHWc kernels take a conv from `ci` to `co` channels with this block size. */
 export function blockFits(block: number | null, ci: number, co: number): block is number {
   return block !== null && ci % block === 0 && co % block === 0;
@@ -82,14 +87,12 @@ export function convForwardGraph(s: ConvForwardSpec): OnnxGraph {
   const { g } = s;
   const [t, l, b, r] = g.pads;
   const biasInConv = s.bias !== null && s.bias.length === 1 && s.bias[0] === g.co;
-  if (blockFits(s.block, g.ci, g.co)) {
+  const narrow = narrowInputFits(s.block, g.ci, g.co);
+  if (blockFits(s.block, g.ci, g.co) || narrow) {
     // Relu fuses into the conv only when nothing (a broadcast bias) comes between them.
     const fuseRelu = s.relu && (s.bias === null || biasInConv);
-    const conv = nchwcConvNodes(
-      'x', 'wt', 'y0', g.co, g.ci, g.fh, g.fw, s.block,
-      { pads: ints([t, l, b, r]), strides: ints([g.sh, g.sw]), dilations: ints([g.dh, g.dw]) },
-      biasInConv ? 'bias' : null, fuseRelu,
-    );
+    const convAttrs = { pads: ints([t, l, b, r]), strides: ints([g.sh, g.sw]), dilations: ints([g.dh, g.dw]) };
+    const conv = (narrow ? nchwcNarrowInputConvNodes : nchwcConvNodes)('x', 'wt', 'y0', g.co, g.ci, g.fh, g.fw, s.block!, convAttrs, biasInConv ? 'bias' : null, fuseRelu);
     const nodes: OnnxNode[] = [{ op: 'Transpose', inputs: ['w'], outputs: ['wt'], attrs: { perm: ints([3, 2, 0, 1]) } }, ...conv.nodes];
     let cur = 'y0';
     if (s.bias !== null && !biasInConv) {

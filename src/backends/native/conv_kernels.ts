@@ -9,6 +9,7 @@ import type { MatMulSpec } from './matmul_graph.js';
 import { blockFits, geometryMatches, inputGradSupported } from './conv_graph.js';
 import type { NativeContext } from './native_context.js';
 import { runSpec } from './native_context.js';
+import { expandedDyApplies, filterGradByExpandedDy } from './expanded_dy.js';
 import type { TapLayout } from './tap_graph.js';
 import { tapLayout } from './tap_graph.js';
 import type { RunArg, WasmBackendLike } from './wasm_heap.js';
@@ -161,6 +162,11 @@ function autoFilterGradMethod(g: ConvGeometry, block: number | null): 'tap-gemm'
   return g.ci >= 16 ? 'tap-gemm' : 'transposed-conv';
 }
 
+/** Where the expanded-dy Gemms win (profile.ts --compare): stride 1 with at least 16 input channels. */
+function autoExpandsDy(g: ConvGeometry): boolean {
+  return g.ci >= 16;
+}
+
 /** Two reusable plain-memory buffers for the padded operands of the tap formulation. */
 class Scratch {
   private readonly bufs: Float32Array[] = [new Float32Array(0), new Float32Array(0)];
@@ -238,12 +244,16 @@ export function makeConvFilterGradKernel(ctx: NativeContext, kernelName: string,
       return out;
     }
     const choice = ctx.filterGrad;
+    if ((choice === 'expanded-dy' || (choice === 'auto' && autoExpandsDy(g))) && expandedDyApplies(g)) {
+      filterGradByExpandedDy(ctx, kernelName, backend, g, x, dy, out);
+      return out;
+    }
     const layout = choice === 'taps' ? tapLayout(g) : null;
     if (layout !== null) {
       filterGradByTaps(ctx, kernelName, backend, g, layout, x, dy, out);
       return out;
     }
-    const method = choice === 'auto' ? autoFilterGradMethod(g, ctx.nchwcBlock) : choice === 'taps' ? 'transposed-conv' : choice;
+    const method = choice === 'auto' || choice === 'expanded-dy' ? autoFilterGradMethod(g, ctx.nchwcBlock) : choice === 'taps' ? 'transposed-conv' : choice;
     const flat = method !== 'transposed-conv';
     const dyDims = flat ? [g.n * g.oh * g.ow, g.co] : dy.shape;
     const outDims = flat ? [g.fh * g.fw * g.ci, g.co] : out.shape;

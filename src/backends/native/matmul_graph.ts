@@ -74,3 +74,25 @@ export function matMulGraph(s: MatMulSpec): OnnxGraph {
   if (last !== undefined) nodes[nodes.length - 1] = { ...last, outputs: ['y'] };
   return { nodes, inputs, outputs: [{ name: 'y', type: f, shape: yShape }] };
 }
+
+/** y = aᵀ·b (+ c): a [k, m], b [k, n], c and y [m, n]; chained runs accumulate a sum over k chunks. */
+export interface GemmAccSpec {
+  readonly kind: 'gemm-tn-acc';
+  readonly m: number;
+  readonly k: number;
+  readonly n: number;
+  /** Whether the graph takes the running sum c. */
+  readonly acc: boolean;
+}
+
+export function gemmAccGraph(s: GemmAccSpec): OnnxGraph {
+  return {
+    nodes: [{ op: 'Gemm', inputs: s.acc ? ['a', 'b', 'c'] : ['a', 'b'], outputs: ['y'], attrs: { transA: int(1) } }],
+    inputs: [
+      { name: 'a', type: f, shape: [s.k, s.m] },
+      { name: 'b', type: f, shape: [s.k, s.n] },
+      ...(s.acc ? [{ name: 'c', type: f, shape: [s.m, s.n] }] : []),
+    ],
+    outputs: [{ name: 'y', type: f, shape: [s.m, s.n] }],
+  };
+}

@@ -7,7 +7,7 @@ import { parseArgs } from 'node:util';
 import * as tf from '@tensorflow/tfjs';
 import { nativeRegistration } from './backend.js';
 import { initNative } from './init.js';
-import type { KernelTiming, NativeContext } from './native_context.js';
+import type { FilterGradChoice, KernelTiming, NativeContext } from './native_context.js';
 import { getModel } from '../../models/registry.js';
 import { MomentumSgd } from '../../train/sgd.js';
 import { sgdSlots } from '../../train/decay.js';
@@ -141,7 +141,7 @@ function compareBench(rounds: number): void {
     return;
   }
   console.log(`\n# native vs wasm, interleaved, best of ${rounds}`);
-  for (const [h, ci, co, k] of [[28, 3, 64, 5], [14, 64, 64, 5], [28, 96, 32, 3], [14, 160, 112, 3], [7, 240, 176, 1]] as const) {
+  for (const [h, ci, co, k] of [[28, 3, 64, 5], [14, 64, 64, 5], [28, 96, 32, 3], [28, 64, 48, 3], [14, 160, 96, 3], [7, 336, 160, 3], [7, 240, 176, 1]] as const) {
     const fl = 2 * BATCH * h * h * co * k * k * ci;
     const x = rnd([BATCH, h, h, ci]);
     const w = rnd([k, k, ci, co]);
@@ -150,8 +150,8 @@ function compareBench(rounds: number): void {
     const tag = `${k}x${k} ${ci}->${co} @${h}`;
     race(`Conv2D ${tag}`, fl, () => tf.conv2d(x as tf.Tensor4D, w as tf.Tensor4D, 1, 'same'), [native, wasmOf('Conv2D')]);
     race(`Conv2DBackpropInput ${tag}`, fl, () => tf.engine().runKernel('Conv2DBackpropInput', { dy, filter: w }, { ...attrs, inputShape: x.shape }) as tf.Tensor, [native, wasmOf('Conv2DBackpropInput')]);
-    const fg = (m: 'taps' | 'tap-gemm' | 'transposed-conv' | 'im2col-chunks'): Variant => [m, () => { ctx.disabled.clear(); ctx.filterGrad = m; }];
-    race(`Conv2DBackpropFilter ${tag}`, fl, () => tf.engine().runKernel('Conv2DBackpropFilter', { x, dy }, { ...attrs, filterShape: w.shape }) as tf.Tensor, [fg('transposed-conv'), fg('im2col-chunks'), fg('tap-gemm'), fg('taps'), wasmOf('Conv2DBackpropFilter')]);
+    const fg = (m: Exclude<FilterGradChoice, 'auto'>): Variant => [m, () => { ctx.disabled.clear(); ctx.filterGrad = m; }];
+    race(`Conv2DBackpropFilter ${tag}`, fl, () => tf.engine().runKernel('Conv2DBackpropFilter', { x, dy }, { ...attrs, filterShape: w.shape }) as tf.Tensor, [fg('expanded-dy'), fg('transposed-conv'), fg('im2col-chunks'), fg('tap-gemm'), fg('taps'), wasmOf('Conv2DBackpropFilter')]);
     tf.dispose([x, w, dy]);
   }
   for (const [h, c] of [[28, 64], [14, 64]] as const) {

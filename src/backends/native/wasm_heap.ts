@@ -30,7 +30,7 @@ export function isWasmBackendLike(b: unknown): b is WasmBackendLike {
  * The current heap. A threaded build exports its shared memory, whose buffer is always current;
  * HEAPU8 is only refreshed when the main thread itself grows the heap.
  */
-function heapBuffer(backend: WasmBackendLike): ArrayBufferLike {
+export function heapBuffer(backend: WasmBackendLike): ArrayBufferLike {
   const memory = (backend.wasm as { wasmMemory?: { readonly buffer: ArrayBufferLike } }).wasmMemory;
   return memory?.buffer ?? backend.wasm.HEAPU8.buffer;
 }

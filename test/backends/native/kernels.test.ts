@@ -8,6 +8,9 @@ import { nativeRegistration } from '../../../src/backends/native/backend.js';
 import type { NativeContext } from '../../../src/backends/native/native_context.js';
 import { initNative } from '../../../src/backends/native/init.js';
 import { randomValues, relL2, runOn } from './helpers.js';
+import { convForwardGraph } from '../../../src/backends/native/conv_graph.js';
+import { imagesPerChunk } from '../../../src/backends/native/expanded_dy.js';
+import { NCHWC_DOMAIN } from '../../../src/backends/native/nchwc.js';
 
 const TOL = 1e-5;
 let ctx: NativeContext;
@@ -103,6 +106,9 @@ const convCases: ReadonlyArray<{ x: [number, number, number, number]; f: [number
   { x: [16, 6, 5, 3], f: [3, 3, 3, 16], s: 1, pad: 'same' },
   { x: [16, 7, 7, 8], f: [3, 3, 8, 16], s: 2, pad: 'valid' },
   { x: [16, 8, 8, 5], f: [2, 2, 5, 32], s: 2, pad: 'same' },
+  // RGB input layers, more than one block of outputs: the NCHWc kernels read plain NCHW input.
+  { x: [4, 9, 10, 3], f: [3, 3, 3, 32], s: 1, pad: 'same' },
+  { x: [3, 11, 9, 3], f: [5, 5, 3, 48], s: 2, pad: 'valid' },
 ];
 
 /** Runs `body` with MLAS's blocked (NCHWc) conv kernels on, when this CPU has them, then off. */
@@ -139,7 +145,7 @@ test('Conv2DBackpropInput and Conv2DBackpropFilter against cpu', () => withAndWi
     await check(`dx ${label}`, 'Conv2DBackpropInput', [dyShape, c.f], (dy, w) =>
       tf.engine().runKernel('Conv2DBackpropInput', { dy: dy as tf.Tensor, filter: w as tf.Tensor }, { ...attrs, inputShape: c.x }) as tf.Tensor,
     );
-    for (const method of ['auto', 'transposed-conv', 'im2col-chunks', 'tap-gemm', 'taps'] as const) {
+    for (const method of ['auto', 'expanded-dy', 'transposed-conv', 'im2col-chunks', 'tap-gemm', 'taps'] as const) {
       ctx.filterGrad = method;
       await check(`dw ${method} ${label}`, 'Conv2DBackpropFilter', [c.x, dyShape], (x, dy) =>
         tf.engine().runKernel('Conv2DBackpropFilter', { x: x as tf.Tensor, dy: dy as tf.Tensor }, { ...attrs, filterShape: c.f }) as tf.Tensor,
@@ -148,6 +154,33 @@ test('Conv2DBackpropInput and Conv2DBackpropFilter against cpu', () => withAndWi
     ctx.filterGrad = 'auto';
   }
 }));
+
+test('an RGB input conv runs on the NCHWc kernels with plain NCHW input, blocked only in its outputs', () => {
+  const g = { n: 2, h: 9, w: 10, ci: 3, oh: 9, ow: 10, co: 32, fh: 3, fw: 3, sh: 1, sw: 1, dh: 1, dw: 1, pads: [1, 1, 1, 1] } as const;
+  const narrow = convForwardGraph({ kind: 'conv-forward', g, bias: [32], relu: true, block: 16 });
+  const conv = narrow.nodes.find((n) => n.op === 'Conv');
+  assert.equal(conv?.domain, NCHWC_DOMAIN);
+  assert.ok(!narrow.nodes.some((n) => n.op === 'ReorderInput'), 'the input is not blocked');
+  assert.equal(narrow.nodes.at(-1)?.op, 'ReorderOutput');
+  // Outputs that do not fill whole blocks keep the plain NCHW Conv.
+  const plain = convForwardGraph({ kind: 'conv-forward', g: { ...g, co: 40 }, bias: null, relu: false, block: 16 });
+  assert.ok(plain.nodes.some((n) => n.op === 'Conv' && n.domain === undefined));
+});
+
+test('the expanded-dy filter gradient sums over several image chunks (and a short last one) like cpu', async () => {
+  const c = { x: [18, 28, 28, 16] as const, f: [3, 3, 16, 64] as const };
+  const g = { n: 18, h: 28, w: 28, ci: 16, oh: 28, ow: 28, co: 64, fh: 3, fw: 3, sh: 1, sw: 1, dh: 1, dw: 1, pads: [1, 1, 1, 1] } as const;
+  const per = imagesPerChunk(g);
+  assert.ok(per < g.n && g.n % per !== 0, `${per} images per chunk: several chunks, the last one short`);
+  ctx.filterGrad = 'expanded-dy';
+  try {
+    await check('dw expanded-dy chunks', 'Conv2DBackpropFilter', [c.x, [18, 28, 28, 64]], (x, dy) =>
+      tf.engine().runKernel('Conv2DBackpropFilter', { x: x as tf.Tensor, dy: dy as tf.Tensor }, { strides: 1, pad: 'same', dataFormat: 'NHWC', filterShape: [...c.f] }) as tf.Tensor,
+    );
+  } finally {
+    ctx.filterGrad = 'auto';
+  }
+});
 
 test('a small conv net: loss gradients w.r.t. every weight match cpu', async () => {
   const shapes = [[4, 12, 12, 3], [3, 3, 3, 8], [8], [3, 3, 8, 16], [16], [3 * 3 * 16, 10], [10], [4, 10]];
