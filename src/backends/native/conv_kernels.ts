@@ -9,7 +9,7 @@ import type { MatMulSpec } from './matmul_graph.js';
 import { blockFits, geometryMatches, inputGradSupported } from './conv_graph.js';
 import type { NativeContext } from './native_context.js';
 import { runSpec } from './native_context.js';
-import { expandedDyApplies, filterGradByExpandedDy } from './expanded_dy.js';
+import { expandedApplies, filterGradByExpansion, type Expanded } from './filter_grad_expanded.js';
 import type { TapLayout } from './tap_graph.js';
 import { tapLayout } from './tap_graph.js';
 import type { RunArg, WasmBackendLike } from './wasm_heap.js';
@@ -162,9 +162,21 @@ function autoFilterGradMethod(g: ConvGeometry, block: number | null): 'tap-gemm'
   return g.ci >= 16 ? 'tap-gemm' : 'transposed-conv';
 }
 
-/** Where the expanded-dy Gemms win (profile.ts --compare): stride 1 with at least 16 input channels. */
-function autoExpandsDy(g: ConvGeometry): boolean {
-  return g.ci >= 16;
+/**
+ * Which operand to expand (filter_grad_expanded.ts), or null for the formulations below. Measured
+ * here (batch 128, runs of 5 calls per method, best; 'same' padding), against the blocked
+ * transposed conv:
+ *  - dy at stride 1 from 32 input channels: 3×3 64→48 @28 53 vs 82 ms, 160→96 @14 55 vs 72,
+ *    240→160 @7 32 vs 36, 32→64 @28 45 vs 61 (but 16→32 @28 23 vs 14);
+ *  - x for the RGB layer, 3×3 3→96 @28 15.5 vs 54 ms, and at stride 2, 3×3 80→80 @28 26 vs 34,
+ *    144→96 @14 12.8 vs 15.0;
+ *  - neither with 5×5 windows: 64→64 @14 50 vs 46 ms expanding dy, 3→64 @28 26 vs 23 expanding x.
+ */
+function autoExpansion(g: ConvGeometry): Expanded | null {
+  if (g.fh * g.fw > 9) return null;
+  if (g.sh !== 1 || g.sw !== 1) return 'x';
+  if (g.ci >= 32) return 'dy';
+  return g.ci < 8 ? 'x' : null;
 }
 
 /** Two reusable plain-memory buffers for the padded operands of the tap formulation. */
@@ -244,8 +256,9 @@ export function makeConvFilterGradKernel(ctx: NativeContext, kernelName: string,
       return out;
     }
     const choice = ctx.filterGrad;
-    if ((choice === 'expanded-dy' || (choice === 'auto' && autoExpandsDy(g))) && expandedDyApplies(g)) {
-      filterGradByExpandedDy(ctx, kernelName, backend, g, x, dy, out);
+    const expanded: Expanded | null = choice === 'expanded-dy' ? 'dy' : choice === 'expanded-x' ? 'x' : choice === 'auto' ? autoExpansion(g) : null;
+    if (expanded !== null && expandedApplies(expanded, g)) {
+      filterGradByExpansion(expanded, ctx, kernelName, backend, g, x, dy, out);
       return out;
     }
     const layout = choice === 'taps' ? tapLayout(g) : null;
@@ -253,7 +266,7 @@ export function makeConvFilterGradKernel(ctx: NativeContext, kernelName: string,
       filterGradByTaps(ctx, kernelName, backend, g, layout, x, dy, out);
       return out;
     }
-    const method = choice === 'auto' || choice === 'expanded-dy' ? autoFilterGradMethod(g, ctx.nchwcBlock) : choice === 'taps' ? 'transposed-conv' : choice;
+    const method = choice === 'auto' || choice === 'expanded-dy' || choice === 'expanded-x' ? autoFilterGradMethod(g, ctx.nchwcBlock) : choice === 'taps' ? 'transposed-conv' : choice;
     const flat = method !== 'transposed-conv';
     const dyDims = flat ? [g.n * g.oh * g.ow, g.co] : dy.shape;
     const outDims = flat ? [g.fh * g.fw * g.ci, g.co] : out.shape;

@@ -3,8 +3,10 @@
 //  * 'transposed-conv': a Conv over the transposed tensors (x as [Ci, N, H, W], dy as the filter
 //    [Co, N, OH, OW]), on MLAS's blocked NCHWc kernels when the batch and Co fit the block;
 //  * 'tap-gemm': one Gemm per filter tap over a strided Slice of the padded input (NHWC-native);
-//  * 'im2col-chunks': chunked im2col + Gemm accumulating in Gemm's C input;
 //  * and, in tap_graph.ts, per-tap Gemms over zero-copy shifted views (stride 1).
+// The im2col formulations (expanding x or dy on the heap, then chunked Gemms) are in
+// filter_grad_expanded.ts; they replaced an im2col built from ORT Slices and Concats, whose copies
+// ran at 1.5–3 GB/s.
 
 import type { ConvGeometry } from './conv_graph.js';
 import { blockFits, onnxConvOut } from './conv_graph.js';
@@ -19,7 +21,7 @@ const int = (value: number) => ({ kind: 'int', value }) as const;
 export interface ConvFilterGradSpec {
   readonly kind: 'conv-filter-grad';
   readonly g: ConvGeometry;
-  readonly method: 'tap-gemm' | 'transposed-conv' | 'im2col-chunks';
+  readonly method: 'tap-gemm' | 'transposed-conv';
   /** NCHWc block size for the transposed conv (its channels are the batch), else null. */
   readonly block: number | null;
 }
@@ -30,81 +32,7 @@ export function convFilterGradGraph(s: ConvFilterGradSpec): OnnxGraph {
       return tapGemmGraph(s.g);
     case 'transposed-conv':
       return transposedConvGraph(s.g, s.block);
-    case 'im2col-chunks':
-      return im2colChunksGraph(s.g);
   }
-}
-
-/** At most this many batch chunks per graph, so a big batch does not make a huge graph. */
-const MAX_CHUNKS = 64;
-
-/**
- * dW = Σ over batch chunks of colsᵀ · dy, with cols the im2col matrix of a chunk of 2+ images
- * ([rows, fh·fw·Ci], tap-major like tfjs's filter) built by strided Slices + Concat, and the sum
- * carried in Gemm's C input, so a chunk's cols stay in cache and the Gemm has M = fh·fw·Ci.
- */
-function im2colChunksGraph(g: ConvGeometry): OnnxGraph {
-  const [t, l, b, r] = g.pads;
-  const perImage = g.oh * g.ow;
-  const chunk = Math.max(2, Math.ceil(g.n / MAX_CHUNKS));
-  const nodes: OnnxNode[] = [];
-  const initializers: OnnxInt64Initializer[] = [
-    { name: 'ax3', dims: [3], values: [0, 1, 2] },
-    { name: 'ax0', dims: [1], values: [0] },
-    { name: 'steps', dims: [3], values: [1, g.sh, g.sw] },
-  ];
-  let src = 'x';
-  if (t + l + b + r > 0) {
-    initializers.push({ name: 'pads', dims: [8], values: [0, t, l, 0, 0, b, r, 0] });
-    nodes.push({ op: 'Pad', inputs: ['x', 'pads'], outputs: ['xp'] });
-    src = 'xp';
-  }
-  let acc = '';
-  for (let n0 = 0, c = 0; n0 < g.n; n0 += chunk, c++) {
-    const n1 = Math.min(g.n, n0 + chunk);
-    const taps: string[] = [];
-    for (let kh = 0; kh < g.fh; kh++) {
-      for (let kw = 0; kw < g.fw; kw++) {
-        const id = `${c}_${kh}_${kw}`;
-        const h0 = kh * g.dh;
-        const w0 = kw * g.dw;
-        initializers.push(
-          { name: `s${id}`, dims: [3], values: [n0, h0, w0] },
-          { name: `e${id}`, dims: [3], values: [n1, h0 + (g.oh - 1) * g.sh + 1, w0 + (g.ow - 1) * g.sw + 1] },
-        );
-        nodes.push({ op: 'Slice', inputs: [src, `s${id}`, `e${id}`, 'ax3', 'steps'], outputs: [`t${id}`] });
-        taps.push(`t${id}`);
-      }
-    }
-    const rows = (n1 - n0) * perImage;
-    initializers.push(
-      { name: `shape${c}`, dims: [2], values: [rows, g.fh * g.fw * g.ci] },
-      { name: `ds${c}`, dims: [1], values: [n0 * perImage] },
-      { name: `de${c}`, dims: [1], values: [n1 * perImage] },
-    );
-    nodes.push(
-      { op: 'Concat', inputs: taps, outputs: [`cat${c}`], attrs: { axis: int(3) } },
-      { op: 'Reshape', inputs: [`cat${c}`, `shape${c}`], outputs: [`cols${c}`] },
-      { op: 'Slice', inputs: ['dy', `ds${c}`, `de${c}`, 'ax0'], outputs: [`dy${c}`] },
-    );
-    const out = n1 === g.n ? 'dw' : `acc${c}`;
-    nodes.push({
-      op: 'Gemm',
-      inputs: acc === '' ? [`cols${c}`, `dy${c}`] : [`cols${c}`, `dy${c}`, acc],
-      outputs: [out],
-      attrs: { transA: int(1) },
-    });
-    acc = out;
-  }
-  return {
-    nodes,
-    initializers,
-    inputs: [
-      { name: 'x', type: f, shape: [g.n, g.h, g.w, g.ci] },
-      { name: 'dy', type: f, shape: [g.n * perImage, g.co] },
-    ],
-    outputs: [{ name: 'dw', type: f, shape: [g.fh * g.fw * g.ci, g.co] }],
-  };
 }
 
 /** dW[kh, kw] = slice_{kh,kw}(pad(x))ᵀ · dy, one Gemm per tap, concatenated as [fh·fw·Ci, Co]. */

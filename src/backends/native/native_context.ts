@@ -29,7 +29,7 @@ export interface NativeContext {
   nchwcBlock: number | null;
 }
 
-export type FilterGradChoice = 'auto' | 'expanded-dy' | 'taps' | 'tap-gemm' | 'transposed-conv' | 'im2col-chunks';
+export type FilterGradChoice = 'auto' | 'expanded-dy' | 'expanded-x' | 'taps' | 'tap-gemm' | 'transposed-conv';
 
 export function runSpec(
   ctx: NativeContext,

@@ -9,7 +9,7 @@ import type { NativeContext } from '../../../src/backends/native/native_context.
 import { initNative } from '../../../src/backends/native/init.js';
 import { randomValues, relL2, runOn } from './helpers.js';
 import { convForwardGraph } from '../../../src/backends/native/conv_graph.js';
-import { imagesPerChunk } from '../../../src/backends/native/expanded_dy.js';
+import { imagesPerChunk } from '../../../src/backends/native/filter_grad_expanded.js';
 import { NCHWC_DOMAIN } from '../../../src/backends/native/nchwc.js';
 
 const TOL = 1e-5;
@@ -145,7 +145,7 @@ test('Conv2DBackpropInput and Conv2DBackpropFilter against cpu', () => withAndWi
     await check(`dx ${label}`, 'Conv2DBackpropInput', [dyShape, c.f], (dy, w) =>
       tf.engine().runKernel('Conv2DBackpropInput', { dy: dy as tf.Tensor, filter: w as tf.Tensor }, { ...attrs, inputShape: c.x }) as tf.Tensor,
     );
-    for (const method of ['auto', 'expanded-dy', 'transposed-conv', 'im2col-chunks', 'tap-gemm', 'taps'] as const) {
+    for (const method of ['auto', 'expanded-dy', 'expanded-x', 'transposed-conv', 'tap-gemm', 'taps'] as const) {
       ctx.filterGrad = method;
       await check(`dw ${method} ${label}`, 'Conv2DBackpropFilter', [c.x, dyShape], (x, dy) =>
         tf.engine().runKernel('Conv2DBackpropFilter', { x: x as tf.Tensor, dy: dy as tf.Tensor }, { ...attrs, filterShape: c.f }) as tf.Tensor,
@@ -167,18 +167,25 @@ test('an RGB input conv runs on the NCHWc kernels with plain NCHW input, blocked
   assert.ok(plain.nodes.some((n) => n.op === 'Conv' && n.domain === undefined));
 });
 
-test('the expanded-dy filter gradient sums over several image chunks (and a short last one) like cpu', async () => {
-  const c = { x: [18, 28, 28, 16] as const, f: [3, 3, 16, 64] as const };
-  const g = { n: 18, h: 28, w: 28, ci: 16, oh: 28, ow: 28, co: 64, fh: 3, fw: 3, sh: 1, sw: 1, dh: 1, dw: 1, pads: [1, 1, 1, 1] } as const;
-  const per = imagesPerChunk(g);
-  assert.ok(per < g.n && g.n % per !== 0, `${per} images per chunk: several chunks, the last one short`);
-  ctx.filterGrad = 'expanded-dy';
-  try {
-    await check('dw expanded-dy chunks', 'Conv2DBackpropFilter', [c.x, [18, 28, 28, 64]], (x, dy) =>
-      tf.engine().runKernel('Conv2DBackpropFilter', { x: x as tf.Tensor, dy: dy as tf.Tensor }, { strides: 1, pad: 'same', dataFormat: 'NHWC', filterShape: [...c.f] }) as tf.Tensor,
-    );
-  } finally {
-    ctx.filterGrad = 'auto';
+test('the expanded filter gradients sum over several image chunks (and a short last one) like cpu', async () => {
+  const cases = [
+    { which: 'dy', x: [18, 28, 28, 16], f: [3, 3, 16, 64], s: 1, out: 28 },
+    { which: 'x', x: [40, 28, 28, 64], f: [3, 3, 64, 8], s: 2, out: 14 },
+  ] as const;
+  for (const c of cases) {
+    const [n, h, w, ci] = c.x;
+    const [fh, fw, , co] = c.f;
+    const g = { n, h, w, ci, oh: c.out, ow: c.out, co, fh, fw, sh: c.s, sw: c.s, dh: 1, dw: 1, pads: [1, 1, 1, 1] as const };
+    const per = imagesPerChunk(c.which, g);
+    assert.ok(per < n && n % per !== 0, `${c.which}: ${per} images per chunk: several chunks, the last one short`);
+    ctx.filterGrad = `expanded-${c.which}`;
+    try {
+      await check(`dw expanded-${c.which} chunks`, 'Conv2DBackpropFilter', [c.x, [n, c.out, c.out, co]], (x, dy) =>
+        tf.engine().runKernel('Conv2DBackpropFilter', { x: x as tf.Tensor, dy: dy as tf.Tensor }, { strides: c.s, pad: 'same', dataFormat: 'NHWC', filterShape: [...c.f] }) as tf.Tensor,
+      );
+    } finally {
+      ctx.filterGrad = 'auto';
+    }
   }
 });
 

@@ -1,0 +1,162 @@
+// Filter gradients as chunked Gemms with a large reduction, over one operand as it is (NHWC rows, a
+// zero-copy view of the heap) and the other expanded window-fold into a cache-sized scratch:
+//  * expanded dy (stride 1): dW[kh, kw, ci, co] = Σ_{n, ih, iw} x[n, ih, iw, ci] · dy[n, ih + t − kh, iw + l − kw, co],
+//    so with DYs[(n, ih, iw), kh, j, co] = dy[n, ih + t − kh, iw + l − (fw − 1) + j, co] (zero outside dy),
+//    dW[kh, fw − 1 − j] = (xᵀ · DYs)[ci, kh, j, co]. Pays when Co ≤ Ci (Inception's 3×3 layers).
+//  * expanded x (any stride; im2col): X[(n, oh, ow), kh, kw, ci] = x[n, oh·sh − t + kh, ow·sw − l + kw, ci],
+//    dW = Xᵀ · dy, already in tfjs's filter layout. Pays for few input channels (an RGB layer) and
+//    for strided layers, whose im2col has a quarter of the rows.
+// Either way, for fixed (row, kh) the fw blocks are consecutive pixels of one input row, so the
+// expansion is one contiguous copy per (row, kh), done with copyWithin on the wasm heap, and every
+// product is a real one (the per-tap formulation multiplies padding rows too).
+// The batch runs in chunks of images whose expansion fits in CHUNK_BYTES, each Gemm adding onto the
+// last (ORT's Gemm C input), in image order, so the result is the same on every run.
+
+import type { TensorInfo } from '@tensorflow/tfjs';
+import type { ConvGeometry } from './conv_graph.js';
+import type { NativeContext } from './native_context.js';
+import { runSpec } from './native_context.js';
+import type { GemmAccSpec } from './matmul_graph.js';
+import type { RunArg, WasmBackendLike } from './wasm_heap.js';
+import { heapBuffer } from './wasm_heap.js';
+
+/** DYs bytes per chunk: measured best near 8 MB (2 cores; 2–32 images of Inception's 28×28 layer). */
+const CHUNK_BYTES = 8 << 20;
+
+export type Expanded = 'dy' | 'x';
+
+export function expandedApplies(which: Expanded, g: ConvGeometry): boolean {
+  const unitSteps = g.dh === 1 && g.dw === 1 && (which === 'x' || (g.sh === 1 && g.sw === 1));
+  return unitSteps && g.fh * g.fw > 1;
+}
+
+/** Rows of the expanded operand per image: input pixels for dy, output pixels for x. */
+const rowsPerImage = (which: Expanded, g: ConvGeometry): number => (which === 'dy' ? g.h * g.w : g.oh * g.ow);
+/** Columns of the expanded operand. */
+const expandedColumns = (which: Expanded, g: ConvGeometry): number => g.fh * g.fw * (which === 'dy' ? g.co : g.ci);
+
+/** Images per chunk for this geometry. */
+export function imagesPerChunk(which: Expanded, g: ConvGeometry): number {
+  const bytesPerImage = 4 * rowsPerImage(which, g) * expandedColumns(which, g);
+  return Math.max(1, Math.min(g.n, Math.floor(CHUNK_BYTES / bytesPerImage)));
+}
+
+/** Writes X (im2col) for images [n0, n1) at element offset `to` of `heap`; x starts at element `from`. */
+export function expandX(heap: Float32Array, from: number, to: number, g: ConvGeometry, n0: number, n1: number): void {
+  const [t, l] = g.pads;
+  const block = g.fw * g.ci;
+  let dst = to;
+  for (let n = n0; n < n1; n++) {
+    for (let oh = 0; oh < g.oh; oh++) {
+      for (let ow = 0; ow < g.ow; ow++) {
+        const iw0 = ow * g.sw - l;
+        const a = Math.max(0, iw0);
+        const b = Math.min(g.w - 1, iw0 + g.fw - 1);
+        for (let kh = 0; kh < g.fh; kh++, dst += block) {
+          const ih = oh * g.sh - t + kh;
+          if (ih < 0 || ih >= g.h || b < a) {
+            heap.fill(0, dst, dst + block);
+            continue;
+          }
+          if (a > iw0) heap.fill(0, dst, dst + (a - iw0) * g.ci);
+          if (b < iw0 + g.fw - 1) heap.fill(0, dst + (b - iw0 + 1) * g.ci, dst + block);
+          const src = from + ((n * g.h + ih) * g.w + a) * g.ci;
+          heap.copyWithin(dst + (a - iw0) * g.ci, src, src + (b - a + 1) * g.ci);
+        }
+      }
+    }
+  }
+}
+
+/** Writes DYs for images [n0, n1) at element offset `to` of `heap`; dy starts at element `from`. */
+export function expandDy(heap: Float32Array, from: number, to: number, g: ConvGeometry, n0: number, n1: number): void {
+  const [t, l] = g.pads;
+  const block = g.fw * g.co;
+  let dst = to;
+  for (let n = n0; n < n1; n++) {
+    for (let ih = 0; ih < g.h; ih++) {
+      for (let iw = 0; iw < g.w; iw++) {
+        const owLo = iw + l - g.fw + 1;
+        const a = Math.max(0, owLo);
+        const b = Math.min(g.ow - 1, owLo + g.fw - 1);
+        for (let kh = 0; kh < g.fh; kh++, dst += block) {
+          const oh = ih + t - kh;
+          if (oh < 0 || oh >= g.oh || b < a) {
+            heap.fill(0, dst, dst + block);
+            continue;
+          }
+          if (a > owLo) heap.fill(0, dst, dst + (a - owLo) * g.co);
+          if (b < owLo + g.fw - 1) heap.fill(0, dst + (b - owLo + 1) * g.co, dst + block);
+          const src = from + ((n * g.oh + oh) * g.ow + a) * g.co;
+          heap.copyWithin(dst + (a - owLo) * g.co, src, src + (b - a + 1) * g.co);
+        }
+      }
+    }
+  }
+}
+
+/** Two plain buffers for the running sum (a Gemm must not write the array it reads as C). */
+const sums: [Float32Array, Float32Array] = [new Float32Array(0), new Float32Array(0)];
+function sum(i: 0 | 1, n: number): Float32Array {
+  if (sums[i].length < n) sums[i] = new Float32Array(n);
+  return sums[i].subarray(0, n);
+}
+
+export function filterGradByExpansion(
+  which: Expanded,
+  ctx: NativeContext,
+  kernelName: string,
+  backend: WasmBackendLike,
+  g: ConvGeometry,
+  x: TensorInfo,
+  dy: TensorInfo,
+  out: TensorInfo,
+): void {
+  const cols = expandedColumns(which, g);
+  const perImage = rowsPerImage(which, g);
+  const imgs = imagesPerChunk(which, g);
+  // The operand used as it is: x's rows of Ci (expanded dy), dy's rows of Co (expanded x).
+  const [plain, plainWidth, expand] = which === 'dy' ? [x, g.ci, expandDy] : [dy, g.co, expandX];
+  const source = which === 'dy' ? dy : x;
+  // y = expandedᵀ·plain for x ([fh·fw·ci, co], tfjs's layout: the last chunk writes the output),
+  // plainᵀ·expanded for dy ([ci, fh·fw·co], reordered at the end).
+  const [m, n] = which === 'dy' ? [plainWidth, cols] : [cols, plainWidth];
+  const scratch = backend.makeOutput([imgs * perImage, cols], 'float32');
+  try {
+    const offset = (t: TensorInfo): number => backend.dataIdMap.get(t.dataId)!.memoryOffset! / 4;
+    let acc: Float32Array | null = null;
+    for (let n0 = 0, i = 0; n0 < g.n; n0 += imgs, i ^= 1) {
+      const n1 = Math.min(g.n, n0 + imgs);
+      const rows = (n1 - n0) * perImage;
+      // A fresh view each chunk: nothing here grows the heap, but a view must not outlive a growth.
+      expand(new Float32Array(heapBuffer(backend)), offset(source), offset(scratch), g, n0, n1);
+      const spec: GemmAccSpec = { kind: 'gemm-tn-acc', m, k: rows, n, acc: acc !== null };
+      const expanded: RunArg = { info: scratch, dims: [rows, cols] };
+      const operand: RunArg = { info: plain, dims: [rows, plainWidth], offset: n0 * perImage * plainWidth };
+      const last = n1 === g.n;
+      const y: RunArg = which === 'x' && last ? { info: out, dims: [m, n] } : { data: sum(i as 0 | 1, m * n), dims: [m, n] };
+      const inputs: Record<string, RunArg> = {
+        a: which === 'dy' ? operand : expanded,
+        b: which === 'dy' ? expanded : operand,
+        ...(acc === null ? {} : { c: { data: acc, dims: [m, n] } }),
+      };
+      runSpec(ctx, kernelName, backend, spec, inputs, { y });
+      acc = 'data' in y ? y.data : null;
+    }
+    if (which === 'dy') reorderExpandedDy(g, acc!, new Float32Array(heapBuffer(backend), 4 * offset(out), cols * g.ci));
+  } finally {
+    backend.disposeData(scratch.dataId);
+  }
+}
+
+/** [ci, kh, j, co] → tfjs's filter layout [kh, kw = fw − 1 − j, ci, co]. */
+function reorderExpandedDy(g: ConvGeometry, from: Float32Array, dw: Float32Array): void {
+  for (let ci = 0; ci < g.ci; ci++) {
+    for (let kh = 0; kh < g.fh; kh++) {
+      for (let j = 0; j < g.fw; j++) {
+        const at = ((ci * g.fh + kh) * g.fw + j) * g.co;
+        dw.set(from.subarray(at, at + g.co), ((kh * g.fw + g.fw - 1 - j) * g.ci + ci) * g.co);
+      }
+    }
+  }
+}
