@@ -62,6 +62,21 @@ function usable(g: ConvGeometry): boolean {
   return g.n * g.h * g.w * g.ci * g.co * g.oh * g.ow > 0 && geometryMatches(g);
 }
 
+/**
+ * Largest intermediate of one conv graph run, in bytes. glibc serves blocks above its mmap threshold
+ * (at most 32 MiB) with fresh mappings, so a graph whose intermediates are larger page-faults them
+ * in on every run; batches run in chunks below it instead, each chunk a zero-copy view.
+ */
+const CHUNK_INTERMEDIATE_BYTES = 8 << 20;
+
+/** Calls run(n0, n) over consecutive image ranges of near-equal size, each within the limit. */
+export function inBatchChunks(g: ConvGeometry, run: (n0: number, n: number) => void): void {
+  const perImage = 4 * Math.max(g.h * g.w * g.ci, g.oh * g.ow * g.co);
+  const chunks = Math.min(g.n, Math.max(1, Math.ceil((g.n * perImage) / CHUNK_INTERMEDIATE_BYTES)));
+  const size = Math.ceil(g.n / chunks);
+  for (let n0 = 0; n0 < g.n; n0 += size) run(n0, Math.min(size, g.n - n0));
+}
+
 /** A 1×1, stride-1, unpadded conv is a plain matmul over [N·H·W, C] rows in NHWC: no transposes. */
 function isPointwise(g: ConvGeometry): boolean {
   return g.fh === 1 && g.fw === 1 && g.sh === 1 && g.sw === 1 && g.pads.every((p) => p === 0);
@@ -98,18 +113,12 @@ export function makeConvKernel(ctx: NativeContext, kernelName: string, fallback:
       runSpec(ctx, kernelName, backend, spec, { a: { info: x, dims: [rows, g.ci] }, b: { info: filter, dims: [g.ci, g.co] }, ...biasArg }, { y: { info: out, dims: [rows, g.co] } });
       return out;
     }
-    runSpec(
-      ctx,
-      kernelName,
-      backend,
-      { kind: 'conv-forward', g, bias: biasDims, relu: act === 'relu', block: ctx.nchwcBlock },
-      {
-        x: { info: x, dims: x.shape },
-        w: { info: filter, dims: filter.shape },
-        ...(bias === undefined || biasDims === null ? {} : { bias: { info: bias, dims: biasDims } }),
-      },
-      { y: { info: out, dims: out.shape } },
-    );
+    const shared = { w: { info: filter, dims: filter.shape }, ...(bias === undefined || biasDims === null ? {} : { bias: { info: bias, dims: biasDims } }) };
+    inBatchChunks(g, (n0, n) => {
+      const spec = { kind: 'conv-forward', g: { ...g, n }, bias: biasDims, relu: act === 'relu', block: ctx.nchwcBlock } as const;
+      const x0 = { info: x, dims: [n, g.h, g.w, g.ci], offset: n0 * g.h * g.w * g.ci };
+      runSpec(ctx, kernelName, backend, spec, { x: x0, ...shared }, { y: { info: out, dims: [n, g.oh, g.ow, g.co], offset: n0 * g.oh * g.ow * g.co } });
+    });
     return out;
   };
 }
@@ -135,14 +144,11 @@ export function makeConvInputGradKernel(ctx: NativeContext, kernelName: string, 
       runSpec(ctx, kernelName, backend, spec, { a: { info: dy, dims: [rows, g.co] }, b: { info: filter, dims: [g.ci, g.co] } }, { y: { info: out, dims: [rows, g.ci] } });
       return out;
     }
-    runSpec(
-      ctx,
-      kernelName,
-      backend,
-      { kind: 'conv-input-grad', g, block: ctx.nchwcBlock },
-      { dy: { info: dy, dims: dy.shape }, w: { info: filter, dims: filter.shape } },
-      { dx: { info: out, dims: out.shape } },
-    );
+    inBatchChunks(g, (n0, n) => {
+      const dy0 = { info: dy, dims: [n, g.oh, g.ow, g.co], offset: n0 * g.oh * g.ow * g.co };
+      const dx0 = { info: out, dims: [n, g.h, g.w, g.ci], offset: n0 * g.h * g.w * g.ci };
+      runSpec(ctx, kernelName, backend, { kind: 'conv-input-grad', g: { ...g, n }, block: ctx.nchwcBlock }, { dy: dy0, w: { info: filter, dims: filter.shape } }, { dx: dx0 });
+    });
     return out;
   };
 }

@@ -189,6 +189,20 @@ test('the expanded filter gradients sum over several image chunks (and a short l
   }
 });
 
+test('convolutions and their input gradients over a big batch run in chunks of images, like cpu', async () => {
+  // 25 images of 32×32×112 floats are 11.5 MB, over the 8 MB a chunk's largest tensor may take.
+  const x = [25, 32, 32, 112] as const;
+  const f = [2, 2, 112, 4] as const;
+  const before = nativeCalls('Conv2D');
+  await check('conv chunked', 'Conv2D', [x, f], (a, w) => tf.conv2d(a as tf.Tensor4D, w as tf.Tensor4D, 1, 'same'));
+  assert.equal(nativeCalls('Conv2D') - before, 2, 'two chunks (13 and 12 images)');
+  const inputs = nativeCalls('Conv2DBackpropInput');
+  await check('dx chunked', 'Conv2DBackpropInput', [[25, 32, 32, 4], f], (dy, w) =>
+    tf.engine().runKernel('Conv2DBackpropInput', { dy: dy as tf.Tensor, filter: w as tf.Tensor }, { strides: 1, pad: 'same', dataFormat: 'NHWC', inputShape: [...x] }) as tf.Tensor,
+  );
+  assert.equal(nativeCalls('Conv2DBackpropInput') - inputs, 2);
+});
+
 test('a small conv net: loss gradients w.r.t. every weight match cpu', async () => {
   const shapes = [[4, 12, 12, 3], [3, 3, 3, 8], [8], [3, 3, 8, 16], [16], [3 * 3 * 16, 10], [10], [4, 10]];
   await check('convnet grads', 'Conv2DBackpropFilter', shapes, (x, w1, b1, w2, b2, w3, b3, labels) => {
