@@ -9,6 +9,7 @@
 import type * as tfType from '@tensorflow/tfjs';
 import { CONV_GRAD, convGradAvailable } from '../webgpu/kernels/conv_grad.js';
 import { DENSE_GRAD, denseGradAvailable } from '../webgpu/kernels/dense_grad.js';
+import { RELU_GRAD, reluGradAvailable } from './relu_grad.js';
 
 type Tf = typeof tfType;
 type T = tfType.Tensor;
@@ -26,8 +27,12 @@ export interface ConvGeometry {
   readonly pad: 'same' | 'valid';
 }
 
-/** dy masked where the relu output is zero (tfjs's Relu gradient: dy·step(x), and x > 0 ⇔ y > 0). */
+/**
+ * dy masked where the relu output is zero (tfjs's Relu gradient: dy·step(x), and x > 0 ⇔ y > 0); one
+ * kernel on the wasm-heap backends (relu_grad.ts).
+ */
 function reluGrad(tf: Tf, dy: T, y: T): T {
+  if (reluGradAvailable(tf, tf.getBackend())) return tf.engine().runKernel(RELU_GRAD, { dy, y }) as T;
   return tf.mul(dy, tf.step(y));
 }
 

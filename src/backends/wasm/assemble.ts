@@ -82,6 +82,7 @@ export const op = {
   i32x4Splat: simd(0x11),
   f32x4Splat: simd(0x13),
   f32x4Eq: simd(0x41),
+  f32x4Gt: simd(0x44),
   v128And: simd(0x4e),
   /** a & ~b */
   v128AndNot: simd(0x4f),
