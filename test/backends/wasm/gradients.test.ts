@@ -4,6 +4,7 @@ import { before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
 import { onCpuAndWasm, randn, relL2, tolerance, useWasm } from './compare.js';
+import { checkFusedLayers } from '../fused/bias_relu_check.js';
 
 before(() => useWasm());
 
@@ -74,4 +75,8 @@ test('repeated SGD steps on wasm leak neither tensors nor wasm memory', async ()
   assert.equal(tf.backend().numDataIds(), ids);
   optimizer.dispose();
   tf.dispose([...Object.values(vars), x, labels]);
+});
+
+test('small AlexNet on wasm: fused layers (one-pass ReLU gradient) give the stock layers' gradients', async () => {
+  await checkFusedLayers(tf, 'wasm', 'small_alexnet', 1e-5);
 });
