@@ -77,6 +77,6 @@ test('repeated SGD steps on wasm leak neither tensors nor wasm memory', async ()
   tf.dispose([...Object.values(vars), x, labels]);
 });
 
-test('small AlexNet on wasm: fused layers (one-pass ReLU gradient) give the stock layers' gradients', async () => {
+test('small AlexNet on wasm: fused layers (one-pass ReLU gradient) give the stock layers’ gradients', async () => {
   await checkFusedLayers(tf, 'wasm', 'small_alexnet', 1e-5);
 });
