@@ -1,10 +1,11 @@
 // Training-mode batch norm with offset β (channel-last), optionally followed by a ReLU, through the fused
 // kernels where a backend has them (webgpu: 5 dispatches for forward, backward and the moving statistics,
-// against ~20 composed ones plus 3 for a separate ReLU); other backends keep the composed ops in
-// src/models/beta-batch-norm.ts.
+// against ~20 composed ones plus 3 for a separate ReLU; wasm and native: wasm SIMD loops on the heap,
+// batch_norm_heap.ts); cpu keeps the composed ops in src/models/beta-batch-norm.ts.
 // tfjs is passed in (no import here): the layer module loads before tfjs is needed.
 import type * as tfType from '@tensorflow/tfjs';
 import { BN_APPLY, BN_GRAD_INPUT, BN_GRAD_STATS, BN_KERNEL_NAMES, BN_MOVING, BN_STATS } from './batch_norm_math.js';
+import { heapBatchNormKernel } from './batch_norm_heap.js';
 import { WEBGPU_BATCH_NORM_KERNELS, movingStatsInPlace } from './batch_norm_webgpu.js';
 
 type Tf = typeof tfType;
@@ -16,12 +17,16 @@ type Tensor = tfType.Tensor;
  */
 export const fusedBatchNormOptions = { enabled: process.env['RETHINK_FUSED_BN'] !== 'off' };
 
+/** The backends whose tensors live on a tfjs wasm heap (batch_norm_heap.ts). */
+const HEAP_BACKENDS: ReadonlySet<string> = new Set(['wasm', 'native']);
+
 /** Registers the kernels under `backendName` when we have them for it; returns whether it has them. */
 export function ensureBatchNormKernels(tf: Tf, backendName: string): boolean {
-  if (!fusedBatchNormOptions.enabled || backendName !== 'webgpu') return false;
+  if (!fusedBatchNormOptions.enabled || (backendName !== 'webgpu' && !HEAP_BACKENDS.has(backendName))) return false;
   for (const kernelName of BN_KERNEL_NAMES) {
     if (tf.getKernel(kernelName, backendName) !== undefined) continue;
-    tf.registerKernel({ kernelName, backendName, kernelFunc: WEBGPU_BATCH_NORM_KERNELS[kernelName]!(tf) });
+    const kernelFunc = backendName === 'webgpu' ? WEBGPU_BATCH_NORM_KERNELS[kernelName]!(tf) : heapBatchNormKernel(tf, kernelName);
+    tf.registerKernel({ kernelName, backendName, kernelFunc });
   }
   return true;
 }

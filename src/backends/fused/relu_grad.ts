@@ -9,8 +9,7 @@
 import type * as tfType from '@tensorflow/tfjs';
 import type { KernelFunc, TensorInfo } from '@tensorflow/tfjs';
 import type { HeapMemory, WasmFunction } from '../wasm/assemble.js';
-import { assembleModule, I32, instantiate, op, V128, whileBelow } from '../wasm/assemble.js';
-import { heapMemoryOf } from '../wasm/ops.js';
+import { assembleModule, heapMemoryOf, I32, instantiate, op, V128, whileBelow } from '../wasm/assemble.js';
 
 type Tf = typeof tfType;
 

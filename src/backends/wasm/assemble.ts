@@ -28,6 +28,12 @@ export function heapMemory(x: unknown): HeapMemory | null {
   return { memory: x, shared: typeof SharedArrayBuffer !== 'undefined' && x.buffer instanceof SharedArrayBuffer };
 }
 
+/** A tfjs wasm backend's heap memory (the threaded build's shared one, or the single-threaded module's own). */
+export function heapMemoryOf(backend: { readonly wasm: unknown }): HeapMemory | null {
+  const wasm = backend.wasm as { wasmMemory?: unknown; asm?: { memory?: unknown } };
+  return heapMemory(wasm.wasmMemory ?? wasm.asm?.memory);
+}
+
 /** The heap's WebAssembly.Memory when `x` is one over a plain (unshared) buffer, else null. */
 export function plainWasmMemory(x: unknown): WasmMemory | null {
   const h = heapMemory(x);
@@ -90,6 +96,8 @@ export const op = {
   f32x4Add: simd(0xe4),
   f32x4Sub: simd(0xe5),
   f32x4Mul: simd(0xe6),
+  /** a < b ? b : a (a NaN a stays; −0 stays) */
+  f32x4Pmax: simd(0xeb),
 } as const;
 
 /** `local += step` for an i32 local. */

@@ -3,7 +3,6 @@
 import * as tf from '@tensorflow/tfjs';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 import type { KernelConfig, KernelFunc, NamedAttrMap, NamedTensorInfoMap, TensorInfo } from '@tensorflow/tfjs';
-import { heapMemory, type HeapMemory } from './assemble.js';
 
 /** What a kernel needs from its backend: a BackendWasm, or a backend that wraps one's heap. */
 export type WasmLike = Pick<BackendWasm, 'wasm' | 'dataIdMap' | 'makeOutput' | 'disposeData'>;
@@ -64,12 +63,6 @@ export class Ops {
   output(shape: readonly number[]): TensorInfo {
     return this.backend.makeOutput([...shape], 'float32');
   }
-}
-
-/** The heap's WebAssembly.Memory (the threaded build's shared one, or the single-threaded module's own). */
-export function heapMemoryOf(backend: { readonly wasm: unknown }): HeapMemory | null {
-  const wasm = backend.wasm as { wasmMemory?: unknown; asm?: { memory?: unknown } };
-  return heapMemory(wasm.wasmMemory ?? wasm.asm?.memory);
 }
 
 /**

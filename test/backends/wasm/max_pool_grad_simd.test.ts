@@ -12,7 +12,7 @@ import { heapMemory, type HeapMemory } from '../../../src/backends/wasm/assemble
 import { maxPoolGradOnHeap, maxPoolGradSimd, simdPoolFits, type PoolGeometry } from '../../../src/backends/wasm/kernels/maxPoolGradSimd.js';
 import { Rng } from '../../../src/util/random.js';
 import { kernel, useWasm } from './compare.js';
-import { heapMemoryOf } from '../../../src/backends/wasm/ops.js';
+import { heapMemoryOf } from '../../../src/backends/wasm/assemble.js';
 
 interface MemoryCtor {
   new (d: { initial: number; maximum?: number; shared?: boolean }): { buffer: ArrayBuffer | SharedArrayBuffer };

@@ -5,7 +5,8 @@
 // the JS loop on 128×28×28×64.
 import * as tf from '@tensorflow/tfjs';
 import type { KernelConfig, TensorInfo } from '@tensorflow/tfjs';
-import { composedKernel, heapMemoryOf, input, type KernelArgs } from '../ops.js';
+import { heapMemoryOf } from '../assemble.js';
+import { composedKernel, input, type KernelArgs } from '../ops.js';
 import { maxPoolGradOnHeap, maxPoolGradSimd, simdPoolFits, type PoolGeometry } from './maxPoolGradSimd.js';
 
 interface PoolAttrs {
