@@ -7,7 +7,7 @@
 //  * dx at larger strides: ConvTranspose.
 //  * dW: see filter_grad_graph.ts.
 
-import { nchwcConvNodes, nchwcNarrowInputConvNodes } from './nchwc.js';
+import { nchwcConvNodes } from './nchwc.js';
 import type { OnnxGraph, OnnxInt64Initializer, OnnxNode } from './onnx_proto.js';
 import { OnnxType } from './onnx_proto.js';
 
@@ -92,7 +92,7 @@ export function convForwardGraph(s: ConvForwardSpec): OnnxGraph {
     // Relu fuses into the conv only when nothing (a broadcast bias) comes between them.
     const fuseRelu = s.relu && (s.bias === null || biasInConv);
     const convAttrs = { pads: ints([t, l, b, r]), strides: ints([g.sh, g.sw]), dilations: ints([g.dh, g.dw]) };
-    const conv = (narrow ? nchwcNarrowInputConvNodes : nchwcConvNodes)('x', 'wt', 'y0', g.co, g.ci, g.fh, g.fw, s.block!, convAttrs, biasInConv ? 'bias' : null, fuseRelu);
+    const conv = nchwcConvNodes('x', 'wt', 'y0', g.co, g.ci, g.fh, g.fw, s.block!, convAttrs, biasInConv ? 'bias' : null, fuseRelu);
     const nodes: OnnxNode[] = [{ op: 'Transpose', inputs: ['w'], outputs: ['wt'], attrs: { perm: ints([3, 2, 0, 1]) } }, ...conv.nodes];
     let cur = 'y0';
     if (s.bias !== null && !biasInConv) {

@@ -31,9 +31,12 @@ export function expandedApplies(which: Expanded, g: ConvGeometry): boolean {
 }
 
 /** Rows of the expanded operand per image: input pixels for dy, output pixels for x. */
-const rowsPerImage = (which: Expanded, g: ConvGeometry): number => (which === 'dy' ? g.h * g.w : g.oh * g.ow);
+function rowsPerImage(which: Expanded, g: ConvGeometry): number {
+  const e = windowsOf(which, g);
+  return e.p * e.q;
+}
 /** Columns of the expanded operand. */
-const expandedColumns = (which: Expanded, g: ConvGeometry): number => g.fh * g.fw * (which === 'dy' ? g.co : g.ci);
+const expandedColumns = (which: Expanded, g: ConvGeometry): number => g.fh * g.fw * windowsOf(which, g).ch;
 
 /** Images per chunk for this geometry. */
 export function imagesPerChunk(which: Expanded, g: ConvGeometry): number {
@@ -41,54 +44,55 @@ export function imagesPerChunk(which: Expanded, g: ConvGeometry): number {
   return Math.max(1, Math.min(g.n, Math.floor(CHUNK_BYTES / bytesPerImage)));
 }
 
-/** Writes X (im2col) for images [n0, n1) at element offset `to` of `heap`; x starts at element `from`. */
-export function expandX(heap: Float32Array, from: number, to: number, g: ConvGeometry, n0: number, n1: number): void {
-  const [t, l] = g.pads;
-  const block = g.fw * g.ci;
-  let dst = to;
-  for (let n = n0; n < n1; n++) {
-    for (let oh = 0; oh < g.oh; oh++) {
-      for (let ow = 0; ow < g.ow; ow++) {
-        const iw0 = ow * g.sw - l;
-        const a = Math.max(0, iw0);
-        const b = Math.min(g.w - 1, iw0 + g.fw - 1);
-        for (let kh = 0; kh < g.fh; kh++, dst += block) {
-          const ih = oh * g.sh - t + kh;
-          if (ih < 0 || ih >= g.h || b < a) {
-            heap.fill(0, dst, dst + block);
-            continue;
-          }
-          if (a > iw0) heap.fill(0, dst, dst + (a - iw0) * g.ci);
-          if (b < iw0 + g.fw - 1) heap.fill(0, dst + (b - iw0 + 1) * g.ci, dst + block);
-          const src = from + ((n * g.h + ih) * g.w + a) * g.ci;
-          heap.copyWithin(dst + (a - iw0) * g.ci, src, src + (b - a + 1) * g.ci);
-        }
-      }
-    }
-  }
+/**
+ * Where the expanded rows read: row (n, p, q) and window row k take the `fw` source pixels from
+ * (n, rowStep·p + rowBase + kSign·k, colStep·q + colBase) onwards, of a [srcH, srcW, ch] source;
+ * pixels outside it read as zero.
+ */
+interface Windows {
+  readonly p: number;
+  readonly q: number;
+  readonly srcH: number;
+  readonly srcW: number;
+  readonly ch: number;
+  readonly rowStep: number;
+  readonly rowBase: number;
+  readonly kSign: 1 | -1;
+  readonly colStep: number;
+  readonly colBase: number;
 }
 
-/** Writes DYs for images [n0, n1) at element offset `to` of `heap`; dy starts at element `from`. */
-export function expandDy(heap: Float32Array, from: number, to: number, g: ConvGeometry, n0: number, n1: number): void {
+function windowsOf(which: Expanded, g: ConvGeometry): Windows {
   const [t, l] = g.pads;
-  const block = g.fw * g.co;
+  return which === 'x'
+    ? { p: g.oh, q: g.ow, srcH: g.h, srcW: g.w, ch: g.ci, rowStep: g.sh, rowBase: -t, kSign: 1, colStep: g.sw, colBase: -l }
+    : { p: g.h, q: g.w, srcH: g.oh, srcW: g.ow, ch: g.co, rowStep: 1, rowBase: t, kSign: -1, colStep: 1, colBase: l - g.fw + 1 };
+}
+
+/**
+ * Writes the expansion of images [n0, n1) at element offset `to` of `heap`, reading the source at
+ * element `from`: X (im2col) for 'x', DYs for 'dy'. One contiguous copy per (row, window row).
+ */
+export function expand(which: Expanded, heap: Float32Array, from: number, to: number, g: ConvGeometry, n0: number, n1: number): void {
+  const e = windowsOf(which, g);
+  const block = g.fw * e.ch;
   let dst = to;
   for (let n = n0; n < n1; n++) {
-    for (let ih = 0; ih < g.h; ih++) {
-      for (let iw = 0; iw < g.w; iw++) {
-        const owLo = iw + l - g.fw + 1;
-        const a = Math.max(0, owLo);
-        const b = Math.min(g.ow - 1, owLo + g.fw - 1);
-        for (let kh = 0; kh < g.fh; kh++, dst += block) {
-          const oh = ih + t - kh;
-          if (oh < 0 || oh >= g.oh || b < a) {
+    for (let p = 0; p < e.p; p++) {
+      for (let q = 0; q < e.q; q++) {
+        const lo = q * e.colStep + e.colBase;
+        const a = Math.max(0, lo);
+        const b = Math.min(e.srcW - 1, lo + g.fw - 1);
+        for (let k = 0; k < g.fh; k++, dst += block) {
+          const row = p * e.rowStep + e.rowBase + e.kSign * k;
+          if (row < 0 || row >= e.srcH || b < a) {
             heap.fill(0, dst, dst + block);
             continue;
           }
-          if (a > owLo) heap.fill(0, dst, dst + (a - owLo) * g.co);
-          if (b < owLo + g.fw - 1) heap.fill(0, dst + (b - owLo + 1) * g.co, dst + block);
-          const src = from + ((n * g.oh + oh) * g.ow + a) * g.co;
-          heap.copyWithin(dst + (a - owLo) * g.co, src, src + (b - a + 1) * g.co);
+          if (a > lo) heap.fill(0, dst, dst + (a - lo) * e.ch);
+          if (b < lo + g.fw - 1) heap.fill(0, dst + (b - lo + 1) * e.ch, dst + block);
+          const src = from + ((n * e.srcH + row) * e.srcW + a) * e.ch;
+          heap.copyWithin(dst + (a - lo) * e.ch, src, src + (b - a + 1) * e.ch);
         }
       }
     }
@@ -116,7 +120,7 @@ export function filterGradByExpansion(
   const perImage = rowsPerImage(which, g);
   const imgs = imagesPerChunk(which, g);
   // The operand used as it is: x's rows of Ci (expanded dy), dy's rows of Co (expanded x).
-  const [plain, plainWidth, expand] = which === 'dy' ? [x, g.ci, expandDy] : [dy, g.co, expandX];
+  const [plain, plainWidth] = which === 'dy' ? [x, g.ci] : [dy, g.co];
   const source = which === 'dy' ? dy : x;
   // y = expandedᵀ·plain for x ([fh·fw·ci, co], tfjs's layout: the last chunk writes the output),
   // plainᵀ·expanded for dy ([ci, fh·fw·co], reordered at the end).
@@ -129,7 +133,7 @@ export function filterGradByExpansion(
       const n1 = Math.min(g.n, n0 + imgs);
       const rows = (n1 - n0) * perImage;
       // A fresh view each chunk: nothing here grows the heap, but a view must not outlive a growth.
-      expand(new Float32Array(heapBuffer(backend)), offset(source), offset(scratch), g, n0, n1);
+      expand(which, new Float32Array(heapBuffer(backend)), offset(source), offset(scratch), g, n0, n1);
       const spec: GemmAccSpec = { kind: 'gemm-tn-acc', m, k: rows, n, acc: acc !== null };
       const expanded: RunArg = { info: scratch, dims: [rows, cols] };
       const operand: RunArg = { info: plain, dims: [rows, plainWidth], offset: n0 * perImage * plainWidth };

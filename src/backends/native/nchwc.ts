@@ -35,39 +35,44 @@ export function blockedFilterNodes(w: string, out: string, co: number, ci: numbe
 }
 
 
-/**
- * Nodes for a conv whose input has fewer channels than a block (an RGB input layer): MLAS's NCHWc
- * kernels then read the input as plain NCHW and only the filter's output channels are blocked
- * (OIHWBo), so NHWC x is transposed to NCHW (a few channels: cheap) and the output leaves the
- * blocked layout channels-last.
- */
-export function nchwcNarrowInputConvNodes(
-  x: string,
-  wOnnx: string,
+/** The nchwc Conv of `input` with the blocked filter 'wblk' (bias and ReLU fused), reordered to NHWC `out`. */
+function blockedConvToNhwc(
+  input: string,
   out: string,
   co: number,
-  ci: number,
   kh: number,
   kw: number,
-  block: number,
   convAttrs: Record<string, ReturnType<typeof ints>>,
   bias: string | null,
   relu: boolean,
-): { nodes: OnnxNode[]; initializers: OnnxInt64Initializer[] } {
+): OnnxNode[] {
+  return [
+    {
+      op: 'Conv',
+      domain: NCHWC_DOMAIN,
+      inputs: bias === null ? [input, 'wblk'] : [input, 'wblk', bias],
+      outputs: ['yblk'],
+      attrs: { ...convAttrs, kernel_shape: ints([kh, kw]), ...(relu ? { activation: { kind: 'string', value: 'Relu' } as const } : {}) },
+    },
+    { op: 'ReorderOutput', domain: NCHWC_DOMAIN, inputs: ['yblk'], outputs: [out], attrs: { channels: int(co), channels_last: int(1) } },
+  ];
+}
+
+/**
+ * A conv whose input has fewer channels than a block (an RGB input layer): MLAS's NCHWc kernels then
+ * read the input as plain NCHW and only the filter's output channels are blocked (OIHWBo), so NHWC x
+ * is transposed to NCHW (a few channels: cheap) and the output leaves the blocked layout channels-last.
+ */
+function narrowInputFilterNodes(x: string, wOnnx: string, co: number, ci: number, kh: number, kw: number, block: number): {
+  nodes: OnnxNode[];
+  initializers: OnnxInt64Initializer[];
+} {
   return {
     nodes: [
       { op: 'Transpose', inputs: [x], outputs: ['xnchw'], attrs: { perm: ints([0, 3, 1, 2]) } },
       { op: 'Reshape', inputs: [wOnnx, 'wo_s5'], outputs: ['wo_5'] },
       { op: 'Transpose', inputs: ['wo_5'], outputs: ['wo_t'], attrs: { perm: ints([0, 2, 3, 4, 1]) } },
       { op: 'Reshape', inputs: ['wo_t', 'wo_s4'], outputs: ['wblk'] },
-      {
-        op: 'Conv',
-        domain: NCHWC_DOMAIN,
-        inputs: bias === null ? ['xnchw', 'wblk'] : ['xnchw', 'wblk', bias],
-        outputs: ['yblk'],
-        attrs: { ...convAttrs, kernel_shape: ints([kh, kw]), ...(relu ? { activation: { kind: 'string', value: 'Relu' } as const } : {}) },
-      },
-      { op: 'ReorderOutput', domain: NCHWC_DOMAIN, inputs: ['yblk'], outputs: [out], attrs: { channels: int(co), channels_last: int(1) } },
     ],
     initializers: [
       { name: 'wo_s5', dims: [5], values: [co / block, block, ci, kh, kw] },
@@ -79,6 +84,7 @@ export function nchwcNarrowInputConvNodes(
 /**
  * NHWC x → blocked conv with filter `wOnnx` (ONNX layout [co, ci, kh, kw]) → NHWC `out`; the
  * reorders read and write channels-last directly, so no separate layout transposes are needed.
+ * Fewer input channels than a block take the narrow-input form above.
  */
 export function nchwcConvNodes(
   x: string,
@@ -94,19 +100,16 @@ export function nchwcConvNodes(
   relu: boolean,
   inputChannelsLast = true,
 ): { nodes: OnnxNode[]; initializers: OnnxInt64Initializer[] } {
+  if (ci < block && inputChannelsLast) {
+    const narrow = narrowInputFilterNodes(x, wOnnx, co, ci, kh, kw, block);
+    return { nodes: [...narrow.nodes, ...blockedConvToNhwc('xnchw', out, co, kh, kw, convAttrs, bias, relu)], initializers: narrow.initializers };
+  }
   const filt = blockedFilterNodes(wOnnx, 'wblk', co, ci, kh, kw, block);
   return {
     nodes: [
       { op: 'ReorderInput', domain: NCHWC_DOMAIN, inputs: [x], outputs: ['xblk'], attrs: { channels_last: int(inputChannelsLast ? 1 : 0) } },
       ...filt.nodes,
-      {
-        op: 'Conv',
-        domain: NCHWC_DOMAIN,
-        inputs: bias === null ? ['xblk', 'wblk'] : ['xblk', 'wblk', bias],
-        outputs: ['yblk'],
-        attrs: { ...convAttrs, kernel_shape: ints([kh, kw]), ...(relu ? { activation: { kind: 'string', value: 'Relu' } as const } : {}) },
-      },
-      { op: 'ReorderOutput', domain: NCHWC_DOMAIN, inputs: ['yblk'], outputs: [out], attrs: { channels: int(co), channels_last: int(1) } },
+      ...blockedConvToNhwc('xblk', out, co, kh, kw, convAttrs, bias, relu),
     ],
     initializers: filt.initializers,
   };

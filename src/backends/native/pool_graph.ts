@@ -2,21 +2,12 @@
 // (first maximum in row-major order, as tfjs's cpu backend picks it) and ScatterElements with
 // reduction 'add' routes dy there, summing where overlapping windows share a maximum.
 
+import type { PoolGeometry } from '../wasm/kernels/maxPoolGradSimd.js';
 import type { OnnxGraph } from './onnx_proto.js';
 import { OnnxType } from './onnx_proto.js';
 
-export interface MaxPoolGradSpec {
+export interface MaxPoolGradSpec extends Omit<PoolGeometry, 'top' | 'left'> {
   readonly kind: 'maxpool-grad';
-  readonly n: number;
-  readonly h: number;
-  readonly w: number;
-  readonly c: number;
-  readonly oh: number;
-  readonly ow: number;
-  readonly kh: number;
-  readonly kw: number;
-  readonly sh: number;
-  readonly sw: number;
   /** top, left, bottom, right */
   readonly pads: readonly [number, number, number, number];
 }

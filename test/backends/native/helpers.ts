@@ -1,7 +1,11 @@
 // Shared helpers for the native-backend tests: seeded inputs, running one function on two
 // backends, and relative L2 error.
 
+import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
+import { nativeRegistration } from '../../../src/backends/native/backend.js';
+import type { NativeContext } from '../../../src/backends/native/native_context.js';
+import { initNative } from '../../../src/backends/native/init.js';
 import { Rng } from '../../../src/util/random.js';
 
 export function randomValues(seed: string, n: number): Float32Array {
@@ -29,4 +33,13 @@ export async function runOn(
   for (const t of out) result.push({ values: (await t.data()) as Float32Array, shape: t.shape.slice() });
   tf.dispose([...xs, ...out]);
   return result;
+}
+
+/** Starts the native backend (it must load here) and returns its kernels' shared context. */
+export async function nativeContext(): Promise<NativeContext> {
+  const r = await initNative();
+  assert.ok(r.ok, `native backend unavailable: ${JSON.stringify(r)}`);
+  const reg = nativeRegistration();
+  assert.ok(reg !== null);
+  return reg.ctx;
 }

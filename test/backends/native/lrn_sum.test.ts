@@ -4,20 +4,14 @@
 import { before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
-import { nativeRegistration } from '../../../src/backends/native/backend.js';
 import type { NativeContext } from '../../../src/backends/native/native_context.js';
-import { initNative } from '../../../src/backends/native/init.js';
-import { randomValues, relL2, runOn } from './helpers.js';
+import { nativeContext, randomValues, relL2, runOn } from './helpers.js';
 
 const TOL = 1e-5;
 let ctx: NativeContext;
 
 before(async () => {
-  const r = await initNative();
-  assert.ok(r.ok, `native backend unavailable: ${JSON.stringify(r)}`);
-  const reg = nativeRegistration();
-  assert.ok(reg !== null);
-  ctx = reg.ctx;
+  ctx = await nativeContext();
   ctx.stats = new Map();
 });
 
