@@ -5,7 +5,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
-import { BLOCK_ROWS, bnApply, bnGradInput, bnGradStats, bnStats } from '../../../src/backends/fused/batch_norm_heap.js';
+import { BLOCK_ROWS, batchNormSimd, bnApply, bnGradInput, bnGradStats, bnStats } from '../../../src/backends/fused/batch_norm_heap.js';
+import { heapMemory } from '../../../src/backends/wasm/assemble.js';
 import { BN_KERNEL_NAMES } from '../../../src/backends/fused/batch_norm_math.js';
 import { ensureBatchNormKernels } from '../../../src/backends/fused/batch_norm.js';
 import { initNative } from '../../../src/backends/native/init.js';
@@ -78,5 +79,14 @@ test('SIMD and JS paths give the same bits (blocks of partial sums included)', {
       });
     }
     tf.dispose([x, dy, beta]);
+  }
+});
+
+test('the SIMD module loads on plain and shared memories (the threaded wasm heap is shared)', () => {
+  const WA = (globalThis as unknown as { WebAssembly: { Memory: new (d: { initial: number; maximum?: number; shared?: boolean }) => object } }).WebAssembly;
+  for (const shared of [false, true]) {
+    const heap = heapMemory(new WA.Memory(shared ? { initial: 1, maximum: 1, shared: true } : { initial: 1 }));
+    assert.ok(heap !== null && heap.shared === shared);
+    assert.ok(batchNormSimd(heap) !== null, `${shared ? 'shared' : 'plain'} memory`);
   }
 });
