@@ -5,7 +5,7 @@
 // tfjs is passed in (no import here): the layer module loads before tfjs is needed.
 import type * as tfType from '@tensorflow/tfjs';
 import { BN_APPLY, BN_GRAD_INPUT, BN_GRAD_STATS, BN_KERNEL_NAMES, BN_MOVING, BN_STATS } from './batch_norm_math.js';
-import { heapBatchNormKernel } from './batch_norm_heap.js';
+import { HEAP_BATCH_NORM_KERNELS } from './batch_norm_heap.js';
 import { WEBGPU_BATCH_NORM_KERNELS, movingStatsInPlace } from './batch_norm_webgpu.js';
 
 type Tf = typeof tfType;
@@ -25,7 +25,7 @@ export function ensureBatchNormKernels(tf: Tf, backendName: string): boolean {
   if (!fusedBatchNormOptions.enabled || (backendName !== 'webgpu' && !HEAP_BACKENDS.has(backendName))) return false;
   for (const kernelName of BN_KERNEL_NAMES) {
     if (tf.getKernel(kernelName, backendName) !== undefined) continue;
-    const kernelFunc = backendName === 'webgpu' ? WEBGPU_BATCH_NORM_KERNELS[kernelName]!(tf) : heapBatchNormKernel(tf, kernelName);
+    const kernelFunc = backendName === 'webgpu' ? WEBGPU_BATCH_NORM_KERNELS[kernelName]!(tf) : HEAP_BATCH_NORM_KERNELS[kernelName]!;
     tf.registerKernel({ kernelName, backendName, kernelFunc });
   }
   return true;

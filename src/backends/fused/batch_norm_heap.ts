@@ -8,13 +8,10 @@
 // the same operations in the same order (Math.fround per operation) takes channel counts that are not
 // a multiple of four, and heaps where SIMD will not load; it gives the same bits.
 
-import type * as tfType from '@tensorflow/tfjs';
 import type { KernelFunc, TensorInfo } from '@tensorflow/tfjs';
-import type { HeapMemory, WasmFunction } from '../wasm/assemble.js';
+import type { HeapMemory, WasmFunction, WasmHeapBackend } from '../wasm/assemble.js';
 import { addTo, assembleModule, heapMemoryOf, I32, instantiate, op, V128, whileBelow } from '../wasm/assemble.js';
 import { BN_APPLY, BN_GRAD_INPUT, BN_GRAD_STATS, BN_MOVING, BN_STATS, type BnAttrs, type BnMovingAttrs } from './batch_norm_math.js';
-
-type Tf = typeof tfType;
 
 /** Rows per float32 partial sum. */
 export const BLOCK_ROWS = 256;
@@ -128,13 +125,6 @@ export function batchNormSimd(heap: HeapMemory): Simd | null {
 
 // ---- the kernels ------------------------------------------------------------------------------
 
-interface HeapBackend {
-  readonly wasm: { readonly HEAPU8: Uint8Array };
-  readonly dataIdMap: { get(dataId: object): { readonly memoryOffset: number } | undefined };
-  makeOutput(shape: number[], dtype: 'float32'): TensorInfo;
-  disposeData(dataId: object): unknown;
-}
-
 const f = Math.fround;
 
 /** Everything one kernel call needs: heap views by tensor, SIMD where it applies, scratch. */
@@ -146,7 +136,7 @@ class Call {
   private readonly temps: TensorInfo[] = [];
 
   constructor(
-    readonly b: HeapBackend,
+    readonly b: WasmHeapBackend,
     x: TensorInfo,
     /** Force the JS loops (tests compare both paths). */
     js = false,
@@ -195,7 +185,7 @@ function blockedSums(call: Call, accs: readonly TensorInfo[], blockSum: (row0: n
 }
 
 /** mean and the biased variance, two passes. */
-export function bnStats(b: HeapBackend, x: TensorInfo, js = false): TensorInfo {
+export function bnStats(b: WasmHeapBackend, x: TensorInfo, js = false): TensorInfo {
   const call = new Call(b, x, js);
   const { C, M, simd } = call;
   const out = b.makeOutput([2, C], 'float32');
@@ -239,7 +229,7 @@ function meanAndScale(call: Call, stats: TensorInfo, epsilon: number): [TensorIn
   return [mean, r];
 }
 
-export function bnApply(b: HeapBackend, x: TensorInfo, stats: TensorInfo, beta: TensorInfo, a: BnAttrs, js = false): TensorInfo {
+export function bnApply(b: WasmHeapBackend, x: TensorInfo, stats: TensorInfo, beta: TensorInfo, a: BnAttrs, js = false): TensorInfo {
   const call = new Call(b, x, js);
   const { C, M, simd } = call;
   const out = b.makeOutput(x.shape.slice(), 'float32');
@@ -262,7 +252,7 @@ export function bnApply(b: HeapBackend, x: TensorInfo, stats: TensorInfo, beta: 
   }
 }
 
-export function bnMoving(b: HeapBackend, mean: TensorInfo, variance: TensorInfo, stats: TensorInfo, a: BnMovingAttrs): TensorInfo[] {
+export function bnMoving(b: WasmHeapBackend, mean: TensorInfo, variance: TensorInfo, stats: TensorInfo, a: BnMovingAttrs): TensorInfo[] {
   const C = mean.shape[0]!;
   const outs = [b.makeOutput([C], 'float32'), b.makeOutput([C], 'float32')];
   const call = new Call(b, mean, true);
@@ -277,7 +267,7 @@ export function bnMoving(b: HeapBackend, mean: TensorInfo, variance: TensorInfo,
 /** The masked gradient g at flat index i (the JS path). */
 const gradAt = (dy: Float32Array, y: Float32Array | null, i: number): number => (y === null || y[i]! > 0 ? dy[i]! : 0);
 
-export function bnGradStats(b: HeapBackend, x: TensorInfo, stats: TensorInfo, dy: TensorInfo, y: TensorInfo | undefined, a: BnAttrs, js = false): TensorInfo[] {
+export function bnGradStats(b: WasmHeapBackend, x: TensorInfo, stats: TensorInfo, dy: TensorInfo, y: TensorInfo | undefined, a: BnAttrs, js = false): TensorInfo[] {
   const call = new Call(b, x, js);
   const { C, simd } = call;
   const relu = a.relu === true;
@@ -314,7 +304,7 @@ export function bnGradStats(b: HeapBackend, x: TensorInfo, stats: TensorInfo, dy
   }
 }
 
-export function bnGradInput(b: HeapBackend, x: TensorInfo, stats: TensorInfo, dy: TensorInfo, y: TensorInfo | undefined, sums: TensorInfo, a: BnAttrs, js = false): TensorInfo {
+export function bnGradInput(b: WasmHeapBackend, x: TensorInfo, stats: TensorInfo, dy: TensorInfo, y: TensorInfo | undefined, sums: TensorInfo, a: BnAttrs, js = false): TensorInfo {
   const call = new Call(b, x, js);
   const { C, M, simd } = call;
   const relu = a.relu === true;
@@ -345,19 +335,14 @@ export function bnGradInput(b: HeapBackend, x: TensorInfo, stats: TensorInfo, dy
   }
 }
 
-const kernels: Readonly<Record<string, KernelFunc>> = {
-  [BN_STATS]: ({ inputs, backend }) => bnStats(backend as unknown as HeapBackend, inputs['x']!),
-  [BN_APPLY]: ({ inputs, backend, attrs }) => bnApply(backend as unknown as HeapBackend, inputs['x']!, inputs['stats']!, inputs['beta']!, attrs as unknown as BnAttrs),
-  [BN_MOVING]: ({ inputs, backend, attrs }) => bnMoving(backend as unknown as HeapBackend, inputs['mean']!, inputs['variance']!, inputs['stats']!, attrs as unknown as BnMovingAttrs),
+/** The kernels by name, for registration under 'wasm' and 'native'. */
+export const HEAP_BATCH_NORM_KERNELS: Readonly<Record<string, KernelFunc>> = {
+  [BN_STATS]: ({ inputs, backend }) => bnStats(backend as unknown as WasmHeapBackend, inputs['x']!),
+  [BN_APPLY]: ({ inputs, backend, attrs }) => bnApply(backend as unknown as WasmHeapBackend, inputs['x']!, inputs['stats']!, inputs['beta']!, attrs as unknown as BnAttrs),
+  [BN_MOVING]: ({ inputs, backend, attrs }) => bnMoving(backend as unknown as WasmHeapBackend, inputs['mean']!, inputs['variance']!, inputs['stats']!, attrs as unknown as BnMovingAttrs),
   [BN_GRAD_STATS]: ({ inputs, backend, attrs }) =>
-    bnGradStats(backend as unknown as HeapBackend, inputs['x']!, inputs['stats']!, inputs['dy']!, inputs['y'], attrs as unknown as BnAttrs),
+    bnGradStats(backend as unknown as WasmHeapBackend, inputs['x']!, inputs['stats']!, inputs['dy']!, inputs['y'], attrs as unknown as BnAttrs),
   [BN_GRAD_INPUT]: ({ inputs, backend, attrs }) =>
-    bnGradInput(backend as unknown as HeapBackend, inputs['x']!, inputs['stats']!, inputs['dy']!, inputs['y'], inputs['sums']!, attrs as unknown as BnAttrs),
+    bnGradInput(backend as unknown as WasmHeapBackend, inputs['x']!, inputs['stats']!, inputs['dy']!, inputs['y'], inputs['sums']!, attrs as unknown as BnAttrs),
 };
 
-/** The kernels by name, for registration under 'wasm' and 'native'. */
-export function heapBatchNormKernel(_tf: Tf, kernelName: string): KernelFunc {
-  const k = kernels[kernelName];
-  if (k === undefined) throw new Error(`no heap batch-norm kernel ${kernelName}`);
-  return k;
-}

@@ -9,7 +9,7 @@
 import type * as tfType from '@tensorflow/tfjs';
 import { CONV_GRAD, convGradAvailable } from '../webgpu/kernels/conv_grad.js';
 import { DENSE_GRAD, denseGradAvailable } from '../webgpu/kernels/dense_grad.js';
-import { RELU_GRAD, reluGradAvailable } from './relu_grad.js';
+import { RELU_GRAD, ensureReluGradKernel } from './relu_grad.js';
 
 type Tf = typeof tfType;
 type T = tfType.Tensor;
@@ -32,7 +32,7 @@ export interface ConvGeometry {
  * kernel on the wasm-heap backends (relu_grad.ts).
  */
 function reluGrad(tf: Tf, dy: T, y: T): T {
-  if (reluGradAvailable(tf, tf.getBackend())) return tf.engine().runKernel(RELU_GRAD, { dy, y }) as T;
+  if (ensureReluGradKernel(tf, tf.getBackend())) return tf.engine().runKernel(RELU_GRAD, { dy, y }) as T;
   return tf.mul(dy, tf.step(y));
 }
 

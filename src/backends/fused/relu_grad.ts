@@ -8,7 +8,7 @@
 
 import type * as tfType from '@tensorflow/tfjs';
 import type { KernelFunc, TensorInfo } from '@tensorflow/tfjs';
-import type { HeapMemory, WasmFunction } from '../wasm/assemble.js';
+import type { HeapMemory, WasmFunction, WasmHeapBackend } from '../wasm/assemble.js';
 import { assembleModule, heapMemoryOf, I32, instantiate, op, V128, whileBelow } from '../wasm/assemble.js';
 
 type Tf = typeof tfType;
@@ -39,15 +39,9 @@ export function reluGradSimd(heap: HeapMemory): Simd | null {
   return instances.get(heap.memory) ?? null;
 }
 
-interface HeapBackend {
-  readonly wasm: { readonly HEAPU8: Uint8Array };
-  readonly dataIdMap: { get(dataId: object): { readonly memoryOffset: number } | undefined };
-  makeOutput(shape: number[], dtype: 'float32'): TensorInfo;
-}
-
 const kernelFunc: KernelFunc = (args) => {
   const { dy, y } = args.inputs as Record<string, TensorInfo>;
-  const b = args.backend as unknown as HeapBackend;
+  const b = args.backend as unknown as WasmHeapBackend;
   const out = b.makeOutput(dy!.shape.slice(), 'float32');
   const n = dy!.shape.reduce((a, d) => a * d, 1);
   const at = (t: TensorInfo): number => b.dataIdMap.get(t.dataId)!.memoryOffset;
@@ -66,7 +60,7 @@ const kernelFunc: KernelFunc = (args) => {
 };
 
 /** Registers the kernel for the heap backends (idempotent); whether `backendName` has it. */
-export function reluGradAvailable(tf: Tf, backendName: string): boolean {
+export function ensureReluGradKernel(tf: Tf, backendName: string): boolean {
   for (const name of HEAP_BACKENDS) {
     if (tf.getKernel(RELU_GRAD, name) === undefined) tf.registerKernel({ kernelName: RELU_GRAD, backendName: name, kernelFunc });
   }

@@ -4,6 +4,8 @@
 // because each module is a few hundred bytes, assembled once per process, and validated by
 // WebAssembly.validate before use.
 
+import type { TensorInfo } from '@tensorflow/tfjs';
+
 /** The parts of the WebAssembly API used here (this project's tsconfig has no DOM/WebAssembly lib). */
 export interface WasmMemory {
   readonly buffer: ArrayBuffer | SharedArrayBuffer;
@@ -26,6 +28,17 @@ export interface HeapMemory {
 export function heapMemory(x: unknown): HeapMemory | null {
   if (wasmApi === undefined || !(x instanceof wasmApi.Memory)) return null;
   return { memory: x, shared: typeof SharedArrayBuffer !== 'undefined' && x.buffer instanceof SharedArrayBuffer };
+}
+
+/**
+ * What our heap kernels use of a backend whose tensors live on a tfjs wasm heap (tfjs-backend-wasm's
+ * BackendWasm, or 'native' built on one).
+ */
+export interface WasmHeapBackend {
+  readonly wasm: { readonly HEAPU8: Uint8Array };
+  readonly dataIdMap: { get(dataId: object): { readonly memoryOffset: number } | undefined };
+  makeOutput(shape: number[], dtype: 'float32'): TensorInfo;
+  disposeData(dataId: object): unknown;
 }
 
 /** A tfjs wasm backend's heap memory (the threaded build's shared one, or the single-threaded module's own). */
