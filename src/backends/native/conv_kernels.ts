@@ -70,7 +70,7 @@ function usable(g: ConvGeometry): boolean {
 const CHUNK_INTERMEDIATE_BYTES = 8 << 20;
 
 /** Calls run(n0, n) over consecutive image ranges of near-equal size, each within the limit. */
-export function inBatchChunks(g: ConvGeometry, run: (n0: number, n: number) => void): void {
+function inBatchChunks(g: ConvGeometry, run: (n0: number, n: number) => void): void {
   const perImage = 4 * Math.max(g.h * g.w * g.ci, g.oh * g.ow * g.co);
   const chunks = Math.min(g.n, Math.max(1, Math.ceil((g.n * perImage) / CHUNK_INTERMEDIATE_BYTES)));
   const size = Math.ceil(g.n / chunks);

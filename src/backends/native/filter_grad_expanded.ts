@@ -73,7 +73,7 @@ function windowsOf(which: Expanded, g: ConvGeometry): Windows {
  * Writes the expansion of images [n0, n1) at element offset `to` of `heap`, reading the source at
  * element `from`: X (im2col) for 'x', DYs for 'dy'. One contiguous copy per (row, window row).
  */
-export function expand(which: Expanded, heap: Float32Array, from: number, to: number, g: ConvGeometry, n0: number, n1: number): void {
+function expand(which: Expanded, heap: Float32Array, from: number, to: number, g: ConvGeometry, n0: number, n1: number): void {
   const e = windowsOf(which, g);
   const block = g.fw * e.ch;
   let dst = to;
