@@ -170,19 +170,21 @@ function autoFilterGradMethod(g: ConvGeometry, block: number | null): 'tap-gemm'
 
 /**
  * Which operand to expand (filter_grad_expanded.ts), or null for the formulations below. Measured
- * here (batch 128, runs of 5 calls per method, best; 'same' padding), against the blocked
- * transposed conv:
- *  - dy at stride 1 from 32 input channels: 3×3 64→48 @28 53 vs 82 ms, 160→96 @14 55 vs 72,
- *    240→160 @7 32 vs 36, 32→64 @28 45 vs 61 (but 16→32 @28 23 vs 14);
- *  - x for the RGB layer, 3×3 3→96 @28 15.5 vs 54 ms, and at stride 2, 3×3 80→80 @28 26 vs 34,
- *    144→96 @14 12.8 vs 15.0;
- *  - neither with 5×5 windows: 64→64 @14 50 vs 46 ms expanding dy, 3→64 @28 26 vs 23 expanding x.
+ * here (batch 128, 'same' padding, interleaved runs of 3 calls per method, best; ms), expanding dy /
+ * expanding x / the blocked transposed conv:
+ *  - fewer output than input channels, dy: 3×3 96→32 @28 43 / 55 / 92, 64→48 @28 47 / 48 / 77,
+ *    336→160 @7 37 / 41 / 52, 5×5 64→32 @14 21 / 25 / 22;
+ *  - otherwise x: 3×3 32→64 @28 39 / 34 / 59, 16→64 @28 31 / 23 / 36, 5×5 64→64 @14 40 / 39 / 44;
+ *    the RGB layer, 3×3 3→96 @28 x 11 / transposed 54, 5×5 3→64 @28 19 / 23; strided layers,
+ *    3×3 80→80 @28 x 23 / transposed 34, 144→96 @14 12 / 15;
+ *  - neither for 8 to 31 input channels into few outputs: 3×3 16→32 @28 19 / 15 / 14, 8→16 11 / 9 / 5.5.
+ * Windows over 5×5 were not measured and keep the older formulations.
  */
 function autoExpansion(g: ConvGeometry): Expanded | null {
-  if (g.fh * g.fw > 9) return null;
-  if (g.sh !== 1 || g.sw !== 1) return 'x';
-  if (g.ci >= 32) return 'dy';
-  return g.ci < 8 ? 'x' : null;
+  if (g.fh * g.fw > 25) return null;
+  if (g.sh !== 1 || g.sw !== 1 || g.ci < 8) return 'x';
+  if (g.ci < 32) return g.co >= 4 * g.ci ? 'x' : null;
+  return g.co < g.ci ? 'dy' : 'x';
 }
 
 /** Two reusable plain-memory buffers for the padded operands of the tap formulation. */

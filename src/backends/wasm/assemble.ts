@@ -95,6 +95,8 @@ export const op = {
   i32: (value: number) => [0x41, ...sleb(value)],
   i32Add: [0x6a],
   i32GeU: [0x4f],
+  /** memory.copy (bulk memory): pops dst, src, length */
+  memoryCopy: [0xfc, 0x0a, 0x00, 0x00],
   /** memarg alignment 0 (any address), offset 0 */
   v128Load: [...simd(0x00), 0, 0],
   v128Store: [...simd(0x0b), 0, 0],
