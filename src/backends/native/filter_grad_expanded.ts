@@ -2,13 +2,14 @@
 // zero-copy view of the heap) and the other expanded window-fold into a cache-sized scratch:
 //  * expanded dy (stride 1): dW[kh, kw, ci, co] = Σ_{n, ih, iw} x[n, ih, iw, ci] · dy[n, ih + t − kh, iw + l − kw, co],
 //    so with DYs[(n, ih, iw), kh, j, co] = dy[n, ih + t − kh, iw + l − (fw − 1) + j, co] (zero outside dy),
-//    dW[kh, fw − 1 − j, ci, co] = (DYsᵀ · x)[kh, j, co, ci]. Pays when Co ≤ Ci (Inception's 3×3 layers).
+//    dW[kh, fw − 1 − j, ci, co] = (DYsᵀ · x)[kh, j, co, ci]. Pays when Co < Ci (Inception's 3×3 layers).
 //  * expanded x (any stride; im2col): X[(n, oh, ow), kh, kw, ci] = x[n, oh·sh − t + kh, ow·sw − l + kw, ci],
-//    dW = Xᵀ · dy, already in tfjs's filter layout. Pays for few input channels (an RGB layer) and
-//    for strided layers, whose im2col has a quarter of the rows.
+//    dW = Xᵀ · dy, already in tfjs's filter layout. Pays when Ci ≤ Co, for an RGB layer, and for
+//    strided layers, whose im2col has a quarter of the rows.
 // Either way, for fixed (row, kh) the fw blocks are consecutive pixels of one input row, so the
-// expansion is one contiguous copy per (row, kh), done with copyWithin on the wasm heap, and every
-// product is a real one (the per-tap formulation multiplies padding rows too).
+// expansion is one contiguous copy per (row, kh): a strided wasm memory.copy loop on the heap for the
+// rows whose windows lie inside the source, copyWithin at the borders. Every product is a real one
+// (the per-tap formulation multiplies padding rows too). Which operand to expand: conv_kernels.ts.
 // The batch runs in chunks of images whose expansion fits in CHUNK_BYTES, each Gemm adding onto the
 // last (ORT's Gemm C input), in image order, so the result is the same on every run.
 
