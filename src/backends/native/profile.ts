@@ -151,7 +151,7 @@ function compareBench(rounds: number): void {
     race(`Conv2D ${tag}`, fl, () => tf.conv2d(x as tf.Tensor4D, w as tf.Tensor4D, 1, 'same'), [native, wasmOf('Conv2D')]);
     race(`Conv2DBackpropInput ${tag}`, fl, () => tf.engine().runKernel('Conv2DBackpropInput', { dy, filter: w }, { ...attrs, inputShape: x.shape }) as tf.Tensor, [native, wasmOf('Conv2DBackpropInput')]);
     const fg = (m: Exclude<FilterGradChoice, 'auto'>): Variant => [m, () => { ctx.disabled.clear(); ctx.filterGrad = m; }];
-    race(`Conv2DBackpropFilter ${tag}`, fl, () => tf.engine().runKernel('Conv2DBackpropFilter', { x, dy }, { ...attrs, filterShape: w.shape }) as tf.Tensor, [fg('expanded-dy'), fg('transposed-conv'), fg('tap-gemm'), fg('taps'), wasmOf('Conv2DBackpropFilter')]);
+    race(`Conv2DBackpropFilter ${tag}`, fl, () => tf.engine().runKernel('Conv2DBackpropFilter', { x, dy }, { ...attrs, filterShape: w.shape }) as tf.Tensor, [fg('expanded-dy'), fg('expanded-x'), fg('transposed-conv'), fg('tap-gemm'), fg('taps'), wasmOf('Conv2DBackpropFilter')]);
     tf.dispose([x, w, dy]);
   }
   for (const [h, c] of [[28, 64], [14, 64]] as const) {
