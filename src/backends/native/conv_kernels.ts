@@ -108,9 +108,12 @@ export function makeConvKernel(ctx: NativeContext, kernelName: string, fallback:
     const out = backend.makeOutput([g.n, g.oh, g.ow, g.co], 'float32');
     const biasArg = bias === undefined || biasDims === null ? {} : { bias: { info: bias, dims: biasDims } };
     if (isPointwise(g)) {
-      const rows = g.n * g.h * g.w;
-      const spec = pointwiseSpec(rows, g.ci, g.co, false, false, biasDims, act === 'relu');
-      runSpec(ctx, kernelName, backend, spec, { a: { info: x, dims: [rows, g.ci] }, b: { info: filter, dims: [g.ci, g.co] }, ...biasArg }, { y: { info: out, dims: [rows, g.co] } });
+      inBatchChunks(g, (n0, n) => {
+        const [rows, row0] = [n * g.h * g.w, n0 * g.h * g.w];
+        const spec = pointwiseSpec(rows, g.ci, g.co, false, false, biasDims, act === 'relu');
+        const a = { info: x, dims: [rows, g.ci], offset: row0 * g.ci };
+        runSpec(ctx, kernelName, backend, spec, { a, b: { info: filter, dims: [g.ci, g.co] }, ...biasArg }, { y: { info: out, dims: [rows, g.co], offset: row0 * g.co } });
+      });
       return out;
     }
     const shared = { w: { info: filter, dims: filter.shape }, ...(bias === undefined || biasDims === null ? {} : { bias: { info: bias, dims: biasDims } }) };
@@ -139,9 +142,12 @@ export function makeConvInputGradKernel(ctx: NativeContext, kernelName: string, 
     const backend = args.backend as unknown as WasmBackendLike;
     const out = backend.makeOutput([g.n, g.h, g.w, g.ci], 'float32');
     if (isPointwise(g)) {
-      const rows = g.n * g.h * g.w;
-      const spec = pointwiseSpec(rows, g.co, g.ci, false, true, null, false);
-      runSpec(ctx, kernelName, backend, spec, { a: { info: dy, dims: [rows, g.co] }, b: { info: filter, dims: [g.ci, g.co] } }, { y: { info: out, dims: [rows, g.ci] } });
+      inBatchChunks(g, (n0, n) => {
+        const [rows, row0] = [n * g.h * g.w, n0 * g.h * g.w];
+        const spec = pointwiseSpec(rows, g.co, g.ci, false, true, null, false);
+        const a = { info: dy, dims: [rows, g.co], offset: row0 * g.co };
+        runSpec(ctx, kernelName, backend, spec, { a, b: { info: filter, dims: [g.ci, g.co] } }, { y: { info: out, dims: [rows, g.ci], offset: row0 * g.ci } });
+      });
       return out;
     }
     inBatchChunks(g, (n0, n) => {

@@ -192,15 +192,17 @@ test('the expanded filter gradients sum over several image chunks (and a short l
 test('convolutions and their input gradients over a big batch run in chunks of images, like cpu', async () => {
   // 25 images of 32×32×112 floats are 11.5 MB, over the 8 MB a chunk's largest tensor may take.
   const x = [25, 32, 32, 112] as const;
-  const f = [2, 2, 112, 4] as const;
-  const before = nativeCalls('Conv2D');
-  await check('conv chunked', 'Conv2D', [x, f], (a, w) => tf.conv2d(a as tf.Tensor4D, w as tf.Tensor4D, 1, 'same'));
-  assert.equal(nativeCalls('Conv2D') - before, 2, 'two chunks (13 and 12 images)');
-  const inputs = nativeCalls('Conv2DBackpropInput');
-  await check('dx chunked', 'Conv2DBackpropInput', [[25, 32, 32, 4], f], (dy, w) =>
-    tf.engine().runKernel('Conv2DBackpropInput', { dy: dy as tf.Tensor, filter: w as tf.Tensor }, { strides: 1, pad: 'same', dataFormat: 'NHWC', inputShape: [...x] }) as tf.Tensor,
-  );
-  assert.equal(nativeCalls('Conv2DBackpropInput') - inputs, 2);
+  for (const f of [[2, 2, 112, 4], [1, 1, 112, 4]] as const) {
+    const label = `${f[0]}×${f[1]}`;
+    const before = nativeCalls('Conv2D');
+    await check(`conv chunked ${label}`, 'Conv2D', [x, f], (a, w) => tf.conv2d(a as tf.Tensor4D, w as tf.Tensor4D, 1, 'same'));
+    assert.equal(nativeCalls('Conv2D') - before, 2, `${label}: two chunks (13 and 12 images)`);
+    const inputs = nativeCalls('Conv2DBackpropInput');
+    await check(`dx chunked ${label}`, 'Conv2DBackpropInput', [[25, 32, 32, 4], f], (dy, w) =>
+      tf.engine().runKernel('Conv2DBackpropInput', { dy: dy as tf.Tensor, filter: w as tf.Tensor }, { strides: 1, pad: 'same', dataFormat: 'NHWC', inputShape: [...x] }) as tf.Tensor,
+    );
+    assert.equal(nativeCalls('Conv2DBackpropInput') - inputs, 2, label);
+  }
 });
 
 test('a small conv net: loss gradients w.r.t. every weight match cpu', async () => {
