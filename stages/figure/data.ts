@@ -47,17 +47,9 @@ export interface RunInput {
   readonly metrics: RunMetrics;
 }
 
-export interface Point {
-  readonly series: string;
-  readonly x: number;
-  /** Null where a run never got there (e.g. never reached the convergence threshold). */
-  readonly y: number | null;
+/** An averaged point (y null where a run never got there, e.g. never reached the threshold), and whose. */
+export interface Point extends Averaged {
   readonly source: 'this run' | 'paper (CIFAR-10)';
-  /** How many runs (seeds) the value averages. */
-  readonly runs: number;
-  /** The band around y (see FigureParams.band), present where several runs gave a value. */
-  readonly lo?: number;
-  readonly hi?: number;
 }
 
 export interface FigureData {
@@ -158,7 +150,9 @@ export interface Averaged {
   readonly series: string;
   readonly x: number;
   readonly y: number | null;
+  /** How many runs (seeds) the value averages. */
   readonly runs: number;
+  /** The band around y (see FigureParams.band), present where several runs gave a value. */
   readonly lo?: number;
   readonly hi?: number;
 }

@@ -10,7 +10,7 @@
 
 import type { KernelFunc, TensorInfo } from '@tensorflow/tfjs';
 import type { HeapMemory, WasmFunction, WasmHeapBackend } from '../wasm/assemble.js';
-import { addTo, assembleModule, heapMemoryOf, I32, instantiate, op, V128, whileBelow } from '../wasm/assemble.js';
+import { addTo, heapMemoryOf, heapModule, I32, op, V128, whileBelow } from '../wasm/assemble.js';
 import { BN_APPLY, BN_GRAD_INPUT, BN_GRAD_STATS, BN_MOVING, BN_STATS, type BnAttrs, type BnMovingAttrs } from './batch_norm_math.js';
 
 /** Rows per float32 partial sum. */
@@ -112,16 +112,8 @@ function moduleFunctions(): WasmFunction[] {
   return [sum, sqdev, apply(false), apply(true), gsums(false), gsums(true), gin(false), gin(true)];
 }
 
-const instances = new WeakMap<object, Simd | null>();
-
 /** The SIMD functions bound to this heap, or null where wasm SIMD (or shared memory) will not load. */
-export function batchNormSimd(heap: HeapMemory): Simd | null {
-  if (!instances.has(heap.memory)) {
-    const exports = instantiate(assembleModule(moduleFunctions(), heap.shared), heap.memory);
-    instances.set(heap.memory, exports as unknown as Simd | null);
-  }
-  return instances.get(heap.memory) ?? null;
-}
+export const batchNormSimd = heapModule<Simd>(moduleFunctions);
 
 // ---- the kernels ------------------------------------------------------------------------------
 

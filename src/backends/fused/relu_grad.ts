@@ -9,7 +9,7 @@
 import type * as tfType from '@tensorflow/tfjs';
 import type { KernelFunc, TensorInfo } from '@tensorflow/tfjs';
 import type { HeapMemory, WasmFunction, WasmHeapBackend } from '../wasm/assemble.js';
-import { assembleModule, heapMemoryOf, I32, instantiate, op, V128, whileBelow } from '../wasm/assemble.js';
+import { heapMemoryOf, heapModule, I32, op, V128, whileBelow } from '../wasm/assemble.js';
 
 type Tf = typeof tfType;
 
@@ -28,15 +28,11 @@ function maskFunction(): WasmFunction {
   return { name: 'mask', params: [I32, I32, I32, I32], locals: [[1, I32], [1, V128]], code: [...op.i32(0), ...op.i32x4Splat, ...op.set(5), ...whileBelow(4, 3, step, op.i32(16))] };
 }
 
-const instances = new WeakMap<object, Simd | null>();
+const maskModule = heapModule<{ readonly mask: Simd }>(() => [maskFunction()]);
 
 /** The SIMD loop bound to this heap, or null where wasm SIMD (or shared memory) will not load. */
 export function reluGradSimd(heap: HeapMemory): Simd | null {
-  if (!instances.has(heap.memory)) {
-    const exports = instantiate(assembleModule([maskFunction()], heap.shared), heap.memory);
-    instances.set(heap.memory, exports === null ? null : (exports['mask'] as Simd));
-  }
-  return instances.get(heap.memory) ?? null;
+  return maskModule(heap)?.mask ?? null;
 }
 
 const kernelFunc: KernelFunc = (args) => {

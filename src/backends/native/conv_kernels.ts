@@ -10,6 +10,7 @@ import { blockFits, geometryMatches, inputGradSupported } from './conv_graph.js'
 import type { NativeContext } from './native_context.js';
 import { runSpec } from './native_context.js';
 import { expandedApplies, filterGradByExpansion, type Expanded } from './filter_grad_expanded.js';
+import { Scratch } from './scratch.js';
 import type { TapLayout } from './tap_graph.js';
 import { tapLayout } from './tap_graph.js';
 import type { RunArg, WasmBackendLike } from './wasm_heap.js';
@@ -193,20 +194,7 @@ function autoExpansion(g: ConvGeometry): Expanded | null {
   return g.co < g.ci ? 'dy' : 'x';
 }
 
-/** Two reusable plain-memory buffers for the padded operands of the tap formulation. */
-class Scratch {
-  private readonly bufs: Float32Array[] = [new Float32Array(0), new Float32Array(0)];
-
-  get(slot: 0 | 1, n: number): Float32Array {
-    let b = this.bufs[slot] as Float32Array;
-    if (b.length < n) {
-      b = new Float32Array(n);
-      this.bufs[slot] = b;
-    }
-    return b.subarray(0, n);
-  }
-}
-
+/** The padded operands of the tap formulation. */
 const scratch = new Scratch();
 
 /** dW for stride 1 as one Gemm per tap over shifted views of the padded input (see tap_graph.ts). */

@@ -19,9 +19,10 @@ import type { NativeContext } from './native_context.js';
 import { runSpec } from './native_context.js';
 import type { GemmAccSpec } from './matmul_graph.js';
 import type { RunArg, WasmBackendLike } from './wasm_heap.js';
+import { Scratch } from './scratch.js';
 import { heapBuffer } from './wasm_heap.js';
 import type { HeapMemory, WasmFunction } from '../wasm/assemble.js';
-import { addTo, assembleModule, heapMemoryOf, I32, instantiate, op, whileBelow } from '../wasm/assemble.js';
+import { addTo, heapMemoryOf, heapModule, I32, op, whileBelow } from '../wasm/assemble.js';
 
 /** DYs bytes per chunk: measured best near 8 MB (2 cores; 2–32 images of Inception's 28×28 layer). */
 const CHUNK_BYTES = 8 << 20;
@@ -83,16 +84,11 @@ const copiesFunction: WasmFunction = {
   code: whileBelow(6, 2, [...op.get(1), ...op.get(0), ...op.get(3), ...op.memoryCopy, ...addTo(0, op.get(4)), ...addTo(1, op.get(5))]),
 };
 
-const copiesByMemory = new WeakMap<object, Copies | null>();
+const copiesModule = heapModule<{ readonly copies: Copies }>(() => [copiesFunction]);
 
 /** The strided copy bound to this heap, or null where it will not load (the JS loop stands in). */
 export function copiesFor(heap: HeapMemory | null): Copies | null {
-  if (heap === null) return null;
-  if (!copiesByMemory.has(heap.memory)) {
-    const exports = instantiate(assembleModule([copiesFunction], heap.shared), heap.memory);
-    copiesByMemory.set(heap.memory, exports === null ? null : (exports['copies'] as Copies));
-  }
-  return copiesByMemory.get(heap.memory) ?? null;
+  return heap === null ? null : (copiesModule(heap)?.copies ?? null);
 }
 
 /**
@@ -145,12 +141,8 @@ function expand(which: Expanded, heap: Float32Array, copies: Copies | null, from
   }
 }
 
-/** Two plain buffers for the running sum (a Gemm must not write the array it reads as C). */
-const sums: [Float32Array, Float32Array] = [new Float32Array(0), new Float32Array(0)];
-function sum(i: 0 | 1, n: number): Float32Array {
-  if (sums[i].length < n) sums[i] = new Float32Array(n);
-  return sums[i].subarray(0, n);
-}
+/** The running sum, ping-ponged: a Gemm must not write the array it reads as C. */
+const sums = new Scratch();
 
 export function filterGradByExpansion(
   which: Expanded,
@@ -184,7 +176,7 @@ export function filterGradByExpansion(
       expand(which, new Float32Array(heapBuffer(backend)), copies, offset(source), offset(scratch), g, n0, n1);
       const spec: GemmAccSpec = { kind: 'gemm-tn-acc', m, k: rows, n, acc: acc !== null };
       const last = n1 === g.n;
-      const y: RunArg = which === 'x' && last ? { info: out, dims: [m, n] } : { data: sum(i as 0 | 1, m * n), dims: [m, n] };
+      const y: RunArg = which === 'x' && last ? { info: out, dims: [m, n] } : { data: sums.get(i as 0 | 1, m * n), dims: [m, n] };
       const inputs: Record<string, RunArg> = {
         a: { info: scratch, dims: [rows, cols] },
         b: { info: plain, dims: [rows, plainWidth], offset: n0 * perImage * plainWidth },

@@ -173,3 +173,21 @@ export function instantiate(bytes: Uint8Array, memory: WasmMemory): Record<strin
     return null;
   }
 }
+
+/**
+ * A module of `functions` bound to each heap it is asked for: assembled once per memory kind (plain or
+ * shared), instantiated once per memory; its exports, or null where wasm SIMD (or a shared memory
+ * import) will not load.
+ */
+export function heapModule<T>(functions: () => readonly WasmFunction[]): (heap: HeapMemory) => T | null {
+  const bytes = new Map<boolean, Uint8Array>();
+  const bound = new WeakMap<object, T | null>();
+  return (heap) => {
+    if (!bound.has(heap.memory)) {
+      let b = bytes.get(heap.shared);
+      if (b === undefined) bytes.set(heap.shared, (b = assembleModule(functions(), heap.shared)));
+      bound.set(heap.memory, instantiate(b, heap.memory) as T | null);
+    }
+    return bound.get(heap.memory) ?? null;
+  };
+}

@@ -10,7 +10,7 @@
 // `npx tsx src/backends/native/profile.ts --compare-light`.
 
 import type { HeapMemory, WasmFunction } from '../assemble.js';
-import { addTo, assembleModule, I32, instantiate, op, V128, whileBelow } from '../assemble.js';
+import { addTo, heapModule, I32, op, V128, whileBelow } from '../assemble.js';
 
 export interface PoolGeometry {
   readonly n: number;
@@ -77,21 +77,11 @@ function windowsFunction(): WasmFunction {
   return { name: 'windows', params: Array(10).fill(I32), locals: [[6, I32], [4, V128]], code: whileBelow(K, COUNT, window) };
 }
 
-const modules = new Map<boolean, Uint8Array>();
-const instances = new WeakMap<object, Windows | null>();
+const windowsModule = heapModule<{ readonly windows: Windows }>(() => [windowsFunction()]);
 
 /** The SIMD kernel bound to this heap, or null where wasm SIMD (or shared memory) will not load. */
 export function maxPoolGradSimd(heap: HeapMemory): Windows | null {
-  if (!instances.has(heap.memory)) {
-    let bytes = modules.get(heap.shared);
-    if (bytes === undefined) {
-      bytes = assembleModule([windowsFunction()], heap.shared);
-      modules.set(heap.shared, bytes);
-    }
-    const exports = instantiate(bytes, heap.memory);
-    instances.set(heap.memory, exports === null ? null : (exports['windows'] as Windows));
-  }
-  return instances.get(heap.memory) ?? null;
+  return windowsModule(heap)?.windows ?? null;
 }
 
 /** Whether the SIMD kernel takes this geometry (whole groups of four channels, at least one window). */
