@@ -266,16 +266,21 @@ const plusOne = () => ({
 /**
  * The recorded kernels against tfjs's own path on this GPU: the same seeded model trained for a few
  * steps on one batch with recording on and off (RETHINK_WEBGPU_RECORD's switch), losses and final
- * weights compared. Differences come only from float summation order, so they stay ~1e-6 relative.
+ * weights compared. Differences come only from float summation order. How far such differences grow
+ * depends on the model: small-batch batch norm on one repeated batch amplifies them (Inception-BN at
+ * batch 64 reaches ~1e-3 in 3 steps, on llvmpipe at batch 8 the cpu backend differs from webgpu by
+ * 6e-3). So a third run, unrecorded with the input scaled by 1 + 1e-6, measures that amplification,
+ * and the check passes when recording changes the result by no more than 1e-4 (1e-3 for losses) or
+ * than that perturbation does, whichever is larger.
  */
 async function check(tf: Tf, name: string, batch: number): Promise<void> {
   const steps = Number(args['check-steps']);
-  const run = async (recorded: boolean): Promise<{ losses: number[]; weights: Float32Array[]; names: string[] }> => {
+  const run = async (recorded: boolean, perturb = 0): Promise<{ losses: number[]; weights: Float32Array[]; names: string[] }> => {
     recordOptions.enabled = recorded;
     try {
       const model = await getModel(name).build({ inputShape: [28, 28, 3], numClasses: 10, seed: 3 });
       const sgd = new MomentumSgd(tf, sgdSlots(model, { conv: 5e-4, dense: 5e-4 }), 0.9);
-      const x = tf.randomNormal([batch, 28, 28, 3], 0, 1, 'float32', 11);
+      const x = tf.tidy(() => tf.randomNormal([batch, 28, 28, 3], 0, 1, 'float32', 11).mul(1 + perturb));
       const labels = tf.randomUniform([batch], 0, 10, 'int32', 12);
       const losses: number[] = [];
       for (let i = 0; i < steps; i++) {
@@ -295,16 +300,30 @@ async function check(tf: Tf, name: string, batch: number): Promise<void> {
   };
   const off = await run(false);
   const on = await run(true);
+  const perturbed = await run(false, 1e-6);
+  const recording = difference(on, off);
+  const sensitivity = difference(perturbed, off);
+  const ok = recording.allRel <= Math.max(1e-4, sensitivity.allRel) && recording.lossRel <= Math.max(1e-3, sensitivity.lossRel);
+  emit({
+    kind: 'check', model: name, batch, steps, ok,
+    weightsRelL2: recording.allRel, worstWeightRelL2: recording.worst, worstWeight: recording.worstName, worstLossRel: recording.lossRel,
+    perturbedWeightsRelL2: sensitivity.allRel, perturbedWorstLossRel: sensitivity.lossRel,
+    lossesRecorded: on.losses, lossesTfjs: off.losses, lossesPerturbed: perturbed.losses,
+  });
+}
+
+/** How far run a is from run b: all weights together, the worst variable, the worst loss. */
+function difference(a: { losses: number[]; weights: Float32Array[]; names: string[] }, b: typeof a): { allRel: number; worst: number; worstName: string; lossRel: number } {
   // All weights together (a small variable whose gradient is a cancelling sum, such as a batch-norm β,
   // can differ more in relative terms; the worst one is reported too).
-  const perVariable = on.weights.map((w, i) => relL2(w, off.weights[i]!));
+  const perVariable = a.weights.map((w, i) => relL2(w, b.weights[i]!));
   const worst = Math.max(...perVariable);
-  const worstName = off.names[perVariable.indexOf(worst)]!;
+  const worstName = b.names[perVariable.indexOf(worst)]!;
   const flat = (ws: Float32Array[]): Float32Array => Float32Array.from(ws.flatMap((w) => Array.from(w)));
-  const allRel = relL2(flat(on.weights), flat(off.weights));
+  const allRel = relL2(flat(a.weights), flat(b.weights));
   // Relative to the loss, but absolute below 0.01: a loss trained down to 1e-5 differs by rounding alone.
-  const lossRel = Math.max(...off.losses.map((l, i) => Math.abs(on.losses[i]! - l) / Math.max(Math.abs(l), 1e-2)));
-  emit({ kind: 'check', model: name, batch, steps, ok: allRel < 1e-4 && lossRel < 1e-3, weightsRelL2: allRel, worstWeightRelL2: worst, worstWeight: worstName, worstLossRel: lossRel, lossesRecorded: on.losses, lossesTfjs: off.losses });
+  const lossRel = Math.max(...b.losses.map((l, i) => Math.abs(a.losses[i]! - l) / Math.max(Math.abs(l), 1e-2)));
+  return { allRel, worst, worstName, lossRel };
 }
 
 async function main(): Promise<void> {
@@ -321,7 +340,7 @@ async function main(): Promise<void> {
   emit({ kind: 'backend', optimizer: args.optimizer, fuseLayers: args['fuse-layers'], fusedSgd: process.env['RETHINK_FUSED_SGD'] !== '0', submitBatch: tf.env().get('WEBGPU_DEFERRED_SUBMIT_BATCH_SIZE'), kernels: stock ? 'stock' : 'rethink', ...info });
   if (args.overhead === true) await overhead(tf);
   const models = (args.models ?? '').split(',').filter((s) => s !== '');
-  const batches = (args.batches ?? '').split(',').map(Number);
+  const batches = (args.batches ?? '').split(',').filter((s) => s !== '').map(Number);
   // Each model (and batch) runs on its own: a failure is reported as a line and the next one runs.
   const each = async (what: Record<string, unknown>, run: () => Promise<void>): Promise<void> => {
     try {

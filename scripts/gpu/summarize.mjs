@@ -47,7 +47,7 @@ for (const { label, rows } of runs) {
     // The slowest GPU programs (a recorded kernel's key names its layer's product and tile).
     for (const q of (p.topPrograms ?? []).slice(0, 10)) console.log(`  ${q.program}: ${q.ms} ms/${q.calls}`);
   }
-  for (const o of rows.filter((o) => o.kind === 'check')) console.log(`check ${label} ${o.model}@${o.batch}: ${o.ok ? 'ok' : 'MISMATCH'}, weights rel L2 ${o.weightsRelL2.toExponential(1)}, losses rel ${o.worstLossRel.toExponential(1)}`);
+  for (const o of rows.filter((o) => o.kind === 'check')) console.log(`check ${label} ${o.model}@${o.batch}: ${o.ok ? 'ok' : 'MISMATCH'}, weights rel L2 ${o.weightsRelL2.toExponential(1)}, losses rel ${o.worstLossRel.toExponential(1)}${o.perturbedWeightsRelL2 === undefined ? '' : `; input × (1 + 1e-6) moves them ${o.perturbedWeightsRelL2.toExponential(1)}, ${o.perturbedWorstLossRel.toExponential(1)}`}`);
   for (const o of rows.filter((o) => o.kind === 'tuning')) {
     // Per product: the default tile's time against the chosen one's; the five largest savings.
     const saved = o.choices
