@@ -1,4 +1,5 @@
 // Inference-mode evaluation over a whole image set in batches: mean loss, accuracy, per-class accuracy.
+import { Breather } from '../util/event-loop.js';
 import { makeBatch } from './batch.js';
 import type * as tfTypes from '@tensorflow/tfjs';
 import type { Tf } from '../models/types.js';
@@ -25,7 +26,9 @@ export async function evaluate(tf: Tf, model: tfTypes.LayersModel, set: ImageSet
   const counts = new Array<number>(opts.numClasses).fill(0);
   const hits = new Array<number>(opts.numClasses).fill(0);
   let lossSum = 0;
+  const breather = new Breather();
   for (let start = 0; start < n; start += opts.batchSize) {
+    await breather.breathe();
     opts.signal?.throwIfAborted();
     const b = Math.min(opts.batchSize, n - start);
     const indices = new Uint32Array(b);

@@ -1,6 +1,7 @@
 // The reusable training loop: seeded shuffling per epoch, per-batch preprocessing and augmentation,
 // a custom momentum-SGD step, per-epoch (and optionally per-step) loss/accuracy, early stop on a
 // train-accuracy target, progress and cancellation. Same seed + backend → identical weights.
+import { Breather } from '../util/event-loop.js';
 import { Rng } from '../util/random.js';
 import { batchShape, makeBatch } from './batch.js';
 import { sgdSlots } from './decay.js';
@@ -58,6 +59,9 @@ export async function train(tf: Tf, model: tfTypes.LayersModel, data: TrainData,
   // Products an earlier run (or its evaluation) registered are not this run's: its first step registers
   // what it uses. Tiles tuned by earlier processes on this GPU are taken as they are.
   if (tf.getBackend() === 'webgpu') await (await import('../backends/webgpu/tune.js')).prepareWebGpuRun();
+  // On the CPU backends every await below settles as a microtask: without a turn now and then, an
+  // abort (Ctrl-C, a timeout) and progress output would wait for the end of training.
+  const breather = new Breather();
 
   try {
     for (let epoch = firstEpoch; epoch < opts.epochs && stoppedBy === 'epochs'; epoch++) {
@@ -94,6 +98,7 @@ export async function train(tf: Tf, model: tfTypes.LayersModel, data: TrainData,
             stoppedBy = 'max_steps';
             break;
           }
+          await breather.breathe();
           hooks.signal?.throwIfAborted();
           const indices = order.subarray(step * opts.batchSize, Math.min(n, (step + 1) * opts.batchSize));
           const b = indices.length;

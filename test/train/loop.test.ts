@@ -107,6 +107,22 @@ test('an aborted signal stops training with its reason', async () => {
   model.dispose();
 });
 
+test('a timer aborts training on a CPU backend mid-run: the loop gives the event loop a turn now and then', async () => {
+  // cpu's data() settles as a microtask, so a timer (AbortSignal.timeout, or Ctrl-C's handler) could
+  // otherwise only run after the last epoch: 3,200 steps here.
+  const tf = await loadCpu();
+  const model = await getModel('mlp_1x512').build({ inputShape: [6, 6, 3], numClasses: 2, seed: 2 });
+  const before = tf.memory().numTensors;
+  let steps = 0;
+  await assert.rejects(
+    train(tf, model, data, { ...base, epochs: 400 }, { signal: AbortSignal.timeout(30), onStep: () => void steps++ }),
+    { name: 'TimeoutError' },
+  );
+  assert.ok(steps > 0 && steps < 800, `stopped after ${steps} of 3200 steps`);
+  assert.equal(tf.memory().numTensors, before);
+  model.dispose();
+});
+
 test('evaluate reports per-class accuracy', async () => {
   const tf = await loadCpu();
   const model = tf.sequential({ layers: [tf.layers.flatten({ inputShape: [2, 2, 1] }), tf.layers.dense({ units: 4 })] });
