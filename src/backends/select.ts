@@ -100,16 +100,15 @@ async function baseVersions(): Promise<Record<string, string>> {
 }
 
 /**
- * Imports a sibling module that another engineer may not have written yet. The specifier is a
- * variable so the type checker does not require the file; absence means "not available".
+ * Loads a backend module whose optional dependencies may be missing: a failure to load means "not
+ * available", with the reason. The specifiers stay literal, so a bundler (esbuild, the GPU bundle of
+ * scripts/gpu/pack.sh) follows them.
  */
-async function optionalModule<T>(specifier: string): Promise<T | Unavailable> {
+async function optionalModule<T>(load: () => Promise<T>): Promise<T | Unavailable> {
   try {
-    return (await import(specifier)) as T;
+    return await load();
   } catch (e) {
-    const code = (e as { code?: unknown }).code;
-    const itself = code === 'ERR_MODULE_NOT_FOUND' && message(e).includes(specifier.replace(/^\.\/|\.js$/g, ''));
-    return { unavailable: itself ? `${specifier} is not part of this build` : message(e) };
+    return { unavailable: message(e) };
   }
 }
 
@@ -139,9 +138,8 @@ function mayHaveGpu(): boolean {
 }
 
 async function startWebGpu(explicit: boolean): Promise<Attempt> {
-  type M = { tryInitWebGpu(o: { allowSoftware: boolean }): Promise<BackendInfo | null> };
   if (!explicit && !mayHaveGpu()) return { unavailable: 'no GPU device node (/dev/nvidia*, /dev/dri)' };
-  const m = await optionalModule<M>('./webgpu/init.js');
+  const m = await optionalModule(() => import('./webgpu/init.js'));
   if ('unavailable' in m) return m;
   // An explicit request accepts a software adapter (slow but correct); auto wants real hardware.
   const info = await m.tryInitWebGpu({ allowSoftware: explicit });
@@ -149,8 +147,7 @@ async function startWebGpu(explicit: boolean): Promise<Attempt> {
 }
 
 async function startNative(): Promise<Attempt> {
-  type M = { tryInitNative(): Promise<BackendInfo | null> };
-  const m = await optionalModule<M>('./native/init.js');
+  const m = await optionalModule(() => import('./native/init.js'));
   if ('unavailable' in m) return m;
   return (await m.tryInitNative()) ?? { unavailable: 'onnxruntime-node did not load' };
 }
