@@ -22,6 +22,8 @@ export interface TrainData {
 /** A step whose [loss, correct] has not been read yet. */
 interface Pending {
   readonly out: tfTypes.Tensor1D;
+  /** Its read, started as soon as the step was enqueued. */
+  readonly values: Promise<ArrayLike<number>>;
   readonly size: number;
   readonly lr: number;
   /** 1-based step within the epoch, and across the run. */
@@ -73,15 +75,18 @@ export async function train(tf: Tf, model: tfTypes.LayersModel, data: TrainData,
       let correctSum = 0;
       let seen = 0;
       let step = 0;
-      // One step in flight: step i is enqueued before step i−1's [loss, correct] is read, so on a GPU
-      // the device works on step i while JavaScript waits for i−1 and then prepares batch i+1. The
-      // numbers and their order are the same as reading each step at once.
+      // One step in flight: step i is enqueued before step i−1's [loss, correct] is awaited, so on a
+      // GPU the device works on step i while JavaScript waits for i−1 and then prepares batch i+1.
+      // Each step's read starts right after the step itself, ahead of step i: a GPU queue runs in
+      // order, so a read issued after step i would wait for step i as well, and the device would sit
+      // idle while JavaScript prepares the next batch. The numbers and their order are the same as
+      // reading each step at once.
       let pending: Pending | null = null;
       const settle = async (p: Pending): Promise<void> => {
         // Awaiting the read yields to the event loop, so progress renders and aborts arrive.
         let values: ArrayLike<number>;
         try {
-          values = await p.out.data();
+          values = await p.values;
         } finally {
           p.out.dispose();
         }
@@ -112,14 +117,17 @@ export async function train(tf: Tf, model: tfTypes.LayersModel, data: TrainData,
           // results are bitwise the same with any tile; see backends/webgpu/kernels/gemm_tuning.ts).
           if (globalStep === 1 && tf.getBackend() === 'webgpu') kernelTuning = await tuneWebGpu(tf);
           const previous: Pending | null = pending;
-          pending = { out, size: b, lr, step: step + 1, globalStep };
+          pending = { out, values: out.data(), size: b, lr, step: step + 1, globalStep };
           if (previous !== null) await settle(previous);
         }
         const last: Pending | null = pending;
         pending = null;
         if (last !== null) await settle(last);
       } finally {
-        (pending as Pending | null)?.out.dispose();
+        // Stopped with a read in flight (an abort, a failed step): nobody awaits it any more.
+        const abandoned = pending as Pending | null;
+        abandoned?.values.catch(() => undefined);
+        abandoned?.out.dispose();
       }
       if (seen === 0) break;
       if (stoppedBy === 'epochs' && opts.maxSteps !== undefined && globalStep >= opts.maxSteps && epoch + 1 < opts.epochs) stoppedBy = 'max_steps';

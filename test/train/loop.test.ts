@@ -74,6 +74,33 @@ test('one step stays in flight: step k is reported after step k+1 is enqueued, t
   model.dispose();
 });
 
+test("each step's read is issued right after the step, before the next one is enqueued (a GPU queue runs in order)", async () => {
+  const tf = await loadCpu();
+  const model = await getModel('mlp_1x512').build({ inputShape: [6, 6, 3], numClasses: 2, seed: 3 });
+  // At each read of a step's [loss, correct], how many tensors were made since that output: a read
+  // issued after the next step was enqueued would see all of that step's tensors.
+  const reads: { id: number; newest: number }[] = [];
+  const original = tf.Tensor.prototype.data;
+  tf.Tensor.prototype.data = function (this: InstanceType<typeof tf.Tensor>) {
+    if (this.shape.length === 1 && this.shape[0] === 2) {
+      const probe = tf.scalar(0);
+      reads.push({ id: this.id, newest: probe.id });
+      probe.dispose();
+    }
+    return original.call(this) as never;
+  } as typeof original;
+  try {
+    await train(tf, model, data, { ...base, epochs: 1 });
+  } finally {
+    tf.Tensor.prototype.data = original;
+  }
+  assert.equal(reads.length, 8);
+  const perStep = reads[1]!.id - reads[0]!.id;
+  assert.ok(perStep > 10, `a step makes ${perStep} tensors`);
+  for (const r of reads) assert.ok(r.newest - r.id < perStep / 2, `read of tensor ${r.id} issued ${r.newest - r.id} tensors later (a step: ${perStep})`);
+  model.dispose();
+});
+
 test('a tiny MLP learns a separable toy problem, and target accuracy stops training early', async () => {
   const tf = await loadCpu();
   const model = await getModel('mlp_1x512').build({ inputShape: [6, 6, 3], numClasses: 2, seed: 2 });
