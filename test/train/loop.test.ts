@@ -145,7 +145,7 @@ test('a timer aborts training on a CPU backend mid-run: the loop gives the event
     train(tf, model, data, { ...base, epochs: 400 }, { signal: AbortSignal.timeout(30), onStep: () => void steps++ }),
     { name: 'TimeoutError' },
   );
-  assert.ok(steps > 0 && steps < 800, `stopped after ${steps} of 3200 steps`);
+  assert.ok(steps > 0 && steps < 3200, `stopped after ${steps} of 3200 steps`);
   assert.equal(tf.memory().numTensors, before);
   model.dispose();
 });

@@ -3,15 +3,12 @@ import assert from 'node:assert/strict';
 import { Breather } from '../../src/util/event-loop.js';
 
 /** Awaits only already-settled promises (as tfjs's cpu data() does) until `done()` or `limitMs`. */
-async function microtaskLoop(breather: Breather | null, done: () => boolean, limitMs: number): Promise<number> {
+async function microtaskLoop(breather: Breather | null, done: () => boolean, limitMs: number): Promise<void> {
   const start = performance.now();
-  let turns = 0;
   while (!done() && performance.now() - start < limitMs) {
     await Promise.resolve();
     if (breather !== null) await breather.breathe();
-    turns++;
   }
-  return turns;
 }
 
 test('a Breather lets a timer fire inside a loop of settled awaits; without one it waits for the loop', async () => {
@@ -23,11 +20,9 @@ test('a Breather lets a timer fire inside a loop of settled awaits; without one 
   assert.equal(fired, true);
 
   let firedToo = false;
-  const started = performance.now();
   setTimeout(() => (firedToo = true), 1);
   await microtaskLoop(new Breather(5), () => firedToo, 2000);
-  assert.equal(firedToo, true);
-  assert.ok(performance.now() - started < 1000);
+  assert.equal(firedToo, true, 'the timer fired while the loop ran');
 });
 
 test('a Breather gives no turn before its interval has passed', async () => {
