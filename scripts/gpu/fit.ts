@@ -63,8 +63,8 @@ function readData(path: string): { train: ImageSet; test: ImageSet } {
     const images = take(n * px);
     return { images, shape: [n, 28, 28, 1], labels: Int32Array.from(take(n)) };
   };
-  const trainSet = set(nTrain);
-  return { train: trainSet, test: set(nTest) };
+  // Train first: the file holds the train set, then the test set.
+  return { train: set(nTrain), test: set(nTest) };
 }
 
 async function main(): Promise<void> {
