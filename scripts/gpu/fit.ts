@@ -97,6 +97,7 @@ async function main(): Promise<void> {
       try {
         const r = await train(tf, model, { train: { ...trainSet, labels: y }, test: data.test, numClasses: 10 }, { ...opts, evalEvery: 0 }, {
           signal: deadline,
+          onKernelTuning: (t) => emit({ kind: 'tuning', model: name, labels, ...t }),
           onEpoch(e) {
             epochs.push(e);
             emit({ kind: 'epoch', model: name, labels, ...e, imgPerSec: Math.round(count / e.seconds) });

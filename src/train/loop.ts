@@ -115,7 +115,10 @@ export async function train(tf: Tf, model: tfTypes.LayersModel, data: TrainData,
           globalStep++;
           // The first step has shown which GEMMs this run uses: on a GPU, time their tiles now (the
           // results are bitwise the same with any tile; see backends/webgpu/kernels/gemm_tuning.ts).
-          if (globalStep === 1 && tf.getBackend() === 'webgpu') kernelTuning = await tuneWebGpu(tf);
+          if (globalStep === 1 && tf.getBackend() === 'webgpu') {
+            kernelTuning = await tuneWebGpu(tf);
+            if (kernelTuning !== null) hooks.onKernelTuning?.(kernelTuning);
+          }
           const previous: Pending | null = pending;
           pending = { out, values: out.data(), size: b, lr, step: step + 1, globalStep };
           if (previous !== null) await settle(previous);

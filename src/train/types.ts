@@ -68,6 +68,8 @@ export interface TrainHooks {
   readonly signal?: AbortSignal;
   onStep?(p: StepProgress): void;
   onEpoch?(e: EpochRecord): void;
+  /** After the first step on a GPU: the GEMM tile tuning it ran (which is why that epoch is slow). */
+  onKernelTuning?(t: KernelTuning): void;
   /** Saves training at epoch ends and resumes from the last save (see checkpoint.ts). */
   readonly checkpoint?: Checkpointer;
 }

@@ -52,6 +52,9 @@ export async function runTrain(ctx: StageContext<TrainParams>): Promise<void> {
           lastReport = now;
           ctx.progress({ message: `epoch ${s.epoch}/${s.epochs} step ${s.step}/${s.stepsPerEpoch} loss ${s.loss.toFixed(4)}`, done: s.globalStep, total });
         },
+        // The first epoch on a GPU also compiles its kernels and times its GEMM tiles: say so.
+        onKernelTuning: (t) =>
+          ctx.log(`webgpu: timed the tiles of ${t.tuned} of ${t.gemms} GEMMs in ${t.seconds.toFixed(1)} s (${t.changed} moved off their default; saved for later runs on this GPU)`),
         onEpoch: (e) => ctx.log(`epoch ${e.epoch}: loss ${e.loss.toFixed(4)} acc ${e.acc.toFixed(4)}${e.testAcc === undefined ? '' : ` test ${e.testAcc.toFixed(4)}`} (${e.seconds.toFixed(1)} s)`),
       });
       if (checkpoint?.resumedAfter !== undefined) ctx.provenance({ resumed_after_epoch: checkpoint.resumedAfter });

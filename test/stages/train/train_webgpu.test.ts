@@ -66,6 +66,9 @@ test('RETHINK_WEBGPU_TUNE=on tunes the GEMM tiles after the first step, and trai
       const params = { model: 'mlp_1x512', epochs: 2, batch_size: 16, preprocessing: { crop: 6, standardize: true }, backend: 'webgpu' };
       const a = await h.run(trainPlugin, { params, seed, inputs: { data: dataset } });
       const tuning = a.provenance['kernel_tuning'] as Metrics['kernel_tuning'] | undefined;
+      // The stage's log says why the first epoch took long.
+      const said = a.logs.filter((l) => l.startsWith('webgpu: timed the tiles of'));
+      assert.deepEqual(said, tuning === undefined ? [] : [`webgpu: timed the tiles of ${tuning.tuned} of ${tuning.gemms} GEMMs in ${tuning.seconds.toFixed(1)} s (${tuning.changed} moved off their default; saved for later runs on this GPU)`]);
       return { ...(await a.outputs['metrics']!.readJson<Metrics>()), ...(tuning === undefined ? {} : { kernel_tuning: tuning }) };
     };
     const off = await trainWith('off', 10);
