@@ -79,12 +79,13 @@ async function main(): Promise<void> {
       const y = labels === 'random' ? corruptLabels(trainSet.labels, 10, 1, Rng.derive(0, 'corrupt', name)).labels : trainSet.labels;
       const def = getModel(name);
       const model = await def.build({ inputShape: [28, 28, 1], numClasses: 10, seed: 1 });
+      const lr = args.lr === undefined ? def.defaultLearningRate : Number(args.lr);
       const opts: TrainOptions = {
         seed: 1,
         epochs: Number(args['max-epochs']),
         batchSize: Number(args['batch-size']),
         momentum: 0.9,
-        schedule: { kind: 'exponential', initial: args.lr === undefined ? def.defaultLearningRate : Number(args.lr), decay: 1, staircase: true },
+        schedule: { kind: 'exponential', initial: lr, decay: 1, staircase: true },
         weightDecay: { conv: 0, dense: 0 },
         preprocessing: { crop: null, standardize: true },
         augmentation: null,
@@ -114,7 +115,7 @@ async function main(): Promise<void> {
       const steady = later.length === 0 ? undefined : Math.round((later.length * count) / later.reduce((s, e) => s + e.seconds, 0));
       const test = await evaluate(tf, model, data.test, { preprocessing: opts.preprocessing, batchSize: 512, numClasses: 10 });
       const last = epochs.at(-1);
-      emit({ kind: 'fit', model: name, labels, lr: opts.schedule.initial, stoppedBy, epochs: epochs.length, seconds: Number(seconds.toFixed(1)), steadyImgPerSec: steady, firstEpochS: epochs[0]?.seconds, trainAcc: last?.acc, trainLoss: last?.loss, testAcc: test.acc });
+      emit({ kind: 'fit', model: name, labels, lr, stoppedBy, epochs: epochs.length, seconds: Number(seconds.toFixed(1)), steadyImgPerSec: steady, firstEpochS: epochs[0]?.seconds, trainAcc: last?.acc, trainLoss: last?.loss, testAcc: test.acc });
       model.dispose();
     }
   }
