@@ -12,6 +12,7 @@ import { parseArgs } from 'node:util';
 import { gunzipSync } from 'node:zlib';
 import { initBackend } from '../../src/backends/select.js';
 import { corruptLabels } from '../../src/data/corrupt-labels.js';
+import { MNIST_SIDE } from '../../src/data/npm-datasets.js';
 import { getModel } from '../../src/models/registry.js';
 import { evaluate } from '../../src/train/evaluate.js';
 import { train } from '../../src/train/loop.js';
@@ -36,6 +37,9 @@ const { values: args } = parseArgs({
 });
 
 const emit = (o: Record<string, unknown>): void => console.log(JSON.stringify(o));
+/** Values per image (28×28×1, as make-fit-data.ts writes them). */
+const PX = MNIST_SIDE * MNIST_SIDE;
+const INPUT_SHAPE = [MNIST_SIDE, MNIST_SIDE, 1] as const;
 
 /** `--run-seconds` for a model: its `model=N` entry, else the bare N. */
 function runSeconds(model: string): number {
@@ -52,7 +56,6 @@ function readData(path: string): { train: ImageSet; test: ImageSet } {
   if (b.toString('ascii', 0, 4) !== 'RFIT') throw new Error(`${path}: not a make-fit-data.ts file`);
   const nTrain = b.readUInt32LE(4);
   const nTest = b.readUInt32LE(8);
-  const px = 28 * 28;
   let at = 12;
   const take = (n: number): Uint8Array => {
     const v = new Uint8Array(b.buffer, b.byteOffset + at, n);
@@ -60,8 +63,8 @@ function readData(path: string): { train: ImageSet; test: ImageSet } {
     return Uint8Array.from(v);
   };
   const set = (n: number): ImageSet => {
-    const images = take(n * px);
-    return { images, shape: [n, 28, 28, 1], labels: Int32Array.from(take(n)) };
+    const images = take(n * PX);
+    return { images, shape: [n, ...INPUT_SHAPE], labels: Int32Array.from(take(n)) };
   };
   // Train first: the file holds the train set, then the test set.
   return { train: set(nTrain), test: set(nTest) };
@@ -70,7 +73,7 @@ function readData(path: string): { train: ImageSet; test: ImageSet } {
 async function main(): Promise<void> {
   const data = readData(args.data!);
   const count = args['train-count'] === undefined ? data.train.shape[0] : Number(args['train-count']);
-  const trainSet: ImageSet = { images: data.train.images.subarray(0, count * 784), shape: [count, 28, 28, 1], labels: data.train.labels.subarray(0, count) };
+  const trainSet: ImageSet = { images: data.train.images.subarray(0, count * PX), shape: [count, ...INPUT_SHAPE], labels: data.train.labels.subarray(0, count) };
   const backend = await initBackend(args.backend);
   emit({ kind: 'backend', ...backend });
   const tf = await import('@tensorflow/tfjs');
@@ -78,7 +81,7 @@ async function main(): Promise<void> {
     for (const labels of args.kinds!.split(',')) {
       const y = labels === 'random' ? corruptLabels(trainSet.labels, 10, 1, Rng.derive(0, 'corrupt', name)).labels : trainSet.labels;
       const def = getModel(name);
-      const model = await def.build({ inputShape: [28, 28, 1], numClasses: 10, seed: 1 });
+      const model = await def.build({ inputShape: [...INPUT_SHAPE], numClasses: 10, seed: 1 });
       const lr = args.lr === undefined ? def.defaultLearningRate : Number(args.lr);
       const opts: TrainOptions = {
         seed: 1,
@@ -90,13 +93,14 @@ async function main(): Promise<void> {
         preprocessing: { crop: null, standardize: true },
         augmentation: null,
         targetTrainAcc: 1,
+        evalEvery: 0,
       };
       const epochs: EpochRecord[] = [];
       const deadline = AbortSignal.timeout(runSeconds(name) * 1000);
       let stoppedBy = 'epochs';
       const t0 = performance.now();
       try {
-        const r = await train(tf, model, { train: { ...trainSet, labels: y }, test: data.test, numClasses: 10 }, { ...opts, evalEvery: 0 }, {
+        const r = await train(tf, model, { train: { ...trainSet, labels: y }, test: data.test, numClasses: 10 }, opts, {
           signal: deadline,
           onKernelTuning: (t) => emit({ kind: 'tuning', model: name, labels, ...t }),
           onEpoch(e) {
