@@ -1,12 +1,14 @@
 // What the user wrote, validated against the pipeline schema, with --set overrides applied.
 // Values are still raw: `${…}` interpolation and sweep expansion happen in plan/.
 import { readFile } from 'node:fs/promises';
-import { parse as parseYamlValue } from 'yaml';
+import { parseDocument } from 'yaml';
 import { pipelineSchema } from './pipeline-schema.js';
 import { validatorFor } from './ajv.js';
 import { ajvDiagnostics } from './ajv-diagnostics.js';
 import { UserError, type Diagnostic } from './diagnostic.js';
 import { SourceFile } from './source.js';
+import { aliasProblemHint, aliasProblemMessage, checkAliases } from './aliases.js';
+import { NON_FINITE_HINT, nonFiniteNumbers, showPath, yamlSpelling } from './finite.js';
 import type { JsonSchema } from '../plugin/types.js';
 
 export interface StageDecl {
@@ -72,6 +74,17 @@ export function parsePipeline(path: string, text: string, sets: readonly string[
   if (syntax.length > 0) throw new UserError(syntax);
   applySets(source, sets);
   const raw = source.toJS();
+  const nonFinite = nonFiniteNumbers(raw);
+  if (nonFinite.length > 0) {
+    throw new UserError(
+      nonFinite.map(({ path, value }) => ({
+        code: 'E_NOT_FINITE',
+        message: `${showPath(path)} is ${yamlSpelling(value)}: pipeline values must be finite numbers`,
+        at: source.locate(path),
+        hint: NON_FINITE_HINT,
+      })),
+    );
+  }
   const validate = validatorFor(pipelineSchema as unknown as JsonSchema);
   if (!validate(raw)) throw new UserError(ajvDiagnostics(validate.errors ?? [], source, [], 'pipeline'));
   const p = raw as RawPipeline;
@@ -121,13 +134,32 @@ function applySets(source: SourceFile, sets: readonly string[]): void {
       });
       continue;
     }
-    let value: unknown;
-    try {
-      value = parseYamlValue(set.slice(eq + 1));
-    } catch {
-      value = set.slice(eq + 1);
+    const value = setValue(set.slice(eq + 1));
+    if (!value.ok) {
+      errors.push({ code: value.code, message: `--set ${set.slice(0, eq)}${value.at ?? ''}: ${value.message}`, hint: value.hint });
+      continue;
     }
-    source.doc.setIn(path, source.doc.createNode(value));
+    source.doc.setIn(path, source.doc.createNode(value.value));
   }
   if (errors.length > 0) throw new UserError(errors);
+}
+
+type SetValue =
+  | { readonly ok: true; readonly value: unknown }
+  /** `at`: where in the value, e.g. `[1]` for `--set lr=[1, .inf]`. */
+  | { readonly ok: false; readonly code: string; readonly message: string; readonly hint: string; readonly at?: string };
+
+/** A `--set` value as YAML, or as the plain string when it is not valid YAML (`--set name=a: b`). */
+function setValue(text: string): SetValue {
+  const doc = parseDocument(text);
+  if (doc.errors.length > 0) return { ok: true, value: text };
+  const problem = checkAliases(doc);
+  if (problem !== undefined) return { ok: false, code: 'E_YAML_ALIASES', message: aliasProblemMessage(problem), hint: aliasProblemHint(problem) };
+  const value: unknown = doc.toJS({ maxAliasCount: -1 });
+  const nonFinite = nonFiniteNumbers(value)[0];
+  if (nonFinite !== undefined) {
+    const at = showPath(nonFinite.path);
+    return { ok: false, code: 'E_NOT_FINITE', message: `${yamlSpelling(nonFinite.value)} is not a finite number`, hint: NON_FINITE_HINT, ...(at === '' ? {} : { at: at.startsWith('[') ? at : `.${at}` }) };
+  }
+  return { ok: true, value };
 }

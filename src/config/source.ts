@@ -1,6 +1,7 @@
 // A parsed YAML file that remembers where every node came from.
 import { LineCounter, parseDocument, isMap, isScalar, isSeq, type Document, type Node, type Pair } from 'yaml';
-import type { Diagnostic, Position } from './diagnostic.js';
+import { UserError, type Diagnostic, type Position } from './diagnostic.js';
+import { aliasProblemHint, aliasProblemMessage, checkAliases } from './aliases.js';
 
 export type YamlPath = readonly (string | number)[];
 
@@ -66,9 +67,17 @@ export class SourceFile {
     return isSeq(this.doc.getIn(path, true));
   }
 
-  /** The plain JS value of the document (anchors resolved). */
+  /**
+   * The plain JS value of the document (anchors resolved). Aliases that would expand past
+   * MAX_ALIAS_VALUES are a user error pointing at the alias; below that bound the expansion is
+   * small enough to do, so `yaml`'s own (cruder) alias count is off.
+   */
   toJS(): unknown {
-    return this.doc.toJS({ maxAliasCount: 1000 });
+    const problem = checkAliases(this.doc);
+    if (problem !== undefined) {
+      throw new UserError([{ code: 'E_YAML_ALIASES', message: aliasProblemMessage(problem), at: this.nodePosition(problem.alias), hint: aliasProblemHint(problem) }]);
+    }
+    return this.doc.toJS({ maxAliasCount: -1 });
   }
 
 }

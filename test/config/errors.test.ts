@@ -165,3 +165,39 @@ test('the real binary exits 2 on a bad pipeline, without a stack trace', async (
   assert.match(r.stderr, /^x\.yaml:2:14: error\[E_UNKNOWN_PLUGIN\]: stage "a": unknown plugin "nope"/);
   assert.doesNotMatch(r.stderr, /\n\s+at /);
 });
+
+/** Nine levels of nine aliases each: a few hundred bytes that would expand to 9⁹ values. */
+const laughs = (indent: string) =>
+  ['a: &a [x, x, x, x, x, x, x, x, x]', ...'bcdefghi'.split('').map((c, i) => {
+    const prev = 'abcdefghi'[i]!;
+    return `${c}: &${c} [${Array(9).fill(`*${prev}`).join(', ')}]`;
+  })].map((l) => `${indent}${l}`).join('\n');
+
+test('a YAML alias bomb, in the file or in --set, is a located user error naming the limit', async () => {
+  const ok = `stages:\n  a: { uses: ./plugins.mjs, with: { value: 1 } }\n`;
+  const r = await validate(`vars:\n${laughs('  ')}\n${ok}`);
+  assert.equal(r.code, 2, r.stderr);
+  assert.deepEqual(heads(r.stderr), ['x.yaml:7:10 E_YAML_ALIASES']);
+  assert.match(r.stderr, /aliases expand to more than 100,000 values \(at \*e\)/);
+  const inline = `[${laughs('').split('\n').map((l) => l.replace(/^\w: /, '')).join(', ')}]`;
+  const s = await validate(ok, '--set', `vars.x=${inline}`);
+  assert.equal(s.code, 2, s.stderr);
+  assert.match(s.stderr, /^error\[E_YAML_ALIASES\]: --set vars\.x: YAML aliases expand to more than 100,000 values/);
+  const self = await validate(`vars:\n  a: &a [1, *a]\n${ok}`);
+  assert.deepEqual(heads(self.stderr), ['x.yaml:2:13 E_YAML_ALIASES']);
+  const fine = await validate(`vars:\n  a: &a { lr: 0.1 }\n  b: *a\n${ok}`);
+  assert.equal(fine.code, 0, fine.stderr);
+});
+
+test('non-finite numbers (.inf, -.inf, .nan) are refused by validate and run, naming the field or the flag', async () => {
+  const r = await validate(`vars:\n  big: 1e999\nstages:\n  a:\n    uses: ./plugins.mjs\n    matrix: { p: [1, .nan] }\n    with: { value: -.inf }\n`);
+  assert.equal(r.code, 2, r.stderr);
+  assert.deepEqual(heads(r.stderr), ['x.yaml:2:8 E_NOT_FINITE', 'x.yaml:6:22 E_NOT_FINITE', 'x.yaml:7:20 E_NOT_FINITE']);
+  assert.match(r.stderr, /stages\.a\.matrix\.p\[1\] is \.nan: pipeline values must be finite numbers/);
+  const p = await project({ 'plugins.mjs': TEST_PLUGINS, 'x.yaml': `stages:\n  a: { uses: ./plugins.mjs, with: { value: 1 } }\n` });
+  for (const command of ['validate', 'run']) {
+    const s = await p.cli(command, 'x.yaml', '--set', 'a.with.value=.inf');
+    assert.equal(s.code, 2, s.stderr);
+    assert.match(s.stderr, /^error\[E_NOT_FINITE\]: --set a\.with\.value: \.inf is not a finite number/);
+  }
+});
