@@ -1,20 +1,9 @@
-// Finds the non-finite numbers in a pipeline's values. YAML reads `.inf`, `-.inf`, `.nan` (and
+// How a pipeline's non-finite numbers are reported. YAML reads `.inf`, `-.inf`, `.nan` (and
 // `1e999`) as numbers, but no stage can use them and no cache key can hold them: they are refused
 // where the pipeline is read, with the field named, rather than crashing a run later.
 import type { YamlPath } from './source.js';
 
-export interface NonFinite {
-  readonly path: YamlPath;
-  readonly value: number;
-}
-
-/** Every non-finite number in `value` (a plain value from YAML), in document order. */
-export function nonFiniteNumbers(value: unknown, path: YamlPath = []): NonFinite[] {
-  if (typeof value === 'number') return Number.isFinite(value) ? [] : [{ path, value }];
-  if (Array.isArray(value)) return value.flatMap((v: unknown, i) => nonFiniteNumbers(v, [...path, i]));
-  if (value !== null && typeof value === 'object') return Object.entries(value).flatMap(([k, v]) => nonFiniteNumbers(v, [...path, k]));
-  return [];
-}
+export { nonFiniteNumbers } from '../util/non-finite.js';
 
 /** `stages.train.with.lr[1]`. */
 export function showPath(path: YamlPath): string {

@@ -15,6 +15,7 @@ import type { TensorData, TensorFile, TensorSpec, TensorStreamWriter } from '../
 import { byteLength, layout, openSafetensors, tensorBytes } from '../tensors/safetensors.js';
 import type { OutputRef, PendingObject, Store } from '../store/types.js';
 import type { StageInstance } from '../plan/plan.js';
+import { jsonPath, nonFiniteNumbers } from '../util/non-finite.js';
 
 /** A resolved input artifact: which object, and where it came from. */
 export interface InputArtifact {
@@ -69,7 +70,7 @@ export class StageSession {
       progress: (u) => hooks.onProgress(u),
       log: (m) => hooks.onLog(m),
       provenance: (facts) => Object.assign(session.provenance, facts),
-      writeJson: (output, value) => session.writeBytes(output, 'json', Buffer.from(`${JSON.stringify(value, null, 1)}\n`)),
+      writeJson: (output, value) => session.writeJson(output, value),
       writeFile: (output, data) => session.writeFile(output, data),
       writeTensors: (output, tensors, metadata) => session.writeTensors(output, tensors, metadata),
       createTensorWriter: (output, specs, metadata) => session.createTensorWriter(output, specs, metadata),
@@ -108,6 +109,17 @@ export class StageSession {
 
   private async finish(output: string, obj: PendingObject, kind: ArtifactKind): Promise<void> {
     this.sealed.set(output, await obj.seal(kind));
+  }
+
+  /** JSON has no NaN or Infinity: JSON.stringify would write null without a word, so they are refused. */
+  private async writeJson(output: string, value: unknown): Promise<void> {
+    const bad = nonFiniteNumbers(value)[0];
+    if (bad !== undefined) {
+      throw new StageOutputError(
+        `output "${output}" of ${this.instance.id}: ${bad.value} at ${jsonPath(bad.path)} cannot be written as JSON (it has no NaN or Infinity); record it explicitly (e.g. null with a flag saying why)`,
+      );
+    }
+    await this.writeBytes(output, 'json', Buffer.from(`${JSON.stringify(value, null, 1)}\n`));
   }
 
   private async writeBytes(output: string, kind: ArtifactKind, bytes: Uint8Array): Promise<void> {

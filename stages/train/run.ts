@@ -8,6 +8,7 @@ import { train } from '../../src/train/loop.js';
 import { checkpointIntervalMs, FileCheckpointer } from '../../src/train/checkpoint.js';
 import { checkSchedule } from '../../src/train/schedule.js';
 import { trainOptionsOf, type TrainParams } from './params.js';
+import { divergedMetrics, divergenceWarning, stepDivergence, type Divergence } from './divergence.js';
 import type { Artifact, JsonValue, StageContext } from '../../src/plugin/types.js';
 import type { InputShape } from '../../src/models/types.js';
 
@@ -38,6 +39,8 @@ export async function runTrain(ctx: StageContext<TrainParams>): Promise<void> {
       const stepsPerEpoch = Math.ceil(trainSet.shape[0] / p.batch_size);
       const total = p.max_steps ?? p.epochs * stepsPerEpoch;
       let lastReport = 0;
+      const lr = p.lr ?? def.defaultLearningRate;
+      let diverged: Divergence | undefined; // said once, at the first step whose loss is not finite
       // Long trainings save where they stand now and then, so an interrupted attempt resumes. Not with
       // dropout: its mask generator's position is not part of a checkpoint, so a resume would differ.
       const interval = checkpointIntervalMs();
@@ -47,6 +50,10 @@ export async function runTrain(ctx: StageContext<TrainParams>): Promise<void> {
         signal: ctx.signal,
         ...(checkpoint ? { checkpoint } : {}),
         onStep: (s) => {
+          if (diverged === undefined) {
+            diverged = stepDivergence(s);
+            if (diverged !== undefined) ctx.log(divergenceWarning(diverged, lr));
+          }
           const now = performance.now();
           if (now - lastReport < 500 && s.step !== s.stepsPerEpoch) return;
           lastReport = now;
@@ -62,14 +69,14 @@ export async function runTrain(ctx: StageContext<TrainParams>): Promise<void> {
       const evalOpts = { preprocessing: opts.preprocessing, batchSize: Math.max(p.batch_size, 256), numClasses, signal: ctx.signal };
       const finalTrain = await evaluate(tf, model, trainSet, evalOpts);
       const finalTest = await evaluate(tf, model, testSet, evalOpts);
-      const hyperparams = { ...p, lr: p.lr ?? def.defaultLearningRate };
+      const hyperparams = { ...p, lr };
       const { tensors, metadata } = await modelTensors(
         model,
         { model: def.name, inputShape, numClasses, dropout: p.dropout, preprocessing: opts.preprocessing, classes },
         { hyperparams: JSON.stringify(hyperparams), seed: String(ctx.seed) },
       );
       await ctx.writeTensors('model', tensors, metadata);
-      await ctx.writeJson('metrics', {
+      const written = divergedMetrics({
         model: def.name,
         params: def.countParams(inputShape, numClasses).trainable,
         input_shape: inputShape,
@@ -88,7 +95,9 @@ export async function runTrain(ctx: StageContext<TrainParams>): Promise<void> {
         },
         // The backend's name only: its threads, versions and adapter are in the run record.
         backend: { name: backend.name, tfBackend: backend.tfBackend },
-      });
+      }, diverged);
+      if (written.divergence !== undefined && diverged === undefined) ctx.log(divergenceWarning(written.divergence, lr));
+      await ctx.writeJson('metrics', written.metrics);
       // Times and tuning are facts about this run, not results: they go to the run record, so that
       // one seed on one backend writes the same bytes every time (what `rethink verify` checks, and
       // what lets an unchanged result leave its dependents cached).

@@ -87,6 +87,17 @@ test('missing required outputs, undeclared outputs and short tensors are errors'
   await h.close();
 });
 
+test('writeJson refuses NaN and Infinity, naming the output and the JSON path, instead of writing null', async () => {
+  const h = await createHarness();
+  const base = { version: '1', description: 'x', params: { type: 'object' }, inputs: {}, outputs: { out: { kind: 'json' as const } } };
+  const writes = (name: string, value: unknown) => definePlugin({ ...base, name, run: async (ctx) => ctx.writeJson('out', value) });
+  await assert.rejects(h.run(writes('nan', { history: [{ loss: 1 }, { loss: Number.NaN }] })), /output "out" of nan: NaN at \$\.history\[1\]\.loss cannot be written as JSON/);
+  await assert.rejects(h.run(writes('inf', { 'a b': [-Infinity] })), /-Infinity at \$\["a b"\]\[0\]/);
+  const ok = await h.run(writes('finite', { loss: null, acc: 0.5 }));
+  assert.deepEqual(await ok.outputs.out!.readJson(), { loss: null, acc: 0.5 });
+  await h.close();
+});
+
 test('params are validated and defaults filled; inputs chain between runs', async () => {
   const h = await createHarness();
   const producer = definePlugin<{ n: number }>({

@@ -81,3 +81,22 @@ test('train stage: stops at the target train accuracy; rejects a crop larger tha
     await h.close();
   }
 });
+
+test('train stage: a diverged training says so once and records diverged: true and where, not a silent null', async () => {
+  const h = await createHarness();
+  try {
+    const r = await h.run(trainPlugin, { params: { ...params, epochs: 2, lr: 1e6 }, seed: 7, inputs: { data: dataset } });
+    const m = await r.outputs['metrics']!.readJson<Metrics & { diverged?: boolean; diverged_at?: { epoch: number; step: number; metric: string } }>();
+    assert.equal(m.diverged, true);
+    assert.equal(m.diverged_at?.metric, 'loss');
+    assert.ok(m.diverged_at.epoch >= 1 && m.diverged_at.step >= 1, JSON.stringify(m.diverged_at));
+    assert.equal(m.history.at(-1)!.loss, null, 'NaN is written as an explicit null beside the flag');
+    const warnings = r.logs.filter((l) => l.startsWith('warning: training diverged'));
+    assert.equal(warnings.length, 1, r.logs.join('\n'));
+    assert.match(warnings[0]!, new RegExp(`at epoch ${m.diverged_at.epoch} step ${m.diverged_at.step} \\(loss is not a finite number; lr 1000000\\)`));
+    const healthy = await (await h.run(trainPlugin, { params, seed: 7, inputs: { data: dataset } })).outputs['metrics']!.readJson<Record<string, unknown>>();
+    assert.equal('diverged' in healthy, false, 'a healthy run writes what it always wrote');
+  } finally {
+    await h.close();
+  }
+});
