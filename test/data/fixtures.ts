@@ -2,7 +2,7 @@
 // CIFAR-format records, IDX files, and a loopback HTTP server.
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { gzipSync } from 'node:zlib';
+import { constants, crc32, deflateRawSync, gzipSync } from 'node:zlib';
 import { Rng } from '../../src/util/random.js';
 import { CIFAR_IMAGE_BYTES, CIFAR_RECORD_BYTES } from '../../src/data/cifar.js';
 import { tarHeader, type TarEntry } from '../../src/data/synthetic-cifar.js';
@@ -65,6 +65,27 @@ export function idxBytes(dims: readonly number[], data: Uint8Array): Buffer {
   header[3] = dims.length;
   dims.forEach((d, i) => header.writeUInt32BE(d, 4 + 4 * i));
   return Buffer.concat([header, Buffer.from(data)]);
+}
+
+/**
+ * A real gzip bomb: `head` followed by `zeroMiB` MiB of zeros, about 1 KB of gzip per MiB (deflate's
+ * limit is ~1032:1). It is built from one compressed MiB of zeros repeated: each piece is its own
+ * byte-aligned, non-final deflate block sequence (a full flush resets the window), so copies chain;
+ * the trailer's CRC and length are the real ones (length mod 2³², as gzip stores it).
+ */
+export function gzipBomb(head: Uint8Array, zeroMiB: number): Buffer {
+  const MiB = 1 << 20;
+  const zeros = Buffer.alloc(MiB);
+  const piece = (b: Uint8Array) => deflateRawSync(b, { finishFlush: constants.Z_FULL_FLUSH, level: 9 });
+  const block = piece(zeros);
+  let crc = crc32(head);
+  for (let i = 0; i < zeroMiB; i++) crc = crc32(zeros, crc);
+  const trailer = Buffer.alloc(8);
+  trailer.writeUInt32LE(crc >>> 0, 0);
+  trailer.writeUInt32LE((head.length + zeroMiB * MiB) % 2 ** 32, 4);
+  const gzipHeader = Buffer.from([0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 0xff]);
+  const finalEmptyBlock = Buffer.from([0x03, 0x00]); // BFINAL, fixed Huffman, end of block
+  return Buffer.concat([gzipHeader, piece(head), ...Array<Buffer>(zeroMiB).fill(block), finalEmptyBlock, trailer]);
 }
 
 export interface Served {

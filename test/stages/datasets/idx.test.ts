@@ -5,9 +5,9 @@ import { gzipSync } from 'node:zlib';
 import { createHarness } from '../../../src/testing/harness.js';
 import { idx } from '../../../stages/datasets/idx.js';
 import { DataError } from '../../../src/data/errors.js';
-import { decodeIdx, parseIdx } from '../../../src/data/idx.js';
+import { decodeIdx, IDX_MAX_BYTES, parseIdx } from '../../../src/data/idx.js';
 import { Rng } from '../../../src/util/random.js';
-import { idxBytes, serve } from '../../data/fixtures.js';
+import { gzipBomb, idxBytes, serve } from '../../data/fixtures.js';
 import { filesUnder } from '../../data/store-files.js';
 
 const md5 = (b: Uint8Array): string => createHash('md5').update(b).digest('hex');
@@ -80,6 +80,37 @@ test('idx downloads four files (gz and raw), verifies md5s and builds the datase
       harness.run(idx, { params: { preset: 'mnist', base_url: server.url('missing/'), files: md5s } }),
       /HTTP 404/,
     );
+  } finally {
+    await harness.close();
+    await server.close();
+  }
+});
+
+test('gzip bombs, declared or not, are refused without inflating them (memory stays far below the bomb)', async () => {
+  const GiB = 2 ** 30;
+  const nothing = new Uint8Array(0);
+  // 2 MB of gzip each, inflating to 2 GiB: one whose header declares it, one whose header declares MNIST's 47 MB.
+  const declared = gzipBomb(idxBytes([2, 1024, 1024, 1024], nothing), 2048);
+  const undeclared = gzipBomb(idxBytes([60000, 28, 28], nothing), 2048);
+  const peakBefore = process.resourceUsage().maxRSS * 1024;
+  const refused = (pattern: RegExp) => (e: unknown) => e instanceof DataError && e.userError && pattern.test(e.message);
+  await assert.rejects(decodeIdx(declared, 'https://x/a.gz'), refused(/^https:\/\/x\/a\.gz: IDX header declares 2×1024×1024×1024 bytes of data, more than the 1,073,741,824-byte limit/));
+  await assert.rejects(decodeIdx(undeclared, 'b.gz'), refused(/^b\.gz: gzip data inflates past the 47,040,016 bytes its IDX header declares/));
+  // Under the limit, but more than 2 KB of gzip could ever inflate to.
+  await assert.rejects(decodeIdx(gzipBomb(idxBytes([1000, 1000, 1000], nothing), 2), 'c.gz'), refused(/declares 1000×1000×1000 .* more than [\d,]+ bytes of gzip can hold/));
+  assert.throws(() => parseIdx(idxBytes([IDX_MAX_BYTES + 1], nothing), 'raw'), refused(/limit for one IDX file/));
+  const grown = process.resourceUsage().maxRSS * 1024 - peakBefore;
+  assert.ok(grown < GiB / 4, `peak memory grew by ${(grown / 2 ** 20).toFixed(0)} MiB decoding 2 GiB bombs`);
+
+  // Through the stage: the error names the URL.
+  const ok = gzipSync(idxBytes([1], new Uint8Array(1)));
+  const names = ['train-images-idx3-ubyte.gz', 'train-labels-idx1-ubyte.gz', 't10k-images-idx3-ubyte.gz', 't10k-labels-idx1-ubyte.gz'];
+  const server = await serve(Object.fromEntries(names.map((n, i) => [`m/${n}`, { body: i === 0 ? undeclared : ok }])));
+  const harness = await createHarness();
+  try {
+    const noMd5 = { md5: null };
+    const files = { train_images: noMd5, train_labels: noMd5, test_images: noMd5, test_labels: noMd5 };
+    await assert.rejects(harness.run(idx, { params: { base_url: server.url('m/'), files } }), refused(new RegExp(`^${server.url('m/train-images-idx3-ubyte.gz')}: gzip data inflates past`)));
   } finally {
     await harness.close();
     await server.close();
