@@ -17,7 +17,7 @@ const COMMANDS: Readonly<Record<string, CommandEntry>> = {
   init: { args: '[dir]', summary: 'start a project: a quick-start pipeline, a plugin of its own, a .gitignore for the cache', load: async () => (await import('./commands/init.js')).init },
   run: { args: '[pipeline]', summary: 'run a pipeline (default: the quick-start), reusing cached results', load: async () => (await import('./commands/run.js')).run },
   status: { args: '[pipeline]', summary: 'say which stages are up to date and why the others will run', load: async () => (await import('./commands/status.js')).status },
-  validate: { args: '[pipeline]', summary: 'check a pipeline without running it', load: async () => (await import('./commands/validate.js')).validate },
+  validate: { args: '[pipeline]', summary: 'check a pipeline without running its stages (path plugins are imported: their top-level code runs)', load: async () => (await import('./commands/validate.js')).validate },
   dag: { args: '[pipeline]', summary: 'print the stage graph (--format ascii|mermaid|dot|json)', load: async () => (await import('./commands/dag.js')).dag },
   show: { args: 'STAGE [pipeline]', summary: "show a stage's outputs, key record and provenance", load: async () => (await import('./commands/show.js')).show },
   results: { args: 'STAGE [pipeline]', summary: "a stage's instances as a table, from the cache: matrix values, then the fields that vary", load: async () => (await import('./commands/results.js')).results },
@@ -46,6 +46,8 @@ signing:      RETHINK_REMOTE_SIGNING_KEY=ci.pem signs uploads; with RETHINK_REMO
               only results those keys signed are taken from the remote
 run flags:    --only GLOB, --jobs N, --dry-run, --keep-going, --retries N, --backend auto|native|wasm|cpu|webgpu|tfjs-node|tfjs-node-gpu
 verify flags: --only GLOB, --sample N, --backend NAME
+path plugins: a module named in uses: (./plugins/x.mjs) is imported by every command that reads the
+              pipeline, validate included, which runs its top-level code: use plugins you trust
 exit codes:   0 ok, 1 a stage failed (verify: a result did not reproduce), 2 bad pipeline or flags
 
 rethink <command> --help lists a command's flags.

@@ -40,3 +40,9 @@ test('every command --help lists exactly the flags it accepts, each with its hel
   // After `--`, --help is an argument, not a request.
   assert.equal((await cli('validate', '--', '--help')).code, 2);
 });
+
+test('validate and the overview say that a plugin named by path is imported, running its top-level code', async () => {
+  const usage = (await cli('--help')).stdout;
+  assert.match(usage, /\npath plugins: a module named in uses: \(\.\/plugins\/x\.mjs\) is imported by every command that reads the\n +pipeline, validate included, which runs its top-level code/);
+  assert.match((await cli('validate', '--help')).stdout, /without running its stages \(path plugins are imported: their top-level code runs\)/);
+});

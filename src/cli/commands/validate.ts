@@ -1,4 +1,7 @@
-// `rethink validate [pipeline]`: parse, schema-check, expand and bind without running anything.
+// `rethink validate [pipeline]`: parse, schema-check, expand and bind without running any stage.
+// A plugin named by path is imported to read its params schema and inputs, which runs the module's
+// top-level code (there is no sound way to read a JS module's exports without evaluating it); the
+// help and the README say so.
 import type { Command } from '../io.js';
 import { parseFlags, pipelineFlags } from '../args.js';
 import { loadWorkspace } from '../workspace.js';
