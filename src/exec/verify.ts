@@ -3,9 +3,12 @@
 // backend; this checks the promise, and where it fails says which tensors or fields moved and by how
 // much. Recomputations go to a scratch store over the cache: the cache gains nothing and loses
 // nothing, and a training run starts from scratch, not from a checkpoint.
-import { rm } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import type { CacheKey, StageId } from '../util/brand.js';
+import { UserError } from '../config/diagnostic.js';
 import type { Plan, StageInstance } from '../plan/plan.js';
 import type { ProgressUpdate } from '../plugin/types.js';
 import type { OutputRef, RunRecord, Store } from '../store/types.js';
@@ -31,7 +34,7 @@ export interface Verification {
 }
 
 export interface VerifyOptions {
-  /** Makes a fresh directory for the scratch store (on the cache's filesystem); it is removed after. */
+  /** Makes a fresh directory for the scratch store (see scratchDirs); it is removed after. */
   readonly scratchDir: () => Promise<string>;
   readonly cores: number;
   readonly signal?: AbortSignal;
@@ -68,6 +71,41 @@ export async function verifyInstance(
   } finally {
     await rm(scratch.location, { recursive: true, force: true });
   }
+}
+
+/**
+ * Where recomputations go: a fresh directory in the cache (on the filesystem of its objects, where
+ * space for them is known to be), or, once the cache refuses one (read-only, another user's, full),
+ * in the OS temp directory: verify never needs to write to the cache it checks, and a scratch store
+ * only renames within itself, so any filesystem serves. `onFallback` hears why, once.
+ */
+export function scratchDirs(
+  cache: { readonly location: string; createScratch(): Promise<string> },
+  options: { readonly tempRoot?: string; readonly onFallback?: (reason: string, tempRoot: string) => void } = {},
+): () => Promise<string> {
+  const tempRoot = options.tempRoot ?? tmpdir();
+  let inCache = true;
+  return async () => {
+    if (inCache) {
+      try {
+        return await cache.createScratch();
+      } catch (e) {
+        const code = (e as NodeJS.ErrnoException).code;
+        if (typeof code !== 'string') throw e;
+        inCache = false;
+        options.onFallback?.(`the cache ${cache.location} cannot be written (${code})`, tempRoot);
+      }
+    }
+    try {
+      return await mkdtemp(join(tempRoot, 'rethink-verify-'));
+    } catch (e) {
+      throw UserError.of(
+        'E_NO_SCRATCH',
+        `verify needs a scratch directory: the cache ${cache.location} cannot be written, and neither can ${tempRoot} (${(e as NodeJS.ErrnoException).code ?? String(e)})`,
+        'set TMPDIR to a writable directory',
+      );
+    }
+  };
 }
 
 function backendName(provenance: Readonly<Record<string, unknown>>): string | undefined {

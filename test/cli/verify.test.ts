@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readdir, stat } from 'node:fs/promises';
+import { readdir, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { project } from '../support/tmp-project.js';
 
@@ -95,4 +95,18 @@ test('verify names the stages it cannot check, and exits 2 when none is up to da
   assert.deepEqual(doc.notVerified.map((s) => s.id), ['b', 'c']);
   assert.equal((await p.cli('verify', 'p.yaml', '--sample', '0')).code, 2);
   assert.equal((await p.cli('verify', 'p.yaml', '--backend', 'abacus')).code, 2);
+});
+
+test('verify works on a cache it cannot write to, recomputing in the OS temp directory, and leaves the cache as it was', async () => {
+  const p = await project({ 'jitter.mjs': PLUGIN, 'p.yaml': PIPELINE.replace('noise: 0.001', 'noise: 0') });
+  assert.equal((await p.run('p.yaml')).code, 0);
+  // A cache that refuses a scratch directory, even to root (who ignores chmod): its tmp/ is a file.
+  await rm(join(p.dir, 'cache', 'tmp'), { recursive: true });
+  await writeFile(join(p.dir, 'cache', 'tmp'), 'not a directory');
+  const before = await tree(join(p.dir, 'cache'));
+  const r = await p.cli('verify', 'p.yaml', '--json');
+  assert.equal(r.code, 0, r.stderr);
+  assert.deepEqual((JSON.parse(r.stdout) as VerifyDoc).stages.map((s) => s.status), ['reproduced', 'reproduced', 'reproduced']);
+  assert.match(r.stderr, /^rethink verify: the cache \S+ cannot be written \(E[A-Z]+\); recomputing in \S+ instead \(the cache is only read\)\n$/, 'said once');
+  assert.deepEqual(await tree(join(p.dir, 'cache')), before);
 });

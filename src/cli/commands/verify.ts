@@ -8,7 +8,7 @@ import { applyBackendFlag, backendFlag, intFlag, onlyFlag, parseFlags, pipelineF
 import { loadWorkspace, localOf, openStore } from '../workspace.js';
 import { UserError } from '../../config/diagnostic.js';
 import { explain } from '../../exec/explain.js';
-import { verifyInstance, type Verification } from '../../exec/verify.js';
+import { scratchDirs, verifyInstance, type Verification } from '../../exec/verify.js';
 import { selectInstances } from '../../plan/select.js';
 import type { RunRecord } from '../../store/types.js';
 import type { StageId } from '../../util/brand.js';
@@ -54,6 +54,9 @@ export const verify: Command = async (argv, io) => {
     `verify ${file}: recomputing ${picked.size} up-to-date stage${picked.size === 1 ? '' : 's'}` +
       `${skipped > 0 ? ` (a sample; ${skipped} more not recomputed)` : ''}${notReady.length > 0 ? `; ${notReady.length} not up to date, not verified` : ''}`,
   );
+  const scratchDir = scratchDirs(localOf(store), {
+    onFallback: (reason, tempRoot) => io.stderr(`rethink verify: ${reason}; recomputing in ${tempRoot} instead (the cache is only read)\n`),
+  });
   const t0 = performance.now();
   const results: Verification[] = [];
   try {
@@ -61,7 +64,7 @@ export const verify: Command = async (argv, io) => {
       if (!picked.has(id) || abort.signal.aborted) continue;
       let lastProgress = 0;
       const v = await verifyInstance(ws.plan, store, ws.plan.instances.get(id)!, records.get(id)!, (u) => records.get(u)!.outputs, {
-        scratchDir: () => localOf(store).createScratch(),
+        scratchDir,
         cores: availableParallelism(),
         signal: abort.signal,
         onProgress: (u) => {
