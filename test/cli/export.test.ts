@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFile, stat } from 'node:fs/promises';
+import { mkdir, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { project, SWEEP, TEST_PLUGINS } from '../support/tmp-project.js';
 
@@ -32,4 +32,20 @@ test('export says which instances are not up to date and exits 1; a bad selectio
   const bad = await p.cli('export', 'nope', 'p.yaml');
   assert.equal(bad.code, 2);
   assert.match(bad.stderr, /"nope" matches no stage/);
+});
+
+test('export --to an existing file, or a path through one, or onto a directory in the way, is a user error (exit 2)', async () => {
+  const p = await project({ 'plugins.mjs': TEST_PLUGINS, 'p.yaml': SWEEP, 'notes.txt': 'mine\n' });
+  assert.equal((await p.run('p.yaml', '--only', 'download')).code, 0);
+  const file = await p.cli('export', 'download', 'p.yaml', '--to', 'notes.txt');
+  assert.equal(file.code, 2, file.stderr);
+  assert.equal(file.stderr, 'error[E_EXPORT_TO]: --to notes.txt: it is a file, not a directory\n  = pass a directory to export into (it is created if missing), e.g. --to results\n');
+  assert.equal(await readFile(join(p.dir, 'notes.txt'), 'utf8'), 'mine\n', 'the file is left alone');
+  const through = await p.cli('export', 'download', 'p.yaml', '--to', 'notes.txt/out');
+  assert.equal(through.code, 2, through.stderr);
+  assert.match(through.stderr, /^error\[E_EXPORT_TO\]: cannot export to notes\.txt\/out: a part of the path is a file, not a directory \(ENOTDIR\)\n/);
+  await mkdir(join(p.dir, 'out', 'download', 'out.json'), { recursive: true });
+  const inTheWay = await p.cli('export', 'download', 'p.yaml', '--to', 'out');
+  assert.equal(inTheWay.code, 2, inTheWay.stderr);
+  assert.match(inTheWay.stderr, /^error\[E_EXPORT_TO\]: cannot export to out\/download\/out\.json: a directory is in the way/);
 });

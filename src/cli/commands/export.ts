@@ -2,7 +2,7 @@
 // name, an instance id or a glob, as --only takes) out of the content-addressed store into readable
 // files: DIR/<instance id>/<output><extension>, e.g. results/report/html.html. The store keeps
 // objects by hash, read-only; exported copies are the user's to open, move and edit.
-import { copyFile, chmod, mkdir, rm } from 'node:fs/promises';
+import { copyFile, chmod, mkdir, rm, stat } from 'node:fs/promises';
 import { isAbsolute, join, relative, resolve } from 'node:path';
 import type { Command } from '../io.js';
 import { parseFlags, pipelineFlags } from '../args.js';
@@ -23,6 +23,7 @@ export const exportCommand: Command = async (argv, io) => {
   const store = await openStore(io, values);
   const dir = values.to ?? 'results';
   const root = isAbsolute(dir) ? dir : resolve(io.cwd, dir);
+  await checkDestination(root, dir);
   const states = (await explain(ws.plan, store)).filter((s) => selected.has(s.id));
   const written: { id: string; output: string; path: string }[] = [];
   const missing = states.filter((s) => s.status !== 'up-to-date');
@@ -32,10 +33,13 @@ export const exportCommand: Command = async (argv, io) => {
     const specs = ws.plan.instances.get(s.id)!.plugin.outputs;
     for (const [name, ref] of Object.entries(record.outputs)) {
       const dest = join(root, s.id, `${name}${specs[name]?.extension ?? DEFAULT_EXTENSION[ref.kind]}`);
-      await mkdir(join(dest, '..'), { recursive: true });
-      await rm(dest, { force: true });
-      await copyFile(await store.objectPath(ref.hash), dest);
-      await chmod(dest, 0o644);
+      const source = await store.objectPath(ref.hash);
+      await writing(dest, io.cwd, async () => {
+        await mkdir(join(dest, '..'), { recursive: true });
+        await rm(dest, { force: true });
+        await copyFile(source, dest);
+        await chmod(dest, 0o644);
+      });
       written.push({ id: s.id, output: name, path: dest });
     }
   }
@@ -48,3 +52,41 @@ export const exportCommand: Command = async (argv, io) => {
   }
   return 0;
 };
+
+/** `--to` must be a directory, or not exist yet (it is created): said before anything is copied. */
+async function checkDestination(root: string, given: string): Promise<void> {
+  const info = await stat(root).catch((e: NodeJS.ErrnoException) => {
+    if (e.code === 'ENOENT') return undefined;
+    throw destinationError(given, e);
+  });
+  if (info !== undefined && !info.isDirectory()) {
+    throw UserError.of('E_EXPORT_TO', `--to ${given}: it is a file, not a directory`, 'pass a directory to export into (it is created if missing), e.g. --to results');
+  }
+}
+
+/** Runs one file's copy; a file-system refusal (permissions, a file in the way, a full disk) is the user's to fix. */
+async function writing(dest: string, cwd: string, copy: () => Promise<void>): Promise<void> {
+  try {
+    await copy();
+  } catch (e) {
+    throw destinationError(relative(cwd, dest) || dest, e);
+  }
+}
+
+const WHY: Readonly<Record<string, string>> = {
+  EACCES: 'permission denied',
+  EPERM: 'permission denied',
+  EROFS: 'the file system is read-only',
+  ENOTDIR: 'a part of the path is a file, not a directory',
+  EISDIR: 'a directory is in the way',
+  ERR_FS_EISDIR: 'a directory is in the way',
+  EEXIST: 'a file is in the way',
+  ENOSPC: 'no space left on the device',
+  EDQUOT: 'disk quota exceeded',
+};
+
+function destinationError(shown: string, e: unknown): unknown {
+  const code = (e as NodeJS.ErrnoException).code;
+  if (typeof code !== 'string') return e;
+  return UserError.of('E_EXPORT_TO', `cannot export to ${shown}: ${WHY[code] ?? code} (${code})`, 'pass --to a directory you can write to (it is created if missing)');
+}
