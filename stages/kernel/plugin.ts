@@ -40,7 +40,8 @@ export const kernelPlugin = definePlugin<KernelParams>({
     const fit = kernelFit({ x: pixels(train, n), labels: train.labels.subarray(0, n) }, { x: pixels(test, m), labels: test.labels.subarray(0, m) }, d, numClasses, { gamma, ridge });
     const seconds = (performance.now() - started) / 1000;
     ctx.log(`n ${n}: train error ${fit.trainError}, test error ${fit.testError.toFixed(4)}, norm ${fit.norm.toFixed(1)} (${seconds.toFixed(1)} s)`);
-    await ctx.writeJson('metrics', { n_train: n, n_test: m, d, gamma, ridge, train_error: fit.trainError, test_error: fit.testError, norm: fit.norm });
+    // No test points (n_test: 0): no test error, said as null (JSON has no NaN).
+    await ctx.writeJson('metrics', { n_train: n, n_test: m, d, gamma, ridge, train_error: fit.trainError, test_error: m === 0 ? null : fit.testError, norm: fit.norm });
     ctx.provenance({ fit_seconds: Math.round(seconds * 1000) / 1000 }); // a fact of this run, not a result
   },
 });

@@ -88,9 +88,10 @@ export const linearPlugin = definePlugin<LinearParams>({
       init: p.init,
       train_residual: fit.trainResidual,
       train_error: fit.trainError,
-      test_error: fit.testError,
+      // No test points (n_test: 0): no test error, said as null (JSON has no NaN).
+      test_error: m === 0 ? null : fit.testError,
       norm: fit.norm,
-      min_norm: { norm: fit.minNorm.norm, train_error: fit.minNorm.trainError, test_error: fit.minNorm.testError },
+      min_norm: { norm: fit.minNorm.norm, train_error: fit.minNorm.trainError, test_error: m === 0 ? null : fit.minNorm.testError },
       distance_to_min_norm: fit.distanceToMinNorm,
       distance_to_predicted: fit.distanceToPredicted,
       outside_span: fit.outsideSpan,
