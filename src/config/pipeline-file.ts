@@ -6,7 +6,7 @@ import { pipelineSchema } from './pipeline-schema.js';
 import { validatorFor } from './ajv.js';
 import { ajvDiagnostics } from './ajv-diagnostics.js';
 import { UserError, type Diagnostic } from './diagnostic.js';
-import { SourceFile } from './source.js';
+import { SourceFile, type YamlPath } from './source.js';
 import { aliasProblemHint, aliasProblemMessage, checkAliases } from './aliases.js';
 import { NON_FINITE_HINT, nonFiniteNumbers, showPath, yamlSpelling } from './finite.js';
 import type { JsonSchema } from '../plugin/types.js';
@@ -136,7 +136,7 @@ function applySets(source: SourceFile, sets: readonly string[]): void {
     }
     const value = setValue(set.slice(eq + 1));
     if (!value.ok) {
-      errors.push({ code: value.code, message: `--set ${set.slice(0, eq)}${value.at ?? ''}: ${value.message}`, hint: value.hint });
+      errors.push({ code: value.code, message: `--set ${showPath([...segs, ...(value.path ?? [])])}: ${value.message}`, hint: value.hint });
       continue;
     }
     source.doc.setIn(path, source.doc.createNode(value.value));
@@ -146,8 +146,8 @@ function applySets(source: SourceFile, sets: readonly string[]): void {
 
 type SetValue =
   | { readonly ok: true; readonly value: unknown }
-  /** `at`: where in the value, e.g. `[1]` for `--set lr=[1, .inf]`. */
-  | { readonly ok: false; readonly code: string; readonly message: string; readonly hint: string; readonly at?: string };
+  /** `path`: where in the value, e.g. [1] for `--set lr=[1, .inf]`. */
+  | { readonly ok: false; readonly code: string; readonly message: string; readonly hint: string; readonly path?: YamlPath };
 
 /** A `--set` value as YAML, or as the plain string when it is not valid YAML (`--set name=a: b`). */
 function setValue(text: string): SetValue {
@@ -158,8 +158,7 @@ function setValue(text: string): SetValue {
   const value: unknown = doc.toJS({ maxAliasCount: -1 });
   const nonFinite = nonFiniteNumbers(value)[0];
   if (nonFinite !== undefined) {
-    const at = showPath(nonFinite.path);
-    return { ok: false, code: 'E_NOT_FINITE', message: `${yamlSpelling(nonFinite.value)} is not a finite number`, hint: NON_FINITE_HINT, ...(at === '' ? {} : { at: at.startsWith('[') ? at : `.${at}` }) };
+    return { ok: false, code: 'E_NOT_FINITE', message: `${yamlSpelling(nonFinite.value)} is not a finite number`, hint: NON_FINITE_HINT, path: nonFinite.path };
   }
   return { ok: true, value };
 }

@@ -5,23 +5,24 @@ import type { StepProgress } from '../../src/train/types.js';
 import { jsonPath, nonFiniteNumbers } from '../../src/util/non-finite.js';
 
 /**
- * Where it was first seen: the epoch and step (1-based within its epoch) when a step's loss showed
- * it, else null and the JSON path of the first non-finite value in the metrics.
+ * Where it was first seen: the epoch, step (1-based within its epoch) and learning rate when a step's
+ * loss showed it, else nulls and the JSON path of the first non-finite value in the metrics.
  */
 export interface Divergence {
   readonly epoch: number | null;
   readonly step: number | null;
+  readonly lr: number | null;
   readonly metric: string;
 }
 
 /** From a step's progress: its loss is not finite. */
 export function stepDivergence(s: StepProgress): Divergence | undefined {
-  return Number.isFinite(s.loss) ? undefined : { epoch: s.epoch, step: s.step, metric: 'loss' };
+  return Number.isFinite(s.loss) ? undefined : { epoch: s.epoch, step: s.step, lr: s.lr, metric: 'loss' };
 }
 
-export function divergenceWarning(d: Divergence, lr: number): string {
+export function divergenceWarning(d: Divergence): string {
   const where = d.epoch === null ? '' : ` at epoch ${d.epoch}${d.step === null ? '' : ` step ${d.step}`}`;
-  return `warning: training diverged${where} (${d.metric} is not a finite number; lr ${lr}): the metrics record diverged: true and null for each NaN or infinite value; try a lower lr`;
+  return `warning: training diverged${where} (${d.metric} is not a finite number${d.lr === null ? '' : `; lr ${d.lr}`}): the metrics record diverged: true and null for each NaN or infinite value; try a lower lr`;
 }
 
 /**
@@ -33,8 +34,8 @@ export function divergedMetrics(
   seen: Divergence | undefined,
 ): { readonly metrics: Readonly<Record<string, unknown>>; readonly divergence?: Divergence } {
   const bad = nonFiniteNumbers(metrics)[0];
-  if (bad === undefined && seen === undefined) return { metrics };
-  const divergence = seen ?? { epoch: null, step: null, metric: jsonPath(bad!.path) };
+  const divergence = seen ?? (bad === undefined ? undefined : { epoch: null, step: null, lr: null, metric: jsonPath(bad.path) });
+  if (divergence === undefined) return { metrics };
   return { metrics: { ...(nullIfNotFinite(metrics) as Record<string, unknown>), diverged: true, diverged_at: { ...divergence } }, divergence };
 }
 

@@ -39,7 +39,6 @@ export async function runTrain(ctx: StageContext<TrainParams>): Promise<void> {
       const stepsPerEpoch = Math.ceil(trainSet.shape[0] / p.batch_size);
       const total = p.max_steps ?? p.epochs * stepsPerEpoch;
       let lastReport = 0;
-      const lr = p.lr ?? def.defaultLearningRate;
       let diverged: Divergence | undefined; // said once, at the first step whose loss is not finite
       // Long trainings save where they stand now and then, so an interrupted attempt resumes. Not with
       // dropout: its mask generator's position is not part of a checkpoint, so a resume would differ.
@@ -52,7 +51,7 @@ export async function runTrain(ctx: StageContext<TrainParams>): Promise<void> {
         onStep: (s) => {
           if (diverged === undefined) {
             diverged = stepDivergence(s);
-            if (diverged !== undefined) ctx.log(divergenceWarning(diverged, lr));
+            if (diverged !== undefined) ctx.log(divergenceWarning(diverged));
           }
           const now = performance.now();
           if (now - lastReport < 500 && s.step !== s.stepsPerEpoch) return;
@@ -69,7 +68,7 @@ export async function runTrain(ctx: StageContext<TrainParams>): Promise<void> {
       const evalOpts = { preprocessing: opts.preprocessing, batchSize: Math.max(p.batch_size, 256), numClasses, signal: ctx.signal };
       const finalTrain = await evaluate(tf, model, trainSet, evalOpts);
       const finalTest = await evaluate(tf, model, testSet, evalOpts);
-      const hyperparams = { ...p, lr };
+      const hyperparams = { ...p, lr: p.lr ?? def.defaultLearningRate };
       const { tensors, metadata } = await modelTensors(
         model,
         { model: def.name, inputShape, numClasses, dropout: p.dropout, preprocessing: opts.preprocessing, classes },
@@ -96,7 +95,7 @@ export async function runTrain(ctx: StageContext<TrainParams>): Promise<void> {
         // The backend's name only: its threads, versions and adapter are in the run record.
         backend: { name: backend.name, tfBackend: backend.tfBackend },
       }, diverged);
-      if (written.divergence !== undefined && diverged === undefined) ctx.log(divergenceWarning(written.divergence, lr));
+      if (written.divergence !== undefined && diverged === undefined) ctx.log(divergenceWarning(written.divergence));
       await ctx.writeJson('metrics', written.metrics);
       // Times and tuning are facts about this run, not results: they go to the run record, so that
       // one seed on one backend writes the same bytes every time (what `rethink verify` checks, and
