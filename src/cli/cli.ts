@@ -31,6 +31,7 @@ const COMMANDS: Readonly<Record<string, CommandEntry>> = {
   plugins: { args: '', summary: 'list the built-in stage plugins', load: async () => (await import('./commands/plugins.js')).plugins },
   models: { args: '', summary: 'list the model definitions with their parameter counts', load: async () => (await import('./commands/models.js')).models },
   schema: { args: '', summary: 'print the pipeline JSON Schema', load: async () => (await import('./commands/schema.js')).schema },
+  exec: { args: '', summary: 'for executors and workers: run one stage from its job spec (--spec FILE|-) against the cache', load: async () => (await import('./commands/exec.js')).exec },
 };
 
 const USAGE = `usage: rethink <command> [pipeline] [flags]
@@ -44,7 +45,8 @@ common flags: --set key=value (repeatable), --cache-dir DIR (or RETHINK_CACHE_DI
               --remote s3://bucket/prefix|DIR (or RETHINK_REMOTE), --remote-read-only
 signing:      RETHINK_REMOTE_SIGNING_KEY=ci.pem signs uploads; with RETHINK_REMOTE_TRUSTED_KEYS=ci.pub.pem,…
               only results those keys signed are taken from the remote
-run flags:    --only GLOB, --jobs N, --dry-run, --keep-going, --retries N, --backend auto|native|wasm|cpu|webgpu|tfjs-node|tfjs-node-gpu
+run flags:    --only GLOB, --jobs N, --dry-run, --keep-going, --retries N, --backend auto|native|wasm|cpu|webgpu|tfjs-node|tfjs-node-gpu,
+              --executor local|subprocess (or RETHINK_EXECUTOR)
 verify flags: --only GLOB, --sample N, --backend NAME
 exit codes:   0 ok, 1 a stage failed (verify: a result did not reproduce), 2 bad pipeline or flags
 

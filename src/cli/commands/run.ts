@@ -1,4 +1,4 @@
-// `rethink run [pipeline] [--set k=v]… [--only GLOB]… [--force GLOB]… [--jobs N] [--cache-dir DIR] [--dry-run] [--keep-going] [--retries N] [--json]`
+// `rethink run [pipeline] [--set k=v]… [--only GLOB]… [--force GLOB]… [--jobs N] [--cache-dir DIR] [--dry-run] [--keep-going] [--retries N] [--executor NAME] [--json]`
 import { readFile } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
 import type { Command } from '../io.js';
@@ -6,7 +6,7 @@ import { applyBackendFlag, backendFlag, intFlag, onlyFlag, parseFlags, pipelineF
 import { loadWorkspace, localOf, openStore, type Workspace } from '../workspace.js';
 import { selectInstances, withUpstream } from '../../plan/select.js';
 import { execute } from '../../exec/executor.js';
-import { InProcessRunner } from '../../exec/runner.js';
+import { executorFlag, executorName, runnerFor } from '../executors.js';
 import type { Observer, StageReport } from '../../exec/events.js';
 import type { Store } from '../../store/types.js';
 import type { ObjectHash, StageId } from '../../util/brand.js';
@@ -23,9 +23,11 @@ export const run: Command = async (argv, io) => {
     'keep-going': { type: 'boolean', short: 'k', help: 'after a failure, go on with the stages that do not depend on it' },
     retries: { type: 'string', value: 'N', help: 'attempts after a failure, for stages that set no retries (default 0)' },
     backend: backendFlag,
+    executor: executorFlag,
     force: { ...onlyFlag, help: `${onlyFlag.help}: compute them even if cached, and replace the cached result` },
   });
   if (positionals.length > 1) throw UserError.of('E_BAD_FLAG', `rethink run takes one pipeline, got ${positionals.length}: ${positionals.join(' ')}`);
+  const executor = executorName(values.executor, io.env);
   await applyBackendFlag(values.backend);
   const ws = await loadWorkspace(io, positionals[0], values.set ?? []);
   const jobs = intFlag('jobs', values.jobs, 1) ?? availableParallelism();
@@ -56,7 +58,7 @@ export const run: Command = async (argv, io) => {
     const summary = await execute(
       ws.plan,
       store,
-      new InProcessRunner(store),
+      await runnerFor(executor, ws.plan, store),
       {
         jobs,
         keepGoing: values['keep-going'] === true,
