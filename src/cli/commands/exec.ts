@@ -4,11 +4,11 @@
 // error (never retried). Started by child_process.fork it reports over IPC (job-messages.ts);
 // otherwise it prints its result as one JSON line on stdout. The run record is the coordinator's.
 import { readFile } from 'node:fs/promises';
-import { resolve } from 'node:path';
+import { isAbsolute, resolve } from 'node:path';
 import { text } from 'node:stream/consumers';
-import type { CliIO, Command } from '../io.js';
-import { applyBackendFlag, backendFlag, parseFlags, pipelineFlags } from '../args.js';
-import { openLocalStore } from '../workspace.js';
+import { consoleToStderr, type CliIO, type Command } from '../io.js';
+import { applyBackendFlag, backendFlag, parseFlags } from '../args.js';
+import { LocalStore } from '../../store/local.js';
 import { UserError } from '../../config/diagnostic.js';
 import { resolveParams } from '../../config/params.js';
 import { canonicalJson } from '../../plan/key.js';
@@ -24,17 +24,19 @@ import { builtinPlugins } from '../../../stages/index.js';
 export const exec: Command = async (argv, io) => {
   const { values, positionals } = parseFlags('exec', argv, {
     spec: { type: 'string', value: 'FILE', help: 'the job spec to run: a file, or - for stdin' },
-    'cache-dir': pipelineFlags['cache-dir'],
+    'cache-dir': { type: 'string', value: 'DIR', help: `the local cache the stage reads its inputs from and publishes into (or ${CACHE_ENV})` },
     backend: backendFlag,
   });
   const send = process.send === undefined ? undefined : (m: JobMessage) => new Promise<void>((done) => process.send!(m, undefined, {}, () => done()));
+  // Without a coordinator, stdout is the result line alone; with one, the coordinator relays stdout as log lines.
+  const restoreConsole = send ? () => {} : consoleToStderr();
   try {
     if (positionals.length > 0) throw UserError.of('E_BAD_FLAG', `rethink exec takes no positional arguments, got: ${positionals.join(' ')}`, 'rethink exec --spec FILE|-');
     if (values.spec === undefined) throw UserError.of('E_BAD_FLAG', 'rethink exec needs --spec FILE (or --spec - to read it from stdin)');
     await applyBackendFlag(values.backend);
     const spec = await readSpec(values.spec, io);
     // Issue 15's `--remote` seam: a TieredStore here fetches inputs and uploads outputs, then the run record.
-    const store = openLocalStore(io, values['cache-dir']);
+    const store = cacheOf(io, values['cache-dir']);
     const job = await checkedJob(spec, store);
     const result = await runJob(job, store, send, io);
     if (send) await send({ type: 'result', ...result });
@@ -48,10 +50,22 @@ export const exec: Command = async (argv, io) => {
     await send({ type: 'result', ok: false, error: jobError(e, true) });
     return e.exitCode;
   } finally {
+    restoreConsole();
     // The IPC channel would keep this process alive once the stage is done.
     if (process.connected) process.disconnect();
   }
 };
+
+// Not workspace.ts's openLocalStore: that module loads the YAML parser and the planner, which a
+// stage process needs neither of (≈150 ms of every stage's start). And no ./cache default: whoever
+// starts a job knows which cache it belongs to.
+const CACHE_ENV = 'RETHINK_CACHE_DIR';
+
+function cacheOf(io: CliIO, flag: string | undefined): LocalStore {
+  const dir = flag ?? io.env[CACHE_ENV];
+  if (dir === undefined || dir.trim() === '') throw UserError.of('E_BAD_FLAG', `rethink exec needs the cache to run in: --cache-dir DIR (or ${CACHE_ENV}), not empty`);
+  return new LocalStore(isAbsolute(dir) ? dir : resolve(io.cwd, dir));
+}
 
 async function readSpec(source: string, io: CliIO): Promise<JobSpec> {
   let raw: string;

@@ -1,7 +1,7 @@
 // `rethink run [pipeline] [--set k=v]… [--only GLOB]… [--force GLOB]… [--jobs N] [--cache-dir DIR] [--dry-run] [--keep-going] [--retries N] [--executor NAME] [--json]`
 import { readFile } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
-import type { Command } from '../io.js';
+import { consoleToStderr, type Command } from '../io.js';
 import { applyBackendFlag, backendFlag, intFlag, onlyFlag, parseFlags, pipelineFlags } from '../args.js';
 import { loadWorkspace, localOf, openStore, type Workspace } from '../workspace.js';
 import { selectInstances, withUpstream } from '../../plan/select.js';
@@ -123,10 +123,4 @@ async function finalResults(ws: Workspace, stages: readonly StageReport[], store
   const lines = texts.join('\n\n').split('\n').length;
   const printed = texts.length > 0 && lines <= MAX_PRINTED_LINES ? `\n${texts.join('\n\n')}\n` : '';
   return `${printed}${hints.length > 0 ? `\nresults:\n${hints.join('\n')}\n` : ''}`;
-}
-
-function consoleToStderr(): () => void {
-  const saved = { log: console.log, info: console.info, debug: console.debug };
-  console.log = console.info = console.debug = (...args: unknown[]) => console.error(...args);
-  return () => Object.assign(console, saved);
 }
