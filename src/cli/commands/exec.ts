@@ -30,6 +30,10 @@ export const exec: Command = async (argv, io) => {
   const send = process.send === undefined ? undefined : (m: JobMessage) => new Promise<void>((done) => process.send!(m, undefined, {}, () => done()));
   // Without a coordinator, stdout is the result line alone; with one, the coordinator relays stdout as log lines.
   const restoreConsole = send ? () => {} : consoleToStderr();
+  // Under a coordinator, a Ctrl-C in the terminal reaches this process too: the coordinator decides
+  // what it means (it sends SIGTERM), from the start, not only once the stage runs.
+  const ignore = () => undefined;
+  if (send) process.on('SIGINT', ignore);
   try {
     if (positionals.length > 0) throw UserError.of('E_BAD_FLAG', `rethink exec takes no positional arguments, got: ${positionals.join(' ')}`, 'rethink exec --spec FILE|-');
     if (values.spec === undefined) throw UserError.of('E_BAD_FLAG', 'rethink exec needs --spec FILE (or --spec - to read it from stdin)');
@@ -50,6 +54,7 @@ export const exec: Command = async (argv, io) => {
     await send({ type: 'result', ok: false, error: jobError(e, true) });
     return e.exitCode;
   } finally {
+    process.removeListener('SIGINT', ignore);
     restoreConsole();
     // The IPC channel would keep this process alive once the stage is done.
     if (process.connected) process.disconnect();
@@ -108,8 +113,7 @@ async function checkedJob(spec: JobSpec, store: Store): Promise<StageJob> {
 async function runJob(job: StageJob, store: Store, send: ((m: JobMessage) => Promise<void>) | undefined, io: CliIO): Promise<JobResult> {
   const abort = new AbortController();
   const stop = (why: string) => () => abort.abort(new Error(why));
-  // Under a coordinator, a Ctrl-C in the terminal reaches this process too: the coordinator decides.
-  const handlers = [['SIGTERM', stop('terminated')], ['SIGINT', send ? () => undefined : stop('interrupted')], ['SIGHUP', stop('hung up')]] as const;
+  const handlers = [['SIGTERM', stop('terminated')], ...(send ? [] : [['SIGINT', stop('interrupted')] as const]), ['SIGHUP', stop('hung up')]] as const;
   for (const [sig, h] of handlers) process.on(sig, h);
   const orphaned = stop('the coordinator went away');
   process.on('disconnect', orphaned);
