@@ -8,17 +8,19 @@ import { loadWorkspace } from '../../src/cli/workspace.js';
 import { buildJobSpec, type JobSpec } from '../../src/exec/job-spec.js';
 import { inputKeys, lookup, resolveInputs } from '../../src/exec/executor.js';
 import { LocalStore } from '../../src/store/local.js';
-import { asStageId } from '../../src/util/brand.js';
+import type { OutputRef } from '../../src/store/types.js';
+import { asObjectHash, asStageId } from '../../src/util/brand.js';
 
-const PIPELINE = 'stages:\n  a: { uses: ./plugins.mjs, with: { value: 7 } }\n  bad: { uses: ./plugins.mjs, with: { value: 1, user_error: true } }\n';
+const PIPELINE = 'stages:\n  a: { uses: ./plugins.mjs, with: { value: 7 } }\n  bad: { uses: ./plugins.mjs, with: { value: 1, user_error: true } }\n  b: { uses: ./plugins.mjs, with: { value: 1 }, inputs: { x: a } }\n';
 
-/** The job spec `run --executor subprocess` would hand the child for stage `id` (which has no upstream). */
-async function specOf(dir: string, id: string): Promise<JobSpec> {
+/** The job spec `run --executor subprocess` would hand the child for stage `id`, its upstream stages having written `upstream`. */
+async function specOf(dir: string, id: string, upstream: Readonly<Record<string, Readonly<Record<string, OutputRef>>>> = {}): Promise<JobSpec> {
   const io = { stdout: () => {}, stderr: () => {}, isTTY: false, cwd: dir, env: {} };
   const { plan } = await loadWorkspace(io, 'p.yaml');
   const inst = plan.instances.get(asStageId(id))!;
-  const { key } = await lookup(new LocalStore(join(dir, 'unused')), inst, inputKeys(plan, inst, () => ({})));
-  return buildJobSpec({ instance: inst, key, inputs: resolveInputs(plan, inst, () => ({})), cores: 1 }, plan);
+  const outputsOf = (u: string) => upstream[u] ?? {};
+  const { key } = await lookup(new LocalStore(join(dir, 'unused')), inst, inputKeys(plan, inst, outputsOf));
+  return buildJobSpec({ instance: inst, key, inputs: resolveInputs(plan, inst, outputsOf), cores: 1 }, plan);
 }
 
 const entries = (dir: string): Promise<string[]> => readdir(dir).catch(() => []);
@@ -71,4 +73,14 @@ test("rethink exec exits 2 on a stage's user error, with the error in its JSON r
   assert.deepEqual(JSON.parse(r.stdout), { ok: false, error: { name: 'Error', message: 'checksum mismatch for https://example.org/x: expected 0abc, got 0def', userError: true } });
   assert.match(r.stderr, /rethink exec: stage bad failed: checksum mismatch/);
   assert.deepEqual(await entries(join(p.dir, 'c', 'objects')), [], "a failed stage's outputs are discarded");
+});
+
+test('rethink exec refuses a spec whose inputs are not in the cache, naming the input (exit 2)', async () => {
+  const p = await project({ 'plugins.mjs': TEST_PLUGINS, 'p.yaml': PIPELINE });
+  const absent = { hash: asObjectHash('ab'.repeat(32)), kind: 'json' as const, size: 17 };
+  await writeFile(join(p.dir, 'b.json'), JSON.stringify(await specOf(p.dir, 'b', { a: { out: absent } })));
+  const r = await p.cli('exec', '--spec', 'b.json', '--cache-dir', 'c');
+  assert.equal(r.code, 2);
+  assert.match(r.stderr, /error\[E_MISSING_INPUT\]: stage b: input x \(a\.out, abababababab…\) is not in \/.*\/c\n/);
+  assert.deepEqual(await entries(join(p.dir, 'c', 'objects')), []);
 });

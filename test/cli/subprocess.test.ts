@@ -19,12 +19,12 @@ export const plugin = {
 };
 `;
 
-/** Kills its own process with SIGKILL on its first \`times\` attempts (counted in a file beside it). */
+/** Kills its own process with SIGKILL on its first \`times\` attempts (counted in a file beside it), or exits with \`exit\`. */
 const KILLER = `
 import { readFileSync, writeFileSync } from 'node:fs';
 export const plugin = {
   name: 'killer', version: '1', description: 'dies mid-stage',
-  params: { type: 'object', properties: { times: { type: 'integer', default: 0 } } }, inputs: {}, outputs: { out: { kind: 'json' } },
+  params: { type: 'object', properties: { times: { type: 'integer', default: 0 }, exit: { type: 'integer', default: 0 } } }, inputs: {}, outputs: { out: { kind: 'json' } },
   async run(ctx) {
     const file = new URL('attempts-' + ctx.stage.id, import.meta.url);
     let n = 1;
@@ -32,6 +32,10 @@ export const plugin = {
     writeFileSync(file, String(n));
     await ctx.writeJson('out', { attempt: n });
     if (n <= ctx.params.times) process.kill(process.pid, 'SIGKILL');
+    if (ctx.params.exit) {
+      process.stderr.write('native addon: cannot allocate tensor\\n');
+      process.exit(ctx.params.exit);
+    }
   },
 };
 `;
@@ -114,16 +118,18 @@ test('SIGINT to run --executor subprocess during a busy-looping stage exits 130 
   assert.deepEqual(await entries(join(p.dir, 'cache', 'runs')), []);
 });
 
-test('a stage process killed by SIGKILL fails its stage naming the signal; with retries it runs again', async () => {
-  const pipeline = 'stages:\n  once: { uses: ./killer.mjs, with: { times: 1 }, retries: 1 }\n  always: { uses: ./killer.mjs, with: { times: 9 } }\n';
+test('a stage process killed by SIGKILL fails its stage naming the signal; with retries it runs again; one that exits says how, with its stderr', async () => {
+  const pipeline = 'stages:\n  once: { uses: ./killer.mjs, with: { times: 1 }, retries: 1 }\n  always: { uses: ./killer.mjs, with: { times: 9 } }\n  exits: { uses: ./killer.mjs, with: { exit: 3 } }\n';
   const p = await project({ 'killer.mjs': KILLER, 'p.yaml': pipeline }, { RETHINK_RETRY_DELAY_MS: '10' });
   const r = await p.run('p.yaml', '--executor', 'subprocess', '--keep-going');
   assert.equal(r.code, 1);
-  const [once, always] = r.doc.stages;
+  const [once, always, exits] = r.doc.stages;
   assert.equal(once!.status, 'ran');
   assert.equal(once!.attempts, 2);
   assert.equal(always!.status, 'failed');
   assert.match(always!.reason!, /^the stage's process \(pid \d+\) was killed by SIGKILL before reporting a result$/);
+  assert.equal(exits!.status, 'failed');
+  assert.match(exits!.reason!, /^the stage's process \(pid \d+\) exited with code 3 before reporting a result; its stderr ended:\nnative addon: cannot allocate tensor$/);
   const show = JSON.parse((await p.cli('show', 'once', 'p.yaml', '--json')).stdout) as { provenance: { attempts: number } };
   assert.equal(show.provenance.attempts, 2);
 });
