@@ -81,11 +81,7 @@ export async function buildJobSpec(job: StageJob, plan: Plan): Promise<JobSpec> 
 /** The key record of an instance given its resolved inputs: what executor.ts `lookup` builds. */
 async function keyRecordOf(inst: StageInstance, inputs: ResolvedInputs): Promise<KeyRecord> {
   const keys: Record<string, InputKey> = {};
-  for (const b of inst.inputs) {
-    const value = inputs[b.name];
-    if (b.many) keys[b.name] = ((value ?? []) as readonly InputArtifact[]).map((a) => ({ stage: a.from.stage, matrix: a.from.matrix, hash: a.hash }));
-    else keys[b.name] = (value as InputArtifact | undefined)?.hash ?? null;
-  }
+  for (const b of inst.inputs) keys[b.name] = inputKeyOf(inputs[b.name] ?? (b.many ? [] : undefined));
   const fingerprint = inst.plugin.fingerprint ? await inst.plugin.fingerprint(inst.params as never) : undefined;
   return { ...inst.keyBase, ...(fingerprint === undefined ? {} : { fingerprint }), inputs: keys };
 }
@@ -112,14 +108,14 @@ export function inconsistency(spec: JobSpec): JobSpecError | undefined {
   // The spec's inputs are the key record's, artifact for artifact (an absent one is keyed as null).
   for (const [name, keyed] of Object.entries(r.inputs)) {
     const given = inputKeyOf(spec.inputs[name]);
-    const same = keyed === null ? given === null : canonicalJson(keyed) === canonicalJson(given);
-    if (!same) return new JobSpecError(`inputs.${name}`, `${canonicalJson(given)} differs from keyRecord's ${canonicalJson(keyed)}`);
+    if (canonicalJson(keyed) !== canonicalJson(given)) return new JobSpecError(`inputs.${name}`, `${canonicalJson(given)} differs from keyRecord's ${canonicalJson(keyed)}`);
   }
   const extra = Object.keys(spec.inputs).find((name) => !(name in r.inputs));
   if (extra !== undefined) return new JobSpecError(`inputs.${extra}`, 'is not in keyRecord.inputs');
   return undefined;
 }
 
+/** How the key records an input: its hash, each fan-in member's stage, matrix and hash, or null when absent. */
 function inputKeyOf(value: InputArtifact | readonly InputArtifact[] | undefined): InputKey {
   if (value === undefined) return null;
   if (Array.isArray(value)) return (value as readonly InputArtifact[]).map((a) => ({ stage: a.from.stage, matrix: a.from.matrix, hash: a.hash }));
