@@ -11,6 +11,8 @@ interface CommandEntry {
   readonly args: string;
   readonly summary: string;
   readonly load: () => Promise<Command>;
+  /** Run by executors and workers rather than by people: listed apart. */
+  readonly internal?: true;
 }
 
 const COMMANDS: Readonly<Record<string, CommandEntry>> = {
@@ -31,20 +33,30 @@ const COMMANDS: Readonly<Record<string, CommandEntry>> = {
   plugins: { args: '', summary: 'list the built-in stage plugins', load: async () => (await import('./commands/plugins.js')).plugins },
   models: { args: '', summary: 'list the model definitions with their parameter counts', load: async () => (await import('./commands/models.js')).models },
   schema: { args: '', summary: 'print the pipeline JSON Schema', load: async () => (await import('./commands/schema.js')).schema },
+  exec: { args: '', summary: 'run one stage from its job spec (--spec FILE|-) against the cache', load: async () => (await import('./commands/exec.js')).exec, internal: true },
 };
+
+function commandList(internal: boolean): string {
+  return Object.entries(COMMANDS)
+    .filter(([, c]) => (c.internal === true) === internal)
+    .map(([name, c]) => `  ${name.padEnd(9)} ${c.summary}`)
+    .join('\n');
+}
 
 const USAGE = `usage: rethink <command> [pipeline] [flags]
 
 commands:
-${Object.entries(COMMANDS)
-  .map(([name, c]) => `  ${name.padEnd(9)} ${c.summary}`)
-  .join('\n')}
+${commandList(false)}
+
+for executors and workers:
+${commandList(true)}
 
 common flags: --set key=value (repeatable), --cache-dir DIR (or RETHINK_CACHE_DIR), --json,
               --remote s3://bucket/prefix|DIR (or RETHINK_REMOTE), --remote-read-only
 signing:      RETHINK_REMOTE_SIGNING_KEY=ci.pem signs uploads; with RETHINK_REMOTE_TRUSTED_KEYS=ci.pub.pem,…
               only results those keys signed are taken from the remote
-run flags:    --only GLOB, --jobs N, --dry-run, --keep-going, --retries N, --backend auto|native|wasm|cpu|webgpu|tfjs-node|tfjs-node-gpu
+run flags:    --only GLOB, --jobs N, --dry-run, --keep-going, --retries N, --backend auto|native|wasm|cpu|webgpu|tfjs-node|tfjs-node-gpu,
+              --executor local|subprocess (or RETHINK_EXECUTOR)
 verify flags: --only GLOB, --sample N, --backend NAME
 path plugins: a module named in uses: (./plugins/x.mjs) is imported by every command that reads the
               pipeline, validate included, which runs its top-level code: use plugins you trust

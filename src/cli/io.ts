@@ -16,3 +16,10 @@ export const processIO = (): CliIO => ({
 });
 
 export type Command = (argv: readonly string[], io: CliIO) => Promise<number>;
+
+/** While a command's stdout is one JSON document: what plugins `console.log` goes to stderr. Returns the undo. */
+export function consoleToStderr(): () => void {
+  const saved = { log: console.log, info: console.info, debug: console.debug };
+  console.log = console.info = console.debug = (...args: unknown[]) => console.error(...args);
+  return () => Object.assign(console, saved);
+}

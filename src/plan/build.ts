@@ -133,6 +133,7 @@ export async function buildPlan(file: PipelineFile, registry: PluginRegistry): P
         id,
         stage: s.name,
         plugin,
+        uses: s.uses,
         matrix: combo,
         params: resolved.params,
         seed,

@@ -22,6 +22,8 @@ export interface StageInstance {
   /** The stage's name in the pipeline file (`train` for `train[model=mlp_1x512]`). */
   readonly stage: string;
   readonly plugin: Plugin<never>;
+  /** The stage's `uses:` as written (a built-in name, or a path relative to the pipeline's folder). */
+  readonly uses: string;
   readonly matrix: Readonly<Record<string, Scalar>>;
   readonly params: { readonly [k: string]: JsonValue };
   readonly seed: number;

@@ -83,6 +83,7 @@ export async function runPlugin<P>(plugin: Plugin<P>, options: HarnessOptions = 
     id,
     stage: plugin.name,
     plugin: p,
+    uses: plugin.name,
     matrix: options.matrix ?? {},
     params: resolved.params,
     seed,

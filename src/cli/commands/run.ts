@@ -1,12 +1,12 @@
-// `rethink run [pipeline] [--set k=v]… [--only GLOB]… [--force GLOB]… [--jobs N] [--cache-dir DIR] [--dry-run] [--keep-going] [--retries N] [--json]`
+// `rethink run [pipeline] [--set k=v]… [--only GLOB]… [--force GLOB]… [--jobs N] [--cache-dir DIR] [--dry-run] [--keep-going] [--retries N] [--executor NAME] [--json]`
 import { readFile } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
-import type { Command } from '../io.js';
+import { consoleToStderr, type Command } from '../io.js';
 import { applyBackendFlag, backendFlag, intFlag, onlyFlag, parseFlags, pipelineFlags } from '../args.js';
 import { loadWorkspace, localOf, openStore, type Workspace } from '../workspace.js';
 import { selectInstances, withUpstream } from '../../plan/select.js';
 import { execute } from '../../exec/executor.js';
-import { InProcessRunner } from '../../exec/runner.js';
+import { executorFlag, executorName, runnerFor } from '../executors.js';
 import type { Observer, StageReport } from '../../exec/events.js';
 import type { Store } from '../../store/types.js';
 import type { ObjectHash, StageId } from '../../util/brand.js';
@@ -23,9 +23,11 @@ export const run: Command = async (argv, io) => {
     'keep-going': { type: 'boolean', short: 'k', help: 'after a failure, go on with the stages that do not depend on it' },
     retries: { type: 'string', value: 'N', help: 'attempts after a failure, for stages that set no retries (default 0)' },
     backend: backendFlag,
+    executor: executorFlag,
     force: { ...onlyFlag, help: `${onlyFlag.help}: compute them even if cached, and replace the cached result` },
   });
   if (positionals.length > 1) throw UserError.of('E_BAD_FLAG', `rethink run takes one pipeline, got ${positionals.length}: ${positionals.join(' ')}`);
+  const executor = executorName(values.executor, io.env);
   await applyBackendFlag(values.backend);
   const ws = await loadWorkspace(io, positionals[0], values.set ?? []);
   const jobs = intFlag('jobs', values.jobs, 1) ?? availableParallelism();
@@ -56,7 +58,7 @@ export const run: Command = async (argv, io) => {
     const summary = await execute(
       ws.plan,
       store,
-      new InProcessRunner(store),
+      await runnerFor(executor, ws.plan, store),
       {
         jobs,
         keepGoing: values['keep-going'] === true,
@@ -121,10 +123,4 @@ async function finalResults(ws: Workspace, stages: readonly StageReport[], store
   const lines = texts.join('\n\n').split('\n').length;
   const printed = texts.length > 0 && lines <= MAX_PRINTED_LINES ? `\n${texts.join('\n\n')}\n` : '';
   return `${printed}${hints.length > 0 ? `\nresults:\n${hints.join('\n')}\n` : ''}`;
-}
-
-function consoleToStderr(): () => void {
-  const saved = { log: console.log, info: console.info, debug: console.debug };
-  console.log = console.info = console.debug = (...args: unknown[]) => console.error(...args);
-  return () => Object.assign(console, saved);
 }

@@ -1,0 +1,125 @@
+// The `subprocess` executor: each stage in a child `rethink exec`, so that a plugin that blocks its
+// event loop (a busy loop, a CPU training) or crashes cannot take the coordinator with it, and a
+// timeout or Ctrl-C can always stop it: SIGTERM, then SIGKILL after a grace period.
+import { fork, type ChildProcess } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import type { Plan } from '../plan/plan.js';
+import type { Store } from '../store/types.js';
+import type { RunHooks, Runner, StageJob, StageResult } from './runner.js';
+import { buildJobSpec } from './job-spec.js';
+import { errorOf, isJobMessage, type JobResult } from './job-messages.js';
+import type { InputArtifact } from './context.js';
+
+export interface SubprocessOptions {
+  readonly plan: Plan;
+  /** The coordinator's store: inputs are made local through it before the child starts. */
+  readonly store: Store;
+  /** The local cache directory the child publishes into. */
+  readonly cacheDir: string;
+  /** The tfjs backend (`--backend`), passed on explicitly. */
+  readonly backend?: string;
+  /** How long a child has to stop after SIGTERM before SIGKILL (default 2 s). */
+  readonly graceMs?: number;
+}
+
+/** How much of a crashed child's stderr its error quotes. */
+const STDERR_TAIL = 2000;
+
+/** The CLI entry beside this module: dist/src/cli/main.js (or src/cli/main.ts under tsx). */
+const CLI = fileURLToPath(new URL(`../cli/main${import.meta.url.endsWith('.ts') ? '.ts' : '.js'}`, import.meta.url));
+
+/** Children still running: killed when this process exits, however it exits (a second Ctrl-C). */
+const live = new Set<ChildProcess>();
+let exitHook = false;
+
+export class SubprocessRunner implements Runner {
+  constructor(private readonly options: SubprocessOptions) {}
+
+  async run(job: StageJob, hooks: RunHooks): Promise<StageResult> {
+    hooks.signal.throwIfAborted();
+    // A remote store downloads inputs here; the child reads the local cache only.
+    const inputs = Object.values(job.inputs).flatMap((v) => (v === undefined ? [] : Array.isArray(v) ? v : [v as InputArtifact]));
+    for (const a of inputs) await this.options.store.objectPath(a.hash);
+    const spec = await buildJobSpec(job, this.options.plan);
+    hooks.signal.throwIfAborted();
+    const result = await this.child(JSON.stringify(spec), hooks);
+    return { outputs: result.outputs, provenance: result.provenance };
+  }
+
+  private child(spec: string, hooks: RunHooks): Promise<JobResult & { ok: true }> {
+    const { cacheDir, backend, graceMs = 2000 } = this.options;
+    const args = ['exec', '--spec', '-', '--cache-dir', cacheDir, ...(backend === undefined ? [] : ['--backend', backend])];
+    // A debugger's port or the test runner's flags are this process's, not the child's.
+    const execArgv = process.execArgv.filter((a) => !/^--(inspect|test)/.test(a));
+    const child = fork(CLI, args, { stdio: ['pipe', 'pipe', 'pipe', 'ipc'], execArgv, env: process.env });
+    live.add(child);
+    if (!exitHook) {
+      exitHook = true;
+      process.on('exit', () => {
+        for (const c of live) c.kill('SIGKILL');
+      });
+    }
+    return new Promise((resolve, reject) => {
+      let result: JobResult | undefined;
+      let stderr = '';
+      let killer: NodeJS.Timeout | undefined;
+      const stop = () => {
+        child.kill('SIGTERM');
+        killer ??= setTimeout(() => child.kill('SIGKILL'), graceMs);
+      };
+      hooks.signal.addEventListener('abort', stop, { once: true });
+      child.stdin!.on('error', () => undefined); // a child that died at once: its exit says why
+      child.stdin!.end(spec);
+      lines(child.stdout!, (line) => hooks.onLog(line));
+      lines(child.stderr!, (line) => {
+        stderr = `${stderr}${line}\n`.slice(-STDERR_TAIL);
+        hooks.onLog(line);
+      });
+      child.on('message', (m) => {
+        if (!isJobMessage(m)) return;
+        if (m.type === 'progress') hooks.onProgress(m.update);
+        else if (m.type === 'log') hooks.onLog(m.message);
+        else {
+          result = m;
+          // Whatever the plugin left running does not hold the stage: the child has its grace, then goes.
+          killer ??= setTimeout(() => child.kill('SIGKILL'), graceMs);
+        }
+      });
+      child.on('error', (e) => {
+        // fork failed (no node, no CLI): 'close' may never come.
+        live.delete(child);
+        hooks.signal.removeEventListener('abort', stop);
+        clearTimeout(killer);
+        reject(new Error(`could not start the stage's process (${CLI}): ${e.message}`));
+      });
+      child.on('close', (code, signal) => {
+        live.delete(child);
+        hooks.signal.removeEventListener('abort', stop);
+        clearTimeout(killer);
+        // Stopped on purpose: the outputs it had not published stay out of the cache, the reason is the signal's.
+        if (hooks.signal.aborted) reject(hooks.signal.reason);
+        else if (result?.ok) resolve(result);
+        else if (result) reject(errorOf(result.error));
+        else {
+          const how = signal === null ? `exited with code ${code}` : `was killed by ${signal}`;
+          const tail = stderr.trim() === '' ? '' : `; its stderr ended:\n${stderr.trimEnd()}`;
+          reject(new Error(`the stage's process (pid ${child.pid}) ${how} before reporting a result${tail}`));
+        }
+      });
+    });
+  }
+}
+
+/** Calls `each` with every complete line the stream gives, and the last partial one at its end. */
+function lines(stream: NodeJS.ReadableStream, each: (line: string) => void): void {
+  let rest = '';
+  stream.setEncoding('utf8');
+  stream.on('data', (chunk: string) => {
+    const parts = (rest + chunk).split('\n');
+    rest = parts.pop()!;
+    for (const p of parts) each(p);
+  });
+  stream.on('end', () => {
+    if (rest !== '') each(rest);
+  });
+}
