@@ -14,14 +14,14 @@ export const status: Command = async (argv, io) => {
   const abort = new AbortController();
   const onSignal = () => abort.abort(new Error('interrupted'));
   process.once('SIGINT', onSignal);
-  let states;
-  let store;
-  try {
-    store = await openStore(io, values, abort.signal);
-    states = await explain(ws.plan, store);
-  } finally {
-    process.removeListener('SIGINT', onSignal);
-  }
+  const { store, states } = await (async () => {
+    try {
+      const store = await openStore(io, values, abort.signal);
+      return { store, states: await explain(ws.plan, store) };
+    } finally {
+      process.removeListener('SIGINT', onSignal);
+    }
+  })();
   if (abort.signal.aborted) {
     io.stderr('interrupted\n');
     return 130; // as shells report SIGINT
