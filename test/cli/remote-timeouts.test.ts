@@ -5,6 +5,7 @@
 import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createServer, type Server, type Socket } from 'node:net';
+import { createServer as createHttpServer } from 'node:http';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
 import { compiledBin, project, SWEEP, TEST_PLUGINS } from '../support/tmp-project.js';
@@ -86,12 +87,12 @@ after(() => {
 });
 
 /** The built CLI as a child process, so that SIGINT reaches it as it reaches a user's. */
-function start(dir: string, env: Record<string, string>, ...argv: string[]): Promise<{ code: number | null; stderr: string }> & { child: ChildProcess } {
+function start(dir: string, env: Record<string, string>, ...argv: string[]): Promise<{ code: number | null; signal: NodeJS.Signals | null; stderr: string }> & { child: ChildProcess } {
   const child = spawn(process.execPath, [compiledBin(), ...argv], { cwd: dir, env: { ...process.env, RETHINK_CACHE_DIR: join(dir, 'cache'), ...env }, stdio: ['ignore', 'ignore', 'pipe'] });
   children.add(child);
   let stderr = '';
   child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
-  const done = new Promise<{ code: number | null; stderr: string }>((resolve) => child.on('close', (code) => resolve({ code, stderr })));
+  const done = new Promise<{ code: number | null; signal: NodeJS.Signals | null; stderr: string }>((resolve) => child.on('close', (code, signal) => resolve({ code, signal, stderr })));
   return Object.assign(done, { child });
 }
 
@@ -103,21 +104,52 @@ async function until(what: string, check: () => boolean): Promise<void> {
   }
 }
 
-test('Ctrl-C ends a run or a status stuck on a remote that never answers: exit 130', GUARD, async () => {
+test('Ctrl-C ends a run or a status stuck on a remote that never answers', GUARD, async () => {
   const hung = await silentServer();
   try {
     const p = await project(FILES);
     const env = { AWS_ENDPOINT_URL_S3: hung.endpoint, AWS_ACCESS_KEY_ID: 'x', AWS_SECRET_ACCESS_KEY: 'x', RETHINK_REMOTE_TIMEOUT: '1h', RETHINK_REMOTE_IDLE_TIMEOUT: '1h' };
-    for (const command of ['run', 'status']) {
+    const stuck = async (command: string) => {
       const before = hung.connections();
       const proc = start(p.dir, env, command, 'p.yaml', '--remote', 's3://team/x');
       await until(`${command} to call the remote`, () => hung.connections() > before);
       proc.child.kill('SIGINT');
-      const { code, stderr } = await proc;
-      assert.equal(code, 130, `${command}: ${stderr}`);
-      assert.doesNotMatch(stderr, /remote FAILED/, `${command}: an interruption is not the remote's failure`);
-    }
+      return proc;
+    };
+    // run handles SIGINT (it stops its stages and releases their leases): the remote calls in flight
+    // end with it, and run exits 130 as shells report an interrupted command.
+    const run = await stuck('run');
+    assert.equal(run.code, 130, run.stderr);
+    assert.doesNotMatch(run.stderr, /remote FAILED/, 'an interruption is not the remote’s failure');
+    // status holds nothing to release and leaves SIGINT to Node, which ends it at once.
+    const status = await stuck('status');
+    assert.equal(status.signal, 'SIGINT', status.stderr);
   } finally {
     await hung.close();
+  }
+});
+
+test('Ctrl-C during the uploads that end a run exits 130, and no run record reaches the remote', GUARD, async () => {
+  // Every key is missing (so the run computes all and uploads), and no upload is ever answered.
+  const puts: string[] = [];
+  const http = createHttpServer((req, res) => {
+    req.resume();
+    if (req.method === 'PUT') puts.push(req.url!);
+    else res.writeHead(404, { 'content-type': 'application/xml' }).end(req.method === 'HEAD' ? undefined : '<Error><Code>NoSuchKey</Code><Message>none</Message></Error>');
+  });
+  await new Promise<void>((resolve) => http.listen(0, '127.0.0.1', resolve));
+  try {
+    const p = await project(FILES);
+    const { port } = http.address() as { port: number };
+    const env = { AWS_ENDPOINT_URL_S3: `http://127.0.0.1:${port}`, AWS_ACCESS_KEY_ID: 'x', AWS_SECRET_ACCESS_KEY: 'x', RETHINK_REMOTE_TIMEOUT: '1h', RETHINK_REMOTE_IDLE_TIMEOUT: '1h' };
+    const proc = start(p.dir, env, 'run', 'p.yaml', '--remote', 's3://team/x');
+    await until('the run to upload', () => puts.length > 0);
+    proc.child.kill('SIGINT');
+    const { code, stderr } = await proc;
+    assert.equal(code, 130, stderr);
+    assert.ok(puts.every((u) => u.startsWith('/team/x/objects/')), `objects go first, a record only after them: ${puts.join(', ')}`);
+  } finally {
+    http.closeAllConnections();
+    await new Promise((resolve) => http.close(resolve));
   }
 });

@@ -9,23 +9,8 @@ import { untrustedLine } from '../render/plain.js';
 export const status: Command = async (argv, io) => {
   const { values, positionals } = parseFlags('status', argv, pipelineFlags);
   const ws = await loadWorkspace(io, positionals[0], values.set ?? []);
-  // Ctrl-C abandons the remote's calls in flight (each one then a miss), and status says nothing:
-  // an answer without the remote's part would be a wrong one.
-  const abort = new AbortController();
-  const onSignal = () => abort.abort(new Error('interrupted'));
-  process.once('SIGINT', onSignal);
-  const { store, states } = await (async () => {
-    try {
-      const store = await openStore(io, values, abort.signal);
-      return { store, states: await explain(ws.plan, store) };
-    } finally {
-      process.removeListener('SIGINT', onSignal);
-    }
-  })();
-  if (abort.signal.aborted) {
-    io.stderr('interrupted\n');
-    return 130; // as shells report SIGINT
-  }
+  const store = await openStore(io, values);
+  const states = await explain(ws.plan, store);
   const remoteError = 'error' in store ? store.error : undefined;
   if (remoteError) io.stderr(`remote FAILED, status shows the local cache alone: ${remoteError}\n`);
   const untrusted = 'passedOver' in store ? store.passedOver : undefined;
