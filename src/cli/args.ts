@@ -61,7 +61,7 @@ export function intFlag(name: string, value: string | undefined, min: number): n
 export const pipelineFlags = {
   set: { type: 'string', multiple: true, value: 'PATH=YAML', help: 'override a param, var, seed or matrix axis: vars.epochs=5, train.with.lr=0.05, seed=3' },
   'cache-dir': { type: 'string', value: 'DIR', help: 'the local cache (default ./cache, or RETHINK_CACHE_DIR)' },
-  remote: { type: 'string', value: 'URL', help: 'a shared cache behind the local one: s3://bucket/prefix or a directory (or RETHINK_REMOTE)' },
+  remote: { type: 'string', value: 'URL', help: 'a shared cache behind the local one: s3://bucket/prefix or a directory (or RETHINK_REMOTE; timeouts: rethink --help)' },
   'remote-read-only': { type: 'boolean', help: 'take results from the remote, never upload' },
   json: { type: 'boolean', help: 'one JSON document on stdout' },
 } as const satisfies Flags;

@@ -55,6 +55,9 @@ common flags: --set key=value (repeatable), --cache-dir DIR (or RETHINK_CACHE_DI
               --remote s3://bucket/prefix|DIR (or RETHINK_REMOTE), --remote-read-only
 signing:      RETHINK_REMOTE_SIGNING_KEY=ci.pem signs uploads; with RETHINK_REMOTE_TRUSTED_KEYS=ci.pub.pem,…
               only results those keys signed are taken from the remote
+timeouts:     an S3 remote's calls: RETHINK_REMOTE_CONNECT_TIMEOUT (default 5s), RETHINK_REMOTE_IDLE_TIMEOUT
+              (30s with nothing sent or received, e.g. a stalled transfer), RETHINK_REMOTE_TIMEOUT (2m for one
+              call, retries included; not a transfer's bytes); AWS_MAX_ATTEMPTS tries per call (3)
 run flags:    --only GLOB, --jobs N, --dry-run, --keep-going, --retries N, --backend auto|native|wasm|cpu|webgpu|tfjs-node|tfjs-node-gpu,
               --executor local|subprocess (or RETHINK_EXECUTOR)
 verify flags: --only GLOB, --sample N, --backend NAME

@@ -9,6 +9,7 @@ import { createRegistry, type PluginRegistry } from '../plan/registry.js';
 import type { Plan } from '../plan/plan.js';
 import { LocalStore } from '../store/local.js';
 import { openRemote, REMOTE_ENV, REMOTE_READ_ONLY_ENV } from '../store/remote.js';
+import { remoteTimeouts } from '../store/remote-timeouts.js';
 import type { TieredStore } from '../store/tiered.js';
 import { builtinPlugins } from '../../stages/index.js';
 
@@ -43,16 +44,19 @@ export interface StoreFlags {
   readonly 'remote-read-only'?: boolean | undefined;
 }
 
-/** The local cache, or the local cache with the shared remote behind it (`--remote`, RETHINK_REMOTE). */
-export async function openStore(io: CliIO, flags: StoreFlags): Promise<LocalStore | TieredStore> {
+/**
+ * The local cache, or the local cache with the shared remote behind it (`--remote`, RETHINK_REMOTE).
+ * `signal` is the command's (Ctrl-C): remote calls in flight stop when it aborts.
+ */
+export async function openStore(io: CliIO, flags: StoreFlags, signal?: AbortSignal): Promise<LocalStore | TieredStore> {
   const local = openLocalStore(io, flags['cache-dir']);
   const fromFlag = flags.remote !== undefined;
   const spec = flags.remote ?? io.env[REMOTE_ENV];
   if (spec === undefined || (!fromFlag && spec.trim() === '')) return local;
-  const remote = await openRemote(spec, io.cwd, fromFlag ? '--remote' : REMOTE_ENV);
+  const remote = await openRemote(spec, io.cwd, fromFlag ? '--remote' : REMOTE_ENV, { timeouts: remoteTimeouts(io.env), ...(signal ? { signal } : {}) });
   const readOnly = flags['remote-read-only'] === true || /^(1|true|yes)$/i.test(io.env[REMOTE_READ_ONLY_ENV] ?? '');
   const [{ TieredStore }, { loadTrust }] = await Promise.all([import('../store/tiered.js'), import('../store/signing.js')]);
-  return new TieredStore(local, remote, { readOnly, trust: await loadTrust(io.env, io.cwd) });
+  return new TieredStore(local, remote, { readOnly, trust: await loadTrust(io.env, io.cwd), ...(signal ? { signal } : {}) });
 }
 
 /** The local cache alone (`--cache-dir`, RETHINK_CACHE_DIR, or ./cache). */

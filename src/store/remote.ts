@@ -11,6 +11,7 @@ import { fileURLToPath } from 'node:url';
 import { pipeline } from 'node:stream/promises';
 import type { Readable } from 'node:stream';
 import { UserError } from '../config/diagnostic.js';
+import type { S3Timeouts } from '../util/s3.js';
 
 /** Paths are relative to the remote's root, always with forward slashes. */
 export interface Remote {
@@ -40,15 +41,22 @@ export const REMOTE_READ_ONLY_ENV = 'RETHINK_REMOTE_READ_ONLY';
 
 const FORMS = 's3://bucket[/prefix] (any S3-compatible server; AWS_ENDPOINT_URL_S3 names a non-AWS one), file:///dir, or a directory path';
 
+export interface OpenRemoteOptions {
+  /** For an S3 remote (default: DEFAULT_S3_TIMEOUTS); a directory remote has none (see remote-timeouts.ts). */
+  readonly timeouts?: S3Timeouts;
+  /** The command's: an S3 remote abandons its calls in flight when it aborts. */
+  readonly signal?: AbortSignal;
+}
+
 /** Parses `--remote` / RETHINK_REMOTE; a bad value is a user error that names the valid forms. */
-export async function openRemote(spec: string, cwd: string, origin: string): Promise<Remote> {
+export async function openRemote(spec: string, cwd: string, origin: string, options: OpenRemoteOptions = {}): Promise<Remote> {
   const value = spec.trim();
   if (/^s3:\/\//i.test(value)) {
     const m = /^s3:\/\/([a-z0-9][a-z0-9.-]{1,61}[a-z0-9])(?:\/(.*))?$/i.exec(value);
     if (!m) throw UserError.of('E_BAD_REMOTE', `${origin} "${spec}" is not a valid S3 location`, `expected ${FORMS}`);
     const prefix = (m[2] ?? '').replace(/^\/+|\/+$/g, '');
     const { S3Remote } = await import('./s3.js');
-    return new S3Remote(m[1]!, prefix);
+    return new S3Remote(m[1]!, prefix, options);
   }
   if (/^[a-z][a-z0-9+.-]*:\/\//i.test(value) && !/^file:\/\//i.test(value)) {
     throw UserError.of('E_BAD_REMOTE', `${origin} "${spec}": unsupported scheme`, `expected ${FORMS}`);
@@ -58,7 +66,11 @@ export async function openRemote(spec: string, cwd: string, origin: string): Pro
   return new DirRemote(dir);
 }
 
-/** A directory on a shared filesystem; writes go through a temp file and a rename. */
+/**
+ * A directory on a shared filesystem; writes go through a temp file and a rename. No timeouts and no
+ * signal: a hung NFS mount is the kernel's to time out (mount options), and Node cannot cancel a
+ * filesystem call in flight.
+ */
 export class DirRemote implements Remote {
   readonly url: string;
 

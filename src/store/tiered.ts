@@ -22,6 +22,11 @@ export interface RemoteOptions {
   readonly transfers?: number;
   /** Signing of uploaded records, and which signers' records to take (see signing.ts). */
   readonly trust?: RecordTrust;
+  /**
+   * The command's (Ctrl-C): once it aborts, no remote call starts and each one asked for is a miss.
+   * The remote itself takes the same signal to abandon the calls in flight (see openRemote).
+   */
+  readonly signal?: AbortSignal;
 }
 
 /** What the remote tier did during one command; `run --json` and the run's last line report it. */
@@ -188,6 +193,8 @@ export class TieredStore implements Store {
   /**
    * Waits for the uploads this command started, and keeps in the local cache the record of every
    * remote hit whose outputs are all local by now (so the next run finds it without the remote).
+   * Interrupted, the uploads in flight end at once: a record goes up only after its objects, and an
+   * object's PUT is atomic (a multipart one is aborted), so the remote holds nothing half-written.
    */
   async flush(): Promise<RemoteReport> {
     await Promise.all(this.uploads);
@@ -248,12 +255,17 @@ export class TieredStore implements Store {
     return path;
   }
 
-  /** Runs a remote call; its first failure turns the remote off for the rest of the command. */
+  /**
+   * Runs a remote call; its first failure turns the remote off for the rest of the command. A call a
+   * deadline ended is such a failure. One that Ctrl-C ended is not: the remote did nothing wrong, and
+   * the command is ending anyway.
+   */
   private async guard<T>(call: () => Promise<T>): Promise<T | undefined> {
-    if (this.failure) return undefined;
+    if (this.failure || this.options.signal?.aborted) return undefined;
     try {
       return await call();
     } catch (e) {
+      if (this.options.signal?.aborted) return undefined;
       this.failure ??= e instanceof RemoteError ? e.message : `remote ${this.remote.url}: ${errorText(e)}`;
       return undefined;
     }

@@ -31,7 +31,7 @@ async function paths(remote: Remote): Promise<string[]> {
 test('on S3: the roots and the objects they name stay, the rest goes, records before objects; a dry run deletes nothing', async () => {
   const s3 = await s3Server(['lab']);
   try {
-    const remote = new S3Remote('lab', 'team/rethink', 2); // two keys a LIST page
+    const remote = new S3Remote('lab', 'team/rethink', { pageSize: 2 }); // two keys a LIST page
     await fill(remote);
     await s3.put('lab', 'elsewhere/runs/aa/not-ours.json', '{}');
     const all = await paths(remote);

@@ -10,7 +10,7 @@ import { S3Remote } from '../../src/store/s3.js';
 test('on S3, a file above the multipart size goes up in parts and comes back whole', async () => {
   const s3 = await s3Server(['lab']);
   try {
-    const remote = new S3Remote('lab', 'team', undefined, 1 << 20); // parts above 1 MiB (5 MiB each)
+    const remote = new S3Remote('lab', 'team', { multipartBytes: 1 << 20 }); // parts above 1 MiB (5 MiB each)
     const dir = await tempDir('rethink-multipart-');
     const file = join(dir, 'big');
     const bytes = new Uint8Array(12 << 20).map((_, i) => (i * 2654435761) >>> 24);

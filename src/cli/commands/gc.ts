@@ -14,6 +14,7 @@ import type { CacheKey } from '../../util/brand.js';
 import type { CliIO } from '../io.js';
 import type { LocalStore } from '../../store/local.js';
 import { openRemote, RemoteError } from '../../store/remote.js';
+import { remoteTimeouts } from '../../store/remote-timeouts.js';
 import { collectRemoteGarbage, type RemoteGcReport } from '../../store/remote-gc.js';
 import type { GcCounts } from '../../store/types.js';
 import { UserError } from '../../config/diagnostic.js';
@@ -66,7 +67,7 @@ async function remoteGc(io: CliIO, local: LocalStore, url: string, pipelines: re
       'other machines sharing the remote keep their own refs, so gc cannot tell what they still use: name every pipeline that matters, e.g. rethink gc --remote s3://lab/rethink pipelines/*.yaml --dry-run',
     );
   }
-  const remote = await openRemote(url, io.cwd, '--remote');
+  const remote = await openRemote(url, io.cwd, '--remote', { timeouts: remoteTimeouts(io.env) });
   const { TieredStore } = await import('../../store/tiered.js');
   const tiered = new TieredStore(local, remote, { readOnly: true });
   const roots = new Set<CacheKey>();

@@ -36,11 +36,11 @@ export const run: Command = async (argv, io) => {
   const force = values.force ? selectInstances(ws.plan, values.force, '--force') : undefined;
   // Forced instances run whatever --only says.
   const only = values.only ? new Set([...selectInstances(ws.plan, values.only), ...(force ?? [])]) : undefined;
-  const store = await openStore(io, values);
+  const abort = new AbortController();
+  const store = await openStore(io, values, abort.signal);
   if (!values['dry-run']) await localOf(store).sweepTmp();
   const shownPath = ws.file.source.file;
 
-  const abort = new AbortController();
   const onSignal = () => abort.abort(new Error('interrupted'));
   process.once('SIGINT', onSignal);
   let observe: Observer = () => {};
