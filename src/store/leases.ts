@@ -151,8 +151,8 @@ export class Leases {
 
   /**
    * Deletes what dead processes left: leases whose holder is gone (dead, or its pid now another
-   * process's), and drafts and break leases an
-   * hour old. Returns how many files went. (A claim takes over a stale lease anyway; this only tidies.)
+   * process's), and drafts and break leases an hour old. Returns how many files went. (A claim takes
+   * over a stale lease anyway; this only tidies.)
    */
   async sweep(): Promise<number> {
     let swept = 0;

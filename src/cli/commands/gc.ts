@@ -59,7 +59,7 @@ export const gc: Command = async (argv, io) => {
   }
   const checkpoints = report.deletedCheckpoints > 0 ? `, and ${report.deletedCheckpoints} checkpoints of attempts unfinished for a week` : '';
   const stale = leases > 0 ? `, and ${leases} leases that killed processes left` : '';
-  const leftovers = tmp > 0 ? `, and ${tmp} temporary files of killed runs` : '';
+  const leftovers = tmp > 0 ? `, and ${tmp} temporary file${tmp === 1 ? '' : 's'} of killed runs` : '';
   io.stdout(`${await gcLine(store.location, report, dryRun)}${checkpoints}${stale}${leftovers}\n`);
   return 0;
 };
@@ -110,7 +110,7 @@ async function remoteGc(io: CliIO, local: LocalStore, url: string, pipelines: re
     io.stdout(`${JSON.stringify({ remote: remote.url, dryRun: o.dryRun, ...report, deletedTmp: tmp }, null, 1)}\n`);
     return 0;
   }
-  const leftovers = tmp > 0 ? `, and ${tmp} temporary files of interrupted uploads` : '';
+  const leftovers = tmp > 0 ? `, and ${tmp} temporary file${tmp === 1 ? '' : 's'} of interrupted uploads` : '';
   io.stdout(`${await gcLine(remote.url, report, o.dryRun)}${leftovers}\n`);
   return 0;
 }
