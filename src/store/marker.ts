@@ -2,7 +2,7 @@
 // the cache directory tag convention (https://bford.info/cachedir/) skip, with a line of our own that
 // says rethink made it and in which layout. `gc` deletes only where this file is: a cache directory
 // that is wrongly the current directory, or a user's own, is never emptied.
-import { readFile, rename, writeFile } from 'node:fs/promises';
+import { readFile, rename, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 
 export const MARKER_FILE = 'CACHEDIR.TAG';
@@ -19,14 +19,14 @@ const markerText = () =>
   `# rethink-store: ${JSON.stringify({ format: STORE_FORMAT })}\n`;
 
 /** Why a directory is not a cache gc may delete in; undefined when it is one. */
-export type NotACache = 'missing' | 'foreign' | { readonly newerFormat: number };
+export type NotACache = 'no-directory' | 'missing' | 'foreign' | { readonly newerFormat: number };
 
 export async function checkMarker(dir: string): Promise<NotACache | undefined> {
   let text: string;
   try {
     text = await readFile(join(dir, MARKER_FILE), 'utf8');
   } catch {
-    return 'missing';
+    return (await stat(dir).catch(() => undefined))?.isDirectory() ? 'missing' : 'no-directory';
   }
   const line = text.startsWith(SIGNATURE) ? OURS.exec(text) : null;
   if (!line) return 'foreign'; // another tool's cache directory tag
@@ -61,6 +61,7 @@ export class NotACacheError extends Error {
 
 function describe(dir: string, why: NotACache): string {
   const file = join(dir, MARKER_FILE);
+  if (why === 'no-directory') return 'no such directory';
   if (why === 'missing') return `no marker ${file}`;
   if (why === 'foreign') return `${file} was not written by rethink`;
   return `${file} says store format ${why.newerFormat}, newer than this rethink's ${STORE_FORMAT}`;

@@ -45,6 +45,10 @@ test('gc refuses a directory rethink did not mark as its cache, and deletes noth
   assert.equal(foreign.code, 2);
   assert.match(foreign.stderr, /CACHEDIR\.TAG was not written by rethink\); refusing to delete anything/);
   assert.equal(await readFile(join(p.dir, 'objects', 'ab', 'cdef'), 'utf8'), "the user's data");
+
+  const nowhere = await p.cli('gc', '--cache-dir', 'cahce');
+  assert.equal(nowhere.code, 2);
+  assert.match(nowhere.stderr, /cahce is not a rethink cache \(no such directory\); refusing to delete anything/);
 });
 
 test('run marks its cache (a cache directory tag backup tools skip); gc works there, and in an older cache once run marks it', async () => {

@@ -10,12 +10,12 @@
 // A directory remote's tmp/ is swept of uploads nobody has written to for an hour.
 import type { Command } from '../io.js';
 import { intFlag, parseFlags, pipelineFlags } from '../args.js';
-import { loadWorkspace, openLocalStore } from '../workspace.js';
+import { CACHE_ENV, loadWorkspace, openLocalStore } from '../workspace.js';
 import { explain } from '../../exec/explain.js';
-import type { CacheKey } from '../../util/brand.js';
+import { unreachable, type CacheKey } from '../../util/brand.js';
 import type { CliIO } from '../io.js';
 import type { LocalStore } from '../../store/local.js';
-import { MARKER_FILE, NotACacheError } from '../../store/marker.js';
+import { MARKER_FILE, NotACacheError, type NotACache } from '../../store/marker.js';
 import { openRemote, RemoteError } from '../../store/remote.js';
 import { collectRemoteGarbage, type RemoteGcReport } from '../../store/remote-gc.js';
 import type { GcCounts } from '../../store/types.js';
@@ -69,14 +69,23 @@ async function refuseUnlessCache(store: LocalStore): Promise<void> {
   try {
     await store.assertIsCache();
   } catch (e) {
-    if (!(e instanceof NotACacheError)) throw e;
-    const hint =
-      e.why === 'missing'
-        ? `check --cache-dir and RETHINK_CACHE_DIR. A cache made by an older rethink has runs/ and objects/ but no ${MARKER_FILE}: its next \`rethink run\` adds it`
-        : typeof e.why === 'object'
-          ? 'a newer rethink made this cache: collect its garbage with that version'
-          : `another tool's ${MARKER_FILE} is there: check --cache-dir and RETHINK_CACHE_DIR`;
-    throw UserError.of('E_NOT_A_CACHE', e.message, hint);
+    if (e instanceof NotACacheError) throw UserError.of('E_NOT_A_CACHE', e.message, notACacheHint(e.why));
+    throw e;
+  }
+}
+
+function notACacheHint(why: NotACache): string {
+  const check = `check --cache-dir and ${CACHE_ENV}`;
+  if (typeof why === 'object') return 'a newer rethink made this cache: collect its garbage with that version';
+  switch (why) {
+    case 'no-directory':
+      return `${check}; a cache appears with the first \`rethink run\``;
+    case 'missing':
+      return `${check}. A cache made by an older rethink has runs/ and objects/ but no ${MARKER_FILE}: its next \`rethink run\` adds it`;
+    case 'foreign':
+      return `another tool's ${MARKER_FILE} is there: ${check}`;
+    default:
+      return unreachable(why);
   }
 }
 
