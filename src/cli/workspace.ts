@@ -11,6 +11,7 @@ import { LocalStore } from '../store/local.js';
 import { openRemote, REMOTE_ENV, REMOTE_READ_ONLY_ENV } from '../store/remote.js';
 import { remoteTimeouts } from '../store/remote-timeouts.js';
 import type { TieredStore } from '../store/tiered.js';
+import { UserError } from '../config/diagnostic.js';
 import { builtinPlugins } from '../../stages/index.js';
 
 export const QUICKSTART = 'pipelines/quickstart.yaml';
@@ -54,14 +55,33 @@ export async function openStore(io: CliIO, flags: StoreFlags, signal?: AbortSign
   const spec = flags.remote ?? io.env[REMOTE_ENV];
   if (spec === undefined || (!fromFlag && spec.trim() === '')) return local;
   const remote = await openRemote(spec, io.cwd, fromFlag ? '--remote' : REMOTE_ENV, { timeouts: remoteTimeouts(io.env), ...(signal ? { signal } : {}) });
-  const readOnly = flags['remote-read-only'] === true || /^(1|true|yes)$/i.test(io.env[REMOTE_READ_ONLY_ENV] ?? '');
+  const readOnly = remoteReadOnly(io, flags);
   const [{ TieredStore }, { loadTrust }] = await Promise.all([import('../store/tiered.js'), import('../store/signing.js')]);
   return new TieredStore(local, remote, { readOnly, trust: await loadTrust(io.env, io.cwd), ...(signal ? { signal } : {}) });
 }
 
-/** The local cache alone (`--cache-dir`, RETHINK_CACHE_DIR, or ./cache). */
+/** Whether the remote is only read from (`--remote-read-only`, RETHINK_REMOTE_READ_ONLY). */
+export function remoteReadOnly(io: CliIO, flags: StoreFlags): boolean {
+  return flags['remote-read-only'] === true || /^(1|true|yes)$/i.test(io.env[REMOTE_READ_ONLY_ENV] ?? '');
+}
+
+/**
+ * The local cache alone (`--cache-dir`, RETHINK_CACHE_DIR, or ./cache). An empty value is refused
+ * rather than read as the current directory: a cache there would mix its objects/, runs/ and tmp/
+ * with the user's own files.
+ */
 export function openLocalStore(io: CliIO, cacheDir: string | undefined): LocalStore {
   const dir = cacheDir ?? io.env[CACHE_ENV] ?? 'cache';
+  if (dir.trim() === '') {
+    const fromFlag = cacheDir !== undefined;
+    throw UserError.of(
+      'E_BAD_CACHE_DIR',
+      `${fromFlag ? '--cache-dir is empty' : `${CACHE_ENV} is set but empty`}: that would put the cache in the current directory, among your own files`,
+      fromFlag
+        ? 'name a directory (e.g. --cache-dir cache), or leave the flag out for the default ./cache'
+        : `name a directory (e.g. ${CACHE_ENV}=cache), or unset ${CACHE_ENV} for the default ./cache`,
+    );
+  }
   return new LocalStore(isAbsolute(dir) ? dir : resolve(io.cwd, dir));
 }
 

@@ -5,8 +5,9 @@
 //
 // Leases only save duplicate work. Results stay correct without them (every write is atomic and
 // content-addressed), so a lost race costs time, never a wrong result. That is why a holder that is
-// gone is simply taken over: a dead process on this host at once, a silent one elsewhere once its
-// heartbeat is `staleMs` old.
+// gone is simply taken over: a dead process on this host at once (a live process that was given the
+// dead one's pid is told apart by its start time, where the platform knows it), a silent one
+// elsewhere once its heartbeat is `staleMs` old.
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import { linkSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
@@ -14,6 +15,7 @@ import { link, readdir, readFile, rm, stat, utimes } from 'node:fs/promises';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { CacheKey } from '../util/brand.js';
+import { processIsAlive, processStart, stillRunning, type ProcessProbe } from '../util/process-start.js';
 
 /** Who is computing a key: what a waiting process shows its user. */
 export interface LeaseHolder {
@@ -25,6 +27,12 @@ export interface LeaseHolder {
   readonly since: string;
   /** Tells this holding apart from an earlier one of the same process id. */
   readonly token: string;
+  /**
+   * When the holding process started (`<boot id>/<clock ticks>`, Linux): a live process with the
+   * holder's pid and another start time got the pid after the holder died. Absent in leases of older
+   * rethinks and where the platform does not say; the pid alone decides then.
+   */
+  readonly start?: string;
 }
 
 export interface Lease {
@@ -47,6 +55,8 @@ export interface LeaseOptions {
   readonly pid?: number;
   /** Whether a process of this host is running (default: `process.kill(pid, 0)`). */
   readonly isAlive?: (pid: number) => boolean;
+  /** When a process of this host started (default: from /proc on Linux, else unknown). */
+  readonly startOf?: (pid: number) => string | undefined;
   readonly now?: () => number;
 }
 
@@ -56,7 +66,9 @@ export class Leases {
   private readonly pollMs: number;
   private readonly host: string;
   private readonly pid: number;
-  private readonly isAlive: (pid: number) => boolean;
+  /** This process's start stamp, recorded in its leases (unknown for a pid the caller made up). */
+  private readonly start: string | undefined;
+  private readonly processes: ProcessProbe;
   private readonly now: () => number;
   /** Tokens of the leases this object holds now: a file with our pid and another token is a leftover. */
   private readonly mine = new Set<string>();
@@ -72,7 +84,8 @@ export class Leases {
     this.pollMs = options.pollMs ?? 1000;
     this.host = options.host ?? hostname();
     this.pid = options.pid ?? process.pid;
-    this.isAlive = options.isAlive ?? processIsAlive;
+    this.processes = { isAlive: options.isAlive ?? processIsAlive, startOf: options.startOf ?? processStart };
+    this.start = options.pid === undefined ? this.processes.startOf(this.pid) : undefined;
     this.now = options.now ?? Date.now;
   }
 
@@ -103,7 +116,14 @@ export class Leases {
       mkdirSync(this.dir, { recursive: true });
       this.ready = true;
     }
-    const holder: LeaseHolder = { pid: this.pid, host: this.host, ...about, since: new Date(this.now()).toISOString(), token: randomBytes(8).toString('hex') };
+    const holder: LeaseHolder = {
+      pid: this.pid,
+      host: this.host,
+      ...about,
+      since: new Date(this.now()).toISOString(),
+      token: randomBytes(8).toString('hex'),
+      ...(this.start === undefined ? {} : { start: this.start }),
+    };
     const path = this.file(key);
     // The lease appears whole or not at all: written aside, then hard-linked into place, which
     // fails if the name exists (an exclusive create would let a reader see an empty file). The
@@ -130,8 +150,9 @@ export class Leases {
   }
 
   /**
-   * Deletes what dead processes left: leases whose holder is gone, and drafts and break leases an
-   * hour old. Returns how many files went. (A claim takes over a stale lease anyway; this only tidies.)
+   * Deletes what dead processes left: leases whose holder is gone (dead, or its pid now another
+   * process's), and drafts and break leases an hour old. Returns how many files went. (A claim takes
+   * over a stale lease anyway; this only tidies.)
    */
   async sweep(): Promise<number> {
     let swept = 0;
@@ -201,10 +222,10 @@ export class Leases {
 
   private isStale(h: LeaseHolder, mtimeMs: number): boolean {
     if (h.host !== this.host) return this.now() - mtimeMs > this.staleMs;
-    // This host: the process id says it. Our own id with a token we do not hold is a leftover of an
-    // earlier process that had the same id.
+    // This host: the process id and start time say it. Our own id with a token we do not hold is a
+    // leftover of an earlier process that had the same id.
     if (h.pid === this.pid) return !this.mine.has(h.token);
-    return !this.isAlive(h.pid);
+    return !stillRunning(this.processes, h.pid, h.start);
   }
 
   /**
@@ -259,7 +280,8 @@ function parseLease(text: string, mtimeMs: number): LeaseFile {
   try {
     const h = JSON.parse(text) as Partial<LeaseHolder>;
     if (typeof h.pid !== 'number' || typeof h.host !== 'string' || typeof h.token !== 'string') return 'unreadable';
-    return { holder: { pid: h.pid, host: h.host, token: h.token, pipeline: String(h.pipeline ?? '?'), stage: String(h.stage ?? '?'), since: String(h.since ?? '') }, mtimeMs };
+    const start = typeof h.start === 'string' ? { start: h.start } : {};
+    return { holder: { pid: h.pid, host: h.host, token: h.token, pipeline: String(h.pipeline ?? '?'), stage: String(h.stage ?? '?'), since: String(h.since ?? ''), ...start }, mtimeMs };
   } catch {
     return 'unreadable';
   }
@@ -269,15 +291,6 @@ function parseLease(text: string, mtimeMs: number): LeaseFile {
 export function describeHolder(h: LeaseHolder, host: string = hostname()): string {
   const since = h.since.length >= 19 ? h.since.slice(11, 19) : h.since;
   return `pid ${h.pid}${h.host === host ? '' : ` on ${h.host}`} (${h.pipeline}, since ${since} UTC)`;
-}
-
-function processIsAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return isCode(e, 'EPERM'); // it exists, owned by another user
-  }
 }
 
 function isCode(e: unknown, code: string): boolean {

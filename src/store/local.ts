@@ -1,6 +1,8 @@
 // The local content-addressed store (`cache/` by default). Every write goes to tmp/ first and is
 // renamed into place, so a crash never leaves a partial object or run record where a reader looks.
-import { createHash, randomBytes } from 'node:crypto';
+// The store marks its directory as a rethink cache (store/marker.ts) before it first writes there,
+// and garbage collection deletes nothing in a directory without that mark.
+import { createHash } from 'node:crypto';
 import { createReadStream, readFileSync, statSync, type Stats } from 'node:fs';
 import { mkdir, open, readFile, readdir, rename, rm, stat, chmod, writeFile, mkdtemp, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -8,6 +10,8 @@ import { asObjectHash, type CacheKey, type ObjectHash } from '../util/brand.js';
 import type { ArtifactKind } from '../plugin/types.js';
 import type { GcCounts, OutputRef, PendingObject, RunRecord, Store } from './types.js';
 import { Leases, type LeaseOptions } from './leases.js';
+import { checkMarker, ensureMarker, NotACacheError } from './marker.js';
+import { sweepOwnedTmp, tmpName, tmpPrefix, type TmpSweepContext } from './tmp-dir.js';
 
 export class LocalStore implements Store {
   private readonly tmp: string;
@@ -22,9 +26,16 @@ export class LocalStore implements Store {
     this.leases = new Leases(join(location, 'leases'), leaseOptions);
   }
 
-  private ensureDirs(): Promise<void> {
-    this.ready ??= mkdir(this.tmp, { recursive: true }).then(() => undefined);
+  /** Creates the store's directory and marks it as a rethink cache (once per process; every write path calls it). */
+  ensureDirs(): Promise<void> {
+    this.ready ??= mkdir(this.tmp, { recursive: true }).then(() => ensureMarker(this.location, join(this.tmp, tmpName('w'))));
     return this.ready;
+  }
+
+  /** Throws NotACacheError unless this directory carries the marker of a rethink cache this rethink can read. */
+  async assertIsCache(): Promise<void> {
+    const why = await checkMarker(this.location);
+    if (why !== undefined) throw new NotACacheError(this.location, why);
   }
 
   private objectFile(hash: ObjectHash): string {
@@ -42,24 +53,12 @@ export class LocalStore implements Store {
   }
 
   /**
-   * Deletes what a killed process left in tmp/ (older than `maxAgeMs`; live runs write there only
-   * for the length of a stage). Never fails a run.
+   * Deletes what killed processes left in tmp/: entries of a dead (or reused) pid of this host, and
+   * entries that name no owner, once an hour old; never those of a process that still runs. Returns
+   * how many went; never fails.
    */
-  async sweepTmp(maxAgeMs = 7 * 24 * 3600 * 1000, now = Date.now()): Promise<number> {
-    let swept = 0;
-    try {
-      for (const name of await readdir(this.tmp)) {
-        const path = join(this.tmp, name);
-        const st = await stat(path).catch(() => undefined);
-        if (st && now - st.mtimeMs > maxAgeMs) {
-          await rm(path, { recursive: true, force: true });
-          swept++;
-        }
-      }
-    } catch {
-      // no tmp/ yet, or unreadable: nothing to sweep
-    }
-    return swept;
+  async sweepTmp(context: TmpSweepContext = { now: Date.now() }): Promise<number> {
+    return sweepOwnedTmp(this.tmp, context);
   }
 
   async objectPath(hash: ObjectHash): Promise<string> {
@@ -74,17 +73,18 @@ export class LocalStore implements Store {
 
   async createObject(): Promise<PendingObject> {
     await this.ensureDirs();
-    const path = join(this.tmp, `obj-${randomBytes(8).toString('hex')}`);
+    const path = join(this.tmp, tmpName('obj'));
     const fh = await open(path, 'wx');
     return new LocalPendingObject(path, fh, (hash) => this.objectFile(hash));
   }
 
   async createScratch(): Promise<string> {
     await this.ensureDirs();
-    return mkdtemp(join(this.tmp, 'scratch-'));
+    return mkdtemp(join(this.tmp, tmpPrefix('scratch')));
   }
 
   async checkpointDir(key: CacheKey): Promise<string> {
+    await this.ensureDirs();
     const dir = join(this.location, 'checkpoints', key);
     await mkdir(dir, { recursive: true });
     return dir;
@@ -168,6 +168,7 @@ export class LocalStore implements Store {
     roots: ReadonlySet<CacheKey>,
     options: { readonly dryRun: boolean; readonly graceMs: number; readonly checkpointGraceMs: number; readonly now?: number },
   ): Promise<GcReport> {
+    await this.assertIsCache(); // the CLI has said so already, as a user error; this is the last line
     const now = options.now ?? Date.now();
     const fresh = (mtimeMs: number) => now - mtimeMs < options.graceMs;
     const report = { keptRuns: 0, deletedRuns: 0, keptObjects: 0, keptBytes: 0, deletedObjects: 0, deletedBytes: 0, deletedCheckpoints: 0 };
@@ -206,7 +207,7 @@ export class LocalStore implements Store {
 
   private async atomicWrite(dest: string, text: string): Promise<void> {
     await this.ensureDirs();
-    const tmp = join(this.tmp, `w-${randomBytes(8).toString('hex')}`);
+    const tmp = join(this.tmp, tmpName('w'));
     await writeFile(tmp, text);
     await mkdir(join(dest, '..'), { recursive: true });
     await rename(tmp, dest);

@@ -12,6 +12,7 @@ import { pipeline } from 'node:stream/promises';
 import type { Readable } from 'node:stream';
 import { UserError } from '../config/diagnostic.js';
 import type { S3Timeouts } from '../util/s3.js';
+import { sweepByAge, TMP_GRACE_MS } from './tmp-dir.js';
 
 /** Paths are relative to the remote's root, always with forward slashes. */
 export interface Remote {
@@ -27,6 +28,11 @@ export interface Remote {
   list(folder: string): AsyncIterable<RemoteEntry>;
   /** Deletes these files; one that is already gone is no error. */
   remove(paths: readonly string[]): Promise<void>;
+  /**
+   * Deletes what writers that are gone left in the remote's tmp/, and says how many (directory
+   * remotes; an S3 upload is never visible before it completes). Never fails.
+   */
+  sweepTmp?(now?: number): Promise<number>;
 }
 
 export interface RemoteEntry {
@@ -124,6 +130,15 @@ export class DirRemote implements Remote {
 
   async remove(paths: readonly string[]): Promise<void> {
     for (const path of paths) await rm(this.file(path), { force: true });
+  }
+
+  /**
+   * Hosts share this directory and cannot see each other's processes, so a tmp/ file's age alone
+   * says its writer is gone: an upload in progress writes its file continuously, and one not written
+   * for an hour was killed.
+   */
+  async sweepTmp(now = Date.now()): Promise<number> {
+    return sweepByAge(join(this.root, 'tmp'), TMP_GRACE_MS, now);
   }
 
   private async atomically(path: string, write: (tmp: string) => Promise<void>): Promise<void> {

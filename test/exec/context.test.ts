@@ -4,6 +4,7 @@ import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { createHarness } from '../../src/testing/harness.js';
 import { definePlugin } from '../../src/plugin/types.js';
+import { MARKER_FILE } from '../../src/store/marker.js';
 
 const streamer = definePlugin<{ interleave: boolean }>({
   name: 'streamer',
@@ -60,7 +61,7 @@ test('a stage that throws mid-write leaves nothing in the store', async () => {
   });
   await assert.rejects(h.run(failing), /disk on fire/);
   const entries = await readdir(h.store.location, { recursive: true });
-  assert.deepEqual(entries.filter((e) => !['tmp'].includes(e)), [], `left behind: ${entries.join(', ')}`);
+  assert.deepEqual(entries.filter((e) => !['tmp', MARKER_FILE].includes(e)), [], `left behind: ${entries.join(', ')}`);
   assert.deepEqual(await readdir(join(h.store.location, 'tmp')), []);
   await h.close();
 });

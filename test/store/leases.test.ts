@@ -3,7 +3,10 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readdir, utimes, writeFile, mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
+import { spawn } from 'node:child_process';
+import { hostname } from 'node:os';
 import { Leases, describeHolder, type LeaseOptions } from '../../src/store/leases.js';
+import { processStart } from '../../src/util/process-start.js';
 import type { CacheKey } from '../../src/util/brand.js';
 
 const KEY = 'ab'.repeat(32) as CacheKey;
@@ -178,4 +181,48 @@ test('sweep deletes the leases of dead holders and old drafts, and leaves live l
   alive.delete(2);
   assert.equal(await processOn(dir, 3, alive).sweep(), 2, "pid 2's lease and the old draft");
   assert.deepEqual((await readdir(dir)).sort(), ['.0123.draft', `${KEY}.json`]);
+});
+
+/** A process of this host that stays alive until the test kills it. */
+function liveChild(t: { after(fn: () => void): void }): number {
+  const child = spawn(process.execPath, ['-e', 'setInterval(() => {}, 1000)'], { stdio: 'ignore' });
+  t.after(() => child.kill());
+  return child.pid!;
+}
+
+/** A lease file as the process `pid` (started at `start`) would have left it. */
+async function leaseOf(dir: string, pid: number, start: string | undefined): Promise<void> {
+  await mkdir(dir, { recursive: true });
+  const holder = { pid, host: hostname(), pipeline: 'p.yaml', stage: 'x', since: new Date().toISOString(), token: 'feed', ...(start === undefined ? {} : { start }) };
+  await writeFile(join(dir, `${KEY}.json`), JSON.stringify(holder));
+}
+
+const linuxOnly = { skip: process.platform !== 'linux' && 'start times come from /proc' };
+
+test('a lease whose pid now belongs to another live process (another start time) is taken over, and swept', linuxOnly, async (t) => {
+  const pid = liveChild(t);
+  const start = processStart(pid);
+  assert.match(start ?? '', /^[0-9a-f-]{36}\/\d+$/);
+  const dir = await tempDir('rethink-leases-');
+  const forged = `${start!.split('/')[0]}/1`; // the pid's earlier owner, started at the first tick
+  await leaseOf(dir, pid, forged);
+  const claim = await new Leases(dir).claim(KEY, about('x'));
+  assert.ok(claim.held, 'taken over');
+  assert.equal(claim.held.holder.start, processStart(process.pid), 'the new lease records its own start');
+  await claim.held.release();
+
+  await leaseOf(dir, pid, forged);
+  assert.equal(await new Leases(dir).sweep(), 1);
+  assert.deepEqual(await readdir(dir), []);
+});
+
+test('a lease of a live process with its own start time is kept; one with no start time (older rethinks) goes by the pid alone', linuxOnly, async (t) => {
+  const pid = liveChild(t);
+  const dir = await tempDir('rethink-leases-');
+  for (const start of [processStart(pid), undefined]) {
+    await leaseOf(dir, pid, start);
+    assert.equal((await new Leases(dir).claim(KEY, about('x'))).busy?.pid, pid);
+    assert.equal(await new Leases(dir).sweep(), 0);
+    assert.deepEqual(await readdir(dir), [`${KEY}.json`]);
+  }
 });

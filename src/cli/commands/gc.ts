@@ -1,18 +1,21 @@
 // `rethink gc [pipeline…] [--keep-days N] [--dry-run] [--json]`: frees the local cache of results no
 // longer current. Without pipelines it keeps the last result of every stage of every pipeline run
 // with this cache (what `status` compares against); with pipelines, only their current results.
-// Objects go when no kept run record names them, checkpoints of attempts left for a week.
+// Objects go when no kept run record names them, checkpoints of attempts left for a week, and what
+// killed runs left in tmp/ and leases/. gc deletes only in a directory marked as a rethink cache.
 //
 // `rethink gc --remote URL pipeline…` frees the shared remote instead, keeping the named pipelines'
 // current results and whatever was uploaded within the grace period. Only the flag points gc at a
 // remote, never RETHINK_REMOTE, and it needs the pipelines: no machine knows what the others use.
+// A directory remote's tmp/ is swept of uploads nobody has written to for an hour.
 import type { Command } from '../io.js';
 import { intFlag, parseFlags, pipelineFlags } from '../args.js';
-import { loadWorkspace, openLocalStore } from '../workspace.js';
+import { CACHE_ENV, loadWorkspace, openLocalStore } from '../workspace.js';
 import { explain } from '../../exec/explain.js';
-import type { CacheKey } from '../../util/brand.js';
+import { unreachable, type CacheKey } from '../../util/brand.js';
 import type { CliIO } from '../io.js';
 import type { LocalStore } from '../../store/local.js';
+import { MARKER_FILE, NotACacheError, type NotACache } from '../../store/marker.js';
 import { openRemote, RemoteError } from '../../store/remote.js';
 import { remoteTimeouts } from '../../store/remote-timeouts.js';
 import { collectRemoteGarbage, type RemoteGcReport } from '../../store/remote-gc.js';
@@ -38,6 +41,7 @@ export const gc: Command = async (argv, io) => {
   const dryRun = values['dry-run'] === true;
   const graceMs = Math.max(GRACE_MS, keepDays * DAY_MS);
   if (values.remote !== undefined) return remoteGc(io, store, values.remote, positionals, { dryRun, graceMs, json: values.json === true });
+  await refuseUnlessCache(store);
   let roots: Set<CacheKey>;
   if (positionals.length === 0) roots = await store.allRefKeys();
   else {
@@ -48,16 +52,43 @@ export const gc: Command = async (argv, io) => {
     }
   }
   const leases = dryRun ? 0 : await store.leases.sweep();
+  const tmp = dryRun ? 0 : await store.sweepTmp();
   const report = await store.collectGarbage(roots, { dryRun, graceMs, checkpointGraceMs: Math.max(CHECKPOINT_GRACE_MS, graceMs) });
   if (values.json) {
-    io.stdout(`${JSON.stringify({ cache: store.location, dryRun, ...report, deletedLeases: leases }, null, 1)}\n`);
+    io.stdout(`${JSON.stringify({ cache: store.location, dryRun, ...report, deletedLeases: leases, deletedTmp: tmp }, null, 1)}\n`);
     return 0;
   }
   const checkpoints = report.deletedCheckpoints > 0 ? `, and ${report.deletedCheckpoints} checkpoints of attempts unfinished for a week` : '';
   const stale = leases > 0 ? `, and ${leases} leases that killed processes left` : '';
-  io.stdout(`${await gcLine(store.location, report, dryRun)}${checkpoints}${stale}\n`);
+  const leftovers = tmp > 0 ? `, and ${tmp} temporary file${tmp === 1 ? '' : 's'} of killed runs` : '';
+  io.stdout(`${await gcLine(store.location, report, dryRun)}${checkpoints}${stale}${leftovers}\n`);
   return 0;
 };
+
+/** gc deletes nothing in a directory that rethink has not marked as its cache (a mistyped --cache-dir, a project folder). */
+async function refuseUnlessCache(store: LocalStore): Promise<void> {
+  try {
+    await store.assertIsCache();
+  } catch (e) {
+    if (e instanceof NotACacheError) throw UserError.of('E_NOT_A_CACHE', e.message, notACacheHint(e.why));
+    throw e;
+  }
+}
+
+function notACacheHint(why: NotACache): string {
+  const check = `check --cache-dir and ${CACHE_ENV}`;
+  if (typeof why === 'object') return 'a newer rethink made this cache: collect its garbage with that version';
+  switch (why) {
+    case 'no-directory':
+      return `${check}; a cache appears with the first \`rethink run\``;
+    case 'missing':
+      return `${check}. A cache made by an older rethink has runs/ and objects/ but no ${MARKER_FILE}: its next \`rethink run\` adds it`;
+    case 'foreign':
+      return `another tool's ${MARKER_FILE} is there: ${check}`;
+    default:
+      return unreachable(why);
+  }
+}
 
 async function remoteGc(io: CliIO, local: LocalStore, url: string, pipelines: readonly string[], o: { dryRun: boolean; graceMs: number; json: boolean }): Promise<number> {
   if (pipelines.length === 0) {
@@ -84,11 +115,13 @@ async function remoteGc(io: CliIO, local: LocalStore, url: string, pipelines: re
     if (e instanceof RemoteError) return remoteFailed(io, remote.url, e.message);
     throw e;
   }
+  const tmp = o.dryRun ? 0 : ((await remote.sweepTmp?.()) ?? 0);
   if (o.json) {
-    io.stdout(`${JSON.stringify({ remote: remote.url, dryRun: o.dryRun, ...report }, null, 1)}\n`);
+    io.stdout(`${JSON.stringify({ remote: remote.url, dryRun: o.dryRun, ...report, deletedTmp: tmp }, null, 1)}\n`);
     return 0;
   }
-  io.stdout(`${await gcLine(remote.url, report, o.dryRun)}\n`);
+  const leftovers = tmp > 0 ? `, and ${tmp} temporary file${tmp === 1 ? '' : 's'} of interrupted uploads` : '';
+  io.stdout(`${await gcLine(remote.url, report, o.dryRun)}${leftovers}\n`);
   return 0;
 }
 

@@ -3,12 +3,14 @@ import { readFile } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
 import { consoleToStderr, type Command } from '../io.js';
 import { applyBackendFlag, backendFlag, intFlag, onlyFlag, parseFlags, pipelineFlags } from '../args.js';
-import { loadWorkspace, localOf, openStore, type Workspace } from '../workspace.js';
+import { loadWorkspace, localOf, openStore, remoteReadOnly, type Workspace } from '../workspace.js';
 import { selectInstances, withUpstream } from '../../plan/select.js';
 import { execute } from '../../exec/executor.js';
 import { executorFlag, executorName, runnerFor } from '../executors.js';
 import type { Observer, StageReport } from '../../exec/events.js';
 import type { Store } from '../../store/types.js';
+import type { LocalStore } from '../../store/local.js';
+import type { TieredStore } from '../../store/tiered.js';
 import type { ObjectHash, StageId } from '../../util/brand.js';
 import { plainRenderer } from '../render/plain.js';
 import { runDocument } from '../render/json.js';
@@ -38,7 +40,7 @@ export const run: Command = async (argv, io) => {
   const only = values.only ? new Set([...selectInstances(ws.plan, values.only), ...(force ?? [])]) : undefined;
   const abort = new AbortController();
   const store = await openStore(io, values, abort.signal);
-  if (!values['dry-run']) await localOf(store).sweepTmp();
+  if (!values['dry-run']) await prepareStore(store, remoteReadOnly(io, values));
   const shownPath = ws.file.source.file;
 
   const onSignal = () => abort.abort(new Error('interrupted'));
@@ -124,3 +126,17 @@ async function finalResults(ws: Workspace, stages: readonly StageReport[], store
   const printed = texts.length > 0 && lines <= MAX_PRINTED_LINES ? `\n${texts.join('\n\n')}\n` : '';
   return `${printed}${hints.length > 0 ? `\nresults:\n${hints.join('\n')}\n` : ''}`;
 }
+
+/**
+ * Before a run writes: marks the cache (an older rethink's cache gets its marker here, which lets
+ * `gc` work in it) and sweeps what killed runs left in its tmp/ and in a writable directory remote's.
+ */
+async function prepareStore(store: LocalStore | TieredStore, remoteReadOnly: boolean): Promise<void> {
+  const local = localOf(store);
+  // A cache that cannot be written (a read-only mount of a colleague's) serves a fully cached run
+  // all the same; anything that must write there fails at that write, with its own error.
+  await local.ensureDirs().catch(() => undefined);
+  await local.sweepTmp();
+  if ('remote' in store && !remoteReadOnly) await store.remote.sweepTmp?.();
+}
+
