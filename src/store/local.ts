@@ -1,13 +1,14 @@
 // The local content-addressed store (`cache/` by default). Every write goes to tmp/ first and is
 // renamed into place, so a crash never leaves a partial object or run record where a reader looks.
 import { createHash, randomBytes } from 'node:crypto';
-import { createReadStream, readFileSync, statSync, type Stats } from 'node:fs';
+import { createReadStream, lstatSync, readFileSync, type Stats } from 'node:fs';
 import { mkdir, open, readFile, readdir, rename, rm, stat, chmod, writeFile, mkdtemp, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import { asObjectHash, type CacheKey, type ObjectHash } from '../util/brand.js';
 import type { ArtifactKind } from '../plugin/types.js';
 import type { GcCounts, OutputRef, PendingObject, RunRecord, Store } from './types.js';
 import { Leases, type LeaseOptions } from './leases.js';
+import { CorruptObjectError, objectVerifier, shapeProblem, type ObjectCheck } from './object-check.js';
 
 export class LocalStore implements Store {
   private readonly tmp: string;
@@ -62,14 +63,45 @@ export class LocalStore implements Store {
     return swept;
   }
 
-  async objectPath(hash: ObjectHash): Promise<string> {
+  /** The object's path once its bytes are checked (see Store.objectPath); a missing one's path as is. */
+  async objectPath(hash: ObjectHash, size?: number): Promise<string> {
+    const check = await this.verifyObject(hash, size);
+    if (!check.ok && check.quarantined !== undefined) throw new CorruptObjectError(hash, check.reason, check.quarantined);
     return this.objectFile(hash);
   }
 
   // Lookups use sync calls on purpose: a no-op rerun of a big sweep is hundreds of tiny reads, and
-  // the thread-pool round trip of each async call costs more than the read itself.
-  async hasObject(hash: ObjectHash): Promise<boolean> {
-    return statSync(this.objectFile(hash), { throwIfNoEntry: false })?.isFile() === true;
+  // the thread-pool round trip of each async call costs more than the read itself. lstat, not stat:
+  // a symlink in objects/ is never an object.
+  async hasObject(hash: ObjectHash, size?: number): Promise<boolean> {
+    const st = lstatSync(this.objectFile(hash), { throwIfNoEntry: false });
+    return st !== undefined && shapeProblem(st, size) === undefined;
+  }
+
+  async verifyObject(hash: ObjectHash, size?: number): Promise<ObjectCheck> {
+    const path = this.objectFile(hash);
+    const check = await objectVerifier.check(path, hash, size);
+    if (check.status === 'ok') return { ok: true };
+    if (check.status === 'missing') return { ok: false, reason: 'missing' };
+    return { ok: false, reason: check.reason, quarantined: await this.quarantine(hash) };
+  }
+
+  /**
+   * Moves an object out of objects/ into quarantine/ (kept for a post-mortem, never read): every run
+   * record naming it misses from now on, and the stage that produced it computes it again.
+   */
+  async quarantine(hash: ObjectHash): Promise<string> {
+    const from = this.objectFile(hash);
+    const dir = join(this.location, 'quarantine');
+    const to = join(dir, `${hash}-${Date.now()}-${randomBytes(3).toString('hex')}`);
+    await mkdir(dir, { recursive: true });
+    objectVerifier.forget(from);
+    try {
+      await rename(from, to);
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e; // another process moved it first
+    }
+    return to;
   }
 
   async createObject(): Promise<PendingObject> {
@@ -251,14 +283,18 @@ class LocalPendingObject implements PendingObject {
   async publish(): Promise<void> {
     if (!this.sealed) throw new Error('publish before seal');
     const dest = this.destFor(this.sealed.hash);
-    try {
-      await stat(dest);
+    const there = await objectVerifier.check(dest, this.sealed.hash, this.sealed.size);
+    if (there.status === 'ok') {
       await rm(this.path, { force: true }); // identical content already stored
-    } catch {
-      await chmod(this.path, 0o444);
-      await mkdir(join(dest, '..'), { recursive: true });
-      await rename(this.path, dest);
+      return;
     }
+    // Nothing there, or something that is not this object (a flipped byte, a symlink, a directory):
+    // this file takes its place. rename replaces a file or a link; a directory must go first.
+    if (there.status === 'corrupt' && lstatSync(dest, { throwIfNoEntry: false })?.isDirectory()) await rm(dest, { recursive: true, force: true });
+    await chmod(this.path, 0o444);
+    await mkdir(join(dest, '..'), { recursive: true });
+    await rename(this.path, dest);
+    objectVerifier.remember(dest);
   }
 
   async discard(): Promise<void> {
