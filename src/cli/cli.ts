@@ -28,6 +28,7 @@ const COMMANDS: Readonly<Record<string, CommandEntry>> = {
   push: { args: '[pipeline]', summary: 'upload up-to-date results the shared remote lacks (--remote URL)', load: async () => (await import('./commands/sync.js')).push },
   pull: { args: '[pipeline]', summary: "download the pipeline's results from the shared remote (--remote URL)", load: async () => (await import('./commands/sync.js')).pull },
   gc: { args: '[pipeline…]', summary: 'delete results that are no longer current (--dry-run says what; --remote URL: on the remote)', load: async () => (await import('./commands/gc.js')).gc },
+  fsck: { args: '', summary: 'hash every cached object against its name; quarantine bad ones (--remote URL: check that remote too)', load: async () => (await import('./commands/fsck.js')).fsck },
   plugins: { args: '', summary: 'list the built-in stage plugins', load: async () => (await import('./commands/plugins.js')).plugins },
   models: { args: '', summary: 'list the model definitions with their parameter counts', load: async () => (await import('./commands/models.js')).models },
   schema: { args: '', summary: 'print the pipeline JSON Schema', load: async () => (await import('./commands/schema.js')).schema },
@@ -46,7 +47,8 @@ signing:      RETHINK_REMOTE_SIGNING_KEY=ci.pem signs uploads; with RETHINK_REMO
               only results those keys signed are taken from the remote
 run flags:    --only GLOB, --jobs N, --dry-run, --keep-going, --retries N, --backend auto|native|wasm|cpu|webgpu|tfjs-node|tfjs-node-gpu
 verify flags: --only GLOB, --sample N, --backend NAME
-exit codes:   0 ok, 1 a stage failed (verify: a result did not reproduce), 2 bad pipeline or flags
+fsck flags:   --remote URL, --dry-run
+exit codes:   0 ok, 1 a stage failed (verify: a result did not reproduce; fsck: a bad object), 2 bad pipeline or flags
 
 rethink <command> --help lists a command's flags.
 `;

@@ -117,6 +117,8 @@ export async function execute(plan: Plan, store: Store, runner: Runner, options:
   // Input objects checked this run, one check per object however many stages read it; dropped when
   // a bad one's producer is settled again, so the copy it publishes is checked afresh.
   const checks = new Map<ObjectHash, Promise<ObjectCheck>>();
+  /** Objects already warned about: the copy a recomputation is still writing is not news. */
+  const reported = new Set<ObjectHash>();
 
   /**
    * Before a stage that missed reads its inputs: each input object is checked against its name
@@ -145,7 +147,8 @@ export async function execute(plan: Plan, store: Store, runner: Runner, options:
       const stale = seen.get(id);
       if (memo.get(id) !== stale) continue; // another stage reading it found it first
       checks.delete(hash);
-      observe({ type: 'warning', message: badObjectLine(hash, check, id) });
+      if (!reported.has(hash)) observe({ type: 'warning', message: badObjectLine(hash, check, id) });
+      reported.add(hash);
       memo.set(id, settleOnce(plan.instances.get(id)!));
     }
     return repaired;

@@ -160,6 +160,22 @@ export class LocalStore implements Store {
     await this.atomicWrite(this.refsFile(pipeline), `${JSON.stringify(merged, null, 1)}\n`);
   }
 
+  /**
+   * Every entry under objects/ whose name is an object's (a hash), whatever it is: a file, a symlink,
+   * a directory. `fsck` checks them all; lookups never list.
+   */
+  async listObjects(): Promise<{ readonly hash: ObjectHash; readonly path: string }[]> {
+    const root = join(this.location, 'objects');
+    const out: { hash: ObjectHash; path: string }[] = [];
+    for (const a of (await readdir(root).catch(() => [] as string[])).sort()) {
+      if (!/^[0-9a-f]{2}$/.test(a)) continue;
+      for (const b of (await readdir(join(root, a)).catch(() => [] as string[])).sort()) {
+        if (/^[0-9a-f]{62}$/.test(b)) out.push({ hash: asObjectHash(a + b), path: join(root, a, b) });
+      }
+    }
+    return out;
+  }
+
   /** Every run record in the store (unreadable ones left out), in no particular order. */
   async allRuns(): Promise<RunRecord[]> {
     const out: RunRecord[] = [];
