@@ -5,6 +5,7 @@ import type { CliIO, Command } from './io.js';
 import { UserError, formatDiagnostics } from '../config/diagnostic.js';
 import { rethinkVersion } from '../exec/environment.js';
 import { flagHelp, HelpRequest, pipelineFlags, type Flags } from './args.js';
+import { CorruptObjectError } from '../store/object-check.js';
 
 interface CommandEntry {
   /** What follows the command's name, before the flags: `STAGE [pipeline]`. */
@@ -85,6 +86,11 @@ export async function main(argv: readonly string[], io: CliIO): Promise<number> 
     if (e instanceof HelpRequest) {
       io.stdout(commandHelp(name, command, e.flags));
       return 0;
+    }
+    if (e instanceof CorruptObjectError) {
+      // Not a bug: the disk (or someone) changed a stored object; it is quarantined and recomputed on the next run.
+      io.stderr(`rethink ${name}: ${e.message}\n`);
+      return 1;
     }
     if (e instanceof UserError) {
       io.stderr(`${formatDiagnostics(e.diagnostics, (file) => sourceText(file, io))}\n`);

@@ -322,8 +322,8 @@ const MAX_REPAIRS = 2;
 /** The warning for an input object that was bad: what was wrong, where it went, what happens now. */
 function badObjectLine(hash: ObjectHash, check: Extract<ObjectCheck, { ok: false }>, producer: StageId): string {
   if (check.remote !== undefined) return `remote object ${hash} was corrupt (${check.reason}); recomputing ${producer}, whose upload replaces it on ${check.remote}`;
-  if (check.quarantined !== undefined) return `cache object ${hash} was corrupt (${check.reason}); moved to ${check.quarantined}, recomputing ${producer}`;
-  return `cache object ${hash} is ${check.reason}; recomputing ${producer}`;
+  if (check.missing) return `cache object ${hash} is missing; recomputing ${producer}`;
+  return `cache object ${hash} was corrupt (${check.reason})${check.quarantined === undefined ? '' : `; moved to ${check.quarantined}`}, recomputing ${producer}`;
 }
 
 /** `{ git: { commit, dirty } }` for a run record, when the pipeline's folder is in a git repository. */

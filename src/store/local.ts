@@ -8,6 +8,7 @@ import { asObjectHash, type CacheKey, type ObjectHash } from '../util/brand.js';
 import type { ArtifactKind } from '../plugin/types.js';
 import type { GcCounts, OutputRef, PendingObject, RunRecord, Store } from './types.js';
 import { Leases, type LeaseOptions } from './leases.js';
+import { errorText } from '../util/error-text.js';
 import { CorruptObjectError, objectVerifier, shapeProblem, type ObjectCheck } from './object-check.js';
 
 export class LocalStore implements Store {
@@ -66,7 +67,7 @@ export class LocalStore implements Store {
   /** The object's path once its bytes are checked (see Store.objectPath); a missing one's path as is. */
   async objectPath(hash: ObjectHash, size?: number): Promise<string> {
     const check = await this.verifyObject(hash, size);
-    if (!check.ok && check.quarantined !== undefined) throw new CorruptObjectError(hash, check.reason, check.quarantined);
+    if (!check.ok && !check.missing) throw new CorruptObjectError(hash, check.reason, check.quarantined);
     return this.objectFile(hash);
   }
 
@@ -82,8 +83,13 @@ export class LocalStore implements Store {
     const path = this.objectFile(hash);
     const check = await objectVerifier.check(path, hash, size);
     if (check.status === 'ok') return { ok: true };
-    if (check.status === 'missing') return { ok: false, reason: 'missing' };
-    return { ok: false, reason: check.reason, quarantined: await this.quarantine(hash) };
+    if (check.status === 'missing') return { ok: false, reason: 'missing', missing: true };
+    try {
+      return { ok: false, reason: check.reason, quarantined: await this.quarantine(hash) };
+    } catch (e) {
+      // A read-only cache: still never read as good, though it stays where it is.
+      return { ok: false, reason: `${check.reason}; it could not be moved to quarantine: ${errorText(e)}` };
+    }
   }
 
   /**

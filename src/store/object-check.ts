@@ -18,8 +18,10 @@ export type ObjectCheck =
   | { readonly ok: true }
   | {
       readonly ok: false;
-      /** Why, in words: "its bytes hash to 3f2a…", "a symbolic link", "missing". */
+      /** Why, in words: "its bytes hash to 3f2a…", "a symbolic link, not a file", "missing". */
       readonly reason: string;
+      /** Nothing there: not corrupt, just gone (deleted by hand, or quarantined by another reader). */
+      readonly missing?: true;
       /** Where a corrupt local object was moved (under the store's quarantine/). */
       readonly quarantined?: string;
       /** Set when the bad copy was the shared remote's. */

@@ -110,7 +110,7 @@ export class TieredStore implements Store {
     }
     const remote = { remote: this.remote.url };
     if (this.badRemote.has(hash)) return { ok: false, reason: 'its bytes hash to something else', ...remote };
-    if ((await this.guard(() => this.remote.has(objectPathOf(hash)))) === false) return { ok: false, reason: 'missing' };
+    if ((await this.guard(() => this.remote.has(objectPathOf(hash)))) === false) return { ok: false, reason: 'missing', missing: true };
     try {
       await this.objectPath(hash, size);
       return { ok: true };
