@@ -321,7 +321,9 @@ const MAX_REPAIRS = 2;
 
 /** The warning for an input object that was bad: what was wrong, where it went, what happens now. */
 function badObjectLine(hash: ObjectHash, check: Extract<ObjectCheck, { ok: false }>, producer: StageId): string {
-  if (check.remote !== undefined) return `remote object ${hash} was corrupt (${check.reason}); recomputing ${producer}, whose upload replaces it on ${check.remote}`;
+  if (check.remote !== undefined) {
+    return `remote object ${hash} was corrupt (${check.reason}); recomputing ${producer}${check.reupload ? `, whose upload replaces it on ${check.remote}` : ' (read-only: the remote keeps its bad copy)'}`;
+  }
   if (check.missing) return `cache object ${hash} is missing; recomputing ${producer}`;
   return `cache object ${hash} was corrupt (${check.reason})${check.quarantined === undefined ? '' : `; moved to ${check.quarantined}`}, recomputing ${producer}`;
 }

@@ -26,6 +26,8 @@ export type ObjectCheck =
       readonly quarantined?: string;
       /** Set when the bad copy was the shared remote's. */
       readonly remote?: string;
+      /** The remote's bad copy is replaced when its producer's recomputed result is uploaded. */
+      readonly reupload?: true;
     };
 
 /** A read found an object whose bytes are not what its name says; it is no longer in the store. */

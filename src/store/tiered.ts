@@ -108,7 +108,7 @@ export class TieredStore implements Store {
       // caller settles its producer again, which finds the remote's result if it is good.
       return this.local.verifyObject(hash, size);
     }
-    const remote = { remote: this.remote.url };
+    const remote = { remote: this.remote.url, ...(this.options.readOnly ? {} : { reupload: true as const }) };
     if (this.badRemote.has(hash)) return { ok: false, reason: 'its bytes hash to something else', ...remote };
     if ((await this.guard(() => this.remote.has(objectPathOf(hash)))) === false) return { ok: false, reason: 'missing', missing: true };
     try {
@@ -271,6 +271,7 @@ export class TieredStore implements Store {
         if (ref.hash !== hash) {
           // A miss from now on: the producer computes it again and its upload replaces this copy.
           this.badRemote.add(hash);
+          this.objectUploads.delete(hash); // an upload that skipped it as present must not stand
           throw new CorruptObjectError(hash, `the remote's copy ${what} hashes to ${ref.hash.slice(0, 12)}…`);
         }
         await pending.publish();
