@@ -50,7 +50,7 @@ export async function fsckLocal(store: LocalStore, options: { readonly dryRun: b
     bytes += (await lstat(path).catch(() => undefined))?.size ?? 0;
     const check = await objectVerifier.check(path, hash);
     if (check.status !== 'corrupt') continue;
-    const quarantined = options.dryRun ? undefined : await store.quarantine(hash);
+    const quarantined = options.dryRun ? undefined : await store.quarantine(hash, check.identity);
     problems.push({ kind: 'corrupt', hash, reason: check.reason, ...(quarantined === undefined ? {} : { quarantined }) });
   }
   const runs = await store.allRuns();

@@ -9,7 +9,7 @@ import type { ArtifactKind } from '../plugin/types.js';
 import type { GcCounts, OutputRef, PendingObject, RunRecord, Store } from './types.js';
 import { Leases, type LeaseOptions } from './leases.js';
 import { errorText } from '../util/error-text.js';
-import { CorruptObjectError, objectVerifier, shapeProblem, type ObjectCheck } from './object-check.js';
+import { CorruptObjectError, fileIdentity, objectVerifier, shapeProblem, type ObjectCheck } from './object-check.js';
 
 export class LocalStore implements Store {
   private readonly tmp: string;
@@ -79,28 +79,38 @@ export class LocalStore implements Store {
     return st !== undefined && shapeProblem(st, size) === undefined;
   }
 
-  async verifyObject(hash: ObjectHash, size?: number): Promise<ObjectCheck> {
+  verifyObject(hash: ObjectHash, size?: number): Promise<ObjectCheck> {
+    return this.checkObject(hash, size, true);
+  }
+
+  private async checkObject(hash: ObjectHash, size: number | undefined, again: boolean): Promise<ObjectCheck> {
     const path = this.objectFile(hash);
     const check = await objectVerifier.check(path, hash, size);
     if (check.status === 'ok') return { ok: true };
     if (check.status === 'missing') return { ok: false, reason: 'missing', missing: true };
+    let quarantined: string | undefined;
     try {
-      return { ok: false, reason: check.reason, quarantined: await this.quarantine(hash) };
+      quarantined = await this.quarantine(hash, check.identity);
     } catch (e) {
       // A read-only cache: still never read as good, though it stays where it is.
       return { ok: false, reason: `${check.reason}; it could not be moved to quarantine: ${errorText(e)}` };
     }
+    // Replaced while it was hashed (another process published a good copy): look at the new one.
+    if (quarantined === undefined) return again ? this.checkObject(hash, size, false) : { ok: false, reason: check.reason };
+    return { ok: false, reason: check.reason, quarantined };
   }
 
   /**
    * Moves an object out of objects/ into quarantine/ (kept for a post-mortem, never read): every run
-   * record naming it misses from now on, and the stage that produced it computes it again.
+   * record naming it misses from now on, and the stage that produced it computes it again. With
+   * `identity`, only that version of the file is moved: undefined when another has taken its place.
    */
-  async quarantine(hash: ObjectHash): Promise<string> {
+  async quarantine(hash: ObjectHash, identity?: string): Promise<string | undefined> {
     const from = this.objectFile(hash);
     const dir = join(this.location, 'quarantine');
     const to = join(dir, `${hash}-${Date.now()}-${randomBytes(3).toString('hex')}`);
     await mkdir(dir, { recursive: true });
+    if (identity !== undefined && fileIdentity(from) !== identity) return undefined;
     objectVerifier.forget(from);
     try {
       await rename(from, to);

@@ -11,7 +11,8 @@ import { errorText } from '../util/error-text.js';
 export type FileCheck =
   | { readonly status: 'ok' }
   | { readonly status: 'missing' }
-  | { readonly status: 'corrupt'; readonly reason: string };
+  /** `identity`: of the file version found bad, so that a copy published since is not moved away. */
+  | { readonly status: 'corrupt'; readonly reason: string; readonly identity: string };
 
 /** What `Store.verifyObject` found; a bad object has been moved out of the way where it was local. */
 export type ObjectCheck =
@@ -53,18 +54,18 @@ export class ObjectVerifier {
   async check(path: string, hash: ObjectHash, size?: number): Promise<FileCheck> {
     const st = lstatSync(path, { throwIfNoEntry: false });
     if (!st) return { status: 'missing' };
-    const shape = shapeProblem(st, size);
-    if (shape !== undefined) return { status: 'corrupt', reason: shape };
     const id = identity(st);
+    const shape = shapeProblem(st, size);
+    if (shape !== undefined) return { status: 'corrupt', reason: shape, identity: id };
     if (this.good.get(path) === id) return { status: 'ok' };
     let digest: string;
     try {
       digest = await this.hash(path);
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code === 'ENOENT') return { status: 'missing' };
-      return { status: 'corrupt', reason: `unreadable: ${errorText(e)}` };
+      return { status: 'corrupt', reason: `unreadable: ${errorText(e)}`, identity: id };
     }
-    if (digest !== hash) return { status: 'corrupt', reason: `its bytes hash to ${digest.slice(0, 12)}…` };
+    if (digest !== hash) return { status: 'corrupt', reason: `its bytes hash to ${digest.slice(0, 12)}…`, identity: id };
     this.good.set(path, id);
     return { status: 'ok' };
   }
@@ -96,6 +97,12 @@ export function shapeProblem(st: Stats, size?: number): string | undefined {
   if (!st.isFile()) return st.isDirectory() ? 'a directory, not a file' : 'not a regular file';
   if (size !== undefined && st.size !== size) return `${st.size} bytes, its run record says ${size}`;
   return undefined;
+}
+
+/** The identity of whatever is at `path` now (not following a symlink), or undefined when nothing is. */
+export function fileIdentity(path: string): string | undefined {
+  const st = lstatSync(path, { throwIfNoEntry: false });
+  return st && identity(st);
 }
 
 function identity(st: Stats): string {

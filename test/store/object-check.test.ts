@@ -4,7 +4,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { lstat, mkdir, readdir, readFile, rm, symlink, utimes, writeFile } from 'node:fs/promises';
+import { lstat, mkdir, readdir, readFile, rename, rm, symlink, utimes, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { LocalStore } from '../../src/store/local.js';
 import { CorruptObjectError, objectVerifier } from '../../src/store/object-check.js';
@@ -105,4 +105,18 @@ test('publishing over a bad object at the destination replaces it; over a good o
   await again.seal('file');
   await again.publish();
   assert.equal((await lstat(path)).ino, ino, 'identical content already stored stays');
+});
+
+test('quarantine moves only the version found bad: a good copy published since stays', async () => {
+  const { store, hash, path } = await storeWith('good bytes');
+  await writeFile(path, 'bad bytes!');
+  const bad = await objectVerifier.check(path, hash);
+  assert.equal(bad.status, 'corrupt');
+  // Another process publishes a good copy (a new file renamed into place) after the check.
+  const fresh = join(store.location, 'fresh');
+  await writeFile(fresh, 'good bytes');
+  await rename(fresh, path);
+  assert.equal(await store.quarantine(hash, bad.status === 'corrupt' ? bad.identity : undefined), undefined);
+  assert.equal(await readFile(path, 'utf8'), 'good bytes');
+  assert.deepEqual(await store.verifyObject(hash), { ok: true });
 });
