@@ -5,6 +5,7 @@ import type { CliIO, Command } from './io.js';
 import { UserError, formatDiagnostics } from '../config/diagnostic.js';
 import { rethinkVersion } from '../exec/environment.js';
 import { flagHelp, HelpRequest, pipelineFlags, type Flags } from './args.js';
+import { CorruptObjectError } from '../store/object-check.js';
 
 interface CommandEntry {
   /** What follows the command's name, before the flags: `STAGE [pipeline]`. */
@@ -30,6 +31,7 @@ const COMMANDS: Readonly<Record<string, CommandEntry>> = {
   push: { args: '[pipeline]', summary: 'upload up-to-date results the shared remote lacks (--remote URL)', load: async () => (await import('./commands/sync.js')).push },
   pull: { args: '[pipeline]', summary: "download the pipeline's results from the shared remote (--remote URL)", load: async () => (await import('./commands/sync.js')).pull },
   gc: { args: '[pipeline…]', summary: 'delete results that are no longer current (--dry-run says what; --remote URL: on the remote)', load: async () => (await import('./commands/gc.js')).gc },
+  fsck: { args: '', summary: 'hash every cached object against its name; quarantine bad ones (--remote URL: check that remote too)', load: async () => (await import('./commands/fsck.js')).fsck },
   plugins: { args: '', summary: 'list the built-in stage plugins', load: async () => (await import('./commands/plugins.js')).plugins },
   models: { args: '', summary: 'list the model definitions with their parameter counts', load: async () => (await import('./commands/models.js')).models },
   schema: { args: '', summary: 'print the pipeline JSON Schema', load: async () => (await import('./commands/schema.js')).schema },
@@ -63,7 +65,8 @@ run flags:    --only GLOB, --jobs N, --dry-run, --keep-going, --retries N, --bac
 verify flags: --only GLOB, --sample N, --backend NAME
 path plugins: a module named in uses: (./plugins/x.mjs) is imported by every command that reads the
               pipeline, validate included, which runs its top-level code: use plugins you trust
-exit codes:   0 ok, 1 a stage failed (verify: a result did not reproduce), 2 bad pipeline or flags
+fsck flags:   --remote URL, --dry-run
+exit codes:   0 ok, 1 a stage failed (verify: a result did not reproduce; fsck: a bad object), 2 bad pipeline or flags
 
 rethink <command> --help lists a command's flags.
 `;
@@ -100,6 +103,11 @@ export async function main(argv: readonly string[], io: CliIO): Promise<number> 
     if (e instanceof HelpRequest) {
       io.stdout(commandHelp(name, command, e.flags));
       return 0;
+    }
+    if (e instanceof CorruptObjectError) {
+      // Not a bug: the disk (or someone) changed a stored object; it is quarantined and recomputed on the next run.
+      io.stderr(`rethink ${name}: ${e.message}\n`);
+      return 1;
     }
     if (e instanceof UserError) {
       io.stderr(`${formatDiagnostics(e.diagnostics, (file) => sourceText(file, io))}\n`);

@@ -6,6 +6,7 @@ import type { OutputRef } from '../store/types.js';
 import { openSafetensors } from '../tensors/safetensors.js';
 import type { TensorData } from '../tensors/types.js';
 import { jsonChanges } from '../util/json-diff.js';
+import { CorruptObjectError } from '../store/object-check.js';
 
 export interface OutputDiff {
   readonly output: string;
@@ -35,12 +36,18 @@ export async function diffOutputs(
   for (const name of [...new Set([...Object.keys(recorded), ...Object.keys(recomputed)])].sort()) {
     const a = recorded[name];
     const b = recomputed[name];
-    if (a && b && a.hash === b.hash) continue;
     if (!a || !b) {
       out.push({ output: name, recorded: a?.hash ?? null, recomputed: b?.hash ?? null, details: [a ? `not written by ${sides.after}` : `not in ${sides.before}`] });
       continue;
     }
-    const [pa, pb] = await Promise.all([pathOf('recorded', a.hash), pathOf('recomputed', b.hash)]);
+    // The same name is the same bytes only if the stored bytes are what their name says: each path
+    // is a verified read, and a corrupt object is a difference, never "the same".
+    const [pa, pb] = await Promise.all([readable(pathOf('recorded', a.hash), sides.before), readable(pathOf('recomputed', b.hash), sides.after)]);
+    if (typeof pa !== 'string' || typeof pb !== 'string') {
+      out.push({ output: name, recorded: a.hash, recomputed: b.hash, details: [pa, pb].filter((x): x is Corrupt => typeof x !== 'string').map((x) => x.line) });
+      continue;
+    }
+    if (a.hash === b.hash) continue;
     let details: string[];
     try {
       details = a.kind === 'tensors' && b.kind === 'tensors' ? await diffTensorFiles(pa, pb, sides) : a.kind === 'json' && b.kind === 'json' ? await diffJsonFiles(pa, pb) : [];
@@ -51,6 +58,20 @@ export async function diffOutputs(
     out.push({ output: name, recorded: a.hash, recomputed: b.hash, details });
   }
   return out;
+}
+
+interface Corrupt {
+  readonly line: string;
+}
+
+/** The object's path, or what is wrong with it when its bytes do not match its name. */
+async function readable(path: Promise<string>, side: string): Promise<string | Corrupt> {
+  try {
+    return await path;
+  } catch (e) {
+    if (!(e instanceof CorruptObjectError)) throw e;
+    return { line: `${side}'s object is corrupt (${e.reason})${e.quarantined ? `; moved to ${e.quarantined}` : ''}` };
+  }
 }
 
 async function sizeLine(a: string, b: string): Promise<string> {

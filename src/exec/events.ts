@@ -31,6 +31,8 @@ export type ExecEvent =
   | { readonly type: 'stage-progress'; readonly id: StageId; readonly update: ProgressUpdate }
   | { readonly type: 'stage-log'; readonly id: StageId; readonly message: string }
   | { readonly type: 'stage-end'; readonly report: StageReport }
+  /** Something the user should know that fails nothing (a corrupt cache object, recomputed). */
+  | { readonly type: 'warning'; readonly message: string }
   | { readonly type: 'run-end'; readonly stages: readonly StageReport[]; readonly seconds: number };
 
 export type Observer = (event: ExecEvent) => void;

@@ -18,6 +18,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { AttemptsFailed, showDuration, withAttempts } from './attempts.js';
 import { describeError, isUserError } from './errors.js';
 import { describeHolder, type LeaseHolder } from '../store/leases.js';
+import type { ObjectCheck } from '../store/object-check.js';
 
 export interface ExecOptions {
   readonly jobs: number;
@@ -62,7 +63,7 @@ export async function lookup(store: Store, inst: StageInstance, inputs: Readonly
   const key = cacheKey(keyRecord);
   const record = await store.readRun(key);
   if (!record) return { key, keyRecord, record };
-  const present = await Promise.all(Object.values(record.outputs).map((o) => store.hasObject(o.hash)));
+  const present = await Promise.all(Object.values(record.outputs).map((o) => store.hasObject(o.hash, o.size)));
   return { key, keyRecord, record: present.every(Boolean) ? record : undefined };
 }
 
@@ -113,10 +114,51 @@ export async function execute(plan: Plan, store: Store, runner: Runner, options:
     return p;
   };
 
-  const settleOnce = async (inst: StageInstance): Promise<Settled> => {
+  // Input objects checked this run, one check per object however many stages read it; dropped when
+  // a bad one's producer is settled again, so the copy it publishes is checked afresh.
+  const checks = new Map<ObjectHash, Promise<ObjectCheck>>();
+  /** Objects already warned about: the copy a recomputation is still writing is not news. */
+  const reported = new Set<ObjectHash>();
+
+  /**
+   * Before a stage that missed reads its inputs: each input object is checked against its name
+   * (memoised, so an object checked before costs a stat). A bad one (corrupt, a symlink, gone) has
+   * been moved out of the store; the instance that produced it is settled again, which misses and
+   * recomputes it. Returns whether any was, so that the caller settles this instance again.
+   */
+  const repairInputs = async (inst: StageInstance, seen: ReadonlyMap<StageId, Promise<Settled>>): Promise<boolean> => {
+    const sources = inst.inputs.flatMap((b) => b.sources.flatMap((s) => {
+      const ref = done.get(s.id)?.[s.output];
+      return ref ? [{ id: s.id, ref }] : [];
+    }));
+    const found = await Promise.all(sources.map(async ({ id, ref }) => {
+      let check = checks.get(ref.hash);
+      if (!check) {
+        // A check that cannot even run (an unreachable remote) lets the stage's own read report it.
+        check = store.verifyObject(ref.hash, ref.size).catch((): ObjectCheck => ({ ok: true }));
+        checks.set(ref.hash, check);
+      }
+      return { id, hash: ref.hash, check: await check };
+    }));
+    let repaired = false;
+    for (const { id, hash, check } of found) {
+      if (check.ok) continue;
+      repaired = true;
+      const stale = seen.get(id);
+      if (memo.get(id) !== stale) continue; // another stage reading it found it first
+      checks.delete(hash);
+      if (!reported.has(hash)) observe({ type: 'warning', message: badObjectLine(hash, check, id) });
+      reported.add(hash);
+      memo.set(id, settleOnce(plan.instances.get(id)!));
+    }
+    return repaired;
+  };
+
+  const settleOnce = async (inst: StageInstance, repairs = 0): Promise<Settled> => {
     const base: StageBase = { id: inst.id, stage: inst.stage, plugin: inst.plugin.name, outputs: {} };
     const ups = [...new Set(inst.inputs.flatMap((b) => b.sources.map((s) => s.id)))];
-    const upstream = await Promise.all(ups.map(async (u) => [u, await settle(u)] as const));
+    const seen = new Map(ups.map((u) => [u, settle(u)] as const));
+    const upstream = await Promise.all(ups.map(async (u) => [u, await seen.get(u)!] as const));
     const blocked = upstream.find(([, s]) => !s.ok);
     if (blocked) {
       const why = (blocked[1] as { why: string }).why;
@@ -135,6 +177,13 @@ export async function execute(plan: Plan, store: Store, runner: Runner, options:
     if (options.dryRun) {
       finish({ ...base, key: hit.key, status: 'would-run', seconds: 0, ...(hit.record ? { reason: 'forced' } : {}) });
       return { ok: false, why: 'would-run' };
+    }
+    if (await repairInputs(inst, seen)) {
+      if (repairs < MAX_REPAIRS) return settleOnce(inst, repairs + 1);
+      const reason = `its inputs were still bad after their stages computed them ${MAX_REPAIRS} times (see the warnings above)`;
+      finish({ ...base, key: hit.key, status: 'failed', seconds: 0, reason });
+      if (!options.keepGoing) stopping = true;
+      return { ok: false, why: 'failed' };
     }
     // Two instances of this run with one key (a sweep axis their stage ignores after all): one
     // computes, the other takes its result. If the first fails, the second tries too.
@@ -265,6 +314,18 @@ export async function execute(plan: Plan, store: Store, runner: Runner, options:
   const seconds = (performance.now() - t0) / 1000;
   observe({ type: 'run-end', stages, seconds });
   return { stages, seconds, ok: stages.every((s) => okStatus(s.status)) };
+}
+
+/** How often a stage's inputs are recomputed because they were bad, before the stage gives up. */
+const MAX_REPAIRS = 2;
+
+/** The warning for an input object that was bad: what was wrong, where it went, what happens now. */
+function badObjectLine(hash: ObjectHash, check: Extract<ObjectCheck, { ok: false }>, producer: StageId): string {
+  if (check.remote !== undefined) {
+    return `remote object ${hash} was corrupt (${check.reason}); recomputing ${producer}${check.reupload ? `, whose upload replaces it on ${check.remote}` : ' (read-only: the remote keeps its bad copy)'}`;
+  }
+  if (check.missing) return `cache object ${hash} is missing; recomputing ${producer}`;
+  return `cache object ${hash} was corrupt (${check.reason})${check.quarantined === undefined ? '' : `; moved to ${check.quarantined}`}, recomputing ${producer}`;
 }
 
 /** `{ git: { commit, dirty } }` for a run record, when the pipeline's folder is in a git repository. */

@@ -2,8 +2,8 @@
 // renamed into place, so a crash never leaves a partial object or run record where a reader looks.
 // The store marks its directory as a rethink cache (store/marker.ts) before it first writes there,
 // and garbage collection deletes nothing in a directory without that mark.
-import { createHash } from 'node:crypto';
-import { createReadStream, readFileSync, statSync, type Stats } from 'node:fs';
+import { createHash, randomBytes } from 'node:crypto';
+import { createReadStream, lstatSync, readFileSync, type Stats } from 'node:fs';
 import { mkdir, open, readFile, readdir, rename, rm, stat, chmod, writeFile, mkdtemp, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import { asObjectHash, type CacheKey, type ObjectHash } from '../util/brand.js';
@@ -12,6 +12,8 @@ import type { GcCounts, OutputRef, PendingObject, RunRecord, Store } from './typ
 import { Leases, type LeaseOptions } from './leases.js';
 import { checkMarker, ensureMarker, NotACacheError } from './marker.js';
 import { sweepOwnedTmp, tmpName, tmpPrefix, type TmpSweepContext } from './tmp-dir.js';
+import { errorText } from '../util/error-text.js';
+import { CorruptObjectError, fileIdentity, objectVerifier, shapeProblem, type ObjectCheck } from './object-check.js';
 
 export class LocalStore implements Store {
   private readonly tmp: string;
@@ -61,14 +63,60 @@ export class LocalStore implements Store {
     return sweepOwnedTmp(this.tmp, context);
   }
 
-  async objectPath(hash: ObjectHash): Promise<string> {
+  /** The object's path once its bytes are checked (see Store.objectPath); a missing one's path as is. */
+  async objectPath(hash: ObjectHash, size?: number): Promise<string> {
+    const check = await this.verifyObject(hash, size);
+    if (!check.ok && !check.missing) throw new CorruptObjectError(hash, check.reason, check.quarantined);
     return this.objectFile(hash);
   }
 
   // Lookups use sync calls on purpose: a no-op rerun of a big sweep is hundreds of tiny reads, and
-  // the thread-pool round trip of each async call costs more than the read itself.
-  async hasObject(hash: ObjectHash): Promise<boolean> {
-    return statSync(this.objectFile(hash), { throwIfNoEntry: false })?.isFile() === true;
+  // the thread-pool round trip of each async call costs more than the read itself. lstat, not stat:
+  // a symlink in objects/ is never an object.
+  async hasObject(hash: ObjectHash, size?: number): Promise<boolean> {
+    const st = lstatSync(this.objectFile(hash), { throwIfNoEntry: false });
+    return st !== undefined && shapeProblem(st, size) === undefined;
+  }
+
+  verifyObject(hash: ObjectHash, size?: number): Promise<ObjectCheck> {
+    return this.checkObject(hash, size, true);
+  }
+
+  private async checkObject(hash: ObjectHash, size: number | undefined, again: boolean): Promise<ObjectCheck> {
+    const path = this.objectFile(hash);
+    const check = await objectVerifier.check(path, hash, size);
+    if (check.status === 'ok') return { ok: true };
+    if (check.status === 'missing') return { ok: false, reason: 'missing', missing: true };
+    let quarantined: string | undefined;
+    try {
+      quarantined = await this.quarantine(hash, check.identity);
+    } catch (e) {
+      // A read-only cache: still never read as good, though it stays where it is.
+      return { ok: false, reason: `${check.reason}; it could not be moved to quarantine: ${errorText(e)}` };
+    }
+    // Replaced while it was hashed (another process published a good copy): look at the new one.
+    if (quarantined === undefined) return again ? this.checkObject(hash, size, false) : { ok: false, reason: check.reason };
+    return { ok: false, reason: check.reason, quarantined };
+  }
+
+  /**
+   * Moves an object out of objects/ into quarantine/ (kept for a post-mortem, never read): every run
+   * record naming it misses from now on, and the stage that produced it computes it again. With
+   * `identity`, only that version of the file is moved: undefined when another has taken its place.
+   */
+  async quarantine(hash: ObjectHash, identity?: string): Promise<string | undefined> {
+    const from = this.objectFile(hash);
+    const dir = join(this.location, 'quarantine');
+    const to = join(dir, `${hash}-${Date.now()}-${randomBytes(3).toString('hex')}`);
+    await mkdir(dir, { recursive: true });
+    if (identity !== undefined && fileIdentity(from) !== identity) return undefined;
+    objectVerifier.forget(from);
+    try {
+      await rename(from, to);
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e; // another process moved it first
+    }
+    return to;
   }
 
   async createObject(): Promise<PendingObject> {
@@ -126,6 +174,22 @@ export class LocalStore implements Store {
     if (Object.entries(refs).every(([id, key]) => before[id] === key)) return;
     const merged = { ...before, ...refs };
     await this.atomicWrite(this.refsFile(pipeline), `${JSON.stringify(merged, null, 1)}\n`);
+  }
+
+  /**
+   * Every entry under objects/ whose name is an object's (a hash), whatever it is: a file, a symlink,
+   * a directory. `fsck` checks them all; lookups never list.
+   */
+  async listObjects(): Promise<{ readonly hash: ObjectHash; readonly path: string }[]> {
+    const root = join(this.location, 'objects');
+    const out: { hash: ObjectHash; path: string }[] = [];
+    for (const a of (await readdir(root).catch(() => [] as string[])).sort()) {
+      if (!/^[0-9a-f]{2}$/.test(a)) continue;
+      for (const b of (await readdir(join(root, a)).catch(() => [] as string[])).sort()) {
+        if (/^[0-9a-f]{62}$/.test(b)) out.push({ hash: asObjectHash(a + b), path: join(root, a, b) });
+      }
+    }
+    return out;
   }
 
   /** Every run record in the store (unreadable ones left out), in no particular order. */
@@ -252,14 +316,18 @@ class LocalPendingObject implements PendingObject {
   async publish(): Promise<void> {
     if (!this.sealed) throw new Error('publish before seal');
     const dest = this.destFor(this.sealed.hash);
-    try {
-      await stat(dest);
+    const there = await objectVerifier.check(dest, this.sealed.hash, this.sealed.size);
+    if (there.status === 'ok') {
       await rm(this.path, { force: true }); // identical content already stored
-    } catch {
-      await chmod(this.path, 0o444);
-      await mkdir(join(dest, '..'), { recursive: true });
-      await rename(this.path, dest);
+      return;
     }
+    // Nothing there, or something that is not this object (a flipped byte, a symlink, a directory):
+    // this file takes its place. rename replaces a file or a link; a directory must go first.
+    if (there.status === 'corrupt' && lstatSync(dest, { throwIfNoEntry: false })?.isDirectory()) await rm(dest, { recursive: true, force: true });
+    await chmod(this.path, 0o444);
+    await mkdir(join(dest, '..'), { recursive: true });
+    await rename(this.path, dest);
+    objectVerifier.remember(dest);
   }
 
   async discard(): Promise<void> {

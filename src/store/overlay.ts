@@ -4,6 +4,7 @@
 import type { CacheKey, ObjectHash } from '../util/brand.js';
 import type { LocalStore } from './local.js';
 import type { PendingObject, RunRecord, Store } from './types.js';
+import type { ObjectCheck } from './object-check.js';
 
 export class OverlayStore implements Store {
   readonly location: string;
@@ -15,12 +16,16 @@ export class OverlayStore implements Store {
     this.location = `${scratch.location} (over ${base.location})`;
   }
 
-  async objectPath(hash: ObjectHash): Promise<string> {
-    return (await this.scratch.hasObject(hash)) ? this.scratch.objectPath(hash) : this.base.objectPath(hash);
+  async objectPath(hash: ObjectHash, size?: number): Promise<string> {
+    return (await this.scratch.hasObject(hash)) ? this.scratch.objectPath(hash, size) : this.base.objectPath(hash, size);
   }
 
-  async hasObject(hash: ObjectHash): Promise<boolean> {
-    return (await this.scratch.hasObject(hash)) || this.base.hasObject(hash);
+  async hasObject(hash: ObjectHash, size?: number): Promise<boolean> {
+    return (await this.scratch.hasObject(hash, size)) || this.base.hasObject(hash, size);
+  }
+
+  async verifyObject(hash: ObjectHash, size?: number): Promise<ObjectCheck> {
+    return (await this.scratch.hasObject(hash)) ? this.scratch.verifyObject(hash, size) : this.base.verifyObject(hash, size);
   }
 
   createObject(): Promise<PendingObject> {

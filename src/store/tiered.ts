@@ -14,6 +14,7 @@ import { distrust, signRecord, type RecordTrust } from './signing.js';
 import { objectPathOf, RemoteError, runPathOf, type Remote } from './remote.js';
 import { errorText } from '../util/error-text.js';
 import type { OutputRef, PendingObject, RunRecord, Store } from './types.js';
+import { CorruptObjectError, type ObjectCheck } from './object-check.js';
 
 export interface RemoteOptions {
   /** Read from the remote, never write to it (e.g. CI jobs without write credentials). */
@@ -49,6 +50,11 @@ export class TieredStore implements Store {
   private readonly unusable = new Set<CacheKey>();
   /** One upload per object, however many results name it (seeds that agree, shared inputs). */
   private readonly objectUploads = new Map<ObjectHash, Promise<void>>();
+  /**
+   * Objects whose remote copy did not hash to its name: a miss from then on (the stage that produces
+   * it computes it again), and the upload of that result replaces the bad copy instead of skipping it.
+   */
+  private readonly badRemote = new Set<ObjectHash>();
   private readonly uploads: Promise<void>[] = [];
   private readonly transfers: CoreSemaphore;
   private readonly counts = { pulled: { records: 0, objects: 0, bytes: 0 }, pushed: { records: 0, objects: 0, bytes: 0 } };
@@ -76,8 +82,16 @@ export class TieredStore implements Store {
     return this.pulledRecords.has(key) ? 'remote' : 'local';
   }
 
-  async objectPath(hash: ObjectHash): Promise<string> {
-    if (await this.local.hasObject(hash)) return this.local.objectPath(hash);
+  async objectPath(hash: ObjectHash, size?: number): Promise<string> {
+    if (await this.local.hasObject(hash, size)) {
+      try {
+        return await this.local.objectPath(hash, size);
+      } catch (e) {
+        if (!(e instanceof CorruptObjectError)) throw e;
+        // Quarantined locally: the remote's copy, if good, takes its place.
+      }
+    }
+    if (this.badRemote.has(hash)) throw new CorruptObjectError(hash, `its copy on the remote ${this.remote.url} is corrupt`);
     let p = this.downloads.get(hash);
     if (!p) {
       p = this.download(hash);
@@ -87,9 +101,28 @@ export class TieredStore implements Store {
     return p;
   }
 
-  async hasObject(hash: ObjectHash): Promise<boolean> {
-    if (await this.local.hasObject(hash)) return true;
+  async hasObject(hash: ObjectHash, size?: number): Promise<boolean> {
+    if (await this.local.hasObject(hash, size)) return true;
+    if (this.badRemote.has(hash)) return false;
     return (await this.guard(() => this.remote.has(objectPathOf(hash)))) === true;
+  }
+
+  async verifyObject(hash: ObjectHash, size?: number): Promise<ObjectCheck> {
+    if (await this.local.hasObject(hash)) {
+      // A corrupt local copy is reported (and quarantined), not replaced from the remote here: the
+      // caller settles its producer again, which finds the remote's result if it is good.
+      return this.local.verifyObject(hash, size);
+    }
+    const remote = { remote: this.remote.url, ...(this.options.readOnly ? {} : { reupload: true as const }) };
+    if (this.badRemote.has(hash)) return { ok: false, reason: 'its bytes hash to something else', ...remote };
+    if ((await this.guard(() => this.remote.has(objectPathOf(hash)))) === false) return { ok: false, reason: 'missing', missing: true };
+    try {
+      await this.objectPath(hash, size);
+      return { ok: true };
+    } catch (e) {
+      if (this.badRemote.has(hash)) return { ok: false, reason: e instanceof CorruptObjectError ? e.reason : errorText(e), ...remote };
+      throw e;
+    }
   }
 
   createObject(): Promise<PendingObject> {
@@ -158,7 +191,9 @@ export class TieredStore implements Store {
    */
   async upload(record: RunRecord): Promise<boolean> {
     const done = await this.guard(async () => {
-      if (!this.unusable.has(record.key) && (await this.remote.has(runPathOf(record.key)))) return false;
+      // A result whose remote object was corrupt is uploaded again, whatever the remote has.
+      const repairs = Object.values(record.outputs).some((o) => this.badRemote.has(o.hash));
+      if (!repairs && !this.unusable.has(record.key) && (await this.remote.has(runPathOf(record.key)))) return false;
       // Settle every transfer before giving up on one, so none is still writing when the command ends.
       const settled = await Promise.allSettled(Object.values(record.outputs).map((o) => this.uploadObject(o)));
       const failed = settled.find((s): s is PromiseRejectedResult => s.status === 'rejected');
@@ -175,13 +210,15 @@ export class TieredStore implements Store {
     let p = this.objectUploads.get(o.hash);
     if (!p) {
       p = (async () => {
-        if (await this.remote.has(objectPathOf(o.hash))) return;
+        const repair = this.badRemote.has(o.hash);
+        if (!repair && (await this.remote.has(objectPathOf(o.hash)))) return;
         const release = await this.transfers.acquire(1);
         try {
-          await this.remote.putFile(objectPathOf(o.hash), await this.local.objectPath(o.hash), o.size);
+          await this.remote.putFile(objectPathOf(o.hash), await this.local.objectPath(o.hash, o.size), o.size);
         } finally {
           release();
         }
+        if (repair) this.badRemote.delete(o.hash); // the remote's copy is good again
         this.counts.pushed.objects++;
         this.counts.pushed.bytes += o.size;
       })();
@@ -238,7 +275,12 @@ export class TieredStore implements Store {
       try {
         for await (const chunk of body) await pending.write(chunk as Uint8Array);
         const ref = await pending.seal('file');
-        if (ref.hash !== hash) throw new Error(`${what} is corrupt: its content hashes to ${ref.hash}`);
+        if (ref.hash !== hash) {
+          // A miss from now on: the producer computes it again and its upload replaces this copy.
+          this.badRemote.add(hash);
+          this.objectUploads.delete(hash); // an upload that skipped it as present must not stand
+          throw new CorruptObjectError(hash, `the remote's copy ${what} hashes to ${ref.hash.slice(0, 12)}…`);
+        }
         await pending.publish();
         this.counts.pulled.objects++;
         this.counts.pulled.bytes += ref.size;

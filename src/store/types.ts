@@ -4,6 +4,7 @@ import type { ArtifactKind, JsonValue } from '../plugin/types.js';
 import type { KeyRecord } from '../plan/key.js';
 import type { Leases } from './leases.js';
 import type { RecordSignature } from './signing.js';
+import type { ObjectCheck } from './object-check.js';
 
 export interface OutputRef {
   readonly hash: ObjectHash;
@@ -43,9 +44,19 @@ export interface PendingObject {
 export interface Store {
   /** Human-readable location, e.g. the cache directory. */
   readonly location: string;
-  /** A local path where the object can be read (downloading it first for remote stores). */
-  objectPath(hash: ObjectHash): Promise<string>;
-  hasObject(hash: ObjectHash): Promise<boolean>;
+  /**
+   * A local path where the object can be read (downloading it first for remote stores), its bytes
+   * checked against its name (memoised per process). A corrupt object is moved out of the store and
+   * the read throws a CorruptObjectError. `size`: what the run record says, where the caller knows.
+   */
+  objectPath(hash: ObjectHash, size?: number): Promise<string>;
+  /** Cheap (no hashing, for every cached output of every no-op rerun): a plain file of that size is there. */
+  hasObject(hash: ObjectHash, size?: number): Promise<boolean>;
+  /**
+   * Checks the object's bytes against its name as `objectPath` does, but says what it found instead
+   * of throwing: a stage about to read its inputs asks this first, so a bad input is recomputed.
+   */
+  verifyObject(hash: ObjectHash, size?: number): Promise<ObjectCheck>;
   createObject(): Promise<PendingObject>;
   /** A fresh scratch directory under the store, for a stage's temporary files. */
   createScratch(): Promise<string>;

@@ -5,8 +5,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createServer } from 'node:net';
 import { spawnSync } from 'node:child_process';
-import { mkdir, readdir, utimes, writeFile } from 'node:fs/promises';
-import { generateKeyPairSync } from 'node:crypto';
+import { mkdir, readdir, readFile, utimes, writeFile } from 'node:fs/promises';
+import { createHash, generateKeyPairSync } from 'node:crypto';
 import { join } from 'node:path';
 import { compiledBin, project, SWEEP, TEST_PLUGINS } from '../support/tmp-project.js';
 import { s3Server } from '../support/s3.js';
@@ -79,7 +79,7 @@ test('two machines share results through one S3 bucket; a hit downloads only wha
   }
 });
 
-test('an object whose bytes do not match its hash is refused, and nothing of it is kept', async () => {
+test('an object whose bytes do not match its hash is refused, nothing of it is kept, and its producers recompute it', async () => {
   const s3 = await s3Server(['team']);
   try {
     const alice = await project(FILES);
@@ -89,10 +89,16 @@ test('an object whose bytes do not match its hash is refused, and nothing of it 
     await s3.put('team', `objects/${trainHash.slice(0, 2)}/${trainHash.slice(2)}`, '{"value": 666}');
 
     const r = await bob.run('p.yaml', '--remote', 's3://team', '--set', 'aggregate.with.value=1');
-    assert.equal(r.code, 1);
-    assert.equal(r.status['aggregate'], 'failed');
-    assert.match(r.doc.stages.find((s) => s.id === 'aggregate')!.reason!, new RegExp(`s3://team/objects/${trainHash.slice(0, 2)}/${trainHash.slice(2)} is corrupt: its content hashes to [0-9a-f]{64}`));
-    assert.ok(!(await localObjects(bob.dir)).includes(trainHash));
+    // A miss, not a failure: both results naming the object (the seeds agree) are computed again.
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(r.status['aggregate'], 'ran');
+    assert.equal(r.status['train[p=0,seed=1]'], 'ran');
+    assert.equal(r.status['train[p=0,seed=2]'], 'ran');
+    assert.match(r.stderr, new RegExp(`warning: remote object ${trainHash} was corrupt \\(the remote's copy s3://team/objects/${trainHash.slice(0, 2)}/${trainHash.slice(2)} hashes to [0-9a-f]{12}…\\)`));
+    assert.equal(await aggregateValue(bob, '--remote', 's3://team', '--set', 'aggregate.with.value=1'), 46);
+    // The bad bytes were never stored: the local copy is the recomputed one.
+    const local = join(bob.dir, 'cache', 'objects', trainHash.slice(0, 2), trainHash.slice(2));
+    assert.equal(createHash('sha256').update(await readFile(local)).digest('hex'), trainHash);
     assert.deepEqual(await readdir(join(bob.dir, 'cache', 'tmp')).then((f) => f.filter((n) => n.startsWith('obj-'))), []);
   } finally {
     await s3.close();

@@ -15,6 +15,7 @@ import type { ObjectHash, StageId } from '../../util/brand.js';
 import { plainRenderer } from '../render/plain.js';
 import { runDocument } from '../render/json.js';
 import { UserError } from '../../config/diagnostic.js';
+import { CorruptObjectError } from '../../store/object-check.js';
 
 export const run: Command = async (argv, io) => {
   const { values, positionals } = parseFlags('run', argv, {
@@ -54,6 +55,17 @@ export const run: Command = async (argv, io) => {
       ({ observe, finished } = await listrRenderer(ws.plan, ids));
     } else observe = plainRenderer(io.stderr);
   }
+  // Warnings reach stderr whatever renders the stages: plain lines print them as they come, --json
+  // keeps stdout for its document, and a TTY's progress list would paint over them until it ends.
+  const warnings: string[] = [];
+  if (values.json || io.isTTY) {
+    const render = observe;
+    observe = (e) => {
+      if (e.type !== 'warning') return render(e);
+      if (values.json) io.stderr(`warning: ${e.message}\n`);
+      else warnings.push(`warning: ${e.message}\n`);
+    };
+  }
   // With --json, stdout is one JSON document: whatever plugins log goes to stderr instead.
   const restoreConsole = values.json ? consoleToStderr() : () => {};
   try {
@@ -80,6 +92,7 @@ export const run: Command = async (argv, io) => {
     else {
       const { summaryLine, stageLine, remoteLine } = await import('../render/plain.js');
       if (io.isTTY) {
+        for (const w of warnings) io.stderr(w);
         // Failures, and what forcing did (the progress lines show counts only).
         for (const s of summary.stages) if (s.status === 'failed' || (s.status === 'ran' && force?.has(s.id))) io.stderr(`${stageLine(s)}\n`);
         io.stderr(`${summaryLine(summary.stages, summary.seconds)}\n`);
@@ -118,9 +131,14 @@ async function finalResults(ws: Workspace, stages: readonly StageReport[], store
     const inst = ws.plan.instances.get(id)!;
     const md = Object.entries(inst.plugin.outputs).find(([, o]) => o.kind === 'file' && o.extension === '.md')?.[0];
     const hash = md === undefined ? undefined : done.get(id)!.outputs[md];
-    if (hash !== undefined) texts.push((await readFile(await store.objectPath(hash as ObjectHash), 'utf8')).trimEnd());
     const show = Object.values(inst.plugin.outputs).some((o) => o.kind === 'file') ? `rethink export '${id}'${where}` : `rethink show '${id}'${where}`;
-    hints.push(`  ${id}: ${show}`);
+    try {
+      if (hash !== undefined) texts.push((await readFile(await store.objectPath(hash as ObjectHash), 'utf8')).trimEnd());
+      hints.push(`  ${id}: ${show}`);
+    } catch (e) {
+      if (!(e instanceof CorruptObjectError)) throw e;
+      hints.push(`  ${id}: ${e.message}`);
+    }
   }
   const lines = texts.join('\n\n').split('\n').length;
   const printed = texts.length > 0 && lines <= MAX_PRINTED_LINES ? `\n${texts.join('\n\n')}\n` : '';

@@ -60,6 +60,9 @@ export async function listrRenderer(plan: Plan, ids: readonly string[]): Promise
       case 'stage-end':
         if (g) {
           g.running.delete(e.report.id);
+          // A stage settled again (its cached output was corrupt and it recomputed): its last report counts.
+          const again = g.ended.findIndex((r) => r.id === e.report.id);
+          if (again >= 0) g.ended.splice(again, 1);
           g.ended.push(e.report);
           settleIfDone(g);
         }

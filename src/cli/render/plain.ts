@@ -26,6 +26,9 @@ export function plainRenderer(write: (line: string) => void, now: () => number =
       case 'stage-log':
         write(`  log     ${e.id}: ${e.message}\n`);
         break;
+      case 'warning':
+        write(`warning: ${e.message}\n`);
+        break;
       case 'stage-end':
         write(`${stageLine(e.report)}\n`);
         break;
