@@ -9,12 +9,30 @@ process.stdout.on('error', (e: NodeJS.ErrnoException) => {
   throw e;
 });
 
+// Node exits with status 0 when nothing is left to wait on, whether or not the command finished: a
+// command that never settled must not pass for one that succeeded.
+let settled = false;
+process.on('exit', () => {
+  if (settled) return;
+  process.stderr.write('rethink: internal error: the command never finished (it waited on a promise that nothing could settle)\n');
+  process.exitCode = 1;
+});
+
 main(process.argv.slice(2), processIO()).then(
-  (code) => {
-    process.exitCode = code;
-  },
+  (code) => exitWhenWritten(code),
   (e: unknown) => {
     process.stderr.write(`rethink: internal error: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`);
-    process.exitCode = 1;
+    exitWhenWritten(1);
   },
 );
+
+/**
+ * The command has answered: exit once its output is written. Work it left behind (a plugin that
+ * ignored its stop signal at a timeout or an interrupt and still waits on a timer) must not keep the
+ * process alive.
+ */
+function exitWhenWritten(code: number): void {
+  settled = true;
+  process.exitCode = code;
+  process.stdout.write('', () => process.stderr.write('', () => process.exit(code)));
+}

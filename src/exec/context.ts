@@ -42,6 +42,7 @@ export class StageSession {
   private readonly pending = new Map<string, PendingObject>();
   private readonly sealed = new Map<string, OutputRef>();
   private scratch: string[] = [];
+  private closed = false;
   readonly provenance: Record<string, JsonValue> = {};
 
   constructor(
@@ -101,13 +102,24 @@ export class StageSession {
     }
     if (spec.kind !== kind) throw new StageOutputError(`output "${output}" is declared as ${spec.kind}, written as ${kind}`);
     if (this.pending.has(output)) throw new StageOutputError(`output "${output}" written twice`);
+    this.assertOpen(output);
     const obj = await this.store.createObject();
+    if (this.closed) {
+      await obj.discard();
+      this.assertOpen(output);
+    }
     this.pending.set(output, obj);
     return obj;
   }
 
   private async finish(output: string, obj: PendingObject, kind: ArtifactKind): Promise<void> {
+    this.assertOpen(output);
     this.sealed.set(output, await obj.seal(kind));
+  }
+
+  /** A stage left behind (timed out, stalled, interrupted) writes nothing more. */
+  private assertOpen(output: string): void {
+    if (this.closed) throw new StageOutputError(`stage ${this.instance.id} was stopped: its output "${output}" is not kept`);
   }
 
   private async writeBytes(output: string, kind: ArtifactKind, bytes: Uint8Array): Promise<void> {
@@ -150,6 +162,7 @@ export class StageSession {
     let closed = false;
     return {
       write: async (name, chunk) => {
+        this.assertOpen(output);
         if (closed) throw new StageOutputError(`tensor writer for "${output}" is closed`);
         const at = written.get(name);
         if (at === undefined) throw new StageOutputError(`output "${output}" declared no tensor "${name}" (declared: ${plan.order.join(', ')})`);
@@ -183,6 +196,14 @@ export class StageSession {
     if (missing.length > 0) throw new StageOutputError(`plugin "${this.plugin.name}" did not write required output(s): ${missing.join(', ')}`);
     for (const obj of this.pending.values()) await obj.publish();
     return Object.fromEntries(this.sealed);
+  }
+
+  /**
+   * Ends the attempt: every later write fails. The runner closes the session when it stops waiting
+   * for the plugin, which may go on running after a timeout.
+   */
+  close(): void {
+    this.closed = true;
   }
 
   /** Removes scratch directories and every output not yet published. */

@@ -13,6 +13,7 @@ import type { ObjectHash, StageId } from '../../util/brand.js';
 import { plainRenderer } from '../render/plain.js';
 import { runDocument } from '../render/json.js';
 import { UserError } from '../../config/diagnostic.js';
+import { Interrupt } from '../interrupt.js';
 
 export const run: Command = async (argv, io) => {
   const { values, positionals } = parseFlags('run', argv, {
@@ -38,9 +39,6 @@ export const run: Command = async (argv, io) => {
   if (!values['dry-run']) await localOf(store).sweepTmp();
   const shownPath = ws.file.source.file;
 
-  const abort = new AbortController();
-  const onSignal = () => abort.abort(new Error('interrupted'));
-  process.once('SIGINT', onSignal);
   let observe: Observer = () => {};
   let finished: Promise<void> = Promise.resolve();
   if (!values.json) {
@@ -50,6 +48,8 @@ export const run: Command = async (argv, io) => {
       ({ observe, finished } = await listrRenderer(ws.plan, ids));
     } else observe = plainRenderer(io.stderr);
   }
+  // Until here a signal ends the process as usual: it holds nothing yet.
+  const interrupt = new Interrupt((line) => io.stderr(`${line}\n`));
   // With --json, stdout is one JSON document: whatever plugins log goes to stderr instead.
   const restoreConsole = values.json ? consoleToStderr() : () => {};
   try {
@@ -63,7 +63,7 @@ export const run: Command = async (argv, io) => {
         dryRun: values['dry-run'] === true,
         ...(only ? { only } : {}),
         ...(force ? { force } : {}),
-        signal: abort.signal,
+        signal: interrupt.signal,
         ...(retries === undefined ? {} : { retries }),
         ...(Number.isFinite(delay) && delay >= 0 ? { retryDelayMs: delay } : {}),
       },
@@ -83,14 +83,14 @@ export const run: Command = async (argv, io) => {
       if (remote) io.stderr(`${remoteLine(remote)}\n`);
       if (summary.ok && !values['dry-run']) io.stdout(await finalResults(ws, summary.stages, store, positionals[0]));
     }
-    if (abort.signal.aborted) return 130; // interrupted, as shells report SIGINT
+    if (interrupt.exitCode !== undefined) return interrupt.exitCode;
     if (summary.ok) return 0;
     const failed = summary.stages.filter((st) => st.status === 'failed');
     // Only the user's input failed (e.g. a checksum mismatch): exit 2 like any other bad input.
     return failed.length > 0 && failed.every((st) => st.userError === true) ? 2 : 1;
   } finally {
     restoreConsole();
-    process.removeListener('SIGINT', onSignal);
+    interrupt.dispose();
   }
 };
 
