@@ -36,8 +36,12 @@ export class Interrupt {
     return this.first === undefined ? undefined : EXIT_CODES[this.first];
   }
 
-  /** Back to Node's default: a signal ends the process. */
+  /**
+   * Back to Node's default, where a signal ends the process, unless one was received: the command is
+   * then stopping until the process ends, and a second signal still exits at once with its code.
+   */
   dispose(): void {
+    if (this.first !== undefined) return;
     for (const [name, handler] of this.handlers) process.removeListener(name, handler);
     this.handlers.clear();
   }
