@@ -46,7 +46,8 @@ signing:      RETHINK_REMOTE_SIGNING_KEY=ci.pem signs uploads; with RETHINK_REMO
               only results those keys signed are taken from the remote
 run flags:    --only GLOB, --jobs N, --dry-run, --keep-going, --retries N, --backend auto|native|wasm|cpu|webgpu|tfjs-node|tfjs-node-gpu
 verify flags: --only GLOB, --sample N, --backend NAME
-exit codes:   0 ok, 1 a stage failed (verify: a result did not reproduce), 2 bad pipeline or flags
+exit codes:   0 ok, 1 a stage failed (verify: a result did not reproduce), 2 bad pipeline or flags,
+              130/143/129 stopped by SIGINT (Ctrl-C)/SIGTERM/SIGHUP (a second one exits at once)
 
 rethink <command> --help lists a command's flags.
 `;

@@ -165,3 +165,16 @@ test('a second signal exits at once, with the first one’s code, while stopping
   assert.deepEqual(await done, { code: 143, signal: null });
   assert.equal(stderr, "ready\nrethink: SIGTERM: stopping (a second signal exits at once)\nrethink: SIGINT again: exiting now; the next run takes over this process's leases\n");
 });
+
+test('a command left with nothing to wait on exits 1 and says so, never 0', async () => {
+  const FINGERPRINT = `export const plugin = {
+    name: 'fp', version: '1', description: 'its fingerprint never settles',
+    params: { type: 'object' }, inputs: {}, outputs: { out: { kind: 'json' } },
+    fingerprint: () => new Promise(() => {}),
+    async run(ctx) { await ctx.writeJson('out', {}); },
+  };\n`;
+  const p = await project({ 'fp.mjs': FINGERPRINT, 'p.yaml': 'stages:\n  a: { uses: ./fp.mjs }\n' });
+  const r = runToEnd(p.dir, 'p.yaml');
+  assert.equal(r.code, 1, r.stderr);
+  assert.match(r.stderr, /^rethink: internal error: the command never finished \(it waited on a promise that nothing could settle\)$/m);
+});
