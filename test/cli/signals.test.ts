@@ -10,13 +10,14 @@ import { compiledBin, project, type RunDoc } from '../support/tmp-project.js';
 /**
  * Logs its stage id to starts.log, writes its output, then: `never` leaves a promise pending with
  * nothing to wait on; `deaf` waits an hour without looking at its signal; `slow` waits for a file
- * named `go`, stopping when its signal aborts; `fail` throws.
+ * named `go`, stopping when its signal aborts; `fail` throws; `later` never settles once there is a
+ * file named `hang`.
  */
 const STUCK = `
 import { access, appendFile } from 'node:fs/promises';
 export const plugin = {
   name: 'stuck', version: '1', description: 'never settles, ignores its signal, waits or fails',
-  params: { type: 'object', properties: { mode: { enum: ['never', 'deaf', 'slow', 'fail'] } }, required: ['mode'] },
+  params: { type: 'object', properties: { mode: { enum: ['never', 'deaf', 'slow', 'fail', 'later'] } }, required: ['mode'] },
   inputs: {}, outputs: { out: { kind: 'json' } },
   async run(ctx) {
     const here = (name) => new URL(name, import.meta.url); // in the project, whatever the cwd
@@ -32,6 +33,7 @@ export const plugin = {
         }
         return;
       case 'fail': throw new Error('boom');
+      case 'later': return (await access(here('hang')).then(() => true, () => false)) ? new Promise(() => {}) : undefined;
     }
   },
 };
@@ -177,4 +179,14 @@ test('a command left with nothing to wait on exits 1 and says so, never 0', asyn
   const r = runToEnd(p.dir, 'p.yaml');
   assert.equal(r.code, 1, r.stderr);
   assert.match(r.stderr, /^rethink: internal error: the command never finished \(it waited on a promise that nothing could settle\)$/m);
+});
+
+test('verify reports a stage whose run() never settles as failed, and exits 1', async () => {
+  const p = await project({ 'stuck.mjs': STUCK, 'p.yaml': 'stages:\n  a: { uses: ./stuck.mjs, with: { mode: later } }\n' });
+  assert.deepEqual((await p.run('p.yaml')).status, { a: 'ran' });
+  await writeFile(join(p.dir, 'hang'), '');
+  const r = spawnSync(process.execPath, [compiledBin(), 'verify', 'p.yaml'], { cwd: p.dir, encoding: 'utf8', env: { ...process.env, RETHINK_CACHE_DIR: join(p.dir, 'cache') } });
+  assert.equal(r.status, 1, r.stderr);
+  assert.match(r.stderr, /\n {2}FAILED {6}a \(\d+\.\ds; recorded \d+\.\ds\): its run\(\) never settled: the plugin left a promise pending with nothing to wait on\n/);
+  assert.match(r.stderr, /\ndone: 0 reproduced, 0 differ, 1 failed in /);
 });
