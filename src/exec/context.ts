@@ -75,7 +75,12 @@ export class StageSession {
       writeTensors: (output, tensors, metadata) => session.writeTensors(output, tensors, metadata),
       createTensorWriter: (output, specs, metadata) => session.createTensorWriter(output, specs, metadata),
       tempDir: async () => {
+        session.assertOpen('it gets no temporary directory');
         const dir = await session.store.createScratch();
+        if (session.closed) {
+          await rm(dir, { recursive: true, force: true });
+          session.assertOpen('it gets no temporary directory');
+        }
         session.scratch.push(dir);
         return dir;
       },
@@ -102,24 +107,24 @@ export class StageSession {
     }
     if (spec.kind !== kind) throw new StageOutputError(`output "${output}" is declared as ${spec.kind}, written as ${kind}`);
     if (this.pending.has(output)) throw new StageOutputError(`output "${output}" written twice`);
-    this.assertOpen(output);
+    this.assertOpen(notKept(output));
     const obj = await this.store.createObject();
     if (this.closed) {
       await obj.discard();
-      this.assertOpen(output);
+      this.assertOpen(notKept(output));
     }
     this.pending.set(output, obj);
     return obj;
   }
 
   private async finish(output: string, obj: PendingObject, kind: ArtifactKind): Promise<void> {
-    this.assertOpen(output);
+    this.assertOpen(notKept(output));
     this.sealed.set(output, await obj.seal(kind));
   }
 
   /** A stage left behind (timed out, stalled, interrupted) writes nothing more. */
-  private assertOpen(output: string): void {
-    if (this.closed) throw new StageOutputError(`stage ${this.instance.id} was stopped: its output "${output}" is not kept`);
+  private assertOpen(consequence: string): void {
+    if (this.closed) throw new StageOutputError(`stage ${this.instance.id} was stopped: ${consequence}`);
   }
 
   private async writeBytes(output: string, kind: ArtifactKind, bytes: Uint8Array): Promise<void> {
@@ -162,7 +167,7 @@ export class StageSession {
     let closed = false;
     return {
       write: async (name, chunk) => {
-        this.assertOpen(output);
+        this.assertOpen(notKept(output));
         if (closed) throw new StageOutputError(`tensor writer for "${output}" is closed`);
         const at = written.get(name);
         if (at === undefined) throw new StageOutputError(`output "${output}" declared no tensor "${name}" (declared: ${plan.order.join(', ')})`);
@@ -213,3 +218,6 @@ export class StageSession {
     this.scratch = [];
   }
 }
+
+/** What happens to an output written after its stage was stopped. */
+const notKept = (output: string): string => `its output "${output}" is not kept`;

@@ -44,8 +44,9 @@ export class InProcessRunner implements Runner {
     try {
       const ctx = await session.context(job.inputs, { ...hooks, cores: job.cores });
       // A plugin that ignores its signal is left behind: its session closes below, so whatever it
-      // writes later fails and nothing of it is published.
-      await untilAborted(job.instance.plugin.run(ctx as never), hooks.signal);
+      // writes later fails and nothing of it is published. (Promise.resolve: a JavaScript plugin's
+      // `run` may return nothing at all.)
+      await untilAborted(Promise.resolve(job.instance.plugin.run(ctx as never)), hooks.signal);
       hooks.signal.throwIfAborted();
       const outputs = await session.publish();
       published = true;
