@@ -66,7 +66,8 @@ verify flags: --only GLOB, --sample N, --backend NAME
 path plugins: a module named in uses: (./plugins/x.mjs) is imported by every command that reads the
               pipeline, validate included, which runs its top-level code: use plugins you trust
 fsck flags:   --remote URL, --dry-run
-exit codes:   0 ok, 1 a stage failed (verify: a result did not reproduce; fsck: a bad object), 2 bad pipeline or flags
+exit codes:   0 ok, 1 a stage failed (verify: a result did not reproduce; fsck: a bad object), 2 bad pipeline or flags,
+              130/143/129 stopped by SIGINT (Ctrl-C)/SIGTERM/SIGHUP (a second one exits at once)
 
 rethink <command> --help lists a command's flags.
 `;

@@ -2,6 +2,7 @@
 // longer each time; stop an attempt that runs past its `timeout`. User errors (a bad checksum) and
 // an interrupted run are never retried.
 import { isUserError } from './errors.js';
+import { anySignal } from '../util/abort.js';
 
 export interface AttemptPolicy {
   /** 1 + the stage's retries. */
@@ -20,6 +21,11 @@ export interface AttemptHooks {
   retrying(n: number, error: unknown, delayMs: number): void;
   /** Waits `ms` (without the stage's cores); false if the run was interrupted meanwhile. */
   pause(ms: number): Promise<boolean>;
+  /**
+   * For an attempt starting now, a signal that aborts when the attempt can never settle (see
+   * StallWatch); its reason is the attempt's error.
+   */
+  stalled?(): AbortSignal;
 }
 
 /** The last attempt's error, and how many attempts were made. */
@@ -34,17 +40,23 @@ export class AttemptsFailed extends Error {
   }
 }
 
-/** Runs `attempt` until it succeeds or may not be tried again; its signal carries the timeout. */
+/**
+ * Runs `attempt` until it succeeds or may not be tried again. Its signal aborts on the run's
+ * interrupt, at the timeout, or when it stalls; the attempt must then settle promptly, having cleaned
+ * up (a Runner does, whether or not its stage notices).
+ */
 export async function withAttempts<T>(attempt: (signal: AbortSignal) => Promise<T>, policy: AttemptPolicy, hooks: AttemptHooks): Promise<{ readonly value: T; readonly attempts: number }> {
   for (let n = 1; ; n++) {
     // Not AbortSignal.timeout: its timer is unref'd, so a plugin that only waits would let the process exit.
     const timeout = policy.timeoutMs === undefined ? undefined : new AbortController();
-    const timer = timeout && setTimeout(() => timeout.abort(new Error('timed out')), policy.timeoutMs);
-    const combined = timeout && eitherAborts(hooks.signal, timeout.signal);
+    const timer = timeout && setTimeout(() => timeout.abort(new Error(`timed out after ${showDuration(policy.timeoutMs!)}`)), policy.timeoutMs);
+    const stalled = hooks.stalled?.();
+    const stop = anySignal([hooks.signal, ...(timeout ? [timeout.signal] : []), ...(stalled ? [stalled] : [])]);
     try {
-      return { value: await attempt(combined?.signal ?? hooks.signal), attempts: n };
+      return { value: await attempt(stop.signal), attempts: n };
     } catch (caught) {
-      const e = timeout?.signal.aborted && !hooks.signal.aborted ? new Error(`timed out after ${showDuration(policy.timeoutMs!)}`) : caught;
+      // The cause, not whatever the work threw once it saw its signal abort.
+      const e = hooks.signal.aborted ? caught : timeout?.signal.aborted ? timeout.signal.reason : stalled?.aborted ? stalled.reason : caught;
       const last = n >= policy.attempts || hooks.signal.aborted || hooks.stopping() || isUserError(e);
       const delay = Math.min(60_000, policy.delayMs * 2 ** (n - 1));
       if (last) throw new AttemptsFailed(e, n);
@@ -52,7 +64,7 @@ export async function withAttempts<T>(attempt: (signal: AbortSignal) => Promise<
       if (!(await hooks.pause(delay))) throw new AttemptsFailed(e, n);
     } finally {
       clearTimeout(timer);
-      combined?.dispose();
+      stop.dispose();
     }
   }
 }
@@ -63,18 +75,4 @@ export function showDuration(ms: number): string {
   if (ms < 120_000) return `${Number((ms / 1000).toFixed(1))}s`;
   if (ms < 7_200_000) return `${Number((ms / 60_000).toFixed(1))}m`;
   return `${Number((ms / 3_600_000).toFixed(1))}h`;
-}
-
-/**
- * A signal that aborts with whichever of the two does first (AbortSignal.any is newer than Node 20.0),
- * and a dispose that unhooks it from both: the run's signal outlives thousands of attempts.
- */
-function eitherAborts(a: AbortSignal, b: AbortSignal): { readonly signal: AbortSignal; dispose(): void } {
-  const both = new AbortController();
-  const hooks = new AbortController();
-  for (const s of [a, b]) {
-    if (s.aborted) both.abort(s.reason);
-    else s.addEventListener('abort', () => both.abort(s.reason), { once: true, signal: hooks.signal });
-  }
-  return { signal: both.signal, dispose: () => hooks.abort() };
 }

@@ -43,6 +43,7 @@ export class StageSession {
   private readonly pending = new Map<string, PendingObject>();
   private readonly sealed = new Map<string, OutputRef>();
   private scratch: string[] = [];
+  private closed = false;
   readonly provenance: Record<string, JsonValue> = {};
 
   constructor(
@@ -75,7 +76,12 @@ export class StageSession {
       writeTensors: (output, tensors, metadata) => session.writeTensors(output, tensors, metadata),
       createTensorWriter: (output, specs, metadata) => session.createTensorWriter(output, specs, metadata),
       tempDir: async () => {
+        session.assertOpen('it gets no temporary directory');
         const dir = await session.store.createScratch();
+        if (session.closed) {
+          await rm(dir, { recursive: true, force: true });
+          session.assertOpen('it gets no temporary directory');
+        }
         session.scratch.push(dir);
         return dir;
       },
@@ -102,12 +108,18 @@ export class StageSession {
     }
     if (spec.kind !== kind) throw new StageOutputError(`output "${output}" is declared as ${spec.kind}, written as ${kind}`);
     if (this.pending.has(output)) throw new StageOutputError(`output "${output}" written twice`);
+    this.assertOpen(notKept(output));
     const obj = await this.store.createObject();
+    if (this.closed) {
+      await obj.discard();
+      this.assertOpen(notKept(output));
+    }
     this.pending.set(output, obj);
     return obj;
   }
 
   private async finish(output: string, obj: PendingObject, kind: ArtifactKind): Promise<void> {
+    this.assertOpen(notKept(output));
     this.sealed.set(output, await obj.seal(kind));
   }
 
@@ -120,6 +132,11 @@ export class StageSession {
       );
     }
     await this.writeBytes(output, 'json', Buffer.from(`${JSON.stringify(value, null, 1)}\n`));
+  }
+
+  /** A stage left behind (timed out, stalled, interrupted) writes nothing more. */
+  private assertOpen(consequence: string): void {
+    if (this.closed) throw new StageOutputError(`stage ${this.instance.id} was stopped: ${consequence}`);
   }
 
   private async writeBytes(output: string, kind: ArtifactKind, bytes: Uint8Array): Promise<void> {
@@ -162,6 +179,7 @@ export class StageSession {
     let closed = false;
     return {
       write: async (name, chunk) => {
+        this.assertOpen(notKept(output));
         if (closed) throw new StageOutputError(`tensor writer for "${output}" is closed`);
         const at = written.get(name);
         if (at === undefined) throw new StageOutputError(`output "${output}" declared no tensor "${name}" (declared: ${plan.order.join(', ')})`);
@@ -197,6 +215,14 @@ export class StageSession {
     return Object.fromEntries(this.sealed);
   }
 
+  /**
+   * Ends the attempt: every later write fails. The runner closes the session when it stops waiting
+   * for the plugin, which may go on running after a timeout.
+   */
+  close(): void {
+    this.closed = true;
+  }
+
   /** Removes scratch directories and every output not yet published. */
   async cleanup(published: boolean): Promise<void> {
     if (!published) await Promise.all([...this.pending.values()].map((o) => o.discard().catch(() => undefined)));
@@ -204,3 +230,6 @@ export class StageSession {
     this.scratch = [];
   }
 }
+
+/** What happens to an output written after its stage was stopped. */
+const notKept = (output: string): string => `its output "${output}" is not kept`;

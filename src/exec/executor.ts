@@ -19,6 +19,7 @@ import { AttemptsFailed, showDuration, withAttempts } from './attempts.js';
 import { describeError, isUserError } from './errors.js';
 import { describeHolder, type LeaseHolder } from '../store/leases.js';
 import type { ObjectCheck } from '../store/object-check.js';
+import { StallWatch } from './stall.js';
 
 export interface ExecOptions {
   readonly jobs: number;
@@ -279,6 +280,7 @@ export async function execute(plan: Plan, store: Store, runner: Runner, options:
           retrying: (n, e, delayMs) =>
             observe({ type: 'stage-log', id: inst.id, message: `attempt ${n} of ${policy.attempts} failed: ${describeError(e)}; trying again in ${showDuration(delayMs)}` }),
           pause,
+          stalled: () => stalls.signal(),
         },
       );
       const seconds = (performance.now() - t) / 1000;
@@ -307,13 +309,21 @@ export async function execute(plan: Plan, store: Store, runner: Runner, options:
     }
   };
 
-  await Promise.all(ids.map(settle));
-  const stages = ids.map((id) => reports.get(id)!);
+  // A plugin that leaves its promise pending with nothing to wait on would otherwise end the process
+  // here, mid-run, with status 0 and no report: its attempt fails instead.
+  const stalls = new StallWatch('its run()');
+  try {
+    await Promise.all(ids.map(settle));
+  } finally {
+    stalls.close();
+  }
+  const stages = ids.flatMap((id) => reports.get(id) ?? []);
   const refs = Object.fromEntries(stages.filter((s) => s.key && (s.status === 'ran' || s.status === 'cached')).map((s) => [s.id, s.key!]));
   if (!options.dryRun && Object.keys(refs).length > 0) await store.updateRefs(plan.pipeline, refs);
   const seconds = (performance.now() - t0) / 1000;
   observe({ type: 'run-end', stages, seconds });
-  return { stages, seconds, ok: stages.every((s) => okStatus(s.status)) };
+  const dryRun = options.dryRun === true;
+  return { stages, seconds, ok: stages.length === ids.length && stages.every((s) => okStatus(s.status, dryRun)) };
 }
 
 /** How often a stage's inputs are recomputed because they were bad, before the stage gives up. */
@@ -341,12 +351,14 @@ function forcedOutcome(before: Readonly<Record<string, OutputRef>>, after: Reado
   return changed.length === 0 ? 'forced; the same outputs as the result it replaced' : `forced; replaced a result whose ${changed.join(', ')} differed`;
 }
 
-function okStatus(s: StageReport['status']): boolean {
+/** Whether a run whose stages all ended so succeeded: each one's result is there (or, in a dry run, could be). */
+function okStatus(s: StageReport['status'], dryRun: boolean): boolean {
   switch (s) {
     case 'ran':
     case 'cached':
-    case 'would-run':
       return true;
+    case 'would-run':
+      return dryRun;
     case 'failed':
     case 'skipped':
       return false;

@@ -5,6 +5,7 @@ import type { JsonValue, ProgressUpdate } from '../plugin/types.js';
 import type { OutputRef, Store } from '../store/types.js';
 import type { StageInstance } from '../plan/plan.js';
 import { StageSession, type ResolvedInputs } from './context.js';
+import { untilAborted } from '../util/abort.js';
 
 export interface StageJob {
   readonly instance: StageInstance;
@@ -19,6 +20,11 @@ export interface StageResult {
 }
 
 export interface RunHooks {
+  /**
+   * Aborts when the stage must stop (the run is interrupted, its timeout passed, it stalled). A
+   * runner then settles promptly, with the signal's reason, whether or not the stage noticed, and
+   * publishes nothing.
+   */
   readonly signal: AbortSignal;
   onProgress(update: ProgressUpdate): void;
   onLog(message: string): void;
@@ -37,13 +43,17 @@ export class InProcessRunner implements Runner {
     let published = false;
     try {
       const ctx = await session.context(job.inputs, { ...hooks, cores: job.cores });
-      await job.instance.plugin.run(ctx as never);
+      // A plugin that ignores its signal is left behind: its session closes below, so whatever it
+      // writes later fails and nothing of it is published. (Promise.resolve: a JavaScript plugin's
+      // `run` may return nothing at all.)
+      await untilAborted(Promise.resolve(job.instance.plugin.run(ctx as never)), hooks.signal);
       hooks.signal.throwIfAborted();
       const outputs = await session.publish();
       published = true;
       await this.store.dropCheckpoints(job.key);
       return { outputs, provenance: session.provenance };
     } finally {
+      session.close();
       await session.cleanup(published);
     }
   }

@@ -18,6 +18,8 @@ import { diffOutputs, type OutputDiff } from './compare.js';
 import { resolveInputs } from './executor.js';
 import { describeError } from './errors.js';
 import { InProcessRunner } from './runner.js';
+import { StallWatch } from './stall.js';
+import { anySignal } from '../util/abort.js';
 
 export interface Verification {
   readonly id: StageId;
@@ -55,10 +57,13 @@ export async function verifyInstance(
   const overlay = new OverlayStore(store, scratch);
   const base = { id: inst.id, key: record.key, recordedSeconds: record.seconds };
   const t = performance.now();
+  // A plugin that never settles fails the verification rather than ending the process mid-way.
+  const stalls = new StallWatch('its run()');
+  const stop = anySignal([...(options.signal ? [options.signal] : []), stalls.signal()]);
   try {
     const result = await new InProcessRunner(overlay).run(
       { instance: inst, key: record.key, inputs: resolveInputs(plan, inst, upstream), cores: options.cores },
-      { signal: options.signal ?? new AbortController().signal, onProgress: options.onProgress ?? (() => {}), onLog: options.onLog ?? (() => {}) },
+      { signal: stop.signal, onProgress: options.onProgress ?? (() => {}), onLog: options.onLog ?? (() => {}) },
     );
     const seconds = (performance.now() - t) / 1000;
     const differences = await diffOutputs(record.outputs, result.outputs, (side, hash) => (side === 'recorded' ? store.objectPath(hash) : overlay.objectPath(hash)));
@@ -69,6 +74,8 @@ export async function verifyInstance(
   } catch (e) {
     return { ...base, status: 'failed', seconds: (performance.now() - t) / 1000, differences: [], reason: describeError(e) };
   } finally {
+    stop.dispose();
+    stalls.close();
     await rm(scratch.location, { recursive: true, force: true });
   }
 }

@@ -66,6 +66,46 @@ test('a stage that throws mid-write leaves nothing in the store', async () => {
   await h.close();
 });
 
+/** A promise and the function that resolves it. */
+function deferred<T>(): { readonly promise: Promise<T>; readonly resolve: (value: T) => void } {
+  let resolve!: (value: T) => void;
+  const promise = new Promise<T>((r) => (resolve = r));
+  return { promise, resolve };
+}
+
+test('a stage that ignores its signal is left behind: the attempt ends at once, its later writes fail, nothing of it is kept', async () => {
+  const h = await createHarness();
+  const wroteFirst = deferred<void>();
+  const resume = deferred<void>();
+  const lateWrite = deferred<unknown>();
+  const deaf = definePlugin({
+    name: 'deaf',
+    version: '1',
+    description: 'writes one output, then waits without looking at its signal, then writes another',
+    params: { type: 'object' },
+    inputs: {},
+    outputs: { first: { kind: 'json' }, second: { kind: 'json' } },
+    async run(ctx) {
+      await ctx.writeJson('first', { n: 1 });
+      wroteFirst.resolve();
+      await resume.promise;
+      await ctx.writeJson('second', { n: 2 }).then(lateWrite.resolve, lateWrite.resolve);
+    },
+  });
+  const abort = new AbortController();
+  const attempt = h.run(deaf, { signal: abort.signal });
+  await wroteFirst.promise;
+  abort.abort(new Error('timed out after 1s'));
+  await assert.rejects(attempt, /^Error: timed out after 1s$/);
+  assert.deepEqual(await readdir(join(h.store.location, 'tmp')), [], 'its first output is discarded');
+
+  resume.resolve();
+  assert.match(String(await lateWrite.promise), /^StageOutputError: stage deaf was stopped: its output "second" is not kept$/);
+  const entries = await readdir(h.store.location, { recursive: true });
+  assert.deepEqual(entries.filter((e) => e !== 'tmp'), [], `left behind: ${entries.join(', ')}`);
+  await h.close();
+});
+
 test('missing required outputs, undeclared outputs and short tensors are errors', async () => {
   const h = await createHarness();
   const base = { version: '1', description: 'x', params: { type: 'object' }, inputs: {}, outputs: { out: { kind: 'json' as const } } };

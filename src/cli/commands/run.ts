@@ -16,6 +16,7 @@ import { plainRenderer } from '../render/plain.js';
 import { runDocument } from '../render/json.js';
 import { UserError } from '../../config/diagnostic.js';
 import { CorruptObjectError } from '../../store/object-check.js';
+import { Interrupt } from '../interrupt.js';
 
 export const run: Command = async (argv, io) => {
   const { values, positionals } = parseFlags('run', argv, {
@@ -39,36 +40,37 @@ export const run: Command = async (argv, io) => {
   const force = values.force ? selectInstances(ws.plan, values.force, '--force') : undefined;
   // Forced instances run whatever --only says.
   const only = values.only ? new Set([...selectInstances(ws.plan, values.only), ...(force ?? [])]) : undefined;
-  const abort = new AbortController();
-  const store = await openStore(io, values, abort.signal);
-  if (!values['dry-run']) await prepareStore(store, remoteReadOnly(io, values));
-  const shownPath = ws.file.source.file;
-
-  const onSignal = () => abort.abort(new Error('interrupted'));
-  process.once('SIGINT', onSignal);
-  let observe: Observer = () => {};
-  let finished: Promise<void> = Promise.resolve();
-  if (!values.json) {
-    if (io.isTTY) {
-      const { listrRenderer } = await import('../render/listr.js');
-      const ids = only ? [...withUpstream(ws.plan, only)] : ws.plan.order;
-      ({ observe, finished } = await listrRenderer(ws.plan, ids));
-    } else observe = plainRenderer(io.stderr);
-  }
-  // Warnings reach stderr whatever renders the stages: plain lines print them as they come, --json
-  // keeps stdout for its document, and a TTY's progress list would paint over them until it ends.
-  const warnings: string[] = [];
-  if (values.json || io.isTTY) {
-    const render = observe;
-    observe = (e) => {
-      if (e.type !== 'warning') return render(e);
-      if (values.json) io.stderr(`warning: ${e.message}\n`);
-      else warnings.push(`warning: ${e.message}\n`);
-    };
-  }
-  // With --json, stdout is one JSON document: whatever plugins log goes to stderr instead.
-  const restoreConsole = values.json ? consoleToStderr() : () => {};
+  // Until here a signal ends the process as usual: it holds nothing yet. From here on it stops the
+  // run, remote calls in flight included.
+  const interrupt = new Interrupt((line) => io.stderr(`${line}\n`));
+  let restoreConsole = (): void => {};
   try {
+    const store = await openStore(io, values, interrupt.signal);
+    if (!values['dry-run']) await prepareStore(store, remoteReadOnly(io, values));
+    const shownPath = ws.file.source.file;
+
+    let observe: Observer = () => {};
+    let finished: Promise<void> = Promise.resolve();
+    if (!values.json) {
+      if (io.isTTY) {
+        const { listrRenderer } = await import('../render/listr.js');
+        const ids = only ? [...withUpstream(ws.plan, only)] : ws.plan.order;
+        ({ observe, finished } = await listrRenderer(ws.plan, ids));
+      } else observe = plainRenderer(io.stderr);
+    }
+    // Warnings reach stderr whatever renders the stages: plain lines print them as they come, --json
+    // keeps stdout for its document, and a TTY's progress list would paint over them until it ends.
+    const warnings: string[] = [];
+    if (values.json || io.isTTY) {
+      const render = observe;
+      observe = (e) => {
+        if (e.type !== 'warning') return render(e);
+        if (values.json) io.stderr(`warning: ${e.message}\n`);
+        else warnings.push(`warning: ${e.message}\n`);
+      };
+    }
+    // With --json, stdout is one JSON document: whatever plugins log goes to stderr instead.
+    if (values.json) restoreConsole = consoleToStderr();
     const summary = await execute(
       ws.plan,
       store,
@@ -79,7 +81,7 @@ export const run: Command = async (argv, io) => {
         dryRun: values['dry-run'] === true,
         ...(only ? { only } : {}),
         ...(force ? { force } : {}),
-        signal: abort.signal,
+        signal: interrupt.signal,
         ...(retries === undefined ? {} : { retries }),
         ...(Number.isFinite(delay) && delay >= 0 ? { retryDelayMs: delay } : {}),
       },
@@ -100,14 +102,14 @@ export const run: Command = async (argv, io) => {
       if (remote) io.stderr(`${remoteLine(remote)}\n`);
       if (summary.ok && !values['dry-run']) io.stdout(await finalResults(ws, summary.stages, store, positionals[0]));
     }
-    if (abort.signal.aborted) return 130; // interrupted, as shells report SIGINT
+    if (interrupt.exitCode !== undefined) return interrupt.exitCode;
     if (summary.ok) return 0;
     const failed = summary.stages.filter((st) => st.status === 'failed');
     // Only the user's input failed (e.g. a checksum mismatch): exit 2 like any other bad input.
     return failed.length > 0 && failed.every((st) => st.userError === true) ? 2 : 1;
   } finally {
     restoreConsole();
-    process.removeListener('SIGINT', onSignal);
+    interrupt.dispose();
   }
 };
 

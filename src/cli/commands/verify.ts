@@ -7,6 +7,7 @@ import type { Command } from '../io.js';
 import { applyBackendFlag, backendFlag, intFlag, onlyFlag, parseFlags, pipelineFlags } from '../args.js';
 import { loadWorkspace, localOf, openStore } from '../workspace.js';
 import { UserError } from '../../config/diagnostic.js';
+import { Interrupt } from '../interrupt.js';
 import { explain } from '../../exec/explain.js';
 import { scratchDirs, verifyInstance, type Verification } from '../../exec/verify.js';
 import { selectInstances } from '../../plan/select.js';
@@ -43,9 +44,7 @@ export const verify: Command = async (argv, io) => {
     if (record) records.set(s.id, record);
   }
 
-  const abort = new AbortController();
-  const onSignal = () => abort.abort(new Error('interrupted'));
-  process.once('SIGINT', onSignal);
+  const interrupt = new Interrupt((line) => io.stderr(`${line}\n`));
   const say = (line: string) => {
     if (!values.json) io.stderr(`${line}\n`);
   };
@@ -61,12 +60,12 @@ export const verify: Command = async (argv, io) => {
   const results: Verification[] = [];
   try {
     for (const id of ws.plan.order) {
-      if (!picked.has(id) || abort.signal.aborted) continue;
+      if (!picked.has(id) || interrupt.signal.aborted) continue;
       let lastProgress = 0;
       const v = await verifyInstance(ws.plan, store, ws.plan.instances.get(id)!, records.get(id)!, (u) => records.get(u)!.outputs, {
         scratchDir,
         cores: availableParallelism(),
-        signal: abort.signal,
+        signal: interrupt.signal,
         onProgress: (u) => {
           if (!u.message || Date.now() - lastProgress < 1000) return;
           lastProgress = Date.now();
@@ -77,7 +76,7 @@ export const verify: Command = async (argv, io) => {
       for (const line of verificationLines(v)) say(line);
     }
   } finally {
-    process.removeListener('SIGINT', onSignal);
+    interrupt.dispose();
   }
   const seconds = (performance.now() - t0) / 1000;
   if (values.json) {
@@ -89,7 +88,7 @@ export const verify: Command = async (argv, io) => {
     if (n('failed') > 0) parts.push(`${n('failed')} failed`);
     say(`done: ${parts.join(', ')} in ${seconds.toFixed(2)}s`);
   }
-  if (abort.signal.aborted) return 130;
+  if (interrupt.exitCode !== undefined) return interrupt.exitCode;
   return results.every((r) => r.status === 'reproduced') ? 0 : 1;
 };
 

@@ -42,7 +42,9 @@ export async function listrRenderer(plan: Plan, ids: readonly string[]): Promise
           settleIfDone(g);
         }),
     })),
-    { concurrent: true, exitOnError: false, rendererOptions: { collapseSubtasks: false, collapseErrors: false } },
+    // No signal listeners of its own: listr2's exits 127 on Ctrl-C at once, leaving leases and the
+    // report behind; the run command handles signals (cli/interrupt.ts).
+    { concurrent: true, exitOnError: false, registerSignalListeners: false, rendererOptions: { collapseSubtasks: false, collapseErrors: false } },
   );
   const finished = list.run().then(() => undefined);
   const observe: Observer = (e: ExecEvent) => {
