@@ -153,9 +153,9 @@ class RefMatcher {
     /** Any instance's matrix values: every instance of a stage has the same axes. */
     downstream: Combo,
   ) {
-    const upAxes = new Set(up.instances.flatMap((u) => Object.keys(u.combo)));
-    this.unknownAxis = Object.keys(ref.where).find((k) => !upAxes.has(k));
-    this.shared = [...upAxes].filter((k) => k in downstream);
+    const upAxes = axesOf(up);
+    this.unknownAxis = Object.keys(ref.where).find((k) => !upAxes.includes(k));
+    this.shared = upAxes.filter((k) => k in downstream);
   }
 
   output(inputName: string): ReturnType<typeof pickOutput> {

@@ -16,7 +16,7 @@ import { stageOrder } from './stage-order.js';
 import { InstanceCap } from './instance-cap.js';
 import { interpolate, InterpolationError } from './interpolate.js';
 import { parseRef, type InputRef } from './refs.js';
-import type { PluginRegistry } from './registry.js';
+import type { PluginRegistry, Resolved } from './registry.js';
 import type { Plan, StageInstance } from './plan.js';
 import { bindInputs } from './bind.js';
 import type { CodeClosure } from './code-closure.js';
@@ -37,11 +37,17 @@ export async function buildPlan(file: PipelineFile, registry: PluginRegistry): P
   const names = file.stages.map((s) => s.name);
   const known = new Set(names);
 
-  // 1. Plugins.
+  // 1. Plugins, each resolved once however many stages use it.
   const plugins = new Map<string, { plugin: Plugin<never>; code?: CodeClosure }>();
+  const resolving = new Map<string, Promise<Resolved>>();
+  const resolve = (uses: string) => {
+    let r = resolving.get(uses);
+    if (r === undefined) resolving.set(uses, (r = registry.resolve(uses, dirname(file.path))));
+    return r;
+  };
   await Promise.all(
     file.stages.map(async (s) => {
-      const r = await registry.resolve(s.uses, dirname(file.path));
+      const r = await resolve(s.uses);
       if (r.ok) plugins.set(s.name, r.code === undefined ? { plugin: r.plugin } : { plugin: r.plugin, code: r.code });
       else {
         const guess = closest(s.uses, registry.names());
@@ -115,6 +121,8 @@ export async function buildPlan(file: PipelineFile, registry: PluginRegistry): P
     if (combos.length === 0) diags.push({ code: 'E_BAD_MATRIX', message: `stage "${s.name}": exclude leaves no instance`, at: at([...stagePath(s.name), 'exclude'], true) });
     const list: { id: StageId; combo: Combo }[] = [];
     const where = fmt(at(stagePath(s.name), true));
+    const withPath = [...stagePath(s.name), 'with'];
+    const seedPath = [...stagePath(s.name), 'seed'];
     for (const combo of combos) {
       const id = asStageId(instanceId(s.name, combo));
       // Every instance already listed is in `instances` (and ids of different stages differ).
@@ -123,16 +131,16 @@ export async function buildPlan(file: PipelineFile, registry: PluginRegistry): P
         continue;
       }
       const scope = { vars: file.vars, matrix: combo };
-      const params = tryInterpolate(s.with, scope, [...stagePath(s.name), 'with'], diags, at);
-      const seedRaw = s.seed === undefined ? file.seed : tryInterpolate(s.seed, scope, [...stagePath(s.name), 'seed'], diags, at);
+      const params = tryInterpolate(s.with, scope, withPath, diags, at);
+      const seedRaw = s.seed === undefined ? file.seed : tryInterpolate(s.seed, scope, seedPath, diags, at);
       if (params === undefined || seedRaw === undefined) continue; // reported; nothing more to check
       const seed = Number(seedRaw);
       if (!Number.isInteger(seed) || seed < 0) {
-        diags.push({ code: 'E_BAD_SEED', message: `stage ${id}: seed must be a non-negative integer, got ${JSON.stringify(seedRaw)}`, at: at([...stagePath(s.name), 'seed']) });
+        diags.push({ code: 'E_BAD_SEED', message: `stage ${id}: seed must be a non-negative integer, got ${JSON.stringify(seedRaw)}`, at: at(seedPath) });
       }
       const resolved = resolveParams(plugin, params);
       if (!resolved.ok) {
-        for (const d of ajvDiagnostics(resolved.errors, file.source, [...stagePath(s.name), 'with'], `plugin "${plugin.name}"`)) {
+        for (const d of ajvDiagnostics(resolved.errors, file.source, withPath, `plugin "${plugin.name}"`)) {
           const k = `${d.at?.line}:${d.at?.col}:${d.message}`;
           if (!seenParamErrors.has(k)) {
             seenParamErrors.add(k);
