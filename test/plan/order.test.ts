@@ -6,6 +6,10 @@ import { buildPlan } from '../../src/plan/build.js';
 import { findCycles } from '../../src/plan/cycles.js';
 import { createRegistry } from '../../src/plan/registry.js';
 import { stageOrder } from '../../src/plan/stage-order.js';
+import { withUpstream } from '../../src/plan/select.js';
+import type { Plan } from '../../src/plan/plan.js';
+import type { StageId } from '../../src/util/brand.js';
+import graphology from 'graphology';
 import { project, TEST_PLUGINS } from '../support/tmp-project.js';
 
 async function plan(yaml: string) {
@@ -68,4 +72,15 @@ test('a chain of 100,000 stages is ordered, and its cycle found, without exhaust
   assert.equal(cycles.length, 1);
   assert.deepEqual(cycles[0], names, 'every stage of the cycle, in file order');
   assert.deepEqual(findCycles(['a', 'b'], new Map([['b', new Set(['b'])]])), [['b']], 'a stage reading itself');
+});
+
+test('the upstream of a 200,000-instance fan-in is collected without overflowing the call stack (run --only)', () => {
+  const graph = new graphology.DirectedGraph();
+  graph.addNode('all');
+  for (let i = 0; i < 200_000; i++) {
+    graph.addNode(`big[i=${i}]`);
+    graph.addEdge(`big[i=${i}]`, 'all');
+  }
+  const plan = { graph } as unknown as Plan;
+  assert.equal(withUpstream(plan, ['all' as StageId]).size, 200_001);
 });
