@@ -112,7 +112,7 @@ export async function buildPlan(file: PipelineFile, registry: PluginRegistry): P
       } else axes.push([axis, values as Scalar[]]);
     }
     // Refused before a combination is allocated: a 10⁸-instance sweep would exhaust memory.
-    const allowed = cap.admit(s.name, axes, at([...stagePath(s.name), 'matrix'], true));
+    const allowed = cap.admit(s.name, axes, () => at([...stagePath(s.name), 'matrix'], true));
     if (!allowed.ok) {
       if (allowed.diagnostic !== undefined) diags.push(allowed.diagnostic);
       continue;

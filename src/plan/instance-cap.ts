@@ -15,7 +15,8 @@ export class InstanceCap {
 
   constructor(readonly max: number = DEFAULT_MAX_INSTANCES) {}
 
-  admit(stage: string, axes: readonly (readonly [string, readonly unknown[]])[], at: Position): CapCheck {
+  /** `at` locates the stage's `matrix:` key, looked up only for a refusal. */
+  admit(stage: string, axes: readonly (readonly [string, readonly unknown[]])[], at: () => Position): CapCheck {
     const count = axes.reduce((n, [, values]) => n * values.length, 1);
     const total = this.planned + count;
     if (count <= this.max && total <= this.max) {
@@ -25,12 +26,13 @@ export class InstanceCap {
     const shape = axes.map(([axis, values]) => `${axis}: ${fmt(values.length)}`).join(' × ');
     if (count > this.max) {
       const message = `stage "${stage}": its matrix expands to ${fmt(count)} instances (${shape}), more than the cap of ${fmt(this.max)}`;
-      return { ok: false, diagnostic: { code: 'E_TOO_MANY_INSTANCES', message, at, hint: raise(count) } };
+      return { ok: false, diagnostic: { code: 'E_TOO_MANY_INSTANCES', message, at: at(), hint: raise(count) } };
     }
     if (this.totalReported) return { ok: false };
     this.totalReported = true;
-    const message = `stage "${stage}": its matrix of ${fmt(count)} instances brings the pipeline to ${fmt(total)}, more than the cap of ${fmt(this.max)}`;
-    return { ok: false, diagnostic: { code: 'E_TOO_MANY_INSTANCES', message, at, hint: raise(total) } };
+    const which = axes.length > 0 ? `stage "${stage}": its matrix of ${fmt(count)} instances brings` : `stage "${stage}" brings`;
+    const message = `${which} the pipeline to ${fmt(total)} instances, more than the cap of ${fmt(this.max)}`;
+    return { ok: false, diagnostic: { code: 'E_TOO_MANY_INSTANCES', message, at: at(), hint: raise(total) } };
   }
 }
 

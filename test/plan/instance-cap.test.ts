@@ -65,7 +65,7 @@ stages:
   const total = await p.cli('validate', 'y.yaml');
   assert.equal(total.code, 2);
   assert.deepEqual([...total.stderr.matchAll(/error\[(\w+)\]/g)].map((m) => m[1]), ['E_TOO_MANY_INSTANCES']);
-  assert.match(total.stderr, /^y\.yaml:9:5: error\[E_TOO_MANY_INSTANCES\]: stage "b": its matrix of 6 instances brings the pipeline to 12, more than the cap of 10$/m);
+  assert.match(total.stderr, /^y\.yaml:9:5: error\[E_TOO_MANY_INSTANCES\]: stage "b": its matrix of 6 instances brings the pipeline to 12 instances, more than the cap of 10$/m);
   assert.equal((await p.cli('validate', 'y.yaml', '--set', 'max_instances=18')).code, 0);
 
   const bad = await p.cli('validate', 'x.yaml', '--set', 'max_instances=0');
