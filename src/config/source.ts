@@ -62,7 +62,7 @@ export class SourceFile {
     const parent = this.nodeAt(path.slice(0, -1));
     const last = path[path.length - 1]!;
     if (isMap(parent)) {
-      const pair = this.indexOf(parent).byText.get(String(last));
+      const pair = this.pairsOf(parent).byText.get(String(last));
       if (pair && isScalar(pair.key)) return this.nodePosition(pair.key);
     }
     if (isSeq(parent) && typeof last === 'number') return this.nodePosition(parent.items[last] as Node);
@@ -77,14 +77,14 @@ export class SourceFile {
   private nodeAt(path: YamlPath): Node | undefined {
     let node = this.doc.contents as Node | null;
     for (const seg of path) {
-      if (isMap(node)) node = (this.indexOf(node).byValue.get(seg)?.value as Node | null | undefined) ?? null;
+      if (isMap(node)) node = (this.pairsOf(node).byValue.get(seg)?.value as Node | null | undefined) ?? null;
       else if (isSeq(node)) node = (node.items[itemIndex(seg) ?? -1] as Node | undefined) ?? null;
       else return undefined;
     }
     return node ?? undefined;
   }
 
-  private indexOf(map: YAMLMap): KeyIndex {
+  private pairsOf(map: YAMLMap): KeyIndex {
     let index = this.keyIndex.get(map);
     // `--set` edits the document: a map whose pairs changed is indexed again.
     if (index === undefined || index.items !== map.items || index.length !== map.items.length) {
