@@ -10,7 +10,7 @@ import { closest } from '../util/closest.js';
 import { resolveParams } from '../config/params.js';
 import type { PipelineFile, StageDecl } from '../config/pipeline-file.js';
 import type { YamlPath } from '../config/source.js';
-import { combinations, excluded, instanceId, type Combo } from './expand.js';
+import { combinations, excluder, instanceId, type Combo } from './expand.js';
 import { findCycles } from './cycles.js';
 import { stageOrder } from './stage-order.js';
 import { InstanceCap } from './instance-cap.js';
@@ -117,7 +117,8 @@ export async function buildPlan(file: PipelineFile, registry: PluginRegistry): P
       if (allowed.diagnostic !== undefined) diags.push(allowed.diagnostic);
       continue;
     }
-    const combos = combinations(axes).filter((c) => !excluded(c, s.exclude ?? []));
+    const isExcluded = excluder(s.exclude ?? []);
+    const combos = combinations(axes).filter((c) => !isExcluded(c));
     if (combos.length === 0) diags.push({ code: 'E_BAD_MATRIX', message: `stage "${s.name}": exclude leaves no instance`, at: at([...stagePath(s.name), 'exclude'], true) });
     const list: { id: StageId; combo: Combo }[] = [];
     const where = fmt(at(stagePath(s.name), true));

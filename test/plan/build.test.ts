@@ -59,6 +59,17 @@ test('an input binds the upstream instances that agree on shared axes and the se
   assert.deepEqual(sources('all').slice(0, 3), ['big[a=0,b=0,c=0]', 'big[a=0,b=0,c=1]', 'big[a=0,b=1,c=0]']);
 });
 
+test('exclude: entries match by the axes they name, in any key order, values compared by their text', async () => {
+  const p = await plan(`stages:
+  a:
+    uses: ./plugins.mjs
+    matrix: { p: [0, 0.5, 1], s: [1, 2] }
+    exclude: [{ p: 0.5 }, { p: 1, s: "2" }, { s: 1, p: 0 }]
+    with: { value: "\${matrix.p}" }
+`);
+  assert.deepEqual(p.order, ['a[p=0,s=2]', 'a[p=1,s=1]']);
+});
+
 test('a chain of 100,000 stages is ordered, and its cycle found, without exhausting the call stack', () => {
   const n = 100_000;
   const names = Array.from({ length: n }, (_, i) => `s${i}`);
