@@ -1,5 +1,6 @@
-// PipelineFile → Plan: resolve plugins, check references and cycles, expand sweeps, interpolate,
-// validate params against each plugin's schema, bind inputs, and order the DAG.
+// PipelineFile → Plan: resolve plugins, check references and cycles, expand sweeps (within the
+// instance cap), interpolate, validate params against each plugin's schema, bind inputs, and order
+// the DAG. Every step takes time linear in stages, instances and edges (npm run bench:plan).
 import { dirname } from 'node:path';
 import graphology from 'graphology';
 import { asStageId, type StageId } from '../util/brand.js';
