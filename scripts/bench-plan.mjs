@@ -4,6 +4,7 @@
 // a fan, each reading the first) and on one stage with a 100,000-instance matrix (100 × 100 × 10)
 // followed by a fan-in `big[*]` and a stage that picks matching instances `big[c=0]`.
 // `node scripts/bench-plan.mjs [runs=3] [--only=chain-10000,matrix-100000]`. Needs `npm run build`.
+// Each line gives the wall time and the CLI's CPU time (user + system; on a busy machine the two differ).
 // `KEEP=1` keeps the generated pipelines (to profile one: `node --cpu-prof dist/src/cli/main.js validate F`).
 import { execFile, execFileSync } from 'node:child_process';
 import { promisify } from 'node:util';
@@ -52,13 +53,16 @@ const cases = [
   { name: 'matrix-100000', text: () => matrix(100, 100, 10), what: 'a 100×100×10 matrix (100,000 instances) + fan-in + 100 picks' },
 ].filter((c) => only === undefined || only.includes(c.name));
 
+// The CPU time the CLI used, printed as it exits: on a shared machine wall time also counts waiting for a core.
+const cpuAtExit = `data:text/javascript,process.on('exit', () => { const u = process.cpuUsage(); process.stderr.write('\\nbench-cpu ' + (u.user + u.system) / 1e6 + '\\n'); });`;
 const validate = async (file) => {
   const t = process.hrtime.bigint();
   try {
-    const r = await promisify(execFile)(process.execPath, ['--no-warnings', bin, 'validate', file], { cwd: dir, encoding: 'utf8', timeout: LIMIT_S * 1000, maxBuffer: 1 << 26 });
-    return { s: Number(process.hrtime.bigint() - t) / 1e9, out: r.stdout.trim() };
+    const r = await promisify(execFile)(process.execPath, ['--no-warnings', '--import', cpuAtExit, bin, 'validate', file], { cwd: dir, encoding: 'utf8', timeout: LIMIT_S * 1000, maxBuffer: 1 << 26 });
+    const cpu = Number(/bench-cpu (\S+)/.exec(r.stderr)?.[1] ?? NaN);
+    return { s: Number(process.hrtime.bigint() - t) / 1e9, cpu, out: r.stdout.trim() };
   } catch (e) {
-    if (e.killed) return { s: Infinity, out: `did not finish in ${LIMIT_S} s` };
+    if (e.killed) return { s: Infinity, cpu: NaN, out: `did not finish in ${LIMIT_S} s` };
     throw new Error(`validate ${file} failed (exit ${e.code}):\n${e.stderr}`);
   }
 };
@@ -67,16 +71,18 @@ for (const c of cases) {
   const file = `${c.name}.yaml`;
   writeFileSync(join(dir, file), c.text());
   const times = [];
+  const cpus = [];
   let out = '';
   for (let i = 0; i < runs; i++) {
     const r = await validate(file);
     times.push(r.s);
+    cpus.push(r.cpu);
     out = r.out;
     if (!Number.isFinite(r.s)) break; // one run past the limit says enough
   }
-  const median = [...times].sort((a, b) => a - b)[Math.floor(times.length / 2)];
+  const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
   const fmt = (s) => (Number.isFinite(s) ? `${s.toFixed(2)} s` : `> ${LIMIT_S} s`);
-  console.log(`${c.what}: median ${fmt(median)} over ${times.length} (${times.map(fmt).join(', ')}) — ${out}`);
+  console.log(`${c.what}: median ${fmt(median(times))} over ${times.length} (${times.map(fmt).join(', ')}), CPU ${fmt(median(cpus))} — ${out}`);
 }
 if (!process.env.KEEP) execFileSync('rm', ['-rf', dir]);
 else console.log(dir);
