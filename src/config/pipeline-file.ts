@@ -33,6 +33,8 @@ export interface PipelineFile {
   readonly description?: string;
   readonly seed: number;
   readonly vars: Readonly<Record<string, unknown>>;
+  /** `max_instances`: the most stage instances the sweeps may expand to (undefined: plan's default). */
+  readonly maxInstances?: number;
   /** In file order. */
   readonly stages: readonly StageDecl[];
 }
@@ -42,6 +44,7 @@ interface RawPipeline {
   description?: string;
   seed?: number;
   vars?: Record<string, unknown>;
+  max_instances?: number;
   stages: Record<string, {
     uses: string;
     description?: string;
@@ -55,7 +58,7 @@ interface RawPipeline {
   }>;
 }
 
-const TOP_LEVEL = new Set(['name', 'description', 'seed', 'vars', 'stages']);
+const TOP_LEVEL = new Set(['name', 'description', 'seed', 'vars', 'max_instances', 'stages']);
 
 /** `display` is the path as the user typed it, used in messages; `path` is what is read. */
 export async function loadPipelineFile(path: string, sets: readonly string[] = [], display = path): Promise<PipelineFile> {
@@ -107,6 +110,7 @@ export function parsePipeline(path: string, text: string, sets: readonly string[
     ...(p.description === undefined ? {} : { description: p.description }),
     seed: p.seed ?? 0,
     vars: p.vars ?? {},
+    ...(p.max_instances === undefined ? {} : { maxInstances: p.max_instances }),
     stages,
   };
 }

@@ -21,6 +21,12 @@ export const pipelineSchema = {
     description: { type: 'string' },
     seed: { type: 'integer', minimum: 0, description: 'Default seed of every stage (default 0).' },
     vars: { type: 'object', description: 'Values referenced as ${vars.name} anywhere in stages.' },
+    max_instances: {
+      type: 'integer',
+      minimum: 1,
+      description:
+        'The most stage instances the pipeline may expand to, in all and per stage, counting matrix combinations before exclude: (default 1000000). A larger sweep is refused before it is expanded.',
+    },
     stages: {
       type: 'object',
       minProperties: 1,

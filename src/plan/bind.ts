@@ -1,6 +1,7 @@
 // Binds each instance's inputs to upstream instance outputs. A plain ref takes the one upstream
 // instance that agrees on every matrix axis the two stages share; `[*]` and `[axis=value]` select
-// several (fan-in), which only a `many` input accepts.
+// several (fan-in), which only a `many` input accepts. Each ref's candidates are indexed once by
+// the shared axes' values, so binding takes time linear in the instances and the edges.
 import type { StageId } from '../util/brand.js';
 import type { Diagnostic } from '../config/diagnostic.js';
 import type { YamlPath } from '../config/source.js';
@@ -24,9 +25,16 @@ export function bindInputs(
     }
   };
   const out = new Map<StageId, StageInstance>();
+  const order = new CanonicalOrder();
   for (const info of infos.values()) {
     const stage = info.decl.name;
     const specs = info.plugin.inputs;
+    const matchers = new Map<InputRef, RefMatcher>();
+    const matcherOf = (ref: InputRef): RefMatcher => {
+      let m = matchers.get(ref);
+      if (m === undefined) matchers.set(ref, (m = new RefMatcher(infos.get(ref.stage)!, ref, info.instances[0]?.combo ?? {})));
+      return m;
+    };
     for (const name of info.refs.keys()) {
       if (!(name in specs)) {
         report({
@@ -55,17 +63,18 @@ export function bindInputs(
         const sources: (SourceRef & { stage: string; combo: Combo })[] = [];
         for (const { ref, path } of refs) {
           const up = infos.get(ref.stage)!;
-          const output = pickOutput(up, ref, name);
+          const matcher = matcherOf(ref);
+          const output = matcher.output(name);
           if (typeof output !== 'string') {
             report({ code: 'E_BAD_OUTPUT', message: `stage "${stage}", input "${name}": ${output.message}`, at: at(path), hint: output.hint });
             continue;
           }
-          const matches = up.instances.filter((u) => agrees(u.combo, combo) && Object.entries(ref.where).every(([k, v]) => k in u.combo && sameValue(u.combo[k], v)));
-          const unknownAxis = Object.keys(ref.where).find((k) => !up.instances.some((u) => k in u.combo));
+          const unknownAxis = matcher.unknownAxis;
           if (unknownAxis) {
             report({ code: 'E_BAD_REF', message: `stage "${ref.stage}" has no matrix axis "${unknownAxis}"`, at: at(path), hint: `axes of ${ref.stage}: ${axesOf(up).join(', ') || 'none'}` });
             continue;
           }
+          const matches = matcher.matches(combo);
           if (matches.length === 0) {
             report({
               code: 'E_NO_MATCH',
@@ -89,7 +98,7 @@ export function bindInputs(
         }
         // Fan-in members arrive in a canonical order (stage, then matrix values by axis name), so
         // reordering axes or keys in the YAML changes neither the plugin's input nor the key.
-        if (spec.many) sources.sort(canonicalOrder);
+        if (spec.many) sources.sort(order.compare);
         if (!spec.many && sources.length > 1) {
           report({
             code: 'E_NOT_FANIN',
@@ -108,20 +117,71 @@ export function bindInputs(
   return { instances: out, diagnostics: diags };
 }
 
-function canonicalOrder(a: { stage: string; combo: Combo }, b: { stage: string; combo: Combo }): number {
-  if (a.stage !== b.stage) return a.stage < b.stage ? -1 : 1;
-  for (const axis of Object.keys(a.combo).sort()) {
-    const x = a.combo[axis];
-    const y = b.combo[axis];
-    if (x === y) continue;
-    if (typeof x === 'number' && typeof y === 'number') return x - y;
-    return String(x) < String(y) ? -1 : 1;
-  }
-  return 0;
+/** Stage, then matrix values by axis name (an upstream stage's instances all have the same axes). */
+class CanonicalOrder {
+  private readonly axes = new Map<string, readonly string[]>();
+
+  readonly compare = (a: { stage: string; combo: Combo }, b: { stage: string; combo: Combo }): number => {
+    if (a.stage !== b.stage) return a.stage < b.stage ? -1 : 1;
+    let axes = this.axes.get(a.stage);
+    if (axes === undefined) this.axes.set(a.stage, (axes = Object.keys(a.combo).sort()));
+    for (const axis of axes) {
+      const x = a.combo[axis];
+      const y = b.combo[axis];
+      if (x === y) continue;
+      if (typeof x === 'number' && typeof y === 'number') return x - y;
+      return String(x) < String(y) ? -1 : 1;
+    }
+    return 0;
+  };
 }
 
-function agrees(upstream: Combo, downstream: Combo): boolean {
-  return Object.entries(upstream).every(([k, v]) => !(k in downstream) || sameValue(v, downstream[k]));
+/**
+ * One ref of one downstream stage: the upstream instances its selector admits, grouped by their
+ * values on the axes the two stages share, so that each downstream instance finds its matches by a
+ * look-up instead of a scan of every upstream instance.
+ */
+class RefMatcher {
+  /** The selector's first axis the upstream stage does not have. */
+  readonly unknownAxis: string | undefined;
+  private readonly shared: readonly string[];
+  private groups: Map<string, { id: StageId; combo: Combo }[]> | undefined;
+
+  constructor(
+    private readonly up: StageInfo,
+    private readonly ref: InputRef,
+    /** Any instance's matrix values: every instance of a stage has the same axes. */
+    downstream: Combo,
+  ) {
+    const upAxes = axesOf(up);
+    this.unknownAxis = Object.keys(ref.where).find((k) => !upAxes.includes(k));
+    this.shared = upAxes.filter((k) => k in downstream);
+  }
+
+  output(inputName: string): ReturnType<typeof pickOutput> {
+    return pickOutput(this.up, this.ref, inputName);
+  }
+
+  /** The upstream instances that agree with `combo` on every shared axis and satisfy the selector, in upstream order. */
+  matches(combo: Combo): readonly { id: StageId; combo: Combo }[] {
+    if (this.groups === undefined) {
+      this.groups = new Map();
+      const where = Object.entries(this.ref.where);
+      for (const u of this.up.instances) {
+        if (!where.every(([k, v]) => k in u.combo && sameValue(u.combo[k], v))) continue;
+        const key = this.keyOf(u.combo);
+        const group = this.groups.get(key);
+        if (group === undefined) this.groups.set(key, [u]);
+        else group.push(u);
+      }
+    }
+    return this.groups.get(this.keyOf(combo)) ?? [];
+  }
+
+  /** Values compare by their text (see sameValue). */
+  private keyOf(combo: Combo): string {
+    return JSON.stringify(this.shared.map((k) => String(combo[k])));
+  }
 }
 
 function axesOf(info: StageInfo): string[] {

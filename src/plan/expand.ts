@@ -13,8 +13,27 @@ export function combinations(axes: readonly (readonly [string, readonly Scalar[]
   return out;
 }
 
-export function excluded(combo: Combo, exclude: readonly Readonly<Record<string, unknown>>[]): boolean {
-  return exclude.some((e) => Object.entries(e).every(([k, v]) => k in combo && sameValue(combo[k], v)));
+/**
+ * Whether a combination matches an `exclude:` entry (every axis the entry names, by sameValue).
+ * Entries are grouped by the axes they name, so a combination costs one look-up per group rather
+ * than a comparison with every entry (a long exclude list on a big sweep was entries × combinations).
+ */
+export function excluder(exclude: readonly Readonly<Record<string, unknown>>[]): (combo: Combo) => boolean {
+  const groups = new Map<string, { readonly axes: readonly string[]; readonly values: Set<string> }>();
+  for (const entry of exclude) {
+    const axes = Object.keys(entry);
+    const id = JSON.stringify([...axes].sort());
+    let group = groups.get(id);
+    if (group === undefined) groups.set(id, (group = { axes, values: new Set() }));
+    group.values.add(valuesKey(group.axes, entry));
+  }
+  const list = [...groups.values()];
+  return (combo) => list.some(({ axes, values }) => axes.every((k) => k in combo) && values.has(valuesKey(axes, combo)));
+}
+
+/** The values on `axes`, compared by their text as sameValue does. */
+function valuesKey(axes: readonly string[], values: Readonly<Record<string, unknown>>): string {
+  return JSON.stringify(axes.map((k) => String(values[k])));
 }
 
 /** Matrix values compare by their text, so `p=0.2` in a selector matches the number 0.2. */

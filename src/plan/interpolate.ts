@@ -23,6 +23,11 @@ const WHOLE = /^\$\{([^}]+)\}$/;
 const ANY = /\$\{([^}]+)\}/g;
 
 export function interpolate(value: unknown, scope: Scope, path: readonly (string | number)[] = []): JsonValue {
+  return walk(value, scope, [...path]);
+}
+
+/** `path` is where `value` sits, pushed and popped in place: it is copied only into an error. */
+function walk(value: unknown, scope: Scope, path: (string | number)[]): JsonValue {
   if (typeof value === 'string') {
     const whole = WHOLE.exec(value);
     if (whole) return lookup(whole[1]!.trim(), scope, path) as JsonValue;
@@ -32,9 +37,23 @@ export function interpolate(value: unknown, scope: Scope, path: readonly (string
       return typeof v === 'object' && v !== null ? JSON.stringify(v) : String(v);
     });
   }
-  if (Array.isArray(value)) return value.map((v, i) => interpolate(v, scope, [...path, i]));
+  if (Array.isArray(value)) {
+    return value.map((v, i) => {
+      path.push(i);
+      const out = walk(v, scope, path);
+      path.pop();
+      return out;
+    });
+  }
   if (value !== null && typeof value === 'object') {
-    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, interpolate(v, scope, [...path, k])]));
+    return Object.fromEntries(
+      Object.entries(value).map(([k, v]) => {
+        path.push(k);
+        const out = walk(v, scope, path);
+        path.pop();
+        return [k, out];
+      }),
+    );
   }
   return value as JsonValue;
 }
@@ -42,7 +61,7 @@ export function interpolate(value: unknown, scope: Scope, path: readonly (string
 function lookup(expr: string, scope: Scope, path: readonly (string | number)[]): unknown {
   const [root, ...rest] = expr.split('.');
   if (root !== 'vars' && root !== 'matrix') {
-    throw new InterpolationError(`unknown reference \${${expr}}`, path, 'references are ${vars.<name>} or ${matrix.<axis>}');
+    throw new InterpolationError(`unknown reference \${${expr}}`, [...path], 'references are ${vars.<name>} or ${matrix.<axis>}');
   }
   let cur: unknown = scope[root];
   for (const [i, seg] of rest.entries()) {
@@ -51,12 +70,12 @@ function lookup(expr: string, scope: Scope, path: readonly (string | number)[]):
       const where = [root, ...rest.slice(0, i)].join('.');
       throw new InterpolationError(
         `\${${expr}}: ${where} has no "${seg}"`,
-        path,
+        [...path],
         known.length > 0 ? `${where} has: ${known.join(', ')}` : root === 'matrix' ? 'this stage has no matrix' : `${where} is empty`,
       );
     }
     cur = (cur as Record<string, unknown>)[seg];
   }
-  if (rest.length === 0) throw new InterpolationError(`\${${expr}} needs a name`, path, `use \${${root}.<name>}`);
+  if (rest.length === 0) throw new InterpolationError(`\${${expr}} needs a name`, [...path], `use \${${root}.<name>}`);
   return cur;
 }

@@ -26,7 +26,8 @@ export function withUpstream(plan: Plan, ids: Iterable<StageId>): Set<StageId> {
     const id = stack.pop()!;
     if (out.has(id)) continue;
     out.add(id);
-    stack.push(...(plan.graph.inNeighbors(id) as StageId[]));
+    // One by one: spreading a 100,000-instance fan-in into push() overflows the call stack.
+    for (const up of plan.graph.inNeighbors(id) as StageId[]) stack.push(up);
   }
   return out;
 }
