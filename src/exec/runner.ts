@@ -35,18 +35,25 @@ export interface Runner {
   run(job: StageJob, hooks: RunHooks): Promise<StageResult>;
 }
 
+/** How long a stopped stage has to settle by itself before it is left behind (as `subprocess` waits before SIGKILL). */
+export const STOP_GRACE_MS = 2000;
+
 export class InProcessRunner implements Runner {
-  constructor(private readonly store: Store) {}
+  constructor(
+    private readonly store: Store,
+    private readonly stopGraceMs = STOP_GRACE_MS,
+  ) {}
 
   async run(job: StageJob, hooks: RunHooks): Promise<StageResult> {
     const session = new StageSession(this.store, job.instance.plugin, job.instance, job.key);
     let published = false;
     try {
       const ctx = await session.context(job.inputs, { ...hooks, cores: job.cores });
-      // A plugin that ignores its signal is left behind: its session closes below, so whatever it
-      // writes later fails and nothing of it is published. (Promise.resolve: a JavaScript plugin's
-      // `run` may return nothing at all.)
-      await untilAborted(Promise.resolve(job.instance.plugin.run(ctx as never)), hooks.signal);
+      // Once stopped, a plugin has a short grace to settle (and clean up) by itself; one that ignores
+      // its signal is then left behind: its session closes below, so whatever it writes later fails
+      // and nothing of it is published. (Promise.resolve: a JavaScript plugin's `run` may return
+      // nothing at all.)
+      await untilAborted(Promise.resolve(job.instance.plugin.run(ctx as never)), hooks.signal, this.stopGraceMs);
       hooks.signal.throwIfAborted();
       const outputs = await session.publish();
       published = true;

@@ -21,26 +21,35 @@ export function anySignal(signals: readonly AbortSignal[]): CombinedSignal {
 }
 
 /**
- * `work`, or a rejection with the signal's reason as soon as it aborts, whichever comes first. The
- * work itself goes on unobserved: the caller stops waiting for it, and must make sure that anything
- * it does later is ignored.
+ * `work`, or a rejection with the signal's reason once it aborts: at once if the work has not
+ * settled within `graceMs` of the abort (a plugin that ignores its signal), else when it settles (a
+ * plugin that stops on its own, whose cleanup then finishes before the caller's). Past the grace the
+ * work goes on unobserved: the caller stops waiting for it, and must make sure that anything it does
+ * later is ignored.
  */
-export function untilAborted<T>(work: Promise<T>, signal: AbortSignal): Promise<T> {
-  if (signal.aborted) {
-    work.catch(() => undefined); // its own failure, later, is no longer anyone's concern
-    return Promise.reject(signal.reason as Error);
-  }
+export function untilAborted<T>(work: Promise<T>, signal: AbortSignal, graceMs = 0): Promise<T> {
   return new Promise<T>((resolve, reject) => {
-    const stop = (): void => reject(signal.reason as Error);
-    signal.addEventListener('abort', stop, { once: true });
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const stop = (): void => {
+      work.catch(() => undefined); // its own failure, later, is no longer anyone's concern
+      if (graceMs <= 0) reject(signal.reason as Error);
+      else timer = setTimeout(() => reject(signal.reason as Error), graceMs);
+    };
+    if (signal.aborted) stop();
+    else signal.addEventListener('abort', stop, { once: true });
+    const settled = (): void => {
+      signal.removeEventListener('abort', stop);
+      clearTimeout(timer);
+    };
     work.then(
       (value) => {
-        signal.removeEventListener('abort', stop);
-        resolve(value);
+        settled();
+        if (signal.aborted) reject(signal.reason as Error);
+        else resolve(value);
       },
       (e: unknown) => {
-        signal.removeEventListener('abort', stop);
-        reject(e as Error);
+        settled();
+        reject((signal.aborted ? signal.reason : e) as Error);
       },
     );
   });

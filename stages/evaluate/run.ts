@@ -4,6 +4,7 @@ import { loadModel, readSplit } from '../../src/train/artifact.js';
 import { evaluate } from '../../src/train/evaluate.js';
 import type { Artifact, JsonValue, StageContext } from '../../src/plugin/types.js';
 import type { EvaluateParams } from './plugin.js';
+import { divergedMetrics } from '../train/divergence.js';
 
 function single(ctx: StageContext<EvaluateParams>, name: string): Artifact {
   const a = ctx.inputs[name];
@@ -39,7 +40,10 @@ export async function runEvaluate(ctx: StageContext<EvaluateParams>): Promise<vo
         out[split] = { n: r.n, loss: r.loss, acc: r.acc, per_class_acc: r.perClassAcc, per_class_count: r.perClassCount };
         ctx.log(`${split}: loss ${r.loss.toFixed(4)} acc ${r.acc.toFixed(4)} (${r.n} images)`);
       }
-      await ctx.writeJson('metrics', out);
+      // A diverged model's loss is NaN: recorded as null with `diverged: true`, as the train stage does.
+      const { metrics, divergence } = divergedMetrics(out, undefined);
+      if (divergence) ctx.log(`warning: the model gives a non-finite ${divergence.metric} (a diverged training?): the metrics record diverged: true and null for each NaN or infinite value`);
+      await ctx.writeJson('metrics', metrics);
     } finally {
       model.dispose();
     }

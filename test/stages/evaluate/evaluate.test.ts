@@ -41,3 +41,22 @@ test('evaluate: per-class accuracy for the chosen splits; refuses mismatched ima
     await h.close();
   }
 });
+
+test('evaluate: a diverged model is recorded as diverged with null losses, not refused or silently nulled', async () => {
+  const h = await createHarness();
+  try {
+    const data = dataset(toyImages(32, 6, 6, 1, 1), toyImages(20, 6, 6, 1, 2));
+    const trained = await h.run(trainPlugin, {
+      params: { model: 'mlp_1x512', epochs: 2, batch_size: 8, lr: 1e6, preprocessing: { crop: null, standardize: true }, backend: 'cpu' },
+      inputs: { data },
+    });
+    const r = await h.run(evaluatePlugin, { params: { splits: ['test'], backend: 'cpu', batch_size: 7 }, inputs: { model: trained.outputs['model']!, data } });
+    const m = await r.outputs['metrics']!.readJson<{ diverged?: boolean; diverged_at?: { metric: string }; test: { loss: number | null } }>();
+    assert.equal(m.diverged, true);
+    assert.equal(m.test.loss, null);
+    assert.equal(m.diverged_at?.metric, '$.test.loss');
+    assert.equal(r.logs.filter((l) => l.startsWith('warning: the model gives a non-finite')).length, 1);
+  } finally {
+    await h.close();
+  }
+});
