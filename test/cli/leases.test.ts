@@ -1,11 +1,11 @@
 // Two real `rethink run` processes on one cache: each stage is computed once, by whoever claimed it
 // first, and a holder killed mid-stage is taken over.
-import { after, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
 import { readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { compiledBin, project, type RunDoc } from '../support/tmp-project.js';
+import { project, type RunDoc } from '../support/tmp-project.js';
+import { startCli, until, type CliProcess } from '../support/cli-process.js';
 
 /** Logs "<pid> <stage id>" when it starts, then holds until the project has a file named `go`. */
 const SLOW = `
@@ -27,35 +27,7 @@ const PIPELINE = `stages:
   c: { uses: ./slow.mjs, with: { x: 2 } }
 `;
 
-interface Proc {
-  readonly child: ChildProcess;
-  readonly done: Promise<{ code: number | null; stdout: string; stderr: string }>;
-  stderr(): string;
-}
-
-const children = new Set<ChildProcess>();
-after(() => {
-  for (const c of children) c.kill('SIGKILL'); // a failed assertion leaves none running
-});
-
-function start(dir: string, ...argv: string[]): Proc {
-  const child = spawn(process.execPath, [compiledBin(), ...argv], { cwd: dir, env: { ...process.env, RETHINK_CACHE_DIR: join(dir, 'cache') } });
-  children.add(child);
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-  child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-  const done = new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => child.on('close', (code) => resolve({ code, stdout, stderr })));
-  return { child, done, stderr: () => stderr };
-}
-
-async function until(what: string, check: () => Promise<boolean> | boolean, ms = 30_000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!(await check())) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 25));
-  }
-}
+const start = (dir: string, ...argv: string[]): CliProcess => startCli(dir, argv);
 
 const starts = async (dir: string): Promise<string[][]> =>
   (await readFile(join(dir, 'starts.log'), 'utf8').catch(() => '')).trim().split('\n').filter(Boolean).map((l) => l.split(' '));

@@ -2,13 +2,13 @@
 // deadline and the command goes on with the local cache; Ctrl-C ends a command stuck on the remote.
 // The servers are raw sockets on loopback; the deadlines are configured small, and each test's own
 // timeout is only a guard against the hang it proves gone.
-import { after, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createServer, type Server, type Socket } from 'node:net';
 import { createServer as createHttpServer } from 'node:http';
-import { spawn, type ChildProcess } from 'node:child_process';
-import { join } from 'node:path';
-import { compiledBin, project, SWEEP, TEST_PLUGINS } from '../support/tmp-project.js';
+import type { ChildProcess } from 'node:child_process';
+import { project, SWEEP, TEST_PLUGINS } from '../support/tmp-project.js';
+import { startCli, until, type CliExit } from '../support/cli-process.js';
 
 const FILES = { 'plugins.mjs': TEST_PLUGINS, 'p.yaml': SWEEP };
 const GUARD = { timeout: 60_000 };
@@ -81,27 +81,10 @@ test('a malformed timeout is a user error that names the variable and the valid 
   assert.match(r.stderr, /"30s", "2m"/);
 });
 
-const children = new Set<ChildProcess>();
-after(() => {
-  for (const c of children) c.kill('SIGKILL'); // a failed assertion leaves none running
-});
-
-/** The built CLI as a child process, so that SIGINT reaches it as it reaches a user's. */
-function start(dir: string, env: Record<string, string>, ...argv: string[]): Promise<{ code: number | null; signal: NodeJS.Signals | null; stderr: string }> & { child: ChildProcess } {
-  const child = spawn(process.execPath, [compiledBin(), ...argv], { cwd: dir, env: { ...process.env, RETHINK_CACHE_DIR: join(dir, 'cache'), ...env }, stdio: ['ignore', 'ignore', 'pipe'] });
-  children.add(child);
-  let stderr = '';
-  child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
-  const done = new Promise<{ code: number | null; signal: NodeJS.Signals | null; stderr: string }>((resolve) => child.on('close', (code, signal) => resolve({ code, signal, stderr })));
+/** `rethink ARGV…` with `env`, settling with how it exited. */
+function start(dir: string, env: Record<string, string>, ...argv: string[]): Promise<CliExit> & { child: ChildProcess } {
+  const { child, done } = startCli(dir, argv, env);
   return Object.assign(done, { child });
-}
-
-async function until(what: string, check: () => boolean): Promise<void> {
-  const end = Date.now() + 30_000;
-  while (!check()) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 25));
-  }
 }
 
 test('Ctrl-C ends a run or a status stuck on a remote that never answers', GUARD, async () => {

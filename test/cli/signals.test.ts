@@ -1,11 +1,12 @@
 // `rethink run` as its own process: a stage that never settles or outlives its timeout fails the run
 // (never a silent exit 0), and SIGINT, SIGTERM and SIGHUP stop it cleanly, a second one at once.
-import { after, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { compiledBin, project, type RunDoc } from '../support/tmp-project.js';
+import { startCli, until, type CliProcess } from '../support/cli-process.js';
 
 /**
  * Logs its stage id to starts.log, writes its output, then: `never` leaves a promise pending with
@@ -39,11 +40,6 @@ export const plugin = {
 };
 `;
 
-const children = new Set<ChildProcess>();
-after(() => {
-  for (const c of children) c.kill('SIGKILL'); // a failed assertion leaves none running
-});
-
 /** `rethink run --json …` to its end, as a separate process. */
 function runToEnd(dir: string, ...argv: string[]): { code: number | null; doc: RunDoc | undefined; stderr: string } {
   const r = spawnSync(process.execPath, [compiledBin(), 'run', '--json', ...argv], { cwd: dir, encoding: 'utf8', env: { ...process.env, RETHINK_CACHE_DIR: join(dir, 'cache') } });
@@ -56,26 +52,8 @@ function runToEnd(dir: string, ...argv: string[]): { code: number | null; doc: R
   return { code: r.status, doc, stderr: r.stderr };
 }
 
-function start(dir: string, ...argv: string[]): { child: ChildProcess; done: Promise<{ code: number | null; signal: NodeJS.Signals | null; stdout: string; stderr: string }>; stderr(): string } {
-  const child = spawn(process.execPath, [compiledBin(), 'run', '--json', ...argv], { cwd: dir, env: { ...process.env, RETHINK_CACHE_DIR: join(dir, 'cache') } });
-  children.add(child);
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-  child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-  const done = new Promise<{ code: number | null; signal: NodeJS.Signals | null; stdout: string; stderr: string }>((resolve) =>
-    child.on('close', (code, signal) => resolve({ code, signal, stdout, stderr })),
-  );
-  return { child, done, stderr: () => stderr };
-}
-
-async function until(what: string, check: () => Promise<boolean> | boolean, ms = 30_000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!(await check())) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 25));
-  }
-}
+/** `rethink run --json …` as a process of its own, to signal while it runs. */
+const start = (dir: string, ...argv: string[]): CliProcess => startCli(dir, ['run', '--json', ...argv]);
 
 const started = async (dir: string): Promise<string[]> => (await readFile(join(dir, 'starts.log'), 'utf8').catch(() => '')).split('\n').filter(Boolean);
 /** The files under cache/DIR, at any depth ([] when it does not exist). */

@@ -1,9 +1,9 @@
-import { after, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
 import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { compiledBin, project, SWEEP, TEST_PLUGINS } from '../support/tmp-project.js';
+import { project, SWEEP, TEST_PLUGINS } from '../support/tmp-project.js';
+import { startCli, until } from '../support/cli-process.js';
 
 /** Writes its output, then its pid beside the module, then never yields: only a signal stops it. */
 const BUSY = `
@@ -40,25 +40,12 @@ export const plugin = {
 };
 `;
 
-const children = new Set<ChildProcess>();
-after(() => {
-  for (const c of children) c.kill('SIGKILL'); // a failed assertion leaves none running
-});
-
 function gone(pid: number): boolean {
   try {
     process.kill(pid, 0);
     return false;
   } catch (e) {
     return (e as NodeJS.ErrnoException).code === 'ESRCH';
-  }
-}
-
-async function until(what: string, check: () => Promise<boolean>, ms = 30_000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!(await check())) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 25));
   }
 }
 
@@ -107,15 +94,12 @@ test('a busy-looping stage under --executor subprocess times out: its process is
 
 test('SIGINT to run --executor subprocess during a busy-looping stage exits 130 and leaves no process behind', async () => {
   const p = await project({ 'busy.mjs': BUSY, 'p.yaml': 'stages:\n  spin: { uses: ./busy.mjs }\n' });
-  const run = spawn(process.execPath, [compiledBin(), 'run', 'p.yaml', '--executor', 'subprocess'], { cwd: p.dir, env: { ...process.env, RETHINK_CACHE_DIR: join(p.dir, 'cache') } });
-  children.add(run);
-  let stderr = '';
-  run.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-  const exited = new Promise<number | null>((resolve) => run.on('close', (code) => resolve(code)));
+  const run = startCli(p.dir, ['run', 'p.yaml', '--executor', 'subprocess']);
   await until('the stage to start spinning', async () => (await entries(p.dir)).includes('pid-spin'));
   const pid = await pidOf(p.dir, 'spin');
-  run.kill('SIGINT');
-  assert.equal(await exited, 130, stderr);
+  run.child.kill('SIGINT');
+  const { code, stderr } = await run.done;
+  assert.equal(code, 130, stderr);
   assert.ok(gone(pid), 'the stage process is gone');
   assert.deepEqual(await entries(join(p.dir, 'cache', 'runs')), []);
 });
