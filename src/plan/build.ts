@@ -20,6 +20,7 @@ import { parseRef, type InputRef } from './refs.js';
 import type { PluginRegistry, Resolved } from './registry.js';
 import type { Plan, StageInstance } from './plan.js';
 import { bindInputs } from './bind.js';
+import { PlannedInstance, type UnboundInstance } from './instance.js';
 import type { CodeClosure } from './code-closure.js';
 
 export interface StageInfo {
@@ -32,9 +33,6 @@ export interface StageInfo {
   /** Where the stage is declared (`pipelines/x.yaml:12:3`), located on the first call: only messages need it. */
   readonly where: () => string;
 }
-
-/** An instance before its inputs are bound. */
-type UnboundInstance = Omit<StageInstance, 'inputs' | 'where'>;
 
 export async function buildPlan(file: PipelineFile, registry: PluginRegistry): Promise<Plan> {
   const diags: Diagnostic[] = [];
@@ -190,13 +188,7 @@ export async function buildPlan(file: PipelineFile, registry: PluginRegistry): P
   const planned = new Map<StageId, StageInstance>();
   for (const info of infos.values()) {
     for (const { id } of info.instances) {
-      planned.set(id, {
-        ...instances.get(id)!,
-        inputs: bound.inputs.get(id)!,
-        get where() {
-          return info.where();
-        },
-      });
+      planned.set(id, new PlannedInstance(instances.get(id)!, bound.inputs.get(id)!, info.where));
     }
   }
 
