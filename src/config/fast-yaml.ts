@@ -9,7 +9,7 @@ export function fastYamlValue(text: string): { readonly value: unknown } | undef
   if (!plainEnough(text)) return undefined;
   let value: unknown;
   try {
-    value = load(text, { schema: CORE_1_2, json: false, listener: refuseAnchorsAndTags });
+    value = load(text, { schema: CORE_1_2, json: false, listener: plainNodes(text) });
   } catch {
     // A syntax error, a duplicate key, an anchor, a tag: the full path decides and says where.
     return undefined;
@@ -44,14 +44,66 @@ const CORE_1_2 = new Schema({
 });
 
 /**
- * Called by js-yaml as each node closes: an anchor (aliases share or expand values, which the full
- * path bounds) or a non-specific `!` tag ends the fast path.
+ * A js-yaml listener, told as each node opens and closes, that ends the fast path at:
+ * - an anchor (aliases share or expand values, which the full path bounds) or a non-specific `!` tag;
+ * - a collection used as a key (`[a, b]: 1`, `{ [a] }`: js-yaml makes it a different string). A
+ *   collection is a key when it is not among its parent's values: without anchors each collection
+ *   is a distinct object, so identity tells;
+ * - a scalar or flow collection over several lines whose continuation lines are not indented past
+ *   the line it starts on (`yaml` wants them past the enclosing block; js-yaml does not check).
  */
-function refuseAnchorsAndTags(event: EventType, state: State): void {
-  if (event !== 'close') return;
-  // js-yaml's state carries the node's properties; its type declarations leave them out.
-  const { anchor, tag } = state as State & { readonly anchor?: string | null; readonly tag?: string | null };
-  if (anchor != null || tag === '!') throw new NotPlain();
+function plainNodes(text: string): (event: EventType, state: State) => void {
+  /** For each open node, where it opened and the collections read inside it so far. */
+  const open: { readonly from: number; readonly inner: object[] }[] = [];
+  return (event, state) => {
+    if (event === 'open') {
+      open.push({ from: state.position, inner: [] });
+      return;
+    }
+    const { from, inner } = open.pop()!;
+    // js-yaml's state carries the node's properties; its type declarations leave them out.
+    const { anchor, tag, kind, result } = state as State & { readonly anchor?: string | null; readonly tag?: string | null };
+    if (anchor != null || tag === '!') throw new NotPlain();
+    if (!continuationIndented(text, from, state.position, kind)) throw new NotPlain();
+    if ((kind !== 'mapping' && kind !== 'sequence') || typeof result !== 'object' || result === null) return;
+    if (inner.length > 0) {
+      const values = new Set<unknown>(Array.isArray(result) ? result : Object.values(result as object));
+      if (!inner.every((c) => values.has(c))) throw new NotPlain();
+    }
+    open.at(-1)?.inner.push(result as object);
+  };
+}
+
+/**
+ * Whether the node read from `from` to `to` is on one line, a block node (its own indentation rules
+ * hold in both parsers), or a flow node whose every further non-blank line is indented past its first
+ * line's block content (the first column that is not a space or a `- ` sequence indicator).
+ */
+function continuationIndented(text: string, from: number, to: number, kind: string): boolean {
+  let start = from;
+  // Where the node's own text begins: js-yaml reports the position before separating space and comments.
+  for (;;) {
+    const c = text[start];
+    if (c === ' ' || c === '\n' || c === '\r') start++;
+    else if (c === '#') start = text.indexOf('\n', start) === -1 ? to : text.indexOf('\n', start);
+    else break;
+  }
+  let nl = text.indexOf('\n', start);
+  if (nl === -1 || nl >= to) return true;
+  const c = text[start];
+  const blockCollection = (kind === 'mapping' || kind === 'sequence') && c !== '[' && c !== '{';
+  if (blockCollection || c === '|' || c === '>') return true;
+  const lineStart = text.lastIndexOf('\n', start) + 1;
+  let content = lineStart;
+  while (text[content] === ' ' || (text[content] === '-' && text[content + 1] === ' ')) content++;
+  const min = content - lineStart;
+  for (; nl !== -1 && nl < to; nl = text.indexOf('\n', nl + 1)) {
+    let i = nl + 1;
+    while (text[i] === ' ') i++;
+    const blank = i >= text.length || text[i] === '\n' || text[i] === '\r';
+    if (!blank && i < to && i - (nl + 1) <= min) return false;
+  }
+  return true;
 }
 
 class NotPlain extends Error {}
@@ -61,12 +113,12 @@ const MAX_LINE = 1024;
 
 /**
  * Text features where the two parsers differ or where the full path's checks matter: directives
- * (`%YAML 1.1` changes the schema), verbatim tags, tabs, very long lines, and collection keys
- * (`? …` or `[a, b]: …`: js-yaml turns them into different strings).
+ * (`%YAML 1.1` changes the schema), verbatim tags, tabs, a carriage return that does not end a line
+ * with its line feed, very long lines, and explicit keys (`? …`).
  */
 function plainEnough(text: string): boolean {
-  if (text.includes('\t') || text.includes('!<')) return false;
-  if (/^%/m.test(text) || /(?:^|[\s[{,])\?(?:\s|$)/.test(text) || /[\]}][ \t]*:(?:[\s,\]}]|$)/.test(text)) return false;
+  if (text.includes('\t') || text.includes('!<') || /\r(?!\n)/.test(text)) return false;
+  if (/^%/m.test(text) || /(?:^|[\s[{,])\?(?:\s|$)/.test(text)) return false;
   for (let start = 0; start < text.length; ) {
     const end = text.indexOf('\n', start);
     const stop = end === -1 ? text.length : end;
