@@ -114,11 +114,13 @@ const MAX_LINE = 1024;
 /**
  * Text features where the two parsers differ or where the full path's checks matter: directives
  * (`%YAML 1.1` changes the schema), verbatim tags, tabs, a carriage return that does not end a line
- * with its line feed, very long lines, and explicit keys (`? …`).
+ * with its line feed, very long lines, explicit keys (`? …`), a comment that touches a quote or
+ * bracket before it (`"a"#c`, which js-yaml reads as a comment and `yaml` refuses), and a line that
+ * starts like a document marker without being one (`---a`: js-yaml reads a marker, `yaml` a key).
  */
 function plainEnough(text: string): boolean {
   if (text.includes('\t') || text.includes('!<') || /\r(?!\n)/.test(text)) return false;
-  if (/^%/m.test(text) || /(?:^|[\s[{,])\?(?:\s|$)/.test(text)) return false;
+  if (/^%/m.test(text) || /(?:^|[\s[{,])\?(?:\s|$)/.test(text) || /["'\]}]#/.test(text) || /^(?:---|\.\.\.)\S/m.test(text)) return false;
   for (let start = 0; start < text.length; ) {
     const end = text.indexOf('\n', start);
     const stop = end === -1 ? text.length : end;

@@ -133,6 +133,17 @@ const DOCUMENTS = [
   'a: "\\x4"\n',
   'a:    \n  - 1\n',
   'a: 1 \nb: 2\t\n',
+  // Found by fuzzing the two parsers against each other: js-yaml reads these differently or accepts them.
+  'a: { [0.2, 0.5] }\n',
+  'a: { b: 1, [c] }\n',
+  'a: b\rc: d\n',
+  'a:\n  b: "x\ny"\n',
+  'a:\n  b: [1,\n2]\n',
+  'a:\n  b: {c: 1,\n d: 2}\n',
+  'a: "x"#c\n',
+  'a: [x]#c\n',
+  '---a: 1\n',
+  '...a: 1\n',
 ];
 
 test('structures, scalar styles, and every document either path declines read alike', () => {
