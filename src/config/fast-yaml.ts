@@ -53,24 +53,28 @@ const CORE_1_2 = new Schema({
  *   the line it starts on (`yaml` wants them past the enclosing block; js-yaml does not check).
  */
 function plainNodes(text: string): (event: EventType, state: State) => void {
-  /** For each open node, where it opened and the collections read inside it so far. */
-  const open: { readonly from: number; readonly inner: object[] }[] = [];
+  // For each open node: where it opened, and the collections read inside it so far (made on the
+  // first one: two stacks rather than an object per node, since every scalar opens and closes too).
+  const opened: number[] = [];
+  const inner: (object[] | undefined)[] = [];
   return (event, state) => {
     if (event === 'open') {
-      open.push({ from: state.position, inner: [] });
+      opened.push(state.position);
+      inner.push(undefined);
       return;
     }
-    const { from, inner } = open.pop()!;
+    const from = opened.pop()!;
+    const collections = inner.pop();
     // js-yaml's state carries the node's properties; its type declarations leave them out.
     const { anchor, tag, kind, result } = state as State & { readonly anchor?: string | null; readonly tag?: string | null };
     if (anchor != null || tag === '!') throw new NotPlain();
     if (!continuationIndented(text, from, state.position, kind)) throw new NotPlain();
     if ((kind !== 'mapping' && kind !== 'sequence') || typeof result !== 'object' || result === null) return;
-    if (inner.length > 0) {
+    if (collections !== undefined) {
       const values = new Set<unknown>(Array.isArray(result) ? result : Object.values(result as object));
-      if (!inner.every((c) => values.has(c))) throw new NotPlain();
+      if (!collections.every((c) => values.has(c))) throw new NotPlain();
     }
-    open.at(-1)?.inner.push(result as object);
+    if (inner.length > 0) (inner[inner.length - 1] ??= []).push(result as object);
   };
 }
 
