@@ -89,8 +89,11 @@ function continuationIndented(text: string, from: number, to: number, kind: stri
   for (;;) {
     const c = text[start];
     if (c === ' ' || c === '\n' || c === '\r') start++;
-    else if (c === '#') start = text.indexOf('\n', start) === -1 ? to : text.indexOf('\n', start);
-    else break;
+    else if (c === '#') {
+      const eol = text.indexOf('\n', start);
+      if (eol === -1) return true;
+      start = eol;
+    } else break;
   }
   let nl = text.indexOf('\n', start);
   if (nl === -1 || nl >= to) return true;

@@ -144,6 +144,12 @@ const DOCUMENTS = [
   'a: [x]#c\n',
   '---a: 1\n',
   '...a: 1\n',
+  '"a\n b": 1\n',
+  'x:\n  "a\n   b": 1\n',
+  'a\n b: 1\n',
+  '[a,\n b]: 1\n',
+  'x: [a,\n b]\n',
+  '- - [a,\n   b]\n',
 ];
 
 test('structures, scalar styles, and every document either path declines read alike', () => {
