@@ -129,7 +129,7 @@ function applySets(source: SourceFile, sets: readonly string[]): void {
     }
     const segs = set.slice(0, eq).split('.');
     const path = TOP_LEVEL.has(segs[0]!) ? segs : ['stages', ...segs];
-    if (path[0] === 'stages' && path.length > 1 && !source.doc.hasIn(['stages', path[1]!])) {
+    if (path[0] === 'stages' && path.length > 1 && !source.hasIn(['stages', path[1]!])) {
       const names = Object.keys((source.toJS() as { stages?: object } | null)?.stages ?? {});
       errors.push({
         code: 'E_BAD_SET',
@@ -143,7 +143,7 @@ function applySets(source: SourceFile, sets: readonly string[]): void {
       errors.push({ code: value.code, message: `--set ${showPath([...segs, ...(value.path ?? [])])}: ${value.message}`, hint: value.hint });
       continue;
     }
-    source.doc.setIn(path, source.doc.createNode(value.value));
+    source.setIn(path, value.value);
   }
   if (errors.length > 0) throw new UserError(errors);
 }

@@ -2,11 +2,19 @@
 import { LineCounter, parseDocument, isMap, isPair, isScalar, isSeq, visit, type Document, type Node, type Pair, type YAMLMap } from 'yaml';
 import { UserError, type Diagnostic, type Position } from './diagnostic.js';
 import { aliasProblemHint, aliasProblemMessage, checkAliases } from './aliases.js';
+import { fastYamlValue } from './fast-yaml.js';
 
 export type YamlPath = readonly (string | number)[];
 
+/**
+ * A valid file's values come from a fast parser (fast-yaml.ts); the `yaml` Document, with a source
+ * range for every node, is built on first use: by a syntax error, a location asked for (a diagnostic),
+ * or an edit (`--set`). A valid pipeline never pays for positions.
+ */
 export class SourceFile {
-  readonly doc: Document.Parsed;
+  private parsed: Document.Parsed | undefined;
+  /** The values read by the fast path, while they still are the document's (no edit since). */
+  private fast: { readonly value: unknown } | undefined;
   private readonly lines = new LineCounter();
   /**
    * Each map's pairs by key, built on a map's first look-up: the yaml package's `getIn` scans a
@@ -18,13 +26,36 @@ export class SourceFile {
     readonly file: string,
     readonly text: string,
   ) {
+    this.fast = fastYamlValue(text);
+  }
+
+  /** The `yaml` Document with source ranges, parsed on first use. */
+  get doc(): Document.Parsed {
     // Duplicate keys are found below: the yaml package compares each key with every key before it
     // in its map, which made parsing a 10,000-stage file take seconds (and 100,000 stages, minutes).
-    this.doc = parseDocument(text, { lineCounter: this.lines, uniqueKeys: false, prettyErrors: false, keepSourceTokens: false });
+    this.parsed ??= parseDocument(this.text, { lineCounter: this.lines, uniqueKeys: false, prettyErrors: false, keepSourceTokens: false });
+    return this.parsed;
+  }
+
+  /** Whether the Document has been built (a valid file read without edits or diagnostics has not). */
+  get hasDocument(): boolean {
+    return this.parsed !== undefined;
+  }
+
+  hasIn(path: YamlPath): boolean {
+    return this.doc.hasIn(path);
+  }
+
+  /** Sets the value at `path` (creating maps on the way); from now on values come from the Document. */
+  setIn(path: YamlPath, value: unknown): void {
+    this.fast = undefined;
+    this.doc.setIn(path, this.doc.createNode(value));
   }
 
   /** YAML syntax errors (including duplicate keys) as diagnostics, in file order. */
   syntaxErrors(): Diagnostic[] {
+    // The fast path reads only files the full path finds no error in (it refuses duplicate keys too).
+    if (this.fast !== undefined) return [];
     const errors = [
       ...this.doc.errors.map((e) => ({ offset: e.pos[0], end: e.pos[1], code: 'E_YAML', message: e.message.split('\n')[0]! })),
       ...duplicateKeyOffsets(this.doc).map((offset) => ({ offset, end: offset + 1, code: 'E_DUPLICATE_KEY', message: duplicateKeyMessage(this.text, offset) })),
@@ -71,6 +102,7 @@ export class SourceFile {
   }
 
   isList(path: YamlPath): boolean {
+    if (this.fast !== undefined) return Array.isArray(valueAt(this.fast.value, path));
     return isSeq(this.nodeAt(path));
   }
 
@@ -108,6 +140,8 @@ export class SourceFile {
    * small enough to do, so `yaml`'s own (cruder) alias count is off.
    */
   toJS(): unknown {
+    // The fast path reads only files without anchors, so without aliases to bound.
+    if (this.fast !== undefined) return this.fast.value;
     const problem = checkAliases(this.doc);
     if (problem !== undefined) {
       throw new UserError([{ code: 'E_YAML_ALIASES', message: aliasProblemMessage(problem), at: this.nodePosition(problem.alias), hint: aliasProblemHint(problem) }]);
@@ -124,6 +158,16 @@ interface KeyIndex {
   readonly byValue: Map<unknown, Pair>;
   /** By the key's text (how a key's position is looked up). */
   readonly byText: Map<string, Pair>;
+}
+
+/** The plain value at `path` (undefined where there is none). */
+function valueAt(root: unknown, path: YamlPath): unknown {
+  let v = root;
+  for (const seg of path) {
+    if (typeof v !== 'object' || v === null || !Object.hasOwn(v, seg)) return undefined;
+    v = (v as Record<string | number, unknown>)[seg];
+  }
+  return v;
 }
 
 /** A sequence index as the yaml package reads one: a non-negative integer, or its digits. */

@@ -6,15 +6,14 @@ import type { StageId } from '../util/brand.js';
 import type { Diagnostic } from '../config/diagnostic.js';
 import type { YamlPath } from '../config/source.js';
 import { sameValue, type Combo } from './expand.js';
-import type { InputBinding, SourceRef, StageInstance } from './plan.js';
+import type { InputBinding, SourceRef } from './plan.js';
 import type { StageInfo } from './build.js';
 import type { InputRef } from './refs.js';
 
 export function bindInputs(
   infos: ReadonlyMap<string, StageInfo>,
-  instances: ReadonlyMap<StageId, StageInstance>,
   at: (path: YamlPath, key?: boolean) => NonNullable<Diagnostic['at']>,
-): { instances: Map<StageId, StageInstance>; diagnostics: Diagnostic[] } {
+): { inputs: Map<StageId, readonly InputBinding[]>; diagnostics: Diagnostic[] } {
   const diags: Diagnostic[] = [];
   const seen = new Set<string>();
   const report = (d: Diagnostic) => {
@@ -24,7 +23,7 @@ export function bindInputs(
       diags.push(d);
     }
   };
-  const out = new Map<StageId, StageInstance>();
+  const out = new Map<StageId, readonly InputBinding[]>();
   const order = new CanonicalOrder();
   for (const info of infos.values()) {
     const stage = info.decl.name;
@@ -110,11 +109,10 @@ export function bindInputs(
         }
         bindings.push({ name, many: spec.many === true, sources: sources.map(({ id, output }) => ({ id, output })) });
       }
-      const inst = instances.get(id)!;
-      out.set(id, { ...inst, inputs: bindings });
+      out.set(id, bindings);
     }
   }
-  return { instances: out, diagnostics: diags };
+  return { inputs: out, diagnostics: diags };
 }
 
 /** Stage, then matrix values by axis name (an upstream stage's instances all have the same axes). */

@@ -20,6 +20,7 @@ import { parseRef, type InputRef } from './refs.js';
 import type { PluginRegistry, Resolved } from './registry.js';
 import type { Plan, StageInstance } from './plan.js';
 import { bindInputs } from './bind.js';
+import { PlannedInstance, type UnboundInstance } from './instance.js';
 import type { CodeClosure } from './code-closure.js';
 
 export interface StageInfo {
@@ -29,6 +30,8 @@ export interface StageInfo {
   /** input name → parsed refs, each with its YAML path. */
   readonly refs: ReadonlyMap<string, readonly { readonly ref: InputRef; readonly path: YamlPath }[]>;
   readonly instances: readonly { readonly id: StageId; readonly combo: Combo }[];
+  /** Where the stage is declared (`pipelines/x.yaml:12:3`), located on the first call: only messages need it. */
+  readonly where: () => string;
 }
 
 export async function buildPlan(file: PipelineFile, registry: PluginRegistry): Promise<Plan> {
@@ -96,7 +99,7 @@ export async function buildPlan(file: PipelineFile, registry: PluginRegistry): P
   // 3. Sweep expansion, interpolation, params: checked even after errors above, so that one pass
   // reports a misspelt input and a bad param together (a stage without a plugin is skipped).
   const infos = new Map<string, StageInfo>();
-  const instances = new Map<StageId, StageInstance>();
+  const instances = new Map<StageId, UnboundInstance>();
   const seenParamErrors = new Set<string>();
   const cap = new InstanceCap(file.maxInstances);
   for (const s of file.stages) {
@@ -122,7 +125,9 @@ export async function buildPlan(file: PipelineFile, registry: PluginRegistry): P
     const combos = combinations(axes).filter((c) => !isExcluded(c));
     if (combos.length === 0) diags.push({ code: 'E_BAD_MATRIX', message: `stage "${s.name}": exclude leaves no instance`, at: at([...stagePath(s.name), 'exclude'], true) });
     const list: { id: StageId; combo: Combo }[] = [];
-    const where = fmt(at(stagePath(s.name), true));
+    // Located when first asked for, not here: a valid file's plan never needs the positioned Document.
+    let whereText: string | undefined;
+    const where = (): string => (whereText ??= fmt(at(stagePath(s.name), true)));
     const withPath = [...stagePath(s.name), 'with'];
     const seedPath = [...stagePath(s.name), 'seed'];
     for (const combo of combos) {
@@ -160,7 +165,6 @@ export async function buildPlan(file: PipelineFile, registry: PluginRegistry): P
         matrix: combo,
         params: resolved.params,
         seed,
-        inputs: [],
         keyBase: {
           plugin: plugin.name,
           version: plugin.version,
@@ -168,33 +172,38 @@ export async function buildPlan(file: PipelineFile, registry: PluginRegistry): P
           params: resolved.params,
           ...(seeded ? { seed } : {}),
         },
-        where,
         ...(s.retries === undefined ? {} : { retries: s.retries }),
         ...(s.timeout === undefined ? {} : { timeoutMs: durationMs(s.timeout) }),
       });
       list.push({ id, combo });
     }
-    infos.set(s.name, { decl: s, plugin, ...(code === undefined ? {} : { code }), refs: refs.get(s.name)!, instances: list });
+    infos.set(s.name, { decl: s, plugin, ...(code === undefined ? {} : { code }), refs: refs.get(s.name)!, instances: list, where });
   }
   // In file order, as a reader fixes them.
   if (diags.length > 0) throw new UserError(diags.sort((a, b) => (a.at?.line ?? 0) - (b.at?.line ?? 0) || (a.at?.col ?? 0) - (b.at?.col ?? 0)));
 
   // 4. Inputs.
-  const bound = bindInputs(infos, instances, at);
+  const bound = bindInputs(infos, at);
   if (bound.diagnostics.length > 0) throw new UserError(bound.diagnostics);
+  const planned = new Map<StageId, StageInstance>();
+  for (const info of infos.values()) {
+    for (const { id } of info.instances) {
+      planned.set(id, new PlannedInstance(instances.get(id)!, bound.inputs.get(id)!, info.where));
+    }
+  }
 
   // 5. The DAG, in a stable topological order.
   const graph = new graphology.DirectedGraph();
   const order: StageId[] = [];
   for (const stage of stageOrder(names, edges)) {
     for (const { id } of infos.get(stage)!.instances) {
-      const inst = bound.instances.get(id)!;
+      const inst = planned.get(id)!;
       graph.addNode(id, { stage });
       for (const b of inst.inputs) for (const src of b.sources) graph.mergeEdge(src.id, id);
       order.push(id);
     }
   }
-  return { pipeline: file.path, display: file.source.file, name: file.name, graph, instances: bound.instances, order };
+  return { pipeline: file.path, display: file.source.file, name: file.name, graph, instances: planned, order };
 }
 
 function tryInterpolate(

@@ -95,3 +95,19 @@ test('the upstream of a 200,000-instance fan-in is collected without overflowing
   const plan = { graph } as unknown as Plan;
   assert.equal(withUpstream(plan, ['all' as StageId]).size, 200_001);
 });
+
+test('planning a valid pipeline needs no source positions: a stage\'s `where` is located when it is read', async () => {
+  const p = await project({ 'plugins.mjs': TEST_PLUGINS, 'x.yaml': `stages:
+  a: { uses: ./plugins.mjs, with: { value: "\${matrix.q}" }, matrix: { q: [1, 2] } }
+  b:
+    uses: ./plugins.mjs
+    with: { value: 1 }
+    inputs: { x: "a[*]" }
+` });
+  const file = await loadPipelineFile(join(p.dir, 'x.yaml'), [], 'x.yaml');
+  const planned = await buildPlan(file, createRegistry());
+  assert.equal(file.source.hasDocument, false, 'the yaml Document was built');
+  assert.equal(planned.instances.get('a[q=2]' as StageId)!.where, 'x.yaml:2:3');
+  assert.equal(planned.instances.get('b' as StageId)!.where, 'x.yaml:3:3');
+  assert.equal(file.source.hasDocument, true);
+});
