@@ -235,7 +235,16 @@ export class LocalStore implements Store {
     await this.assertIsCache(); // the CLI has said so already, as a user error; this is the last line
     const now = options.now ?? Date.now();
     const fresh = (mtimeMs: number) => now - mtimeMs < options.graceMs;
-    const report = { keptRuns: 0, deletedRuns: 0, keptObjects: 0, keptBytes: 0, deletedObjects: 0, deletedBytes: 0, deletedCheckpoints: 0 };
+    const report = { keptRuns: 0, deletedRuns: 0, keptObjects: 0, keptBytes: 0, deletedObjects: 0, deletedBytes: 0, deletedCheckpoints: 0, deletedQuarantined: 0 };
+    // Corrupt objects kept for a post-mortem, as long as unfinished checkpoints: a name says when it
+    // was quarantined (a rename keeps the object's own, older, mtime).
+    const quarantine = join(this.location, 'quarantine');
+    for (const name of await readdir(quarantine).catch(() => [] as string[])) {
+      const when = quarantinedAt(name) ?? (await stat(join(quarantine, name)).catch(() => undefined))?.ctimeMs ?? now;
+      if (now - when < options.checkpointGraceMs) continue;
+      report.deletedQuarantined++;
+      if (!options.dryRun) await rm(join(quarantine, name), { recursive: true, force: true });
+    }
     // Checkpoints of attempts nobody resumed: their stage's next attempt would have deleted them.
     const checkpoints = join(this.location, 'checkpoints');
     for (const key of await readdir(checkpoints).catch(() => [] as string[])) {
@@ -353,6 +362,8 @@ async function writeFully(fh: FileHandle, chunk: Uint8Array, position: number): 
 export interface GcReport extends GcCounts {
   /** Checkpoint directories of unfinished attempts, untouched for the checkpoint grace. */
   readonly deletedCheckpoints: number;
+  /** Objects found corrupt and quarantined longer ago than the checkpoint grace. */
+  readonly deletedQuarantined: number;
 }
 
 /** The files of a `ab/cdef…` fan-out directory, named by their full id (`abcdef…`, `suffix` dropped). */
@@ -373,4 +384,10 @@ export async function hashFile(path: string): Promise<string> {
   const h = createHash('sha256');
   for await (const chunk of createReadStream(path, { highWaterMark: 1 << 20 })) h.update(chunk as Buffer);
   return h.digest('hex');
+}
+
+/** When a quarantined object was moved there, from its name (`<hash>-<ms since the epoch>-<random>`). */
+function quarantinedAt(name: string): number | undefined {
+  const ms = Number(/^[0-9a-f]{64}-(\d+)-[0-9a-f]+$/.exec(name)?.[1]);
+  return Number.isSafeInteger(ms) ? ms : undefined;
 }

@@ -4,7 +4,7 @@ import { mkdir, readdir, utimes, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { project, SWEEP, TEST_PLUGINS, type Project } from '../support/tmp-project.js';
 
-interface GcDoc { dryRun: boolean; keptRuns: number; deletedRuns: number; keptObjects: number; deletedObjects: number; deletedBytes: number; deletedCheckpoints: number }
+interface GcDoc { dryRun: boolean; keptRuns: number; deletedRuns: number; keptObjects: number; deletedObjects: number; deletedBytes: number; deletedCheckpoints: number; deletedQuarantined: number }
 
 /** Files under cache/runs and cache/objects, aged by `hours` so they are past gc's one-hour grace. */
 async function age(p: Project, hours: number): Promise<number> {
@@ -76,4 +76,23 @@ test('gc deletes checkpoints of attempts left unfinished for a week, and only th
   assert.equal((await gc(p)).deletedCheckpoints, 1);
   assert.deepEqual(await readdir(root), ['b'.repeat(64)]);
   assert.equal((await gc(p, '--keep-days', '1')).deletedCheckpoints, 0, 'a week at least, whatever --keep-days');
+});
+
+test('gc deletes objects quarantined over a week ago (by when they were quarantined, not their own age), and only those', async () => {
+  const p = await project({ 'plugins.mjs': TEST_PLUGINS, 'p.yaml': SWEEP });
+  assert.equal((await p.run('p.yaml')).code, 0);
+  const root = join(p.dir, 'cache', 'quarantine');
+  await mkdir(root, { recursive: true });
+  const day = 24 * 3600 * 1000;
+  const old = `${'a'.repeat(64)}-${Date.now() - 8 * day}-0a1b2c`;
+  const recent = `${'b'.repeat(64)}-${Date.now() - 2 * day}-0a1b2c`;
+  for (const name of [old, recent]) {
+    await writeFile(join(root, name), 'corrupt bytes');
+    const published = new Date(Date.now() - 30 * day); // the object's own mtime, kept by the rename
+    await utimes(join(root, name), published, published);
+  }
+  assert.equal((await gc(p, '--dry-run')).deletedQuarantined, 1);
+  assert.equal((await readdir(root)).length, 2);
+  assert.equal((await gc(p)).deletedQuarantined, 1);
+  assert.deepEqual(await readdir(root), [recent]);
 });

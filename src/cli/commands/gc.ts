@@ -59,9 +59,10 @@ export const gc: Command = async (argv, io) => {
     return 0;
   }
   const checkpoints = report.deletedCheckpoints > 0 ? `, and ${report.deletedCheckpoints} checkpoints of attempts unfinished for a week` : '';
+  const quarantined = report.deletedQuarantined > 0 ? `, and ${report.deletedQuarantined} corrupt object${report.deletedQuarantined === 1 ? '' : 's'} quarantined over a week ago` : '';
   const stale = leases > 0 ? `, and ${leases} leases that killed processes left` : '';
   const leftovers = tmp > 0 ? `, and ${tmp} temporary file${tmp === 1 ? '' : 's'} of killed runs` : '';
-  io.stdout(`${await gcLine(store.location, report, dryRun)}${checkpoints}${stale}${leftovers}\n`);
+  io.stdout(`${await gcLine(store.location, report, dryRun)}${checkpoints}${quarantined}${stale}${leftovers}\n`);
   return 0;
 };
 
