@@ -48,17 +48,19 @@ export async function bench(argv: readonly string[], out: (s: string) => void, e
   if (a.json) out(JSON.stringify(report, null, 2));
   else {
     out('');
-    out(`${'model'.padEnd(20)} ${'img/s best'.padStart(11)} ${'median'.padStart(9)} ${'ms/step'.padStart(9)}`);
+    // img/s is total images ÷ total time of the timed steps (what the PyTorch anchor reports); the
+    // fastest step's rate is shown beside it, never instead of it.
+    out(`${'model'.padEnd(20)} ${'img/s'.padStart(10)} ${'best step'.padStart(10)}   ms/step min / median / max`);
     for (const r of models) {
-      const ms = [...r.stepMs].sort((x, y) => x - y)[Math.floor(r.stepMs.length / 2)]!;
-      out(`${r.model.padEnd(20)} ${r.imagesPerSecond.best.toFixed(1).padStart(11)} ${r.imagesPerSecond.median.toFixed(1).padStart(9)} ${ms.toFixed(1).padStart(9)}`);
+      const { min, median, max } = r.stepSpreadMs;
+      out(`${r.model.padEnd(20)} ${r.imagesPerSecond.mean.toFixed(1).padStart(10)} ${r.imagesPerSecond.best.toFixed(1).padStart(10)}   ${[min, median, max].map((m) => m.toFixed(1)).join(' / ')}`);
     }
   }
   return 0;
 }
 
 function printModel(r: ModelBench, out: (s: string) => void): void {
-  out(`\n${r.model} (${r.params.toLocaleString('en-US')} params): ${r.imagesPerSecond.best.toFixed(1)} img/s best, ${r.imagesPerSecond.median.toFixed(1)} median; steps ${r.stepMs.map((m) => m.toFixed(0)).join(' ')} ms`);
+  out(`\n${r.model} (${r.params.toLocaleString('en-US')} params): ${r.imagesPerSecond.mean.toFixed(1)} img/s over ${r.stepMs.length} steps (fastest step ${r.imagesPerSecond.best.toFixed(1)}); steps ${r.stepMs.map((m) => m.toFixed(0)).join(' ')} ms`);
   if (r.kernels === undefined || r.kernels.length === 0) return;
   const total = r.kernelTotalMs ?? 0;
   out(`  top kernels of one profiled step (kernels ${total.toFixed(0)} ms of ${r.profiledStepMs!.toFixed(0)} ms with profiling):`);

@@ -27,6 +27,12 @@ test('bench --json: one JSON object with backend, versions, images/second and to
   assert.equal(m.params, 1_209_866);
   assert.equal(m.stepMs.length, 2);
   assert.ok(m.imagesPerSecond.best >= m.imagesPerSecond.median && m.imagesPerSecond.median > 0);
+  // The figure compared with PyTorch is total images ÷ total time, never the fastest step's rate.
+  const totalMs = m.stepMs.reduce((a, b) => a + b, 0);
+  assert.ok(Math.abs(m.imagesPerSecond.mean - (2 * 4 * 1000) / totalMs) < 1e-9 * m.imagesPerSecond.mean);
+  assert.ok(m.imagesPerSecond.mean <= m.imagesPerSecond.best);
+  const sorted = [...m.stepMs].sort((a, b) => a - b);
+  assert.deepEqual(m.stepSpreadMs, { min: sorted[0], median: sorted[1], max: sorted[1] });
   assert.ok(m.kernels!.length > 3 && m.kernels!.length <= 50);
   assert.ok(m.kernels!.some((k) => k.name === 'BatchMatMul' || k.name === '_FusedMatMul'), JSON.stringify(m.kernels));
   assert.ok(m.kernels!.every((k, i) => i === 0 || m.kernels![i - 1]!.ms >= k.ms), 'sorted by time');
