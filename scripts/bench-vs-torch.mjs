@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // Training throughput beside PyTorch's, measured back to back on this machine, as ratios:
-//   node scripts/bench-vs-torch.mjs [--backend native] [--rounds 2] [--steps 5] [--threads 2]
+//   node scripts/bench-vs-torch.mjs [--backend native] [--rounds 2] [--steps 5] [--threads 2] [--models mlp_1x512,…]
 // PyTorch runs with 1 and 2 threads (the better counts). Needs `npm run build` and Debian's python3-torch (apt-get install -y python3-torch libopenblas0-pthread).
 // Both sides report the same figure: total images ÷ total time over the same number of timed steps,
 // after the anchor's 3 warm-up steps (never our fastest step against PyTorch's mean). Rounds
@@ -15,6 +15,7 @@ const { values } = parseArgs({
     rounds: { type: 'string', default: '2' },
     steps: { type: 'string', default: '5' },
     threads: { type: 'string', default: '1,2' },
+    models: { type: 'string' },
     anchor: { type: 'string', default: fileURLToPath(new URL('../../shared/anchors/torch_bench.py', import.meta.url)) },
   },
 });
@@ -24,7 +25,7 @@ const pairs = [
   ['small_alexnet', 'alexnet_small'],
   ['small_inception', 'inception_small_nobn'],
   ['small_inception_bn', 'inception_small'],
-];
+].filter(([ours]) => values.models === undefined || values.models.split(',').includes(ours));
 const best = { ours: {}, torch: {} };
 const keep = (side, name, v) => (best[side][name] = Math.max(best[side][name] ?? 0, v));
 for (let round = 0; round < Number(values.rounds); round++) {
