@@ -2,6 +2,7 @@
 // longer each time; stop an attempt that runs past its `timeout`. User errors (a bad checksum) and
 // an interrupted run are never retried.
 import { isUserError } from './errors.js';
+import { showDuration } from '../util/duration.js';
 import { anySignal } from '../util/abort.js';
 
 export interface AttemptPolicy {
@@ -69,10 +70,3 @@ export async function withAttempts<T>(attempt: (signal: AbortSignal) => Promise<
   }
 }
 
-/** 250ms, 1.5s, 90s, 30m, 2h: as a timeout or a delay reads best. */
-export function showDuration(ms: number): string {
-  if (ms < 1000) return `${Math.round(ms)}ms`;
-  if (ms < 120_000) return `${Number((ms / 1000).toFixed(1))}s`;
-  if (ms < 7_200_000) return `${Number((ms / 60_000).toFixed(1))}m`;
-  return `${Number((ms / 3_600_000).toFixed(1))}h`;
-}

@@ -20,6 +20,7 @@ import { parseRef, type InputRef } from './refs.js';
 import type { PluginRegistry, Resolved } from './registry.js';
 import type { Plan, StageInstance } from './plan.js';
 import { bindInputs } from './bind.js';
+import { parseDuration } from '../util/duration.js';
 import { PlannedInstance, type UnboundInstance } from './instance.js';
 import type { CodeClosure } from './code-closure.js';
 
@@ -173,7 +174,7 @@ export async function buildPlan(file: PipelineFile, registry: PluginRegistry): P
           ...(seeded ? { seed } : {}),
         },
         ...(s.retries === undefined ? {} : { retries: s.retries }),
-        ...(s.timeout === undefined ? {} : { timeoutMs: durationMs(s.timeout) }),
+        ...(s.timeout === undefined ? {} : { timeoutMs: parseDuration(s.timeout)! /* the schema has checked its form */ }),
       });
       list.push({ id, combo });
     }
@@ -225,11 +226,4 @@ function tryInterpolate(
 
 function fmt(p: Diagnostic['at']): string {
   return p ? `${p.file}:${p.line}:${p.col}` : '?';
-}
-
-/** Seconds, or "90s", "30m", "2h" (the schema has checked the form). */
-export function durationMs(value: number | string): number {
-  if (typeof value === 'number') return value * 1000;
-  const unit = value.at(-1)!;
-  return Number(value.slice(0, -1)) * (unit === 'h' ? 3_600_000 : unit === 'm' ? 60_000 : 1000);
 }

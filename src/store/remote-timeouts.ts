@@ -4,6 +4,7 @@
 // mount options govern, and a read there cannot be cancelled from Node anyway.
 import { UserError } from '../config/diagnostic.js';
 import { DEFAULT_S3_TIMEOUTS, type S3Timeouts } from '../util/s3.js';
+import { parseDuration, showDuration } from '../util/duration.js';
 
 /** Each timeout's environment variable, by the S3Timeouts field it sets. */
 export const REMOTE_TIMEOUT_ENV = {
@@ -12,35 +13,25 @@ export const REMOTE_TIMEOUT_ENV = {
   callMs: 'RETHINK_REMOTE_TIMEOUT',
 } as const satisfies Record<keyof S3Timeouts, string>;
 
-const FORM = /^([0-9]+(?:\.[0-9]+)?)(ms|s|m|h)?$/;
-const UNIT_MS = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 } as const;
-
 /** The defaults, with whatever the environment overrides; a malformed value is a user error. */
 export function remoteTimeouts(env: NodeJS.ProcessEnv): S3Timeouts {
   const out: Record<keyof S3Timeouts, number> = { ...DEFAULT_S3_TIMEOUTS };
   for (const [field, variable] of Object.entries(REMOTE_TIMEOUT_ENV) as [keyof S3Timeouts, string][]) {
     const raw = env[variable]?.trim();
     if (raw === undefined || raw === '') continue;
-    const m = FORM.exec(raw);
-    const ms = m ? Number(m[1]) * UNIT_MS[(m[2] ?? 's') as keyof typeof UNIT_MS] : NaN;
+    const ms = parseDuration(raw) ?? NaN;
     if (!(ms >= 1) || !Number.isSafeInteger(Math.round(ms))) {
-      throw UserError.of('E_BAD_TIMEOUT', `${variable}="${raw}" is not a duration`, `seconds, or "500ms", "30s", "2m", "1h" (at least 1ms; default ${showMs(DEFAULT_S3_TIMEOUTS[field])})`);
+      throw UserError.of('E_BAD_TIMEOUT', `${variable}="${raw}" is not a duration`, `seconds, or "500ms", "30s", "2m", "1h" (at least 1ms; default ${showDuration(DEFAULT_S3_TIMEOUTS[field])})`);
     }
     out[field] = Math.round(ms);
   }
   return out;
 }
 
-/** "250ms", "1.5s", "2m": how a timeout reads in a message. */
-export function showMs(ms: number): string {
-  if (ms < 1000) return `${ms}ms`;
-  if (ms < 120_000) return `${Number((ms / 1000).toFixed(1))}s`;
-  return `${Number((ms / 60_000).toFixed(1))}m`;
-}
 
 /** What ran out, after how long, and the setting that changes it: "no answer within the 30s idle timeout (RETHINK_REMOTE_IDLE_TIMEOUT)". */
 export function timeoutText(which: keyof S3Timeouts, timeouts: S3Timeouts): string {
-  const ms = showMs(timeouts[which]);
+  const ms = showDuration(timeouts[which]);
   const what =
     which === 'connectMs'
       ? `no connection within the ${ms} connect timeout`

@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { AttemptsFailed, showDuration, withAttempts, type AttemptHooks } from '../../src/exec/attempts.js';
+import { AttemptsFailed, withAttempts, type AttemptHooks } from '../../src/exec/attempts.js';
+import { showDuration } from '../../src/util/duration.js';
 
 /** Hooks whose pauses return at once, recording the waits asked for. */
 function hooks(over: Partial<AttemptHooks> = {}): AttemptHooks & { waits: number[]; said: string[] } {
