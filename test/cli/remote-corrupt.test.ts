@@ -48,16 +48,22 @@ async function trainValue(p: Project, flags: readonly string[]): Promise<number>
   return (JSON.parse(show.stdout) as { outputs: { out: { value: { value: number } } } }).outputs.out.value.value;
 }
 
+/** A first machine runs the sweep with the remote behind it; then corrupt[p=0.5]'s object on the remote is corrupted. */
+async function uploadThenCorrupt(shared: { readonly flag: string; corrupt(hash: string): Promise<void> }): Promise<{ remote: string[]; alice: Project; hash: string }> {
+  const remote = ['--remote', shared.flag];
+  const alice = await project(FILES);
+  const first = await alice.run('p.yaml', ...remote);
+  assert.equal(first.code, 0, first.stderr);
+  const hash = first.doc.stages.find((s) => s.id === 'corrupt[p=0.5]')!.outputs.out!;
+  await shared.corrupt(hash);
+  return { remote, alice, hash };
+}
+
 for (const [kind, open] of [['a directory', dirRemote], ['S3', s3Remote]] as const) {
   test(`a corrupt object on ${kind} remote is a miss: recomputed, re-uploaded, good for the next machine`, async () => {
     const shared = await open();
     try {
-      const remote = ['--remote', shared.flag];
-      const alice = await project(FILES);
-      const first = await alice.run('p.yaml', ...remote);
-      assert.equal(first.code, 0, first.stderr);
-      const hash = first.doc.stages.find((s) => s.id === 'corrupt[p=0.5]')!.outputs.out!;
-      await shared.corrupt(hash);
+      const { remote, hash } = await uploadThenCorrupt(shared);
 
       // Bob's cache is empty: corrupt[p=0.5] is a remote hit, and the changed train downloads its output.
       const bob = await project(FILES);
@@ -90,12 +96,7 @@ for (const [kind, open] of [['a directory', dirRemote], ['S3', s3Remote]] as con
 
 test('fsck --remote: a corrupt remote object is reported and deleted with the results naming it; the next machine uploads them again', async () => {
   const shared = await dirRemote();
-  const remote = ['--remote', shared.flag];
-  const alice = await project(FILES);
-  const first = await alice.run('p.yaml', ...remote);
-  assert.equal(first.code, 0, first.stderr);
-  const hash = first.doc.stages.find((s) => s.id === 'corrupt[p=0.5]')!.outputs.out!;
-  await shared.corrupt(hash);
+  const { remote, alice, hash } = await uploadThenCorrupt(shared);
 
   const dry = await alice.cli('fsck', ...remote, '--dry-run', '--json');
   assert.equal(dry.code, 1, dry.stderr);
