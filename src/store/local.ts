@@ -17,7 +17,7 @@ import { CorruptObjectError, fileIdentity, objectVerifier, shapeProblem, type Ob
 
 export class LocalStore implements Store {
   private readonly tmp: string;
-  private ready: Promise<void> | undefined;
+  private ready: Promise<boolean> | undefined;
   readonly leases: Leases;
 
   constructor(
@@ -28,8 +28,11 @@ export class LocalStore implements Store {
     this.leases = new Leases(join(location, 'leases'), leaseOptions);
   }
 
-  /** Creates the store's directory and marks it as a rethink cache (once per process; every write path calls it). */
-  ensureDirs(): Promise<void> {
+  /**
+   * Creates the store's directory and marks it as a rethink cache (once per process; every write path
+   * calls it). False when the directory holds other files and so was left unmarked (see ensureMarker).
+   */
+  ensureDirs(): Promise<boolean> {
     this.ready ??= mkdir(this.tmp, { recursive: true }).then(() => ensureMarker(this.location, join(this.tmp, tmpName('w'))));
     return this.ready;
   }
@@ -184,9 +187,9 @@ export class LocalStore implements Store {
     const root = join(this.location, 'objects');
     const out: { hash: ObjectHash; path: string }[] = [];
     for (const a of (await readdir(root).catch(() => [] as string[])).sort()) {
-      if (!/^[0-9a-f]{2}$/.test(a)) continue;
+      if (!FANOUT.test(a)) continue;
       for (const b of (await readdir(join(root, a)).catch(() => [] as string[])).sort()) {
-        if (/^[0-9a-f]{62}$/.test(b)) out.push({ hash: asObjectHash(a + b), path: join(root, a, b) });
+        if (REST_OF_ID.test(b)) out.push({ hash: asObjectHash(a + b), path: join(root, a, b) });
       }
     }
     return out;
@@ -366,12 +369,18 @@ export interface GcReport extends GcCounts {
   readonly deletedQuarantined: number;
 }
 
+/** A SHA-256 (an object's hash, a run's key) split as the store files it: `ab/` + the other 62 hex digits. */
+const FANOUT = /^[0-9a-f]{2}$/;
+const REST_OF_ID = /^[0-9a-f]{62}$/;
+
 /** The files of a `ab/cdef…` fan-out directory, named by their full id (`abcdef…`, `suffix` dropped). */
 async function listTwoLevels(root: string, suffix: string): Promise<{ name: string; path: string; info: Stats }[]> {
   const out: { name: string; path: string; info: Stats }[] = [];
   for (const a of await readdir(root).catch(() => [] as string[])) {
+    if (!FANOUT.test(a)) continue;
     for (const b of await readdir(join(root, a)).catch(() => [] as string[])) {
-      if (!b.endsWith(suffix)) continue;
+      // Only what the store names: gc deletes what this lists, never a file someone else put there.
+      if (!b.endsWith(suffix) || !REST_OF_ID.test(b.slice(0, b.length - suffix.length))) continue;
       const path = join(root, a, b);
       const info = await stat(path).catch(() => undefined);
       if (info?.isFile()) out.push({ name: a + b.slice(0, b.length - suffix.length), path, info });

@@ -2,7 +2,7 @@
 // the cache directory tag convention (https://bford.info/cachedir/) skip, with a line of our own that
 // says rethink made it and in which layout. `gc` deletes only where this file is: a cache directory
 // that is wrongly the current directory, or a user's own, is never emptied.
-import { readFile, rename, stat, writeFile } from 'node:fs/promises';
+import { readdir, readFile, rename, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 
 export const MARKER_FILE = 'CACHEDIR.TAG';
@@ -39,12 +39,22 @@ export async function checkMarker(dir: string): Promise<NotACache | undefined> {
   }
 }
 
-/** Writes the marker unless it is there; written aside in `tmpDir` and renamed, so it is whole or absent. */
-export async function ensureMarker(dir: string, tmpName: string): Promise<void> {
+/** What a store's directory holds (an older rethink's cache has these and no marker yet). */
+const STORE_ENTRIES = new Set(['objects', 'runs', 'refs', 'leases', 'checkpoints', 'tmp', 'quarantine', MARKER_FILE]);
+
+/**
+ * Writes the marker unless it is there, and only in a directory that holds nothing but a store's
+ * entries: a cache dir pointed at a project (`--cache-dir .`) is used, but never marked, so gc
+ * refuses it. Written aside in `tmpDir` and renamed, so it is whole or absent. Says whether the
+ * directory is marked.
+ */
+export async function ensureMarker(dir: string, tmpName: string): Promise<boolean> {
   const path = join(dir, MARKER_FILE);
-  if ((await readFile(path, 'utf8').catch(() => undefined)) !== undefined) return;
+  if ((await readFile(path, 'utf8').catch(() => undefined)) !== undefined) return true;
+  if ((await readdir(dir)).some((name) => !STORE_ENTRIES.has(name))) return false;
   await writeFile(tmpName, markerText(), { flag: 'wx' });
   await rename(tmpName, path);
+  return true;
 }
 
 /** gc was pointed at a directory without the marker; the CLI turns this into a user error. */

@@ -70,3 +70,25 @@ test('run marks its cache (a cache directory tag backup tools skip); gc works th
   assert.equal(r.code, 0, r.stderr);
   assert.equal((JSON.parse(r.stdout) as { keptRuns: number }).keptRuns, 8);
 });
+
+test('run with the project as its cache uses it but never marks it, so gc still refuses; gc in a marked cache deletes only what the store named', async () => {
+  const p = await project({ 'plugins.mjs': TEST_PLUGINS, 'p.yaml': SWEEP });
+  const old = new Date(Date.now() - 30 * 24 * 3600 * 1000);
+  await mkdir(join(p.dir, 'objects', 'ab'), { recursive: true });
+  await writeFile(join(p.dir, 'objects', 'ab', 'cdef'), "the user's data");
+  const r = await p.cli('run', 'p.yaml', '--cache-dir', '.');
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stderr, /holds files that are not rethink's: it is used as the cache but not marked as one/);
+  assert.equal((await readdir(p.dir)).includes('CACHEDIR.TAG'), false);
+  const refused = await p.cli('gc', '--cache-dir', '.');
+  assert.equal(refused.code, 2, refused.stderr);
+  assert.equal(await readFile(join(p.dir, 'objects', 'ab', 'cdef'), 'utf8'), "the user's data");
+
+  // A marked cache: a stray file under objects/ that no store would name survives gc.
+  assert.equal((await p.run('p.yaml')).code, 0);
+  await mkdir(join(p.dir, 'cache', 'objects', 'ab'), { recursive: true });
+  await writeFile(join(p.dir, 'cache', 'objects', 'ab', 'notes.txt'), 'mine');
+  await utimes(join(p.dir, 'cache', 'objects', 'ab', 'notes.txt'), old, old);
+  assert.equal((await p.cli('gc')).code, 0);
+  assert.equal(await readFile(join(p.dir, 'cache', 'objects', 'ab', 'notes.txt'), 'utf8'), 'mine');
+});

@@ -46,7 +46,7 @@ export const run: Command = async (argv, io) => {
   let restoreConsole = (): void => {};
   try {
     const store = await openStore(io, values, interrupt.signal);
-    if (!values['dry-run']) await prepareStore(store, remoteReadOnly(io, values));
+    if (!values['dry-run']) await prepareStore(store, remoteReadOnly(io, values), (line) => io.stderr(`warning: ${line}\n`));
     const shownPath = ws.file.source.file;
 
     let observe: Observer = () => {};
@@ -151,11 +151,12 @@ async function finalResults(ws: Workspace, stages: readonly StageReport[], store
  * Before a run writes: marks the cache (an older rethink's cache gets its marker here, which lets
  * `gc` work in it) and sweeps what killed runs left in its tmp/ and in a writable directory remote's.
  */
-async function prepareStore(store: LocalStore | TieredStore, remoteReadOnly: boolean): Promise<void> {
+async function prepareStore(store: LocalStore | TieredStore, remoteReadOnly: boolean, warn: (line: string) => void): Promise<void> {
   const local = localOf(store);
   // A cache that cannot be written (a read-only mount of a colleague's) serves a fully cached run
   // all the same; anything that must write there fails at that write, with its own error.
-  await local.ensureDirs().catch(() => undefined);
+  const marked = await local.ensureDirs().catch(() => true);
+  if (!marked) warn(`${local.location} holds files that are not rethink's: it is used as the cache but not marked as one, so gc will not delete there`);
   await local.sweepTmp();
   if ('remote' in store && !remoteReadOnly) await store.remote.sweepTmp?.();
 }
