@@ -12,6 +12,8 @@ import { openRemote, REMOTE_ENV, REMOTE_READ_ONLY_ENV } from '../store/remote.js
 import { remoteTimeouts } from '../store/remote-timeouts.js';
 import type { TieredStore } from '../store/tiered.js';
 import { UserError } from '../config/diagnostic.js';
+import { unreachable } from '../util/brand.js';
+import { MARKER_FILE, NotACacheError, type NotACache } from '../store/marker.js';
 import { builtinPlugins } from '../../stages/index.js';
 
 export const QUICKSTART = 'pipelines/quickstart.yaml';
@@ -87,4 +89,32 @@ export function openLocalStore(io: CliIO, cacheDir: string | undefined): LocalSt
 
 export function localOf(store: LocalStore | TieredStore): LocalStore {
   return 'local' in store ? store.local : store;
+}
+
+/**
+ * gc and fsck delete or move nothing in a directory that rethink has not marked as its cache (a
+ * mistyped --cache-dir, a project folder): a user error that says what to check.
+ */
+export async function refuseUnlessCache(store: LocalStore): Promise<void> {
+  try {
+    await store.assertIsCache();
+  } catch (e) {
+    if (e instanceof NotACacheError) throw UserError.of('E_NOT_A_CACHE', e.message, notACacheHint(e.why));
+    throw e;
+  }
+}
+
+function notACacheHint(why: NotACache): string {
+  const check = `check --cache-dir and ${CACHE_ENV}`;
+  if (typeof why === 'object') return 'a newer rethink made this cache: collect its garbage with that version';
+  switch (why) {
+    case 'no-directory':
+      return `${check}; a cache appears with the first \`rethink run\``;
+    case 'missing':
+      return `${check}. A cache made by an older rethink has runs/ and objects/ but no ${MARKER_FILE}: its next \`rethink run\` adds it`;
+    case 'foreign':
+      return `another tool's ${MARKER_FILE} is there: ${check}`;
+    default:
+      return unreachable(why);
+  }
 }

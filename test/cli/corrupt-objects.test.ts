@@ -3,7 +3,7 @@
 // producer recomputed first; `verify` calls it a difference; `fsck` finds and quarantines it.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { chmod, readdir, readFile, symlink, rm, writeFile, lstat } from 'node:fs/promises';
+import { chmod, lstat, mkdir, readdir, readFile, rm, symlink, writeFile } from 'node:fs/promises';
 import { createHash } from 'node:crypto';
 import { join } from 'node:path';
 import { project, SWEEP, TEST_PLUGINS, type Project } from '../support/tmp-project.js';
@@ -144,4 +144,17 @@ test('fsck: a record naming a missing object is a problem; a pipeline argument i
   const bad = await p.cli('fsck', 'p.yaml');
   assert.equal(bad.code, 2);
   assert.match(bad.stderr, /E_BAD_FLAG/);
+});
+
+test('fsck moves nothing in a directory rethink did not mark as its cache', async () => {
+  const p = await project({ 'plugins.mjs': TEST_PLUGINS, 'p.yaml': SWEEP });
+  // A user's folder whose file happens to sit where an object would, with bytes that do not hash to its name.
+  const name = 'ab'.repeat(32);
+  const file = join(p.dir, 'objects', name.slice(0, 2), name.slice(2));
+  await mkdir(join(file, '..'), { recursive: true });
+  await writeFile(file, "the user's data");
+  const r = await p.cli('fsck', '--cache-dir', '.');
+  assert.equal(r.code, 2, r.stderr);
+  assert.match(r.stderr, /error\[E_NOT_A_CACHE\]/);
+  assert.equal(await readFile(file, 'utf8'), "the user's data");
 });

@@ -4,13 +4,13 @@
 // (their stages compute them again on the next run); bad remote objects are deleted with the records
 // naming them, so the next machine that computes them uploads them again. Exit 0 when all is well,
 // 1 when something was found (or the remote could not be read), 2 for bad flags.
-import { existsSync } from 'node:fs';
 import type { CliIO, Command } from '../io.js';
 import { parseFlags, pipelineFlags } from '../args.js';
-import { openLocalStore } from '../workspace.js';
+import { openLocalStore, refuseUnlessCache } from '../workspace.js';
 import { UserError } from '../../config/diagnostic.js';
 import { fsckLocal, fsckRemote, type FsckProblem, type FsckReport } from '../../store/fsck.js';
 import { openRemote, RemoteError } from '../../store/remote.js';
+import { remoteTimeouts } from '../../store/remote-timeouts.js';
 
 export const fsck: Command = async (argv, io) => {
   const { values, positionals } = parseFlags('fsck', argv, {
@@ -24,11 +24,10 @@ export const fsck: Command = async (argv, io) => {
   }
   const dryRun = values['dry-run'] === true;
   const store = openLocalStore(io, values['cache-dir']);
-  if (!existsSync(store.location)) {
-    throw UserError.of('E_NO_CACHE', `rethink fsck: there is no cache at ${store.location}`, 'name the cache with --cache-dir DIR (or RETHINK_CACHE_DIR)');
-  }
+  // It moves bad objects to quarantine/: only in a directory rethink marked as its cache.
+  await refuseUnlessCache(store);
   // Opened first: a bad --remote is a user error before anything is hashed or moved.
-  const remote = values.remote === undefined ? undefined : await openRemote(values.remote, io.cwd, '--remote');
+  const remote = values.remote === undefined ? undefined : await openRemote(values.remote, io.cwd, '--remote', { timeouts: remoteTimeouts(io.env) });
   const local = await fsckLocal(store, { dryRun });
   let remoteReport: FsckReport | undefined;
   let remoteError: string | undefined;

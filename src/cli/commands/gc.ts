@@ -10,12 +10,11 @@
 // A directory remote's tmp/ is swept of uploads nobody has written to for an hour.
 import type { Command } from '../io.js';
 import { intFlag, parseFlags, pipelineFlags } from '../args.js';
-import { CACHE_ENV, loadWorkspace, openLocalStore } from '../workspace.js';
+import { loadWorkspace, openLocalStore, refuseUnlessCache } from '../workspace.js';
 import { explain } from '../../exec/explain.js';
-import { unreachable, type CacheKey } from '../../util/brand.js';
+import type { CacheKey } from '../../util/brand.js';
 import type { CliIO } from '../io.js';
 import type { LocalStore } from '../../store/local.js';
-import { MARKER_FILE, NotACacheError, type NotACache } from '../../store/marker.js';
 import { openRemote, RemoteError } from '../../store/remote.js';
 import { remoteTimeouts } from '../../store/remote-timeouts.js';
 import { collectRemoteGarbage, type RemoteGcReport } from '../../store/remote-gc.js';
@@ -65,31 +64,6 @@ export const gc: Command = async (argv, io) => {
   io.stdout(`${await gcLine(store.location, report, dryRun)}${checkpoints}${quarantined}${stale}${leftovers}\n`);
   return 0;
 };
-
-/** gc deletes nothing in a directory that rethink has not marked as its cache (a mistyped --cache-dir, a project folder). */
-async function refuseUnlessCache(store: LocalStore): Promise<void> {
-  try {
-    await store.assertIsCache();
-  } catch (e) {
-    if (e instanceof NotACacheError) throw UserError.of('E_NOT_A_CACHE', e.message, notACacheHint(e.why));
-    throw e;
-  }
-}
-
-function notACacheHint(why: NotACache): string {
-  const check = `check --cache-dir and ${CACHE_ENV}`;
-  if (typeof why === 'object') return 'a newer rethink made this cache: collect its garbage with that version';
-  switch (why) {
-    case 'no-directory':
-      return `${check}; a cache appears with the first \`rethink run\``;
-    case 'missing':
-      return `${check}. A cache made by an older rethink has runs/ and objects/ but no ${MARKER_FILE}: its next \`rethink run\` adds it`;
-    case 'foreign':
-      return `another tool's ${MARKER_FILE} is there: ${check}`;
-    default:
-      return unreachable(why);
-  }
-}
 
 async function remoteGc(io: CliIO, local: LocalStore, url: string, pipelines: readonly string[], o: { dryRun: boolean; graceMs: number; json: boolean }): Promise<number> {
   if (pipelines.length === 0) {
