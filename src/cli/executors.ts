@@ -33,8 +33,7 @@ export async function runnerFor(name: ExecutorName, plan: Plan, store: LocalStor
       return new InProcessRunner(store);
     case 'subprocess': {
       const { SubprocessRunner } = await import('../exec/subprocess.js');
-      const backend = process.env.RETHINK_BACKEND;
-      return new SubprocessRunner({ plan, store, cacheDir: localOf(store).location, ...(backend === undefined || backend === '' ? {} : { backend }) });
+      return new SubprocessRunner({ plan, store, cacheDir: localOf(store).location });
     }
   }
 }

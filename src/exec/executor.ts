@@ -267,7 +267,7 @@ export async function execute(plan: Plan, store: Store, runner: Runner, options:
       const { value: result, attempts } = await withAttempts(
         (attemptSignal) =>
           runner.run(
-            { instance: inst, key: hit.key, inputs: resolveInputs(plan, inst, (u) => done.get(u)!), cores: want },
+            { instance: inst, key: hit.key, keyRecord: hit.keyRecord, inputs: resolveInputs(plan, inst, (u) => done.get(u)!), cores: want },
             {
               signal: attemptSignal,
               onProgress: (update) => observe({ type: 'stage-progress', id: inst.id, update }),

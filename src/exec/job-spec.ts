@@ -52,15 +52,12 @@ export class JobSpecError extends Error {
 }
 
 /** The spec of a job the executor handed to a runner. */
-export async function buildJobSpec(job: StageJob, plan: Plan): Promise<JobSpec> {
+export function buildJobSpec(job: StageJob, plan: Plan): JobSpec {
   const inst = job.instance;
-  const keyRecord = await keyRecordOf(inst, job.inputs);
-  // The executor looked the key up a moment ago; a fingerprint that changed since is not computed under the old key.
-  if (cacheKey(keyRecord) !== job.key) throw new Error(`stage ${inst.id}: its key changed while it was being dispatched (did its fingerprint change?)`);
   return {
     format: JOB_SPEC_FORMAT,
     key: job.key,
-    keyRecord,
+    keyRecord: job.keyRecord,
     stage: { id: inst.id, name: inst.stage, matrix: inst.matrix },
     pipeline: plan.pipeline,
     plugin: {
@@ -76,14 +73,6 @@ export async function buildJobSpec(job: StageJob, plan: Plan): Promise<JobSpec> 
     cores: job.cores,
     ...(inst.timeoutMs === undefined ? {} : { timeoutMs: inst.timeoutMs }),
   };
-}
-
-/** The key record of an instance given its resolved inputs: what executor.ts `lookup` builds. */
-async function keyRecordOf(inst: StageInstance, inputs: ResolvedInputs): Promise<KeyRecord> {
-  const keys: Record<string, InputKey> = {};
-  for (const b of inst.inputs) keys[b.name] = inputKeyOf(inputs[b.name] ?? (b.many ? [] : undefined));
-  const fingerprint = inst.plugin.fingerprint ? await inst.plugin.fingerprint(inst.params as never) : undefined;
-  return { ...inst.keyBase, ...(fingerprint === undefined ? {} : { fingerprint }), inputs: keys };
 }
 
 /**
@@ -247,5 +236,5 @@ export function jobOf(spec: JobSpec, plugin: Plugin<never>): StageJob {
     where: `${spec.pipeline} (stage ${spec.stage.name})`,
     ...(spec.timeoutMs === undefined ? {} : { timeoutMs: spec.timeoutMs }),
   };
-  return { instance, key: spec.key, inputs: spec.inputs, cores: spec.cores };
+  return { instance, key: spec.key, keyRecord: spec.keyRecord, inputs: spec.inputs, cores: spec.cores };
 }

@@ -4,12 +4,15 @@ import type { CacheKey } from '../util/brand.js';
 import type { JsonValue, ProgressUpdate } from '../plugin/types.js';
 import type { OutputRef, Store } from '../store/types.js';
 import type { StageInstance } from '../plan/plan.js';
+import type { KeyRecord } from '../plan/key.js';
 import { StageSession, type ResolvedInputs } from './context.js';
 import { untilAborted } from '../util/abort.js';
 
 export interface StageJob {
   readonly instance: StageInstance;
   readonly key: CacheKey;
+  /** What `key` hashes: a runner in another process hands it on, so that the key is checked there. */
+  readonly keyRecord: KeyRecord;
   readonly inputs: ResolvedInputs;
   readonly cores: number;
 }

@@ -5,7 +5,7 @@ import { fork, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import type { Plan } from '../plan/plan.js';
 import type { Store } from '../store/types.js';
-import type { RunHooks, Runner, StageJob, StageResult } from './runner.js';
+import { STOP_GRACE_MS, type RunHooks, type Runner, type StageJob, type StageResult } from './runner.js';
 import { buildJobSpec } from './job-spec.js';
 import { errorOf, isJobMessage, type JobResult } from './job-messages.js';
 import type { InputArtifact } from './context.js';
@@ -16,8 +16,6 @@ export interface SubprocessOptions {
   readonly store: Store;
   /** The local cache directory the child publishes into. */
   readonly cacheDir: string;
-  /** The tfjs backend (`--backend`), passed on explicitly. */
-  readonly backend?: string;
   /** How long a child has to stop after SIGTERM before SIGKILL (default 2 s). */
   readonly graceMs?: number;
 }
@@ -39,16 +37,17 @@ export class SubprocessRunner implements Runner {
     hooks.signal.throwIfAborted();
     // A remote store downloads inputs here; the child reads the local cache only.
     const inputs = Object.values(job.inputs).flatMap((v) => (v === undefined ? [] : Array.isArray(v) ? v : [v as InputArtifact]));
-    for (const a of inputs) await this.options.store.objectPath(a.hash);
-    const spec = await buildJobSpec(job, this.options.plan);
+    await Promise.all(inputs.map((a) => this.options.store.objectPath(a.hash, a.size)));
+    const spec = buildJobSpec(job, this.options.plan);
     hooks.signal.throwIfAborted();
     const result = await this.child(JSON.stringify(spec), hooks);
     return { outputs: result.outputs, provenance: result.provenance };
   }
 
   private child(spec: string, hooks: RunHooks): Promise<JobResult & { ok: true }> {
-    const { cacheDir, backend, graceMs = 2000 } = this.options;
-    const args = ['exec', '--spec', '-', '--cache-dir', cacheDir, ...(backend === undefined ? [] : ['--backend', backend])];
+    // The backend `--backend` chose reaches the child in RETHINK_BACKEND, with the rest of the environment.
+    const { cacheDir, graceMs = STOP_GRACE_MS } = this.options;
+    const args = ['exec', '--spec', '-', '--cache-dir', cacheDir];
     // A debugger's port or the test runner's flags are this process's, not the child's.
     const execArgv = process.execArgv.filter((a) => !/^--(inspect|test)/.test(a));
     const child = fork(CLI, args, { stdio: ['pipe', 'pipe', 'pipe', 'ipc'], execArgv, env: process.env });

@@ -62,7 +62,7 @@ export async function verifyInstance(
   const stop = anySignal([...(options.signal ? [options.signal] : []), stalls.signal()]);
   try {
     const result = await new InProcessRunner(overlay).run(
-      { instance: inst, key: record.key, inputs: resolveInputs(plan, inst, upstream), cores: options.cores },
+      { instance: inst, key: record.key, keyRecord: record.keyRecord, inputs: resolveInputs(plan, inst, upstream), cores: options.cores },
       { signal: stop.signal, onProgress: options.onProgress ?? (() => {}), onLog: options.onLog ?? (() => {}) },
     );
     const seconds = (performance.now() - t) / 1000;

@@ -93,8 +93,9 @@ export async function runPlugin<P>(plugin: Plugin<P>, options: HarnessOptions = 
   };
   const progress: ProgressUpdate[] = [];
   const logs: string[] = [];
+  const keyRecord = { ...instance.keyBase, inputs: inputKeys(inputs) };
   const result = await new InProcessRunner(store).run(
-    { instance, key: cacheKey({ ...instance.keyBase, inputs: inputKeys(inputs) }), inputs, cores: options.cores ?? 1 },
+    { instance, key: cacheKey(keyRecord), keyRecord, inputs, cores: options.cores ?? 1 },
       {
         signal: options.signal ?? new AbortController().signal,
         onProgress: (u) => progress.push(u),

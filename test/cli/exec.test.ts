@@ -19,8 +19,8 @@ async function specOf(dir: string, id: string, upstream: Readonly<Record<string,
   const { plan } = await loadWorkspace(io, 'p.yaml');
   const inst = plan.instances.get(asStageId(id))!;
   const outputsOf = (u: string) => upstream[u] ?? {};
-  const { key } = await lookup(new LocalStore(join(dir, 'unused')), inst, inputKeys(plan, inst, outputsOf));
-  return buildJobSpec({ instance: inst, key, inputs: resolveInputs(plan, inst, outputsOf), cores: 1 }, plan);
+  const { key, keyRecord } = await lookup(new LocalStore(join(dir, 'unused')), inst, inputKeys(plan, inst, outputsOf));
+  return buildJobSpec({ instance: inst, key, keyRecord, inputs: resolveInputs(plan, inst, outputsOf), cores: 1 }, plan);
 }
 
 const entries = (dir: string): Promise<string[]> => readdir(dir).catch(() => []);

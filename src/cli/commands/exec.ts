@@ -104,7 +104,7 @@ async function checkedJob(spec: JobSpec, store: Store): Promise<StageJob> {
   if (!params.ok || canonicalJson(params.params) !== canonicalJson(spec.params)) throw mismatch('params', `not what plugin "${plugin.name}"'s schema makes of them`);
   const inputs = Object.entries(spec.inputs).flatMap(([name, v]) => (Array.isArray(v) ? v : [v as InputArtifact]).map((a) => [name, a] as const));
   for (const [name, a] of inputs) {
-    if (!(await store.hasObject(a.hash))) throw UserError.of('E_MISSING_INPUT', `stage ${spec.stage.id}: input ${name} (${a.from.id}.${a.from.output}, ${a.hash.slice(0, 12)}…) is not in ${store.location}`, 'run its upstream stage first, in this cache');
+    if (!(await store.hasObject(a.hash, a.size))) throw UserError.of('E_MISSING_INPUT', `stage ${spec.stage.id}: input ${name} (${a.from.id}.${a.from.output}, ${a.hash.slice(0, 12)}…) is not in ${store.location}`, 'run its upstream stage first, in this cache');
   }
   return jobOf(spec, plugin);
 }
