@@ -9,7 +9,7 @@ import type { CacheKey, ObjectHash } from '../util/brand.js';
 import type { LocalStore } from './local.js';
 import { objectVerifier } from './object-check.js';
 import type { Remote } from './remote.js';
-import type { RunRecord } from './types.js';
+import { isRecordFor, type RunRecord } from './types.js';
 
 export interface FsckProblem {
   /** `corrupt`: an object whose bytes are not what its name says; `missing`: a record names an absent object. */
@@ -91,7 +91,7 @@ export async function fsckRemote(remote: Remote, options: { readonly dryRun: boo
   for (let i = 0; i < runPaths.length; i += READS) {
     await Promise.all(
       runPaths.slice(i, i + READS).map(async (path) => {
-        const record = parseRecord(await remote.getText(path));
+        const record = parseRecord(await remote.getText(path), path);
         if (!record) return; // damaged: it is a miss already, and a rerun's upload replaces it
         const names = Object.values(record.outputs).map((o) => o.hash);
         if (names.some((h) => !present.has(h))) doomedRuns.push(path);
@@ -109,7 +109,7 @@ export async function fsckRemote(remote: Remote, options: { readonly dryRun: boo
 }
 
 const OBJECT_PATH = /^objects\/([0-9a-f]{2})\/([0-9a-f]{62})$/;
-const RUN_PATH = /^runs\/[0-9a-f]{2}\/[0-9a-f]{62}\.json$/;
+const RUN_PATH = /^runs\/([0-9a-f]{2})\/([0-9a-f]{62})\.json$/;
 
 function missingObjects(record: RunRecord, present: ReadonlySet<string>): FsckProblem[] {
   return Object.entries(record.outputs)
@@ -125,10 +125,12 @@ async function remoteHash(remote: Remote, path: string): Promise<string | undefi
   return h.digest('hex');
 }
 
-function parseRecord(text: string | undefined): RunRecord | undefined {
+/** A remote record, checked as a remote hit's is (for the key its path names), or undefined. */
+function parseRecord(text: string | undefined, path: string): RunRecord | undefined {
+  const key = RUN_PATH.exec(path);
   try {
-    const r = JSON.parse(text ?? 'null') as Partial<RunRecord> | null;
-    return r?.format === 1 && typeof r.outputs === 'object' && r.outputs !== null && r.stage !== undefined && r.key !== undefined ? (r as RunRecord) : undefined;
+    const r: unknown = JSON.parse(text ?? 'null');
+    return key && isRecordFor(r, `${key[1]}${key[2]}` as CacheKey) ? r : undefined;
   } catch {
     return undefined;
   }

@@ -13,7 +13,7 @@ import type { Leases } from './leases.js';
 import { distrust, signRecord, type RecordTrust } from './signing.js';
 import { objectPathOf, RemoteError, runPathOf, type Remote } from './remote.js';
 import { errorText } from '../util/error-text.js';
-import type { OutputRef, PendingObject, RunRecord, Store } from './types.js';
+import { isRecordFor, type OutputRef, type PendingObject, type RunRecord, type Store } from './types.js';
 import { CorruptObjectError, type ObjectCheck } from './object-check.js';
 
 export interface RemoteOptions {
@@ -312,23 +312,6 @@ export class TieredStore implements Store {
       return undefined;
     }
   }
-}
-
-const SHA256 = /^[0-9a-f]{64}$/;
-
-/**
- * Someone else wrote it: it must be a record for this key whose outputs name objects by SHA-256
- * (a hash is also a path below objects/, so nothing else may pass).
- */
-function isRecordFor(value: unknown, key: CacheKey): value is RunRecord {
-  const r = value as Partial<RunRecord> | null | undefined;
-  return (
-    r?.format === 1 &&
-    r.key === key &&
-    typeof r.outputs === 'object' &&
-    r.outputs !== null &&
-    Object.values(r.outputs).every((o) => typeof o?.hash === 'string' && SHA256.test(o.hash) && Number.isSafeInteger(o.size))
-  );
 }
 
 /** A RemoteError already says what failed and why; anything else gets its cause appended. */

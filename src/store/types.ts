@@ -27,6 +27,23 @@ export interface RunRecord {
   readonly signature?: RecordSignature;
 }
 
+const SHA256 = /^[0-9a-f]{64}$/;
+
+/**
+ * Whether a record someone else wrote (a remote's) may be taken: a record for this key whose
+ * outputs name objects by SHA-256 (a hash is also a path below objects/, so nothing else may pass).
+ */
+export function isRecordFor(value: unknown, key: CacheKey): value is RunRecord {
+  const r = value as Partial<RunRecord> | null | undefined;
+  return (
+    r?.format === 1 &&
+    r.key === key &&
+    typeof r.outputs === 'object' &&
+    r.outputs !== null &&
+    Object.values(r.outputs).every((o) => typeof o?.hash === 'string' && SHA256.test(o.hash) && Number.isSafeInteger(o.size))
+  );
+}
+
 /** A file being written into the store; its hash is computed while streaming. */
 export interface PendingObject {
   readonly path: string;

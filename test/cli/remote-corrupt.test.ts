@@ -4,7 +4,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { readFile, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { project, SWEEP, TEST_PLUGINS, type Project } from '../support/tmp-project.js';
 import { s3Server } from '../support/s3.js';
@@ -117,4 +117,18 @@ test('fsck --remote: a corrupt remote object is reported and deleted with the re
   assert.equal(next.code, 0, next.stderr);
   assert.equal(next.status['corrupt[p=0.5]'], 'ran');
   assert.equal(sha256(await shared.bytes(hash)), hash);
+});
+
+test('fsck --remote takes a record only as a remote hit would: a forged one naming paths, not hashes, deletes nothing', async () => {
+  const shared = await dirRemote();
+  const alice = await project(FILES);
+  assert.equal((await alice.run('p.yaml', '--remote', shared.flag)).code, 0);
+  const key = 'ab'.repeat(32);
+  const forged = { format: 1, key, stage: { id: 'x', name: 'x', pipeline: 'p.yaml' }, outputs: { out: { hash: '../../p', kind: 'json', size: 1 } } };
+  await mkdir(join(shared.flag, 'runs', 'ab'), { recursive: true });
+  await writeFile(join(shared.flag, 'runs', 'ab', `${key.slice(2)}.json`), JSON.stringify(forged));
+  const r = await alice.cli('fsck', '--remote', shared.flag, '--json');
+  assert.equal(r.code, 0, r.stdout);
+  const doc = JSON.parse(r.stdout) as { remote: { problems: unknown[]; badRuns: number } };
+  assert.deepEqual([doc.remote.problems, doc.remote.badRuns], [[], 0]);
 });
