@@ -1,14 +1,6 @@
 // How a pipeline's non-finite numbers are reported. YAML reads `.inf`, `-.inf`, `.nan` (and
 // `1e999`) as numbers, but no stage can use them and no cache key can hold them: they are refused
 // where the pipeline is read, with the field named, rather than crashing a run later.
-import type { YamlPath } from './source.js';
-
-export { nonFiniteNumbers } from '../util/non-finite.js';
-
-/** `stages.train.with.lr[1]`. */
-export function showPath(path: YamlPath): string {
-  return path.map((s, i) => (typeof s === 'number' ? `[${s}]` : i === 0 ? s : `.${s}`)).join('');
-}
 
 /** How YAML spells it: `.inf`, `-.inf`, `.nan`. */
 export function yamlSpelling(value: number): string {

@@ -8,7 +8,8 @@ import { ajvDiagnostics } from './ajv-diagnostics.js';
 import { UserError, type Diagnostic } from './diagnostic.js';
 import { SourceFile, type YamlPath } from './source.js';
 import { aliasProblemHint, aliasProblemMessage, checkAliases } from './aliases.js';
-import { NON_FINITE_HINT, nonFiniteNumbers, showPath, yamlSpelling } from './finite.js';
+import { NON_FINITE_HINT, yamlSpelling } from './finite.js';
+import { fieldPath, nonFiniteNumbers } from '../util/non-finite.js';
 import type { JsonSchema } from '../plugin/types.js';
 
 export interface StageDecl {
@@ -82,7 +83,7 @@ export function parsePipeline(path: string, text: string, sets: readonly string[
     throw new UserError(
       nonFinite.map(({ path, value }) => ({
         code: 'E_NOT_FINITE',
-        message: `${showPath(path)} is ${yamlSpelling(value)}: pipeline values must be finite numbers`,
+        message: `${fieldPath(path)} is ${yamlSpelling(value)}: pipeline values must be finite numbers`,
         at: source.locate(path),
         hint: NON_FINITE_HINT,
       })),
@@ -140,7 +141,7 @@ function applySets(source: SourceFile, sets: readonly string[]): void {
     }
     const value = setValue(set.slice(eq + 1));
     if (!value.ok) {
-      errors.push({ code: value.code, message: `--set ${showPath([...segs, ...(value.path ?? [])])}: ${value.message}`, hint: value.hint });
+      errors.push({ code: value.code, message: `--set ${fieldPath([...segs, ...(value.path ?? [])])}: ${value.message}`, hint: value.hint });
       continue;
     }
     source.setIn(path, value.value);

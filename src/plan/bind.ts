@@ -5,7 +5,7 @@
 import type { StageId } from '../util/brand.js';
 import type { Diagnostic } from '../config/diagnostic.js';
 import type { YamlPath } from '../config/source.js';
-import { sameValue, type Combo } from './expand.js';
+import { sameValue, valuesKey, type Combo } from './expand.js';
 import type { InputBinding, SourceRef } from './plan.js';
 import type { StageInfo } from './build.js';
 import type { InputRef } from './refs.js';
@@ -176,9 +176,8 @@ class RefMatcher {
     return this.groups.get(this.keyOf(combo)) ?? [];
   }
 
-  /** Values compare by their text (see sameValue). */
   private keyOf(combo: Combo): string {
-    return JSON.stringify(this.shared.map((k) => String(combo[k])));
+    return valuesKey(this.shared, combo);
   }
 }
 

@@ -32,7 +32,7 @@ export function excluder(exclude: readonly Readonly<Record<string, unknown>>[]):
 }
 
 /** The values on `axes`, compared by their text as sameValue does. */
-function valuesKey(axes: readonly string[], values: Readonly<Record<string, unknown>>): string {
+export function valuesKey(axes: readonly string[], values: Readonly<Record<string, unknown>>): string {
   return JSON.stringify(axes.map((k) => String(values[k])));
 }
 

@@ -41,3 +41,9 @@ export function jsonPath(path: ValuePath): string {
   return `$${path.map((s) => (typeof s === 'number' ? `[${s}]` : /^[A-Za-z_$][\w$]*$/.test(s) ? `.${s}` : `[${JSON.stringify(s)}]`)).join('')}`;
 }
 
+/** The same path as a field reads in a pipeline: `stages.train.with.lr[1]`. */
+export function fieldPath(path: ValuePath): string {
+  const p = jsonPath(path);
+  return p.startsWith('$.') ? p.slice(2) : p.slice(1);
+}
+

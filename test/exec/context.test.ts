@@ -102,7 +102,7 @@ test('a stage that ignores its signal is left behind: the attempt ends at once, 
   resume.resolve();
   assert.match(String(await lateWrite.promise), /^StageOutputError: stage deaf was stopped: its output "second" is not kept$/);
   const entries = await readdir(h.store.location, { recursive: true });
-  assert.deepEqual(entries.filter((e) => e !== 'tmp' && e !== 'CACHEDIR.TAG'), [], `left behind: ${entries.join(', ')}`);
+  assert.deepEqual(entries.filter((e) => e !== 'tmp' && e !== MARKER_FILE), [], `left behind: ${entries.join(', ')}`);
   await h.close();
 });
 
