@@ -156,8 +156,11 @@ class RefMatcher {
     this.shared = upAxes.filter((k) => k in downstream);
   }
 
+  private picked: ReturnType<typeof pickOutput> | undefined;
+
+  /** Which upstream output the ref reads; worked out once (a ref belongs to one input), not per instance. */
   output(inputName: string): ReturnType<typeof pickOutput> {
-    return pickOutput(this.up, this.ref, inputName);
+    return (this.picked ??= pickOutput(this.up, this.ref, inputName));
   }
 
   /** The upstream instances that agree with `combo` on every shared axis and satisfy the selector, in upstream order. */
