@@ -8,6 +8,7 @@ import type { InputBinding, Plan, StageInstance } from '../plan/plan.js';
 import { cacheKey, canonicalJson, type InputKey, type KeyRecord } from '../plan/key.js';
 import type { InputArtifact, ResolvedInputs } from './context.js';
 import type { StageJob } from './runner.js';
+import type { Resources } from '../plan/resources.js';
 
 export const JOB_SPEC_FORMAT = 1;
 
@@ -25,6 +26,8 @@ export interface JobSpec {
   readonly cores: number;
   /** The time one attempt may take; the coordinator enforces it, a worker may too. */
   readonly timeoutMs?: number;
+  /** What it needs where it runs (routing: GPU queue or partition, sbatch options). */
+  readonly resources?: Resources;
 }
 
 /** How to find the plugin, and what it must be once found. */

@@ -2,7 +2,7 @@
 // over the same store.
 import type { CacheKey } from '../util/brand.js';
 import type { JsonValue, ProgressUpdate } from '../plugin/types.js';
-import type { OutputRef, Store } from '../store/types.js';
+import type { OutputRef, RunRecord, Store } from '../store/types.js';
 import type { StageInstance } from '../plan/plan.js';
 import type { KeyRecord } from '../plan/key.js';
 import { StageSession, type ResolvedInputs } from './context.js';
@@ -20,6 +20,11 @@ export interface StageJob {
 export interface StageResult {
   readonly outputs: Readonly<Record<string, OutputRef>>;
   readonly provenance: Readonly<Record<string, JsonValue>>;
+  /**
+   * The run record the stage's own process already wrote to the shared remote (a job on another
+   * machine): the executor adopts it instead of writing another.
+   */
+  readonly record?: RunRecord;
 }
 
 export interface RunHooks {
@@ -31,6 +36,8 @@ export interface RunHooks {
   readonly signal: AbortSignal;
   onProgress(update: ProgressUpdate): void;
   onLog(message: string): void;
+  /** Where the stage runs, when not in this process (`n2 (slurm 1234)`); shown on its line. */
+  onPlacement?(where: string): void;
 }
 
 export interface Runner {

@@ -1,4 +1,5 @@
 // What runs: the immutable DAG of stage instances after sweep expansion, derived from a PipelineFile.
+import type { Resources, StagePlacement } from './resources.js';
 import type { DirectedGraph } from 'graphology';
 import type { StageId } from '../util/brand.js';
 import type { JsonValue, Plugin, Scalar } from '../plugin/types.js';
@@ -35,6 +36,10 @@ export interface StageInstance {
   /** How it runs, which is not part of its key: attempts after a failure (undefined: the run's default), and the time one attempt may take. */
   readonly retries?: number;
   readonly timeoutMs?: number;
+  /** What it needs where it runs (absent: the plugin's defaults, see resourcesOf). */
+  readonly resources?: Resources;
+  /** `local`: under a distributed executor it still runs in the coordinator (`executor: local`). */
+  readonly placement?: StagePlacement;
 }
 
 export interface Plan {
