@@ -10,8 +10,8 @@ export interface JobEngine {
   /** `slurm`, `queue`, `process`: shown in stage lines (`on n2 (slurm 1234)`). */
   readonly name: string;
   /**
-   * Starts the job that runs this spec (already on the remote at `specPath`, relative to the remote's
-   * root: `jobs/<key>.json`), or attaches to one already queued or running for the same key (a
+   * Starts the job that runs this spec (already on the remote at `specPath`, relative to its root:
+   * `jobSpecPathOf(key)`, `jobs/<key>/spec.json`), or attaches to one already queued or running for the same key (a
    * restarted coordinator, a second coordinator on the same sweep): never two jobs for one key.
    */
   submit(spec: JobSpec, specPath: string, signal: AbortSignal): Promise<EngineJob>;

@@ -165,3 +165,14 @@ export class RemoteError extends Error {
 /** Where the store keeps an object or a run record, locally and remotely alike. */
 export const objectPathOf = (hash: string) => `objects/${hash.slice(0, 2)}/${hash.slice(2)}`;
 export const runPathOf = (key: string) => `runs/${key.slice(0, 2)}/${key.slice(2)}.json`;
+// What distributed executors keep on the remote beside results, all under a stage key and deleted
+// once its run record is written (or by `gc --remote` when left behind):
+/** The job spec a coordinator publishes for `rethink exec --key` on another machine. */
+export const jobFolderOf = (key: string) => `jobs/${key}`;
+export const jobSpecPathOf = (key: string) => `${jobFolderOf(key)}/spec.json`;
+/** The stage's last progress update, written by the job (throttled), read by the coordinator. */
+export const jobProgressPathOf = (key: string) => `${jobFolderOf(key)}/progress.json`;
+/** One file per attempt that started: where it ran (host, worker, engine job id) and when. */
+export const jobAttemptPathOf = (key: string, attempt: string) => `${jobFolderOf(key)}/attempts/${attempt}.json`;
+/** A training's checkpoint files, copied up after each save so that another machine can resume. */
+export const checkpointFolderOf = (key: string) => `checkpoints/${key}`;

@@ -177,6 +177,15 @@ export class TieredStore implements Store {
     if (!this.options.readOnly) this.uploads.push(this.upload(record).then(() => undefined));
   }
 
+  async adoptRun(record: RunRecord): Promise<void> {
+    this.pulledRecords.set(record.key, record);
+  }
+
+  async pushObject(ref: OutputRef): Promise<void> {
+    if (this.options.readOnly) throw new Error(`cannot hand object ${ref.hash} to a job elsewhere: the remote ${this.remote.url} is read-only here`);
+    await this.uploadObject(ref);
+  }
+
   readRefs(pipeline: string): Promise<Readonly<Record<string, CacheKey>>> {
     return this.local.readRefs(pipeline);
   }

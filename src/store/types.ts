@@ -93,6 +93,13 @@ export interface Store {
   readonly leases?: Leases;
   /** Stores with a shared remote tier: whether `readRun` found the key's record there. */
   originOf?(key: CacheKey): 'local' | 'remote';
+  /**
+   * Stores with a shared remote tier: takes a record that a job on another machine already wrote to
+   * the remote (after its objects), as a remote hit is taken; nothing is uploaded again.
+   */
+  adoptRun?(record: RunRecord): Promise<void>;
+  /** Stores with a shared remote tier: makes sure the remote has this object (a job elsewhere reads it). */
+  pushObject?(ref: OutputRef): Promise<void>;
 }
 
 /** What a garbage collection kept and deleted (or, in a dry run, would delete). */
