@@ -5,6 +5,8 @@
 // `runs/<key>.json` is the commit marker, and an engine only has to say when a job failed or was lost.
 import type { ProgressUpdate } from '../plugin/types.js';
 import type { JobSpec } from './job-spec.js';
+import type { Plan } from '../plan/plan.js';
+import type { Remote } from '../store/remote.js';
 
 export interface JobEngine {
   /** `slurm`, `queue`, `process`: shown in stage lines (`on n2 (slurm 1234)`). */
@@ -47,3 +49,31 @@ export type EngineOutcome =
 
 /** Exit codes of `rethink exec`: 0 done, 1 the stage failed (retried), 2 and 3 user errors (never retried). */
 export const EXEC_EXIT = { ok: 0, failed: 1, userError: 2, refused: 3 } as const;
+
+/** What every engine is built with, by the coordinator (src/cli/executors.ts). */
+export interface EngineContext {
+  /** The shared remote as the coordinator opened it; `remoteUrl` is what jobs get as `--remote`. */
+  readonly remote: Remote;
+  readonly remoteUrl: string;
+  /** The coordinator's local cache directory (an engine may keep job logs below it, e.g. `slurm/`). */
+  readonly cacheDir: string;
+  readonly plan: Plan;
+  /** How to start rethink on a worker: `[process.execPath, <dist/src/cli/main.js>]`, then `exec …`. */
+  readonly rethink: readonly string[];
+  /** The environment jobs inherit (RETHINK_BACKEND, signing keys, AWS credentials and endpoint). */
+  readonly env: Readonly<Record<string, string | undefined>>;
+  /** A line for the user, on stderr (a missing `sacct`, a job requeued). */
+  readonly warn: (line: string) => void;
+}
+
+/** `--executor slurm`: `createSlurmEngine(options)` in engines/slurm.ts. */
+export interface SlurmEngineOptions extends EngineContext {
+  /** `--slurm-args` / RETHINK_SLURM_ARGS, added to every sbatch after the pipeline's `slurm:` block. */
+  readonly args?: string;
+}
+
+/** `--executor queue`: `createQueueEngine(options)` in engines/queue.ts. */
+export interface QueueEngineOptions extends EngineContext {
+  /** `--queue` / RETHINK_QUEUE: `redis://[:password@]host:port/db` or `rediss://…` (TLS). */
+  readonly url: string;
+}

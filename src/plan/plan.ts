@@ -52,4 +52,16 @@ export interface Plan {
   readonly instances: ReadonlyMap<StageId, StageInstance>;
   /** A topological order of all instance ids (stable: file order, then matrix order). */
   readonly order: readonly StageId[];
+  /** The pipeline's `slurm:` block, for `--executor slurm`. */
+  readonly slurm?: SlurmSettings;
+}
+
+/** Cluster settings a pipeline may carry (`slurm:`); `--slurm-args` adds to them. */
+export interface SlurmSettings {
+  readonly partition?: string;
+  /** The partition for stages that need a GPU (default: `partition`). */
+  readonly gpuPartition?: string;
+  readonly account?: string;
+  /** More sbatch options, as separate arguments (`["--qos=high"]`). */
+  readonly args?: readonly string[];
 }
