@@ -13,7 +13,7 @@ import { canonicalJson } from '../plan/key.js';
 import type { PluginRegistry } from '../plan/registry.js';
 import type { JsonValue, Plugin, ProgressUpdate } from '../plugin/types.js';
 import type { LocalStore } from '../store/local.js';
-import { checkpointFolderOf, jobAttemptPathOf, jobFolderOf, jobProgressPathOf, RemoteError, type Remote } from '../store/remote.js';
+import { jobAttemptPathOf, jobFolderOf, jobProgressPathOf, RemoteError, type Remote } from '../store/remote.js';
 import type { TieredStore } from '../store/tiered.js';
 import type { RunRecord, Store } from '../store/types.js';
 import { errorText } from '../util/error-text.js';
@@ -227,15 +227,14 @@ async function attemptsOf(remote: Remote, key: string): Promise<JsonValue[]> {
 }
 
 /**
- * Once the record is up: the progress file and the remote checkpoints are done with. The spec and
- * the attempt notes stay (small; `gc --remote` sweeps a finished job's folder).
+ * Once the record is up, the progress file is done with (the remote checkpoints went with the
+ * record's upload: TieredStore.dropCheckpoints). The spec and the attempt notes stay (small;
+ * `gc --remote` sweeps a finished job's folder).
  */
 async function tidyJob(remote: Remote, key: string, log: (message: string) => void): Promise<void> {
   try {
-    const checkpoints: string[] = [];
-    for await (const entry of remote.list(checkpointFolderOf(key))) checkpoints.push(entry.path);
-    await remote.remove([jobProgressPathOf(key), ...checkpoints]);
+    await remote.remove([jobProgressPathOf(key)]);
   } catch (e) {
-    log(`the result is stored, but its job files on ${remote.url} were not all deleted (gc --remote will): ${errorText(e)}`);
+    log(`the result is stored, but its progress file on ${remote.url} was not deleted (gc --remote will): ${errorText(e)}`);
   }
 }

@@ -6,7 +6,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { fork } from 'node:child_process';
 import { createServer, type AddressInfo } from 'node:net';
-import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, utimes, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { compiledBin, project, TEST_PLUGINS, type Project } from '../support/tmp-project.js';
 import { s3Server } from '../support/s3.js';
@@ -174,6 +174,33 @@ test('a remote that cannot be reached at the start refuses the job (exit 3), nam
   } finally {
     process.env = saved;
   }
+});
+
+test('gc --remote deletes the job folders and checkpoints of finished jobs, and of jobs abandoned a week ago; not those of running ones', async () => {
+  const p = await project(FILES);
+  const remote = join(p.dir, 'remote');
+  const a = await specOf(p, 'a');
+  await publish(remote, a);
+  assert.equal((await p.cli('exec', '--key', a.key, '--remote', remote, '--cache-dir', 'node1')).code, EXEC_EXIT.ok);
+  const running = 'ab'.repeat(32);
+  const abandoned = 'cd'.repeat(32);
+  const write = async (path: string, mtime?: Date) => {
+    const file = join(remote, ...path.split('/'));
+    await mkdir(join(file, '..'), { recursive: true });
+    await writeFile(file, '{}');
+    if (mtime) await utimes(file, mtime, mtime);
+  };
+  const old = new Date(Date.now() - 8 * 24 * 3600 * 1000);
+  await write(`checkpoints/${a.key}/train.safetensors`); // left behind by a finished job
+  await write(`jobs/${running}/spec.json`);
+  await write(`checkpoints/${running}/train.safetensors`);
+  await write(`jobs/${abandoned}/spec.json`, old);
+  await write(`checkpoints/${abandoned}/train.safetensors`, old);
+  const gc = await p.cli('gc', 'p.yaml', '--remote', remote);
+  assert.equal(gc.code, 0, gc.stderr);
+  assert.match(gc.stdout, /, and 2 job folders and 2 checkpoint folders of jobs finished or abandoned a week ago/);
+  const left = (await files(remote)).filter((f) => f.startsWith('jobs/') || f.startsWith('checkpoints/'));
+  assert.deepEqual(left, [`checkpoints/${running}/train.safetensors`, `jobs/${running}/spec.json`]);
 });
 
 test('exec --serve runs jobs sent over IPC one after another in one process, and exits when the channel closes', async () => {
