@@ -125,14 +125,15 @@ export const pipelineSchema = {
         memory: {
           oneOf: [
             { type: 'integer', minimum: 1 },
-            { type: 'string', pattern: '^[0-9]+(\\.[0-9]+)?[KMGTkmgt]$' },
+            // The look-ahead refuses "0G": a size must have a non-zero digit.
+            { type: 'string', pattern: '^(?=[0-9.]*[1-9])[0-9]+(\\.[0-9]+)?[KMGTkmgt]$' },
           ],
           description: 'Memory one instance needs: MiB, or "512M", "16G", "1.5T" (1G = 1024M, as Slurm reads them).',
         },
         time: {
           oneOf: [
             { type: 'number', exclusiveMinimum: 0 },
-            { type: 'string', pattern: '^[0-9]+(\\.[0-9]+)?(s|m|h)$' },
+            { type: 'string', pattern: '^(?=[0-9.]*[1-9])[0-9]+(\\.[0-9]+)?(s|m|h)$' },
           ],
           description: 'Wall time one attempt may take on a cluster (sbatch -t): seconds, or "90m", "2h".',
         },

@@ -236,7 +236,9 @@ stages:
   assert.match(r.stderr, /stages\.b\.resources\.gpu must be an integer, not true\n(.*\n){3} {2}= none \(CPU only\), preferred/);
   // Like timeout, resources are literal values: a sweep varies them with one stage per value.
   assert.match(r.stderr, /stages\.b\.resources\.memory has the wrong shape/);
-  const set = await validate(`stages:\n  a: { uses: ./plugins.mjs, with: { value: 1 } }\n`, '--set', 'a.resources.time=5 minutes');
-  assert.equal(set.code, 2);
-  assert.match(set.stderr, /stages\.a\.resources\.time has the wrong shape/);
+  for (const [field, value] of [['time', '5 minutes'], ['time', '0h'], ['memory', '0.0G'], ['memory', '16GB']] as const) {
+    const set = await validate(`stages:\n  a: { uses: ./plugins.mjs, with: { value: 1 } }\n`, '--set', `a.resources.${field}=${value}`);
+    assert.equal(set.code, 2, value);
+    assert.match(set.stderr, new RegExp(`stages\\.a\\.resources\\.${field} has the wrong shape`), value);
+  }
 });
