@@ -6,6 +6,7 @@ import { project, TEST_PLUGINS } from '../support/tmp-project.js';
 import { loadWorkspace } from '../../src/cli/workspace.js';
 import { buildJobSpec, jobOf, JobSpecError, parseJobSpec, type JobSpec } from '../../src/exec/job-spec.js';
 import { inputKeys, lookup, resolveInputs } from '../../src/exec/executor.js';
+import { EXEC_EXIT } from '../../src/exec/engine.js';
 import { LocalStore } from '../../src/store/local.js';
 import { asStageId } from '../../src/util/brand.js';
 
@@ -52,9 +53,9 @@ test('a job spec with a malformed resources field is refused, naming its path', 
     const text = JSON.stringify({ ...a, resources });
     assert.throws(() => parseJobSpec(text), (e: unknown) => e instanceof JobSpecError && e.field === field && message.test(e.message), `${field}: ${JSON.stringify(resources)}`);
   }
-  // Through `rethink exec`: a user error (exit 2) that names the field.
+  // Through `rethink exec`: refused (never retried), naming the field.
   await writeFile(join(p.dir, 'bad.json'), JSON.stringify({ ...a, resources: { ...a.resources, gpu: 'maybe' } }));
   const r = await p.cli('exec', '--spec', 'bad.json', '--cache-dir', 'c');
-  assert.equal(r.code, 2);
+  assert.equal(r.code, EXEC_EXIT.refused);
   assert.match(r.stderr, /error\[E_BAD_SPEC\]: job spec bad\.json: resources\.gpu: must be one of none, preferred, required, got "maybe"\n {2}= field resources\.gpu/);
 });
