@@ -115,3 +115,11 @@ test("a plugin module whose gpu or cores is malformed is refused when loaded, na
   assert.match(r.stderr, /x\.yaml:2:14: error\[E_UNKNOWN_PLUGIN\]: stage "a": plugin module \.\/yes\.mjs exports a plugin whose "gpu" is "yes", not one of "none", "preferred", "required"/);
   assert.match(r.stderr, /x\.yaml:3:14: error\[E_UNKNOWN_PLUGIN\]: stage "b": plugin module \.\/zero\.mjs exports a plugin whose "cores" is 0, not a whole number ≥ 1 or "all"/);
 });
+
+test('rethink plugins says what each built-in needs: train and evaluate use a GPU where there is one', async () => {
+  const p = await project({});
+  const rows = JSON.parse((await p.cli('plugins', '--json')).stdout) as { name: string; cores: number | 'all'; gpu: string }[];
+  const needs = Object.fromEntries(rows.map((r) => [r.name, [r.gpu, r.cores]]));
+  assert.deepEqual([needs.train, needs.evaluate, needs.kernel, needs.aggregate], [['preferred', 'all'], ['preferred', 1], ['none', 1], ['none', 1]]);
+  assert.match((await p.cli('plugins')).stdout, /^train@\d+ .*\n.*\n {4}needs: GPU preferred, all cores\n/m);
+});
