@@ -35,6 +35,7 @@ const COMMANDS: Readonly<Record<string, CommandEntry>> = {
   plugins: { args: '', summary: 'list the built-in stage plugins', load: async () => (await import('./commands/plugins.js')).plugins },
   models: { args: '', summary: 'list the model definitions with their parameter counts', load: async () => (await import('./commands/models.js')).models },
   schema: { args: '', summary: 'print the pipeline JSON Schema', load: async () => (await import('./commands/schema.js')).schema },
+  worker: { args: '', summary: 'run stages from a queue (--queue redis://…) against the shared remote (--remote URL), until stopped', load: async () => (await import('./commands/worker.js')).worker },
   exec: { args: '', summary: 'run one stage from its job spec (--spec FILE|-) against the cache', load: async () => (await import('./commands/exec.js')).exec, internal: true },
 };
 
