@@ -128,12 +128,13 @@ class QueueEngine implements JobEngine {
     const id = job.id;
     await this.control.set(cancelledKeyOf(id), this.token, 'PX', CANCELLED_TTL_MS);
     await this.control.publish(CANCEL_CHANNEL, id);
+    // Settled first: the `removed` event that follows is this cancel's, not news.
+    job.settle({ state: 'lost', reason: 'cancelled' });
     const stored = await job.queue.getJob(id);
     if (stored !== undefined && (await stored.getState()) !== 'active') {
       // It may turn active in between: then the key and the message reach its worker.
       await stored.remove().catch(() => undefined);
     }
-    job.settle({ state: 'lost', reason: 'cancelled' });
   }
 
   private async find(id: string): Promise<{ queue: Queue; job: Job<QueueJobData> } | undefined> {
