@@ -63,6 +63,8 @@ timeouts:     an S3 remote's calls: RETHINK_REMOTE_CONNECT_TIMEOUT (default 5s),
               call, retries included; not a transfer's bytes); AWS_MAX_ATTEMPTS tries per call (3)
 run flags:    --only GLOB, --jobs N, --dry-run, --keep-going, --retries N, --backend auto|native|wasm|cpu|webgpu|tfjs-node|tfjs-node-gpu,
               --executor local|subprocess (or RETHINK_EXECUTOR)
+worker flags: --queue redis://host:port/db (or RETHINK_QUEUE), --remote URL, --tags gpu, --concurrency N, --name NAME,
+              --allow-plugin-code, --lock-ms N, --stalled-ms N; SIGTERM hands its running stages back to the queue
 verify flags: --only GLOB, --sample N, --backend NAME
 path plugins: a module named in uses: (./plugins/x.mjs) is imported by every command that reads the
               pipeline, validate included, which runs its top-level code: use plugins you trust

@@ -118,7 +118,8 @@ class QueueEngine implements JobEngine {
   async close(): Promise<void> {
     clearInterval(this.timer);
     for (const job of this.watched.values()) job.settle({ state: 'lost', reason: 'the coordinator stopped watching it' });
-    await Promise.allSettled([...this.events.map((e) => e.close()), ...[...this.queues.values()].map((q) => q.close())]);
+    // Disconnected, not quit: nothing is left to flush, and a quit waits forever for a Redis that is gone.
+    await Promise.allSettled([...this.events.map((e) => e.close()), ...[...this.queues.values()].map((q) => q.disconnect())]);
     this.control.disconnect();
   }
 
