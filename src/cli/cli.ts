@@ -36,7 +36,7 @@ const COMMANDS: Readonly<Record<string, CommandEntry>> = {
   models: { args: '', summary: 'list the model definitions with their parameter counts', load: async () => (await import('./commands/models.js')).models },
   schema: { args: '', summary: 'print the pipeline JSON Schema', load: async () => (await import('./commands/schema.js')).schema },
   worker: { args: '', summary: 'run stages from a queue (--queue redis://…) against the shared remote (--remote URL), until stopped', load: async () => (await import('./commands/worker.js')).worker },
-  exec: { args: '', summary: 'run one stage from its job spec (--spec FILE|-) against the cache', load: async () => (await import('./commands/exec.js')).exec, internal: true },
+  exec: { args: '', summary: 'run one stage from its job spec (--spec FILE|-, or --key KEY from --remote); --serve: a worker\'s warm child', load: async () => (await import('./commands/exec.js')).exec, internal: true },
 };
 
 function commandList(internal: boolean): string {
@@ -64,13 +64,14 @@ timeouts:     an S3 remote's calls: RETHINK_REMOTE_CONNECT_TIMEOUT (default 5s),
 run flags:    --only GLOB, --jobs N, --dry-run, --keep-going, --retries N, --backend auto|native|wasm|cpu|webgpu|tfjs-node|tfjs-node-gpu,
               --executor local|subprocess (or RETHINK_EXECUTOR)
 worker flags: --queue redis://host:port/db (or RETHINK_QUEUE), --remote URL, --tags gpu, --concurrency N, --name NAME,
-              --allow-plugin-code, --lock-ms N, --stalled-ms N; SIGTERM hands its running stages back to the queue
+              --lock-ms N, --stalled-ms N; SIGTERM hands its running stages back to the queue
 verify flags: --only GLOB, --sample N, --backend NAME
 path plugins: a module named in uses: (./plugins/x.mjs) is imported by every command that reads the
               pipeline, validate included, which runs its top-level code: use plugins you trust
 fsck flags:   --remote URL, --dry-run
 exit codes:   0 ok, 1 a stage failed (verify: a result did not reproduce; fsck: a bad object), 2 bad pipeline or flags,
-              130/143/129 stopped by SIGINT (Ctrl-C)/SIGTERM/SIGHUP (a second one exits at once)
+              130/143/129 stopped by SIGINT (Ctrl-C)/SIGTERM/SIGHUP (a second one exits at once);
+              exec: 2 the stage's user error, 3 the job was refused (bad spec, other code, missing input, remote unreachable)
 
 rethink <command> --help lists a command's flags.
 `;

@@ -4,8 +4,7 @@
 // the worker sends `job` (a spec and where it runs) and maybe `cancel`; the child answers with the
 // job messages of exec.ts (`progress`, `log`, then one `result`) and stays for the next job.
 import { fork, type ChildProcess } from 'node:child_process';
-import type { JobSpec } from '../exec/job-spec.js';
-import { isJobMessage, type JobResult } from '../exec/job-messages.js';
+import { isJobMessage, type JobResult, type ServeRequest } from '../exec/job-messages.js';
 import type { ProgressUpdate } from '../plugin/types.js';
 
 /** What each slot forks: a module and its arguments (normally the CLI with `exec --serve …`). */
@@ -14,16 +13,7 @@ export interface ChildCommand {
   readonly args: readonly string[];
 }
 
-/** Where a job runs, for the run record's provenance (one entry per attempt). */
-export interface RanOn {
-  readonly host: string;
-  readonly worker: string;
-  readonly engine: 'queue';
-  readonly jobId: string;
-  readonly attempt: number;
-}
-
-export type ToChild = { readonly type: 'job'; readonly spec: JobSpec; readonly ranOn: RanOn } | { readonly type: 'cancel' };
+export type ToChild = ServeRequest;
 
 /** How a job handed to a child ended: its result, or the child's death without one. */
 export type ChildOutcome = { readonly kind: 'result'; readonly result: JobResult } | { readonly kind: 'died'; readonly how: string };
@@ -56,6 +46,7 @@ export class WarmChild {
     child.on('message', (m) => {
       const job = this.current;
       if (job === undefined || !isJobMessage(m)) return;
+      if (m.type === 'ready') return;
       if (m.type === 'progress') job.hooks.onProgress(m.update);
       else if (m.type === 'log') job.hooks.onLog(m.message);
       else {

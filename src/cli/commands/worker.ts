@@ -27,7 +27,6 @@ export const worker: Command = async (argv, io) => {
     tags: { type: 'string', value: 'LIST', help: `what this machine offers, comma-separated: gpu (it then takes GPU stages, before the others)` },
     concurrency: { type: 'string', value: 'N', help: 'stages run at once, each in its own warm process (default 1)' },
     name: { type: 'string', value: 'NAME', help: 'where stages ran, in stage lines and provenance (default host:pid)' },
-    'allow-plugin-code': { type: 'boolean', help: "run plugins loaded from a path (their code fetched from the remote by the hash in the stage's key)" },
     'lock-ms': { type: 'string', value: 'N', help: `how long a job stays locked to a worker that stopped answering (default ${WORKER_TIMING.lockMs})` },
     'stalled-ms': { type: 'string', value: 'N', help: `how often expired locks are looked for, to requeue their jobs (default ${WORKER_TIMING.stalledMs})` },
     'max-stalled': { type: 'string', value: 'N', help: `how many workers a job may lose before it fails as lost (default ${WORKER_TIMING.maxStalledCount})` },
@@ -49,6 +48,7 @@ export const worker: Command = async (argv, io) => {
   const queue = redisTarget(queueSpec.trim(), values.queue === undefined ? QUEUE_ENV : '--queue');
   const remote = await openRemote(remoteSpec, io.cwd, values.remote === undefined ? REMOTE_ENV : '--remote');
   await probeRedis(queue);
+  const name = values.name ?? defaultWorkerName();
   const child = {
     module: CLI,
     args: [
@@ -59,11 +59,12 @@ export const worker: Command = async (argv, io) => {
       '--cache-dir',
       cacheDir,
       ...(values.backend === undefined ? [] : ['--backend', values.backend]),
-      ...(values['allow-plugin-code'] ? ['--allow-plugin-code'] : []),
+      '--worker',
+      name,
     ],
   };
   const log = (line: string) => io.stderr(`${line}\n`);
-  return serveUntilStopped({ queue, remoteUrl: remote.url, name: values.name ?? defaultWorkerName(), tags, concurrency, timing, child, log }, log);
+  return serveUntilStopped({ queue, remoteUrl: remote.url, name, tags, concurrency, timing, child, log }, log);
 };
 
 /**
