@@ -8,7 +8,11 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { createQueueEngine, type QueueEngineTiming } from '../../src/exec/engines/queue.js';
 import type { JobEngine } from '../../src/exec/engine.js';
-import type { JobSpec } from '../../src/exec/job-spec.js';
+import { buildJobSpec, type JobSpec } from '../../src/exec/job-spec.js';
+import { inputKeys, lookup, resolveInputs } from '../../src/exec/executor.js';
+import { loadWorkspace } from '../../src/cli/workspace.js';
+import { LocalStore } from '../../src/store/local.js';
+import { asStageId } from '../../src/util/brand.js';
 import type { Plan } from '../../src/plan/plan.js';
 import type { Resources } from '../../src/plan/resources.js';
 import { DirRemote } from '../../src/store/remote.js';
@@ -90,3 +94,13 @@ export async function engineOn(url: string, remoteUrl: string, timing: Partial<Q
 }
 
 export const SPEC_PATH = (spec: JobSpec) => `jobs/${spec.key}/spec.json`;
+
+/** The job spec a coordinator would submit for stage `id` of `pipeline` in `dir` (no upstream outputs). */
+export async function pipelineSpec(dir: string, pipeline: string, id: string): Promise<JobSpec> {
+  const io = { stdout: () => {}, stderr: () => {}, isTTY: false, cwd: dir, env: {} };
+  const { plan } = await loadWorkspace(io, pipeline);
+  const inst = plan.instances.get(asStageId(id))!;
+  const none = () => ({});
+  const { key, keyRecord } = await lookup(new LocalStore(join(dir, 'unused')), inst, inputKeys(plan, inst, none));
+  return buildJobSpec({ instance: inst, key, keyRecord, inputs: resolveInputs(plan, inst, none), cores: 1 }, plan);
+}
