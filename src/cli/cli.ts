@@ -35,6 +35,7 @@ const COMMANDS: Readonly<Record<string, CommandEntry>> = {
   plugins: { args: '', summary: 'list the built-in stage plugins', load: async () => (await import('./commands/plugins.js')).plugins },
   models: { args: '', summary: 'list the model definitions with their parameter counts', load: async () => (await import('./commands/models.js')).models },
   schema: { args: '', summary: 'print the pipeline JSON Schema', load: async () => (await import('./commands/schema.js')).schema },
+  worker: { args: '', summary: 'run stages from a queue (--queue redis://…) against the shared remote (--remote URL), until stopped', load: async () => (await import('./commands/worker.js')).worker },
   exec: { args: '', summary: 'run one stage from its job spec (--spec FILE|-, or --key KEY from --remote); --serve: a worker\'s warm child', load: async () => (await import('./commands/exec.js')).exec, internal: true },
 };
 
@@ -62,6 +63,8 @@ timeouts:     an S3 remote's calls: RETHINK_REMOTE_CONNECT_TIMEOUT (default 5s),
               call, retries included; not a transfer's bytes); AWS_MAX_ATTEMPTS tries per call (3)
 run flags:    --only GLOB, --jobs N, --dry-run, --keep-going, --retries N, --backend auto|native|wasm|cpu|webgpu|tfjs-node|tfjs-node-gpu,
               --executor local|subprocess (or RETHINK_EXECUTOR)
+worker flags: --queue redis://host:port/db (or RETHINK_QUEUE), --remote URL, --tags gpu, --concurrency N, --name NAME,
+              --lock-ms N, --stalled-ms N; SIGTERM hands its running stages back to the queue
 verify flags: --only GLOB, --sample N, --backend NAME
 path plugins: a module named in uses: (./plugins/x.mjs) is imported by every command that reads the
               pipeline, validate included, which runs its top-level code: use plugins you trust
