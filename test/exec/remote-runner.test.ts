@@ -1,10 +1,11 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
-import { HEAVY_PLUGIN, project, SWEEP, TEST_PLUGINS } from '../support/tmp-project.js';
+import { compiledBin, HEAVY_PLUGIN, project, SWEEP, TEST_PLUGINS } from '../support/tmp-project.js';
 import { execute, type RunSummary } from '../../src/exec/executor.js';
 import { InProcessRunner } from '../../src/exec/runner.js';
 import { RemoteRunner } from '../../src/exec/remote-runner.js';
+import { ProcessEngine } from '../../src/exec/engines/process.js';
 import { jobOf, parseJobSpec, type JobSpec } from '../../src/exec/job-spec.js';
 import type { EngineJob, EngineOutcome, JobEngine } from '../../src/exec/engine.js';
 import type { ExecEvent } from '../../src/exec/events.js';
@@ -289,4 +290,56 @@ test('plain lines name where a stage runs and ran', () => {
   observe({ type: 'stage-placed', id: 'train[p=0.2]' as never, where: 'n2 (slurm 1234)' });
   observe({ type: 'stage-end', report: { id: 'train[p=0.2]' as never, stage: 'train', plugin: 'train', key: null, status: 'ran', seconds: 3, outputs: {}, where: 'n2 (slurm 1234)' } });
   assert.deepEqual(lines, ['rethink: p.yaml: 1 stage, 100 jobs at once on slurm\n', '  placed  train[p=0.2] on n2 (slurm 1234)\n', '  ran     train[p=0.2] on n2 (slurm 1234) (3.0s)\n']);
+});
+
+// ---- The process engine: each job a real `rethink exec --key` child with a cache of its own. ----
+
+/** Kills its own process with SIGKILL on its first attempt (counted in a file beside it). */
+const DIES_ONCE = `
+import { readFileSync, writeFileSync } from 'node:fs';
+export const plugin = {
+  name: 'dies-once', version: '1', description: 'dies mid-stage once',
+  params: { type: 'object', properties: {} }, inputs: {}, outputs: { out: { kind: 'json' } },
+  async run(ctx) {
+    const file = new URL('attempts-' + ctx.stage.id, import.meta.url);
+    let n = 1;
+    try { n += Number(readFileSync(file, 'utf8')); } catch {}
+    writeFileSync(file, String(n));
+    if (n === 1) process.kill(process.pid, 'SIGKILL');
+    await ctx.writeJson('out', { attempt: n });
+  },
+};
+`;
+
+function processEngine(c: Coordinator): ProcessEngine {
+  return new ProcessEngine({ rethink: [process.execPath, compiledBin()], remoteUrl: c.remoteDir, cacheDir: join(c.dir, 'cache'), env: { ...process.env, RETHINK_CACHE_DIR: undefined } });
+}
+
+test('through the process engine (rethink exec --key per job, a cache each) a sweep has the outputs of a local run', async () => {
+  const local = await coordinator();
+  const expected = await execute(local.plan, local.store.local, { local: new InProcessRunner(local.store.local) }, { jobs: 2 }, () => {});
+  const c = await coordinator();
+  const summary = await c.run(processEngine(c), { jobs: 4 });
+  assert.ok(summary.ok, JSON.stringify(summary.stages));
+  assert.deepEqual(shape(summary), shape(expected));
+  assert.ok(summary.stages.every((st) => st.status === 'ran' && /^w\d \(process \d+\)$/.test(st.where!)), JSON.stringify(summary.stages));
+});
+
+test('through the process engine a killed job is lost and runs again; a user error fails once', async () => {
+  const pipeline = 'stages:\n  dies: { uses: ./dies.mjs, retries: 1 }\n  get: { uses: ./plugins.mjs, with: { value: 1, user_error: true }, retries: 2 }\n';
+  const c = await coordinator(pipeline, undefined, { 'dies.mjs': DIES_ONCE });
+  const summary = await execute(
+    c.plan,
+    c.store,
+    { local: new InProcessRunner(c.store), remote: new RemoteRunner({ engine: processEngine(c), store: c.store, plan: c.plan, firstPollMs: 5, maxPollMs: 50 }) },
+    { jobs: 2, keepGoing: true, retryDelayMs: 1 },
+    (e) => c.events.push(e),
+  );
+  const [dies, get] = summary.stages;
+  assert.equal(dies!.status, 'ran', JSON.stringify(dies));
+  assert.equal(dies!.attempts, 2);
+  assert.equal(get!.status, 'failed');
+  assert.equal(get!.userError, true);
+  assert.equal(get!.attempts, undefined, 'one attempt');
+  assert.equal(get!.reason, 'checksum mismatch for https://example.org/x: expected 0abc, got 0def');
 });

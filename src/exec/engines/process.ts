@@ -20,6 +20,9 @@ export interface ProcessEngineOptions extends Pick<EngineContext, 'remoteUrl' | 
   readonly graceMs?: number;
 }
 
+/** What lets `rethink exec` run a plugin loaded from a path (its `--allow-plugin-code`). */
+const ALLOW_PLUGIN_CODE_ENV = 'RETHINK_ALLOW_PLUGIN_CODE';
+
 /** How much of a failed job's stderr its reason quotes. */
 const STDERR_TAIL = 2000;
 
@@ -73,7 +76,9 @@ class ProcessJob implements EngineJob {
     const args = [...rest, 'exec', '--key', key, '--remote', options.remoteUrl, '--cache-dir', dir, '--worker', worker];
     // Detached, in a process group of its own: a Ctrl-C in the terminal reaches the coordinator,
     // which decides what it means. It still stops when the coordinator goes (its IPC channel closes).
-    this.child = fork(cli!, args, { execPath: node!, execArgv: [], env: { ...options.env }, stdio: ['ignore', 'ignore', 'pipe', 'ipc'], detached: true });
+    // A plugin loaded from a path runs here: this machine's coordinator loaded that very code already.
+    const env = { ...options.env, [ALLOW_PLUGIN_CODE_ENV]: '1' };
+    this.child = fork(cli!, args, { execPath: node!, execArgv: [], env, stdio: ['ignore', 'ignore', 'pipe', 'ipc'], detached: true });
     this.id = String(this.child.pid ?? worker);
     this.outcome = this.watch();
     this.child.on('message', (m) => {
