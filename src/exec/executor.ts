@@ -38,8 +38,6 @@ export interface Runners {
 export interface ExecOptions {
   /** Cores in use at most; with a remote runner, how many of its jobs may be in flight at once. */
   readonly jobs: number;
-  /** With a remote runner: the cores of this machine for stages placed `local` (default: all of them). */
-  readonly localCores?: number;
   readonly keepGoing?: boolean;
   readonly dryRun?: boolean;
   /** Instances to run; their upstream instances are included automatically. Default: all. */
@@ -110,7 +108,7 @@ export async function execute(plan: Plan, store: Store, runners: Runners, option
   // machine provides those); the stages kept on this machine count this machine's cores.
   const remote = runners.remote;
   const slots = new CoreSemaphore(Math.max(1, options.jobs));
-  const cores = remote ? new CoreSemaphore(Math.max(1, options.localCores ?? availableParallelism())) : slots;
+  const cores = remote ? new CoreSemaphore(availableParallelism()) : slots;
   /** Where each stage that runs elsewhere was last placed, for its report. */
   const placed = new Map<StageId, string>();
   const memo = new Map<StageId, Promise<Settled>>();

@@ -61,6 +61,8 @@ class JobWatch {
   /** `slurm 1234`: how the engine knows the job. */
   private readonly label: string;
   private engineProgress = false;
+  /** Set once the stage settled: what the engine says later is not news for its line. */
+  private settled = false;
 
   constructor(
     private readonly options: RemoteRunnerOptions,
@@ -73,10 +75,12 @@ class JobWatch {
 
   async result(): Promise<StageResult> {
     const { submitted, hooks } = this;
-    submitted.onPlacement((where) => hooks.onPlacement?.(`${where} (${this.label})`));
+    submitted.onPlacement((where) => {
+      if (!this.settled) hooks.onPlacement?.(`${where} (${this.label})`);
+    });
     submitted.onProgress((update) => {
       this.engineProgress = true;
-      hooks.onProgress(update);
+      if (!this.settled) hooks.onProgress(update);
     });
     const stop = new AbortController();
     const progress = this.pollProgress(stop.signal);
@@ -87,6 +91,7 @@ class JobWatch {
       await this.cancel();
       throw hooks.signal.reason;
     } finally {
+      this.settled = true;
       stop.abort();
       await progress;
     }

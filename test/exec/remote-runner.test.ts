@@ -1,6 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
+import { readdir, readFile } from 'node:fs/promises';
+import { until } from '../support/cli-process.js';
 import { compiledBin, HEAVY_PLUGIN, project, SWEEP, TEST_PLUGINS } from '../support/tmp-project.js';
 import { execute, type RunSummary } from '../../src/exec/executor.js';
 import { InProcessRunner } from '../../src/exec/runner.js';
@@ -343,3 +345,38 @@ test('through the process engine a killed job is lost and runs again; a user err
   assert.equal(get!.attempts, undefined, 'one attempt');
   assert.equal(get!.reason, 'checksum mismatch for https://example.org/x: expected 0abc, got 0def');
 });
+
+/** Writes its pid beside the module, then never yields: only a signal stops it. */
+const BUSY = `
+import { writeFileSync } from 'node:fs';
+export const plugin = {
+  name: 'busy', version: '1', description: 'blocks its event loop',
+  params: { type: 'object', properties: {} }, inputs: {}, outputs: { out: { kind: 'json' } },
+  async run(ctx) {
+    writeFileSync(new URL('pid-' + ctx.stage.id, import.meta.url), String(process.pid));
+    for (;;) {}
+  },
+};
+`;
+
+test('stopping a run under the process engine kills each job it started: no process is left behind', async () => {
+  // Two plugins, so two keys: one stage each.
+  const c = await coordinator('stages:\n  a: { uses: ./busy.mjs }\n  b: { uses: ./busy-too.mjs }\n', undefined, { 'busy.mjs': BUSY, 'busy-too.mjs': `${BUSY}\n// another plugin\n` });
+  const stop = new AbortController();
+  const pidOf = (id: string) => readFile(join(c.dir, `pid-${id}`), 'utf8').then(Number);
+  const spinning = until('both jobs to spin', async () => (await readdir(c.dir)).filter((f) => f.startsWith('pid-')).length === 2);
+  void spinning.then(() => stop.abort(new Error('interrupted')));
+  const summary = await c.run(processEngine(c), { signal: stop.signal });
+  assert.ok(summary.stages.every((st) => st.status === 'failed' && st.reason === 'interrupted'), JSON.stringify(summary.stages));
+  // Gone by the time the run returns: a CLI exits right after, and would leave them spinning.
+  for (const pid of [await pidOf('a'), await pidOf('b')]) assert.ok(gone(pid), `job process ${pid} is gone`);
+});
+
+function gone(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return false;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'ESRCH';
+  }
+}

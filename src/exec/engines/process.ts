@@ -3,7 +3,8 @@
 // A real executor for one machine with a remote, and the stand-in for Slurm and the queue in tests:
 // it goes through the same job spec, the same remote and the same run record. A job's outcome is its
 // exit code (0 completed, 1 failed, 2 and 3 failed by the user's input); a job killed by a signal is
-// lost. Cancelling is SIGTERM, then SIGKILL after a grace period.
+// lost. Cancelling is SIGTERM, then SIGKILL after a grace period, and ends when the process has; one
+// still running when the coordinator exits, however it exits, is killed then.
 import { fork, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
 import type { ProgressUpdate } from '../../plugin/types.js';
@@ -25,6 +26,10 @@ const ALLOW_PLUGIN_CODE_ENV = 'RETHINK_ALLOW_PLUGIN_CODE';
 
 /** How much of a failed job's stderr its reason quotes. */
 const STDERR_TAIL = 2000;
+
+/** Job processes still running: killed when this process exits (a second Ctrl-C does not wait for cancels). */
+const live = new Set<ChildProcess>();
+let exitHook = false;
 
 export class ProcessEngine implements JobEngine {
   readonly name = 'process';
@@ -80,6 +85,13 @@ class ProcessJob implements EngineJob {
     const env = { ...options.env, [ALLOW_PLUGIN_CODE_ENV]: '1' };
     this.child = fork(cli!, args, { execPath: node!, execArgv: [], env, stdio: ['ignore', 'ignore', 'pipe', 'ipc'], detached: true });
     this.id = String(this.child.pid ?? worker);
+    live.add(this.child);
+    if (!exitHook) {
+      exitHook = true;
+      process.on('exit', () => {
+        for (const c of live) c.kill('SIGKILL');
+      });
+    }
     this.outcome = this.watch();
     this.child.on('message', (m) => {
       if (!isJobMessage(m)) return;
@@ -101,11 +113,14 @@ class ProcessJob implements EngineJob {
     this.progress.add(listener);
   }
 
+  /** Resolves once the process is gone: a stage that ignores SIGTERM (a busy loop) gets SIGKILL after the grace. */
   async cancel(): Promise<void> {
-    if (this.child.exitCode !== null || this.child.signalCode !== null) return;
-    this.cancelled = true;
-    this.child.kill('SIGTERM');
-    this.killer ??= setTimeout(() => this.child.kill('SIGKILL'), this.options.graceMs ?? STOP_GRACE_MS);
+    if (this.child.exitCode === null && this.child.signalCode === null) {
+      this.cancelled = true;
+      this.child.kill('SIGTERM');
+      this.killer ??= setTimeout(() => this.child.kill('SIGKILL'), this.options.graceMs ?? STOP_GRACE_MS);
+    }
+    await this.outcome;
   }
 
   private watch(): Promise<EngineOutcome> {
@@ -115,8 +130,12 @@ class ProcessJob implements EngineJob {
       stderr = `${stderr}${chunk}`.slice(-STDERR_TAIL);
     });
     return new Promise((resolve) => {
-      this.child.on('error', (e) => resolve({ state: 'lost', reason: `could not start rethink exec: ${e.message}` }));
+      this.child.on('error', (e) => {
+        live.delete(this.child);
+        resolve({ state: 'lost', reason: `could not start rethink exec: ${e.message}` });
+      });
       this.child.on('close', (code, signal) => {
+        live.delete(this.child);
         clearTimeout(this.killer);
         if (this.cancelled) resolve({ state: 'lost', reason: 'cancelled' });
         else if (signal !== null) resolve({ state: 'lost', reason: `its process (pid ${this.id}) was killed by ${signal}` });
