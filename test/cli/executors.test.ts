@@ -5,7 +5,7 @@ import { project, SWEEP, TEST_PLUGINS } from '../support/tmp-project.js';
 
 const FILES = { 'plugins.mjs': TEST_PLUGINS, 'p.yaml': SWEEP };
 
-test('--executor slurm or queue without a remote is a user error naming --remote; queue without Redis names --queue', async () => {
+test('--executor slurm or queue without a remote is a user error naming --remote; queue without Redis names --queue; neither takes --force', async () => {
   const p = await project(FILES);
   for (const executor of ['slurm', 'queue']) {
     const r = await p.cli('run', 'p.yaml', '--executor', executor);
@@ -19,6 +19,9 @@ test('--executor slurm or queue without a remote is a user error naming --remote
   const readOnly = await p.cli('run', 'p.yaml', '--executor', 'slurm', '--remote', 'remote', '--remote-read-only');
   assert.equal(readOnly.code, 2, readOnly.stderr);
   assert.match(readOnly.stderr, /--executor slurm writes job specs and inputs to the remote .*remote, which is read-only here/);
+  const forced = await p.cli('run', 'p.yaml', '--executor', 'slurm', '--remote', 'remote', '--force', 'train');
+  assert.equal(forced.code, 2, forced.stderr);
+  assert.match(forced.stderr, /error\[E_BAD_FLAG\]: --force cannot be combined with --executor slurm: its jobs keep the results the remote already has/);
 });
 
 test('--executor slurm with a remote that cannot be reached stops at the start (exit 2), naming its URL and what to check', async () => {

@@ -17,6 +17,7 @@ import { LocalStore } from '../../src/store/local.js';
 import { TieredStore } from '../../src/store/tiered.js';
 import { DirRemote, jobProgressPathOf, runPathOf } from '../../src/store/remote.js';
 import { plainRenderer } from '../../src/cli/render/plain.js';
+import { runDocument } from '../../src/cli/render/json.js';
 
 /** What the fake engine does with the n-th submit (from 1) of a key. */
 type Behaviour = 'run' | 'lose' | 'user-error' | 'hang' | 'progress' | 'no-record';
@@ -285,13 +286,15 @@ test("progress a job writes to the remote reaches the stage's line; a job that e
   assert.match(two.reason!, /^fake \d+ ended without a run record on the remote .*remote$/);
 });
 
-test('plain lines name where a stage runs and ran', () => {
+test('plain lines and the --json document name where a stage runs and ran', () => {
   const lines: string[] = [];
   const observe = plainRenderer((l) => lines.push(l));
   observe({ type: 'run-start', pipeline: 'p.yaml', total: 1, jobs: 100, executor: 'slurm' });
   observe({ type: 'stage-placed', id: 'train[p=0.2]' as never, where: 'n2 (slurm 1234)' });
   observe({ type: 'stage-end', report: { id: 'train[p=0.2]' as never, stage: 'train', plugin: 'train', key: null, status: 'ran', seconds: 3, outputs: {}, where: 'n2 (slurm 1234)' } });
   assert.deepEqual(lines, ['rethink: p.yaml: 1 stage, 100 jobs at once on slurm\n', '  placed  train[p=0.2] on n2 (slurm 1234)\n', '  ran     train[p=0.2] on n2 (slurm 1234) (3.0s)\n']);
+  const report = { id: 'train[p=0.2]' as never, stage: 'train', plugin: 'train', key: null, status: 'ran' as const, seconds: 3, outputs: {}, where: 'n2 (slurm 1234)' };
+  assert.equal(runDocument('p.yaml', [report], 3).stages[0]!.where, 'n2 (slurm 1234)');
 });
 
 // ---- The process engine: each job a real `rethink exec --key` child with a cache of its own. ----

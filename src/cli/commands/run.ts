@@ -38,6 +38,10 @@ export const run: Command = async (argv, io) => {
   const retries = intFlag('retries', values.retries, 0);
   const delay = Number(io.env['RETHINK_RETRY_DELAY_MS']);
   const force = values.force ? selectInstances(ws.plan, values.force, '--force') : undefined;
+  // A job elsewhere takes the result the remote already has for its key, which --force would replace.
+  if (force && isDistributed(executor)) {
+    throw UserError.of('E_BAD_FLAG', `--force cannot be combined with --executor ${executor}: its jobs keep the results the remote already has`, 'recompute them with --executor local or subprocess: --force replaces the result in the local cache (the remote keeps its copy)');
+  }
   // Forced instances run whatever --only says.
   const only = values.only ? new Set([...selectInstances(ws.plan, values.only), ...(force ?? [])]) : undefined;
   // Until here a signal ends the process as usual: it holds nothing yet. From here on it stops the
