@@ -15,7 +15,7 @@ import type { Plan, StageInstance } from '../../src/plan/plan.js';
 import { loadWorkspace } from '../../src/cli/workspace.js';
 import { LocalStore } from '../../src/store/local.js';
 import { TieredStore } from '../../src/store/tiered.js';
-import { DirRemote, jobProgressPathOf, runPathOf } from '../../src/store/remote.js';
+import { DirRemote, jobProgressPathOf, RemoteError, runPathOf } from '../../src/store/remote.js';
 import { plainRenderer } from '../../src/cli/render/plain.js';
 import { runDocument } from '../../src/cli/render/json.js';
 
@@ -383,3 +383,25 @@ function gone(pid: number): boolean {
     return (e as NodeJS.ErrnoException).code === 'ESRCH';
   }
 }
+
+test('a remote lost mid-run fails the stages waiting on it, saying why, and cancels nothing: the job may still finish, for a rerun to find', async () => {
+  const c = await coordinator('stages:\n  one: { uses: ./plugins.mjs, with: { value: 1 } }\n');
+  /** A directory remote whose reads fail once `down` is set, as a server that went away. */
+  class FlakyRemote extends DirRemote {
+    down = false;
+    override async getText(path: string): Promise<string | undefined> {
+      if (this.down) throw new RemoteError(`GET ${this.url}/${path} failed: connect ECONNREFUSED`);
+      return super.getText(path);
+    }
+  }
+  const remote = new FlakyRemote(c.remoteDir);
+  const store = new TieredStore(new LocalStore(join(c.dir, 'cache')), remote);
+  const engine = new FakeEngine(c.remoteDir, c.plan, () => 'hang', async () => {
+    remote.down = true;
+  });
+  const summary = await execute(c.plan, store, { local: new InProcessRunner(store), remote: new RemoteRunner({ engine, store, plan: c.plan, firstPollMs: 5, maxPollMs: 20 }) }, { jobs: 2 }, () => {});
+  const [one] = summary.stages;
+  assert.equal(one!.status, 'failed');
+  assert.match(one!.reason!, /^cannot see whether fake 1 finished: the remote failed \(GET .* failed: connect ECONNREFUSED\)$/);
+  assert.deepEqual(engine.cancelled, []);
+});
