@@ -51,6 +51,8 @@ export const run: Command = async (argv, io) => {
   try {
     const store = await openStore(io, values, interrupt.signal);
     const dryRun = values['dry-run'] === true;
+    if (!dryRun) await prepareStore(store, remoteReadOnly(io, values), (line) => io.stderr(`warning: ${line}\n`));
+    // After the cache is marked: an engine may keep files in it (Slurm's job logs).
     const { runners, close } = await executorFor(executor, {
       plan: ws.plan,
       store,
@@ -60,7 +62,6 @@ export const run: Command = async (argv, io) => {
       warn: (line) => io.stderr(`warning: ${line}\n`),
       dryRun,
     });
-    if (!values['dry-run']) await prepareStore(store, remoteReadOnly(io, values), (line) => io.stderr(`warning: ${line}\n`));
     const shownPath = ws.file.source.file;
 
     let observe: Observer = () => {};
