@@ -230,13 +230,14 @@ test('stopping the run cancels every job in flight and publishes nothing of them
   for (const st of train) assert.equal(await new DirRemote(c.remoteDir).has(runPathOf(st.key!)), false);
 });
 
-test('stages placed local run on the coordinator and never reach the engine, reading their inputs from the remote', async () => {
-  const c = await coordinator(SWEEP, (inst) => (inst.stage === 'aggregate' ? { ...inst, placement: 'local' } : inst));
+test('stages placed local run on the coordinator and never reach the engine; their outputs go up before a job reads them, and they read jobs\' outputs from the remote', async () => {
+  const coordinated = new Set(['download', 'aggregate']);
+  const c = await coordinator(SWEEP, (inst) => (coordinated.has(inst.stage) ? { ...inst, placement: 'local' } : inst));
   const engine = new FakeEngine(c.remoteDir, c.plan);
   const summary = await c.run(engine);
   assert.ok(summary.ok, JSON.stringify(summary.stages));
-  assert.ok(!engine.submitted.includes('aggregate'));
-  assert.equal(engine.submitted.length, c.plan.order.length - 1);
+  assert.deepEqual(engine.submitted.filter((id) => coordinated.has(id)), []);
+  assert.equal(engine.submitted.length, c.plan.order.length - 2);
   const aggregate = summary.stages.find((st) => st.id === 'aggregate')!;
   assert.equal(aggregate.status, 'ran');
   assert.equal(aggregate.where, undefined);
