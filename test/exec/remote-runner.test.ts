@@ -11,7 +11,7 @@ import { ProcessEngine } from '../../src/exec/engines/process.js';
 import { jobOf, parseJobSpec, type JobSpec } from '../../src/exec/job-spec.js';
 import type { EngineJob, EngineOutcome, JobEngine } from '../../src/exec/engine.js';
 import type { ExecEvent } from '../../src/exec/events.js';
-import type { Plan, StageInstance } from '../../src/plan/plan.js';
+import type { Plan } from '../../src/plan/plan.js';
 import { loadWorkspace } from '../../src/cli/workspace.js';
 import { LocalStore } from '../../src/store/local.js';
 import { TieredStore } from '../../src/store/tiered.js';
@@ -126,11 +126,10 @@ interface Coordinator {
 }
 
 /** A project whose coordinator has a cache of its own and a directory remote beside it. */
-async function coordinator(pipeline = SWEEP, place?: (inst: StageInstance) => StageInstance, files: Readonly<Record<string, string>> = {}): Promise<Coordinator> {
+async function coordinator(pipeline = SWEEP, files: Readonly<Record<string, string>> = {}): Promise<Coordinator> {
   const p = await project({ 'plugins.mjs': TEST_PLUGINS, 'p.yaml': pipeline, ...files });
   const io = { stdout: () => {}, stderr: () => {}, isTTY: false, cwd: p.dir, env: {} };
-  const loaded = (await loadWorkspace(io, 'p.yaml')).plan;
-  const plan: Plan = place ? { ...loaded, instances: new Map([...loaded.instances].map(([id, inst]) => [id, place(inst)])) } : loaded;
+  const { plan } = await loadWorkspace(io, 'p.yaml');
   const remoteDir = join(p.dir, 'remote');
   const store = new TieredStore(new LocalStore(join(p.dir, 'cache')), new DirRemote(remoteDir));
   const events: ExecEvent[] = [];
@@ -232,7 +231,9 @@ test('stopping the run cancels every job in flight and publishes nothing of them
 
 test('stages placed local run on the coordinator and never reach the engine; their outputs go up before a job reads them, and they read jobs\' outputs from the remote', async () => {
   const coordinated = new Set(['download', 'aggregate']);
-  const c = await coordinator(SWEEP, (inst) => (coordinated.has(inst.stage) ? { ...inst, placement: 'local' } : inst));
+  const pipeline = SWEEP.replace(/^( {2}(download|aggregate):\n)/gm, '$1    executor: local\n');
+  assert.equal(pipeline.match(/executor: local/g)?.length, 2);
+  const c = await coordinator(pipeline);
   const engine = new FakeEngine(c.remoteDir, c.plan);
   const summary = await c.run(engine);
   assert.ok(summary.ok, JSON.stringify(summary.stages));
@@ -250,7 +251,7 @@ test('under a remote runner --jobs counts jobs in flight, one each, not the core
   // Every train stage needs all cores: on this machine they would run one at a time.
   const heavy = SWEEP.replace(/(train:\n {4}uses: )\.\/plugins\.mjs/, '$1./heavy.mjs');
   assert.notEqual(heavy, SWEEP);
-  const c = await coordinator(heavy, undefined, { 'heavy.mjs': HEAVY_PLUGIN });
+  const c = await coordinator(heavy, { 'heavy.mjs': HEAVY_PLUGIN });
   // The four train jobs are held until three are in flight together: with one at a time this never ends.
   let open: () => void = () => {};
   const three = new Promise<void>((resolve) => (open = resolve));
@@ -333,7 +334,7 @@ test('through the process engine (rethink exec --key per job, a cache each) a sw
 
 test('through the process engine a killed job is lost and runs again; a user error fails once', async () => {
   const pipeline = 'stages:\n  dies: { uses: ./dies.mjs, retries: 1 }\n  get: { uses: ./plugins.mjs, with: { value: 1, user_error: true }, retries: 2 }\n';
-  const c = await coordinator(pipeline, undefined, { 'dies.mjs': DIES_ONCE });
+  const c = await coordinator(pipeline, { 'dies.mjs': DIES_ONCE });
   const summary = await execute(
     c.plan,
     c.store,
@@ -365,7 +366,7 @@ export const plugin = {
 
 test('stopping a run under the process engine kills each job it started: no process is left behind', async () => {
   // Two plugins, so two keys: one stage each.
-  const c = await coordinator('stages:\n  a: { uses: ./busy.mjs }\n  b: { uses: ./busy-too.mjs }\n', undefined, { 'busy.mjs': BUSY, 'busy-too.mjs': `${BUSY}\n// another plugin\n` });
+  const c = await coordinator('stages:\n  a: { uses: ./busy.mjs }\n  b: { uses: ./busy-too.mjs }\n', { 'busy.mjs': BUSY, 'busy-too.mjs': `${BUSY}\n// another plugin\n` });
   const stop = new AbortController();
   const pidOf = (id: string) => readFile(join(c.dir, `pid-${id}`), 'utf8').then(Number);
   const spinning = until('both jobs to spin', async () => (await readdir(c.dir)).filter((f) => f.startsWith('pid-')).length === 2);
