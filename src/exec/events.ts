@@ -21,13 +21,18 @@ export interface StageReport {
   readonly attempts?: number;
   /** The failure was the user's input (a bad URL, a checksum mismatch): exit code 2, not 1. */
   readonly userError?: boolean;
+  /** Where it last ran, when not in this process (`n2 (slurm 1234)`). */
+  readonly where?: string;
 }
 
 export type ExecEvent =
-  | { readonly type: 'run-start'; readonly pipeline: string; readonly total: number; readonly jobs: number }
+  /** `jobs`: cores in use at most, or, under a distributed `executor` (its engine's name), jobs in flight. */
+  | { readonly type: 'run-start'; readonly pipeline: string; readonly total: number; readonly jobs: number; readonly executor?: string }
   | { readonly type: 'stage-start'; readonly id: StageId; readonly plugin: string; readonly key: CacheKey; readonly cores: number }
   /** Another process sharing the cache is computing this key; this one waits for its result. */
   | { readonly type: 'stage-waiting'; readonly id: StageId; readonly holder: string }
+  /** Where a stage that runs elsewhere runs now (`n2 (slurm 1234)`), each time that changes. */
+  | { readonly type: 'stage-placed'; readonly id: StageId; readonly where: string }
   | { readonly type: 'stage-progress'; readonly id: StageId; readonly update: ProgressUpdate }
   | { readonly type: 'stage-log'; readonly id: StageId; readonly message: string }
   | { readonly type: 'stage-end'; readonly report: StageReport }

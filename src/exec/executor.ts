@@ -1,6 +1,8 @@
 // Runs a Plan: each instance once (memoised promise), when its inputs are ready, bounded by the
-// cores its plugin declares; cache hits by key; results published atomically, run record last.
+// cores its plugin declares (or, for jobs on other machines, by how many may be in flight); cache hits
+// by key; results published atomically, run record last.
 import { performance } from 'node:perf_hooks';
+import { availableParallelism } from 'node:os';
 import { dirname } from 'node:path';
 import type { CacheKey, ObjectHash, StageId } from '../util/brand.js';
 import { unreachable } from '../util/brand.js';
@@ -22,7 +24,19 @@ import { describeHolder, type LeaseHolder } from '../store/leases.js';
 import type { ObjectCheck } from '../store/object-check.js';
 import { StallWatch } from './stall.js';
 
+/** What runs the stages: this machine's runner, and a distributed executor's, if one was chosen. */
+export interface Runners {
+  /** Runs every stage on this machine (in this process, or in child processes) unless `remote` takes it. */
+  readonly local: Runner;
+  /**
+   * Runs each stage as a job on another machine (`--executor slurm|queue`), except those placed
+   * `local` (`executor: local` on a cheap fan-in stage), which stay on `local`.
+   */
+  readonly remote?: Runner & { readonly name: string };
+}
+
 export interface ExecOptions {
+  /** Cores in use at most; with a remote runner, how many of its jobs may be in flight at once. */
   readonly jobs: number;
   readonly keepGoing?: boolean;
   readonly dryRun?: boolean;
@@ -86,11 +100,17 @@ export function inputKeys(plan: Plan, inst: StageInstance, upstream: (id: StageI
   return keys;
 }
 
-export async function execute(plan: Plan, store: Store, runner: Runner, options: ExecOptions, observe: Observer): Promise<RunSummary> {
+export async function execute(plan: Plan, store: Store, runners: Runners, options: ExecOptions, observe: Observer): Promise<RunSummary> {
   const t0 = performance.now();
   const selected = options.only ? withUpstream(plan, options.only) : new Set(plan.order);
   const ids = plan.order.filter((id) => selected.has(id));
-  const cores = new CoreSemaphore(Math.max(1, options.jobs));
+  // Under a remote runner `--jobs` counts jobs in flight, each taking one slot whatever its cores (its
+  // machine provides those); the stages kept on this machine count this machine's cores.
+  const remote = runners.remote;
+  const slots = new CoreSemaphore(Math.max(1, options.jobs));
+  const cores = remote ? new CoreSemaphore(availableParallelism()) : slots;
+  /** Where each stage that runs elsewhere was last placed, for its report. */
+  const placed = new Map<StageId, string>();
   const memo = new Map<StageId, Promise<Settled>>();
   const reports = new Map<StageId, StageReport>();
   const inflight = new Map<CacheKey, { readonly id: StageId; readonly settled: Promise<Settled> }>();
@@ -100,7 +120,7 @@ export async function execute(plan: Plan, store: Store, runner: Runner, options:
   const env = environment();
   // Asked when the first stage has run: a run that computes nothing never spawns git.
   let git: Promise<{ git?: JsonValue }> | undefined;
-  observe({ type: 'run-start', pipeline: plan.display, total: ids.length, jobs: cores.capacity });
+  observe({ type: 'run-start', pipeline: plan.display, total: ids.length, jobs: slots.capacity, ...(remote ? { executor: remote.name } : {}) });
 
   const finish = (report: StageReport): void => {
     reports.set(report.id, report);
@@ -202,12 +222,18 @@ export async function execute(plan: Plan, store: Store, runner: Runner, options:
   const compute = async (inst: StageInstance, base: StageBase, hit: Lookup, inputs: Readonly<Record<string, InputKey>>): Promise<Settled> => {
     // A forced stage looks past the result it was forced to replace, not past one computed since.
     const fresh = (record: RunRecord | undefined): record is RunRecord => record !== undefined && record.startedAt !== hit.record?.startedAt;
-    const want = inst.plugin.cores === 'all' ? cores.capacity : Math.min(inst.plugin.cores ?? 1, cores.capacity);
+    const elsewhere = remote !== undefined && inst.placement !== 'local';
+    const pool = elsewhere ? slots : cores;
+    const declared = inst.resources?.cores ?? inst.plugin.cores ?? 1;
+    const want = elsewhere ? 1 : declared === 'all' ? cores.capacity : Math.min(declared, cores.capacity);
+    // What the stage is told it has: on another machine, what it declared (`all`: as many as this one has).
+    const given = elsewhere ? (declared === 'all' ? availableParallelism() : declared) : want;
+    const runner = elsewhere ? remote : runners.local;
     // Cores first, then the key's lease, so that a process holds leases only on what it is running
     // and a second process working through the same sweep takes the stages nobody runs yet. A busy
     // key gives its cores back while it waits for the other process's result.
     for (;;) {
-      let release = await cores.acquire(want);
+      let release = await pool.acquire(want);
       let busy: LeaseHolder | undefined;
       try {
         if (stopping || signal.aborted) {
@@ -226,10 +252,10 @@ export async function execute(plan: Plan, store: Store, runner: Runner, options:
             const pause = async (ms: number): Promise<boolean> => {
               release();
               const slept = await sleep(ms, true, { signal }).catch(() => false);
-              release = await cores.acquire(want);
+              release = await pool.acquire(want);
               return slept;
             };
-            return await runStage(inst, hit, base, want, pause);
+            return await runStage(inst, hit, base, { runner, cores: given }, pause);
           } finally {
             await claim?.held.release();
           }
@@ -251,6 +277,11 @@ export async function execute(plan: Plan, store: Store, runner: Runner, options:
     }
   };
 
+  const placedOf = (id: StageId): { where?: string } => {
+    const where = placed.get(id);
+    return where === undefined ? {} : { where };
+  };
+
   const cachedMeanwhile = (inst: StageInstance, base: StageBase, key: CacheKey, record: RunRecord, reason: string): Settled => {
     const outputs = record.outputs;
     done.set(inst.id, outputs);
@@ -258,20 +289,24 @@ export async function execute(plan: Plan, store: Store, runner: Runner, options:
     return { ok: true, outputs };
   };
 
-  const runStage = async (inst: StageInstance, hit: Lookup, base: StageBase, want: number, pause: (ms: number) => Promise<boolean>): Promise<Settled> => {
-    observe({ type: 'stage-start', id: inst.id, plugin: inst.plugin.name, key: hit.key, cores: want });
+  const runStage = async (inst: StageInstance, hit: Lookup, base: StageBase, on: { runner: Runner; cores: number }, pause: (ms: number) => Promise<boolean>): Promise<Settled> => {
+    observe({ type: 'stage-start', id: inst.id, plugin: inst.plugin.name, key: hit.key, cores: on.cores });
     const started = new Date();
     const t = performance.now();
     const policy = { attempts: 1 + (inst.retries ?? options.retries ?? 0), delayMs: options.retryDelayMs ?? 1000, ...(inst.timeoutMs === undefined ? {} : { timeoutMs: inst.timeoutMs }) };
     try {
       const { value: result, attempts } = await withAttempts(
         (attemptSignal) =>
-          runner.run(
-            { instance: inst, key: hit.key, keyRecord: hit.keyRecord, inputs: resolveInputs(plan, inst, (u) => done.get(u)!), cores: want },
+          on.runner.run(
+            { instance: inst, key: hit.key, keyRecord: hit.keyRecord, inputs: resolveInputs(plan, inst, (u) => done.get(u)!), cores: on.cores },
             {
               signal: attemptSignal,
               onProgress: (update) => observe({ type: 'stage-progress', id: inst.id, update }),
               onLog: (message) => observe({ type: 'stage-log', id: inst.id, message }),
+              onPlacement: (where) => {
+                placed.set(inst.id, where);
+                observe({ type: 'stage-placed', id: inst.id, where });
+              },
             },
           ),
         policy,
@@ -286,7 +321,10 @@ export async function execute(plan: Plan, store: Store, runner: Runner, options:
       );
       const seconds = (performance.now() - t) / 1000;
       const tries = attempts > 1 ? { attempts } : {};
-      await store.writeRun({
+      const where = placedOf(inst.id);
+      // A job elsewhere wrote its record to the shared remote itself (after its outputs): taken as it is.
+      if (result.record) await (store.adoptRun ? store.adoptRun(result.record) : store.writeRun(result.record));
+      else await store.writeRun({
         format: 1,
         key: hit.key,
         keyRecord: hit.keyRecord,
@@ -298,14 +336,14 @@ export async function execute(plan: Plan, store: Store, runner: Runner, options:
       });
       done.set(inst.id, result.outputs);
       const replaced = hit.record ? { reason: forcedOutcome(hit.record.outputs, result.outputs) } : {};
-      finish({ ...base, key: hit.key, status: 'ran', seconds, outputs: hashes(result.outputs), ...tries, ...replaced });
+      finish({ ...base, key: hit.key, status: 'ran', seconds, outputs: hashes(result.outputs), ...tries, ...replaced, ...where });
       return { ok: true, outputs: result.outputs };
     } catch (failure) {
       if (!options.keepGoing) stopping = true;
       const [e, attempts] = failure instanceof AttemptsFailed ? [failure.error, failure.attempts] : [failure, 1];
       const userError = isUserError(e);
       const seconds = (performance.now() - t) / 1000;
-      finish({ ...base, key: hit.key, status: 'failed', seconds, reason: describeError(e), ...(userError ? { userError } : {}), ...(attempts > 1 ? { attempts } : {}) });
+      finish({ ...base, key: hit.key, status: 'failed', seconds, reason: describeError(e), ...(userError ? { userError } : {}), ...(attempts > 1 ? { attempts } : {}), ...placedOf(inst.id) });
       return { ok: false, why: 'failed' };
     }
   };

@@ -1,4 +1,4 @@
-// `rethink run [pipeline] [--set k=v]… [--only GLOB]… [--force GLOB]… [--jobs N] [--cache-dir DIR] [--dry-run] [--keep-going] [--retries N] [--executor NAME] [--json]`
+// `rethink run [pipeline] [--set k=v]… [--only GLOB]… [--force GLOB]… [--jobs N] [--cache-dir DIR] [--dry-run] [--keep-going] [--retries N] [--executor NAME [--queue URL] [--slurm-args ARGS]] [--json]`
 import { readFile } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
 import { consoleToStderr, type Command } from '../io.js';
@@ -6,7 +6,7 @@ import { applyBackendFlag, backendFlag, intFlag, onlyFlag, parseFlags, pipelineF
 import { loadWorkspace, localOf, openStore, remoteReadOnly, type Workspace } from '../workspace.js';
 import { selectInstances, withUpstream } from '../../plan/select.js';
 import { execute } from '../../exec/executor.js';
-import { executorFlag, executorName, runnerFor } from '../executors.js';
+import { DEFAULT_REMOTE_JOBS, executorFlags, executorFor, executorName, isDistributed } from '../executors.js';
 import type { Observer, StageReport } from '../../exec/events.js';
 import type { Store } from '../../store/types.js';
 import type { LocalStore } from '../../store/local.js';
@@ -22,22 +22,26 @@ export const run: Command = async (argv, io) => {
   const { values, positionals } = parseFlags('run', argv, {
     ...pipelineFlags,
     only: { ...onlyFlag, help: `${onlyFlag.help}; the stages they need run too` },
-    jobs: { type: 'string', short: 'j', value: 'N', help: 'cores in use at most (default: all of them)' },
+    jobs: { type: 'string', short: 'j', value: 'N', help: `cores in use at most (default: all of them); under --executor slurm or queue, jobs in flight at most (default ${DEFAULT_REMOTE_JOBS})` },
     'dry-run': { type: 'boolean', short: 'n', help: 'say what would run, and why; run nothing' },
     'keep-going': { type: 'boolean', short: 'k', help: 'after a failure, go on with the stages that do not depend on it' },
     retries: { type: 'string', value: 'N', help: 'attempts after a failure, for stages that set no retries (default 0)' },
     backend: backendFlag,
-    executor: executorFlag,
+    ...executorFlags,
     force: { ...onlyFlag, help: `${onlyFlag.help}: compute them even if cached, and replace the cached result` },
   });
   if (positionals.length > 1) throw UserError.of('E_BAD_FLAG', `rethink run takes one pipeline, got ${positionals.length}: ${positionals.join(' ')}`);
   const executor = executorName(values.executor, io.env);
   await applyBackendFlag(values.backend);
   const ws = await loadWorkspace(io, positionals[0], values.set ?? []);
-  const jobs = intFlag('jobs', values.jobs, 1) ?? availableParallelism();
+  const jobs = intFlag('jobs', values.jobs, 1) ?? (isDistributed(executor) ? DEFAULT_REMOTE_JOBS : availableParallelism());
   const retries = intFlag('retries', values.retries, 0);
   const delay = Number(io.env['RETHINK_RETRY_DELAY_MS']);
   const force = values.force ? selectInstances(ws.plan, values.force, '--force') : undefined;
+  // A job elsewhere takes the result the remote already has for its key, which --force would replace.
+  if (force && isDistributed(executor)) {
+    throw UserError.of('E_BAD_FLAG', `--force cannot be combined with --executor ${executor}: its jobs keep the results the remote already has`, 'recompute them with --executor local or subprocess: --force replaces the result in the local cache (the remote keeps its copy)');
+  }
   // Forced instances run whatever --only says.
   const only = values.only ? new Set([...selectInstances(ws.plan, values.only), ...(force ?? [])]) : undefined;
   // Until here a signal ends the process as usual: it holds nothing yet. From here on it stops the
@@ -46,6 +50,16 @@ export const run: Command = async (argv, io) => {
   let restoreConsole = (): void => {};
   try {
     const store = await openStore(io, values, interrupt.signal);
+    const dryRun = values['dry-run'] === true;
+    const { runners, close } = await executorFor(executor, {
+      plan: ws.plan,
+      store,
+      flags: values,
+      env: io.env,
+      remoteReadOnly: remoteReadOnly(io, values),
+      warn: (line) => io.stderr(`warning: ${line}\n`),
+      dryRun,
+    });
     if (!values['dry-run']) await prepareStore(store, remoteReadOnly(io, values), (line) => io.stderr(`warning: ${line}\n`));
     const shownPath = ws.file.source.file;
 
@@ -74,7 +88,7 @@ export const run: Command = async (argv, io) => {
     const summary = await execute(
       ws.plan,
       store,
-      await runnerFor(executor, ws.plan, store),
+      runners,
       {
         jobs,
         keepGoing: values['keep-going'] === true,
@@ -86,7 +100,7 @@ export const run: Command = async (argv, io) => {
         ...(Number.isFinite(delay) && delay >= 0 ? { retryDelayMs: delay } : {}),
       },
       observe,
-    );
+    ).finally(close);
     await finished.catch(() => undefined); // failures are reported below
     // Uploads run in the background while later stages train; the run ends when they are done.
     const remote = 'flush' in store ? await store.flush() : undefined;

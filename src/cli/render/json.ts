@@ -16,6 +16,8 @@ export interface RunDocument {
     readonly remote?: true;
     /** Attempts, when it took more than one. */
     readonly attempts?: number;
+    /** Where it ran, when on another machine (`n2 (slurm 1234)`). */
+    readonly where?: string;
   }[];
   readonly seconds: number;
   /** What the shared remote did, when one is configured. */
@@ -35,6 +37,7 @@ export function runDocument(pipeline: string, stages: readonly StageReport[], se
       ...(s.reason === undefined ? {} : { reason: s.reason }),
       ...(s.remote ? { remote: true as const } : {}),
       ...(s.attempts ? { attempts: s.attempts } : {}),
+      ...(s.where === undefined ? {} : { where: s.where }),
     })),
     seconds: round(seconds),
     ...(remote ? { remote } : {}),

@@ -9,6 +9,8 @@ interface Group {
   readonly total: number;
   readonly ended: StageReport[];
   readonly running: Map<string, string>;
+  /** Where running instances run, when elsewhere (`n2 (slurm 1234)`). */
+  readonly where: Map<string, string>;
   update?: () => void;
   resolve?: () => void;
   reject?: (e: Error) => void;
@@ -22,7 +24,7 @@ export async function listrRenderer(plan: Plan, ids: readonly string[]): Promise
   for (const id of plan.order) {
     if (!selected.has(id)) continue;
     const stage = plan.instances.get(id)!.stage;
-    const g = groups.get(stage) ?? { name: stage, total: 0, ended: [], running: new Map() };
+    const g = groups.get(stage) ?? { name: stage, total: 0, ended: [], running: new Map(), where: new Map() };
     groups.set(stage, { ...g, total: g.total + 1 });
   }
   const list = new Listr(
@@ -34,7 +36,7 @@ export async function listrRenderer(plan: Plan, ids: readonly string[]): Promise
         new Promise<void>((resolve, reject) => {
           g.update = () => {
             task.title = groupTitle(g);
-            task.output = [...g.running].map(([id, msg]) => `${id}${msg ? `: ${msg}` : ''}`).join('\n');
+            task.output = [...g.running].map(([id, msg]) => `${id}${g.where.has(id) ? ` on ${g.where.get(id)}` : ''}${msg ? `: ${msg}` : ''}`).join('\n');
           };
           g.resolve = resolve;
           g.reject = reject;
@@ -53,6 +55,9 @@ export async function listrRenderer(plan: Plan, ids: readonly string[]): Promise
       case 'stage-start':
         g?.running.set(e.id, '');
         break;
+      case 'stage-placed':
+        g?.where.set(e.id, e.where);
+        break;
       case 'stage-waiting':
         g?.running.set(e.id, `${WAITING}another process is computing it, ${e.holder}`);
         break;
@@ -62,6 +67,7 @@ export async function listrRenderer(plan: Plan, ids: readonly string[]): Promise
       case 'stage-end':
         if (g) {
           g.running.delete(e.report.id);
+          g.where.delete(e.report.id);
           // A stage settled again (its cached output was corrupt and it recomputed): its last report counts.
           const again = g.ended.findIndex((r) => r.id === e.report.id);
           if (again >= 0) g.ended.splice(again, 1);

@@ -7,11 +7,17 @@ export function plainRenderer(write: (line: string) => void, now: () => number =
   const lastProgress = new Map<string, number>();
   return (e: ExecEvent) => {
     switch (e.type) {
-      case 'run-start':
-        write(`rethink: ${e.pipeline}: ${e.total} stage${e.total === 1 ? '' : 's'}, ${e.jobs} core${e.jobs === 1 ? '' : 's'}\n`);
+      case 'run-start': {
+        const width = e.executor === undefined ? `${e.jobs} core${e.jobs === 1 ? '' : 's'}` : `${e.jobs} job${e.jobs === 1 ? '' : 's'} at once on ${e.executor}`;
+        write(`rethink: ${e.pipeline}: ${e.total} stage${e.total === 1 ? '' : 's'}, ${width}\n`);
+        break;
+      }
         break;
       case 'stage-start':
         write(`  start   ${e.id}\n`);
+        break;
+      case 'stage-placed':
+        write(`  placed  ${e.id} on ${e.where}\n`);
         break;
       case 'stage-waiting':
         write(`  waiting ${e.id}: another process is computing it, ${e.holder}\n`);
@@ -43,7 +49,8 @@ export function stageLine(r: StageReport): string {
   const label = r.status === 'failed' ? 'FAILED' : r.status;
   const time = r.status === 'ran' || r.status === 'failed' ? ` (${r.seconds.toFixed(1)}s${r.attempts ? `, ${r.attempts} attempts` : ''})` : '';
   const why = r.reason ? `: ${r.reason}` : r.remote ? ' (from the remote)' : '';
-  return `  ${label.padEnd(8)}${label.length >= 8 ? ' ' : ''}${r.id}${time}${why}`;
+  const where = r.where === undefined ? '' : ` on ${r.where}`;
+  return `  ${label.padEnd(8)}${label.length >= 8 ? ' ' : ''}${r.id}${where}${time}${why}`;
 }
 
 export function summaryLine(stages: readonly StageReport[], seconds: number): string {
