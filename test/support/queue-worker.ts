@@ -20,7 +20,8 @@ export interface TestWorkerOptions {
 export const TEST_WORKER = fileURLToPath(import.meta.url);
 const STAND_IN = fileURLToPath(new URL('./serve-stand-in.js', import.meta.url));
 
-if (process.argv[1] === TEST_WORKER) {
+// Only when started with its options: `npm test` also loads this file, as it loads every module under dist/test/.
+if (process.argv[1] === TEST_WORKER && process.argv[2] !== undefined) {
   const o = JSON.parse(process.argv[2]!) as TestWorkerOptions;
   const log = (line: string) => process.stderr.write(`${line}\n`);
   const code = await serveUntilStopped(

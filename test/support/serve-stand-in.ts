@@ -20,13 +20,16 @@ const dir = process.argv[2]!;
 let cancel: (() => void) | undefined;
 const send = (m: JobMessage | { type: 'ready' }): void => void process.send!(m);
 
-process.on('message', (m: ToChild) => {
-  if (m.type === 'cancel') return cancel?.();
-  void run(m);
-});
-// The worker died (kill -9): so does its stage, as `rethink exec --serve` stops on disconnect.
-process.on('disconnect', () => process.exit(0));
-send({ type: 'ready' });
+// Only as a forked child: `npm test` also loads this file, as it loads every module under dist/test/.
+if (process.send !== undefined) {
+  process.on('message', (m: ToChild) => {
+    if (m.type === 'cancel') return cancel?.();
+    void run(m);
+  });
+  // The worker died (kill -9): so does its stage, as `rethink exec --serve` stops on disconnect.
+  process.on('disconnect', () => process.exit(0));
+  send({ type: 'ready' });
+}
 
 async function run(job: ToChild & { type: 'job' }): Promise<void> {
   const p = job.spec.params as StandInParams;
