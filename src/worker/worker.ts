@@ -135,7 +135,8 @@ export class QueueWorker {
       run.slot.cancel();
     }
     await Promise.all(this.jobs);
-    await Promise.allSettled(this.workers.map((w) => w.close()));
+    // Forced: its jobs are done with, and it must not wait out a blocking fetch (up to drainDelay).
+    await Promise.allSettled(this.workers.map((w) => w.close(true)));
     await this.loop;
     await Promise.all(this.slots.map((s) => s.stop()));
     this.control.disconnect();

@@ -32,7 +32,10 @@ after(async () => {
   for (const e of engines) await e.close?.();
 });
 
-const worker = (name: string, extra: Partial<Parameters<typeof startWorker>[0]> = {}): Promise<TestWorker> => startWorker({ url: redis.url, name, dir, remoteUrl: dir, ...extra });
+// Short locks for every worker here: BullMQ's stalled check runs once per interval per queue, across
+// workers, so one worker with the default 10 s interval would slow the recovery the kill -9 test measures.
+const worker = (name: string, extra: Partial<Parameters<typeof startWorker>[0]> = {}): Promise<TestWorker> =>
+  startWorker({ url: redis.url, name, dir, remoteUrl: dir, lockMs: 2_000, stalledMs: 1_000, ...extra });
 
 /** The job as BullMQ keeps it (attemptsMade, failedReason). */
 async function stored(spec: { key: string }, queueName = 'rethink-cpu') {
@@ -43,6 +46,12 @@ async function stored(spec: { key: string }, queueName = 'rethink-cpu') {
   } finally {
     await queue.close();
   }
+}
+
+/** Kills a worker and waits until it is gone: one still alive could take the next test's job. */
+async function killed(w: TestWorker): Promise<void> {
+  if (w.child.exitCode === null && w.child.signalCode === null) w.child.kill('SIGKILL');
+  await w.exited;
 }
 
 function watch(job: EngineJob): { places: string[]; updates: ProgressUpdate[] } {
@@ -66,7 +75,7 @@ test('a submitted job runs on a worker: completed, placed on the worker by name,
     assert.deepEqual(await starts(dir, spec.key), [{ worker: 'w-basic', attempt: 1, pid: (await starts(dir, spec.key))[0]!.pid }]);
     assert.equal((await stored(spec))?.state, 'completed');
   } finally {
-    w.child.kill('SIGKILL');
+    await killed(w);
   }
 });
 
@@ -87,7 +96,7 @@ test('a failed stage fails its job once with its reason; a user error and a refu
     }
     assert.equal((await stored(user))?.failedReason, 'user error: checksum mismatch');
   } finally {
-    w.child.kill('SIGKILL');
+    await killed(w);
   }
 });
 
@@ -106,7 +115,7 @@ test('two coordinators submitting one key make one job: one adds it, the other a
     assert.deepEqual(await again.outcome, { state: 'completed' });
     assert.equal((await starts(dir, spec.key)).length, 1);
   } finally {
-    w.child.kill('SIGKILL');
+    await killed(w);
   }
 });
 
@@ -120,7 +129,7 @@ test('a job that failed is run again when its key is submitted again (the coordi
     assert.equal((await again.outcome).state, 'failed');
     assert.equal((await starts(dir, spec.key)).length, 2);
   } finally {
-    w.child.kill('SIGKILL');
+    await killed(w);
   }
 });
 
@@ -137,10 +146,10 @@ test('a stage that requires a GPU waits for a GPU worker; a GPU worker takes GPU
       assert.deepEqual(await gpuJob.outcome, { state: 'completed' });
       assert.equal((await starts(dir, gpuSpec.key))[0]?.worker, 'w-gpu');
     } finally {
-      gpu.child.kill('SIGKILL');
+      await killed(gpu);
     }
   } finally {
-    cpu.child.kill('SIGKILL');
+    await killed(cpu);
   }
 });
 
@@ -164,7 +173,7 @@ test('cancel: a waiting job is removed; a running one is stopped by its worker a
     assert.equal(s?.attemptsMade, 1);
     assert.equal((await starts(dir, spec.key)).length, 1);
   } finally {
-    w.child.kill('SIGKILL');
+    await killed(w);
   }
 });
 
@@ -178,7 +187,7 @@ test('a child that dies mid-job fails the job (the coordinator may retry); the w
     const next = standInSpec('after-crash');
     assert.deepEqual(await (await engine.submit(next, SPEC_PATH(next), never)).outcome, { state: 'completed' });
   } finally {
-    w.child.kill('SIGKILL');
+    await killed(w);
   }
 });
 
@@ -194,7 +203,7 @@ test('kill -9 of the worker running a job (lock 2 s, stalled check 1 s): another
     const [first] = await starts(dir, spec.key);
     const victim = first!.worker === 'w-a' ? a : b;
     const killedAt = Date.now();
-    victim.child.kill('SIGKILL');
+    await killed(victim);
     await until('another worker to start it', async () => (await starts(dir, spec.key)).length === 2);
     t.diagnostic(`restarted ${((Date.now() - killedAt) / 1000).toFixed(1)} s after kill -9 (lock 2 s, stalled check 1 s)`);
     assert.deepEqual(await job.outcome, { state: 'completed' });
@@ -203,8 +212,8 @@ test('kill -9 of the worker running a job (lock 2 s, stalled check 1 s): another
     assert.equal(second!.attempt, 2);
     assert.deepEqual(seen.places, [first!.worker, second!.worker]);
   } finally {
-    a.child.kill('SIGKILL');
-    b.child.kill('SIGKILL');
+    await killed(a);
+    await killed(b);
   }
 });
 
@@ -218,8 +227,8 @@ test('a stage that blocks its event loop for 3 s under a 1 s lock does not stall
     assert.equal((await starts(dir, spec.key)).length, 1);
     assert.equal((await stored(spec))?.attemptsStarted, 1);
   } finally {
-    a.child.kill('SIGKILL');
-    b.child.kill('SIGKILL');
+    await killed(a);
+    await killed(b);
   }
 });
 
@@ -238,7 +247,7 @@ test('SIGTERM to a worker running a job stops its child and hands the job back: 
     assert.deepEqual((await starts(dir, spec.key)).map((s) => s.worker), ['w-term-a', 'w-term-b']);
     assert.equal((await stored(spec))?.attemptsMade, 1, 'handing back is not a failed attempt');
   } finally {
-    b.child.kill('SIGKILL');
+    await killed(b);
   }
 });
 
@@ -252,7 +261,7 @@ test('a job on a worker publishing to another remote is refused, once', { skip }
     assert.match((outcome as { reason: string }).reason, /worker w-elsewhere publishes to the remote \/elsewhere, but this job's coordinator reads \/.*: start workers with the coordinator's --remote/);
     assert.equal((await starts(dir, spec.key)).length, 0);
   } finally {
-    w.child.kill('SIGKILL');
+    await killed(w);
   }
 });
 
@@ -284,7 +293,7 @@ test('Redis that cannot be reached at start is a user error naming the URL; a wr
       const spec = standInSpec('authed');
       assert.deepEqual(await (await right.submit(spec, SPEC_PATH(spec), never)).outcome, { state: 'completed' });
     } finally {
-      w.child.kill('SIGKILL');
+      await killed(w);
     }
   } finally {
     await guarded.kill();
