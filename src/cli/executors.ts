@@ -2,6 +2,7 @@
 // process (the default); `subprocess` each in a child `rethink exec` that a timeout or Ctrl-C can
 // always stop; `slurm` and `queue` each as a job on other machines (a Slurm cluster, BullMQ workers on
 // Redis) that share only the remote, which they need. Stages placed `local` stay on this machine.
+import { QUEUE_ENV } from '../exec/engines/queue-protocol.js';
 import { fileURLToPath } from 'node:url';
 import { UserError } from '../config/diagnostic.js';
 import { InProcessRunner, type Runner } from '../exec/runner.js';
@@ -16,7 +17,6 @@ import { localOf } from './workspace.js';
 import type { FlagSpec } from './args.js';
 
 export const EXECUTOR_ENV = 'RETHINK_EXECUTOR';
-export const QUEUE_ENV = 'RETHINK_QUEUE';
 export const SLURM_ARGS_ENV = 'RETHINK_SLURM_ARGS';
 export const EXECUTORS = ['local', 'subprocess', 'slurm', 'queue'] as const;
 export type ExecutorName = (typeof EXECUTORS)[number];

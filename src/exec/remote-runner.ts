@@ -13,6 +13,8 @@ import { jobProgressPathOf, jobSpecPathOf } from '../store/remote.js';
 import { anySignal } from '../util/abort.js';
 import type { EngineJob, EngineOutcome, JobEngine } from './engine.js';
 import { buildJobSpec } from './job-spec.js';
+import { publishPluginCode } from './plugin-code.js';
+import { signSpec } from './spec-signing.js';
 import type { InputArtifact } from './context.js';
 import type { RunHooks, Runner, StageJob, StageResult } from './runner.js';
 
@@ -45,11 +47,12 @@ export class RemoteRunner implements Runner {
     // from the remote, so it must be there first.
     await Promise.all(inputArtifacts(job).map((a) => store.pushObject(a)));
     const spec = buildJobSpec(job, plan);
-    // INTEGRATOR: once H-A's src/exec/plugin-code.ts is on main, a plugin loaded from a path ships
-    // its code closure here, so that a worker can fetch it by hash:
-    //   if (spec.plugin.code !== undefined) await publishPluginCode(store.remote, spec.plugin.baseDir, spec.plugin.uses);
+    // A plugin loaded from a path ships its code closure, which a worker fetches by the hash its key holds.
+    if (spec.plugin.code !== undefined) await publishPluginCode(store.remote, spec.plugin.baseDir, spec.plugin.uses);
+    // Signed by a coordinator with a signing key: a worker that trusts it runs its path plugins without --allow-plugin-code.
+    const signer = store.signer;
     const specPath = jobSpecPathOf(job.key);
-    await store.remote.putText(specPath, `${JSON.stringify(spec, null, 1)}\n`);
+    await store.remote.putText(specPath, `${JSON.stringify(signer ? signSpec(spec, signer) : spec, null, 1)}\n`);
     hooks.signal.throwIfAborted();
     const submitted = await engine.submit(spec, specPath, hooks.signal);
     return new JobWatch(this.options, job, submitted, hooks).result();

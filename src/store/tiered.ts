@@ -315,6 +315,11 @@ export class TieredStore implements Store {
     return this.untrusted.size > 0 ? { records: this.untrusted.size, first: [...this.untrusted.values()][0]! } : undefined;
   }
 
+  /** The key this machine signs what it uploads with, when it has one (job specs too). */
+  get signer(): NonNullable<RecordTrust['signer']> | undefined {
+    return this.options.trust?.signer;
+  }
+
   /** The remote's failure, if one happened (for commands that must not go on without it). */
   get error(): string | undefined {
     return this.failure;

@@ -1,10 +1,12 @@
 // `rethink worker --queue URL --remote URL`: takes stages from the queue that `rethink run
 // --executor queue` fills and runs each in a warm `rethink exec --serve` child against the shared
 // remote, until SIGTERM or Ctrl-C, which hand the running jobs back to the queue (src/worker/).
+import { QUEUE_ENV } from '../../exec/engines/queue-protocol.js';
 import { isAbsolute, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { CliIO, Command } from '../io.js';
 import { backendFlag, intFlag, parseFlags } from '../args.js';
+import { ALLOW_PLUGIN_CODE_ENV } from '../../exec/run-spec.js';
 import { UserError } from '../../config/diagnostic.js';
 import { Interrupt } from '../interrupt.js';
 import { CACHE_ENV } from '../workspace.js';
@@ -12,7 +14,6 @@ import { openRemote, REMOTE_ENV } from '../../store/remote.js';
 import { probeRedis, redisTarget } from '../../exec/engines/redis.js';
 import { defaultWorkerName, QueueWorker, WORKER_TIMING, type WorkerOptions } from '../../worker/worker.js';
 
-export const QUEUE_ENV = 'RETHINK_QUEUE';
 const TAGS = ['gpu'] as const;
 
 /** The CLI entry beside this module, which each slot forks as `exec --serve`. */
@@ -30,6 +31,7 @@ export const worker: Command = async (argv, io) => {
     'lock-ms': { type: 'string', value: 'N', help: `how long a job stays locked to a worker that stopped answering (default ${WORKER_TIMING.lockMs})` },
     'stalled-ms': { type: 'string', value: 'N', help: `how often expired locks are looked for, to requeue their jobs (default ${WORKER_TIMING.stalledMs})` },
     'max-stalled': { type: 'string', value: 'N', help: `how many workers a job may lose before it fails as lost (default ${WORKER_TIMING.maxStalledCount})` },
+    'allow-plugin-code': { type: 'boolean', help: `run plugins loaded from a path, their code fetched from the remote by hash (default: built-in plugins only, or specs a trusted key signed; or ${ALLOW_PLUGIN_CODE_ENV}=1)` },
   });
   if (positionals.length > 0) throw UserError.of('E_BAD_FLAG', `rethink worker takes no positional arguments, got: ${positionals.join(' ')}`, 'rethink worker --queue URL --remote URL');
   const queueSpec = values.queue ?? io.env[QUEUE_ENV];
@@ -59,6 +61,7 @@ export const worker: Command = async (argv, io) => {
       '--cache-dir',
       cacheDir,
       ...(values.backend === undefined ? [] : ['--backend', values.backend]),
+      ...(values['allow-plugin-code'] === true ? ['--allow-plugin-code'] : []),
       '--worker',
       name,
     ],
