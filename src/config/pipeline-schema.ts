@@ -79,6 +79,13 @@ export const pipelineSchema = {
             ],
           },
         },
+        outputs: {
+          type: 'object',
+          description: 'For plugins whose stages declare their outputs (command): output name → kind (json, tensors or file).',
+          minProperties: 1,
+          propertyNames: { pattern: '^[A-Za-z_][A-Za-z0-9_-]*$' },
+          additionalProperties: { enum: ['json', 'tensors', 'file'] },
+        },
         matrix: {
           type: 'object',
           description: 'Sweep: axis → list of values; one instance per combination.',
