@@ -45,7 +45,7 @@ export async function runCommand(ctx: StageContext<CommandParams>, baseDir: stri
     const tail = result.tail.length > 0 ? `; its last lines:\n${result.tail.map((l) => `    ${l}`).join('\n')}` : ' (it printed nothing)';
     // `::error <message>` is the command saying the fault is the user's to fix (exit code 2, no retry).
     if (result.error !== undefined) throw new UserInputError(`${result.error} (the command ${how})`);
-    throw new Error(`the command ${how}: ${oneLine(argv)}${tail}`);
+    throw new Error(`the command ${how}: ${oneLine(params.shell === false ? argv.join(' ') : text)}${tail}`);
   }
   await publish(ctx, outDir, paths.outputs);
 }
@@ -59,9 +59,9 @@ function words(text: string, field: string): string[] {
   }
 }
 
-const oneLine = (argv: readonly string[]): string => {
-  const s = argv.join(' ');
-  return s.length > 200 ? `${s.slice(0, 197)}...` : s;
+const oneLine = (s: string): string => {
+  const flat = s.replace(/\s*\n\s*/g, '; ');
+  return flat.length > 200 ? `${flat.slice(0, 197)}...` : flat;
 };
 
 /** A listed file that is missing fails the stage: its content is in the key, so the key would lie. */
