@@ -49,7 +49,8 @@ export function splitWords(text: string): string[] {
       else word += c;
     } else if (state === 'double') {
       if (c === '"') state = 'bare';
-      else if (c === '\\' && i + 1 < text.length && '\\"$`\n'.includes(text[i + 1]!)) word += text[++i];
+      else if (c === '\\' && text[i + 1] === '\n') i++; // a continued line, as in the shell
+      else if (c === '\\' && i + 1 < text.length && '\\"$`'.includes(text[i + 1]!)) word += text[++i];
       else word += c;
     } else if (c === "'" || c === '"') {
       state = c === "'" ? 'single' : 'double';
