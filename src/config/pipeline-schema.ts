@@ -79,13 +79,6 @@ export const pipelineSchema = {
             ],
           },
         },
-        outputs: {
-          type: 'object',
-          description: 'For plugins whose stages declare their outputs (command): output name → kind (json, tensors or file).',
-          minProperties: 1,
-          propertyNames: { pattern: '^[A-Za-z_][A-Za-z0-9_-]*$' },
-          additionalProperties: { enum: ['json', 'tensors', 'file'] },
-        },
         matrix: {
           type: 'object',
           description: 'Sweep: axis → list of values; one instance per combination.',
@@ -116,6 +109,13 @@ export const pipelineSchema = {
         executor: {
           enum: ['local'],
           description: 'local: run this stage in the coordinator even under a distributed executor (--executor slurm or queue): for cheap fan-in stages such as aggregate, figure and report.',
+        },
+        outputs: {
+          type: 'object',
+          description: 'For plugins whose stages declare their outputs (command): output name → kind (json, tensors or file).',
+          minProperties: 1,
+          propertyNames: { pattern: '^[A-Za-z_][A-Za-z0-9_-]*$' },
+          additionalProperties: { enum: ['json', 'tensors', 'file'] },
         },
       },
     },
