@@ -257,6 +257,8 @@ test('caching and early cutoff across command stages: a script edit that leaves 
   assert.deepEqual((await p.run('p.yaml')).status, { first: 'ran', 'second[copy=1]': 'ran', 'second[copy=2]': 'ran' });
   assert.deepEqual((await p.run('p.yaml')).status, { first: 'cached', 'second[copy=1]': 'cached', 'second[copy=2]': 'cached' });
   await p.write({ 'first.py': `# a comment\nimport json, sys\njson.dump({"value": 21}, open(sys.argv[1], "w"))\n` });
+  // Only the edited stage's own files moved: its dependents wait on it, their files are the same.
+  assert.match((await p.cli('status', 'p.yaml')).stdout, /will run +second\[copy=1\] +upstream first will run\n/);
   assert.deepEqual((await p.run('p.yaml')).status, { first: 'ran', 'second[copy=1]': 'cached', 'second[copy=2]': 'cached' });
   await p.write({ 'double.py': `${DOUBLE_PY}# edited\n` });
   assert.deepEqual((await p.run('p.yaml')).status, { first: 'cached', 'second[copy=1]': 'ran', 'second[copy=2]': 'ran' });
