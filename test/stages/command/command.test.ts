@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { readdir, readFile } from 'node:fs/promises';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { compiledBin, project } from '../../support/tmp-project.js';
+import { compiledBin, project, TEST_PLUGINS } from '../../support/tmp-project.js';
 import { startCli, until } from '../../support/cli-process.js';
 import { openSafetensors } from '../../../src/tensors/safetensors.js';
 
@@ -263,6 +263,48 @@ test('caching and early cutoff across command stages: a script edit that leaves 
   await p.write({ 'double.py': `${DOUBLE_PY}# edited\n` });
   assert.deepEqual((await p.run('p.yaml')).status, { first: 'cached', 'second[copy=1]': 'ran', 'second[copy=2]': 'ran' });
   assert.deepEqual(await outputOf(p, 'second[copy=2]', 'out'), { value: 42 });
+});
+
+/** Adds its script's step to the value it reads (a JSON {value}) and writes {value}. */
+const step = (n: number): string => `import json, sys\nv = json.load(open(sys.argv[1]))["value"]\njson.dump({"value": v + ${n}}, open(sys.argv[2], "w"))\n`;
+
+test('a sweep mixing plugin and command stages reruns with nothing to do, then exactly the command stages whose script changed', async () => {
+  const p = await project({
+    'plugins.mjs': TEST_PLUGINS,
+    'add1.py': step(1),
+    'add2.py': step(2),
+    'p.yaml': `stages:
+  base:
+    uses: ./plugins.mjs
+    matrix: { v: [10, 20] }
+    with: { value: "\${matrix.v}" }
+  cmd:
+    uses: command
+    matrix: { v: [10, 20], script: [add1.py, add2.py] }
+    with: { run: "python3 \${matrix.script} \${inputs.x} \${outputs.out}", files: ["\${matrix.script}"] }
+    inputs: { x: base }
+    outputs: { out: json }
+  total:
+    uses: ./plugins.mjs
+    with: { value: 0 }
+    inputs: { x: "cmd[*]" }
+`,
+  });
+  const first = await p.run('p.yaml');
+  assert.equal(first.code, 0, first.stderr);
+  assert.deepEqual(await outputOf(p, 'total', 'out'), { value: 11 + 12 + 21 + 22 });
+  assert.ok(Object.values((await p.run('p.yaml')).status).every((s) => s === 'cached'));
+  await p.write({ 'add2.py': step(3) });
+  assert.deepEqual((await p.run('p.yaml')).status, {
+    'base[v=10]': 'cached',
+    'base[v=20]': 'cached',
+    'cmd[v=10,script=add1.py]': 'cached',
+    'cmd[v=10,script=add2.py]': 'ran',
+    'cmd[v=20,script=add1.py]': 'cached',
+    'cmd[v=20,script=add2.py]': 'ran',
+    total: 'ran',
+  });
+  assert.deepEqual(await outputOf(p, 'total', 'out'), { value: 11 + 13 + 21 + 23 });
 });
 
 test('a command stage computes the same bytes under --executor subprocess, and rethink verify finds it reproduces', async () => {
