@@ -18,7 +18,7 @@ const DEFERRED: ReadonlySet<string> = new Set(['inputs', 'outputs']);
 export function stagePorts(decl: StageDecl, plugin: Plugin<never>, at: (path: YamlPath, key?: boolean) => Diagnostic['at']): StagePorts {
   const stage: YamlPath = ['stages', decl.name];
   if (plugin.forStage === undefined) {
-    if (decl.outputs === undefined) return { ok: true, with: decl.with };
+    if (decl.outputs === undefined) return { ok: true, with: decl.with, ...(plugin.splice === undefined ? {} : { options: { splice: plugin.splice } }) };
     return {
       ok: false,
       diagnostic: {

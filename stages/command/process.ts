@@ -15,7 +15,8 @@ export interface ProcessOptions {
 }
 
 export type ProcessResult =
-  | { readonly kind: 'not-found' }
+  /** The program could not be started: ENOENT (not found), EACCES (not executable). */
+  | { readonly kind: 'not-started'; readonly code: 'ENOENT' | 'EACCES' }
   | { readonly kind: 'exited'; readonly code: number; readonly tail: readonly string[]; readonly error?: string }
   | { readonly kind: 'signalled'; readonly signal: string; readonly tail: readonly string[]; readonly error?: string };
 
@@ -75,7 +76,7 @@ export function runProcess(argv: readonly string[], options: ProcessOptions): Pr
       if (options.signal.aborted) onAbort();
     });
     child.once('error', (e: NodeJS.ErrnoException) => {
-      if (e.code === 'ENOENT') resolve({ kind: 'not-found' });
+      if (e.code === 'ENOENT' || e.code === 'EACCES') resolve({ kind: 'not-started', code: e.code });
       else reject(e);
     });
     child.once('exit', (code, signal) => {

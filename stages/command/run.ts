@@ -35,10 +35,15 @@ export async function runCommand(ctx: StageContext<CommandParams>, baseDir: stri
     RETHINK_STAGE_ID: ctx.stage.id,
     RETHINK_CORES: String(ctx.cores),
   });
+  ctx.signal.throwIfAborted();
   const result = await runProcess(argv, { cwd: baseDir, env, signal: ctx.signal, onLine: (line) => ctx.log(line), onProgress: (u) => ctx.progress(u) });
   ctx.signal.throwIfAborted();
-  if (result.kind === 'not-found') {
-    throw new UserInputError(`stage ${ctx.stage.id}: program "${argv[0]}" not found on PATH (${env.PATH ?? 'unset'}) from ${baseDir}: install it, or name it by its path`);
+  if (result.kind === 'not-started') {
+    throw new UserInputError(
+      result.code === 'ENOENT'
+        ? `stage ${ctx.stage.id}: program "${argv[0]}" not found on PATH (${env.PATH ?? 'unset'}) from ${baseDir}: install it, or name it by its path`
+        : `stage ${ctx.stage.id}: program "${argv[0]}" cannot be run (permission denied): chmod +x it, or name its interpreter first (e.g. python3 ${argv[0]})`,
+    );
   }
   if (result.kind !== 'exited' || result.code !== 0) {
     const how = result.kind === 'exited' ? `exited with code ${result.code}` : `was killed by ${result.signal}`;
