@@ -212,7 +212,7 @@ test('a Python stage reads a dataset artifact with python/rethink.py and writes 
     uses: command
     with:
       run: python3 stats.py \${inputs.data} \${outputs.metrics} \${outputs.counts}
-      env: { PYTHONPATH: ${JSON.stringify(PYTHON_HELPER)} }
+      env: { PYTHONPATH: ${JSON.stringify(PYTHON_HELPER)}, PYTHONDONTWRITEBYTECODE: "1" }
       files: [stats.py]
     inputs: { data: data.dataset }
     outputs: { metrics: json, counts: tensors }
