@@ -13,4 +13,5 @@ export const builtinPlugins: Readonly<Record<string, PluginLoader>> = {
   figure: lazy(async () => (await import('./figure/plugin.js')).figurePlugin),
   chart: lazy(async () => (await import('./chart/plugin.js')).chartPlugin),
   report: lazy(async () => (await import('./report/plugin.js')).reportPlugin),
+  command: lazy(async () => (await import('./command/plugin.js')).commandPlugin),
 };

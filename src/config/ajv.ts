@@ -43,7 +43,9 @@ function version(): string {
 }
 
 function fileFor(schema: JsonSchema): string {
-  const key = createHash('sha256').update(`${version()}\n${canonicalJson(OPTIONS)}\n${canonicalJson(schema)}`).digest('hex');
+  // Key order is kept (JSON.stringify, not canonical JSON): the compiled code lists `properties` in
+  // schema order, and the "valid keys" of an unknown-key error follow it.
+  const key = createHash('sha256').update(`${version()}\n${canonicalJson(OPTIONS)}\n${JSON.stringify(schema)}`).digest('hex');
   return join(cacheDir(), `${key}.cjs`);
 }
 

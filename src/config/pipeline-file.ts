@@ -10,7 +10,7 @@ import { SourceFile, type YamlPath } from './source.js';
 import { aliasProblemHint, aliasProblemMessage, checkAliases } from './aliases.js';
 import { NON_FINITE_HINT, yamlSpelling } from './finite.js';
 import { fieldPath, nonFiniteNumbers } from '../util/non-finite.js';
-import type { JsonSchema } from '../plugin/types.js';
+import type { ArtifactKind, JsonSchema } from '../plugin/types.js';
 import type { ResourcesDecl } from '../plan/resources.js';
 
 export interface StageDecl {
@@ -20,6 +20,8 @@ export interface StageDecl {
   readonly with: Readonly<Record<string, unknown>>;
   /** input name → one or more refs, as written. */
   readonly inputs: Readonly<Record<string, readonly string[]>>;
+  /** output name → kind, for plugins whose stages declare their outputs (`command`). */
+  readonly outputs?: Readonly<Record<string, ArtifactKind>>;
   readonly matrix?: Readonly<Record<string, unknown>>;
   readonly exclude?: readonly Readonly<Record<string, unknown>>[];
   readonly seed?: unknown;
@@ -66,6 +68,7 @@ interface RawPipeline {
     description?: string;
     with?: Record<string, unknown>;
     inputs?: Record<string, string | string[]>;
+    outputs?: Record<string, ArtifactKind>;
     matrix?: Record<string, unknown>;
     exclude?: Record<string, unknown>[];
     seed?: unknown;
@@ -115,6 +118,7 @@ export function parsePipeline(path: string, text: string, sets: readonly string[
     ...(s.description === undefined ? {} : { description: s.description }),
     with: s.with ?? {},
     inputs: Object.fromEntries(Object.entries(s.inputs ?? {}).map(([k, v]) => [k, Array.isArray(v) ? v : [v]])),
+    ...(s.outputs === undefined ? {} : { outputs: s.outputs }),
     ...(s.matrix === undefined ? {} : { matrix: s.matrix }),
     ...(s.exclude === undefined ? {} : { exclude: s.exclude }),
     ...(s.seed === undefined ? {} : { seed: s.seed }),

@@ -110,6 +110,13 @@ export const pipelineSchema = {
           enum: ['local'],
           description: 'local: run this stage in the coordinator even under a distributed executor (--executor slurm or queue): for cheap fan-in stages such as aggregate, figure and report.',
         },
+        outputs: {
+          type: 'object',
+          description: 'For plugins whose stages declare their outputs (command): output name → kind (json, tensors or file).',
+          minProperties: 1,
+          propertyNames: { pattern: '^[A-Za-z_][A-Za-z0-9_-]*$' },
+          additionalProperties: { enum: ['json', 'tensors', 'file'] },
+        },
       },
     },
     // Routing, not computing: none of it is in a stage's key. Literal values (no ${…}), like timeout.

@@ -32,7 +32,11 @@ export async function explain(plan: Plan, store: Store): Promise<StageState[]> {
     const prev = refs[id] ? await store.readRun(refs[id]) : undefined;
     if (pending.length > 0) {
       const reasons = [`upstream ${pending[0]!.id} will run${pending.length > 1 ? ` (and ${pending.length - 1} more)` : ''}`];
-      if (prev) reasons.push(...diffKeys(prev.keyRecord, { ...inst.keyBase, inputs: prev.keyRecord.inputs }));
+      if (prev) {
+        // What the stage reads outside the store is known now, unlike its inputs: compare it too.
+        const fingerprint = inst.plugin.fingerprint ? await inst.plugin.fingerprint(inst.params as never) : undefined;
+        reasons.push(...diffKeys(prev.keyRecord, { ...inst.keyBase, ...(fingerprint === undefined ? {} : { fingerprint }), inputs: prev.keyRecord.inputs }));
+      }
       return { id, status: 'will-run', key: null, reasons };
     }
     const hit = await lookup(store, inst, inputKeys(plan, inst, (u) => outputs.get(u)!));
@@ -69,7 +73,11 @@ export function diffKeys(before: KeyRecord, after: KeyRecord, sources?: { readon
     else if (c.kind === 'removed') out.push(`param ${c.path} removed (was ${show(c.before)})`);
     else out.push(`param ${c.path} ${show(c.before)} → ${show(c.after)}`);
   }
-  if (canonicalJson(before.fingerprint) !== canonicalJson(after.fingerprint)) out.push('the files it reads changed (fingerprint)');
+  if (canonicalJson(before.fingerprint) !== canonicalJson(after.fingerprint)) {
+    // A structured fingerprint (command's `files.bench.py`, `version`) names what moved.
+    const moved = jsonChanges(before.fingerprint, after.fingerprint).flatMap((c) => (c.path === '' ? [] : [c.kind === 'changed' ? c.path : `${c.path} ${c.kind}`]));
+    out.push(`the files it reads changed (fingerprint${moved.length > 0 ? `: ${moved.join(', ')}` : ''})`);
+  }
   const names = new Set([...Object.keys(before.inputs), ...Object.keys(after.inputs)]);
   for (const n of names) {
     const a = before.inputs[n];

@@ -144,7 +144,9 @@ async function checkedPlugin(spec: JobSpec, options: RunSpecOptions): Promise<Pl
   // ajv fills defaults in place: it gets a copy. The spec's params already carry every default.
   const params = resolveParams(plugin, structuredClone(spec.params));
   if (!params.ok || canonicalJson(params.params) !== canonicalJson(spec.params)) throw mismatch('params', `not what plugin "${plugin.name}"'s schema makes of them`);
-  return plugin;
+  // A plugin whose stages declare their ports (`command`) runs as the planner made it for the stage.
+  const inputs = Object.fromEntries(Object.entries(spec.inputs).map(([name, value]) => [name, { many: Array.isArray(value) }]));
+  return plugin.forStage?.({ params: spec.params as never, inputs, baseDir: spec.plugin.baseDir }) ?? plugin;
 }
 
 /** Where this machine imports a path plugin from: its code from the remote by hash, if it runs plugin code at all. */

@@ -15,7 +15,8 @@ import { combinations, excluder, instanceId, type Combo } from './expand.js';
 import { findCycles } from './cycles.js';
 import { stageOrder } from './stage-order.js';
 import { InstanceCap } from './instance-cap.js';
-import { interpolate, InterpolationError } from './interpolate.js';
+import { interpolate, InterpolationError, type InterpolateOptions } from './interpolate.js';
+import { inputSpecs, stagePorts } from './stage-ports.js';
 import { parseRef, type InputRef } from './refs.js';
 import type { PluginRegistry, Resolved } from './registry.js';
 import type { Plan, SlurmSettings, StageInstance } from './plan.js';
@@ -134,6 +135,13 @@ export async function buildPlan(file: PipelineFile, registry: PluginRegistry): P
     const resources = resourcesOf(plugin, s.resources);
     const withPath = [...stagePath(s.name), 'with'];
     const seedPath = [...stagePath(s.name), 'seed'];
+    const ports = stagePorts(s, plugin, at);
+    if (!ports.ok) {
+      diags.push(ports.diagnostic);
+      continue;
+    }
+    /** The descriptor every instance of the stage runs with (its own, for a plugin with `forStage`). */
+    let staged: Plugin<never> | undefined;
     for (const combo of combos) {
       const id = asStageId(instanceId(s.name, combo));
       // Every instance already listed is in `instances` (and ids of different stages differ).
@@ -142,7 +150,7 @@ export async function buildPlan(file: PipelineFile, registry: PluginRegistry): P
         continue;
       }
       const scope = { vars: file.vars, matrix: combo };
-      const params = tryInterpolate(s.with, scope, withPath, diags, at);
+      const params = tryInterpolate(ports.with, scope, withPath, diags, at, ports.options);
       const seedRaw = s.seed === undefined ? file.seed : tryInterpolate(s.seed, scope, seedPath, diags, at);
       if (params === undefined || seedRaw === undefined) continue; // reported; nothing more to check
       const seed = Number(seedRaw);
@@ -161,10 +169,11 @@ export async function buildPlan(file: PipelineFile, registry: PluginRegistry): P
         continue;
       }
       const seeded = plugin.seeded !== false;
+      staged ??= plugin.forStage?.({ params: resolved.params as never, inputs: inputSpecs(refs.get(s.name)!), baseDir: dirname(file.path) }) ?? plugin;
       instances.set(id, {
         id,
         stage: s.name,
-        plugin,
+        plugin: staged,
         uses: s.uses,
         matrix: combo,
         params: resolved.params,
@@ -183,7 +192,7 @@ export async function buildPlan(file: PipelineFile, registry: PluginRegistry): P
       });
       list.push({ id, combo });
     }
-    infos.set(s.name, { decl: s, plugin, ...(code === undefined ? {} : { code }), refs: refs.get(s.name)!, instances: list, where });
+    infos.set(s.name, { decl: s, plugin: staged ?? plugin, ...(code === undefined ? {} : { code }), refs: refs.get(s.name)!, instances: list, where });
   }
   // In file order, as a reader fixes them.
   if (diags.length > 0) throw new UserError(diags.sort((a, b) => (a.at?.line ?? 0) - (b.at?.line ?? 0) || (a.at?.col ?? 0) - (b.at?.col ?? 0)));
@@ -226,9 +235,10 @@ function tryInterpolate(
   base: YamlPath,
   diags: Diagnostic[],
   at: (p: YamlPath) => Diagnostic['at'],
+  options?: InterpolateOptions,
 ): JsonValue | undefined {
   try {
-    return interpolate(value, scope);
+    return interpolate(value, scope, [], options);
   } catch (e) {
     if (!(e instanceof InterpolationError)) throw e;
     const d: Diagnostic = { code: 'E_INTERPOLATION', message: e.message, at: at([...base, ...e.path]), hint: e.hint };

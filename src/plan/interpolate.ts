@@ -1,10 +1,19 @@
 // `${vars.x}` and `${matrix.axis}` substitution. A string that is exactly one `${…}` takes the
-// referenced value with its type (a number stays a number); otherwise values are spliced as text.
+// referenced value with its type (a number stays a number); otherwise values are spliced as text (or
+// as a plugin's `splice` says, e.g. shell-quoted into a command).
 import type { JsonValue } from '../plugin/types.js';
 
 export interface Scope {
   readonly vars: Readonly<Record<string, unknown>>;
   readonly matrix: Readonly<Record<string, unknown>>;
+}
+
+/** How a plugin that declares its stages' ports (`command`) wants its params interpolated. */
+export interface InterpolateOptions {
+  /** Roots left as written, for the plugin to fill in when it runs (`inputs`, `outputs`). */
+  readonly deferred?: ReadonlySet<string>;
+  /** By top-level key: how a value is spliced into that key's strings, given the text before it. */
+  readonly splice?: Readonly<Record<string, (value: JsonValue, before: string) => string>>;
 }
 
 export class InterpolationError extends Error {
@@ -22,25 +31,18 @@ export class InterpolationError extends Error {
 const WHOLE = /^\$\{([^}]+)\}$/;
 const ANY = /\$\{([^}]+)\}/g;
 
-export function interpolate(value: unknown, scope: Scope, path: readonly (string | number)[] = []): JsonValue {
-  return walk(value, scope, [...path]);
+/** `options` apply to `value`'s keys: pass them only for a stage's `with:`. */
+export function interpolate(value: unknown, scope: Scope, path: readonly (string | number)[] = [], options: InterpolateOptions = {}): JsonValue {
+  return walk(value, scope, [...path], path.length, options);
 }
 
 /** `path` is where `value` sits, pushed and popped in place: it is copied only into an error. */
-function walk(value: unknown, scope: Scope, path: (string | number)[]): JsonValue {
-  if (typeof value === 'string') {
-    const whole = WHOLE.exec(value);
-    if (whole) return lookup(whole[1]!.trim(), scope, path) as JsonValue;
-    if (!value.includes('${')) return value;
-    return value.replace(ANY, (_, expr: string) => {
-      const v = lookup(expr.trim(), scope, path);
-      return typeof v === 'object' && v !== null ? JSON.stringify(v) : String(v);
-    });
-  }
+function walk(value: unknown, scope: Scope, path: (string | number)[], base: number, options: InterpolateOptions): JsonValue {
+  if (typeof value === 'string') return text(value, scope, path, options, options.splice?.[String(path[base])]);
   if (Array.isArray(value)) {
     return value.map((v, i) => {
       path.push(i);
-      const out = walk(v, scope, path);
+      const out = walk(v, scope, path, base, options);
       path.pop();
       return out;
     });
@@ -49,13 +51,33 @@ function walk(value: unknown, scope: Scope, path: (string | number)[]): JsonValu
     return Object.fromEntries(
       Object.entries(value).map(([k, v]) => {
         path.push(k);
-        const out = walk(v, scope, path);
+        const out = walk(v, scope, path, base, options);
         path.pop();
         return [k, out];
       }),
     );
   }
   return value as JsonValue;
+}
+
+function text(value: string, scope: Scope, path: readonly (string | number)[], options: InterpolateOptions, splice: ((v: JsonValue, before: string) => string) | undefined): JsonValue {
+  const deferred = (expr: string) => options.deferred?.has(expr.trim().split('.')[0]!) === true;
+  const whole = WHOLE.exec(value);
+  if (whole && splice === undefined) return deferred(whole[1]!) ? value : (lookup(whole[1]!.trim(), scope, path) as JsonValue);
+  if (!value.includes('${')) return value;
+  let out = '';
+  let last = 0;
+  for (const m of value.matchAll(ANY)) {
+    out += value.slice(last, m.index);
+    last = m.index + m[0].length;
+    if (deferred(m[1]!)) {
+      out += m[0];
+      continue;
+    }
+    const v = lookup(m[1]!.trim(), scope, path) as JsonValue;
+    out += splice ? splice(v, out) : typeof v === 'object' && v !== null ? JSON.stringify(v) : String(v);
+  }
+  return out + value.slice(last);
 }
 
 function lookup(expr: string, scope: Scope, path: readonly (string | number)[]): unknown {

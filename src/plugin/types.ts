@@ -119,7 +119,31 @@ export interface Plugin<P = Record<string, unknown>> {
    * reruns the stage. Called on every lookup, so keep it fast.
    */
   fingerprint?(params: Readonly<P>): Promise<JsonValue>;
+  /**
+   * For a plugin whose stages declare their own inputs and outputs (`command`): the descriptor one
+   * stage runs with. Such a stage may have `outputs:` (name → kind), which reach the plugin as the
+   * param `outputs`, so that they are in the key and travel with every job spec; `${inputs.…}` and
+   * `${outputs.…}` in its `with:` are left for the plugin to fill in when it runs. Called by the
+   * planner once per stage and by `rethink exec` once per job: keep it cheap and pure.
+   */
+  forStage?(stage: StageDeclaration<P>): Plugin<P>;
+  /**
+   * How a `${vars.…}` or `${matrix.…}` value is spliced into the text of one of its params, by param
+   * name (default: as plain text). `command` shell-quotes values into `run`, so a value stays one
+   * argument. `before` is the text that precedes the reference, as already interpolated.
+   */
+  readonly splice?: Readonly<Record<string, (value: JsonValue, before: string) => string>>;
   run(ctx: StageContext<P>): Promise<void>;
+}
+
+/** What one stage of a `forStage` plugin declares, and where its pipeline lives. */
+export interface StageDeclaration<P = Record<string, unknown>> {
+  /** One instance's params (the stage-wide ones, such as `outputs`, are the same in every instance). */
+  readonly params: Readonly<P>;
+  /** The inputs the stage binds, by name: `many` where it lists several refs or selects with `[…]`. */
+  readonly inputs: Readonly<Record<string, InputSpec>>;
+  /** The pipeline file's folder: relative paths in the stage's params are read from there. */
+  readonly baseDir: string;
 }
 
 /** Identity helper that types `run`'s params from the generic argument. */

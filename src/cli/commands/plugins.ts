@@ -16,7 +16,9 @@ export const plugins: Command = async (argv, io) => {
       description: p.description,
       inputs: Object.keys(p.inputs),
       outputs: Object.keys(p.outputs),
-      params: Object.keys((p.params as { properties?: object }).properties ?? {}),
+      // A stage-ports plugin (`command`) gets its `outputs` param from the stage's `outputs:`.
+      params: Object.keys((p.params as { properties?: object }).properties ?? {}).filter((k) => p.forStage === undefined || k !== 'outputs'),
+      ...(p.forStage === undefined ? {} : { stagePorts: true as const }),
       cores: p.cores ?? 1,
       gpu: p.gpu ?? 'none',
     }));
@@ -24,7 +26,8 @@ export const plugins: Command = async (argv, io) => {
   else
     for (const r of rows) {
       io.stdout(`${r.name}@${r.version}  ${r.description}\n`);
-      io.stdout(`    inputs: ${r.inputs.join(', ') || '-'}   outputs: ${r.outputs.join(', ')}   params: ${r.params.join(', ') || '-'}\n`);
+      const ports = r.stagePorts ? 'inputs, outputs: declared by each stage (inputs:, outputs:)' : `inputs: ${r.inputs.join(', ') || '-'}   outputs: ${r.outputs.join(', ')}`;
+      io.stdout(`    ${ports}   params: ${r.params.join(', ') || '-'}\n`);
       io.stdout(`    needs: ${resourcesText(resourcesOf(r))}\n`);
     }
   return 0;

@@ -3,7 +3,7 @@
 import type { Command } from '../io.js';
 import { parseFlags } from '../args.js';
 import { editorSchema } from '../../config/editor-schema.js';
-import type { JsonSchema } from '../../plugin/types.js';
+import type { JsonSchema, Plugin } from '../../plugin/types.js';
 import { builtinPlugins } from '../../../stages/index.js';
 
 export const schema: Command = async (argv, io) => {
@@ -14,6 +14,13 @@ export const schema: Command = async (argv, io) => {
 
 /** The editor schema with every built-in plugin's params, by the name `uses:` gives it. */
 export async function builtinEditorSchema(): Promise<JsonSchema> {
-  const params = await Promise.all(Object.entries(builtinPlugins).map(async ([uses, load]) => [uses, (await load()).params] as const));
+  const params = await Promise.all(Object.entries(builtinPlugins).map(async ([uses, load]) => [uses, editable(await load())] as const));
   return editorSchema(Object.fromEntries(params));
+}
+
+/** What a user writes under `with:`: a stage-ports plugin's `outputs` param comes from the stage's `outputs:`. */
+function editable(plugin: Plugin<never>): JsonSchema {
+  if (plugin.forStage === undefined) return plugin.params;
+  const { outputs: _filledByThePlanner, ...properties } = (plugin.params.properties ?? {}) as Record<string, unknown>;
+  return { ...plugin.params, properties };
 }
