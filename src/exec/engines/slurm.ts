@@ -8,6 +8,7 @@
 // that node's jobs (leases keep two of them from computing one key) so that an input is fetched once
 // per node. Its log is `<cacheDir>/slurm/<key>-<jobid>.log`, on the coordinator's cache: on a cluster
 // that is a shared filesystem, and a failed job's reason quotes the log's last lines.
+import { existsSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { UserError } from '../../config/diagnostic.js';
@@ -21,14 +22,29 @@ import { SlurmWatch } from './slurm-watch.js';
 
 export async function createSlurmEngine(options: SlurmEngineOptions): Promise<JobEngine> {
   const run = slurmCommand(options.env);
-  // Both reject with a user error when not installed; neither needs the controller.
-  await run('sbatch', ['--version']);
-  await run('squeue', ['--version']);
+  await reachable(run, options.env['SLURM_CONF']);
   const gpu = gpuRequestOf(options.env[SLURM_GPU_ENV]);
   const extraArgs = slurmArgsOf(options.args);
   const logDir = join(options.cacheDir, 'slurm');
   await mkdir(logDir, { recursive: true });
   return new SlurmEngine(options, run, gpu, extraArgs, logDir);
+}
+
+/** Slurm's commands are installed and the controller answers; else a user error that says what to check. */
+async function reachable(run: SlurmCommand, conf: string | undefined): Promise<void> {
+  // Slurm's commands wait a minute for a configuration file that is not there.
+  if (conf !== undefined && conf !== '' && !existsSync(conf)) {
+    throw UserError.of('E_SLURM_CONF', `SLURM_CONF is ${conf}, and there is no such file`, "point SLURM_CONF at the cluster's slurm.conf, or unset it to use the default (/etc/slurm/slurm.conf)");
+  }
+  await run('sbatch', ['--version']); // rejects with a user error when sbatch is not installed
+  const probe = await run('squeue', ['-h', '--me', '-o', '%i']);
+  if (probe.code !== 0) {
+    throw UserError.of(
+      'E_SLURM_UNREACHABLE',
+      `--executor slurm cannot reach the Slurm controller: squeue says "${complaint(probe)}"`,
+      'check that slurmctld runs and that this machine may submit to it (SLURM_CONF or /etc/slurm/slurm.conf, munged, the controller address)',
+    );
+  }
 }
 
 /** `--slurm-args`, split as sh would; a string sh could not read is a user error. */
