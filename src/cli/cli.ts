@@ -35,7 +35,7 @@ const COMMANDS: Readonly<Record<string, CommandEntry>> = {
   plugins: { args: '', summary: 'list the built-in stage plugins', load: async () => (await import('./commands/plugins.js')).plugins },
   models: { args: '', summary: 'list the model definitions with their parameter counts', load: async () => (await import('./commands/models.js')).models },
   schema: { args: '', summary: 'print the pipeline JSON Schema', load: async () => (await import('./commands/schema.js')).schema },
-  exec: { args: '', summary: 'run one stage from its job spec (--spec FILE|-) against the cache', load: async () => (await import('./commands/exec.js')).exec, internal: true },
+  exec: { args: '', summary: 'run one stage from its job spec (--spec FILE|-, or --key KEY from --remote); --serve: a worker\'s warm child', load: async () => (await import('./commands/exec.js')).exec, internal: true },
 };
 
 function commandList(internal: boolean): string {
@@ -67,7 +67,8 @@ path plugins: a module named in uses: (./plugins/x.mjs) is imported by every com
               pipeline, validate included, which runs its top-level code: use plugins you trust
 fsck flags:   --remote URL, --dry-run
 exit codes:   0 ok, 1 a stage failed (verify: a result did not reproduce; fsck: a bad object), 2 bad pipeline or flags,
-              130/143/129 stopped by SIGINT (Ctrl-C)/SIGTERM/SIGHUP (a second one exits at once)
+              130/143/129 stopped by SIGINT (Ctrl-C)/SIGTERM/SIGHUP (a second one exits at once);
+              exec: 2 the stage's user error, 3 the job was refused (bad spec, other code, missing input, remote unreachable)
 
 rethink <command> --help lists a command's flags.
 `;

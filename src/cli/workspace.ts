@@ -8,8 +8,8 @@ import { buildPlan } from '../plan/build.js';
 import { createRegistry, type PluginRegistry } from '../plan/registry.js';
 import type { Plan } from '../plan/plan.js';
 import { LocalStore } from '../store/local.js';
-import { openRemote, REMOTE_ENV, REMOTE_READ_ONLY_ENV } from '../store/remote.js';
-import { remoteTimeouts } from '../store/remote-timeouts.js';
+import { REMOTE_ENV, REMOTE_READ_ONLY_ENV } from '../store/remote.js';
+import { openSharedRemote, tieredOver } from './remote-store.js';
 import type { TieredStore } from '../store/tiered.js';
 import { UserError } from '../config/diagnostic.js';
 import { unreachable } from '../util/brand.js';
@@ -56,10 +56,8 @@ export async function openStore(io: CliIO, flags: StoreFlags, signal?: AbortSign
   const fromFlag = flags.remote !== undefined;
   const spec = flags.remote ?? io.env[REMOTE_ENV];
   if (spec === undefined || (!fromFlag && spec.trim() === '')) return local;
-  const remote = await openRemote(spec, io.cwd, fromFlag ? '--remote' : REMOTE_ENV, { timeouts: remoteTimeouts(io.env), ...(signal ? { signal } : {}) });
-  const readOnly = remoteReadOnly(io, flags);
-  const [{ TieredStore }, { loadTrust }] = await Promise.all([import('../store/tiered.js'), import('../store/signing.js')]);
-  return new TieredStore(local, remote, { readOnly, trust: await loadTrust(io.env, io.cwd), ...(signal ? { signal } : {}) });
+  const shared = await openSharedRemote(io, spec, fromFlag ? '--remote' : REMOTE_ENV, signal);
+  return tieredOver(local, shared, { readOnly: remoteReadOnly(io, flags), ...(signal ? { signal } : {}) });
 }
 
 /** Whether the remote is only read from (`--remote-read-only`, RETHINK_REMOTE_READ_ONLY). */

@@ -78,7 +78,7 @@ export class SubprocessRunner implements Runner {
         if (!isJobMessage(m)) return;
         if (m.type === 'progress') hooks.onProgress(m.update);
         else if (m.type === 'log') hooks.onLog(m.message);
-        else {
+        else if (m.type === 'result') {
           result = m;
           // Whatever the plugin left running does not hold the stage: the child has its grace, then goes.
           killer ??= setTimeout(() => child.kill('SIGKILL'), graceMs);

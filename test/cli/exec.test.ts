@@ -42,7 +42,7 @@ test('rethink exec runs a job spec into the cache and prints its result; it writ
   assert.deepEqual(JSON.parse(stdin.stdout), result);
 });
 
-test('rethink exec refuses a spec whose key, params or plugin code does not match, naming the field (exit 2), and publishes nothing', async () => {
+test('rethink exec refuses a spec whose key, params or plugin code does not match, naming the field (exit 3), and publishes nothing', async () => {
   const p = await project({ 'plugins.mjs': TEST_PLUGINS, 'p.yaml': PIPELINE });
   const good = await specOf(p.dir, 'a');
   const cases: readonly [string, JobSpec, RegExp][] = [
@@ -53,14 +53,14 @@ test('rethink exec refuses a spec whose key, params or plugin code does not matc
   for (const [name, spec, message] of cases) {
     await writeFile(join(p.dir, `${name}.json`), JSON.stringify(spec));
     const r = await p.cli('exec', '--spec', `${name}.json`, '--cache-dir', 'c');
-    assert.equal(r.code, 2, name);
+    assert.equal(r.code, 3, name);
     assert.match(r.stderr, message);
   }
   // The spec is consistent, but this machine's plugin code is not what it was made for.
   await writeFile(join(p.dir, 'code.json'), JSON.stringify(good));
   await appendFile(join(p.dir, 'plugins.mjs'), '\n// edited after the spec was made\n');
   const code = await p.cli('exec', '--spec', 'code.json', '--cache-dir', 'c');
-  assert.equal(code.code, 2);
+  assert.equal(code.code, 3);
   assert.match(code.stderr, new RegExp(`error\\[E_SPEC_MISMATCH\\]: stage a: plugin\\.code: plugin "emit" has code hash [0-9a-f]{64} here, not ${good.plugin.code}\\n {2}= field plugin\\.code`));
   assert.deepEqual(await entries(join(p.dir, 'c', 'objects')), [], 'nothing published');
 });
@@ -75,12 +75,12 @@ test("rethink exec exits 2 on a stage's user error, with the error in its JSON r
   assert.deepEqual(await entries(join(p.dir, 'c', 'objects')), [], "a failed stage's outputs are discarded");
 });
 
-test('rethink exec refuses a spec whose inputs are not in the cache, naming the input (exit 2)', async () => {
+test('rethink exec refuses a spec whose inputs are not in the cache, naming the input (exit 3)', async () => {
   const p = await project({ 'plugins.mjs': TEST_PLUGINS, 'p.yaml': PIPELINE });
   const absent = { hash: asObjectHash('ab'.repeat(32)), kind: 'json' as const, size: 17 };
   await writeFile(join(p.dir, 'b.json'), JSON.stringify(await specOf(p.dir, 'b', { a: { out: absent } })));
   const r = await p.cli('exec', '--spec', 'b.json', '--cache-dir', 'c');
-  assert.equal(r.code, 2);
+  assert.equal(r.code, 3);
   assert.match(r.stderr, /error\[E_MISSING_INPUT\]: stage b: input x \(a\.out, abababababab…\) is not in \/.*\/c\n/);
   assert.deepEqual(await entries(join(p.dir, 'c', 'objects')), []);
 });

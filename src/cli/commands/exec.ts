@@ -1,65 +1,124 @@
-// `rethink exec --spec FILE|- [--cache-dir DIR] [--backend NAME]`: runs one resolved stage (a job
-// spec) against the local cache, for executors and workers. Refuses a spec whose key, key record or
-// plugin code does not match what this machine has (exit 2). Exit 0 ok, 1 the stage failed, 2 user
-// error (never retried). Started by child_process.fork it reports over IPC (job-messages.ts);
-// otherwise it prints its result as one JSON line on stdout. The run record is the coordinator's.
+// `rethink exec (--spec FILE|- | --key KEY) [--remote URL] [--cache-dir DIR] [--backend B] [--worker NAME]`:
+// runs one resolved stage (a job spec) on this machine, for executors, Slurm jobs and workers (the
+// work itself is exec/run-spec.ts). With `--remote` (or RETHINK_REMOTE) the job is the whole stage:
+// inputs come from the shared remote, and the outputs and then the run record go up to it; without,
+// it publishes into the local cache and leaves the record to the coordinator. Exit codes (EXEC_EXIT):
+// 0 ok, 1 the stage failed, 2 the stage failed with a user error, 3 the job was refused (a bad or
+// forged spec, other code than this machine has, a missing input, an unreachable remote); engines
+// retry only 1. Started by child_process.fork it reports over IPC (job-messages.ts); otherwise it
+// prints its result as one JSON line on stdout.
+//
+// `rethink exec --serve`: a warm child for `rethink worker`, forked once: it loads the registry and
+// tfjs, says `ready`, then runs the jobs its parent sends over IPC one at a time (`cancel` stops the
+// current one) until the channel closes. A stage that blocks the event loop blocks only this child.
 import { readFile } from 'node:fs/promises';
+import { hostname } from 'node:os';
 import { isAbsolute, resolve } from 'node:path';
 import { text } from 'node:stream/consumers';
 import { consoleToStderr, type CliIO, type Command } from '../io.js';
 import { applyBackendFlag, backendFlag, parseFlags } from '../args.js';
+import { openSharedRemote, tieredOver, type SharedRemote } from '../remote-store.js';
 import { LocalStore } from '../../store/local.js';
-import { UserError } from '../../config/diagnostic.js';
-import { resolveParams } from '../../config/params.js';
-import { canonicalJson } from '../../plan/key.js';
-import { createRegistry } from '../../plan/registry.js';
-import { inconsistency, jobOf, JobSpecError, parseJobSpec, type JobSpec } from '../../exec/job-spec.js';
-import { errorOf, jobError, type JobMessage, type JobResult } from '../../exec/job-messages.js';
-import { InProcessRunner, type StageJob } from '../../exec/runner.js';
-import { describeError, isUserError } from '../../exec/errors.js';
-import type { InputArtifact } from '../../exec/context.js';
-import type { Store } from '../../store/types.js';
+import { jobSpecPathOf, REMOTE_ENV } from '../../store/remote.js';
+import { formatDiagnostics, UserError } from '../../config/diagnostic.js';
+import { createRegistry, type PluginRegistry } from '../../plan/registry.js';
+import { EXEC_EXIT } from '../../exec/engine.js';
+import { errorOf, isServeRequest, jobError, type JobMessage, type JobResult, type RanOn } from '../../exec/job-messages.js';
+import { JobRefused, parseSpec, runJobSpec, unreachable } from '../../exec/run-spec.js';
+import type { JobSpec } from '../../exec/job-spec.js';
+import { describeError } from '../../exec/errors.js';
+import { errorText } from '../../util/error-text.js';
 import { builtinPlugins } from '../../../stages/index.js';
+
+type Send = (m: JobMessage) => Promise<void>;
 
 export const exec: Command = async (argv, io) => {
   const { values, positionals } = parseFlags('exec', argv, {
     spec: { type: 'string', value: 'FILE', help: 'the job spec to run: a file, or - for stdin' },
-    'cache-dir': { type: 'string', value: 'DIR', help: `the local cache the stage reads its inputs from and publishes into (or ${CACHE_ENV})` },
+    key: { type: 'string', value: 'KEY', help: "run the job spec the coordinator put on the remote for this stage key (jobs/KEY/spec.json; needs --remote)" },
+    serve: { type: 'boolean', help: 'stay up and run the jobs a parent process (rethink worker) sends over IPC, one at a time' },
+    remote: { type: 'string', value: 'URL', help: `the shared remote inputs come from and results go to: s3://bucket/prefix or a directory (or ${REMOTE_ENV})` },
+    'cache-dir': { type: 'string', value: 'DIR', help: `this machine's local cache (or ${CACHE_ENV}); each worker or node has its own` },
     backend: backendFlag,
+    worker: { type: 'string', value: 'NAME', help: "this worker's name in the run record's provenance (default: the host name)" },
   });
-  const send = process.send === undefined ? undefined : (m: JobMessage) => new Promise<void>((done) => process.send!(m, undefined, {}, () => done()));
+  const send: Send | undefined = process.send === undefined ? undefined : (m) => new Promise<void>((done) => process.send!(m, undefined, {}, () => done()));
+  if (positionals.length > 0) throw UserError.of('E_BAD_FLAG', `rethink exec takes no positional arguments, got: ${positionals.join(' ')}`, 'rethink exec --spec FILE|- or --key KEY --remote URL');
+  if (values.serve) {
+    if (!send) throw UserError.of('E_BAD_FLAG', 'rethink exec --serve runs under a parent that forked it (rethink worker), with an IPC channel', 'start `rethink worker`; it starts its own `rethink exec --serve`');
+    if (values.spec !== undefined || values.key !== undefined) throw UserError.of('E_BAD_FLAG', 'rethink exec --serve takes its jobs over IPC, not --spec or --key');
+  } else {
+    if ((values.spec === undefined) === (values.key === undefined)) throw UserError.of('E_BAD_FLAG', 'rethink exec needs one of --spec FILE (or --spec - for stdin) and --key KEY', 'rethink exec --spec FILE|- or --key KEY --remote URL');
+  }
+  const remoteFlag = values.remote ?? emptyAsUnset(io.env[REMOTE_ENV]);
+  if (values.key !== undefined && remoteFlag === undefined) throw UserError.of('E_BAD_FLAG', `rethink exec --key reads the job spec from the remote: it needs --remote URL (or ${REMOTE_ENV})`);
+  await applyBackendFlag(values.backend);
+  const local = cacheOf(io, values['cache-dir']);
+  const shared = remoteFlag === undefined ? undefined : await openSharedRemote(io, remoteFlag, values.remote !== undefined ? '--remote' : REMOTE_ENV);
+  const registry = createRegistry(builtinPlugins);
+  const fromEnv = ranOnFromEnv(io.env);
+  const host = fromEnv.host ?? hostname();
+  const worker = values.worker ?? host;
+  if (values.serve) return serve(send!, { io, local, shared, registry, worker });
+
   // Without a coordinator, stdout is the result line alone; with one, the coordinator relays stdout as log lines.
   const restoreConsole = send ? () => {} : consoleToStderr();
   // Under a coordinator, a Ctrl-C in the terminal reaches this process too: the coordinator decides
   // what it means (it sends SIGTERM), from the start, not only once the stage runs.
   const ignore = () => undefined;
   if (send) process.on('SIGINT', ignore);
+  const abort = new AbortController();
+  const stop = (why: string) => () => abort.abort(new Error(why));
+  const handlers = [['SIGTERM', stop('terminated')], ...(send ? [] : [['SIGINT', stop('interrupted')] as const]), ['SIGHUP', stop('hung up')]] as const;
+  for (const [sig, h] of handlers) process.on(sig, h);
+  const orphaned = stop('the coordinator went away');
+  process.on('disconnect', orphaned);
   try {
-    if (positionals.length > 0) throw UserError.of('E_BAD_FLAG', `rethink exec takes no positional arguments, got: ${positionals.join(' ')}`, 'rethink exec --spec FILE|-');
-    if (values.spec === undefined) throw UserError.of('E_BAD_FLAG', 'rethink exec needs --spec FILE (or --spec - to read it from stdin)');
-    await applyBackendFlag(values.backend);
-    const spec = await readSpec(values.spec, io);
-    // Issue 15's `--remote` seam: a TieredStore here fetches inputs and uploads outputs, then the run record.
-    const store = cacheOf(io, values['cache-dir']);
-    const job = await checkedJob(spec, store);
-    const result = await runJob(job, store, send, io);
-    if (send) await send({ type: 'result', ...result });
-    else io.stdout(`${JSON.stringify(result)}\n`);
-    if (result.ok) return 0;
+    const spec = values.key === undefined ? await readSpec(values.spec!, io) : await remoteSpec(values.key, shared!);
+    const store = shared ? await tieredOver(local, shared, { readOnly: false, signal: abort.signal }) : local;
+    const ranOn: RanOn = { ...fromEnv, host, worker };
+    const result = await runJobSpec(spec, {
+      store,
+      registry,
+      signal: abort.signal,
+      ranOn,
+      onProgress: (update) => {
+        if (send) void send({ type: 'progress', update });
+        else if (update.message !== undefined) io.stderr(`progress ${spec.stage.id}: ${update.message}\n`);
+      },
+      onLog: (message) => {
+        if (send) void send({ type: 'log', message });
+        else io.stderr(`log ${spec.stage.id}: ${message}\n`);
+      },
+    });
+    await report(result, send, io);
+    if (result.ok) {
+      if (!send && result.already) io.stderr(`rethink exec: stage ${spec.stage.id}: its result is already on ${shared!.remote.url}; nothing ran\n`);
+      return EXEC_EXIT.ok;
+    }
     if (!send) io.stderr(`rethink exec: stage ${spec.stage.id} failed: ${describeError(errorOf(result.error))}\n`);
-    return result.error.userError ? 2 : 1;
+    return result.error.userError ? EXEC_EXIT.userError : EXEC_EXIT.failed;
   } catch (e) {
-    // Under a coordinator, a refused spec is its result; the coordinator tells the user.
-    if (!(e instanceof UserError) || !send) throw e;
-    await send({ type: 'result', ok: false, error: jobError(e, true) });
-    return e.exitCode;
+    if (!(e instanceof JobRefused)) throw e;
+    // Under a coordinator, a refused job is its result; the coordinator tells the user.
+    await report({ ok: false, error: jobError(e, true, true) }, send, io);
+    if (!send) io.stderr(`${formatDiagnostics([e.diagnostic], () => undefined)}\nrethink exec: the job was refused; nothing ran\n`);
+    return EXEC_EXIT.refused;
   } finally {
+    for (const [sig, h] of handlers) process.removeListener(sig, h);
+    process.removeListener('disconnect', orphaned);
     process.removeListener('SIGINT', ignore);
     restoreConsole();
     // The IPC channel would keep this process alive once the stage is done.
     if (process.connected) process.disconnect();
   }
 };
+
+/** The result: over IPC to the coordinator, or as one JSON line on stdout. */
+async function report(result: JobResult, send: Send | undefined, io: CliIO): Promise<void> {
+  if (send) await send({ type: 'result', ...result });
+  else io.stdout(`${JSON.stringify(result)}\n`);
+}
 
 // Not workspace.ts's openLocalStore: that module loads the YAML parser and the planner, which a
 // stage process needs neither of (≈150 ms of every stage's start). And no ./cache default: whoever
@@ -72,68 +131,121 @@ function cacheOf(io: CliIO, flag: string | undefined): LocalStore {
   return new LocalStore(isAbsolute(dir) ? dir : resolve(io.cwd, dir));
 }
 
+function emptyAsUnset(value: string | undefined): string | undefined {
+  return value === undefined || value.trim() === '' ? undefined : value;
+}
+
 async function readSpec(source: string, io: CliIO): Promise<JobSpec> {
   let raw: string;
   try {
     raw = source === '-' ? await text(process.stdin) : await readFile(resolve(io.cwd, source), 'utf8');
   } catch (e) {
-    throw UserError.of('E_BAD_SPEC', `cannot read the job spec ${source}: ${(e as Error).message}`);
+    throw JobRefused.of('E_BAD_SPEC', `cannot read the job spec ${source}: ${(e as Error).message}`);
   }
+  return parseSpec(raw, source === '-' ? '(stdin)' : source);
+}
+
+/** The spec the coordinator put on the remote for this key; it must be that key's. */
+async function remoteSpec(key: string, shared: SharedRemote): Promise<JobSpec> {
+  const path = jobSpecPathOf(key);
+  const where = `${shared.remote.url}/${path}`;
+  let raw: string | undefined;
   try {
-    const spec = parseJobSpec(raw);
-    const bad = inconsistency(spec);
-    if (bad) throw bad;
-    return spec;
+    raw = await shared.remote.getText(path);
   } catch (e) {
-    if (!(e instanceof JobSpecError)) throw e;
-    throw UserError.of('E_BAD_SPEC', `job spec ${source === '-' ? '(stdin)' : source}: ${e.message}`, `field ${e.field}; a spec is written by \`rethink run --executor subprocess\``);
+    throw unreachable(shared.remote.url, errorText(e));
   }
+  if (raw === undefined) throw JobRefused.of('E_NO_SPEC', `there is no job spec at ${where}`, 'check the key and --remote: the coordinator (rethink run --executor slurm|queue) puts the spec there before it starts the job');
+  const spec = parseSpec(raw, where);
+  if (spec.key !== key) throw JobRefused.of('E_SPEC_MISMATCH', `job spec ${where} is for key ${spec.key}, not ${key}`, 'field key; a spec under jobs/KEY/ must be that key\'s');
+  return spec;
 }
 
-/** The spec as a job, once this machine's plugin, params and the inputs in the store agree with it. */
-async function checkedJob(spec: JobSpec, store: Store): Promise<StageJob> {
-  const mismatch = (field: string, message: string) => UserError.of('E_SPEC_MISMATCH', `stage ${spec.stage.id}: ${field}: ${message}`, `field ${field}; the spec was made for other code than this machine has`);
-  const resolved = await createRegistry(builtinPlugins).resolve(spec.plugin.uses, spec.plugin.baseDir);
-  if (!resolved.ok) throw UserError.of('E_UNKNOWN_PLUGIN', `stage ${spec.stage.id}: ${resolved.message}`, resolved.hint);
-  const { plugin, code } = resolved;
-  if (plugin.name !== spec.plugin.name) throw mismatch('plugin.name', `"${spec.plugin.uses}" is plugin "${plugin.name}" here, not "${spec.plugin.name}"`);
-  if (plugin.version !== spec.plugin.version) throw mismatch('plugin.version', `plugin "${plugin.name}" is version ${plugin.version} here, not ${spec.plugin.version}`);
-  if (code?.hash !== spec.plugin.code) throw mismatch('plugin.code', `plugin "${plugin.name}" has code hash ${code?.hash ?? '(none: built in)'} here, not ${spec.plugin.code ?? '(none: built in)'}`);
-  // ajv fills defaults in place: it gets a copy. The spec's params already carry every default.
-  const params = resolveParams(plugin, structuredClone(spec.params));
-  if (!params.ok || canonicalJson(params.params) !== canonicalJson(spec.params)) throw mismatch('params', `not what plugin "${plugin.name}"'s schema makes of them`);
-  const inputs = Object.entries(spec.inputs).flatMap(([name, v]) => (Array.isArray(v) ? v : [v as InputArtifact]).map((a) => [name, a] as const));
-  for (const [name, a] of inputs) {
-    if (!(await store.hasObject(a.hash, a.size))) throw UserError.of('E_MISSING_INPUT', `stage ${spec.stage.id}: input ${name} (${a.from.id}.${a.from.output}, ${a.hash.slice(0, 12)}…) is not in ${store.location}`, 'run its upstream stage first, in this cache');
-  }
-  return jobOf(spec, plugin);
+/** What an engine tells the job about itself through the environment (Slurm's own variables: the node, the job, its restarts). */
+function ranOnFromEnv(env: CliIO['env']): Partial<RanOn> {
+  const slurm = env.SLURM_JOB_ID;
+  if (slurm === undefined || slurm === '') return {};
+  const restarts = Number(env.SLURM_RESTART_COUNT ?? '0');
+  return { engine: 'slurm', jobId: slurm, ...(Number.isInteger(restarts) ? { attempt: restarts + 1 } : {}), ...(env.SLURMD_NODENAME ? { host: env.SLURMD_NODENAME } : {}) };
 }
 
-/** Runs the stage; aborted by SIGTERM, SIGINT, or the coordinator going away. */
-async function runJob(job: StageJob, store: Store, send: ((m: JobMessage) => Promise<void>) | undefined, io: CliIO): Promise<JobResult> {
-  const abort = new AbortController();
-  const stop = (why: string) => () => abort.abort(new Error(why));
-  const handlers = [['SIGTERM', stop('terminated')], ...(send ? [] : [['SIGINT', stop('interrupted')] as const]), ['SIGHUP', stop('hung up')]] as const;
-  for (const [sig, h] of handlers) process.on(sig, h);
-  const orphaned = stop('the coordinator went away');
-  process.on('disconnect', orphaned);
+interface ServeContext {
+  readonly io: CliIO;
+  readonly local: LocalStore;
+  readonly shared: SharedRemote | undefined;
+  readonly registry: PluginRegistry;
+  readonly worker: string;
+}
+
+/** `--serve`: jobs over IPC, one at a time, until the parent goes away. */
+async function serve(send: Send, ctx: ServeContext): Promise<number> {
+  // Whatever a plugin prints must not be taken for the parent's protocol: the parent reads logs from stderr.
+  const restoreConsole = consoleToStderr();
+  // A Ctrl-C in the terminal reaches the whole process group: the worker decides what it means.
+  const ignore = () => undefined;
+  process.on('SIGINT', ignore);
+  let current: AbortController | undefined;
   try {
-    const result = await new InProcessRunner(store).run(job, {
-      signal: abort.signal,
-      onProgress: (update) => {
-        if (send) void send({ type: 'progress', update });
-        else if (update.message !== undefined) io.stderr(`progress ${job.instance.id}: ${update.message}\n`);
-      },
-      onLog: (message) => {
-        if (send) void send({ type: 'log', message });
-        else io.stderr(`log ${job.instance.id}: ${message}\n`);
-      },
+    await warmUp(ctx);
+    await send({ type: 'ready' });
+    await new Promise<void>((done) => {
+      process.on('disconnect', () => {
+        current?.abort(new Error('the worker went away'));
+        done();
+      });
+      process.on('message', (m: unknown) => {
+        if (!isServeRequest(m)) return;
+        if (m.type === 'cancel') {
+          current?.abort(new Error('cancelled by the worker'));
+          return;
+        }
+        if (current) {
+          void send({ type: 'result', ok: false, error: { name: 'Error', message: 'this process is already running a job: one at a time' } });
+          return;
+        }
+        const abort = new AbortController();
+        current = abort;
+        void runOne(m.spec, m.ranOn, abort.signal, send, ctx).finally(() => {
+          if (current === abort) current = undefined;
+        });
+      });
     });
-    return { ok: true, outputs: result.outputs, provenance: result.provenance };
-  } catch (e) {
-    return { ok: false, error: jobError(e, isUserError(e)) };
+    return EXEC_EXIT.ok;
   } finally {
-    for (const [sig, h] of handlers) process.removeListener(sig, h);
-    process.removeListener('disconnect', orphaned);
+    process.removeListener('SIGINT', ignore);
+    restoreConsole();
+  }
+}
+
+/** One job in the warm child; every outcome, a refusal included, is a `result` message. */
+async function runOne(raw: unknown, ranOn: RanOn, signal: AbortSignal, send: Send, ctx: ServeContext): Promise<void> {
+  let result: JobResult;
+  try {
+    // The parent's copy is checked as a file's would be: it came from a queue anyone with access can write.
+    const spec = parseSpec(JSON.stringify(raw), `(job ${String((raw as { key?: unknown }).key ?? '?')})`);
+    const store = ctx.shared ? await tieredOver(ctx.local, ctx.shared, { readOnly: false, signal }) : ctx.local;
+    result = await runJobSpec(spec, {
+      store,
+      registry: ctx.registry,
+      signal,
+      ranOn: { ...ranOn, worker: ranOn.worker ?? ctx.worker },
+      onProgress: (update) => void send({ type: 'progress', update }),
+      onLog: (message) => void send({ type: 'log', message }),
+    });
+  } catch (e) {
+    result = { ok: false, error: e instanceof JobRefused ? jobError(e, true, true) : jobError(e, false) };
+  }
+  await send({ type: 'result', ...result });
+}
+
+/** Loads once what every stage would load: the built-in plugins' modules and the tfjs backend. */
+async function warmUp(ctx: ServeContext): Promise<void> {
+  await Promise.all(ctx.registry.names().map((name) => ctx.registry.resolve(name, ctx.io.cwd)));
+  try {
+    const { initBackend } = await import('../../backends/select.js');
+    await initBackend();
+  } catch (e) {
+    // The stage that needs it says so, with its own request.
+    ctx.io.stderr(`rethink exec --serve: the tfjs backend did not start: ${errorText(e)}\n`);
   }
 }
