@@ -5,17 +5,24 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { existsSync } from 'node:fs';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { UserError } from '../../src/config/diagnostic.js';
 import type { EngineJob, JobEngine, SlurmEngineOptions } from '../../src/exec/engine.js';
 import { createSlurmEngine } from '../../src/exec/engines/slurm.js';
-import type { JobSpec } from '../../src/exec/job-spec.js';
 import type { Plan } from '../../src/plan/plan.js';
 import type { Resources } from '../../src/plan/resources.js';
 import type { Remote } from '../../src/store/remote.js';
 import { asCacheKey, asStageId } from '../../src/util/brand.js';
+import { loadWorkspace } from '../../src/cli/workspace.js';
+import { inputKeys, lookup, resolveInputs } from '../../src/exec/executor.js';
+import { buildJobSpec, type JobSpec } from '../../src/exec/job-spec.js';
+import { LocalStore } from '../../src/store/local.js';
+import { jobSpecPathOf, runPathOf } from '../../src/store/remote.js';
+import type { RunRecord } from '../../src/store/types.js';
+import { compiledBin, project, TEST_PLUGINS } from '../support/tmp-project.js';
 import { slurmSkip, startSlurmCluster, type SlurmCluster } from '../support/slurm.js';
 import { tempDir } from '../support/temp.js';
 
@@ -151,6 +158,31 @@ test('without sbatch on PATH, a SLURM_CONF that is not there, a controller that 
   await writeFile(nowhere, 'ClusterName=nowhere\nSlurmctldHost=localhost(127.0.0.1)\nSlurmctldPort=1\nMessageTimeout=1\nNodeName=n1 CPUs=1\nPartitionName=p Nodes=n1\n');
   await assert.rejects(engine({}, { SLURM_CONF: nowhere }), isUserError('E_SLURM_UNREACHABLE', /cannot reach the Slurm controller: squeue says "slurm_load_jobs error: Unable to contact slurm controller/));
   await assert.rejects(engine({ args: `--comment='unfinished` }), isUserError('E_SLURM_ARGS', /--slurm-args "--comment='unfinished" is not a list of sbatch options: unterminated ' quote/));
+});
+
+test('a job runs `rethink exec` for its key against the remote: outputs, then the record naming the node and the Slurm job', { skip, timeout: 60_000 }, async () => {
+  const p = await project({ 'plugins.mjs': TEST_PLUGINS, 'p.yaml': 'stages:\n  a: { uses: ./plugins.mjs, with: { value: 7 } }\n' });
+  const io = { stdout: () => {}, stderr: () => {}, isTTY: false, cwd: p.dir, env: {} };
+  const { plan } = await loadWorkspace(io, 'p.yaml');
+  const inst = plan.instances.get(asStageId('a'))!;
+  const { key, keyRecord } = await lookup(new LocalStore(join(p.dir, 'unused')), inst, inputKeys(plan, inst, () => ({})));
+  const spec = buildJobSpec({ instance: inst, key, keyRecord, inputs: resolveInputs(plan, inst, () => ({})), cores: 1 }, plan);
+  // What the coordinator does first: the spec goes where `rethink exec --key` looks for it.
+  const remote = join(p.dir, 'remote');
+  const specFile = join(remote, ...jobSpecPathOf(key).split('/'));
+  await mkdir(join(specFile, '..'), { recursive: true });
+  await writeFile(specFile, JSON.stringify(spec));
+
+  const { engine: e } = await engine({ remoteUrl: remote, plan, rethink: [process.execPath, compiledBin()] });
+  const job = await e.submit(spec, jobSpecPathOf(key), new AbortController().signal);
+  const where = placements(job);
+  assert.deepEqual(await job.outcome, { state: 'completed' });
+  const record = JSON.parse(await readFile(join(remote, ...runPathOf(key).split('/')), 'utf8')) as RunRecord;
+  const out = record.outputs['out']!.hash;
+  assert.ok(existsSync(join(remote, 'objects', out.slice(0, 2), out.slice(2))), 'the output is on the remote');
+  const node = where[0]!.split(' ')[0];
+  assert.deepEqual(where, [`${node} (slurm ${job.id})`]);
+  assert.deepEqual(record.provenance['ranOn'], { engine: 'slurm', jobId: job.id, attempt: 1, host: node, worker: node });
 });
 
 test('a node that dies under a job: the job is requeued and finishes on the other node, placed on both', { skip, timeout: 150_000 }, async () => {
