@@ -1,6 +1,7 @@
-// The Slurm engine against a real two-node Slurm cluster on loopback (test/support/slurm.ts). The jobs
+// The Slurm engine against a real two-node Slurm cluster on loopback (test/support/slurm.ts). Most jobs
 // stand in for `rethink exec`: a shell script that runs what each test wrote for its key, so that the
-// engine itself (sbatch, squeue, scontrol, scancel, requeue) is what is tested here.
+// engine itself (sbatch, squeue, scontrol, scancel, requeue) is what is tested; one runs the real
+// `rethink exec` against a directory remote.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';

@@ -96,7 +96,7 @@ export class SlurmWatch {
         if (seen !== undefined) return this.saw(entry, seen.state, seen.node);
         const final = await this.finalState(id);
         if (this.entries.get(id) !== entry) return; // cancelled meanwhile
-        if (final === undefined) return this.end(entry, { state: 'lost', reason: `slurm job ${id} is gone: neither squeue nor scontrol knows it` });
+        if (final === undefined) return this.end(entry, { state: 'lost', reason: `slurm job ${id} is gone: ${this.sacct === false ? 'neither squeue nor scontrol knows it, and this cluster keeps no accounting (sacct)' : 'Slurm does not know it'}` });
         if (!isFinal(final.state)) return this.saw(entry, final.state, final.node);
         if (entry.node === undefined && final.node !== undefined) entry.job.placed(final.node);
         this.end(entry, outcomeOf(id, final, await logTail(final.log ?? entry.job.log)));
