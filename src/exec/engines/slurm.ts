@@ -156,8 +156,9 @@ class SlurmEngine implements JobEngine {
     this.watch.add({
       id,
       log: log ?? join(this.logDir, `${key}-${id}.log`),
+      // The node alone: the runner adds the engine and job id (`n2 (slurm 1234)`).
       placed: (node) => {
-        tracked.place = `${node} (slurm ${id})`;
+        tracked.place = node;
         for (const listener of tracked.listeners) listener(tracked.place);
       },
       done: tracked.finish,
