@@ -114,7 +114,8 @@ test('a job that exits 0, 1 or 3 is completed, failed, or failed as a user error
 
 test('a second submit for a key already queued attaches to its job, from this coordinator or a restarted one; cancel removes it', { skip, timeout: 60_000 }, async () => {
   const { engine: first } = await engine();
-  const key = await jobFor('sleep 300\n');
+  // On SIGTERM it takes 3 s to stop (it checkpoints, say): the cancelled job stays COMPLETING meanwhile.
+  const key = await jobFor(`trap 'sleep 3; exit 0' TERM\ntouch ${dir}/trapped-$3\nsleep 300 &\nwait\n`);
   const job = await submit(first, key);
   assert.equal(job.attached, false);
   const again = await submit(first, key);
@@ -123,13 +124,19 @@ test('a second submit for a key already queued attaches to its job, from this co
   assert.deepEqual([again.id, again.attached, found.id, found.attached], [job.id, true, job.id, true]);
   assert.deepEqual((await squeueIds()).filter((id) => id === job.id), [job.id], 'one job for the key');
 
+  await until(join(dir, `trapped-${key}`)); // running, its trap set
   await found.cancel();
   assert.deepEqual(await found.outcome, { state: 'lost', reason: `slurm job ${job.id} was cancelled (scancel)` });
-  assert.ok(!(await squeueIds()).includes(job.id), 'gone from squeue');
+  // A job that is ending is not attached to: the next submit for the key starts a new one.
+  const next = await submit(restarted, key);
+  assert.equal(next.attached, false);
+  assert.notEqual(next.id, job.id);
+  await next.cancel();
   // The first coordinator's watch sees it end as CANCELLED: lost, so that a retry may run it again.
   const seen = await job.outcome;
   assert.equal(seen.state, 'lost');
   assert.match((seen as { reason: string }).reason, new RegExp(`slurm job ${job.id} CANCELLED`));
+  assert.ok(!(await squeueIds()).includes(job.id), 'gone from squeue');
 });
 
 test('a GPU stage asked by feature runs on the GPU node; a feature the cluster lacks is a user error quoting sbatch', { skip, timeout: 60_000 }, async () => {
@@ -212,4 +219,8 @@ async function readPid(path: string): Promise<number> {
     if (text.trim() !== '') return Number(text);
     await sleep(100);
   }
+}
+
+async function until(path: string): Promise<void> {
+  while (!existsSync(path)) await sleep(100);
 }

@@ -17,7 +17,7 @@ import type { EngineJob, EngineOutcome, JobEngine, SlurmEngineOptions } from '..
 import type { JobSpec } from '../job-spec.js';
 import { gpuRequestOf, jobNameOf, sbatchArgs, SLURM_GPU_ENV, type GpuRequest } from './slurm-args.js';
 import { complaint, slurmCommand, type CommandResult, type SlurmCommand } from './slurm-commands.js';
-import { parseSqueue, SQUEUE_FORMAT, type QueuedJob } from './slurm-status.js';
+import { isFinal, parseSqueue, SQUEUE_FORMAT, type QueuedJob } from './slurm-status.js';
 import { SlurmWatch } from './slurm-watch.js';
 
 export async function createSlurmEngine(options: SlurmEngineOptions): Promise<JobEngine> {
@@ -130,11 +130,16 @@ class SlurmEngine implements JobEngine {
     this.watch.close('the coordinator stopped watching it');
   }
 
-  /** Jobs named `name` still queued or running, oldest first. */
+  /**
+   * Jobs named `name` that will still run or are running, oldest first. Not one that is COMPLETING:
+   * it is ending (cancelled by a coordinator's Ctrl-C, say) and would only be reported lost.
+   */
   private async queued(name: string): Promise<QueuedJob[]> {
     const result = await this.run('squeue', ['-h', '-n', name, '-o', SQUEUE_FORMAT]);
     if (result.code !== 0) throw new Error(`squeue -n ${name} failed: ${complaint(result)}`);
-    return parseSqueue(result.stdout).sort((a, b) => Number(a.id) - Number(b.id));
+    return parseSqueue(result.stdout)
+      .filter((job) => job.state !== 'COMPLETING' && !isFinal(job.state))
+      .sort((a, b) => Number(a.id) - Number(b.id));
   }
 
   private track(key: string, id: string, log: string | undefined): Tracked {
