@@ -3,5 +3,6 @@
 // Testing helpers are in 'rethink/testing'.
 export { definePlugin, UserInputError } from './plugin/types.js';
 export type { Artifact, ArtifactKind, ArtifactOrigin, InputSpec, JsonSchema, JsonValue, OutputSpec, Plugin, ProgressUpdate, Scalar, StageContext } from './plugin/types.js';
+export type { GpuNeed } from './plan/resources.js';
 export { Rng } from './util/random.js';
 export type { TensorData } from './tensors/types.js';

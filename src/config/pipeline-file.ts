@@ -11,6 +11,7 @@ import { aliasProblemHint, aliasProblemMessage, checkAliases } from './aliases.j
 import { NON_FINITE_HINT, yamlSpelling } from './finite.js';
 import { fieldPath, nonFiniteNumbers } from '../util/non-finite.js';
 import type { JsonSchema } from '../plugin/types.js';
+import type { ResourcesDecl } from '../plan/resources.js';
 
 export interface StageDecl {
   readonly name: string;
@@ -25,6 +26,18 @@ export interface StageDecl {
   readonly retries?: number;
   /** Seconds, or a string like "30m" (checked by the schema). */
   readonly timeout?: number | string;
+  /** What one instance needs where it runs, as written (forms checked by the schema). */
+  readonly resources?: ResourcesDecl;
+  /** `local`: stays on the coordinator under a distributed executor. */
+  readonly executor?: 'local';
+}
+
+/** The top-level `slurm:` block, as written. */
+export interface SlurmDecl {
+  readonly partition?: string;
+  readonly gpu_partition?: string;
+  readonly account?: string;
+  readonly args?: readonly string[];
 }
 
 export interface PipelineFile {
@@ -36,6 +49,7 @@ export interface PipelineFile {
   readonly vars: Readonly<Record<string, unknown>>;
   /** `max_instances`: the most stage instances the sweeps may expand to (undefined: plan's default). */
   readonly maxInstances?: number;
+  readonly slurm?: SlurmDecl;
   /** In file order. */
   readonly stages: readonly StageDecl[];
 }
@@ -46,6 +60,7 @@ interface RawPipeline {
   seed?: number;
   vars?: Record<string, unknown>;
   max_instances?: number;
+  slurm?: SlurmDecl;
   stages: Record<string, {
     uses: string;
     description?: string;
@@ -56,10 +71,12 @@ interface RawPipeline {
     seed?: unknown;
     retries?: number;
     timeout?: number | string;
+    resources?: ResourcesDecl;
+    executor?: 'local';
   }>;
 }
 
-const TOP_LEVEL = new Set(['name', 'description', 'seed', 'vars', 'max_instances', 'stages']);
+const TOP_LEVEL = new Set(['name', 'description', 'seed', 'vars', 'max_instances', 'slurm', 'stages']);
 
 /** `display` is the path as the user typed it, used in messages; `path` is what is read. */
 export async function loadPipelineFile(path: string, sets: readonly string[] = [], display = path): Promise<PipelineFile> {
@@ -103,6 +120,8 @@ export function parsePipeline(path: string, text: string, sets: readonly string[
     ...(s.seed === undefined ? {} : { seed: s.seed }),
     ...(s.retries === undefined ? {} : { retries: s.retries }),
     ...(s.timeout === undefined ? {} : { timeout: s.timeout }),
+    ...(s.resources === undefined ? {} : { resources: s.resources }),
+    ...(s.executor === undefined ? {} : { executor: s.executor }),
   }));
   return {
     path,
@@ -112,6 +131,7 @@ export function parsePipeline(path: string, text: string, sets: readonly string[
     seed: p.seed ?? 0,
     vars: p.vars ?? {},
     ...(p.max_instances === undefined ? {} : { maxInstances: p.max_instances }),
+    ...(p.slurm === undefined ? {} : { slurm: p.slurm }),
     stages,
   };
 }

@@ -8,7 +8,7 @@ import type { InputBinding, Plan, StageInstance } from '../plan/plan.js';
 import { cacheKey, canonicalJson, type InputKey, type KeyRecord } from '../plan/key.js';
 import type { InputArtifact, ResolvedInputs } from './context.js';
 import type { StageJob } from './runner.js';
-import type { Resources } from '../plan/resources.js';
+import { GPU_NEEDS, type GpuNeed, type Resources } from '../plan/resources.js';
 
 export const JOB_SPEC_FORMAT = 1;
 
@@ -75,6 +75,7 @@ export function buildJobSpec(job: StageJob, plan: Plan): JobSpec {
     inputs: job.inputs,
     cores: job.cores,
     ...(inst.timeoutMs === undefined ? {} : { timeoutMs: inst.timeoutMs }),
+    ...(inst.resources === undefined ? {} : { resources: inst.resources }),
   };
 }
 
@@ -136,6 +137,7 @@ export function parseJobSpec(text: string): JobSpec {
   string(keyRecord.version, 'keyRecord.version');
   const code = plugin.code === undefined ? undefined : hex(plugin.code, 'plugin.code');
   const timeoutMs = spec.timeoutMs === undefined ? undefined : count(spec.timeoutMs, 'timeoutMs', 1);
+  const resources = spec.resources === undefined ? undefined : resourcesIn(spec.resources);
   return {
     format: JOB_SPEC_FORMAT,
     key: asCacheKey(hex(spec.key, 'key')),
@@ -154,6 +156,26 @@ export function parseJobSpec(text: string): JobSpec {
     inputs: inputsOf(spec.inputs),
     cores: count(spec.cores, 'cores', 1),
     ...(timeoutMs === undefined ? {} : { timeoutMs }),
+    ...(resources === undefined ? {} : { resources }),
+  };
+}
+
+function resourcesIn(raw: unknown): Resources {
+  const r = object(raw, 'resources');
+  const gpu = r.gpu;
+  if (gpu === undefined) throw new JobSpecError('resources.gpu', 'is missing');
+  if (!(GPU_NEEDS as readonly unknown[]).includes(gpu)) throw new JobSpecError('resources.gpu', `must be one of ${GPU_NEEDS.join(', ')}, got ${JSON.stringify(gpu)}`);
+  const gpus = r.gpus === undefined ? undefined : count(r.gpus, 'resources.gpus', 1);
+  if (gpus !== undefined && gpu !== 'required') throw new JobSpecError('resources.gpus', `is only for gpu "required", not ${JSON.stringify(gpu)}`);
+  const cores = r.cores === 'all' ? 'all' : count(r.cores, 'resources.cores', 1);
+  const memoryMb = r.memoryMb === undefined ? undefined : count(r.memoryMb, 'resources.memoryMb', 1);
+  const timeMs = r.timeMs === undefined ? undefined : positive(r.timeMs, 'resources.timeMs');
+  return {
+    gpu: gpu as GpuNeed,
+    ...(gpus === undefined ? {} : { gpus }),
+    cores,
+    ...(memoryMb === undefined ? {} : { memoryMb }),
+    ...(timeMs === undefined ? {} : { timeMs }),
   };
 }
 
@@ -210,6 +232,12 @@ function count(v: unknown, field: string, min: number): number {
   return v;
 }
 
+function positive(v: unknown, field: string): number {
+  if (v === undefined) throw new JobSpecError(field, 'is missing');
+  if (typeof v !== 'number' || !Number.isFinite(v) || v <= 0) throw new JobSpecError(field, `must be a number > 0, got ${JSON.stringify(v)}`);
+  return v;
+}
+
 function scalars(v: unknown, field: string): Readonly<Record<string, Scalar>> {
   const o = object(v, field);
   for (const [k, x] of Object.entries(o)) {
@@ -238,6 +266,7 @@ export function jobOf(spec: JobSpec, plugin: Plugin<never>): StageJob {
     keyBase,
     where: `${spec.pipeline} (stage ${spec.stage.name})`,
     ...(spec.timeoutMs === undefined ? {} : { timeoutMs: spec.timeoutMs }),
+    ...(spec.resources === undefined ? {} : { resources: spec.resources }),
   };
   return { instance, key: spec.key, keyRecord: spec.keyRecord, inputs: spec.inputs, cores: spec.cores };
 }

@@ -9,7 +9,7 @@ import { UserError, type Diagnostic } from '../config/diagnostic.js';
 import { ajvDiagnostics } from '../config/ajv-diagnostics.js';
 import { closest } from '../util/closest.js';
 import { resolveParams } from '../config/params.js';
-import type { PipelineFile, StageDecl } from '../config/pipeline-file.js';
+import type { PipelineFile, SlurmDecl, StageDecl } from '../config/pipeline-file.js';
 import type { YamlPath } from '../config/source.js';
 import { combinations, excluder, instanceId, type Combo } from './expand.js';
 import { findCycles } from './cycles.js';
@@ -18,7 +18,8 @@ import { InstanceCap } from './instance-cap.js';
 import { interpolate, InterpolationError } from './interpolate.js';
 import { parseRef, type InputRef } from './refs.js';
 import type { PluginRegistry, Resolved } from './registry.js';
-import type { Plan, StageInstance } from './plan.js';
+import type { Plan, SlurmSettings, StageInstance } from './plan.js';
+import { resourcesOf } from './resources.js';
 import { bindInputs } from './bind.js';
 import { parseDuration } from '../util/duration.js';
 import { PlannedInstance, type UnboundInstance } from './instance.js';
@@ -129,6 +130,8 @@ export async function buildPlan(file: PipelineFile, registry: PluginRegistry): P
     // Located when first asked for, not here: a valid file's plan never needs the positioned Document.
     let whereText: string | undefined;
     const where = (): string => (whereText ??= fmt(at(stagePath(s.name), true)));
+    // One object for every instance of the stage: resources are literal values, never per combination.
+    const resources = resourcesOf(plugin, s.resources);
     const withPath = [...stagePath(s.name), 'with'];
     const seedPath = [...stagePath(s.name), 'seed'];
     for (const combo of combos) {
@@ -175,6 +178,8 @@ export async function buildPlan(file: PipelineFile, registry: PluginRegistry): P
         },
         ...(s.retries === undefined ? {} : { retries: s.retries }),
         ...(s.timeout === undefined ? {} : { timeoutMs: parseDuration(s.timeout)! /* the schema has checked its form */ }),
+        resources,
+        ...(s.executor === 'local' ? { placement: 'local' as const } : {}),
       });
       list.push({ id, combo });
     }
@@ -204,7 +209,15 @@ export async function buildPlan(file: PipelineFile, registry: PluginRegistry): P
       order.push(id);
     }
   }
-  return { pipeline: file.path, display: file.source.file, name: file.name, graph, instances: planned, order };
+  return {
+    pipeline: file.path,
+    display: file.source.file,
+    name: file.name,
+    graph,
+    instances: planned,
+    order,
+    ...(file.slurm === undefined ? {} : { slurm: slurmSettings(file.slurm) }),
+  };
 }
 
 function tryInterpolate(
@@ -222,6 +235,16 @@ function tryInterpolate(
     if (!diags.some((x) => x.message === d.message && x.at?.line === d.at?.line)) diags.push(d);
     return undefined;
   }
+}
+
+/** The `slurm:` block in the plan's spelling. */
+function slurmSettings(decl: SlurmDecl): SlurmSettings {
+  return {
+    ...(decl.partition === undefined ? {} : { partition: decl.partition }),
+    ...(decl.gpu_partition === undefined ? {} : { gpuPartition: decl.gpu_partition }),
+    ...(decl.account === undefined ? {} : { account: decl.account }),
+    ...(decl.args === undefined ? {} : { args: decl.args }),
+  };
 }
 
 function fmt(p: Diagnostic['at']): string {

@@ -5,6 +5,7 @@ import type { StageId } from '../util/brand.js';
 import type { JsonValue, Plugin, Scalar } from '../plugin/types.js';
 import type { KeyRecord } from './key.js';
 import type { InputBinding, StageInstance } from './plan.js';
+import type { Resources, StagePlacement } from './resources.js';
 
 /** An instance before its inputs are bound. */
 export type UnboundInstance = Omit<StageInstance, 'inputs' | 'where'>;
@@ -20,6 +21,8 @@ export class PlannedInstance implements StageInstance {
   readonly keyBase: Omit<KeyRecord, 'inputs'>;
   readonly retries?: number;
   readonly timeoutMs?: number;
+  readonly resources?: Resources;
+  readonly placement?: StagePlacement;
   readonly #locate: () => string;
 
   constructor(
@@ -38,6 +41,8 @@ export class PlannedInstance implements StageInstance {
     this.keyBase = unbound.keyBase;
     if (unbound.retries !== undefined) this.retries = unbound.retries;
     if (unbound.timeoutMs !== undefined) this.timeoutMs = unbound.timeoutMs;
+    if (unbound.resources !== undefined) this.resources = unbound.resources;
+    if (unbound.placement !== undefined) this.placement = unbound.placement;
     this.#locate = locate;
   }
 

@@ -3,6 +3,7 @@ import { isAbsolute, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { Plugin } from '../plugin/types.js';
 import { codeClosure, type CodeClosure } from './code-closure.js';
+import { GPU_NEEDS } from './resources.js';
 
 export type Resolved =
   | { readonly ok: true; readonly plugin: Plugin<never>; readonly code?: CodeClosure }
@@ -92,6 +93,13 @@ function describeProblem(p: unknown): string | undefined {
   const o = p as Record<string, unknown>;
   for (const [k, t] of [['name', 'string'], ['version', 'string'], ['run', 'function'], ['params', 'object'], ['inputs', 'object'], ['outputs', 'object']] as const) {
     if (typeof o[k] !== t) return `exports a plugin whose "${k}" is not a ${t}`;
+  }
+  // What the executors route by: a typo here would silently send a GPU training to a CPU worker.
+  if (o.cores !== undefined && o.cores !== 'all' && !(Number.isInteger(o.cores) && (o.cores as number) >= 1)) {
+    return `exports a plugin whose "cores" is ${JSON.stringify(o.cores)}, not a whole number ≥ 1 or "all"`;
+  }
+  if (o.gpu !== undefined && !(GPU_NEEDS as readonly unknown[]).includes(o.gpu)) {
+    return `exports a plugin whose "gpu" is ${JSON.stringify(o.gpu)}, not one of ${GPU_NEEDS.map((g) => `"${g}"`).join(', ')}`;
   }
   return undefined;
 }

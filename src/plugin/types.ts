@@ -3,6 +3,7 @@
 // so that planning, `status` and no-op reruns never pay for them.
 import type { StageId, ObjectHash } from '../util/brand.js';
 import type { TensorData, TensorFile, TensorSpec, TensorStreamWriter } from '../tensors/types.js';
+import type { GpuNeed } from '../plan/resources.js';
 
 export type Scalar = string | number | boolean | null;
 export type JsonValue = Scalar | readonly JsonValue[] | { readonly [k: string]: JsonValue };
@@ -99,6 +100,11 @@ export interface Plugin<P = Record<string, unknown>> {
   readonly outputs: Readonly<Record<string, OutputSpec>>;
   /** Cores one instance needs; `'all'` takes every core the run was given (training). Default 1. */
   readonly cores?: number | 'all';
+  /**
+   * Whether it needs a GPU: `preferred` (uses one where there is one: training), `required` (goes only
+   * to GPU workers and partitions), `none` (CPU only, the default). A stage's `resources:` overrides it.
+   */
+  readonly gpu?: GpuNeed;
   /** Whether the seed affects the outputs (and so belongs in the key). Default true. */
   readonly seeded?: boolean;
   /**

@@ -16,6 +16,8 @@ export const trainPlugin = definePlugin<TrainParams>({
     metrics: { kind: 'json', description: 'per-epoch history, final train/test loss and accuracy, backend, seconds' },
   },
   cores: 'all',
+  // Trains on a GPU where there is one (webgpu, or tfjs-node-gpu), on the CPU elsewhere.
+  gpu: 'preferred',
   async run(ctx) {
     const { runTrain } = await import('./run.js');
     await runTrain(ctx);

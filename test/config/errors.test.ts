@@ -201,3 +201,44 @@ test('non-finite numbers (.inf, -.inf, .nan) are refused by validate and run, na
     assert.match(s.stderr, /^error\[E_NOT_FINITE\]: --set a\.with\.value: \.inf is not a finite number/);
   }
 });
+
+test('bad resources:, executor: and slurm: values point at the value and say what would be valid', async () => {
+  const r = await validate(`slurm: { partition: cpu, gpu_partiton: gpu }
+stages:
+  a:
+    uses: ./plugins.mjs
+    with: { value: 1 }
+    resources: { gpu: requried, cores: 0, memory: 16Q, time: soon }
+    executor: remote
+  b:
+    uses: ./plugins.mjs
+    matrix: { mem: [1G, 2G] }
+    with: { value: 1 }
+    resources: { gpu: true, memory: "\${matrix.mem}" }
+`);
+  assert.equal(r.code, 2);
+  assert.deepEqual(heads(r.stderr), [
+    'x.yaml:1:26 E_UNKNOWN_KEY',
+    'x.yaml:6:23 E_BAD_VALUE',
+    'x.yaml:6:40 E_BAD_VALUE',
+    'x.yaml:6:51 E_BAD_VALUE',
+    'x.yaml:6:62 E_BAD_VALUE',
+    'x.yaml:7:15 E_BAD_VALUE',
+    'x.yaml:12:23 E_TYPE',
+    'x.yaml:12:37 E_BAD_VALUE',
+  ]);
+  assert.match(r.stderr, /did you mean "gpu_partition"\? valid keys: partition, gpu_partition, account, args/);
+  assert.match(r.stderr, /stages\.a\.resources\.gpu must be one of "none", "preferred", "required"\n(.*\n){3} {2}= did you mean "required"\?/);
+  assert.match(r.stderr, /stages\.a\.resources\.cores must be >= 1\n(.*\n){3} {2}= Cores one instance needs: a whole number ≥ 1, or all/);
+  assert.match(r.stderr, /stages\.a\.resources\.memory has the wrong shape\n(.*\n){3} {2}= Memory one instance needs: MiB, or "512M", "16G"/);
+  assert.match(r.stderr, /stages\.a\.resources\.time has the wrong shape\n(.*\n){3} {2}= Wall time one attempt may take on a cluster \(sbatch -t\): seconds, or "90m", "2h"/);
+  assert.match(r.stderr, /stages\.a\.executor must be one of "local"\n(.*\n){3} {2}= local: run this stage in the coordinator/);
+  assert.match(r.stderr, /stages\.b\.resources\.gpu must be an integer, not true\n(.*\n){3} {2}= none \(CPU only\), preferred/);
+  // Like timeout, resources are literal values: a sweep varies them with one stage per value.
+  assert.match(r.stderr, /stages\.b\.resources\.memory has the wrong shape/);
+  for (const [field, value] of [['time', '5 minutes'], ['time', '0h'], ['memory', '0.0G'], ['memory', '16GB']] as const) {
+    const set = await validate(`stages:\n  a: { uses: ./plugins.mjs, with: { value: 1 } }\n`, '--set', `a.resources.${field}=${value}`);
+    assert.equal(set.code, 2, value);
+    assert.match(set.stderr, new RegExp(`stages\\.a\\.resources\\.${field} has the wrong shape`), value);
+  }
+});

@@ -5,6 +5,8 @@ import { loadWorkspace } from '../workspace.js';
 import { UserError } from '../../config/diagnostic.js';
 import type { Plan } from '../../plan/plan.js';
 import type { StageId } from '../../util/brand.js';
+import { resourcesOf } from '../../plan/resources.js';
+import { resourcesText } from '../render/resources.js';
 
 const FORMATS = ['ascii', 'mermaid', 'dot', 'json'] as const;
 type Format = (typeof FORMATS)[number];
@@ -29,7 +31,15 @@ export function render(plan: Plan, format: Format): string {
         {
           nodes: plan.order.map((id) => {
             const i = plan.instances.get(id)!;
-            return { id, stage: i.stage, plugin: i.plugin.name, matrix: i.matrix, inputs: Object.fromEntries(i.inputs.map((b) => [b.name, b.sources])) };
+            return {
+              id,
+              stage: i.stage,
+              plugin: i.plugin.name,
+              matrix: i.matrix,
+              inputs: Object.fromEntries(i.inputs.map((b) => [b.name, b.sources])),
+              resources: i.resources ?? resourcesOf(i.plugin),
+              placement: i.placement ?? 'any',
+            };
           }),
           edges: edges.map(([from, to]) => ({ from, to })),
         },
@@ -48,7 +58,8 @@ export function render(plan: Plan, format: Format): string {
         .map((id) => {
           const inst = plan.instances.get(id)!;
           const ins = inst.inputs.flatMap((b) => (b.many && b.sources.length > 3 ? [`${b.name}: ${fanIn(plan, b.sources)}`] : b.sources.map((s) => `${s.id}.${s.output}`)));
-          return `${id.padEnd(width)}  (${inst.plugin.name})${ins.length ? `  ← ${ins.join(', ')}` : ''}`;
+          const needs = resourcesText(inst.resources ?? resourcesOf(inst.plugin), inst.placement, true);
+          return `${id.padEnd(width)}  (${inst.plugin.name}${needs ? `; ${needs}` : ''})${ins.length ? `  ← ${ins.join(', ')}` : ''}`;
         })
         .join('\n')}\n`;
     }

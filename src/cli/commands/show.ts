@@ -9,6 +9,8 @@ import { openSafetensors } from '../../tensors/safetensors.js';
 import { readFile } from 'node:fs/promises';
 import type { Store } from '../../store/types.js';
 import type { JsonValue } from '../../plugin/types.js';
+import { resourcesOf } from '../../plan/resources.js';
+import { resourcesText } from '../render/resources.js';
 
 export const show: Command = async (argv, io) => {
   const { values, positionals } = parseFlags('show', argv, pipelineFlags);
@@ -18,14 +20,18 @@ export const show: Command = async (argv, io) => {
   const id = resolveInstance(ws, target);
   const store = await openStore(io, values);
   const { state, record } = await instanceResult(ws, store, id);
+  const inst = ws.plan.instances.get(id)!;
+  const resources = inst.resources ?? resourcesOf(inst.plugin);
+  const placement = inst.placement ?? 'any';
+  const needs = `  needs    ${resourcesText(resources, placement)}`;
   if (!record) {
-    if (values.json) io.stdout(`${JSON.stringify({ id, status: state.status, reasons: state.reasons, record: null })}\n`);
-    else io.stdout(`${id}: not run yet (${state.reasons.join('; ')})\n`);
+    if (values.json) io.stdout(`${JSON.stringify({ id, status: state.status, reasons: state.reasons, resources, placement, record: null })}\n`);
+    else io.stdout(`${id}: not run yet (${state.reasons.join('; ')})\n${needs}\n`);
     return 0;
   }
   const outputs: Record<string, JsonValue> = {};
   for (const [name, ref] of Object.entries(record.outputs)) outputs[name] = { ...ref, ...(await describe(store, ref.hash, ref.kind)) };
-  const doc = { id, status: state.status, reasons: state.reasons, key: record.key, startedAt: record.startedAt, seconds: record.seconds, outputs, keyRecord: record.keyRecord, provenance: record.provenance };
+  const doc = { id, status: state.status, reasons: state.reasons, key: record.key, startedAt: record.startedAt, seconds: record.seconds, resources, placement, outputs, keyRecord: record.keyRecord, provenance: record.provenance };
   if (values.json) {
     io.stdout(`${JSON.stringify(doc, null, 1)}\n`);
     return 0;
@@ -34,6 +40,7 @@ export const show: Command = async (argv, io) => {
     `${id}  ${state.status === 'up-to-date' ? 'up to date' : `OUT OF DATE (${state.reasons.join('; ')}); showing the last run`}`,
     `  key      ${record.key}`,
     `  ran      ${record.startedAt} in ${record.seconds.toFixed(2)}s`,
+    needs,
     '  outputs',
     ...Object.entries(outputs).flatMap(([name, o]) => describeLines(name, o as Record<string, JsonValue>)),
     '  key record',

@@ -5,6 +5,7 @@ import { parseFlags, pipelineFlags } from '../args.js';
 import { loadWorkspace, openStore } from '../workspace.js';
 import { explain } from '../../exec/explain.js';
 import { untrustedLine } from '../render/plain.js';
+import { resourcesOf } from '../../plan/resources.js';
 
 export const status: Command = async (argv, io) => {
   const { values, positionals } = parseFlags('status', argv, pipelineFlags);
@@ -16,7 +17,12 @@ export const status: Command = async (argv, io) => {
   const untrusted = 'passedOver' in store ? store.passedOver : undefined;
   if (untrusted) io.stderr(`remote: ${untrustedLine(untrusted)}\n`);
   if (values.json) {
-    io.stdout(`${JSON.stringify({ pipeline: ws.file.source.file, stages: states, ...(remoteError ? { remoteError } : {}) }, null, 1)}\n`);
+    // Beside each stage's state, what it needs where it runs: what a cluster run of the rest will ask for.
+    const stages = states.map((s) => {
+      const inst = ws.plan.instances.get(s.id)!;
+      return { ...s, resources: inst.resources ?? resourcesOf(inst.plugin), placement: inst.placement ?? 'any' };
+    });
+    io.stdout(`${JSON.stringify({ pipeline: ws.file.source.file, stages, ...(remoteError ? { remoteError } : {}) }, null, 1)}\n`);
     return 0;
   }
   const width = Math.min(60, Math.max(...states.map((s) => s.id.length)));
