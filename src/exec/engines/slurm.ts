@@ -54,7 +54,7 @@ function slurmArgsOf(args: string | undefined): string[] {
     return splitShellWords(args);
   } catch (e) {
     if (!(e instanceof ShellWordsError)) throw e;
-    throw UserError.of('E_SLURM_ARGS', `--slurm-args "${args}" is not a list of sbatch options: ${e.message}`, `quote it as for a shell: --slurm-args '--qos=high --constraint="a|b"'`);
+    throw UserError.of('E_SLURM_ARGS', `--slurm-args "${args}" is not a list of sbatch options: ${e.message}`, `quote it as for a shell: --slurm-args '--qos=high --constraint="a|b"' (or the same in RETHINK_SLURM_ARGS)`);
   }
 }
 
