@@ -5,6 +5,7 @@
 // running, as a system service is. Without Slurm installed the tests skip, unless
 // RETHINK_REQUIRE_SERVICES=1 (CI), where a missing service fails them.
 import { execFile, spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { randomInt } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
@@ -100,6 +101,8 @@ function slurmConf(dir: string, name: string, ctldPort: number, nodePorts: reado
   const host = hostname();
   return [
     `ClusterName=${name}`,
+    // Job ids of their own, so that two clusters on one host (test files run in parallel) never share one.
+    `FirstJobId=${1 + randomInt(600_000) * 100}`, // below MaxJobId (67,043,328 by default)
     'SlurmctldHost=localhost(127.0.0.1)',
     `SlurmctldPort=${ctldPort}`,
     `SlurmdPort=${nodePorts[0]}`,
