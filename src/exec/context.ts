@@ -86,6 +86,10 @@ export class StageSession {
         return dir;
       },
       checkpointDir: () => session.store.checkpointDir(session.key),
+      checkpointSaved: async () => {
+        session.assertOpen('its checkpoint is not copied');
+        await session.store.saveCheckpoints?.(session.key);
+      },
     };
   }
 

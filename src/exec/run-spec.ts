@@ -13,7 +13,7 @@ import { canonicalJson } from '../plan/key.js';
 import type { PluginRegistry } from '../plan/registry.js';
 import type { JsonValue, Plugin, ProgressUpdate } from '../plugin/types.js';
 import type { LocalStore } from '../store/local.js';
-import { checkpointFolderOf, jobAttemptPathOf, jobFolderOf, jobProgressPathOf, RemoteError, type Remote } from '../store/remote.js';
+import { jobAttemptPathOf, jobFolderOf, jobProgressPathOf, RemoteError, type Remote } from '../store/remote.js';
 import type { TieredStore } from '../store/tiered.js';
 import type { RunRecord, Store } from '../store/types.js';
 import { errorText } from '../util/error-text.js';
@@ -23,7 +23,11 @@ import { isUserError } from './errors.js';
 import { jobError, type JobResult, type RanOn } from './job-messages.js';
 import { inconsistency, jobOf, JobSpecError, parseJobSpec, type JobSpec } from './job-spec.js';
 import { RemoteProgress } from './job-progress.js';
+import { fetchPluginCode, PluginCodeError } from './plugin-code.js';
 import { InProcessRunner, type StageJob } from './runner.js';
+
+/** `RETHINK_ALLOW_PLUGIN_CODE=1`: `--allow-plugin-code` for every `rethink exec` and worker of this environment. */
+export const ALLOW_PLUGIN_CODE_ENV = 'RETHINK_ALLOW_PLUGIN_CODE';
 
 export interface RunSpecOptions {
   /** The local cache, or the local cache with the shared remote behind it. */
@@ -36,10 +40,12 @@ export interface RunSpecOptions {
   /** Where this attempt runs (default: this host), for the run record's provenance. */
   readonly ranOn?: RanOn;
   /**
-   * Finds the plugin of a spec whose plugin was loaded from a path (`plugin.code` set), or refuses
-   * it; default: the registry resolves `plugin.uses` in `plugin.baseDir`, as on the coordinator.
+   * Against a shared remote, a plugin loaded from a path (`plugin.code` set) runs only when this
+   * machine allows plugin code (`--allow-plugin-code`) or a key it trusts signed the spec
+   * (spec-signing.ts's specSigner); its code then comes from the remote by hash (plugin-code.ts).
+   * Without a remote (a child process of the coordinator) it is imported from `plugin.baseDir`.
    */
-  readonly resolvePathPlugin?: (spec: JobSpec) => Promise<{ readonly uses: string; readonly baseDir: string }>;
+  readonly pluginCode?: { readonly allow: boolean; readonly signer?: { readonly by: string } | { readonly why: string } };
 }
 
 /** The job was refused before its stage ran: nothing ran and nothing was published (exit 3). */
@@ -84,12 +90,13 @@ export function unreachable(url: string, why: string): JobRefused {
  */
 export async function runJobSpec(spec: JobSpec, options: RunSpecOptions): Promise<JobResult> {
   const { store } = options;
-  const plugin = await checkedPlugin(spec, options);
   const tiered = 'remote' in store ? store : undefined;
+  // The remote first: one that cannot be reached is said so, not taken for a missing input or code.
   if (tiered) {
     const done = await resultOnRemote(spec, tiered);
     if (done) return done;
   }
+  const plugin = await checkedPlugin(spec, options);
   await checkInputs(spec, store);
   const job = jobOf(spec, plugin);
   if (!tiered) return runStage(job, store, options, undefined);
@@ -127,7 +134,7 @@ export async function runJobSpec(spec: JobSpec, options: RunSpecOptions): Promis
 async function checkedPlugin(spec: JobSpec, options: RunSpecOptions): Promise<Plugin<never>> {
   const mismatch = (field: string, message: string) =>
     JobRefused.of('E_SPEC_MISMATCH', `stage ${spec.stage.id}: ${field}: ${message}`, `field ${field}; the spec was made for other code than this machine has`);
-  const where = spec.plugin.code !== undefined && options.resolvePathPlugin ? await options.resolvePathPlugin(spec) : spec.plugin;
+  const where = spec.plugin.code !== undefined && 'remote' in options.store ? await remotePluginCode(spec, spec.plugin.code, options.store, options) : spec.plugin;
   const resolved = await options.registry.resolve(where.uses, where.baseDir);
   if (!resolved.ok) throw JobRefused.of('E_UNKNOWN_PLUGIN', `stage ${spec.stage.id}: ${resolved.message}`, resolved.hint);
   const { plugin, code } = resolved;
@@ -138,6 +145,24 @@ async function checkedPlugin(spec: JobSpec, options: RunSpecOptions): Promise<Pl
   const params = resolveParams(plugin, structuredClone(spec.params));
   if (!params.ok || canonicalJson(params.params) !== canonicalJson(spec.params)) throw mismatch('params', `not what plugin "${plugin.name}"'s schema makes of them`);
   return plugin;
+}
+
+/** Where this machine imports a path plugin from: its code from the remote by hash, if it runs plugin code at all. */
+async function remotePluginCode(spec: JobSpec, hash: string, store: TieredStore, options: RunSpecOptions): Promise<{ readonly uses: string; readonly baseDir: string }> {
+  const signer = options.pluginCode?.signer;
+  if (options.pluginCode?.allow !== true && !(signer !== undefined && 'by' in signer)) {
+    throw JobRefused.of(
+      'E_PLUGIN_CODE_REFUSED',
+      `stage ${spec.stage.id}: plugin "${spec.plugin.uses}" is loaded from a path, and this machine runs only built-in plugins${signer !== undefined && 'why' in signer ? ` (the spec is not signed by a trusted key: ${signer.why})` : ''}`,
+      `to run plugin code from the remote (by its hash), start this worker with --allow-plugin-code (or ${ALLOW_PLUGIN_CODE_ENV}=1), or have the coordinator sign its job specs (RETHINK_REMOTE_SIGNING_KEY) with a key this machine trusts (RETHINK_REMOTE_TRUSTED_KEYS)`,
+    );
+  }
+  try {
+    return await fetchPluginCode(store.remote, store.local.location, hash);
+  } catch (e) {
+    if (e instanceof PluginCodeError) throw JobRefused.of('E_PLUGIN_CODE', `stage ${spec.stage.id}: ${e.message}`, e.hint);
+    throw e;
+  }
 }
 
 /**
@@ -227,15 +252,14 @@ async function attemptsOf(remote: Remote, key: string): Promise<JsonValue[]> {
 }
 
 /**
- * Once the record is up: the progress file and the remote checkpoints are done with. The spec and
- * the attempt notes stay (small; `gc --remote` sweeps a finished job's folder).
+ * Once the record is up, the progress file is done with (the remote checkpoints went with the
+ * record's upload: TieredStore.dropCheckpoints). The spec and the attempt notes stay (small;
+ * `gc --remote` sweeps a finished job's folder).
  */
 async function tidyJob(remote: Remote, key: string, log: (message: string) => void): Promise<void> {
   try {
-    const checkpoints: string[] = [];
-    for await (const entry of remote.list(checkpointFolderOf(key))) checkpoints.push(entry.path);
-    await remote.remove([jobProgressPathOf(key), ...checkpoints]);
+    await remote.remove([jobProgressPathOf(key)]);
   } catch (e) {
-    log(`the result is stored, but its job files on ${remote.url} were not all deleted (gc --remote will): ${errorText(e)}`);
+    log(`the result is stored, but its progress file on ${remote.url} was not deleted (gc --remote will): ${errorText(e)}`);
   }
 }

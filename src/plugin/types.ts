@@ -87,6 +87,12 @@ export interface StageContext<P = Record<string, unknown>> {
    * and can resume. Deleted once the stage's outputs are stored. Never part of a result.
    */
   checkpointDir(): Promise<string>;
+  /**
+   * Call after each save into `checkpointDir()`: with a shared remote, the directory is copied there,
+   * so that a machine that dies loses at most the work since its last checkpoint (a no-op without
+   * one). Rejects when the copy failed; what was saved locally stays.
+   */
+  checkpointSaved(): Promise<void>;
 }
 
 export interface Plugin<P = Record<string, unknown>> {

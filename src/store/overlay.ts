@@ -57,4 +57,7 @@ export class OverlayStore implements Store {
   dropCheckpoints(key: CacheKey): Promise<void> {
     return this.scratch.dropCheckpoints(key);
   }
+
+  /** A recomputation's checkpoints stay in its scratch cache: never shared, never resumed elsewhere. */
+  async saveCheckpoints(): Promise<void> {}
 }

@@ -36,26 +36,36 @@ export function keyIdOf(key: KeyObject): string {
   return createHash('sha256').update(pub.export({ type: 'spki', format: 'der' })).digest('hex').slice(0, 16);
 }
 
-/** What is signed: the record as stored (JSON round trip), without its signature, keys sorted. */
-function payload(record: RunRecord): Buffer {
-  const { signature: _, ...rest } = JSON.parse(JSON.stringify(record)) as RunRecord;
+/** What is signed: the record (or job spec) as stored (JSON round trip), without its signature, keys sorted. */
+function payload(value: object): Buffer {
+  const { signature: _, ...rest } = JSON.parse(JSON.stringify(value)) as { signature?: unknown };
   return Buffer.from(canonicalJson(rest), 'utf8');
 }
 
 export function signRecord(record: RunRecord, signer: NonNullable<RecordTrust['signer']>): RunRecord {
-  const signature: RecordSignature = { alg: 'ed25519', key: signer.id, sig: sign(null, payload(record), signer.key).toString('base64') };
-  return { ...record, signature };
+  return signValue(record, signer);
+}
+
+/** Signs any JSON object the same way as a record (job specs: exec/spec-signing.ts). */
+export function signValue<T extends object>(value: T, signer: NonNullable<RecordTrust['signer']>): T & { readonly signature: RecordSignature } {
+  const signature: RecordSignature = { alg: 'ed25519', key: signer.id, sig: sign(null, payload(value), signer.key).toString('base64') };
+  return { ...value, signature };
 }
 
 /** Why a record is not to be trusted, or undefined when a trusted key signed exactly this record. */
 export function distrust(record: RunRecord, trusted: ReadonlyMap<string, KeyObject>): string | undefined {
-  const s = record.signature as Partial<RecordSignature> | undefined;
+  return distrustValue(record, trusted);
+}
+
+/** `distrust` for any JSON object signed with `signValue`. */
+export function distrustValue(value: object, trusted: ReadonlyMap<string, KeyObject>): string | undefined {
+  const s = (value as { signature?: Partial<RecordSignature> }).signature;
   if (s === undefined) return 'unsigned';
   if (s.alg !== 'ed25519' || typeof s.key !== 'string' || typeof s.sig !== 'string') return 'its signature is malformed';
   const key = trusted.get(s.key);
   if (!key) return `signed by key ${s.key}, which is not trusted`;
   try {
-    return verify(null, payload(record), key, Buffer.from(s.sig, 'base64')) ? undefined : `its signature by key ${s.key} does not match its content`;
+    return verify(null, payload(value), key, Buffer.from(s.sig, 'base64')) ? undefined : `its signature by key ${s.key} does not match its content`;
   } catch {
     return 'its signature is malformed';
   }

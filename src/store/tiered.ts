@@ -5,13 +5,16 @@
 // background, objects first and the run record last, so another machine never takes a half-uploaded
 // result as a hit. The remote never fails a run: if it cannot be reached, the run goes on with the
 // local cache alone and says why at the end.
-import { stat } from 'node:fs/promises';
+import { mkdir, readdir, rename, rm, stat } from 'node:fs/promises';
+import { dirname, join, relative, sep } from 'node:path';
 import type { CacheKey, ObjectHash } from '../util/brand.js';
 import { CoreSemaphore } from '../exec/semaphore.js';
 import type { LocalStore } from './local.js';
 import type { Leases } from './leases.js';
 import { distrust, signRecord, type RecordTrust } from './signing.js';
-import { objectPathOf, RemoteError, runPathOf, type Remote } from './remote.js';
+import { checkpointFolderOf, objectPathOf, RemoteError, runPathOf, type Remote, type RemoteEntry } from './remote.js';
+import { createWriteStream } from 'node:fs';
+import { pipeline } from 'node:stream/promises';
 import { errorText } from '../util/error-text.js';
 import { isRecordFor, type OutputRef, type PendingObject, type RunRecord, type Store } from './types.js';
 import { CorruptObjectError, type ObjectCheck } from './object-check.js';
@@ -60,6 +63,8 @@ export class TieredStore implements Store {
   private readonly counts = { pulled: { records: 0, objects: 0, bytes: 0 }, pushed: { records: 0, objects: 0, bytes: 0 } };
   /** Remote records passed over as untrusted, and why: asked again, they are still misses. */
   private readonly untrusted = new Map<CacheKey, string>();
+  /** Keys whose checkpoints were dropped locally: their remote copies go once their record is up. */
+  private readonly finishedCheckpoints = new Set<CacheKey>();
   /** The first remote failure; from then on the remote is left alone for the rest of the command. */
   private failure: string | undefined;
 
@@ -133,12 +138,58 @@ export class TieredStore implements Store {
     return this.local.createScratch();
   }
 
-  checkpointDir(key: CacheKey): Promise<string> {
-    return this.local.checkpointDir(key);
+  /**
+   * The local checkpoint directory; when it is empty, filled first with the remote's checkpoints of
+   * the key (an attempt on another machine saved them), all or nothing: they are downloaded beside
+   * it, checked against the sizes the remote lists, and renamed into place at once. A remote that
+   * fails here costs the resume, not the stage: the attempt starts over.
+   */
+  async checkpointDir(key: CacheKey): Promise<string> {
+    const dir = await this.local.checkpointDir(key);
+    if (this.failure || this.options.signal?.aborted || (await readdir(dir)).length > 0) return dir;
+    let staging: string | undefined;
+    try {
+      const folder = checkpointFolderOf(key);
+      const entries: RemoteEntry[] = [];
+      for await (const e of this.remote.list(folder)) entries.push(e);
+      if (entries.length === 0) return dir;
+      staging = await this.local.createScratch();
+      for (const e of entries) {
+        const file = join(staging, ...e.path.slice(folder.length + 1).split('/'));
+        const body = await this.remote.get(e.path);
+        if (!body) throw new Error(`${e.path} vanished while it was read`);
+        await mkdir(dirname(file), { recursive: true });
+        await pipeline(body, createWriteStream(file, { flags: 'wx' }));
+        const size = (await stat(file)).size;
+        if (size !== e.size) throw new Error(`${e.path} came down as ${size} bytes, not ${e.size}`);
+      }
+      // An empty directory is replaced by rename(2); one an attempt wrote to meanwhile is kept.
+      await rename(staging, dir);
+      staging = undefined;
+    } catch {
+      // Starting over is always correct; only slower.
+    } finally {
+      if (staging !== undefined) await rm(staging, { recursive: true, force: true });
+    }
+    return dir;
   }
 
-  dropCheckpoints(key: CacheKey): Promise<void> {
-    return this.local.dropCheckpoints(key);
+  /** Copies each file of the key's local checkpoint directory to the remote (a put is atomic there). */
+  async saveCheckpoints(key: CacheKey): Promise<void> {
+    if (this.options.readOnly) return;
+    const dir = await this.local.checkpointDir(key);
+    const files = (await readdir(dir, { recursive: true, withFileTypes: true })).filter((e) => e.isFile());
+    for (const e of files) {
+      const file = join(e.parentPath ?? e.path, e.name);
+      const rel = relative(dir, file).split(sep).join('/');
+      await this.remote.putFile(`${checkpointFolderOf(key)}/${rel}`, file, (await stat(file)).size);
+    }
+  }
+
+  /** Drops the local checkpoints now, the remote's once the key's record is on the remote (see upload). */
+  async dropCheckpoints(key: CacheKey): Promise<void> {
+    await this.local.dropCheckpoints(key);
+    if (!this.options.readOnly) this.finishedCheckpoints.add(key);
   }
 
   async readRun(key: CacheKey): Promise<RunRecord | undefined> {
@@ -210,6 +261,7 @@ export class TieredStore implements Store {
       const signer = this.options.trust?.signer;
       await this.remote.putText(runPathOf(record.key), `${JSON.stringify(signer ? signRecord(record, signer) : record, null, 1)}\n`);
       this.counts.pushed.records++;
+      if (this.finishedCheckpoints.delete(record.key)) await this.removeCheckpoints(record.key);
       return true;
     });
     return done === true;
@@ -266,6 +318,17 @@ export class TieredStore implements Store {
   /** The remote's failure, if one happened (for commands that must not go on without it). */
   get error(): string | undefined {
     return this.failure;
+  }
+
+  /** The remote's checkpoints of a key whose record is up: a failure leaves them to `gc --remote`. */
+  private async removeCheckpoints(key: CacheKey): Promise<void> {
+    try {
+      const paths: string[] = [];
+      for await (const e of this.remote.list(checkpointFolderOf(key))) paths.push(e.path);
+      await this.remote.remove(paths);
+    } catch {
+      // the result is up; what is left is garbage, not damage
+    }
   }
 
   private async download(hash: ObjectHash): Promise<string> {

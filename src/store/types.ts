@@ -89,6 +89,12 @@ export interface Store {
   checkpointDir(key: CacheKey): Promise<string>;
   /** Deletes a key's checkpoints (once its result is stored). */
   dropCheckpoints(key: CacheKey): Promise<void>;
+  /**
+   * Stores with a shared remote tier: copies the key's checkpoint directory to the remote, so that an
+   * attempt on another machine resumes from it (`checkpointDir` there fetches it). Rejects when the
+   * copy failed; the checkpoint is still in the local directory.
+   */
+  saveCheckpoints?(key: CacheKey): Promise<void>;
   /** Who computes which key now, across the processes sharing this store (absent: nobody waits). */
   readonly leases?: Leases;
   /** Stores with a shared remote tier: whether `readRun` found the key's record there. */

@@ -20,6 +20,8 @@ export interface FileCheckpointerOptions {
   readonly intervalMs: number;
   /** Why a checkpoint found was not used (it does not fit the model). */
   readonly onNote?: (message: string) => void;
+  /** After each save is in place (a stage copies it to the shared remote: StageContext.checkpointSaved). */
+  readonly onSaved?: () => Promise<void>;
   readonly now?: () => number;
 }
 
@@ -57,6 +59,7 @@ export class FileCheckpointer implements Checkpointer {
     }
     await rename(tmp, join(this.dir, FILE));
     this.last = this.now();
+    await this.options.onSaved?.();
   }
 
   async restore(tensors: TrainTensors): Promise<TrainState | undefined> {

@@ -44,7 +44,14 @@ export async function runTrain(ctx: StageContext<TrainParams>): Promise<void> {
       // dropout: its mask generator's position is not part of a checkpoint, so a resume would differ.
       const interval = checkpointIntervalMs();
       const checkpoint =
-        interval === null || p.dropout > 0 ? undefined : new FileCheckpointer(tf, await ctx.checkpointDir(), { intervalMs: interval, onNote: (m) => ctx.log(m) });
+        interval === null || p.dropout > 0
+          ? undefined
+          : new FileCheckpointer(tf, await ctx.checkpointDir(), {
+              intervalMs: interval,
+              onNote: (m) => ctx.log(m),
+              // A copy that failed costs a resume elsewhere, not this training: it goes on.
+              onSaved: () => ctx.checkpointSaved().catch((e: unknown) => ctx.log(`checkpoint not copied to the remote (another machine would resume from an older one): ${e instanceof Error ? e.message : String(e)}`)),
+            });
       const result = await train(tf, model, { train: trainSet, test: testSet, numClasses }, opts, {
         signal: ctx.signal,
         ...(checkpoint ? { checkpoint } : {}),

@@ -38,7 +38,7 @@ test('on S3: the roots and the objects they name stay, the rest goes, records be
     assert.equal(all.length, 8, 'listing crosses pages and stays under the prefix');
     const later = Date.now() + 2 * 3600_000; // everything is older than the grace period by then
     const dry = await collectRemoteGarbage(remote, new Set([key('a')]), { dryRun: true, graceMs: 3600_000, now: later });
-    assert.deepEqual(dry, { keptRuns: 1, deletedRuns: 2, keptObjects: 2, keptBytes: 10, deletedObjects: 3, deletedBytes: 15 });
+    assert.deepEqual(dry, { keptRuns: 1, deletedRuns: 2, keptObjects: 2, keptBytes: 10, deletedObjects: 3, deletedBytes: 15, deletedCheckpoints: 0, deletedJobs: 0 });
     assert.deepEqual(await paths(remote), all);
 
     const real = await collectRemoteGarbage(remote, new Set([key('a')]), { dryRun: false, graceMs: 3600_000, now: later });

@@ -2,7 +2,7 @@
 import { tempDir } from '../support/temp.js';
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readdir } from 'node:fs/promises';
+import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { LocalStore } from '../../src/store/local.js';
 import { DirRemote, runPathOf, type Remote } from '../../src/store/remote.js';
@@ -110,4 +110,36 @@ test('a remote run record that is not well formed is a miss, never a path to fol
   assert.deepEqual(await new TieredStore(new LocalStore(join(dir, 'third')), remote).readRun(record.key), record);
   // An intact record is never replaced: a second upload of the key sends nothing.
   assert.equal(await new TieredStore(bLocal, remote).upload(record), false);
+});
+
+test("checkpoints travel through the remote: saved up, fetched into another machine's empty directory (never over a local one), gone with the record", async () => {
+  const dir = await tempDir('rethink-tiered-');
+  const remote = new DirRemote(join(dir, 'remote'));
+  const { local, record } = await storeWithResult(join(dir, 'a'));
+  const a = new TieredStore(local, remote);
+  const key = record.key;
+  await writeFile(join(await a.checkpointDir(key), 'state.bin'), 'epoch 3');
+  await mkdir(join(await a.checkpointDir(key), 'opt'), { recursive: true });
+  await writeFile(join(await a.checkpointDir(key), 'opt', 'v.bin'), 'velocities');
+  await a.saveCheckpoints(key);
+
+  // Machine B: its own empty cache finds A's checkpoints.
+  const b = new TieredStore(new LocalStore(join(dir, 'b')), remote);
+  const there = await b.checkpointDir(key);
+  assert.equal(await readFile(join(there, 'state.bin'), 'utf8'), 'epoch 3');
+  assert.equal(await readFile(join(there, 'opt', 'v.bin'), 'utf8'), 'velocities');
+  // Machine C already has checkpoints of its own for the key: they are kept, not replaced.
+  const cLocal = new LocalStore(join(dir, 'c'));
+  await writeFile(join(await cLocal.checkpointDir(key), 'state.bin'), 'epoch 5');
+  assert.deepEqual(await readdir(await new TieredStore(cLocal, remote).checkpointDir(key)), ['state.bin']);
+  assert.equal(await readFile(join(await cLocal.checkpointDir(key), 'state.bin'), 'utf8'), 'epoch 5');
+
+  // A's stage ends: its checkpoints go locally at once, from the remote once its record is up.
+  await a.dropCheckpoints(key);
+  assert.deepEqual((await readdir(join(dir, 'remote', 'checkpoints', key), { recursive: true })).sort(), ['opt', 'opt/v.bin', 'state.bin']);
+  await a.writeRun(record);
+  assert.equal((await a.flush()).error, undefined);
+  assert.ok(await remote.has(runPathOf(key)));
+  const left = (await readdir(join(dir, 'remote', 'checkpoints'), { recursive: true, withFileTypes: true })).filter((e) => e.isFile());
+  assert.deepEqual(left, []);
 });

@@ -6,7 +6,9 @@
 // 0 ok, 1 the stage failed, 2 the stage failed with a user error, 3 the job was refused (a bad or
 // forged spec, other code than this machine has, a missing input, an unreachable remote); engines
 // retry only 1. Started by child_process.fork it reports over IPC (job-messages.ts); otherwise it
-// prints its result as one JSON line on stdout.
+// prints its result as one JSON line on stdout. Against a remote, a plugin loaded from a path runs
+// only with `--allow-plugin-code` (RETHINK_ALLOW_PLUGIN_CODE=1) or when a trusted key signed the
+// spec, and its code comes from the remote by hash (exec/plugin-code.ts); built-ins always run.
 //
 // `rethink exec --serve`: a warm child for `rethink worker`, forked once: it loads the registry and
 // tfjs, says `ready`, then runs the jobs its parent sends over IPC one at a time (`cancel` stops the
@@ -24,7 +26,8 @@ import { formatDiagnostics, UserError } from '../../config/diagnostic.js';
 import { createRegistry, type PluginRegistry } from '../../plan/registry.js';
 import { EXEC_EXIT } from '../../exec/engine.js';
 import { errorOf, isServeRequest, jobError, type JobMessage, type JobResult, type RanOn } from '../../exec/job-messages.js';
-import { JobRefused, parseSpec, runJobSpec, unreachable } from '../../exec/run-spec.js';
+import { ALLOW_PLUGIN_CODE_ENV, JobRefused, parseSpec, runJobSpec, unreachable } from '../../exec/run-spec.js';
+import { specSigner } from '../../exec/spec-signing.js';
 import type { JobSpec } from '../../exec/job-spec.js';
 import { describeError } from '../../exec/errors.js';
 import { errorText } from '../../util/error-text.js';
@@ -41,6 +44,7 @@ export const exec: Command = async (argv, io) => {
     'cache-dir': { type: 'string', value: 'DIR', help: `this machine's local cache (or ${CACHE_ENV}); each worker or node has its own` },
     backend: backendFlag,
     worker: { type: 'string', value: 'NAME', help: "this worker's name in the run record's provenance (default: the host name)" },
+    'allow-plugin-code': { type: 'boolean', help: `with --remote: run plugins loaded from a path (their code comes from the remote, by hash); default: built-in plugins only, or specs signed by a trusted key (or ${ALLOW_PLUGIN_CODE_ENV}=1)` },
   });
   const send: Send | undefined = process.send === undefined ? undefined : (m) => new Promise<void>((done) => process.send!(m, undefined, {}, () => done()));
   if (positionals.length > 0) throw UserError.of('E_BAD_FLAG', `rethink exec takes no positional arguments, got: ${positionals.join(' ')}`, 'rethink exec --spec FILE|- or --key KEY --remote URL');
@@ -59,7 +63,8 @@ export const exec: Command = async (argv, io) => {
   const fromEnv = ranOnFromEnv(io.env);
   const host = fromEnv.host ?? hostname();
   const worker = values.worker ?? host;
-  if (values.serve) return serve(send!, { io, local, shared, registry, worker });
+  const allowPluginCode = values['allow-plugin-code'] === true || /^(1|true|yes)$/i.test(io.env[ALLOW_PLUGIN_CODE_ENV] ?? '');
+  if (values.serve) return serve(send!, { io, local, shared, registry, worker, allowPluginCode });
 
   // Without a coordinator, stdout is the result line alone; with one, the coordinator relays stdout as log lines.
   const restoreConsole = send ? () => {} : consoleToStderr();
@@ -74,7 +79,7 @@ export const exec: Command = async (argv, io) => {
   const orphaned = stop('the coordinator went away');
   process.on('disconnect', orphaned);
   try {
-    const spec = values.key === undefined ? await readSpec(values.spec!, io) : await remoteSpec(values.key, shared!);
+    const { spec, raw } = values.key === undefined ? await readSpec(values.spec!, io) : await remoteSpec(values.key, shared!);
     const store = shared ? await tieredOver(local, shared, { readOnly: false, signal: abort.signal }) : local;
     const ranOn: RanOn = { ...fromEnv, host, worker };
     const result = await runJobSpec(spec, {
@@ -82,6 +87,7 @@ export const exec: Command = async (argv, io) => {
       registry,
       signal: abort.signal,
       ranOn,
+      pluginCode: { allow: allowPluginCode, signer: specSigner(raw, shared?.trust.trusted) },
       onProgress: (update) => {
         if (send) void send({ type: 'progress', update });
         else if (update.message !== undefined) io.stderr(`progress ${spec.stage.id}: ${update.message}\n`);
@@ -135,18 +141,29 @@ function emptyAsUnset(value: string | undefined): string | undefined {
   return value === undefined || value.trim() === '' ? undefined : value;
 }
 
-async function readSpec(source: string, io: CliIO): Promise<JobSpec> {
+/** A spec, and the JSON it was read from (all of it: a signature covers every field). */
+interface ReadSpec {
+  readonly spec: JobSpec;
+  readonly raw: unknown;
+}
+
+function specOf(text: string, source: string): ReadSpec {
+  const spec = parseSpec(text, source);
+  return { spec, raw: JSON.parse(text) as unknown };
+}
+
+async function readSpec(source: string, io: CliIO): Promise<ReadSpec> {
   let raw: string;
   try {
     raw = source === '-' ? await text(process.stdin) : await readFile(resolve(io.cwd, source), 'utf8');
   } catch (e) {
     throw JobRefused.of('E_BAD_SPEC', `cannot read the job spec ${source}: ${(e as Error).message}`);
   }
-  return parseSpec(raw, source === '-' ? '(stdin)' : source);
+  return specOf(raw, source === '-' ? '(stdin)' : source);
 }
 
 /** The spec the coordinator put on the remote for this key; it must be that key's. */
-async function remoteSpec(key: string, shared: SharedRemote): Promise<JobSpec> {
+async function remoteSpec(key: string, shared: SharedRemote): Promise<ReadSpec> {
   const path = jobSpecPathOf(key);
   const where = `${shared.remote.url}/${path}`;
   let raw: string | undefined;
@@ -156,9 +173,9 @@ async function remoteSpec(key: string, shared: SharedRemote): Promise<JobSpec> {
     throw unreachable(shared.remote.url, errorText(e));
   }
   if (raw === undefined) throw JobRefused.of('E_NO_SPEC', `there is no job spec at ${where}`, 'check the key and --remote: the coordinator (rethink run --executor slurm|queue) puts the spec there before it starts the job');
-  const spec = parseSpec(raw, where);
-  if (spec.key !== key) throw JobRefused.of('E_SPEC_MISMATCH', `job spec ${where} is for key ${spec.key}, not ${key}`, 'field key; a spec under jobs/KEY/ must be that key\'s');
-  return spec;
+  const read = specOf(raw, where);
+  if (read.spec.key !== key) throw JobRefused.of('E_SPEC_MISMATCH', `job spec ${where} is for key ${read.spec.key}, not ${key}`, 'field key; a spec under jobs/KEY/ must be that key\'s');
+  return read;
 }
 
 /** What an engine tells the job about itself through the environment (Slurm's own variables: the node, the job, its restarts). */
@@ -175,6 +192,7 @@ interface ServeContext {
   readonly shared: SharedRemote | undefined;
   readonly registry: PluginRegistry;
   readonly worker: string;
+  readonly allowPluginCode: boolean;
 }
 
 /** `--serve`: jobs over IPC, one at a time, until the parent goes away. */
@@ -229,6 +247,7 @@ async function runOne(raw: unknown, ranOn: RanOn, signal: AbortSignal, send: Sen
       registry: ctx.registry,
       signal,
       ranOn: { ...ranOn, worker: ranOn.worker ?? ctx.worker },
+      pluginCode: { allow: ctx.allowPluginCode, signer: specSigner(raw, ctx.shared?.trust.trusted) },
       onProgress: (update) => void send({ type: 'progress', update }),
       onLog: (message) => void send({ type: 'log', message }),
     });

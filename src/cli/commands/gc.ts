@@ -85,7 +85,7 @@ async function remoteGc(io: CliIO, local: LocalStore, url: string, pipelines: re
   if (tiered.error) return remoteFailed(io, remote.url, tiered.error);
   let report: RemoteGcReport;
   try {
-    report = await collectRemoteGarbage(remote, roots, { dryRun: o.dryRun, graceMs: o.graceMs });
+    report = await collectRemoteGarbage(remote, roots, { dryRun: o.dryRun, graceMs: o.graceMs, checkpointGraceMs: Math.max(CHECKPOINT_GRACE_MS, o.graceMs) });
   } catch (e) {
     if (e instanceof RemoteError) return remoteFailed(io, remote.url, e.message);
     throw e;
@@ -96,7 +96,12 @@ async function remoteGc(io: CliIO, local: LocalStore, url: string, pipelines: re
     return 0;
   }
   const leftovers = tmp > 0 ? `, and ${tmp} temporary file${tmp === 1 ? '' : 's'} of interrupted uploads` : '';
-  io.stdout(`${await gcLine(remote.url, report, o.dryRun)}${leftovers}\n`);
+  const plural = (n: number, one: string) => `${n} ${one}${n === 1 ? '' : 's'}`;
+  const jobs =
+    report.deletedCheckpoints + report.deletedJobs > 0
+      ? `, and ${plural(report.deletedJobs, 'job folder')} and ${plural(report.deletedCheckpoints, 'checkpoint folder')} of jobs finished or abandoned a week ago`
+      : '';
+  io.stdout(`${await gcLine(remote.url, report, o.dryRun)}${jobs}${leftovers}\n`);
   return 0;
 }
 
