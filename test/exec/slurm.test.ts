@@ -21,7 +21,8 @@ import { loadWorkspace } from '../../src/cli/workspace.js';
 import { inputKeys, lookup, resolveInputs } from '../../src/exec/executor.js';
 import { buildJobSpec, type JobSpec } from '../../src/exec/job-spec.js';
 import { LocalStore } from '../../src/store/local.js';
-import { jobSpecPathOf, runPathOf } from '../../src/store/remote.js';
+import { DirRemote, jobSpecPathOf, runPathOf } from '../../src/store/remote.js';
+import { publishPluginCode } from '../../src/exec/plugin-code.js';
 import type { RunRecord } from '../../src/store/types.js';
 import { compiledBin, project, TEST_PLUGINS } from '../support/tmp-project.js';
 import { slurmSkip, startSlurmCluster, type SlurmCluster } from '../support/slurm.js';
@@ -180,8 +181,10 @@ test('a job runs `rethink exec` for its key against the remote: outputs, then th
   const specFile = join(remote, ...jobSpecPathOf(key).split('/'));
   await mkdir(join(specFile, '..'), { recursive: true });
   await writeFile(specFile, JSON.stringify(spec));
+  await publishPluginCode(new DirRemote(remote), spec.plugin.baseDir, spec.plugin.uses);
 
-  const { engine: e } = await engine({ remoteUrl: remote, plan, rethink: [process.execPath, compiledBin()] });
+  // The test plugin is loaded from a path: the job may run its code, which it fetches from the remote.
+  const { engine: e } = await engine({ remoteUrl: remote, plan, rethink: [process.execPath, compiledBin()] }, { RETHINK_ALLOW_PLUGIN_CODE: '1' });
   const job = await e.submit(spec, jobSpecPathOf(key), new AbortController().signal);
   const where = placements(job);
   assert.deepEqual(await job.outcome, { state: 'completed' });
