@@ -12,10 +12,10 @@ import { redisMissing, redisServer, type RedisServer } from '../support/redis.js
 
 const skip = redisMissing();
 
-/** The test plugin, noting each stage it runs in runs.log. */
+/** The test plugin, noting each stage it runs in $RUNS_LOG (a worker runs the plugin's code as fetched from the remote, not from the project). */
 const COUNTED = `import { appendFileSync } from 'node:fs';
 import { plugin as emit } from './plugins.mjs';
-export const plugin = { ...emit, name: 'counted', async run(ctx) { appendFileSync(new URL('./runs.log', import.meta.url), ctx.stage.id + '\\n'); return emit.run(ctx); } };
+export const plugin = { ...emit, name: 'counted', async run(ctx) { appendFileSync(process.env.RUNS_LOG, ctx.stage.id + '\\n'); return emit.run(ctx); } };
 `;
 const COUNTED_SWEEP = SWEEP.replaceAll('./plugins.mjs', './counted.mjs');
 
@@ -26,7 +26,7 @@ before(async () => {
 
 async function workers(p: Project, n: number): Promise<CliProcess[]> {
   const started = Array.from({ length: n }, (_, i) =>
-    startCli(p.dir, ['worker', '--queue', redis.url, '--remote', join(p.dir, 'remote'), '--cache-dir', join(p.dir, `worker-${i + 1}`), '--name', `w${i + 1}`]),
+    startCli(p.dir, ['worker', '--queue', redis.url, '--remote', join(p.dir, 'remote'), '--cache-dir', join(p.dir, `worker-${i + 1}`), '--name', `w${i + 1}`, '--allow-plugin-code'], { RUNS_LOG: join(p.dir, 'runs.log') }),
   );
   await until('the workers to serve', () => started.every((w) => /serving/.test(w.stderr()) || w.child.exitCode !== null));
   for (const w of started) assert.equal(w.child.exitCode, null, w.stderr());
