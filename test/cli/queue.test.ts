@@ -85,3 +85,36 @@ test('Ctrl-C of the coordinator cancels its running job on the worker: the job f
     w!.child.kill('SIGKILL');
   }
 });
+
+/** A command stage reading a plugin stage's output: both kinds of stage as queue jobs. */
+const TWICE_PY = `import json, sys
+value = json.load(open(sys.argv[1]))
+json.dump({'v': value, 'k': int(sys.argv[2])}, open(sys.argv[3], 'w'))
+`;
+const MIXED = `stages:
+  make: { uses: ./plugins.mjs, with: { value: 7 } }
+  twice:
+    uses: command
+    matrix: { k: [2, 3] }
+    with:
+      run: python3 twice.py \${inputs.data} \${matrix.k} \${outputs.out}
+      files: [twice.py]
+    inputs: { data: make.out }
+    outputs: { out: json }
+`;
+
+test('command stages run as queue jobs too: a sweep mixing plugin and command stages has the keys and bytes of a local run', { skip }, async () => {
+  const local = await project({ 'plugins.mjs': TEST_PLUGINS, 'twice.py': TWICE_PY, 'p.yaml': MIXED });
+  const p = await project({ 'plugins.mjs': TEST_PLUGINS, 'twice.py': TWICE_PY, 'p.yaml': MIXED });
+  const ws = await workers(p, 2);
+  try {
+    const l = await local.run('p.yaml');
+    assert.equal(l.code, 0, l.stderr);
+    const q = await queueRun(p);
+    assert.equal(q.code, 0, q.stderr);
+    assert.deepEqual(shape(q.doc), shape(l.doc));
+    for (const s of q.doc.stages as (RunDoc['stages'][number] & { where?: string })[]) assert.match(s.where ?? '', /^w[12] \(queue /, s.id);
+  } finally {
+    for (const w of ws) w.child.kill('SIGKILL');
+  }
+});
