@@ -124,9 +124,11 @@ test('kill -9 of the worker running a training (and its stage process): another 
       const killedAt = Date.now();
       assert.equal(await exists(join(remote, ...runPathOf(key).split('/'))), false, 'the training was killed before it finished');
 
+      await until('another worker to take the training up', async () => (await attemptNotes(remote, key)).length === 2);
+      const restartedAfter = (Date.now() - killedAt) / 1000;
       const done = await run.done;
       assert.equal(done.code, 0, done.stderr);
-      t.diagnostic(`killed on ${first!.worker}; the run ended ${((Date.now() - killedAt) / 1000).toFixed(1)} s later`);
+      t.diagnostic(`killed on ${first!.worker}: restarted ${restartedAfter.toFixed(1)} s later, the run ended ${((Date.now() - killedAt) / 1000).toFixed(1)} s after the kill`);
       const doc = JSON.parse(done.stdout) as RunDoc;
       assert.deepEqual(outputsOf(doc), outputsOf(local.doc), 'the same keys and bytes as an uninterrupted local run');
 
