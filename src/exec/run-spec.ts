@@ -23,11 +23,9 @@ import { isUserError } from './errors.js';
 import { jobError, type JobError, type JobResult, type RanOn } from './job-messages.js';
 import { inconsistency, jobOf, JobSpecError, parseJobSpec, type JobSpec } from './job-spec.js';
 import { RemoteProgress } from './job-progress.js';
-import { fetchPluginCode, PluginCodeError } from './plugin-code.js';
+import { ALLOW_PLUGIN_CODE_ENV, fetchPluginCode, PluginCodeError } from './plugin-code.js';
 import { InProcessRunner, type StageJob } from './runner.js';
 
-/** `RETHINK_ALLOW_PLUGIN_CODE=1`: `--allow-plugin-code` for every `rethink exec` and worker of this environment. */
-export const ALLOW_PLUGIN_CODE_ENV = 'RETHINK_ALLOW_PLUGIN_CODE';
 
 export interface RunSpecOptions {
   /** The local cache, or the local cache with the shared remote behind it. */

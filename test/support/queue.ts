@@ -1,6 +1,7 @@
 // Helpers for the queue tests: stand-in worker processes (queue-worker.ts), job specs for the
 // stand-in child (only their key, stage and params matter to the engine and the worker), an engine
 // on a test Redis, and real `rethink worker` processes with a plugin that counts its runs.
+import { publishPluginCode } from '../../src/exec/plugin-code.js';
 import { after } from 'node:test';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createHash, randomUUID } from 'node:crypto';
@@ -97,20 +98,26 @@ export async function engineOn(url: string, remoteUrl: string, timing: Partial<Q
 export const SPEC_PATH = (spec: JobSpec) => `jobs/${spec.key}/spec.json`;
 
 /** The job spec a coordinator would submit for stage `id` of `pipeline` in `dir` (no upstream outputs). */
-export async function pipelineSpec(dir: string, pipeline: string, id: string): Promise<JobSpec> {
+/**
+ * The spec of one stage of a pipeline in `dir`, as a coordinator would submit it. With `remoteDir`,
+ * a plugin loaded from a path also gets its code put on that directory remote, as RemoteRunner does.
+ */
+export async function pipelineSpec(dir: string, pipeline: string, id: string, remoteDir?: string): Promise<JobSpec> {
   const io = { stdout: () => {}, stderr: () => {}, isTTY: false, cwd: dir, env: {} };
   const { plan } = await loadWorkspace(io, pipeline);
   const inst = plan.instances.get(asStageId(id))!;
   const none = () => ({});
   const { key, keyRecord } = await lookup(new LocalStore(join(dir, 'unused')), inst, inputKeys(plan, inst, none));
-  return buildJobSpec({ instance: inst, key, keyRecord, inputs: resolveInputs(plan, inst, none), cores: 1 }, plan);
+  const spec = buildJobSpec({ instance: inst, key, keyRecord, inputs: resolveInputs(plan, inst, none), cores: 1 }, plan);
+  if (remoteDir !== undefined && spec.plugin.code !== undefined) await publishPluginCode(new DirRemote(remoteDir), spec.plugin.baseDir, spec.plugin.uses);
+  return spec;
 }
 
-/** Where the test plugins that count their runs (COUNTED) append `stage pid`: the project's runs.log. */
-export const RUNS_LOG_ENV = 'RETHINK_TEST_RUNS_LOG';
+/** Where the test plugins that count their runs (COUNTED, and those of worker.test.ts) append: the project's runs.log. */
+export const RUNS_LOG_ENV = 'RUNS_LOG';
 
 /**
- * A path plugin that appends `stage-id pid` to $RETHINK_TEST_RUNS_LOG, then runs like the test
+ * A path plugin that appends `stage-id pid` to $RUNS_LOG, then runs like the test
  * plugin (plugins.mjs). An absolute log: on a worker its code runs from the worker's cache.
  */
 export const COUNTED = `import { appendFileSync } from 'node:fs';
