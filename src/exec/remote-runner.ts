@@ -64,6 +64,8 @@ class JobWatch {
   /** `slurm 1234`: how the engine knows the job. */
   private readonly label: string;
   private engineProgress = false;
+  /** Whether the engine said where the job runs: if not (it finished first), the record says. */
+  private placed = false;
   /** Set once the stage settled: what the engine says later is not news for its line. */
   private settled = false;
 
@@ -79,7 +81,9 @@ class JobWatch {
   async result(): Promise<StageResult> {
     const { submitted, hooks } = this;
     submitted.onPlacement((where) => {
-      if (!this.settled) hooks.onPlacement?.(`${where} (${this.label})`);
+      if (this.settled) return;
+      this.placed = true;
+      hooks.onPlacement?.(`${where} (${this.label})`);
     });
     submitted.onProgress((update) => {
       this.engineProgress = true;
@@ -106,15 +110,28 @@ class JobWatch {
     const outcome = this.submitted.outcome;
     for (let wait = firstPollMs; ; wait = Math.min(maxPollMs, wait * 2)) {
       const record = await this.record();
-      if (record) return resultOf(record);
+      if (record) return this.done(record);
       const ended = await this.until(outcome, wait);
       if (ended !== undefined) {
         // The record is the truth: a job that uploaded it and was then killed still succeeded.
         const last = await this.record();
-        if (last) return resultOf(last);
+        if (last) return this.done(last);
         throw this.failure(ended);
       }
     }
+  }
+
+  /**
+   * The stage's result. A job can finish before the engine's word on where it runs arrives (a
+   * BullMQ progress event after the job's completion): then the record's `ranOn` says where.
+   */
+  private done(record: RunRecord): StageResult {
+    if (!this.placed) {
+      const ranOn = record.provenance['ranOn'] as { readonly worker?: unknown; readonly host?: unknown } | undefined;
+      const where = ranOn?.worker ?? ranOn?.host;
+      if (typeof where === 'string') this.hooks.onPlacement?.(`${where} (${this.label})`);
+    }
+    return resultOf(record);
   }
 
   /** The outcome if the engine is done within `ms`, else undefined; rejects when the stage is stopped. */

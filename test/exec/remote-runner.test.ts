@@ -43,6 +43,8 @@ class FakeEngine implements JobEngine {
     private readonly behaviour: (spec: JobSpec, n: number) => Behaviour = () => 'run',
     /** Runs before a job's work starts (a barrier, a latch). */
     private readonly before: (spec: JobSpec) => Promise<void> = async () => {},
+    /** Whether the engine says where its jobs run (a queue's word can come after the job finished). */
+    private readonly places = true,
   ) {}
 
   async submit(_spec: JobSpec, specPath: string, signal: AbortSignal): Promise<EngineJob> {
@@ -90,7 +92,9 @@ class FakeEngine implements JobEngine {
       id,
       attached: false,
       outcome,
-      onPlacement: (listener) => listener(worker),
+      onPlacement: (listener) => {
+        if (this.places) listener(worker);
+      },
       onProgress: () => {},
       cancel: async () => cancel(),
     };
@@ -110,7 +114,7 @@ class FakeEngine implements JobEngine {
       outputs: result.outputs,
       startedAt,
       seconds: 0,
-      provenance: { ...result.provenance, ranOn: worker },
+      provenance: { ...result.provenance, ranOn: { host: 'fake-host', worker } },
     });
     const report = await store.flush();
     if (report.error) throw new Error(report.error);
@@ -166,9 +170,9 @@ test('a sweep run as jobs through the remote has the outputs of a local run; eac
     assert.equal(st.status, 'ran');
     assert.match(st.where!, /^w\d+ \(fake \d+\)$/);
     // The record on the remote is the job's own, and the coordinator took it rather than writing one.
-    const record = JSON.parse((await new DirRemote(c.remoteDir).getText(runPathOf(st.key!)))!) as { provenance: { ranOn: string } };
-    assert.equal(record.provenance.ranOn, st.where!.split(' ')[0]);
-    assert.equal((await c.store.readRun(st.key!))?.provenance['ranOn'], record.provenance.ranOn);
+    const record = JSON.parse((await new DirRemote(c.remoteDir).getText(runPathOf(st.key!)))!) as { provenance: { ranOn: { worker: string } } };
+    assert.equal(record.provenance.ranOn.worker, st.where!.split(' ')[0]);
+    assert.deepEqual((await c.store.readRun(st.key!))?.provenance['ranOn'], record.provenance.ranOn);
     assert.equal(await c.store.local.readRun(st.key!), undefined, 'no record of its own in the local cache');
   }
   const placed = c.events.filter((e): e is Extract<ExecEvent, { type: 'stage-placed' }> => e.type === 'stage-placed');
@@ -322,6 +326,13 @@ export const plugin = {
 function processEngine(c: Coordinator): ProcessEngine {
   return new ProcessEngine({ rethink: [process.execPath, compiledBin()], remoteUrl: c.remoteDir, cacheDir: join(c.dir, 'cache'), env: { ...process.env, RETHINK_CACHE_DIR: undefined } });
 }
+
+test('a job that finished before its engine said where it ran is placed where its record says', async () => {
+  const c = await coordinator();
+  const summary = await c.run(new FakeEngine(c.remoteDir, c.plan, undefined, undefined, false));
+  assert.ok(summary.ok, JSON.stringify(summary.stages));
+  for (const st of summary.stages) assert.match(st.where ?? '', /^w\d+ \(fake \d+\)$/, st.id);
+});
 
 test('through the process engine (rethink exec --key per job, a cache each) a sweep has the outputs of a local run', async () => {
   const local = await coordinator();
