@@ -1,0 +1,160 @@
+#!/usr/bin/env node
+// The distributed executors' numbers (issue 15), through the whole stack: real `rethink run`
+// coordinators, real `rethink worker`s with warm children, a directory remote, and a tiny plugin from
+// the project (its code goes to the workers through the remote, as a user's plugin would). Sections:
+//   queue    200 no-op stages on 3 workers, all at once and as a chain, against `--executor local`
+//            (alternating); kill -9 of the worker running a stage: lock 2 s / stalled check 1 s, and
+//            the defaults (one round); then the engine alone (scripts/bench-queue.mjs).
+//   slurm    `--executor slurm` on a private two-node cluster (batch_sched_delay=0): 20 no-op stages,
+//            and a node killed under a running stage (needs Slurm, munge and the Slurm engine).
+//   scaling  64 stages of 1 s on 1, 2 (holding a core each), 4 and 8 workers (sleeping: simulated).
+// Each figure is the mean over --rounds (default 3) with min and max, printed as a Markdown table per
+// section, then one JSON line for the closing note. `--quick` runs fewer and shorter stages, for a
+// smoke run. Needs `npm run build` and redis-server. Every process and temp dir it made is gone when
+// it ends, on Ctrl-C too.
+// `npm run bench:dist -- [--rounds N] [--quick] [--only queue|slurm|scaling]`
+import { spawn, spawnSync } from 'node:child_process';
+import { parseArgs } from 'node:util';
+import { fileURLToPath } from 'node:url';
+import { Lab } from './bench-dist/lab.mjs';
+import { dispatch, recovery } from './bench-dist/queue.mjs';
+import { load, show, showLoad, stats, table } from './bench-dist/report.mjs';
+import { scaling } from './bench-dist/scaling.mjs';
+import { slurm } from './bench-dist/slurm.mjs';
+
+const SECTIONS = ['queue', 'slurm', 'scaling'];
+const { values } = parseArgs({
+  options: { rounds: { type: 'string', default: '3' }, quick: { type: 'boolean', default: false }, only: { type: 'string' }, help: { type: 'boolean', short: 'h' } },
+});
+if (values.help) {
+  console.log('npm run bench:dist -- [--rounds N] [--quick] [--only queue|slurm|scaling]');
+  process.exit(0);
+}
+const rounds = Number(values.rounds);
+if (!Number.isInteger(rounds) || rounds < 1) usage(`--rounds must be a whole number ≥ 1, got ${values.rounds}`);
+if (values.only !== undefined && !SECTIONS.includes(values.only)) usage(`--only must be one of ${SECTIONS.join(', ')}, got ${values.only}`);
+if (spawnSync('redis-server', ['--version']).error !== undefined && values.only !== 'slurm') usage('redis-server is not installed (apt-get install redis-server, or scripts/ci/redis.sh)');
+const quick = values.quick;
+const wanted = (section) => values.only === undefined || values.only === section;
+
+const lab = new Lab();
+// Whatever happens, nothing is left behind: a Ctrl-C kills every process group the lab started.
+let closing = false;
+const close = () => {
+  if (closing) return;
+  closing = true;
+  lab.close();
+};
+process.on('exit', close);
+for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'])
+  process.on(signal, () => {
+    console.error(`\nbench-dist: ${signal}, stopping every process it started`);
+    close();
+    process.exit(130);
+  });
+
+const note = { bench: 'dist', quick, rounds, load: { start: load() } };
+console.log(`# bench:dist — ${new Date().toISOString()}, ${showLoad(note.load.start)}${quick ? ', --quick' : ''}\n`);
+try {
+  if (wanted('queue')) await queueSection();
+  if (wanted('slurm')) await slurmSection();
+  if (wanted('scaling')) await scalingSection();
+  note.load.end = load();
+  console.log(`${showLoad(note.load.end)} at the end\n`);
+  // Milliseconds are enough for the note.
+  console.log(JSON.stringify(note, (_, v) => (typeof v === 'number' ? Math.round(v * 1000) / 1000 : v)));
+} finally {
+  close();
+}
+
+async function queueSection() {
+  const stages = quick ? 20 : 200;
+  const before = load();
+  const d = await dispatch(lab, { stages, workers: 3, rounds });
+  const row = (what, f, goal) => [what, show(f.local), show(f.queue), goal, show(f.overheadMs, 1)];
+  console.log(`## --executor queue: ${stages} no-op stages on 3 workers (${rounds} rounds, alternating local and queue; ${showLoad(before)})\n`);
+  console.log(
+    table(
+      ['pipeline', 'local s', 'queue s', 'issue goal', 'queue − local, ms per stage'],
+      [row(`${stages}-instance matrix (all at once)`, d.matrix, '≤ 15 s'), row(`chain of ${stages} (each reads the previous)`, d.chain, '≤ 20 s')],
+    ),
+  );
+  console.log(`\nWall time of \`rethink run --json\`, CLI start included; the local runs publish to a directory remote too. Stages per worker: ${Object.entries(d.ranOn).map(([w, n]) => `${w} ${n}`).join(', ')}.\n`);
+
+  const sleepMs = quick ? 2_000 : 5_000;
+  const fast = [];
+  for (let i = 0; i < rounds; i++) fast.push(await recovery(lab, { label: `fast${i}`, lockMs: 2_000, stalledMs: 1_000, sleepMs }));
+  const defaults = quick ? undefined : await recovery(lab, { label: 'defaults', sleepMs });
+  const recRow = (what, rs, goal) => [what, String(rs.length), show(stats(rs.map((r) => r.restartS)), 1), goal, show(stats(rs.map((r) => r.finishedS)), 1)];
+  console.log(`## --executor queue: kill -9 of the worker running a stage (it sleeps ${sleepMs / 1000} s; the worker's process group dies, as with its machine)\n`);
+  console.log(
+    table(
+      ['worker settings', 'rounds', 'kill → stage started on the other worker, s', 'issue goal', 'kill → run finished, s'],
+      [recRow('--lock-ms 2000 --stalled-ms 1000', fast, '≤ 5 s'), ...(defaults ? [recRow('defaults (lock 30 s, stalled check 10 s)', [defaults], 'report')] : [])],
+    ),
+  );
+  console.log(`\nFrom the attempt notes on the remote (\`jobs/<key>/attempts/\`, startedAt). ${defaults ? 'The defaults: one round (it takes a lock period).' : 'The defaults are skipped under --quick.'}\n`);
+
+  const engine = await engineAlone(stages);
+  console.log(`## --executor queue, the engine alone (scripts/bench-queue.mjs: stand-in children, no CLI, no remote)\n\n${engine.join('\n')}\n`);
+  note.queue = {
+    stages,
+    workers: 3,
+    matrix: d.matrix,
+    chain: d.chain,
+    recovery: { sleepMs, fast: fast.map((r) => r.restartS), fastFinished: fast.map((r) => r.finishedS), ...(defaults ? { defaults: defaults.restartS, defaultsFinished: defaults.finishedS } : {}) },
+    engine,
+  };
+}
+
+/** scripts/bench-queue.mjs's result lines (it loads the test support, whose node:test report goes to stdout too). */
+async function engineAlone(jobs) {
+  const script = fileURLToPath(new URL('./bench-queue.mjs', import.meta.url));
+  const child = lab.spawn(process.execPath, ['--no-warnings', script, String(jobs), '3']);
+  let out = '';
+  child.stdout.on('data', (d) => (out += d.toString()));
+  const { code, signal } = await child.exited;
+  if (code !== 0) throw new Error(`bench-queue exited with ${code ?? signal}:\n${child.tail.text}`);
+  return out.split('\n').filter((l) => l !== '' && !/^(TAP version|1\.\.\d|#)/.test(l));
+}
+
+async function slurmSection() {
+  const before = load();
+  const s = await slurm(lab, { stages: quick ? 6 : 20, rounds, sleepMs: quick ? 3_000 : 10_000 });
+  if (s.skipped !== undefined) {
+    console.log(`## --executor slurm: skipped (${s.skipped})\n`);
+    note.slurm = { skipped: s.skipped };
+    return;
+  }
+  console.log(`## --executor slurm: a private cluster of two one-CPU nodes, batch_sched_delay=0 (${rounds} rounds; ${showLoad(before)})\n`);
+  console.log(
+    table(
+      ['measure', 'local s', 'slurm s', 'issue goal', 'per job'],
+      [
+        [`${s.stages} no-op stages (all at once, 2 run at a time)`, show(s.local), show(s.slurm), 'report', `${show(s.perJobS)} s (slurm − local, × 2 slots ÷ ${s.stages})`],
+        [`node killed under a stage (it sleeps ${s.sleepMs / 1000} s)`, '', show(s.nodeKill.finishedS, 1), '≤ 60 s', `node death → stage finished on ${s.nodeKill.otherNode}`],
+      ],
+    ),
+  );
+  console.log(`\nThe node kill: its slurmd and the job's processes, SIGKILL; Slurm marks the node down after SlurmdTimeout=10 and requeues the job (--requeue) on the other node.\n`);
+  note.slurm = s;
+}
+
+async function scalingSection() {
+  const before = load();
+  const sc = await scaling(lab, { stages: quick ? 8 : 64, stageMs: 1_000, rounds: quick ? 1 : rounds, workers: [1, 2, 4, 8] });
+  console.log(`## Scaling: ${sc.stages} stages of 1 s on N workers (${sc.rounds} rounds; ${showLoad(before)})\n`);
+  console.log(
+    table(
+      ['workers', 'stage', 'wall s', 'ideal s', 'efficiency (ideal / wall)'],
+      sc.rows.map((r) => [String(r.workers), r.busy ? 'holds one core 1 s' : 'sleeps 1 s (simulated)', show(r.wall), r.ideal.toFixed(1), show(r.efficiency)]),
+    ),
+  );
+  console.log(`\nThis machine has ${before.cores} cores, shared with the coordinator, Redis and whatever else runs: beyond ${before.cores} workers the stages sleep rather than compute, so they measure the queue's scaling, not the machine's.\n`);
+  note.scaling = sc;
+}
+
+function usage(message) {
+  console.error(`bench-dist: ${message}\nusage: npm run bench:dist -- [--rounds N] [--quick] [--only ${SECTIONS.join('|')}]`);
+  process.exit(2);
+}
