@@ -32,18 +32,17 @@ export async function slurm(lab, { stages, rounds, sleepMs }) {
     try {
       const project = lab.dir('project');
       writePlugin(project);
-      const remote = lab.dir('remote');
       // sbatch passes the coordinator's environment on to the job: its config, plugin code allowed,
       // and a node cache inside the lab.
       const env = { SLURM_CONF: cluster.env.SLURM_CONF, RETHINK_ALLOW_PLUGIN_CODE: '1', RETHINK_WORKER_CACHE: lab.dir('node-cache') };
-      const onSlurm = (file, cache = lab.dir('cache')) => [file, '--cache-dir', cache, '--remote', remote, '--executor', 'slurm'];
+      const onSlurm = (file, remote) => [file, '--cache-dir', lab.dir('cache'), '--remote', remote, '--executor', 'slurm'];
       const file = writePipeline(project, `noop-${round}`, matrixPipeline(stages, { salt: `slurm-${round}` }));
       for (const executor of round % 2 === 0 ? ['local', 'slurm'] : ['slurm', 'local']) {
-        const args = executor === 'local' ? [file, '--cache-dir', lab.dir('cache'), '--remote', lab.dir('remote-local')] : onSlurm(file);
+        const args = executor === 'local' ? [file, '--cache-dir', lab.dir('cache'), '--remote', lab.dir('remote-local')] : onSlurm(file, lab.dir('remote'));
         const { seconds } = await lab.run(args, { cwd: project, env });
         (executor === 'local' ? local : slurm).push(seconds);
       }
-      kills.push(await nodeKill(lab, { cluster, project, remote, env, args: onSlurm, sleepMs, round }));
+      kills.push(await nodeKill(lab, { cluster, project, env, args: onSlurm, sleepMs, round }));
     } finally {
       await cluster.stop();
     }
@@ -61,10 +60,11 @@ export async function slurm(lab, { stages, rounds, sleepMs }) {
 }
 
 /** One stage sleeping `sleepMs`; its node dies once it runs. Seconds from then to its start elsewhere and to the run's end. */
-async function nodeKill(lab, { cluster, project, remote, env, args, sleepMs, round }) {
+async function nodeKill(lab, { cluster, project, env, args, sleepMs, round }) {
+  const remote = lab.dir('remote'); // its attempt notes alone
   const file = writePipeline(project, `slow-${round}`, `stages:\n  slow: { uses: ./bench.mjs, with: { sleep_ms: ${sleepMs}, salt: "kill-${round}" } }\n`);
   let settled = false;
-  const run = lab.run(args(file), { cwd: project, env });
+  const run = lab.run(args(file, remote), { cwd: project, env });
   void run.then(
     () => (settled = true),
     () => (settled = true),
