@@ -38,7 +38,8 @@ const quick = values.quick;
 const wanted = (section) => values.only === undefined || values.only === section;
 
 const lab = new Lab();
-// Whatever happens, nothing is left behind: a Ctrl-C kills every process group the lab started.
+// Whatever happens, nothing is left behind: a Ctrl-C stops the Slurm cluster (its jobs cancelled)
+// and kills every process group the lab started; a second one kills them at once.
 let closing = false;
 const close = () => {
   if (closing) return;
@@ -46,11 +47,13 @@ const close = () => {
   lab.close();
 };
 process.on('exit', close);
+let stopping = false;
 for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'])
   process.on(signal, () => {
+    if (stopping) process.exit(130);
+    stopping = true;
     console.error(`\nbench-dist: ${signal}, stopping every process it started`);
-    close();
-    process.exit(130);
+    void lab.shutdown().finally(() => process.exit(130));
   });
 
 const note = { bench: 'dist', quick, rounds, load: { start: load() } };
@@ -110,7 +113,8 @@ async function queueSection() {
 /** scripts/bench-queue.mjs's result lines (it loads the test support, whose node:test report goes to stdout too). */
 async function engineAlone(jobs) {
   const script = fileURLToPath(new URL('./bench-queue.mjs', import.meta.url));
-  const child = lab.spawn(process.execPath, ['--no-warnings', script, String(jobs), '3']);
+  // Its temp dir inside the lab's, so that a Ctrl-C removes it too.
+  const child = lab.spawn(process.execPath, ['--no-warnings', script, String(jobs), '3'], { env: { ...process.env, TMPDIR: lab.dir('bench-queue') } });
   let out = '';
   child.stdout.on('data', (d) => (out += d.toString()));
   const { code, signal } = await child.exited;

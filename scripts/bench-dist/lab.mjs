@@ -30,6 +30,8 @@ export class Lab {
   #count = 0;
   /** Extra directories to remove with the lab (a Slurm cluster's). */
   #dirs = new Set();
+  /** Graceful stops of what the lab did not start itself (a Slurm cluster), for shutdown(). */
+  #stops = new Set();
 
   constructor() {
     this.root = mkdtempSync(join(tmpdir(), 'rethink-bench-dist-'));
@@ -45,6 +47,21 @@ export class Lab {
   /** Removed with the lab. */
   adopt(dir) {
     this.#dirs.add(dir);
+  }
+
+  /** `stop` runs on shutdown() unless the function returned is called first (it was stopped already). */
+  defer(stop) {
+    this.#stops.add(stop);
+    return () => this.#stops.delete(stop);
+  }
+
+  /** The deferred stops (for at most `limitMs`), then close(): for a Ctrl-C. */
+  async shutdown(limitMs = 20_000) {
+    let timer;
+    const stops = Promise.allSettled([...this.#stops].map((stop) => stop()));
+    await Promise.race([stops, new Promise((r) => (timer = setTimeout(r, limitMs)))]);
+    clearTimeout(timer);
+    this.close();
   }
 
   /** Starts `command` in its own process group; `tail` keeps the end of its stdout and stderr. */

@@ -29,6 +29,7 @@ export async function slurm(lab, { stages, rounds, sleepMs }) {
     // A cluster per round: the node killed in the last one stays down.
     const cluster = await support.startSlurmCluster();
     lab.adopt(cluster.dir);
+    const undefer = lab.defer(() => cluster.stop());
     try {
       const project = lab.dir('project');
       writePlugin(project);
@@ -44,6 +45,7 @@ export async function slurm(lab, { stages, rounds, sleepMs }) {
       }
       kills.push(await nodeKill(lab, { cluster, project, env, args: onSlurm, sleepMs, round }));
     } finally {
+      undefer();
       await cluster.stop();
     }
   }
