@@ -150,20 +150,12 @@ function slurmArgs(flags: ExecutorFlags, env: ExecutorSetup['env']): { args?: st
   return args === undefined || args.trim() === '' ? {} : { args };
 }
 
-// INTEGRATOR: the engines' modules are other helpers' (engines/slurm.ts, engines/queue.ts); until both
-// are on main they are imported through a specifier the compiler does not resolve. Once they are, make
-// these `await import('../exec/engines/slurm.js')` and drop the module types.
-type SlurmModule = { createSlurmEngine(options: SlurmEngineOptions): Promise<JobEngine> };
-type QueueModule = { createQueueEngine(options: QueueEngineOptions): Promise<JobEngine> };
-const SLURM_MODULE = '../exec/engines/slurm.js';
-const QUEUE_MODULE = '../exec/engines/queue.js';
-
 async function slurmEngine(options: SlurmEngineOptions): Promise<JobEngine> {
-  const { createSlurmEngine } = (await import(SLURM_MODULE)) as SlurmModule;
+  const { createSlurmEngine } = await import('../exec/engines/slurm.js');
   return createSlurmEngine(options);
 }
 
 async function queueEngine(options: QueueEngineOptions): Promise<JobEngine> {
-  const { createQueueEngine } = (await import(QUEUE_MODULE)) as QueueModule;
+  const { createQueueEngine } = await import('../exec/engines/queue.js');
   return createQueueEngine(options);
 }
