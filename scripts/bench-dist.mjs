@@ -6,7 +6,8 @@
 //            (alternating); kill -9 of the worker running a stage: lock 2 s / stalled check 1 s, and
 //            the defaults (one round); then the engine alone (scripts/bench-queue.mjs).
 //   slurm    `--executor slurm` on a private two-node cluster (batch_sched_delay=0): 20 no-op stages,
-//            and a node killed under a running stage (needs Slurm, munge and the Slurm engine).
+//            and a node killed under a running stage (needs Slurm and munge); then the engine alone
+//            (scripts/bench-slurm.mjs).
 //   scaling  64 stages of 1 s on 1, 2 (holding a core each), 4 and 8 workers (sleeping: simulated).
 // Each figure is the mean over --rounds (default 3) with min and max, printed as a Markdown table per
 // section, then one JSON line for the closing note. `--quick` runs fewer and shorter stages, for a
@@ -98,7 +99,7 @@ async function queueSection() {
   );
   console.log(`\nFrom the attempt notes on the remote (\`jobs/<key>/attempts/\`, startedAt). ${defaults ? 'The defaults: one round (it takes a lock period).' : 'The defaults are skipped under --quick.'}\n`);
 
-  const engine = await engineAlone(stages);
+  const engine = await engineAlone('bench-queue', [String(stages), '3']);
   console.log(`## --executor queue, the engine alone (scripts/bench-queue.mjs: stand-in children, no CLI, no remote)\n\n${engine.join('\n')}\n`);
   note.queue = {
     stages,
@@ -110,15 +111,18 @@ async function queueSection() {
   };
 }
 
-/** scripts/bench-queue.mjs's result lines (it loads the test support, whose node:test report goes to stdout too). */
-async function engineAlone(jobs) {
-  const script = fileURLToPath(new URL('./bench-queue.mjs', import.meta.url));
-  // Its temp dir inside the lab's, so that a Ctrl-C removes it too.
-  const child = lab.spawn(process.execPath, ['--no-warnings', script, String(jobs), '3'], { env: { ...process.env, TMPDIR: lab.dir('bench-queue') } });
+/**
+ * The result lines of an engine's own bench, `scripts/<name>.mjs ARGS` (it may load the test support,
+ * whose node:test report goes to stdout too: left out).
+ */
+async function engineAlone(name, args) {
+  const script = fileURLToPath(new URL(`./${name}.mjs`, import.meta.url));
+  // Its temp dirs inside the lab's, so that a Ctrl-C removes them too.
+  const child = lab.spawn(process.execPath, ['--no-warnings', script, ...args], { env: { ...process.env, TMPDIR: lab.dir(name) } });
   let out = '';
   child.stdout.on('data', (d) => (out += d.toString()));
   const { code, signal } = await child.exited;
-  if (code !== 0) throw new Error(`bench-queue exited with ${code ?? signal}:\n${child.tail.text}`);
+  if (code !== 0) throw new Error(`${name} exited with ${code ?? signal}:\n${child.tail.text}`);
   return out.split('\n').filter((l) => l !== '' && !/^(TAP version|1\.\.\d|#)/.test(l));
 }
 
@@ -146,6 +150,9 @@ async function slurmSection() {
     ),
   );
   console.log(`\nSlurm marks the node down after SlurmdTimeout=10 s, requeues the job (--requeue), and runs it on ${s.nodeKill.otherNode} (sched_interval=5).\n`);
+  const engine = await engineAlone('bench-slurm', [String(s.stages), '5']);
+  console.log(`### The engine alone (scripts/bench-slurm.mjs: \`/bin/true\` for \`rethink exec\`, no CLI, no remote)\n\n${engine.join('\n')}\n`);
+  s.engine = engine;
   note.slurm = s;
 }
 
