@@ -14,7 +14,7 @@
 // smoke run. Needs `npm run build` and redis-server. Every process and temp dir it made is gone when
 // it ends, on Ctrl-C too.
 // `npm run bench:dist -- [--rounds N] [--quick] [--only queue|slurm|scaling]`
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { parseArgs } from 'node:util';
 import { fileURLToPath } from 'node:url';
 import { Lab } from './bench-dist/lab.mjs';

@@ -122,12 +122,11 @@ export class Lab {
 
   /**
    * `rethink run ARGS --json` in `cwd`; resolves with its wall time (spawn to exit, CLI start-up
-   * included) and its JSON document, rejects if it fails. `started` is told the child at once.
+   * included) and its JSON document, rejects if it fails or a stage did not run.
    */
-  async run(args, { cwd, env = {}, started = () => {} }) {
+  async run(args, { cwd, env = {} }) {
     const t = performance.now();
     const child = this.spawn(process.execPath, ['--no-warnings', CLI, 'run', ...args, '--json'], { cwd, env: { ...process.env, ...env } });
-    started(child);
     let stdout = '';
     child.stdout.on('data', (d) => (stdout += d.toString()));
     const { code, signal } = await child.exited;

@@ -78,5 +78,5 @@ export async function recovery(lab, { label, lockMs, stalledMs, sleepMs }) {
   return { restartS: (Date.parse(again.startedAt) - killedAt) / 1000, finishedS, killed: first.worker, restartedOn: again.worker };
 }
 
-/** The worker of a stage's `where`: `w1 (queue 0f8ab4463eeb)` → `w1`. */
-const workerOf = (where) => where.replace(/ \(.*\)$/, '');
+/** The worker of a stage's `where`: `w1 (queue 0f8ab4463eeb)` → `w1`; `unsaid` when the document gives none. */
+const workerOf = (where) => (where === undefined ? 'unsaid' : where.replace(/ \(.*\)$/, ''));
