@@ -93,7 +93,7 @@ async function queueSection() {
   console.log(`## --executor queue: kill -9 of the worker running a stage (it sleeps ${sleepMs / 1000} s; the worker's process group dies, as with its machine)\n`);
   console.log(
     table(
-      ['worker settings', 'rounds', 'kill → stage started on the other worker, s', 'issue goal', 'kill → run finished, s'],
+      ['worker settings', 'rounds', 'kill → stage started on the other worker, s', 'issue goal', 'kill → run finished (the stage\'s own time included), s'],
       [recRow('--lock-ms 2000 --stalled-ms 1000', fast, '≤ 5 s'), ...(defaults ? [recRow('defaults (lock 30 s, stalled check 10 s)', [defaults], 'report')] : [])],
     ),
   );
@@ -145,7 +145,7 @@ async function slurmSection() {
   console.log(`### A node killed under a stage (it sleeps ${s.sleepMs / 1000} s): its slurmd, the job's slurmstepd and \`rethink exec\`, SIGKILL\n`);
   console.log(
     table(
-      ['rounds', 'death → stage started on the other node, s', 'death → run finished, s', 'issue goal'],
+      ['rounds', 'death → stage started on the other node, s', 'death → run finished (the stage\'s own time included), s', 'issue goal'],
       [[String(s.nodeKill.finishedS.n), show(s.nodeKill.restartS, 1), show(s.nodeKill.finishedS, 1), '≤ 60 s (finished)']],
     ),
   );
