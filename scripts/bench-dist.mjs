@@ -48,13 +48,13 @@ const close = () => {
   lab.close();
 };
 process.on('exit', close);
-let stopping = false;
+/** Set by the first signal: the lab's shutdown, which ends the process. */
+let stopping;
 for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'])
   process.on(signal, () => {
-    if (stopping) process.exit(130);
-    stopping = true;
+    if (stopping !== undefined) process.exit(130);
     console.error(`\nbench-dist: ${signal}, stopping every process it started`);
-    void lab.shutdown().finally(() => process.exit(130));
+    stopping = lab.shutdown().finally(() => process.exit(130));
   });
 
 const note = { bench: 'dist', quick, rounds, load: { start: load() } };
@@ -67,6 +67,10 @@ try {
   console.log(`${showLoad(note.load.end)} at the end\n`);
   // Milliseconds are enough for the note.
   console.log(JSON.stringify(note, (_, v) => (typeof v === 'number' ? Math.round(v * 1000) / 1000 : v)));
+} catch (e) {
+  // After a signal the section fails as its processes are killed: the shutdown ends the process.
+  if (stopping === undefined) throw e;
+  await stopping;
 } finally {
   close();
 }

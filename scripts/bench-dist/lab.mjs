@@ -55,8 +55,9 @@ export class Lab {
     return () => this.#stops.delete(stop);
   }
 
-  /** The deferred stops (for at most `limitMs`), then close(): for a Ctrl-C. */
+  /** For a Ctrl-C: kills what the lab started, runs the deferred stops (for at most `limitMs`), then close(). */
   async shutdown(limitMs = 20_000) {
+    this.#killAll();
     let timer;
     const stops = Promise.allSettled([...this.#stops].map((stop) => stop()));
     await Promise.race([stops, new Promise((r) => (timer = setTimeout(r, limitMs)))]);
@@ -140,9 +141,13 @@ export class Lab {
 
   /** Kills everything still running and removes every directory; synchronous, for exit handlers too. */
   close() {
+    this.#killAll();
+    for (const dir of [this.root, ...this.#dirs]) rmSync(dir, { recursive: true, force: true });
+  }
+
+  #killAll() {
     for (const pgid of this.#groups) killGroup(pgid, 'SIGKILL');
     this.#groups.clear();
-    for (const dir of [this.root, ...this.#dirs]) rmSync(dir, { recursive: true, force: true });
   }
 }
 
