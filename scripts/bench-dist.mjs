@@ -36,6 +36,8 @@ if (!Number.isInteger(rounds) || rounds < 1) usage(`--rounds must be a whole num
 if (values.only !== undefined && !SECTIONS.includes(values.only)) usage(`--only must be one of ${SECTIONS.join(', ')}, got ${values.only}`);
 if (spawnSync('redis-server', ['--version']).error !== undefined && values.only !== 'slurm') usage('redis-server is not installed (apt-get install redis-server, or scripts/ci/redis.sh)');
 const quick = values.quick;
+/** `3 rounds`, `1 round`. */
+const roundsOf = (n) => `${n} round${n === 1 ? '' : 's'}`;
 const wanted = (section) => values.only === undefined || values.only === section;
 
 const lab = new Lab();
@@ -80,7 +82,7 @@ async function queueSection() {
   const before = load();
   const d = await dispatch(lab, { stages, workers: 3, rounds });
   const row = (what, f, goal) => [what, show(f.local), show(f.queue), goal, show(f.overheadMs, 1)];
-  console.log(`## --executor queue: ${stages} no-op stages on 3 workers (${rounds} rounds, alternating local and queue; ${showLoad(before)})\n`);
+  console.log(`## --executor queue: ${stages} no-op stages on 3 workers (${roundsOf(rounds)}, alternating local and queue; ${showLoad(before)})\n`);
   console.log(
     table(
       ['pipeline', 'local s', 'queue s', 'issue goal', 'queue − local, ms per stage'],
@@ -138,7 +140,7 @@ async function slurmSection() {
     note.slurm = { skipped: s.skipped };
     return;
   }
-  console.log(`## --executor slurm: a private cluster of two one-CPU nodes, batch_sched_delay=0 (${rounds} rounds; ${showLoad(before)})\n`);
+  console.log(`## --executor slurm: a private cluster of two one-CPU nodes, batch_sched_delay=0 (${roundsOf(rounds)}; ${showLoad(before)})\n`);
   console.log(
     table(
       ['pipeline', 'local s', 'slurm s', 'slurm − local, s per job per slot'],
@@ -163,7 +165,7 @@ async function slurmSection() {
 async function scalingSection() {
   const before = load();
   const sc = await scaling(lab, { stages: quick ? 8 : 64, stageMs: 1_000, rounds: quick ? 1 : rounds, workers: [1, 2, 4, 8] });
-  console.log(`## Scaling: ${sc.stages} stages of 1 s on N workers (${sc.rounds} rounds; ${showLoad(before)})\n`);
+  console.log(`## Scaling: ${sc.stages} stages of 1 s on N workers (${roundsOf(sc.rounds)}; ${showLoad(before)})\n`);
   console.log(
     table(
       ['workers', 'stage', 'wall s', 'ideal s', 'efficiency (ideal / wall)'],
