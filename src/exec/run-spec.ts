@@ -20,14 +20,12 @@ import { errorText } from '../util/error-text.js';
 import type { InputArtifact } from './context.js';
 import { environment } from './environment.js';
 import { isUserError } from './errors.js';
-import { jobError, type JobResult, type RanOn } from './job-messages.js';
+import { jobError, type JobError, type JobResult, type RanOn } from './job-messages.js';
 import { inconsistency, jobOf, JobSpecError, parseJobSpec, type JobSpec } from './job-spec.js';
 import { RemoteProgress } from './job-progress.js';
-import { fetchPluginCode, PluginCodeError } from './plugin-code.js';
+import { ALLOW_PLUGIN_CODE_ENV, fetchPluginCode, PluginCodeError } from './plugin-code.js';
 import { InProcessRunner, type StageJob } from './runner.js';
 
-/** `RETHINK_ALLOW_PLUGIN_CODE=1`: `--allow-plugin-code` for every `rethink exec` and worker of this environment. */
-export const ALLOW_PLUGIN_CODE_ENV = 'RETHINK_ALLOW_PLUGIN_CODE';
 
 export interface RunSpecOptions {
   /** The local cache, or the local cache with the shared remote behind it. */
@@ -59,6 +57,15 @@ export class JobRefused extends Error {
   static of(code: string, message: string, hint?: string): JobRefused {
     return new JobRefused({ code, message, ...(hint === undefined ? {} : { hint }) });
   }
+}
+
+/**
+ * A refusal as the process that started the job gets it (over IPC, or the result line): what was
+ * refused and what to do about it, since that process shows the message alone, without a hint.
+ */
+export function refusalError(e: JobRefused): JobError {
+  const { message, hint } = e.diagnostic;
+  return { ...jobError(e, true, true), message: hint === undefined ? message : `${message}; ${hint}` };
 }
 
 /** Parses and checks a spec's text (`source` names it in messages: a file, `(stdin)`, a remote path). */

@@ -1,6 +1,7 @@
 // The `subprocess` executor: each stage in a child `rethink exec`, so that a plugin that blocks its
 // event loop (a busy loop, a CPU training) or crashes cannot take the coordinator with it, and a
 // timeout or Ctrl-C can always stop it: SIGTERM, then SIGKILL after a grace period.
+import { eachLine } from '../util/stream-lines.js';
 import { fork, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import type { Plan } from '../plan/plan.js';
@@ -69,8 +70,8 @@ export class SubprocessRunner implements Runner {
       hooks.signal.addEventListener('abort', stop, { once: true });
       child.stdin!.on('error', () => undefined); // a child that died at once: its exit says why
       child.stdin!.end(spec);
-      lines(child.stdout!, (line) => hooks.onLog(line));
-      lines(child.stderr!, (line) => {
+      eachLine(child.stdout!, (line) => hooks.onLog(line));
+      eachLine(child.stderr!, (line) => {
         stderr = `${stderr}${line}\n`.slice(-STDERR_TAIL);
         hooks.onLog(line);
       });
@@ -107,18 +108,4 @@ export class SubprocessRunner implements Runner {
       });
     });
   }
-}
-
-/** Calls `each` with every complete line the stream gives, and the last partial one at its end. */
-function lines(stream: NodeJS.ReadableStream, each: (line: string) => void): void {
-  let rest = '';
-  stream.setEncoding('utf8');
-  stream.on('data', (chunk: string) => {
-    const parts = (rest + chunk).split('\n');
-    rest = parts.pop()!;
-    for (const p of parts) each(p);
-  });
-  stream.on('end', () => {
-    if (rest !== '') each(rest);
-  });
 }

@@ -3,6 +3,7 @@
 // which must keep renewing its jobs' locks in Redis. The protocol: the child says `ready` once warm;
 // the worker sends `job` (a spec and where it runs) and maybe `cancel`; the child answers with the
 // job messages of exec.ts (`progress`, `log`, then one `result`) and stays for the next job.
+import { eachLine } from '../util/stream-lines.js';
 import { fork, type ChildProcess } from 'node:child_process';
 import { isJobMessage, type JobResult, type ServeRequest } from '../exec/job-messages.js';
 import type { ProgressUpdate } from '../plugin/types.js';
@@ -118,17 +119,4 @@ export class WarmChild {
     // A child that just died: its exit settles the job.
     if (this.child.connected) this.child.send(message, (e) => void e);
   }
-}
-
-function eachLine(stream: NodeJS.ReadableStream, each: (line: string) => void): void {
-  let rest = '';
-  stream.setEncoding('utf8');
-  stream.on('data', (chunk: string) => {
-    const parts = (rest + chunk).split('\n');
-    rest = parts.pop()!;
-    for (const p of parts) each(p);
-  });
-  stream.on('end', () => {
-    if (rest !== '') each(rest);
-  });
 }

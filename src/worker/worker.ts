@@ -132,7 +132,7 @@ export class QueueWorker {
     this.wake?.();
     for (const run of this.running.values()) {
       run.handBack = true;
-      run.slot.cancel();
+      run.slot.drain();
     }
     await Promise.all(this.jobs);
     // Forced: its jobs are done with, and it must not wait out a blocking fetch (up to drainDelay).

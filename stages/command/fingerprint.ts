@@ -7,7 +7,7 @@ import { join, posix, relative, sep } from 'node:path';
 import picomatch from 'picomatch';
 import type { JsonValue } from '../../src/plugin/types.js';
 import type { CommandParams } from './params.js';
-import { splitWords } from './quote.js';
+import { splitShellWords } from '../../src/util/shell.js';
 import { hermeticEnv } from './env.js';
 
 /** `files.<path>` → SHA-256 (null: a listed file that is not there), `version` → version_cmd's output. */
@@ -64,7 +64,7 @@ function versionOf(command: string, baseDir: string): Promise<string> {
 
 /** What the command prints (stdout, then stderr: `python2 --version` writes there), trimmed; or why it failed. */
 function askVersion(command: string, baseDir: string): Promise<string> {
-  const [file, ...args] = splitWords(command);
+  const [file, ...args] = splitShellWords(command);
   return new Promise((resolve) => {
     execFile(file!, args, { cwd: baseDir, env: hermeticEnv({}), timeout: 60_000, encoding: 'utf8' }, (error, stdout, stderr) => {
       const text = `${stdout}${stderr}`.trim();

@@ -4,7 +4,7 @@
 import { definePlugin, type JsonValue, type OutputSpec, type Plugin } from '../../src/plugin/types.js';
 import { commandParamsSchema, type CommandParams } from './params.js';
 import { EXTENSIONS } from './ports.js';
-import { quoteAfter } from './quote.js';
+import { quoteAfter } from '../../src/util/shell.js';
 
 export const commandPlugin: Plugin<CommandParams> = definePlugin<CommandParams>({
   name: 'command',

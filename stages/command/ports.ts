@@ -2,7 +2,7 @@
 // filled in when it runs (the planner leaves them as written, since paths differ on every machine).
 import { delimiter } from 'node:path';
 import type { ArtifactKind } from '../../src/plugin/types.js';
-import { quoteAfter } from './quote.js';
+import { quoteAfter } from '../../src/util/shell.js';
 
 /** The extension an artifact's file gets where a command reads or writes it. */
 export const EXTENSIONS: Readonly<Record<ArtifactKind, string>> = { json: '.json', tensors: '.safetensors', file: '' };

@@ -10,7 +10,7 @@ import { hermeticEnv } from './env.js';
 import { hashFiles } from './fingerprint.js';
 import type { CommandParams } from './params.js';
 import { EXTENSIONS, fillPorts, type PortPaths } from './ports.js';
-import { splitWords, WordsError } from './quote.js';
+import { splitShellWords, ShellWordsError } from '../../src/util/shell.js';
 import { runProcess } from './process.js';
 
 export async function runCommand(ctx: StageContext<CommandParams>, baseDir: string): Promise<void> {
@@ -57,9 +57,9 @@ export async function runCommand(ctx: StageContext<CommandParams>, baseDir: stri
 
 function words(text: string, field: string): string[] {
   try {
-    return splitWords(text);
+    return splitShellWords(text);
   } catch (e) {
-    if (e instanceof WordsError) throw new UserInputError(`${field}: ${e.message}: ${text}`);
+    if (e instanceof ShellWordsError) throw new UserInputError(`${field}: ${e.message}: ${text}`);
     throw e;
   }
 }

@@ -58,11 +58,11 @@ test('a worker with a wrong password, or none, for a Redis that wants one exits 
   }
 });
 
-/** Blocks its event loop for `value` ms, noting `stage pid` in runs.log, then emits like the test plugin. */
+/** Blocks its event loop for `value` ms, noting `stage pid` in $RUNS_LOG, then emits like the test plugin (a worker runs the code fetched from the remote, not the project's file). */
 const BLOCKER = `import { appendFileSync } from 'node:fs';
 import { plugin as emit } from './plugins.mjs';
 export const plugin = { ...emit, name: 'blocker', async run(ctx) {
-  appendFileSync(new URL('./runs.log', import.meta.url), ctx.stage.id + ' ' + process.pid + '\\n');
+  appendFileSync(process.env.RUNS_LOG, ctx.stage.id + ' ' + process.pid + '\\n');
   const end = Date.now() + ctx.params.value;
   while (Date.now() < end);
   return emit.run(ctx);
@@ -86,7 +86,7 @@ async function workersOn(q: Project, redisUrl: string): Promise<Workers> {
   return {
     remote,
     async start(name, ...flags) {
-      const w = startCli(q.dir, ['worker', '--queue', redisUrl, '--remote', remote, '--cache-dir', join(q.dir, `cache-${name}`), '--name', name, ...flags]);
+      const w = startCli(q.dir, ['worker', '--queue', redisUrl, '--remote', remote, '--cache-dir', join(q.dir, `cache-${name}`), '--name', name, '--allow-plugin-code', ...flags], { RUNS_LOG: join(q.dir, 'runs.log') });
       await until(`worker ${name} to serve`, () => /serving/.test(w.stderr()) || w.child.exitCode !== null);
       assert.equal(w.child.exitCode, null, w.stderr());
       return w;
@@ -108,7 +108,7 @@ test('rethink worker runs a job in its warm exec --serve child: the record lands
   const engine = await engineOn(redis.url, w.remote);
   const one = await w.start('w-one');
   try {
-    const spec = await pipelineSpec(q.dir, 'p.yaml', 'quick');
+    const spec = await pipelineSpec(q.dir, 'p.yaml', 'quick', w.remote);
     const job = await engine.submit(spec, SPEC_PATH(spec), never);
     const places: string[] = [];
     job.onPlacement((where) => places.push(where));
@@ -117,7 +117,7 @@ test('rethink worker runs a job in its warm exec --serve child: the record lands
     const ranOn = (await recordOn(w.remote, spec.key)).provenance.ranOn as Record<string, unknown>;
     assert.deepEqual({ ...ranOn, host: undefined }, { host: undefined, worker: 'w-one', engine: 'queue', jobId: spec.key, attempt: 1 });
 
-    const bad = await pipelineSpec(q.dir, 'p.yaml', 'bad');
+    const bad = await pipelineSpec(q.dir, 'p.yaml', 'bad', w.remote);
     const failed = await (await engine.submit(bad, SPEC_PATH(bad), never)).outcome;
     assert.equal(failed.state, 'failed');
     assert.equal((failed as { userError?: boolean }).userError, true, 'a user error is never retried');
@@ -139,7 +139,7 @@ test('a stage that blocks its event loop for 4 s under a 2 s lock runs once: the
   const a = await w.start('w-a', ...fast);
   const b = await w.start('w-b', ...fast);
   try {
-    const spec = await pipelineSpec(q.dir, 'p.yaml', 'blocks');
+    const spec = await pipelineSpec(q.dir, 'p.yaml', 'blocks', w.remote);
     assert.deepEqual(await (await engine.submit(spec, SPEC_PATH(spec), never)).outcome, { state: 'completed' });
     assert.equal((await w.runs()).length, 1, 'started once, by one worker');
   } finally {
@@ -158,7 +158,7 @@ test('kill -9 of the machine running a stage (worker and child): another worker 
   const fast = ['--lock-ms', '2000', '--stalled-ms', '1000'];
   const workers = new Map([['w-a', await w.start('w-a', ...fast)], ['w-b', await w.start('w-b', ...fast)]]);
   try {
-    const spec = await pipelineSpec(q.dir, 'p.yaml', 'slow');
+    const spec = await pipelineSpec(q.dir, 'p.yaml', 'slow', w.remote);
     const job = await engine.submit(spec, SPEC_PATH(spec), never);
     const places: string[] = [];
     job.onPlacement((where) => places.push(where));

@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { readdir, readFile } from 'node:fs/promises';
 import { until } from '../support/cli-process.js';
+import { tempDir } from '../support/temp.js';
 import { compiledBin, HEAVY_PLUGIN, project, SWEEP, TEST_PLUGINS } from '../support/tmp-project.js';
 import { execute, type RunSummary } from '../../src/exec/executor.js';
 import { InProcessRunner } from '../../src/exec/runner.js';
@@ -301,14 +302,14 @@ test('plain lines and the --json document name where a stage runs and ran', () =
 
 // ---- The process engine: each job a real `rethink exec --key` child with a cache of its own. ----
 
-/** Kills its own process with SIGKILL on its first attempt (counted in a file beside it). */
-const DIES_ONCE = `
+/** Kills its own process with SIGKILL on its first attempt (counted in a file in `dir`: a job runs the code fetched from the remote, under its worker's cache). */
+const diesOnce = (dir: string) => `
 import { readFileSync, writeFileSync } from 'node:fs';
 export const plugin = {
   name: 'dies-once', version: '1', description: 'dies mid-stage once',
   params: { type: 'object', properties: {} }, inputs: {}, outputs: { out: { kind: 'json' } },
   async run(ctx) {
-    const file = new URL('attempts-' + ctx.stage.id, import.meta.url);
+    const file = ${JSON.stringify(dir)} + '/attempts-' + ctx.stage.id;
     let n = 1;
     try { n += Number(readFileSync(file, 'utf8')); } catch {}
     writeFileSync(file, String(n));
@@ -334,7 +335,8 @@ test('through the process engine (rethink exec --key per job, a cache each) a sw
 
 test('through the process engine a killed job is lost and runs again; a user error fails once', async () => {
   const pipeline = 'stages:\n  dies: { uses: ./dies.mjs, retries: 1 }\n  get: { uses: ./plugins.mjs, with: { value: 1, user_error: true }, retries: 2 }\n';
-  const c = await coordinator(pipeline, { 'dies.mjs': DIES_ONCE });
+  const attempts = await tempDir('rethink-attempts-');
+  const c = await coordinator(pipeline, { 'dies.mjs': diesOnce(attempts) });
   const summary = await execute(
     c.plan,
     c.store,
@@ -351,14 +353,17 @@ test('through the process engine a killed job is lost and runs again; a user err
   assert.equal(get!.reason, 'checksum mismatch for https://example.org/x: expected 0abc, got 0def');
 });
 
-/** Writes its pid beside the module, then never yields: only a signal stops it. */
-const BUSY = `
+/**
+ * Writes its pid into `dir`, then never yields: only a signal stops it. (Into `dir`, not beside the
+ * module: a job runs the plugin's code as fetched from the remote, under its worker's cache.)
+ */
+const busy = (dir: string) => `
 import { writeFileSync } from 'node:fs';
 export const plugin = {
   name: 'busy', version: '1', description: 'blocks its event loop',
   params: { type: 'object', properties: {} }, inputs: {}, outputs: { out: { kind: 'json' } },
   async run(ctx) {
-    writeFileSync(new URL('pid-' + ctx.stage.id, import.meta.url), String(process.pid));
+    writeFileSync(${JSON.stringify(dir)} + '/pid-' + ctx.stage.id, String(process.pid));
     for (;;) {}
   },
 };
@@ -366,12 +371,22 @@ export const plugin = {
 
 test('stopping a run under the process engine kills each job it started: no process is left behind', async () => {
   // Two plugins, so two keys: one stage each.
-  const c = await coordinator('stages:\n  a: { uses: ./busy.mjs }\n  b: { uses: ./busy-too.mjs }\n', { 'busy.mjs': BUSY, 'busy-too.mjs': `${BUSY}\n// another plugin\n` });
+  const pids = await tempDir('rethink-pids-');
+  const c = await coordinator('stages:\n  a: { uses: ./busy.mjs }\n  b: { uses: ./busy-too.mjs }\n', { 'busy.mjs': busy(pids), 'busy-too.mjs': `${busy(pids)}\n// another plugin\n` });
   const stop = new AbortController();
-  const pidOf = (id: string) => readFile(join(c.dir, `pid-${id}`), 'utf8').then(Number);
-  const spinning = until('both jobs to spin', async () => (await readdir(c.dir)).filter((f) => f.startsWith('pid-')).length === 2);
-  void spinning.then(() => stop.abort(new Error('interrupted')));
+  const pidOf = (id: string) => readFile(join(pids, `pid-${id}`), 'utf8').then(Number);
+  const spinning = until('both jobs to spin', async () => (await readdir(pids)).length === 2);
+  // Stopped either way, so that a job that never spins fails the test instead of hanging the run.
+  let waited: unknown;
+  void spinning.then(
+    () => stop.abort(new Error('interrupted')),
+    (e: unknown) => {
+      waited = e;
+      stop.abort(new Error('interrupted'));
+    },
+  );
   const summary = await c.run(processEngine(c), { signal: stop.signal });
+  if (waited !== undefined) throw waited;
   assert.ok(summary.stages.every((st) => st.status === 'failed' && st.reason === 'interrupted'), JSON.stringify(summary.stages));
   // Gone by the time the run returns: a CLI exits right after, and would leave them spinning.
   for (const pid of [await pidOf('a'), await pidOf('b')]) assert.ok(gone(pid), `job process ${pid} is gone`);

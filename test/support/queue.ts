@@ -1,6 +1,7 @@
 // Helpers for the queue tests: stand-in worker processes (queue-worker.ts), job specs for the
-// stand-in child (only their key, stage and params matter to the engine and the worker), and an
-// engine on a test Redis.
+// stand-in child (only their key, stage and params matter to the engine and the worker), an engine
+// on a test Redis, and real `rethink worker` processes with a plugin that counts its runs.
+import { publishPluginCode } from '../../src/exec/plugin-code.js';
 import { after } from 'node:test';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createHash, randomUUID } from 'node:crypto';
@@ -17,6 +18,7 @@ import type { Plan } from '../../src/plan/plan.js';
 import type { Resources } from '../../src/plan/resources.js';
 import { DirRemote } from '../../src/store/remote.js';
 import { TEST_WORKER, type TestWorkerOptions } from './queue-worker.js';
+import { startCli, until, type CliProcess } from './cli-process.js';
 import type { StandInParams } from './serve-stand-in.js';
 
 export interface TestWorker {
@@ -96,11 +98,52 @@ export async function engineOn(url: string, remoteUrl: string, timing: Partial<Q
 export const SPEC_PATH = (spec: JobSpec) => `jobs/${spec.key}/spec.json`;
 
 /** The job spec a coordinator would submit for stage `id` of `pipeline` in `dir` (no upstream outputs). */
-export async function pipelineSpec(dir: string, pipeline: string, id: string): Promise<JobSpec> {
+/**
+ * The spec of one stage of a pipeline in `dir`, as a coordinator would submit it. With `remoteDir`,
+ * a plugin loaded from a path also gets its code put on that directory remote, as RemoteRunner does.
+ */
+export async function pipelineSpec(dir: string, pipeline: string, id: string, remoteDir?: string): Promise<JobSpec> {
   const io = { stdout: () => {}, stderr: () => {}, isTTY: false, cwd: dir, env: {} };
   const { plan } = await loadWorkspace(io, pipeline);
   const inst = plan.instances.get(asStageId(id))!;
   const none = () => ({});
   const { key, keyRecord } = await lookup(new LocalStore(join(dir, 'unused')), inst, inputKeys(plan, inst, none));
-  return buildJobSpec({ instance: inst, key, keyRecord, inputs: resolveInputs(plan, inst, none), cores: 1 }, plan);
+  const spec = buildJobSpec({ instance: inst, key, keyRecord, inputs: resolveInputs(plan, inst, none), cores: 1 }, plan);
+  if (remoteDir !== undefined && spec.plugin.code !== undefined) await publishPluginCode(new DirRemote(remoteDir), spec.plugin.baseDir, spec.plugin.uses);
+  return spec;
+}
+
+/** Where the test plugins that count their runs (COUNTED, and those of worker.test.ts) append: the project's runs.log. */
+export const RUNS_LOG_ENV = 'RUNS_LOG';
+
+/**
+ * A path plugin that appends `stage-id pid` to $RUNS_LOG, then runs like the test
+ * plugin (plugins.mjs). An absolute log: on a worker its code runs from the worker's cache.
+ */
+export const COUNTED = `import { appendFileSync } from 'node:fs';
+import { plugin as emit } from './plugins.mjs';
+export const plugin = { ...emit, name: 'counted', async run(ctx) { appendFileSync(process.env.${RUNS_LOG_ENV}, ctx.stage.id + ' ' + process.pid + '\\n'); return emit.run(ctx); } };
+`;
+
+/** Each run COUNTED noted, in order. */
+export async function countedRuns(dir: string): Promise<{ stage: string; pid: number }[]> {
+  const text = await readFile(join(dir, 'runs.log'), 'utf8').catch(() => '');
+  return text
+    .split('\n')
+    .filter((l) => l !== '')
+    .map((l) => ({ stage: l.slice(0, l.lastIndexOf(' ')), pid: Number(l.slice(l.lastIndexOf(' ') + 1)) }));
+}
+
+/**
+ * `rethink worker` processes on `redisUrl` and the project's remote (`dir/remote`), named `names`,
+ * each with its own cache (`dir/cache-NAME`) and `flags`; resolves once all serve. Their stages
+ * note their runs in the project's runs.log (COUNTED).
+ */
+export async function cliWorkers(dir: string, redisUrl: string, names: readonly string[], flags: readonly string[] = [], env: Readonly<Record<string, string>> = {}): Promise<CliProcess[]> {
+  const started = names.map((name) =>
+    startCli(dir, ['worker', '--queue', redisUrl, '--remote', join(dir, 'remote'), '--cache-dir', join(dir, `cache-${name}`), '--name', name, ...flags], { [RUNS_LOG_ENV]: join(dir, 'runs.log'), ...env }),
+  );
+  await until('the workers to serve', () => started.every((w) => /serving/.test(w.stderr()) || w.child.exitCode !== null));
+  for (const w of started) if (w.child.exitCode !== null) throw new Error(`a worker exited before serving:\n${w.stderr()}`);
+  return started;
 }

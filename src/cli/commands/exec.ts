@@ -26,7 +26,8 @@ import { formatDiagnostics, UserError } from '../../config/diagnostic.js';
 import { createRegistry, type PluginRegistry } from '../../plan/registry.js';
 import { EXEC_EXIT } from '../../exec/engine.js';
 import { errorOf, isServeRequest, jobError, type JobMessage, type JobResult, type RanOn } from '../../exec/job-messages.js';
-import { ALLOW_PLUGIN_CODE_ENV, JobRefused, parseSpec, runJobSpec, unreachable } from '../../exec/run-spec.js';
+import { JobRefused, parseSpec, refusalError, runJobSpec, unreachable } from '../../exec/run-spec.js';
+import { ALLOW_PLUGIN_CODE_ENV } from '../../exec/plugin-code.js';
 import { specSigner } from '../../exec/spec-signing.js';
 import type { JobSpec } from '../../exec/job-spec.js';
 import { describeError } from '../../exec/errors.js';
@@ -107,7 +108,7 @@ export const exec: Command = async (argv, io) => {
   } catch (e) {
     if (!(e instanceof JobRefused)) throw e;
     // Under a coordinator, a refused job is its result; the coordinator tells the user.
-    await report({ ok: false, error: jobError(e, true, true) }, send, io);
+    await report({ ok: false, error: refusalError(e) }, send, io);
     if (!send) io.stderr(`${formatDiagnostics([e.diagnostic], () => undefined)}\nrethink exec: the job was refused; nothing ran\n`);
     return EXEC_EXIT.refused;
   } finally {
@@ -252,7 +253,7 @@ async function runOne(raw: unknown, ranOn: RanOn, signal: AbortSignal, send: Sen
       onLog: (message) => void send({ type: 'log', message }),
     });
   } catch (e) {
-    result = { ok: false, error: e instanceof JobRefused ? jobError(e, true, true) : jobError(e, false) };
+    result = { ok: false, error: e instanceof JobRefused ? refusalError(e) : jobError(e, false) };
   }
   await send({ type: 'result', ...result });
 }

@@ -6,7 +6,7 @@ import { isAbsolute, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { CliIO, Command } from '../io.js';
 import { backendFlag, intFlag, parseFlags } from '../args.js';
-import { ALLOW_PLUGIN_CODE_ENV } from '../../exec/run-spec.js';
+import { ALLOW_PLUGIN_CODE_ENV } from '../../exec/plugin-code.js';
 import { UserError } from '../../config/diagnostic.js';
 import { Interrupt } from '../interrupt.js';
 import { CACHE_ENV } from '../workspace.js';

@@ -5,6 +5,7 @@
 // exit code (0 completed, 1 failed, 2 and 3 failed by the user's input); a job killed by a signal is
 // lost. Cancelling is SIGTERM, then SIGKILL after a grace period, and ends when the process has; one
 // still running when the coordinator exits, however it exits, is killed then.
+import { ALLOW_PLUGIN_CODE_ENV } from '../plugin-code.js';
 import { fork, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
 import type { ProgressUpdate } from '../../plugin/types.js';
@@ -21,8 +22,6 @@ export interface ProcessEngineOptions extends Pick<EngineContext, 'remoteUrl' | 
   readonly graceMs?: number;
 }
 
-/** What lets `rethink exec` run a plugin loaded from a path (its `--allow-plugin-code`). */
-const ALLOW_PLUGIN_CODE_ENV = 'RETHINK_ALLOW_PLUGIN_CODE';
 
 /** How much of a failed job's stderr its reason quotes. */
 const STDERR_TAIL = 2000;

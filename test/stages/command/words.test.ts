@@ -3,7 +3,7 @@
 // `::progress` lines a command prints.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { quoteAfter, splitWords } from '../../../stages/command/quote.js';
+import { quoteAfter, splitShellWords as splitWords } from '../../../src/util/shell.js';
 import { parseLine, progressOf } from '../../../stages/command/lines.js';
 
 const VALUES = ['plain', 'two words', `it's`, 'say "hi"', '$(rm -rf /) `x` $HOME', 'back\\slash', '', ';|&<>*?', 'line\nbreak'];
@@ -21,8 +21,8 @@ test('a value spliced bare, inside single or inside double quotes splits back to
 test('words split without a shell: quotes group, nothing expands, unbalanced quotes are refused', () => {
   assert.deepEqual(splitWords(`python3  x.py --a 'b c' "d \\"e\\" $f" g\\ h $(i) | j`), ['python3', 'x.py', '--a', 'b c', 'd "e" $f', 'g h', '$(i)', '|', 'j']);
   assert.deepEqual(splitWords(`a '' ""`), ['a', '', '']);
-  assert.throws(() => splitWords(`a 'b`), /a ' quote is not closed/);
-  assert.throws(() => splitWords('a "b'), /a " quote is not closed/);
+  assert.throws(() => splitWords(`a 'b`), /unterminated ' quote at character 3/);
+  assert.throws(() => splitWords('a "b'), /unterminated " quote at character 3/);
 });
 
 test('::progress lines become progress updates; ::error names the fault; other lines are log', () => {
