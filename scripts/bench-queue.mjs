@@ -6,7 +6,7 @@
 // `workers` workers; then kill -9 of the worker running a 3 s job, the time until another starts it,
 // with lock 2 s / stalled check 1 s (3 runs) and, with --defaults, the default 30 s / 10 s.
 // `node scripts/bench-queue.mjs [jobs=200] [workers=3] [--defaults]`. Needs `npm run build` and redis-server.
-import { mkdtemp } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -67,4 +67,5 @@ console.log(`kill -9 of the worker running a job, lock 2 s / stalled check 1 s: 
 if (flags.includes('--defaults')) console.log(`the same with the defaults, lock 30 s / stalled check 10 s: ${(await recovery('defaults', {})).toFixed(1)} s`);
 await engine.close();
 await redis.kill();
+await rm(dir, { recursive: true, force: true });
 process.exit(0);
