@@ -19,19 +19,9 @@ import type { OutputRef } from '../../src/store/types.js';
 import type { InputArtifact } from '../../src/exec/context.js';
 import type { StageId } from '../../src/util/brand.js';
 import { builtinPlugins } from '../../stages/index.js';
+import { trainingPipeline } from '../support/training.js';
 
-const PIPELINE = `seed: 3
-stages:
-  fashion: { uses: fashion-mnist }
-  small:
-    uses: subset
-    with: { train: { per_class: 10 }, test: { per_class: 5 } }
-    inputs: { dataset: fashion }
-  fit:
-    uses: train
-    with: { model: mlp_1x512, epochs: 2, batch_size: 50, backend: cpu, eval_every: 0 }
-    inputs: { data: small.dataset }
-`;
+const PIPELINE = trainingPipeline(2);
 
 /** The spec of stage `id`, its upstream results read from the cache `cache`. */
 async function specOf(p: Project, cache: string, id: string): Promise<JobSpec> {

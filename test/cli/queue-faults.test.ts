@@ -10,13 +10,14 @@ import { readdir, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Queue } from 'bullmq';
 import { project, TEST_PLUGINS, type Project, type RunDoc } from '../support/tmp-project.js';
-import { startCli, until, type CliProcess } from '../support/cli-process.js';
+import { gone, startCli, until, type CliProcess } from '../support/cli-process.js';
 import { cliWorkers, countedRuns, COUNTED, RUNS_LOG_ENV } from '../support/queue.js';
 import { redisMissing, redisServer, type RedisServer } from '../support/redis.js';
 import { CPU_QUEUE, GPU_QUEUE } from '../../src/exec/engines/queue-protocol.js';
 import { redisTarget } from '../../src/exec/engines/redis.js';
 import { checkpointFolderOf, jobFolderOf, runPathOf } from '../../src/store/remote.js';
 import type { RunRecord } from '../../src/store/types.js';
+import { trainingPipeline } from '../support/training.js';
 
 const skip = redisMissing();
 
@@ -82,28 +83,8 @@ async function jobStates(redis: RedisServer, keys: readonly string[]): Promise<R
   }
 }
 
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-/** The fastest real training of the tests (see exec-checkpoints.test.ts), long enough to be killed after its first epochs. */
-const TRAINING = `seed: 3
-stages:
-  fashion: { uses: fashion-mnist }
-  small:
-    uses: subset
-    with: { train: { per_class: 10 }, test: { per_class: 5 } }
-    inputs: { dataset: fashion }
-  fit:
-    uses: train
-    with: { model: mlp_1x512, epochs: 10, batch_size: 50, backend: cpu, eval_every: 0 }
-    inputs: { data: small.dataset }
-`;
+/** Long enough to be killed after its first epochs. */
+const TRAINING = trainingPipeline(10);
 
 test('kill -9 of the worker running a training (and its stage process): another worker resumes it from the remote checkpoint and ends byte-identical to --executor local', { skip }, (t) =>
   withRedis(async (redis) => {
@@ -222,7 +203,7 @@ test('Ctrl-C of the coordinator cancels its jobs: none stays queued or active, n
       await until('the worker to stop the job', () => /cancelled by its coordinator; stopping it/.test(w!.stderr()));
       const ks = await keys();
       await until('no job of its keys to be waiting or active', async () => Object.values(await jobStates(redis, ks)).every((s) => s === 'none' || s === 'failed'));
-      await until(`the stage process that ran ${running!.stage} (pid ${running!.pid}) to be gone`, () => !alive(running!.pid));
+      await until(`the stage process that ran ${running!.stage} (pid ${running!.pid}) to be gone`, () => gone(running!.pid));
       assert.deepEqual((await countedRuns(p.dir)).map((r) => r.stage), [running!.stage], 'the waiting stage never ran');
 
       const next = await queueRun(p, redis, '--only', 'quick');

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { project, SWEEP, TEST_PLUGINS } from '../support/tmp-project.js';
-import { startCli, until } from '../support/cli-process.js';
+import { gone, startCli, until } from '../support/cli-process.js';
 
 /** Writes its output, then its pid beside the module, then never yields: only a signal stops it. */
 const BUSY = `
@@ -39,15 +39,6 @@ export const plugin = {
   },
 };
 `;
-
-function gone(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return false;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'ESRCH';
-  }
-}
 
 const pidOf = async (dir: string, id: string): Promise<number> => Number(await readFile(join(dir, `pid-${id}`), 'utf8'));
 const entries = (dir: string): Promise<string[]> => readdir(dir).catch(() => []);

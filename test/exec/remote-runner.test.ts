@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { readdir, readFile } from 'node:fs/promises';
-import { until } from '../support/cli-process.js';
+import { gone, until } from '../support/cli-process.js';
 import { tempDir } from '../support/temp.js';
 import { compiledBin, HEAVY_PLUGIN, project, SWEEP, TEST_PLUGINS } from '../support/tmp-project.js';
 import { execute, type RunSummary } from '../../src/exec/executor.js';
@@ -402,15 +402,6 @@ test('stopping a run under the process engine kills each job it started: no proc
   // Gone by the time the run returns: a CLI exits right after, and would leave them spinning.
   for (const pid of [await pidOf('a'), await pidOf('b')]) assert.ok(gone(pid), `job process ${pid} is gone`);
 });
-
-function gone(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return false;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'ESRCH';
-  }
-}
 
 test('a remote lost mid-run fails the stages waiting on it, saying why, and cancels nothing: the job may still finish, for a rerun to find', async () => {
   const c = await coordinator('stages:\n  one: { uses: ./plugins.mjs, with: { value: 1 } }\n');
