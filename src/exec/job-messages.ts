@@ -13,6 +13,11 @@ export interface JobError {
   readonly userError?: true;
   /** The job was refused before its stage ran (exit 3): a bad or forged spec, other code, a missing input. */
   readonly refused?: true;
+  /**
+   * The stage was stopped (its timeout, a cancel) and may never have settled: a plugin that ignores
+   * its signal is left computing in this process, which is therefore not reused for another job.
+   */
+  readonly stopped?: true;
 }
 
 export type JobResult =

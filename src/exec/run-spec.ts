@@ -220,7 +220,7 @@ async function runStage(job: StageJob, store: Store, options: RunSpecOptions, pr
     const result = await new InProcessRunner(store).run(job, { signal: stop.signal, onProgress: options.onProgress, onLog: options.onLog });
     return { ok: true, outputs: result.outputs, provenance: result.provenance };
   } catch (e) {
-    return { ok: false, error: jobError(e, isUserError(e)) };
+    return { ok: false, error: { ...jobError(e, isUserError(e)), ...(stop.signal.aborted ? { stopped: true as const } : {}) } };
   } finally {
     clearTimeout(timer);
     options.signal.removeEventListener('abort', stopOnAbort);

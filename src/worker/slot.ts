@@ -1,8 +1,8 @@
 // One of a worker's `--concurrency` slots: a warm child kept alive. A child that dies (a stage that
 // crashed it, an OOM kill) is replaced; one that cannot start backs off, so a broken setup logs a
-// line every few seconds rather than forking in a loop. A child whose job was cancelled is replaced
-// too: a stage that ignores its signal is only left behind by its runner, and would compute on in
-// the warm process beside the next job.
+// line every few seconds rather than forking in a loop. A child whose job was cancelled, or stopped
+// by its timeout, is replaced too: a stage that ignores its signal is only left behind by its
+// runner, and would compute on in the warm process beside the next job.
 import { WarmChild, type ChildCommand, type ChildHooks, type ChildOutcome, type ToChild } from './child.js';
 
 const RESTART_BACKOFF_MS = [0, 1_000, 2_000, 5_000, 10_000, 30_000] as const;
@@ -49,11 +49,15 @@ export class Slot {
     const child = await this.warm();
     this.running = child;
     this.cancelled = false;
+    let stopped = false;
     try {
-      return await child.run(message, hooks);
+      const outcome = await child.run(message, hooks);
+      // Stopped by its own timeout: the stage may be computing on, left behind, in this child.
+      stopped = outcome.kind === 'result' && !outcome.result.ok && outcome.result.error.stopped === true;
+      return outcome;
     } finally {
       this.running = undefined;
-      if (this.cancelled && !this.draining) await this.replace(child);
+      if ((this.cancelled || stopped) && !this.draining) await this.replace(child);
     }
   }
 

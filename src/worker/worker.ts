@@ -61,6 +61,8 @@ interface Running {
   cancelled: boolean;
   handBack: boolean;
   lockLost: boolean;
+  /** Past its spec's timeout (and the grace) without a result: a stage that blocks its child's event loop never sees its own timer. */
+  timedOut: boolean;
 }
 
 export class QueueWorker {
@@ -214,7 +216,18 @@ export class QueueWorker {
     const { name: where, timing, log } = this.options;
     const id = job.id!;
     const label = `${job.name} (${id.slice(0, 12)})`;
-    const run: Running = { slot, cancelled: false, handBack: false, lockLost: false };
+    const run: Running = { slot, cancelled: false, handBack: false, lockLost: false, timedOut: false };
+    // The child enforces the stage's timeout itself; this catches a stage that blocks the child's
+    // event loop, whose timer then never fires (the coordinator, if still there, cancels it too).
+    const timeoutMs = job.data.spec.timeoutMs;
+    const deadline =
+      timeoutMs === undefined
+        ? undefined
+        : setTimeout(() => {
+            run.timedOut = true;
+            log(`${label}: still running ${(timeoutMs + timing.graceMs) / 1000} s after it started, past its ${timeoutMs / 1000} s timeout; stopping it`);
+            slot.cancel();
+          }, timeoutMs + timing.graceMs);
     this.running.set(id, run);
     const renew = setInterval(() => {
       job.extendLock(token, timing.lockMs).then(
@@ -247,7 +260,8 @@ export class QueueWorker {
         log(`${label}: handed back to the queue (this worker is stopping)`);
         return;
       }
-      const failure = failureOf(outcome, where);
+      const failure: QueueFailure =
+        run.timedOut && outcome.kind === 'died' ? { kind: 'failed', message: `timed out after ${timeoutMs! / 1000} s on ${where}: the stage ignored its stop, and its process was killed` } : failureOf(outcome, where);
       const error = failure.kind === 'failed' ? new Error(failedReasonOf(failure)) : new UnrecoverableError(failedReasonOf(failure));
       await job.moveToFailed(error, token);
       log(`${label}: failed: ${failure.message.split('\n')[0]}`);
@@ -255,6 +269,7 @@ export class QueueWorker {
       log(`${label}: cannot record its outcome in the queue: ${(e as Error).message}`);
     } finally {
       clearInterval(renew);
+      clearTimeout(deadline);
       this.running.delete(id);
     }
   }

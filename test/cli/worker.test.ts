@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { project, TEST_PLUGINS, type Project } from '../support/tmp-project.js';
-import { startCli, until, type CliProcess } from '../support/cli-process.js';
+import { gone, startCli, until, type CliProcess } from '../support/cli-process.js';
 import { engineOn, pipelineSpec, SPEC_PATH } from '../support/queue.js';
 import { runPathOf } from '../../src/store/remote.js';
 import type { RunRecord } from '../../src/store/types.js';
@@ -123,6 +123,34 @@ test('rethink worker runs a job in its warm exec --serve child: the record lands
     assert.equal((failed as { userError?: boolean }).userError, true, 'a user error is never retried');
     assert.match((failed as { reason: string }).reason, /checksum mismatch/);
     assert.deepEqual((await w.runs()).map((r) => r.stage), ['quick', 'bad'], 'each ran once');
+  } finally {
+    await engine.close?.();
+    one.child.kill('SIGKILL');
+    await redis.kill();
+  }
+});
+
+test('a stage stopped by its own timeout, ignoring its stop, is not left computing in the warm child: the child is replaced for the next job', { skip }, async () => {
+  // No coordinator cancels it (the job is submitted to the engine directly): the worker's child
+  // enforces the spec's timeout alone.
+  const pipeline = 'stages:\n  hang: { uses: ./blocker.mjs, timeout: 1s, with: { value: 1, spin: 1000000000 } }\n  next: { uses: ./blocker.mjs, with: { value: 1 } }\n';
+  const q = await project({ 'plugins.mjs': TEST_PLUGINS, 'blocker.mjs': BLOCKER, 'p.yaml': pipeline });
+  const redis = await redisServer();
+  const w = await workersOn(q, redis.url);
+  const engine = await engineOn(redis.url, w.remote);
+  const one = await w.start('w-one');
+  try {
+    const hang = await pipelineSpec(q.dir, 'p.yaml', 'hang', w.remote);
+    const failed = await (await engine.submit(hang, SPEC_PATH(hang), never)).outcome;
+    assert.equal(failed.state, 'failed');
+    assert.match((failed as { reason: string }).reason, /timed out after 1 s/);
+    const [ran] = await w.runs();
+    await until(`the process that ran hang (pid ${ran!.pid}) to be gone`, () => gone(ran!.pid));
+    const next = await pipelineSpec(q.dir, 'p.yaml', 'next', w.remote);
+    assert.deepEqual(await (await engine.submit(next, SPEC_PATH(next), never)).outcome, { state: 'completed' });
+    const runs = await w.runs();
+    assert.deepEqual(runs.map((r) => r.stage), ['hang', 'next']);
+    assert.notEqual(runs[1]!.pid, ran!.pid, 'the next job ran in a fresh child');
   } finally {
     await engine.close?.();
     one.child.kill('SIGKILL');
