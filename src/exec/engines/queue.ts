@@ -199,9 +199,10 @@ class QueueEngine implements JobEngine {
       const stored = (await job.queue.getJob(job.id)) as Job<QueueJobData> | undefined;
       if (stored === undefined) return job.settle({ state: 'lost', reason: 'it vanished from the queue (removed by someone, or Redis lost its data)' });
       const state = await stored.getState();
+      // The job's last progress first: its events may still be on their way when a check sees it finished.
+      job.progress(stored.progress);
       if (state === 'completed') job.settle({ state: 'completed' });
       else if (state === 'failed') job.settle(outcomeOfFailure(stored.failedReason ?? 'failed'));
-      else job.progress(stored.progress);
     } catch (e) {
       if (rethrow) throw e;
     }
