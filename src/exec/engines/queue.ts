@@ -196,9 +196,10 @@ class QueueEngine implements JobEngine {
 
   private async checkOne(job: QueueJob, rethrow = false): Promise<void> {
     try {
-      const stored = (await job.queue.getJob(job.id)) as Job<QueueJobData> | undefined;
+      // The state first, then the job: a job read before it finished would carry no failedReason.
+      const state = await job.queue.getJobState(job.id);
+      const stored = state === 'unknown' ? undefined : ((await job.queue.getJob(job.id)) as Job<QueueJobData> | undefined);
       if (stored === undefined) return job.settle({ state: 'lost', reason: 'it vanished from the queue (removed by someone, or Redis lost its data)' });
-      const state = await stored.getState();
       // The job's last progress first: its events may still be on their way when a check sees it finished.
       job.progress(stored.progress);
       if (state === 'completed') job.settle({ state: 'completed' });
