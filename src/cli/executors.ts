@@ -3,7 +3,7 @@
 // always stop; `slurm` and `queue` each as a job on other machines (a Slurm cluster, BullMQ workers on
 // Redis) that share only the remote, which they need. Stages placed `local` stay on this machine.
 import { QUEUE_ENV } from '../exec/engines/queue-protocol.js';
-import { fileURLToPath } from 'node:url';
+import { CLI_ENTRY } from '../exec/cli-entry.js';
 import { UserError } from '../config/diagnostic.js';
 import { InProcessRunner, type Runner } from '../exec/runner.js';
 import type { Runners } from '../exec/executor.js';
@@ -73,8 +73,6 @@ export interface ExecutorSetup {
   readonly dryRun?: boolean;
 }
 
-/** The CLI entry beside this module, which jobs on other machines run as `rethink exec`. */
-const CLI = fileURLToPath(new URL(`./main${import.meta.url.endsWith('.ts') ? '.ts' : '.js'}`, import.meta.url));
 
 export async function executorFor(name: ExecutorName, setup: ExecutorSetup): Promise<Executor> {
   const { plan, store } = setup;
@@ -90,7 +88,7 @@ export async function executorFor(name: ExecutorName, setup: ExecutorSetup): Pro
     remoteUrl: tiered.remote.url,
     cacheDir: localOf(store).location,
     plan,
-    rethink: [process.execPath, CLI],
+    rethink: [process.execPath, CLI_ENTRY],
     env: setup.env,
     warn: setup.warn,
   };

@@ -3,7 +3,7 @@
 // timeout or Ctrl-C can always stop it: SIGTERM, then SIGKILL after a grace period.
 import { eachLine } from '../util/stream-lines.js';
 import { fork, type ChildProcess } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
+import { CLI_ENTRY, childExecArgv } from './cli-entry.js';
 import type { Plan } from '../plan/plan.js';
 import type { Store } from '../store/types.js';
 import { STOP_GRACE_MS, type RunHooks, type Runner, type StageJob, type StageResult } from './runner.js';
@@ -24,8 +24,6 @@ export interface SubprocessOptions {
 /** How much of a crashed child's stderr its error quotes. */
 const STDERR_TAIL = 2000;
 
-/** The CLI entry beside this module: dist/src/cli/main.js (or src/cli/main.ts under tsx). */
-const CLI = fileURLToPath(new URL(`../cli/main${import.meta.url.endsWith('.ts') ? '.ts' : '.js'}`, import.meta.url));
 
 /** Children still running: killed when this process exits, however it exits (a second Ctrl-C). */
 const live = new Set<ChildProcess>();
@@ -49,9 +47,8 @@ export class SubprocessRunner implements Runner {
     // The backend `--backend` chose reaches the child in RETHINK_BACKEND, with the rest of the environment.
     const { cacheDir, graceMs = STOP_GRACE_MS } = this.options;
     const args = ['exec', '--spec', '-', '--cache-dir', cacheDir];
-    // A debugger's port or the test runner's flags are this process's, not the child's.
-    const execArgv = process.execArgv.filter((a) => !/^--(inspect|test)/.test(a));
-    const child = fork(CLI, args, { stdio: ['pipe', 'pipe', 'pipe', 'ipc'], execArgv, env: process.env });
+    const execArgv = childExecArgv();
+    const child = fork(CLI_ENTRY, args, { stdio: ['pipe', 'pipe', 'pipe', 'ipc'], execArgv, env: process.env });
     live.add(child);
     if (!exitHook) {
       exitHook = true;
@@ -90,7 +87,7 @@ export class SubprocessRunner implements Runner {
         live.delete(child);
         hooks.signal.removeEventListener('abort', stop);
         clearTimeout(killer);
-        reject(new Error(`could not start the stage's process (${CLI}): ${e.message}`));
+        reject(new Error(`could not start the stage's process (${CLI_ENTRY}): ${e.message}`));
       });
       child.on('close', (code, signal) => {
         live.delete(child);

@@ -3,6 +3,7 @@
 // which must keep renewing its jobs' locks in Redis. The protocol: the child says `ready` once warm;
 // the worker sends `job` (a spec and where it runs) and maybe `cancel`; the child answers with the
 // job messages of exec.ts (`progress`, `log`, then one `result`) and stays for the next job.
+import { childExecArgv } from '../exec/cli-entry.js';
 import { eachLine } from '../util/stream-lines.js';
 import { fork, type ChildProcess } from 'node:child_process';
 import { isJobMessage, type JobResult, type ServeRequest } from '../exec/job-messages.js';
@@ -77,7 +78,7 @@ export class WarmChild {
   /** Forks the command; resolves once the child says it is ready, rejects with how it ended if it ends first. */
   static start(command: ChildCommand, graceMs: number, log: (line: string) => void): Promise<WarmChild> {
     // A debugger's port or the test runner's flags are this process's, not the child's.
-    const execArgv = process.execArgv.filter((a) => !/^--(inspect|test)/.test(a));
+    const execArgv = childExecArgv();
     const proc = fork(command.module, [...command.args], { stdio: ['ignore', 'pipe', 'pipe', 'ipc'], execArgv });
     const child = new WarmChild(proc, graceMs, log);
     return new Promise((resolve, reject) => {

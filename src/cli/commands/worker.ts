@@ -3,7 +3,7 @@
 // remote, until SIGTERM or Ctrl-C, which hand the running jobs back to the queue (src/worker/).
 import { QUEUE_ENV } from '../../exec/engines/queue-protocol.js';
 import { isAbsolute, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { CLI_ENTRY } from '../../exec/cli-entry.js';
 import type { CliIO, Command } from '../io.js';
 import { backendFlag, intFlag, parseFlags } from '../args.js';
 import { ALLOW_PLUGIN_CODE_ENV } from '../../exec/plugin-code.js';
@@ -16,8 +16,6 @@ import { defaultWorkerName, QueueWorker, WORKER_TIMING, type WorkerOptions } fro
 
 const TAGS = ['gpu'] as const;
 
-/** The CLI entry beside this module, which each slot forks as `exec --serve`. */
-const CLI = fileURLToPath(new URL(`../main${import.meta.url.endsWith('.ts') ? '.ts' : '.js'}`, import.meta.url));
 
 export const worker: Command = async (argv, io) => {
   const { values, positionals } = parseFlags('worker', argv, {
@@ -52,7 +50,7 @@ export const worker: Command = async (argv, io) => {
   await probeRedis(queue);
   const name = values.name ?? defaultWorkerName();
   const child = {
-    module: CLI,
+    module: CLI_ENTRY,
     args: [
       'exec',
       '--serve',
