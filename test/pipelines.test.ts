@@ -108,7 +108,7 @@ test('pipelines/table1.yaml runs in miniature on a CIFAR-format archive served o
     ]);
     const show = await cli(cache, 'show', 'table', 'pipelines/table1.yaml', '--json', ...mini);
     const table = (JSON.parse(show.stdout) as { outputs: { table: { value: { columns: string[]; rows: unknown[][] } } } }).outputs.table.value;
-    assert.deepEqual(table.columns, ['stage', 'model', 'random_crop', 'weight_decay', 'params', 'final.train_online_acc', 'final.test.acc']);
+    assert.deepEqual(table.columns, ['stage', 'model', 'random_crop', 'weight_decay', 'params', 'final.train_online_acc', 'final.test.acc', 'final.best_test_acc']);
     assert.equal(table.rows.length, 7);
     const paramsOf = (model: string) => table.rows.find((row) => row[1] === model)![4];
     assert.equal(paramsOf('small_alexnet'), 1_387_786);
@@ -121,7 +121,7 @@ test('pipelines/table1.yaml runs in miniature on a CIFAR-format archive served o
 
 test('pipelines/table3.yaml runs in miniature: kernel interpolation fits true and random MNIST labels', async () => {
   const cache = await tempDir('rethink-table3-');
-  const mini = ['--set', 'fit.matrix.n=[150]', '--set', 'fit.with.n_test=200'];
+  const mini = ['--set', 'fit.matrix.n=[150]', '--set', 'fit.with.n_test=200', '--set', 'ridge.with.n_train=150', '--set', 'ridge.with.n_test=200'];
   const r = await cli(cache, 'run', 'pipelines/table3.yaml', '--json', ...mini);
   assert.equal(r.code, 0, r.stderr);
   const show = await cli(cache, 'show', 'table', 'pipelines/table3.yaml', '--json', ...mini);
@@ -130,6 +130,13 @@ test('pipelines/table3.yaml runs in miniature: kernel interpolation fits true an
   const [truth, random] = [table.rows.find((row) => row[0] === 'none')!, table.rows.find((row) => row[0] === 'random_labels')!];
   assert.deepEqual([truth[2], random[2]], [0, 0]); // both interpolated
   assert.ok((truth[3] as number) < 0.4 && (random[3] as number) > 0.7, JSON.stringify(table.rows));
+  // The ℓ2 row: λ = 0 interpolates; a large λ no longer fits its training labels and has a smaller norm.
+  const ridge = await cli(cache, 'show', 'ridge_table', 'pipelines/table3.yaml', '--json', ...mini);
+  const rt = (JSON.parse(ridge.stdout) as { outputs: { table: { value: { columns: string[]; rows: number[][] } } } }).outputs.table.value;
+  assert.deepEqual(rt.columns, ['ridge', 'train_error', 'test_error', 'norm']);
+  assert.deepEqual(rt.rows.map((row) => row[0]), [0, 0.001, 0.01, 0.1, 1, 10]);
+  assert.equal(rt.rows[0]![1], 0);
+  assert.ok(rt.rows[5]![1]! > 0 && rt.rows[5]![3]! < rt.rows[0]![3]!, JSON.stringify(rt.rows));
 });
 
 test('the quick-start, randomizations and theorem1 pipelines run (in miniature where they train)', async () => {
@@ -137,7 +144,7 @@ test('the quick-start, randomizations and theorem1 pipelines run (in miniature w
   const runs: [string, string[], number][] = [
     ['pipelines/quickstart.yaml', ['--set', 'vars.epochs=1'], 9],
     ['pipelines/randomizations.yaml', [], 10],
-    ['pipelines/theorem1.yaml', ['--set', 'fit.matrix.n=[50]'], 5],
+    ['pipelines/theorem1.yaml', ['--set', 'fit.matrix.n=[50]', '--set', 'deep.with.n=50'], 9],
   ];
   for (const [pipeline, sets, stages] of runs) {
     const r = await cli(cache, 'run', pipeline, '--json', ...sets);

@@ -98,6 +98,9 @@ export async function runTrain(ctx: StageContext<TrainParams>): Promise<void> {
           test: { loss: finalTest.loss, acc: finalTest.acc },
           // What the paper reports for training in its tables: the last epoch's online mini-batch accuracy.
           train_online_acc: result.history.at(-1)?.acc ?? null,
+          // Early stopping's proxy (Table 2's parentheses): the best test accuracy of any evaluation,
+          // during training (every eval_every epochs) or at the end.
+          best_test_acc: result.history.reduce((best, e) => Math.max(best, e.testAcc ?? -Infinity), finalTest.acc),
         },
         // The backend's name only: its threads, versions and adapter are in the run record.
         backend: { name: backend.name, tfBackend: backend.tfBackend },

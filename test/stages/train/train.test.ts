@@ -12,7 +12,7 @@ const params = { model: 'mlp_1x512', epochs: 4, batch_size: 16, preprocessing: {
 
 interface Metrics {
   history: { epoch: number; loss: number; acc: number; testAcc?: number }[];
-  final: { train: { acc: number }; test: { acc: number; loss: number } };
+  final: { train: { acc: number }; test: { acc: number; loss: number }; best_test_acc: number };
   params: number;
   input_shape: number[];
   stopped_by: string;
@@ -28,6 +28,8 @@ test('train stage: learns the toy set, writes weights + metadata, is reproducibl
     assert.equal(m.history.length, 4);
     assert.ok(m.history.every((e) => e.testAcc !== undefined));
     assert.ok(m.final.test.acc > 0.9, `test acc ${m.final.test.acc}`);
+    // Early stopping's proxy: the best of every evaluation, the final one included.
+    assert.equal(m.final.best_test_acc, Math.max(m.final.test.acc, ...m.history.map((e) => e.testAcc!)));
     assert.equal(m.params, 6 * 6 * 3 * 512 + 512 + 512 * 2 + 2);
     assert.deepEqual(m.input_shape, [6, 6, 3]);
     assert.equal(m.stopped_by, 'epochs');
