@@ -10,7 +10,10 @@ export interface LrnArgs {
   readonly name?: string;
 }
 
-export function defineLrn(tf: Tf) {
+/** The layer class, typed by what callers use (its tfjs base has private members a .d.ts cannot name). */
+export type LrnClass = (new (args: LrnArgs) => tfTypes.layers.Layer) & { readonly className: string };
+
+export function defineLrn(tf: Tf): LrnClass {
   class LocalResponseNormalization extends tf.layers.Layer {
     static readonly className = 'RethinkLRN';
     private readonly lrnArgs: LrnArgs;

@@ -25,6 +25,7 @@ export interface OnnxNode {
 export interface OnnxValueInfo {
   readonly name: string;
   readonly type: OnnxElemType;
+  /** Sizes; a negative one is symbolic (any size at run time). */
   readonly shape: readonly number[];
 }
 
@@ -150,7 +151,8 @@ function writeValueInfo(w: Writer, v: OnnxValueInfo): void {
     type.message(1, (tensor) => {
       tensor.int(1, v.type);
       tensor.message(2, (shape) => {
-        for (const d of v.shape) shape.message(1, (dim) => dim.int(1, d));
+        // A negative size is a symbolic dimension (dim_param "N"): any size at run time.
+        for (const d of v.shape) shape.message(1, (dim) => (d < 0 ? dim.string(2, 'N') : dim.int(1, d)));
       });
     }),
   );

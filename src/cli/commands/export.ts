@@ -1,7 +1,8 @@
 // `rethink export STAGE [pipeline] [--to DIR] [--json]`: copies the current outputs of a stage (a
 // name, an instance id or a glob, as --only takes) out of the content-addressed store into readable
 // files: DIR/<instance id>/<output><extension>, e.g. results/report/html.html. The store keeps
-// objects by hash, read-only; exported copies are the user's to open, move and edit.
+// objects by hash, read-only; exported copies are the user's to open, move and edit. With --model, a
+// trained model is written as TensorFlow.js and ONNX files instead (./export-model.ts).
 import { copyFile, chmod, mkdir, rm, stat } from 'node:fs/promises';
 import { isAbsolute, join, relative, resolve } from 'node:path';
 import type { Command } from '../io.js';
@@ -11,13 +12,21 @@ import { UserError } from '../../config/diagnostic.js';
 import { explain } from '../../exec/explain.js';
 import { selectInstances } from '../../plan/select.js';
 import type { ArtifactKind } from '../../plugin/types.js';
+import { exportInstanceModels, modelFormats, noModels, type ExportedModel } from './export-model.js';
 
 const DEFAULT_EXTENSION: Readonly<Record<ArtifactKind, string>> = { json: '.json', tensors: '.safetensors', file: '' };
 
 export const exportCommand: Command = async (argv, io) => {
-  const { values, positionals } = parseFlags('export', argv, { ...pipelineFlags, to: { type: 'string', short: 'o', value: 'DIR', help: 'where to copy: DIR/<instance id>/<output><extension> (default results/)' } });
+  const { values, positionals } = parseFlags('export', argv, {
+    ...pipelineFlags,
+    to: { type: 'string', short: 'o', value: 'DIR', help: 'where to copy: DIR/<instance id>/<output><extension> (default results/)' },
+    model: { type: 'boolean', help: 'write trained models as TensorFlow.js (model.json) and ONNX (model.onnx) files: DIR/<instance id>/<output>/' },
+    format: { type: 'string', value: 'tfjs,onnx', help: 'with --model: which formats (default both)' },
+  });
   const [target, pipeline, ...extra] = positionals;
   if (!target || extra.length > 0) throw UserError.of('E_BAD_FLAG', 'rethink export takes a stage and at most one pipeline', "e.g. rethink export report pipelines/figure1.yaml --to results");
+  if (values.format !== undefined && values.model !== true) throw UserError.of('E_BAD_FLAG', '--format goes with --model', 'e.g. rethink export train --model --format onnx');
+  const formats = values.model === true ? modelFormats(values.format) : [];
   const ws = await loadWorkspace(io, pipeline, values.set ?? []);
   const selected = selectInstances(ws.plan, [target]);
   const store = await openStore(io, values);
@@ -26,10 +35,15 @@ export const exportCommand: Command = async (argv, io) => {
   await checkDestination(root, dir);
   const states = (await explain(ws.plan, store)).filter((s) => selected.has(s.id));
   const written: { id: string; output: string; path: string }[] = [];
+  const models: ExportedModel[] = [];
   const missing = states.filter((s) => s.status !== 'up-to-date');
   for (const s of states) {
     if (s.status !== 'up-to-date') continue;
     const record = (await store.readRun(s.key!))!;
+    if (values.model === true) {
+      models.push(...(await writing(join(root, s.id), io.cwd, () => exportInstanceModels(store, s.id, s.key!, record, root, formats))));
+      continue;
+    }
     const specs = ws.plan.instances.get(s.id)!.plugin.outputs;
     for (const [name, ref] of Object.entries(record.outputs)) {
       const dest = join(root, s.id, `${name}${specs[name]?.extension ?? DEFAULT_EXTENSION[ref.kind]}`);
@@ -43,8 +57,13 @@ export const exportCommand: Command = async (argv, io) => {
       written.push({ id: s.id, output: name, path: dest });
     }
   }
-  if (values.json) io.stdout(`${JSON.stringify({ pipeline: ws.file.source.file, exported: written, missing: missing.map((s) => ({ id: s.id, reasons: s.reasons })) }, null, 1)}\n`);
-  else for (const w of written) io.stdout(`${relative(io.cwd, w.path) || w.path}\n`);
+  if (values.model === true && models.length === 0 && missing.length < states.length) throw noModels(target);
+  if (values.json) {
+    const exported = values.model === true ? models : written;
+    io.stdout(`${JSON.stringify({ pipeline: ws.file.source.file, exported, missing: missing.map((s) => ({ id: s.id, reasons: s.reasons })) }, null, 1)}\n`);
+  } else if (values.model === true) {
+    for (const m of models) io.stdout(`${m.files.map((f) => relative(io.cwd, join(m.path, f)) || f).join('\n')}\n`);
+  } else for (const w of written) io.stdout(`${relative(io.cwd, w.path) || w.path}\n`);
   if (missing.length > 0) {
     const cmd = `rethink run ${pipeline ?? ''}`.trimEnd();
     io.stderr(`rethink export: ${missing.length} not up to date, not exported (run \`${cmd}\` first):\n${missing.map((s) => `  ${s.id}: ${s.reasons.join('; ')}`).join('\n')}\n`);
@@ -65,9 +84,9 @@ async function checkDestination(root: string, given: string): Promise<void> {
 }
 
 /** Runs one file's copy; a file-system refusal (permissions, a file in the way, a full disk) is the user's to fix. */
-async function writing(dest: string, cwd: string, copy: () => Promise<void>): Promise<void> {
+async function writing<T>(dest: string, cwd: string, copy: () => Promise<T>): Promise<T> {
   try {
-    await copy();
+    return await copy();
   } catch (e) {
     throw destinationError(relative(cwd, dest) || dest, e);
   }
