@@ -1,11 +1,9 @@
 // rethink's public API for plugin authors: `import { definePlugin, Rng } from 'rethink'`. A plugin is
 // a plain object (README, "Writing a plugin"); these give it types and the project's seeded PRNG.
-// Testing helpers are in 'rethink/testing'. `loadModel` reads a model written by `rethink export
-// --model` back as a tfjs LayersModel (a plain tfjs program needs only 'rethink/layers').
+// Testing helpers are in 'rethink/testing'; `loadModel` (a model written by `rethink export --model`,
+// back as a tfjs LayersModel) is in 'rethink/models', so that plugin authors' types never load tfjs's.
 export { definePlugin, UserInputError } from './plugin/types.js';
 export type { Artifact, ArtifactKind, ArtifactOrigin, InputSpec, JsonSchema, JsonValue, OutputSpec, Plugin, ProgressUpdate, Scalar, StageContext, StageDeclaration } from './plugin/types.js';
 export type { GpuNeed } from './plan/resources.js';
 export { Rng } from './util/random.js';
 export type { TensorData } from './tensors/types.js';
-export { loadModel, ModelFilesError, type LoadedModel } from './models/export/load.js';
-export type { ModelCard } from './models/export/files.js';

@@ -22,7 +22,9 @@ export function customLayers(tf: Tf): CustomLayers {
   const Lrn = defineLrn(tf);
   const SeededDropout = defineSeededDropout(tf);
   const BetaBatchNorm = defineBetaBatchNorm(tf);
-  for (const cls of [Lrn, SeededDropout, BetaBatchNorm]) tf.serialization.registerClass(cls);
+  tf.serialization.registerClass(Lrn);
+  tf.serialization.registerClass(SeededDropout);
+  tf.serialization.registerClass(BetaBatchNorm);
   const layers: CustomLayers = {
     lrn: (args) => new Lrn(args),
     seededDropout: (args) => new SeededDropout(args),

@@ -11,7 +11,7 @@ export interface LrnArgs {
 }
 
 /** The layer class, typed by what callers use (its tfjs base has private members a .d.ts cannot name). */
-export type LrnClass = (new (args: LrnArgs) => tfTypes.layers.Layer) & { readonly className: string };
+export type LrnClass = (new (args: LrnArgs) => tfTypes.layers.Layer) & tfTypes.serialization.SerializableConstructor<tfTypes.layers.Layer>;
 
 export function defineLrn(tf: Tf): LrnClass {
   class LocalResponseNormalization extends tf.layers.Layer {

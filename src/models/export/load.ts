@@ -1,4 +1,4 @@
-// The public way back in: `loadModel(path)` reads an exported model (its folder, or its model.json)
+// 'rethink/models', the public way back in: `loadModel(path)` reads an exported model (its folder, or its model.json)
 // into a tfjs LayersModel with its model card, ready for `predict`. Stock tfjs can load the same files
 // (register RethinkLRN first: ./layers.ts); this adds the card and local files without tfjs-node.
 import { readFile, stat } from 'node:fs/promises';
@@ -50,3 +50,6 @@ async function readJson<T>(file: string): Promise<T> {
     throw new ModelFilesError(`${file}: not JSON (${(e as Error).message})`);
   }
 }
+
+export { registerRethinkLayers } from './layers.js';
+export type { ModelCard } from './files.js';
