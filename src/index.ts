@@ -1,7 +1,8 @@
 // rethink's public API for plugin authors: `import { definePlugin, Rng } from 'rethink'`. A plugin is
 // a plain object (README, "Writing a plugin"); these give it types and the project's seeded PRNG.
 // Testing helpers are in 'rethink/testing'.
-export { definePlugin, UserInputError } from './plugin/types.js';
+export { definePlugin } from './plugin/types.js';
+export { UserInputError } from './util/user-error.js';
 export type { Artifact, ArtifactKind, ArtifactOrigin, InputSpec, JsonSchema, JsonValue, OutputSpec, Plugin, ProgressUpdate, Scalar, StageContext, StageDeclaration } from './plugin/types.js';
 export type { GpuNeed } from './plan/resources.js';
 export { Rng } from './util/random.js';

@@ -1,7 +1,7 @@
 // Flag parsing on node:util's parseArgs; a bad flag is a user error (exit 2) that names valid ones.
 // Every flag carries its own line of help, so `rethink COMMAND --help` lists exactly what it takes.
 import { parseArgs } from 'node:util';
-import { UserError } from '../config/diagnostic.js';
+import { UserError } from '../util/user-error.js';
 import { closest } from '../util/closest.js';
 
 /** A flag: parseArgs's settings, plus its help (parseArgs ignores the extra fields). */

@@ -2,7 +2,8 @@
 // load what they do not use; maps user errors to exit code 2 with file:line:col diagnostics.
 import { readFileSync } from 'node:fs';
 import type { CliIO, Command } from './io.js';
-import { UserError, formatDiagnostics } from '../config/diagnostic.js';
+import { UserError } from '../util/user-error.js';
+import { formatDiagnostics } from '../config/diagnostic.js';
 import { rethinkVersion } from '../exec/environment.js';
 import { flagHelp, HelpRequest, pipelineFlags, type Flags } from './args.js';
 import { CorruptObjectError } from '../store/object-check.js';

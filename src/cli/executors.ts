@@ -4,7 +4,7 @@
 // Redis) that share only the remote, which they need. Stages placed `local` stay on this machine.
 import { QUEUE_ENV } from '../exec/engines/queue-protocol.js';
 import { CLI_ENTRY } from '../exec/cli-entry.js';
-import { UserError } from '../config/diagnostic.js';
+import { UserError } from '../util/user-error.js';
 import { InProcessRunner, type Runner } from '../exec/runner.js';
 import type { Runners } from '../exec/executor.js';
 import type { EngineContext, JobEngine, QueueEngineOptions, SlurmEngineOptions } from '../exec/engine.js';

@@ -11,7 +11,7 @@ import { LocalStore } from '../store/local.js';
 import { REMOTE_ENV, REMOTE_READ_ONLY_ENV } from '../store/remote.js';
 import { openSharedRemote, tieredOver } from './remote-store.js';
 import type { TieredStore } from '../store/tiered.js';
-import { UserError } from '../config/diagnostic.js';
+import { UserError } from '../util/user-error.js';
 import { unreachable } from '../util/brand.js';
 import { MARKER_FILE, NotACacheError, type NotACache } from '../store/marker.js';
 import { builtinPlugins } from '../../stages/index.js';

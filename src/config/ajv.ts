@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Ajv, ErrorObject, Options, ValidateFunction } from 'ajv';
 import type { JsonSchema } from '../plugin/types.js';
-import { canonicalJson } from '../plan/key.js';
+import { canonicalJson } from '../util/canonical-json.js';
 
 const require = createRequire(import.meta.url);
 const OPTIONS: Options = { allErrors: true, useDefaults: true, strict: false, allowUnionTypes: true, verbose: true };

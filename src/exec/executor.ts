@@ -13,7 +13,7 @@ import type { InputArtifact, ResolvedInputs } from './context.js';
 import type { JsonValue } from '../plugin/types.js';
 import type { Runner } from './runner.js';
 import type { Observer, StageReport } from './events.js';
-import { CoreSemaphore } from './semaphore.js';
+import { CoreSemaphore } from '../util/semaphore.js';
 import { environment, gitState } from './environment.js';
 import { withUpstream } from '../plan/select.js';
 import { setTimeout as sleep } from 'node:timers/promises';

@@ -7,9 +7,9 @@
 // (the subprocess executor) the outputs are published and the record is left to the coordinator.
 import { hostname } from 'node:os';
 import { performance } from 'node:perf_hooks';
-import type { Diagnostic } from '../config/diagnostic.js';
+import type { Diagnostic } from '../util/user-error.js';
 import { resolveParams } from '../config/params.js';
-import { canonicalJson } from '../plan/key.js';
+import { canonicalJson } from '../util/canonical-json.js';
 import type { PluginRegistry } from '../plan/registry.js';
 import type { JsonValue, Plugin, ProgressUpdate } from '../plugin/types.js';
 import type { LocalStore } from '../store/local.js';

@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import type { CacheKey, StageId } from '../util/brand.js';
-import { UserError } from '../config/diagnostic.js';
+import { UserError } from '../util/user-error.js';
 import type { Plan, StageInstance } from '../plan/plan.js';
 import type { ProgressUpdate } from '../plugin/types.js';
 import type { OutputRef, RunRecord, Store } from '../store/types.js';

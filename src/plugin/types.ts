@@ -147,15 +147,6 @@ export interface StageDeclaration<P = Record<string, unknown>> {
 }
 
 /** Identity helper that types `run`'s params from the generic argument. */
-/**
- * An error the user can fix (a bad param, an input of the wrong shape, a singular problem): a stage
- * that throws it fails with its message and no stack, and `rethink run` exits with 2, not 1. Any error
- * with `userError = true` counts the same; plugins extend this one.
- */
-export class UserInputError extends Error {
-  readonly userError = true;
-}
-
 export function definePlugin<P = Record<string, unknown>>(plugin: Plugin<P>): Plugin<P> {
   return plugin;
 }

@@ -2,7 +2,7 @@
 // and the words a timed-out call's message uses to name what ran out and which setting changes it.
 // A directory remote has no such settings: it is a filesystem (possibly NFS), whose hangs the kernel's
 // mount options govern, and a read there cannot be cancelled from Node anyway.
-import { UserError } from '../config/diagnostic.js';
+import { UserError } from '../util/user-error.js';
 import { DEFAULT_S3_TIMEOUTS, type S3Timeouts } from '../util/s3.js';
 import { parseDuration, showDuration } from '../util/duration.js';
 

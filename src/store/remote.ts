@@ -10,7 +10,7 @@ import { isAbsolute, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { pipeline } from 'node:stream/promises';
 import type { Readable } from 'node:stream';
-import { UserError } from '../config/diagnostic.js';
+import { UserError } from '../util/user-error.js';
 import type { S3Timeouts } from '../util/s3.js';
 import { sweepByAge, TMP_GRACE_MS } from './tmp-dir.js';
 

@@ -8,8 +8,8 @@
 import { createHash, createPrivateKey, createPublicKey, sign, verify, type KeyObject } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { isAbsolute, resolve } from 'node:path';
-import { UserError } from '../config/diagnostic.js';
-import { canonicalJson } from '../plan/key.js';
+import { UserError } from '../util/user-error.js';
+import { canonicalJson } from '../util/canonical-json.js';
 import type { RunRecord } from './types.js';
 
 export const SIGNING_KEY_ENV = 'RETHINK_REMOTE_SIGNING_KEY';

@@ -4,7 +4,8 @@
 import { createReadStream } from 'node:fs';
 import { chmod, copyFile, link, mkdir, readdir, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { UserInputError, type Artifact, type StageContext } from '../../src/plugin/types.js';
+import { UserInputError } from '../../src/util/user-error.js';
+import { type Artifact, type StageContext } from '../../src/plugin/types.js';
 import { openSafetensors, SafetensorsFormatError } from '../../src/tensors/safetensors.js';
 import { hermeticEnv } from './env.js';
 import { hashFiles } from './fingerprint.js';

@@ -2,7 +2,8 @@
 // that represents the labels (or random labels, or Gaussian values) of n training images exactly, and
 // measures it: the error on the sample in float64 and in float32, the largest weight, A's smallest
 // eigenvalue. The network's weights (a, b, w) are an output too.
-import { definePlugin, UserInputError, type Artifact } from '../../src/plugin/types.js';
+import { definePlugin, type Artifact } from '../../src/plugin/types.js';
+import { UserInputError } from '../../src/util/user-error.js';
 
 export interface ExpressivityParams {
   readonly n: number;

@@ -14,7 +14,7 @@ import type { TieredStore } from '../../store/tiered.js';
 import type { ObjectHash, StageId } from '../../util/brand.js';
 import { plainRenderer } from '../render/plain.js';
 import { runDocument } from '../render/json.js';
-import { UserError } from '../../config/diagnostic.js';
+import { UserError } from '../../util/user-error.js';
 import { CorruptObjectError } from '../../store/object-check.js';
 import { Interrupt } from '../interrupt.js';
 

@@ -6,7 +6,7 @@ import { performance } from 'node:perf_hooks';
 import type { Command } from '../io.js';
 import { applyBackendFlag, backendFlag, intFlag, onlyFlag, parseFlags, pipelineFlags } from '../args.js';
 import { loadWorkspace, localOf, openStore } from '../workspace.js';
-import { UserError } from '../../config/diagnostic.js';
+import { UserError } from '../../util/user-error.js';
 import { Interrupt } from '../interrupt.js';
 import { explain } from '../../exec/explain.js';
 import { scratchDirs, verifyInstance, type Verification } from '../../exec/verify.js';

@@ -7,7 +7,7 @@ import { CLI_ENTRY } from '../../exec/cli-entry.js';
 import type { CliIO, Command } from '../io.js';
 import { backendFlag, intFlag, parseFlags } from '../args.js';
 import { ALLOW_PLUGIN_CODE_ENV } from '../../exec/plugin-code.js';
-import { UserError } from '../../config/diagnostic.js';
+import { UserError } from '../../util/user-error.js';
 import { Interrupt } from '../interrupt.js';
 import { CACHE_ENV } from '../workspace.js';
 import { openRemote, REMOTE_ENV } from '../../store/remote.js';

@@ -2,7 +2,7 @@
 // log, the stage's resources as sbatch options, the pipeline's `slurm:` block, `--slurm-args`, and the
 // `--wrap` command that runs `rethink exec` against the remote. Pure, so that every mapping is tested
 // without a cluster.
-import { UserError } from '../../config/diagnostic.js';
+import { UserError } from '../../util/user-error.js';
 import type { SlurmSettings } from '../../plan/plan.js';
 import type { Resources } from '../../plan/resources.js';
 import { shellQuote } from '../../util/shell.js';

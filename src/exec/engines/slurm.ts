@@ -11,7 +11,7 @@
 import { existsSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { UserError } from '../../config/diagnostic.js';
+import { UserError } from '../../util/user-error.js';
 import { ShellWordsError, splitShellWords } from '../../util/shell.js';
 import type { EngineJob, EngineOutcome, JobEngine, SlurmEngineOptions } from '../engine.js';
 import type { JobSpec } from '../job-spec.js';
