@@ -23,8 +23,9 @@ import { isUserError } from './errors.js';
 import { jobError, type JobError, type JobResult, type RanOn } from './job-messages.js';
 import { inconsistency, jobOf, JobSpecError, parseJobSpec, type JobSpec } from './job-spec.js';
 import { RemoteProgress } from './job-progress.js';
-import { ALLOW_PLUGIN_CODE_ENV, fetchPluginCode, PluginCodeError } from './plugin-code.js';
+import { fetchPluginCode, PluginCodeError } from './plugin-code.js';
 import { InProcessRunner, type StageJob } from './runner.js';
+import { ENV } from '../util/env.js';
 
 
 export interface RunSpecOptions {
@@ -163,7 +164,7 @@ async function remotePluginCode(spec: JobSpec, hash: string, store: TieredStore,
     throw JobRefused.of(
       'E_PLUGIN_CODE_REFUSED',
       `stage ${spec.stage.id}: plugin "${spec.plugin.uses}" is loaded from a path, and this machine runs only built-in plugins${signer !== undefined && 'why' in signer ? ` (the spec is not signed by a trusted key: ${signer.why})` : ''}`,
-      `to run plugin code from the remote (by its hash), start this worker with --allow-plugin-code (or ${ALLOW_PLUGIN_CODE_ENV}=1), or have the coordinator sign its job specs (RETHINK_REMOTE_SIGNING_KEY) with a key this machine trusts (RETHINK_REMOTE_TRUSTED_KEYS)`,
+      `to run plugin code from the remote (by its hash), start this worker with --allow-plugin-code (or ${ENV.allowPluginCode.name}=1), or have the coordinator sign its job specs (RETHINK_REMOTE_SIGNING_KEY) with a key this machine trusts (RETHINK_REMOTE_TRUSTED_KEYS)`,
     );
   }
   try {

@@ -13,6 +13,7 @@ import type { Readable } from 'node:stream';
 import { UserError } from '../util/user-error.js';
 import type { S3Timeouts } from '../util/s3.js';
 import { sweepByAge, TMP_GRACE_MS } from './tmp-dir.js';
+import { ENV } from '../util/env.js';
 
 /** Paths are relative to the remote's root, always with forward slashes. */
 export interface Remote {
@@ -42,8 +43,6 @@ export interface RemoteEntry {
   readonly modifiedMs: number;
 }
 
-export const REMOTE_ENV = 'RETHINK_REMOTE';
-export const REMOTE_READ_ONLY_ENV = 'RETHINK_REMOTE_READ_ONLY';
 
 const FORMS = 's3://bucket[/prefix] (any S3-compatible server; AWS_ENDPOINT_URL_S3 names a non-AWS one), file:///dir, or a directory path';
 

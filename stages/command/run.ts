@@ -13,6 +13,7 @@ import type { CommandParams } from './params.js';
 import { EXTENSIONS, fillPorts, type PortPaths } from './ports.js';
 import { splitShellWords, ShellWordsError } from '../../src/util/shell.js';
 import { runProcess } from './process.js';
+import { ENV } from '../../src/util/env.js';
 
 export async function runCommand(ctx: StageContext<CommandParams>, baseDir: string): Promise<void> {
   const { params } = ctx;
@@ -32,9 +33,9 @@ export async function runCommand(ctx: StageContext<CommandParams>, baseDir: stri
   const env = hermeticEnv({
     ...own,
     TMPDIR: tmp,
-    RETHINK_SEED: String(ctx.seed),
-    RETHINK_STAGE_ID: ctx.stage.id,
-    RETHINK_CORES: String(ctx.cores),
+    [ENV.stageSeed.name]: String(ctx.seed),
+    [ENV.stageId.name]: ctx.stage.id,
+    [ENV.stageCores.name]: String(ctx.cores),
   });
   ctx.signal.throwIfAborted();
   const result = await runProcess(argv, { cwd: baseDir, env, signal: ctx.signal, onLine: (line) => ctx.log(line), onProgress: (u) => ctx.progress(u) });

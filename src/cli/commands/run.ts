@@ -17,6 +17,7 @@ import { runDocument } from '../render/json.js';
 import { UserError } from '../../util/user-error.js';
 import { CorruptObjectError } from '../../store/object-check.js';
 import { Interrupt } from '../interrupt.js';
+import { ENV } from '../../util/env.js';
 
 export const run: Command = async (argv, io) => {
   const { values, positionals } = parseFlags('run', argv, {
@@ -36,7 +37,7 @@ export const run: Command = async (argv, io) => {
   const ws = await loadWorkspace(io, positionals[0], values.set ?? []);
   const jobs = intFlag('jobs', values.jobs, 1) ?? (isDistributed(executor) ? DEFAULT_REMOTE_JOBS : availableParallelism());
   const retries = intFlag('retries', values.retries, 0);
-  const delay = Number(io.env['RETHINK_RETRY_DELAY_MS']);
+  const retryDelayMs = ENV.retryDelayMs.read(io.env);
   const force = values.force ? selectInstances(ws.plan, values.force, '--force') : undefined;
   // A job elsewhere takes the result the remote already has for its key, which --force would replace.
   if (force && isDistributed(executor)) {
@@ -98,7 +99,7 @@ export const run: Command = async (argv, io) => {
         ...(force ? { force } : {}),
         signal: interrupt.signal,
         ...(retries === undefined ? {} : { retries }),
-        ...(Number.isFinite(delay) && delay >= 0 ? { retryDelayMs: delay } : {}),
+        retryDelayMs,
       },
       observe,
     ).finally(close);

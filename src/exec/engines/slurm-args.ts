@@ -6,12 +6,11 @@ import { UserError } from '../../util/user-error.js';
 import type { SlurmSettings } from '../../plan/plan.js';
 import type { Resources } from '../../plan/resources.js';
 import { shellQuote } from '../../util/shell.js';
+import { ENV } from '../../util/env.js';
 
 /** How a GPU stage asks for a GPU: a generic resource (`--gres=gpu:N`), or a node feature (`--constraint=gpu`). */
 export type GpuRequest = { readonly kind: 'gres' } | { readonly kind: 'constraint'; readonly features: string };
 
-/** The environment variable that picks the GPU request: `gres` (the default), `constraint` or `constraint=<features>`. */
-export const SLURM_GPU_ENV = 'RETHINK_SLURM_GPU';
 
 /** Where a job keeps its local cache on the node: `$RETHINK_WORKER_CACHE` there, else a per-user folder in its TMPDIR. */
 export const WORKER_CACHE = '"${RETHINK_WORKER_CACHE:-${TMPDIR:-/tmp}/rethink-worker-$(id -u)}"';
@@ -97,7 +96,7 @@ export function gpuRequestOf(value: string | undefined): GpuRequest {
   if (features !== undefined && features !== '') return { kind: 'constraint', features };
   throw UserError.of(
     'E_SLURM_GPU',
-    `${SLURM_GPU_ENV} "${value}" is not a way to ask Slurm for a GPU`,
+    `${ENV.slurmGpu.name} "${value}" is not a way to ask Slurm for a GPU`,
     'use gres (--gres=gpu:N, the default), constraint (--constraint=gpu) or constraint=<features> for clusters that mark GPU nodes by feature',
   );
 }
