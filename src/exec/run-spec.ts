@@ -36,6 +36,8 @@ export interface RunSpecOptions {
   readonly signal: AbortSignal;
   readonly onProgress: (update: ProgressUpdate) => void;
   readonly onLog: (message: string) => void;
+  /** This process's backend (`rethink exec --backend`, else its RETHINK_BACKEND), for a spec that asks for none. */
+  readonly backend?: string | undefined;
   /** Where this attempt runs (default: this host), for the run record's provenance. */
   readonly ranOn?: RanOn;
   /**
@@ -106,7 +108,9 @@ export async function runJobSpec(spec: JobSpec, options: RunSpecOptions): Promis
   }
   const plugin = await checkedPlugin(spec, options);
   await checkInputs(spec, store);
-  const job = jobOf(spec, plugin);
+  const asked = jobOf(spec, plugin);
+  const backend = asked.backend ?? options.backend;
+  const job: StageJob = backend === undefined ? asked : { ...asked, backend };
   if (!tiered) return runStage(job, store, options, undefined);
   const ranOn: RanOn = options.ranOn ?? { host: hostname() };
   const startedAt = new Date();

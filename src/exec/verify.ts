@@ -39,6 +39,8 @@ export interface VerifyOptions {
   /** Makes a fresh directory for the scratch store (see scratchDirs); it is removed after. */
   readonly scratchDir: () => Promise<string>;
   readonly cores: number;
+  /** The backend for stages that leave theirs open (`--backend`), as in a run. */
+  readonly backend?: string;
   readonly signal?: AbortSignal;
   readonly onProgress?: (update: ProgressUpdate) => void;
   readonly onLog?: (message: string) => void;
@@ -62,7 +64,7 @@ export async function verifyInstance(
   const stop = anySignal([...(options.signal ? [options.signal] : []), stalls.signal()]);
   try {
     const result = await new InProcessRunner(overlay).run(
-      { instance: inst, key: record.key, keyRecord: record.keyRecord, inputs: resolveInputs(plan, inst, upstream), cores: options.cores },
+      { instance: inst, key: record.key, keyRecord: record.keyRecord, inputs: resolveInputs(plan, inst, upstream), cores: options.cores, ...(options.backend === undefined ? {} : { backend: options.backend }) },
       { signal: stop.signal, onProgress: options.onProgress ?? (() => {}), onLog: options.onLog ?? (() => {}) },
     );
     const seconds = (performance.now() - t) / 1000;

@@ -65,6 +65,11 @@ export interface StageContext<P = Record<string, unknown>> {
   readonly inputs: Readonly<Record<string, Artifact | readonly Artifact[] | undefined>>;
   /** Cores this stage was granted (see `Plugin.cores`). */
   readonly cores: number;
+  /**
+   * The tfjs backend the run asked for (`rethink run --backend`, else RETHINK_BACKEND where the run
+   * started), for stages that leave theirs open; absent: none was asked for (auto).
+   */
+  readonly backend?: string;
   readonly signal: AbortSignal;
   progress(update: ProgressUpdate): void;
   log(message: string): void;

@@ -71,7 +71,7 @@ const FALSE = /^(0|false|no|off)$/i;
 
 /** A switch: 1/true/yes/on or 0/false/no/off. */
 function flag(name: string, unset: boolean, description: string): EnvVariable<boolean> {
-  const doc = { values: '1, true, yes, on or 0, false, no, off', default: unset ? 'on' : 'off', description };
+  const doc = { values: 'on (1, true, yes) or off (0, false, no)', default: unset ? 'on' : 'off', description };
   return defineVariable(name, doc, (raw) => (TRUE.test(raw) ? true : FALSE.test(raw) ? false : undefined), unset);
 }
 
@@ -137,7 +137,7 @@ export const ENV = {
   executor: text('RETHINK_EXECUTOR', { values: 'local, subprocess, slurm or queue', default: 'local', description: 'where stages run (--executor)' }),
   queue: text('RETHINK_QUEUE', { values: 'redis://[:password@]host:port/db or rediss://…', default: '', description: 'the Redis of --executor queue and rethink worker (--queue)' }),
   slurmArgs: text('RETHINK_SLURM_ARGS', { values: 'sbatch options, quoted as for a shell', default: '', description: "more sbatch options for --executor slurm, after the pipeline's slurm: block (--slurm-args)" }),
-  slurmGpu: text('RETHINK_SLURM_GPU', { values: 'gres, constraint or constraint=<features>', default: 'gres', description: 'how a Slurm job asks for GPUs: --gres=gpu:N, or --constraint' }),
+  slurmGpu: text('RETHINK_SLURM_GPU', { values: 'gres, constraint or constraint=FEATURES', default: 'gres', description: 'how a Slurm job asks for GPUs: --gres=gpu:N, or --constraint' }),
   workerCache: text('RETHINK_WORKER_CACHE', { values: 'a directory on the node', default: '$TMPDIR/rethink-worker-$UID', description: "a Slurm job's local cache, read by the job's shell on its node" }),
   allowPluginCode: flag('RETHINK_ALLOW_PLUGIN_CODE', false, 'rethink exec and worker run plugins loaded from a path, their code fetched from the remote by hash (--allow-plugin-code)'),
   retryDelayMs: nonNegative('RETHINK_RETRY_DELAY_MS', 1000, { values: 'milliseconds ≥ 0', unit: '', description: "the first wait before a failed stage's next attempt (it doubles after each)" }),
@@ -154,11 +154,11 @@ export const ENV = {
   webgpuTune: choice('RETHINK_WEBGPU_TUNE', ['auto', 'on', 'off'], 'auto', 'time the GEMM tiles after the first step (auto: on hardware adapters only)'),
   webgpuTuneBudgetS: nonNegative('RETHINK_WEBGPU_TUNE_BUDGET_S', 20, { values: 'a number of seconds ≥ 0', unit: '', description: 'seconds a GEMM tiling may take' }),
   webgpuTuneTiles: text('RETHINK_WEBGPU_TUNE_TILES', { values: 'tile keys such as 64x64x16_4x4, comma-separated', default: 'all', description: 'the candidate GEMM tiles' }),
-  webgpuTuneCache: text('RETHINK_WEBGPU_TUNE_CACHE', { values: 'a file, or off', default: '~/.cache/rethink/webgpu-tiles-<adapter>.json ($XDG_CACHE_HOME/rethink/…)', description: 'where tuned tiles are kept for later runs on the same GPU' }),
+  webgpuTuneCache: text('RETHINK_WEBGPU_TUNE_CACHE', { values: 'a file, or off', default: '~/.cache/rethink/webgpu-tiles-ADAPTER.json ($XDG_CACHE_HOME/rethink/…)', description: 'where tuned tiles are kept for later runs on the same GPU' }),
   // Set by rethink for a command stage's program.
-  stageSeed: forStage('RETHINK_SEED', 'a whole number', "a command stage's seed"),
-  stageId: forStage('RETHINK_STAGE_ID', 'a stage id', "a command stage's instance id, e.g. torch[model=mlp_1x512]"),
-  stageCores: forStage('RETHINK_CORES', 'a whole number ≥ 1', 'the cores a command stage was given'),
+  stageSeed: forStage('RETHINK_SEED', 'a whole number', "the instance's seed"),
+  stageId: forStage('RETHINK_STAGE_ID', 'a stage id', "the instance's id, e.g. torch[model=mlp_1x512]"),
+  stageCores: forStage('RETHINK_CORES', 'a whole number ≥ 1', 'the cores it was given'),
   // Standard variables rethink honours.
   noColor: text('NO_COLOR', { values: 'any non-empty value', default: '', description: 'no colours in the output (no-color.org)' }),
   xdgCacheHome: text('XDG_CACHE_HOME', { values: 'an absolute directory', default: '~/.cache', description: "machine-level caches go in its rethink/ folder (compiled validators, WebGPU tiles), never in the package" }),

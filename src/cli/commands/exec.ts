@@ -18,7 +18,7 @@ import { hostname } from 'node:os';
 import { isAbsolute, resolve } from 'node:path';
 import { text } from 'node:stream/consumers';
 import { consoleToStderr, type CliIO, type Command } from '../io.js';
-import { applyBackendFlag, backendFlag, parseFlags } from '../args.js';
+import { backendChoice, backendFlag, parseFlags } from '../args.js';
 import { openSharedRemote, tieredOver, type SharedRemote } from '../remote-store.js';
 import { LocalStore } from '../../store/local.js';
 import { jobSpecPathOf } from '../../store/remote.js';
@@ -58,7 +58,7 @@ export const exec: Command = async (argv, io) => {
   }
   const remoteFlag = values.remote ?? emptyAsUnset(ENV.remote.read(io.env));
   if (values.key !== undefined && remoteFlag === undefined) throw UserError.of('E_BAD_FLAG', `rethink exec --key reads the job spec from the remote: it needs --remote URL (or ${ENV.remote.name})`);
-  await applyBackendFlag(values.backend);
+  const backend = await backendChoice(values.backend, io.env);
   const local = cacheOf(io, values['cache-dir']);
   const shared = remoteFlag === undefined ? undefined : await openSharedRemote(io, remoteFlag, values.remote !== undefined ? '--remote' : ENV.remote.name);
   const registry = createRegistry(builtinPlugins);
@@ -66,7 +66,7 @@ export const exec: Command = async (argv, io) => {
   const host = fromEnv.host ?? hostname();
   const worker = values.worker ?? host;
   const allowPluginCode = values['allow-plugin-code'] === true || ENV.allowPluginCode.read(io.env);
-  if (values.serve) return serve(send!, { io, local, shared, registry, worker, allowPluginCode });
+  if (values.serve) return serve(send!, { io, local, shared, registry, worker, allowPluginCode, backend });
 
   // Without a coordinator, stdout is the result line alone; with one, the coordinator relays stdout as log lines.
   const restoreConsole = send ? () => {} : consoleToStderr();
@@ -89,6 +89,7 @@ export const exec: Command = async (argv, io) => {
       registry,
       signal: abort.signal,
       ranOn,
+      backend,
       pluginCode: { allow: allowPluginCode, signer: specSigner(raw, shared?.trust.trusted) },
       onProgress: (update) => {
         if (send) void send({ type: 'progress', update });
@@ -194,6 +195,8 @@ interface ServeContext {
   readonly registry: PluginRegistry;
   readonly worker: string;
   readonly allowPluginCode: boolean;
+  /** This worker's backend (`--backend`, else RETHINK_BACKEND), for jobs whose spec asks for none. */
+  readonly backend: string | undefined;
 }
 
 /** `--serve`: jobs over IPC, one at a time, until the parent goes away. */
@@ -248,6 +251,7 @@ async function runOne(raw: unknown, ranOn: RanOn, signal: AbortSignal, send: Sen
       registry: ctx.registry,
       signal,
       ranOn: { ...ranOn, worker: ranOn.worker ?? ctx.worker },
+      backend: ctx.backend,
       pluginCode: { allow: ctx.allowPluginCode, signer: specSigner(raw, ctx.shared?.trust.trusted) },
       onProgress: (update) => void send({ type: 'progress', update }),
       onLog: (message) => void send({ type: 'log', message }),
@@ -263,7 +267,7 @@ async function warmUp(ctx: ServeContext): Promise<void> {
   await Promise.all(ctx.registry.names().map((name) => ctx.registry.resolve(name, ctx.io.cwd)));
   try {
     const { initBackend } = await import('../../backends/select.js');
-    await initBackend();
+    await initBackend(ctx.backend);
   } catch (e) {
     // The stage that needs it says so, with its own request.
     ctx.io.stderr(`rethink exec --serve: the tfjs backend did not start: ${errorText(e)}\n`);

@@ -2,7 +2,7 @@
 import { readFile } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
 import { consoleToStderr, type Command } from '../io.js';
-import { applyBackendFlag, backendFlag, intFlag, onlyFlag, parseFlags, pipelineFlags } from '../args.js';
+import { backendChoice, backendFlag, intFlag, onlyFlag, parseFlags, pipelineFlags } from '../args.js';
 import { loadWorkspace, localOf, openStore, remoteReadOnly, type Workspace } from '../workspace.js';
 import { selectInstances, withUpstream } from '../../plan/select.js';
 import { execute } from '../../exec/executor.js';
@@ -33,7 +33,7 @@ export const run: Command = async (argv, io) => {
   });
   if (positionals.length > 1) throw UserError.of('E_BAD_FLAG', `rethink run takes one pipeline, got ${positionals.length}: ${positionals.join(' ')}`);
   const executor = executorName(values.executor, io.env);
-  await applyBackendFlag(values.backend);
+  const backend = await backendChoice(values.backend, io.env);
   const ws = await loadWorkspace(io, positionals[0], values.set ?? []);
   const jobs = intFlag('jobs', values.jobs, 1) ?? (isDistributed(executor) ? DEFAULT_REMOTE_JOBS : availableParallelism());
   const retries = intFlag('retries', values.retries, 0);
@@ -100,6 +100,7 @@ export const run: Command = async (argv, io) => {
         signal: interrupt.signal,
         ...(retries === undefined ? {} : { retries }),
         retryDelayMs,
+        ...(backend === undefined ? {} : { backend }),
       },
       observe,
     ).finally(close);

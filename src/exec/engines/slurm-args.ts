@@ -13,7 +13,7 @@ export type GpuRequest = { readonly kind: 'gres' } | { readonly kind: 'constrain
 
 
 /** Where a job keeps its local cache on the node: `$RETHINK_WORKER_CACHE` there, else a per-user folder in its TMPDIR. */
-export const WORKER_CACHE = '"${RETHINK_WORKER_CACHE:-${TMPDIR:-/tmp}/rethink-worker-$(id -u)}"';
+export const WORKER_CACHE = `"\${${ENV.workerCache.name}:-\${TMPDIR:-/tmp}/rethink-worker-$(id -u)}"`;
 
 /** Seconds before the time limit at which the job gets SIGTERM (it checkpoints and stops); less for short limits. */
 const TERM_BEFORE_END_S = 120;
