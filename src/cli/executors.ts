@@ -70,7 +70,6 @@ export interface ExecutorSetup {
   readonly dryRun?: boolean;
 }
 
-
 export async function executorFor(name: ExecutorName, setup: ExecutorSetup): Promise<Executor> {
   const { plan, store } = setup;
   if (!isDistributed(name)) return { runners: { local: await localRunner(name, plan, store) }, close: async () => {} };

@@ -11,8 +11,6 @@ import { dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { codeClosure } from '../plan/code-closure.js';
 import type { Remote } from '../store/remote.js';
 import { errorText } from '../util/error-text.js';
-import { ENV } from '../util/env.js';
-
 
 export const PLUGIN_CODE_FORMAT = 'rethink-plugin-code/1';
 

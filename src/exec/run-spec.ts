@@ -27,7 +27,6 @@ import { fetchPluginCode, PluginCodeError } from './plugin-code.js';
 import { InProcessRunner, type StageJob } from './runner.js';
 import { ENV } from '../util/env.js';
 
-
 export interface RunSpecOptions {
   /** The local cache, or the local cache with the shared remote behind it. */
   readonly store: LocalStore | TieredStore;

@@ -13,7 +13,6 @@ import type { Readable } from 'node:stream';
 import { UserError } from '../util/user-error.js';
 import type { S3Timeouts } from '../util/s3.js';
 import { sweepByAge, TMP_GRACE_MS } from './tmp-dir.js';
-import { ENV } from '../util/env.js';
 
 /** Paths are relative to the remote's root, always with forward slashes. */
 export interface Remote {
@@ -42,7 +41,6 @@ export interface RemoteEntry {
   readonly size: number;
   readonly modifiedMs: number;
 }
-
 
 const FORMS = 's3://bucket[/prefix] (any S3-compatible server; AWS_ENDPOINT_URL_S3 names a non-AWS one), file:///dir, or a directory path';
 

@@ -13,7 +13,6 @@ import { canonicalJson } from '../util/canonical-json.js';
 import type { RunRecord } from './types.js';
 import { ENV } from '../util/env.js';
 
-
 export interface RecordSignature {
   readonly alg: 'ed25519';
   /** The signer's key id (`keyIdOf`). */

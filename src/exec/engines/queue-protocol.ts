@@ -5,8 +5,6 @@
 import type { ProgressUpdate } from '../../plugin/types.js';
 import type { Resources } from '../../plan/resources.js';
 import type { JobSpec } from '../job-spec.js';
-import { ENV } from '../../util/env.js';
-
 
 export const GPU_QUEUE = 'rethink-gpu';
 export const CPU_QUEUE = 'rethink-cpu';

@@ -11,7 +11,6 @@ import { ENV } from '../../util/env.js';
 /** How a GPU stage asks for a GPU: a generic resource (`--gres=gpu:N`), or a node feature (`--constraint=gpu`). */
 export type GpuRequest = { readonly kind: 'gres' } | { readonly kind: 'constraint'; readonly features: string };
 
-
 /** Where a job keeps its local cache on the node: `$RETHINK_WORKER_CACHE` there, else a per-user folder in its TMPDIR. */
 export const WORKER_CACHE = `"\${${ENV.workerCache.name}:-\${TMPDIR:-/tmp}/rethink-worker-$(id -u)}"`;
 
