@@ -71,7 +71,7 @@ export const pipelineFlags = {
 export const onlyFlag = { type: 'string', multiple: true, value: 'GLOB', help: "instances by id, stage name or glob ('train[p=0.2,*')" } as const satisfies FlagSpec;
 
 /** `--backend NAME`: shared by run and verify. */
-export const backendFlag = { type: 'string', value: 'NAME', help: 'the tfjs backend for stages that leave it open: auto, native, wasm, cpu, webgpu, tfjs-node, tfjs-node-gpu' } as const satisfies FlagSpec;
+export const backendFlag = { type: 'string', value: 'NAME', help: 'the tfjs backend for stages that leave it open: auto, native, wasm, cpu, webgpu, tfjs-node, tfjs-node-gpu (default: RETHINK_BACKEND, else auto)' } as const satisfies FlagSpec;
 
 /**
  * The backend for stages whose `backend` param is null (the default): `--backend NAME`, else

@@ -4,6 +4,9 @@
 // names the variable and what would be valid (exit code 2). The README's table and `rethink help env`
 // are rendered from here (env-table.ts), and a test keeps the README equal to it.
 // It lives in util/ because every room reads the environment: cli, exec, store, backends, stages.
+// Written here rather than with envalid or znv: those validate one snapshot of process.env up front,
+// while rethink reads lazily from an injected record (the CLI's io.env, a test's), reports through
+// UserError's diagnostics, and renders its own documentation; what remains is a few small parsers.
 import { parseDuration, showDuration } from './duration.js';
 import { DEFAULT_S3_TIMEOUTS } from './s3.js';
 import { UserError } from './user-error.js';
@@ -57,8 +60,8 @@ function defineVariable<T>(name: string, doc: Doc, parse: (raw: string) => T | u
 }
 
 function badValue(variable: EnvVariable<unknown>, raw: string): UserError {
-  const fallback = variable.default === '' ? 'unset it' : `unset it for the default (${variable.default})`;
-  return UserError.of('E_BAD_ENV', `${variable.name}=${raw}: expected ${variable.values}`, `set ${variable.name} to ${variable.values}, or ${fallback}`);
+  const hint = variable.default === '' ? `unset ${variable.name}` : `unset ${variable.name} for the default (${variable.default})`;
+  return UserError.of('E_BAD_ENV', `${variable.name}=${raw}: expected ${variable.values}`, hint);
 }
 
 /** Text taken as written (an empty value too: some callers refuse it with their own message). */
