@@ -2,7 +2,8 @@
 // a plain object (README, "Writing a plugin"); these give it types and the project's seeded PRNG.
 // Testing helpers are in 'rethink/testing'; `loadModel` (a model written by `rethink export --model`,
 // back as a tfjs LayersModel) is in 'rethink/models', so that plugin authors' types never load tfjs's.
-export { definePlugin, UserInputError } from './plugin/types.js';
+export { definePlugin } from './plugin/types.js';
+export { UserInputError } from './util/user-error.js';
 export type { Artifact, ArtifactKind, ArtifactOrigin, InputSpec, JsonSchema, JsonValue, OutputSpec, Plugin, ProgressUpdate, Scalar, StageContext, StageDeclaration } from './plugin/types.js';
 export type { GpuNeed } from './plan/resources.js';
 export { Rng } from './util/random.js';

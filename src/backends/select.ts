@@ -4,6 +4,7 @@
 import { createRequire } from 'node:module';
 import os from 'node:os';
 import { readdirSync } from 'node:fs';
+import { ENV, type EnvSource } from '../util/env.js';
 
 export const backendNames = ['auto', 'tfjs-node-gpu', 'tfjs-node', 'webgpu', 'native', 'wasm', 'cpu'] as const;
 export type BackendRequest = (typeof backendNames)[number];
@@ -223,8 +224,8 @@ const chosen = new Map<BackendRequest, Promise<BackendInfo>>();
  * tfjs's active one. Idempotent: the same request returns the same info. An explicit request that
  * cannot start throws BackendUnavailableError; 'auto' always ends, at worst, on 'cpu'.
  */
-export async function initBackend(request?: string, env: NodeJS.ProcessEnv = process.env): Promise<BackendInfo> {
-  const r = parseRequest(request ?? env['RETHINK_BACKEND'] ?? 'auto');
+export async function initBackend(request?: string, env: EnvSource = process.env): Promise<BackendInfo> {
+  const r = parseRequest(request ?? ENV.backend.read(env) ?? 'auto');
   let pending = chosen.get(r);
   if (pending === undefined) {
     pending = choose(r);

@@ -1,8 +1,9 @@
 // Flag parsing on node:util's parseArgs; a bad flag is a user error (exit 2) that names valid ones.
 // Every flag carries its own line of help, so `rethink COMMAND --help` lists exactly what it takes.
 import { parseArgs } from 'node:util';
-import { UserError } from '../config/diagnostic.js';
+import { UserError } from '../util/user-error.js';
 import { closest } from '../util/closest.js';
+import { ENV, type EnvSource } from '../util/env.js';
 
 /** A flag: parseArgs's settings, plus its help (parseArgs ignores the extra fields). */
 export interface FlagSpec {
@@ -70,16 +71,21 @@ export const pipelineFlags = {
 export const onlyFlag = { type: 'string', multiple: true, value: 'GLOB', help: "instances by id, stage name or glob ('train[p=0.2,*')" } as const satisfies FlagSpec;
 
 /** `--backend NAME`: shared by run and verify. */
-export const backendFlag = { type: 'string', value: 'NAME', help: 'the tfjs backend for stages that leave it open: auto, native, wasm, cpu, webgpu, tfjs-node, tfjs-node-gpu' } as const satisfies FlagSpec;
+export const backendFlag = { type: 'string', value: 'NAME', help: 'the tfjs backend for stages that leave it open: auto, native, wasm, cpu, webgpu, tfjs-node, tfjs-node-gpu (default: RETHINK_BACKEND, else auto)' } as const satisfies FlagSpec;
 
 /**
- * `--backend NAME`: stages whose `backend` param is null (the default) read RETHINK_BACKEND. The
- * backend is recorded in each run record's provenance, not in the key, so results are shared
- * across backends.
+ * The backend for stages whose `backend` param is null (the default): `--backend NAME`, else
+ * RETHINK_BACKEND, else none (each stage starts the first that works: auto). It travels as a value,
+ * through the executor's options and job specs, to each stage's `ctx.backend`. The backend is
+ * recorded in each run record's provenance, not in the key, so results are shared across backends.
  */
-export async function applyBackendFlag(name: string | undefined): Promise<void> {
-  if (name === undefined) return;
+export async function backendChoice(flag: string | undefined, env: EnvSource): Promise<string | undefined> {
+  const fromEnv = ENV.backend.read(env)?.trim().toLowerCase();
+  const [name, source] = flag !== undefined ? [flag, '--backend'] : [fromEnv === '' ? undefined : fromEnv, ENV.backend.name];
+  if (name === undefined) return undefined;
   const { backendNames, describeBackends } = await import('../backends/select.js');
-  if (!(backendNames as readonly string[]).includes(name)) throw UserError.of('E_BAD_FLAG', `--backend "${name}" is not a backend`, `backends:\n${describeBackends()}`);
-  process.env.RETHINK_BACKEND = name;
+  if (!(backendNames as readonly string[]).includes(name)) {
+    throw UserError.of(flag !== undefined ? 'E_BAD_FLAG' : 'E_BAD_ENV', `${source} "${name}" is not a backend`, `backends:\n${describeBackends()}`);
+  }
+  return name;
 }

@@ -2,10 +2,13 @@
 // load what they do not use; maps user errors to exit code 2 with file:line:col diagnostics.
 import { readFileSync } from 'node:fs';
 import type { CliIO, Command } from './io.js';
-import { UserError, formatDiagnostics } from '../config/diagnostic.js';
+import { UserError } from '../util/user-error.js';
+import { formatDiagnostics } from '../config/diagnostic.js';
 import { rethinkVersion } from '../exec/environment.js';
 import { flagHelp, HelpRequest, pipelineFlags, type Flags } from './args.js';
 import { CorruptObjectError } from '../store/object-check.js';
+import { checkEnvironment } from '../util/env.js';
+import { envMarkdownTable, envText } from '../util/env-table.js';
 
 interface CommandEntry {
   /** What follows the command's name, before the flags: `STAGE [pipeline]`. */
@@ -74,7 +77,7 @@ exit codes:   0 ok, 1 a stage failed (verify: a result did not reproduce; fsck: 
               130/143/129 stopped by SIGINT (Ctrl-C)/SIGTERM/SIGHUP (a second one exits at once);
               exec: 2 the stage's user error, 3 the job was refused (bad spec, other code, missing input, remote unreachable)
 
-rethink <command> --help lists a command's flags.
+rethink <command> --help lists a command's flags; rethink help env, every environment variable.
 `;
 
 /** `rethink NAME --help`: its synopsis, what it does and every flag it takes. */
@@ -88,6 +91,11 @@ function commandHelp(name: string, entry: CommandEntry, all: Flags): string {
 
 export async function main(argv: readonly string[], io: CliIO): Promise<number> {
   const [name, ...rest] = argv;
+  // `rethink help env`: the environment variables, as the README's table lists them (--markdown: that table).
+  if (name === 'help' && rest[0] === 'env') {
+    io.stdout(`${rest[1] === '--markdown' ? envMarkdownTable() : envText()}\n`);
+    return 0;
+  }
   // `rethink help run` is `rethink run --help`.
   if (name === 'help' && rest[0] !== undefined && COMMANDS[rest[0]]) return main([rest[0], '--help'], io);
   if (name === undefined || name === 'help' || name === '--help' || name === '-h') {
@@ -104,6 +112,8 @@ export async function main(argv: readonly string[], io: CliIO): Promise<number> 
     return 2;
   }
   try {
+    // A malformed variable stops every command before it does anything, all of them named at once.
+    checkEnvironment(io.env);
     return await (await command.load())(rest, io);
   } catch (e) {
     if (e instanceof HelpRequest) {

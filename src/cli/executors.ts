@@ -2,22 +2,19 @@
 // process (the default); `subprocess` each in a child `rethink exec` that a timeout or Ctrl-C can
 // always stop; `slurm` and `queue` each as a job on other machines (a Slurm cluster, BullMQ workers on
 // Redis) that share only the remote, which they need. Stages placed `local` stay on this machine.
-import { QUEUE_ENV } from '../exec/engines/queue-protocol.js';
 import { CLI_ENTRY } from '../exec/cli-entry.js';
-import { UserError } from '../config/diagnostic.js';
+import { UserError } from '../util/user-error.js';
 import { InProcessRunner, type Runner } from '../exec/runner.js';
 import type { Runners } from '../exec/executor.js';
 import type { EngineContext, JobEngine, QueueEngineOptions, SlurmEngineOptions } from '../exec/engine.js';
 import type { Plan } from '../plan/plan.js';
 import type { LocalStore } from '../store/local.js';
 import { TieredStore } from '../store/tiered.js';
-import { REMOTE_ENV, REMOTE_READ_ONLY_ENV } from '../store/remote.js';
 import { errorText } from '../util/error-text.js';
 import { localOf } from './workspace.js';
 import type { FlagSpec } from './args.js';
+import { ENV } from '../util/env.js';
 
-export const EXECUTOR_ENV = 'RETHINK_EXECUTOR';
-export const SLURM_ARGS_ENV = 'RETHINK_SLURM_ARGS';
 export const EXECUTORS = ['local', 'subprocess', 'slurm', 'queue'] as const;
 export type ExecutorName = (typeof EXECUTORS)[number];
 
@@ -31,10 +28,10 @@ export const executorFlags = {
   executor: {
     type: 'string',
     value: 'NAME',
-    help: `where stages run: local (in this process, the default), subprocess (each in a child \`rethink exec\`: a stage that blocks or crashes cannot stop the run), slurm (each an sbatch job) or queue (BullMQ workers, \`rethink worker\`); slurm and queue need --remote (or ${EXECUTOR_ENV})`,
+    help: `where stages run: local (in this process, the default), subprocess (each in a child \`rethink exec\`: a stage that blocks or crashes cannot stop the run), slurm (each an sbatch job) or queue (BullMQ workers, \`rethink worker\`); slurm and queue need --remote (or ${ENV.executor.name})`,
   },
-  queue: { type: 'string', value: 'URL', help: `the Redis of --executor queue: redis://[:password@]host:6379/0, or rediss://… for TLS (or ${QUEUE_ENV})` },
-  'slurm-args': { type: 'string', value: 'ARGS', help: `more sbatch options for --executor slurm, after the pipeline's slurm: block ('--partition=gpu --qos=high') (or ${SLURM_ARGS_ENV})` },
+  queue: { type: 'string', value: 'URL', help: `the Redis of --executor queue: redis://[:password@]host:6379/0, or rediss://… for TLS (or ${ENV.queue.name})` },
+  'slurm-args': { type: 'string', value: 'ARGS', help: `more sbatch options for --executor slurm, after the pipeline's slurm: block ('--partition=gpu --qos=high') (or ${ENV.slurmArgs.name})` },
 } as const satisfies Record<string, FlagSpec>;
 
 export interface ExecutorFlags {
@@ -44,8 +41,8 @@ export interface ExecutorFlags {
 
 /** The flag's value, else the environment's, else `local`; anything else is a user error naming its source. */
 export function executorName(flag: string | undefined, env: Readonly<Record<string, string | undefined>>): ExecutorName {
-  const fromEnv = env[EXECUTOR_ENV];
-  const [value, source] = flag !== undefined ? [flag, '--executor'] : fromEnv !== undefined && fromEnv !== '' ? [fromEnv, EXECUTOR_ENV] : ['local', ''];
+  const fromEnv = ENV.executor.read(env);
+  const [value, source] = flag !== undefined ? [flag, '--executor'] : fromEnv !== undefined && fromEnv !== '' ? [fromEnv, ENV.executor.name] : ['local', ''];
   if ((EXECUTORS as readonly string[]).includes(value)) return value as ExecutorName;
   throw UserError.of('E_BAD_FLAG', `${source} "${value}" is not an executor`, `executors: ${EXECUTORS.join(', ')}`);
 }
@@ -72,7 +69,6 @@ export interface ExecutorSetup {
   /** A dry run computes nothing: a distributed executor's settings are checked, its engine not started. */
   readonly dryRun?: boolean;
 }
-
 
 export async function executorFor(name: ExecutorName, setup: ExecutorSetup): Promise<Executor> {
   const { plan, store } = setup;
@@ -108,14 +104,14 @@ function sharedRemote(name: ExecutorName, store: LocalStore | TieredStore, readO
   if (!(store instanceof TieredStore)) {
     throw UserError.of(
       'E_NO_REMOTE',
-      `--executor ${name} needs a shared remote: --remote URL (or ${REMOTE_ENV})`,
+      `--executor ${name} needs a shared remote: --remote URL (or ${ENV.remote.name})`,
       'its jobs run on other machines, which read their inputs from the remote and write their results there: s3://bucket/prefix, or a directory every machine mounts',
     );
   }
   if (readOnly) {
     throw UserError.of(
       'E_NO_REMOTE',
-      `--executor ${name} writes job specs and inputs to the remote ${store.remote.url}, which is read-only here (--remote-read-only or ${REMOTE_READ_ONLY_ENV})`,
+      `--executor ${name} writes job specs and inputs to the remote ${store.remote.url}, which is read-only here (--remote-read-only or ${ENV.remoteReadOnly.name})`,
       'run with write access to the remote',
     );
   }
@@ -136,15 +132,15 @@ async function probe(store: TieredStore): Promise<void> {
 }
 
 function queueUrl(flags: ExecutorFlags, env: ExecutorSetup['env']): string {
-  const url = flags.queue ?? env[QUEUE_ENV];
+  const url = flags.queue ?? ENV.queue.read(env);
   if (url === undefined || url.trim() === '') {
-    throw UserError.of('E_BAD_FLAG', `--executor queue needs the Redis its workers take jobs from: --queue URL (or ${QUEUE_ENV})`, 'redis://host:6379/0, redis://:password@host:6379/0, or rediss://… for TLS');
+    throw UserError.of('E_BAD_FLAG', `--executor queue needs the Redis its workers take jobs from: --queue URL (or ${ENV.queue.name})`, 'redis://host:6379/0, redis://:password@host:6379/0, or rediss://… for TLS');
   }
   return url.trim();
 }
 
 function slurmArgs(flags: ExecutorFlags, env: ExecutorSetup['env']): { args?: string } {
-  const args = flags['slurm-args'] ?? env[SLURM_ARGS_ENV];
+  const args = flags['slurm-args'] ?? ENV.slurmArgs.read(env);
   return args === undefined || args.trim() === '' ? {} : { args };
 }
 

@@ -1,6 +1,6 @@
 // What `show` and `diff` point at: a stage instance of the pipeline (its current result, or its last
 // run when it is out of date), or, for `diff`, any run record in the local cache by its key's prefix.
-import { UserError } from '../config/diagnostic.js';
+import { UserError } from '../util/user-error.js';
 import { explain, type StageState } from '../exec/explain.js';
 import type { LocalStore } from '../store/local.js';
 import type { RunRecord, Store } from '../store/types.js';

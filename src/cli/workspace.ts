@@ -8,16 +8,15 @@ import { buildPlan } from '../plan/build.js';
 import { createRegistry, type PluginRegistry } from '../plan/registry.js';
 import type { Plan } from '../plan/plan.js';
 import { LocalStore } from '../store/local.js';
-import { REMOTE_ENV, REMOTE_READ_ONLY_ENV } from '../store/remote.js';
 import { openSharedRemote, tieredOver } from './remote-store.js';
 import type { TieredStore } from '../store/tiered.js';
-import { UserError } from '../config/diagnostic.js';
+import { UserError } from '../util/user-error.js';
 import { unreachable } from '../util/brand.js';
 import { MARKER_FILE, NotACacheError, type NotACache } from '../store/marker.js';
 import { builtinPlugins } from '../../stages/index.js';
+import { ENV } from '../util/env.js';
 
 export const QUICKSTART = 'pipelines/quickstart.yaml';
-export const CACHE_ENV = 'RETHINK_CACHE_DIR';
 
 export interface Workspace {
   readonly file: PipelineFile;
@@ -54,15 +53,15 @@ export interface StoreFlags {
 export async function openStore(io: CliIO, flags: StoreFlags, signal?: AbortSignal): Promise<LocalStore | TieredStore> {
   const local = openLocalStore(io, flags['cache-dir']);
   const fromFlag = flags.remote !== undefined;
-  const spec = flags.remote ?? io.env[REMOTE_ENV];
+  const spec = flags.remote ?? ENV.remote.read(io.env);
   if (spec === undefined || (!fromFlag && spec.trim() === '')) return local;
-  const shared = await openSharedRemote(io, spec, fromFlag ? '--remote' : REMOTE_ENV, signal);
+  const shared = await openSharedRemote(io, spec, fromFlag ? '--remote' : ENV.remote.name, signal);
   return tieredOver(local, shared, { readOnly: remoteReadOnly(io, flags), ...(signal ? { signal } : {}) });
 }
 
 /** Whether the remote is only read from (`--remote-read-only`, RETHINK_REMOTE_READ_ONLY). */
 export function remoteReadOnly(io: CliIO, flags: StoreFlags): boolean {
-  return flags['remote-read-only'] === true || /^(1|true|yes)$/i.test(io.env[REMOTE_READ_ONLY_ENV] ?? '');
+  return flags['remote-read-only'] === true || ENV.remoteReadOnly.read(io.env);
 }
 
 /**
@@ -71,15 +70,15 @@ export function remoteReadOnly(io: CliIO, flags: StoreFlags): boolean {
  * with the user's own files.
  */
 export function openLocalStore(io: CliIO, cacheDir: string | undefined): LocalStore {
-  const dir = cacheDir ?? io.env[CACHE_ENV] ?? 'cache';
+  const dir = cacheDir ?? ENV.cacheDir.read(io.env) ?? 'cache';
   if (dir.trim() === '') {
     const fromFlag = cacheDir !== undefined;
     throw UserError.of(
       'E_BAD_CACHE_DIR',
-      `${fromFlag ? '--cache-dir is empty' : `${CACHE_ENV} is set but empty`}: that would put the cache in the current directory, among your own files`,
+      `${fromFlag ? '--cache-dir is empty' : `${ENV.cacheDir.name} is set but empty`}: that would put the cache in the current directory, among your own files`,
       fromFlag
         ? 'name a directory (e.g. --cache-dir cache), or leave the flag out for the default ./cache'
-        : `name a directory (e.g. ${CACHE_ENV}=cache), or unset ${CACHE_ENV} for the default ./cache`,
+        : `name a directory (e.g. ${ENV.cacheDir.name}=cache), or unset ${ENV.cacheDir.name} for the default ./cache`,
     );
   }
   return new LocalStore(isAbsolute(dir) ? dir : resolve(io.cwd, dir));
@@ -103,7 +102,7 @@ export async function refuseUnlessCache(store: LocalStore): Promise<void> {
 }
 
 function notACacheHint(why: NotACache): string {
-  const check = `check --cache-dir and ${CACHE_ENV}`;
+  const check = `check --cache-dir and ${ENV.cacheDir.name}`;
   if (typeof why === 'object') return 'a newer rethink made this cache: collect its garbage with that version';
   switch (why) {
     case 'no-directory':

@@ -1,6 +1,6 @@
 // Maps ajv errors (JSON pointers into the data) onto the YAML nodes they came from.
 import type { ErrorObject } from './ajv.js';
-import type { Diagnostic } from './diagnostic.js';
+import type { Diagnostic } from '../util/user-error.js';
 import type { SourceFile, YamlPath } from './source.js';
 import { closest } from '../util/closest.js';
 

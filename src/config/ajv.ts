@@ -4,12 +4,12 @@
 import { createHash } from 'node:crypto';
 import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import type { Ajv, ErrorObject, Options, ValidateFunction } from 'ajv';
 import type { JsonSchema } from '../plugin/types.js';
-import { canonicalJson } from '../plan/key.js';
+import { canonicalJson } from '../util/canonical-json.js';
+import { ENV } from '../util/env.js';
+import { userCacheDir } from '../util/cache-home.js';
 
 const require = createRequire(import.meta.url);
 const OPTIONS: Options = { allErrors: true, useDefaults: true, strict: false, allowUnionTypes: true, verbose: true };
@@ -26,15 +26,10 @@ export function validatorFor(schema: JsonSchema): ValidateFunction {
   return v;
 }
 
+/** RETHINK_VALIDATOR_CACHE, else the user's cache directory: never inside the installed package. */
 function cacheDir(): string {
-  const env = process.env.RETHINK_VALIDATOR_CACHE;
-  if (env) return env;
-  try {
-    // node_modules/.cache is where tools keep derived files (babel, eslint, vite…)
-    return join(fileURLToPath(new URL('../../../node_modules/.cache/rethink-validators', import.meta.url)));
-  } catch {
-    return join(tmpdir(), 'rethink-validators');
-  }
+  const dir = ENV.validatorCache.read();
+  return dir !== undefined && dir.trim() !== '' ? dir : join(userCacheDir(), 'validators');
 }
 
 function version(): string {

@@ -1,40 +1,6 @@
-// User-facing errors that point into the pipeline file: `file:line:col`, the source line, a marker
-// under the bad token, and what would be valid. Stable codes (E_…) users can search for.
-
-export interface Position {
-  readonly file: string;
-  /** 1-based. */
-  readonly line: number;
-  /** 1-based. */
-  readonly col: number;
-  /** Marker width on that line (≥ 1). */
-  readonly length: number;
-}
-
-export interface Diagnostic {
-  readonly code: string;
-  readonly message: string;
-  /** Absent when there is no place in a file to point at (e.g. a bad `--set`). */
-  readonly at?: Position | undefined;
-  /** What would be valid, or how to fix it. */
-  readonly hint?: string | undefined;
-  /** Other places worth showing (e.g. every stage of a cycle). */
-  readonly related?: readonly { readonly at: Position; readonly label: string }[];
-}
-
-/** An error caused by the user's input (pipeline, flags): exit code 2, no stack trace. */
-export class UserError extends Error {
-  override readonly name = 'UserError';
-  readonly exitCode = 2;
-
-  constructor(readonly diagnostics: readonly Diagnostic[]) {
-    super(diagnostics.map((d) => d.message).join('; '));
-  }
-
-  static of(code: string, message: string, hint?: string): UserError {
-    return new UserError([{ code, message, ...(hint === undefined ? {} : { hint }) }]);
-  }
-}
+// How a user error that points into the pipeline file is shown: `file:line:col`, the source line, a
+// marker under the bad token, and what would be valid. The error types themselves are in util/user-error.ts.
+import type { Diagnostic, Position } from '../util/user-error.js';
 
 /** Renders diagnostics; `sourceOf(file)` returns a file's text (for the quoted line) if known. */
 export function formatDiagnostics(diagnostics: readonly Diagnostic[], sourceOf: (file: string) => string | undefined): string {

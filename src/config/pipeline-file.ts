@@ -5,7 +5,7 @@ import { parseDocument } from 'yaml';
 import { pipelineSchema } from './pipeline-schema.js';
 import { validatorFor } from './ajv.js';
 import { ajvDiagnostics } from './ajv-diagnostics.js';
-import { UserError, type Diagnostic } from './diagnostic.js';
+import { UserError, type Diagnostic } from '../util/user-error.js';
 import { SourceFile, type YamlPath } from './source.js';
 import { aliasProblemHint, aliasProblemMessage, checkAliases } from './aliases.js';
 import { NON_FINITE_HINT, yamlSpelling } from './finite.js';

@@ -1,6 +1,6 @@
 // A parsed YAML file that remembers where every node came from.
 import { LineCounter, parseDocument, isMap, isPair, isScalar, isSeq, visit, type Document, type Node, type Pair, type YAMLMap } from 'yaml';
-import { UserError, type Diagnostic, type Position } from './diagnostic.js';
+import { UserError, type Diagnostic, type Position } from '../util/user-error.js';
 import { aliasProblemHint, aliasProblemMessage, checkAliases } from './aliases.js';
 import { fastYamlValue } from './fast-yaml.js';
 

@@ -30,6 +30,8 @@ export type ResolvedInputs = Readonly<Record<string, InputArtifact | readonly In
 export interface ContextHooks {
   readonly signal: AbortSignal;
   readonly cores: number;
+  /** The backend the run asked for (StageContext.backend). */
+  readonly backend?: string | undefined;
   onProgress(update: ProgressUpdate): void;
   onLog(message: string): void;
 }
@@ -67,6 +69,7 @@ export class StageSession {
       seed: this.instance.seed,
       inputs: resolved,
       cores: hooks.cores,
+      ...(hooks.backend === undefined ? {} : { backend: hooks.backend }),
       signal: hooks.signal,
       progress: (u) => hooks.onProgress(u),
       log: (m) => hooks.onLog(m),

@@ -13,7 +13,7 @@ import type { InputArtifact, ResolvedInputs } from './context.js';
 import type { JsonValue } from '../plugin/types.js';
 import type { Runner } from './runner.js';
 import type { Observer, StageReport } from './events.js';
-import { CoreSemaphore } from './semaphore.js';
+import { CoreSemaphore } from '../util/semaphore.js';
 import { environment, gitState } from './environment.js';
 import { withUpstream } from '../plan/select.js';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -47,6 +47,8 @@ export interface ExecOptions {
   readonly retries?: number;
   /** The wait before the second attempt; it doubles with each one after (default 1 s, at most 60 s). */
   readonly retryDelayMs?: number;
+  /** The tfjs backend for stages that leave theirs open (`--backend`, else RETHINK_BACKEND); absent: auto. */
+  readonly backend?: string;
   /**
    * Instances to compute even when their key has a result: it is replaced in the local cache (a
    * remote's copy stays). Their report says whether the outputs came out the same.
@@ -298,7 +300,7 @@ export async function execute(plan: Plan, store: Store, runners: Runners, option
       const { value: result, attempts } = await withAttempts(
         (attemptSignal) =>
           on.runner.run(
-            { instance: inst, key: hit.key, keyRecord: hit.keyRecord, inputs: resolveInputs(plan, inst, (u) => done.get(u)!), cores: on.cores },
+            { instance: inst, key: hit.key, keyRecord: hit.keyRecord, inputs: resolveInputs(plan, inst, (u) => done.get(u)!), cores: on.cores, ...(options.backend === undefined ? {} : { backend: options.backend }) },
             {
               signal: attemptSignal,
               onProgress: (update) => observe({ type: 'stage-progress', id: inst.id, update }),

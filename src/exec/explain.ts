@@ -1,7 +1,8 @@
 // `status`: for each instance, up to date or will run, and why: the fields of its key record that
 // differ from the last run of the same stage id (params, seed, plugin version, inputs), or "never run".
 import type { CacheKey, StageId } from '../util/brand.js';
-import { canonicalJson, type KeyRecord } from '../plan/key.js';
+import { canonicalJson } from '../util/canonical-json.js';
+import { type KeyRecord } from '../plan/key.js';
 import type { Plan } from '../plan/plan.js';
 import type { OutputRef, Store } from '../store/types.js';
 import { inputKeys, lookup } from './executor.js';

@@ -5,7 +5,8 @@ import { dirname } from 'node:path';
 import { asCacheKey, asObjectHash, asStageId, type CacheKey, type StageId } from '../util/brand.js';
 import type { ArtifactKind, JsonValue, Plugin, Scalar } from '../plugin/types.js';
 import type { InputBinding, Plan, StageInstance } from '../plan/plan.js';
-import { cacheKey, canonicalJson, type InputKey, type KeyRecord } from '../plan/key.js';
+import { cacheKey, type InputKey, type KeyRecord } from '../plan/key.js';
+import { canonicalJson } from '../util/canonical-json.js';
 import type { InputArtifact, ResolvedInputs } from './context.js';
 import type { StageJob } from './runner.js';
 import { GPU_NEEDS, type GpuNeed, type Resources } from '../plan/resources.js';
@@ -28,6 +29,8 @@ export interface JobSpec {
   readonly timeoutMs?: number;
   /** What it needs where it runs (routing: GPU queue or partition, sbatch options). */
   readonly resources?: Resources;
+  /** The tfjs backend the run asked for (`--backend`): it wins over the defaults of the process that runs the job. */
+  readonly backend?: string;
 }
 
 /** How to find the plugin, and what it must be once found. */
@@ -76,6 +79,7 @@ export function buildJobSpec(job: StageJob, plan: Plan): JobSpec {
     cores: job.cores,
     ...(inst.timeoutMs === undefined ? {} : { timeoutMs: inst.timeoutMs }),
     ...(inst.resources === undefined ? {} : { resources: inst.resources }),
+    ...(job.backend === undefined ? {} : { backend: job.backend }),
   };
 }
 
@@ -138,6 +142,7 @@ export function parseJobSpec(text: string): JobSpec {
   const code = plugin.code === undefined ? undefined : hex(plugin.code, 'plugin.code');
   const timeoutMs = spec.timeoutMs === undefined ? undefined : count(spec.timeoutMs, 'timeoutMs', 1);
   const resources = spec.resources === undefined ? undefined : resourcesIn(spec.resources);
+  const backend = spec.backend === undefined ? undefined : string(spec.backend, 'backend');
   return {
     format: JOB_SPEC_FORMAT,
     key: asCacheKey(hex(spec.key, 'key')),
@@ -157,6 +162,7 @@ export function parseJobSpec(text: string): JobSpec {
     cores: count(spec.cores, 'cores', 1),
     ...(timeoutMs === undefined ? {} : { timeoutMs }),
     ...(resources === undefined ? {} : { resources }),
+    ...(backend === undefined ? {} : { backend }),
   };
 }
 
@@ -268,5 +274,5 @@ export function jobOf(spec: JobSpec, plugin: Plugin<never>): StageJob {
     ...(spec.timeoutMs === undefined ? {} : { timeoutMs: spec.timeoutMs }),
     ...(spec.resources === undefined ? {} : { resources: spec.resources }),
   };
-  return { instance, key: spec.key, keyRecord: spec.keyRecord, inputs: spec.inputs, cores: spec.cores };
+  return { instance, key: spec.key, keyRecord: spec.keyRecord, inputs: spec.inputs, cores: spec.cores, ...(spec.backend === undefined ? {} : { backend: spec.backend }) };
 }

@@ -12,9 +12,6 @@ import { codeClosure } from '../plan/code-closure.js';
 import type { Remote } from '../store/remote.js';
 import { errorText } from '../util/error-text.js';
 
-/** `RETHINK_ALLOW_PLUGIN_CODE=1`: `--allow-plugin-code` for every `rethink exec` and worker of this environment. */
-export const ALLOW_PLUGIN_CODE_ENV = 'RETHINK_ALLOW_PLUGIN_CODE';
-
 export const PLUGIN_CODE_FORMAT = 'rethink-plugin-code/1';
 
 /** Where the remote keeps a plugin's code bundle. */

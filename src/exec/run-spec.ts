@@ -7,9 +7,9 @@
 // (the subprocess executor) the outputs are published and the record is left to the coordinator.
 import { hostname } from 'node:os';
 import { performance } from 'node:perf_hooks';
-import type { Diagnostic } from '../config/diagnostic.js';
+import type { Diagnostic } from '../util/user-error.js';
 import { resolveParams } from '../config/params.js';
-import { canonicalJson } from '../plan/key.js';
+import { canonicalJson } from '../util/canonical-json.js';
 import type { PluginRegistry } from '../plan/registry.js';
 import type { JsonValue, Plugin, ProgressUpdate } from '../plugin/types.js';
 import type { LocalStore } from '../store/local.js';
@@ -23,9 +23,9 @@ import { isUserError } from './errors.js';
 import { jobError, type JobError, type JobResult, type RanOn } from './job-messages.js';
 import { inconsistency, jobOf, JobSpecError, parseJobSpec, type JobSpec } from './job-spec.js';
 import { RemoteProgress } from './job-progress.js';
-import { ALLOW_PLUGIN_CODE_ENV, fetchPluginCode, PluginCodeError } from './plugin-code.js';
+import { fetchPluginCode, PluginCodeError } from './plugin-code.js';
 import { InProcessRunner, type StageJob } from './runner.js';
-
+import { ENV } from '../util/env.js';
 
 export interface RunSpecOptions {
   /** The local cache, or the local cache with the shared remote behind it. */
@@ -35,6 +35,8 @@ export interface RunSpecOptions {
   readonly signal: AbortSignal;
   readonly onProgress: (update: ProgressUpdate) => void;
   readonly onLog: (message: string) => void;
+  /** This process's backend (`rethink exec --backend`, else its RETHINK_BACKEND), for a spec that asks for none. */
+  readonly backend?: string | undefined;
   /** Where this attempt runs (default: this host), for the run record's provenance. */
   readonly ranOn?: RanOn;
   /**
@@ -105,7 +107,9 @@ export async function runJobSpec(spec: JobSpec, options: RunSpecOptions): Promis
   }
   const plugin = await checkedPlugin(spec, options);
   await checkInputs(spec, store);
-  const job = jobOf(spec, plugin);
+  const asked = jobOf(spec, plugin);
+  const backend = asked.backend ?? options.backend;
+  const job: StageJob = backend === undefined ? asked : { ...asked, backend };
   if (!tiered) return runStage(job, store, options, undefined);
   const ranOn: RanOn = options.ranOn ?? { host: hostname() };
   const startedAt = new Date();
@@ -163,7 +167,7 @@ async function remotePluginCode(spec: JobSpec, hash: string, store: TieredStore,
     throw JobRefused.of(
       'E_PLUGIN_CODE_REFUSED',
       `stage ${spec.stage.id}: plugin "${spec.plugin.uses}" is loaded from a path, and this machine runs only built-in plugins${signer !== undefined && 'why' in signer ? ` (the spec is not signed by a trusted key: ${signer.why})` : ''}`,
-      `to run plugin code from the remote (by its hash), start this worker with --allow-plugin-code (or ${ALLOW_PLUGIN_CODE_ENV}=1), or have the coordinator sign its job specs (RETHINK_REMOTE_SIGNING_KEY) with a key this machine trusts (RETHINK_REMOTE_TRUSTED_KEYS)`,
+      `to run plugin code from the remote (by its hash), start this worker with --allow-plugin-code (or ${ENV.allowPluginCode.name}=1), or have the coordinator sign its job specs (RETHINK_REMOTE_SIGNING_KEY) with a key this machine trusts (RETHINK_REMOTE_TRUSTED_KEYS)`,
     );
   }
   try {

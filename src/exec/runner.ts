@@ -15,6 +15,8 @@ export interface StageJob {
   readonly keyRecord: KeyRecord;
   readonly inputs: ResolvedInputs;
   readonly cores: number;
+  /** The tfjs backend the run asked for, handed to the stage as `ctx.backend` wherever it runs. */
+  readonly backend?: string;
 }
 
 export interface StageResult {
@@ -58,7 +60,7 @@ export class InProcessRunner implements Runner {
     const session = new StageSession(this.store, job.instance.plugin, job.instance, job.key);
     let published = false;
     try {
-      const ctx = await session.context(job.inputs, { ...hooks, cores: job.cores });
+      const ctx = await session.context(job.inputs, { ...hooks, cores: job.cores, backend: job.backend });
       // Once stopped, a plugin has a short grace to settle (and clean up) by itself; one that ignores
       // its signal is then left behind: its session closes below, so whatever it writes later fails
       // and nothing of it is published. (Promise.resolve: a JavaScript plugin's `run` may return

@@ -44,7 +44,7 @@ export class SubprocessRunner implements Runner {
   }
 
   private child(spec: string, hooks: RunHooks): Promise<JobResult & { ok: true }> {
-    // The backend `--backend` chose reaches the child in RETHINK_BACKEND, with the rest of the environment.
+    // The backend `--backend` chose travels in the spec (job-spec.ts), not in the environment.
     const { cacheDir, graceMs = STOP_GRACE_MS } = this.options;
     const args = ['exec', '--spec', '-', '--cache-dir', cacheDir];
     const execArgv = childExecArgv();

@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import type { CacheKey, StageId } from '../util/brand.js';
-import { UserError } from '../config/diagnostic.js';
+import { UserError } from '../util/user-error.js';
 import type { Plan, StageInstance } from '../plan/plan.js';
 import type { ProgressUpdate } from '../plugin/types.js';
 import type { OutputRef, RunRecord, Store } from '../store/types.js';
@@ -39,6 +39,8 @@ export interface VerifyOptions {
   /** Makes a fresh directory for the scratch store (see scratchDirs); it is removed after. */
   readonly scratchDir: () => Promise<string>;
   readonly cores: number;
+  /** The backend for stages that leave theirs open (`--backend`), as in a run. */
+  readonly backend?: string;
   readonly signal?: AbortSignal;
   readonly onProgress?: (update: ProgressUpdate) => void;
   readonly onLog?: (message: string) => void;
@@ -62,7 +64,7 @@ export async function verifyInstance(
   const stop = anySignal([...(options.signal ? [options.signal] : []), stalls.signal()]);
   try {
     const result = await new InProcessRunner(overlay).run(
-      { instance: inst, key: record.key, keyRecord: record.keyRecord, inputs: resolveInputs(plan, inst, upstream), cores: options.cores },
+      { instance: inst, key: record.key, keyRecord: record.keyRecord, inputs: resolveInputs(plan, inst, upstream), cores: options.cores, ...(options.backend === undefined ? {} : { backend: options.backend }) },
       { signal: stop.signal, onProgress: options.onProgress ?? (() => {}), onLog: options.onLog ?? (() => {}) },
     );
     const seconds = (performance.now() - t) / 1000;

@@ -3,7 +3,7 @@
 // several (fan-in), which only a `many` input accepts. Each ref's candidates are indexed once by
 // the shared axes' values, so binding takes time linear in the instances and the edges.
 import type { StageId } from '../util/brand.js';
-import type { Diagnostic } from '../config/diagnostic.js';
+import type { Diagnostic } from '../util/user-error.js';
 import type { YamlPath } from '../config/source.js';
 import { sameValue, valuesKey, type Combo } from './expand.js';
 import type { InputBinding, SourceRef } from './plan.js';

@@ -5,7 +5,7 @@ import { dirname } from 'node:path';
 import graphology from 'graphology';
 import { asStageId, type StageId } from '../util/brand.js';
 import type { JsonValue, Plugin, Scalar } from '../plugin/types.js';
-import { UserError, type Diagnostic } from '../config/diagnostic.js';
+import { UserError, type Diagnostic } from '../util/user-error.js';
 import { ajvDiagnostics } from '../config/ajv-diagnostics.js';
 import { closest } from '../util/closest.js';
 import { resolveParams } from '../config/params.js';

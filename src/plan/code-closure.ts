@@ -9,7 +9,7 @@ import { readFile } from 'node:fs/promises';
 import { builtinModules, createRequire } from 'node:module';
 import { dirname, extname, join, relative, sep } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { canonicalJson } from './key.js';
+import { canonicalJson } from '../util/canonical-json.js';
 
 export interface CodeClosure {
   /** SHA-256 of the canonical JSON of `files`. */

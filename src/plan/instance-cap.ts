@@ -1,7 +1,7 @@
 // The cap on sweep size: a stage's matrix is refused, before any combination is allocated, when it
 // alone or with the stages before it would expand past the pipeline's `max_instances` (default 1,000,000).
 // Combinations are counted before `exclude:`, as the product of the axes' lengths.
-import type { Diagnostic, Position } from '../config/diagnostic.js';
+import type { Diagnostic, Position } from '../util/user-error.js';
 
 export const DEFAULT_MAX_INSTANCES = 1_000_000;
 

@@ -2,6 +2,7 @@
 // depend on, kept in the run record so `status` can say which field changed.
 import { createHash } from 'node:crypto';
 import { asCacheKey, type CacheKey, type ObjectHash } from '../util/brand.js';
+import { canonicalJson } from '../util/canonical-json.js';
 import type { JsonValue, Scalar } from '../plugin/types.js';
 
 /** One member of a fan-in input: which instance (by stage and matrix, not by id text) and its artifact. */
@@ -33,42 +34,6 @@ export interface KeyRecord {
   readonly fingerprint?: JsonValue;
   /** Input name → content hash of the artifact (or, for fan-in, each upstream id with its hash). */
   readonly inputs: { readonly [name: string]: InputKey };
-}
-
-/** JSON with object keys sorted at every level: equal values always give equal text. */
-export function canonicalJson(value: unknown): string {
-  switch (typeof value) {
-    case 'string':
-      return JSON.stringify(value);
-    case 'number':
-      if (!Number.isFinite(value)) throw new TypeError(`cannot key a non-finite number (${value})`);
-      return JSON.stringify(value);
-    case 'boolean':
-      return value ? 'true' : 'false';
-    case 'undefined':
-      return 'null';
-    case 'object': {
-      if (value === null) return 'null';
-      if (Array.isArray(value)) {
-        let out = '[';
-        for (let i = 0; i < value.length; i++) out += (i > 0 ? ',' : '') + canonicalJson(value[i]);
-        return `${out}]`;
-      }
-      const obj = value as Record<string, unknown>;
-      const keys = Object.keys(obj).sort();
-      let out = '{';
-      let first = true;
-      for (const k of keys) {
-        const v = obj[k];
-        if (v === undefined) continue;
-        out += `${first ? '' : ','}${JSON.stringify(k)}:${canonicalJson(v)}`;
-        first = false;
-      }
-      return `${out}}`;
-    }
-    default:
-      throw new TypeError(`cannot key a ${typeof value}`);
-  }
 }
 
 export function cacheKey(record: KeyRecord): CacheKey {

@@ -1,7 +1,7 @@
 // `--only` patterns: an instance id, a stage name (all its instances), or a glob where `*` and `?`
 // are wildcards and brackets are literal (ids contain them: `train[p=*]`).
 import type { StageId } from '../util/brand.js';
-import { UserError } from '../config/diagnostic.js';
+import { UserError } from '../util/user-error.js';
 import type { Plan } from './plan.js';
 
 export function selectInstances(plan: Plan, patterns: readonly string[], flag = '--only'): Set<StageId> {

@@ -1,7 +1,7 @@
 // Stages that declare their own ports (`command`): a stage's `outputs:` become the plugin's param
 // `outputs` (so they are in its key and in every job spec), its input names and fan-in come from its
 // `inputs:`, and `${inputs.…}` / `${outputs.…}` in its `with:` wait for the plugin to fill them in.
-import type { Diagnostic } from '../config/diagnostic.js';
+import type { Diagnostic } from '../util/user-error.js';
 import type { StageDecl } from '../config/pipeline-file.js';
 import type { YamlPath } from '../config/source.js';
 import type { InputSpec, Plugin } from '../plugin/types.js';

@@ -65,6 +65,11 @@ export interface StageContext<P = Record<string, unknown>> {
   readonly inputs: Readonly<Record<string, Artifact | readonly Artifact[] | undefined>>;
   /** Cores this stage was granted (see `Plugin.cores`). */
   readonly cores: number;
+  /**
+   * The tfjs backend the run asked for (`rethink run --backend`, else RETHINK_BACKEND where the run
+   * started), for stages that leave theirs open; absent: none was asked for (auto).
+   */
+  readonly backend?: string;
   readonly signal: AbortSignal;
   progress(update: ProgressUpdate): void;
   log(message: string): void;
@@ -147,15 +152,6 @@ export interface StageDeclaration<P = Record<string, unknown>> {
 }
 
 /** Identity helper that types `run`'s params from the generic argument. */
-/**
- * An error the user can fix (a bad param, an input of the wrong shape, a singular problem): a stage
- * that throws it fails with its message and no stack, and `rethink run` exits with 2, not 1. Any error
- * with `userError = true` counts the same; plugins extend this one.
- */
-export class UserInputError extends Error {
-  readonly userError = true;
-}
-
 export function definePlugin<P = Record<string, unknown>>(plugin: Plugin<P>): Plugin<P> {
   return plugin;
 }

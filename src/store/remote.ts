@@ -10,7 +10,7 @@ import { isAbsolute, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { pipeline } from 'node:stream/promises';
 import type { Readable } from 'node:stream';
-import { UserError } from '../config/diagnostic.js';
+import { UserError } from '../util/user-error.js';
 import type { S3Timeouts } from '../util/s3.js';
 import { sweepByAge, TMP_GRACE_MS } from './tmp-dir.js';
 
@@ -41,9 +41,6 @@ export interface RemoteEntry {
   readonly size: number;
   readonly modifiedMs: number;
 }
-
-export const REMOTE_ENV = 'RETHINK_REMOTE';
-export const REMOTE_READ_ONLY_ENV = 'RETHINK_REMOTE_READ_ONLY';
 
 const FORMS = 's3://bucket[/prefix] (any S3-compatible server; AWS_ENDPOINT_URL_S3 names a non-AWS one), file:///dir, or a directory path';
 

@@ -8,12 +8,10 @@
 import { createHash, createPrivateKey, createPublicKey, sign, verify, type KeyObject } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { isAbsolute, resolve } from 'node:path';
-import { UserError } from '../config/diagnostic.js';
-import { canonicalJson } from '../plan/key.js';
+import { UserError } from '../util/user-error.js';
+import { canonicalJson } from '../util/canonical-json.js';
 import type { RunRecord } from './types.js';
-
-export const SIGNING_KEY_ENV = 'RETHINK_REMOTE_SIGNING_KEY';
-export const TRUSTED_KEYS_ENV = 'RETHINK_REMOTE_TRUSTED_KEYS';
+import { ENV } from '../util/env.js';
 
 export interface RecordSignature {
   readonly alg: 'ed25519';
@@ -96,19 +94,19 @@ export async function loadTrust(env: Readonly<Record<string, string | undefined>
     }
   };
   let signer: RecordTrust['signer'];
-  const signing = env[SIGNING_KEY_ENV]?.trim();
+  const signing = ENV.remoteSigningKey.read(env)?.trim();
   if (signing) {
-    const pem = await read(SIGNING_KEY_ENV, signing);
-    const key = ed25519(SIGNING_KEY_ENV, signing, parse(SIGNING_KEY_ENV, signing, 'private key', () => createPrivateKey(pem)));
+    const pem = await read(ENV.remoteSigningKey.name, signing);
+    const key = ed25519(ENV.remoteSigningKey.name, signing, parse(ENV.remoteSigningKey.name, signing, 'private key', () => createPrivateKey(pem)));
     signer = { id: keyIdOf(key), key };
   }
   let trusted: Map<string, KeyObject> | undefined;
-  const files = (env[TRUSTED_KEYS_ENV] ?? '').split(',').map((f) => f.trim()).filter(Boolean);
+  const files = (ENV.remoteTrustedKeys.read(env) ?? '').split(',').map((f) => f.trim()).filter(Boolean);
   if (files.length > 0) {
     trusted = new Map();
     for (const file of files) {
-      const pem = await read(TRUSTED_KEYS_ENV, file);
-      const key = ed25519(TRUSTED_KEYS_ENV, file, parse(TRUSTED_KEYS_ENV, file, 'key', () => createPublicKey(pem)));
+      const pem = await read(ENV.remoteTrustedKeys.name, file);
+      const key = ed25519(ENV.remoteTrustedKeys.name, file, parse(ENV.remoteTrustedKeys.name, file, 'key', () => createPublicKey(pem)));
       trusted.set(keyIdOf(key), key);
     }
   }

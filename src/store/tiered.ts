@@ -8,7 +8,7 @@
 import { mkdir, readdir, rename, rm, stat } from 'node:fs/promises';
 import { dirname, join, relative, sep } from 'node:path';
 import type { CacheKey, ObjectHash } from '../util/brand.js';
-import { CoreSemaphore } from '../exec/semaphore.js';
+import { CoreSemaphore } from '../util/semaphore.js';
 import type { LocalStore } from './local.js';
 import type { Leases } from './leases.js';
 import { distrust, signRecord, type RecordTrust } from './signing.js';

@@ -11,6 +11,7 @@ import { layout, openSafetensors, tensorBytes } from '../tensors/safetensors.js'
 import type { TensorData } from '../tensors/types.js';
 import type { Tf } from '../models/types.js';
 import type { Checkpointer, TrainState, TrainTensors } from './types.js';
+import { ENV, type EnvSource } from '../util/env.js';
 
 const FORMAT = 'rethink-train-checkpoint/1';
 const FILE = 'train.safetensors';
@@ -108,11 +109,7 @@ function named(t: TrainTensors): [string, tfTypes.Tensor, (value: tfTypes.Tensor
 }
 
 /** RETHINK_CHECKPOINT_SECONDS: least seconds between saves (default 120; 0 every epoch; off: never). */
-export function checkpointIntervalMs(env: NodeJS.ProcessEnv = process.env): number | null {
-  const raw = env['RETHINK_CHECKPOINT_SECONDS'];
-  if (raw === undefined || raw === '') return 120_000;
-  if (raw === 'off') return null;
-  const s = Number(raw);
-  if (!Number.isFinite(s) || s < 0) throw new Error(`RETHINK_CHECKPOINT_SECONDS must be a number of seconds ≥ 0 or "off", got "${raw}"`);
-  return s * 1000;
+export function checkpointIntervalMs(env: EnvSource = process.env): number | null {
+  const s = ENV.checkpointSeconds.read(env);
+  return s === null ? null : s * 1000;
 }

@@ -11,6 +11,7 @@ import { ensureMomentumKernel } from '../backends/fused/momentum_kernels.js';
 import { MOMENTUM_UPDATE } from '../backends/fused/momentum_math.js';
 import { MOMENTUM_UPDATE_GROUP, momentumGroupSize, momentumInPlace } from '../backends/fused/momentum_webgpu.js';
 import type { Tf } from '../models/types.js';
+import { ENV } from '../util/env.js';
 
 export interface SgdSlot {
   readonly variable: tfTypes.Variable;
@@ -35,7 +36,7 @@ export class MomentumSgd {
   ) {
     // tidy frees the zerosLike temporaries; variables survive it.
     this.velocities = tf.tidy(() => slots.map((s) => tf.variable(tf.zerosLike(s.variable), false)));
-    this.fused = options.fused ?? process.env['RETHINK_FUSED_SGD'] !== '0';
+    this.fused = options.fused ?? ENV.fusedSgd.read();
   }
 
   get variables(): readonly tfTypes.Variable[] {

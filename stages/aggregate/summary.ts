@@ -2,7 +2,8 @@
 // metric values), or, summarized over some axes (seeds, usually), one row per combination of the
 // others with statistics of each metric across the runs it gathers. Shared by the `aggregate` stage
 // and `rethink results`.
-import { UserInputError, type Scalar } from '../../src/plugin/types.js';
+import { UserInputError } from '../../src/util/user-error.js';
+import { type Scalar } from '../../src/plugin/types.js';
 import { summarize, STATS, type Stat } from '../../src/util/stats.js';
 
 export interface Table {

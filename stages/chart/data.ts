@@ -3,7 +3,8 @@
 // x is a matrix axis or a field of its output, y a field; `list[].field` walks a list, so one run can
 // give a whole curve. Points of runs that differ only in the `over` axes (seeds) average into one,
 // with a band. Pure: rendering is in render.ts.
-import { UserInputError, type JsonValue, type Scalar } from '../../src/plugin/types.js';
+import { UserInputError } from '../../src/util/user-error.js';
+import { type JsonValue, type Scalar } from '../../src/plugin/types.js';
 import { pick, valueAt } from '../aggregate/plugin.js';
 import { average, type Averaged, type Band } from '../figure/data.js';
 

@@ -4,7 +4,8 @@
 import { createReadStream } from 'node:fs';
 import { chmod, copyFile, link, mkdir, readdir, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { UserInputError, type Artifact, type StageContext } from '../../src/plugin/types.js';
+import { UserInputError } from '../../src/util/user-error.js';
+import { type Artifact, type StageContext } from '../../src/plugin/types.js';
 import { openSafetensors, SafetensorsFormatError } from '../../src/tensors/safetensors.js';
 import { hermeticEnv } from './env.js';
 import { hashFiles } from './fingerprint.js';
@@ -12,6 +13,7 @@ import type { CommandParams } from './params.js';
 import { EXTENSIONS, fillPorts, type PortPaths } from './ports.js';
 import { splitShellWords, ShellWordsError } from '../../src/util/shell.js';
 import { runProcess } from './process.js';
+import { ENV } from '../../src/util/env.js';
 
 export async function runCommand(ctx: StageContext<CommandParams>, baseDir: string): Promise<void> {
   const { params } = ctx;
@@ -31,9 +33,9 @@ export async function runCommand(ctx: StageContext<CommandParams>, baseDir: stri
   const env = hermeticEnv({
     ...own,
     TMPDIR: tmp,
-    RETHINK_SEED: String(ctx.seed),
-    RETHINK_STAGE_ID: ctx.stage.id,
-    RETHINK_CORES: String(ctx.cores),
+    [ENV.stageSeed.name]: String(ctx.seed),
+    [ENV.stageId.name]: ctx.stage.id,
+    [ENV.stageCores.name]: String(ctx.cores),
   });
   ctx.signal.throwIfAborted();
   const result = await runProcess(argv, { cwd: baseDir, env, signal: ctx.signal, onLine: (line) => ctx.log(line), onProgress: (u) => ctx.progress(u) });

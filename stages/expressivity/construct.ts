@@ -6,7 +6,7 @@
 //   3. c(z) = Σ_j w_j · max(⟨a, z⟩ − b_j, 0); on the sample A_ij = max(x_i − b_j, 0) is lower
 //      triangular with a positive diagonal, so A w = y by forward substitution.
 import { Rng } from '../../src/util/random.js';
-import { UserInputError } from '../../src/plugin/types.js';
+import { UserInputError } from '../../src/util/user-error.js';
 
 export interface Network {
   readonly a: Float64Array;

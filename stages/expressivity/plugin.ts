@@ -3,7 +3,8 @@
 // measures it: the error on the sample in float64 and in float32, the largest weight, A's smallest
 // eigenvalue. The network's weights (a, b, w) are an output too. With `depth: k` (≥ 3) it builds
 // Corollary 1's deeper network of width O(n/k) from the same weights (./deep.ts) and measures that.
-import { definePlugin, UserInputError, type Artifact } from '../../src/plugin/types.js';
+import { definePlugin, type Artifact } from '../../src/plugin/types.js';
+import { UserInputError } from '../../src/util/user-error.js';
 
 export interface ExpressivityParams {
   readonly n: number;

@@ -1,7 +1,8 @@
 // What a figure plots, computed from the metrics of a sweep's training runs (the `train` plugin's
 // `metrics` JSON, fanned in): the paper's Figure 1a (learning curves), 1b (time to overfit relative
 // to clean labels) and 1c (test error against label corruption). Pure: rendering is in render.ts.
-import { UserInputError, type Scalar } from '../../src/plugin/types.js';
+import { UserInputError } from '../../src/util/user-error.js';
+import { type Scalar } from '../../src/plugin/types.js';
 import { summarize } from '../../src/util/stats.js';
 import { paperSeries } from './paper.js';
 

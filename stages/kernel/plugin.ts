@@ -1,7 +1,8 @@
 // `kernel`: Table 3's experiment in the size a laptop holds. The minimum-norm RBF-kernel interpolant of a
 // dataset's first n training labels (whatever they are: true or randomized upstream), and its error
 // on the first m test images. n = 60,000 is a 29 GB Gram matrix; n = 2,000 is 32 MB and seconds.
-import { definePlugin, UserInputError, type Artifact } from '../../src/plugin/types.js';
+import { definePlugin, type Artifact } from '../../src/plugin/types.js';
+import { UserInputError } from '../../src/util/user-error.js';
 
 export interface KernelParams {
   readonly n_train: number;

@@ -5,7 +5,7 @@
 // makes one from uint8 pixels without copying them into its own matrix type first); the Cholesky
 // factorization and solves are ml-matrix's.
 import { CholeskyDecomposition, Matrix } from 'ml-matrix';
-import { UserInputError } from '../../src/plugin/types.js';
+import { UserInputError } from '../../src/util/user-error.js';
 
 export interface KernelFit {
   readonly trainError: number;

@@ -3,7 +3,8 @@
 // upstream) fits every label, and from W₀ = 0 it ends at the minimum-norm interpolant Xᵀ(XXᵀ)⁻¹Y,
 // because its steps never leave the span of the data. From a random W₀ it ends elsewhere, at W* plus
 // W₀'s part outside the span. The metrics say how far SGD ended from each, and both's test error.
-import { definePlugin, UserInputError, type Artifact } from '../../src/plugin/types.js';
+import { definePlugin, type Artifact } from '../../src/plugin/types.js';
+import { UserInputError } from '../../src/util/user-error.js';
 
 export interface LinearParams {
   readonly n_train: number;

@@ -8,7 +8,7 @@
 // library's allocation per product would do faster), and measures how far SGD ends from each.
 import { CholeskyDecomposition, Matrix } from 'ml-matrix';
 import { Rng } from '../../src/util/random.js';
-import { UserInputError } from '../../src/plugin/types.js';
+import { UserInputError } from '../../src/util/user-error.js';
 
 export interface LinearProblem {
   /** n rows of d features, row-major. */

@@ -2,7 +2,8 @@
 // and figures (`figure`'s SVG). Writes a self-contained HTML page (figures inline, nothing fetched)
 // and a Markdown version with the tables (figures by title, since Markdown cannot inline SVG).
 import { readFile } from 'node:fs/promises';
-import { definePlugin, UserInputError, type Artifact } from '../../src/plugin/types.js';
+import { definePlugin, type Artifact } from '../../src/plugin/types.js';
+import { UserInputError } from '../../src/util/user-error.js';
 import { displayTable, markdownTable, type Table } from '../aggregate/plugin.js';
 import { notesOf } from '../figure/render.js';
 import { escapeXml } from '../../src/util/xml.js';

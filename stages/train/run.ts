@@ -27,7 +27,7 @@ export async function runTrain(ctx: StageContext<TrainParams>): Promise<void> {
     const numClasses = Math.max(info.classes.length, maxLabel + 1);
     const classes = info.classes.length === numClasses ? info.classes : Array.from({ length: numClasses }, (_, i) => String(i));
 
-    const backend = await initBackend(p.backend ?? undefined);
+    const backend = await initBackend(p.backend ?? ctx.backend);
     ctx.provenance({ backend: backend as unknown as JsonValue }); // every run record names its backend and library versions
     const tf = await import('@tensorflow/tfjs');
     const [h, w] = opts.preprocessing.crop ?? [info.height, info.width];

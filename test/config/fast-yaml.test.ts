@@ -6,7 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { parseDocument } from 'yaml';
 import { fastYamlValue } from '../../src/config/fast-yaml.js';
 import { parsePipeline } from '../../src/config/pipeline-file.js';
-import { UserError } from '../../src/config/diagnostic.js';
+import { UserError } from '../../src/util/user-error.js';
 
 const root = fileURLToPath(new URL('../../../', import.meta.url));
 

@@ -9,7 +9,7 @@ import { until } from '../support/cli-process.js';
 import { redisMissing, redisServer, type RedisServer } from '../support/redis.js';
 import { engineOn, SPEC_PATH, standInSpec, startWorker, starts, type TestWorker } from '../support/queue.js';
 import { redisTarget } from '../../src/exec/engines/redis.js';
-import { UserError } from '../../src/config/diagnostic.js';
+import { UserError } from '../../src/util/user-error.js';
 import { createQueueEngine } from '../../src/exec/engines/queue.js';
 import type { EngineJob, JobEngine } from '../../src/exec/engine.js';
 import type { ProgressUpdate } from '../../src/plugin/types.js';

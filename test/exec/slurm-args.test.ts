@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { UserError } from '../../src/config/diagnostic.js';
+import { UserError } from '../../src/util/user-error.js';
 import { gpuRequestOf, jobNameOf, sbatchArgs, wrapOf, type SbatchRequest } from '../../src/exec/engines/slurm-args.js';
 import { outcomeOf, parseSacct, parseScontrolJob, parseSqueue } from '../../src/exec/engines/slurm-status.js';
 

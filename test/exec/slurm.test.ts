@@ -10,7 +10,7 @@ import { existsSync } from 'node:fs';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { UserError } from '../../src/config/diagnostic.js';
+import { UserError } from '../../src/util/user-error.js';
 import type { EngineJob, JobEngine, SlurmEngineOptions } from '../../src/exec/engine.js';
 import { createSlurmEngine } from '../../src/exec/engines/slurm.js';
 import type { Plan } from '../../src/plan/plan.js';

@@ -4,9 +4,10 @@ import { generateKeyPairSync } from 'node:crypto';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { tempDir } from '../support/temp.js';
-import { distrust, keyIdOf, loadTrust, signRecord, SIGNING_KEY_ENV, TRUSTED_KEYS_ENV } from '../../src/store/signing.js';
+import { distrust, keyIdOf, loadTrust, signRecord } from '../../src/store/signing.js';
 import type { RunRecord } from '../../src/store/types.js';
 import type { CacheKey, ObjectHash, StageId } from '../../src/util/brand.js';
+import { ENV } from '../../src/util/env.js';
 
 const record: RunRecord = {
   format: 1,
@@ -50,14 +51,14 @@ test('keys come from PEM files named by environment variables; unusable ones are
   await writeFile(join(dir, 'junk.pem'), 'not a key');
 
   assert.deepEqual(await loadTrust({}, dir), {});
-  const t = await loadTrust({ [SIGNING_KEY_ENV]: 'ci.pem', [TRUSTED_KEYS_ENV]: ` ci.pub.pem, ${join(dir, 'ci.pem')} ` }, dir);
+  const t = await loadTrust({ [ENV.remoteSigningKey.name]: 'ci.pem', [ENV.remoteTrustedKeys.name]: ` ci.pub.pem, ${join(dir, 'ci.pem')} ` }, dir);
   assert.equal(t.signer?.id, keyIdOf(ci.publicKey));
   assert.deepEqual([...t.trusted!.keys()], [keyIdOf(ci.publicKey)], 'a private key file names its public half');
 
   const fails = async (env: Record<string, string>, message: RegExp) =>
     assert.rejects(loadTrust(env, dir), (e: Error & { exitCode?: number }) => e.exitCode === 2 && message.test(e.message));
-  await fails({ [SIGNING_KEY_ENV]: 'missing.pem' }, /RETHINK_REMOTE_SIGNING_KEY: cannot read "missing\.pem" \(ENOENT\)/);
-  await fails({ [TRUSTED_KEYS_ENV]: 'junk.pem' }, /RETHINK_REMOTE_TRUSTED_KEYS: "junk\.pem" is not a PEM key/);
-  await fails({ [SIGNING_KEY_ENV]: 'rsa.pem' }, /RETHINK_REMOTE_SIGNING_KEY: "rsa\.pem" holds a rsa key, not an Ed25519 one/);
-  await fails({ [SIGNING_KEY_ENV]: 'ci.pub.pem' }, /"ci\.pub\.pem" is not a PEM private key/);
+  await fails({ [ENV.remoteSigningKey.name]: 'missing.pem' }, /RETHINK_REMOTE_SIGNING_KEY: cannot read "missing\.pem" \(ENOENT\)/);
+  await fails({ [ENV.remoteTrustedKeys.name]: 'junk.pem' }, /RETHINK_REMOTE_TRUSTED_KEYS: "junk\.pem" is not a PEM key/);
+  await fails({ [ENV.remoteSigningKey.name]: 'rsa.pem' }, /RETHINK_REMOTE_SIGNING_KEY: "rsa\.pem" holds a rsa key, not an Ed25519 one/);
+  await fails({ [ENV.remoteSigningKey.name]: 'ci.pub.pem' }, /"ci\.pub\.pem" is not a PEM private key/);
 });

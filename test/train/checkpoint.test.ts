@@ -93,5 +93,5 @@ test('saves wait for the interval; RETHINK_CHECKPOINT_SECONDS sets it', () => {
   assert.equal(checkpointIntervalMs({}), 120_000);
   assert.equal(checkpointIntervalMs({ RETHINK_CHECKPOINT_SECONDS: '0' }), 0);
   assert.equal(checkpointIntervalMs({ RETHINK_CHECKPOINT_SECONDS: 'off' }), null);
-  assert.throws(() => checkpointIntervalMs({ RETHINK_CHECKPOINT_SECONDS: '-1' }), /must be a number of seconds ≥ 0 or "off"/);
+  assert.throws(() => checkpointIntervalMs({ RETHINK_CHECKPOINT_SECONDS: '-1' }), /RETHINK_CHECKPOINT_SECONDS=-1: expected a number of seconds ≥ 0, or off/);
 });

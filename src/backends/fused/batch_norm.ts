@@ -7,6 +7,7 @@ import type * as tfType from '@tensorflow/tfjs';
 import { BN_APPLY, BN_GRAD_INPUT, BN_GRAD_STATS, BN_KERNEL_NAMES, BN_MOVING, BN_STATS } from './batch_norm_math.js';
 import { HEAP_BATCH_NORM_KERNELS } from './batch_norm_heap.js';
 import { WEBGPU_BATCH_NORM_KERNELS, movingStatsInPlace } from './batch_norm_webgpu.js';
+import { ENV } from '../../util/env.js';
 
 type Tf = typeof tfType;
 type Tensor = tfType.Tensor;
@@ -15,7 +16,7 @@ type Tensor = tfType.Tensor;
  * Whether the fused path may be used: tests turn it off to compare with the composed ops, and
  * RETHINK_FUSED_BN=off does so for the benchmarks' before/after.
  */
-export const fusedBatchNormOptions = { enabled: process.env['RETHINK_FUSED_BN'] !== 'off' };
+export const fusedBatchNormOptions = { enabled: ENV.fusedBn.read() };
 
 /** The backends whose tensors live on a tfjs wasm heap (batch_norm_heap.ts). */
 const HEAP_BACKENDS: ReadonlySet<string> = new Set(['wasm', 'native']);

@@ -4,6 +4,7 @@
 
 import { availableParallelism } from 'node:os';
 import type { OrtLoadFailure, OrtModuleLoader } from './ort_runtime.js';
+import { ENV } from '../../util/env.js';
 
 /** Structurally identical to the BackendInfo of src/backends/select.ts. */
 export interface BackendInfo {
@@ -20,7 +21,7 @@ export interface NativeInitOptions {
   /** ORT intra-op threads; default: $RETHINK_NATIVE_THREADS, else all cores. */
   readonly threads?: number;
   /**
-   * Keep ORT's per-session memory arenas: default $RETHINK_NATIVE_ARENA === '1', else off, because
+   * Keep ORT's per-session memory arenas: default $RETHINK_NATIVE_ARENA, else off, because
    * every cached session would hold its own peak intermediates (4.6 GB RSS for small Inception).
    */
   readonly arena?: boolean;
@@ -32,17 +33,12 @@ export type NativeInitResult =
   | { readonly ok: true; readonly info: BackendInfo }
   | ({ readonly ok: false } & (OrtLoadFailure | { readonly reason: 'backend-init'; readonly detail: string }));
 
-function threadsFromEnv(env: NodeJS.ProcessEnv): number | undefined {
-  const n = Number(env['RETHINK_NATIVE_THREADS']);
-  return Number.isInteger(n) && n > 0 ? n : undefined;
-}
-
 export async function initNative(options: NativeInitOptions = {}): Promise<NativeInitResult> {
-  const threads = options.threads ?? threadsFromEnv(process.env) ?? availableParallelism();
+  const threads = options.threads ?? ENV.nativeThreads.read() ?? availableParallelism();
   try {
     const { loadOrtRuntime } = await import('./ort_runtime.js');
     const { smokeTestRuntime } = await import('./smoke_test.js');
-    const arena = options.arena ?? process.env['RETHINK_NATIVE_ARENA'] === '1';
+    const arena = options.arena ?? ENV.nativeArena.read();
     const loaded = await loadOrtRuntime(threads, arena, options.loader, smokeTestRuntime);
     if (!loaded.ok) return loaded;
     const tf = await import('@tensorflow/tfjs');

@@ -5,6 +5,7 @@
 // any mismatch becomes a failure value and the caller keeps the pure-wasm path.
 
 import { createRequire } from 'node:module';
+import { ENV } from '../../util/env.js';
 
 /** The onnxruntime-node versions whose internal binding layout this wrapper was checked against. */
 export const SUPPORTED_ORT_VERSIONS: readonly string[] = ['1.30.0'];
@@ -116,7 +117,7 @@ function makeRuntime(version: string, threads: number, arena: boolean, api: { ct
         // Every cached session owns a thread pool; a worker spinning after its session's run would
         // steal the core the next session's worker needs, so workers sleep as soon as work runs out
         // (RETHINK_NATIVE_SPIN=1 restores ORT's default).
-        extra: { 'session.intra_op.allow_spinning': process.env['RETHINK_NATIVE_SPIN'] === '1' ? '1' : '0' },
+        extra: { 'session.intra_op.allow_spinning': ENV.nativeSpin.read() ? '1' : '0' },
       });
       return {
         run(inputs, outputs) {

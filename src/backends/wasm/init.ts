@@ -7,6 +7,7 @@ import { guardWasmHeap } from './heapGuard.js';
 import type { WasmLike } from './ops.js';
 import { registerWasmTrainingKernels } from './register.js';
 import { createThreadedWasmBackend } from './threaded.js';
+import { ENV, type EnvSource } from '../../util/env.js';
 
 export interface WasmInitOptions {
   /** XNNPACK threads; default RETHINK_WASM_THREADS, else the CPU count (at most 4). 1 = stock build. */
@@ -21,10 +22,8 @@ export interface WasmInfo {
   readonly threadFallback?: string;
 }
 
-export function defaultWasmThreads(env: NodeJS.ProcessEnv = process.env): number {
-  const fromEnv = Number.parseInt(env['RETHINK_WASM_THREADS'] ?? '', 10);
-  if (Number.isInteger(fromEnv) && fromEnv >= 1) return fromEnv;
-  return Math.max(1, Math.min(4, os.availableParallelism()));
+export function defaultWasmThreads(env: EnvSource = process.env): number {
+  return ENV.wasmThreads.read(env) ?? Math.max(1, Math.min(4, os.availableParallelism()));
 }
 
 let started: Promise<WasmInfo> | undefined;

@@ -12,6 +12,7 @@
 // `recorderFor` returns null without them, and callers keep a composed fallback.
 import type * as tfType from '@tensorflow/tfjs';
 import { Memo } from '../../util/memo.js';
+import { ENV } from '../../util/env.js';
 
 type Info = tfType.TensorInfo;
 
@@ -56,7 +57,7 @@ const METHODS = [
  * Whether recording is allowed: RETHINK_WEBGPU_RECORD=off sends every kernel through tfjs's own
  * runWebGPUProgram and the composed ops instead (the benchmark's before/after; tests flip it).
  */
-export const recordOptions = { enabled: process.env['RETHINK_WEBGPU_RECORD'] !== 'off' };
+export const recordOptions = { enabled: ENV.webgpuRecord.read() };
 
 // Called several times per kernel, so the structural check runs once per backend object.
 const checked = new WeakMap<object, boolean>();

@@ -9,27 +9,27 @@
 // A saved tile is only ever a speed choice: any tile gives bitwise the same results.
 import { createHash } from 'node:crypto';
 import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
-import { homedir } from 'node:os';
 import { dirname, join } from 'node:path';
 import type * as tfType from '@tensorflow/tfjs';
 import { startedWebGpu } from './init.js';
 import { gemmTuner, tuneBudgetFromEnv, tuneGemms, tuneModeFromEnv, tuneTilesFromEnv, type TuneReport } from './kernels/gemm_tuning.js';
 import type { GemmTile } from './kernels/gemm_shader.js';
 import { recorderFor } from './record.js';
+import { ENV, type EnvSource } from '../../util/env.js';
+import { userCacheDir } from '../../util/cache-home.js';
 
 /** Bumped when the GEMM shaders change enough that saved timings no longer say which tile is fastest. */
 const TUNING_FORMAT = 1;
 
 /** The file tuned tiles persist in for this adapter, or null when persisting is off. */
-export function tuneCacheFile(env: NodeJS.ProcessEnv = process.env): string | null {
-  const v = env['RETHINK_WEBGPU_TUNE_CACHE'];
+export function tuneCacheFile(env: EnvSource = process.env): string | null {
+  const v = ENV.webgpuTuneCache.read(env);
   if (v === 'off') return null;
   if (v !== undefined && v !== '') return v;
   const adapter = startedWebGpu()?.adapter;
   if (adapter === undefined) return null;
   const id = createHash('sha256').update(JSON.stringify([TUNING_FORMAT, adapter])).digest('hex').slice(0, 16);
-  const base = env['XDG_CACHE_HOME'] !== undefined && env['XDG_CACHE_HOME'] !== '' ? env['XDG_CACHE_HOME'] : join(homedir(), '.cache');
-  return join(base, 'rethink', `webgpu-tiles-${id}.json`);
+  return join(userCacheDir(env), `webgpu-tiles-${id}.json`);
 }
 
 interface SavedTuning {

@@ -2,7 +2,7 @@
 import type { Command } from '../io.js';
 import { parseFlags, pipelineFlags } from '../args.js';
 import { loadWorkspace } from '../workspace.js';
-import { UserError } from '../../config/diagnostic.js';
+import { UserError } from '../../util/user-error.js';
 import type { Plan } from '../../plan/plan.js';
 import type { StageId } from '../../util/brand.js';
 import { resourcesOf } from '../../plan/resources.js';

@@ -8,7 +8,7 @@
 import type { Command } from '../io.js';
 import { parseFlags, pipelineFlags } from '../args.js';
 import { loadWorkspace, localOf, openStore, type Workspace } from '../workspace.js';
-import { UserError } from '../../config/diagnostic.js';
+import { UserError } from '../../util/user-error.js';
 import { diffKeys } from '../../exec/explain.js';
 import { diffOutputs } from '../../exec/compare.js';
 import type { RunRecord } from '../../store/types.js';

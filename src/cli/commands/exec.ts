@@ -18,21 +18,22 @@ import { hostname } from 'node:os';
 import { isAbsolute, resolve } from 'node:path';
 import { text } from 'node:stream/consumers';
 import { consoleToStderr, type CliIO, type Command } from '../io.js';
-import { applyBackendFlag, backendFlag, parseFlags } from '../args.js';
+import { backendChoice, backendFlag, parseFlags } from '../args.js';
 import { openSharedRemote, tieredOver, type SharedRemote } from '../remote-store.js';
 import { LocalStore } from '../../store/local.js';
-import { jobSpecPathOf, REMOTE_ENV } from '../../store/remote.js';
-import { formatDiagnostics, UserError } from '../../config/diagnostic.js';
+import { jobSpecPathOf } from '../../store/remote.js';
+import { formatDiagnostics } from '../../config/diagnostic.js';
+import { UserError } from '../../util/user-error.js';
 import { createRegistry, type PluginRegistry } from '../../plan/registry.js';
 import { EXEC_EXIT } from '../../exec/engine.js';
 import { errorOf, isServeRequest, jobError, type JobMessage, type JobResult, type RanOn } from '../../exec/job-messages.js';
 import { JobRefused, parseSpec, refusalError, runJobSpec, unreachable } from '../../exec/run-spec.js';
-import { ALLOW_PLUGIN_CODE_ENV } from '../../exec/plugin-code.js';
 import { specSigner } from '../../exec/spec-signing.js';
 import type { JobSpec } from '../../exec/job-spec.js';
 import { describeError } from '../../exec/errors.js';
 import { errorText } from '../../util/error-text.js';
 import { builtinPlugins } from '../../../stages/index.js';
+import { ENV } from '../../util/env.js';
 
 type Send = (m: JobMessage) => Promise<void>;
 
@@ -41,11 +42,11 @@ export const exec: Command = async (argv, io) => {
     spec: { type: 'string', value: 'FILE', help: 'the job spec to run: a file, or - for stdin' },
     key: { type: 'string', value: 'KEY', help: "run the job spec the coordinator put on the remote for this stage key (jobs/KEY/spec.json; needs --remote)" },
     serve: { type: 'boolean', help: 'stay up and run the jobs a parent process (rethink worker) sends over IPC, one at a time' },
-    remote: { type: 'string', value: 'URL', help: `the shared remote inputs come from and results go to: s3://bucket/prefix or a directory (or ${REMOTE_ENV})` },
-    'cache-dir': { type: 'string', value: 'DIR', help: `this machine's local cache (or ${CACHE_ENV}); each worker or node has its own` },
+    remote: { type: 'string', value: 'URL', help: `the shared remote inputs come from and results go to: s3://bucket/prefix or a directory (or ${ENV.remote.name})` },
+    'cache-dir': { type: 'string', value: 'DIR', help: `this machine's local cache (or ${ENV.cacheDir.name}); each worker or node has its own` },
     backend: backendFlag,
     worker: { type: 'string', value: 'NAME', help: "this worker's name in the run record's provenance (default: the host name)" },
-    'allow-plugin-code': { type: 'boolean', help: `with --remote: run plugins loaded from a path (their code comes from the remote, by hash); default: built-in plugins only, or specs signed by a trusted key (or ${ALLOW_PLUGIN_CODE_ENV}=1)` },
+    'allow-plugin-code': { type: 'boolean', help: `with --remote: run plugins loaded from a path (their code comes from the remote, by hash); default: built-in plugins only, or specs signed by a trusted key (or ${ENV.allowPluginCode.name}=1)` },
   });
   const send: Send | undefined = process.send === undefined ? undefined : (m) => new Promise<void>((done) => process.send!(m, undefined, {}, () => done()));
   if (positionals.length > 0) throw UserError.of('E_BAD_FLAG', `rethink exec takes no positional arguments, got: ${positionals.join(' ')}`, 'rethink exec --spec FILE|- or --key KEY --remote URL');
@@ -55,17 +56,17 @@ export const exec: Command = async (argv, io) => {
   } else {
     if ((values.spec === undefined) === (values.key === undefined)) throw UserError.of('E_BAD_FLAG', 'rethink exec needs one of --spec FILE (or --spec - for stdin) and --key KEY', 'rethink exec --spec FILE|- or --key KEY --remote URL');
   }
-  const remoteFlag = values.remote ?? emptyAsUnset(io.env[REMOTE_ENV]);
-  if (values.key !== undefined && remoteFlag === undefined) throw UserError.of('E_BAD_FLAG', `rethink exec --key reads the job spec from the remote: it needs --remote URL (or ${REMOTE_ENV})`);
-  await applyBackendFlag(values.backend);
+  const remoteFlag = values.remote ?? emptyAsUnset(ENV.remote.read(io.env));
+  if (values.key !== undefined && remoteFlag === undefined) throw UserError.of('E_BAD_FLAG', `rethink exec --key reads the job spec from the remote: it needs --remote URL (or ${ENV.remote.name})`);
+  const backend = await backendChoice(values.backend, io.env);
   const local = cacheOf(io, values['cache-dir']);
-  const shared = remoteFlag === undefined ? undefined : await openSharedRemote(io, remoteFlag, values.remote !== undefined ? '--remote' : REMOTE_ENV);
+  const shared = remoteFlag === undefined ? undefined : await openSharedRemote(io, remoteFlag, values.remote !== undefined ? '--remote' : ENV.remote.name);
   const registry = createRegistry(builtinPlugins);
   const fromEnv = ranOnFromEnv(io.env);
   const host = fromEnv.host ?? hostname();
   const worker = values.worker ?? host;
-  const allowPluginCode = values['allow-plugin-code'] === true || /^(1|true|yes)$/i.test(io.env[ALLOW_PLUGIN_CODE_ENV] ?? '');
-  if (values.serve) return serve(send!, { io, local, shared, registry, worker, allowPluginCode });
+  const allowPluginCode = values['allow-plugin-code'] === true || ENV.allowPluginCode.read(io.env);
+  if (values.serve) return serve(send!, { io, local, shared, registry, worker, allowPluginCode, backend });
 
   // Without a coordinator, stdout is the result line alone; with one, the coordinator relays stdout as log lines.
   const restoreConsole = send ? () => {} : consoleToStderr();
@@ -88,6 +89,7 @@ export const exec: Command = async (argv, io) => {
       registry,
       signal: abort.signal,
       ranOn,
+      backend,
       pluginCode: { allow: allowPluginCode, signer: specSigner(raw, shared?.trust.trusted) },
       onProgress: (update) => {
         if (send) void send({ type: 'progress', update });
@@ -130,11 +132,10 @@ async function report(result: JobResult, send: Send | undefined, io: CliIO): Pro
 // Not workspace.ts's openLocalStore: that module loads the YAML parser and the planner, which a
 // stage process needs neither of (≈150 ms of every stage's start). And no ./cache default: whoever
 // starts a job knows which cache it belongs to.
-const CACHE_ENV = 'RETHINK_CACHE_DIR';
 
 function cacheOf(io: CliIO, flag: string | undefined): LocalStore {
-  const dir = flag ?? io.env[CACHE_ENV];
-  if (dir === undefined || dir.trim() === '') throw UserError.of('E_BAD_FLAG', `rethink exec needs the cache to run in: --cache-dir DIR (or ${CACHE_ENV}), not empty`);
+  const dir = flag ?? ENV.cacheDir.read(io.env);
+  if (dir === undefined || dir.trim() === '') throw UserError.of('E_BAD_FLAG', `rethink exec needs the cache to run in: --cache-dir DIR (or ${ENV.cacheDir.name}), not empty`);
   return new LocalStore(isAbsolute(dir) ? dir : resolve(io.cwd, dir));
 }
 
@@ -194,6 +195,8 @@ interface ServeContext {
   readonly registry: PluginRegistry;
   readonly worker: string;
   readonly allowPluginCode: boolean;
+  /** This worker's backend (`--backend`, else RETHINK_BACKEND), for jobs whose spec asks for none. */
+  readonly backend: string | undefined;
 }
 
 /** `--serve`: jobs over IPC, one at a time, until the parent goes away. */
@@ -248,6 +251,7 @@ async function runOne(raw: unknown, ranOn: RanOn, signal: AbortSignal, send: Sen
       registry: ctx.registry,
       signal,
       ranOn: { ...ranOn, worker: ranOn.worker ?? ctx.worker },
+      backend: ctx.backend,
       pluginCode: { allow: ctx.allowPluginCode, signer: specSigner(raw, ctx.shared?.trust.trusted) },
       onProgress: (update) => void send({ type: 'progress', update }),
       onLog: (message) => void send({ type: 'log', message }),
@@ -263,7 +267,7 @@ async function warmUp(ctx: ServeContext): Promise<void> {
   await Promise.all(ctx.registry.names().map((name) => ctx.registry.resolve(name, ctx.io.cwd)));
   try {
     const { initBackend } = await import('../../backends/select.js');
-    await initBackend();
+    await initBackend(ctx.backend);
   } catch (e) {
     // The stage that needs it says so, with its own request.
     ctx.io.stderr(`rethink exec --serve: the tfjs backend did not start: ${errorText(e)}\n`);

@@ -2,7 +2,7 @@
 // format, e.g. train's `model`) written as files other programs load — TensorFlow.js Layers
 // (model.json + weights.bin), ONNX (model.onnx) and model-card.json — into DIR/<instance id>/<output>/.
 import { join } from 'node:path';
-import { UserError } from '../../config/diagnostic.js';
+import { UserError } from '../../util/user-error.js';
 import type { Store } from '../../store/types.js';
 import type { RunRecord } from '../../store/types.js';
 import { openSafetensors } from '../../tensors/safetensors.js';

@@ -7,7 +7,7 @@
 import type { CliIO, Command } from '../io.js';
 import { parseFlags, pipelineFlags } from '../args.js';
 import { openLocalStore, refuseUnlessCache } from '../workspace.js';
-import { UserError } from '../../config/diagnostic.js';
+import { UserError } from '../../util/user-error.js';
 import { fsckLocal, fsckRemote, type FsckProblem, type FsckReport } from '../../store/fsck.js';
 import { openRemote, RemoteError } from '../../store/remote.js';
 import { remoteTimeouts } from '../../store/remote-timeouts.js';

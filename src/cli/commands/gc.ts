@@ -19,7 +19,7 @@ import { openRemote, RemoteError } from '../../store/remote.js';
 import { remoteTimeouts } from '../../store/remote-timeouts.js';
 import { collectRemoteGarbage, type RemoteGcReport } from '../../store/remote-gc.js';
 import type { GcCounts } from '../../store/types.js';
-import { UserError } from '../../config/diagnostic.js';
+import { UserError } from '../../util/user-error.js';
 
 /** Anything written this recently stays: a concurrent run publishes objects a moment before its record. */
 const GRACE_MS = 3600 * 1000;

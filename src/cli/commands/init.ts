@@ -7,7 +7,7 @@ import { createRequire } from 'node:module';
 import { dirname, join, relative, resolve } from 'node:path';
 import type { Command } from '../io.js';
 import { parseFlags } from '../args.js';
-import { UserError } from '../../config/diagnostic.js';
+import { UserError } from '../../util/user-error.js';
 import { packageRoot } from '../../exec/environment.js';
 
 const PLUGIN = `// A plugin of this project (README of rethink: "Writing a plugin"): the generalization gap of one

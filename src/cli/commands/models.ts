@@ -1,7 +1,7 @@
 // `rethink models [--input HxWxC] [--json]`: model definitions with their parameter counts.
 import type { Command } from '../io.js';
 import { parseFlags, pipelineFlags } from '../args.js';
-import { UserError } from '../../config/diagnostic.js';
+import { UserError } from '../../util/user-error.js';
 
 export const models: Command = async (argv, io) => {
   const { values } = parseFlags('models', argv, { input: { type: 'string', value: 'HxWxC', help: 'the input shape to count parameters for (default 28x28x3)' }, json: pipelineFlags.json });

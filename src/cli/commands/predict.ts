@@ -5,7 +5,7 @@
 import { resolve } from 'node:path';
 import type { Command } from '../io.js';
 import { intFlag, parseFlags, pipelineFlags } from '../args.js';
-import { UserError } from '../../config/diagnostic.js';
+import { UserError } from '../../util/user-error.js';
 
 interface Prediction {
   readonly image: string;

@@ -8,7 +8,7 @@ import { readFile } from 'node:fs/promises';
 import type { Command } from '../io.js';
 import { intFlag, parseFlags, pipelineFlags } from '../args.js';
 import { loadWorkspace, openStore } from '../workspace.js';
-import { UserError } from '../../config/diagnostic.js';
+import { UserError } from '../../util/user-error.js';
 import { explain } from '../../exec/explain.js';
 import { selectInstances } from '../../plan/select.js';
 import type { JsonValue, Scalar } from '../../plugin/types.js';

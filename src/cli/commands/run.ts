@@ -2,7 +2,7 @@
 import { readFile } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
 import { consoleToStderr, type Command } from '../io.js';
-import { applyBackendFlag, backendFlag, intFlag, onlyFlag, parseFlags, pipelineFlags } from '../args.js';
+import { backendChoice, backendFlag, intFlag, onlyFlag, parseFlags, pipelineFlags } from '../args.js';
 import { loadWorkspace, localOf, openStore, remoteReadOnly, type Workspace } from '../workspace.js';
 import { selectInstances, withUpstream } from '../../plan/select.js';
 import { execute } from '../../exec/executor.js';
@@ -14,9 +14,10 @@ import type { TieredStore } from '../../store/tiered.js';
 import type { ObjectHash, StageId } from '../../util/brand.js';
 import { plainRenderer } from '../render/plain.js';
 import { runDocument } from '../render/json.js';
-import { UserError } from '../../config/diagnostic.js';
+import { UserError } from '../../util/user-error.js';
 import { CorruptObjectError } from '../../store/object-check.js';
 import { Interrupt } from '../interrupt.js';
+import { ENV } from '../../util/env.js';
 
 export const run: Command = async (argv, io) => {
   const { values, positionals } = parseFlags('run', argv, {
@@ -32,11 +33,11 @@ export const run: Command = async (argv, io) => {
   });
   if (positionals.length > 1) throw UserError.of('E_BAD_FLAG', `rethink run takes one pipeline, got ${positionals.length}: ${positionals.join(' ')}`);
   const executor = executorName(values.executor, io.env);
-  await applyBackendFlag(values.backend);
+  const backend = await backendChoice(values.backend, io.env);
   const ws = await loadWorkspace(io, positionals[0], values.set ?? []);
   const jobs = intFlag('jobs', values.jobs, 1) ?? (isDistributed(executor) ? DEFAULT_REMOTE_JOBS : availableParallelism());
   const retries = intFlag('retries', values.retries, 0);
-  const delay = Number(io.env['RETHINK_RETRY_DELAY_MS']);
+  const retryDelayMs = ENV.retryDelayMs.read(io.env);
   const force = values.force ? selectInstances(ws.plan, values.force, '--force') : undefined;
   // A job elsewhere takes the result the remote already has for its key, which --force would replace.
   if (force && isDistributed(executor)) {
@@ -98,7 +99,8 @@ export const run: Command = async (argv, io) => {
         ...(force ? { force } : {}),
         signal: interrupt.signal,
         ...(retries === undefined ? {} : { retries }),
-        ...(Number.isFinite(delay) && delay >= 0 ? { retryDelayMs: delay } : {}),
+        retryDelayMs,
+        ...(backend === undefined ? {} : { backend }),
       },
       observe,
     ).finally(close);

@@ -3,7 +3,7 @@
 import type { Command } from '../io.js';
 import { parseFlags, pipelineFlags } from '../args.js';
 import { loadWorkspace, openStore } from '../workspace.js';
-import { UserError } from '../../config/diagnostic.js';
+import { UserError } from '../../util/user-error.js';
 import { instanceResult, resolveInstance } from '../resolve.js';
 import { openSafetensors } from '../../tensors/safetensors.js';
 import { readFile } from 'node:fs/promises';

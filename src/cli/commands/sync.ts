@@ -5,7 +5,7 @@
 import type { Command, CliIO } from '../io.js';
 import { onlyFlag, parseFlags, pipelineFlags } from '../args.js';
 import { loadWorkspace, openStore, type Workspace } from '../workspace.js';
-import { UserError } from '../../config/diagnostic.js';
+import { UserError } from '../../util/user-error.js';
 import { explain, type StageState } from '../../exec/explain.js';
 import { selectInstances } from '../../plan/select.js';
 import type { RemoteReport } from '../../store/tiered.js';

@@ -4,9 +4,9 @@
 import { availableParallelism } from 'node:os';
 import { performance } from 'node:perf_hooks';
 import type { Command } from '../io.js';
-import { applyBackendFlag, backendFlag, intFlag, onlyFlag, parseFlags, pipelineFlags } from '../args.js';
+import { backendChoice, backendFlag, intFlag, onlyFlag, parseFlags, pipelineFlags } from '../args.js';
 import { loadWorkspace, localOf, openStore } from '../workspace.js';
-import { UserError } from '../../config/diagnostic.js';
+import { UserError } from '../../util/user-error.js';
 import { Interrupt } from '../interrupt.js';
 import { explain } from '../../exec/explain.js';
 import { scratchDirs, verifyInstance, type Verification } from '../../exec/verify.js';
@@ -22,7 +22,7 @@ export const verify: Command = async (argv, io) => {
     backend: backendFlag,
   });
   if (positionals.length > 1) throw UserError.of('E_BAD_FLAG', `rethink verify takes one pipeline, got ${positionals.length}: ${positionals.join(' ')}`);
-  await applyBackendFlag(values.backend);
+  const backend = await backendChoice(values.backend, io.env);
   const sample = intFlag('sample', values.sample, 1);
   const ws = await loadWorkspace(io, positionals[0], values.set ?? []);
   const file = ws.file.source.file;
@@ -65,6 +65,7 @@ export const verify: Command = async (argv, io) => {
       const v = await verifyInstance(ws.plan, store, ws.plan.instances.get(id)!, records.get(id)!, (u) => records.get(u)!.outputs, {
         scratchDir,
         cores: availableParallelism(),
+        ...(backend === undefined ? {} : { backend }),
         signal: interrupt.signal,
         onProgress: (u) => {
           if (!u.message || Date.now() - lastProgress < 1000) return;

@@ -5,7 +5,6 @@
 // exit code (0 completed, 1 failed, 2 and 3 failed by the user's input); a job killed by a signal is
 // lost. Cancelling is SIGTERM, then SIGKILL after a grace period, and ends when the process has; one
 // still running when the coordinator exits, however it exits, is killed then.
-import { ALLOW_PLUGIN_CODE_ENV } from '../plugin-code.js';
 import { fork, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
 import type { ProgressUpdate } from '../../plugin/types.js';
@@ -14,6 +13,7 @@ import { errorOf, isJobMessage } from '../job-messages.js';
 import { describeError } from '../errors.js';
 import { EXEC_EXIT, type EngineContext, type EngineJob, type EngineOutcome, type JobEngine } from '../engine.js';
 import { STOP_GRACE_MS } from '../runner.js';
+import { ENV } from '../../util/env.js';
 
 export interface ProcessEngineOptions extends Pick<EngineContext, 'remoteUrl' | 'cacheDir' | 'rethink' | 'env'> {
   /** Where the jobs' own cache directories go (default: `<cacheDir>/process-workers`), one per job in flight. */
@@ -81,7 +81,7 @@ class ProcessJob implements EngineJob {
     // Detached, in a process group of its own: a Ctrl-C in the terminal reaches the coordinator,
     // which decides what it means. It still stops when the coordinator goes (its IPC channel closes).
     // A plugin loaded from a path runs here: this machine's coordinator loaded that very code already.
-    const env = { ...options.env, [ALLOW_PLUGIN_CODE_ENV]: '1' };
+    const env = { ...options.env, [ENV.allowPluginCode.name]: '1' };
     this.child = fork(cli!, args, { execPath: node!, execArgv: [], env, stdio: ['ignore', 'ignore', 'pipe', 'ipc'], detached: true });
     this.id = String(this.child.pid ?? worker);
     live.add(this.child);

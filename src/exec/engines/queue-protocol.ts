@@ -6,9 +6,6 @@ import type { ProgressUpdate } from '../../plugin/types.js';
 import type { Resources } from '../../plan/resources.js';
 import type { JobSpec } from '../job-spec.js';
 
-/** Where coordinators (`run --executor queue`) and workers find the queue's Redis without `--queue`. */
-export const QUEUE_ENV = 'RETHINK_QUEUE';
-
 export const GPU_QUEUE = 'rethink-gpu';
 export const CPU_QUEUE = 'rethink-cpu';
 export type QueueName = typeof GPU_QUEUE | typeof CPU_QUEUE;

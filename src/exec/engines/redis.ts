@@ -3,7 +3,7 @@
 // a Redis that is down, elsewhere or guarded by another password is a user error (exit 2) in seconds
 // rather than ioredis's endless reconnecting.
 import { Redis } from 'ioredis';
-import { UserError } from '../../config/diagnostic.js';
+import { UserError } from '../../util/user-error.js';
 
 export interface RedisTarget {
   /** The URL as the user may see it: the password replaced by `***`. */

@@ -2,19 +2,17 @@
 // log, the stage's resources as sbatch options, the pipeline's `slurm:` block, `--slurm-args`, and the
 // `--wrap` command that runs `rethink exec` against the remote. Pure, so that every mapping is tested
 // without a cluster.
-import { UserError } from '../../config/diagnostic.js';
+import { UserError } from '../../util/user-error.js';
 import type { SlurmSettings } from '../../plan/plan.js';
 import type { Resources } from '../../plan/resources.js';
 import { shellQuote } from '../../util/shell.js';
+import { ENV } from '../../util/env.js';
 
 /** How a GPU stage asks for a GPU: a generic resource (`--gres=gpu:N`), or a node feature (`--constraint=gpu`). */
 export type GpuRequest = { readonly kind: 'gres' } | { readonly kind: 'constraint'; readonly features: string };
 
-/** The environment variable that picks the GPU request: `gres` (the default), `constraint` or `constraint=<features>`. */
-export const SLURM_GPU_ENV = 'RETHINK_SLURM_GPU';
-
 /** Where a job keeps its local cache on the node: `$RETHINK_WORKER_CACHE` there, else a per-user folder in its TMPDIR. */
-export const WORKER_CACHE = '"${RETHINK_WORKER_CACHE:-${TMPDIR:-/tmp}/rethink-worker-$(id -u)}"';
+export const WORKER_CACHE = `"\${${ENV.workerCache.name}:-\${TMPDIR:-/tmp}/rethink-worker-$(id -u)}"`;
 
 /** Seconds before the time limit at which the job gets SIGTERM (it checkpoints and stops); less for short limits. */
 const TERM_BEFORE_END_S = 120;
@@ -97,7 +95,7 @@ export function gpuRequestOf(value: string | undefined): GpuRequest {
   if (features !== undefined && features !== '') return { kind: 'constraint', features };
   throw UserError.of(
     'E_SLURM_GPU',
-    `${SLURM_GPU_ENV} "${value}" is not a way to ask Slurm for a GPU`,
+    `${ENV.slurmGpu.name} "${value}" is not a way to ask Slurm for a GPU`,
     'use gres (--gres=gpu:N, the default), constraint (--constraint=gpu) or constraint=<features> for clusters that mark GPU nodes by feature',
   );
 }

@@ -2,7 +2,7 @@
 // environment (SLURM_CONF, and everything a job inherits through sbatch's default --export=ALL).
 // A command that is not installed is a user error: `--executor slurm` runs where Slurm's clients are.
 import { execFile } from 'node:child_process';
-import { UserError } from '../../config/diagnostic.js';
+import { UserError } from '../../util/user-error.js';
 
 export interface CommandResult {
   readonly code: number;

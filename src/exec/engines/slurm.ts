@@ -11,19 +11,20 @@
 import { existsSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { UserError } from '../../config/diagnostic.js';
+import { UserError } from '../../util/user-error.js';
 import { ShellWordsError, splitShellWords } from '../../util/shell.js';
 import type { EngineJob, EngineOutcome, JobEngine, SlurmEngineOptions } from '../engine.js';
 import type { JobSpec } from '../job-spec.js';
-import { gpuRequestOf, jobNameOf, sbatchArgs, SLURM_GPU_ENV, type GpuRequest } from './slurm-args.js';
+import { gpuRequestOf, jobNameOf, sbatchArgs, type GpuRequest } from './slurm-args.js';
 import { complaint, slurmCommand, type CommandResult, type SlurmCommand } from './slurm-commands.js';
 import { isFinal, parseSqueue, SQUEUE_FORMAT, type QueuedJob } from './slurm-status.js';
 import { SlurmWatch } from './slurm-watch.js';
+import { ENV } from '../../util/env.js';
 
 export async function createSlurmEngine(options: SlurmEngineOptions): Promise<JobEngine> {
   const run = slurmCommand(options.env);
   await reachable(run, options.env['SLURM_CONF']);
-  const gpu = gpuRequestOf(options.env[SLURM_GPU_ENV]);
+  const gpu = gpuRequestOf(ENV.slurmGpu.read(options.env));
   const extraArgs = slurmArgsOf(options.args);
   const logDir = join(options.cacheDir, 'slurm');
   await mkdir(logDir, { recursive: true });

@@ -18,6 +18,7 @@ import { performance } from 'node:perf_hooks';
 import { checkGemmTile, GEMM_TILES, tileKey, tileSharedBytes, workgroupSize, type GemmTile } from './gemm_shader.js';
 import type { RecordedGemm } from './gemm_program.js';
 import { Memo } from '../../../util/memo.js';
+import { ENV } from '../../../util/env.js';
 
 /** One GEMM as the tuner sees it. */
 export interface GemmSite {
@@ -34,15 +35,13 @@ export interface GemmSite {
 /** When to tune: `auto` on hardware adapters only (a software adapter is too slow to be worth it). */
 export type TuneMode = 'auto' | 'on' | 'off';
 
-export function tuneModeFromEnv(value: string | undefined = process.env['RETHINK_WEBGPU_TUNE']): TuneMode {
-  if (value === undefined || value === '' || value === 'auto') return 'auto';
-  if (value === 'on' || value === 'off') return value;
-  throw new Error(`RETHINK_WEBGPU_TUNE=${value}: expected auto, on or off`);
+export function tuneModeFromEnv(value?: string): TuneMode {
+  return value === undefined ? ENV.webgpuTune.read() : ENV.webgpuTune.parse(value);
 }
 
 /** The candidate tiles (RETHINK_WEBGPU_TUNE_TILES: tile keys such as 64x64x16_4x4p, comma-separated;
  * default all of GEMM_TILES). A product's fallback tile is always a candidate too. */
-export function tuneTilesFromEnv(value: string | undefined = process.env['RETHINK_WEBGPU_TUNE_TILES']): readonly GemmTile[] {
+export function tuneTilesFromEnv(value: string | undefined = ENV.webgpuTuneTiles.read()): readonly GemmTile[] {
   if (value === undefined || value.trim() === '') return GEMM_TILES;
   const byKey = new Map(GEMM_TILES.map((t) => [tileKey(t), t]));
   return value.split(',').map((k) => {
@@ -53,11 +52,8 @@ export function tuneTilesFromEnv(value: string | undefined = process.env['RETHIN
 }
 
 /** Seconds a tuning may take (RETHINK_WEBGPU_TUNE_BUDGET_S, default 20): the slowest products go first. */
-export function tuneBudgetFromEnv(value: string | undefined = process.env['RETHINK_WEBGPU_TUNE_BUDGET_S']): number {
-  if (value === undefined || value === '') return 20;
-  const v = Number(value);
-  if (!Number.isFinite(v) || v < 0) throw new Error(`RETHINK_WEBGPU_TUNE_BUDGET_S=${value}: expected a number of seconds ≥ 0`);
-  return v;
+export function tuneBudgetFromEnv(value?: string): number {
+  return value === undefined ? ENV.webgpuTuneBudgetS.read() : ENV.webgpuTuneBudgetS.parse(value);
 }
 
 /** Milliseconds a timing round lasts at least (dispatches are repeated until it does, up to MAX_REPS). */

@@ -13,6 +13,7 @@ import { maxPool, maxPoolGrad } from './max_pool.js';
 import { fusedMatMul } from './matmul.js';
 import { binaryOp } from './elementwise.js';
 import { SPATIAL_MEAN_GRAD, spatialMean, spatialMeanGradKernel } from './spatial_mean.js';
+import { ENV, type EnvSource } from '../../../util/env.js';
 
 type Factory = (tf: typeof tfType, fallback: KernelFn) => KernelFn;
 
@@ -45,8 +46,8 @@ const ADDED_KERNELS: Readonly<Record<string, (tf: typeof tfType) => tfType.Kerne
 export const FAST_KERNEL_NAMES: readonly string[] = [...Object.keys(FAST_KERNELS), ...Object.keys(ADDED_KERNELS)];
 
 /** Names selected by RETHINK_WEBGPU_KERNELS (comma list, 'all' or 'none'); all by default. */
-export function selectedKernelNames(env: NodeJS.ProcessEnv = process.env): readonly string[] {
-  const v = env['RETHINK_WEBGPU_KERNELS']?.trim();
+export function selectedKernelNames(env: EnvSource = process.env): readonly string[] {
+  const v = ENV.webgpuKernels.read(env)?.trim();
   if (v === undefined || v === '' || v === 'all') return FAST_KERNEL_NAMES;
   if (v === 'none') return [];
   const names = v.split(',').map((s) => s.trim());
