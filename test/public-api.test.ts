@@ -78,12 +78,3 @@ export const result = runPlugin(plugin, { params: { factor: 2 } });
   const tsc = spawnSync(process.execPath, [join(root, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', p.dir], { encoding: 'utf8' });
   assert.equal(tsc.status, 0, tsc.stdout + tsc.stderr);
 });
-
-test('a .ts plugin without a loader fails with how to run it', async () => {
-  const p = await project({ 'noise.ts': 'export const plugin = {} as unknown;\n', 'p.yaml': 'stages:\n  n: { uses: ./noise.ts }\n' });
-  // A child process without tsx: the way a user's `npx rethink` runs.
-  const r = spawnSync(process.execPath, [compiledBin(), 'validate', 'p.yaml'], { cwd: p.dir, encoding: 'utf8' });
-  assert.equal(r.status, 2, r.stderr);
-  assert.match(r.stderr, /plugin module \.\/noise\.ts failed to load: Unknown file extension "\.ts"/);
-  assert.match(r.stderr, /a TypeScript plugin needs a loader: run `node --import tsx node_modules\/\.bin\/rethink …`/);
-});
