@@ -44,10 +44,11 @@ export function resolvePipeline(io: CliIO, pipeline: string | undefined): string
 
 /** Where a project starts: what to type with no pipeline file, naming the bundled pipelines. */
 function startHint(): string {
-  return `start a project here with \`rethink init\`, name a pipeline file (\`rethink run path/to/pipeline.yaml\`), or run one bundled with rethink by name: ${bundledPipelines()
-    .map((n) => `\`rethink run ${n}\``)
-    .join(', ')}`;
+  const [first, ...rest] = bundledPipelines();
+  const bundled = first === undefined ? '' : `, or run a pipeline bundled with rethink by name: \`rethink run ${first}\`${rest.length > 0 ? ` (or ${rest.join(', ')})` : ''}`;
+  return `start a project here with \`rethink init\`, or name a pipeline file (\`rethink run path/to/pipeline.yaml\`)${bundled}`;
 }
+
 export async function loadWorkspace(io: CliIO, pipeline: string | undefined, sets: readonly string[] = []): Promise<Workspace> {
   const path = resolvePipeline(io, pipeline);
   const abs = isAbsolute(path) ? path : resolve(io.cwd, path);

@@ -13,7 +13,7 @@ test('with no pipeline file here, run, status and dag exit 2 with how to start, 
     assert.equal(r.code, 2, `${command}: ${r.stderr}`);
     assert.match(r.stderr, /error\[E_NO_PIPELINE\]: no pipeline named and none here: pipelines\/quickstart\.yaml does not exist in /);
     assert.match(r.stderr, /start a project here with `rethink init`/);
-    assert.match(r.stderr, /`rethink run quickstart`, `rethink run figure1`/);
+    assert.match(r.stderr, /run a pipeline bundled with rethink by name: `rethink run quickstart` \(or figure1, figure2, /);
     assert.doesNotMatch(r.stderr, /\n\s+at /, 'a user error, not a stack trace');
   }
   assert.equal(existsSync(join(p.dir, 'cache')), false);
