@@ -20,6 +20,7 @@ export function nodeRunsTypeScript(features: object = process.features): boolean
   return ts === 'strip' || ts === 'transform';
 }
 
+/** tsx's hooks, being registered or registered: once per process. */
 let registered: Promise<void> | undefined;
 
 /**
@@ -32,26 +33,24 @@ export async function prepareTypeScript(
   features: object = process.features,
 ): Promise<TypeScriptSupport> {
   if (!TS_FILE.test(file) || nodeRunsTypeScript(features)) return { ok: true };
-  if (registered !== undefined) {
-    await registered;
-    return { ok: true };
+  if (registered === undefined) {
+    let entry: string;
+    try {
+      entry = resolveFrom('tsx', file);
+    } catch {
+      return {
+        ok: false,
+        message: `it is TypeScript, which Node ${process.versions.node} does not run by itself, and tsx is not installed in its project`,
+        hint: 'install tsx there (npm install -D tsx) and rethink loads it by itself; or use Node 23.6+, or compile the plugin and name the .js in `uses:`',
+      };
+    }
+    registered = import(pathToFileURL(entry).href).then(() => undefined);
   }
-  let entry: string;
-  try {
-    entry = resolveFrom('tsx', file);
-  } catch {
-    return {
-      ok: false,
-      message: `it is TypeScript, which Node ${process.versions.node} does not run by itself, and tsx is not installed in its project`,
-      hint: 'install tsx there (npm install -D tsx) and rethink loads it by itself; or use Node 23.6+, or compile the plugin and name the .js in `uses:`',
-    };
-  }
-  registered = import(pathToFileURL(entry).href).then(() => undefined);
   try {
     await registered;
   } catch (e) {
-    registered = undefined;
-    return { ok: false, message: `tsx (${entry}) did not start: ${(e as Error).message}`, hint: 'reinstall tsx in the project (npm install -D tsx)' };
+    registered = undefined; // a later plugin tries again
+    return { ok: false, message: `tsx did not start: ${(e as Error).message}`, hint: 'reinstall tsx in the project (npm install -D tsx)' };
   }
   return { ok: true };
 }

@@ -32,6 +32,9 @@ test('no line when nothing falls back: native installed, a backend chosen, no tr
 });
 
 test("doctor's fix for native: the reinstall when the package is missing, the load error when it is there", () => {
-  assert.equal(nativeFix({ name: 'native', loads: false, reason: 'x' }, noOrt), `onnxruntime-node is not installed (npm drops it when its install script, a CUDA download, fails): ${NATIVE_FIX}`);
+  assert.equal(
+    nativeFix({ name: 'native', loads: false, reason: 'x' }, noOrt),
+    `${NATIVE_FIX} (reinstalls onnxruntime-node, which npm dropped when its install script's CUDA download failed, without that download: the native backend uses its CPU library)`,
+  );
   assert.match(nativeFix({ name: 'native', loads: false, reason: 'libonnxruntime.so.1: cannot open' }, missing()), /installed but does not load \(libonnxruntime\.so\.1: cannot open\); reinstall it: ONNXRUNTIME_NODE_INSTALL=skip npm install/);
 });

@@ -43,8 +43,10 @@ export async function checkBackends(env: Readonly<Record<string, string | undefi
       const info = await initBackend(name, {});
       results.set(name, { name, loads: true, versions: info.versions, threads: info.threads, ...(info.adapter ? { adapter: info.adapter } : {}) });
     } catch (e) {
-      // The error's "backend 'x' is unavailable: " is the line's own heading here.
-      results.set(name, { name, loads: false, reason: firstLine(e).replace(`backend '${name}' is unavailable: `, '') });
+      // The error's "backend 'x' is unavailable: " is the line's own heading here; a missing
+      // onnxruntime-node has one known cause, said as such.
+      const reason = name === 'native' && !installed('onnxruntime-node') ? NATIVE_MISSING : firstLine(e).replace(`backend '${name}' is unavailable: `, '');
+      results.set(name, { name, loads: false, reason });
     }
   }
   return {
@@ -57,7 +59,7 @@ export async function checkBackends(env: Readonly<Record<string, string | undefi
 
 /** The native backend's failure, said as what to do: a missing package has one known cause and fix. */
 export function nativeFix(check: BackendCheck, resolve: Resolver = resolvePackage): string {
-  return installed('onnxruntime-node', resolve) ? `onnxruntime-node is installed but does not load (${check.reason ?? 'unknown'}); reinstall it: ${NATIVE_FIX}` : `${NATIVE_MISSING}: ${NATIVE_FIX}`;
+  return installed('onnxruntime-node', resolve) ? `onnxruntime-node is installed but does not load (${check.reason ?? 'unknown'}); reinstall it: ${NATIVE_FIX}` : `${NATIVE_FIX} (reinstalls onnxruntime-node, which npm dropped when its install script's CUDA download failed, without that download: the native backend uses its CPU library)`;
 }
 
 function firstLine(e: unknown): string {
