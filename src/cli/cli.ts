@@ -21,7 +21,7 @@ interface CommandEntry {
 
 const COMMANDS: Readonly<Record<string, CommandEntry>> = {
   init: { args: '[dir]', summary: 'start a project: a quick-start pipeline, a plugin of its own, a .gitignore for the cache', load: async () => (await import('./commands/init.js')).init },
-  run: { args: '[pipeline]', summary: 'run a pipeline (default: the quick-start), reusing cached results', load: async () => (await import('./commands/run.js')).run },
+  run: { args: '[pipeline]', summary: "run a pipeline (default: ./pipelines/quickstart.yaml; a bundled one by name: quickstart, figure1, …), reusing cached results", load: async () => (await import('./commands/run.js')).run },
   status: { args: '[pipeline]', summary: 'say which stages are up to date and why the others will run', load: async () => (await import('./commands/status.js')).status },
   validate: { args: '[pipeline]', summary: 'check a pipeline without running its stages (path plugins are imported: their top-level code runs)', load: async () => (await import('./commands/validate.js')).validate },
   dag: { args: '[pipeline]', summary: 'print the stage graph (--format ascii|mermaid|dot|json)', load: async () => (await import('./commands/dag.js')).dag },
@@ -36,6 +36,7 @@ const COMMANDS: Readonly<Record<string, CommandEntry>> = {
   pull: { args: '[pipeline]', summary: "download the pipeline's results from the shared remote (--remote URL)", load: async () => (await import('./commands/sync.js')).pull },
   gc: { args: '[pipeline…]', summary: 'delete results that are no longer current (--dry-run says what; --remote URL: on the remote)', load: async () => (await import('./commands/gc.js')).gc },
   fsck: { args: '', summary: 'hash every cached object against its name; quarantine bad ones (--remote URL: check that remote too)', load: async () => (await import('./commands/fsck.js')).fsck },
+  doctor: { args: '', summary: 'check that rethink can run here: backends, Node, the cache, the remote, executor settings; what to fix', load: async () => (await import('./commands/doctor.js')).doctor },
   plugins: { args: '', summary: 'list the built-in stage plugins', load: async () => (await import('./commands/plugins.js')).plugins },
   models: { args: '', summary: 'list the model definitions with their parameter counts', load: async () => (await import('./commands/models.js')).models },
   schema: { args: '', summary: 'print the pipeline JSON Schema', load: async () => (await import('./commands/schema.js')).schema },

@@ -1,7 +1,6 @@
 // Resolves what a command works on: the pipeline file (default: the quick-start), its plan, the store.
 import { existsSync } from 'node:fs';
 import { isAbsolute, resolve } from 'node:path';
-import { packageRoot } from '../exec/environment.js';
 import type { CliIO } from './io.js';
 import { loadPipelineFile, type PipelineFile } from '../config/pipeline-file.js';
 import { buildPlan } from '../plan/build.js';
@@ -15,6 +14,7 @@ import { unreachable } from '../util/brand.js';
 import { MARKER_FILE, NotACacheError, type NotACache } from '../store/marker.js';
 import { builtinPlugins } from '../../stages/index.js';
 import { ENV } from '../util/env.js';
+import { bundledPipelinePath, bundledPipelines } from './bundled.js';
 
 export const QUICKSTART = 'pipelines/quickstart.yaml';
 
@@ -24,15 +24,32 @@ export interface Workspace {
   readonly registry: PluginRegistry;
 }
 
-export function defaultPipeline(io: CliIO): string {
-  const local = resolve(io.cwd, QUICKSTART);
-  if (existsSync(local)) return QUICKSTART;
-  // Outside the project (e.g. `npx rethink` elsewhere): the package's own quick-start.
-  return resolve(packageRoot(), QUICKSTART);
+/**
+ * The pipeline a command works on. Without one named: the project's quick-start
+ * (./pipelines/quickstart.yaml), and where there is none a user error saying how to start — never the
+ * package's own, which would train and fill ./cache in a directory that did not ask for it. A name
+ * that is not a file (`quickstart`, `figure1`) is one of the pipelines bundled with rethink.
+ */
+export function resolvePipeline(io: CliIO, pipeline: string | undefined): string {
+  if (pipeline === undefined) {
+    if (existsSync(resolve(io.cwd, QUICKSTART))) return QUICKSTART;
+    throw UserError.of('E_NO_PIPELINE', `no pipeline named and none here: ${QUICKSTART} does not exist in ${io.cwd}`, startHint());
+  }
+  if (existsSync(resolve(io.cwd, pipeline))) return pipeline;
+  const bundled = bundledPipelinePath(pipeline);
+  if (bundled !== undefined) return bundled;
+  throw UserError.of('E_NO_PIPELINE', `no pipeline ${pipeline}: no such file in ${io.cwd}, and no pipeline bundled with rethink has that name`, startHint());
+}
+
+/** Where a project starts: what to type with no pipeline file, naming the bundled pipelines. */
+function startHint(): string {
+  const [first, ...rest] = bundledPipelines();
+  const bundled = first === undefined ? '' : `, or run a pipeline bundled with rethink by name: \`rethink run ${first}\`${rest.length > 0 ? ` (or ${rest.join(', ')})` : ''}`;
+  return `start a project here with \`rethink init\`, or name a pipeline file (\`rethink run path/to/pipeline.yaml\`)${bundled}`;
 }
 
 export async function loadWorkspace(io: CliIO, pipeline: string | undefined, sets: readonly string[] = []): Promise<Workspace> {
-  const path = pipeline ?? defaultPipeline(io);
+  const path = resolvePipeline(io, pipeline);
   const abs = isAbsolute(path) ? path : resolve(io.cwd, path);
   const file = await loadPipelineFile(abs, sets, path);
   const registry = createRegistry(builtinPlugins);

@@ -19,12 +19,15 @@ export function environment(): Record<string, JsonValue> {
   return cached;
 }
 
+/** The name rethink is published under on npm (`rethink` itself is taken); its command stays `rethink`. */
+export const PACKAGE_NAME = 'rethink-ml';
+
 /** The package's root folder; works from src/ (tsx) and from dist/src/ (compiled). */
 export function packageRoot(): string {
   for (const rel of ['../../', '../../../']) {
     const url = new URL(rel, import.meta.url);
     try {
-      if ((JSON.parse(readFileSync(new URL('package.json', url), 'utf8')) as { name?: string }).name === 'rethink') return fileURLToPath(url);
+      if ((JSON.parse(readFileSync(new URL('package.json', url), 'utf8')) as { name?: string }).name === PACKAGE_NAME) return fileURLToPath(url);
     } catch {
       // try the next candidate
     }
@@ -37,7 +40,7 @@ export function rethinkVersion(): string {
   for (const rel of ['../../package.json', '../../../package.json']) {
     try {
       const pkg = JSON.parse(readFileSync(new URL(rel, import.meta.url), 'utf8')) as { name?: string; version: string };
-      if (pkg.name === 'rethink') return pkg.version;
+      if (pkg.name === PACKAGE_NAME) return pkg.version;
     } catch {
       // try the next candidate
     }

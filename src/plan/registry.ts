@@ -4,6 +4,7 @@ import { pathToFileURL } from 'node:url';
 import type { Plugin } from '../plugin/types.js';
 import { codeClosure, type CodeClosure } from './code-closure.js';
 import { GPU_NEEDS } from './resources.js';
+import { prepareTypeScript } from './typescript.js';
 
 export type Resolved =
   | { readonly ok: true; readonly plugin: Plugin<never>; readonly code?: CodeClosure }
@@ -67,22 +68,21 @@ async function loadModule(file: string, uses: string): Promise<Resolved> {
     if ((e as NodeJS.ErrnoException).code === 'ENOENT') return { ok: false, message: `plugin module ${uses} not found (${file})`, hint: 'paths in `uses:` are relative to the pipeline file' };
     return { ok: false, message: `plugin module ${uses} cannot be read (${(e as Error).message})`, hint: 'it must be a readable ES module file' };
   }
+  const ts = await prepareTypeScript(file);
+  if (!ts.ok) return { ok: false, message: `plugin module ${uses} cannot be loaded: ${ts.message}`, hint: ts.hint };
   let mod: Record<string, unknown>;
   try {
     mod = (await import(pathToFileURL(file).href)) as Record<string, unknown>;
   } catch (e) {
-    // Node 20 runs no TypeScript by itself: a .ts plugin needs a loader, or compiling.
     const code = (e as NodeJS.ErrnoException).code;
     const missing = code === 'ERR_MODULE_NOT_FOUND' ? /Cannot find package '([^']+)'/.exec((e as Error).message)?.[1] : undefined;
-    const hint =
-      code === 'ERR_UNKNOWN_FILE_EXTENSION' && /\.[cm]?ts$/.test(file)
-        ? 'a TypeScript plugin needs a loader: run `node --import tsx node_modules/.bin/rethink …` (npm install -D tsx), or compile it and name the .js in `uses:`'
-        : missing !== undefined
-          ? `it imports the package ${missing}: npm install ${missing} in the project`
-          : 'it must be an ES module exporting `plugin`';
+    const hint = missing !== undefined ? `it imports the package ${missing}: npm install ${missing} in the project` : 'it must be an ES module exporting `plugin`';
     return { ok: false, message: `plugin module ${uses} failed to load: ${(e as Error).message}`, hint };
   }
-  const candidate = mod.plugin ?? mod.default;
+  // A .ts plugin in a CommonJS project (npm init's "type": "commonjs") comes through tsx as one
+  // CommonJS module: its exports are the default export's properties.
+  const cjs = mod.default !== null && typeof mod.default === 'object' ? (mod.default as Record<string, unknown>).plugin : undefined;
+  const candidate = mod.plugin ?? cjs ?? mod.default;
   const problem = describeProblem(candidate);
   if (problem) return { ok: false, message: `plugin module ${uses} ${problem}`, hint: 'export const plugin = { name, version, description, params, inputs, outputs, run }' };
   return { ok: true, plugin: candidate as Plugin<never>, code };

@@ -13,7 +13,7 @@ test('init starts a project whose pipeline runs its own plugin, and never overwr
   const r = await p.cli('init');
   assert.equal(r.code, 0, r.stderr);
   assert.match(r.stdout, /^created pipelines\/quickstart\.yaml, plugins\/gap\.mjs; \.gitignore: results\/\n/);
-  assert.match(r.stdout, /plugins\/gap\.mjs imports 'rethink': install it in the project first/);
+  assert.match(r.stdout, /plugins\/gap\.mjs imports 'rethink-ml': install it in the project first/);
   assert.equal(await readFile(join(p.dir, '.gitignore'), 'utf8'), 'node_modules/\ncache/\nresults/\n', 'kept, and completed');
   // The editor schema the pipeline names is there.
   const yaml = await readFile(join(p.dir, 'pipelines', 'quickstart.yaml'), 'utf8');
@@ -24,10 +24,10 @@ test('init starts a project whose pipeline runs its own plugin, and never overwr
   // one would keep the failed import of that module file.)
   const unlinked = spawnSync(process.execPath, [compiledBin(), 'validate'], { cwd: p.dir, encoding: 'utf8' });
   assert.equal(unlinked.status, 2);
-  assert.match(unlinked.stderr, /it imports the package rethink: npm install rethink in the project/);
+  assert.match(unlinked.stderr, /it imports the package rethink-ml: npm install rethink-ml in the project/);
 
   await mkdir(join(p.dir, 'node_modules'), { recursive: true });
-  await symlink(root, join(p.dir, 'node_modules', 'rethink'), 'dir');
+  await symlink(root, join(p.dir, 'node_modules', 'rethink-ml'), 'dir');
   const tiny = ['--set', 'vars.epochs=1', '--set', 'small.with.train.per_class=5', '--set', 'small.with.test.per_class=5'];
   const run = await p.run(...tiny);
   assert.equal(run.code, 0, run.stderr);

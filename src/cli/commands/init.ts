@@ -8,11 +8,11 @@ import { dirname, join, relative, resolve } from 'node:path';
 import type { Command } from '../io.js';
 import { parseFlags } from '../args.js';
 import { UserError } from '../../util/user-error.js';
-import { packageRoot } from '../../exec/environment.js';
+import { PACKAGE_NAME, packageRoot } from '../../exec/environment.js';
 
 const PLUGIN = `// A plugin of this project (README of rethink: "Writing a plugin"): the generalization gap of one
 // training run, train accuracy minus test accuracy, from the train stage's metrics.
-import { definePlugin } from 'rethink';
+import { definePlugin } from 'rethink-ml';
 
 export const plugin = definePlugin({
   name: 'gap',
@@ -102,15 +102,15 @@ export const init: Command = async (argv, io) => {
 
   const shown = relative(io.cwd, dir) || '.';
   io.stdout(`created ${Object.keys(files).map((f) => join(shown, f)).join(', ')}${missing.length > 0 ? `; .gitignore: ${missing.join(' ')}` : ''}\n`);
-  if (!resolvableFrom(dir)) io.stdout(`plugins/gap.mjs imports 'rethink': install it in the project first (npm install rethink)\n`);
+  if (!resolvableFrom(dir)) io.stdout(`plugins/gap.mjs imports '${PACKAGE_NAME}': install it in the project first (npm install ${PACKAGE_NAME})\n`);
   io.stdout(`next: ${shown === '.' ? '' : `cd ${shown} && `}npx rethink run\n`);
   return 0;
 };
 
-/** Whether `import 'rethink'` resolves from a module in `dir`. */
+/** Whether `import 'rethink-ml'` resolves from a module in `dir`. */
 function resolvableFrom(dir: string): boolean {
   try {
-    createRequire(join(dir, 'plugins', 'gap.mjs')).resolve('rethink');
+    createRequire(join(dir, 'plugins', 'gap.mjs')).resolve(PACKAGE_NAME);
     return true;
   } catch {
     return false;

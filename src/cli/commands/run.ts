@@ -18,6 +18,8 @@ import { UserError } from '../../util/user-error.js';
 import { CorruptObjectError } from '../../store/object-check.js';
 import { Interrupt } from '../interrupt.js';
 import { ENV } from '../../util/env.js';
+import { nativeFallbackNote } from '../native-hint.js';
+import type { Plan } from '../../plan/plan.js';
 
 export const run: Command = async (argv, io) => {
   const { values, positionals } = parseFlags('run', argv, {
@@ -45,6 +47,11 @@ export const run: Command = async (argv, io) => {
   }
   // Forced instances run whatever --only says.
   const only = values.only ? new Set([...selectInstances(ws.plan, values.only), ...(force ?? [])]) : undefined;
+  // Before anything trains: one visible line when auto would pass over a native backend that is missing.
+  if (values['dry-run'] !== true) {
+    const note = nativeFallbackNote({ request: backend, stageBackends: stageBackends(ws.plan, only) });
+    if (note !== undefined) io.stderr(`${note}\n`);
+  }
   // Until here a signal ends the process as usual: it holds nothing yet. From here on it stops the
   // run, remote calls in flight included.
   const interrupt = new Interrupt((line) => io.stderr(`${line}\n`));
@@ -129,6 +136,20 @@ export const run: Command = async (argv, io) => {
     interrupt.dispose();
   }
 };
+
+/** The `backend` param of each instance to run whose plugin picks a tfjs backend (train, evaluate). */
+function stageBackends(plan: Plan, only: ReadonlySet<StageId> | undefined): (string | null)[] {
+  const ids = only ? withUpstream(plan, only) : plan.order;
+  const backends: (string | null)[] = [];
+  for (const id of ids) {
+    const i = plan.instances.get(id)!;
+    const properties = (i.plugin.params as { properties?: Record<string, unknown> }).properties ?? {};
+    if (!('backend' in properties)) continue;
+    const b = i.params['backend'];
+    backends.push(typeof b === 'string' ? b : null);
+  }
+  return backends;
+}
 
 /** Markdown outputs longer than this many lines in all are named, not printed. */
 const MAX_PRINTED_LINES = 60;

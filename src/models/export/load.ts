@@ -1,6 +1,7 @@
-// 'rethink/models', the public way back in: `loadModel(path)` reads an exported model (its folder, or its model.json)
-// into a tfjs LayersModel with its model card, ready for `predict`. Stock tfjs can load the same files
-// (register RethinkLRN first: ./layers.ts); this adds the card and local files without tfjs-node.
+// 'rethink-ml/models', the public way back in: `loadModel(path)` reads an exported model (its folder,
+// or its model.json) into a tfjs LayersModel with its model card, ready for `predict`. Stock tfjs can
+// load the same files (register RethinkLRN first: ./layers.ts); this adds the card and reads local
+// files without tfjs-node.
 import { readFile, stat } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import type * as tfTypes from '@tensorflow/tfjs';
