@@ -5,7 +5,7 @@
 import { parseArgs } from 'node:util';
 import type * as tfType from '@tensorflow/tfjs';
 import { tryInitWebGpu } from '../../src/backends/webgpu/init.js';
-import { softmaxCrossEntropyMean } from '../../src/backends/fused/softmax_xent.js';
+import { softmaxCrossEntropyMean } from '../../src/ops/softmax_xent.js';
 import { getModel } from '../../src/models/registry.js';
 import { sgdSlots } from '../../src/train/decay.js';
 import { MomentumSgd } from '../../src/train/sgd.js';

@@ -3,7 +3,7 @@
 // tfjs-layers 4.22 (it reads the absent gamma), and autodiff through it is heavy; this layer is one op.
 import type * as tfTypes from '@tensorflow/tfjs';
 import type { Tf } from './types.js';
-import { ensureBatchNormKernels, fusedBetaBatchNorm } from '../backends/fused/batch_norm.js';
+import { ensureBatchNormKernels, fusedBetaBatchNorm } from '../ops/batch_norm.js';
 
 export interface BetaBatchNormArgs {
   /** Moving-average decay of the inference statistics. */

@@ -7,9 +7,9 @@
 // a variable's data is shared). Elsewhere the same update is
 // composed from tfjs ops. RETHINK_FUSED_SGD=0 forces the composed update (for comparisons).
 import type * as tfTypes from '@tensorflow/tfjs';
-import { ensureMomentumKernel } from '../backends/fused/momentum_kernels.js';
-import { MOMENTUM_UPDATE } from '../backends/fused/momentum_math.js';
-import { MOMENTUM_UPDATE_GROUP, momentumGroupSize, momentumInPlace } from '../backends/fused/momentum_webgpu.js';
+import { ensureMomentumKernel } from '../backends/momentum_kernels.js';
+import { MOMENTUM_UPDATE } from '../ops/momentum_math.js';
+import { MOMENTUM_UPDATE_GROUP, momentumGroupSize, momentumInPlace } from '../backends/webgpu/kernels/momentum.js';
 import type { Tf } from '../models/types.js';
 
 export interface SgdSlot {

@@ -1,7 +1,7 @@
 // One training step: forward in training mode, softmax cross-entropy, gradients by tf.variableGrads,
 // momentum-SGD update. Everything but the returned [loss, correct] pair is freed inside.
 import type * as tfTypes from '@tensorflow/tfjs';
-import { softmaxCrossEntropyTrain } from '../backends/fused/softmax_xent.js';
+import { softmaxCrossEntropyTrain } from '../ops/softmax_xent.js';
 import type { Tf } from '../models/types.js';
 import type { MomentumSgd } from './sgd.js';
 import { submitEncoded } from '../backends/webgpu/record.js';

@@ -2,7 +2,7 @@
 // WebGPU backend (llvmpipe in CI), and against the cpu backend's result.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { checkFusedMatchesComposed } from '../fused/momentum_check.js';
+import { checkFusedMatchesComposed } from '../../ops/momentum_check.js';
 import { countDispatches, webgpuOrSkipReason } from './helpers.js';
 
 const ready = await webgpuOrSkipReason();
@@ -10,7 +10,7 @@ const skip = 'skip' in ready ? ready.skip : false;
 
 test('fused momentum update matches the composed one on webgpu within 1e-6, in place and not', { skip }, async () => {
   if ('skip' in ready) return;
-  const { webgpuMomentumOptions } = await import('../../../src/backends/fused/momentum_webgpu.js');
+  const { webgpuMomentumOptions } = await import('../../../src/backends/webgpu/kernels/momentum.js');
   for (const inPlace of [true, false]) {
     webgpuMomentumOptions.inPlace = inPlace;
     try {
@@ -28,7 +28,7 @@ test('on webgpu the update is one hand-recorded dispatch per variable, equal to 
   if ('skip' in ready) return;
   const tf = ready.tf;
   await tf.setBackend('webgpu');
-  const { webgpuMomentumOptions } = await import('../../../src/backends/fused/momentum_webgpu.js');
+  const { webgpuMomentumOptions } = await import('../../../src/backends/webgpu/kernels/momentum.js');
   const { MomentumSgd } = await import('../../../src/train/sgd.js');
   const backend = tf.backend() as unknown as { runWebGPUProgram: (...a: unknown[]) => unknown; dispatchCountInPass: number };
   const run = async (onePass: boolean): Promise<{ w: Float32Array; programs: number }> => {
@@ -71,8 +71,8 @@ test('on webgpu several variables update in one dispatch, bitwise as one at a ti
   if ('skip' in ready) return;
   const tf = ready.tf;
   await tf.setBackend('webgpu');
-  const { webgpuMomentumOptions, momentumGroupSize, momentumInPlaceGroupSize } = await import('../../../src/backends/fused/momentum_webgpu.js');
-  const { ensureMomentumKernel } = await import('../../../src/backends/fused/momentum_kernels.js');
+  const { webgpuMomentumOptions, momentumGroupSize, momentumInPlaceGroupSize } = await import('../../../src/backends/webgpu/kernels/momentum.js');
+  const { ensureMomentumKernel } = await import('../../../src/backends/momentum_kernels.js');
   const { MomentumSgd } = await import('../../../src/train/sgd.js');
   ensureMomentumKernel(tf, 'webgpu');
   const group = momentumGroupSize(tf);
@@ -122,7 +122,7 @@ test('on webgpu several variables update in one dispatch, bitwise as one at a ti
 
 test('fused bias+ReLU layers on webgpu give tfjs-layers outputs and gradients (small AlexNet)', { skip }, async () => {
   if ('skip' in ready) return;
-  const { checkFusedLayers } = await import('../fused/bias_relu_check.js');
+  const { checkFusedLayers } = await import('../../ops/bias_relu_check.js');
   await checkFusedLayers(ready.tf, 'webgpu', 'small_alexnet', 1e-5);
   await ready.tf.setBackend('cpu');
 });

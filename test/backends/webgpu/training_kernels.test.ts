@@ -93,7 +93,7 @@ test('RethinkDenseGrad gives the composed dx, dW and db in one or two dispatches
 test('RethinkSoftmaxXent gives tfjs softmax cross-entropy, its gradient and the accuracy count in one dispatch', { skip }, async () => {
   if ('skip' in ready) return;
   const { tf } = ready;
-  const { softmaxCrossEntropyTrain } = await import('../../../src/backends/fused/softmax_xent.js');
+  const { softmaxCrossEntropyTrain } = await import('../../../src/ops/softmax_xent.js');
   for (const [batch, classes] of [
     [3, 10],
     [300, 7],
@@ -272,7 +272,7 @@ test('an MLP training step on webgpu matches cpu, in 8 dispatches, reusing its b
   // 2 forward matmuls, the loss (which also writes the returned [loss, correct]), its dy multiply, the
   // logits layer's backward (dx; dW+db), fc1's (dW+db) and the momentum updates of 4 variables, in
   // place and grouped as the device allows (1 dispatch on llvmpipe). tfjs's own path takes 50.
-  const { momentumInPlaceGroupSize } = await import('../../../src/backends/fused/momentum_webgpu.js');
+  const { momentumInPlaceGroupSize } = await import('../../../src/backends/webgpu/kernels/momentum.js');
   assert.equal(got.dispatches, 7 + Math.ceil(4 / momentumInPlaceGroupSize(tf)));
   // Every one of them is a recorded dispatch now (the forward GEMMs and the dy multiply too), and by the
   // third step each finds its bind group cached (src/backends/webgpu/record.ts).

@@ -3,7 +3,7 @@
 // configurable so the benchmark can measure each against tfjs's path (RETHINK_WEBGPU_KERNELS=Conv2D,…
 // or 'none'); without the added kernels the training step composes tfjs's ops as before.
 import type * as tfType from '@tensorflow/tfjs';
-import { SOFTMAX_XENT, softmaxXentKernel } from '../../fused/softmax_xent_webgpu.js';
+import { SOFTMAX_XENT, softmaxXentKernel } from './softmax_xent.js';
 import { conv2D, conv2DBackpropFilter, conv2DBackpropInput, fusedConv2D, type KernelFn } from './conv_kernels.js';
 import { CONV_GRAD, convGradKernel } from './conv_grad.js';
 import { DENSE_GRAD, denseGradKernel } from './dense_grad.js';
@@ -34,7 +34,7 @@ const FAST_KERNELS: Readonly<Record<string, Factory>> = {
   Mean: spatialMean,
 };
 
-/** Kernels of our own (no stock counterpart), used by src/backends/fused when registered. */
+/** Kernels of our own (no stock counterpart), used by src/ops when registered. */
 const ADDED_KERNELS: Readonly<Record<string, (tf: typeof tfType) => tfType.KernelFunc>> = {
   [DENSE_GRAD]: denseGradKernel,
   [CONV_GRAD]: convGradKernel,

@@ -1,17 +1,17 @@
 // Profiling script for the 'native' backend (not imported by anything):
-//   npx tsx src/backends/native/profile.ts [--kernels] [--models a,b] [--steps N] [--backend native|wasm]
+//   npx tsx scripts/profile/native.ts [--kernels] [--models a,b] [--steps N] [--backend native|wasm]
 // Prints GFLOP/s of each native kernel at the paper models' shapes, then per model the images/second
 // of full training steps (batch 128, 28×28×3, momentum SGD) and where one step's time goes.
 
 import { parseArgs } from 'node:util';
 import * as tf from '@tensorflow/tfjs';
-import { nativeRegistration } from './backend.js';
-import { initNative } from './init.js';
-import type { FilterGradChoice, KernelTiming, NativeContext } from './native_context.js';
-import { getModel } from '../../models/registry.js';
-import { MomentumSgd } from '../../train/sgd.js';
-import { sgdSlots } from '../../train/decay.js';
-import { trainStep } from '../../train/step.js';
+import { nativeRegistration } from '../../src/backends/native/backend.js';
+import { initNative } from '../../src/backends/native/init.js';
+import type { FilterGradChoice, KernelTiming, NativeContext } from '../../src/backends/native/native_context.js';
+import { getModel } from '../../src/models/registry.js';
+import { MomentumSgd } from '../../src/train/sgd.js';
+import { sgdSlots } from '../../src/train/decay.js';
+import { trainStep } from '../../src/train/step.js';
 
 const BATCH = 128;
 
@@ -45,7 +45,7 @@ async function setUp(): Promise<void> {
     }
     return;
   }
-  const { registerWasmTrainingKernels } = await import('../wasm/register.js');
+  const { registerWasmTrainingKernels } = await import('../../src/backends/wasm/register.js');
   registerWasmTrainingKernels('wasm');
   if (!(await tf.setBackend('wasm'))) throw new Error('wasm backend failed');
   console.log('backend: wasm (single thread) + training kernels');

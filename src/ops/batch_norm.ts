@@ -5,8 +5,8 @@
 // tfjs is passed in (no import here): the layer module loads before tfjs is needed.
 import type * as tfType from '@tensorflow/tfjs';
 import { BN_APPLY, BN_GRAD_INPUT, BN_GRAD_STATS, BN_KERNEL_NAMES, BN_MOVING, BN_STATS } from './batch_norm_math.js';
-import { HEAP_BATCH_NORM_KERNELS } from './batch_norm_heap.js';
-import { WEBGPU_BATCH_NORM_KERNELS, movingStatsInPlace } from './batch_norm_webgpu.js';
+import { HEAP_BATCH_NORM_KERNELS } from '../backends/wasm/kernels/batch_norm_heap.js';
+import { WEBGPU_BATCH_NORM_KERNELS, movingStatsInPlace } from '../backends/webgpu/kernels/batch_norm.js';
 
 type Tf = typeof tfType;
 type Tensor = tfType.Tensor;

@@ -3,9 +3,9 @@
 // WGSL program). Any other backend has no kernel; MomentumSgd then composes the update from tfjs ops.
 // tfjs is passed in (no import here): this module loads with src/train/sgd.ts, before tfjs is needed.
 import type * as tfType from '@tensorflow/tfjs';
-import { MOMENTUM_UPDATE, momentumUpdate, type MomentumAttrs } from './momentum_math.js';
-import { MOMENTUM_UPDATE_GROUP, webgpuMomentumGroupKernel, webgpuMomentumKernel } from './momentum_webgpu.js';
-import { instantiateMomentumSimd, momentumUpdateSimd, plainWasmMemory, type MomentumSimd, type WasmMemory } from '../native/momentum_simd.js';
+import { MOMENTUM_UPDATE, momentumUpdate, type MomentumAttrs } from '../ops/momentum_math.js';
+import { MOMENTUM_UPDATE_GROUP, webgpuMomentumGroupKernel, webgpuMomentumKernel } from './webgpu/kernels/momentum.js';
+import { instantiateMomentumSimd, momentumUpdateSimd, plainWasmMemory, type MomentumSimd, type WasmMemory } from './native/momentum_simd.js';
 
 type Tf = typeof tfType;
 type Info = tfType.TensorInfo;

@@ -1,12 +1,12 @@
 // Peak-memory check of the CIFAR-10 path on a full-size synthetic archive (50,000 + 10,000 records).
 // Not a test (timings and RSS do not belong in tests); run by hand:
-//   node --import tsx src/data/cifar-memory.ts build /tmp/cifar-synth.tar.gz
-//   /usr/bin/time -v node --import tsx src/data/cifar-memory.ts run /tmp/cifar-synth.tar.gz
+//   node --import tsx scripts/profile/cifar-memory.ts build /tmp/cifar-synth.tar.gz
+//   /usr/bin/time -v node --import tsx scripts/profile/cifar-memory.ts run /tmp/cifar-synth.tar.gz
 // and read "Maximum resident set size". The archive is random bytes, so gzip cannot shrink it.
-import { buildSyntheticCifar } from './synthetic-cifar.js';
+import { buildSyntheticCifar } from '../../src/data/synthetic-cifar.js';
 
 async function run(path: string): Promise<void> {
-  const { createHarness } = await import('../testing/harness.js');
+  const { createHarness } = await import('../../src/testing/harness.js');
   const { cifar10 } = await import('../../stages/datasets/cifar10.js');
   const harness = await createHarness();
   try {
@@ -22,7 +22,7 @@ async function run(path: string): Promise<void> {
 
 /** cifar10 then one corrupt kind on its output, to time and size the randomizations at full scale. */
 async function corruptRun(path: string, kind: string): Promise<void> {
-  const { createHarness } = await import('../testing/harness.js');
+  const { createHarness } = await import('../../src/testing/harness.js');
   const { cifar10 } = await import('../../stages/datasets/cifar10.js');
   const { corrupt } = await import('../../stages/corrupt/corrupt.js');
   const harness = await createHarness();

@@ -6,9 +6,9 @@
 //   lse = max + log Σ exp(z − max);  loss = Σ_rows (lse − z[label]) / B;  dz = (exp(z − lse) − onehot) · (1/B)
 // The predicted class is the first maximum (as tf.argMax).
 import type * as tfType from '@tensorflow/tfjs';
-import { f32Literal, workgroupArrays, workgroupTreeSum } from '../webgpu/wgsl.js';
-import { recordDispatch, RecordedKernel, recordedKernelAvailable, recorderFor, submitBatchSize } from '../webgpu/record.js';
-import { Memo } from '../../util/memo.js';
+import { f32Literal, workgroupArrays, workgroupTreeSum } from '../wgsl.js';
+import { recordDispatch, RecordedKernel, recordedKernelAvailable, recorderFor, submitBatchSize } from '../record.js';
+import { Memo } from '../../../util/memo.js';
 
 type Info = tfType.TensorInfo;
 

@@ -5,13 +5,13 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
-import { BLOCK_ROWS, batchNormSimd, bnApply, bnGradInput, bnGradStats, bnStats } from '../../../src/backends/fused/batch_norm_heap.js';
-import { heapMemory } from '../../../src/backends/wasm/assemble.js';
-import { BN_KERNEL_NAMES } from '../../../src/backends/fused/batch_norm_math.js';
-import { ensureBatchNormKernels } from '../../../src/backends/fused/batch_norm.js';
-import { initNative } from '../../../src/backends/native/init.js';
-import { initWasm } from '../../../src/backends/wasm/init.js';
-import { relL2 } from '../../support/numerics.js';
+import { BLOCK_ROWS, batchNormSimd, bnApply, bnGradInput, bnGradStats, bnStats } from '../../src/backends/wasm/kernels/batch_norm_heap.js';
+import { heapMemory } from '../../src/backends/wasm/assemble.js';
+import { BN_KERNEL_NAMES } from '../../src/ops/batch_norm_math.js';
+import { ensureBatchNormKernels } from '../../src/ops/batch_norm.js';
+import { initNative } from '../../src/backends/native/init.js';
+import { initWasm } from '../../src/backends/wasm/init.js';
+import { relL2 } from '../support/numerics.js';
 import { runLayer } from './batch_norm_layer.js';
 
 const native = await initNative({ activate: false });
@@ -38,7 +38,7 @@ for (const backend of backends) {
 }
 
 test('a training step runs the fused kernels, not the composed ops', async () => {
-  const { defineBetaBatchNorm } = await import('../../../src/models/beta-batch-norm.js');
+  const { defineBetaBatchNorm } = await import('../../src/models/beta-batch-norm.js');
   await tf.setBackend(backends[0]!);
   const layer = new (defineBetaBatchNorm(tf))({ momentum: 0.9, epsilon: 1e-3, relu: true });
   const x = tf.randomNormal([2, 4, 4, 8]);

@@ -4,10 +4,10 @@
 // in-place update there) and no leaked tensors.
 import assert from 'node:assert/strict';
 import type * as tfType from '@tensorflow/tfjs';
-import { MomentumSgd } from '../../../src/train/sgd.js';
-import { MOMENTUM_UPDATE } from '../../../src/backends/fused/momentum_math.js';
-import { MOMENTUM_UPDATE_GROUP, momentumGroupSize, webgpuMomentumOptions } from '../../../src/backends/fused/momentum_webgpu.js';
-import { Rng } from '../../../src/util/random.js';
+import { MomentumSgd } from '../../src/train/sgd.js';
+import { MOMENTUM_UPDATE } from '../../src/ops/momentum_math.js';
+import { MOMENTUM_UPDATE_GROUP, momentumGroupSize, webgpuMomentumOptions } from '../../src/backends/webgpu/kernels/momentum.js';
+import { Rng } from '../../src/util/random.js';
 
 type Tf = typeof tfType;
 

@@ -3,7 +3,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
-import { initNative } from '../../../src/backends/native/init.js';
+import { initNative } from '../../src/backends/native/init.js';
 import { checkFusedMatchesComposed } from './momentum_check.js';
 
 const native = await initNative({ threads: 1 });

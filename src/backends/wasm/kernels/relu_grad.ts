@@ -8,8 +8,8 @@
 
 import type * as tfType from '@tensorflow/tfjs';
 import type { KernelFunc, TensorInfo } from '@tensorflow/tfjs';
-import type { HeapMemory, WasmFunction, WasmHeapBackend } from '../wasm/assemble.js';
-import { heapMemoryOf, heapModule, I32, op, V128, whileBelow } from '../wasm/assemble.js';
+import type { HeapMemory, WasmFunction, WasmHeapBackend } from '../assemble.js';
+import { heapMemoryOf, heapModule, I32, op, V128, whileBelow } from '../assemble.js';
 
 type Tf = typeof tfType;
 

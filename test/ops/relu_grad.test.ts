@@ -5,10 +5,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
-import { ensureReluGradKernel, reluGradSimd, RELU_GRAD } from '../../../src/backends/fused/relu_grad.js';
-import { heapMemory } from '../../../src/backends/wasm/assemble.js';
-import { initNative } from '../../../src/backends/native/init.js';
-import { Rng } from '../../../src/util/random.js';
+import { ensureReluGradKernel, reluGradSimd, RELU_GRAD } from '../../src/backends/wasm/kernels/relu_grad.js';
+import { heapMemory } from '../../src/backends/wasm/assemble.js';
+import { initNative } from '../../src/backends/native/init.js';
+import { Rng } from '../../src/util/random.js';
 import { checkFusedLayers } from './bias_relu_check.js';
 
 interface MemoryCtor {

@@ -7,9 +7,9 @@
 // Every backend has these kernels; on WebGPU a layer's whole backward pass is one to three dispatches
 // of RethinkDenseGrad / RethinkConvGrad instead (a linear dense layer, such as the logits, likewise).
 import type * as tfType from '@tensorflow/tfjs';
-import { CONV_GRAD, convGradAvailable } from '../webgpu/kernels/conv_grad.js';
-import { DENSE_GRAD, denseGradAvailable } from '../webgpu/kernels/dense_grad.js';
-import { RELU_GRAD, ensureReluGradKernel } from './relu_grad.js';
+import { CONV_GRAD, convGradAvailable } from '../backends/webgpu/kernels/conv_grad.js';
+import { DENSE_GRAD, denseGradAvailable } from '../backends/webgpu/kernels/dense_grad.js';
+import { RELU_GRAD, ensureReluGradKernel } from '../backends/wasm/kernels/relu_grad.js';
 
 type Tf = typeof tfType;
 type T = tfType.Tensor;

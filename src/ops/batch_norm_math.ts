@@ -1,4 +1,4 @@
-// Names and attributes of the fused training batch-norm kernels (src/backends/fused/batch_norm*.ts).
+// Names and attributes of the fused training batch-norm kernels (src/ops/batch_norm.ts; kernels in each backend's room).
 // Statistics are one [2, C] tensor: row 0 the batch mean, row 1 the biased batch variance; gradient
 // sums likewise: row 0 Σdy, row 1 Σdy·x̂, over the M = N·H·W positions of each channel.
 

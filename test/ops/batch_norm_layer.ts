@@ -2,8 +2,8 @@
 // (webgpu, wasm, native) with the composed layer on cpu.
 import assert from 'node:assert/strict';
 import type * as tfType from '@tensorflow/tfjs';
-import { defineBetaBatchNorm } from '../../../src/models/beta-batch-norm.js';
-import { randomArray, type Tf } from '../webgpu/helpers.js';
+import { defineBetaBatchNorm } from '../../src/models/beta-batch-norm.js';
+import { randomArray, type Tf } from '../backends/webgpu/helpers.js';
 
 export interface Run {
   readonly y: Float32Array;

@@ -3,9 +3,9 @@
 // tolerance), and fewer kernel calls per forward+backward.
 import assert from 'node:assert/strict';
 import type * as tfType from '@tensorflow/tfjs';
-import { getModel } from '../../../src/models/registry.js';
-import { Rng } from '../../../src/util/random.js';
-import { relL2 } from '../../support/numerics.js';
+import { getModel } from '../../src/models/registry.js';
+import { Rng } from '../../src/util/random.js';
+import { relL2 } from '../support/numerics.js';
 
 const BATCH = 3;
 

@@ -1,11 +1,11 @@
-// The fused training batch norm (webgpu kernels, src/backends/fused/batch_norm*.ts) against the
+// The fused training batch norm (webgpu kernels, src/backends/webgpu/kernels/batch_norm.ts) against the
 // composed layer on cpu: output, gradients in x and β, and the moving statistics after two steps.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { webgpuOrSkipReason, relL2 } from '../webgpu/helpers.js';
+import { webgpuOrSkipReason, relL2 } from '../backends/webgpu/helpers.js';
 import { runLayer, type Run } from './batch_norm_layer.js';
-import { ensureBatchNormKernels, fusedBatchNormOptions } from '../../../src/backends/fused/batch_norm.js';
-import { SPLIT_POSITIONS } from '../../../src/backends/fused/batch_norm_webgpu.js';
+import { ensureBatchNormKernels, fusedBatchNormOptions } from '../../src/ops/batch_norm.js';
+import { SPLIT_POSITIONS } from '../../src/backends/webgpu/kernels/batch_norm.js';
 
 const ready = await webgpuOrSkipReason();
 const skip = 'skip' in ready ? ready.skip : false;
@@ -47,7 +47,7 @@ for (const shape of [[3, 5, 5, 12], [2, 130, 130, 3]]) {
   test(`batch norm + ReLU in one layer ${shape.join('x')}: webgpu (recorded and through tfjs programs) and cpu match a separate ReLU`, { skip }, async () => {
     if ('skip' in ready) return;
     const { tf } = ready;
-    const { recordOptions } = await import('../../../src/backends/webgpu/record.js');
+    const { recordOptions } = await import('../../src/backends/webgpu/record.js');
     const want = await runLayer(tf, 'cpu', shape, 7, 'separate');
     assert.ok(want.y.some((v) => v === 0) && want.y.some((v) => v > 0), 'the ReLU clamps some outputs and passes others');
     const runs: Record<string, Run> = {

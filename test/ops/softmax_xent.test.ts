@@ -3,8 +3,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
-import { softmaxCrossEntropyMean } from '../../../src/backends/fused/softmax_xent.js';
-import { Rng } from '../../../src/util/random.js';
+import { softmaxCrossEntropyMean } from '../../src/ops/softmax_xent.js';
+import { Rng } from '../../src/util/random.js';
 
 test('softmaxCrossEntropyMean matches tfjs value and gradient with fewer kernels', async () => {
   await tf.setBackend('cpu');

@@ -9,9 +9,9 @@
 // a multiple of four, and heaps where SIMD will not load; it gives the same bits.
 
 import type { KernelFunc, TensorInfo } from '@tensorflow/tfjs';
-import type { HeapMemory, WasmFunction, WasmHeapBackend } from '../wasm/assemble.js';
-import { addTo, heapMemoryOf, heapModule, I32, op, V128, whileBelow } from '../wasm/assemble.js';
-import { BN_APPLY, BN_GRAD_INPUT, BN_GRAD_STATS, BN_MOVING, BN_STATS, type BnAttrs, type BnMovingAttrs } from './batch_norm_math.js';
+import type { HeapMemory, WasmFunction, WasmHeapBackend } from '../assemble.js';
+import { addTo, heapMemoryOf, heapModule, I32, op, V128, whileBelow } from '../assemble.js';
+import { BN_APPLY, BN_GRAD_INPUT, BN_GRAD_STATS, BN_MOVING, BN_STATS, type BnAttrs, type BnMovingAttrs } from '../../../ops/batch_norm_math.js';
 
 /** Rows per float32 partial sum. */
 export const BLOCK_ROWS = 256;

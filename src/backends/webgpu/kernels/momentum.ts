@@ -7,9 +7,9 @@
 // Scalars travel as uniforms, so one compiled pipeline serves every learning rate.
 import type { WebGPUProgram } from '@tensorflow/tfjs-backend-webgpu';
 import type * as tfType from '@tensorflow/tfjs';
-import type { MomentumAttrs } from './momentum_math.js';
-import { RecordedKernel, recordDispatch, recorderFor, submitBatchSize, writableInPlace, type RecordArgs, type RecordingBackend } from '../webgpu/record.js';
-import { Memo } from '../../util/memo.js';
+import type { MomentumAttrs } from '../../../ops/momentum_math.js';
+import { RecordedKernel, recordDispatch, recorderFor, submitBatchSize, writableInPlace, type RecordArgs, type RecordingBackend } from '../record.js';
+import { Memo } from '../../../util/memo.js';
 
 type Info = tfType.TensorInfo;
 

@@ -3,9 +3,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
-import { initWasm } from '../../../src/backends/wasm/init.js';
-import { ensureMomentumKernel, registerMomentumKernels } from '../../../src/backends/fused/momentum_kernels.js';
-import { momentumUpdate } from '../../../src/backends/fused/momentum_math.js';
+import { initWasm } from '../../src/backends/wasm/init.js';
+import { ensureMomentumKernel, registerMomentumKernels } from '../../src/backends/momentum_kernels.js';
+import { momentumUpdate } from '../../src/ops/momentum_math.js';
 import { checkFusedMatchesComposed } from './momentum_check.js';
 
 test('momentumUpdate follows v = mu*v + g + decay*w; w = w - lr*v', () => {

@@ -4,7 +4,7 @@
 //   loss = −Σ onehot·(z − lse(z)) / B;   ∂loss/∂z = (softmax(z) − onehot)·dy/B
 // Same value and gradient as tfjs's up to float32 summation order (tested within 1e-6).
 import type * as tfType from '@tensorflow/tfjs';
-import { SOFTMAX_XENT, softmaxXentAvailable } from './softmax_xent_webgpu.js';
+import { SOFTMAX_XENT, softmaxXentAvailable } from '../backends/webgpu/kernels/softmax_xent.js';
 
 type Tf = typeof tfType;
 

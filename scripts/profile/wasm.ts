@@ -1,7 +1,7 @@
 // Measures the wasm backend: GFLOP/s per heavy kernel (ours against stock where stock exists) and
 // training-step images/second for the MLP 2352-512-10 and the AlexNet-like net, batch 128, 28×28×3,
 // with the top kernels by time. Without --threads it runs itself once per thread count (1, 2).
-//   npx tsx src/backends/wasm/profile.ts [--threads N] [--reps R] [--steps S] [--model a,b] [--json]
+//   npx tsx scripts/profile/wasm.ts [--threads N] [--reps R] [--steps S] [--model a,b] [--json]
 // --model takes names from src/models (e.g. small_inception_bn) instead of the two built-in nets;
 // --reps 0 skips the per-kernel table.
 import { spawnSync } from 'node:child_process';
@@ -50,7 +50,7 @@ function bestMs(f: () => tfTypes.TensorInfo | tfTypes.Tensor, dispose: (t: tfTyp
 }
 
 async function kernelBench(tf: Tf, reps: number): Promise<KernelResult[]> {
-  const { stockWasmKernel } = await import('./register.js');
+  const { stockWasmKernel } = await import('../../src/backends/wasm/register.js');
   const backend = tf.backend() as unknown as { disposeData(id: object): void };
   const results: KernelResult[] = [];
   const measure = (op: string, gflop: number, name: string, inputs: Record<string, tfTypes.Tensor>, attrs: object, withStock: boolean): void => {
@@ -210,7 +210,7 @@ async function modelBench(tf: Tf, steps: number, names: readonly string[]): Prom
 
 async function measure(threads: number, reps: number, steps: number, names: readonly string[]): Promise<Report> {
   const tf = await import('@tensorflow/tfjs');
-  const { initWasm } = await import('./init.js');
+  const { initWasm } = await import('../../src/backends/wasm/init.js');
   const info = await initWasm({ threads });
   const kernels = reps > 0 ? await kernelBench(tf, reps) : [];
   return { threads: info.threads, kernels, models: await modelBench(tf, steps, names) };

@@ -12,10 +12,10 @@
 // (../webgpu/record.ts); without one they run as two tfjs programs.
 import type { WebGPUProgram } from '@tensorflow/tfjs-backend-webgpu';
 import type * as tfType from '@tensorflow/tfjs';
-import { f32Literal, workgroupArrays, workgroupTreeSum } from '../webgpu/wgsl.js';
-import { OwnProgram, RecordedKernel, type ProgramShape, recordDispatch, recordProgram, recorderFor, runRecordable, submitBatchSize, wrapGroups, writableInPlace } from '../webgpu/record.js';
-import { Memo } from '../../util/memo.js';
-import { BN_APPLY, BN_GRAD_INPUT, BN_GRAD_STATS, BN_MOVING, BN_STATS, type BnAttrs, type BnMovingAttrs } from './batch_norm_math.js';
+import { f32Literal, workgroupArrays, workgroupTreeSum } from '../wgsl.js';
+import { OwnProgram, RecordedKernel, type ProgramShape, recordDispatch, recordProgram, recorderFor, runRecordable, submitBatchSize, wrapGroups, writableInPlace } from '../record.js';
+import { Memo } from '../../../util/memo.js';
+import { BN_APPLY, BN_GRAD_INPUT, BN_GRAD_STATS, BN_MOVING, BN_STATS, type BnAttrs, type BnMovingAttrs } from '../../../ops/batch_norm_math.js';
 
 type Info = tfType.TensorInfo;
 
