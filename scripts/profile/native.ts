@@ -5,8 +5,9 @@
 
 import { parseArgs } from 'node:util';
 import * as tf from '@tensorflow/tfjs';
-import { nativeRegistration } from '../../src/backends/native/backend.js';
+import { nativeRegistration } from '../../src/backends/native/register.js';
 import { initNative } from '../../src/backends/native/init.js';
+import { kernelMomentum } from '../../src/ops/momentum.js';
 import type { FilterGradChoice, KernelTiming, NativeContext } from '../../src/backends/native/native_context.js';
 import { getModel } from '../../src/models/registry.js';
 import { MomentumSgd } from '../../src/train/sgd.js';
@@ -236,7 +237,8 @@ function abSteps(name: string, step: () => void, steps: number): void {
 async function modelBench(name: string, steps: number): Promise<void> {
   const def = getModel(name);
   const model = await def.build({ inputShape: [28, 28, 3], numClasses: 10, seed: 1 });
-  const sgd = new MomentumSgd(tf, sgdSlots(model, { conv: 0, dense: 0 }), 0.9);
+  // The momentum update the native and wasm sessions use (backends/native/session.ts, wasm/session.ts).
+  const sgd = new MomentumSgd(tf, sgdSlots(model, { conv: 0, dense: 0 }), 0.9, kernelMomentum(tf));
   const images = new Float32Array(BATCH * 28 * 28 * 3).map((_, i) => Math.sin(i * 12.9898) * 0.5);
   const labels = new Int32Array(BATCH).map((_, i) => (i * 7) % 10);
   const input = { images, shape: [BATCH, 28, 28, 3] as const, labels, numClasses: 10 };

@@ -1,15 +1,18 @@
 // Chooses and starts the tfjs backend for this process: an explicit request (CLI --backend, or
-// RETHINK_BACKEND) or the fastest that loads. Every backend is reached through the same plain tfjs
-// API afterwards. Heavy packages are imported only here, lazily, so importing this module is cheap.
+// RETHINK_BACKEND) or the fastest that loads, and returns its session (session.ts): what training asks
+// of it beyond the plain tfjs API. Each backend builds its session in its own room. Heavy packages are
+// imported only here, lazily, so importing this module is cheap.
 import { createRequire } from 'node:module';
 import os from 'node:os';
 import { readdirSync } from 'node:fs';
+import type * as tfType from '@tensorflow/tfjs';
+import type { BackendSession, SessionInfo } from './session.js';
 
 export const backendNames = ['auto', 'tfjs-node-gpu', 'tfjs-node', 'webgpu', 'native', 'wasm', 'cpu'] as const;
 export type BackendRequest = (typeof backendNames)[number];
 export type BackendName = Exclude<BackendRequest, 'auto'>;
 
-export interface BackendInfo {
+export interface BackendInfo extends SessionInfo {
   /** The backend as a user names it (`--backend`). */
   readonly name: BackendName;
   /** What tfjs calls it (tf.getBackend()). */
@@ -74,7 +77,7 @@ export function describeBackends(): string {
 interface Unavailable {
   readonly unavailable: string;
 }
-type Attempt = BackendInfo | Unavailable;
+type Attempt = BackendSession | Unavailable;
 
 const require = createRequire(import.meta.url);
 
@@ -90,7 +93,7 @@ function message(e: unknown): string {
   return e instanceof Error ? e.message.split('\n')[0]! : String(e);
 }
 
-async function tfjs(): Promise<typeof import('@tensorflow/tfjs')> {
+async function tfjs(): Promise<typeof tfType> {
   return import('@tensorflow/tfjs');
 }
 
@@ -121,7 +124,9 @@ async function startTfjsNode(name: 'tfjs-node' | 'tfjs-node-gpu'): Promise<Attem
   }
   const tf = await tfjs();
   if (!(await tf.setBackend('tensorflow'))) return { unavailable: `${pkg} loaded but its 'tensorflow' backend did not start` };
-  return { name, tfBackend: tf.getBackend(), threads: os.availableParallelism(), versions: { ...(await baseVersions()), [pkg]: packageVersion(pkg) } };
+  const info: BackendInfo = { name, tfBackend: tf.getBackend(), threads: os.availableParallelism(), versions: { ...(await baseVersions()), [pkg]: packageVersion(pkg) } };
+  const { tfjsNodeSession } = await import('./tfjs-node/session.js');
+  return tfjsNodeSession(tf, info);
 }
 
 /**
@@ -143,13 +148,18 @@ async function startWebGpu(explicit: boolean): Promise<Attempt> {
   if ('unavailable' in m) return m;
   // An explicit request accepts a software adapter (slow but correct); auto wants real hardware.
   const info = await m.tryInitWebGpu({ allowSoftware: explicit });
-  return info ?? { unavailable: explicit ? 'no WebGPU adapter was found' : 'no hardware WebGPU adapter was found' };
+  if (info === null) return { unavailable: explicit ? 'no WebGPU adapter was found' : 'no hardware WebGPU adapter was found' };
+  const { webgpuSession } = await import('./webgpu/session.js');
+  return webgpuSession(await tfjs(), info);
 }
 
 async function startNative(): Promise<Attempt> {
   const m = await optionalModule(() => import('./native/init.js'));
   if ('unavailable' in m) return m;
-  return (await m.tryInitNative()) ?? { unavailable: 'onnxruntime-node did not load' };
+  const info = await m.tryInitNative();
+  if (info === null) return { unavailable: 'onnxruntime-node did not load' };
+  const { nativeSession } = await import('./native/session.js');
+  return nativeSession(await tfjs(), info);
 }
 
 async function startWasm(): Promise<Attempt> {
@@ -157,7 +167,8 @@ async function startWasm(): Promise<Attempt> {
     const { initWasm } = await import('./wasm/init.js');
     const info = await initWasm();
     const tf = await tfjs();
-    return {
+    const { wasmSession } = await import('./wasm/session.js');
+    return wasmSession(tf, {
       name: 'wasm',
       tfBackend: tf.getBackend(),
       threads: info.threads,
@@ -166,7 +177,7 @@ async function startWasm(): Promise<Attempt> {
         '@tensorflow/tfjs-backend-wasm': packageVersion('@tensorflow/tfjs-backend-wasm'),
         'wasm-build': info.threads > 1 ? 'threaded-simd' : 'simd',
       },
-    };
+    });
   } catch (e) {
     return { unavailable: message(e) };
   }
@@ -174,8 +185,11 @@ async function startWasm(): Promise<Attempt> {
 
 async function startCpu(): Promise<Attempt> {
   const tf = await tfjs();
+  const { registerCpuKernels } = await import('./cpu/register.js');
+  registerCpuKernels(tf);
   if (!(await tf.setBackend('cpu'))) return { unavailable: 'the cpu backend did not start' };
-  return { name: 'cpu', tfBackend: tf.getBackend(), threads: 1, versions: await baseVersions() };
+  const { cpuSession } = await import('./cpu/session.js');
+  return cpuSession(tf, { name: 'cpu', tfBackend: tf.getBackend(), threads: 1, versions: await baseVersions() });
 }
 
 function start(name: BackendName, explicit: boolean): Promise<Attempt> {
@@ -194,7 +208,7 @@ function start(name: BackendName, explicit: boolean): Promise<Attempt> {
   }
 }
 
-async function choose(request: BackendRequest): Promise<BackendInfo> {
+async function choose(request: BackendRequest): Promise<BackendSession> {
   if (request !== 'auto') {
     const attempt = await start(request, true);
     if ('unavailable' in attempt) throw new BackendUnavailableError(request, attempt.unavailable);
@@ -216,14 +230,15 @@ function parseRequest(raw: string): BackendRequest {
   throw new BackendUnavailableError(raw, 'not a backend name');
 }
 
-const chosen = new Map<BackendRequest, Promise<BackendInfo>>();
+const chosen = new Map<BackendRequest, Promise<BackendSession>>();
 
 /**
- * Starts the requested backend (`request`, else env RETHINK_BACKEND, else 'auto') and makes it
- * tfjs's active one. Idempotent: the same request returns the same info. An explicit request that
- * cannot start throws BackendUnavailableError; 'auto' always ends, at worst, on 'cpu'.
+ * Starts the requested backend (`request`, else env RETHINK_BACKEND, else 'auto'), makes it tfjs's
+ * active one and returns its session (`info` for provenance). Idempotent: the same request returns the
+ * same session. An explicit request that cannot start throws BackendUnavailableError; 'auto' always
+ * ends, at worst, on 'cpu'.
  */
-export async function initBackend(request?: string, env: NodeJS.ProcessEnv = process.env): Promise<BackendInfo> {
+export async function initBackend(request?: string, env: NodeJS.ProcessEnv = process.env): Promise<BackendSession> {
   const r = parseRequest(request ?? env['RETHINK_BACKEND'] ?? 'auto');
   let pending = chosen.get(r);
   if (pending === undefined) {
@@ -232,11 +247,12 @@ export async function initBackend(request?: string, env: NodeJS.ProcessEnv = pro
     // A failure is not cached: a later call may follow an install.
     pending.catch(() => chosen.delete(r));
   }
-  const info = await pending;
+  const session = await pending;
+  const { info } = session;
   // 'auto' and the name it resolved to are the same choice.
-  if (!chosen.has(info.name)) chosen.set(info.name, pending);
+  if (!chosen.has(info.name as BackendName)) chosen.set(info.name as BackendName, pending);
   const tf = await tfjs();
-  // Another request may have switched backends since; the info describes this one.
+  // Another request may have switched backends since; the session describes this one.
   if (tf.getBackend() !== info.tfBackend) await tf.setBackend(info.tfBackend);
-  return info;
+  return session;
 }

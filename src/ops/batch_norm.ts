@@ -1,12 +1,12 @@
 // Training-mode batch norm with offset β (channel-last), optionally followed by a ReLU, through the fused
 // kernels where a backend has them (webgpu: 5 dispatches for forward, backward and the moving statistics,
 // against ~20 composed ones plus 3 for a separate ReLU; wasm and native: wasm SIMD loops on the heap,
-// batch_norm_heap.ts); cpu keeps the composed ops in src/models/beta-batch-norm.ts.
+// backends/wasm/kernels/batch_norm_heap.ts); cpu keeps the composed ops in src/models/beta-batch-norm.ts.
+// Each backend registers its kernels in its register.ts; this module only asks whether they are there.
 // tfjs is passed in (no import here): the layer module loads before tfjs is needed.
 import type * as tfType from '@tensorflow/tfjs';
+import { activeOpHooks, kernelAvailable } from './backend_hooks.js';
 import { BN_APPLY, BN_GRAD_INPUT, BN_GRAD_STATS, BN_KERNEL_NAMES, BN_MOVING, BN_STATS } from './batch_norm_math.js';
-import { HEAP_BATCH_NORM_KERNELS } from '../backends/wasm/kernels/batch_norm_heap.js';
-import { WEBGPU_BATCH_NORM_KERNELS, movingStatsInPlace } from '../backends/webgpu/kernels/batch_norm.js';
 
 type Tf = typeof tfType;
 type Tensor = tfType.Tensor;
@@ -17,18 +17,9 @@ type Tensor = tfType.Tensor;
  */
 export const fusedBatchNormOptions = { enabled: process.env['RETHINK_FUSED_BN'] !== 'off' };
 
-/** The backends whose tensors live on a tfjs wasm heap (batch_norm_heap.ts). */
-const HEAP_BACKENDS: ReadonlySet<string> = new Set(['wasm', 'native']);
-
-/** Registers the kernels under `backendName` when we have them for it; returns whether it has them. */
-export function ensureBatchNormKernels(tf: Tf, backendName: string): boolean {
-  if (!fusedBatchNormOptions.enabled || (backendName !== 'webgpu' && !HEAP_BACKENDS.has(backendName))) return false;
-  for (const kernelName of BN_KERNEL_NAMES) {
-    if (tf.getKernel(kernelName, backendName) !== undefined) continue;
-    const kernelFunc = backendName === 'webgpu' ? WEBGPU_BATCH_NORM_KERNELS[kernelName]!(tf) : HEAP_BATCH_NORM_KERNELS[kernelName]!;
-    tf.registerKernel({ kernelName, backendName, kernelFunc });
-  }
-  return true;
+/** Whether the active backend registered every fused batch-norm kernel (and the fused path is on). */
+export function fusedBatchNormAvailable(tf: Tf): boolean {
+  return fusedBatchNormOptions.enabled && BN_KERNEL_NAMES.every((name) => kernelAvailable(tf, name));
 }
 
 export interface MovingStats {
@@ -39,7 +30,7 @@ export interface MovingStats {
 /**
  * y = x̂ + β with the batch statistics (then ReLU when `relu`), as one differentiable op in x and β;
  * updates `moving` as the composed layer does (moving·momentum + batch·(1 − momentum)). Call only
- * after ensureBatchNormKernels. Five dispatches per layer on webgpu: statistics, both moving averages,
+ * after fusedBatchNormAvailable. Five dispatches per layer on webgpu: statistics, both moving averages,
  * apply; gradient sums with dβ, dx.
  */
 export function fusedBetaBatchNorm(tf: Tf, x: Tensor, beta: Tensor, moving: MovingStats, momentum: number, epsilon: number, relu = false): Tensor {
@@ -52,7 +43,7 @@ export function fusedBetaBatchNorm(tf: Tf, x: Tensor, beta: Tensor, moving: Movi
     const [stats] = run(BN_STATS, { x: xs }, {}) as [Tensor];
     // The op's forward runs off the gradient tape, so updating the moving statistics here is free.
     // In the variables' own buffers where it can (webgpu), else as new tensors assigned to them.
-    if (!movingStatsInPlace(tf, moving.mean.read(), moving.variance.read(), stats, momentum)) {
+    if (activeOpHooks(tf).movingStatsInPlace?.(tf, moving.mean.read(), moving.variance.read(), stats, momentum) !== true) {
       const [mean, variance] = run(BN_MOVING, { mean: moving.mean.read(), variance: moving.variance.read(), stats }, { momentum }) as [Tensor, Tensor];
       moving.mean.write(mean);
       moving.variance.write(variance);

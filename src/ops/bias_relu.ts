@@ -7,12 +7,17 @@
 // Every backend has these kernels; on WebGPU a layer's whole backward pass is one to three dispatches
 // of RethinkDenseGrad / RethinkConvGrad instead (a linear dense layer, such as the logits, likewise).
 import type * as tfType from '@tensorflow/tfjs';
-import { CONV_GRAD, convGradAvailable } from '../backends/webgpu/kernels/conv_grad.js';
-import { DENSE_GRAD, denseGradAvailable } from '../backends/webgpu/kernels/dense_grad.js';
-import { RELU_GRAD, ensureReluGradKernel } from '../backends/wasm/kernels/relu_grad.js';
+import { kernelAvailable } from './backend_hooks.js';
 
 type Tf = typeof tfType;
 type T = tfType.Tensor;
+
+/** A ReLU layer's gradient in one pass: dz = dy where y > 0, else 0 (wasm and native: heap SIMD). */
+export const RELU_GRAD = 'RethinkReluGrad';
+/** A dense layer's whole backward pass (ReLU mask, dW, db, dx) in one or two dispatches (webgpu). */
+export const DENSE_GRAD = 'RethinkDenseGrad';
+/** A conv layer's whole backward pass (ReLU mask, dW, db, dx) in a few dispatches (webgpu). */
+export const CONV_GRAD = 'RethinkConvGrad';
 
 export interface FusedOptions {
   /**
@@ -29,10 +34,10 @@ export interface ConvGeometry {
 
 /**
  * dy masked where the relu output is zero (tfjs's Relu gradient: dy·step(x), and x > 0 ⇔ y > 0); one
- * kernel on the wasm-heap backends (relu_grad.ts).
+ * kernel on the wasm-heap backends (backends/wasm/kernels/relu_grad.ts).
  */
 function reluGrad(tf: Tf, dy: T, y: T): T {
-  if (ensureReluGradKernel(tf, tf.getBackend())) return tf.engine().runKernel(RELU_GRAD, { dy, y }) as T;
+  if (kernelAvailable(tf, RELU_GRAD)) return tf.engine().runKernel(RELU_GRAD, { dy, y }) as T;
   return tf.mul(dy, tf.step(y));
 }
 
@@ -52,7 +57,7 @@ export function denseBias(tf: Tf, x: T, kernel: T, bias: T, relu: boolean, o: Fu
       value: y,
       gradFunc: (dy: T, saved: T[]) => {
         const [sa, sb, sy] = saved as [T, T, T | undefined];
-        if (denseGradAvailable(tf)) {
+        if (kernelAvailable(tf, DENSE_GRAD)) {
           const inputs = relu ? { x: sa, W: sb, dy, y: sy! } : { x: sa, W: sb, dy };
           return tf.engine().runKernel(DENSE_GRAD, inputs, { relu, inputGrad: o.inputGrad }) as T[];
         }
@@ -78,7 +83,7 @@ export function conv2dBiasRelu(tf: Tf, x: T, filter: T, bias: T, g: ConvGeometry
       gradFunc: (dy: T, saved: T[]) => {
         const [sx, sw, sy] = saved as [T, T, T];
         const e = tf.engine();
-        if (convGradAvailable(tf)) {
+        if (kernelAvailable(tf, CONV_GRAD)) {
           const attrs = { strides: [...g.strides], pad: g.pad, relu: true, inputGrad: o.inputGrad };
           return e.runKernel(CONV_GRAD, { x: sx, W: sw, dy, y: sy }, attrs as unknown as tfType.NamedAttrMap) as T[];
         }

@@ -3,7 +3,9 @@
 //   s = decay = 0 ? g : g + w·decay;   v' = v·μ + s;   w' = w − v'·lr
 // JavaScript doubles give the float32 result of each single op exactly after Math.fround (a double
 // holds the exact sum or product of two float32 values, rounded once), so this is bitwise the cpu
-// backend's Mul/Add/Sub chain.
+// backend's Mul/Add/Sub chain. Each backend's kernel for it lives in its room (cpu/momentum.ts,
+// wasm/kernels/momentum.ts, native/momentum_kernel.ts, webgpu/kernels/momentum.ts).
+import type { KernelFunc, TensorInfo } from '@tensorflow/tfjs';
 
 export interface MomentumAttrs {
   readonly lr: number;
@@ -13,6 +15,16 @@ export interface MomentumAttrs {
 }
 
 export const MOMENTUM_UPDATE = 'RethinkMomentumUpdate';
+
+/** The kernel's inputs w, v, g (float32, one shape) and attributes, checked. */
+export function momentumOperands(args: Parameters<KernelFunc>[0]): { w: TensorInfo; v: TensorInfo; g: TensorInfo; attrs: MomentumAttrs } {
+  const { w, v, g } = args.inputs as { w?: TensorInfo; v?: TensorInfo; g?: TensorInfo };
+  if (w === undefined || v === undefined || g === undefined) throw new Error(`${MOMENTUM_UPDATE}: needs inputs w, v, g`);
+  for (const t of [v, g]) {
+    if (t.dtype !== 'float32' || t.shape.join() !== w.shape.join()) throw new Error(`${MOMENTUM_UPDATE}: w, v, g must be float32 of one shape`);
+  }
+  return { w, v, g, attrs: args.attrs as unknown as MomentumAttrs };
+}
 
 /** Writes w' and v' (may alias nothing of the inputs). */
 export function momentumUpdate(

@@ -4,9 +4,12 @@
 //   loss = −Σ onehot·(z − lse(z)) / B;   ∂loss/∂z = (softmax(z) − onehot)·dy/B
 // Same value and gradient as tfjs's up to float32 summation order (tested within 1e-6).
 import type * as tfType from '@tensorflow/tfjs';
-import { SOFTMAX_XENT, softmaxXentAvailable } from '../backends/webgpu/kernels/softmax_xent.js';
+import { kernelAvailable } from './backend_hooks.js';
 
 type Tf = typeof tfType;
+
+/** Loss, its gradient and the number correct in one kernel (webgpu: backends/webgpu/kernels/softmax_xent.ts). */
+export const SOFTMAX_XENT = 'RethinkSoftmaxXent';
 
 /** `oneHot` and `logits` are [B, K] float32; returns the scalar mean loss, differentiable in `logits`. */
 export function softmaxCrossEntropyMean(tf: Tf, oneHot: tfType.Tensor, logits: tfType.Tensor): tfType.Scalar {
@@ -35,12 +38,12 @@ export interface TrainLoss {
 
 /**
  * The training step's loss and accuracy count from logits [B, K] and int32 labels [B]. On WebGPU one
- * dispatch computes loss, gradient and count (softmax_xent_webgpu.ts) and the backward pass is a
+ * dispatch computes loss, gradient and count (backends/webgpu/kernels/softmax_xent.ts) and the backward pass is a
  * single multiply by dy; elsewhere the composed form above plus argMax. Call inside tf.variableGrads;
  * `correct` and `stats` are kept past its scopes, so the caller disposes them.
  */
 export function softmaxCrossEntropyTrain(tf: Tf, logits: tfType.Tensor, labels: tfType.Tensor, numClasses: number): TrainLoss {
-  if (softmaxXentAvailable(tf) && logits.dtype === 'float32' && labels.dtype === 'int32') {
+  if (kernelAvailable(tf, SOFTMAX_XENT) && logits.dtype === 'float32' && labels.dtype === 'int32') {
     let correct: tfType.Scalar | undefined;
     let stats: tfType.Tensor1D | undefined;
     const f = tf.customGrad((...args: (tfType.Tensor | tfType.GradSaveFunc)[]) => {

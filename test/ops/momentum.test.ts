@@ -4,8 +4,9 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
 import { initWasm } from '../../src/backends/wasm/init.js';
-import { ensureMomentumKernel, registerMomentumKernels } from '../../src/backends/momentum_kernels.js';
-import { momentumUpdate } from '../../src/ops/momentum_math.js';
+import { registerCpuKernels } from '../../src/backends/cpu/register.js';
+import { kernelMomentum } from '../../src/ops/momentum.js';
+import { MOMENTUM_UPDATE, momentumUpdate } from '../../src/ops/momentum_math.js';
 import { checkFusedMatchesComposed } from './momentum_check.js';
 
 test('momentumUpdate follows v = mu*v + g + decay*w; w = w - lr*v', () => {
@@ -20,17 +21,29 @@ test('momentumUpdate follows v = mu*v + g + decay*w; w = w - lr*v', () => {
 });
 
 test('fused momentum update is bitwise the composed one on cpu', async () => {
-  assert.equal(await checkFusedMatchesComposed(tf, 'cpu', 0), 0);
+  registerCpuKernels(tf);
+  assert.equal(await checkFusedMatchesComposed(tf, 'cpu', kernelMomentum(tf), 0), 0);
 });
 
 test('fused momentum update is bitwise the composed one on wasm', async () => {
   await initWasm({ threads: 1 });
-  assert.equal(await checkFusedMatchesComposed(tf, 'wasm', 0), 0);
+  assert.equal(await checkFusedMatchesComposed(tf, 'wasm', kernelMomentum(tf), 0), 0);
   await tf.setBackend('cpu');
 });
 
-test('backends without a fused kernel fall back to the composed update', () => {
-  assert.equal(ensureMomentumKernel(tf, 'no-such-backend'), false);
-  const names = registerMomentumKernels(tf);
-  assert.ok(names.includes('cpu') && names.includes('wasm'), names.join());
+test('cpu and wasm register the fused kernel; a backend without it gets the composed update', async () => {
+  registerCpuKernels(tf);
+  await initWasm({ threads: 1 });
+  assert.ok(tf.getKernel(MOMENTUM_UPDATE, 'cpu') !== undefined && tf.getKernel(MOMENTUM_UPDATE, 'wasm') !== undefined);
+  tf.unregisterKernel(MOMENTUM_UPDATE, 'cpu');
+  try {
+    // No kernel on cpu now: kernelMomentum composes the update (no kernel call, the same bits).
+    assert.equal(await checkFusedMatchesComposed(tf, 'cpu', kernelMomentum(tf), 0), 0);
+    assert.fail('expected the kernel-call count check to fail without the kernel');
+  } catch (e) {
+    assert.match(String(e), /fused kernel calls/);
+  } finally {
+    registerCpuKernels(tf);
+    await tf.setBackend('cpu');
+  }
 });

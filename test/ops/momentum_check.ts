@@ -4,6 +4,7 @@
 // in-place update there) and no leaked tensors.
 import assert from 'node:assert/strict';
 import type * as tfType from '@tensorflow/tfjs';
+import type { MomentumUpdate } from '../../src/backends/session.js';
 import { MomentumSgd } from '../../src/train/sgd.js';
 import { MOMENTUM_UPDATE } from '../../src/ops/momentum_math.js';
 import { MOMENTUM_UPDATE_GROUP, momentumGroupSize, webgpuMomentumOptions } from '../../src/backends/webgpu/kernels/momentum.js';
@@ -20,9 +21,9 @@ function values(label: string, n: number): Float32Array {
 }
 
 /** Final weights and velocities (flattened per variable) after three updates. */
-async function run(tf: Tf, fused: boolean): Promise<{ w: Float32Array[]; calls: number }> {
+async function run(tf: Tf, update: MomentumUpdate, fused: boolean): Promise<{ w: Float32Array[]; calls: number }> {
   const vars = tf.tidy(() => SHAPES.map((s, i) => tf.variable(tf.tensor(values(`w${i}`, s.reduce((a, b) => a * b, 1)), [...s]), true, `mt_${fused}_${i}`)));
-  const sgd = new MomentumSgd(tf, vars.map((variable, i) => ({ variable, decay: DECAYS[i]! })), 0.9, { fused });
+  const sgd = new MomentumSgd(tf, vars.map((variable, i) => ({ variable, decay: DECAYS[i]! })), 0.9, update, { fused });
   let calls = 0;
   for (const [step, lr] of [0.1, 0.05, 0.3].entries()) {
     const grads: Record<string, tfType.Tensor> = {};
@@ -51,12 +52,12 @@ function maxRel(a: Float32Array, b: Float32Array): number {
   return m;
 }
 
-/** `tolerance` 0: bitwise identical. Returns the largest relative difference seen. */
-export async function checkFusedMatchesComposed(tf: Tf, backend: string, tolerance: number): Promise<number> {
+/** `update`: the backend session's. `tolerance` 0: bitwise identical. Returns the largest relative difference seen. */
+export async function checkFusedMatchesComposed(tf: Tf, backend: string, update: MomentumUpdate, tolerance: number): Promise<number> {
   await tf.setBackend(backend);
   const before = tf.memory().numTensors;
-  const composed = await run(tf, false);
-  const fused = await run(tf, true);
+  const composed = await run(tf, update, false);
+  const fused = await run(tf, update, true);
   assert.equal(tf.memory().numTensors, before, 'no tensors leaked');
   assert.equal(composed.calls, 0);
   // One call per variable, or per group of variables where the backend groups them (webgpu); none where

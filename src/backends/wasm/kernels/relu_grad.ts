@@ -6,17 +6,9 @@
 // them where SIMD will not load). The value equals dy·step(y) except for two corner cases: where y
 // is NaN dz is 0 (not NaN), and where y ≤ 0 dz is +0 (dy·0 is −0 for negative dy).
 
-import type * as tfType from '@tensorflow/tfjs';
 import type { KernelFunc, TensorInfo } from '@tensorflow/tfjs';
 import type { HeapMemory, WasmFunction, WasmHeapBackend } from '../assemble.js';
 import { heapMemoryOf, heapModule, I32, op, V128, whileBelow } from '../assemble.js';
-
-type Tf = typeof tfType;
-
-export const RELU_GRAD = 'RethinkReluGrad';
-
-/** The backends whose tensors live on a tfjs wasm heap. */
-const HEAP_BACKENDS = ['wasm', 'native'] as const;
 
 /** (dy, y, dz: byte offsets; bytes: a multiple of 16) → writes dz. */
 type Simd = (dy: number, y: number, dz: number, bytes: number) => void;
@@ -35,7 +27,8 @@ export function reluGradSimd(heap: HeapMemory): Simd | null {
   return maskModule(heap)?.mask ?? null;
 }
 
-const kernelFunc: KernelFunc = (args) => {
+/** Kernel function of RethinkReluGrad on a wasm-heap backend: inputs dy, y; output dz. */
+export const reluGradKernel: KernelFunc = (args) => {
   const { dy, y } = args.inputs as Record<string, TensorInfo>;
   const b = args.backend as unknown as WasmHeapBackend;
   const out = b.makeOutput(dy!.shape.slice(), 'float32');
@@ -54,11 +47,3 @@ const kernelFunc: KernelFunc = (args) => {
   }
   return out;
 };
-
-/** Registers the kernel for the heap backends (idempotent); whether `backendName` has it. */
-export function ensureReluGradKernel(tf: Tf, backendName: string): boolean {
-  for (const name of HEAP_BACKENDS) {
-    if (tf.getKernel(RELU_GRAD, name) === undefined) tf.registerKernel({ kernelName: RELU_GRAD, backendName: name, kernelFunc });
-  }
-  return tf.getKernel(RELU_GRAD, backendName) !== undefined;
-}

@@ -7,12 +7,12 @@
 // The predicted class is the first maximum (as tf.argMax).
 import type * as tfType from '@tensorflow/tfjs';
 import { f32Literal, workgroupArrays, workgroupTreeSum } from '../wgsl.js';
-import { recordDispatch, RecordedKernel, recordedKernelAvailable, recorderFor, submitBatchSize } from '../record.js';
+import { recordDispatch, RecordedKernel, recorderFor, submitBatchSize } from '../record.js';
 import { Memo } from '../../../util/memo.js';
+import { SOFTMAX_XENT } from '../../../ops/softmax_xent.js';
 
 type Info = tfType.TensorInfo;
 
-export const SOFTMAX_XENT = 'RethinkSoftmaxXent';
 
 const THREADS = 256;
 
@@ -77,11 +77,6 @@ function kernelFor(batch: number, classes: number): RecordedKernel {
       code: wgsl(batch, classes),
     }),
   );
-}
-
-/** Whether the active backend runs RethinkSoftmaxXent. */
-export function softmaxXentAvailable(tf: typeof tfType): boolean {
-  return recordedKernelAvailable(tf, SOFTMAX_XENT);
 }
 
 /**

@@ -1,18 +1,29 @@
-// Replaces tfjs-backend-webgpu's slow training kernels with ours, and adds training kernels tfjs has no
-// counterpart for (a dense layer's whole backward pass, the loss with its gradient). Which ones is
-// configurable so the benchmark can measure each against tfjs's path (RETHINK_WEBGPU_KERNELS=Conv2D,…
-// or 'none'); without the added kernels the training step composes tfjs's ops as before.
+// Everything this project registers for tfjs-backend-webgpu, in one place: ours over its slow training
+// kernels, training kernels tfjs has no counterpart for (a dense layer's whole backward pass, the loss
+// with its gradient), the fused ops' kernels (batch norm, momentum), the device-side gradients of Mean
+// and Sum, and what the ops ask of webgpu beyond its kernels (src/ops/backend_hooks.ts). Which
+// replacing and added kernels is configurable so the benchmark can measure each against tfjs's path
+// (RETHINK_WEBGPU_KERNELS=Conv2D,… or 'none'); without the added kernels the training step composes
+// tfjs's ops as before.
 import type * as tfType from '@tensorflow/tfjs';
-import { SOFTMAX_XENT, softmaxXentKernel } from './softmax_xent.js';
-import { conv2D, conv2DBackpropFilter, conv2DBackpropInput, fusedConv2D, type KernelFn } from './conv_kernels.js';
-import { CONV_GRAD, convGradKernel } from './conv_grad.js';
-import { DENSE_GRAD, denseGradKernel } from './dense_grad.js';
-import { lrn, lrnGrad } from './lrn_grad.js';
-import { concatLastAxis, splitVLastAxis } from './last_axis.js';
-import { maxPool, maxPoolGrad } from './max_pool.js';
-import { fusedMatMul } from './matmul.js';
-import { binaryOp } from './elementwise.js';
-import { SPATIAL_MEAN_GRAD, spatialMean, spatialMeanGradKernel } from './spatial_mean.js';
+import { softmaxXentKernel } from './kernels/softmax_xent.js';
+import { conv2D, conv2DBackpropFilter, conv2DBackpropInput, fusedConv2D, type KernelFn } from './kernels/conv_kernels.js';
+import { convGradKernel } from './kernels/conv_grad.js';
+import { denseGradKernel } from './kernels/dense_grad.js';
+import { lrn, lrnGrad } from './kernels/lrn_grad.js';
+import { concatLastAxis, splitVLastAxis } from './kernels/last_axis.js';
+import { maxPool, maxPoolGrad } from './kernels/max_pool.js';
+import { fusedMatMul } from './kernels/matmul.js';
+import { binaryOp } from './kernels/elementwise.js';
+import { spatialMean, spatialMeanGradKernel } from './kernels/spatial_mean.js';
+import { WEBGPU_BATCH_NORM_KERNELS, movingStatsInPlace } from './kernels/batch_norm.js';
+import { MOMENTUM_UPDATE_GROUP, webgpuMomentumGroupKernel, webgpuMomentumKernel } from './kernels/momentum.js';
+import { recorderFor } from './record.js';
+import { setOpHooks } from '../../ops/backend_hooks.js';
+import { CONV_GRAD, DENSE_GRAD } from '../../ops/bias_relu.js';
+import { registerDeviceGradients, SPATIAL_MEAN_GRAD } from '../../ops/gradients.js';
+import { MOMENTUM_UPDATE } from '../../ops/momentum_math.js';
+import { SOFTMAX_XENT } from '../../ops/softmax_xent.js';
 
 type Factory = (tf: typeof tfType, fallback: KernelFn) => KernelFn;
 
@@ -34,7 +45,7 @@ const FAST_KERNELS: Readonly<Record<string, Factory>> = {
   Mean: spatialMean,
 };
 
-/** Kernels of our own (no stock counterpart), used by src/ops when registered. */
+/** Kernels of our own (no stock counterpart), used by src/ops when registered; they run only as recorded dispatches. */
 const ADDED_KERNELS: Readonly<Record<string, (tf: typeof tfType) => tfType.KernelFunc>> = {
   [DENSE_GRAD]: denseGradKernel,
   [CONV_GRAD]: convGradKernel,
@@ -93,4 +104,33 @@ export function restoreStockWebGpuKernels(tf: typeof tfType): void {
     tf.unregisterKernel(name, 'webgpu');
     tf.registerKernel({ ...cur, kernelFunc: stock });
   }
+}
+
+/** The fused ops' kernels (src/ops/), registered whatever RETHINK_WEBGPU_KERNELS selects, as before. */
+const FUSED_OP_KERNELS: Readonly<Record<string, (tf: typeof tfType) => tfType.KernelFunc>> = {
+  ...WEBGPU_BATCH_NORM_KERNELS,
+  [MOMENTUM_UPDATE]: webgpuMomentumKernel,
+  [MOMENTUM_UPDATE_GROUP]: webgpuMomentumGroupKernel,
+};
+
+export interface WebGpuRegisterOptions {
+  /** Keep tfjs's own kernels and gradients (the benchmark baseline); the fused ops' kernels are still added. */
+  readonly stockKernels?: boolean;
+}
+
+/**
+ * Registers everything above under 'webgpu' (idempotent): call before tf.setBackend('webgpu'). The
+ * device gradients are global in tfjs (every backend), so they come only with our kernels.
+ */
+export function registerWebGpu(tf: typeof tfType, options: WebGpuRegisterOptions = {}): void {
+  for (const [kernelName, make] of Object.entries(FUSED_OP_KERNELS)) {
+    if (tf.getKernel(kernelName, 'webgpu') === undefined) tf.registerKernel({ kernelName, backendName: 'webgpu', kernelFunc: make(tf) });
+  }
+  setOpHooks('webgpu', {
+    canRun: (t, name) => !(name in ADDED_KERNELS) || recorderFor(t.backend()) !== null,
+    movingStatsInPlace,
+  });
+  if (options.stockKernels === true) return;
+  registerFastWebGpuKernels(tf);
+  registerDeviceGradients(tf);
 }

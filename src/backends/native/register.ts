@@ -1,7 +1,8 @@
 // Registers the tfjs backend 'native': a tfjs-backend-wasm backend (single-threaded SIMD build,
 // whose heap is a plain ArrayBuffer that ONNX Runtime reads and writes in place) carrying every
 // stock wasm kernel, the wasm training kernels, and on top of them the compute-heavy kernels on
-// ONNX Runtime's CPU kernels (MLAS, AVX2/AVX-512 FMA, its own thread pool).
+// ONNX Runtime's CPU kernels (MLAS, AVX2/AVX-512 FMA, its own thread pool). The one place that lists
+// what 'native' adds: the table below, over what wasm/register.ts registers for any heap backend.
 
 import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
@@ -18,13 +19,18 @@ import { makeMaxPoolGradKernel } from './pool_kernels.js';
 import { SessionCache } from './session_cache.js';
 import { makeConcatKernel, makeSplitKernel } from './split_concat.js';
 import { heapIsZeroCopy, isWasmBackendLike } from './wasm_heap.js';
+import { makeMomentumKernel } from './momentum_kernel.js';
+import { MOMENTUM_UPDATE } from '../../ops/momentum_math.js';
 
 export const NATIVE_BACKEND = 'native';
 const PRIORITY = 3;
 
 type Maker = (ctx: NativeContext, name: string, fallback: KernelFunc) => KernelFunc;
 
-/** The kernels that run on ONNX Runtime (and a zero-copy Identity); everything else stays on wasm. */
+/**
+ * The kernels that run on ONNX Runtime (and a zero-copy Identity, and the momentum update in wasm SIMD
+ * on the heap); everything else stays on wasm.
+ */
 const nativeKernels: Readonly<Record<string, Maker>> = {
   BatchMatMul: makeMatMulKernel,
   _FusedMatMul: makeMatMulKernel,
@@ -40,6 +46,7 @@ const nativeKernels: Readonly<Record<string, Maker>> = {
   Sum: makeSumKernel,
   Mean: makeSumKernel,
   Identity: (_ctx, _name, fallback) => makeIdentityKernel(fallback),
+  [MOMENTUM_UPDATE]: (_ctx, _name, fallback) => makeMomentumKernel(fallback),
 };
 
 export const nativeKernelNames: readonly string[] = Object.keys(nativeKernels);
