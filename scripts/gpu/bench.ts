@@ -6,7 +6,8 @@
 import { parseArgs } from 'node:util';
 import { performance } from 'node:perf_hooks';
 import type * as tfType from '@tensorflow/tfjs';
-import { tryInitWebGpu } from '../../src/backends/webgpu/init.js';
+import { startedWebGpu, tryInitWebGpu } from '../../src/backends/webgpu/init.js';
+import { webgpuSession } from '../../src/backends/webgpu/session.js';
 import { getModel } from '../../src/models/registry.js';
 import { sgdSlots } from '../../src/train/decay.js';
 import { MomentumSgd } from '../../src/train/sgd.js';
@@ -77,10 +78,12 @@ async function makeRunner(tf: Tf, name: string, batch: number): Promise<StepRunn
     };
   }
   // The training step itself (src/train/step.ts), on one batch kept on the device.
-  const sgd = new MomentumSgd(tf, sgdSlots(model, { conv: 0, dense: 0 }), 0.9);
+  const session = webgpuSession(tf, startedWebGpu()!);
+  const sgd = new MomentumSgd(tf, sgdSlots(model, { conv: 0, dense: 0 }), 0.9, session.momentum);
   return {
     step(withCost) {
       const stats = trainStepOn(tf, model, sgd, x, labels, 10, lr);
+      session.endStep?.();
       if (withCost) return stats;
       stats.dispose();
       return null;
@@ -279,12 +282,14 @@ async function check(tf: Tf, name: string, batch: number): Promise<void> {
     recordOptions.enabled = recorded;
     try {
       const model = await getModel(name).build({ inputShape: [28, 28, 3], numClasses: 10, seed: 3 });
-      const sgd = new MomentumSgd(tf, sgdSlots(model, { conv: 5e-4, dense: 5e-4 }), 0.9);
+      const session = webgpuSession(tf, startedWebGpu()!);
+      const sgd = new MomentumSgd(tf, sgdSlots(model, { conv: 5e-4, dense: 5e-4 }), 0.9, session.momentum);
       const x = tf.tidy(() => tf.randomNormal([batch, 28, 28, 3], 0, 1, 'float32', 11).mul(1 + perturb));
       const labels = tf.randomUniform([batch], 0, 10, 'int32', 12);
       const losses: number[] = [];
       for (let i = 0; i < steps; i++) {
         const stats = trainStepOn(tf, model, sgd, x, labels, 10, getModel(name).defaultLearningRate);
+        session.endStep?.();
         losses.push((await stats.data())[0]!);
         stats.dispose();
       }

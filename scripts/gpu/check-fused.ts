@@ -5,7 +5,8 @@
 import { parseArgs } from 'node:util';
 import type * as tfType from '@tensorflow/tfjs';
 import { tryInitWebGpu } from '../../src/backends/webgpu/init.js';
-import { softmaxCrossEntropyMean } from '../../src/backends/fused/softmax_xent.js';
+import { webgpuSession } from '../../src/backends/webgpu/session.js';
+import { softmaxCrossEntropyMean } from '../../src/ops/softmax_xent.js';
 import { getModel } from '../../src/models/registry.js';
 import { sgdSlots } from '../../src/train/decay.js';
 import { MomentumSgd } from '../../src/train/sgd.js';
@@ -24,6 +25,7 @@ const info = await tryInitWebGpu({ allowSoftware: args['allow-software'] });
 if (!info) throw new Error('no WebGPU adapter');
 const tf = await import('@tensorflow/tfjs');
 console.log(JSON.stringify({ kind: 'backend', ...info }));
+const momentum = webgpuSession(tf, info).momentum;
 
 async function run(name: string, fused: boolean): Promise<{ losses: number[]; weights: Float32Array[] }> {
   const def = getModel(name);
@@ -32,7 +34,7 @@ async function run(name: string, fused: boolean): Promise<{ losses: number[]; we
   const x = tf.randomNormal([batch, 28, 28, 3], 0, 1, 'float32', 7);
   const labels = tf.randomUniform([batch], 0, 10, 'int32', 8);
   const y = tf.oneHot(labels as tfType.Tensor1D, 10).toFloat();
-  const sgd = new MomentumSgd(tf, sgdSlots(model, { conv: 0, dense: 0 }), 0.9, { fused });
+  const sgd = new MomentumSgd(tf, sgdSlots(model, { conv: 0, dense: 0 }), 0.9, momentum, { fused });
   const losses: number[] = [];
   for (let i = 0; i < Number(args.steps); i++) {
     const { value, grads } = tf.variableGrads(() => softmaxCrossEntropyMean(tf, y, model.apply(x, { training: true }) as tfType.Tensor), [...sgd.variables]);

@@ -7,6 +7,8 @@
 //   node --import tsx scripts/gpu/count-calls.ts [--backend cpu|webgpu] [--models a,b] [--batch 4] [--variant stock|rethink]
 //        [--warm-steps 6] [--size 16]
 import { parseArgs } from 'node:util';
+import { initBackend } from '../../src/backends/select.js';
+import type { BackendSession } from '../../src/backends/session.js';
 import type * as tfType from '@tensorflow/tfjs';
 import { getModel } from '../../src/models/registry.js';
 import { sgdSlots } from '../../src/train/decay.js';
@@ -28,16 +30,11 @@ const { values: args } = parseArgs({
 
 type Tf = typeof tfType;
 
-async function loadBackend(name: string): Promise<Tf> {
-  if (name === 'webgpu') {
-    const { tryInitWebGpu } = await import('../../src/backends/webgpu/init.js');
-    if ((await tryInitWebGpu({ allowSoftware: true })) === null) throw new Error('no WebGPU adapter');
-  }
+async function loadBackend(name: string): Promise<{ tf: Tf; session: BackendSession }> {
+  const session = await initBackend(name);
   const tf = await import('@tensorflow/tfjs');
-  if (name === 'wasm') await import('@tensorflow/tfjs-backend-wasm');
-  await tf.setBackend(name);
   await tf.ready();
-  return tf;
+  return { tf, session };
 }
 
 /**
@@ -73,7 +70,7 @@ function methodCounter(instance: object, method: string): { total(): number; res
 }
 
 async function main(): Promise<void> {
-  const tf = await loadBackend(args.backend ?? 'cpu');
+  const { tf, session } = await loadBackend(args.backend ?? 'cpu');
   const rethink = args.variant !== 'stock';
   const batch = Number(args.batch);
   const dispatches = dispatchCounter(tf);
@@ -81,7 +78,7 @@ async function main(): Promise<void> {
     const def = getModel(name);
     const size = Number(args.size);
     const model = await def.build({ inputShape: [size, size, 3], numClasses: 10, seed: 1, fuseBiasRelu: rethink });
-    const sgd = new MomentumSgd(tf, sgdSlots(model, { conv: 0, dense: 0 }), 0.9, { fused: rethink });
+    const sgd = new MomentumSgd(tf, sgdSlots(model, { conv: 0, dense: 0 }), 0.9, session.momentum, { fused: rethink });
     const x = tf.tensor4d(new Float32Array(batch * size * size * 3).map((_, i) => Math.sin(i)), [batch, size, size, 3]);
     const labels = tf.tensor1d(Int32Array.from({ length: batch }, (_, i) => i % 10), 'int32');
     const y = tf.tidy(() => tf.oneHot(labels, 10));
@@ -90,6 +87,7 @@ async function main(): Promise<void> {
     const step = (): void => {
       if (rethink) {
         trainStepOn(tf, model, sgd, x, labels, 10, 0.01).dispose();
+        session.endStep?.();
         return;
       }
       tf.tidy(() => {

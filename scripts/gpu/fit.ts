@@ -74,8 +74,8 @@ async function main(): Promise<void> {
   const data = readData(args.data!);
   const count = args['train-count'] === undefined ? data.train.shape[0] : Number(args['train-count']);
   const trainSet: ImageSet = { images: data.train.images.subarray(0, count * PX), shape: [count, ...INPUT_SHAPE], labels: data.train.labels.subarray(0, count) };
-  const backend = await initBackend(args.backend);
-  emit({ kind: 'backend', ...backend });
+  const session = await initBackend(args.backend);
+  emit({ kind: 'backend', ...session.info });
   const tf = await import('@tensorflow/tfjs');
   for (const name of args.models!.split(',')) {
     for (const labels of args.kinds!.split(',')) {
@@ -100,7 +100,7 @@ async function main(): Promise<void> {
       let stoppedBy = 'epochs';
       const t0 = performance.now();
       try {
-        const r = await train(tf, model, { train: { ...trainSet, labels: y }, test: data.test, numClasses: 10 }, opts, {
+        const r = await train(tf, session, model, { train: { ...trainSet, labels: y }, test: data.test, numClasses: 10 }, opts, {
           signal: deadline,
           onKernelTuning: (t) => emit({ kind: 'tuning', model: name, labels, ...t }),
           onEpoch(e) {

@@ -9,6 +9,7 @@ import { writeFileSync } from 'node:fs';
 import { Session } from 'node:inspector/promises';
 import { performance } from 'node:perf_hooks';
 import { tryInitWebGpu } from '../../src/backends/webgpu/init.js';
+import { webgpuSession } from '../../src/backends/webgpu/session.js';
 import { getModel } from '../../src/models/registry.js';
 import { sgdSlots } from '../../src/train/decay.js';
 import { MomentumSgd } from '../../src/train/sgd.js';
@@ -26,18 +27,23 @@ const { values: args } = parseArgs({
   },
 });
 
-if ((await tryInitWebGpu({ allowSoftware: true })) === null) throw new Error('no WebGPU adapter');
+const info = await tryInitWebGpu({ allowSoftware: true });
+if (info === null) throw new Error('no WebGPU adapter');
 const tf = await import('@tensorflow/tfjs');
+const backend = webgpuSession(tf, info);
 // SUBMIT_BATCH=N: dispatches encoded per queue submission (tfjs default 15).
 if (process.env['SUBMIT_BATCH'] !== undefined) tf.env().set('WEBGPU_DEFERRED_SUBMIT_BATCH_SIZE', Number(process.env['SUBMIT_BATCH']));
 const size = Number(args.size);
 const batch = Number(args.batch);
 const def = getModel(args.model!);
 const model = await def.build({ inputShape: [size, size, 3], numClasses: 10, seed: 1 });
-const sgd = new MomentumSgd(tf, sgdSlots(model, { conv: 0, dense: 0 }), 0.9);
+const sgd = new MomentumSgd(tf, sgdSlots(model, { conv: 0, dense: 0 }), 0.9, backend.momentum);
 const x = tf.randomNormal([batch, size, size, 3], 0, 1, 'float32', 7);
 const labels = tf.randomUniform([batch], 0, 10, 'int32', 8);
-const step = (): void => trainStepOn(tf, model, sgd, x, labels, 10, 0.001).dispose();
+const step = (): void => {
+  trainStepOn(tf, model, sgd, x, labels, 10, 0.001).dispose();
+  backend.endStep?.();
+};
 // Waits for all work so far: a read of a weight the last step wrote.
 const sync = async (): Promise<void> => void (await model.trainableWeights[0]!.read().data());
 for (let i = 0; i < 3; i++) {

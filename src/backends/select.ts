@@ -1,16 +1,19 @@
 // Chooses and starts the tfjs backend for this process: an explicit request (CLI --backend, or
-// RETHINK_BACKEND) or the fastest that loads. Every backend is reached through the same plain tfjs
-// API afterwards. Heavy packages are imported only here, lazily, so importing this module is cheap.
+// RETHINK_BACKEND) or the fastest that loads, and returns its session (session.ts): what training asks
+// of it beyond the plain tfjs API. Each backend builds its session in its own room. Heavy packages are
+// imported only here, lazily, so importing this module is cheap.
 import { createRequire } from 'node:module';
 import os from 'node:os';
 import { readdirSync } from 'node:fs';
 import { ENV, type EnvSource } from '../util/env.js';
+import type * as tfType from '@tensorflow/tfjs';
+import type { BackendSession, SessionInfo } from './session.js';
 
 export const backendNames = ['auto', 'tfjs-node-gpu', 'tfjs-node', 'webgpu', 'native', 'wasm', 'cpu'] as const;
 export type BackendRequest = (typeof backendNames)[number];
 export type BackendName = Exclude<BackendRequest, 'auto'>;
 
-export interface BackendInfo {
+export interface BackendInfo extends SessionInfo {
   /** The backend as a user names it (`--backend`). */
   readonly name: BackendName;
   /** What tfjs calls it (tf.getBackend()). */
@@ -39,7 +42,7 @@ const descriptions: Readonly<Record<BackendName, { readonly what: string; readon
   },
   native: {
     what: "ONNX Runtime's CPU kernels (onnxruntime-node) for the heavy ops, wasm for the rest",
-    install: 'the optional dependency onnxruntime-node 1.30.0 (offline: put onnxruntime-node-install=skip in .npmrc)',
+    install: 'the optional dependency onnxruntime-node 1.30.0 (ONNXRUNTIME_NODE_INSTALL=skip npm install: its install script downloads CUDA libraries, and npm drops the package when that fails)',
   },
   wasm: {
     what: 'tfjs-backend-wasm (XNNPACK, SIMD, threads where they start) with our training kernels',
@@ -75,7 +78,7 @@ export function describeBackends(): string {
 interface Unavailable {
   readonly unavailable: string;
 }
-type Attempt = BackendInfo | Unavailable;
+type Attempt = BackendSession | Unavailable;
 
 const require = createRequire(import.meta.url);
 
@@ -91,7 +94,7 @@ function message(e: unknown): string {
   return e instanceof Error ? e.message.split('\n')[0]! : String(e);
 }
 
-async function tfjs(): Promise<typeof import('@tensorflow/tfjs')> {
+async function tfjs(): Promise<typeof tfType> {
   return import('@tensorflow/tfjs');
 }
 
@@ -122,7 +125,9 @@ async function startTfjsNode(name: 'tfjs-node' | 'tfjs-node-gpu'): Promise<Attem
   }
   const tf = await tfjs();
   if (!(await tf.setBackend('tensorflow'))) return { unavailable: `${pkg} loaded but its 'tensorflow' backend did not start` };
-  return { name, tfBackend: tf.getBackend(), threads: os.availableParallelism(), versions: { ...(await baseVersions()), [pkg]: packageVersion(pkg) } };
+  const info: BackendInfo = { name, tfBackend: tf.getBackend(), threads: os.availableParallelism(), versions: { ...(await baseVersions()), [pkg]: packageVersion(pkg) } };
+  const { tfjsNodeSession } = await import('./tfjs-node/session.js');
+  return tfjsNodeSession(tf, info);
 }
 
 /**
@@ -144,13 +149,18 @@ async function startWebGpu(explicit: boolean): Promise<Attempt> {
   if ('unavailable' in m) return m;
   // An explicit request accepts a software adapter (slow but correct); auto wants real hardware.
   const info = await m.tryInitWebGpu({ allowSoftware: explicit });
-  return info ?? { unavailable: explicit ? 'no WebGPU adapter was found' : 'no hardware WebGPU adapter was found' };
+  if (info === null) return { unavailable: explicit ? 'no WebGPU adapter was found' : 'no hardware WebGPU adapter was found' };
+  const { webgpuSession } = await import('./webgpu/session.js');
+  return webgpuSession(await tfjs(), info);
 }
 
 async function startNative(): Promise<Attempt> {
   const m = await optionalModule(() => import('./native/init.js'));
   if ('unavailable' in m) return m;
-  return (await m.tryInitNative()) ?? { unavailable: 'onnxruntime-node did not load' };
+  const info = await m.tryInitNative();
+  if (info === null) return { unavailable: 'onnxruntime-node did not load' };
+  const { nativeSession } = await import('./native/session.js');
+  return nativeSession(await tfjs(), info);
 }
 
 async function startWasm(): Promise<Attempt> {
@@ -158,7 +168,8 @@ async function startWasm(): Promise<Attempt> {
     const { initWasm } = await import('./wasm/init.js');
     const info = await initWasm();
     const tf = await tfjs();
-    return {
+    const { wasmSession } = await import('./wasm/session.js');
+    return wasmSession(tf, {
       name: 'wasm',
       tfBackend: tf.getBackend(),
       threads: info.threads,
@@ -167,7 +178,7 @@ async function startWasm(): Promise<Attempt> {
         '@tensorflow/tfjs-backend-wasm': packageVersion('@tensorflow/tfjs-backend-wasm'),
         'wasm-build': info.threads > 1 ? 'threaded-simd' : 'simd',
       },
-    };
+    });
   } catch (e) {
     return { unavailable: message(e) };
   }
@@ -175,8 +186,11 @@ async function startWasm(): Promise<Attempt> {
 
 async function startCpu(): Promise<Attempt> {
   const tf = await tfjs();
+  const { registerCpuKernels } = await import('./cpu/register.js');
+  registerCpuKernels(tf);
   if (!(await tf.setBackend('cpu'))) return { unavailable: 'the cpu backend did not start' };
-  return { name: 'cpu', tfBackend: tf.getBackend(), threads: 1, versions: await baseVersions() };
+  const { cpuSession } = await import('./cpu/session.js');
+  return cpuSession(tf, { name: 'cpu', tfBackend: tf.getBackend(), threads: 1, versions: await baseVersions() });
 }
 
 function start(name: BackendName, explicit: boolean): Promise<Attempt> {
@@ -195,7 +209,7 @@ function start(name: BackendName, explicit: boolean): Promise<Attempt> {
   }
 }
 
-async function choose(request: BackendRequest): Promise<BackendInfo> {
+async function choose(request: BackendRequest): Promise<BackendSession> {
   if (request !== 'auto') {
     const attempt = await start(request, true);
     if ('unavailable' in attempt) throw new BackendUnavailableError(request, attempt.unavailable);
@@ -217,14 +231,15 @@ function parseRequest(raw: string): BackendRequest {
   throw new BackendUnavailableError(raw, 'not a backend name');
 }
 
-const chosen = new Map<BackendRequest, Promise<BackendInfo>>();
+const chosen = new Map<BackendRequest, Promise<BackendSession>>();
 
 /**
- * Starts the requested backend (`request`, else env RETHINK_BACKEND, else 'auto') and makes it
- * tfjs's active one. Idempotent: the same request returns the same info. An explicit request that
- * cannot start throws BackendUnavailableError; 'auto' always ends, at worst, on 'cpu'.
+ * Starts the requested backend (`request`, else env RETHINK_BACKEND, else 'auto'), makes it tfjs's
+ * active one and returns its session (`info` for provenance). Idempotent: the same request returns the
+ * same session. An explicit request that cannot start throws BackendUnavailableError; 'auto' always
+ * ends, at worst, on 'cpu'.
  */
-export async function initBackend(request?: string, env: EnvSource = process.env): Promise<BackendInfo> {
+export async function initBackend(request?: string, env: EnvSource = process.env): Promise<BackendSession> {
   const r = parseRequest(request ?? ENV.backend.read(env) ?? 'auto');
   let pending = chosen.get(r);
   if (pending === undefined) {
@@ -233,11 +248,12 @@ export async function initBackend(request?: string, env: EnvSource = process.env
     // A failure is not cached: a later call may follow an install.
     pending.catch(() => chosen.delete(r));
   }
-  const info = await pending;
+  const session = await pending;
+  const { info } = session;
   // 'auto' and the name it resolved to are the same choice.
-  if (!chosen.has(info.name)) chosen.set(info.name, pending);
+  if (!chosen.has(info.name as BackendName)) chosen.set(info.name as BackendName, pending);
   const tf = await tfjs();
-  // Another request may have switched backends since; the info describes this one.
+  // Another request may have switched backends since; the session describes this one.
   if (tf.getBackend() !== info.tfBackend) await tf.setBackend(info.tfBackend);
-  return info;
+  return session;
 }

@@ -1,10 +1,10 @@
 // `npm run bench [-- --json]`: training throughput per paper model on the active tfjs backend.
 import { parseBenchArgs } from './args.js';
 import { measureModel, type ModelBench } from './measure.js';
-import type { BackendInfo } from '../backends/select.js';
+import type { SessionInfo } from '../backends/session.js';
 
 export interface BenchReport {
-  readonly backend: BackendInfo;
+  readonly backend: SessionInfo;
   /** The same as backend.versions, at the top for run records. */
   readonly versions: Readonly<Record<string, string>>;
   readonly input: readonly [number, number, number];
@@ -24,13 +24,14 @@ export async function bench(argv: readonly string[], out: (s: string) => void, e
   }
   const a = parsed.args;
   const { initBackend } = await import('../backends/select.js');
-  const backend = await initBackend(a.backend);
+  const session = await initBackend(a.backend);
+  const backend = session.info;
   const tf = await import('@tensorflow/tfjs');
   const os = await import('node:os');
   if (!a.json) out(`backend ${backend.name} (tfjs '${backend.tfBackend}', ${backend.threads} threads); batch ${a.batch}, 28x28x3; ${a.warmup} warm-up + ${a.steps} timed steps`);
   const models: ModelBench[] = [];
   for (const name of a.models) {
-    const r = await measureModel(tf, name, a);
+    const r = await measureModel(tf, session, name, a);
     models.push(r);
     if (!a.json) printModel(r, out);
   }

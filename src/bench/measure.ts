@@ -5,6 +5,7 @@ import { makeBatch } from '../train/batch.js';
 import { sgdSlots } from '../train/decay.js';
 import { MomentumSgd } from '../train/sgd.js';
 import { trainStep } from '../train/step.js';
+import type { BackendSession } from '../backends/session.js';
 import type { Tf } from '../models/types.js';
 import type { ImageSet } from '../train/types.js';
 
@@ -44,7 +45,7 @@ export interface MeasureOptions {
 
 const SHAPE = [28, 28, 3] as const;
 
-export async function measureModel(tf: Tf, name: string, o: MeasureOptions): Promise<ModelBench> {
+export async function measureModel(tf: Tf, session: BackendSession, name: string, o: MeasureOptions): Promise<ModelBench> {
   const def = getModel(name);
   const rng = Rng.derive(0, 'bench', name);
   const n = o.batch;
@@ -56,11 +57,12 @@ export async function measureModel(tf: Tf, name: string, o: MeasureOptions): Pro
   const pre = { crop: null, standardize: true } as const;
 
   const model = await def.build({ inputShape: SHAPE, numClasses: 10, seed: 1 });
-  const sgd = new MomentumSgd(tf, sgdSlots(model, { conv: 0, dense: 0 }), 0.9);
+  const sgd = new MomentumSgd(tf, sgdSlots(model, { conv: 0, dense: 0 }), 0.9, session.momentum);
   const lr = def.defaultLearningRate;
   const step = async (): Promise<void> => {
     const batch = makeBatch(set, all, pre, null, null);
     const out = trainStep(tf, model, sgd, { images: batch.data, shape: batch.shape, labels, numClasses: 10 }, lr);
+    session.endStep?.();
     await out.data();
     out.dispose();
   };

@@ -11,7 +11,7 @@ import { aliasProblemHint, aliasProblemMessage, checkAliases } from './aliases.j
 import { NON_FINITE_HINT, yamlSpelling } from './finite.js';
 import { fieldPath, nonFiniteNumbers } from '../util/non-finite.js';
 import type { ArtifactKind, JsonSchema } from '../plugin/types.js';
-import type { ResourcesDecl } from '../plan/resources.js';
+import type { ResourcesDecl } from './resources-decl.js';
 
 export interface StageDecl {
   readonly name: string;

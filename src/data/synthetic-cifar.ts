@@ -1,6 +1,6 @@
 // Synthetic CIFAR-10 binary archives: ustar headers written by hand (so tests can also forge
 // unsafe entries) and a full-size archive (50,000 + 10,000 records of seeded random bytes) for the
-// peak-memory check in cifar-memory.ts. Random bytes keep gzip from shrinking it.
+// peak-memory check in scripts/profile/cifar-memory.ts. Random bytes keep gzip from shrinking it.
 import { createWriteStream } from 'node:fs';
 import { once } from 'node:events';
 import { createGzip } from 'node:zlib';

@@ -3,7 +3,7 @@
 // tfjs-layers 4.22 (it reads the absent gamma), and autodiff through it is heavy; this layer is one op.
 import type * as tfTypes from '@tensorflow/tfjs';
 import type { Tf } from './types.js';
-import { ensureBatchNormKernels, fusedBetaBatchNorm } from '../backends/fused/batch_norm.js';
+import { fusedBatchNormAvailable, fusedBetaBatchNorm } from '../ops/batch_norm.js';
 
 export interface BetaBatchNormArgs {
   /** Moving-average decay of the inference statistics. */
@@ -49,7 +49,7 @@ export function defineBetaBatchNorm(tf: Tf) {
           return relu ? tf.relu(y) : y;
         });
       }
-      if (ensureBatchNormKernels(tf, tf.getBackend())) {
+      if (fusedBatchNormAvailable(tf)) {
         const moving = { mean: this.movingMean!, variance: this.movingVariance! };
         return fusedBetaBatchNorm(tf, x, beta, moving, this.bnArgs.momentum, this.bnArgs.epsilon, relu);
       }

@@ -1,8 +1,8 @@
 // Makes a stock tf.layers Dense (ReLU or linear) or Conv2D (ReLU) layer with bias run its training
-// forward as one fused kernel (src/backends/fused/bias_relu.ts). The layer object, class name ('Dense', 'Conv2D':
+// forward as one fused kernel (src/ops/bias_relu.ts). The layer object, class name ('Dense', 'Conv2D':
 // weight decay selects by it), weight names and serialization stay tfjs's own; only `call` is
 // wrapped, and only when training with the shapes the fused path handles.
-import { conv2dBiasRelu, denseBias, type FusedOptions } from '../backends/fused/bias_relu.js';
+import { conv2dBiasRelu, denseBias, type FusedOptions } from '../ops/bias_relu.js';
 import type * as tfTypes from '@tensorflow/tfjs';
 import type { Tf } from './types.js';
 

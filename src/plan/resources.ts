@@ -5,9 +5,9 @@
 import { parseDuration } from '../util/duration.js';
 import { parseMemory } from '../util/memory.js';
 
-/** `required`: only a GPU machine may run it; `preferred`: uses one if it has one; `none`: CPU only. */
-export type GpuNeed = 'none' | 'preferred' | 'required';
-export const GPU_NEEDS: readonly GpuNeed[] = ['none', 'preferred', 'required'];
+import { GPU_NEEDS, type GpuNeed, type ResourcesDecl } from '../config/resources-decl.js';
+
+export { GPU_NEEDS, type GpuNeed, type ResourcesDecl };
 
 export interface Resources {
   readonly gpu: GpuNeed;
@@ -23,17 +23,6 @@ export interface Resources {
 
 /** Where a stage runs under a distributed executor: `local` keeps it on the coordinator (fan-in stages). */
 export type StagePlacement = 'local' | 'any';
-
-/** A stage's `resources:` as written (forms checked by the pipeline schema). */
-export interface ResourcesDecl {
-  /** `none`, `preferred`, `required`, or a number of GPUs (which implies `required`). */
-  readonly gpu?: GpuNeed | number;
-  readonly cores?: number | 'all';
-  /** MiB, or "512M", "16G". */
-  readonly memory?: number | string;
-  /** Seconds, or "90m", "2h". */
-  readonly time?: number | string;
-}
 
 /** What a plugin needs by default (`plugin.cores`, `plugin.gpu`), with the stage's overrides. */
 export function resourcesOf(plugin: { readonly cores?: number | 'all'; readonly gpu?: GpuNeed }, decl: ResourcesDecl = {}): Resources {

@@ -1,6 +1,9 @@
 // The reusable training loop: seeded shuffling per epoch, per-batch preprocessing and augmentation,
 // a custom momentum-SGD step, per-epoch (and optionally per-step) loss/accuracy, early stop on a
 // train-accuracy target, progress and cancellation. Same seed + backend → identical weights.
+// The loop talks to the backend only through its session (src/backends/session.ts): what to do before
+// a run, after each step and after the first, the momentum update, and a whole compiled step where the
+// backend has one for this model.
 import { Breather } from '../util/event-loop.js';
 import { Rng } from '../util/random.js';
 import { batchShape, makeBatch } from './batch.js';
@@ -10,6 +13,7 @@ import { learningRate } from './schedule.js';
 import { MomentumSgd } from './sgd.js';
 import { trainStep } from './step.js';
 import type * as tfTypes from '@tensorflow/tfjs';
+import type { BackendSession, CompiledTrainStep } from '../backends/session.js';
 import type { Tf } from '../models/types.js';
 import type { EpochRecord, ImageSet, KernelTuning, StepRecord, StopReason, TrainHooks, TrainOptions, TrainResult } from './types.js';
 
@@ -31,14 +35,21 @@ interface Pending {
   readonly globalStep: number;
 }
 
-export async function train(tf: Tf, model: tfTypes.LayersModel, data: TrainData, opts: TrainOptions, hooks: TrainHooks = {}): Promise<TrainResult> {
+export async function train(
+  tf: Tf,
+  session: BackendSession,
+  model: tfTypes.LayersModel,
+  data: TrainData,
+  opts: TrainOptions,
+  hooks: TrainHooks = {},
+): Promise<TrainResult> {
   const started = performance.now();
   const n = data.train.shape[0];
   if (n === 0) throw new RangeError('train: no training images');
   if (data.train.labels.length !== n) throw new RangeError(`train: ${data.train.labels.length} labels for ${n} images`);
-  batchShape(data.train.shape, opts.preprocessing); // fails fast on a crop that does not fit
+  const image = batchShape(data.train.shape, opts.preprocessing); // fails fast on a crop that does not fit
   const stepsPerEpoch = Math.ceil(n / opts.batchSize);
-  const sgd = new MomentumSgd(tf, sgdSlots(model, opts.weightDecay), opts.momentum);
+  const sgd = new MomentumSgd(tf, sgdSlots(model, opts.weightDecay), opts.momentum, session.momentum);
   const history: EpochRecord[] = [];
   const steps: StepRecord[] = [];
   let globalStep = 0;
@@ -58,14 +69,31 @@ export async function train(tf: Tf, model: tfTypes.LayersModel, data: TrainData,
   }
   let stoppedBy: StopReason = 'epochs';
   let kernelTuning: KernelTuning | null = null;
-  // Products an earlier run (or its evaluation) registered are not this run's: its first step registers
-  // what it uses. Tiles tuned by earlier processes on this GPU are taken as they are.
-  if (tf.getBackend() === 'webgpu') await (await import('../backends/webgpu/tune.js')).prepareWebGpuRun();
+  await session.prepareRun?.();
   // On the CPU backends every await below settles as a microtask: without a turn now and then, an
   // abort (Ctrl-C, a timeout) and progress output would wait for the end of training.
   const breather = new Breather();
+  // A compiled step owns the weights and velocities while it runs, so it is made after a restore (it
+  // reads the restored ones) and writes them back before anything else reads them: evaluation, a
+  // checkpoint, the caller.
+  let compiled: CompiledTrainStep | undefined;
+  let unsynced = false;
+  const sync = (): void => {
+    if (compiled === undefined || !unsynced) return;
+    compiled.sync();
+    unsynced = false;
+  };
 
   try {
+    compiled = session.compileTrainStep?.({
+      model,
+      slots: sgd.slots,
+      velocities: sgd.velocityVariables,
+      momentum: opts.momentum,
+      imageShape: [image.height, image.width, image.channels],
+      numClasses: data.numClasses,
+      batchSize: opts.batchSize,
+    });
     for (let epoch = firstEpoch; epoch < opts.epochs && stoppedBy === 'epochs'; epoch++) {
       const epochStart = performance.now();
       const order = Rng.derive(opts.seed, 'shuffle', epoch).permutation(n);
@@ -111,12 +139,18 @@ export async function train(tf: Tf, model: tfTypes.LayersModel, data: TrainData,
           const labels = new Int32Array(b);
           for (let i = 0; i < b; i++) labels[i] = data.train.labels[indices[i]!]!;
           const lr = learningRate(opts.schedule, globalStep, stepsPerEpoch);
-          const out = trainStep(tf, model, sgd, { images: batch.data, shape: batch.shape, labels, numClasses: data.numClasses }, lr);
+          let out: tfTypes.Tensor1D;
+          if (compiled === undefined) {
+            out = trainStep(tf, model, sgd, { images: batch.data, shape: batch.shape, labels, numClasses: data.numClasses }, lr);
+          } else {
+            unsynced = true;
+            out = compiled.run(batch.data, batch.shape, labels, lr);
+          }
+          session.endStep?.();
           globalStep++;
-          // The first step has shown which GEMMs this run uses: on a GPU, time their tiles now (the
-          // results are bitwise the same with any tile; see backends/webgpu/kernels/gemm_tuning.ts).
-          if (globalStep === 1 && tf.getBackend() === 'webgpu') {
-            kernelTuning = await tuneWebGpu(tf);
+          // The first step has shown what this run computes: a backend may tune its kernels for it now.
+          if (globalStep === 1 && session.tuneAfterFirstStep !== undefined) {
+            kernelTuning = await session.tuneAfterFirstStep();
             if (kernelTuning !== null) hooks.onKernelTuning?.(kernelTuning);
           }
           const previous: Pending | null = pending;
@@ -146,17 +180,21 @@ export async function train(tf: Tf, model: tfTypes.LayersModel, data: TrainData,
       const last = epoch + 1 === opts.epochs || stoppedBy !== 'epochs';
       const evalEvery = opts.evalEvery ?? 0;
       if (data.test !== undefined && evalEvery > 0 && ((epoch + 1) % evalEvery === 0 || last)) {
+        sync();
         const evalOpts = { preprocessing: opts.preprocessing, batchSize: opts.batchSize, numClasses: data.numClasses };
         const t = await evaluate(tf, model, data.test, hooks.signal === undefined ? evalOpts : { ...evalOpts, signal: hooks.signal });
         record = { ...record, testLoss: t.loss, testAcc: t.acc };
       }
       history.push(record);
       if (!last && stoppedBy === 'epochs' && hooks.checkpoint?.due()) {
+        sync();
         await hooks.checkpoint.save(tensors, { epochsDone: epoch + 1, globalStep, history, steps });
       }
       hooks.onEpoch?.(record);
     }
+    sync();
   } finally {
+    compiled?.dispose();
     sgd.dispose();
   }
   return {
@@ -167,10 +205,4 @@ export async function train(tf: Tf, model: tfTypes.LayersModel, data: TrainData,
     seconds: (performance.now() - started) / 1000,
     ...(kernelTuning === null ? {} : { kernelTuning }),
   };
-}
-
-async function tuneWebGpu(tf: Tf): Promise<KernelTuning | null> {
-  const { tuneRegisteredGemms } = await import('../backends/webgpu/tune.js');
-  const r = await tuneRegisteredGemms(tf);
-  return r === null ? null : { gemms: r.sites, tuned: r.tuned, changed: r.changed, seconds: r.seconds };
 }

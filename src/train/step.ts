@@ -1,10 +1,10 @@
 // One training step: forward in training mode, softmax cross-entropy, gradients by tf.variableGrads,
-// momentum-SGD update. Everything but the returned [loss, correct] pair is freed inside.
+// momentum-SGD update. Everything but the returned [loss, correct] pair is freed inside. What the
+// backend does after a step (session.endStep) is the caller's: the loop calls it.
 import type * as tfTypes from '@tensorflow/tfjs';
-import { softmaxCrossEntropyTrain } from '../backends/fused/softmax_xent.js';
+import { softmaxCrossEntropyTrain } from '../ops/softmax_xent.js';
 import type { Tf } from '../models/types.js';
-import type { MomentumSgd } from './sgd.js';
-import { submitEncoded } from '../backends/webgpu/record.js';
+import type { StepOptimizer } from './sgd.js';
 
 export interface StepInput {
   /** [B, H, W, C] float32, already preprocessed. */
@@ -15,7 +15,7 @@ export interface StepInput {
 }
 
 /** Runs one step and returns a 2-element tensor [mean loss, number correct] for the caller to read and dispose. */
-export function trainStep(tf: Tf, model: tfTypes.LayersModel, sgd: MomentumSgd, input: StepInput, lr: number): tfTypes.Tensor1D {
+export function trainStep(tf: Tf, model: tfTypes.LayersModel, sgd: StepOptimizer, input: StepInput, lr: number): tfTypes.Tensor1D {
   return tf.tidy(() => {
     const x = tf.tensor4d(input.images, [...input.shape] as [number, number, number, number]);
     const labels = tf.tensor1d(input.labels, 'int32');
@@ -30,7 +30,7 @@ export function trainStep(tf: Tf, model: tfTypes.LayersModel, sgd: MomentumSgd, 
 export function trainStepOn(
   tf: Tf,
   model: tfTypes.LayersModel,
-  sgd: MomentumSgd,
+  sgd: StepOptimizer,
   x: tfTypes.Tensor,
   labels: tfTypes.Tensor,
   numClasses: number,
@@ -60,8 +60,5 @@ export function trainStepOn(
   } finally {
     correct?.dispose();
     stats?.dispose();
-    // WebGPU: every step ends on a queue submission, so its buffers return to tfjs's pool at the same
-    // point each step and the next step binds the same ones (whose bind groups are cached).
-    submitEncoded(tf.backend());
   }
 }

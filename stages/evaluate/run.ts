@@ -13,7 +13,7 @@ function single(ctx: StageContext<EvaluateParams>, name: string): Artifact {
 }
 
 export async function runEvaluate(ctx: StageContext<EvaluateParams>): Promise<void> {
-  const backend = await initBackend(ctx.params.backend ?? ctx.backend);
+  const backend = (await initBackend(ctx.params.backend ?? ctx.backend)).info;
   ctx.provenance({ backend: backend as unknown as JsonValue }); // every run record names its backend and library versions
   const tf = await import('@tensorflow/tfjs');
   const modelFile = await single(ctx, 'model').readTensors();

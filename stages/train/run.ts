@@ -27,7 +27,8 @@ export async function runTrain(ctx: StageContext<TrainParams>): Promise<void> {
     const numClasses = Math.max(info.classes.length, maxLabel + 1);
     const classes = info.classes.length === numClasses ? info.classes : Array.from({ length: numClasses }, (_, i) => String(i));
 
-    const backend = await initBackend(p.backend ?? ctx.backend);
+    const session = await initBackend(p.backend ?? ctx.backend);
+    const backend = session.info;
     ctx.provenance({ backend: backend as unknown as JsonValue }); // every run record names its backend and library versions
     const tf = await import('@tensorflow/tfjs');
     const [h, w] = opts.preprocessing.crop ?? [info.height, info.width];
@@ -52,7 +53,7 @@ export async function runTrain(ctx: StageContext<TrainParams>): Promise<void> {
               // A copy that failed costs a resume elsewhere, not this training: it goes on.
               onSaved: () => ctx.checkpointSaved().catch((e: unknown) => ctx.log(`checkpoint not copied to the remote (another machine would resume from an older one): ${e instanceof Error ? e.message : String(e)}`)),
             });
-      const result = await train(tf, model, { train: trainSet, test: testSet, numClasses }, opts, {
+      const result = await train(tf, session, model, { train: trainSet, test: testSet, numClasses }, opts, {
         signal: ctx.signal,
         ...(checkpoint ? { checkpoint } : {}),
         onStep: (s) => {

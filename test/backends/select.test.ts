@@ -5,7 +5,7 @@ import * as tf from '@tensorflow/tfjs';
 import { BackendUnavailableError, backendNames, describeBackends, initBackend } from '../../src/backends/select.js';
 
 test("explicit 'cpu' starts cpu and records versions", async () => {
-  const info = await initBackend('cpu');
+  const { info } = await initBackend('cpu');
   assert.equal(info.name, 'cpu');
   assert.equal(info.tfBackend, 'cpu');
   assert.equal(tf.getBackend(), 'cpu');
@@ -13,14 +13,14 @@ test("explicit 'cpu' starts cpu and records versions", async () => {
   assert.equal(info.versions['node'], process.versions.node);
 });
 
-test('the same request twice returns the same info', async () => {
+test('the same request twice returns the same session', async () => {
   assert.equal(await initBackend('cpu'), await initBackend('cpu'));
 });
 
 test('RETHINK_BACKEND is used when no request is given, and a request overrides it', async () => {
-  assert.equal((await initBackend(undefined, { RETHINK_BACKEND: 'cpu' })).name, 'cpu');
+  assert.equal((await initBackend(undefined, { RETHINK_BACKEND: 'cpu' })).info.name, 'cpu');
   await assert.rejects(initBackend(undefined, { RETHINK_BACKEND: 'tpu' }), BackendUnavailableError);
-  assert.equal((await initBackend('cpu', { RETHINK_BACKEND: 'tpu' })).name, 'cpu');
+  assert.equal((await initBackend('cpu', { RETHINK_BACKEND: 'tpu' })).info.name, 'cpu');
 });
 
 test('an explicit backend that is not installed is an error naming the package and how to install it', async () => {
@@ -39,12 +39,12 @@ test('an unknown name lists the valid ones', async () => {
   await assert.rejects(initBackend('tpu'), /unknown backend 'tpu'.*Valid: auto, tfjs-node-gpu/);
 });
 
-test("explicit 'wasm' starts our wasm backend, and switching back and forth keeps each info", async () => {
+test("explicit 'wasm' starts our wasm backend, and switching back and forth keeps each session", async () => {
   const wasm = await initBackend('wasm');
-  assert.equal(wasm.name, 'wasm');
+  assert.equal(wasm.info.name, 'wasm');
   assert.equal(tf.getBackend(), 'wasm');
-  assert.ok(wasm.threads >= 1);
-  assert.equal(wasm.versions['@tensorflow/tfjs-backend-wasm'], '4.22.0');
+  assert.ok(wasm.info.threads >= 1);
+  assert.equal(wasm.info.versions['@tensorflow/tfjs-backend-wasm'], '4.22.0');
   await initBackend('cpu');
   assert.equal(tf.getBackend(), 'cpu');
   assert.equal(await initBackend('wasm'), wasm);

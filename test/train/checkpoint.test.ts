@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { getModel } from '../../src/models/index.js';
 import { FileCheckpointer, checkpointIntervalMs } from '../../src/train/checkpoint.js';
 import { train } from '../../src/train/loop.js';
-import { loadCpu, toyImages } from './helpers.js';
+import { cpuSession, loadCpu, toyImages } from './helpers.js';
 import type { EpochRecord, TrainOptions } from '../../src/train/types.js';
 
 const opts: TrainOptions = {
@@ -31,7 +31,7 @@ async function model(tf: Awaited<ReturnType<typeof loadCpu>>) {
 test('a run interrupted after epoch 2 resumes from its checkpoint and ends bitwise where an uninterrupted run ends', async () => {
   const tf = await loadCpu();
   const straight = await model(tf);
-  const expected = await train(tf, straight, data, opts);
+  const expected = await train(tf, await cpuSession(), straight, data, opts);
   const expectedWeights = straight.getWeights().map((t) => Array.from(t.dataSync()));
   straight.dispose();
 
@@ -40,7 +40,7 @@ test('a run interrupted after epoch 2 resumes from its checkpoint and ends bitwi
   const abort = new AbortController();
   const first = await model(tf);
   await assert.rejects(
-    train(tf, first, data, opts, {
+    train(tf, await cpuSession(), first, data, opts, {
       signal: abort.signal,
       checkpoint: new FileCheckpointer(tf, dir, { intervalMs: 0, onNote: (m) => notes.push(m) }),
       onEpoch: (e) => e.epoch === 2 && abort.abort(new Error('preempted')),
@@ -54,7 +54,7 @@ test('a run interrupted after epoch 2 resumes from its checkpoint and ends bitwi
   const second = await model(tf); // fresh initial weights: all of them must come from the checkpoint
   const epochs: number[] = [];
   const checkpoint = new FileCheckpointer(tf, dir, { intervalMs: 0, onNote: (m) => notes.push(m) });
-  const resumed = await train(tf, second, data, opts, { checkpoint, onEpoch: (e) => epochs.push(e.epoch) });
+  const resumed = await train(tf, await cpuSession(), second, data, opts, { checkpoint, onEpoch: (e) => epochs.push(e.epoch) });
   assert.deepEqual(epochs, [3, 4, 5]);
   assert.equal(checkpoint.resumedAfter, 2);
   assert.deepEqual(notes, ['resuming from the checkpoint after epoch 2 (step 10)']);
@@ -74,11 +74,11 @@ test('a checkpoint that does not fit the model, or is not one, is set aside and 
   small.dispose();
   const notes: string[] = [];
   const m = await model(tf);
-  const r = await train(tf, m, data, { ...opts, epochs: 1 }, { checkpoint: new FileCheckpointer(tf, dir, { intervalMs: 0, onNote: (n) => notes.push(n) }) });
+  const r = await train(tf, await cpuSession(), m, data, { ...opts, epochs: 1 }, { checkpoint: new FileCheckpointer(tf, dir, { intervalMs: 0, onNote: (n) => notes.push(n) }) });
   assert.equal(r.history.length, 1);
   assert.match(notes[0]!, /^checkpoint does not fit the model \(weight\/.+\); starting over$/);
   await writeFile(join(dir, 'train.safetensors'), 'garbage');
-  const r2 = await train(tf, m, data, { ...opts, epochs: 1 }, { checkpoint: new FileCheckpointer(tf, dir, { intervalMs: 0, onNote: (n) => notes.push(n) }) });
+  const r2 = await train(tf, await cpuSession(), m, data, { ...opts, epochs: 1 }, { checkpoint: new FileCheckpointer(tf, dir, { intervalMs: 0, onNote: (n) => notes.push(n) }) });
   assert.equal(r2.history.length, 1);
   assert.match(notes[1]!, /^checkpoint unreadable, starting over/);
   m.dispose();

@@ -1,4 +1,6 @@
 // Shared test helpers: tfjs on the deterministic pure-JS cpu backend, and tiny synthetic image sets.
+import { initBackend } from '../../src/backends/select.js';
+import type { BackendSession } from '../../src/backends/session.js';
 import type { Tf } from '../../src/models/types.js';
 import type { TensorData } from '../../src/tensors/types.js';
 import type { ImageSet } from '../../src/train/types.js';
@@ -9,6 +11,11 @@ export async function loadCpu(): Promise<Tf> {
   if (tf.getBackend() !== 'cpu') await tf.setBackend('cpu');
   await tf.ready();
   return tf;
+}
+
+/** The cpu backend's session (its fused momentum kernel registered), made the active backend. */
+export function cpuSession(): Promise<BackendSession> {
+  return initBackend('cpu');
 }
 
 /** Two classes separable by brightness of the left vs right half, `n` images of size h×w×c. */

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { getModel, listModels } from '../../src/models/index.js';
 import { evaluate } from '../../src/train/evaluate.js';
 import { train } from '../../src/train/loop.js';
-import { loadCpu, toyImages } from './helpers.js';
+import { cpuSession, loadCpu, toyImages } from './helpers.js';
 import type { TrainOptions } from '../../src/train/types.js';
 
 const base: TrainOptions = {
@@ -22,7 +22,7 @@ const data = { train: toy, test: toyImages(32, 8, 8, 3, 2), numClasses: 2 };
 async function weightsAfter(opts: TrainOptions, seed = 4): Promise<number[][]> {
   const tf = await loadCpu();
   const model = await getModel('mlp_1x512').build({ inputShape: [6, 6, 3], numClasses: 2, seed, dropout: 0.3 });
-  await train(tf, model, data, opts);
+  await train(tf, await cpuSession(), model, data, opts);
   const w = model.getWeights().map((t) => Array.from(t.dataSync()));
   model.dispose();
   return w;
@@ -41,7 +41,7 @@ test('training leaks no tensors and stops after maxSteps', async () => {
   const tf = await loadCpu();
   const model = await getModel('mlp_1x512').build({ inputShape: [6, 6, 3], numClasses: 2, seed: 1, dropout: 0.5 });
   const before = tf.memory().numTensors;
-  const r = await train(tf, model, data, { ...base, epochs: 3, maxSteps: 10, recordSteps: true, evalEvery: 1 });
+  const r = await train(tf, await cpuSession(), model, data, { ...base, epochs: 3, maxSteps: 10, recordSteps: true, evalEvery: 1 });
   assert.equal(tf.memory().numTensors, before);
   assert.equal(r.totalSteps, 10);
   assert.equal(r.stoppedBy, 'max_steps');
@@ -49,7 +49,7 @@ test('training leaks no tensors and stops after maxSteps', async () => {
   assert.deepEqual(r.history.map((e) => e.steps), [8, 2]);
   assert.ok(r.history.every((e) => e.testAcc !== undefined));
   // Hitting maxSteps exactly at an epoch's end stops there, and still evaluates that last epoch.
-  const exact = await train(tf, model, data, { ...base, epochs: 3, maxSteps: 8, evalEvery: 2 });
+  const exact = await train(tf, await cpuSession(), model, data, { ...base, epochs: 3, maxSteps: 8, evalEvery: 2 });
   assert.deepEqual([exact.stoppedBy, exact.history.length, exact.history[0]!.testAcc !== undefined], ['max_steps', 1, true]);
   assert.equal(tf.memory().numTensors, before);
   model.dispose();
@@ -62,7 +62,7 @@ test('one step stays in flight: step k is reported after step k+1 is enqueued, t
   const reported: number[] = [];
   // 64 images in batches of 8: 8 steps per epoch. While step k is reported, step k+1's [loss, correct]
   // output is the one tensor more that is alive; after the epoch's last step nothing is in flight.
-  await train(tf, model, data, { ...base, epochs: 2 }, {
+  await train(tf, await cpuSession(), model, data, { ...base, epochs: 2 }, {
     onStep: (p) => {
       live.push(tf.memory().numTensors);
       reported.push(p.globalStep);
@@ -90,7 +90,7 @@ test("each step's read is issued right after the step, before the next one is en
     return original.call(this) as never;
   } as typeof original;
   try {
-    await train(tf, model, data, { ...base, epochs: 1 });
+    await train(tf, await cpuSession(), model, data, { ...base, epochs: 1 });
   } finally {
     tf.Tensor.prototype.data = original;
   }
@@ -106,7 +106,7 @@ test('a tiny MLP learns a separable toy problem, and target accuracy stops train
   const model = await getModel('mlp_1x512').build({ inputShape: [6, 6, 3], numClasses: 2, seed: 2 });
   const pre = await evaluate(tf, model, data.test, { preprocessing: base.preprocessing, batchSize: 16, numClasses: 2 });
   const epochs: number[] = [];
-  const r = await train(tf, model, data, { ...base, epochs: 30, targetTrainAcc: 1, evalEvery: 5 }, { onEpoch: (e) => epochs.push(e.epoch) });
+  const r = await train(tf, await cpuSession(), model, data, { ...base, epochs: 30, targetTrainAcc: 1, evalEvery: 5 }, { onEpoch: (e) => epochs.push(e.epoch) });
   assert.equal(r.stoppedBy, 'target_train_acc');
   assert.ok(r.history.length < 30);
   assert.equal(r.history.at(-1)!.acc, 1);
@@ -126,7 +126,7 @@ test('an aborted signal stops training with its reason', async () => {
   const ac = new AbortController();
   let steps = 0;
   await assert.rejects(
-    train(tf, model, data, { ...base, epochs: 5 }, { signal: ac.signal, onStep: () => ++steps === 3 && ac.abort(new Error('stop now')) }),
+    train(tf, await cpuSession(), model, data, { ...base, epochs: 5 }, { signal: ac.signal, onStep: () => ++steps === 3 && ac.abort(new Error('stop now')) }),
     /stop now/,
   );
   assert.equal(steps, 3);
@@ -142,7 +142,7 @@ test('a timer aborts training on a CPU backend mid-run: the loop gives the event
   const before = tf.memory().numTensors;
   let steps = 0;
   await assert.rejects(
-    train(tf, model, data, { ...base, epochs: 400 }, { signal: AbortSignal.timeout(30), onStep: () => void steps++ }),
+    train(tf, await cpuSession(), model, data, { ...base, epochs: 400 }, { signal: AbortSignal.timeout(30), onStep: () => void steps++ }),
     { name: 'TimeoutError' },
   );
   assert.ok(steps > 0 && steps < 3200, `stopped after ${steps} of 3200 steps`);
@@ -171,7 +171,7 @@ test('every paper model trains one step on cpu without leaking (4x4 input: cpu c
     const model = await def.build({ inputShape: [4, 4, 3], numClasses: 10, seed: 1, dropout: 0.5 });
     const before = tf.memory().numTensors;
     const w0 = Array.from(model.getWeights()[0]!.dataSync());
-    const r = await train(tf, model, tiny, { ...base, batchSize: 2, maxSteps: 1, preprocessing: { crop: null, standardize: true } });
+    const r = await train(tf, await cpuSession(), model, tiny, { ...base, batchSize: 2, maxSteps: 1, preprocessing: { crop: null, standardize: true } });
     assert.ok(Number.isFinite(r.history[0]!.loss), def.name);
     assert.notDeepEqual(Array.from(model.getWeights()[0]!.dataSync()), w0, `${def.name} weights moved`);
     assert.equal(tf.memory().numTensors, before, def.name);

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { sgdSlots } from '../../src/train/decay.js';
 import { MomentumSgd } from '../../src/train/sgd.js';
 import { trainStep } from '../../src/train/step.js';
-import { loadCpu } from './helpers.js';
+import { cpuSession, loadCpu } from './helpers.js';
 
 // A linear softmax classifier 3 → 2 trained two steps, against the same steps done by hand in float64:
 // g = xᵀ(softmax(xW+b) − onehot)/B;  v ← μv + g + λW (kernel only);  W ← W − lr·v.
@@ -29,7 +29,7 @@ test('momentum SGD with kernel-only weight decay matches a hand computation', as
   const [mu, lambda] = [0.9, 0.01];
   const lrs = [0.5, 0.25];
 
-  const sgd = new MomentumSgd(tf, sgdSlots(model, { conv: 0, dense: lambda }), mu);
+  const sgd = new MomentumSgd(tf, sgdSlots(model, { conv: 0, dense: lambda }), mu, (await cpuSession()).momentum);
   for (const lr of lrs) {
     const out = trainStep(tf, model, sgd, { images: Float32Array.from(x.flat()), shape: [2, 1, 1, 3], labels: Int32Array.from(y), numClasses: 2 }, lr);
     out.dispose();

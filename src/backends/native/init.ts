@@ -43,7 +43,7 @@ export async function initNative(options: NativeInitOptions = {}): Promise<Nativ
     if (!loaded.ok) return loaded;
     const tf = await import('@tensorflow/tfjs');
     const wasm = await import('@tensorflow/tfjs-backend-wasm');
-    const { registerNativeBackend, NATIVE_BACKEND } = await import('./backend.js');
+    const { registerNativeBackend, NATIVE_BACKEND } = await import('./register.js');
     const reg = await registerNativeBackend(loaded.runtime);
     if (options.activate ?? true) {
       const ok = await tf.setBackend(NATIVE_BACKEND);

@@ -6,7 +6,7 @@
 // Any shape we do not expect (no exported memory, a shared heap, SIMD unsupported) yields null and
 // the caller keeps the JS loop.
 
-import { momentumUpdate, type MomentumAttrs } from '../fused/momentum_math.js';
+import { momentumUpdate, type MomentumAttrs } from '../../ops/momentum_math.js';
 import { assembleModule, F32, I32, instantiate, op, V128, whileBelow, type WasmFunction, type WasmMemory } from '../wasm/assemble.js';
 
 /** (w, v, g, wOut, vOut: byte offsets; bytes: multiple of 16; lr, mu, decay) → writes wOut, vOut. */

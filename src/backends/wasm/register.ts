@@ -1,6 +1,7 @@
 // The one place that decides which kernels we add to or replace in tfjs-backend-wasm, as plain
 // kernel configs (like tfjs's own register_all_kernels), registrable under any backend name whose
-// backend object is a BackendWasm or wraps one's heap (the native backend reuses them).
+// backend object is a BackendWasm or wraps one's heap (the native backend reuses them): the training
+// kernels that replace stock ones, and the fused ops' kernels (src/ops/) that tfjs has no name for.
 import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
 import type { KernelConfig, KernelFunc } from '@tensorflow/tfjs';
@@ -11,6 +12,11 @@ import { batchMatMulConfig, fusedMatMulConfig } from './kernels/matmul.js';
 import { maxPoolGradConfig } from './kernels/maxPoolGrad.js';
 import { meanConfig, sumConfig } from './kernels/reduce.js';
 import { tileConfig } from './kernels/tile.js';
+import { HEAP_BATCH_NORM_KERNELS } from './kernels/batch_norm_heap.js';
+import { wasmMomentumKernel } from './kernels/momentum.js';
+import { reluGradKernel } from './kernels/relu_grad.js';
+import { RELU_GRAD } from '../../ops/bias_relu.js';
+import { MOMENTUM_UPDATE } from '../../ops/momentum_math.js';
 
 /** A training kernel: built for a backend name, given the stock wasm kernel it replaces (if any). */
 type Factory = (backendName: string, original: KernelFunc) => KernelConfig;
@@ -31,6 +37,15 @@ const factories: Readonly<Record<string, Factory>> = {
 /** The kernels we register, for tests and the profile script. */
 export const trainingKernelNames: readonly string[] = Object.keys(factories);
 
+/** Kernels of the fused ops (src/ops/), which have no stock counterpart. */
+const fusedOpKernels: Readonly<Record<string, KernelFunc>> = {
+  ...HEAP_BATCH_NORM_KERNELS,
+  [RELU_GRAD]: reluGradKernel,
+  [MOMENTUM_UPDATE]: wasmMomentumKernel,
+};
+
+export const fusedOpKernelNames: readonly string[] = Object.keys(fusedOpKernels);
+
 /** tfjs-backend-wasm's own configs, captured before we replace any of them. */
 let stock: ReadonlyMap<string, KernelConfig> | undefined;
 const registered = new Set<string>();
@@ -47,7 +62,7 @@ function missingKernel(name: string): KernelFunc {
 }
 
 /**
- * Registers our training kernels under `backendName` (default 'wasm'). For another name, first
+ * Registers our training kernels and the fused ops' kernels under `backendName` (default 'wasm'). For another name, first
  * copies every stock wasm kernel not yet registered there, so the result is a complete wasm
  * backend; register your own overrides after this call (unregister ours first). Idempotent.
  *
@@ -72,6 +87,9 @@ export function registerWasmTrainingKernels(backendName = 'wasm'): void {
     const setup = original?.setupFunc === undefined ? {} : { setupFunc: original.setupFunc };
     const dispose = original?.disposeFunc === undefined ? {} : { disposeFunc: original.disposeFunc };
     tf.registerKernel({ ...config, ...setup, ...dispose });
+  }
+  for (const [kernelName, kernelFunc] of Object.entries(fusedOpKernels)) {
+    if (tf.getKernel(kernelName, backendName) === undefined) tf.registerKernel({ kernelName, backendName, kernelFunc });
   }
   registered.add(backendName);
 }

@@ -43,12 +43,8 @@ export async function tryInitWebGpu(opts: WebGpuInitOptions): Promise<BackendInf
     const tf = await import('@tensorflow/tfjs');
     // Evaluated only now that navigator.gpu exists: the module registers 'webgpu' only if it sees it.
     await import('@tensorflow/tfjs-backend-webgpu');
-    if (opts.stockKernels !== true) {
-      const { registerFastWebGpuKernels } = await import('./kernels/register.js');
-      const { registerDeviceGradients } = await import('./gradients.js');
-      registerFastWebGpuKernels(tf);
-      registerDeviceGradients(tf);
-    }
+    const { registerWebGpu } = await import('./register.js');
+    registerWebGpu(tf, opts.stockKernels === undefined ? {} : { stockKernels: opts.stockKernels });
     if (!(await tf.setBackend('webgpu'))) return null;
     await tf.ready();
     const a = probe.adapter;

@@ -54,7 +54,7 @@ interface LimitedAdapter {
 /**
  * Devices from this instance get the adapter's own maxStorageBuffersPerShaderStage instead of
  * WebGPU's default of 8 (tfjs asks for other limits, not this one): the grouped momentum update binds
- * five buffers per variable (src/backends/fused/momentum_webgpu.ts). Wrapping is best effort.
+ * five buffers per variable (src/backends/webgpu/kernels/momentum.ts). Wrapping is best effort.
  */
 function withAdapterStorageLimit(gpu: GpuLike): GpuLike {
   const request = gpu.requestAdapter.bind(gpu);

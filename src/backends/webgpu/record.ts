@@ -83,11 +83,6 @@ export function recorderFor(backend: unknown): RecordingBackend | null {
   return hasInternals(backend) ? (backend as RecordingBackend) : null;
 }
 
-/** Whether the active backend has our recorded kernel `name` registered and can record it. */
-export function recordedKernelAvailable(tf: typeof tfType, name: string): boolean {
-  return tf.getKernel(name, tf.getBackend()) !== undefined && recorderFor(tf.backend()) !== null;
-}
-
 /** Workgroups per grid row of a 1-D dispatch: more wrap into y (WebGPU allows 65535 per dimension). */
 export const MAX_GROUPS_X = 32768;
 

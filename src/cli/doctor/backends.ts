@@ -32,7 +32,7 @@ export async function checkBackends(env: Readonly<Record<string, string | undefi
   let chosen: string | undefined;
   let defaultError: string | undefined;
   try {
-    const info = await initBackend(request, {});
+    const { info } = await initBackend(request, {});
     chosen = info.name;
     results.set(info.name, { name: info.name, loads: true, versions: info.versions, threads: info.threads, ...(info.adapter ? { adapter: info.adapter } : {}) });
   } catch (e) {
@@ -41,7 +41,7 @@ export async function checkBackends(env: Readonly<Record<string, string | undefi
   for (const name of backendNames) {
     if (name === 'auto' || results.has(name)) continue;
     try {
-      const info = await initBackend(name, {});
+      const { info } = await initBackend(name, {});
       results.set(name, { name, loads: true, versions: info.versions, threads: info.threads, ...(info.adapter ? { adapter: info.adapter } : {}) });
     } catch (e) {
       // The error's "backend 'x' is unavailable: " is the line's own heading here; a missing

@@ -6,6 +6,7 @@ import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
 import { getModel } from '../../../src/models/registry.js';
 import { sgdSlots } from '../../../src/train/decay.js';
+import { kernelMomentum } from '../../../src/ops/momentum.js';
 import { MomentumSgd } from '../../../src/train/sgd.js';
 import { trainStep } from '../../../src/train/step.js';
 import { Rng } from '../../../src/util/random.js';
@@ -18,7 +19,7 @@ const BATCH = 6;
 async function train(name: string): Promise<{ initial: Float32Array[]; final: Float32Array[] }> {
   const model = await getModel(name).build({ inputShape: SHAPE, numClasses: 10, seed: 7 });
   const initial = model.getWeights().map((w) => w.dataSync().slice() as Float32Array);
-  const sgd = new MomentumSgd(tf, sgdSlots(model, { conv: 5e-4, dense: 5e-4 }), 0.9);
+  const sgd = new MomentumSgd(tf, sgdSlots(model, { conv: 5e-4, dense: 5e-4 }), 0.9, kernelMomentum(tf));
   const rng = Rng.derive(7, 'determinism', name);
   for (let step = 0; step < 3; step++) {
     const images = Float32Array.from({ length: BATCH * SHAPE[0] * SHAPE[1] * SHAPE[2] }, () => rng.normal());

@@ -3,7 +3,7 @@
 
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
-import { nativeRegistration } from '../../../src/backends/native/backend.js';
+import { nativeRegistration } from '../../../src/backends/native/register.js';
 import type { NativeContext } from '../../../src/backends/native/native_context.js';
 import { initNative } from '../../../src/backends/native/init.js';
 import { Rng } from '../../../src/util/random.js';

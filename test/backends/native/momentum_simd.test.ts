@@ -1,10 +1,10 @@
 // The wasm SIMD momentum update that 'native' uses: bitwise the JS loop (and so the composed cpu update,
-// which test/backends/fused checks against the JS loop) on a fresh memory, and reachable on the
+// which test/ops checks against the JS loop) on a fresh memory, and reachable on the
 // native backend's heap, so RethinkMomentumUpdate there really takes this path.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
-import { momentumUpdate, type MomentumAttrs } from '../../../src/backends/fused/momentum_math.js';
+import { momentumUpdate, type MomentumAttrs } from '../../../src/ops/momentum_math.js';
 import { instantiateMomentumSimd, momentumUpdateSimd, plainWasmMemory, type WasmMemory } from '../../../src/backends/native/momentum_simd.js';
 import { initNative } from '../../../src/backends/native/init.js';
 import { Rng } from '../../../src/util/random.js';

@@ -4,7 +4,7 @@ import { before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
 import { onCpuAndWasm, randn, relL2, tolerance, useWasm } from './compare.js';
-import { checkFusedLayers } from '../fused/bias_relu_check.js';
+import { checkFusedLayers } from '../../ops/bias_relu_check.js';
 
 before(() => useWasm());
 

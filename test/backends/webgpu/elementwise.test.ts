@@ -83,7 +83,7 @@ test('a recorded kernel refuses int32 data relabelled as float32 instead of read
   if ('skip' in ready) return;
   const { tf } = ready;
   await tf.setBackend('webgpu');
-  const { DENSE_GRAD } = await import('../../../src/backends/webgpu/kernels/dense_grad.js');
+  const { DENSE_GRAD } = await import('../../../src/ops/bias_relu.js');
   const x = tf.cast(tf.tensor2d(Int32Array.from({ length: 40 * 30 }, (_, j) => j % 7), [40, 30], 'int32'), 'float32');
   const W = tf.ones([30, 8]);
   const dy = tf.ones([40, 8]);

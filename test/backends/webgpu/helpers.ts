@@ -4,6 +4,7 @@ import type * as tfType from '@tensorflow/tfjs';
 import { probeGpu } from '../../../src/backends/webgpu/navigator_gpu.js';
 import { tryInitWebGpu } from '../../../src/backends/webgpu/init.js';
 import { Rng } from '../../../src/util/random.js';
+import type { BackendSession } from '../../../src/backends/session.js';
 
 export type Tf = typeof tfType;
 
@@ -25,6 +26,14 @@ export function randomArray(seed: number, label: string, size: number): Float32A
 }
 
 export { relL2 } from '../../support/numerics.js';
+
+/** The session training would get on `backend` (cpu: with its fused momentum kernel registered). */
+export async function sessionOf(tf: Tf, backend: 'cpu' | 'webgpu'): Promise<BackendSession> {
+  const info = { name: backend, tfBackend: backend, threads: 1, versions: {} };
+  if (backend === 'webgpu') return (await import('../../../src/backends/webgpu/session.js')).webgpuSession(tf, info);
+  (await import('../../../src/backends/cpu/register.js')).registerCpuKernels(tf);
+  return (await import('../../../src/backends/cpu/session.js')).cpuSession(tf, info);
+}
 
 export interface KernelInput {
   readonly name: string;

@@ -2,39 +2,39 @@
 // WebGPU backend (llvmpipe in CI), and against the cpu backend's result.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { checkFusedMatchesComposed } from '../fused/momentum_check.js';
-import { countDispatches, webgpuOrSkipReason } from './helpers.js';
+import { checkFusedMatchesComposed } from '../../ops/momentum_check.js';
+import { countDispatches, sessionOf, webgpuOrSkipReason } from './helpers.js';
 
 const ready = await webgpuOrSkipReason();
 const skip = 'skip' in ready ? ready.skip : false;
 
 test('fused momentum update matches the composed one on webgpu within 1e-6, in place and not', { skip }, async () => {
   if ('skip' in ready) return;
-  const { webgpuMomentumOptions } = await import('../../../src/backends/fused/momentum_webgpu.js');
+  const { webgpuMomentumOptions } = await import('../../../src/backends/webgpu/kernels/momentum.js');
   for (const inPlace of [true, false]) {
     webgpuMomentumOptions.inPlace = inPlace;
     try {
-      const worst = await checkFusedMatchesComposed(ready.tf, 'webgpu', 1e-6);
+      const worst = await checkFusedMatchesComposed(ready.tf, 'webgpu', (await sessionOf(ready.tf, 'webgpu')).momentum, 1e-6);
       console.log(`webgpu fused (in place: ${inPlace}) vs composed: max relative difference ${worst}`);
     } finally {
       webgpuMomentumOptions.inPlace = true;
     }
   }
   await ready.tf.setBackend('cpu');
-  assert.ok(await checkFusedMatchesComposed(ready.tf, 'cpu', 0) === 0);
+  assert.ok(await checkFusedMatchesComposed(ready.tf, 'cpu', (await sessionOf(ready.tf, 'cpu')).momentum, 0) === 0);
 });
 
 test('on webgpu the update is one hand-recorded dispatch per variable, equal to the two-program path', { skip }, async () => {
   if ('skip' in ready) return;
   const tf = ready.tf;
   await tf.setBackend('webgpu');
-  const { webgpuMomentumOptions } = await import('../../../src/backends/fused/momentum_webgpu.js');
+  const { webgpuMomentumOptions } = await import('../../../src/backends/webgpu/kernels/momentum.js');
   const { MomentumSgd } = await import('../../../src/train/sgd.js');
   const backend = tf.backend() as unknown as { runWebGPUProgram: (...a: unknown[]) => unknown; dispatchCountInPass: number };
   const run = async (onePass: boolean): Promise<{ w: Float32Array; programs: number }> => {
     webgpuMomentumOptions.onePass = onePass;
     const w = tf.tidy(() => tf.variable(tf.linspace(-1, 1, 3000), true, `one_pass_${onePass}`));
-    const sgd = new MomentumSgd(tf, [{ variable: w, decay: 0.01 }], 0.9, { fused: true });
+    const sgd = new MomentumSgd(tf, [{ variable: w, decay: 0.01 }], 0.9, (await sessionOf(tf, 'webgpu')).momentum, { fused: true });
     const orig = backend.runWebGPUProgram;
     let programs = 0;
     backend.runWebGPUProgram = (...a: unknown[]) => {
@@ -71,10 +71,8 @@ test('on webgpu several variables update in one dispatch, bitwise as one at a ti
   if ('skip' in ready) return;
   const tf = ready.tf;
   await tf.setBackend('webgpu');
-  const { webgpuMomentumOptions, momentumGroupSize, momentumInPlaceGroupSize } = await import('../../../src/backends/fused/momentum_webgpu.js');
-  const { ensureMomentumKernel } = await import('../../../src/backends/fused/momentum_kernels.js');
+  const { webgpuMomentumOptions, momentumGroupSize, momentumInPlaceGroupSize } = await import('../../../src/backends/webgpu/kernels/momentum.js');
   const { MomentumSgd } = await import('../../../src/train/sgd.js');
-  ensureMomentumKernel(tf, 'webgpu');
   const group = momentumGroupSize(tf);
   const inPlaceGroup = momentumInPlaceGroupSize(tf);
   assert.ok(group >= 2, `llvmpipe's storage-buffer limit (16) allows groups; got ${group}`);
@@ -84,7 +82,7 @@ test('on webgpu several variables update in one dispatch, bitwise as one at a ti
     webgpuMomentumOptions.group = grouped;
     webgpuMomentumOptions.inPlace = inPlace;
     const vars = tf.tidy(() => sizes.map((n, i) => tf.variable(tf.linspace(-1, 1 + i, n), true, `group_${grouped}_${i}`)));
-    const sgd = new MomentumSgd(tf, vars.map((variable, i) => ({ variable, decay: i % 2 === 0 ? 0.01 : 0 })), 0.9);
+    const sgd = new MomentumSgd(tf, vars.map((variable, i) => ({ variable, decay: i % 2 === 0 ? 0.01 : 0 })), 0.9, (await sessionOf(tf, 'webgpu')).momentum);
     let dispatches = 0;
     try {
       for (let step = 0; step < 3; step++) {
@@ -122,7 +120,7 @@ test('on webgpu several variables update in one dispatch, bitwise as one at a ti
 
 test('fused bias+ReLU layers on webgpu give tfjs-layers outputs and gradients (small AlexNet)', { skip }, async () => {
   if ('skip' in ready) return;
-  const { checkFusedLayers } = await import('../fused/bias_relu_check.js');
+  const { checkFusedLayers } = await import('../../ops/bias_relu_check.js');
   await checkFusedLayers(ready.tf, 'webgpu', 'small_alexnet', 1e-5);
   await ready.tf.setBackend('cpu');
 });
@@ -133,7 +131,7 @@ test('on webgpu an update in place leaves clones alone and drops the CPU copy of
   await tf.setBackend('webgpu');
   const { MomentumSgd } = await import('../../../src/train/sgd.js');
   const w = tf.tidy(() => tf.variable(tf.linspace(-1, 1, 300), true, 'in_place_w'));
-  const sgd = new MomentumSgd(tf, [{ variable: w, decay: 0 }], 0.9);
+  const sgd = new MomentumSgd(tf, [{ variable: w, decay: 0 }], 0.9, (await sessionOf(tf, 'webgpu')).momentum);
   const update = (): void => {
     const g = tf.fill([300], 1);
     sgd.apply({ [w.name]: g }, 0.5);

@@ -6,7 +6,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type * as tfType from '@tensorflow/tfjs';
-import { countBindGroups, countBuffers, countDispatches, webgpuOrSkipReason, randomArray, relL2, type Tf } from './helpers.js';
+import { countBindGroups, countBuffers, countDispatches, sessionOf, webgpuOrSkipReason, randomArray, relL2, type Tf } from './helpers.js';
 
 const ready = await webgpuOrSkipReason();
 const skip = 'skip' in ready ? ready.skip : false;
@@ -48,7 +48,7 @@ function denseInputs(tf: Tf, c: DenseCase): { x: T; w: T; dy: T; b: T } {
 
 async function denseGradsKernel(tf: Tf, c: DenseCase): Promise<{ values: Float32Array[]; shapes: number[][]; dispatches: number }> {
   await tf.setBackend('webgpu');
-  const { DENSE_GRAD } = await import('../../../src/backends/webgpu/kernels/dense_grad.js');
+  const { DENSE_GRAD } = await import('../../../src/ops/bias_relu.js');
   const before = tf.memory().numTensors;
   const { x, w, dy, b } = denseInputs(tf, c);
   const y = tf.tidy(() => (c.relu ? tf.relu(tf.add(tf.matMul(x, w), b)) : tf.add(tf.matMul(x, w), b)));
@@ -93,7 +93,7 @@ test('RethinkDenseGrad gives the composed dx, dW and db in one or two dispatches
 test('RethinkSoftmaxXent gives tfjs softmax cross-entropy, its gradient and the accuracy count in one dispatch', { skip }, async () => {
   if ('skip' in ready) return;
   const { tf } = ready;
-  const { softmaxCrossEntropyTrain } = await import('../../../src/backends/fused/softmax_xent.js');
+  const { softmaxCrossEntropyTrain } = await import('../../../src/ops/softmax_xent.js');
   for (const [batch, classes] of [
     [3, 10],
     [300, 7],
@@ -161,7 +161,7 @@ async function convGrads(tf: Tf, backend: 'cpu' | 'webgpu', c: ConvCase): Promis
   let out: T[];
   let dispatches = 0;
   if (backend === 'webgpu') {
-    const { CONV_GRAD } = await import('../../../src/backends/webgpu/kernels/conv_grad.js');
+    const { CONV_GRAD } = await import('../../../src/ops/bias_relu.js');
     const count = countDispatches(tf);
     const attrs = { strides: c.strides, pad: c.pad, relu: true, inputGrad: c.inputGrad };
     out = tf.engine().runKernel(CONV_GRAD, { x, W: w, dy, y }, attrs as unknown as tfType.NamedAttrMap) as T[];
@@ -237,7 +237,8 @@ test('an MLP training step on webgpu matches cpu, in 8 dispatches, reusing its b
     await tf.setBackend(backend);
     const before = tf.memory().numTensors;
     const model = await getModel('mlp_1x512').build({ inputShape: [4, 4, 3], numClasses: 10, seed: 2 });
-    const sgd = new MomentumSgd(tf, sgdSlots(model, { conv: 0, dense: 5e-4 }), 0.9);
+    const session = await sessionOf(tf, backend);
+    const sgd = new MomentumSgd(tf, sgdSlots(model, { conv: 0, dense: 5e-4 }), 0.9, session.momentum);
     const x = tf.tensor4d(randomArray(17, 'mlp-x', batch * 48), [batch, 4, 4, 3]);
     const labels = tf.tensor1d([0, 1, 2, 3, 4, 5], 'int32');
     const stats: Float32Array[] = [];
@@ -247,6 +248,7 @@ test('an MLP training step on webgpu matches cpu, in 8 dispatches, reusing its b
       const count = backend === 'webgpu' ? countDispatches(tf) : null;
       const created = backend === 'webgpu' ? countBindGroups(tf) : null;
       const out = trainStepOn(tf, model, sgd, x, labels, 10, 0.05);
+      session.endStep?.();
       dispatches = count?.stop() ?? 0;
       bindGroups = created?.stop() ?? 0;
       stats.push((await out.data()) as Float32Array);
@@ -272,7 +274,7 @@ test('an MLP training step on webgpu matches cpu, in 8 dispatches, reusing its b
   // 2 forward matmuls, the loss (which also writes the returned [loss, correct]), its dy multiply, the
   // logits layer's backward (dx; dW+db), fc1's (dW+db) and the momentum updates of 4 variables, in
   // place and grouped as the device allows (1 dispatch on llvmpipe). tfjs's own path takes 50.
-  const { momentumInPlaceGroupSize } = await import('../../../src/backends/fused/momentum_webgpu.js');
+  const { momentumInPlaceGroupSize } = await import('../../../src/backends/webgpu/kernels/momentum.js');
   assert.equal(got.dispatches, 7 + Math.ceil(4 / momentumInPlaceGroupSize(tf)));
   // Every one of them is a recorded dispatch now (the forward GEMMs and the dy multiply too), and by the
   // third step each finds its bind group cached (src/backends/webgpu/record.ts).
@@ -311,7 +313,8 @@ test('a conv + batch-norm step on webgpu creates no bind group and no buffer onc
   const { trainStepOn } = await import('../../../src/train/step.js');
   const before = tf.memory().numTensors;
   const model = await convBnModel(tf);
-  const sgd = new MomentumSgd(tf, sgdSlots(model, { conv: 5e-4, dense: 5e-4 }), 0.9);
+  const session = await sessionOf(tf, 'webgpu');
+  const sgd = new MomentumSgd(tf, sgdSlots(model, { conv: 5e-4, dense: 5e-4 }), 0.9, session.momentum);
   const x = tf.tensor4d(randomArray(23, 'bn-step-x', 4 * 6 * 6 * 3), [4, 6, 6, 3]);
   const labels = tf.tensor1d([0, 1, 2, 3], 'int32');
   const created: number[] = [];
@@ -321,6 +324,7 @@ test('a conv + batch-norm step on webgpu creates no bind group and no buffer onc
     const count = countBindGroups(tf);
     const made = countBuffers(tf);
     const out = trainStepOn(tf, model, sgd, x, labels, 10, 0.05);
+    session.endStep?.();
     created.push(count.stop());
     buffers.push(made.stop());
     losses.push((await out.data())[0]!);

@@ -7,7 +7,7 @@
 // Windows are walked output row by output row; a row's windows that lie wholly inside the input run
 // as one wasm call, and only border windows are clamped in JS.
 // Measured (2 cores, 128×28×28×64, 3×3 stride 2 'same'): see the closing note of this change and
-// `npx tsx src/backends/native/profile.ts --compare-light`.
+// `npx tsx scripts/profile/native.ts --compare-light`.
 
 import type { HeapMemory, WasmFunction } from '../assemble.js';
 import { addTo, heapModule, I32, op, V128, whileBelow } from '../assemble.js';

@@ -8,16 +8,16 @@
 //   dx                  — the input-gradient GEMM, only when the layer's input needs a gradient
 // Hand-recorded (../record.ts): dW and db are two outputs of one dispatch.
 import type * as tfType from '@tensorflow/tfjs';
-import { recordDispatch, RecordedKernel, recordedKernelAvailable, recorderFor, submitBatchSize, type BindingDecl } from '../record.js';
+import { recordDispatch, RecordedKernel, recorderFor, submitBatchSize, type BindingDecl } from '../record.js';
 import { convGeometry, geometryKey, type ConvAttrs, type ConvGeometry } from './conv_geometry.js';
 import { DEFAULT_SPLIT, filterGradSpec, inputGradKey, inputGradRows, inputGradSpec, splitCount, tileFor, type DyRead } from './conv_gemm_specs.js';
 import { recordedGemm, recordedSite, type RecordedGemm } from './gemm_program.js';
 import { tileKey, TILE_64, type GemmSpec, type GemmTile } from './gemm_shader.js';
 import { gemmTuner, PerTile } from './gemm_tuning.js';
+import { CONV_GRAD } from '../../../ops/bias_relu.js';
 
 type Info = tfType.TensorInfo;
 
-export const CONV_GRAD = 'RethinkConvGrad';
 
 export interface ConvGradAttrs {
   readonly strides: [number, number];
@@ -116,11 +116,6 @@ function inputGradKernel(key: string, g: ConvGeometry, relu: boolean, x: Info, W
     return recordedSite(key, m, g.inC, make, [x.shape, ...inputs]);
   });
   return make(tile);
-}
-
-/** Whether the active backend can run RethinkConvGrad. */
-export function convGradAvailable(tf: typeof tfType): boolean {
-  return recordedKernelAvailable(tf, CONV_GRAD);
 }
 
 /**

@@ -12,11 +12,11 @@ import { recordedGemm, recordedSite, type RecordedGemm } from './gemm_program.js
 import { tileKey, TILE_64, type GemmSpec, type GemmTile } from './gemm_shader.js';
 import { gemmTuner, PerTile } from './gemm_tuning.js';
 import { tileFor } from './conv_gemm_specs.js';
-import { recordDispatch, recordedKernelAvailable, recorderFor, submitBatchSize } from '../record.js';
+import { recordDispatch, recorderFor, submitBatchSize } from '../record.js';
+import { DENSE_GRAD } from '../../../ops/bias_relu.js';
 
 type Info = tfType.TensorInfo;
 
-export const DENSE_GRAD = 'RethinkDenseGrad';
 
 export interface DenseGradAttrs {
   readonly relu: boolean;
@@ -85,11 +85,6 @@ function inputGradKernel(key: string, batch: number, k: number, n: number, relu:
   const make = (t: GemmTile): RecordedGemm =>
     inputKernels.get(key, t, () => recordedGemm(`${key}_${tileKey(t)}`, inputGradSpec(batch, k, n, relu, t), ['dx'], relu ? ['dy', 'y', 'W'] : ['dy', 'W']));
   return make(gemmTuner.tile(key, tileFor(batch, k), () => recordedSite(key, batch, k, make, [[batch, k], ...dzShapes(batch, n, relu), [k, n]])));
-}
-
-/** Whether the active backend can run RethinkDenseGrad (webgpu with the internals recording needs). */
-export function denseGradAvailable(tf: typeof tfType): boolean {
-  return recordedKernelAvailable(tf, DENSE_GRAD);
 }
 
 /**

@@ -3,14 +3,12 @@
 // (two programs), and tfjs-core's gradient divides dy by a scalar it uploads and tiles the quotient
 // (two more programs): the last tfjs programs in an Inception training step. Other Means go to tfjs.
 import type * as tfType from '@tensorflow/tfjs';
-import { FLAT_THREADS, flatKernel, recordDispatch, recordedKernelAvailable, recorderFor, storedDtype, submitBatchSize, wrapGroups, type RecordedKernel } from '../record.js';
+import { FLAT_THREADS, flatKernel, recordDispatch, recorderFor, storedDtype, submitBatchSize, wrapGroups, type RecordedKernel } from '../record.js';
 import type { KernelFn } from './conv_kernels.js';
+import { isSpatialMean, SPATIAL_MEAN_GRAD } from '../../../ops/gradients.js';
 
 type Info = tfType.TensorInfo;
 type Args = { inputs: Record<string, Info | undefined>; backend: unknown; attrs: Record<string, unknown> };
-
-/** RethinkSpatialMeanGrad: dy [B, C] (or [B, 1, 1, C]) spread over `shape` [B, H, W, C], divided by H·W. */
-export const SPATIAL_MEAN_GRAD = 'RethinkSpatialMeanGrad';
 
 /** [B, H, W, C] as batch, positions per image and channels. */
 function dims(shape: readonly number[]): { b: number; hw: number; c: number } {
@@ -51,19 +49,12 @@ fn main(index : i32) {
   );
 }
 
-/** Whether `axis` (tfjs's Mean attribute) names exactly the height and width of a rank-4 tensor. */
-function spatialAxes(tf: typeof tfType, axis: unknown, shape: readonly number[]): boolean {
-  if (shape.length !== 4) return false;
-  const axes = tf.util.parseAxisParam(axis as number | number[], shape as number[]);
-  return axes.length === 2 && axes.includes(1) && axes.includes(2);
-}
-
 /** Mean on webgpu: ours for float32 NHWC over [1, 2] on the GPU, else tfjs's (`fallback`). */
 export function spatialMean(tf: typeof tfType, fallback: KernelFn): KernelFn {
   return ((args: Args) => {
     const x = args.inputs['x'];
     const rec = recorderFor(args.backend);
-    if (x === undefined || rec === null || storedDtype(rec, x) !== 'float32' || !spatialAxes(tf, args.attrs['axis'], x.shape)) return fallback(args as never);
+    if (x === undefined || rec === null || storedDtype(rec, x) !== 'float32' || !isSpatialMean(tf, args.attrs['axis'], x.shape)) return fallback(args as never);
     const { b, hw, c } = dims(x.shape);
     if (b * hw * c === 0) return fallback(args as never);
     const shape = args.attrs['keepDims'] === true ? [b, 1, 1, c] : [b, c];
@@ -83,13 +74,3 @@ export const spatialMeanGradKernel =
     if (dy.shape.reduce((p, d) => p * d, 1) !== b * c) throw new Error(`${SPATIAL_MEAN_GRAD}: dy ${JSON.stringify(dy.shape)} does not reduce ${JSON.stringify(shape)}`);
     return recordDispatch(rec, gradKernel(b, hw, c), { inputs: [dy], outputs: [{ shape, dtype: 'float32' }], groups: wrapGroups(Math.ceil((b * hw * c) / FLAT_THREADS)) }, submitBatchSize(tf))[0]!;
   };
-
-/**
- * Mean's gradient through RethinkSpatialMeanGrad where it applies (webgpu with a recorder, x NHWC
- * reduced over [1, 2]); null elsewhere, for the caller's general formula.
- */
-export function spatialMeanGrad(tf: typeof tfType, dy: tfType.Tensor, x: tfType.Tensor, axis: number | number[]): tfType.Tensor | null {
-  if (!spatialAxes(tf, axis, x.shape) || x.dtype !== 'float32') return null;
-  if (!recordedKernelAvailable(tf, SPATIAL_MEAN_GRAD)) return null;
-  return tf.engine().runKernel(SPATIAL_MEAN_GRAD, { dy }, { shape: [...x.shape] } as unknown as tfType.NamedAttrMap) as tfType.Tensor;
-}
