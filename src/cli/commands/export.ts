@@ -2,6 +2,7 @@
 // name, an instance id or a glob, as --only takes) out of the content-addressed store into readable
 // files: DIR/<instance id>/<output><extension>, e.g. results/report/html.html. The store keeps
 // objects by hash, read-only; exported copies are the user's to open, move and edit.
+import { jsonDocument } from '../../util/json-document.js';
 import { copyFile, chmod, mkdir, rm, stat } from 'node:fs/promises';
 import { isAbsolute, join, relative, resolve } from 'node:path';
 import type { Command } from '../io.js';
@@ -43,7 +44,7 @@ export const exportCommand: Command = async (argv, io) => {
       written.push({ id: s.id, output: name, path: dest });
     }
   }
-  if (values.json) io.stdout(`${JSON.stringify({ pipeline: ws.file.source.file, exported: written, missing: missing.map((s) => ({ id: s.id, reasons: s.reasons })) }, null, 1)}\n`);
+  if (values.json) io.stdout(jsonDocument({ pipeline: ws.file.source.file, exported: written, missing: missing.map((s) => ({ id: s.id, reasons: s.reasons })) }));
   else for (const w of written) io.stdout(`${relative(io.cwd, w.path) || w.path}\n`);
   if (missing.length > 0) {
     const cmd = `rethink run ${pipeline ?? ''}`.trimEnd();

@@ -1,6 +1,7 @@
 // `rethink verify [pipeline] [--only GLOB]… [--sample N] [--backend NAME] [--json]`: recomputes
 // up-to-date stages from their recorded inputs and says whether each reproduces its cached result
 // byte for byte, and if not, what moved. The cache is left exactly as it was.
+import { jsonDocument } from '../../util/json-document.js';
 import { availableParallelism } from 'node:os';
 import { performance } from 'node:perf_hooks';
 import type { Command } from '../io.js';
@@ -81,7 +82,7 @@ export const verify: Command = async (argv, io) => {
   const seconds = (performance.now() - t0) / 1000;
   if (values.json) {
     const notVerified = notReady.map((s) => ({ id: s.id, reasons: s.reasons }));
-    io.stdout(`${JSON.stringify({ pipeline: file, stages: results, notVerified, seconds: Math.round(seconds * 1000) / 1000 }, null, 1)}\n`);
+    io.stdout(jsonDocument({ pipeline: file, stages: results, notVerified, seconds: Math.round(seconds * 1000) / 1000 }));
   } else {
     const n = (status: Verification['status']) => results.filter((r) => r.status === status).length;
     const parts = [`${n('reproduced')} reproduced`, `${n('differs')} differ${n('differs') === 1 ? 's' : ''}`];
