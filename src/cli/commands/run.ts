@@ -1,4 +1,4 @@
-// `rethink run [pipeline] [--set k=v]… [--only GLOB]… [--force GLOB]… [--jobs N] [--cache-dir DIR] [--dry-run] [--keep-going] [--retries N] [--executor NAME [--queue URL] [--slurm-args ARGS]] [--json]`
+// `rethink run [pipeline] [--set k=v]… [--only GLOB]… [--force GLOB]… [--jobs N] [--cache-dir DIR] [--dry-run] [--keep-going] [--retries N] [--executor NAME [--queue URL] [--slurm-args ARGS]] [--progress-interval N] [--json]`
 import { jsonDocument } from '../../util/json-document.js';
 import { readFile } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
