@@ -40,6 +40,10 @@ test('run --quiet says only the summary; --verbose streams the stages\' logs; by
   const verbose = await p.cli('run', 'p.yaml', '--force', '*', '--verbose');
   assert.match(verbose.stderr, /^\S+Z {3}log {5}a: hello from a$/m);
   assert.match(verbose.stderr, /^\S+Z {3}log {5}b: hello from b$/m);
+  // verify --quiet: only what did not reproduce, and the summary.
+  const verified = await p.cli('verify', 'p.yaml', '--quiet');
+  assert.equal(verified.code, 0, verified.stderr);
+  assert.match(verified.stderr, /^done: 2 reproduced, 0 differ in \d+\.\d\ds\n$/);
 });
 
 test('color: --no-color, then NO_COLOR, then FORCE_COLOR, then whether stderr is a terminal', () => {

@@ -49,8 +49,12 @@ export const verify: Command = async (argv, io) => {
   const say = (line: string) => {
     if (!values.json) io.stderr(`${line}\n`);
   };
+  // --quiet: what did not reproduce, and the summary.
+  const chatter = (line: string) => {
+    if (values.quiet !== true) say(line);
+  };
   const skipped = ready.length - picked.size;
-  say(
+  chatter(
     `verify ${file}: recomputing ${picked.size} up-to-date stage${picked.size === 1 ? '' : 's'}` +
       `${skipped > 0 ? ` (a sample; ${skipped} more not recomputed)` : ''}${notReady.length > 0 ? `; ${notReady.length} not up to date, not verified` : ''}`,
   );
@@ -70,11 +74,11 @@ export const verify: Command = async (argv, io) => {
         onProgress: (u) => {
           if (!u.message || Date.now() - lastProgress < 1000) return;
           lastProgress = Date.now();
-          say(`  …           ${id}: ${u.message}`);
+          chatter(`  …           ${id}: ${u.message}`);
         },
       });
       results.push(v);
-      for (const line of verificationLines(v)) say(line);
+      for (const line of verificationLines(v)) (v.status === 'reproduced' ? chatter : say)(line);
     }
   } finally {
     interrupt.dispose();
