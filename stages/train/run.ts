@@ -44,7 +44,8 @@ export async function runTrain(ctx: StageContext<TrainParams>): Promise<void> {
       const running = { epoch: 0, correct: 0, seen: 0 };
       const epochSeconds: number[] = [];
       let lastReport = 0;
-      let lastReportStep = 0;
+      let rateFrom: { readonly at: number; readonly step: number } | undefined;
+      let perSecond: number | undefined;
       let diverged: Divergence | undefined; // said once, at the first step whose loss is not finite
       // Long trainings save where they stand now and then, so an interrupted attempt resumes. Not with
       // dropout: its mask generator's position is not part of a checkpoint, so a resume would differ.
@@ -72,8 +73,13 @@ export async function runTrain(ctx: StageContext<TrainParams>): Promise<void> {
           running.seen += size;
           const now = performance.now();
           if (now - lastReport < 500 && s.step !== s.stepsPerEpoch) return;
-          const perSecond = lastReport === 0 ? undefined : ((s.globalStep - lastReportStep) * p.batch_size) / ((now - lastReport) / 1000);
-          [lastReport, lastReportStep] = [now, s.globalStep];
+          // Timed over a stretch of at least RATE_MS from the first step's end (the first step also compiles).
+          if (rateFrom === undefined) rateFrom = { at: now, step: s.globalStep };
+          else if (now - rateFrom.at >= RATE_MS) {
+            perSecond = ((s.globalStep - rateFrom.step) * p.batch_size) / ((now - rateFrom.at) / 1000);
+            rateFrom = { at: now, step: s.globalStep };
+          }
+          lastReport = now;
           const acc = running.correct / running.seen;
           const upTo = p.target_train_acc !== null;
           const meanSeconds = epochSeconds.length === 0 ? undefined : epochSeconds.reduce((a, b) => a + b, 0) / epochSeconds.length;
@@ -140,5 +146,8 @@ export async function runTrain(ctx: StageContext<TrainParams>): Promise<void> {
     await file.close();
   }
 }
+
+/** The shortest stretch images per second are timed over. */
+const RATE_MS = 250;
 
 const round3 = (x: number): number => Math.round(x * 1000) / 1000;
