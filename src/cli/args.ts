@@ -28,11 +28,21 @@ export class HelpRequest extends Error {
   }
 }
 
-export function parseFlags<O extends Flags>(command: string, argv: readonly string[], options: O) {
+/** How much a command says, and in color or not: every command takes these (see output.ts). */
+export const outputFlags = {
+  quiet: { type: 'boolean', short: 'q', help: 'say only errors, warnings and the final summary' },
+  verbose: { type: 'boolean', help: "say more: stream the stages' log lines" },
+  'no-color': { type: 'boolean', help: 'no colors (as NO_COLOR=1 does; FORCE_COLOR=1 forces them)' },
+} as const satisfies Flags;
+
+/** Parses a command's flags, the output flags every command takes included; `--help` throws a HelpRequest. */
+export function parseFlags<O extends Flags>(command: string, argv: readonly string[], own: O) {
+  const options = { ...own, ...outputFlags };
   const end = argv.indexOf('--');
   if ((end === -1 ? argv : argv.slice(0, end)).some((a) => a === '--help' || a === '-h')) throw new HelpRequest(command, options);
+  let parsed;
   try {
-    return parseArgs({ args: [...argv], options, allowPositionals: true, strict: true });
+    parsed = parseArgs({ args: [...argv], options, allowPositionals: true, strict: true });
   } catch (e) {
     const msg = (e as Error).message.split('. To specify')[0]!;
     const flag = /'(--?[^' ]+)'/.exec(msg)?.[1];
@@ -40,6 +50,12 @@ export function parseFlags<O extends Flags>(command: string, argv: readonly stri
     const guess = flag ? closest(flag, names) : undefined;
     throw UserError.of('E_BAD_FLAG', `rethink ${command}: ${msg}`, `${guess ? `did you mean ${guess}? ` : ''}flags: ${names.join(', ')}`);
   }
+  // (parseArgs's inferred type for a generic table is too loose to name the two.)
+  const { quiet, verbose } = parsed.values as Readonly<Record<string, unknown>>;
+  if (quiet === true && verbose === true) {
+    throw UserError.of('E_BAD_FLAG', `rethink ${command}: --quiet and --verbose contradict each other`, 'give one of them: --quiet says only errors, warnings and the summary; --verbose adds the stages\' logs');
+  }
+  return parsed;
 }
 
 /** The flags as aligned help lines: `  -j, --jobs N  how many cores …`, with `(repeatable)` where they are. */
@@ -64,7 +80,7 @@ export const pipelineFlags = {
   'cache-dir': { type: 'string', value: 'DIR', help: 'the local cache (default ./cache, or RETHINK_CACHE_DIR)' },
   remote: { type: 'string', value: 'URL', help: 'a shared cache behind the local one: s3://bucket/prefix or a directory (or RETHINK_REMOTE; timeouts: rethink --help)' },
   'remote-read-only': { type: 'boolean', help: 'take results from the remote, never upload' },
-  json: { type: 'boolean', help: 'one JSON document on stdout' },
+  json: { type: 'boolean', help: 'one JSON document on stdout, versioned by its "format" field (1)' },
 } as const satisfies Flags;
 
 /** `--only GLOB`: shared by the commands that select instances. */

@@ -5,7 +5,7 @@ import type { CliIO, Command } from './io.js';
 import { UserError } from '../util/user-error.js';
 import { formatDiagnostics } from '../config/diagnostic.js';
 import { rethinkVersion } from '../exec/environment.js';
-import { flagHelp, HelpRequest, pipelineFlags, type Flags } from './args.js';
+import { flagHelp, HelpRequest, outputFlags, pipelineFlags, type Flags } from './args.js';
 import { CorruptObjectError } from '../store/object-check.js';
 import { checkEnvironment } from '../util/env.js';
 import { envMarkdownTable, envText } from '../util/env-table.js';
@@ -40,6 +40,7 @@ const COMMANDS: Readonly<Record<string, CommandEntry>> = {
   plugins: { args: '', summary: 'list the built-in stage plugins', load: async () => (await import('./commands/plugins.js')).plugins },
   models: { args: '', summary: 'list the model definitions with their parameter counts', load: async () => (await import('./commands/models.js')).models },
   schema: { args: '', summary: 'print the pipeline JSON Schema', load: async () => (await import('./commands/schema.js')).schema },
+  completion: { args: 'bash|zsh|fish', summary: 'print a shell completion script (commands, flags, stage names): source <(rethink completion bash)', load: async () => (await import('./commands/completion.js')).completion(COMMANDS) },
   worker: { args: '', summary: 'run stages from a queue (--queue redis://…) against the shared remote (--remote URL), until stopped', load: async () => (await import('./commands/worker.js')).worker },
   exec: { args: '', summary: 'run one stage from its job spec (--spec FILE|-, or --key KEY from --remote); --serve: a worker\'s warm child', load: async () => (await import('./commands/exec.js')).exec, internal: true },
 };
@@ -59,7 +60,8 @@ ${commandList(false)}
 for executors and workers:
 ${commandList(true)}
 
-common flags: --set key=value (repeatable), --cache-dir DIR (or RETHINK_CACHE_DIR), --json,
+every command: --quiet (-q), --verbose, --no-color (or NO_COLOR=1; FORCE_COLOR=1 forces color)
+common flags: --set key=value (repeatable), --cache-dir DIR (or RETHINK_CACHE_DIR), --json (its document has "format": 1),
               --remote s3://bucket/prefix|DIR (or RETHINK_REMOTE), --remote-read-only
 signing:      RETHINK_REMOTE_SIGNING_KEY=ci.pem signs uploads; with RETHINK_REMOTE_TRUSTED_KEYS=ci.pub.pem,…
               only results those keys signed are taken from the remote
@@ -67,7 +69,7 @@ timeouts:     an S3 remote's calls: RETHINK_REMOTE_CONNECT_TIMEOUT (default 5s),
               (30s with nothing sent or received, e.g. a stalled transfer), RETHINK_REMOTE_TIMEOUT (2m for one
               call, retries included; not a transfer's bytes); AWS_MAX_ATTEMPTS tries per call (3)
 run flags:    --only GLOB, --jobs N, --dry-run, --keep-going, --retries N, --backend auto|native|wasm|cpu|webgpu|tfjs-node|tfjs-node-gpu,
-              --executor local|subprocess (or RETHINK_EXECUTOR)
+              --executor local|subprocess (or RETHINK_EXECUTOR), --progress-interval N (no terminal: progress every N s)
 worker flags: --queue redis://host:port/db (or RETHINK_QUEUE), --remote URL, --tags gpu, --concurrency N, --name NAME,
               --lock-ms N, --stalled-ms N; SIGTERM hands its running stages back to the queue
 verify flags: --only GLOB, --sample N, --backend NAME
@@ -83,9 +85,9 @@ rethink <command> --help lists a command's flags; rethink help env, every enviro
 
 /** `rethink NAME --help`: its synopsis, what it does and every flag it takes. */
 function commandHelp(name: string, entry: CommandEntry, all: Flags): string {
-  // The command's own flags first, then those every pipeline command takes.
-  const shared = (f: string) => f in pipelineFlags;
-  const flags = Object.fromEntries([...Object.entries(all).filter(([f]) => !shared(f)), ...Object.entries(all).filter(([f]) => shared(f))]);
+  // The command's own flags first, then those every pipeline command takes, then those every command takes.
+  const rank = (f: string) => (f in outputFlags ? 2 : f in pipelineFlags ? 1 : 0);
+  const flags = Object.fromEntries(Object.entries(all).sort(([a], [b]) => rank(a) - rank(b)));
   const synopsis = ['rethink', name, entry.args, Object.keys(flags).length > 0 ? '[flags]' : ''].filter(Boolean).join(' ');
   return `usage: ${synopsis}\n\n${entry.summary}\n${Object.keys(flags).length > 0 ? `\nflags:\n${flagHelp(flags)}\n` : ''}`;
 }

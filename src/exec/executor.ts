@@ -315,8 +315,9 @@ export async function execute(plan: Plan, store: Store, runners: Runners, option
         {
           signal,
           stopping: () => stopping,
+          // A warning, not a log line: it reaches the user without --verbose, and fails nothing (yet).
           retrying: (n, e, delayMs) =>
-            observe({ type: 'stage-log', id: inst.id, message: `attempt ${n} of ${policy.attempts} failed: ${describeError(e)}; trying again in ${showDuration(delayMs)}` }),
+            observe({ type: 'warning', message: `${inst.id}: attempt ${n} of ${policy.attempts} failed: ${describeError(e)}; trying again in ${showDuration(delayMs)}` }),
           pause,
           stalled: () => stalls.signal(),
         },

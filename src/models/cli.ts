@@ -1,4 +1,5 @@
 // `rethink models [--input 28x28x3] [--json]`: the registry with exact parameter counts, without tfjs.
+import { jsonDocument } from '../util/json-document.js';
 import { listModels } from './registry.js';
 
 export interface ModelsArgs {
@@ -19,7 +20,7 @@ export async function modelsCommand(args: ModelsArgs, out: (s: string) => void):
     return { name: m.name, params: p.trainable, nonTrainableParams: p.nonTrainable, learningRate: m.defaultLearningRate, description: m.description };
   });
   if (args.json) {
-    out(JSON.stringify({ input: [h, w, c], numClasses, models: rows }, null, 2));
+    out(jsonDocument({ input: [h, w, c], numClasses, models: rows }, 2).trimEnd());
     return 0;
   }
   const nameWidth = Math.max(5, ...rows.map((r) => r.name.length));

@@ -50,10 +50,29 @@ export interface Artifact {
 }
 
 export interface ProgressUpdate {
-  /** One short line, e.g. `epoch 3/20 loss 1.234 acc 0.56`. */
+  /** One short line, e.g. `epoch 3/20 loss 1.234 acc 0.56`: complete on its own, for whoever knows no other field. */
   readonly message?: string;
   readonly done?: number;
   readonly total?: number;
+  /** Work counted in epochs: lets a display show the epoch and an ETA from measured epoch times. */
+  readonly epochs?: EpochProgress;
+  /** Throughput over the latest stretch of work: `{ perSecond: 5120, unit: 'img' }`. */
+  readonly rate?: { readonly perSecond: number; readonly unit: string };
+  /** Figures worth showing beside the progress, by name, in the order given: `{ loss: 0.42, acc: 0.91 }`. */
+  readonly metrics?: Readonly<Record<string, number>>;
+}
+
+export interface EpochProgress {
+  /** The epoch under way, from 1. */
+  readonly current: number;
+  /** Epochs at most. */
+  readonly total: number;
+  /** Epochs finished so far (a resumed training counts those before the resume). */
+  readonly finished: number;
+  /** Mean seconds of the epochs this attempt finished; absent until the first one ends. */
+  readonly meanSeconds?: number;
+  /** The work stops at a target before `total` when it can (a train accuracy): `total` is a ceiling. */
+  readonly upTo?: boolean;
 }
 
 export interface StageContext<P = Record<string, unknown>> {

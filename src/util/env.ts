@@ -163,7 +163,8 @@ export const ENV = {
   stageId: forStage('RETHINK_STAGE_ID', 'a stage id', "the instance's id, e.g. torch[model=mlp_1x512]"),
   stageCores: forStage('RETHINK_CORES', 'a whole number ≥ 1', 'the cores it was given'),
   // Standard variables rethink honours.
-  noColor: text('NO_COLOR', { values: 'any non-empty value', default: '', description: 'no colours in the output (no-color.org)' }),
+  noColor: text('NO_COLOR', { values: 'any non-empty value', default: '', description: 'no colours in the output (no-color.org; as --no-color)' }),
+  forceColor: text('FORCE_COLOR', { values: 'any value but 0 or false', default: '', description: 'colours even when stderr is not a terminal (NO_COLOR and --no-color win)' }),
   xdgCacheHome: text('XDG_CACHE_HOME', { values: 'an absolute directory', default: '~/.cache', description: "machine-level caches go in its rethink/ folder (compiled validators, WebGPU tiles), never in the package" }),
   awsEndpointUrlS3: text('AWS_ENDPOINT_URL_S3', { values: 'a URL', default: '', description: 'the S3 endpoint of an s3:// remote that is not AWS (MinIO, R2, …); AWS_ENDPOINT_URL also works' }),
 } as const;

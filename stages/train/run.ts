@@ -39,7 +39,14 @@ export async function runTrain(ctx: StageContext<TrainParams>): Promise<void> {
     try {
       const stepsPerEpoch = Math.ceil(trainSet.shape[0] / p.batch_size);
       const total = p.max_steps ?? p.epochs * stepsPerEpoch;
+      // What the live display shows: the epoch's online accuracy so far (the target's measure), the
+      // images per second since the last report, and the mean epoch time (its ETA).
+      const n = trainSet.shape[0];
+      const running = { epoch: 0, correct: 0, seen: 0 };
+      const epochSeconds: number[] = [];
       let lastReport = 0;
+      let rateFrom: { readonly at: number; readonly step: number } | undefined;
+      let perSecond: number | undefined;
       let diverged: Divergence | undefined; // said once, at the first step whose loss is not finite
       // Long trainings save where they stand now and then, so an interrupted attempt resumes. Not with
       // dropout: its mask generator's position is not part of a checkpoint, so a resume would differ.
@@ -61,15 +68,35 @@ export async function runTrain(ctx: StageContext<TrainParams>): Promise<void> {
             diverged = stepDivergence(s);
             if (diverged !== undefined) ctx.log(divergenceWarning(diverged));
           }
+          const size = s.step < s.stepsPerEpoch ? p.batch_size : n - (s.stepsPerEpoch - 1) * p.batch_size;
+          if (running.epoch !== s.epoch) Object.assign(running, { epoch: s.epoch, correct: 0, seen: 0 });
+          running.correct += s.acc * size;
+          running.seen += size;
           const now = performance.now();
           if (now - lastReport < 500 && s.step !== s.stepsPerEpoch) return;
+          // Timed over a stretch of at least RATE_MS from the first step's end (the first step also compiles).
+          if (rateFrom === undefined) rateFrom = { at: now, step: s.globalStep };
+          else if (now - rateFrom.at >= RATE_MS) {
+            perSecond = ((s.globalStep - rateFrom.step) * p.batch_size) / ((now - rateFrom.at) / 1000);
+            rateFrom = { at: now, step: s.globalStep };
+          }
           lastReport = now;
-          ctx.progress({ message: `epoch ${s.epoch}/${s.epochs} step ${s.step}/${s.stepsPerEpoch} loss ${s.loss.toFixed(4)}`, done: s.globalStep, total });
+          const acc = running.correct / running.seen;
+          const upTo = p.target_train_acc !== null;
+          const meanSeconds = epochSeconds.length === 0 ? undefined : epochSeconds.reduce((a, b) => a + b, 0) / epochSeconds.length;
+          ctx.progress({
+            message: `epoch ${s.epoch}${upTo ? ` (up to ${s.epochs})` : `/${s.epochs}`} step ${s.step}/${s.stepsPerEpoch} loss ${s.loss.toFixed(4)} acc ${acc.toFixed(4)}`,
+            done: s.globalStep,
+            total,
+            epochs: { current: s.epoch, total: s.epochs, finished: s.epoch - 1, ...(meanSeconds === undefined ? {} : { meanSeconds }), ...(upTo ? { upTo } : {}) },
+            ...(perSecond === undefined ? {} : { rate: { perSecond, unit: 'img' } }),
+            metrics: { loss: s.loss, acc },
+          });
         },
         // The first epoch on a GPU also compiles its kernels and times its GEMM tiles: say so.
         onKernelTuning: (t) =>
           ctx.log(`webgpu: timed the tiles of ${t.tuned} of ${t.gemms} GEMMs in ${t.seconds.toFixed(1)} s (${t.changed} moved off their default; saved for later runs on this GPU)`),
-        onEpoch: (e) => ctx.log(`epoch ${e.epoch}: loss ${e.loss.toFixed(4)} acc ${e.acc.toFixed(4)}${e.testAcc === undefined ? '' : ` test ${e.testAcc.toFixed(4)}`} (${e.seconds.toFixed(1)} s)`),
+        onEpoch: (e) => (epochSeconds.push(e.seconds), ctx.log(`epoch ${e.epoch}: loss ${e.loss.toFixed(4)} acc ${e.acc.toFixed(4)}${e.testAcc === undefined ? '' : ` test ${e.testAcc.toFixed(4)}`} (${e.seconds.toFixed(1)} s)`)),
       });
       if (checkpoint?.resumedAfter !== undefined) ctx.provenance({ resumed_after_epoch: checkpoint.resumedAfter });
       ctx.progress({ message: 'final evaluation' });
@@ -123,5 +150,8 @@ export async function runTrain(ctx: StageContext<TrainParams>): Promise<void> {
     await file.close();
   }
 }
+
+/** The shortest stretch images per second are timed over. */
+const RATE_MS = 250;
 
 const round3 = (x: number): number => Math.round(x * 1000) / 1000;

@@ -249,18 +249,18 @@ test('dag renders ascii, mermaid, dot and json; a bad format is a user error', a
   assert.match(bad.stderr, /--format "svg" is not supported\n  = formats: ascii, mermaid, dot, json/);
 });
 
-test('plain progress lines (stderr not a terminal) say what ran and what was cached', async () => {
+test('plain progress lines (stderr not a terminal) say what ran and what was cached, each with its time', async () => {
   const p = await project({ 'plugins.mjs': TEST_PLUGINS, 'p.yaml': 'stages:\n  a: { uses: ./plugins.mjs, with: { value: 1 } }\n  b: { uses: ./plugins.mjs, with: { value: 2 }, inputs: { x: a } }\n' });
-  const strip = (s: string) => s.replace(/\(\d+\.\ds\)/g, '(T)').replace(/in \d+\.\d+s/, 'in T');
+  const strip = (s: string) => s.replace(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ /gm, '@ ').replace(/\(\d+\.\ds\)/g, '(T)').replace(/in \d+\.\d+s/, 'in T');
   const first = await p.cli('run', 'p.yaml', '--jobs', '1');
   // stdout: what the run came to, the final stage and how to see it (b writes no Markdown to print).
   assert.equal(first.stdout, "\nresults:\n  b: rethink show 'b' p.yaml\n");
   assert.equal(
     strip(first.stderr),
-    'rethink: p.yaml: 2 stages, 1 core\n  start   a\n  ran     a (T)\n  start   b\n  ran     b (T)\ndone: 2 ran, 0 cached in T\n',
+    '@ rethink: p.yaml: 2 stages, 1 core\n@   start   a\n@   ran     a (T)  [1/2]\n@   start   b\n@   ran     b (T)  [2/2]\n@ done: 2 ran, 0 cached in T\n',
   );
   const again = await p.cli('run', 'p.yaml', '--jobs', '1');
-  assert.equal(strip(again.stderr), 'rethink: p.yaml: 2 stages, 1 core\n  cached  a\n  cached  b\ndone: 0 ran, 2 cached in T\n');
+  assert.equal(strip(again.stderr), '@ rethink: p.yaml: 2 stages, 1 core\n@   cached  a  [1/2]\n@   cached  b  [2/2]\n@ done: 0 ran, 2 cached in T\n');
 });
 
 test('--cache-dir moves the store; --json keeps stdout to the one document even when a plugin logs', async () => {

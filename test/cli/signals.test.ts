@@ -74,8 +74,8 @@ test('a stage whose run() never settles fails the run, which reports every stage
 
   const alone = spawnSync(process.execPath, [compiledBin(), 'run', 'p.yaml', '--only', 'hang'], { cwd: p.dir, encoding: 'utf8', env: { ...process.env, RETHINK_CACHE_DIR: join(p.dir, 'cache') } });
   assert.equal(alone.status, 1);
-  assert.match(alone.stderr, /\n {2}FAILED {2}hang \(\d+\.\ds\): its run\(\) never settled/);
-  assert.match(alone.stderr, /\ndone: 0 ran, 0 cached, 1 failed in /);
+  assert.match(alone.stderr, /Z {3}FAILED {2}hang \(\d+\.\ds\): its run\(\) never settled/);
+  assert.match(alone.stderr, /Z done: 0 ran, 0 cached, 1 failed in /);
   assert.deepEqual([...(await filesIn(p.dir, 'objects')), ...(await filesIn(p.dir, 'runs')), ...(await filesIn(p.dir, 'tmp'))], []);
 });
 

@@ -195,8 +195,8 @@ test('a lost job is submitted again within the stage retries and ends ran with 2
   assert.equal(train.status, 'ran');
   assert.equal(train.attempts, 2);
   assert.equal(engine.submitted.filter((id) => id === train.id).length, 2);
-  const log = c.events.find((e) => e.type === 'stage-log' && e.id === train.id);
-  assert.match((log as { message: string }).message, /^attempt 1 of 2 failed: fake \d+ was lost: NODE_FAIL; trying again/);
+  const retry = c.events.find((e) => e.type === 'warning' && e.message.startsWith(`${train.id}: `));
+  assert.match((retry as { message: string }).message, /^train\[p=0\.5,seed=2\]: attempt 1 of 2 failed: fake \d+ was lost: NODE_FAIL; trying again/);
 });
 
 test("a job that fails with a user error is not submitted again, whatever the stage's retries", async () => {
@@ -295,11 +295,15 @@ test("progress a job writes to the remote reaches the stage's line; a job that e
 
 test('plain lines and the --json document name where a stage runs and ran', () => {
   const lines: string[] = [];
-  const observe = plainRenderer((l) => lines.push(l));
+  const observe = plainRenderer((l) => lines.push(l), { now: () => Date.parse('2026-05-01T12:00:00Z') });
   observe({ type: 'run-start', pipeline: 'p.yaml', total: 1, jobs: 100, executor: 'slurm' });
   observe({ type: 'stage-placed', id: 'train[p=0.2]' as never, where: 'n2 (slurm 1234)' });
   observe({ type: 'stage-end', report: { id: 'train[p=0.2]' as never, stage: 'train', plugin: 'train', key: null, status: 'ran', seconds: 3, outputs: {}, where: 'n2 (slurm 1234)' } });
-  assert.deepEqual(lines, ['rethink: p.yaml: 1 stage, 100 jobs at once on slurm\n', '  placed  train[p=0.2] on n2 (slurm 1234)\n', '  ran     train[p=0.2] on n2 (slurm 1234) (3.0s)\n']);
+  assert.deepEqual(lines, [
+    '2026-05-01T12:00:00Z rethink: p.yaml: 1 stage, 100 jobs at once on slurm\n',
+    '2026-05-01T12:00:00Z   placed  train[p=0.2] on n2 (slurm 1234)\n',
+    '2026-05-01T12:00:00Z   ran     train[p=0.2] on n2 (slurm 1234) (3.0s)  [1/1]\n',
+  ]);
   const report = { id: 'train[p=0.2]' as never, stage: 'train', plugin: 'train', key: null, status: 'ran' as const, seconds: 3, outputs: {}, where: 'n2 (slurm 1234)' };
   assert.equal(runDocument('p.yaml', [report], 3).stages[0]!.where, 'n2 (slurm 1234)');
 });

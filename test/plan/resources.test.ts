@@ -118,7 +118,7 @@ test("a plugin module whose gpu or cores is malformed is refused when loaded, na
 
 test('rethink plugins says what each built-in needs: train and evaluate use a GPU where there is one', async () => {
   const p = await project({});
-  const rows = JSON.parse((await p.cli('plugins', '--json')).stdout) as { name: string; cores: number | 'all'; gpu: string }[];
+  const rows = (JSON.parse((await p.cli('plugins', '--json')).stdout) as { plugins: { name: string; cores: number | 'all'; gpu: string }[] }).plugins;
   const needs = Object.fromEntries(rows.map((r) => [r.name, [r.gpu, r.cores]]));
   assert.deepEqual([needs.train, needs.evaluate, needs.kernel, needs.aggregate], [['preferred', 'all'], ['preferred', 1], ['none', 1], ['none', 1]]);
   assert.match((await p.cli('plugins')).stdout, /^train@\d+ .*\n.*\n {4}needs: GPU preferred, all cores\n/m);

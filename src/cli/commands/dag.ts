@@ -1,5 +1,6 @@
 // `rethink dag [pipeline] --format ascii|mermaid|dot|json`
 import type { Command } from '../io.js';
+import { jsonDocument } from '../../util/json-document.js';
 import { parseFlags, pipelineFlags } from '../args.js';
 import { loadWorkspace } from '../workspace.js';
 import { UserError } from '../../util/user-error.js';
@@ -27,7 +28,7 @@ export function render(plan: Plan, format: Format): string {
   const edges = plan.order.flatMap((id) => (plan.graph.outNeighbors(id) as StageId[]).map((to) => [id, to] as const));
   switch (format) {
     case 'json':
-      return `${JSON.stringify(
+      return jsonDocument(
         {
           nodes: plan.order.map((id) => {
             const i = plan.instances.get(id)!;
@@ -43,9 +44,7 @@ export function render(plan: Plan, format: Format): string {
           }),
           edges: edges.map(([from, to]) => ({ from, to })),
         },
-        null,
-        1,
-      )}\n`;
+      );
     case 'dot':
       return `digraph "${plan.name}" {\n  rankdir=LR;\n${plan.order.map((id) => `  ${JSON.stringify(id)} [label=${JSON.stringify(`${id}\n${plan.instances.get(id)!.plugin.name}`)}];`).join('\n')}\n${edges.map(([a, b]) => `  ${JSON.stringify(a)} -> ${JSON.stringify(b)};`).join('\n')}\n}\n`;
     case 'mermaid': {

@@ -5,6 +5,7 @@
 // outputs (JSON fields from → to, tensors: how many values, the largest difference: the effects),
 // and in their provenance (backend, library versions, git commit; not timings). Exit code 0 when the
 // outputs are the same bytes, 1 when they differ, like diff(1).
+import { jsonDocument } from '../../util/json-document.js';
 import type { Command } from '../io.js';
 import { parseFlags, pipelineFlags } from '../args.js';
 import { loadWorkspace, localOf, openStore, type Workspace } from '../workspace.js';
@@ -49,7 +50,7 @@ export const diff: Command = async (argv, io) => {
   const same = outputs.length === 0;
 
   if (values.json) {
-    io.stdout(`${JSON.stringify({ a: summary(before), b: summary(after), sameKey: before.key === after.key, key: causes, outputs, provenance: environment, same }, null, 1)}\n`);
+    io.stdout(jsonDocument({ a: summary(before), b: summary(after), sameKey: before.key === after.key, key: causes, outputs, provenance: environment, same }));
     return same ? 0 : 1;
   }
   const lines = [`A  ${headline(before)}`, `B  ${headline(after)}`, ''];

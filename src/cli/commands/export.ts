@@ -3,6 +3,7 @@
 // files: DIR/<instance id>/<output><extension>, e.g. results/report/html.html. The store keeps
 // objects by hash, read-only; exported copies are the user's to open, move and edit. With --model, a
 // trained model is written as TensorFlow.js and ONNX files instead (./export-model.ts).
+import { jsonDocument } from '../../util/json-document.js';
 import { copyFile, chmod, mkdir, rm, stat } from 'node:fs/promises';
 import { isAbsolute, join, relative, resolve } from 'node:path';
 import type { Command } from '../io.js';
@@ -60,7 +61,7 @@ export const exportCommand: Command = async (argv, io) => {
   if (values.model === true && models.length === 0 && missing.length < states.length) throw noModels(target);
   if (values.json) {
     const exported = values.model === true ? models : written;
-    io.stdout(`${JSON.stringify({ pipeline: ws.file.source.file, exported, missing: missing.map((s) => ({ id: s.id, reasons: s.reasons })) }, null, 1)}\n`);
+    io.stdout(jsonDocument({ pipeline: ws.file.source.file, exported, missing: missing.map((s) => ({ id: s.id, reasons: s.reasons })) }));
   } else if (values.model === true) {
     for (const m of models) io.stdout(`${m.files.map((f) => relative(io.cwd, join(m.path, f)) || f).join('\n')}\n`);
   } else for (const w of written) io.stdout(`${relative(io.cwd, w.path) || w.path}\n`);

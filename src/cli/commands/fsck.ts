@@ -4,6 +4,7 @@
 // (their stages compute them again on the next run); bad remote objects are deleted with the records
 // naming them, so the next machine that computes them uploads them again. Exit 0 when all is well,
 // 1 when something was found (or the remote could not be read), 2 for bad flags.
+import { jsonDocument } from '../../util/json-document.js';
 import type { CliIO, Command } from '../io.js';
 import { parseFlags, pipelineFlags } from '../args.js';
 import { openLocalStore, refuseUnlessCache } from '../workspace.js';
@@ -42,7 +43,7 @@ export const fsck: Command = async (argv, io) => {
   const ok = local.problems.length === 0 && (remoteReport?.problems.length ?? 0) === 0 && remoteError === undefined;
   if (values.json) {
     const doc = { dryRun, ok, local, ...(remoteReport ? { remote: remoteReport } : {}), ...(remoteError === undefined ? {} : { remoteError }) };
-    io.stdout(`${JSON.stringify(doc, null, 1)}\n`);
+    io.stdout(jsonDocument(doc));
   } else {
     await print(io, local, dryRun, 'local');
     if (remoteReport) await print(io, remoteReport, dryRun, 'remote');

@@ -8,6 +8,7 @@
 // current results and whatever was uploaded within the grace period. Only the flag points gc at a
 // remote, never RETHINK_REMOTE, and it needs the pipelines: no machine knows what the others use.
 // A directory remote's tmp/ is swept of uploads nobody has written to for an hour.
+import { jsonDocument } from '../../util/json-document.js';
 import type { Command } from '../io.js';
 import { intFlag, parseFlags, pipelineFlags } from '../args.js';
 import { loadWorkspace, openLocalStore, refuseUnlessCache } from '../workspace.js';
@@ -54,7 +55,7 @@ export const gc: Command = async (argv, io) => {
   const tmp = dryRun ? 0 : await store.sweepTmp();
   const report = await store.collectGarbage(roots, { dryRun, graceMs, checkpointGraceMs: Math.max(CHECKPOINT_GRACE_MS, graceMs) });
   if (values.json) {
-    io.stdout(`${JSON.stringify({ cache: store.location, dryRun, ...report, deletedLeases: leases, deletedTmp: tmp }, null, 1)}\n`);
+    io.stdout(jsonDocument({ cache: store.location, dryRun, ...report, deletedLeases: leases, deletedTmp: tmp }));
     return 0;
   }
   const checkpoints = report.deletedCheckpoints > 0 ? `, and ${report.deletedCheckpoints} checkpoints of attempts unfinished for a week` : '';
@@ -92,7 +93,7 @@ async function remoteGc(io: CliIO, local: LocalStore, url: string, pipelines: re
   }
   const tmp = o.dryRun ? 0 : ((await remote.sweepTmp?.()) ?? 0);
   if (o.json) {
-    io.stdout(`${JSON.stringify({ remote: remote.url, dryRun: o.dryRun, ...report, deletedTmp: tmp }, null, 1)}\n`);
+    io.stdout(jsonDocument({ remote: remote.url, dryRun: o.dryRun, ...report, deletedTmp: tmp }));
     return 0;
   }
   const leftovers = tmp > 0 ? `, and ${tmp} temporary file${tmp === 1 ? '' : 's'} of interrupted uploads` : '';

@@ -1,4 +1,5 @@
 // `rethink plugins [--json]`: the built-in stage plugins with their inputs, outputs, params and needs (cores, GPU).
+import { jsonDocument } from '../../util/json-document.js';
 import type { Command } from '../io.js';
 import { parseFlags, pipelineFlags } from '../args.js';
 import { builtinPlugins } from '../../../stages/index.js';
@@ -22,7 +23,7 @@ export const plugins: Command = async (argv, io) => {
       cores: p.cores ?? 1,
       gpu: p.gpu ?? 'none',
     }));
-  if (values.json) io.stdout(`${JSON.stringify(rows, null, 1)}\n`);
+  if (values.json) io.stdout(jsonDocument({ plugins: rows }));
   else
     for (const r of rows) {
       io.stdout(`${r.name}@${r.version}  ${r.description}\n`);

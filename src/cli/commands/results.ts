@@ -4,6 +4,7 @@
 // Without --metrics the columns are the scalar fields whose values differ between rows, so a sweep
 // shows what it changed and what that did. `--over seed` summarizes the seeds of each combination of
 // the other axes (mean and sd, or `--stats`).
+import { jsonDocument } from '../../util/json-document.js';
 import { readFile } from 'node:fs/promises';
 import type { Command } from '../io.js';
 import { intFlag, parseFlags, pipelineFlags } from '../args.js';
@@ -84,7 +85,7 @@ export const results: Command = async (argv, io) => {
   }
 
   if (format === 'json') {
-    io.stdout(`${JSON.stringify({ pipeline: ws.file.source.file, output, ...table, ids, missing: missing.map((s) => ({ id: s.id, reasons: s.reasons })) }, null, 1)}\n`);
+    io.stdout(jsonDocument({ pipeline: ws.file.source.file, output, ...table, ids, missing: missing.map((s) => ({ id: s.id, reasons: s.reasons })) }));
   } else if (format === 'csv') io.stdout(toCsv(table));
   else if (format === 'md') io.stdout(`${markdownTable(table, digits)}\n`);
   else io.stdout(textTable(table, digits));

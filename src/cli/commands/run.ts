@@ -1,4 +1,5 @@
-// `rethink run [pipeline] [--set k=v]… [--only GLOB]… [--force GLOB]… [--jobs N] [--cache-dir DIR] [--dry-run] [--keep-going] [--retries N] [--executor NAME [--queue URL] [--slurm-args ARGS]] [--json]`
+// `rethink run [pipeline] [--set k=v]… [--only GLOB]… [--force GLOB]… [--jobs N] [--cache-dir DIR] [--dry-run] [--keep-going] [--retries N] [--executor NAME [--queue URL] [--slurm-args ARGS]] [--progress-interval N] [--json]`
+import { jsonDocument } from '../../util/json-document.js';
 import { readFile } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
 import { consoleToStderr, type Command } from '../io.js';
@@ -12,7 +13,9 @@ import type { Store } from '../../store/types.js';
 import type { LocalStore } from '../../store/local.js';
 import type { TieredStore } from '../../store/tiered.js';
 import type { ObjectHash, StageId } from '../../util/brand.js';
-import { plainRenderer } from '../render/plain.js';
+import { DEFAULT_PROGRESS_INTERVAL_MS, plainRenderer } from '../render/plain.js';
+import { outputMode } from '../output.js';
+import { parseDuration } from '../../util/duration.js';
 import { runDocument } from '../render/json.js';
 import { UserError } from '../../util/user-error.js';
 import { CorruptObjectError } from '../../store/object-check.js';
@@ -32,9 +35,12 @@ export const run: Command = async (argv, io) => {
     backend: backendFlag,
     ...executorFlags,
     force: { ...onlyFlag, help: `${onlyFlag.help}: compute them even if cached, and replace the cached result` },
+    'progress-interval': { type: 'string', value: 'N', help: `without a terminal: a running stage's progress line at most every N seconds (or 30s, 2m; default ${DEFAULT_PROGRESS_INTERVAL_MS / 1000})` },
   });
   if (positionals.length > 1) throw UserError.of('E_BAD_FLAG', `rethink run takes one pipeline, got ${positionals.length}: ${positionals.join(' ')}`);
   const executor = executorName(values.executor, io.env);
+  const output = outputMode(values, io);
+  const progressIntervalMs = progressInterval(values['progress-interval']);
   const backend = await backendChoice(values.backend, io.env);
   const ws = await loadWorkspace(io, positionals[0], values.set ?? []);
   const jobs = intFlag('jobs', values.jobs, 1) ?? (isDistributed(executor) ? DEFAULT_REMOTE_JOBS : availableParallelism());
@@ -74,21 +80,22 @@ export const run: Command = async (argv, io) => {
 
     let observe: Observer = () => {};
     let finished: Promise<void> = Promise.resolve();
-    if (!values.json) {
-      if (io.isTTY) {
-        const { listrRenderer } = await import('../render/listr.js');
-        const ids = only ? [...withUpstream(ws.plan, only)] : ws.plan.order;
-        ({ observe, finished } = await listrRenderer(ws.plan, ids));
-      } else observe = plainRenderer(io.stderr);
-    }
+    // The live display: a terminal's progress list, or (no terminal, or --verbose streaming logs) plain
+    // lines; none with --json or --quiet, which end with the summary alone.
+    const display = values.json || output.verbosity === 'quiet' ? 'none' : io.isTTY && output.verbosity === 'normal' ? 'terminal' : 'lines';
+    if (display === 'terminal') {
+      const { listrRenderer } = await import('../render/listr.js');
+      const ids = only ? [...withUpstream(ws.plan, only)] : ws.plan.order;
+      ({ observe, finished } = await listrRenderer(ws.plan, ids, { color: output.color }));
+    } else if (display === 'lines') observe = plainRenderer(io.stderr, { verbose: output.verbosity === 'verbose', ...(progressIntervalMs === undefined ? {} : { progressIntervalMs }) });
     // Warnings reach stderr whatever renders the stages: plain lines print them as they come, --json
-    // keeps stdout for its document, and a TTY's progress list would paint over them until it ends.
+    // and --quiet as they come too, and a terminal's progress list would paint over them until it ends.
     const warnings: string[] = [];
-    if (values.json || io.isTTY) {
+    if (display !== 'lines') {
       const render = observe;
       observe = (e) => {
         if (e.type !== 'warning') return render(e);
-        if (values.json) io.stderr(`warning: ${e.message}\n`);
+        if (display === 'none') io.stderr(`warning: ${e.message}\n`);
         else warnings.push(`warning: ${e.message}\n`);
       };
     }
@@ -114,10 +121,10 @@ export const run: Command = async (argv, io) => {
     await finished.catch(() => undefined); // failures are reported below
     // Uploads run in the background while later stages train; the run ends when they are done.
     const remote = 'flush' in store ? await store.flush() : undefined;
-    if (values.json) io.stdout(`${JSON.stringify(runDocument(shownPath, summary.stages, summary.seconds, remote), null, 1)}\n`);
+    if (values.json) io.stdout(jsonDocument(runDocument(shownPath, summary.stages, summary.seconds, remote)));
     else {
       const { summaryLine, stageLine, remoteLine } = await import('../render/plain.js');
-      if (io.isTTY) {
+      if (display !== 'lines') {
         for (const w of warnings) io.stderr(w);
         // Failures, and what forcing did (the progress lines show counts only).
         for (const s of summary.stages) if (s.status === 'failed' || (s.status === 'ran' && force?.has(s.id))) io.stderr(`${stageLine(s)}\n`);
@@ -149,6 +156,14 @@ function stageBackends(plan: Plan, only: ReadonlySet<StageId> | undefined): (str
     backends.push(typeof b === 'string' ? b : null);
   }
   return backends;
+}
+
+/** `--progress-interval N`: seconds, or a duration (`30s`, `2m`), as milliseconds. */
+function progressInterval(value: string | undefined): number | undefined {
+  if (value === undefined) return undefined;
+  const ms = parseDuration(value);
+  if (ms === undefined) throw UserError.of('E_BAD_FLAG', `--progress-interval must be seconds or a duration (10, 30s, 2m), got "${value}"`);
+  return ms;
 }
 
 /** Markdown outputs longer than this many lines in all are named, not printed. */

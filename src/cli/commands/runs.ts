@@ -2,6 +2,7 @@
 // each ran, for how long, on which backend, at which git commit, in how many attempts, and whether it
 // is still the current result of its stage (what `status` compares against). Answers "what ran last
 // night, and how long did the trainings take" without opening run records one by one.
+import { jsonDocument } from '../../util/json-document.js';
 import { relative, resolve } from 'node:path';
 import type { Command } from '../io.js';
 import { intFlag, parseFlags, pipelineFlags } from '../args.js';
@@ -34,7 +35,7 @@ export const runs: Command = async (argv, io) => {
     key: r.key,
   }));
   if (values.json) {
-    io.stdout(`${JSON.stringify({ cache: store.location, total: records.length, runs: rows }, null, 1)}\n`);
+    io.stdout(jsonDocument({ cache: store.location, total: records.length, runs: rows }));
     return 0;
   }
   const table = [

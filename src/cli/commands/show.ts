@@ -1,5 +1,6 @@
 // `rethink show STAGE [pipeline] [--json]`: outputs (tensor shapes, small JSON inline), key record,
 // provenance and timings of a stage's current result, or of its last run if it is out of date.
+import { jsonDocument } from '../../util/json-document.js';
 import type { Command } from '../io.js';
 import { parseFlags, pipelineFlags } from '../args.js';
 import { loadWorkspace, openStore } from '../workspace.js';
@@ -25,7 +26,7 @@ export const show: Command = async (argv, io) => {
   const placement = inst.placement ?? 'any';
   const needs = `  needs    ${resourcesText(resources, placement)}`;
   if (!record) {
-    if (values.json) io.stdout(`${JSON.stringify({ id, status: state.status, reasons: state.reasons, resources, placement, record: null })}\n`);
+    if (values.json) io.stdout(jsonDocument({ id, status: state.status, reasons: state.reasons, resources, placement, record: null }, undefined));
     else io.stdout(`${id}: not run yet (${state.reasons.join('; ')})\n${needs}\n`);
     return 0;
   }
@@ -33,7 +34,7 @@ export const show: Command = async (argv, io) => {
   for (const [name, ref] of Object.entries(record.outputs)) outputs[name] = { ...ref, ...(await describe(store, ref.hash, ref.kind)) };
   const doc = { id, status: state.status, reasons: state.reasons, key: record.key, startedAt: record.startedAt, seconds: record.seconds, resources, placement, outputs, keyRecord: record.keyRecord, provenance: record.provenance };
   if (values.json) {
-    io.stdout(`${JSON.stringify(doc, null, 1)}\n`);
+    io.stdout(jsonDocument(doc));
     return 0;
   }
   const lines = [

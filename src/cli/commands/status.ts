@@ -1,5 +1,6 @@
 // `rethink status [pipeline] [--remote URL] [--json]`: what is up to date (locally or on the shared remote),
 // what will run, and why.
+import { jsonDocument } from '../../util/json-document.js';
 import type { Command } from '../io.js';
 import { parseFlags, pipelineFlags } from '../args.js';
 import { loadWorkspace, openStore } from '../workspace.js';
@@ -22,7 +23,7 @@ export const status: Command = async (argv, io) => {
       const inst = ws.plan.instances.get(s.id)!;
       return { ...s, resources: inst.resources ?? resourcesOf(inst.plugin), placement: inst.placement ?? 'any' };
     });
-    io.stdout(`${JSON.stringify({ pipeline: ws.file.source.file, stages, ...(remoteError ? { remoteError } : {}) }, null, 1)}\n`);
+    io.stdout(jsonDocument({ pipeline: ws.file.source.file, stages, ...(remoteError ? { remoteError } : {}) }));
     return 0;
   }
   const width = Math.min(60, Math.max(...states.map((s) => s.id.length)));

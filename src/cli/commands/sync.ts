@@ -2,6 +2,7 @@
 // that the remote lacks (for results computed before a remote was set up, or with --remote-read-only).
 // `rethink pull [pipeline] --remote URL [--only GLOB]…`: downloads every result of the pipeline the
 // remote has and the local cache lacks, objects included, so later runs need no network.
+import { jsonDocument } from '../../util/json-document.js';
 import type { Command, CliIO } from '../io.js';
 import { onlyFlag, parseFlags, pipelineFlags } from '../args.js';
 import { loadWorkspace, openStore, type Workspace } from '../workspace.js';
@@ -74,7 +75,7 @@ export const pull: Command = async (argv, io) => {
 };
 
 function finish(io: CliIO, ws: Workspace, json: boolean, report: RemoteReport, groups: Record<string, string[]>, lines: () => string[]): number {
-  if (json) io.stdout(`${JSON.stringify({ pipeline: ws.file.source.file, ...groups, remote: report }, null, 1)}\n`);
+  if (json) io.stdout(jsonDocument({ pipeline: ws.file.source.file, ...groups, remote: report }));
   else io.stdout(`${lines().join('\n')}\n`);
   if (report.untrusted && !json) io.stderr(`${untrustedLine(report.untrusted)}\n`);
   if (report.error) {

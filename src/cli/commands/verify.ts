@@ -1,6 +1,7 @@
 // `rethink verify [pipeline] [--only GLOB]… [--sample N] [--backend NAME] [--json]`: recomputes
 // up-to-date stages from their recorded inputs and says whether each reproduces its cached result
 // byte for byte, and if not, what moved. The cache is left exactly as it was.
+import { jsonDocument } from '../../util/json-document.js';
 import { availableParallelism } from 'node:os';
 import { performance } from 'node:perf_hooks';
 import type { Command } from '../io.js';
@@ -48,8 +49,12 @@ export const verify: Command = async (argv, io) => {
   const say = (line: string) => {
     if (!values.json) io.stderr(`${line}\n`);
   };
+  // --quiet: what did not reproduce, and the summary.
+  const chatter = (line: string) => {
+    if (values.quiet !== true) say(line);
+  };
   const skipped = ready.length - picked.size;
-  say(
+  chatter(
     `verify ${file}: recomputing ${picked.size} up-to-date stage${picked.size === 1 ? '' : 's'}` +
       `${skipped > 0 ? ` (a sample; ${skipped} more not recomputed)` : ''}${notReady.length > 0 ? `; ${notReady.length} not up to date, not verified` : ''}`,
   );
@@ -70,11 +75,11 @@ export const verify: Command = async (argv, io) => {
         onProgress: (u) => {
           if (!u.message || Date.now() - lastProgress < 1000) return;
           lastProgress = Date.now();
-          say(`  …           ${id}: ${u.message}`);
+          chatter(`  …           ${id}: ${u.message}`);
         },
       });
       results.push(v);
-      for (const line of verificationLines(v)) say(line);
+      for (const line of verificationLines(v)) (v.status === 'reproduced' ? chatter : say)(line);
     }
   } finally {
     interrupt.dispose();
@@ -82,7 +87,7 @@ export const verify: Command = async (argv, io) => {
   const seconds = (performance.now() - t0) / 1000;
   if (values.json) {
     const notVerified = notReady.map((s) => ({ id: s.id, reasons: s.reasons }));
-    io.stdout(`${JSON.stringify({ pipeline: file, stages: results, notVerified, seconds: Math.round(seconds * 1000) / 1000 }, null, 1)}\n`);
+    io.stdout(jsonDocument({ pipeline: file, stages: results, notVerified, seconds: Math.round(seconds * 1000) / 1000 }));
   } else {
     const n = (status: Verification['status']) => results.filter((r) => r.status === status).length;
     const parts = [`${n('reproduced')} reproduced`, `${n('differs')} differ${n('differs') === 1 ? 's' : ''}`];

@@ -1,48 +1,73 @@
-// Plain lines for logs and CI (stderr is not a terminal): one line per finished stage, progress
-// messages at most once per second per stage.
+// Plain lines for logs and CI (stderr is not a terminal): an ISO timestamp on every line, one line
+// per stage event (start, placed, waiting, done, cached, failed), and for a running stage a progress
+// line at most every `progressIntervalMs`, never one per epoch. Stage logs only when verbose.
 import type { ExecEvent, Observer, StageReport } from '../../exec/events.js';
 import type { RemoteReport } from '../../store/tiered.js';
+import { RunProgress, type Clock } from './progress.js';
 
-export function plainRenderer(write: (line: string) => void, now: () => number = Date.now): Observer {
-  const lastProgress = new Map<string, number>();
+export interface PlainOptions {
+  readonly now?: Clock;
+  /** A running stage's progress line at most this often (default 10 s). */
+  readonly progressIntervalMs?: number;
+  /** Stream the stages' log lines (`--verbose`). */
+  readonly verbose?: boolean;
+}
+
+export const DEFAULT_PROGRESS_INTERVAL_MS = 10_000;
+
+export function plainRenderer(write: (line: string) => void, options: PlainOptions = {}): Observer {
+  const { now = Date.now, progressIntervalMs = DEFAULT_PROGRESS_INTERVAL_MS, verbose = false } = options;
+  const progress = new RunProgress(now);
+  /** When each running stage last printed a line: its start, then its progress lines. */
+  const lastLine = new Map<string, number>();
+  const line = (text: string) => write(`${timestamp(now())} ${text}\n`);
   return (e: ExecEvent) => {
+    progress.observe(e);
     switch (e.type) {
       case 'run-start': {
         const width = e.executor === undefined ? `${e.jobs} core${e.jobs === 1 ? '' : 's'}` : `${e.jobs} job${e.jobs === 1 ? '' : 's'} at once on ${e.executor}`;
-        write(`rethink: ${e.pipeline}: ${e.total} stage${e.total === 1 ? '' : 's'}, ${width}\n`);
+        line(`rethink: ${e.pipeline}: ${e.total} stage${e.total === 1 ? '' : 's'}, ${width}`);
         break;
       }
-        break;
       case 'stage-start':
-        write(`  start   ${e.id}\n`);
+        lastLine.set(e.id, now());
+        line(`  start   ${e.id}`);
         break;
       case 'stage-placed':
-        write(`  placed  ${e.id} on ${e.where}\n`);
+        line(`  placed  ${e.id} on ${e.where}`);
         break;
       case 'stage-waiting':
-        write(`  waiting ${e.id}: another process is computing it, ${e.holder}\n`);
+        line(`  waiting ${e.id}: another process is computing it, ${e.holder}`);
         break;
       case 'stage-progress': {
         const t = now();
-        if (t - (lastProgress.get(e.id) ?? 0) < 1000 || !e.update.message) break;
-        lastProgress.set(e.id, t);
-        write(`  …       ${e.id}: ${e.update.message}\n`);
+        const last = lastLine.get(e.id);
+        if (last === undefined) lastLine.set(e.id, t); // progress from a stage whose start this process did not see
+        if (last === undefined || t - last < progressIntervalMs) break;
+        lastLine.set(e.id, t);
+        line(`  …       ${e.id}: ${progress.line(e.id)}`);
         break;
       }
       case 'stage-log':
-        write(`  log     ${e.id}: ${e.message}\n`);
+        if (verbose) line(`  log     ${e.id}: ${e.message}`);
         break;
       case 'warning':
-        write(`warning: ${e.message}\n`);
+        line(`warning: ${e.message}`);
         break;
       case 'stage-end':
-        write(`${stageLine(e.report)}\n`);
+        lastLine.delete(e.report.id);
+        line(`${stageLine(e.report)}  [${progress.doneOfTotal()}]`);
         break;
       case 'run-end':
-        write(`${summaryLine(e.stages, e.seconds)}\n`);
+        line(summaryLine(e.stages, e.seconds));
         break;
     }
   };
+}
+
+/** `2026-05-01T12:00:00Z`: UTC to the second, sortable, and what log tools parse. */
+export function timestamp(ms: number): string {
+  return new Date(ms).toISOString().replace(/\.\d{3}Z$/, 'Z');
 }
 
 export function stageLine(r: StageReport): string {
