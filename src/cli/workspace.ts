@@ -9,7 +9,6 @@ import { createRegistry, type PluginRegistry } from '../plan/registry.js';
 import type { Plan } from '../plan/plan.js';
 import { LocalStore } from '../store/local.js';
 import { REMOTE_ENV, REMOTE_READ_ONLY_ENV } from '../store/remote.js';
-import { openSharedRemote, tieredOver } from './remote-store.js';
 import type { TieredStore } from '../store/tiered.js';
 import { UserError } from '../config/diagnostic.js';
 import { unreachable } from '../util/brand.js';
@@ -56,6 +55,8 @@ export async function openStore(io: CliIO, flags: StoreFlags, signal?: AbortSign
   const fromFlag = flags.remote !== undefined;
   const spec = flags.remote ?? io.env[REMOTE_ENV];
   if (spec === undefined || (!fromFlag && spec.trim() === '')) return local;
+  // Loaded only with a remote: a run on the local cache alone never pays for the remote's modules.
+  const { openSharedRemote, tieredOver } = await import('./remote-store.js');
   const shared = await openSharedRemote(io, spec, fromFlag ? '--remote' : REMOTE_ENV, signal);
   return tieredOver(local, shared, { readOnly: remoteReadOnly(io, flags), ...(signal ? { signal } : {}) });
 }
