@@ -39,8 +39,7 @@ export function jitterLine(j: JitterReport): string {
   const s = j.slowSteps;
   if (s === undefined) return `no step took ≥ ${SLOW}× the median (typical: GC ${t.gcMs.toFixed(1)} ms, ${t.minorFaults} page faults, ${t.involuntarySwitches} involuntary switches, CPU/wall ${t.cpuPerWall.toFixed(1)})`;
   const pair = (label: string, a: number, b: number, digits = 0) => `${label} ${a.toFixed(digits)} vs ${b.toFixed(digits)}`;
-  return [
-    `${j.slow} of ${j.steps} steps took ≥ ${SLOW}× the median (slow vs typical, medians):`,
+  const pairs = [
     pair('ms', s.ms, t.ms, 1),
     pair('GC ms', s.gcMs, t.gcMs, 1),
     pair('page faults', s.minorFaults, t.minorFaults),
@@ -48,7 +47,8 @@ export function jitterLine(j: JitterReport): string {
     pair('voluntary switches', s.voluntarySwitches, t.voluntarySwitches),
     pair('CPU/wall', s.cpuPerWall, t.cpuPerWall, 2),
     pair('heap KiB', s.heapKiB, t.heapKiB),
-  ].join('; ');
+  ];
+  return `${j.slow} of ${j.steps} steps took ≥ ${SLOW}× the median (slow vs typical, medians): ${pairs.join('; ')}`;
 }
 
 function profileOf(samples: readonly StepSample[]): StepProfile {
