@@ -1,12 +1,14 @@
 """Anchor: PyTorch training throughput for the paper's CIFAR10 models (28x28x3, batch 128).
 
 Copied from the project's reference script (shared/anchors/torch_bench.py, the one
-scripts/bench-vs-torch.mjs runs); the models and the timing loop are unchanged. Added for
+scripts/bench-vs-torch.mjs ran); the models and the timed region are unchanged. Added for
 pipelines/torch-anchor.yaml: rethink's model names as aliases, --out (one model's result as JSON),
-a clear ::error line where torch is missing, and ::progress lines.
+a clear ::error line where torch is missing, and ::progress lines. For scripts/bench-vs-torch.mjs:
+--warmup (untimed steps, default 3 as before) and each timed step's time in --out (step_ms); the
+images/second figure is still steps x batch / the time of the whole timed loop.
 
 Setup on Debian: apt-get install -y python3-torch libopenblas0-pthread
-Run: /usr/bin/python3 torch_bench.py [--device cpu|cuda] [--steps N] [--threads N] [--models a,b] [--out result.json]
+Run: /usr/bin/python3 torch_bench.py [--device cpu|cuda] [--steps N] [--warmup N] [--batch N] [--threads N] [--models a,b] [--out result.json]
 Prints one line per model: images/second for a full SGD-momentum training step
 (forward, backward, update) on random inputs.
 """
@@ -62,6 +64,7 @@ def main():
     p = argparse.ArgumentParser(); p.add_argument('--device', default='cpu'); p.add_argument('--steps', type=int, default=10)
     p.add_argument('--models', default=','.join(MODELS)); p.add_argument('--batch', type=int, default=128)
     p.add_argument('--threads', type=int, default=os.cpu_count()); p.add_argument('--out')
+    p.add_argument('--warmup', type=int, default=3)
     a = p.parse_args(); dev = torch.device(a.device); torch.set_num_threads(a.threads)
     results = []
     for name in a.models.split(','):
@@ -70,18 +73,18 @@ def main():
         x = torch.randn(a.batch, 3, 28, 28, device=dev); y = torch.randint(0, 10, (a.batch,), device=dev)
         def step():
             opt.zero_grad(set_to_none=True); loss = F.cross_entropy(m(x), y); loss.backward(); opt.step()
-        for _ in range(3): step()
+        for _ in range(a.warmup): step()
         if dev.type == 'cuda': torch.cuda.synchronize()
-        t0 = time.perf_counter()
+        t0 = time.perf_counter(); step_ms = []
         for i in range(a.steps):
-            step()
+            s0 = time.perf_counter(); step(); step_ms.append((time.perf_counter() - s0) * 1000)
             print(f'::progress model={name} step={i + 1}/{a.steps}', flush=True)
         if dev.type == 'cuda': torch.cuda.synchronize()
         dt = time.perf_counter() - t0
         ips = a.steps * a.batch / dt
         print(f'{name}\tparams={nparams}\t{ips:.1f} img/s\tdevice={a.device}\tthreads={torch.get_num_threads()}', flush=True)
         results.append({'model': name, 'params': nparams, 'images_per_second': ips, 'device': a.device,
-                        'threads': torch.get_num_threads(), 'batch': a.batch, 'steps': a.steps, 'torch': torch.__version__})
+                        'threads': torch.get_num_threads(), 'batch': a.batch, 'steps': a.steps, 'warmup': a.warmup, 'step_ms': step_ms, 'torch': torch.__version__})
     if a.out:
         with open(a.out, 'w') as f:
             json.dump(results[0] if len(results) == 1 else results, f, indent=1)

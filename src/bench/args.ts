@@ -4,26 +4,34 @@ import { modelNames } from '../models/registry.js';
 export interface BenchArgs {
   readonly backend: string | undefined;
   readonly models: readonly string[];
-  readonly batch: number;
+  /** Batch sizes, each model measured at each (`--batch 32,128,512`). */
+  readonly batches: readonly number[];
   readonly warmup: number;
   readonly steps: number;
+  /** How many times each model and batch is measured; the round with the best mean is reported. */
+  readonly rounds: number;
   readonly top: number;
   readonly profile: boolean;
   readonly json: boolean;
 }
 
-export const BENCH_USAGE = `usage: npm run bench -- [--backend NAME] [--models a,b] [--steps N] [--warmup N] [--batch N] [--top N] [--no-profile] [--json]
-  Images/second of full training steps (forward, backward, momentum-SGD update) on 28x28x3 inputs,
-  per model, on the active backend, plus the kernels that take the time.
+export const BENCH_USAGE = `usage: npm run bench -- [--backend NAME] [--models a,b] [--batch 32,128,512] [--steps N] [--warmup N] [--rounds N] [--top N] [--no-profile] [--json]
+  Images/second of full training steps (forward, loss, backward, momentum-SGD update, the loss read
+  back) on one fixed batch of 28x28x3 inputs, per model and batch size, on the active backend: total
+  images ÷ total time of the timed steps (PyTorch's anchor's definition), the fastest step beside it,
+  the step-time spread and what the slow steps had in common; plus the kernels that take the time.
   --backend  auto (default; env RETHINK_BACKEND), native, wasm, cpu, webgpu, tfjs-node, tfjs-node-gpu
   --models   comma-separated subset of: ${modelNames().join(', ')}
+  --batch    comma-separated batch sizes (default 128)
   --steps    timed steps per model (default 5); --warmup untimed steps first (default 2)
-  --top      kernels listed per model (default 8); --no-profile skips the profiled step`;
+  --rounds   measurements of each model and batch; the best by mean is reported (default 1)
+  --top      kernels listed per model (default 8); --no-profile skips the profiled step
+  --json     one JSON document ("format": 1) on stdout`;
 
 export type ParsedArgs = { readonly ok: true; readonly args: BenchArgs } | { readonly ok: false; readonly message: string };
 
 export function parseBenchArgs(argv: readonly string[]): ParsedArgs {
-  const out = { backend: undefined as string | undefined, models: [...modelNames()], batch: 128, warmup: 2, steps: 5, top: 8, profile: true, json: false };
+  const out = { backend: undefined as string | undefined, models: [...modelNames()], batches: [128] as readonly number[], warmup: 2, steps: 5, rounds: 1, top: 8, profile: true, json: false };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
     const [flag, inline] = a.includes('=') ? [a.slice(0, a.indexOf('=')), a.slice(a.indexOf('=') + 1)] : [a, undefined];
@@ -52,11 +60,18 @@ export function parseBenchArgs(argv: readonly string[]): ParsedArgs {
         out.models = list;
         break;
       }
+      case '--batch': {
+        const text = value() ?? '';
+        const list = text.split(',').map((b) => Number(b.trim()));
+        if (text.trim() === '' || list.some((b) => !Number.isInteger(b) || b < 1)) return { ok: false, message: `--batch needs positive integers separated by commas (e.g. 32,128,512), got "${text}"` };
+        out.batches = [...new Set(list)];
+        break;
+      }
       case '--steps':
       case '--warmup':
-      case '--batch':
+      case '--rounds':
       case '--top': {
-        const key = flag.slice(2) as 'steps' | 'warmup' | 'batch' | 'top';
+        const key = flag.slice(2) as 'steps' | 'warmup' | 'rounds' | 'top';
         const n = int(key === 'warmup' || key === 'top' ? 0 : 1);
         if (n === undefined) return { ok: false, message: `${flag} needs a ${key === 'warmup' || key === 'top' ? 'non-negative' : 'positive'} integer` };
         out[key] = n;

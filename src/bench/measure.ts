@@ -1,13 +1,19 @@
-// Times full training steps of one model on synthetic data, and profiles one more step by kernel.
+// Times full training steps of one model on one fixed synthetic batch, the PyTorch anchor's timed
+// region (anchors/torch_bench.py): forward, loss, backward and momentum update, with the loss read
+// back on the host each step (PyTorch's loss.backward() finishes its step before returning). The
+// batch is prepared and uploaded once, before the warm-up steps, as the anchor's `x` is. Each timed
+// step also records what could make it slow: GC pauses, page faults, context switches, CPU time
+// and heap growth (jitter.ts reads them). One more step is profiled by kernel.
+import { PerformanceObserver, type PerformanceEntry } from 'node:perf_hooks';
 import { Rng } from '../util/random.js';
 import { getModel } from '../models/registry.js';
 import { makeBatch } from '../train/batch.js';
 import { sgdSlots } from '../train/decay.js';
 import { MomentumSgd } from '../train/sgd.js';
-import { trainStep } from '../train/step.js';
-import type { BackendSession } from '../backends/session.js';
+import { trainStepOn } from '../train/step.js';
 import type { Tf } from '../models/types.js';
 import type { ImageSet } from '../train/types.js';
+import type { BackendSession } from '../backends/session.js';
 
 export interface KernelTime {
   readonly name: string;
@@ -15,12 +21,33 @@ export interface KernelTime {
   readonly calls: number;
 }
 
+/** One timed step and what happened in the process meanwhile. */
+export interface StepSample {
+  /** Wall time of the step, milliseconds. */
+  readonly ms: number;
+  /** Process CPU time (user + system, all threads) during the step, milliseconds. */
+  readonly cpuMs: number;
+  /** Garbage-collection pauses that started during the step, milliseconds in all. */
+  readonly gcMs: number;
+  readonly minorFaults: number;
+  readonly majorFaults: number;
+  /** Times a thread of the process waited (for a lock, a condition, I/O). */
+  readonly voluntarySwitches: number;
+  /** Times the OS took a core from a thread of the process that could have run on. */
+  readonly involuntarySwitches: number;
+  /** Growth of the V8 heap over the step, bytes (negative when a GC freed more than the step allocated). */
+  readonly heapBytes: number;
+}
+
 export interface ModelBench {
   readonly model: string;
   readonly params: number;
   readonly batch: number;
-  /** Per timed step, milliseconds (batch preparation + step + reading the loss). */
+  /** `compiled`: the backend's whole-step path (BackendSession.compileTrainStep); `tfjs`: the generic step. */
+  readonly step: 'compiled' | 'tfjs';
+  /** Per timed step, milliseconds. */
   readonly stepMs: readonly number[];
+  readonly samples: readonly StepSample[];
   /** The jitter of those steps: fastest, median and slowest, milliseconds. */
   readonly stepSpreadMs: { readonly min: number; readonly median: number; readonly max: number };
   /**
@@ -44,6 +71,7 @@ export interface MeasureOptions {
 }
 
 const SHAPE = [28, 28, 3] as const;
+const MOMENTUM = 0.9;
 
 export async function measureModel(tf: Tf, session: BackendSession, name: string, o: MeasureOptions): Promise<ModelBench> {
   const def = getModel(name);
@@ -54,26 +82,61 @@ export async function measureModel(tf: Tf, session: BackendSession, name: string
   const labels = Int32Array.from({ length: n }, () => rng.int(10));
   const set: ImageSet = { images, shape: [n, ...SHAPE], labels };
   const all = Uint32Array.from({ length: n }, (_, i) => i);
-  const pre = { crop: null, standardize: true } as const;
+  const batch = makeBatch(set, all, { crop: null, standardize: true }, null, null);
 
   const model = await def.build({ inputShape: SHAPE, numClasses: 10, seed: 1 });
-  const sgd = new MomentumSgd(tf, sgdSlots(model, { conv: 0, dense: 0 }), 0.9, session.momentum);
+  const slots = sgdSlots(model, { conv: 0, dense: 0 });
+  const sgd = new MomentumSgd(tf, slots, MOMENTUM, session.momentum);
   const lr = def.defaultLearningRate;
+  // The compiled path starts, as the generic one does, from zero velocities (its own: it owns them).
+  const compile = session.compileTrainStep?.bind(session);
+  const velocities = compile ? tf.tidy(() => slots.map((s) => tf.variable(tf.zerosLike(s.variable), false))) : [];
+  const compiled = compile?.({ model, slots, velocities, momentum: MOMENTUM, imageShape: SHAPE, numClasses: 10, batchSize: n });
+  const x = tf.tensor4d(batch.data, [...batch.shape] as [number, number, number, number]);
+  const y = tf.tensor1d(labels, 'int32');
   const step = async (): Promise<void> => {
-    const batch = makeBatch(set, all, pre, null, null);
-    const out = trainStep(tf, model, sgd, { images: batch.data, shape: batch.shape, labels, numClasses: 10 }, lr);
+    const out = compiled ? compiled.run(batch.data, batch.shape, labels, lr) : trainStepOn(tf, model, sgd, x, y, 10, lr);
     session.endStep?.();
     await out.data();
     out.dispose();
   };
+  const gcs: PerformanceEntry[] = [];
+  const observer = new PerformanceObserver((list) => gcs.push(...list.getEntries()));
   try {
     for (let i = 0; i < o.warmup; i++) await step();
-    const stepMs: number[] = [];
+    observer.observe({ entryTypes: ['gc'] });
+    const windows: { readonly t0: number; readonly t1: number }[] = [];
+    const raw: Omit<StepSample, 'gcMs'>[] = [];
     for (let i = 0; i < o.steps; i++) {
+      // Counters are read outside the timed window, so that reading them is not timed.
+      const r0 = process.resourceUsage();
+      const h0 = process.memoryUsage().heapUsed;
       const t0 = performance.now();
       await step();
-      stepMs.push(performance.now() - t0);
+      const t1 = performance.now();
+      const h1 = process.memoryUsage().heapUsed;
+      const r1 = process.resourceUsage();
+      windows.push({ t0, t1 });
+      raw.push({
+        ms: t1 - t0,
+        cpuMs: (r1.userCPUTime - r0.userCPUTime + r1.systemCPUTime - r0.systemCPUTime) / 1000,
+        minorFaults: r1.minorPageFault - r0.minorPageFault,
+        majorFaults: r1.majorPageFault - r0.majorPageFault,
+        voluntarySwitches: r1.voluntaryContextSwitches - r0.voluntaryContextSwitches,
+        involuntarySwitches: r1.involuntaryContextSwitches - r0.involuntaryContextSwitches,
+        heapBytes: h1 - h0,
+      });
     }
+    // GC entries are delivered on a later turn of the event loop.
+    await new Promise((resolve) => setImmediate(resolve));
+    gcs.push(...observer.takeRecords());
+    observer.disconnect();
+    const samples = raw.map((s, i) => {
+      const { t0, t1 } = windows[i]!;
+      const gcMs = gcs.filter((g) => g.startTime >= t0 && g.startTime < t1).reduce((t, g) => t + g.duration, 0);
+      return { ...s, gcMs };
+    });
+    const stepMs = samples.map((s) => s.ms);
     const sorted = [...stepMs].sort((a, b) => a - b);
     const median = sorted[Math.floor(sorted.length / 2)]!;
     const totalMs = stepMs.reduce((a, b) => a + b, 0);
@@ -82,11 +145,14 @@ export async function measureModel(tf: Tf, session: BackendSession, name: string
       model: name,
       params: def.countParams(SHAPE, 10).trainable,
       batch: n,
+      step: compiled ? 'compiled' : 'tfjs',
       stepMs,
+      samples,
       stepSpreadMs: { min: sorted[0]!, median, max: sorted.at(-1)! },
       imagesPerSecond: { best: ips(sorted[0]!), median: ips(median), mean: (stepMs.length * n * 1000) / totalMs },
     };
-    if (!o.profile) return result;
+    // A compiled step runs outside tfjs's kernels: there is nothing for tf.profile to list.
+    if (!o.profile || compiled) return result;
     const t0 = performance.now();
     const info = await tf.profile(step);
     const profiledStepMs = performance.now() - t0;
@@ -106,6 +172,11 @@ export async function measureModel(tf: Tf, session: BackendSession, name: string
       .slice(0, o.top);
     return { ...result, kernels, profiledStepMs, kernelTotalMs };
   } finally {
+    observer.disconnect();
+    compiled?.dispose();
+    for (const v of velocities) v.dispose();
+    x.dispose();
+    y.dispose();
     sgd.dispose();
     model.dispose();
   }

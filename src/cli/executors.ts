@@ -9,7 +9,7 @@ import type { Runners } from '../exec/executor.js';
 import type { EngineContext, JobEngine, QueueEngineOptions, SlurmEngineOptions } from '../exec/engine.js';
 import type { Plan } from '../plan/plan.js';
 import type { LocalStore } from '../store/local.js';
-import { TieredStore } from '../store/tiered.js';
+import type { TieredStore } from '../store/tiered.js';
 import { errorText } from '../util/error-text.js';
 import { localOf } from './workspace.js';
 import type { FlagSpec } from './args.js';
@@ -101,7 +101,7 @@ async function localRunner(name: ExecutorName, plan: Plan, store: LocalStore | T
 
 /** The remote every job reads its inputs from and writes its results to: required, and writable. */
 function sharedRemote(name: ExecutorName, store: LocalStore | TieredStore, readOnly: boolean): TieredStore {
-  if (!(store instanceof TieredStore)) {
+  if (!('remote' in store)) {
     throw UserError.of(
       'E_NO_REMOTE',
       `--executor ${name} needs a shared remote: --remote URL (or ${ENV.remote.name})`,

@@ -7,7 +7,6 @@ import { buildPlan } from '../plan/build.js';
 import { createRegistry, type PluginRegistry } from '../plan/registry.js';
 import type { Plan } from '../plan/plan.js';
 import { LocalStore } from '../store/local.js';
-import { openSharedRemote, tieredOver } from './remote-store.js';
 import type { TieredStore } from '../store/tiered.js';
 import { UserError } from '../util/user-error.js';
 import { unreachable } from '../util/brand.js';
@@ -72,6 +71,8 @@ export async function openStore(io: CliIO, flags: StoreFlags, signal?: AbortSign
   const fromFlag = flags.remote !== undefined;
   const spec = flags.remote ?? ENV.remote.read(io.env);
   if (spec === undefined || (!fromFlag && spec.trim() === '')) return local;
+  // Loaded only with a remote: a run on the local cache alone never pays for the remote's modules.
+  const { openSharedRemote, tieredOver } = await import('./remote-store.js');
   const shared = await openSharedRemote(io, spec, fromFlag ? '--remote' : ENV.remote.name, signal);
   return tieredOver(local, shared, { readOnly: remoteReadOnly(io, flags), ...(signal ? { signal } : {}) });
 }

@@ -1,6 +1,7 @@
 // Bounds what YAML aliases may add to a document, before it is turned into plain values: a few lines
 // of nested anchors and aliases ("billion laughs") would otherwise expand to billions of values.
-import { isAlias, isMap, isPair, isScalar, isSeq, type Document, type Node } from 'yaml';
+import type { Document, Node } from 'yaml';
+import { yamlLib } from './yaml-lib.js';
 
 /** The most values (scalars and collections) that aliases may add to one document when expanded. */
 export const MAX_ALIAS_VALUES = 100_000;
@@ -21,6 +22,7 @@ export function checkAliases(doc: Document, limit = MAX_ALIAS_VALUES): AliasProb
   const sizes = new Map<Node, number>();
   const open = new Set<Node>();
   let added = 0;
+  const { isAlias, isMap, isPair, isScalar, isSeq } = yamlLib();
 
   const size = (node: unknown): number => {
     if (isPair(node)) return size(node.key) + size(node.value);
@@ -72,7 +74,7 @@ export function aliasProblemHint(p: AliasProblem): string {
 
 /** One line saying what is wrong, for a diagnostic. */
 export function aliasProblemMessage(p: AliasProblem): string {
-  const name = isAlias(p.alias) ? `*${p.alias.source}` : 'an alias';
+  const name = yamlLib().isAlias(p.alias) ? `*${p.alias.source}` : 'an alias';
   return p.reason === 'recursive'
     ? `alias ${name} refers to a value that contains it (the value would be infinite)`
     : `YAML aliases expand to more than ${p.limit.toLocaleString('en-US')} values (at ${name}): refused as a resource exhaustion ("billion laughs") attack`;

@@ -1,12 +1,12 @@
 // What the user wrote, validated against the pipeline schema, with --set overrides applied.
 // Values are still raw: `${…}` interpolation and sweep expansion happen in plan/.
 import { readFile } from 'node:fs/promises';
-import { parseDocument } from 'yaml';
 import { pipelineSchema } from './pipeline-schema.js';
 import { validatorFor } from './ajv.js';
 import { ajvDiagnostics } from './ajv-diagnostics.js';
 import { UserError, type Diagnostic } from '../util/user-error.js';
 import { SourceFile, type YamlPath } from './source.js';
+import { yamlLib } from './yaml-lib.js';
 import { aliasProblemHint, aliasProblemMessage, checkAliases } from './aliases.js';
 import { NON_FINITE_HINT, yamlSpelling } from './finite.js';
 import { fieldPath, nonFiniteNumbers } from '../util/non-finite.js';
@@ -180,7 +180,7 @@ type SetValue =
 
 /** A `--set` value as YAML, or as the plain string when it is not valid YAML (`--set name=a: b`). */
 function setValue(text: string): SetValue {
-  const doc = parseDocument(text);
+  const doc = yamlLib().parseDocument(text);
   if (doc.errors.length > 0) return { ok: true, value: text };
   const problem = checkAliases(doc);
   if (problem !== undefined) return { ok: false, code: 'E_YAML_ALIASES', message: aliasProblemMessage(problem), hint: aliasProblemHint(problem) };

@@ -1,5 +1,6 @@
 // A parsed YAML file that remembers where every node came from.
-import { LineCounter, parseDocument, isMap, isPair, isScalar, isSeq, visit, type Document, type Node, type Pair, type YAMLMap } from 'yaml';
+import type { Document, LineCounter, Node, Pair, YAMLMap } from 'yaml';
+import { yamlLib } from './yaml-lib.js';
 import { UserError, type Diagnostic, type Position } from '../util/user-error.js';
 import { aliasProblemHint, aliasProblemMessage, checkAliases } from './aliases.js';
 import { fastYamlValue } from './fast-yaml.js';
@@ -12,10 +13,10 @@ export type YamlPath = readonly (string | number)[];
  * or an edit (`--set`). A valid pipeline never pays for positions.
  */
 export class SourceFile {
-  private parsed: Document.Parsed | undefined;
+  /** The Document and the line offsets its parse recorded, built together on first use. */
+  private parsed: { readonly doc: Document.Parsed; readonly lines: LineCounter } | undefined;
   /** The values read by the fast path, while they still are the document's (no edit since). */
   private fast: { readonly value: unknown } | undefined;
-  private readonly lines = new LineCounter();
   /**
    * Each map's pairs by key, built on a map's first look-up: the yaml package's `getIn` scans a
    * map's pairs, which made locating every stage of a 10,000-stage file quadratic.
@@ -31,9 +32,22 @@ export class SourceFile {
 
   /** The `yaml` Document with source ranges, parsed on first use. */
   get doc(): Document.Parsed {
-    // Duplicate keys are found below: the yaml package compares each key with every key before it
-    // in its map, which made parsing a 10,000-stage file take seconds (and 100,000 stages, minutes).
-    this.parsed ??= parseDocument(this.text, { lineCounter: this.lines, uniqueKeys: false, prettyErrors: false, keepSourceTokens: false });
+    return this.parse().doc;
+  }
+
+  /** The line offsets recorded by the Document's parse, for positions. */
+  private get lineCounter(): LineCounter {
+    return this.parse().lines;
+  }
+
+  private parse(): { readonly doc: Document.Parsed; readonly lines: LineCounter } {
+    if (this.parsed === undefined) {
+      const { LineCounter, parseDocument } = yamlLib();
+      const lines = new LineCounter();
+      // Duplicate keys are found below: the yaml package compares each key with every key before it
+      // in its map, which made parsing a 10,000-stage file take seconds (and 100,000 stages, minutes).
+      this.parsed = { doc: parseDocument(this.text, { lineCounter: lines, uniqueKeys: false, prettyErrors: false, keepSourceTokens: false }), lines };
+    }
     return this.parsed;
   }
 
@@ -64,8 +78,8 @@ export class SourceFile {
   }
 
   position(start: number, end: number): Position {
-    const { line, col } = this.lines.linePos(start);
-    const endPos = this.lines.linePos(Math.max(start, end - 1));
+    const { line, col } = this.lineCounter.linePos(start);
+    const endPos = this.lineCounter.linePos(Math.max(start, end - 1));
     const length = endPos.line === line ? endPos.col - col + 1 : 1;
     return { file: this.file, line, col, length: Math.max(1, length) };
   }
@@ -93,6 +107,7 @@ export class SourceFile {
     if (path.length === 0) return this.nodePosition(this.doc.contents as Node | null);
     const parent = this.nodeAt(path.slice(0, -1));
     const last = path[path.length - 1]!;
+    const { isMap, isScalar, isSeq } = yamlLib();
     if (isMap(parent)) {
       const pair = this.pairsOf(parent).byText.get(String(last));
       if (pair && isScalar(pair.key)) return this.nodePosition(pair.key);
@@ -103,12 +118,13 @@ export class SourceFile {
 
   isList(path: YamlPath): boolean {
     if (this.fast !== undefined) return Array.isArray(valueAt(this.fast.value, path));
-    return isSeq(this.nodeAt(path));
+    return yamlLib().isSeq(this.nodeAt(path));
   }
 
   /** The node at `path`, as `doc.getIn(path, true)` finds it, in time proportional to the path's length. */
   private nodeAt(path: YamlPath): Node | undefined {
     let node = this.doc.contents as Node | null;
+    const { isMap, isSeq } = yamlLib();
     for (const seg of path) {
       if (isMap(node)) node = (this.pairsOf(node).byValue.get(seg)?.value as Node | null | undefined) ?? null;
       else if (isSeq(node)) node = (node.items[itemIndex(seg) ?? -1] as Node | undefined) ?? null;
@@ -122,6 +138,7 @@ export class SourceFile {
     // `--set` edits the document: a map whose pairs changed is indexed again.
     if (index === undefined || index.items !== map.items || index.length !== map.items.length) {
       index = { items: map.items, length: map.items.length, byValue: new Map(), byText: new Map() };
+      const { isPair, isScalar } = yamlLib();
       for (const pair of map.items) {
         if (!isPair(pair)) continue;
         // As the yaml package's findPair and keyPosition compare: the first pair wins.
@@ -179,6 +196,7 @@ function itemIndex(seg: string | number): number | undefined {
 /** Where each key that repeats an earlier scalar key of its map starts (as the yaml package's own check compares keys). */
 function duplicateKeyOffsets(doc: Document.Parsed): number[] {
   const offsets: number[] = [];
+  const { isScalar, visit } = yamlLib();
   visit(doc, {
     Map(_, map) {
       const seen = new Set<unknown>();

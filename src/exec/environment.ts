@@ -1,9 +1,7 @@
 // Facts about where a stage ran, recorded in every run record.
 import { arch, cpus, platform, release } from 'node:os';
-import { execFile } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { promisify } from 'node:util';
 import type { JsonValue } from '../plugin/types.js';
 
 let cached: Record<string, JsonValue> | undefined;
@@ -54,6 +52,8 @@ export function rethinkVersion(): string {
  * git. The executor asks once per run, and only when a stage runs (no-op runs never ask).
  */
 export async function gitState(dir: string): Promise<Record<string, JsonValue> | undefined> {
+  // Loaded here, not at the top: a no-op rerun never spawns git, nor pays for child_process.
+  const [{ execFile }, { promisify }] = await Promise.all([import('node:child_process'), import('node:util')]);
   const git = (...args: string[]) => promisify(execFile)('git', args, { cwd: dir, timeout: 5000, env: { ...process.env, GIT_OPTIONAL_LOCKS: '0' } }).then((r) => r.stdout.trim());
   try {
     const [commit, changes] = await Promise.all([git('rev-parse', 'HEAD'), git('status', '--porcelain', '--untracked-files=no')]);

@@ -119,7 +119,6 @@ export async function execute(plan: Plan, store: Store, runners: Runners, option
   const done = new Map<StageId, Readonly<Record<string, OutputRef>>>();
   let stopping = false;
   const signal = options.signal ?? new AbortController().signal;
-  const env = environment();
   // Asked when the first stage has run: a run that computes nothing never spawns git.
   let git: Promise<{ git?: JsonValue }> | undefined;
   observe({ type: 'run-start', pipeline: plan.display, total: ids.length, jobs: slots.capacity, ...(remote ? { executor: remote.name } : {}) });
@@ -335,7 +334,7 @@ export async function execute(plan: Plan, store: Store, runners: Runners, option
         outputs: result.outputs,
         startedAt: started.toISOString(),
         seconds,
-        provenance: { ...env, ...(await (git ??= gitOf(plan.pipeline))), ...result.provenance, ...tries },
+        provenance: { ...environment(), ...(await (git ??= gitOf(plan.pipeline))), ...result.provenance, ...tries },
       });
       done.set(inst.id, result.outputs);
       const replaced = hit.record ? { reason: forcedOutcome(hit.record.outputs, result.outputs) } : {};
