@@ -32,16 +32,17 @@ export function Dag({ dag }: { dag: Pick<PipelineDag, 'nodes' | 'edges'> }) {
           <path key={`${e.from}→${e.to}`} d={e.d} class="dag-edge" marker-end="url(#arrow)" />
         ))}
         {l.nodes.map(({ node, x, y }) => {
-          const href = `/runs/${node.key}`;
+          // An instance with no key yet (its upstream has not run) has no run page to open.
+          const href = node.key === null ? undefined : `/runs/${node.key}`;
           return (
             <a
               key={node.id}
-              href={href}
+              {...(href === undefined ? {} : { href })}
               class={`dag-node state-${node.state}`}
               data-id={node.id}
               data-state={node.state}
               onClick={(e) => {
-                if (e.button !== 0 || e.metaKey || e.ctrlKey) return;
+                if (href === undefined || e.button !== 0 || e.metaKey || e.ctrlKey) return;
                 e.preventDefault();
                 navigate(href);
               }}

@@ -23,7 +23,7 @@ export function CurvesPage({ pipeline, stage }: { pipeline: string; stage: strin
       </h1>
       <Async value={dag}>
         {(d) => {
-          const keys = d.nodes.filter((n) => n.stage === stage && n.state === 'up-to-date').map((n) => n.key);
+          const keys = d.nodes.flatMap((n) => (n.stage === stage && n.state === 'up-to-date' && n.key !== null ? [n.key] : []));
           return keys.length === 0 ? <p>No finished runs of {stage} yet.</p> : <CurvesOf keys={keys} pipeline={pipeline} />;
         }}
       </Async>

@@ -13,7 +13,7 @@ import { StateCounts } from './overview';
 /** The DAG's nodes with what the live stream has said since the page loaded. */
 function withLive(nodes: readonly DagNode[], live: Live): DagNode[] {
   return nodes.map((n) => {
-    const l = live.runs.get(n.key);
+    const l = n.key === null ? undefined : live.runs.get(n.key);
     if (l === undefined) return n;
     const state = l.state ?? n.state;
     const { reason: _, progress: __, ...rest } = n;
@@ -96,11 +96,11 @@ export function PipelinePage({ id }: { id: string }) {
                 {nodes.map((n) => (
                   <tr key={n.id} data-id={n.id}>
                     <td>
-                      <input type="checkbox" aria-label={`compare ${n.id}`} checked={picked.includes(n.key)} onChange={(e) => pick(n.key, e.currentTarget.checked)} />
+                      {n.key !== null && (
+                        <input type="checkbox" aria-label={`compare ${n.id}`} checked={picked.includes(n.key)} onChange={(e) => pick(n.key!, e.currentTarget.checked)} />
+                      )}
                     </td>
-                    <td>
-                      <Link href={`/runs/${n.key}`}>{n.id}</Link>
-                    </td>
+                    <td>{n.key === null ? n.id : <Link href={`/runs/${n.key}`}>{n.id}</Link>}</td>
                     <td class={`state-${n.state}`}>
                       <span class="dot" aria-hidden="true" /> {STATE_LABEL[n.state]}
                       {n.progress !== undefined && ` · epoch ${n.progress.epoch}/${n.progress.epochs}`}

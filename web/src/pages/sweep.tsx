@@ -9,13 +9,16 @@ import { cell } from '../format';
 import { Link, navigate, useLocation, withQuery, type Location } from '../router';
 import { useApi } from '../use-api';
 
-const list = (s: string | null): string[] | null => (s === null ? null : s.split(',').filter((x) => x !== ''));
-
 export function SweepPage({ pipeline, stage }: { pipeline: string; stage: string }) {
   const loc = useLocation();
   const over = loc.query.get('over');
-  const output = loc.query.get('output');
-  const server = new URLSearchParams({ ...(over === null ? {} : { over }), ...(output === null ? {} : { output }) }).toString();
+  // What the server computes (the summary, the output, its columns) is its query; the rest is the page's.
+  const server = new URLSearchParams(
+    (['over', 'output', 'metrics'] as const).flatMap((k) => {
+      const v = loc.query.get(k);
+      return v === null ? [] : [[k, v]];
+    }),
+  ).toString();
   const path = `/api/pipelines/${seg(pipeline)}/sweep/${seg(stage)}`;
   const sweep = useApi<Sweep>(`${path}${server === '' ? '' : `?${server}`}`);
   return (
@@ -32,8 +35,9 @@ export function SweepPage({ pipeline, stage }: { pipeline: string; stage: string
 }
 
 function SweepView({ sweep, loc, csv, over }: { sweep: Sweep; loc: Location; csv: string; over: string | null }) {
-  const chosen = list(loc.query.get('cols'));
-  const columns = chosen === null ? sweep.columns : sweep.columns.filter((c) => chosen.includes(c));
+  const columns = sweep.columns;
+  const fieldColumns = columns.filter((c) => !sweep.axes.includes(c));
+  const choosable = [...new Set([...fieldColumns, ...sweep.fields])];
   const matrixAxes = sweep.axes.filter((a) => sweep.rows.some((r) => a in r.cells));
   const filters = matrixAxes.flatMap((a) => {
     const v = loc.query.get(`where.${a}`);
@@ -83,17 +87,20 @@ function SweepView({ sweep, loc, csv, over }: { sweep: Sweep; loc: Location; csv
           );
         })}
         <details class="columns">
-          <summary>Columns ({columns.length}/{sweep.columns.length})</summary>
+          <summary>
+            Columns ({fieldColumns.length}/{choosable.length})
+          </summary>
           <fieldset>
-            <legend class="sr-only">Columns shown</legend>
-            {sweep.columns.map((c) => (
+            <legend class="sr-only">Output fields shown as columns</legend>
+            {choosable.map((c) => (
               <label key={c}>
                 <input
                   type="checkbox"
-                  checked={columns.includes(c)}
+                  checked={fieldColumns.includes(c)}
                   onChange={(e) => {
-                    const next = e.currentTarget.checked ? sweep.columns.filter((x) => x === c || columns.includes(x)) : columns.filter((x) => x !== c);
-                    set({ cols: next.length === sweep.columns.length ? null : next.join(',') });
+                    const on = e.currentTarget.checked;
+                    const next = choosable.filter((x) => (x === c ? on : fieldColumns.includes(x)));
+                    set({ metrics: next.join(',') });
                   }}
                 />{' '}
                 {c}
@@ -113,6 +120,18 @@ function SweepView({ sweep, loc, csv, over }: { sweep: Sweep; loc: Location; csv
         numeric={numeric}
         head={(r) => (r.key === null ? r.id : <Link href={`/runs/${r.key}`}>{r.id}</Link>)}
       />
+      {sweep.missing.length > 0 && (
+        <>
+          <h2>Not in the table</h2>
+          <ul class="missing">
+            {sweep.missing.map((m) => (
+              <li key={m.id}>
+                <code>{m.id}</code>: {m.reason}
+              </li>
+            ))}
+          </ul>
+        </>
+      )}
     </>
   );
 }
