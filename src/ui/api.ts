@@ -43,7 +43,7 @@ export interface DagNode {
   readonly id: string;
   readonly stage: string;
   readonly plugin: string;
-  readonly matrix: Readonly<Record<string, string | number | boolean>>;
+  readonly matrix: Readonly<Record<string, Cell>>;
   /** Null while an upstream instance is not up to date (the key hashes its outputs). */
   readonly key: string | null;
   readonly state: InstanceState;
@@ -123,7 +123,7 @@ export interface Curves {
   readonly format: 1;
   readonly key: string;
   readonly id: string | null;
-  readonly matrix: Readonly<Record<string, string | number | boolean>>;
+  readonly matrix: Readonly<Record<string, Cell>>;
   readonly epochs: readonly CurvePoint[];
   readonly steps: readonly CurvePoint[];
 }
