@@ -32,6 +32,7 @@ const COMMANDS: Readonly<Record<string, CommandEntry>> = {
   pull: { args: '[pipeline]', summary: "download the pipeline's results from the shared remote (--remote URL)", load: async () => (await import('./commands/sync.js')).pull },
   gc: { args: '[pipeline…]', summary: 'delete results that are no longer current (--dry-run says what; --remote URL: on the remote)', load: async () => (await import('./commands/gc.js')).gc },
   fsck: { args: '', summary: 'hash every cached object against its name; quarantine bad ones (--remote URL: check that remote too)', load: async () => (await import('./commands/fsck.js')).fsck },
+  ui: { args: '[pipeline…]', summary: 'a web app over the cache: DAGs, sweeps, curves, runs, live progress (--port N, --host H, --open); read-only', load: async () => (await import('./commands/ui.js')).ui },
   plugins: { args: '', summary: 'list the built-in stage plugins', load: async () => (await import('./commands/plugins.js')).plugins },
   models: { args: '', summary: 'list the model definitions with their parameter counts', load: async () => (await import('./commands/models.js')).models },
   schema: { args: '', summary: 'print the pipeline JSON Schema', load: async () => (await import('./commands/schema.js')).schema },

@@ -54,6 +54,19 @@ export interface ProgressUpdate {
   readonly message?: string;
   readonly done?: number;
   readonly total?: number;
+  /** A training stage's position and running metrics, as numbers (what `rethink ui` draws and times). */
+  readonly training?: TrainingProgress;
+}
+
+export interface TrainingProgress {
+  /** The epoch under way, from 1. */
+  readonly epoch: number;
+  readonly epochs: number;
+  /** Steps done in this epoch. */
+  readonly step?: number;
+  readonly stepsPerEpoch?: number;
+  readonly loss?: number;
+  readonly acc?: number;
 }
 
 export interface StageContext<P = Record<string, unknown>> {

@@ -63,7 +63,12 @@ export async function runTrain(ctx: StageContext<TrainParams>): Promise<void> {
           const now = performance.now();
           if (now - lastReport < 500 && s.step !== s.stepsPerEpoch) return;
           lastReport = now;
-          ctx.progress({ message: `epoch ${s.epoch}/${s.epochs} step ${s.step}/${s.stepsPerEpoch} loss ${s.loss.toFixed(4)}`, done: s.globalStep, total });
+          ctx.progress({
+            message: `epoch ${s.epoch}/${s.epochs} step ${s.step}/${s.stepsPerEpoch} loss ${s.loss.toFixed(4)}`,
+            done: s.globalStep,
+            total,
+            training: { epoch: s.epoch, epochs: s.epochs, step: s.step, stepsPerEpoch: s.stepsPerEpoch, loss: s.loss, acc: s.acc },
+          });
         },
         // The first epoch on a GPU also compiles its kernels and times its GEMM tiles: say so.
         onKernelTuning: (t) =>
