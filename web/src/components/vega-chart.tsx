@@ -16,6 +16,8 @@ export function VegaChart({ spec, label }: { spec: Readonly<Record<string, unkno
         const dark = matchMedia('(prefers-color-scheme: dark)').matches;
         const result = await embed(host.current, spec as never, {
           renderer: 'svg',
+          // The server's Content-Security-Policy forbids eval: vega interprets its expressions instead.
+          ast: true,
           actions: { export: true, source: false, compiled: false, editor: false },
           ...(dark ? { theme: 'dark' as const } : {}),
         });
