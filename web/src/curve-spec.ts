@@ -55,7 +55,8 @@ export function curveSpec(curves: readonly Curves[], o: CurveOptions): Record<st
   const title = METRIC_TITLE[o.metric];
   const rows = rowsOf(curves, o);
   const scale = (log: boolean, zero: boolean) => ({ scale: log ? { type: 'log' } : { zero } });
-  const x = { field: 'x', type: 'quantitative', title: o.x, ...scale(o.logX, false) };
+  // Epochs and steps are counts: no tick at epoch 1.5.
+  const x = { field: 'x', type: 'quantitative', title: o.x, ...scale(o.logX, false), axis: { tickMinStep: 1, format: 'd' } };
   const y = { field: 'y', type: 'quantitative', title, ...scale(o.logY, false) };
   const color = { field: 'group', type: 'nominal', title: o.color ?? 'run', legend: { labelLimit: 360 } };
   const zoom = { name: 'zoom', select: 'interval', bind: 'scales' };
