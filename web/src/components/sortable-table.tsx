@@ -64,33 +64,35 @@ export function SortableTable<R extends Row>(props: {
   }, [shown, rows]);
   const toggle = (c: string) => navigate(withQuery(loc, { sort: c, desc: sort === c && !desc ? '1' : null }), { replace: true });
   return (
-    <table class="data sweep" aria-rowcount={rows.length + 1} data-complete={shown === rows.length}>
-      <caption>{props.caption}</caption>
-      <thead>
-        <tr>
-          <th scope="col">{props.headTitle}</th>
-          {props.columns.map((c) => (
-            <th key={c} scope="col" class={props.numeric(c) ? 'num' : ''} aria-sort={sort === c ? (desc ? 'descending' : 'ascending') : 'none'}>
-              <button type="button" class="sort" onClick={() => toggle(c)}>
-                {c}
-                <span aria-hidden="true">{sort === c ? (desc ? ' ▼' : ' ▲') : ''}</span>
-              </button>
-            </th>
-          ))}
-        </tr>
-      </thead>
-      <tbody>
-        {rows.slice(0, shown).map((r) => (
-          <tr key={r.id}>
-            <th scope="row">{props.head(r)}</th>
+    <div class="table-scroll">
+      <table class="data sweep" aria-rowcount={rows.length + 1} data-complete={shown === rows.length}>
+        <caption>{props.caption}</caption>
+        <thead>
+          <tr>
+            <th scope="col">{props.headTitle}</th>
             {props.columns.map((c) => (
-              <td key={c} class={props.numeric(c) ? 'num' : ''}>
-                {cell(r.cells[c] ?? null)}
-              </td>
+              <th key={c} scope="col" class={props.numeric(c) ? 'num' : ''} aria-sort={sort === c ? (desc ? 'descending' : 'ascending') : 'none'}>
+                <button type="button" class="sort" onClick={() => toggle(c)}>
+                  {c}
+                  <span aria-hidden="true">{sort === c ? (desc ? ' ▼' : ' ▲') : ''}</span>
+                </button>
+              </th>
             ))}
           </tr>
-        ))}
-      </tbody>
-    </table>
+        </thead>
+        <tbody>
+          {rows.slice(0, shown).map((r) => (
+            <tr key={r.id}>
+              <th scope="row">{props.head(r)}</th>
+              {props.columns.map((c) => (
+                <td key={c} class={props.numeric(c) ? 'num' : ''}>
+                  {cell(r.cells[c] ?? null)}
+                </td>
+              ))}
+            </tr>
+          ))}
+        </tbody>
+      </table>
+    </div>
   );
 }

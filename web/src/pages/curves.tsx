@@ -1,15 +1,15 @@
 // Learning curves of a stage's runs overlaid: pick the metric, x (epoch or step), the matrix axis that
 // colours the lines, mean ± sd over seeds, log axes; the paper's values where the pipeline's `figure`
 // stage has them. Also used by Compare (`keys` given instead of a stage).
-import { useMemo } from 'preact/hooks';
+import { useEffect, useMemo, useState } from 'preact/hooks';
 import type { Curves, PipelineDag, Report } from '../../../src/ui/api';
-import { seg } from '../api';
+import { getJson, seg } from '../api';
 import { Async } from '../components/async';
 import { VegaChart } from '../components/vega-chart';
 import { curveSpec, METRIC_TITLE, metricsOf, type Metric } from '../curve-spec';
 import { paperLossPerEpoch } from '../paper-values';
 import { Link, navigate, useLocation, withQuery } from '../router';
-import { useApi } from '../use-api';
+import { useApi, type Loadable } from '../use-api';
 
 export function CurvesPage({ pipeline, stage }: { pipeline: string; stage: string }) {
   const dag = useApi<PipelineDag>(`/api/pipelines/${seg(pipeline)}`);
@@ -31,9 +31,31 @@ export function CurvesPage({ pipeline, stage }: { pipeline: string; stage: strin
   );
 }
 
+/** Keys per /api/curves request: 100 keys make a 6.5 kB URL, well inside Node's 16 kB header limit. */
+const KEYS_PER_REQUEST = 100;
+
+/** The curves of many runs, asked for in batches so a 500-run sweep's URL stays short. */
+function useCurves(keys: readonly string[]): Loadable<Curves[]> {
+  const [value, setValue] = useState<Loadable<Curves[]>>({ state: 'loading' });
+  const joined = keys.join(',');
+  useEffect(() => {
+    const abort = new AbortController();
+    setValue({ state: 'loading' });
+    const batches = Array.from({ length: Math.ceil(keys.length / KEYS_PER_REQUEST) }, (_, i) => keys.slice(i * KEYS_PER_REQUEST, (i + 1) * KEYS_PER_REQUEST));
+    Promise.all(batches.map((b) => getJson<Curves[]>(`/api/curves?keys=${b.join(',')}`, abort.signal))).then(
+      (parts) => setValue({ state: 'ok', value: parts.flat() }),
+      (e: unknown) => {
+        if (!abort.signal.aborted) setValue({ state: 'failed', error: e instanceof Error ? e : new Error(String(e)) });
+      },
+    );
+    return () => abort.abort();
+  }, [joined]);
+  return value;
+}
+
 /** Curves of these runs with the page's controls; `pipeline` (if any) supplies the paper's values. */
 export function CurvesOf({ keys, pipeline }: { keys: readonly string[]; pipeline: string | null }) {
-  const curves = useApi<Curves[]>(`/api/curves?keys=${keys.join(',')}`);
+  const curves = useCurves(keys);
   return <Async value={curves}>{(cs) => <CurvesView curves={cs} pipeline={pipeline} />}</Async>;
 }
 
