@@ -45,7 +45,8 @@ export async function artifact(data: UiData, key: string, name: string): Promise
   const path = await objectFileOf(data, record, name, ref);
   const extension = await declaredExtension(data, record, name) ?? EXTENSION[ref.kind];
   const contentType = ref.kind === 'file' ? (FILE_TYPES[extension] ?? FILE_TYPES[extname(extension)] ?? TYPES.file) : TYPES[ref.kind];
-  const base = record.stage.id.replace(/[^A-Za-z0-9._=,-]+/g, '_');
+  // The instance id as it reads (`fit[lr=0.01]`), with no path separators or control characters.
+  const base = record.stage.id.replace(/[/\\\x00-\x1f\x7f]+/g, '_');
   return { kind: 'file', path, bytes: ref.size, contentType, filename: `${base}.${name}${extension}` };
 }
 
