@@ -21,7 +21,7 @@ export async function report(data: UiData, id: string): Promise<Report> {
     const record = await data.store.readRun(s.key!);
     const ref = record?.outputs['spec'];
     if (record === undefined || ref === undefined) continue;
-    const spec = await data.readJson(ref);
+    const spec = data.readJson(ref);
     if (!isObject(spec) || !String(spec['$schema'] ?? '').includes('vega-lite')) continue;
     figures.push({ title: titleOf(spec) ?? s.id, stage: s.id, spec });
     if (record.startedAt > newest) {
