@@ -12,6 +12,7 @@ import { progressFileOf, readProgressFile, removeProgressFile, writeProgressFile
 import { liveProgress } from '../../src/ui/server/live.js';
 import { project, SWEEP, TEST_PLUGINS, type Project } from '../support/tmp-project.js';
 import { uiOver, type TestUi } from '../support/ui-server.js';
+import { startCli } from '../support/cli-process.js';
 
 let p: Project;
 let s: TestUi;
@@ -29,9 +30,9 @@ before(async () => {
 after(() => s?.close());
 
 /** The /api/live stream, read event by event. */
-async function subscribe(): Promise<{ next(match: (e: LiveEvent) => boolean): Promise<LiveEvent>; close(): void }> {
+async function subscribe(server: TestUi = s): Promise<{ next(match: (e: LiveEvent) => boolean): Promise<LiveEvent>; close(): void }> {
   const abort = new AbortController();
-  const res = await fetch(`http://127.0.0.1:${s.ui.port}/api/live`, { signal: abort.signal });
+  const res = await fetch(`http://127.0.0.1:${server.ui.port}/api/live`, { signal: abort.signal });
   assert.equal(res.headers.get('content-type'), 'text/event-stream; charset=utf-8');
   const reader = res.body!.pipeThrough(new TextDecoderStream()).getReader();
   let buffer = '';
@@ -179,6 +180,52 @@ test('rethink run records a failed stage in the cache for the UI, and leaves not
   try {
     assert.equal((await ui.get('/api/pipelines/p')).json<PipelineDag>().nodes.find((n) => n.id === 'aggregate')!.state, 'failed');
   } finally {
+    await ui.close();
+  }
+});
+
+/** Reports an epoch, then waits for the test to open its gate (a file) before the next one. */
+const GATED = `
+import { existsSync } from 'node:fs';
+export const plugin = {
+  name: 'gated', version: '1', description: 'epochs paced by the test',
+  params: { type: 'object', properties: { epochs: { type: 'integer' }, gate: { type: 'string' } }, required: ['epochs', 'gate'] },
+  inputs: {}, outputs: { metrics: { kind: 'json' } },
+  async run(ctx) {
+    const { epochs, gate } = ctx.params;
+    for (let epoch = 1; epoch <= epochs; epoch++) {
+      ctx.progress({ message: 'epoch ' + epoch, training: { epoch, epochs, step: 1, stepsPerEpoch: 2, loss: 1 / epoch, acc: epoch / 10 } });
+      while (!existsSync(gate + '-' + epoch)) await new Promise((r) => setTimeout(r, 10));
+    }
+    await ctx.writeJson('metrics', { history: [] });
+  },
+};
+`;
+
+test('while rethink run works in another process, /api/live follows its epochs to the stored result', async () => {
+  const q = await project({ 'plugins.mjs': TEST_PLUGINS, 'gated.mjs': GATED });
+  const gate = join(q.dir, 'gate');
+  await q.write({ 'p.yaml': `stages:\n  prep: { uses: ./plugins.mjs, with: { value: 1 } }\n  slow: { uses: ./gated.mjs, with: { epochs: 3, gate: "${gate}" } }\n` });
+  assert.equal((await q.run('p.yaml', '--only', 'prep')).code, 0);
+  const ui = await uiOver(q, { pipelines: ['p.yaml'] });
+  const live = await subscribe(ui);
+  try {
+    const run = startCli(q.dir, ['run', 'p.yaml']);
+    const isSlow = (e: LiveEvent) => e.type !== 'hello' && e.id === 'slow';
+    assert.equal((await live.next((e) => isSlow(e) && e.type === 'state')).type, 'state');
+    for (let epoch = 1; epoch <= 3; epoch++) {
+      const e = await live.next((x) => isSlow(x) && x.type === 'progress' && x.progress.epoch === epoch);
+      assert.ok(e.type === 'progress' && e.progress.epochs === 3 && e.progress.acc === epoch / 10);
+      // The ETA comes once an epoch has ended.
+      assert.equal(e.type === 'progress' && e.progress.etaSeconds !== undefined, epoch > 1);
+      if (epoch === 2) assert.equal((await ui.get('/api/pipelines/p')).json<PipelineDag>().nodes.find((n) => n.id === 'slow')!.state, 'running');
+      await q.write({ [`gate-${epoch}`]: '' });
+    }
+    const done = await live.next((e) => isSlow(e) && e.type === 'state' && e.state !== 'running');
+    assert.deepEqual(done.type === 'state' && done.state, 'up-to-date');
+    assert.equal((await run.done).code, 0);
+  } finally {
+    live.close();
     await ui.close();
   }
 });

@@ -2,7 +2,7 @@
 // class, an MLP on the CPU, two learning rates) and a sweep of the test plugin: each route's document.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { Comparison, Curves, Overview, PipelineDag, RunDetail, Sweep, TensorPreview } from '../../src/ui/api.js';
+import type { Comparison, Curves, Overview, PipelineDag, Report, RunDetail, Sweep, TensorPreview } from '../../src/ui/api.js';
 import { project, SWEEP, TEST_PLUGINS, type Project } from '../support/tmp-project.js';
 import { uiOver, type TestUi } from '../support/ui-server.js';
 
@@ -18,6 +18,10 @@ stages:
     matrix: { lr: [0.01, 0.05] }
     with: { model: mlp_1x512, epochs: 2, batch_size: 50, backend: cpu, eval_every: 1, lr: "\${matrix.lr}" }
     inputs: { data: small.dataset }
+  curve:
+    uses: chart
+    with: { x: "history[].epoch", y: "history[].loss", series: lr, title: training loss }
+    inputs: { runs: "fit[*].metrics" }
 `;
 
 let p: Project;
@@ -41,21 +45,23 @@ test('overview: the pipelines with their sizes, and instances per state', async 
   assert.match(r.headers.get('content-type')!, /^application\/json/);
   const o = r.json<Overview>();
   assert.equal(o.format, 1);
-  assert.deepEqual(o.pipelines.map((x) => [x.id, x.file, x.stages, x.instances]), [['sweep', 'pipelines/sweep.yaml', 4, 8], ['train', 'pipelines/train.yaml', 3, 4]]);
-  assert.deepEqual(o.counts, { 'up-to-date': 12, stale: 0, running: 0, failed: 0, 'never-run': 0 });
+  assert.deepEqual(o.pipelines.map((x) => [x.id, x.file, x.stages, x.instances]), [['sweep', 'pipelines/sweep.yaml', 4, 8], ['train', 'pipelines/train.yaml', 4, 5]]);
+  assert.deepEqual(o.counts, { 'up-to-date': 13, stale: 0, running: 0, failed: 0, 'never-run': 0 });
   assert.equal(o.remote, null);
 });
 
 test('pipeline DAG: each instance with its state and key, instance-level edges; a changed param makes its instances stale with the reason status gives', async () => {
   const dag = (await s.get('/api/pipelines/train')).json<PipelineDag>();
   assert.equal(dag.format, 1);
-  assert.deepEqual(dag.nodes.map((n) => [n.id, n.state]), [['fashion', 'up-to-date'], ['small', 'up-to-date'], ['fit[lr=0.01]', 'up-to-date'], ['fit[lr=0.05]', 'up-to-date']]);
+  assert.deepEqual(dag.nodes.map((n) => [n.id, n.state]), [['fashion', 'up-to-date'], ['small', 'up-to-date'], ['fit[lr=0.01]', 'up-to-date'], ['fit[lr=0.05]', 'up-to-date'], ['curve', 'up-to-date']]);
   assert.ok(dag.nodes.every((n) => /^[0-9a-f]{64}$/.test(n.key!)));
   assert.deepEqual(dag.nodes.find((n) => n.id === 'fit[lr=0.05]')!.matrix, { lr: 0.05 });
   assert.deepEqual(dag.edges, [
     { from: 'fashion', to: 'small', input: 'dataset' },
     { from: 'small', to: 'fit[lr=0.01]', input: 'data' },
     { from: 'small', to: 'fit[lr=0.05]', input: 'data' },
+    { from: 'fit[lr=0.01]', to: 'curve', input: 'runs' },
+    { from: 'fit[lr=0.05]', to: 'curve', input: 'runs' },
   ]);
 
   // The server rereads a pipeline that changed on disk.
@@ -201,7 +207,15 @@ test('bad requests are ApiError documents: unknown run, bad key, unknown route, 
   }
 });
 
-test('report: no figure stages, no figures; provenance names the pipeline', async () => {
-  const r = (await s.get('/api/report/train')).json<{ format: number; figures: unknown[]; provenance: Record<string, unknown> }>();
-  assert.deepEqual([r.format, r.figures, r.provenance['pipelineFile']], [1, [], 'pipelines/train.yaml']);
+test('report: the Vega-Lite specs of the chart and figure stages, data inlined, with provenance', async () => {
+  const r = (await s.get('/api/report/train')).json<Report>();
+  assert.equal(r.format, 1);
+  assert.equal(r.pipeline, 'train');
+  assert.deepEqual(r.figures.map((f) => [f.title, f.stage]), [['training loss', 'curve']]);
+  const spec = r.figures[0]!.spec as { $schema: string; data?: { values?: unknown[] } };
+  assert.match(spec.$schema, /vega-lite/);
+  assert.ok(JSON.stringify(spec).includes('"values"'), 'data inlined');
+  assert.equal(r.provenance['pipelineFile'], 'pipelines/train.yaml');
+  assert.ok(typeof r.provenance['rethink'] === 'string' || typeof r.provenance['node'] === 'string', JSON.stringify(r.provenance));
+  assert.deepEqual((await s.get('/api/report/sweep')).json<Report>().figures, []);
 });
