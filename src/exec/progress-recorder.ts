@@ -23,7 +23,9 @@ interface Running {
 
 export interface ProgressRecorder {
   readonly observe: Observer;
-  /** Waits for the writes in flight (at the end of the run). */
+  /** Waits for the writes in flight. */
+  flush(): Promise<void>;
+  /** Removes the files of stages that never ended (an interrupted run), then waits for every write. */
   close(): Promise<void>;
 }
 
@@ -109,8 +111,12 @@ export function progressRecorder(cacheDir: string, pipeline: string, warn: (mess
         return;
     }
   };
+  const flush = async () => {
+    await Promise.all([...chains]);
+  };
   return {
     observe,
+    flush,
     async close() {
       // Stages still listed never ended (an interrupted run): their files go, nothing runs them now.
       for (const r of running.values()) {
@@ -118,7 +124,7 @@ export function progressRecorder(cacheDir: string, pipeline: string, warn: (mess
         r.chain = track(r.chain.then(() => removeProgressFile(cacheDir, r.key)));
       }
       running.clear();
-      await Promise.all([...chains]);
+      await flush();
     },
   };
 }

@@ -31,8 +31,8 @@ export function declaredOutput(record: RunRecord, name: string): OutputRef {
 }
 
 /** The object's path in the local cache, or a 404 that says where it is instead. */
-export async function objectFileOf(data: UiData, record: RunRecord, name: string, ref: OutputRef): Promise<string> {
-  const path = await data.local.servedObjectPath(ref.hash);
+export function objectFileOf(data: UiData, record: RunRecord, name: string, ref: OutputRef): string {
+  const path = data.local.servedObjectPath(ref.hash);
   if (path === undefined) {
     throw new HttpError(404, 'E_NOT_LOCAL', `output "${name}" of ${record.stage.id} is not in the local cache ${data.local.location}${data.remote ? ' (it may be on the remote: rethink pull fetches it)' : ''}`);
   }
@@ -42,10 +42,11 @@ export async function objectFileOf(data: UiData, record: RunRecord, name: string
 export async function artifact(data: UiData, key: string, name: string): Promise<Reply> {
   const record = await data.record(key);
   const ref = declaredOutput(record, name);
-  const path = await objectFileOf(data, record, name, ref);
+  const path = objectFileOf(data, record, name, ref);
   const extension = await declaredExtension(data, record, name) ?? EXTENSION[ref.kind];
   const contentType = ref.kind === 'file' ? (FILE_TYPES[extension] ?? FILE_TYPES[extname(extension)] ?? TYPES.file) : TYPES[ref.kind];
-  const base = record.stage.id.replace(/[^A-Za-z0-9._=,-]+/g, '_');
+  // The instance id as it reads (`fit[lr=0.01]`), with no path separators or control characters.
+  const base = record.stage.id.replace(/[/\\\x00-\x1f\x7f]+/g, '_');
   return { kind: 'file', path, bytes: ref.size, contentType, filename: `${base}.${name}${extension}` };
 }
 

@@ -34,7 +34,7 @@ export async function compare(data: UiData, keys: readonly string[]): Promise<Co
   });
   const metrics = await Promise.all(records.map(async (r) => {
     const ref = metricsOutput(r);
-    const doc = ref === undefined ? undefined : await data.readJson(ref);
+    const doc = ref === undefined ? undefined : data.readJson(ref);
     return isObject(doc) ? doc : {};
   }));
   return {

@@ -36,7 +36,7 @@ export function curvesOf(metrics: { readonly [k: string]: JsonValue }): { epochs
 export async function runCurves(data: UiData, key: string): Promise<Curves> {
   const record = await data.record(key);
   const ref = metricsOutput(record);
-  const metrics = ref === undefined ? undefined : await data.readJson(ref);
+  const metrics = ref === undefined ? undefined : data.readJson(ref);
   const { epochs, steps } = isObject(metrics) ? curvesOf(metrics) : { epochs: [], steps: [] };
   return { format: 1, key, id: record.stage.id, matrix: matrixOf(record.stage.id), epochs, steps };
 }

@@ -26,7 +26,7 @@ async function withTensors<T>(data: UiData, key: string, name: string, use: (f: 
   const record = await data.record(key);
   const ref = declaredOutput(record, name);
   if (ref.kind !== 'tensors') throw badRequest(`output "${name}" is ${ref.kind}, not tensors: previews are of tensors outputs (download it instead)`);
-  const f = await openSafetensors(await objectFileOf(data, record, name, ref));
+  const f = await openSafetensors(objectFileOf(data, record, name, ref));
   try {
     return await use(f);
   } finally {

@@ -11,7 +11,7 @@ export async function runDetail(data: UiData, key: string): Promise<RunDetail> {
   const record = await data.record(key);
   const pipeline = data.pipelineOfRecord(record);
   const metricsRef = metricsOutput(record);
-  const metrics = metricsRef === undefined ? undefined : await data.readJson(metricsRef);
+  const metrics = metricsRef === undefined ? undefined : data.readJson(metricsRef);
   const metricsDoc = isObject(metrics) ? metrics : null;
   const outputs: OutputInfo[] = [];
   for (const [name, ref] of Object.entries(record.outputs)) outputs.push(await outputInfo(data, key, name, ref));
@@ -38,7 +38,7 @@ export const outputHref = (key: string, name: string): string => `/api/runs/${ke
 async function outputInfo(data: UiData, key: string, name: string, ref: OutputRef): Promise<OutputInfo> {
   const base = { name, kind: ref.kind, hash: ref.hash, bytes: ref.size, href: outputHref(key, name) };
   if (ref.kind !== 'tensors') return base;
-  const path = await data.local.servedObjectPath(ref.hash);
+  const path = data.local.servedObjectPath(ref.hash);
   if (path === undefined) return base;
   try {
     const f = await openSafetensors(path);

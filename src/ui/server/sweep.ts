@@ -24,7 +24,7 @@ async function table(data: UiData, pipeline: string, stage: string, query: URLSe
   try {
     return await resultsTable(p.ws, data.store, { target: stage, output: query.get('output') ?? undefined, metrics, over, stats: stats.filter(isStat) }, {
       states: await data.states(p),
-      readJson: async (ref) => (await data.readJson(ref)) ?? null,
+      readJson: async (ref) => data.readJson(ref) ?? null,
     });
   } catch (e) {
     if (e instanceof UserError) throw badRequest(e.diagnostics.map((d) => `${d.message}${d.hint ? ` (${d.hint})` : ''}`).join('; ').replaceAll('--', ''));

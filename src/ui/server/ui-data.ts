@@ -25,8 +25,12 @@ export interface UiPipeline extends PipelineSource {
   readonly ws: Workspace;
 }
 
+/** How long computed states are reused at most while the cache looks unchanged (a coarse clock could hide a change). */
+const STATES_TTL_MS = 10_000;
+
 export class UiData {
   private readonly loaded = new Map<string, { readonly mtimeMs: number; readonly ws: Workspace }>();
+  private readonly computed = new Map<string, { readonly ws: Workspace; readonly stamp: string; readonly at: number; readonly states: Promise<StageState[]> }>();
 
   constructor(
     private readonly io: CliIO,
@@ -38,9 +42,13 @@ export class UiData {
     private readonly sets: readonly string[] = [],
   ) {}
 
-  /** Loads every pipeline: at start, where a bad pipeline is the user's error (exit 2). */
+  /**
+   * Loads every pipeline, at start, where a bad pipeline is the user's error (exit 2), and computes
+   * their states, so that the first page is as fast as the next.
+   */
   async loadAll(): Promise<void> {
     for (const s of this.sources) await this.workspace(s);
+    for (const p of await this.pipelines()) await this.states(p);
   }
 
   async pipelines(): Promise<UiPipeline[]> {
@@ -58,8 +66,20 @@ export class UiData {
     return this.sources.find((s) => s.file === record.stage.pipeline);
   }
 
+  /**
+   * What `rethink status` says of each instance. Computed again only when the pipeline or the cache
+   * changed (see CachedLocalStore.stamp), so the pages of a 500-run sweep do not recompute 500 keys
+   * per request. With a remote, every call asks it again: its changes leave no trace here.
+   */
   states(p: UiPipeline): Promise<StageState[]> {
-    return explain(p.ws.plan, this.store);
+    if (this.remote !== null) return explain(p.ws.plan, this.store);
+    const stamp = this.local.stamp();
+    const known = this.computed.get(p.id);
+    if (known !== undefined && known.ws === p.ws && known.stamp === stamp && Date.now() - known.at < STATES_TTL_MS) return known.states;
+    const states = explain(p.ws.plan, this.store);
+    this.computed.set(p.id, { ws: p.ws, stamp, at: Date.now(), states });
+    states.catch(() => this.computed.delete(p.id));
+    return states;
   }
 
   /** A run record by key (already validated), from the cache or the remote; a 404 when neither has it. */
@@ -70,7 +90,7 @@ export class UiData {
   }
 
   /** A JSON output's value; undefined when its object is not in the local cache (or is no JSON). */
-  readJson(ref: OutputRef): Promise<JsonValue | undefined> {
+  readJson(ref: OutputRef): JsonValue | undefined {
     return this.local.readJson(ref.hash);
   }
 
