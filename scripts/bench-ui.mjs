@@ -1,11 +1,11 @@
 #!/usr/bin/env node
-// `rethink ui`'s page-load times over a cache of 500 training runs (made by a no-op plugin, the shape
-// of bench-dag's sweep: download → 10 corrupt → 500 train → aggregate): the overview's first render
-// and the 500-row sweep page, read from the app's performance marks in Debian's chromium driven by
-// playwright-core. Goals (issue 22): first render < 1 s, a 500-row sweep table < 200 ms.
+// `rethink ui`'s page-load times over a cache of 500 training runs (scripts/ui-fixture.mjs: a no-op
+// plugin swept over 100 values × 5 seeds): the overview's first render and the 500-row sweep page,
+// read from the app's performance marks in Debian's chromium driven by playwright-core.
+// Goals (issue 22): first render < 1 s, a 500-row sweep table < 200 ms.
 // `node scripts/bench-ui.mjs [rounds=5]`. Needs `npm run build` and /usr/bin/chromium.
 import { execFileSync, spawn } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -14,34 +14,11 @@ import { chromium } from 'playwright-core';
 const rounds = Number(process.argv[2] ?? 5);
 const bin = fileURLToPath(new URL('../dist/src/cli/main.js', import.meta.url));
 const dir = mkdtempSync(join(tmpdir(), 'rethink-bench-ui-'));
-writeFileSync(join(dir, 'noop.mjs'), `export const plugin = {
-  name: 'noop', version: '1', description: 'writes metrics made from its params', params: { type: 'object' },
-  inputs: { x: { many: true, optional: true } }, outputs: { metrics: { kind: 'json' } },
-  run: (ctx) => {
-    const p = Number(ctx.params.p ?? 0);
-    const history = Array.from({ length: 10 }, (_, i) => ({ epoch: i + 1, loss: (2.3 + p) / (i + 1), acc: 1 - (1 - p / 2) / (i + 2) }));
-    return ctx.writeJson('metrics', { history, final_train_loss: history.at(-1).loss, final_train_acc: history.at(-1).acc, test_acc: 0.9 - p / 2 + ctx.seed / 1e4, seconds: 1 });
-  },
-};\n`);
-writeFileSync(join(dir, 'sweep.yaml'), `stages:
-  download: { uses: ./noop.mjs, with: { url: "https://example.org/data.tgz" } }
-  corrupt:
-    uses: ./noop.mjs
-    matrix: { p: [0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9] }
-    with: { p: "\${matrix.p}" }
-    inputs: { x: download }
-  train:
-    uses: ./noop.mjs
-    matrix: { p: [0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9], seed: [${Array.from({ length: 50 }, (_, i) => i).join(', ')}] }
-    seed: "\${matrix.seed}"
-    with: { model: mlp_1x512, p: "\${matrix.p}" }
-    inputs: { x: corrupt }
-  aggregate: { uses: ./noop.mjs, inputs: { x: "train[*]" } }
-`);
+// The server side's 500-run fixture (and its API timings, printed as it goes).
+execFileSync(process.execPath, [fileURLToPath(new URL('./ui-fixture.mjs', import.meta.url)), dir], { stdio: 'inherit' });
 const env = { ...process.env, RETHINK_CACHE_DIR: join(dir, 'cache') };
-execFileSync(process.execPath, [bin, 'run', 'sweep.yaml'], { cwd: dir, env, stdio: 'ignore' });
 
-const server = spawn(process.execPath, [bin, 'ui', 'sweep.yaml', '--port', '0'], { cwd: dir, env, stdio: ['ignore', 'pipe', 'inherit'] });
+const server = spawn(process.execPath, [bin, 'ui', 'pipelines/sweep500.yaml', '--port', '0'], { cwd: dir, env, stdio: ['ignore', 'pipe', 'inherit'] });
 const base = await new Promise((resolve, reject) => {
   let out = '';
   server.stdout.on('data', (d) => {

@@ -28,7 +28,8 @@ export interface CurveOptions {
 
 interface Row {
   run: string;
-  group: string;
+  /** The colour: the run's value of the chosen axis (numbers stay numbers, so the legend sorts 2 before 10), or the run. */
+  group: string | number | boolean | null;
   x: number;
   y: number;
 }
@@ -41,7 +42,7 @@ export function metricsOf(curves: readonly Curves[]): Metric[] {
 export function rowsOf(curves: readonly Curves[], o: Pick<CurveOptions, 'metric' | 'x' | 'color'>): Row[] {
   return curves.flatMap((c) => {
     const run = c.id ?? c.key.slice(0, 12);
-    const group = o.color === null ? run : `${o.color}=${String(c.matrix[o.color] ?? '—')}`;
+    const group = o.color === null ? run : (c.matrix[o.color] ?? null);
     const points: readonly CurvePoint[] = o.x === 'step' ? c.steps : c.epochs;
     return points.flatMap((p) => {
       const y = p[o.metric];
