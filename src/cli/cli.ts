@@ -70,6 +70,8 @@ verify flags: --only GLOB, --sample N, --backend NAME
 path plugins: a module named in uses: (./plugins/x.mjs) is imported by every command that reads the
               pipeline, validate included, which runs its top-level code: use plugins you trust
 fsck flags:   --remote URL, --dry-run
+ui flags:     --port N (default: a free one), --host H (default 127.0.0.1; any other needs the token it prints),
+              --open (the system browser), --remote URL (read only); Ctrl-C stops it
 exit codes:   0 ok, 1 a stage failed (verify: a result did not reproduce; fsck: a bad object), 2 bad pipeline or flags,
               130/143/129 stopped by SIGINT (Ctrl-C)/SIGTERM/SIGHUP (a second one exits at once);
               exec: 2 the stage's user error, 3 the job was refused (bad spec, other code, missing input, remote unreachable)

@@ -15,7 +15,6 @@ import { artifact } from './artifacts.js';
 import { preview, previewImage } from './preview.js';
 import { compare } from './compare.js';
 import { report } from './report.js';
-import { attachment } from './reply.js';
 
 export interface RouteContext {
   readonly data: UiData;
