@@ -121,7 +121,7 @@ describe('rethink ui in a real browser', { skip }, () => {
     await shot(t, 'pipeline');
   });
 
-  test('the sweep table has one row per training run, and sorting by a column reorders it', async (t) => {
+  test('the sweep table has one row per training run, sorts by a column, downloads as CSV and summarises over seed', async (t) => {
     await page.goto(`${base}/pipelines/${encodeURIComponent(dag.id)}/sweep/fit`);
     await page.waitForSelector('table.sweep tbody tr');
     const ids = await page.$$eval('table.sweep tbody tr th', (els) => els.map((e) => e.textContent));
@@ -130,7 +130,13 @@ describe('rethink ui in a real browser', { skip }, () => {
     await page.waitForSelector('th[aria-sort="ascending"]');
     const seeds = await page.$$eval('table.sweep tbody tr th', (els) => els.map((e) => /seed=(\d+)/.exec(e.textContent ?? '')?.[1]));
     assert.deepEqual(seeds, ['1', '1', '2', '2']);
+    const csv = await (await fetch(new URL((await page.getByRole('link', { name: 'Download CSV' }).getAttribute('href'))!, base))).text();
+    assert.equal(csv.trim().split('\n').length, 1 + fits().length, csv);
     await shot(t, 'sweep');
+    await page.getByLabel('Summarise over').selectOption('seed');
+    await page.waitForSelector('caption:has-text("summarised over seed")');
+    const summaries = await page.$$eval('table.sweep tbody tr', (els) => els.length);
+    assert.equal(summaries, 2, 'one row per learning rate, over its two seeds');
   });
 
   test('the curves page draws one line per run', async (t) => {
