@@ -37,6 +37,7 @@ const COMMANDS: Readonly<Record<string, CommandEntry>> = {
   gc: { args: '[pipeline…]', summary: 'delete results that are no longer current (--dry-run says what; --remote URL: on the remote)', load: async () => (await import('./commands/gc.js')).gc },
   fsck: { args: '', summary: 'hash every cached object against its name; quarantine bad ones (--remote URL: check that remote too)', load: async () => (await import('./commands/fsck.js')).fsck },
   doctor: { args: '', summary: 'check that rethink can run here: backends, Node, the cache, the remote, executor settings; what to fix', load: async () => (await import('./commands/doctor.js')).doctor },
+  ui: { args: '[pipeline…]', summary: 'a web app over the cache: DAGs, sweeps, curves, runs, live progress (--port N, --host H, --open); read-only', load: async () => (await import('./commands/ui.js')).ui },
   plugins: { args: '', summary: 'list the built-in stage plugins', load: async () => (await import('./commands/plugins.js')).plugins },
   models: { args: '', summary: 'list the model definitions with their parameter counts', load: async () => (await import('./commands/models.js')).models },
   schema: { args: '', summary: 'print the pipeline JSON Schema', load: async () => (await import('./commands/schema.js')).schema },
@@ -76,6 +77,8 @@ verify flags: --only GLOB, --sample N, --backend NAME
 path plugins: a module named in uses: (./plugins/x.mjs) is imported by every command that reads the
               pipeline, validate included, which runs its top-level code: use plugins you trust
 fsck flags:   --remote URL, --dry-run
+ui flags:     --port N (default: a free one), --host H (default 127.0.0.1; any other needs the token it prints),
+              --open (the system browser), --remote URL (read only); Ctrl-C stops it
 exit codes:   0 ok, 1 a stage failed (verify: a result did not reproduce; fsck: a bad object), 2 bad pipeline or flags,
               130/143/129 stopped by SIGINT (Ctrl-C)/SIGTERM/SIGHUP (a second one exits at once);
               exec: 2 the stage's user error, 3 the job was refused (bad spec, other code, missing input, remote unreachable)

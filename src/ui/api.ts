@@ -5,7 +5,7 @@
 // Routes (all GET; `:key` is a run's cache key, 64 hex digits; names are URL-encoded):
 //   /api/overview                         → Overview
 //   /api/pipelines/:pipeline              → PipelineDag        (pipeline = its id from Overview)
-//   /api/pipelines/:pipeline/sweep/:stage → Sweep              (?over=seed&stats=mean,sd&output=metrics)
+//   /api/pipelines/:pipeline/sweep/:stage → Sweep              (?over=seed&stats=mean,sd&output=metrics&metrics=a.b,c)
 //   /api/pipelines/:pipeline/sweep/:stage.csv → text/csv of the same table
 //   /api/runs/:key                        → RunDetail
 //   /api/runs/:key/curves                 → Curves
@@ -43,8 +43,9 @@ export interface DagNode {
   readonly id: string;
   readonly stage: string;
   readonly plugin: string;
-  readonly matrix: Readonly<Record<string, string | number | boolean>>;
-  readonly key: string;
+  readonly matrix: Readonly<Record<string, Cell>>;
+  /** Null while an upstream instance is not up to date (the key hashes its outputs). */
+  readonly key: string | null;
   readonly state: InstanceState;
   /** Why it would run, as `rethink status` says it (stale and never-run only). */
   readonly reason?: string;
@@ -72,6 +73,10 @@ export interface Sweep {
   readonly columns: readonly string[];
   /** One per instance (or per combination of the other axes with ?over=). `key` is null for a summary row. */
   readonly rows: readonly { readonly id: string; readonly key: string | null; readonly cells: Readonly<Record<string, Cell>> }[];
+  /** Every scalar field of the output that varies between rows; `?metrics=a,b` picks the columns among them. */
+  readonly fields: readonly string[];
+  /** Instances of the stage with no up-to-date result, left out of the rows. */
+  readonly missing: readonly { readonly id: string; readonly reason: string }[];
 }
 
 export interface OutputInfo {
@@ -118,7 +123,7 @@ export interface Curves {
   readonly format: 1;
   readonly key: string;
   readonly id: string | null;
-  readonly matrix: Readonly<Record<string, string | number | boolean>>;
+  readonly matrix: Readonly<Record<string, Cell>>;
   readonly epochs: readonly CurvePoint[];
   readonly steps: readonly CurvePoint[];
 }

@@ -9,7 +9,7 @@ async function cli(...argv: string[]): Promise<{ code: number; stdout: string; s
   return { code, stdout, stderr };
 }
 
-const COMMANDS = ['init', 'run', 'status', 'validate', 'dag', 'show', 'results', 'runs', 'diff', 'verify', 'export', 'predict', 'push', 'pull', 'gc', 'fsck', 'doctor', 'plugins', 'models', 'schema', 'completion', 'worker', 'exec'];
+const COMMANDS = ['init', 'run', 'status', 'validate', 'dag', 'show', 'results', 'runs', 'diff', 'verify', 'export', 'predict', 'push', 'pull', 'gc', 'fsck', 'doctor', 'ui', 'plugins', 'models', 'schema', 'completion', 'worker', 'exec'];
 
 test('every command --help lists exactly the flags it accepts, each with its help, and runs nothing', async () => {
   const usage = await cli('--help');

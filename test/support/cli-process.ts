@@ -19,6 +19,8 @@ export interface CliProcess {
   readonly done: Promise<CliExit>;
   /** What it has written to stderr so far. */
   stderr(): string;
+  /** What it has written to stdout so far. */
+  stdout(): string;
 }
 
 const started = new Set<ChildProcess>();
@@ -35,7 +37,7 @@ export function startCli(dir: string, argv: readonly string[], env: Readonly<Rec
   child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
   child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
   const done = new Promise<CliExit>((resolve) => child.on('close', (code, signal) => resolve({ code, signal, stdout, stderr })));
-  return { child, done, stderr: () => stderr };
+  return { child, done, stderr: () => stderr, stdout: () => stdout };
 }
 
 /** Polls `check` every 25 ms until it holds; fails after `ms` (a hang guard, not a timing). */

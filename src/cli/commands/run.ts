@@ -7,6 +7,7 @@ import { backendChoice, backendFlag, intFlag, onlyFlag, parseFlags, pipelineFlag
 import { loadWorkspace, localOf, openStore, remoteReadOnly, type Workspace } from '../workspace.js';
 import { selectInstances, withUpstream } from '../../plan/select.js';
 import { execute } from '../../exec/executor.js';
+import { progressRecorder } from '../../exec/progress-recorder.js';
 import { DEFAULT_REMOTE_JOBS, executorFlags, executorFor, executorName, isDistributed } from '../executors.js';
 import type { Observer, StageReport } from '../../exec/events.js';
 import type { Store } from '../../store/types.js';
@@ -99,6 +100,15 @@ export const run: Command = async (argv, io) => {
         else warnings.push(`warning: ${e.message}\n`);
       };
     }
+    // Each running stage's progress, in the local cache, for `rethink ui` in another process.
+    const recorder = dryRun ? undefined : progressRecorder(localOf(store).location, ws.plan.pipeline, (line) => io.stderr(`warning: ${line}\n`));
+    if (recorder) {
+      const render = observe;
+      observe = (e) => {
+        recorder.observe(e);
+        render(e);
+      };
+    }
     // With --json, stdout is one JSON document: whatever plugins log goes to stderr instead.
     if (values.json) restoreConsole = consoleToStderr();
     const summary = await execute(
@@ -117,7 +127,10 @@ export const run: Command = async (argv, io) => {
         ...(backend === undefined ? {} : { backend }),
       },
       observe,
-    ).finally(close);
+    ).finally(async () => {
+      await recorder?.close();
+      await close();
+    });
     await finished.catch(() => undefined); // failures are reported below
     // Uploads run in the background while later stages train; the run ends when they are done.
     const remote = 'flush' in store ? await store.flush() : undefined;

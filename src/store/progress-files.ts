@@ -1,0 +1,68 @@
+// What a running stage is doing, for other processes that read the cache (`rethink ui`):
+// `progress/<key>.json`, rewritten as the stage reports progress (temp file + rename, so a reader
+// never sees half a file), deleted when the stage's result is stored, left saying `failed` when it
+// failed (until the key runs again). Not a result: nothing ever reads it to decide what to run.
+import { randomBytes } from 'node:crypto';
+import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { ProgressUpdate } from '../plugin/types.js';
+
+export const PROGRESS_DIR = 'progress';
+
+export interface ProgressFile {
+  readonly format: 1;
+  readonly key: string;
+  /** The instance id, e.g. `train[model=mlp_1x512,seed=0]`. */
+  readonly id: string;
+  /** The pipeline file's absolute path. */
+  readonly pipeline: string;
+  /** When the stage started (ISO 8601). */
+  readonly startedAt: string;
+  /** When this update was written. */
+  readonly at: string;
+  readonly update: ProgressUpdate;
+  /** When each finished epoch ended (training stages), for an ETA from measured epoch times. */
+  readonly epochEndedAt: readonly string[];
+  /** Where it runs, when not in the process that writes this (a worker, a Slurm node). */
+  readonly where?: string;
+  /** Set when the stage failed: why. */
+  readonly failed?: string;
+}
+
+const KEY = /^[0-9a-f]{64}$/;
+
+export const progressDirOf = (cacheDir: string): string => join(cacheDir, PROGRESS_DIR);
+export const progressFileOf = (cacheDir: string, key: string): string => join(progressDirOf(cacheDir), `${key}.json`);
+
+/** The key a `<key>.json` name in progress/ (or leases/) is about; undefined for anything else there (temp files). */
+export function keyOfJsonName(name: string): string | undefined {
+  const key = name.endsWith('.json') ? name.slice(0, -'.json'.length) : '';
+  return KEY.test(key) ? key : undefined;
+}
+
+export async function writeProgressFile(cacheDir: string, doc: ProgressFile): Promise<void> {
+  const dir = progressDirOf(cacheDir);
+  await mkdir(dir, { recursive: true });
+  const tmp = join(dir, `.${doc.key.slice(0, 16)}-${randomBytes(4).toString('hex')}.tmp`);
+  try {
+    await writeFile(tmp, `${JSON.stringify(doc)}\n`);
+    await rename(tmp, progressFileOf(cacheDir, doc.key));
+  } catch (e) {
+    await rm(tmp, { force: true });
+    throw e;
+  }
+}
+
+export async function removeProgressFile(cacheDir: string, key: string): Promise<void> {
+  await rm(progressFileOf(cacheDir, key), { force: true });
+}
+
+/** A progress file's contents, or undefined when it is gone or not one. */
+export async function readProgressFile(path: string): Promise<ProgressFile | undefined> {
+  try {
+    const doc = JSON.parse(await readFile(path, 'utf8')) as Partial<ProgressFile>;
+    return doc.format === 1 && typeof doc.key === 'string' && KEY.test(doc.key) && typeof doc.id === 'string' && Array.isArray(doc.epochEndedAt) ? (doc as ProgressFile) : undefined;
+  } catch {
+    return undefined;
+  }
+}
