@@ -1,6 +1,6 @@
 // The live view of a cache that `rethink run` (here or through workers) is writing to: which keys are
-// being computed now (leases/), how far each has got (progress/, see store/progress-files.ts), and
-// which failed. Watched with fs.watch, with a slow poll behind it (watch events get lost on network
+// being computed now (a live lease in leases/), how far each has got (progress/, see
+// store/progress-files.ts), and which failed. Watched with fs.watch, with a slow poll behind it (watch events get lost on network
 // file systems and are coalesced everywhere); each change becomes `progress` and `state` events for
 // the /api/live subscribers. Parsed files are kept by mtime and size, so a poll reads only what moved.
 import { watch, type FSWatcher } from 'node:fs';
@@ -154,11 +154,14 @@ export class LiveMonitor implements LiveView {
     for (const key of new Set([...progress.keys(), ...holders.keys()])) {
       const doc = progress.get(key);
       const failed = doc?.failed;
+      // Running means a live lease: a progress file without one is what a killed run left behind.
+      const running = holders.has(key);
+      if (!running && failed === undefined) continue;
       next.set(key, {
         id: doc?.id ?? holders.get(key) ?? null,
-        running: holders.has(key) || (doc !== undefined && failed === undefined),
-        failed,
-        progress: doc === undefined || failed !== undefined ? undefined : liveProgress(doc),
+        running,
+        failed: running ? undefined : failed,
+        progress: running && doc !== undefined && failed === undefined ? liveProgress(doc) : undefined,
       });
     }
     const before = this.states;
