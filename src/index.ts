@@ -4,7 +4,7 @@
 // back as a tfjs LayersModel) is in 'rethink-ml/models', so that plugin authors' types never load tfjs's.
 export { definePlugin } from './plugin/types.js';
 export { UserInputError } from './util/user-error.js';
-export type { Artifact, ArtifactKind, ArtifactOrigin, InputSpec, JsonSchema, JsonValue, OutputSpec, Plugin, ProgressUpdate, Scalar, StageContext, StageDeclaration } from './plugin/types.js';
+export type { Artifact, ArtifactKind, ArtifactOrigin, InputSpec, JsonSchema, JsonValue, OutputSpec, Plugin, EpochProgress, ProgressUpdate, Scalar, StageContext, StageDeclaration } from './plugin/types.js';
 export type { GpuNeed } from './plan/resources.js';
 export { Rng } from './util/random.js';
 export type { TensorData } from './tensors/types.js';

@@ -79,10 +79,9 @@ export function progressRecorder(cacheDir: string, pipeline: string, warn: (mess
         const r = running.get(e.id);
         if (!r) return;
         r.update = e.update;
-        const t = e.update.training;
-        if (t !== undefined) {
-          // An epoch is over when the next one reports, or when its last step does.
-          const finished = t.step !== undefined && t.step === t.stepsPerEpoch ? t.epoch : t.epoch - 1;
+        const finished = e.update.epochs?.finished;
+        if (finished !== undefined) {
+          // The wall time at which each epoch was first reported finished: the UI's ETA reads them.
           while (r.done < finished) {
             r.done++;
             r.epochEndedAt.push(new Date(now()).toISOString());

@@ -60,8 +60,6 @@ export interface ProgressUpdate {
   readonly rate?: { readonly perSecond: number; readonly unit: string };
   /** Figures worth showing beside the progress, by name, in the order given: `{ loss: 0.42, acc: 0.91 }`. */
   readonly metrics?: Readonly<Record<string, number>>;
-  /** A training stage's position and running metrics, as numbers (what `rethink ui` draws and times). */
-  readonly training?: TrainingProgress;
 }
 
 export interface EpochProgress {
@@ -77,16 +75,6 @@ export interface EpochProgress {
   readonly upTo?: boolean;
 }
 
-export interface TrainingProgress {
-  /** The epoch under way, from 1. */
-  readonly epoch: number;
-  readonly epochs: number;
-  /** Steps done in this epoch. */
-  readonly step?: number;
-  readonly stepsPerEpoch?: number;
-  readonly loss?: number;
-  readonly acc?: number;
-}
 
 export interface StageContext<P = Record<string, unknown>> {
   readonly stage: { readonly id: StageId; readonly name: string; readonly matrix: Readonly<Record<string, Scalar>> };

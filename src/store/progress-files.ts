@@ -1,11 +1,13 @@
 // What a running stage is doing, for other processes that read the cache (`rethink ui`):
 // `progress/<key>.json`, rewritten as the stage reports progress (temp file + rename, so a reader
 // never sees half a file), deleted when the stage's result is stored, left saying `failed` when it
-// failed (until the key runs again). Not a result: nothing ever reads it to decide what to run.
-import { randomBytes } from 'node:crypto';
+// failed (until the key runs again). Not a result: nothing ever reads it to decide what to run. A
+// stage is running while its key's lease is held (leases.ts), not while its file exists: a run that
+// was killed leaves a file that no lease backs, which readers ignore.
 import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { ProgressUpdate } from '../plugin/types.js';
+import { tmpName } from './tmp-dir.js';
 
 export const PROGRESS_DIR = 'progress';
 
@@ -40,10 +42,12 @@ export function keyOfJsonName(name: string): string | undefined {
   return KEY.test(key) ? key : undefined;
 }
 
+/** Written aside in the cache's tmp/ (named for this process, so a killed one's leftovers are swept), then renamed into place. */
 export async function writeProgressFile(cacheDir: string, doc: ProgressFile): Promise<void> {
   const dir = progressDirOf(cacheDir);
-  await mkdir(dir, { recursive: true });
-  const tmp = join(dir, `.${doc.key.slice(0, 16)}-${randomBytes(4).toString('hex')}.tmp`);
+  const tmpDir = join(cacheDir, 'tmp');
+  await Promise.all([mkdir(dir, { recursive: true }), mkdir(tmpDir, { recursive: true })]);
+  const tmp = join(tmpDir, tmpName('w'));
   try {
     await writeFile(tmp, `${JSON.stringify(doc)}\n`);
     await rename(tmp, progressFileOf(cacheDir, doc.key));

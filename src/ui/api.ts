@@ -18,7 +18,9 @@
 //   /api/live                             → text/event-stream of LiveEvent (one JSON per `data:` line)
 // Everything else under /api/ is 404 ApiError; other paths serve the built app (index.html for routes
 // the app owns: /, /pipelines/…, /runs/…, /compare?…). With --host other than loopback every request
-// needs `?token=T` or `Authorization: Bearer T` (401 otherwise).
+// needs `?token=T` or `Authorization: Bearer T` (401 otherwise); a `?token=` request sets an HttpOnly
+// cookie, so the page's own requests (assets, fetch, EventSource) need not repeat it. On loopback, a
+// request whose Host is not a loopback name is refused (403 E_HOST).
 
 export const UI_API_FORMAT = 1 as const;
 

@@ -91,7 +91,6 @@ export async function runTrain(ctx: StageContext<TrainParams>): Promise<void> {
             epochs: { current: s.epoch, total: s.epochs, finished: s.epoch - 1, ...(meanSeconds === undefined ? {} : { meanSeconds }), ...(upTo ? { upTo } : {}) },
             ...(perSecond === undefined ? {} : { rate: { perSecond, unit: 'img' } }),
             metrics: { loss: s.loss, acc },
-            training: { epoch: s.epoch, epochs: s.epochs, step: s.step, stepsPerEpoch: s.stepsPerEpoch, loss: s.loss, acc: s.acc },
           });
         },
         // The first epoch on a GPU also compiles its kernels and times its GEMM tiles: say so.

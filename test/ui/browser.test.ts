@@ -56,7 +56,7 @@ export const plugin = {
       await new Promise((r) => setTimeout(r, ctx.params.pause_ms));
       const loss = 2 / e;
       history.push({ epoch: e, loss, acc: 1 - loss / 2 });
-      ctx.progress({ message: \`epoch \${e}/\${n} loss \${loss.toFixed(4)}\`, done: e, total: n, training: { epoch: e, epochs: n, loss, acc: 1 - loss / 2 } });
+      ctx.progress({ message: \`epoch \${e}/\${n} loss \${loss.toFixed(4)}\`, done: e, total: n, epochs: { current: e, total: n, finished: e - 1 }, metrics: { loss, acc: 1 - loss / 2 } });
     }
     await ctx.writeJson('metrics', { history });
   },

@@ -52,6 +52,9 @@ test('rethink ui --host 0.0.0.0 prints a URL with its token; a port in use is a 
     const r = await p.cli('ui', 'pipelines/a.yaml', '--port', String((busy.address() as AddressInfo).port));
     assert.equal(r.code, 2);
     assert.match(r.stderr, /error\[E_PORT\]: port \d+ on 127\.0\.0\.1 is in use/);
+    const high = await p.cli('ui', 'pipelines/a.yaml', '--port', '70000');
+    assert.equal(high.code, 2);
+    assert.match(high.stderr, /error\[E_BAD_FLAG\]: --port must be at most 65535/);
   } finally {
     busy.close();
   }

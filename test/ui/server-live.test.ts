@@ -10,6 +10,7 @@ import type { StageId, CacheKey } from '../../src/util/brand.js';
 import { progressRecorder } from '../../src/exec/progress-recorder.js';
 import { progressFileOf, readProgressFile, removeProgressFile, writeProgressFile, type ProgressFile } from '../../src/store/progress-files.js';
 import { liveProgress } from '../../src/ui/server/live.js';
+import { Leases, type Lease } from '../../src/store/leases.js';
 import { project, SWEEP, TEST_PLUGINS, type Project } from '../support/tmp-project.js';
 import { uiOver, type TestUi } from '../support/ui-server.js';
 import { startCli } from '../support/cli-process.js';
@@ -29,7 +30,7 @@ before(async () => {
 
 after(() => s?.close());
 
-/** The /api/live stream, read event by event. */
+/** The /api/live stream, read event by event (the tests that wait on it have a hang guard: a timeout). */
 async function subscribe(server: TestUi = s): Promise<{ next(match: (e: LiveEvent) => boolean): Promise<LiveEvent>; close(): void }> {
   const abort = new AbortController();
   const res = await fetch(`http://127.0.0.1:${server.ui.port}/api/live`, { signal: abort.signal });
@@ -59,6 +60,17 @@ async function subscribe(server: TestUi = s): Promise<{ next(match: (e: LiveEven
   };
 }
 
+/**
+ * Takes the key's lease as `rethink run` does before it starts a stage, in the name of another live
+ * process (the test runner's): a lease with the server's own pid and a token it does not hold would
+ * read as a leftover of this process.
+ */
+async function hold(key: string, id: string): Promise<Lease> {
+  const claim = await new Leases(join(cache, 'leases'), { pid: process.ppid }).claim(key as CacheKey, { pipeline: 'p.yaml', stage: id });
+  assert.ok(claim.held);
+  return claim.held;
+}
+
 const T0 = Date.parse('2026-01-01T00:00:00Z');
 const iso = (seconds: number) => new Date(T0 + seconds * 1000).toISOString();
 
@@ -70,24 +82,25 @@ function progressDoc(key: string, id: string, epoch: number, at: number, more: P
     pipeline: join(p.dir, 'p.yaml'),
     startedAt: iso(0),
     at: iso(at),
-    update: { message: `epoch ${epoch}/5`, training: { epoch, epochs: 5, step: 3, stepsPerEpoch: 10, loss: 1.5, acc: 0.25 } },
+    update: { message: `epoch ${epoch}/5`, epochs: { current: epoch, total: 5, finished: epoch - 1 }, metrics: { loss: 1.5, acc: 0.25 } },
     epochEndedAt: Array.from({ length: epoch - 1 }, (_, i) => iso(10 * (i + 1))),
     ...more,
   };
 }
 
-test('a progress file that appears or changes is pushed as progress and state events; the DAG shows the instance running', async () => {
+test('a progress file that appears or changes is pushed as progress and state events; the DAG shows the instance running', { timeout: 60_000 }, async () => {
   const aggregate = (await s.get('/api/pipelines/p')).json<PipelineDag>().nodes.find((n) => n.id === 'aggregate')!;
   assert.equal(aggregate.state, 'stale');
   const key = aggregate.key!;
   const live = await subscribe();
   try {
     assert.equal((await live.next(() => true)).type, 'hello');
+    let lease = await hold(key, 'aggregate');
     await writeProgressFile(cache, progressDoc(key, 'aggregate', 2, 15));
     assert.deepEqual(await live.next((e) => e.type === 'state'), { type: 'state', key, id: 'aggregate', state: 'running' });
     const first = await live.next((e) => e.type === 'progress');
     // One epoch took 10 s: 4 more take 40 s, of which 5 s have passed.
-    assert.deepEqual(first, { type: 'progress', key, id: 'aggregate', progress: { epoch: 2, epochs: 5, step: 3, stepsPerEpoch: 10, loss: 1.5, acc: 0.25, etaSeconds: 35, updatedAt: iso(15) } });
+    assert.deepEqual(first, { type: 'progress', key, id: 'aggregate', progress: { epoch: 2, epochs: 5, loss: 1.5, acc: 0.25, etaSeconds: 35, updatedAt: iso(15) } });
     const node = (await s.get('/api/pipelines/p')).json<PipelineDag>().nodes.find((n) => n.id === 'aggregate')!;
     assert.equal(node.state, 'running');
     assert.equal(node.progress?.epoch, 2);
@@ -97,30 +110,51 @@ test('a progress file that appears or changes is pushed as progress and state ev
     assert.equal(second.type === 'progress' && second.progress.epoch, 3);
 
     await writeProgressFile(cache, progressDoc(key, 'aggregate', 3, 26, { failed: 'boom in aggregate' }));
+    await lease.release();
     assert.deepEqual(await live.next((e) => e.type === 'state'), { type: 'state', key, id: 'aggregate', state: 'failed' });
     assert.equal((await s.get('/api/pipelines/p')).json<PipelineDag>().nodes.find((n) => n.id === 'aggregate')!.state, 'failed');
     assert.equal((await s.get('/api/overview')).json<{ counts: Record<string, number> }>().counts['failed'], 1);
 
-    // Run again, and finish: the state follows the cache.
+    // Run again, and stop without a result: the state follows the cache.
+    lease = await hold(key, 'aggregate');
     await writeProgressFile(cache, progressDoc(key, 'aggregate', 1, 30));
     assert.deepEqual(await live.next((e) => e.type === 'state'), { type: 'state', key, id: 'aggregate', state: 'running' });
     await removeProgressFile(cache, key);
+    await lease.release();
     assert.deepEqual(await live.next((e) => e.type === 'state'), { type: 'state', key, id: 'aggregate', state: 'stale' });
   } finally {
     live.close();
   }
 });
 
-test('a finished stage with its result stored is pushed as up to date', async () => {
+test('a finished stage with its result stored is pushed as up to date', { timeout: 60_000 }, async () => {
   const train = (await s.get('/api/pipelines/p')).json<PipelineDag>().nodes.find((n) => n.id === 'train[p=0,seed=1]')!;
   const live = await subscribe();
   try {
+    const lease = await hold(train.key!, train.id);
     await writeProgressFile(cache, progressDoc(train.key!, train.id, 1, 1));
     assert.equal((await live.next((e) => e.type === 'state')).type, 'state');
     await removeProgressFile(cache, train.key!);
+    await lease.release();
     assert.deepEqual(await live.next((e) => e.type === 'state' && e.state !== 'running'), { type: 'state', key: train.key, id: train.id, state: 'up-to-date' });
   } finally {
     live.close();
+  }
+});
+
+test('a progress file that no lease backs (a killed run left it) is not shown as running', async () => {
+  const node = (await s.get('/api/pipelines/p')).json<PipelineDag>().nodes.find((n) => n.id === 'train[p=0.5,seed=2]')!;
+  const stale = 'cd'.repeat(32);
+  await writeProgressFile(cache, progressDoc(stale, 'download', 2, 15));
+  await writeProgressFile(cache, progressDoc(node.key!, node.id, 2, 15));
+  try {
+    await s.ui.live.scan();
+    assert.equal(s.ui.live.isRunning(stale), false);
+    assert.equal(s.ui.live.progressOf(node.key!), undefined);
+    assert.equal((await s.get('/api/pipelines/p')).json<PipelineDag>().nodes.find((n) => n.id === node.id)!.state, 'up-to-date');
+  } finally {
+    await removeProgressFile(cache, stale);
+    await removeProgressFile(cache, node.key!);
   }
 });
 
@@ -139,18 +173,18 @@ test('the run observer writes each running stage progress file, with when each e
   const rec = progressRecorder(dir, '/p.yaml', (w) => warnings.push(w), 0, () => now);
   const id = 'fit[lr=0.1]' as StageId;
   const key = 'ab'.repeat(32) as CacheKey;
-  const training = (epoch: number, step: number) => ({ epoch, epochs: 3, step, stepsPerEpoch: 4, loss: 1, acc: 0.5 });
+  const training = (current: number, finished: number) => ({ epochs: { current, total: 3, finished }, metrics: { loss: 1, acc: 0.5 } });
   rec.observe({ type: 'stage-start', id, plugin: 'train', key, cores: 1 });
   now += 4000;
-  rec.observe({ type: 'stage-progress', id, update: { training: training(1, 2) } });
+  rec.observe({ type: 'stage-progress', id, update: training(1, 0) });
   now += 4000;
-  rec.observe({ type: 'stage-progress', id, update: { training: training(1, 4) } });
+  rec.observe({ type: 'stage-progress', id, update: training(1, 1) });
   now += 1000;
-  rec.observe({ type: 'stage-progress', id, update: { training: training(2, 1) } });
+  rec.observe({ type: 'stage-progress', id, update: training(2, 1) });
   rec.observe({ type: 'stage-placed', id, where: 'n2 (slurm 7)' });
   await rec.flush();
   const doc = (await readProgressFile(progressFileOf(dir, key)))!;
-  assert.deepEqual([doc.id, doc.key, doc.startedAt, doc.epochEndedAt, doc.update.training?.epoch, doc.where], [id, key, iso(0), [iso(8)], 2, 'n2 (slurm 7)']);
+  assert.deepEqual([doc.id, doc.key, doc.startedAt, doc.epochEndedAt, doc.update.epochs?.current, doc.where], [id, key, iso(0), [iso(8)], 2, 'n2 (slurm 7)']);
 
   rec.observe({ type: 'stage-end', report: { id, stage: 'fit', plugin: 'train', key, status: 'ran', seconds: 9, outputs: {} } });
   await rec.flush();
@@ -194,7 +228,7 @@ export const plugin = {
   async run(ctx) {
     const { epochs, gate } = ctx.params;
     for (let epoch = 1; epoch <= epochs; epoch++) {
-      ctx.progress({ message: 'epoch ' + epoch, training: { epoch, epochs, step: 1, stepsPerEpoch: 2, loss: 1 / epoch, acc: epoch / 10 } });
+      ctx.progress({ message: 'epoch ' + epoch, epochs: { current: epoch, total: epochs, finished: epoch - 1 }, metrics: { loss: 1 / epoch, acc: epoch / 10 } });
       while (!existsSync(gate + '-' + epoch)) await new Promise((r) => setTimeout(r, 10));
     }
     await ctx.writeJson('metrics', { history: [] });
@@ -202,7 +236,7 @@ export const plugin = {
 };
 `;
 
-test('while rethink run works in another process, /api/live follows its epochs to the stored result', async () => {
+test('while rethink run works in another process, /api/live follows its epochs to the stored result', { timeout: 60_000 }, async () => {
   const q = await project({ 'plugins.mjs': TEST_PLUGINS, 'gated.mjs': GATED });
   const gate = join(q.dir, 'gate');
   await q.write({ 'p.yaml': `stages:\n  prep: { uses: ./plugins.mjs, with: { value: 1 } }\n  slow: { uses: ./gated.mjs, with: { epochs: 3, gate: "${gate}" } }\n` });

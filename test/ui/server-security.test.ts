@@ -97,6 +97,13 @@ test('an object replaced by a symlink out of the cache is not served', async () 
   }
 });
 
+test('on loopback, requests addressed to another name are refused (DNS rebinding)', async () => {
+  const rebound = await rawGet('/api/overview', { host: 'evil.example:8080' });
+  assert.equal(rebound.status, 403);
+  assert.equal(JSON.parse(rebound.body).error.code, 'E_HOST');
+  for (const host of [`localhost:${s.ui.port}`, `127.0.0.1:${s.ui.port}`, `[::1]:${s.ui.port}`]) assert.equal((await rawGet('/api/overview', { host })).status, 200, host);
+});
+
 test('headers: nosniff everywhere, a strict CSP on the app', async () => {
   const api = await rawGet('/api/overview');
   assert.equal(api.headers['x-content-type-options'], 'nosniff');
@@ -125,6 +132,13 @@ test('off loopback, every request needs the token printed at start (compared in 
     assert.equal((await open.get(`/api/overview?token=${token}`)).status, 200);
     assert.equal((await open.get('/api/overview', { authorization: `Bearer ${token}` })).status, 200);
     assert.equal((await open.get('/api/live?token=nope')).status, 401);
+    // The page opened with the token sets a cookie, so its assets and API calls pass without it.
+    const page = await open.get(`/runs/abc?token=${token}`);
+    assert.equal(page.status, 200);
+    const cookie = page.headers.get('set-cookie')!;
+    assert.match(cookie, /^rethink_ui_token=[^;]+; HttpOnly; SameSite=Strict; Path=\/$/);
+    assert.equal((await open.get('/assets/app-1234.js', { cookie: cookie.split(';')[0]! })).status, 200);
+    assert.equal((await open.get('/assets/app-1234.js', { cookie: 'rethink_ui_token=wrong' })).status, 401);
   } finally {
     await open.close();
   }

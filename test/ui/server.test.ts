@@ -108,7 +108,7 @@ test('sweep: a row per instance with its key; ?over=seed summarizes the seeds; t
 
   const bad = await s.get('/api/pipelines/sweep/sweep/train?over=lr');
   assert.equal(bad.status, 400);
-  assert.match(bad.json<{ error: { message: string } }>().error.message, /over lr: not a matrix axis of "train".*its axes: p, seed/);
+  assert.match(bad.json<{ error: { message: string } }>().error.message, /^over=lr: not a matrix axis of "train" \(its axes: p, seed\)$/);
   assert.equal((await s.get('/api/pipelines/sweep/sweep/nope')).status, 404);
 });
 

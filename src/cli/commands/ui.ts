@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import type { CliIO, Command } from '../io.js';
 import { intFlag, parseFlags, pipelineFlags } from '../args.js';
 import { resolvePipeline } from '../workspace.js';
+import { UserError } from '../../util/user-error.js';
 
 export const ui: Command = async (argv, io) => {
   const { values, positionals } = parseFlags('ui', argv, {
@@ -19,6 +20,7 @@ export const ui: Command = async (argv, io) => {
     remote: { ...pipelineFlags.remote, help: 'also show results on this shared cache (read only): s3://bucket/prefix or a directory (or RETHINK_REMOTE)' },
   });
   const port = intFlag('port', values.port, 0);
+  if (port !== undefined && port > 65535) throw UserError.of('E_BAD_FLAG', `--port must be at most 65535, got ${port}`, 'leave --port out for a free port');
   const { startUi } = await import('../../ui/server/start.js');
   const running = await startUi(io, {
     pipelines: positionals.length > 0 ? positionals : projectPipelines(io),

@@ -1,6 +1,6 @@
 // The live view of a cache that `rethink run` (here or through workers) is writing to: which keys are
-// being computed now (leases/), how far each has got (progress/, see store/progress-files.ts), and
-// which failed. Watched with fs.watch, with a slow poll behind it (watch events get lost on network
+// being computed now (a live lease in leases/), how far each has got (progress/, see
+// store/progress-files.ts), and which failed. Watched with fs.watch, with a slow poll behind it (watch events get lost on network
 // file systems and are coalesced everywhere); each change becomes `progress` and `state` events for
 // the /api/live subscribers. Parsed files are kept by mtime and size, so a poll reads only what moved.
 import { watch, type FSWatcher } from 'node:fs';
@@ -28,19 +28,20 @@ interface KeyState {
 
 /** A progress file as the UI shows it; the ETA from the epochs measured so far, as of the update. */
 export function liveProgress(doc: ProgressFile): LiveProgress {
-  const t = doc.update.training;
+  const ep = doc.update.epochs;
+  const metrics = doc.update.metrics ?? {};
   const at = Date.parse(doc.at);
   const ends = doc.epochEndedAt.map((e) => Date.parse(e));
   const last = ends.at(-1);
   let etaSeconds: number | undefined;
-  if (t !== undefined && last !== undefined && t.epochs > 0) {
+  if (ep !== undefined && last !== undefined && ep.total > 0) {
     const perEpoch = (last - Date.parse(doc.startedAt)) / ends.length;
-    etaSeconds = Math.max(0, (perEpoch * (t.epochs - ends.length) - (at - last)) / 1000);
+    etaSeconds = Math.max(0, (perEpoch * (ep.total - ends.length) - (at - last)) / 1000);
   }
-  const optional = { step: t?.step, stepsPerEpoch: t?.stepsPerEpoch, loss: t?.loss, acc: t?.acc, etaSeconds, where: doc.where };
+  const optional = { loss: metrics['loss'], acc: metrics['acc'], etaSeconds, where: doc.where };
   return {
-    epoch: t?.epoch ?? 0,
-    epochs: t?.epochs ?? 0,
+    epoch: ep?.current ?? 0,
+    epochs: ep?.total ?? 0,
     ...Object.fromEntries(Object.entries(optional).filter(([, v]) => v !== undefined)),
     updatedAt: doc.at,
   };
@@ -154,11 +155,14 @@ export class LiveMonitor implements LiveView {
     for (const key of new Set([...progress.keys(), ...holders.keys()])) {
       const doc = progress.get(key);
       const failed = doc?.failed;
+      // Running means a live lease: a progress file without one is what a killed run left behind.
+      const running = holders.has(key);
+      if (!running && failed === undefined) continue;
       next.set(key, {
         id: doc?.id ?? holders.get(key) ?? null,
-        running: holders.has(key) || (doc !== undefined && failed === undefined),
-        failed,
-        progress: doc === undefined || failed !== undefined ? undefined : liveProgress(doc),
+        running,
+        failed: running ? undefined : failed,
+        progress: running && doc !== undefined && failed === undefined ? liveProgress(doc) : undefined,
       });
     }
     const before = this.states;

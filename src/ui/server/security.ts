@@ -17,11 +17,29 @@ export function isLoopback(host: string): boolean {
 /** A fresh access token: 128 random bits, URL-safe. */
 export const newToken = (): string => randomBytes(16).toString('base64url');
 
-/** The token a request carries: `Authorization: Bearer T` or `?token=T`. */
+/** The cookie that carries the token once a page was opened with `?token=`: its scripts, styles and API calls need it too. */
+export const TOKEN_COOKIE = 'rethink_ui_token';
+
+/** The token a request carries: `Authorization: Bearer T`, `?token=T`, or the cookie set by the first. */
 export function requestToken(req: IncomingMessage, url: URL): string | undefined {
   const auth = req.headers.authorization;
   const bearer = auth !== undefined && /^Bearer\s+/i.test(auth) ? auth.replace(/^Bearer\s+/i, '').trim() : undefined;
-  return bearer ?? url.searchParams.get('token') ?? undefined;
+  const cookie = (req.headers.cookie ?? '').split(';').map((c) => c.trim()).find((c) => c.startsWith(`${TOKEN_COOKIE}=`))?.slice(TOKEN_COOKIE.length + 1);
+  return bearer ?? url.searchParams.get('token') ?? cookie ?? undefined;
+}
+
+/** Set on a request that brought the token in its URL. */
+export const tokenCookie = (token: string): string => `${TOKEN_COOKIE}=${token}; HttpOnly; SameSite=Strict; Path=/`;
+
+/**
+ * Without a token (on loopback), only requests addressed to a loopback name are answered: a page
+ * elsewhere that rebinds its own DNS name to 127.0.0.1 would otherwise read the API from the
+ * user's browser. The Host header names what the browser thinks it talks to.
+ */
+export function hostAllowed(hostHeader: string | undefined): boolean {
+  if (hostHeader === undefined) return false;
+  const name = hostHeader.startsWith('[') ? hostHeader.slice(0, hostHeader.indexOf(']') + 1) : hostHeader.replace(/:\d+$/, '');
+  return isLoopback(name);
 }
 
 /**

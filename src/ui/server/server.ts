@@ -9,7 +9,7 @@ import { HttpError, apiError } from './http-error.js';
 import type { LiveMonitor } from './live.js';
 import { attachment, type Reply } from './reply.js';
 import { answer } from './routes.js';
-import { COMMON_HEADERS, CONTENT_SECURITY_POLICY, requestToken, tokenMatches } from './security.js';
+import { COMMON_HEADERS, CONTENT_SECURITY_POLICY, hostAllowed, requestToken, tokenCookie, tokenMatches } from './security.js';
 import type { StaticFiles } from './static-files.js';
 import type { UiData } from './ui-data.js';
 
@@ -38,8 +38,13 @@ async function handle(req: IncomingMessage, res: ServerResponse, options: UiServ
   } catch {
     throw new HttpError(400, 'E_BAD_REQUEST', 'a malformed request URL');
   }
-  if (options.token !== undefined && !tokenMatches(requestToken(req, url), options.token)) {
-    throw new HttpError(401, 'E_TOKEN', 'this server needs its access token: open the URL it printed at start (…?token=…), or send Authorization: Bearer TOKEN');
+  if (options.token !== undefined) {
+    if (!tokenMatches(requestToken(req, url), options.token)) {
+      throw new HttpError(401, 'E_TOKEN', 'this server needs its access token: open the URL it printed at start (…?token=…), or send Authorization: Bearer TOKEN');
+    }
+    if (url.searchParams.has('token')) res.setHeader('Set-Cookie', tokenCookie(options.token));
+  } else if (!hostAllowed(req.headers.host)) {
+    throw new HttpError(403, 'E_HOST', `this server answers requests to localhost only, not to "${req.headers.host ?? ''}" (rethink ui --host H serves other names, with a token)`);
   }
   if (req.method !== 'GET' && req.method !== 'HEAD') {
     res.setHeader('Allow', 'GET, HEAD');

@@ -27,7 +27,9 @@ async function table(data: UiData, pipeline: string, stage: string, query: URLSe
       readJson: async (ref) => data.readJson(ref) ?? null,
     });
   } catch (e) {
-    if (e instanceof UserError) throw badRequest(e.diagnostics.map((d) => `${d.message}${d.hint ? ` (${d.hint})` : ''}`).join('; ').replaceAll('--', ''));
+    // The table's errors name the command's flags; here they are query parameters (`--over x` → `over=x`).
+    const asQuery = (text: string) => text.replace(/--(over|output|stats|metrics) /g, '$1=');
+    if (e instanceof UserError) throw badRequest(e.diagnostics.map((d) => asQuery(`${d.message}${d.hint ? ` (${d.hint})` : ''}`)).join('; '));
     throw e;
   }
 }
