@@ -1,0 +1,120 @@
+#!/usr/bin/env node
+// The native backend's compiled MLP training step (src/backends/native/train_graph/) beside PyTorch's,
+// like for like, in one invocation:
+//   node scripts/bench-mlp-step.mjs [--models mlp_1x512,mlp_3x512] [--batches 32,128,512] [--steps 20]
+//                                   [--rounds 3] [--variants default] [--torch-threads 2] [--no-torch]
+// Both sides: 2 warm-up steps (the anchor takes 3), then img/s = total images ÷ total time over the same
+// number of timed steps; rounds alternate PyTorch and ours so drifting load hits both, and each side's
+// best round gives the ratio (the spread over rounds is printed beside it). Ours also prints each
+// step's min/median/max time. Variants compare session options (opt level, arena, spinning):
+//   --variants default,basic,noarena,nospin
+// Needs `npm run build` and Debian's python3-torch. Runs in a child per (model, batch, variant) round
+// so every measurement starts from a fresh process, as the PyTorch anchor does.
+import { spawnSync } from 'node:child_process';
+import { parseArgs } from 'node:util';
+import { fileURLToPath } from 'node:url';
+
+const { values } = parseArgs({
+  options: {
+    models: { type: 'string', default: 'mlp_1x512,mlp_3x512' },
+    batches: { type: 'string', default: '32,128,512' },
+    steps: { type: 'string', default: '20' },
+    rounds: { type: 'string', default: '3' },
+    variants: { type: 'string', default: 'default' },
+    'torch-threads': { type: 'string', default: '2' },
+    'no-torch': { type: 'boolean', default: false },
+    child: { type: 'string' },
+    anchor: { type: 'string', default: '/work/shared/anchors/torch_bench.py' },
+  },
+});
+
+const VARIANTS = {
+  default: {},
+  basic: { optLevel: 'basic' },
+  extended: { optLevel: 'extended' },
+  noarena: { arena: false },
+  nospin: { spinning: false },
+};
+
+const steps = Number(values.steps);
+const WARMUP = 2;
+
+async function child(spec) {
+  const [model, batchText, variant] = spec.split(':');
+  const batch = Number(batchText);
+  const { initNative } = await import('../dist/src/backends/native/init.js');
+  const r = await initNative();
+  if (!r.ok) throw new Error(`native backend unavailable: ${r.detail}`);
+  const tf = await import('@tensorflow/tfjs');
+  const { getModel } = await import('../dist/src/models/registry.js');
+  const { sgdSlots } = await import('../dist/src/train/decay.js');
+  const { MomentumSgd } = await import('../dist/src/train/sgd.js');
+  const { compileNativeTrainStep } = await import('../dist/src/backends/native/train_graph/compile.js');
+  const shape = [28, 28, 3];
+  const m = await getModel(model).build({ inputShape: shape, numClasses: 10, seed: 1 });
+  const slots = sgdSlots(m, { conv: 0, dense: 0 });
+  const sgd = new MomentumSgd(tf, slots, 0.9);
+  const step = compileNativeTrainStep(
+    { model: m, slots, velocities: sgd.velocityVariables, momentum: 0.9, imageShape: shape, numClasses: 10, batchSize: batch },
+    VARIANTS[variant],
+  );
+  if (step === undefined) throw new Error(`${model}: not compiled`);
+  const images = new Float32Array(batch * 28 * 28 * 3);
+  let seed = 12345;
+  for (let i = 0; i < images.length; i++) images[i] = ((seed = (seed * 1103515245 + 12345) >>> 0) / 2 ** 32) * 2 - 1;
+  const labels = Int32Array.from({ length: batch }, (_, i) => i % 10);
+  const times = [];
+  for (let i = 0; i < WARMUP + steps; i++) {
+    const t0 = performance.now();
+    step.run(images, [batch, 28, 28, 3], labels, 0.01).dispose();
+    if (i >= WARMUP) times.push(performance.now() - t0);
+  }
+  step.dispose();
+  const total = times.reduce((a, b) => a + b, 0);
+  const sorted = [...times].sort((a, b) => a - b);
+  console.log(JSON.stringify({ ips: (steps * batch) / (total / 1000), min: sorted[0], median: sorted[sorted.length >> 1], max: sorted[sorted.length - 1] }));
+}
+
+function ours(model, batch, variant) {
+  const r = spawnSync(process.execPath, [fileURLToPath(import.meta.url), '--child', `${model}:${batch}:${variant}`, '--steps', String(steps)], { encoding: 'utf8' });
+  if (r.status !== 0) throw new Error(`ours ${model} ${batch} ${variant} failed: ${r.stderr}`);
+  return JSON.parse(r.stdout.trim().split('\n').pop());
+}
+
+function torch(model, batch) {
+  const args = [values.anchor, '--threads', values['torch-threads'], '--steps', String(steps), '--models', model, '--batch', String(batch)];
+  const r = spawnSync('/usr/bin/python3', args, { encoding: 'utf8' });
+  const m = /([\d.]+) img\/s/.exec(r.stdout);
+  if (!m) throw new Error(`torch_bench failed: ${r.stderr}`);
+  return Number(m[1]);
+}
+
+if (values.child !== undefined) {
+  await child(values.child);
+} else {
+  const variants = values.variants.split(',');
+  const rows = [];
+  for (const model of values.models.split(',')) {
+    for (const batch of values.batches.split(',').map(Number)) {
+      const seen = { torch: [] };
+      for (const v of variants) seen[v] = [];
+      for (let round = 0; round < Number(values.rounds); round++) {
+        if (!values['no-torch']) seen.torch.push(torch(model, batch));
+        for (const v of variants) seen[v].push(ours(model, batch, v));
+      }
+      const t = seen.torch.length ? Math.max(...seen.torch) : NaN;
+      for (const v of variants) {
+        const best = seen[v].reduce((a, b) => (b.ips > a.ips ? b : a));
+        const spread = `${Math.min(...seen[v].map((x) => x.ips)).toFixed(0)}–${best.ips.toFixed(0)}`;
+        const tSpread = seen.torch.length ? `${Math.min(...seen.torch).toFixed(0)}–${t.toFixed(0)}` : '-';
+        rows.push([model, batch, v, best.ips.toFixed(0), spread, t.toFixed(0), tSpread, (best.ips / t).toFixed(2), `${best.min.toFixed(2)}/${best.median.toFixed(2)}/${best.max.toFixed(2)}`]);
+        process.stderr.write(`${rows[rows.length - 1].join('  ')}\n`);
+      }
+    }
+  }
+  console.log(`img/s = images ÷ time over ${steps} timed steps (ours: ${WARMUP} warm-up, PyTorch: 3), best of ${values.rounds} alternating rounds; PyTorch ${values['torch-threads']} threads`);
+  console.log('model      batch variant   ours    (rounds)     torch   (rounds)     ratio  step ms min/med/max (best round)');
+  for (const r of rows) {
+    console.log(`${r[0].padEnd(10)} ${String(r[1]).padStart(5)} ${r[2].padEnd(8)} ${r[3].padStart(6)} ${r[4].padStart(13)} ${r[5].padStart(6)} ${r[6].padStart(13)} ${r[7].padStart(6)}  ${r[8]}`);
+  }
+}
