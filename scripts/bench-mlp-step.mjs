@@ -2,12 +2,12 @@
 // The native backend's compiled MLP training step (src/backends/native/train_graph/) beside PyTorch's,
 // like for like, in one invocation:
 //   node scripts/bench-mlp-step.mjs [--models mlp_1x512,mlp_3x512] [--batches 32,128,512] [--steps 20]
-//                                   [--rounds 3] [--variants default] [--torch-threads 2] [--no-torch]
+//                                   [--rounds 3] [--variants default] [--threads 2] [--no-torch]
 // Both sides: 2 warm-up steps (the anchor takes 3), then img/s = total images ÷ total time over the same
 // number of timed steps; rounds alternate PyTorch and ours so drifting load hits both, and each side's
-// best round gives the ratio (the spread over rounds is printed beside it). Ours also prints each
+// best round gives the ratio; both sides use --threads intra-op threads (the spread over rounds is printed beside it). Ours also prints each
 // step's min/median/max time. Variants compare session options (opt level, arena, spinning):
-//   --variants default,basic,noarena,nospin
+//   --variants default,basic,noarena,spin
 // Needs `npm run build` and Debian's python3-torch. Runs in a child per (model, batch, variant) round
 // so every measurement starts from a fresh process, as the PyTorch anchor does.
 import { spawnSync } from 'node:child_process';
@@ -21,9 +21,10 @@ const { values } = parseArgs({
     steps: { type: 'string', default: '20' },
     rounds: { type: 'string', default: '3' },
     variants: { type: 'string', default: 'default' },
-    'torch-threads': { type: 'string', default: '2' },
+    threads: { type: 'string', default: '2' },
     'no-torch': { type: 'boolean', default: false },
     child: { type: 'string' },
+    profile: { type: 'string' },
     anchor: { type: 'string', default: '/work/shared/anchors/torch_bench.py' },
   },
 });
@@ -33,6 +34,7 @@ const VARIANTS = {
   basic: { optLevel: 'basic' },
   extended: { optLevel: 'extended' },
   noarena: { arena: false },
+  spin: { spinning: true },
   nospin: { spinning: false },
 };
 
@@ -76,20 +78,92 @@ async function child(spec) {
 }
 
 function ours(model, batch, variant) {
-  const r = spawnSync(process.execPath, [fileURLToPath(import.meta.url), '--child', `${model}:${batch}:${variant}`, '--steps', String(steps)], { encoding: 'utf8' });
+  const env = { ...process.env, RETHINK_NATIVE_THREADS: values.threads };
+  const r = spawnSync(process.execPath, [fileURLToPath(import.meta.url), '--child', `${model}:${batch}:${variant}`, '--steps', String(steps)], { encoding: 'utf8', env });
   if (r.status !== 0) throw new Error(`ours ${model} ${batch} ${variant} failed: ${r.stderr}`);
   return JSON.parse(r.stdout.trim().split('\n').pop());
 }
 
 function torch(model, batch) {
-  const args = [values.anchor, '--threads', values['torch-threads'], '--steps', String(steps), '--models', model, '--batch', String(batch)];
+  const args = [values.anchor, '--threads', values.threads, '--steps', String(steps), '--models', model, '--batch', String(batch)];
   const r = spawnSync('/usr/bin/python3', args, { encoding: 'utf8' });
   const m = /([\d.]+) img\/s/.exec(r.stdout);
   if (!m) throw new Error(`torch_bench failed: ${r.stderr}`);
   return Number(m[1]);
 }
 
-if (values.child !== undefined) {
+// --profile mlp_1x512:128 — the step's graph under ORT's profiler (same session options as the default
+// variant): mean time per node over the timed steps, and GFLOP/s of each Gemm.
+async function profile(spec) {
+  const [model, batchText, variant = 'default'] = spec.split(':');
+  const batch = Number(batchText);
+  const depth = Number(/^mlp_(\d+)x/.exec(model)[1]);
+  const dims = [28 * 28 * 3, ...Array(depth).fill(512), 10];
+  const { mlpStepGraph, layerStateNames, mlpNames } = await import('../dist/src/backends/native/train_graph/mlp_graph.js');
+  const { encodeModel } = await import('../dist/src/backends/native/onnx_proto.js');
+  const { DEFAULT_SESSION_OPTIONS } = await import('../dist/src/backends/native/train_graph/compile.js');
+  const o = { ...DEFAULT_SESSION_OPTIONS, ...VARIANTS[variant] };
+  const graph = mlpStepGraph({ batch, dims, kernelDecay: dims.slice(1).map(() => 0), momentum: 0.9, });
+  const { createRequire } = await import('node:module');
+  const require = createRequire(import.meta.url);
+  process.env.ORT_DISABLE_TELEMETRY ??= '1';
+  const b = require('onnxruntime-node/dist/binding');
+  const { Tensor } = require('onnxruntime-common');
+  b.initOrt();
+  const session = new b.binding.InferenceSession();
+  const bytes = encodeModel(graph);
+  const threads = Number(process.env.RETHINK_NATIVE_THREADS ?? '2');
+  const prefix = `${process.env.TMPDIR ?? '/tmp'}/mlp-step-profile-${process.pid}`;
+  session.loadModel(bytes.buffer, bytes.byteOffset, bytes.byteLength, {
+    intraOpNumThreads: threads, interOpNumThreads: 1, executionMode: 'sequential', graphOptimizationLevel: o.optLevel,
+    enableCpuMemArena: o.arena, enableMemPattern: o.arena, enableProfiling: true, profileFilePrefix: prefix,
+    extra: { 'session.intra_op.allow_spinning': (o.spinning ?? process.env.RETHINK_NATIVE_SPIN === '1') ? '1' : '0' },
+  });
+  const feeds = {};
+  for (const v of graph.inputs) feeds[v.name] = new Tensor('float32', Float32Array.from({ length: v.shape.reduce((a, c) => a * c, 1) }, () => Math.random() * 0.02 - 0.01), v.shape);
+  feeds[mlpNames.lr] = new Tensor('float32', Float32Array.of(0.01), []);
+  const fetches = {};
+  for (const v of graph.outputs) fetches[v.name] = new Tensor('float32', new Float32Array(v.shape.reduce((a, c) => a * c, 1)), v.shape);
+  for (let i = 0; i < WARMUP + steps; i++) session.run(feeds, fetches, {});
+  const file = session.endProfiling();
+  session.dispose();
+  const { readFileSync, rmSync } = await import('node:fs');
+  const events = JSON.parse(readFileSync(file, 'utf8'));
+  rmSync(file);
+  const runs = events.filter((e) => e.cat === 'Session' && e.name === 'model_run').map((e) => e.dur / 1000).slice(WARMUP);
+  const perNode = new Map();
+  for (const e of events) {
+    if (e.cat !== 'Node' || !e.name.endsWith('_kernel_time')) continue;
+    const name = e.name.slice(0, -'_kernel_time'.length);
+    const r = perNode.get(name) ?? { op: e.args?.op_name ?? '?', us: [], shapes: e.args?.input_type_shape };
+    r.us.push(e.dur);
+    perNode.set(name, r);
+  }
+  const flopsOf = (shapes, op) => {
+    if (!op.includes('Gemm') || shapes === undefined) return 0;
+    const [a, w] = shapes.map((s) => Object.values(s)[0]);
+    // a [m, k] or [k, m]; w [k, n] or [n, k]: the product is 2·(a's size)·(the other dim of w).
+    const ka = a.reduce((x, y) => x * y, 1);
+    const kw = w.reduce((x, y) => x * y, 1);
+    const shared = a.find((d) => w.includes(d)) ?? a[1];
+    return (2 * ka * kw) / shared;
+  };
+  const mean = (xs) => xs.slice(WARMUP).reduce((x, y) => x + y, 0) / Math.max(1, xs.length - WARMUP);
+  console.log(`${model} batch ${batch}, ${threads} threads: model_run mean ${mean([0, 0, ...runs]).toFixed(2)} ms (min ${Math.min(...runs).toFixed(2)}), ${perNode.size} nodes`);
+  // The minimum over steps is the node's cost without preemption (the machine may be busy).
+  const rows = [...perNode.entries()].map(([name, r]) => ({ name, op: r.op, us: mean(r.us), min: Math.min(...r.us.slice(WARMUP)), flops: flopsOf(r.shapes, r.op), shapes: JSON.stringify((r.shapes ?? []).map((s) => Object.values(s)[0])) }));
+  rows.sort((x, y) => y.min - x.min);
+  console.log(`sum of node minimums ${(rows.reduce((a, r) => a + r.min, 0) / 1000).toFixed(2)} ms`);
+  console.log('op             mean µs  min µs  GFLOP/s at min  input shapes');
+  for (const r of rows) {
+    const gf = r.flops > 0 ? (r.flops / r.min / 1e3).toFixed(1) : '';
+    console.log(`${r.op.padEnd(14)} ${r.us.toFixed(0).padStart(7)} ${r.min.toFixed(0).padStart(7)}  ${gf.padStart(14)}  ${r.shapes}`);
+  }
+}
+
+if (values.profile !== undefined) {
+  await profile(values.profile);
+} else if (values.child !== undefined) {
   await child(values.child);
 } else {
   const variants = values.variants.split(',');
@@ -112,7 +186,7 @@ if (values.child !== undefined) {
       }
     }
   }
-  console.log(`img/s = images ÷ time over ${steps} timed steps (ours: ${WARMUP} warm-up, PyTorch: 3), best of ${values.rounds} alternating rounds; PyTorch ${values['torch-threads']} threads`);
+  console.log(`img/s = images ÷ time over ${steps} timed steps (ours: ${WARMUP} warm-up, PyTorch: 3), best of ${values.rounds} alternating rounds; PyTorch ${values.threads} threads`);
   console.log('model      batch variant   ours    (rounds)     torch   (rounds)     ratio  step ms min/med/max (best round)');
   for (const r of rows) {
     console.log(`${r[0].padEnd(10)} ${String(r[1]).padStart(5)} ${r[2].padEnd(8)} ${r[3].padStart(6)} ${r[4].padStart(13)} ${r[5].padStart(6)} ${r[6].padStart(13)} ${r[7].padStart(6)}  ${r[8]}`);

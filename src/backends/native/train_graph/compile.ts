@@ -17,8 +17,15 @@ export interface TrainStepSessionOptions extends OrtSessionOverrides {
   readonly optLevel?: OrtOptLevel;
 }
 
-/** Measured best on 2 cores (scripts/bench-mlp-step.mjs): one session that keeps its arena. */
-export const DEFAULT_SESSION_OPTIONS: Required<TrainStepSessionOptions> = { optLevel: 'all', arena: true, spinning: true };
+type ResolvedOptions = TrainStepSessionOptions & { readonly optLevel: OrtOptLevel };
+
+/**
+ * Measured on 2 cores (scripts/bench-mlp-step.mjs --variants default,basic,noarena,spin): 'all' lets ORT
+ * fuse each hidden Gemm with its Relu; the session keeps its arena, so the step's large intermediates
+ * (lr·v, λ·w) are not mapped and faulted in afresh every step. Spinning follows the runtime
+ * (RETHINK_NATIVE_SPIN): on a busy machine spinning workers made the step 1.4–2.8× slower.
+ */
+export const DEFAULT_SESSION_OPTIONS: ResolvedOptions = { optLevel: 'all', arena: true };
 
 interface StateSet {
   /** Every state tensor by graph input name, as ORT reads (or writes) it. */
@@ -58,7 +65,7 @@ class MlpTrainStep implements CompiledTrainStep {
     private readonly runtime: OrtRuntime,
     private readonly spec: TrainStepSpec,
     private readonly layout: MlpLayout,
-    private readonly options: Required<TrainStepSessionOptions>,
+    private readonly options: ResolvedOptions,
   ) {
     this.sets = [stateSet(layout, true), stateSet(layout, false)];
     this.sessionFor(spec.batchSize);
