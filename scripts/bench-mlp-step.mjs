@@ -7,7 +7,7 @@
 // number of timed steps; rounds alternate PyTorch and ours so drifting load hits both, and each side's
 // best round gives the ratio; both sides use --threads intra-op threads (the spread over rounds is printed beside it). Ours also prints each
 // step's min/median/max time. Variants compare session options (opt level, arena, spinning):
-//   --variants default,basic,noarena,spin
+//   --variants default,basic,noarena,spin; 'generic' runs the tfjs step (src/train/step.ts) instead.
 // Needs `npm run build` and Debian's python3-torch. Runs in a child per (model, batch, variant) round
 // so every measurement starts from a fresh process, as the PyTorch anchor does.
 import { spawnSync } from 'node:child_process';
@@ -34,6 +34,7 @@ const VARIANTS = {
   basic: { optLevel: 'basic' },
   extended: { optLevel: 'extended' },
   noarena: { arena: false },
+  generic: {},
   spin: { spinning: true },
   nospin: { spinning: false },
 };
@@ -56,10 +57,16 @@ async function child(spec) {
   const m = await getModel(model).build({ inputShape: shape, numClasses: 10, seed: 1 });
   const slots = sgdSlots(m, { conv: 0, dense: 0 });
   const sgd = new MomentumSgd(tf, slots, 0.9);
-  const step = compileNativeTrainStep(
-    { model: m, slots, velocities: sgd.velocityVariables, momentum: 0.9, imageShape: shape, numClasses: 10, batchSize: batch },
-    VARIANTS[variant],
-  );
+  const { trainStep } = await import('../dist/src/train/step.js');
+  // 'generic': the tfjs step every model runs without a compiled step (the 'before' of this work).
+  const generic = {
+    run: (images, shape, labels, lr) => trainStep(tf, m, sgd, { images, shape, labels, numClasses: 10 }, lr),
+    dispose: () => {},
+  };
+  const step =
+    variant === 'generic'
+      ? generic
+      : compileNativeTrainStep({ model: m, slots, velocities: sgd.velocityVariables, momentum: 0.9, imageShape: shape, numClasses: 10, batchSize: batch }, VARIANTS[variant]);
   if (step === undefined) throw new Error(`${model}: not compiled`);
   const images = new Float32Array(batch * 28 * 28 * 3);
   let seed = 12345;

@@ -3,6 +3,8 @@
 // reads set A and ORT writes set B in place (preallocated outputs), step t + 1 the reverse, so nothing
 // is copied between steps. `sync()` writes the current set into the tfjs variables.
 // A batch of another size (the epoch's short last batch) gets its own session, built once.
+// The state is read from the tfjs variables once, at compile time: compile after restoring a
+// checkpoint, and call sync() before anything reads the variables.
 
 import * as tf from '@tensorflow/tfjs';
 import type { CompiledTrainStep, TrainStepSpec } from '../../session.js';
@@ -27,22 +29,30 @@ type ResolvedOptions = TrainStepSessionOptions & { readonly optLevel: OrtOptLeve
  */
 export const DEFAULT_SESSION_OPTIONS: ResolvedOptions = { optLevel: 'all', arena: true };
 
-interface StateSet {
-  /** Every state tensor by graph input name, as ORT reads (or writes) it. */
-  readonly values: Record<string, OrtInput>;
+/** One state tensor: its graph input name and the tfjs variable it mirrors. */
+interface StateSlot {
+  readonly name: string;
+  readonly variable: tf.Variable;
 }
 
-function stateSet(layout: MlpLayout, read: boolean): StateSet {
-  const values: Record<string, OrtInput> = {};
-  layout.layers.forEach((layer, i) => {
+/** Every variable the step owns, in graph order (kernel, bias and their velocities, layer by layer). */
+function stateSlots(layout: MlpLayout): StateSlot[] {
+  return layout.layers.flatMap((layer, i) => {
     const vars = [layer.kernel, layer.bias, layer.kernelVelocity, layer.biasVelocity];
-    layerStateNames(i).forEach((name, k) => {
-      const v = vars[k]!;
-      const data = read ? Float32Array.from(v.dataSync() as Float32Array) : new Float32Array(v.size);
-      values[name] = { data, dims: v.shape };
-    });
+    return layerStateNames(i).map((name, k) => ({ name, variable: vars[k]! }));
   });
-  return { values };
+}
+
+/** One half of the double buffer: every state tensor by graph input name. */
+type StateSet = Record<string, OrtInput>;
+
+function stateSet(slots: readonly StateSlot[], read: boolean): StateSet {
+  const set: StateSet = {};
+  for (const { name, variable } of slots) {
+    const data = read ? (variable.dataSync() as Float32Array).slice() : new Float32Array(variable.size);
+    set[name] = { data, dims: variable.shape };
+  }
+  return set;
 }
 
 /** Per batch size: the session and the buffers its small inputs and outputs live in. */
@@ -54,7 +64,8 @@ interface BatchSession {
 }
 
 class MlpTrainStep implements CompiledTrainStep {
-  private readonly sets: [StateSet, StateSet];
+  private readonly slots: readonly StateSlot[];
+  private readonly sets: readonly [StateSet, StateSet];
   /** Which set holds the current state. */
   private current = 0;
   private readonly sessions = new Map<number, BatchSession>();
@@ -67,7 +78,8 @@ class MlpTrainStep implements CompiledTrainStep {
     private readonly layout: MlpLayout,
     private readonly options: ResolvedOptions,
   ) {
-    this.sets = [stateSet(layout, true), stateSet(layout, false)];
+    this.slots = stateSlots(layout);
+    this.sets = [stateSet(this.slots, true), stateSet(this.slots, false)];
     this.sessionFor(spec.batchSize);
   }
 
@@ -100,6 +112,7 @@ class MlpTrainStep implements CompiledTrainStep {
       throw new RangeError(`compiled train step: batch [${shape.join(', ')}] with ${labels.length} labels does not fit [≤${this.spec.batchSize}, ${eh}, ${ew}, ${ec}]`);
     }
     const features = this.layout.dims[0]!;
+    if (images.length < batch * features) throw new RangeError(`compiled train step: ${images.length} image values for a batch of ${batch} × ${features}`);
     const classes = this.spec.numClasses;
     const s = this.sessionFor(batch);
     s.target.fill(0);
@@ -109,8 +122,8 @@ class MlpTrainStep implements CompiledTrainStep {
       s.target[r * classes + y] = 1 / batch;
     }
     this.lr[0] = lr;
-    const from = this.sets[this.current]!.values;
-    const to = this.sets[1 - this.current]!.values;
+    const from = this.sets[this.current]!;
+    const to = this.sets[1 - this.current]!;
     const inputs: Record<string, OrtInput> = {
       [mlpNames.x]: { data: images.length === batch * features ? images : images.subarray(0, batch * features), dims: [batch, features] },
       [mlpNames.target]: { data: s.target, dims: [batch, classes] },
@@ -122,22 +135,17 @@ class MlpTrainStep implements CompiledTrainStep {
       [mlpNames.logp]: { data: s.logp, dims: [batch, classes] },
     };
     for (const [name, value] of Object.entries(to)) outputs[mlpNames.next(name)] = value;
+    // ORT writes only the other set: if the run throws, the current state is untouched.
     s.session.run(inputs, outputs);
     this.current = 1 - this.current;
     return tf.tensor1d(lossAndCorrect(s.logits, s.logp, labels, classes), 'float32');
   }
 
   sync(): void {
-    const state = this.sets[this.current]!.values;
+    const state = this.sets[this.current]!;
     tf.tidy(() => {
-      this.layout.layers.forEach((layer, i) => {
-        const vars = [layer.kernel, layer.bias, layer.kernelVelocity, layer.biasVelocity];
-        layerStateNames(i).forEach((name, k) => {
-          const v = vars[k]!;
-          // tf.tensor copies the buffer, so the variables never alias the step's state.
-          v.assign(tf.tensor(state[name]!.data, v.shape, 'float32'));
-        });
-      });
+      // tf.tensor copies the buffer, so the variables never alias the step's state.
+      for (const { name, variable } of this.slots) variable.assign(tf.tensor(state[name]!.data, variable.shape, 'float32'));
     });
   }
 

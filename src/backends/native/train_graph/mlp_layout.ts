@@ -3,8 +3,9 @@
 // Accepted: an optional InputLayer, one Flatten, then Dense layers in a chain, every one with a bias,
 // ReLU on all but the last, the last linear (its outputs are the logits), float32 throughout, each
 // layer fed by the one before. Anything else (Dropout or SeededDropout, Conv2D, BatchNormalization,
-// other activations, a softmax on the logits, branches, weights without an optimizer slot, slots the
-// layers do not own) is not recognised, and the caller keeps the generic step.
+// other activations, a softmax on the logits, a layer without bias, branches, weights without an
+// optimizer slot, slots the layers do not own, a decayed bias) is not recognised, and the caller keeps
+// the generic step.
 // Layers are recognised by class name and activation, never by their names.
 
 import type * as tfTypes from '@tensorflow/tfjs';
