@@ -3,13 +3,16 @@
 // like for like, in one invocation:
 //   node scripts/bench-mlp-step.mjs [--models mlp_1x512,mlp_3x512] [--batches 32,128,512] [--steps 20]
 //                                   [--rounds 3] [--variants default] [--threads 2] [--no-torch]
-// Both sides: 2 warm-up steps (the anchor takes 3), then img/s = total images ÷ total time over the same
-// number of timed steps; rounds alternate PyTorch and ours so drifting load hits both, and each side's
-// best round gives the ratio; both sides use --threads intra-op threads (the spread over rounds is printed beside it). Ours also prints each
-// step's min/median/max time. Variants compare session options (opt level, arena, spinning):
-//   --variants default,basic,noarena,spin; 'generic' runs the tfjs step (src/train/step.ts) instead.
-// Needs `npm run build` and Debian's python3-torch. Runs in a child per (model, batch, variant) round
-// so every measurement starts from a fresh process, as the PyTorch anchor does.
+//   node scripts/bench-mlp-step.mjs --profile mlp_1x512:128[:variant] [--steps 60]
+// Both sides: 2 warm-up steps (the anchor takes 3), then img/s = total images ÷ total time over the
+// same number of timed steps, with --threads intra-op threads. Rounds alternate PyTorch and ours so
+// drifting load hits both; each side's best round gives the ratio, and the spread over rounds is
+// printed beside it, with our step time's min/median/max. Variants compare session options:
+// default,basic,extended (ORT optimisation level),noarena,spin,nospin; 'generic' is the tfjs step
+// (src/train/step.ts) every model runs without a compiled step. --profile runs the step's graph under
+// ORT's profiler: each node's mean and minimum time, and each Gemm's GFLOP/s.
+// Needs `npm run build` and Debian's python3-torch. Each measurement runs in a fresh child process, as
+// the PyTorch anchor does.
 import { spawnSync } from 'node:child_process';
 import { parseArgs } from 'node:util';
 import { fileURLToPath } from 'node:url';
@@ -25,7 +28,7 @@ const { values } = parseArgs({
     'no-torch': { type: 'boolean', default: false },
     child: { type: 'string' },
     profile: { type: 'string' },
-    anchor: { type: 'string', default: '/work/shared/anchors/torch_bench.py' },
+    anchor: { type: 'string', default: fileURLToPath(new URL('../../shared/anchors/torch_bench.py', import.meta.url)) },
   },
 });
 
@@ -138,27 +141,25 @@ async function profile(spec) {
   const events = JSON.parse(readFileSync(file, 'utf8'));
   rmSync(file);
   const runs = events.filter((e) => e.cat === 'Session' && e.name === 'model_run').map((e) => e.dur / 1000).slice(WARMUP);
+  // A Gemm's FLOPs from its first input and its output: a is [M, K] or [K, M], the output [M, N].
+  const flopsOf = (args) => {
+    if (!(args.op_name ?? '').includes('Gemm') || args.input_type_shape === undefined || args.output_type_shape === undefined) return 0;
+    const a = Object.values(args.input_type_shape[0])[0];
+    const [, n] = Object.values(args.output_type_shape[0])[0];
+    return 2 * a.reduce((x, y) => x * y, 1) * n;
+  };
   const perNode = new Map();
   for (const e of events) {
     if (e.cat !== 'Node' || !e.name.endsWith('_kernel_time')) continue;
     const name = e.name.slice(0, -'_kernel_time'.length);
-    const r = perNode.get(name) ?? { op: e.args?.op_name ?? '?', us: [], shapes: e.args?.input_type_shape };
+    const r = perNode.get(name) ?? { op: e.args?.op_name ?? '?', us: [], shapes: e.args?.input_type_shape, flops: flopsOf(e.args ?? {}) };
     r.us.push(e.dur);
     perNode.set(name, r);
   }
-  const flopsOf = (shapes, op) => {
-    if (!op.includes('Gemm') || shapes === undefined) return 0;
-    const [a, w] = shapes.map((s) => Object.values(s)[0]);
-    // a [m, k] or [k, m]; w [k, n] or [n, k]: the product is 2·(a's size)·(the other dim of w).
-    const ka = a.reduce((x, y) => x * y, 1);
-    const kw = w.reduce((x, y) => x * y, 1);
-    const shared = a.find((d) => w.includes(d)) ?? a[1];
-    return (2 * ka * kw) / shared;
-  };
   const mean = (xs) => xs.slice(WARMUP).reduce((x, y) => x + y, 0) / Math.max(1, xs.length - WARMUP);
   console.log(`${model} batch ${batch}, ${threads} threads: model_run mean ${mean([0, 0, ...runs]).toFixed(2)} ms (min ${Math.min(...runs).toFixed(2)}), ${perNode.size} nodes`);
   // The minimum over steps is the node's cost without preemption (the machine may be busy).
-  const rows = [...perNode.entries()].map(([name, r]) => ({ name, op: r.op, us: mean(r.us), min: Math.min(...r.us.slice(WARMUP)), flops: flopsOf(r.shapes, r.op), shapes: JSON.stringify((r.shapes ?? []).map((s) => Object.values(s)[0])) }));
+  const rows = [...perNode.entries()].map(([name, r]) => ({ name, op: r.op, us: mean(r.us), min: Math.min(...r.us.slice(WARMUP)), flops: r.flops, shapes: JSON.stringify((r.shapes ?? []).map((s) => Object.values(s)[0])) }));
   rows.sort((x, y) => y.min - x.min);
   console.log(`sum of node minimums ${(rows.reduce((a, r) => a + r.min, 0) / 1000).toFixed(2)} ms`);
   console.log('op             mean µs  min µs  GFLOP/s at min  input shapes');
