@@ -43,8 +43,8 @@ export interface ModelBench {
   readonly model: string;
   readonly params: number;
   readonly batch: number;
-  /** `compiled`: the backend's whole-step path (BackendSession.compileTrainStep); `tfjs`: the generic step. */
-  readonly step: 'compiled' | 'tfjs';
+  /** `compiled`: the backend's whole-step path (BackendSession.compileTrainStep); `ops`: the generic step, op by op through tfjs. */
+  readonly step: 'compiled' | 'ops';
   /** Per timed step, milliseconds. */
   readonly stepMs: readonly number[];
   readonly samples: readonly StepSample[];
@@ -145,7 +145,7 @@ export async function measureModel(tf: Tf, session: BackendSession, name: string
       model: name,
       params: def.countParams(SHAPE, 10).trainable,
       batch: n,
-      step: compiled ? 'compiled' : 'tfjs',
+      step: compiled ? 'compiled' : 'ops',
       stepMs,
       samples,
       stepSpreadMs: { min: sorted[0]!, median, max: sorted.at(-1)! },

@@ -117,7 +117,10 @@ export function scratchDirs(
   };
 }
 
+/** The backend a run trained on, and how it ran the step where the record says (`native, compiled step`). */
 function backendName(provenance: Readonly<Record<string, unknown>>): string | undefined {
   const b = provenance.backend;
-  return b !== null && typeof b === 'object' && typeof (b as { name?: unknown }).name === 'string' ? (b as { name: string }).name : undefined;
+  const name = b !== null && typeof b === 'object' && typeof (b as { name?: unknown }).name === 'string' ? (b as { name: string }).name : undefined;
+  const step = provenance['train_step'];
+  return name !== undefined && typeof step === 'string' ? `${name}, ${step === 'compiled' ? 'compiled' : 'op-by-op'} step` : name;
 }

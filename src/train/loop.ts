@@ -204,5 +204,6 @@ export async function train(
     totalSteps: globalStep,
     seconds: (performance.now() - started) / 1000,
     ...(kernelTuning === null ? {} : { kernelTuning }),
+    step: compiled === undefined ? 'ops' : 'compiled',
   };
 }

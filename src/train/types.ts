@@ -135,4 +135,6 @@ export interface TrainResult {
   readonly totalSteps: number;
   readonly seconds: number;
   readonly kernelTuning?: KernelTuning;
+  /** How each step ran: the backend's compiled whole step, or op by op through tfjs. */
+  readonly step: 'compiled' | 'ops';
 }

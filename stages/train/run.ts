@@ -142,6 +142,8 @@ export async function runTrain(ctx: StageContext<TrainParams>): Promise<void> {
         train_seconds: round3(result.seconds),
         epoch_seconds: result.history.map((e) => round3(e.seconds)),
         ...(result.kernelTuning === undefined ? {} : { kernel_tuning: { ...result.kernelTuning } }),
+        // The same backend computes an MLP step compiled (native) or op by op: different rounding.
+        train_step: result.step,
       });
     } finally {
       model.dispose();

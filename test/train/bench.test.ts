@@ -35,7 +35,7 @@ test('bench --json: one JSON object with backend, versions, images/second and to
   assert.equal(m.model, 'mlp_1x512');
   assert.equal(m.params, 1_209_866);
   assert.equal(m.stepMs.length, 2);
-  assert.equal(m.step, 'tfjs');
+  assert.equal(m.step, 'ops');
   assert.deepEqual(m.samples.map((x) => x.ms), m.stepMs);
   assert.ok(m.samples.every((x) => x.gcMs >= 0 && x.cpuMs >= 0 && x.minorFaults >= 0 && x.involuntarySwitches >= 0));
   assert.ok(m.imagesPerSecond.best >= m.imagesPerSecond.median && m.imagesPerSecond.median > 0);

@@ -43,12 +43,20 @@ export interface OrtInput {
   readonly dims: readonly number[];
 }
 
+/** Per-session departures from the runtime's defaults (a long-lived whole-step graph wants both on). */
+export interface OrtSessionOverrides {
+  /** Keep this session's memory arena and memory pattern (default: the runtime's `arena`). */
+  readonly arena?: boolean;
+  /** Let intra-op workers spin between parallel sections (default: $RETHINK_NATIVE_SPIN === '1'). */
+  readonly spinning?: boolean;
+}
+
 export interface OrtRuntime {
   readonly version: string;
   readonly threads: number;
   /** Whether each session keeps ORT's memory arena (faster reuse, but memory held per session). */
   readonly arena: boolean;
-  createSession(model: Uint8Array, optLevel: OrtOptLevel): OrtSession;
+  createSession(model: Uint8Array, optLevel: OrtOptLevel, overrides?: OrtSessionOverrides): OrtSession;
 }
 
 interface RawSession {
@@ -105,19 +113,21 @@ function makeRuntime(version: string, threads: number, arena: boolean, api: { ct
     version,
     threads,
     arena,
-    createSession(model, optLevel) {
+    createSession(model, optLevel, overrides = {}) {
       const raw = new ctor();
+      const sessionArena = overrides.arena ?? arena;
+      const spinning = overrides.spinning ?? ENV.nativeSpin.read();
       raw.loadModel(model.buffer as ArrayBuffer, model.byteOffset, model.byteLength, {
         intraOpNumThreads: threads,
         interOpNumThreads: 1,
         executionMode: 'sequential',
         graphOptimizationLevel: optLevel,
-        enableCpuMemArena: arena,
-        enableMemPattern: arena,
+        enableCpuMemArena: sessionArena,
+        enableMemPattern: sessionArena,
         // Every cached session owns a thread pool; a worker spinning after its session's run would
         // steal the core the next session's worker needs, so workers sleep as soon as work runs out
         // (RETHINK_NATIVE_SPIN=1 restores ORT's default).
-        extra: { 'session.intra_op.allow_spinning': ENV.nativeSpin.read() ? '1' : '0' },
+        extra: { 'session.intra_op.allow_spinning': spinning ? '1' : '0' },
       });
       return {
         run(inputs, outputs) {

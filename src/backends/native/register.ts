@@ -53,6 +53,8 @@ export const nativeKernelNames: readonly string[] = Object.keys(nativeKernels);
 
 export interface NativeRegistration {
   readonly ctx: NativeContext;
+  /** The ONNX Runtime the kernels run on (whole-step graphs build their own sessions on it). */
+  readonly runtime: OrtRuntime;
   /** 'zero-copy' when ORT works in place on the wasm heap; known once the backend initialised. */
   heap(): 'zero-copy' | 'staged' | 'unknown';
 }
@@ -132,6 +134,6 @@ export async function registerNativeBackend(runtime: OrtRuntime): Promise<Native
       ...(prev?.disposeFunc === undefined ? {} : { disposeFunc: prev.disposeFunc }),
     });
   }
-  registration = { ctx, heap: () => heap };
+  registration = { ctx, runtime, heap: () => heap };
   return registration;
 }

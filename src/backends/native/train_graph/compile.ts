@@ -1,0 +1,187 @@
+// compileNativeTrainStep: an MLP's whole training step as one ONNX Runtime session (mlp_graph.ts),
+// run synchronously. The step owns the weights and velocities in two sets of host buffers: step t
+// reads set A and ORT writes set B in place (preallocated outputs), step t + 1 the reverse, so nothing
+// is copied between steps. `sync()` writes the current set into the tfjs variables.
+// A batch of another size (the epoch's short last batch) gets its own session, built once.
+// The state is read from the tfjs variables once, at compile time: compile after restoring a
+// checkpoint, and call sync() before anything reads the variables.
+
+import * as tf from '@tensorflow/tfjs';
+import type { CompiledTrainStep, TrainStepSpec } from '../../session.js';
+import { nativeRegistration } from '../register.js';
+import { encodeModel } from '../onnx_proto.js';
+import type { OrtInput, OrtOptLevel, OrtRuntime, OrtSession, OrtSessionOverrides } from '../ort_runtime.js';
+import { layerStateNames, mlpNames, mlpStepGraph } from './mlp_graph.js';
+import { mlpLayout, type MlpLayout } from './mlp_layout.js';
+
+/** How the step's sessions are built (the defaults are the measured best; scripts compare others). */
+export interface TrainStepSessionOptions extends OrtSessionOverrides {
+  readonly optLevel?: OrtOptLevel;
+}
+
+type ResolvedOptions = TrainStepSessionOptions & { readonly optLevel: OrtOptLevel };
+
+/**
+ * Measured on 2 cores (scripts/bench-mlp-step.mjs --variants default,basic,noarena,spin): 'all' lets ORT
+ * fuse each hidden Gemm with its Relu; the session keeps its arena, so the step's large intermediates
+ * (lr·v, λ·w) are not mapped and faulted in afresh every step. Spinning follows the runtime
+ * (RETHINK_NATIVE_SPIN): on a busy machine spinning workers made the step 1.4–2.8× slower.
+ */
+export const DEFAULT_SESSION_OPTIONS: ResolvedOptions = { optLevel: 'all', arena: true };
+
+/** One state tensor: its graph input name and the tfjs variable it mirrors. */
+interface StateSlot {
+  readonly name: string;
+  readonly variable: tf.Variable;
+}
+
+/** Every variable the step owns, in graph order (kernel, bias and their velocities, layer by layer). */
+function stateSlots(layout: MlpLayout): StateSlot[] {
+  return layout.layers.flatMap((layer, i) => {
+    const vars = [layer.kernel, layer.bias, layer.kernelVelocity, layer.biasVelocity];
+    return layerStateNames(i).map((name, k) => ({ name, variable: vars[k]! }));
+  });
+}
+
+/** One half of the double buffer: every state tensor by graph input name. */
+type StateSet = Record<string, OrtInput>;
+
+function stateSet(slots: readonly StateSlot[], read: boolean): StateSet {
+  const set: StateSet = {};
+  for (const { name, variable } of slots) {
+    const data = read ? (variable.dataSync() as Float32Array).slice() : new Float32Array(variable.size);
+    set[name] = { data, dims: variable.shape };
+  }
+  return set;
+}
+
+/** Per batch size: the session and the buffers its small inputs and outputs live in. */
+interface BatchSession {
+  readonly session: OrtSession;
+  readonly target: Float32Array;
+  readonly logits: Float32Array;
+  readonly logp: Float32Array;
+}
+
+class MlpTrainStep implements CompiledTrainStep {
+  private readonly slots: readonly StateSlot[];
+  private readonly sets: readonly [StateSet, StateSet];
+  /** Which set holds the current state. */
+  private current = 0;
+  private readonly sessions = new Map<number, BatchSession>();
+  private readonly lr = new Float32Array(1);
+  private disposed = false;
+
+  constructor(
+    private readonly runtime: OrtRuntime,
+    private readonly spec: TrainStepSpec,
+    private readonly layout: MlpLayout,
+    private readonly options: ResolvedOptions,
+  ) {
+    this.slots = stateSlots(layout);
+    this.sets = [stateSet(this.slots, true), stateSet(this.slots, false)];
+    this.sessionFor(spec.batchSize);
+  }
+
+  private sessionFor(batch: number): BatchSession {
+    const hit = this.sessions.get(batch);
+    if (hit !== undefined) return hit;
+    const graph = mlpStepGraph({
+      batch,
+      dims: this.layout.dims,
+      kernelDecay: this.layout.layers.map((l) => l.kernelDecay),
+      momentum: this.spec.momentum,
+    });
+    const { optLevel, ...overrides } = this.options;
+    const classes = this.spec.numClasses;
+    const made: BatchSession = {
+      session: this.runtime.createSession(encodeModel(graph), optLevel, overrides),
+      target: new Float32Array(batch * classes),
+      logits: new Float32Array(batch * classes),
+      logp: new Float32Array(batch * classes),
+    };
+    this.sessions.set(batch, made);
+    return made;
+  }
+
+  run(images: Float32Array, shape: readonly [number, number, number, number], labels: Int32Array, lr: number): tf.Tensor1D {
+    if (this.disposed) throw new Error('compiled train step: run() after dispose()');
+    const [batch, h, w, c] = shape;
+    const [eh, ew, ec] = this.spec.imageShape;
+    if (h !== eh || w !== ew || c !== ec || batch < 1 || batch > this.spec.batchSize || labels.length !== batch) {
+      throw new RangeError(`compiled train step: batch [${shape.join(', ')}] with ${labels.length} labels does not fit [≤${this.spec.batchSize}, ${eh}, ${ew}, ${ec}]`);
+    }
+    const features = this.layout.dims[0]!;
+    if (images.length < batch * features) throw new RangeError(`compiled train step: ${images.length} image values for a batch of ${batch} × ${features}`);
+    const classes = this.spec.numClasses;
+    const s = this.sessionFor(batch);
+    s.target.fill(0);
+    for (let r = 0; r < batch; r++) {
+      const y = labels[r]!;
+      if (!(y >= 0 && y < classes)) throw new RangeError(`compiled train step: label ${y} outside [0, ${classes})`);
+      s.target[r * classes + y] = 1 / batch;
+    }
+    this.lr[0] = lr;
+    const from = this.sets[this.current]!;
+    const to = this.sets[1 - this.current]!;
+    const inputs: Record<string, OrtInput> = {
+      [mlpNames.x]: { data: images.length === batch * features ? images : images.subarray(0, batch * features), dims: [batch, features] },
+      [mlpNames.target]: { data: s.target, dims: [batch, classes] },
+      [mlpNames.lr]: { data: this.lr, dims: [] },
+      ...from,
+    };
+    const outputs: Record<string, OrtInput> = {
+      [mlpNames.logits]: { data: s.logits, dims: [batch, classes] },
+      [mlpNames.logp]: { data: s.logp, dims: [batch, classes] },
+    };
+    for (const [name, value] of Object.entries(to)) outputs[mlpNames.next(name)] = value;
+    // ORT writes only the other set: if the run throws, the current state is untouched.
+    s.session.run(inputs, outputs);
+    this.current = 1 - this.current;
+    return tf.tensor1d(lossAndCorrect(s.logits, s.logp, labels, classes), 'float32');
+  }
+
+  sync(): void {
+    const state = this.sets[this.current]!;
+    tf.tidy(() => {
+      // tf.tensor copies the buffer, so the variables never alias the step's state.
+      for (const { name, variable } of this.slots) variable.assign(tf.tensor(state[name]!.data, variable.shape, 'float32'));
+    });
+  }
+
+  dispose(): void {
+    if (this.disposed) return;
+    this.disposed = true;
+    for (const s of this.sessions.values()) s.session.dispose();
+    this.sessions.clear();
+  }
+}
+
+/**
+ * [mean loss, number correct]: loss = −Σ log p(label) / B (float32 terms, as tfjs sums them), correct
+ * counts rows whose first maximum logit is the label (tf.argMax's tie rule).
+ */
+export function lossAndCorrect(logits: Float32Array, logp: Float32Array, labels: Int32Array, classes: number): [number, number] {
+  let loss = 0;
+  let correct = 0;
+  for (let r = 0; r < labels.length; r++) {
+    const y = labels[r]!;
+    loss += logp[r * classes + y]!;
+    let best = 0;
+    for (let k = 1; k < classes; k++) if (logits[r * classes + k]! > logits[r * classes + best]!) best = k;
+    if (best === y) correct++;
+  }
+  return [-loss / labels.length, correct];
+}
+
+/**
+ * The whole step compiled for `spec.model` on the native backend, or undefined when the model is not
+ * an MLP this graph trains (mlp_layout.ts says which) or the native backend is not registered.
+ */
+export function compileNativeTrainStep(spec: TrainStepSpec, options: TrainStepSessionOptions = {}): CompiledTrainStep | undefined {
+  const registration = nativeRegistration();
+  if (registration === null) return undefined;
+  const layout = mlpLayout(spec);
+  if (layout === undefined) return undefined;
+  return new MlpTrainStep(registration.runtime, spec, layout, { ...DEFAULT_SESSION_OPTIONS, ...options });
+}
