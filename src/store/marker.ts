@@ -40,7 +40,7 @@ export async function checkMarker(dir: string): Promise<NotACache | undefined> {
 }
 
 /** What a store's directory holds (an older rethink's cache has these and no marker yet). */
-const STORE_ENTRIES = new Set(['objects', 'runs', 'refs', 'leases', 'checkpoints', 'tmp', 'quarantine', MARKER_FILE]);
+const STORE_ENTRIES = new Set(['objects', 'runs', 'refs', 'leases', 'checkpoints', 'progress', 'tmp', 'quarantine', MARKER_FILE]);
 
 /**
  * Writes the marker unless it is there, and only in a directory that holds nothing but a store's

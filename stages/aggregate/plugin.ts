@@ -5,6 +5,7 @@
 import { definePlugin, type Artifact, type JsonValue, type Scalar } from '../../src/plugin/types.js';
 import { STATS, STAT_MEANING, type Stat } from '../../src/util/stats.js';
 import { summaryTable, sweepTable, type Table } from './summary.js';
+import { toCsv } from '../../src/util/csv.js';
 
 export type { Table } from './summary.js';
 
@@ -83,11 +84,6 @@ export function valueAt(doc: JsonValue, path: string): JsonValue | undefined {
 export function pick(doc: JsonValue, path: string): Scalar | null {
   const v = valueAt(doc, path);
   return v === undefined || (v !== null && typeof v === 'object') ? null : v;
-}
-
-export function toCsv(t: Table): string {
-  const cell = (v: Scalar | null) => (v === null ? '' : /[",\n]/.test(String(v)) ? `"${String(v).replaceAll('"', '""')}"` : String(v));
-  return `${[t.columns, ...t.rows].map((r) => r.map((v) => cell(v as Scalar | null)).join(',')).join('\n')}\n`;
 }
 
 function toMarkdown(t: Table, digits: number): string {

@@ -4,7 +4,7 @@ import type { Cell, Sweep } from '../api.js';
 import { resultsTable, type ResultsTable } from '../../cli/results-table.js';
 import { UserError } from '../../util/user-error.js';
 import { STATS, type Stat } from '../../util/stats.js';
-import { toCsv } from '../../../stages/aggregate/plugin.js';
+import { toCsv } from '../../util/csv.js';
 import { HttpError, badRequest } from './http-error.js';
 import type { UiData } from './ui-data.js';
 
