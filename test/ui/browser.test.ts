@@ -11,25 +11,13 @@ import { chromium, type Browser, type Page } from 'playwright-core';
 import type { DagNode, PipelineDag } from '../../src/ui/api.js';
 import { startCli, until, type CliProcess } from '../support/cli-process.js';
 import { project, type Project } from '../support/tmp-project.js';
+import { trainingPipeline } from '../support/training.js';
 
 const CHROMIUM = '/usr/bin/chromium';
 const REQUIRED = process.env['RETHINK_REQUIRE_SERVICES'] === '1';
 const skip = existsSync(CHROMIUM) || REQUIRED ? false : `${CHROMIUM} is not installed (apt-get install chromium); CI sets RETHINK_REQUIRE_SERVICES=1 and fails instead`;
 
-const CURVES = `seed: 3
-stages:
-  fashion: { uses: fashion-mnist }
-  small:
-    uses: subset
-    with: { train: { per_class: 10 }, test: { per_class: 5 } }
-    inputs: { dataset: fashion }
-  fit:
-    uses: train
-    matrix: { lr: [0.01, 0.05], seed: [1, 2] }
-    seed: "\${matrix.seed}"
-    with: { model: mlp_1x512, epochs: 3, batch_size: 50, lr: "\${matrix.lr}", backend: cpu, eval_every: 1 }
-    inputs: { data: small.dataset }
-`;
+const CURVES = trainingPipeline(3, { matrix: '{ lr: [0.01, 0.05], seed: [1, 2] }', seed: '"${matrix.seed}"', lr: '"${matrix.lr}"', evalEvery: 1 });
 
 const LIVE = `seed: 1
 stages:

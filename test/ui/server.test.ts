@@ -5,24 +5,18 @@ import assert from 'node:assert/strict';
 import type { Comparison, Curves, Overview, PipelineDag, Report, RunDetail, Sweep, TensorPreview } from '../../src/ui/api.js';
 import { project, SWEEP, TEST_PLUGINS, type Project } from '../support/tmp-project.js';
 import { uiOver, type TestUi } from '../support/ui-server.js';
+import { trainingPipeline } from '../support/training.js';
 
-const TRAINING = `seed: 3
-stages:
-  fashion: { uses: fashion-mnist }
-  small:
-    uses: subset
-    with: { train: { per_class: 10 }, test: { per_class: 5 } }
-    inputs: { dataset: fashion }
-  fit:
-    uses: train
-    matrix: { lr: [0.01, 0.05] }
-    with: { model: mlp_1x512, epochs: 2, batch_size: 50, backend: cpu, eval_every: 1, lr: "\${matrix.lr}" }
-    inputs: { data: small.dataset }
-  curve:
+const TRAINING = trainingPipeline(2, {
+  matrix: '{ lr: [0.01, 0.05] }',
+  lr: '"${matrix.lr}"',
+  evalEvery: 1,
+  more: `  curve:
     uses: chart
     with: { x: "history[].epoch", y: "history[].loss", series: lr, title: training loss }
     inputs: { runs: "fit[*].metrics" }
-`;
+`,
+});
 
 let p: Project;
 let s: TestUi;
