@@ -110,7 +110,7 @@ async function profile(spec) {
   const depth = Number(/^mlp_(\d+)x/.exec(model)[1]);
   const dims = [28 * 28 * 3, ...Array(depth).fill(512), 10];
   const { mlpStepGraph, layerStateNames, mlpNames } = await import('../dist/src/backends/native/train_graph/mlp_graph.js');
-  const { encodeModel } = await import('../dist/src/backends/native/onnx_proto.js');
+  const { encodeModel } = await import('../src/util/onnx-proto.js');
   const { DEFAULT_SESSION_OPTIONS } = await import('../dist/src/backends/native/train_graph/compile.js');
   const o = { ...DEFAULT_SESSION_OPTIONS, ...VARIANTS[variant] };
   const graph = mlpStepGraph({ batch, dims, kernelDecay: dims.slice(1).map(() => 0), momentum: 0.9, });

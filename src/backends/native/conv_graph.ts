@@ -8,8 +8,8 @@
 //  * dW: see filter_grad_graph.ts.
 
 import { nchwcConvNodes } from './nchwc.js';
-import type { OnnxGraph, OnnxInt64Initializer, OnnxNode } from './onnx_proto.js';
-import { OnnxType } from './onnx_proto.js';
+import type { OnnxGraph, OnnxInt64Initializer, OnnxNode } from '../../util/onnx-proto.js';
+import { OnnxType } from '../../util/onnx-proto.js';
 
 /** The fields of tfjs's Conv2DInfo that the graphs read (NHWC, filter [fh, fw, Ci, Co]). */
 export interface ConvGeometry {

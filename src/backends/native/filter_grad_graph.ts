@@ -11,8 +11,8 @@
 import type { ConvGeometry } from './conv_graph.js';
 import { blockFits, onnxConvOut } from './conv_graph.js';
 import { nchwcConvNodes } from './nchwc.js';
-import type { OnnxGraph, OnnxInt64Initializer, OnnxNode } from './onnx_proto.js';
-import { OnnxType } from './onnx_proto.js';
+import type { OnnxGraph, OnnxInt64Initializer, OnnxNode } from '../../util/onnx-proto.js';
+import { OnnxType } from '../../util/onnx-proto.js';
 
 const f = OnnxType.float;
 const ints = (value: readonly number[]) => ({ kind: 'ints', value }) as const;

@@ -6,7 +6,7 @@ import type { ConvFilterGradSpec } from './filter_grad_graph.js';
 import { convFilterGradGraph } from './filter_grad_graph.js';
 import type { GemmAccSpec, MatMulSpec } from './matmul_graph.js';
 import { gemmAccGraph, matMulGraph } from './matmul_graph.js';
-import type { OnnxGraph } from './onnx_proto.js';
+import type { OnnxGraph } from '../../util/onnx-proto.js';
 import type { MaxPoolGradSpec } from './pool_graph.js';
 import type { ConcatSpec, SplitSpec } from './split_concat.js';
 import { concatGraph, splitGraph } from './split_concat.js';

@@ -5,8 +5,8 @@
 //   norm = bias + (x²)·band,  y = x·norm^−β
 //   dx   = dy·norm^−β − 2β·x·((dy·y/norm)·band)      (α sits inside band)
 
-import type { OnnxGraph, OnnxInt64Initializer, OnnxNode } from './onnx_proto.js';
-import { OnnxType } from './onnx_proto.js';
+import type { OnnxGraph, OnnxInt64Initializer, OnnxNode } from '../../util/onnx-proto.js';
+import { OnnxType } from '../../util/onnx-proto.js';
 
 export interface LrnSpec {
   readonly kind: 'lrn' | 'lrn-grad';

@@ -2,8 +2,8 @@
 // feeds (a flat wasm-heap view can be declared with any shape of the same size, so folding batch
 // dims or dropping a leading 1 costs nothing).
 
-import type { OnnxGraph, OnnxNode } from './onnx_proto.js';
-import { OnnxType } from './onnx_proto.js';
+import type { OnnxGraph, OnnxNode } from '../../util/onnx-proto.js';
+import { OnnxType } from '../../util/onnx-proto.js';
 
 export interface MatMulSpec {
   readonly kind: 'matmul';

@@ -5,8 +5,8 @@
 // on a small conv against a JS reference; none matching (other CPUs, other ORT builds) means the
 // plain NCHW Conv is used.
 
-import type { OnnxInt64Initializer, OnnxNode } from './onnx_proto.js';
-import { encodeModel, OnnxType } from './onnx_proto.js';
+import type { OnnxInt64Initializer, OnnxNode } from '../../util/onnx-proto.js';
+import { encodeModel, OnnxType } from '../../util/onnx-proto.js';
 import type { OrtRuntime } from './ort_runtime.js';
 
 export const NCHWC_DOMAIN = 'com.microsoft.nchwc';

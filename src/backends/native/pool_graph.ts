@@ -3,8 +3,8 @@
 // reduction 'add' routes dy there, summing where overlapping windows share a maximum.
 
 import type { PoolGeometry } from '../wasm/kernels/maxPoolGradSimd.js';
-import type { OnnxGraph } from './onnx_proto.js';
-import { OnnxType } from './onnx_proto.js';
+import type { OnnxGraph } from '../../util/onnx-proto.js';
+import { OnnxType } from '../../util/onnx-proto.js';
 
 export interface MaxPoolGradSpec extends Omit<PoolGeometry, 'top' | 'left'> {
   readonly kind: 'maxpool-grad';

@@ -7,8 +7,8 @@ import type { KernelFunc, TensorInfo } from '@tensorflow/tfjs';
 import { util } from '@tensorflow/tfjs';
 import type { NativeContext } from './native_context.js';
 import { runSpec } from './native_context.js';
-import type { OnnxGraph } from './onnx_proto.js';
-import { OnnxType } from './onnx_proto.js';
+import type { OnnxGraph } from '../../util/onnx-proto.js';
+import { OnnxType } from '../../util/onnx-proto.js';
 import type { WasmBackendLike } from './wasm_heap.js';
 
 export interface SumRowsSpec {

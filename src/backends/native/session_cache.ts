@@ -3,7 +3,7 @@
 
 import type { KernelSpec } from './kernel_spec.js';
 import { graphFor } from './kernel_spec.js';
-import { encodeModel } from './onnx_proto.js';
+import { encodeModel } from '../../util/onnx-proto.js';
 import type { OrtRuntime, OrtSession } from './ort_runtime.js';
 
 export class SessionCache {

@@ -1,7 +1,7 @@
 // A start-up check that the internal binding still behaves as the kernels assume: inputs read in
 // place from a plain ArrayBuffer at a non-zero offset, and outputs written into preallocated memory.
 
-import { encodeModel, OnnxType } from './onnx_proto.js';
+import { encodeModel, OnnxType } from '../../util/onnx-proto.js';
 import type { OrtRuntime } from './ort_runtime.js';
 
 /** Returns null when the runtime passes, else what went wrong. */

@@ -6,8 +6,8 @@
 // points each tap's output at its slice of dW, so the only copies are the two pads.
 
 import type { ConvGeometry } from './conv_graph.js';
-import type { OnnxGraph, OnnxNode } from './onnx_proto.js';
-import { OnnxType } from './onnx_proto.js';
+import type { OnnxGraph, OnnxNode } from '../../util/onnx-proto.js';
+import { OnnxType } from '../../util/onnx-proto.js';
 
 export interface PadSpec {
   readonly kind: 'pad-nhwc';

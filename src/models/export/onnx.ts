@@ -5,7 +5,7 @@
 // tfjs's channels-last order and the dense weights need no permutation).
 // Written with the hand-rolled protobuf encoder the native backend already uses (no dependency).
 import type * as tfTypes from '@tensorflow/tfjs';
-import { encodeModel, OnnxType, type OnnxAttr, type OnnxInt64Initializer, type OnnxNode } from '../../backends/native/onnx_proto.js';
+import { encodeModel, OnnxType, type OnnxAttr, type OnnxInt64Initializer, type OnnxNode } from '../../util/onnx-proto.js';
 
 const int = (value: number): OnnxAttr => ({ kind: 'int', value });
 const ints = (value: readonly number[]): OnnxAttr => ({ kind: 'ints', value });

@@ -9,7 +9,7 @@
 import * as tf from '@tensorflow/tfjs';
 import type { CompiledTrainStep, TrainStepSpec } from '../../session.js';
 import { nativeRegistration } from '../register.js';
-import { encodeModel } from '../onnx_proto.js';
+import { encodeModel } from '../../../util/onnx-proto.js';
 import type { OrtInput, OrtOptLevel, OrtRuntime, OrtSession, OrtSessionOverrides } from '../ort_runtime.js';
 import { layerStateNames, mlpNames, mlpStepGraph } from './mlp_graph.js';
 import { mlpLayout, type MlpLayout } from './mlp_layout.js';

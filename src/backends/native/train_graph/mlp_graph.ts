@@ -11,8 +11,8 @@
 // one-hot rows already divided by the batch, and the step's loss and accuracy are read on the host
 // from the `logp` and `logits` outputs ([B, classes], a few microseconds of JavaScript).
 
-import type { OnnxGraph, OnnxInt64Initializer, OnnxNode, OnnxValueInfo } from '../onnx_proto.js';
-import { OnnxType } from '../onnx_proto.js';
+import type { OnnxGraph, OnnxInt64Initializer, OnnxNode, OnnxValueInfo } from '../../../util/onnx-proto.js';
+import { OnnxType } from '../../../util/onnx-proto.js';
 
 /** The geometry and constants of one compiled step. */
 export interface MlpStepGraphSpec {

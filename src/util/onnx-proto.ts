@@ -1,4 +1,4 @@
-// A minimal ONNX protobuf encoder for the small graphs the native kernels run.
+// A minimal ONNX protobuf encoder: the native backend's kernel graphs and `rethink export --model`'s model.onnx.
 // No protobuf package is installed, and the ONNX messages we need (Model, Graph, Node, Attribute,
 // ValueInfo, Tensor) are a handful of fields, so encoding them by hand is ~150 lines and has no
 // dependency; decoding is never needed because ONNX Runtime only reads them.

@@ -2,7 +2,7 @@
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { encodeModel, OnnxType } from '../../../src/backends/native/onnx_proto.js';
+import { encodeModel, OnnxType } from '../../src/util/onnx-proto.js';
 
 test('encodes a one-node model with the expected field layout', () => {
   const bytes = encodeModel({
