@@ -34,5 +34,6 @@ test('test accuracy falls with label noise: mean over 5 seeds at p=0 > p=0.5 > p
   const byP = await runs;
   const acc = NOISE.map((p) => mean(byP.get(p)!.map((f) => f.testAcc)));
   t.diagnostic(`test accuracy per seed: ${JSON.stringify(Object.fromEntries(NOISE.map((p) => [p, byP.get(p)!.map((f) => f.testAcc)])))}; means ${acc.join(' > ')}`);
+  assert.ok(acc[0]! >= 0.6, `true labels: mean test accuracy ${acc[0]}, expected well above chance`);
   assert.ok(acc[0]! > acc[1]! && acc[1]! > acc[2]!, `mean test accuracy ${acc.join(', ')} for p = ${NOISE.join(', ')}`);
 });
