@@ -34,6 +34,12 @@ test('MLP 1x512 fits random labels (train accuracy ≥ 0.99) and tests at chance
   assert.ok(truth.testAcc >= 0.6, `true labels: test accuracy ${truth.testAcc}, expected well above chance`);
 });
 
+test('MLP 3x512 fits random labels and tests at chance', async (t) => {
+  const r = await fit(await randomLabels(sample), { ...mlp, model: 'mlp_3x512' });
+  t.diagnostic(JSON.stringify(r));
+  assertFitsAtChance(r);
+});
+
 test('MLP 1x512 with weight decay 5e-4 still fits random labels and tests at chance', async (t) => {
   const r = await fit(await randomLabels(sample), { ...mlp, weightDecay: 5e-4 });
   t.diagnostic(JSON.stringify(r));
