@@ -108,6 +108,13 @@ test('src/ imports nothing from test/, and only the CLI (the composition root) i
   );
 });
 
+test("nothing imports the CLI but the CLI, and src/ui/ (the UI's API contract, shared with web/) imports nothing of ours", () => {
+  assert.deepEqual(
+    violations((e) => (room(e.to) === 'cli' && room(e.from) !== 'cli') || (room(e.from) === 'ui' && room(e.to) !== 'ui')),
+    [],
+  );
+});
+
 for (const e of [
   { from: 'src/config/ajv.ts', to: 'src/plan/key.ts' },
   { from: 'src/config/pipeline-file.ts', to: 'src/plan/resources.ts' },

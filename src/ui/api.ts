@@ -1,4 +1,4 @@
-// The contract between `rethink ui`'s server (src/ui/server/) and its browser app (web/): every JSON
+// The contract between `rethink ui`'s server (src/cli/ui/) and its browser app (web/): every JSON
 // document the server answers, by route. Types only, so the browser bundle imports it for free.
 // Every document carries `format: 1`; errors are `ApiError` with an HTTP status, never a stack trace.
 //

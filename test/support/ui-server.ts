@@ -1,7 +1,7 @@
 // `rethink ui`'s server started in-process over a test project's cache, with a fetch helper.
 import { join } from 'node:path';
 import type { Project } from './tmp-project.js';
-import { startUi, type RunningUi, type UiOptions } from '../../src/ui/server/start.js';
+import { startUi, type RunningUi, type UiOptions } from '../../src/cli/ui/start.js';
 
 export interface Answer {
   readonly status: number;

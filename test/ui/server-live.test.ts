@@ -9,7 +9,7 @@ import type { LiveEvent, PipelineDag } from '../../src/ui/api.js';
 import type { StageId, CacheKey } from '../../src/util/brand.js';
 import { progressRecorder } from '../../src/exec/progress-recorder.js';
 import { progressFileOf, readProgressFile, removeProgressFile, writeProgressFile, type ProgressFile } from '../../src/store/progress-files.js';
-import { liveProgress } from '../../src/ui/server/live.js';
+import { liveProgress } from '../../src/cli/ui/live.js';
 import { Leases, type Lease } from '../../src/store/leases.js';
 import { project, SWEEP, TEST_PLUGINS, type Project } from '../support/tmp-project.js';
 import { uiOver, type TestUi } from '../support/ui-server.js';

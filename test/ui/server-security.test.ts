@@ -7,7 +7,7 @@ import { request } from 'node:http';
 import { mkdir, readdir, rm, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { PipelineDag } from '../../src/ui/api.js';
-import { CONTENT_SECURITY_POLICY, isLoopback, tokenMatches } from '../../src/ui/server/security.js';
+import { CONTENT_SECURITY_POLICY, isLoopback, tokenMatches } from '../../src/cli/ui/security.js';
 import { project, SWEEP, TEST_PLUGINS, type Project } from '../support/tmp-project.js';
 import { uiOver, type TestUi } from '../support/ui-server.js';
 

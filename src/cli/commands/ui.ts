@@ -21,7 +21,7 @@ export const ui: Command = async (argv, io) => {
   });
   const port = intFlag('port', values.port, 0);
   if (port !== undefined && port > 65535) throw UserError.of('E_BAD_FLAG', `--port must be at most 65535, got ${port}`, 'leave --port out for a free port');
-  const { startUi } = await import('../../ui/server/start.js');
+  const { startUi } = await import('../ui/start.js');
   const running = await startUi(io, {
     pipelines: positionals.length > 0 ? positionals : projectPipelines(io),
     cacheDir: values['cache-dir'],

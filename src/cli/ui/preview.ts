@@ -2,7 +2,7 @@
 // downloading it: each tensor's shape, dtype, range, mean and a histogram over all its values (read
 // in chunks of rows, so a dataset's 150 MB never sits in memory twice), and for a dataset (images
 // x_* [N,H,W,C] uint8 with labels y_* [N]) its first images as PNG thumbnails with their labels.
-import type { TensorPreview } from '../api.js';
+import type { TensorPreview } from '../../ui/api.js';
 import { openSafetensors } from '../../tensors/safetensors.js';
 import type { TensorFile, TensorSpec } from '../../tensors/types.js';
 import { badRequest, notFound } from './http-error.js';

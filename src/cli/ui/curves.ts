@@ -1,6 +1,6 @@
 // GET /api/runs/:key/curves and /api/curves?keys=…: a training run's learning curves, per epoch and
 // per step, from its metrics output (`history`, `steps`: what the train stage writes).
-import type { CurvePoint, Curves } from '../api.js';
+import type { CurvePoint, Curves } from '../../ui/api.js';
 import type { JsonValue } from '../../plugin/types.js';
 import { badRequest } from './http-error.js';
 import { isObject, metricsOutput } from './run-metrics.js';

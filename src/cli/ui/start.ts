@@ -3,10 +3,10 @@
 // The command (cli/commands/ui.ts) and the tests call this.
 import type { AddressInfo } from 'node:net';
 import { basename, extname, isAbsolute, join, resolve } from 'node:path';
-import type { CliIO } from '../../cli/io.js';
-import { openLocalStore } from '../../cli/workspace.js';
+import type { CliIO } from '../io.js';
+import { openLocalStore } from '../workspace.js';
 import { ENV } from '../../util/env.js';
-import { openSharedRemote, tieredOver } from '../../cli/remote-store.js';
+import { openSharedRemote, tieredOver } from '../remote-store.js';
 import { UserError } from '../../util/user-error.js';
 import { packageRoot } from '../../exec/environment.js';
 import { checkMarker } from '../../store/marker.js';

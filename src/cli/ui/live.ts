@@ -6,7 +6,7 @@
 import { watch, type FSWatcher } from 'node:fs';
 import { readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { InstanceState, LiveEvent, LiveProgress } from '../api.js';
+import type { InstanceState, LiveEvent, LiveProgress } from '../../ui/api.js';
 import type { LocalStore } from '../../store/local.js';
 import { keyOfJsonName, progressDirOf, readProgressFile, type ProgressFile } from '../../store/progress-files.js';
 import type { CacheKey } from '../../util/brand.js';

@@ -1,7 +1,7 @@
 // GET /api/pipelines/:pipeline/sweep/:stage (and .csv): `rethink results` as a document. Query:
 // ?output=NAME, ?metrics=a.b,c (the columns), ?over=seed (summary rows), ?stats=mean,sd.
-import type { Cell, Sweep } from '../api.js';
-import { resultsTable, type ResultsTable } from '../../cli/results-table.js';
+import type { Cell, Sweep } from '../../ui/api.js';
+import { resultsTable, type ResultsTable } from '../results-table.js';
 import { UserError } from '../../util/user-error.js';
 import { STATS, type Stat } from '../../util/stats.js';
 import { toCsv } from '../../util/csv.js';

@@ -1,7 +1,7 @@
 // Expected failures of an API request, as values the router turns into `ApiError` documents: an
 // HTTP status, a stable code and a message for the user. Anything else thrown is a bug: the router
 // answers a generic 500 and logs it on the server's terminal, never in the response.
-import type { ApiError } from '../api.js';
+import type { ApiError } from '../../ui/api.js';
 
 export class HttpError extends Error {
   override readonly name = 'HttpError';

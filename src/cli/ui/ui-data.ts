@@ -2,8 +2,8 @@
 // store (the local cache, with the remote behind it when asked), and the run records and JSON
 // objects in it. Every route reads through here; nothing here writes to the cache or the remote.
 import { statSync } from 'node:fs';
-import type { CliIO } from '../../cli/io.js';
-import { loadWorkspace, type Workspace } from '../../cli/workspace.js';
+import type { CliIO } from '../io.js';
+import { loadWorkspace, type Workspace } from '../workspace.js';
 import { UserError } from '../../util/user-error.js';
 import { explain, type StageState } from '../../exec/explain.js';
 import type { JsonValue } from '../../plugin/types.js';

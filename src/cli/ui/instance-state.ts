@@ -1,6 +1,6 @@
 // One instance's state as the UI shows it: `rethink status`'s up to date / will run, refined by what
 // the live view knows (running now, failed while the server watched) and by whether it ever ran.
-import type { InstanceState, LiveProgress } from '../api.js';
+import type { InstanceState, LiveProgress } from '../../ui/api.js';
 import type { StageState } from '../../exec/explain.js';
 
 /** What the live monitor knows about keys being computed now (see live.ts). */

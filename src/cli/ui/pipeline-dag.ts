@@ -1,6 +1,6 @@
 // GET /api/pipelines/:pipeline: every stage instance with its state (and why it would run, as
 // `rethink status` says), and the instance-level edges between them.
-import type { DagNode, PipelineDag } from '../api.js';
+import type { DagNode, PipelineDag } from '../../ui/api.js';
 import { instanceState, type LiveView } from './instance-state.js';
 import type { UiData } from './ui-data.js';
 

@@ -1,7 +1,7 @@
 // GET /api/compare?keys=K1,K2,…: runs side by side, as `rethink diff` sees two: the key-record fields
 // (params, seed, inputs, plugin version and code) whose values differ, each output's hash and whether
 // all runs wrote the same bytes, and the metrics that differ.
-import type { Cell, Comparison } from '../api.js';
+import type { Cell, Comparison } from '../../ui/api.js';
 import type { JsonValue } from '../../plugin/types.js';
 import type { RunRecord } from '../../store/types.js';
 import { isObject, metricsOutput } from './run-metrics.js';

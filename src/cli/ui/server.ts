@@ -4,7 +4,7 @@
 // here and answered with a generic 500, never with its stack.
 import { createReadStream } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { LiveEvent } from '../api.js';
+import type { LiveEvent } from '../../ui/api.js';
 import { HttpError, apiError } from './http-error.js';
 import type { LiveMonitor } from './live.js';
 import { attachment, type Reply } from './reply.js';

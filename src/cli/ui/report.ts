@@ -1,7 +1,7 @@
 // GET /api/report/:pipeline: the figures `rethink export report` puts on its page (the Vega-Lite specs
 // the `figure` and `chart` stages write, data inlined), with the provenance of the newest of them
 // (rethink and node versions, machine, backend, git commit).
-import type { Report } from '../api.js';
+import type { Report } from '../../ui/api.js';
 import type { JsonValue } from '../../plugin/types.js';
 import { isObject } from './run-metrics.js';
 import type { UiData } from './ui-data.js';

@@ -1,5 +1,5 @@
 // GET /api/overview: the pipelines shown, their sizes, and how many instances are in each state.
-import type { InstanceState, Overview } from '../api.js';
+import type { InstanceState, Overview } from '../../ui/api.js';
 import { instanceState, type LiveView } from './instance-state.js';
 import type { UiData } from './ui-data.js';
 

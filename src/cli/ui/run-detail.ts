@@ -1,6 +1,6 @@
 // GET /api/runs/:key: one run as `rethink show` describes it: params, key record, metrics,
 // provenance, and each output with its size, hash, download link and (tensors) shapes.
-import type { OutputInfo, RunDetail } from '../api.js';
+import type { OutputInfo, RunDetail } from '../../ui/api.js';
 import { openSafetensors } from '../../tensors/safetensors.js';
 import type { OutputRef } from '../../store/types.js';
 import { isObject, metricsOutput } from './run-metrics.js';
