@@ -7,7 +7,6 @@ import { openSafetensors } from '../../tensors/safetensors.js';
 import type { TensorFile, TensorSpec } from '../../tensors/types.js';
 import { badRequest, notFound } from './http-error.js';
 import { declaredOutput, objectFileOf } from './artifacts.js';
-import { encodePng } from './png.js';
 import { outputHref } from './run-detail.js';
 import type { UiData } from './ui-data.js';
 
@@ -55,7 +54,10 @@ export async function previewImage(data: UiData, key: string, name: string, inde
     const [n, h, w, c] = f.tensors[x]!.shape as [number, number, number, number];
     if (index >= Math.min(n, PREVIEW_IMAGES)) throw notFound(`image ${index}: the preview has ${Math.min(n, PREVIEW_IMAGES)} images`);
     const row = await f.readRows(x, index, index + 1);
-    return encodePng(row.data as Uint8Array, w, h, c);
+    const pixels = row.data as Uint8Array;
+    // sharp (a dependency already, for image folders) encodes raw 1-, 3- or 4-channel rows.
+    const { default: sharp } = await import('sharp');
+    return sharp(Buffer.from(pixels.buffer, pixels.byteOffset, pixels.byteLength), { raw: { width: w, height: h, channels: c as 1 | 3 | 4 } }).png().toBuffer();
   });
 }
 
