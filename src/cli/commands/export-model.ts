@@ -3,10 +3,10 @@
 // (model.json + weights.bin), ONNX (model.onnx) and model-card.json — into DIR/<instance id>/<output>/.
 import { join } from 'node:path';
 import { UserError } from '../../util/user-error.js';
-import type { Store } from '../../store/types.js';
-import type { RunRecord } from '../../store/types.js';
+import type { RunRecord, Store } from '../../store/types.js';
 import { openSafetensors } from '../../tensors/safetensors.js';
-import { MODEL_FORMATS, type ModelFormat } from '../../models/export/files.js';
+import { exportModelFiles, MODEL_FORMATS, type ModelFormat } from '../../models/export/files.js';
+import { inferenceTf } from '../inference-tf.js';
 
 /** `--format a,b` → the formats, or a user error naming what is valid. */
 export function modelFormats(flag: string | undefined): readonly ModelFormat[] {
@@ -28,21 +28,14 @@ export interface ExportedModel {
 
 /** Exports every model-format output of one up-to-date instance; [] if it has none. */
 export async function exportInstanceModels(store: Store, id: string, key: string, record: RunRecord, root: string, formats: readonly ModelFormat[]): Promise<ExportedModel[]> {
-  const [{ initBackend }, { loadModel, MODEL_FORMAT }, { exportModelFiles }] = await Promise.all([
-    import('../../backends/select.js'),
-    import('../../train/artifact.js'),
-    import('../../models/export/files.js'),
-  ]);
+  const { loadModel, MODEL_FORMAT } = await import('../../train/artifact.js');
   const written: ExportedModel[] = [];
   for (const [name, ref] of Object.entries(record.outputs)) {
     if (ref.kind !== 'tensors') continue;
     const file = await openSafetensors(await store.objectPath(ref.hash));
     try {
       if (file.metadata['format'] !== MODEL_FORMAT) continue;
-      // Export is inference only: the pure-JS backend loads everywhere and gives the same weights.
-      await initBackend('cpu');
-      const tf = await import('@tensorflow/tfjs');
-      tf.enableProdMode(); // no "install tfjs-node" banner: nothing here is a computation to speed up
+      const tf = await inferenceTf();
       const trained = await loadModel(tf, file);
       const dir = join(root, id, name);
       try {

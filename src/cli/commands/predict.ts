@@ -6,6 +6,7 @@ import { resolve } from 'node:path';
 import type { Command } from '../io.js';
 import { intFlag, parseFlags, pipelineFlags } from '../args.js';
 import { UserError } from '../../util/user-error.js';
+import { inferenceTf } from '../inference-tf.js';
 
 interface Prediction {
   readonly image: string;
@@ -22,10 +23,8 @@ export const predict: Command = async (argv, io) => {
     throw UserError.of('E_BAD_FLAG', 'rethink predict takes a model and at least one image', 'e.g. rethink predict results/fit/model shoe.png (export the model first: rethink export fit --model)');
   }
   const top = intFlag('top', values.top, 1) ?? 3;
-  const [{ loadModel, ModelFilesError }, { initBackend }] = await Promise.all([import('../../models/export/load.js'), import('../../backends/select.js')]);
-  await initBackend('cpu');
-  // Production mode: no "install tfjs-node" banner on stdout for a quick look at a few images.
-  (await import('@tensorflow/tfjs')).enableProdMode();
+  const { loadModel, ModelFilesError } = await import('../../models/export/load.js');
+  const tf = await inferenceTf();
   let loaded;
   try {
     loaded = await loadModel(resolve(io.cwd, modelPath));
@@ -34,7 +33,6 @@ export const predict: Command = async (argv, io) => {
     throw e;
   }
   const { model, card } = loaded;
-  const tf = await import('@tensorflow/tfjs');
   const { preprocessBatch } = await import('../../data/preprocess.js');
   const [h, w, c] = card.inputShape;
   const predictions: Prediction[] = [];
