@@ -64,6 +64,26 @@ test('train stage: learns the toy set, writes weights + metadata, is reproducibl
     assert.equal(em.test.per_class_acc.length, 2);
     assert.deepEqual(em.classes, ['left', 'right']);
     assert.equal((e.provenance['backend'] as { name: string }).name, 'cpu');
+    assert.equal(a.provenance['train_step'], 'ops', 'the cpu backend runs the step op by op');
+  } finally {
+    await h.close();
+  }
+});
+
+test('train stage on native: an MLP trains through the compiled whole step, reproducibly, and the run record says so', async () => {
+  const h = await createHarness();
+  try {
+    const native = { ...params, backend: 'native' };
+    const a = await h.run(trainPlugin, { params: native, seed: 7, inputs: { data: dataset } });
+    assert.equal(a.provenance['train_step'], 'compiled');
+    const m = await a.outputs['metrics']!.readJson<Metrics>();
+    assert.equal(m.backend.name, 'native');
+    assert.ok(m.final.test.acc > 0.9, `test acc ${m.final.test.acc}`);
+    const again = await h.run(trainPlugin, { params: native, seed: 7, inputs: { data: dataset } });
+    assert.equal(again.outputs['model']!.hash, a.outputs['model']!.hash, 'same seed, same backend → the same weights');
+    // Dropout is outside what the compiled step takes: the same backend steps op by op.
+    const dropout = await h.run(trainPlugin, { params: { ...native, dropout: 0.5 }, seed: 7, inputs: { data: dataset } });
+    assert.equal(dropout.provenance['train_step'], 'ops');
   } finally {
     await h.close();
   }
