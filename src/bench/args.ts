@@ -1,5 +1,9 @@
 // Command-line options of `npm run bench`.
-import { modelNames } from '../models/registry.js';
+import { acceptsInput, getModel, listModels, modelNames } from '../models/registry.js';
+
+/** The bench's input: the paper's CIFAR-10 crop. Models that need a larger one (Inception V3) are not benched. */
+export const BENCH_INPUT = [28, 28, 3] as const;
+const benchable = (): string[] => listModels().filter((m) => acceptsInput(m, BENCH_INPUT)).map((m) => m.name);
 
 export interface BenchArgs {
   readonly backend: string | undefined;
@@ -21,7 +25,7 @@ export const BENCH_USAGE = `usage: npm run bench -- [--backend NAME] [--models a
   images ÷ total time of the timed steps (PyTorch's anchor's definition), the fastest step beside it,
   the step-time spread and what the slow steps had in common; plus the kernels that take the time.
   --backend  auto (default; env RETHINK_BACKEND), native, wasm, cpu, webgpu, tfjs-node, tfjs-node-gpu
-  --models   comma-separated subset of: ${modelNames().join(', ')}
+  --models   comma-separated subset of: ${benchable().join(', ')}
   --batch    comma-separated batch sizes (default 128)
   --steps    timed steps per model (default 5); --warmup untimed steps first (default 2)
   --rounds   measurements of each model and batch; the best by mean is reported (default 1)
@@ -31,7 +35,7 @@ export const BENCH_USAGE = `usage: npm run bench -- [--backend NAME] [--models a
 export type ParsedArgs = { readonly ok: true; readonly args: BenchArgs } | { readonly ok: false; readonly message: string };
 
 export function parseBenchArgs(argv: readonly string[]): ParsedArgs {
-  const out = { backend: undefined as string | undefined, models: [...modelNames()], batches: [128] as readonly number[], warmup: 2, steps: 5, rounds: 1, top: 8, profile: true, json: false };
+  const out = { backend: undefined as string | undefined, models: benchable(), batches: [128] as readonly number[], warmup: 2, steps: 5, rounds: 1, top: 8, profile: true, json: false };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
     const [flag, inline] = a.includes('=') ? [a.slice(0, a.indexOf('=')), a.slice(a.indexOf('=') + 1)] : [a, undefined];
@@ -56,7 +60,9 @@ export function parseBenchArgs(argv: readonly string[]): ParsedArgs {
       case '--models': {
         const list = (value() ?? '').split(',').map((s) => s.trim()).filter((s) => s !== '');
         const unknown = list.filter((m) => !modelNames().includes(m));
-        if (list.length === 0 || unknown.length > 0) return { ok: false, message: `--models: unknown ${unknown.join(', ') || '(empty)'}; known: ${modelNames().join(', ')}` };
+        if (list.length === 0 || unknown.length > 0) return { ok: false, message: `--models: unknown ${unknown.join(', ') || '(empty)'}; known: ${benchable().join(', ')}` };
+        const tooLarge = list.filter((m) => !acceptsInput(getModel(m), BENCH_INPUT));
+        if (tooLarge.length > 0) return { ok: false, message: `--models: ${tooLarge.join(', ')} needs a larger input than the bench's ${BENCH_INPUT.join('x')}; benchable: ${benchable().join(', ')}` };
         out.models = list;
         break;
       }

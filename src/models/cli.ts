@@ -1,6 +1,6 @@
 // `rethink models [--input 28x28x3] [--json]`: the registry with exact parameter counts, without tfjs.
 import { jsonDocument } from '../util/json-document.js';
-import { listModels } from './registry.js';
+import { acceptsInput, listModels } from './registry.js';
 
 export interface ModelsArgs {
   readonly input: readonly [number, number, number];
@@ -15,12 +15,15 @@ export async function modelsCommand(args: ModelsArgs, out: (s: string) => void):
     return 2;
   }
   const numClasses = args.numClasses ?? 10;
-  const rows = listModels().map((m) => {
+  // A model that cannot take this input (Inception V3 below 75x75) is named, with what it needs.
+  const tooSmall = listModels().filter((m) => !acceptsInput(m, args.input));
+  const needs = tooSmall.map((m) => ({ name: m.name, minInput: m.minInput! }));
+  const rows = listModels().filter((m) => acceptsInput(m, args.input)).map((m) => {
     const p = m.countParams(args.input, numClasses);
     return { name: m.name, params: p.trainable, nonTrainableParams: p.nonTrainable, learningRate: m.defaultLearningRate, description: m.description };
   });
   if (args.json) {
-    out(jsonDocument({ input: [h, w, c], numClasses, models: rows }, 2).trimEnd());
+    out(jsonDocument({ input: [h, w, c], numClasses, models: rows, ...(needs.length === 0 ? {} : { needLargerInput: needs }) }, 2).trimEnd());
     return 0;
   }
   const nameWidth = Math.max(5, ...rows.map((r) => r.name.length));
@@ -29,6 +32,7 @@ export async function modelsCommand(args: ModelsArgs, out: (s: string) => void):
   out(`models for input ${h}x${w}x${c}, ${numClasses} classes`);
   out(`${'model'.padEnd(nameWidth)}  ${'params'.padStart(paramWidth)}  description`);
   for (const r of rows) out(`${r.name.padEnd(nameWidth)}  ${fmt(r.params).padStart(paramWidth)}  ${r.description}`);
+  for (const m of needs) out(`${m.name.padEnd(nameWidth)}  ${'–'.padStart(paramWidth)}  needs an input of at least ${m.minInput.join('x')} (e.g. --input 299x299x3)`);
   return 0;
 }
 
