@@ -183,7 +183,7 @@ export async function train(
         sync();
         const evalOpts = { preprocessing: opts.preprocessing, batchSize: opts.batchSize, numClasses: data.numClasses };
         const t = await evaluate(tf, model, data.test, hooks.signal === undefined ? evalOpts : { ...evalOpts, signal: hooks.signal });
-        record = { ...record, testLoss: t.loss, testAcc: t.acc };
+        record = { ...record, testLoss: t.loss, testAcc: t.acc, ...(t.top5 === undefined ? {} : { testTop5: t.top5 }) };
       }
       history.push(record);
       if (!last && stoppedBy === 'epochs' && hooks.checkpoint?.due()) {

@@ -107,6 +107,8 @@ export interface EpochRecord {
   readonly seconds: number;
   readonly testLoss?: number;
   readonly testAcc?: number;
+  /** Top-5 test accuracy, where there are more than five classes. */
+  readonly testTop5?: number;
 }
 
 export interface StepRecord {

@@ -1,10 +1,13 @@
 // Inception V3 (src/models/inception_v3.ts): Keras's exact parameter count at 299×299×3 with 1000
-// classes, the same count from the built tfjs model, and one training step at the smallest input.
+// classes, the same count from the built tfjs model, and one training step at the smallest input (on
+// the native backend: the pure-JS cpu backend takes minutes for it).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { acceptsInput, getModel, paramCount } from '../../src/models/index.js';
+import { modelsCommand } from '../../src/models/cli.js';
+import { initBackend } from '../../src/backends/select.js';
 import { train } from '../../src/train/loop.js';
-import { cpuSession, loadCpu, toyImages } from '../train/helpers.js';
+import { toyImages } from '../train/helpers.js';
 
 const def = getModel('inception_v3');
 
@@ -24,8 +27,20 @@ test('inception_v3 needs at least 75x75 (as Keras), and says so', () => {
   assert.throws(() => paramCount('inception_v3', [32, 32, 3]), /at least 75x75/);
 });
 
+test('rethink models names inception_v3 with what it needs below 75x75, and counts it at 299x299x3', async () => {
+  const small: string[] = [];
+  assert.equal(await modelsCommand({ input: [28, 28, 3], json: false }, (s) => small.push(s)), 0);
+  assert.match(small.join('\n'), /inception_v3\s+–\s+needs an input of at least 75x75/);
+  const json: string[] = [];
+  assert.equal(await modelsCommand({ input: [299, 299, 3], json: true, numClasses: 1000 }, (s) => json.push(s)), 0);
+  const doc = JSON.parse(json.join('')) as { models: { name: string; params: number; nonTrainableParams: number }[] };
+  const v3 = doc.models.find((m) => m.name === 'inception_v3')!;
+  assert.equal(v3.params + v3.nonTrainableParams, 23_851_784);
+});
+
 test('the built inception_v3 has the counted weights, Keras’s layer structure and a [null, 1000] output', async () => {
-  const tf = await loadCpu();
+  await initBackend('native');
+  const tf = await import('@tensorflow/tfjs');
   const before = tf.memory().numTensors;
   const model = await def.build({ inputShape: [299, 299, 3], numClasses: 1000, seed: 1, dropout: 0.2 });
   const size = (ws: readonly { shape: readonly (number | null)[] }[]): number => ws.reduce((s, w) => s + w.shape.reduce((a: number, b) => a * (b ?? 1), 1), 0);
@@ -44,13 +59,14 @@ test('the built inception_v3 has the counted weights, Keras’s layer structure 
 });
 
 test('inception_v3 trains one step at 75x75 (batch 2, 5 classes, dropout): finite loss, every kernel moves, nothing leaks', async () => {
-  const tf = await loadCpu();
+  const session = await initBackend('native');
+  const tf = await import('@tensorflow/tfjs');
   const model = await def.build({ inputShape: [75, 75, 3], numClasses: 5, seed: 2, dropout: 0.2 });
   const set = toyImages(2, 75, 75, 3, 7);
   const kernels = () => model.trainableWeights.filter((w) => w.originalName.endsWith('/kernel')).map((w) => w.read().dataSync().slice(0, 8));
   const w0 = kernels();
   const before = tf.memory().numTensors;
-  const r = await train(tf, await cpuSession(), model, { train: set, numClasses: 5 }, {
+  const r = await train(tf, session, model, { train: set, numClasses: 5 }, {
     seed: 3,
     epochs: 1,
     batchSize: 2,

@@ -164,6 +164,27 @@ test('evaluate reports per-class accuracy', async () => {
   model.dispose();
 });
 
+test('evaluate reports top-5 accuracy with more than five classes (ties at the boundary count, as in_top_k), none with five or fewer', async () => {
+  const tf = await loadCpu();
+  // Zero input: the logits are the bias, the same for every image. Class 7 scores highest; 1, 2, 3 next;
+  // 4 and 5 tie for fifth; 0 and 6 come last.
+  const bias = [-1, 5, 5, 5, 2, 2, -1, 9];
+  const model = tf.sequential({ layers: [tf.layers.flatten({ inputShape: [1, 1, 1] }), tf.layers.dense({ units: 8 })] });
+  const init = [tf.zeros([1, 8]), tf.tensor1d(bias)];
+  model.setWeights(init);
+  tf.dispose(init);
+  const labels = Int32Array.from([7, 1, 4, 5, 0, 6, 3, 2]);
+  const set = { images: new Uint8Array(8), shape: [8, 1, 1, 1] as const, labels };
+  const r = await evaluate(tf, model, set, { preprocessing: { crop: null, standardize: false }, batchSize: 3, numClasses: 8 });
+  assert.equal(r.acc, 1 / 8);
+  assert.equal(r.top5, 6 / 8, 'all but classes 0 and 6');
+  model.dispose();
+  const five = tf.sequential({ layers: [tf.layers.flatten({ inputShape: [1, 1, 1] }), tf.layers.dense({ units: 5 })] });
+  const r5 = await evaluate(tf, five, { ...set, labels: labels.map((l) => l % 5) }, { preprocessing: { crop: null, standardize: false }, batchSize: 8, numClasses: 5 });
+  assert.equal(r5.top5, undefined);
+  five.dispose();
+});
+
 test('every CIFAR-10 model trains one step on cpu without leaking (4x4 input: cpu conv gradients are slow; Inception V3: test/models)', async () => {
   const tf = await loadCpu();
   const tiny = { train: toyImages(2, 4, 4, 3, 3), numClasses: 10 };
