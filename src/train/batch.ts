@@ -1,8 +1,10 @@
 // Turns stored images (0–255, NHWC) into one float32 training or evaluation batch, in plain JS:
 // optional seeded augmentation (random crop from a zero-padded image, flip, small rotation), then
 // the data stage's shared pipeline (src/data/preprocess.ts: ÷255, centre crop, per-image
-// standardization). Stored data stays uint8; only a batch is ever float.
+// standardization), or TF-Slim's Inception pipeline (./inception-preprocess.ts) when asked for. Stored
+// data stays uint8; only a batch is ever float.
 import { preprocessBatch } from '../data/preprocess.js';
+import { inceptionBatch } from './inception-preprocess.js';
 import type { Batch } from '../data/preprocess.js';
 import type { Rng } from '../util/random.js';
 import type { Augmentation, ImageSet, Preprocessing } from './types.js';
@@ -17,6 +19,8 @@ export interface BatchShape {
 export function batchShape(shape: ImageSet['shape'], pre: Preprocessing): BatchShape {
   const [, h, w, c] = shape;
   const [oh, ow] = pre.crop ?? [h, w];
+  // The Inception pipeline resizes, so its output may be larger than the stored images.
+  if (pre.inception === true) return { height: oh, width: ow, channels: c };
   if (oh > h || ow > w) throw new RangeError(`crop ${oh}x${ow} is larger than the ${h}x${w} images`);
   return { height: oh, width: ow, channels: c };
 }
@@ -54,6 +58,11 @@ export function makeBatch(set: ImageSet, indices: ArrayLike<number>, pre: Prepro
   const shape = batchShape(set.shape, pre);
   const [, h, w, c] = set.shape;
   const b = indices.length;
+  if (pre.inception === true) {
+    if (aug !== null && aug.inception !== true) throw new RangeError('the Inception preprocessing takes only the Inception augmentation');
+    return inceptionBatch(set, indices, shape.height, shape.width, aug === null ? null : rng);
+  }
+  if (aug?.inception === true) throw new RangeError('the Inception augmentation needs the Inception preprocessing');
   const standardize = { standardize: pre.standardize };
   if (aug === null || rng === null) {
     // Gather the rows, then the shared pipeline crops (centre), scales and standardizes.

@@ -16,6 +16,12 @@ export interface Preprocessing {
   readonly crop: readonly [number, number] | null;
   /** tf.image.per_image_standardization: (x − mean) / max(std, 1/√N), per image. */
   readonly standardize: boolean;
+  /**
+   * TF-Slim's Inception preprocessing instead (src/train/inception-preprocess.ts): the central 87.5%,
+   * resized to `crop` (which may exceed the stored size), scaled to [−1, 1]; `standardize` is unused.
+   * Absent: the paper's CIFAR-10 pipeline above.
+   */
+  readonly inception?: true;
 }
 
 /** Train-time augmentation; every draw comes from the stage seed. */
@@ -26,6 +32,11 @@ export interface Augmentation {
   readonly flip: boolean;
   /** Uniform rotation in [−deg, deg] about the crop centre, bilinear, zero fill. */
   readonly rotateDegrees: number;
+  /**
+   * TF-Slim's Inception distortions (random box, resize, flip, colour) instead of the above; needs the
+   * Inception preprocessing (`Preprocessing.inception`).
+   */
+  readonly inception?: true;
 }
 
 /** L2 weight decay coefficients by layer kind, on kernels only (biases and BN offsets are not decayed). */

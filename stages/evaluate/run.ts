@@ -37,7 +37,7 @@ export async function runEvaluate(ctx: StageContext<EvaluateParams>): Promise<vo
           numClasses: meta.numClasses,
           signal: ctx.signal,
         });
-        out[split] = { n: r.n, loss: r.loss, acc: r.acc, per_class_acc: r.perClassAcc, per_class_count: r.perClassCount };
+        out[split] = { n: r.n, loss: r.loss, acc: r.acc, ...(r.top5 === undefined ? {} : { top5: r.top5 }), per_class_acc: r.perClassAcc, per_class_count: r.perClassCount };
         ctx.log(`${split}: loss ${r.loss.toFixed(4)} acc ${r.acc.toFixed(4)} (${r.n} images)`);
       }
       // A diverged model's loss is NaN: recorded as null with `diverged: true`, as the train stage does.

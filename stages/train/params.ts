@@ -2,6 +2,7 @@
 // Every default here is filled in by the schema and so belongs to the cache key.
 import { getModel, modelNames } from '../../src/models/registry.js';
 import type { JsonSchema } from '../../src/plugin/types.js';
+import { UserInputError } from '../../src/util/user-error.js';
 import type { LrSchedule } from '../../src/train/schedule.js';
 import type { Augmentation, Preprocessing, TrainOptions, WeightDecay } from '../../src/train/types.js';
 
@@ -18,14 +19,17 @@ export interface TrainParams {
   readonly momentum: number;
   readonly weight_decay: number | { readonly conv: number; readonly dense: number };
   readonly dropout: number;
-  readonly augment: { readonly random_crop: boolean; readonly pad: number; readonly flip: boolean; readonly rotate_degrees: number };
-  readonly preprocessing: { readonly crop: number | null; readonly standardize: boolean };
+  readonly augment: { readonly random_crop: boolean; readonly pad: number; readonly flip: boolean; readonly rotate_degrees: number; readonly inception: boolean };
+  readonly preprocessing: { readonly mode: 'paper' | 'inception'; readonly crop: number | null; readonly standardize: boolean };
   readonly target_train_acc: number | null;
   readonly max_steps: number | null;
   readonly eval_every: number;
   readonly record_steps: boolean;
   readonly backend: string | null;
 }
+
+/** A combination of train params that cannot work together (exit 2, no stack). */
+export class TrainParamsError extends UserInputError {}
 
 const nonNegative = { type: 'number', minimum: 0 } as const;
 
@@ -66,21 +70,31 @@ export const trainParamsSchema: JsonSchema = {
     augment: {
       type: 'object',
       additionalProperties: false,
-      default: { random_crop: false, pad: 0, flip: false, rotate_degrees: 0 },
+      default: { random_crop: false, pad: 0, flip: false, rotate_degrees: 0, inception: false },
       properties: {
         random_crop: { type: 'boolean', default: false, description: 'random instead of centre crop' },
         pad: { type: 'integer', minimum: 0, default: 0, description: 'zero padding per side before the random crop' },
         flip: { type: 'boolean', default: false, description: 'random horizontal flip' },
         rotate_degrees: { type: 'number', minimum: 0, maximum: 180, default: 0, description: 'random rotation in ±degrees' },
+        inception: {
+          type: 'boolean',
+          default: false,
+          description: "TF-Slim's Inception distortions instead of the above: random box (area 5–100%, aspect 3/4–4/3) resized, flip, brightness/saturation/hue/contrast; needs preprocessing.mode inception",
+        },
       },
     },
     preprocessing: {
       type: 'object',
       additionalProperties: false,
-      default: { crop: 28, standardize: true },
+      default: { mode: 'paper', crop: 28, standardize: true },
       properties: {
-        crop: { type: ['integer', 'null'], minimum: 1, default: 28, description: 'centre-crop side (paper: 32 → 28); null keeps the stored size' },
-        standardize: { type: 'boolean', default: true, description: 'per-image standardization' },
+        mode: {
+          enum: ['paper', 'inception'],
+          default: 'paper',
+          description: "paper: ÷255, centre crop, standardize (CIFAR-10); inception: TF-Slim's ImageNet eval pipeline, the central 87.5% resized to `crop`, scaled to [−1, 1]",
+        },
+        crop: { type: ['integer', 'null'], minimum: 1, default: 28, description: 'the network input side: centre-crop side (paper: 32 → 28), or the inception resize; null keeps the stored size' },
+        standardize: { type: 'boolean', default: true, description: 'per-image standardization (paper mode)' },
       },
     },
     target_train_acc: { type: ['number', 'null'], minimum: 0, maximum: 1, default: null, description: 'stop after the first epoch at or above this train accuracy' },
@@ -102,6 +116,7 @@ export function scheduleOf(p: TrainParams): LrSchedule {
 
 export function preprocessingOf(p: TrainParams, stored: { readonly height: number; readonly width: number }): Preprocessing {
   const crop = p.preprocessing.crop;
+  if (p.preprocessing.mode === 'inception') return { crop: crop === null ? null : [crop, crop], standardize: p.preprocessing.standardize, inception: true };
   if (crop !== null && (crop > stored.height || crop > stored.width)) {
     throw new RangeError(`preprocessing.crop ${crop} is larger than the ${stored.height}x${stored.width} images; use null or a smaller crop`);
   }
@@ -110,6 +125,14 @@ export function preprocessingOf(p: TrainParams, stored: { readonly height: numbe
 
 export function augmentationOf(p: TrainParams): Augmentation | null {
   const a = p.augment;
+  if (a.inception) {
+    if (p.preprocessing.mode !== 'inception') throw new TrainParamsError('augment.inception needs preprocessing.mode: inception (its eval half: the central crop, scaled to [−1, 1])');
+    if (a.random_crop || a.flip || a.rotate_degrees !== 0) throw new TrainParamsError('augment.inception replaces random_crop, flip and rotate_degrees: set only one kind');
+    return { randomCrop: false, pad: 0, flip: false, rotateDegrees: 0, inception: true };
+  }
+  if (p.preprocessing.mode === 'inception' && (a.random_crop || a.flip || a.rotate_degrees !== 0)) {
+    throw new TrainParamsError('preprocessing.mode inception takes augment.inception, not random_crop, flip or rotate_degrees');
+  }
   if (!a.random_crop && !a.flip && a.rotate_degrees === 0) return null;
   return { randomCrop: a.random_crop, pad: a.pad, flip: a.flip, rotateDegrees: a.rotate_degrees };
 }

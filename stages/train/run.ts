@@ -1,13 +1,13 @@
 // The train stage's body, loaded only when a train stage actually runs.
 import { datasetInfo } from '../../src/data/dataset.js';
 import { initBackend } from '../../src/backends/select.js';
-import { getModel } from '../../src/models/registry.js';
+import { acceptsInput, getModel } from '../../src/models/registry.js';
 import { modelTensors, readSplit } from '../../src/train/artifact.js';
 import { evaluate, type EvalResult } from '../../src/train/evaluate.js';
 import { train } from '../../src/train/loop.js';
 import { checkpointIntervalMs, FileCheckpointer } from '../../src/train/checkpoint.js';
 import { checkSchedule } from '../../src/train/schedule.js';
-import { trainOptionsOf, type TrainParams } from './params.js';
+import { TrainParamsError, trainOptionsOf, type TrainParams } from './params.js';
 import { divergedMetrics, divergenceWarning, stepDivergence, type Divergence } from './divergence.js';
 import type { Artifact, JsonValue, StageContext } from '../../src/plugin/types.js';
 import type { InputShape } from '../../src/models/types.js';
@@ -34,6 +34,9 @@ export async function runTrain(ctx: StageContext<TrainParams>): Promise<void> {
     const [h, w] = opts.preprocessing.crop ?? [info.height, info.width];
     const inputShape: InputShape = [h, w, info.channels];
     const def = getModel(p.model);
+    if (!acceptsInput(def, inputShape)) {
+      throw new TrainParamsError(`${def.name} needs an input of at least ${def.minInput!.join('x')}, not ${h}x${w}: raise preprocessing.crop or the dataset's image size`);
+    }
     ctx.log(`${def.name}: ${def.countParams(inputShape, numClasses).trainable} params, input ${inputShape.join('x')}, backend ${backend.name}`);
     const model = await def.build({ inputShape, numClasses, seed: ctx.seed, dropout: p.dropout });
     try {
