@@ -123,3 +123,34 @@ test('train stage: a diverged training says so once and records diverged: true a
     await h.close();
   }
 });
+
+test('train stage: top-5 accuracy in the metrics with more than five classes (per epoch, final, best); none with two', async () => {
+  const h = await createHarness();
+  try {
+    const eight = (set: typeof trainSet) => ({ ...set, labels: set.labels.map((_, i) => i % 8) });
+    const data = toyDataset(eight(trainSet), eight(testSet));
+    const r = await h.run(trainPlugin, { params: { ...params, epochs: 2 }, seed: 3, inputs: { data } });
+    const m = await r.outputs['metrics']!.readJson<{ history: { testAcc: number; testTop5?: number }[]; final: { train: { acc: number; top5?: number }; test: { acc: number; top5?: number }; best_test_top5?: number } }>();
+    assert.equal(m.history.length, 2);
+    for (const e of m.history) assert.ok(e.testTop5 !== undefined && e.testTop5 >= e.testAcc, JSON.stringify(e));
+    const { train, test: held } = m.final;
+    assert.ok(train.top5 !== undefined && train.top5 >= train.acc && held.top5 !== undefined && held.top5 >= held.acc, JSON.stringify(m.final));
+    assert.equal(m.final.best_test_top5, Math.max(held.top5, ...m.history.map((e) => e.testTop5!)));
+    const two = await (await h.run(trainPlugin, { params: { ...params, epochs: 1 }, inputs: { data: dataset } })).outputs['metrics']!.readJson<Metrics & { final: { test: { top5?: number } } }>();
+    assert.equal(two.final.test.top5, undefined);
+  } finally {
+    await h.close();
+  }
+});
+
+test('train stage: Inception V3 below its 75x75 minimum is refused as the user’s error, naming the fix', async () => {
+  const h = await createHarness();
+  try {
+    await assert.rejects(
+      h.run(trainPlugin, { params: { ...params, model: 'inception_v3' }, inputs: { data: dataset } }),
+      (e: unknown) => (e as { userError?: boolean }).userError === true && /inception_v3 needs an input of at least 75x75, not 6x6: raise preprocessing.crop/.test((e as Error).message),
+    );
+  } finally {
+    await h.close();
+  }
+});
