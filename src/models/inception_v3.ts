@@ -7,7 +7,7 @@
 // builds the tfjs graph, so the two can never disagree. At 299×299×3 and 1000 classes the count is
 // Keras's 23,851,784 (23,817,352 trainable, 34,432 moving statistics); 75×75 is the smallest input
 // the valid-padded stem and reductions allow.
-import { convParams, denseParams } from './count.js';
+import { denseParams, sameOut } from './count.js';
 import { customLayers } from './custom-layers.js';
 import { dropoutSeed, seededInits } from './init.js';
 import { loadTf } from './tf.js';
@@ -41,7 +41,7 @@ interface Net<T> {
 /** Keras InceptionV3's layers up to mixed10 (8×8×2048 at 299×299), names as Keras numbers its blocks. */
 function inceptionV3Body<T>(net: Net<T>, input: T): T {
   let n = 0;
-  // Keras names conv2d_bn layers conv2d_1, conv2d_2, …; ours are numbered the same way, in build order.
+  // Convs are numbered in build order (conv1 … conv94), the order in which Keras numbers its conv2d layers.
   const c = (x: T, filters: number, rows: number, cols: number, extra: { strides?: number; padding?: Padding } = {}): T =>
     net.conv(x, `conv${++n}`, { filters, kernel: [rows, cols], ...extra });
   const valid = { padding: 'valid' } as const;
@@ -107,15 +107,15 @@ const validOut = (size: number, kernel: number, stride: number): number => Math.
 function countInceptionV3([h, w, ch]: InputShape, numClasses: number): ParamCount {
   let trainable = 0;
   let nonTrainable = 0;
-  type Map = readonly [number, number, number];
-  const shrink = (x: Map, kr: number, kc: number, stride: number, padding: Padding, channels: number): Map =>
+  type FeatureMap = readonly [height: number, width: number, channels: number];
+  const shrink = (x: FeatureMap, kr: number, kc: number, stride: number, padding: Padding, channels: number): FeatureMap =>
     padding === 'same'
-      ? [Math.ceil(x[0] / stride), Math.ceil(x[1] / stride), channels]
+      ? [sameOut(x[0], stride), sameOut(x[1], stride), channels]
       : [validOut(x[0], kr, stride), validOut(x[1], kc, stride), channels];
-  const counter: Net<Map> = {
+  const counter: Net<FeatureMap> = {
     conv(x, _name, { filters, kernel: [kr, kc], strides = 1, padding = 'same' }) {
-      // Kernel, then batch norm's beta (trainable) and its moving mean and variance (not).
-      trainable += convParams(1, kr * kc * x[2], filters);
+      // A kr×kc kernel (no bias), then batch norm's beta (trainable) and its moving mean and variance (not).
+      trainable += kr * kc * x[2] * filters + filters;
       nonTrainable += 2 * filters;
       return shrink(x, kr, kc, strides, padding, filters);
     },
