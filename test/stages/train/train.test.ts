@@ -124,7 +124,7 @@ test('train stage: a diverged training says so once and records diverged: true a
   }
 });
 
-test('train stage: top-5 accuracy in the metrics with more than five classes (per epoch, final, best); none with two', async () => {
+test('train and evaluate stages: top-5 accuracy in the metrics with more than five classes (per epoch, final, best); none with two', async () => {
   const h = await createHarness();
   try {
     const eight = (set: typeof trainSet) => ({ ...set, labels: set.labels.map((_, i) => i % 8) });
@@ -136,6 +136,10 @@ test('train stage: top-5 accuracy in the metrics with more than five classes (pe
     const { train, test: held } = m.final;
     assert.ok(train.top5 !== undefined && train.top5 >= train.acc && held.top5 !== undefined && held.top5 >= held.acc, JSON.stringify(m.final));
     assert.equal(m.final.best_test_top5, Math.max(held.top5, ...m.history.map((e) => e.testTop5!)));
+    // The evaluate stage reports the same top-5 for the trained model.
+    const e = await h.run(evaluatePlugin, { params: { backend: 'cpu' }, inputs: { model: r.outputs['model']!, data } });
+    const em = await e.outputs['metrics']!.readJson<{ test: { acc: number; top5?: number } }>();
+    assert.equal(em.test.top5, held.top5);
     const two = await (await h.run(trainPlugin, { params: { ...params, epochs: 1 }, inputs: { data: dataset } })).outputs['metrics']!.readJson<Metrics & { final: { test: { top5?: number } } }>();
     assert.equal(two.final.test.top5, undefined);
   } finally {
