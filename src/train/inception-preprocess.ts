@@ -83,35 +83,57 @@ export function centralBox(height: number, width: number, fraction: number): Box
   return { y, x, height: height - 2 * y, width: width - 2 * x };
 }
 
+/** Bilinear taps along one axis: for each output index, the two source indices and the second's weight. */
+interface Taps {
+  readonly lo: Int32Array;
+  readonly hi: Int32Array;
+  readonly t: Float32Array;
+}
+
+/** Half-pixel centres (TF 2's tf.image.resize), clamped to the window's edge pixels. */
+function taps(size: number, out: number, flip: boolean): Taps {
+  const lo = new Int32Array(out);
+  const hi = new Int32Array(out);
+  const t = new Float32Array(out);
+  const scale = size / out;
+  for (let i = 0; i < out; i++) {
+    const f = Math.min(Math.max(((flip ? out - 1 - i : i) + 0.5) * scale - 0.5, 0), size - 1);
+    lo[i] = Math.floor(f);
+    hi[i] = Math.min(lo[i]! + 1, size - 1);
+    t[i] = f - lo[i]!;
+  }
+  return { lo, hi, t };
+}
+
 /**
- * Bilinear resize of `box` of image `index` in `set` to `out` (height × width × channels, values
- * ÷255 to [0, 1]), half-pixel centres, edges clamped; `flip` mirrors left-right.
+ * Bilinear resize of `box` of image `index` in `set` to `out` (oh × ow × channels, values ÷255 to
+ * [0, 1]); `flip` mirrors left-right.
  */
 function resizeBox(set: ImageSet, index: number, box: Box, out: Float32Array, oh: number, ow: number, flip: boolean): void {
   const [, h, w, c] = set.shape;
   const src = set.images;
   const base = index * h * w * c;
-  const sy = box.height / oh;
-  const sx = box.width / ow;
+  const rows = taps(box.height, oh, false);
+  const cols = taps(box.width, ow, flip);
+  // Source offsets of each output column's two taps, within a row.
+  const left = new Int32Array(ow);
+  const right = new Int32Array(ow);
+  for (let x = 0; x < ow; x++) {
+    left[x] = (box.x + cols.lo[x]!) * c;
+    right[x] = (box.x + cols.hi[x]!) * c;
+  }
   for (let y = 0; y < oh; y++) {
-    const fy = Math.min(Math.max((y + 0.5) * sy - 0.5, 0), box.height - 1);
-    const y0 = Math.floor(fy);
-    const y1 = Math.min(y0 + 1, box.height - 1);
-    const ty = fy - y0;
+    const top = base + (box.y + rows.lo[y]!) * w * c;
+    const bottom = base + (box.y + rows.hi[y]!) * w * c;
+    const ty = rows.t[y]!;
+    let o = y * ow * c;
     for (let x = 0; x < ow; x++) {
-      const fx = Math.min(Math.max(((flip ? ow - 1 - x : x) + 0.5) * sx - 0.5, 0), box.width - 1);
-      const x0 = Math.floor(fx);
-      const x1 = Math.min(x0 + 1, box.width - 1);
-      const tx = fx - x0;
-      const p00 = base + ((box.y + y0) * w + box.x + x0) * c;
-      const p01 = base + ((box.y + y0) * w + box.x + x1) * c;
-      const p10 = base + ((box.y + y1) * w + box.x + x0) * c;
-      const p11 = base + ((box.y + y1) * w + box.x + x1) * c;
-      const o = (y * ow + x) * c;
-      for (let k = 0; k < c; k++) {
-        const top = (1 - tx) * src[p00 + k]! + tx * src[p01 + k]!;
-        const bottom = (1 - tx) * src[p10 + k]! + tx * src[p11 + k]!;
-        out[o + k] = ((1 - ty) * top + ty * bottom) / 255;
+      const tx = cols.t[x]!;
+      const [l, r] = [left[x]!, right[x]!];
+      for (let k = 0; k < c; k++, o++) {
+        const upper = src[top + l + k]! + tx * (src[top + r + k]! - src[top + l + k]!);
+        const lower = src[bottom + l + k]! + tx * (src[bottom + r + k]! - src[bottom + l + k]!);
+        out[o] = (upper + ty * (lower - upper)) / 255;
       }
     }
   }
@@ -154,40 +176,67 @@ export function distortColour(img: Float32Array, d: ColourDistortion): void {
         }
         break;
       case 'saturation':
+        adjustHsv(img, 0, d.saturation);
+        break;
       case 'hue':
-        for (let p = 0; p < pixels; p++) {
-          const [h, s, v] = rgbToHsv(img[p * 3]!, img[p * 3 + 1]!, img[p * 3 + 2]!);
-          const hsv: [number, number, number] = op === 'hue' ? [(((h + d.hue) % 1) + 1) % 1, s, v] : [h, Math.min(Math.max(s * d.saturation, 0), 1), v];
-          const [r, g, b] = hsvToRgb(...hsv);
-          img[p * 3] = r;
-          img[p * 3 + 1] = g;
-          img[p * 3 + 2] = b;
-        }
+        adjustHsv(img, d.hue, 1);
         break;
     }
   }
   for (let i = 0; i < img.length; i++) img[i] = Math.min(Math.max(img[i]!, 0), 1);
 }
 
+/** tf.image.adjust_hue / adjust_saturation in place: hue shifted by `hueDelta` (mod 1), saturation ×`factor`, clipped. */
+function adjustHsv(img: Float32Array, hueDelta: number, factor: number): void {
+  const hsv: [number, number, number] = [0, 0, 0];
+  const rgb: [number, number, number] = [0, 0, 0];
+  for (let p = 0; p < img.length; p += 3) {
+    rgbToHsvInto(img[p]!, img[p + 1]!, img[p + 2]!, hsv);
+    const hue = hsv[0] + hueDelta;
+    hsvToRgbInto(hue - Math.floor(hue), Math.min(Math.max(hsv[1] * factor, 0), 1), hsv[2], rgb);
+    img[p] = rgb[0];
+    img[p + 1] = rgb[1];
+    img[p + 2] = rgb[2];
+  }
+}
+
 /** RGB → HSV as tf.image.rgb_to_hsv: hue in [0, 1), saturation 0 for black. */
 export function rgbToHsv(r: number, g: number, b: number): [number, number, number] {
-  const v = Math.max(r, g, b);
-  const range = v - Math.min(r, g, b);
-  const s = v > 0 ? range / v : 0;
-  if (range <= 0) return [0, s, v];
-  let h = v === r ? (g - b) / range : v === g ? (b - r) / range + 2 : (r - g) / range + 4;
-  h /= 6;
-  if (h < 0) h += 1;
-  return [h, s, v];
+  const hsv: [number, number, number] = [0, 0, 0];
+  rgbToHsvInto(r, g, b, hsv);
+  return hsv;
 }
 
 /** HSV → RGB as tf.image.hsv_to_rgb. */
 export function hsvToRgb(h: number, s: number, v: number): [number, number, number] {
+  const rgb: [number, number, number] = [0, 0, 0];
+  hsvToRgbInto(h, s, v, rgb);
+  return rgb;
+}
+
+/** rgbToHsv into `out` (the per-pixel loops allocate nothing). */
+function rgbToHsvInto(r: number, g: number, b: number, out: [number, number, number]): void {
+  const v = Math.max(r, g, b);
+  const range = v - Math.min(r, g, b);
+  out[1] = v > 0 ? range / v : 0;
+  out[2] = v;
+  if (range <= 0) {
+    out[0] = 0;
+    return;
+  }
+  const h = (v === r ? (g - b) / range : v === g ? (b - r) / range + 2 : (r - g) / range + 4) / 6;
+  out[0] = h < 0 ? h + 1 : h;
+}
+
+/** hsvToRgb into `out`: channel n is v − v·s·clamp(min(k, 4 − k), 0, 1), k = (n + 6h) mod 6. */
+function hsvToRgbInto(h: number, s: number, v: number, out: [number, number, number]): void {
   const channel = (n: number): number => {
     const k = (n + h * 6) % 6;
     return v - v * s * Math.max(0, Math.min(k, 4 - k, 1));
   };
-  return [channel(5), channel(3), channel(1)];
+  out[0] = channel(5);
+  out[1] = channel(3);
+  out[2] = channel(1);
 }
 
 /** The draws for one training image after its box: flip, then the colour distortion. */
