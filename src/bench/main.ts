@@ -93,7 +93,7 @@ function withKernels(r: ModelBench, from: ModelBench): ModelBench {
 }
 
 function printModel(r: ModelBench, round: number, out: (s: string) => void): void {
-  out(`\n${r.model} batch ${r.batch} (${r.params.toLocaleString('en-US')} params, ${r.step} step), round ${round + 1}: ${r.imagesPerSecond.mean.toFixed(1)} img/s over ${r.stepMs.length} steps (fastest step ${r.imagesPerSecond.best.toFixed(1)}); steps ${r.stepMs.map((m) => m.toFixed(0)).join(' ')} ms`);
+  out(`\n${r.model} batch ${r.batch} (${r.params.toLocaleString('en-US')} params, ${r.step} step), round ${round + 1}: ${r.imagesPerSecond.mean.toFixed(1)} img/s over ${r.samples.reduce((t, s) => t + s.steps, 0)} steps in ${r.samples.length} runs (fastest run ${r.imagesPerSecond.best.toFixed(1)}); ms/step by run ${r.stepMs.map((m) => m.toFixed(1)).join(' ')}`);
   if (r.kernels === undefined || r.kernels.length === 0) return;
   const total = r.kernelTotalMs ?? 0;
   out(`  top kernels of one profiled step (kernels ${total.toFixed(0)} ms of ${r.profiledStepMs!.toFixed(0)} ms with profiling):`);

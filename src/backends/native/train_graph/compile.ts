@@ -7,19 +7,21 @@
 // checkpoint, and call sync() before anything reads the variables.
 
 import * as tf from '@tensorflow/tfjs';
-import type { CompiledTrainStep, TrainStepSpec } from '../../session.js';
+import type { CompiledTrainStep, StepOutcome, TrainChunk, TrainStepSpec } from '../../session.js';
 import { nativeRegistration } from '../register.js';
 import { encodeModel } from '../../../util/onnx-proto.js';
 import type { OrtInput, OrtOptLevel, OrtRuntime, OrtSession, OrtSessionOverrides } from '../ort_runtime.js';
-import { layerStateNames, mlpNames, mlpStepGraph } from './mlp_graph.js';
+import { layerStateNames, mlpChunkGraph, mlpChunkNames } from './mlp_graph.js';
 import { mlpLayout, type MlpLayout } from './mlp_layout.js';
 
 /** How the step's sessions are built (the defaults are the measured best; scripts compare others). */
 export interface TrainStepSessionOptions extends OrtSessionOverrides {
   readonly optLevel?: OrtOptLevel;
+  /** The most steps one run takes (CompiledTrainStep.maxChunkSteps). */
+  readonly chunkSteps?: number;
 }
 
-type ResolvedOptions = TrainStepSessionOptions & { readonly optLevel: OrtOptLevel };
+type ResolvedOptions = TrainStepSessionOptions & { readonly optLevel: OrtOptLevel; readonly chunkSteps: number };
 
 /**
  * Measured on 2 cores (scripts/bench-mlp-step.mjs --variants default,basic,noarena,spin): 'all' lets ORT
@@ -27,7 +29,7 @@ type ResolvedOptions = TrainStepSessionOptions & { readonly optLevel: OrtOptLeve
  * (lr·v, λ·w) are not mapped and faulted in afresh every step. Spinning follows the runtime
  * (RETHINK_NATIVE_SPIN): on a busy machine spinning workers made the step 1.4–2.8× slower.
  */
-export const DEFAULT_SESSION_OPTIONS: ResolvedOptions = { optLevel: 'all', arena: true };
+export const DEFAULT_SESSION_OPTIONS: ResolvedOptions = { optLevel: 'all', arena: true, chunkSteps: 32 };
 
 /** One state tensor: its graph input name and the tfjs variable it mirrors. */
 interface StateSlot {
@@ -55,21 +57,22 @@ function stateSet(slots: readonly StateSlot[], read: boolean): StateSet {
   return set;
 }
 
-/** Per batch size: the session and the buffers its small inputs and outputs live in. */
+/** Per batch size: the session and the buffers its small inputs and outputs live in (K = maxChunkSteps rows). */
 interface BatchSession {
   readonly session: OrtSession;
-  readonly target: Float32Array;
+  readonly targets: Float32Array;
   readonly logits: Float32Array;
   readonly logp: Float32Array;
 }
 
 class MlpTrainStep implements CompiledTrainStep {
+  readonly maxChunkSteps: number;
   private readonly slots: readonly StateSlot[];
   private readonly sets: readonly [StateSet, StateSet];
   /** Which set holds the current state. */
   private current = 0;
   private readonly sessions = new Map<number, BatchSession>();
-  private readonly lr = new Float32Array(1);
+  private readonly lrs: Float32Array;
   private disposed = false;
 
   constructor(
@@ -78,6 +81,8 @@ class MlpTrainStep implements CompiledTrainStep {
     private readonly layout: MlpLayout,
     private readonly options: ResolvedOptions,
   ) {
+    this.maxChunkSteps = options.chunkSteps;
+    this.lrs = new Float32Array(this.maxChunkSteps);
     this.slots = stateSlots(layout);
     this.sets = [stateSet(this.slots, true), stateSet(this.slots, false)];
     this.sessionFor(spec.batchSize);
@@ -86,59 +91,80 @@ class MlpTrainStep implements CompiledTrainStep {
   private sessionFor(batch: number): BatchSession {
     const hit = this.sessions.get(batch);
     if (hit !== undefined) return hit;
-    const graph = mlpStepGraph({
+    const graph = mlpChunkGraph({
       batch,
       dims: this.layout.dims,
       kernelDecay: this.layout.layers.map((l) => l.kernelDecay),
       momentum: this.spec.momentum,
     });
-    const { optLevel, ...overrides } = this.options;
-    const classes = this.spec.numClasses;
+    const { optLevel, chunkSteps: _, ...overrides } = this.options;
+    const values = this.maxChunkSteps * batch * this.spec.numClasses;
     const made: BatchSession = {
       session: this.runtime.createSession(encodeModel(graph), optLevel, overrides),
-      target: new Float32Array(batch * classes),
-      logits: new Float32Array(batch * classes),
-      logp: new Float32Array(batch * classes),
+      targets: new Float32Array(values),
+      logits: new Float32Array(values),
+      logp: new Float32Array(values),
     };
     this.sessions.set(batch, made);
     return made;
   }
 
-  run(images: Float32Array, shape: readonly [number, number, number, number], labels: Int32Array, lr: number): tf.Tensor1D {
+  run(chunk: TrainChunk): StepOutcome[] {
     if (this.disposed) throw new Error('compiled train step: run() after dispose()');
+    const { images, shape, labels, lrs } = chunk;
     const [batch, h, w, c] = shape;
     const [eh, ew, ec] = this.spec.imageShape;
-    if (h !== eh || w !== ew || c !== ec || batch < 1 || batch > this.spec.batchSize || labels.length !== batch) {
-      throw new RangeError(`compiled train step: batch [${shape.join(', ')}] with ${labels.length} labels does not fit [≤${this.spec.batchSize}, ${eh}, ${ew}, ${ec}]`);
+    const k = lrs.length;
+    if (k < 1 || k > this.maxChunkSteps) throw new RangeError(`compiled train step: a chunk of ${k} steps (1 to ${this.maxChunkSteps})`);
+    if (h !== eh || w !== ew || c !== ec || batch < 1 || batch > this.spec.batchSize || labels.length !== k * batch) {
+      throw new RangeError(`compiled train step: ${k} batches of [${shape.join(', ')}] with ${labels.length} labels do not fit [≤${this.spec.batchSize}, ${eh}, ${ew}, ${ec}]`);
     }
     const features = this.layout.dims[0]!;
-    if (images.length < batch * features) throw new RangeError(`compiled train step: ${images.length} image values for a batch of ${batch} × ${features}`);
+    if (images.length !== k * batch * features) throw new RangeError(`compiled train step: ${images.length} image values for ${k} batches of ${batch} × ${features}`);
     const classes = this.spec.numClasses;
     const s = this.sessionFor(batch);
-    s.target.fill(0);
-    for (let r = 0; r < batch; r++) {
+    const rows = k * batch;
+    const targets = s.targets.subarray(0, rows * classes);
+    targets.fill(0);
+    for (let r = 0; r < rows; r++) {
       const y = labels[r]!;
       if (!(y >= 0 && y < classes)) throw new RangeError(`compiled train step: label ${y} outside [0, ${classes})`);
-      s.target[r * classes + y] = 1 / batch;
+      targets[r * classes + y] = 1 / batch;
     }
-    this.lr[0] = lr;
+    for (let j = 0; j < k; j++) this.lrs[j] = lrs[j]!;
+    const c2 = mlpChunkNames;
+    const inputs: Record<string, OrtInput> = {
+      [c2.xs]: { data: images, dims: [k, batch, features] },
+      [c2.targets]: { data: targets, dims: [k, batch, classes] },
+      [c2.lrs]: { data: this.lrs.subarray(0, k), dims: [k] },
+    };
+    const logits = s.logits.subarray(0, rows * classes);
+    const logp = s.logp.subarray(0, rows * classes);
+    const outputs: Record<string, OrtInput> = {
+      [c2.logits]: { data: logits, dims: [k, batch, classes] },
+      [c2.logp]: { data: logp, dims: [k, batch, classes] },
+    };
     const from = this.sets[this.current]!;
     const to = this.sets[1 - this.current]!;
-    const inputs: Record<string, OrtInput> = {
-      [mlpNames.x]: { data: images.length === batch * features ? images : images.subarray(0, batch * features), dims: [batch, features] },
-      [mlpNames.target]: { data: s.target, dims: [batch, classes] },
-      [mlpNames.lr]: { data: this.lr, dims: [] },
-      ...from,
-    };
-    const outputs: Record<string, OrtInput> = {
-      [mlpNames.logits]: { data: s.logits, dims: [batch, classes] },
-      [mlpNames.logp]: { data: s.logp, dims: [batch, classes] },
-    };
-    for (const [name, value] of Object.entries(to)) outputs[mlpNames.next(name)] = value;
+    for (const name of Object.keys(from)) {
+      inputs[c2.state(name)] = from[name]!;
+      outputs[c2.final(name)] = to[name]!;
+    }
     // ORT writes only the other set: if the run throws, the current state is untouched.
     s.session.run(inputs, outputs);
     this.current = 1 - this.current;
-    return tf.tensor1d(lossAndCorrect(s.logits, s.logp, labels, classes), 'float32');
+    const outcomes: StepOutcome[] = [];
+    for (let j = 0; j < k; j++) {
+      const at = j * batch;
+      const [loss, correct] = lossAndCorrect(
+        logits.subarray(at * classes, (at + batch) * classes),
+        logp.subarray(at * classes, (at + batch) * classes),
+        labels.subarray(at, at + batch),
+        classes,
+      );
+      outcomes.push({ loss, correct });
+    }
+    return outcomes;
   }
 
   sync(): void {
