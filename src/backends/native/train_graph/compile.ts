@@ -1,7 +1,10 @@
-// compileNativeTrainStep: an MLP's whole training step as one ONNX Runtime session (mlp_graph.ts),
-// run synchronously. The step owns the weights and velocities in two sets of host buffers: step t
-// reads set A and ORT writes set B in place (preallocated outputs), step t + 1 the reverse, so nothing
-// is copied between steps. `sync()` writes the current set into the tfjs variables.
+// compileNativeTrainStep: an MLP's training steps as one ONNX Runtime session, K steps per run (a Scan
+// over the step graph, mlp_graph.ts), run synchronously. onnxruntime-node's binding returns a fresh
+// copy of every output of a run even when the outputs are preallocated (1.30: 9.7 MB of state for
+// MLP 1x512, with the GC, page faults and allocator trimming that follow), so the state leaves the
+// graph once per chunk of steps, not once per step. The step owns the weights and velocities in two
+// sets of host buffers: a run reads set A and ORT writes set B in place, the next run the reverse,
+// so nothing is copied between runs. `sync()` writes the current set into the tfjs variables.
 // A batch of another size (the epoch's short last batch) gets its own session, built once.
 // The state is read from the tfjs variables once, at compile time: compile after restoring a
 // checkpoint, and call sync() before anything reads the variables.
@@ -21,7 +24,7 @@ export interface TrainStepSessionOptions extends OrtSessionOverrides {
   readonly chunkSteps?: number;
 }
 
-type ResolvedOptions = TrainStepSessionOptions & { readonly optLevel: OrtOptLevel; readonly chunkSteps: number };
+type ResolvedOptions = TrainStepSessionOptions & { readonly optLevel: OrtOptLevel };
 
 /**
  * Measured on 2 cores (scripts/bench-mlp-step.mjs --variants default,basic,noarena,spin): 'all' lets ORT
@@ -29,7 +32,18 @@ type ResolvedOptions = TrainStepSessionOptions & { readonly optLevel: OrtOptLeve
  * (lr·v, λ·w) are not mapped and faulted in afresh every step. Spinning follows the runtime
  * (RETHINK_NATIVE_SPIN): on a busy machine spinning workers made the step 1.4–2.8× slower.
  */
-export const DEFAULT_SESSION_OPTIONS: ResolvedOptions = { optLevel: 'all', arena: true, chunkSteps: 32 };
+export const DEFAULT_SESSION_OPTIONS: ResolvedOptions = { optLevel: 'all', arena: true };
+
+/**
+ * Steps per run when the options do not say: up to 32, at most 4,096 rows a chunk. Measured with
+ * scripts/bench-mlp-step.mjs --variants k1,k8,k16,k32,k64 --threads 1 (CPU ms per step, busy machine):
+ * MLP 1x512 at batch 128 took 16.0 / 8.5 / 7.1 / 7.0 / 6.8, at batch 32 7.9 / 4.9 / – / 3.6 / 3.8, at
+ * batch 512 29.6 / 21.0 / – / 21.1 / 22.4. Bounding the rows keeps a chunk's images near 40 MB (28×28×3)
+ * and progress and aborts, seen between chunks, under a second or so.
+ */
+export function defaultChunkSteps(batchSize: number): number {
+  return Math.max(1, Math.min(32, Math.floor(4096 / batchSize)));
+}
 
 /** One state tensor: its graph input name and the tfjs variable it mirrors. */
 interface StateSlot {
@@ -81,7 +95,8 @@ class MlpTrainStep implements CompiledTrainStep {
     private readonly layout: MlpLayout,
     private readonly options: ResolvedOptions,
   ) {
-    this.maxChunkSteps = options.chunkSteps;
+    this.maxChunkSteps = options.chunkSteps ?? defaultChunkSteps(spec.batchSize);
+    if (!Number.isInteger(this.maxChunkSteps) || this.maxChunkSteps < 1) throw new RangeError(`compiled train step: chunkSteps ${this.maxChunkSteps} (an integer ≥ 1)`);
     this.lrs = new Float32Array(this.maxChunkSteps);
     this.slots = stateSlots(layout);
     this.sets = [stateSet(this.slots, true), stateSet(this.slots, false)];
@@ -132,23 +147,23 @@ class MlpTrainStep implements CompiledTrainStep {
       targets[r * classes + y] = 1 / batch;
     }
     for (let j = 0; j < k; j++) this.lrs[j] = lrs[j]!;
-    const c2 = mlpChunkNames;
+    const names = mlpChunkNames;
     const inputs: Record<string, OrtInput> = {
-      [c2.xs]: { data: images, dims: [k, batch, features] },
-      [c2.targets]: { data: targets, dims: [k, batch, classes] },
-      [c2.lrs]: { data: this.lrs.subarray(0, k), dims: [k] },
+      [names.xs]: { data: images, dims: [k, batch, features] },
+      [names.targets]: { data: targets, dims: [k, batch, classes] },
+      [names.lrs]: { data: this.lrs.subarray(0, k), dims: [k] },
     };
     const logits = s.logits.subarray(0, rows * classes);
     const logp = s.logp.subarray(0, rows * classes);
     const outputs: Record<string, OrtInput> = {
-      [c2.logits]: { data: logits, dims: [k, batch, classes] },
-      [c2.logp]: { data: logp, dims: [k, batch, classes] },
+      [names.logits]: { data: logits, dims: [k, batch, classes] },
+      [names.logp]: { data: logp, dims: [k, batch, classes] },
     };
     const from = this.sets[this.current]!;
     const to = this.sets[1 - this.current]!;
     for (const name of Object.keys(from)) {
-      inputs[c2.state(name)] = from[name]!;
-      outputs[c2.final(name)] = to[name]!;
+      inputs[names.state(name)] = from[name]!;
+      outputs[names.final(name)] = to[name]!;
     }
     // ORT writes only the other set: if the run throws, the current state is untouched.
     s.session.run(inputs, outputs);
