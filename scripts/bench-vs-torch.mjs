@@ -12,7 +12,9 @@
 // - ours (npm run bench, src/bench/measure.ts): per step, forward in training mode, softmax
 //   cross-entropy, gradients, the momentum-SGD update (or the backend's compiled whole step), and
 //   the loss read back to the host (`await data()`), which waits for the step to finish; the batch
-//   is a tensor made once, as PyTorch's `x`.
+//   is a tensor made once, as PyTorch's `x`. A backend's compiled step (the native MLPs) is driven
+//   as the training loop drives it: up to maxChunkSteps steps per run (32 at batch 128, 8 at 512),
+//   on the same batch repeated, made once; its spread is then per run (ms per step within a run).
 // The ratio uses the means only; our fastest step is printed beside, labelled, never compared.
 // Rounds alternate (ours, PyTorch, ours, PyTorch…) so that a drifting load hits both sides; each
 // side's best round is reported. PyTorch runs with each of --threads (its best count is kept); ours

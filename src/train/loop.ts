@@ -134,6 +134,7 @@ export async function train(
         // as that path reports it. Aborts and progress are seen between chunks.
         const chunks = chunkBuffers ?? new ChunkBuffers(compiled.maxChunkSteps, opts.batchSize, image.height * image.width * image.channels);
         chunkBuffers = chunks;
+        const sizeOf = (s: number): number => Math.min(n, (s + 1) * opts.batchSize) - s * opts.batchSize;
         while (step < stepsPerEpoch) {
           if (opts.maxSteps !== undefined && globalStep >= opts.maxSteps) {
             stoppedBy = 'max_steps';
@@ -141,7 +142,6 @@ export async function train(
           }
           await breather.breathe();
           hooks.signal?.throwIfAborted();
-          const sizeOf = (s: number): number => Math.min(n, (s + 1) * opts.batchSize) - s * opts.batchSize;
           const b = sizeOf(step);
           let k = 1;
           const room = Math.min(compiled.maxChunkSteps, stepsPerEpoch - step, opts.maxSteps === undefined ? Infinity : opts.maxSteps - globalStep);
