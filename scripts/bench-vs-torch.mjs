@@ -117,7 +117,7 @@ if (values.json) {
   const ms = (s) => [s.min, s.median, s.max].map((x) => x.toFixed(1)).join('/');
   console.log(`backend ${values.backend}, 28x28x3, one fixed batch; img/s = total images ÷ total time over ${steps} timed steps after ${warmup} warm-up steps, on both sides; PyTorch best of ${threads.join(',')} threads; each side's best of ${rounds} alternating rounds; ratio = ours ÷ PyTorch (means)`);
   console.log(`load average ${load0.toFixed(1)} → ${load1.toFixed(1)} on ${availableParallelism()} cores${busy ? ': the machine was busy, compare ratios rather than absolute figures' : ''}; ${new Date().toISOString().slice(0, 10)}`);
-  console.log(`${'model'.padEnd(19)} ${'batch'.padStart(5)} ${'ours img/s'.padStart(11)} ${'(best step)'.padStart(12)} ${'ours ms min/med/max'.padStart(22)} ${'torch img/s'.padStart(12)} ${'torch ms min/med/max'.padStart(22)} ${'ratio'.padStart(6)}`);
+  console.log(`${'model'.padEnd(19)} ${'batch'.padStart(5)} ${'ours img/s'.padStart(11)} ${'(best run)'.padStart(12)} ${'ours ms min/med/max'.padStart(22)} ${'torch img/s'.padStart(12)} ${'torch ms min/med/max'.padStart(22)} ${'ratio'.padStart(6)}`);
   for (const r of rows) {
     console.log(`${r.model.padEnd(19)} ${String(r.batch).padStart(5)} ${r.ours.mean.toFixed(1).padStart(11)} ${`(${r.ours.best.toFixed(0)})`.padStart(12)} ${ms(r.ours.spread).padStart(22)} ${r.torch.mean.toFixed(1).padStart(12)} ${ms(r.torch.spread).padStart(22)} ${(r.ours.mean / r.torch.mean).toFixed(2).padStart(6)}`);
   }
