@@ -4,11 +4,14 @@
 //   node scripts/bench-mlp-step.mjs [--models mlp_1x512,mlp_3x512] [--batches 32,128,512] [--steps 20]
 //                                   [--rounds 3] [--variants default] [--threads 2] [--no-torch]
 //   node scripts/bench-mlp-step.mjs --profile mlp_1x512:128[:variant] [--steps 60]
-// Both sides: 2 warm-up steps (the anchor takes 3), then img/s = total images ÷ total time over the
+// Both sides: 2 warm-up runs (the anchor takes 3 steps), then img/s = total images ÷ total time over the
 // same number of timed steps, with --threads intra-op threads. Rounds alternate PyTorch and ours so
 // drifting load hits both; each side's best round gives the ratio, and the spread over rounds is
-// printed beside it, with our step time's min/median/max. Variants compare session options:
-// default,basic,extended (ORT optimisation level),noarena,spin,nospin; 'generic' is the tfjs step
+// printed beside it, with our step time's min/median/max and CPU time per step (on a busy machine
+// the steadier figure). Variants compare session options:
+// default,basic,extended (ORT optimisation level),noarena,spin,nospin, k1,k8,k16,k32,k64 (steps per
+// ORT run: the compiled step runs the timed steps in chunks of that many, as the training loop
+// does, its warm-up runs being chunks of the timed length); 'generic' is the tfjs step
 // (src/train/step.ts) every model runs without a compiled step. --profile runs the step's graph under
 // ORT's profiler: each node's mean and minimum time, and each Gemm's GFLOP/s.
 // Needs `npm run build` and Debian's python3-torch. Each measurement runs in a fresh child process, as
@@ -40,6 +43,11 @@ const VARIANTS = {
   generic: {},
   spin: { spinning: true },
   nospin: { spinning: false },
+  k1: { chunkSteps: 1 },
+  k8: { chunkSteps: 8 },
+  k16: { chunkSteps: 16 },
+  k32: { chunkSteps: 32 },
+  k64: { chunkSteps: 64 },
 };
 
 const steps = Number(values.steps);
@@ -63,7 +71,12 @@ async function child(spec) {
   const { trainStep } = await import('../dist/src/train/step.js');
   // 'generic': the tfjs step every model runs without a compiled step (the 'before' of this work).
   const generic = {
-    run: (images, shape, labels, lr) => trainStep(tf, m, sgd, { images, shape, labels, numClasses: 10 }, lr),
+    maxChunkSteps: 1,
+    run: ({ images, shape, labels, lrs }) => {
+      const out = trainStep(tf, m, sgd, { images, shape, labels, numClasses: 10 }, lrs[0]);
+      out.dataSync();
+      out.dispose();
+    },
     dispose: () => {},
   };
   const step =
@@ -71,20 +84,35 @@ async function child(spec) {
       ? generic
       : compileNativeTrainStep({ model: m, slots, velocities: sgd.velocityVariables, momentum: 0.9, imageShape: shape, numClasses: 10, batchSize: batch }, VARIANTS[variant]);
   if (step === undefined) throw new Error(`${model}: not compiled`);
-  const images = new Float32Array(batch * 28 * 28 * 3);
+  const per = batch * 28 * 28 * 3;
+  const one = new Float32Array(per);
   let seed = 12345;
-  for (let i = 0; i < images.length; i++) images[i] = ((seed = (seed * 1103515245 + 12345) >>> 0) / 2 ** 32) * 2 - 1;
-  const labels = Int32Array.from({ length: batch }, (_, i) => i % 10);
+  for (let i = 0; i < one.length; i++) one[i] = ((seed = (seed * 1103515245 + 12345) >>> 0) / 2 ** 32) * 2 - 1;
+  const chunkSteps = Math.min(step.maxChunkSteps, steps);
+  // The same batch K times, made before the warm-up (the full chunk and a shorter last one).
+  const chunkOf = (k) => {
+    const images = new Float32Array(k * per);
+    for (let j = 0; j < k; j++) images.set(one, j * per);
+    return { images, shape: [batch, 28, 28, 3], labels: Int32Array.from({ length: k * batch }, (_, i) => i % 10), lrs: Array(k).fill(0.01) };
+  };
+  const chunks = new Map([[chunkSteps, chunkOf(chunkSteps)], [steps % chunkSteps || chunkSteps, chunkOf(steps % chunkSteps || chunkSteps)]]);
+  for (let i = 0; i < WARMUP; i++) step.run(chunks.get(chunkSteps));
+  // Per step, each run's time ÷ its steps.
   const times = [];
-  for (let i = 0; i < WARMUP + steps; i++) {
+  const cpu0 = process.cpuUsage();
+  for (let done = 0; done < steps; ) {
+    const k = Math.min(chunkSteps, steps - done);
     const t0 = performance.now();
-    step.run(images, [batch, 28, 28, 3], labels, 0.01).dispose();
-    if (i >= WARMUP) times.push(performance.now() - t0);
+    step.run(chunks.get(k));
+    const ms = performance.now() - t0;
+    for (let j = 0; j < k; j++) times.push(ms / k);
+    done += k;
   }
+  const cpu = process.cpuUsage(cpu0);
   step.dispose();
   const total = times.reduce((a, b) => a + b, 0);
   const sorted = [...times].sort((a, b) => a - b);
-  console.log(JSON.stringify({ ips: (steps * batch) / (total / 1000), min: sorted[0], median: sorted[sorted.length >> 1], max: sorted[sorted.length - 1] }));
+  console.log(JSON.stringify({ ips: (steps * batch) / (total / 1000), cpuMs: (cpu.user + cpu.system) / 1000 / steps, min: sorted[0], median: sorted[sorted.length >> 1], max: sorted[sorted.length - 1] }));
 }
 
 function ours(model, batch, variant) {
@@ -189,14 +217,14 @@ if (values.profile !== undefined) {
         const best = seen[v].reduce((a, b) => (b.ips > a.ips ? b : a));
         const spread = `${Math.min(...seen[v].map((x) => x.ips)).toFixed(0)}–${best.ips.toFixed(0)}`;
         const tSpread = seen.torch.length ? `${Math.min(...seen.torch).toFixed(0)}–${t.toFixed(0)}` : '-';
-        rows.push([model, batch, v, best.ips.toFixed(0), spread, t.toFixed(0), tSpread, (best.ips / t).toFixed(2), `${best.min.toFixed(2)}/${best.median.toFixed(2)}/${best.max.toFixed(2)}`]);
+        rows.push([model, batch, v, best.ips.toFixed(0), spread, t.toFixed(0), tSpread, (best.ips / t).toFixed(2), `${best.min.toFixed(2)}/${best.median.toFixed(2)}/${best.max.toFixed(2)}`, Math.min(...seen[v].map((x) => x.cpuMs)).toFixed(2)]);
         process.stderr.write(`${rows[rows.length - 1].join('  ')}\n`);
       }
     }
   }
   console.log(`img/s = images ÷ time over ${steps} timed steps (ours: ${WARMUP} warm-up, PyTorch: 3), best of ${values.rounds} alternating rounds; PyTorch ${values.threads} threads`);
-  console.log('model      batch variant   ours    (rounds)     torch   (rounds)     ratio  step ms min/med/max (best round)');
+  console.log('model      batch variant   ours    (rounds)     torch   (rounds)     ratio  step ms min/med/max (best round)  CPU ms/step (least)');
   for (const r of rows) {
-    console.log(`${r[0].padEnd(10)} ${String(r[1]).padStart(5)} ${r[2].padEnd(8)} ${r[3].padStart(6)} ${r[4].padStart(13)} ${r[5].padStart(6)} ${r[6].padStart(13)} ${r[7].padStart(6)}  ${r[8]}`);
+    console.log(`${r[0].padEnd(10)} ${String(r[1]).padStart(5)} ${r[2].padEnd(8)} ${r[3].padStart(6)} ${r[4].padStart(13)} ${r[5].padStart(6)} ${r[6].padStart(13)} ${r[7].padStart(6)}  ${r[8].padEnd(22)} ${r[9]}`);
   }
 }

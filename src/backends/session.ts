@@ -44,13 +44,39 @@ export interface TrainStepSpec {
 }
 
 /**
- * A whole training step (forward, softmax cross-entropy, backward, momentum update) run as one unit by
- * the backend, e.g. one ONNX Runtime graph. It owns the weights and velocities while training runs:
- * `sync()` writes them back into the tfjs variables (before evaluation, checkpoints and the end).
+ * Consecutive training steps handed to a compiled step at once: K batches of one size B, back to back.
+ * Step j trains on images [j·B·H·W·C, (j+1)·B·H·W·C) and labels [j·B, (j+1)·B) at learning rate lrs[j].
+ */
+export interface TrainChunk {
+  readonly images: Float32Array;
+  /** [B, H, W, C] of each batch. */
+  readonly shape: readonly [number, number, number, number];
+  readonly labels: Int32Array;
+  /** One learning rate per step: K = lrs.length. */
+  readonly lrs: readonly number[];
+}
+
+/** What one step of a chunk did, as trainStep reports it. */
+export interface StepOutcome {
+  readonly loss: number;
+  readonly correct: number;
+}
+
+/**
+ * Whole training steps (forward, softmax cross-entropy, backward, momentum update) run as one unit by
+ * the backend, e.g. one ONNX Runtime graph, several steps per call. It owns the weights and velocities
+ * while training runs: `sync()` writes them back into the tfjs variables (before evaluation,
+ * checkpoints and the end).
  */
 export interface CompiledTrainStep {
-  /** One step on a host batch (any size ≤ batchSize); returns [mean loss, number correct] like trainStep. */
-  run(images: Float32Array, shape: readonly [number, number, number, number], labels: Int32Array, lr: number): tfTypes.Tensor1D;
+  /** The most steps one run() takes; the loop hands it chunks of up to this many batches. */
+  readonly maxChunkSteps: number;
+  /**
+   * Runs the chunk's steps in order, exactly as that many single steps would (a chunk of 1 is one
+   * step), and returns each step's mean loss and number correct. B may be below `batchSize` (an
+   * epoch's short last batch). If it throws, the state is as before the call.
+   */
+  run(chunk: TrainChunk): readonly StepOutcome[];
   sync(): void;
   dispose(): void;
 }

@@ -26,10 +26,13 @@ export interface StepProfile {
   readonly heapKiB: number;
 }
 
+/** A run's time per step: a compiled step's chunk is one sample of several steps. */
+const perStep = (s: StepSample): number => s.ms / s.steps;
+
 export function jitterOf(samples: readonly StepSample[]): JitterReport {
-  const median = medianOf(samples.map((s) => s.ms));
-  const slow = samples.filter((s) => s.ms >= SLOW * median);
-  const typical = samples.filter((s) => s.ms < SLOW * median);
+  const median = medianOf(samples.map(perStep));
+  const slow = samples.filter((s) => perStep(s) >= SLOW * median);
+  const typical = samples.filter((s) => perStep(s) < SLOW * median);
   return { slow: slow.length, steps: samples.length, typical: profileOf(typical), ...(slow.length > 0 ? { slowSteps: profileOf(slow) } : {}) };
 }
 
@@ -54,7 +57,7 @@ export function jitterLine(j: JitterReport): string {
 function profileOf(samples: readonly StepSample[]): StepProfile {
   const m = (f: (s: StepSample) => number): number => medianOf(samples.map(f));
   return {
-    ms: m((s) => s.ms),
+    ms: m(perStep),
     gcMs: m((s) => s.gcMs),
     minorFaults: m((s) => s.minorFaults),
     involuntarySwitches: m((s) => s.involuntarySwitches),

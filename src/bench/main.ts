@@ -93,7 +93,7 @@ function withKernels(r: ModelBench, from: ModelBench): ModelBench {
 }
 
 function printModel(r: ModelBench, round: number, out: (s: string) => void): void {
-  out(`\n${r.model} batch ${r.batch} (${r.params.toLocaleString('en-US')} params, ${r.step} step), round ${round + 1}: ${r.imagesPerSecond.mean.toFixed(1)} img/s over ${r.stepMs.length} steps (fastest step ${r.imagesPerSecond.best.toFixed(1)}); steps ${r.stepMs.map((m) => m.toFixed(0)).join(' ')} ms`);
+  out(`\n${r.model} batch ${r.batch} (${r.params.toLocaleString('en-US')} params, ${r.step} step), round ${round + 1}: ${r.imagesPerSecond.mean.toFixed(1)} img/s over ${r.samples.reduce((t, s) => t + s.steps, 0)} steps in ${r.samples.length} runs (fastest run ${r.imagesPerSecond.best.toFixed(1)}); ms/step by run ${r.stepMs.map((m) => m.toFixed(1)).join(' ')}`);
   if (r.kernels === undefined || r.kernels.length === 0) return;
   const total = r.kernelTotalMs ?? 0;
   out(`  top kernels of one profiled step (kernels ${total.toFixed(0)} ms of ${r.profiledStepMs!.toFixed(0)} ms with profiling):`);
@@ -107,7 +107,7 @@ function printTable(r: BenchReport, out: (s: string) => void): void {
   // img/s is total images ÷ total time of the timed steps (what the PyTorch anchor reports); the
   // fastest step's rate is shown beside it, labelled, never instead of it.
   out(`img/s = total images ÷ total time over ${r.steps} timed steps; best of ${r.rounds} round(s) by that mean; load average ${l0.toFixed(1)} → ${l1.toFixed(1)} on ${r.cpus} cores${Math.max(l0, l1) > r.cpus / 2 ? ' (the machine was busy)' : ''}`);
-  out(`${'model'.padEnd(20)} ${'batch'.padStart(5)} ${'img/s'.padStart(10)} ${'best step'.padStart(10)}   ms/step min / median / max`);
+  out(`${'model'.padEnd(20)} ${'batch'.padStart(5)} ${'img/s'.padStart(10)} ${'best run'.padStart(10)}   ms/step (per run) min / median / max`);
   for (const m of r.models) {
     const { min, median, max } = m.stepSpreadMs;
     out(`${m.model.padEnd(20)} ${String(m.batch).padStart(5)} ${m.imagesPerSecond.mean.toFixed(1).padStart(10)} ${m.imagesPerSecond.best.toFixed(1).padStart(10)}   ${[min, median, max].map((x) => x.toFixed(1)).join(' / ')}`);

@@ -4,6 +4,11 @@
 // batch is prepared and uploaded once, before the warm-up steps, as the anchor's `x` is. Each timed
 // step also records what could make it slow: GC pauses, page faults, context switches, CPU time
 // and heap growth (jitter.ts reads them). One more step is profiled by kernel.
+// A backend's compiled step is driven as the training loop drives it (src/train/loop.ts): chunks of
+// up to maxChunkSteps steps per run, on the same batch repeated; each run is then one timed sample
+// (its `steps` say how many steps it took), its warm-up runs are chunks of the timed length (ORT plans
+// a chunk shape's memory once, as a training run does), and the throughput is still total images ÷
+// total time over the same number of steps as the anchor's.
 import { PerformanceObserver, type PerformanceEntry } from 'node:perf_hooks';
 import { Rng } from '../util/random.js';
 import { getModel } from '../models/registry.js';
@@ -13,7 +18,7 @@ import { MomentumSgd } from '../train/sgd.js';
 import { trainStepOn } from '../train/step.js';
 import type { Tf } from '../models/types.js';
 import type { ImageSet } from '../train/types.js';
-import type { BackendSession } from '../backends/session.js';
+import type { BackendSession, TrainChunk } from '../backends/session.js';
 
 export interface KernelTime {
   readonly name: string;
@@ -21,9 +26,11 @@ export interface KernelTime {
   readonly calls: number;
 }
 
-/** One timed step and what happened in the process meanwhile. */
+/** One timed run (a step, or a compiled step's chunk of steps) and what happened in the process meanwhile. */
 export interface StepSample {
-  /** Wall time of the step, milliseconds. */
+  /** Steps the run took (1 unless the backend's compiled step took a chunk). */
+  readonly steps: number;
+  /** Wall time of the run, milliseconds. */
   readonly ms: number;
   /** Process CPU time (user + system, all threads) during the step, milliseconds. */
   readonly cpuMs: number;
@@ -45,7 +52,7 @@ export interface ModelBench {
   readonly batch: number;
   /** `compiled`: the backend's whole-step path (BackendSession.compileTrainStep); `ops`: the generic step, op by op through tfjs. */
   readonly step: 'compiled' | 'ops';
-  /** Per timed step, milliseconds. */
+  /** Per timed run, milliseconds per step (a chunk's time ÷ its steps). */
   readonly stepMs: readonly number[];
   readonly samples: readonly StepSample[];
   /** The jitter of those steps: fastest, median and slowest, milliseconds. */
@@ -94,30 +101,53 @@ export async function measureModel(tf: Tf, session: BackendSession, name: string
   const compiled = compile?.({ model, slots, velocities, momentum: MOMENTUM, imageShape: SHAPE, numClasses: 10, batchSize: n });
   const x = tf.tensor4d(batch.data, [...batch.shape] as [number, number, number, number]);
   const y = tf.tensor1d(labels, 'int32');
-  const step = async (): Promise<void> => {
-    const out = compiled ? compiled.run(batch.data, batch.shape, labels, lr) : trainStepOn(tf, model, sgd, x, y, 10, lr);
+  const chunkSteps = Math.min(compiled?.maxChunkSteps ?? 1, o.steps);
+  const repeated = (k: number): TrainChunk => {
+    const images = new Float32Array(k * batch.data.length);
+    const allLabels = new Int32Array(k * n);
+    for (let j = 0; j < k; j++) {
+      images.set(batch.data, j * batch.data.length);
+      allLabels.set(labels, j * n);
+    }
+    return { images, shape: batch.shape, labels: allLabels, lrs: new Array<number>(k).fill(lr) };
+  };
+  // Made before the warm-up, as the anchor's x is: the full chunk and the last, shorter one.
+  const chunks = new Map<number, TrainChunk>();
+  if (compiled) for (const k of [chunkSteps, o.steps % chunkSteps]) if (k > 0 && !chunks.has(k)) chunks.set(k, repeated(k));
+  /** Runs `k` steps (k > 1 only for a compiled step) and reads the loss back. */
+  const run = async (k: number): Promise<void> => {
+    if (compiled) {
+      compiled.run(chunks.get(k)!);
+      session.endStep?.();
+      return;
+    }
+    const out = trainStepOn(tf, model, sgd, x, y, 10, lr);
     session.endStep?.();
     await out.data();
     out.dispose();
   };
+  const step = (): Promise<void> => run(1);
   const gcs: PerformanceEntry[] = [];
   const observer = new PerformanceObserver((list) => gcs.push(...list.getEntries()));
   try {
-    for (let i = 0; i < o.warmup; i++) await step();
+    for (let i = 0; i < o.warmup; i++) await run(chunkSteps);
     observer.observe({ entryTypes: ['gc'] });
     const windows: { readonly t0: number; readonly t1: number }[] = [];
     const raw: Omit<StepSample, 'gcMs'>[] = [];
-    for (let i = 0; i < o.steps; i++) {
+    for (let done = 0; done < o.steps; ) {
+      const k = Math.min(chunkSteps, o.steps - done);
+      done += k;
       // Counters are read outside the timed window, so that reading them is not timed.
       const r0 = process.resourceUsage();
       const h0 = process.memoryUsage().heapUsed;
       const t0 = performance.now();
-      await step();
+      await run(k);
       const t1 = performance.now();
       const h1 = process.memoryUsage().heapUsed;
       const r1 = process.resourceUsage();
       windows.push({ t0, t1 });
       raw.push({
+        steps: k,
         ms: t1 - t0,
         cpuMs: (r1.userCPUTime - r0.userCPUTime + r1.systemCPUTime - r0.systemCPUTime) / 1000,
         minorFaults: r1.minorPageFault - r0.minorPageFault,
@@ -136,10 +166,10 @@ export async function measureModel(tf: Tf, session: BackendSession, name: string
       const gcMs = gcs.filter((g) => g.startTime >= t0 && g.startTime < t1).reduce((t, g) => t + g.duration, 0);
       return { ...s, gcMs };
     });
-    const stepMs = samples.map((s) => s.ms);
+    const stepMs = samples.map((s) => s.ms / s.steps);
     const sorted = [...stepMs].sort((a, b) => a - b);
     const median = sorted[Math.floor(sorted.length / 2)]!;
-    const totalMs = stepMs.reduce((a, b) => a + b, 0);
+    const totalMs = samples.reduce((a, s) => a + s.ms, 0);
     const ips = (ms: number): number => (n * 1000) / ms;
     const result: ModelBench = {
       model: name,
@@ -149,7 +179,7 @@ export async function measureModel(tf: Tf, session: BackendSession, name: string
       stepMs,
       samples,
       stepSpreadMs: { min: sorted[0]!, median, max: sorted.at(-1)! },
-      imagesPerSecond: { best: ips(sorted[0]!), median: ips(median), mean: (stepMs.length * n * 1000) / totalMs },
+      imagesPerSecond: { best: ips(sorted[0]!), median: ips(median), mean: (o.steps * n * 1000) / totalMs },
     };
     // A compiled step runs outside tfjs's kernels: there is nothing for tf.profile to list.
     if (!o.profile || compiled) return result;

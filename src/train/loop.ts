@@ -13,7 +13,7 @@ import { learningRate } from './schedule.js';
 import { MomentumSgd } from './sgd.js';
 import { trainStep } from './step.js';
 import type * as tfTypes from '@tensorflow/tfjs';
-import type { BackendSession, CompiledTrainStep } from '../backends/session.js';
+import type { BackendSession, CompiledTrainStep, TrainChunk } from '../backends/session.js';
 import type { Tf } from '../models/types.js';
 import type { EpochRecord, ImageSet, KernelTuning, StepRecord, StopReason, TrainHooks, TrainOptions, TrainResult } from './types.js';
 
@@ -77,6 +77,7 @@ export async function train(
   // reads the restored ones) and writes them back before anything else reads them: evaluation, a
   // checkpoint, the caller.
   let compiled: CompiledTrainStep | undefined;
+  let chunkBuffers: ChunkBuffers | undefined;
   let unsynced = false;
   const sync = (): void => {
     if (compiled === undefined || !unsynced) return;
@@ -125,46 +126,90 @@ export async function train(
         if (opts.recordSteps === true) steps.push({ step: p.globalStep, lr: p.lr, loss: loss!, acc: correct! / p.size });
         hooks.onStep?.({ epoch: epoch + 1, epochs: opts.epochs, step: p.step, stepsPerEpoch, globalStep: p.globalStep, loss: loss!, acc: correct! / p.size, lr: p.lr });
       };
-      try {
-        for (; step < stepsPerEpoch; step++) {
+      if (compiled !== undefined) {
+        // The compiled step takes up to maxChunkSteps batches per run (it copies its state out once
+        // per run, not once per step): a chunk stays within the epoch, never passes maxSteps, and holds
+        // batches of one size (a short last batch runs alone). Batches, augmentation and learning
+        // rates are drawn in step order, as the op-by-op path draws them, and each step is reported
+        // as that path reports it. Aborts and progress are seen between chunks.
+        const chunks = chunkBuffers ?? new ChunkBuffers(compiled.maxChunkSteps, opts.batchSize, image.height * image.width * image.channels);
+        chunkBuffers = chunks;
+        const sizeOf = (s: number): number => Math.min(n, (s + 1) * opts.batchSize) - s * opts.batchSize;
+        while (step < stepsPerEpoch) {
           if (opts.maxSteps !== undefined && globalStep >= opts.maxSteps) {
             stoppedBy = 'max_steps';
             break;
           }
           await breather.breathe();
           hooks.signal?.throwIfAborted();
-          const indices = order.subarray(step * opts.batchSize, Math.min(n, (step + 1) * opts.batchSize));
-          const b = indices.length;
-          const batch = makeBatch(data.train, indices, opts.preprocessing, opts.augmentation, opts.augmentation === null ? null : augRng);
-          const labels = new Int32Array(b);
-          for (let i = 0; i < b; i++) labels[i] = data.train.labels[indices[i]!]!;
-          const lr = learningRate(opts.schedule, globalStep, stepsPerEpoch);
-          let out: tfTypes.Tensor1D;
-          if (compiled === undefined) {
-            out = trainStep(tf, model, sgd, { images: batch.data, shape: batch.shape, labels, numClasses: data.numClasses }, lr);
-          } else {
-            unsynced = true;
-            out = compiled.run(batch.data, batch.shape, labels, lr);
+          const b = sizeOf(step);
+          let k = 1;
+          const room = Math.min(compiled.maxChunkSteps, stepsPerEpoch - step, opts.maxSteps === undefined ? Infinity : opts.maxSteps - globalStep);
+          while (k < room && sizeOf(step + k) === b) k++;
+          const lrs: number[] = [];
+          for (let j = 0; j < k; j++) {
+            const indices = order.subarray((step + j) * opts.batchSize, (step + j) * opts.batchSize + b);
+            const batch = makeBatch(data.train, indices, opts.preprocessing, opts.augmentation, opts.augmentation === null ? null : augRng);
+            const into = chunks.batch(j, b);
+            into.images.set(batch.data);
+            for (let i = 0; i < b; i++) into.labels[i] = data.train.labels[indices[i]!]!;
+            lrs.push(learningRate(opts.schedule, globalStep + j, stepsPerEpoch));
           }
+          const chunk = chunks.chunk([b, image.height, image.width, image.channels], lrs);
+          unsynced = true;
+          const outcomes = compiled.run(chunk);
           session.endStep?.();
-          globalStep++;
-          // The first step has shown what this run computes: a backend may tune its kernels for it now.
-          if (globalStep === 1 && session.tuneAfterFirstStep !== undefined) {
+          if (globalStep === 0 && session.tuneAfterFirstStep !== undefined) {
             kernelTuning = await session.tuneAfterFirstStep();
             if (kernelTuning !== null) hooks.onKernelTuning?.(kernelTuning);
           }
-          const previous: Pending | null = pending;
-          pending = { out, values: out.data(), size: b, lr, step: step + 1, globalStep };
-          if (previous !== null) await settle(previous);
+          for (const [j, { loss, correct }] of outcomes.entries()) {
+            step++;
+            globalStep++;
+            const lr = chunk.lrs[j]!;
+            lossSum += loss * b;
+            correctSum += correct;
+            seen += b;
+            if (opts.recordSteps === true) steps.push({ step: globalStep, lr, loss, acc: correct / b });
+            hooks.onStep?.({ epoch: epoch + 1, epochs: opts.epochs, step, stepsPerEpoch, globalStep, loss, acc: correct / b, lr });
+          }
         }
-        const last: Pending | null = pending;
-        pending = null;
-        if (last !== null) await settle(last);
-      } finally {
-        // Stopped with a read in flight (an abort, a failed step): nobody awaits it any more.
-        const abandoned = pending as Pending | null;
-        abandoned?.values.catch(() => undefined);
-        abandoned?.out.dispose();
+      } else {
+        try {
+          for (; step < stepsPerEpoch; step++) {
+            if (opts.maxSteps !== undefined && globalStep >= opts.maxSteps) {
+              stoppedBy = 'max_steps';
+              break;
+            }
+            await breather.breathe();
+            hooks.signal?.throwIfAborted();
+            const indices = order.subarray(step * opts.batchSize, Math.min(n, (step + 1) * opts.batchSize));
+            const b = indices.length;
+            const batch = makeBatch(data.train, indices, opts.preprocessing, opts.augmentation, opts.augmentation === null ? null : augRng);
+            const labels = new Int32Array(b);
+            for (let i = 0; i < b; i++) labels[i] = data.train.labels[indices[i]!]!;
+            const lr = learningRate(opts.schedule, globalStep, stepsPerEpoch);
+            const out = trainStep(tf, model, sgd, { images: batch.data, shape: batch.shape, labels, numClasses: data.numClasses }, lr);
+            session.endStep?.();
+            globalStep++;
+            // The first step has shown what this run computes: a backend may tune its kernels for it now.
+            if (globalStep === 1 && session.tuneAfterFirstStep !== undefined) {
+              kernelTuning = await session.tuneAfterFirstStep();
+              if (kernelTuning !== null) hooks.onKernelTuning?.(kernelTuning);
+            }
+            const previous: Pending | null = pending;
+            pending = { out, values: out.data(), size: b, lr, step: step + 1, globalStep };
+            if (previous !== null) await settle(previous);
+          }
+          const last: Pending | null = pending;
+          pending = null;
+          if (last !== null) await settle(last);
+        } finally {
+          // Stopped with a read in flight (an abort, a failed step): nobody awaits it any more.
+          const abandoned = pending as Pending | null;
+          abandoned?.values.catch(() => undefined);
+          abandoned?.out.dispose();
+        }
       }
       if (seen === 0) break;
       if (stoppedBy === 'epochs' && opts.maxSteps !== undefined && globalStep >= opts.maxSteps && epoch + 1 < opts.epochs) stoppedBy = 'max_steps';
@@ -206,4 +251,31 @@ export async function train(
     ...(kernelTuning === null ? {} : { kernelTuning }),
     step: compiled === undefined ? 'ops' : 'compiled',
   };
+}
+
+/** One chunk's host buffers, allocated once per run for the largest chunk and reused. */
+class ChunkBuffers {
+  private readonly images: Float32Array;
+  private readonly labels: Int32Array;
+
+  constructor(
+    maxSteps: number,
+    batchSize: number,
+    private readonly features: number,
+  ) {
+    this.images = new Float32Array(maxSteps * batchSize * features);
+    this.labels = new Int32Array(maxSteps * batchSize);
+  }
+
+  /** Where batch j of a chunk of `batch`-row batches goes. */
+  batch(j: number, batch: number): { readonly images: Float32Array; readonly labels: Int32Array } {
+    const per = batch * this.features;
+    return { images: this.images.subarray(j * per, (j + 1) * per), labels: this.labels.subarray(j * batch, (j + 1) * batch) };
+  }
+
+  /** The chunk of lrs.length batches of `shape` written through batch(). */
+  chunk(shape: readonly [number, number, number, number], lrs: readonly number[]): TrainChunk {
+    const [b] = shape;
+    return { images: this.images.subarray(0, lrs.length * b * this.features), shape, labels: this.labels.subarray(0, lrs.length * b), lrs };
+  }
 }

@@ -11,7 +11,9 @@ export type OnnxAttr =
   | { readonly kind: 'int'; readonly value: number }
   | { readonly kind: 'float'; readonly value: number }
   | { readonly kind: 'ints'; readonly value: readonly number[] }
-  | { readonly kind: 'string'; readonly value: string };
+  | { readonly kind: 'string'; readonly value: string }
+  /** A subgraph (Loop's and Scan's `body`); its names must not repeat the enclosing graph's. */
+  | { readonly kind: 'graph'; readonly value: OnnxGraph };
 
 export interface OnnxNode {
   readonly op: string;
@@ -115,9 +117,10 @@ class Writer {
 }
 
 // Field numbers from onnx.proto (ModelProto, GraphProto, NodeProto, AttributeProto, ...).
-const ATTR_TYPE = { float: 1, int: 2, string: 3, ints: 7 } as const;
+const ATTR_TYPE = { float: 1, int: 2, string: 3, graph: 5, ints: 7 } as const;
 
-function writeAttr(w: Writer, name: string, attr: OnnxAttr): void {
+/** `owner` (the node's name) prefixes a subgraph's node names, keeping them unique in the model. */
+function writeAttr(w: Writer, name: string, attr: OnnxAttr, owner: string): void {
   w.string(1, name);
   switch (attr.kind) {
     case 'float':
@@ -132,16 +135,19 @@ function writeAttr(w: Writer, name: string, attr: OnnxAttr): void {
     case 'ints':
       for (const v of attr.value) w.int(8, v);
       break;
+    case 'graph':
+      w.message(6, (g) => writeGraph(g, attr.value, `${owner}_${name}_`));
+      break;
   }
   w.int(20, ATTR_TYPE[attr.kind]);
 }
 
-function writeNode(w: Writer, node: OnnxNode, index: number): void {
+function writeNode(w: Writer, node: OnnxNode, name: string): void {
   for (const i of node.inputs) w.string(1, i);
   for (const o of node.outputs) w.string(2, o);
-  w.string(3, `n${index}`);
+  w.string(3, name);
   w.string(4, node.op);
-  for (const [name, attr] of Object.entries(node.attrs ?? {})) w.message(5, (a) => writeAttr(a, name, attr));
+  for (const [attrName, attr] of Object.entries(node.attrs ?? {})) w.message(5, (a) => writeAttr(a, attrName, attr, name));
   if (node.domain !== undefined && node.domain !== '') w.string(7, node.domain);
 }
 
@@ -167,18 +173,21 @@ function writeInitializer(w: Writer, t: OnnxInt64Initializer): void {
   w.raw(9, new Uint8Array(raw.buffer));
 }
 
+/** A GraphProto; node names carry `prefix` so that a subgraph's never repeat its parent's. */
+function writeGraph(w: Writer, graph: OnnxGraph, prefix: string): void {
+  graph.nodes.forEach((n, i) => w.message(1, (m) => writeNode(m, n, `${prefix}n${i}`)));
+  w.string(2, `${prefix}g`);
+  for (const t of graph.initializers ?? []) w.message(5, (m) => writeInitializer(m, t));
+  for (const v of graph.inputs) w.message(11, (m) => writeValueInfo(m, v));
+  for (const v of graph.outputs) w.message(12, (m) => writeValueInfo(m, v));
+}
+
 /** Serialises a graph as an ONNX ModelProto (opset 17, plus each contrib domain a node uses). */
 export function encodeModel(graph: OnnxGraph): Uint8Array {
   const w = new Writer();
   w.int(1, IR_VERSION);
   w.string(2, 'rethink-native');
-  w.message(7, (g) => {
-    graph.nodes.forEach((n, i) => g.message(1, (m) => writeNode(m, n, i)));
-    g.string(2, 'g');
-    for (const t of graph.initializers ?? []) g.message(5, (m) => writeInitializer(m, t));
-    for (const v of graph.inputs) g.message(11, (m) => writeValueInfo(m, v));
-    for (const v of graph.outputs) g.message(12, (m) => writeValueInfo(m, v));
-  });
+  w.message(7, (g) => writeGraph(g, graph, ''));
   w.message(8, (o) => {
     o.string(1, '');
     o.int(2, OPSET);

@@ -66,7 +66,7 @@ test('bench --batch a,b --rounds N: each model at each batch size, the best of N
 });
 
 test('jitter: the slow steps (≥ 1.5× the median) against the typical ones, by median', () => {
-  const step = (ms: number, more: Partial<StepSample> = {}): StepSample => ({ ms, cpuMs: 2 * ms, gcMs: 0, minorFaults: 0, majorFaults: 0, voluntarySwitches: 1, involuntarySwitches: 0, heapBytes: 1024, ...more });
+  const step = (ms: number, more: Partial<StepSample> = {}): StepSample => ({ steps: 1, ms, cpuMs: 2 * ms, gcMs: 0, minorFaults: 0, majorFaults: 0, voluntarySwitches: 1, involuntarySwitches: 0, heapBytes: 1024, ...more });
   const j = jitterOf([step(10), step(11), step(10), step(30, { gcMs: 12, cpuMs: 30 }), step(9), step(25, { involuntarySwitches: 40, gcMs: 12, cpuMs: 25 })]);
   assert.equal(j.slow, 2);
   assert.equal(j.steps, 6);

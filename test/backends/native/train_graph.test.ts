@@ -1,12 +1,13 @@
 // The compiled MLP training step (src/backends/native/train_graph/) against the generic tfjs step on
 // the native backend: same weights, velocities, losses and accuracy counts within the kernel tests'
-// tolerance (decay on and off, a short last batch, the learning rate changing between steps); two
-// fresh compiles bitwise equal; sync() writes exactly the step's state; non-MLPs are not compiled.
+// tolerance (decay on and off, a short last batch, the learning rate changing between steps, several
+// steps in one chunk); a chunk of K steps bitwise equal to K one-step chunks; two fresh compiles
+// bitwise equal; sync() writes exactly the step's state; non-MLPs are not compiled.
 
 import { before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
-import type { CompiledTrainStep, TrainStepSpec } from '../../../src/backends/session.js';
+import type { CompiledTrainStep, TrainChunk, TrainStepSpec } from '../../../src/backends/session.js';
 import { compileNativeTrainStep } from '../../../src/backends/native/train_graph/compile.js';
 import { getModel } from '../../../src/models/registry.js';
 import { sgdSlots } from '../../../src/train/decay.js';
@@ -48,6 +49,30 @@ function batches(seed: string): Batch[] {
   }));
 }
 
+/** Consecutive batches of one size as one chunk. */
+function chunkOf(group: readonly Batch[]): TrainChunk {
+  const images = new Float32Array(group.reduce((t, b) => t + b.images.length, 0));
+  const labels = new Int32Array(group.reduce((t, b) => t + b.labels.length, 0));
+  let at = 0;
+  group.forEach((b, j) => {
+    images.set(b.images, at);
+    at += b.images.length;
+    labels.set(b.labels, j * b.labels.length);
+  });
+  return { images, shape: group[0]!.shape, labels, lrs: group.map((b) => b.lr) };
+}
+
+/** The batches as chunks of up to `k` steps of one size, in order: [[0, 1, 2], [3]] for k ≥ 3. */
+function chunked(data: readonly Batch[], k: number): TrainChunk[] {
+  const out: Batch[][] = [];
+  for (const b of data) {
+    const last = out.at(-1);
+    if (last !== undefined && last.length < k && last[0]!.shape[0] === b.shape[0]) last.push(b);
+    else out.push([b]);
+  }
+  return out.map(chunkOf);
+}
+
 interface Trained {
   readonly stats: Array<[number, number]>;
   /** Weights then velocities, in slot order. */
@@ -81,15 +106,17 @@ async function generic(name: string, decay: number, data: readonly Batch[]): Pro
   return { stats, state };
 }
 
-async function compiled(name: string, decay: number, data: readonly Batch[]): Promise<Trained> {
+/** The batches through a compiled step, in chunks of up to `k` steps (the default: all full batches in one). */
+async function compiled(name: string, decay: number, data: readonly Batch[], k = 8): Promise<Trained> {
   const { model, sgd, spec } = await build(name, decay);
-  const step = compileNativeTrainStep(spec);
+  const step = compileNativeTrainStep(spec, { chunkSteps: k });
   assert.ok(step !== undefined, `${name} compiles`);
+  assert.equal(step.maxChunkSteps, k);
   const stats: Array<[number, number]> = [];
-  for (const b of data) {
-    const out = step.run(b.images, b.shape, b.labels, b.lr);
-    stats.push(Array.from(out.dataSync()) as [number, number]);
-    out.dispose();
+  for (const chunk of chunked(data, k)) {
+    const outcomes = step.run(chunk);
+    assert.equal(outcomes.length, chunk.lrs.length);
+    for (const { loss, correct } of outcomes) stats.push([loss, correct]);
   }
   step.sync();
   step.dispose();
@@ -123,6 +150,36 @@ for (const name of ['mlp_1x512', 'mlp_3x512']) {
   }
 }
 
+test('a chunk of K steps is bitwise K one-step chunks: same per-step losses and counts, same state', async () => {
+  const data = batches('train_graph/chunks');
+  for (const name of ['mlp_1x512', 'mlp_3x512']) {
+    const one = await compiled(name, 5e-3, data, 1);
+    const two = await compiled(name, 5e-3, data, 2); // [0, 1], [2], [3]: a chunk boundary amid the full batches
+    const all = await compiled(name, 5e-3, data, 8); // [0, 1, 2], [3]
+    for (const other of [two, all]) {
+      assert.deepEqual(other.stats, one.stats, `${name}: per-step [loss, correct]`);
+      other.state.forEach((values, i) => assert.deepEqual(new Uint8Array(values.buffer), new Uint8Array(one.state[i]!.buffer), `${name}: state ${i}`));
+    }
+    // The steps differ (lr and batches change), so a chunk that repeated or reordered them would not match.
+    assert.equal(new Set(one.stats.map(([loss]) => loss)).size, one.stats.length, `${name}: distinct per-step losses`);
+  }
+});
+
+test('a chunk longer than maxChunkSteps or of mismatched labels is refused and leaves the state as it was', async () => {
+  const data = batches('train_graph/refused');
+  const { model, sgd, spec } = await build('mlp_1x512', 0);
+  const step = compileNativeTrainStep(spec, { chunkSteps: 2 })!;
+  const initial = snapshot(spec);
+  assert.throws(() => step.run(chunkOf(data.slice(0, 3))), /a chunk of 3 steps \(1 to 2\)/);
+  const short = chunkOf(data.slice(0, 2));
+  assert.throws(() => step.run({ ...short, labels: short.labels.subarray(0, 10) }), RangeError);
+  step.sync();
+  snapshot(spec).forEach((v, i) => assert.deepEqual(v, initial[i], `variable ${i}`));
+  step.dispose();
+  sgd.dispose();
+  model.dispose();
+});
+
 test('two fresh compiles from the same weights end bitwise equal', async () => {
   const data = batches('train_graph/determinism');
   const a = await compiled('mlp_3x512', 5e-3, data);
@@ -138,15 +195,13 @@ test('sync() writes exactly the step state: a step compiled from the synced vari
   const first = compileNativeTrainStep(spec)!;
   first.sync();
   snapshot(spec).forEach((v, i) => assert.deepEqual(v, initial[i], `sync before any step leaves variable ${i} as it was`));
-  for (const b of data.slice(0, 2)) first.run(b.images, b.shape, b.labels, b.lr).dispose();
+  first.run(chunkOf(data.slice(0, 2)));
   first.sync();
   const synced = snapshot(spec);
   const second = compileNativeTrainStep(spec)!;
   const last = data[2]!;
   const run = (s: CompiledTrainStep): Float32Array[] => {
-    const out = s.run(last.images, last.shape, last.labels, last.lr);
-    const stats = out.dataSync().slice() as Float32Array;
-    out.dispose();
+    const stats = Float32Array.from(s.run(chunkOf([last])).flatMap(({ loss, correct }) => [loss, correct]));
     s.sync();
     return [stats, ...snapshot(spec)];
   };

@@ -1,22 +1,27 @@
-// compileNativeTrainStep: an MLP's whole training step as one ONNX Runtime session (mlp_graph.ts),
-// run synchronously. The step owns the weights and velocities in two sets of host buffers: step t
-// reads set A and ORT writes set B in place (preallocated outputs), step t + 1 the reverse, so nothing
-// is copied between steps. `sync()` writes the current set into the tfjs variables.
+// compileNativeTrainStep: an MLP's training steps as one ONNX Runtime session, K steps per run (a Scan
+// over the step graph, mlp_graph.ts), run synchronously. onnxruntime-node's binding returns a fresh
+// copy of every output of a run even when the outputs are preallocated (1.30: 9.7 MB of state for
+// MLP 1x512, with the GC, page faults and allocator trimming that follow), so the state leaves the
+// graph once per chunk of steps, not once per step. The step owns the weights and velocities in two
+// sets of host buffers: a run reads set A and ORT writes set B in place, the next run the reverse,
+// so nothing is copied between runs. `sync()` writes the current set into the tfjs variables.
 // A batch of another size (the epoch's short last batch) gets its own session, built once.
 // The state is read from the tfjs variables once, at compile time: compile after restoring a
 // checkpoint, and call sync() before anything reads the variables.
 
 import * as tf from '@tensorflow/tfjs';
-import type { CompiledTrainStep, TrainStepSpec } from '../../session.js';
+import type { CompiledTrainStep, StepOutcome, TrainChunk, TrainStepSpec } from '../../session.js';
 import { nativeRegistration } from '../register.js';
 import { encodeModel } from '../../../util/onnx-proto.js';
 import type { OrtInput, OrtOptLevel, OrtRuntime, OrtSession, OrtSessionOverrides } from '../ort_runtime.js';
-import { layerStateNames, mlpNames, mlpStepGraph } from './mlp_graph.js';
+import { layerStateNames, mlpChunkGraph, mlpChunkNames } from './mlp_graph.js';
 import { mlpLayout, type MlpLayout } from './mlp_layout.js';
 
 /** How the step's sessions are built (the defaults are the measured best; scripts compare others). */
 export interface TrainStepSessionOptions extends OrtSessionOverrides {
   readonly optLevel?: OrtOptLevel;
+  /** The most steps one run takes (CompiledTrainStep.maxChunkSteps). */
+  readonly chunkSteps?: number;
 }
 
 type ResolvedOptions = TrainStepSessionOptions & { readonly optLevel: OrtOptLevel };
@@ -28,6 +33,17 @@ type ResolvedOptions = TrainStepSessionOptions & { readonly optLevel: OrtOptLeve
  * (RETHINK_NATIVE_SPIN): on a busy machine spinning workers made the step 1.4–2.8× slower.
  */
 export const DEFAULT_SESSION_OPTIONS: ResolvedOptions = { optLevel: 'all', arena: true };
+
+/**
+ * Steps per run when the options do not say: up to 32, at most 4,096 rows a chunk. Measured with
+ * scripts/bench-mlp-step.mjs --variants k1,k8,k16,k32,k64 --threads 1 (CPU ms per step, busy machine):
+ * MLP 1x512 at batch 128 took 16.0 / 8.5 / 7.1 / 7.0 / 6.8, at batch 32 7.9 / 4.9 / – / 3.6 / 3.8, at
+ * batch 512 29.6 / 21.0 / – / 21.1 / 22.4. Bounding the rows keeps a chunk's images near 40 MB (28×28×3)
+ * and progress and aborts, seen between chunks, under a second or so.
+ */
+export function defaultChunkSteps(batchSize: number): number {
+  return Math.max(1, Math.min(32, Math.floor(4096 / batchSize)));
+}
 
 /** One state tensor: its graph input name and the tfjs variable it mirrors. */
 interface StateSlot {
@@ -55,21 +71,22 @@ function stateSet(slots: readonly StateSlot[], read: boolean): StateSet {
   return set;
 }
 
-/** Per batch size: the session and the buffers its small inputs and outputs live in. */
+/** Per batch size: the session and the buffers its small inputs and outputs live in (K = maxChunkSteps rows). */
 interface BatchSession {
   readonly session: OrtSession;
-  readonly target: Float32Array;
+  readonly targets: Float32Array;
   readonly logits: Float32Array;
   readonly logp: Float32Array;
 }
 
 class MlpTrainStep implements CompiledTrainStep {
+  readonly maxChunkSteps: number;
   private readonly slots: readonly StateSlot[];
   private readonly sets: readonly [StateSet, StateSet];
   /** Which set holds the current state. */
   private current = 0;
   private readonly sessions = new Map<number, BatchSession>();
-  private readonly lr = new Float32Array(1);
+  private readonly lrs: Float32Array;
   private disposed = false;
 
   constructor(
@@ -78,6 +95,9 @@ class MlpTrainStep implements CompiledTrainStep {
     private readonly layout: MlpLayout,
     private readonly options: ResolvedOptions,
   ) {
+    this.maxChunkSteps = options.chunkSteps ?? defaultChunkSteps(spec.batchSize);
+    if (!Number.isInteger(this.maxChunkSteps) || this.maxChunkSteps < 1) throw new RangeError(`compiled train step: chunkSteps ${this.maxChunkSteps} (an integer ≥ 1)`);
+    this.lrs = new Float32Array(this.maxChunkSteps);
     this.slots = stateSlots(layout);
     this.sets = [stateSet(this.slots, true), stateSet(this.slots, false)];
     this.sessionFor(spec.batchSize);
@@ -86,59 +106,80 @@ class MlpTrainStep implements CompiledTrainStep {
   private sessionFor(batch: number): BatchSession {
     const hit = this.sessions.get(batch);
     if (hit !== undefined) return hit;
-    const graph = mlpStepGraph({
+    const graph = mlpChunkGraph({
       batch,
       dims: this.layout.dims,
       kernelDecay: this.layout.layers.map((l) => l.kernelDecay),
       momentum: this.spec.momentum,
     });
-    const { optLevel, ...overrides } = this.options;
-    const classes = this.spec.numClasses;
+    const { optLevel, chunkSteps: _, ...overrides } = this.options;
+    const values = this.maxChunkSteps * batch * this.spec.numClasses;
     const made: BatchSession = {
       session: this.runtime.createSession(encodeModel(graph), optLevel, overrides),
-      target: new Float32Array(batch * classes),
-      logits: new Float32Array(batch * classes),
-      logp: new Float32Array(batch * classes),
+      targets: new Float32Array(values),
+      logits: new Float32Array(values),
+      logp: new Float32Array(values),
     };
     this.sessions.set(batch, made);
     return made;
   }
 
-  run(images: Float32Array, shape: readonly [number, number, number, number], labels: Int32Array, lr: number): tf.Tensor1D {
+  run(chunk: TrainChunk): StepOutcome[] {
     if (this.disposed) throw new Error('compiled train step: run() after dispose()');
+    const { images, shape, labels, lrs } = chunk;
     const [batch, h, w, c] = shape;
     const [eh, ew, ec] = this.spec.imageShape;
-    if (h !== eh || w !== ew || c !== ec || batch < 1 || batch > this.spec.batchSize || labels.length !== batch) {
-      throw new RangeError(`compiled train step: batch [${shape.join(', ')}] with ${labels.length} labels does not fit [≤${this.spec.batchSize}, ${eh}, ${ew}, ${ec}]`);
+    const k = lrs.length;
+    if (k < 1 || k > this.maxChunkSteps) throw new RangeError(`compiled train step: a chunk of ${k} steps (1 to ${this.maxChunkSteps})`);
+    if (h !== eh || w !== ew || c !== ec || batch < 1 || batch > this.spec.batchSize || labels.length !== k * batch) {
+      throw new RangeError(`compiled train step: ${k} batches of [${shape.join(', ')}] with ${labels.length} labels do not fit [≤${this.spec.batchSize}, ${eh}, ${ew}, ${ec}]`);
     }
     const features = this.layout.dims[0]!;
-    if (images.length < batch * features) throw new RangeError(`compiled train step: ${images.length} image values for a batch of ${batch} × ${features}`);
+    if (images.length !== k * batch * features) throw new RangeError(`compiled train step: ${images.length} image values for ${k} batches of ${batch} × ${features}`);
     const classes = this.spec.numClasses;
     const s = this.sessionFor(batch);
-    s.target.fill(0);
-    for (let r = 0; r < batch; r++) {
+    const rows = k * batch;
+    const targets = s.targets.subarray(0, rows * classes);
+    targets.fill(0);
+    for (let r = 0; r < rows; r++) {
       const y = labels[r]!;
       if (!(y >= 0 && y < classes)) throw new RangeError(`compiled train step: label ${y} outside [0, ${classes})`);
-      s.target[r * classes + y] = 1 / batch;
+      targets[r * classes + y] = 1 / batch;
     }
-    this.lr[0] = lr;
+    for (let j = 0; j < k; j++) this.lrs[j] = lrs[j]!;
+    const names = mlpChunkNames;
+    const inputs: Record<string, OrtInput> = {
+      [names.xs]: { data: images, dims: [k, batch, features] },
+      [names.targets]: { data: targets, dims: [k, batch, classes] },
+      [names.lrs]: { data: this.lrs.subarray(0, k), dims: [k] },
+    };
+    const logits = s.logits.subarray(0, rows * classes);
+    const logp = s.logp.subarray(0, rows * classes);
+    const outputs: Record<string, OrtInput> = {
+      [names.logits]: { data: logits, dims: [k, batch, classes] },
+      [names.logp]: { data: logp, dims: [k, batch, classes] },
+    };
     const from = this.sets[this.current]!;
     const to = this.sets[1 - this.current]!;
-    const inputs: Record<string, OrtInput> = {
-      [mlpNames.x]: { data: images.length === batch * features ? images : images.subarray(0, batch * features), dims: [batch, features] },
-      [mlpNames.target]: { data: s.target, dims: [batch, classes] },
-      [mlpNames.lr]: { data: this.lr, dims: [] },
-      ...from,
-    };
-    const outputs: Record<string, OrtInput> = {
-      [mlpNames.logits]: { data: s.logits, dims: [batch, classes] },
-      [mlpNames.logp]: { data: s.logp, dims: [batch, classes] },
-    };
-    for (const [name, value] of Object.entries(to)) outputs[mlpNames.next(name)] = value;
+    for (const name of Object.keys(from)) {
+      inputs[names.state(name)] = from[name]!;
+      outputs[names.final(name)] = to[name]!;
+    }
     // ORT writes only the other set: if the run throws, the current state is untouched.
     s.session.run(inputs, outputs);
     this.current = 1 - this.current;
-    return tf.tensor1d(lossAndCorrect(s.logits, s.logp, labels, classes), 'float32');
+    const outcomes: StepOutcome[] = [];
+    for (let j = 0; j < k; j++) {
+      const at = j * batch;
+      const [loss, correct] = lossAndCorrect(
+        logits.subarray(at * classes, (at + batch) * classes),
+        logp.subarray(at * classes, (at + batch) * classes),
+        labels.subarray(at, at + batch),
+        classes,
+      );
+      outcomes.push({ loss, correct });
+    }
+    return outcomes;
   }
 
   sync(): void {

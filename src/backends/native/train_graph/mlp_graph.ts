@@ -133,3 +133,66 @@ export function mlpStepGraph(s: MlpStepGraphSpec): OnnxGraph {
   }
   return { nodes, inputs, outputs, initializers };
 }
+
+/**
+ * Names the host binds on the chunk graph. The Scan's body is the step graph above, with its own
+ * names: ONNX forbids a subgraph to reuse a name of the graph around it.
+ */
+export const mlpChunkNames = {
+  /** K batches back to back, [K, B, features]. */
+  xs: 'xs',
+  /** K batches' targets (one-hot ÷ B), [K, B, classes]. */
+  targets: 'targets',
+  /** Each step's learning rate, [K]. */
+  lrs: 'lrs',
+  /** Each step's logits and log-probabilities, [K, B, classes]. */
+  logits: 'logits_k',
+  logp: 'logp_k',
+  /** A state tensor (a mlpNames name) before the chunk's first step, and after its last. */
+  state: (name: string) => `${name}_in`,
+  final: (name: string) => `${name}_out`,
+} as const;
+
+/**
+ * K steps in one run: an ONNX Scan whose body is mlpStepGraph, the weights and velocities its
+ * loop-carried state, the batches, targets and learning rates scanned along their first axis, each
+ * step's logits and log-probabilities stacked as scan outputs. K is symbolic, so one session serves
+ * every chunk length. Only the state at the chunk's end leaves the graph: onnxruntime-node's binding
+ * copies every output of a run into a fresh buffer, and the state is ~10 MB per step for MLP 1x512.
+ */
+export function mlpChunkGraph(s: MlpStepGraphSpec): OnnxGraph {
+  const step = mlpStepGraph(s);
+  const n = mlpNames;
+  const c = mlpChunkNames;
+  const scanned = new Set<string>([n.x, n.target, n.lr]);
+  const stepOutputs = new Set<string>([n.logits, n.logp]);
+  // Scan's body takes the state first, then one slice of each scanned input; it returns the next
+  // state first, then the per-step outputs.
+  const body: OnnxGraph = {
+    ...step,
+    inputs: [...step.inputs.filter((v) => !scanned.has(v.name)), ...step.inputs.filter((v) => scanned.has(v.name))],
+    outputs: [...step.outputs.filter((v) => !stepOutputs.has(v.name)), ...step.outputs.filter((v) => stepOutputs.has(v.name))],
+  };
+  const state = step.inputs.filter((v) => !scanned.has(v.name));
+  const K = -1;
+  const B = s.batch;
+  const classes = s.dims[s.dims.length - 1]!;
+  const scanInputs: OnnxValueInfo[] = [
+    { name: c.xs, type: f, shape: [K, B, s.dims[0]!] },
+    { name: c.targets, type: f, shape: [K, B, classes] },
+    { name: c.lrs, type: f, shape: [K] },
+  ];
+  const scanOutputs: OnnxValueInfo[] = [
+    { name: c.logits, type: f, shape: [K, B, classes] },
+    { name: c.logp, type: f, shape: [K, B, classes] },
+  ];
+  const stateIn = state.map((v) => ({ ...v, name: c.state(v.name) }));
+  const stateOut = state.map((v) => ({ ...v, name: c.final(v.name) }));
+  const scan: OnnxNode = {
+    op: 'Scan',
+    inputs: [...stateIn, ...scanInputs].map((v) => v.name),
+    outputs: [...stateOut, ...scanOutputs].map((v) => v.name),
+    attrs: { body: { kind: 'graph', value: body }, num_scan_inputs: int(scanInputs.length) },
+  };
+  return { nodes: [scan], inputs: [...stateIn, ...scanInputs], outputs: [...stateOut, ...scanOutputs] };
+}
