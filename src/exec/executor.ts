@@ -16,6 +16,7 @@ import type { Observer, StageReport } from './events.js';
 import { CoreSemaphore } from '../util/semaphore.js';
 import { environment, gitState } from './environment.js';
 import { withUpstream } from '../plan/select.js';
+import { upstreamIds } from '../plan/graph.js';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { AttemptsFailed, withAttempts } from './attempts.js';
 import { showDuration } from '../util/duration.js';
@@ -179,7 +180,7 @@ export async function execute(plan: Plan, store: Store, runners: Runners, option
 
   const settleOnce = async (inst: StageInstance, repairs = 0): Promise<Settled> => {
     const base: StageBase = { id: inst.id, stage: inst.stage, plugin: inst.plugin.name, outputs: {} };
-    const ups = [...new Set(inst.inputs.flatMap((b) => b.sources.map((s) => s.id)))];
+    const ups = upstreamIds(inst);
     const seen = new Map(ups.map((u) => [u, settle(u)] as const));
     const upstream = await Promise.all(ups.map(async (u) => [u, await seen.get(u)!] as const));
     const blocked = upstream.find(([, s]) => !s.ok);
