@@ -2,11 +2,11 @@
 // No-op rerun time of a 512-stage sweep (download → 10 corrupt → 500 train → aggregate), every
 // result already cached, measured through the CLI as a user runs it (Node's start-up included).
 //
-//   node scripts/bench-dag.mjs [runs=5] [--compare BIN] [--no-snakemake] [--keep-ca-certs] [--remote]
+//   node scripts/bench-dag.mjs [runs=7] [--compare BIN] [--no-snakemake] [--keep-ca-certs] [--remote]
 //
 // Needs `npm run build`. The machine is shared and its load drifts, so whatever is compared is
 // measured in this one invocation, in alternating rounds (ours, theirs, ours, theirs…), and each
-// side reports its median:
+// side reports its median and spread (extremes and quartiles), each run timed from spawn to exit:
 // - Snakemake (when `snakemake` is on PATH): the same 512 jobs as a Snakefile whose outputs are all
 //   present and up to date, timed as `snakemake --cores N` (a no-op run, like ours), and the ratio.
 //   Its jobs are `run:` blocks, in Snakemake's process like our in-process stages.
@@ -40,10 +40,10 @@ const { values, positionals } = parseArgs({
   },
 });
 if (values.help) {
-  console.log('usage: node scripts/bench-dag.mjs [runs=5] [--compare BIN] [--no-snakemake] [--keep-ca-certs] [--remote]');
+  console.log('usage: node scripts/bench-dag.mjs [runs=7] [--compare BIN] [--no-snakemake] [--keep-ca-certs] [--remote]');
   process.exit(0);
 }
-const runs = Number(positionals[0] ?? 5);
+const runs = Number(positionals[0] ?? 7);
 if (!Number.isInteger(runs) || runs < 1) throw new Error(`runs must be a positive integer, got ${positionals[0]}`);
 const bin = fileURLToPath(new URL('../dist/src/cli/main.js', import.meta.url));
 const other = values.compare === undefined ? undefined : resolve(values.compare);
@@ -147,6 +147,15 @@ const snake = async (...args) => {
 const medianOf = (times) => [...times].sort((a, b) => a - b)[Math.floor(times.length / 2)];
 const ms = (s) => `${(s * 1000).toFixed(0)} ms`;
 const all = (times) => times.map((t) => (t * 1000).toFixed(0)).join(', ');
+/** Where the runs fell: the quartiles (nearest rank) and the extremes, in ms. */
+const spread = (times) => {
+  const sorted = [...times].sort((a, b) => a - b);
+  const at = (q) => sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(q * sorted.length) - 1))];
+  const n = (t) => (t * 1000).toFixed(0);
+  return `spread: min ${n(sorted[0])}, quartiles ${n(at(0.25))}–${n(at(0.75))}, max ${n(sorted[sorted.length - 1])} ms`;
+};
+/** A side's line: its median, its spread and every run, in the order they ran. */
+const describe = (times) => `median ${ms(medianOf(times))} over ${times.length} runs (${spread(times)}; all: ${all(times)} ms)`;
 
 const first = await run();
 console.log(`first run: ${first.statuses.length} stages, ${first.statuses.filter((x) => x === 'ran').length} ran, ${first.s.toFixed(2)} s`);
@@ -175,14 +184,14 @@ for (let i = 0; i < runs; i++) {
 }
 const median = medianOf(ours);
 const load = `load average ${load0.toFixed(1)} → ${loadavg()[0].toFixed(1)} on ${cores} cores${Math.max(load0, loadavg()[0]) > cores / 2 ? ': the machine was busy' : ''}`;
-console.log(`no-op rerun of ${first.statuses.length} stages: median ${ms(median)} over ${runs} runs (all: ${all(ours)} ms); ${load}`);
+console.log(`no-op rerun of ${first.statuses.length} stages: ${describe(ours)}; ${load}`);
 if (other !== undefined) {
   const m = medianOf(compared);
-  console.log(`--compare ${other}: median ${ms(m)} (all: ${all(compared)} ms), alternating with ours: ours is ${(m / median).toFixed(2)}× as fast`);
+  console.log(`--compare ${other}: ${describe(compared)}, alternating with ours: ours is ${(m / median).toFixed(2)}× as fast`);
 }
 if (snakemake !== undefined) {
   const m = medianOf(theirs);
-  console.log(`snakemake no-op run of the same ${first.statuses.length} jobs (--cores ${cores}): median ${ms(m)} (all: ${all(theirs)} ms), alternating with ours: rethink ${(m / median).toFixed(1)}× faster`);
+  console.log(`snakemake no-op run of the same ${first.statuses.length} jobs (--cores ${cores}): ${describe(theirs)}, alternating with ours: rethink ${(m / median).toFixed(1)}× faster (ratio of the medians)`);
 } else if (!values['no-snakemake']) {
   console.log('snakemake is not installed: install it (Debian: apt-get install snakemake) to time the same 512 jobs under Snakemake in this run, and get the ratio');
 }

@@ -1,14 +1,13 @@
 // The `rethink` command: dispatches to lazily imported commands, so `status` and no-op runs never
-// load what they do not use; maps user errors to exit code 2 with file:line:col diagnostics.
+// load what they do not use (the environment table and the diagnostics' formatter included); maps
+// user errors to exit code 2 with file:line:col diagnostics.
 import { readFileSync } from 'node:fs';
 import type { CliIO, Command } from './io.js';
 import { UserError } from '../util/user-error.js';
-import { formatDiagnostics } from '../config/diagnostic.js';
 import { rethinkVersion } from '../exec/environment.js';
 import { flagHelp, HelpRequest, outputFlags, pipelineFlags, type Flags } from './args.js';
 import { CorruptObjectError } from '../store/object-check.js';
 import { checkEnvironment } from '../util/env.js';
-import { envMarkdownTable, envText } from '../util/env-table.js';
 
 interface CommandEntry {
   /** What follows the command's name, before the flags: `STAGE [pipeline]`. */
@@ -99,6 +98,7 @@ export async function main(argv: readonly string[], io: CliIO): Promise<number> 
   const [name, ...rest] = argv;
   // `rethink help env`: the environment variables, as the README's table lists them (--markdown: that table).
   if (name === 'help' && rest[0] === 'env') {
+    const { envMarkdownTable, envText } = await import('../util/env-table.js');
     io.stdout(`${rest[1] === '--markdown' ? envMarkdownTable() : envText()}\n`);
     return 0;
   }
@@ -132,6 +132,8 @@ export async function main(argv: readonly string[], io: CliIO): Promise<number> 
       return 1;
     }
     if (e instanceof UserError) {
+      // Imported here, as the environment table is above: a command that succeeds formats no diagnostic.
+      const { formatDiagnostics } = await import('../config/diagnostic.js');
       io.stderr(`${formatDiagnostics(e.diagnostics, (file) => sourceText(file, io))}\n`);
       const n = e.diagnostics.length;
       if (n > 1) io.stderr(`\n${n} errors\n`);

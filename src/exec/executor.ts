@@ -16,6 +16,7 @@ import type { Observer, StageReport } from './events.js';
 import { CoreSemaphore } from '../util/semaphore.js';
 import { environment, gitState } from './environment.js';
 import { withUpstream } from '../plan/select.js';
+import { upstreamIds } from '../plan/graph.js';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { AttemptsFailed, withAttempts } from './attempts.js';
 import { showDuration } from '../util/duration.js';
@@ -179,14 +180,15 @@ export async function execute(plan: Plan, store: Store, runners: Runners, option
 
   const settleOnce = async (inst: StageInstance, repairs = 0): Promise<Settled> => {
     const base: StageBase = { id: inst.id, stage: inst.stage, plugin: inst.plugin.name, outputs: {} };
-    const ups = [...new Set(inst.inputs.flatMap((b) => b.sources.map((s) => s.id)))];
-    const seen = new Map(ups.map((u) => [u, settle(u)] as const));
-    const upstream = await Promise.all(ups.map(async (u) => [u, await seen.get(u)!] as const));
-    const blocked = upstream.find(([, s]) => !s.ok);
-    if (blocked) {
-      const why = (blocked[1] as { why: string }).why;
+    const ups = upstreamIds(inst);
+    const pending = ups.map(settle);
+    const seen = new Map(ups.map((u, i) => [u, pending[i]!] as const));
+    const upstream = await Promise.all(pending);
+    const b = upstream.findIndex((s) => !s.ok);
+    if (b >= 0) {
+      const why = (upstream[b] as { why: string }).why;
       const status = why === 'would-run' ? 'would-run' : 'skipped';
-      finish({ ...base, key: null, status, seconds: 0, reason: status === 'would-run' ? `upstream ${blocked[0]} will run` : `upstream ${blocked[0]} ${why}` });
+      finish({ ...base, key: null, status, seconds: 0, reason: status === 'would-run' ? `upstream ${ups[b]} will run` : `upstream ${ups[b]} ${why}` });
       return { ok: false, why: status };
     }
     const inputs = inputKeys(plan, inst, (u) => done.get(u)!);

@@ -5,7 +5,7 @@ import type { JsonValue, ProgressUpdate } from '../plugin/types.js';
 import type { OutputRef, RunRecord, Store } from '../store/types.js';
 import type { StageInstance } from '../plan/plan.js';
 import type { KeyRecord } from '../plan/key.js';
-import { StageSession, type ResolvedInputs } from './context.js';
+import type { ResolvedInputs } from './context.js';
 import { untilAborted } from '../util/abort.js';
 
 export interface StageJob {
@@ -57,6 +57,8 @@ export class InProcessRunner implements Runner {
   ) {}
 
   async run(job: StageJob, hooks: RunHooks): Promise<StageResult> {
+    // Imported with the first stage that runs: a no-op rerun never opens a session.
+    const { StageSession } = await import('./context.js');
     const session = new StageSession(this.store, job.instance.plugin, job.instance, job.key);
     let published = false;
     try {

@@ -2,7 +2,7 @@
 // instance cap), interpolate, validate params against each plugin's schema, bind inputs, and order
 // the DAG. Every step takes time linear in stages, instances and edges (npm run bench:plan).
 import { dirname } from 'node:path';
-import graphology from 'graphology';
+import type { DirectedGraph } from 'graphology';
 import { asStageId, type StageId } from '../util/brand.js';
 import type { JsonValue, Plugin, Scalar } from '../plugin/types.js';
 import { UserError, type Diagnostic } from '../util/user-error.js';
@@ -25,6 +25,7 @@ import { bindInputs } from './bind.js';
 import { parseDuration } from '../util/duration.js';
 import { PlannedInstance, type UnboundInstance } from './instance.js';
 import type { CodeClosure } from './code-closure.js';
+import { planGraph } from './graph.js';
 
 export interface StageInfo {
   readonly decl: StageDecl;
@@ -207,22 +208,17 @@ export async function buildPlan(file: PipelineFile, registry: PluginRegistry): P
     }
   }
 
-  // 5. The DAG, in a stable topological order.
-  const graph = new graphology.DirectedGraph();
+  // 5. The DAG, in a stable topological order; its graphology graph when first asked for (graph.ts).
   const order: StageId[] = [];
-  for (const stage of stageOrder(names, edges)) {
-    for (const { id } of infos.get(stage)!.instances) {
-      const inst = planned.get(id)!;
-      graph.addNode(id, { stage });
-      for (const b of inst.inputs) for (const src of b.sources) graph.mergeEdge(src.id, id);
-      order.push(id);
-    }
-  }
+  for (const stage of stageOrder(names, edges)) for (const { id } of infos.get(stage)!.instances) order.push(id);
+  let graph: DirectedGraph | undefined;
   return {
     pipeline: file.path,
     display: file.source.file,
     name: file.name,
-    graph,
+    get graph() {
+      return (graph ??= planGraph(order, planned));
+    },
     instances: planned,
     order,
     ...(file.slurm === undefined ? {} : { slurm: slurmSettings(file.slurm) }),

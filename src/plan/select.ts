@@ -3,6 +3,7 @@
 import type { StageId } from '../util/brand.js';
 import { UserError } from '../util/user-error.js';
 import type { Plan } from './plan.js';
+import { upstreamIds } from './graph.js';
 
 export function selectInstances(plan: Plan, patterns: readonly string[], flag = '--only'): Set<StageId> {
   const out = new Set<StageId>();
@@ -27,7 +28,7 @@ export function withUpstream(plan: Plan, ids: Iterable<StageId>): Set<StageId> {
     if (out.has(id)) continue;
     out.add(id);
     // One by one: spreading a 100,000-instance fan-in into push() overflows the call stack.
-    for (const up of plan.graph.inNeighbors(id) as StageId[]) stack.push(up);
+    for (const up of upstreamIds(plan.instances.get(id)!)) stack.push(up);
   }
   return out;
 }

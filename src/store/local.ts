@@ -5,7 +5,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { createReadStream, lstatSync, readFileSync, type Stats } from 'node:fs';
 import { mkdir, open, readFile, readdir, rename, rm, stat, chmod, writeFile, mkdtemp, type FileHandle } from 'node:fs/promises';
-import { join } from 'node:path';
+import { join, sep } from 'node:path';
 import { asObjectHash, type CacheKey, type ObjectHash } from '../util/brand.js';
 import type { ArtifactKind } from '../plugin/types.js';
 import type { GcCounts, OutputRef, PendingObject, RunRecord, Store } from './types.js';
@@ -17,6 +17,8 @@ import { CorruptObjectError, fileIdentity, objectVerifier, shapeProblem, type Ob
 
 export class LocalStore implements Store {
   private readonly tmp: string;
+  private readonly objects: string;
+  private readonly runs: string;
   private ready: Promise<boolean> | undefined;
   readonly leases: Leases;
 
@@ -25,6 +27,8 @@ export class LocalStore implements Store {
     leaseOptions: LeaseOptions = {},
   ) {
     this.tmp = join(location, 'tmp');
+    this.objects = join(location, 'objects');
+    this.runs = join(location, 'runs');
     this.leases = new Leases(join(location, 'leases'), leaseOptions);
   }
 
@@ -44,11 +48,11 @@ export class LocalStore implements Store {
   }
 
   private objectFile(hash: ObjectHash): string {
-    return join(this.location, 'objects', hash.slice(0, 2), hash.slice(2));
+    return fannedOut(this.objects, hash, '');
   }
 
   private runFile(key: CacheKey): string {
-    return join(this.location, 'runs', key.slice(0, 2), `${key.slice(2)}.json`);
+    return fannedOut(this.runs, key, '.json');
   }
 
   private refsFile(pipeline: string): string {
@@ -372,6 +376,16 @@ export interface GcReport extends GcCounts {
 /** A SHA-256 (an object's hash, a run's key) split as the store files it: `ab/` + the other 62 hex digits. */
 const FANOUT = /^[0-9a-f]{2}$/;
 const REST_OF_ID = /^[0-9a-f]{62}$/;
+const ID = /^[0-9a-f]{64}$/;
+
+/**
+ * Where `dir` files `id` (`dir/ab/cdef…` + `suffix`). A hash or key is joined by concatenation: a
+ * no-op rerun looks up two paths per stage, and path.join's normalising was a measurable part of it;
+ * anything else (a damaged record's hash) goes through join, as every id did before.
+ */
+function fannedOut(dir: string, id: string, suffix: string): string {
+  return ID.test(id) ? `${dir}${sep}${id.slice(0, 2)}${sep}${id.slice(2)}${suffix}` : join(dir, id.slice(0, 2), `${id.slice(2)}${suffix}`);
+}
 
 /** The files of a `ab/cdef…` fan-out directory, named by their full id (`abcdef…`, `suffix` dropped). */
 async function listTwoLevels(root: string, suffix: string): Promise<{ name: string; path: string; info: Stats }[]> {

@@ -6,6 +6,7 @@ import { consoleToStderr, type Command } from '../io.js';
 import { backendChoice, backendFlag, intFlag, onlyFlag, parseFlags, pipelineFlags } from '../args.js';
 import { loadWorkspace, localOf, openStore, remoteReadOnly, type Workspace } from '../workspace.js';
 import { selectInstances, withUpstream } from '../../plan/select.js';
+import { upstreamIds } from '../../plan/graph.js';
 import { execute } from '../../exec/executor.js';
 import { progressRecorder } from '../../exec/progress-recorder.js';
 import { DEFAULT_REMOTE_JOBS, executorFlags, executorFor, executorName, isDistributed } from '../executors.js';
@@ -190,8 +191,8 @@ const MAX_PRINTED_LINES = 60;
 async function finalResults(ws: Workspace, stages: readonly StageReport[], store: Store, pipeline: string | undefined): Promise<string> {
   const done = new Map(stages.filter((s) => s.status === 'ran' || s.status === 'cached').map((s) => [s.id, s]));
   // Final within this run: with --only, the selected stages whose dependents did not run.
-  const inRun = new Set(stages.map((s) => s.id));
-  const sinks = ws.plan.order.filter((id) => done.has(id) && !ws.plan.graph.outNeighbors(id).some((n) => inRun.has(n as StageId)));
+  const readInRun = new Set(stages.flatMap((s) => upstreamIds(ws.plan.instances.get(s.id)!)));
+  const sinks = ws.plan.order.filter((id) => done.has(id) && !readInRun.has(id));
   const texts: string[] = [];
   const hints: string[] = [];
   const where = pipeline === undefined ? '' : ` ${pipeline}`;
