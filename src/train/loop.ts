@@ -11,15 +11,17 @@ import { sgdSlots } from './decay.js';
 import { evaluate } from './evaluate.js';
 import { learningRate } from './schedule.js';
 import { MomentumSgd } from './sgd.js';
+import { asSource, identityIndices, readAhead, type Images } from './source.js';
 import { trainStep } from './step.js';
 import type * as tfTypes from '@tensorflow/tfjs';
 import type { BackendSession, CompiledTrainStep } from '../backends/session.js';
 import type { Tf } from '../models/types.js';
-import type { EpochRecord, ImageSet, KernelTuning, StepRecord, StopReason, TrainHooks, TrainOptions, TrainResult } from './types.js';
+import type { EpochRecord, KernelTuning, StepRecord, StopReason, TrainHooks, TrainOptions, TrainResult } from './types.js';
 
 export interface TrainData {
-  readonly train: ImageSet;
-  readonly test?: ImageSet;
+  /** In memory, or streamed batch by batch from a dataset artifact (source.ts). */
+  readonly train: Images;
+  readonly test?: Images;
   readonly numClasses: number;
 }
 
@@ -49,6 +51,8 @@ export async function train(
   if (data.train.labels.length !== n) throw new RangeError(`train: ${data.train.labels.length} labels for ${n} images`);
   const image = batchShape(data.train.shape, opts.preprocessing); // fails fast on a crop that does not fit
   const stepsPerEpoch = Math.ceil(n / opts.batchSize);
+  const source = asSource(data.train);
+  const ownRows = identityIndices(Math.min(n, opts.batchSize));
   const sgd = new MomentumSgd(tf, sgdSlots(model, opts.weightDecay), opts.momentum, session.momentum);
   const history: EpochRecord[] = [];
   const steps: StepRecord[] = [];
@@ -110,6 +114,8 @@ export async function train(
       // idle while JavaScript prepares the next batch. The numbers and their order are the same as
       // reading each step at once.
       let pending: Pending | null = null;
+      // This epoch's batches in its seeded order, each read while the step before it runs.
+      const batches = readAhead(source, order, opts.batchSize);
       const settle = async (p: Pending): Promise<void> => {
         // Awaiting the read yields to the event loop, so progress renders and aborts arrive.
         let values: ArrayLike<number>;
@@ -133,11 +139,11 @@ export async function train(
           }
           await breather.breathe();
           hooks.signal?.throwIfAborted();
-          const indices = order.subarray(step * opts.batchSize, Math.min(n, (step + 1) * opts.batchSize));
-          const b = indices.length;
-          const batch = makeBatch(data.train, indices, opts.preprocessing, opts.augmentation, opts.augmentation === null ? null : augRng);
-          const labels = new Int32Array(b);
-          for (let i = 0; i < b; i++) labels[i] = data.train.labels[indices[i]!]!;
+          const rows = await batches.next();
+          if (rows.done === true) throw new Error(`train: the epoch's order ran out of batches at step ${step + 1}`);
+          const { labels } = rows.value;
+          const b = labels.length;
+          const batch = makeBatch(rows.value, ownRows.subarray(0, b), opts.preprocessing, opts.augmentation, opts.augmentation === null ? null : augRng);
           const lr = learningRate(opts.schedule, globalStep, stepsPerEpoch);
           let out: tfTypes.Tensor1D;
           if (compiled === undefined) {
@@ -161,6 +167,7 @@ export async function train(
         pending = null;
         if (last !== null) await settle(last);
       } finally {
+        await batches.return(undefined);
         // Stopped with a read in flight (an abort, a failed step): nobody awaits it any more.
         const abandoned = pending as Pending | null;
         abandoned?.values.catch(() => undefined);
