@@ -105,7 +105,7 @@ export class SafetensorsFormatError extends Error {
 }
 
 /** Views `bytes` (which it owns) as the typed array of `spec`'s dtype, with `shape`. */
-function typedTensor(spec: TensorSpec, shape: readonly number[], bytes: Uint8Array): TensorData {
+export function typedTensor(spec: TensorSpec, shape: readonly number[], bytes: Uint8Array): TensorData {
   const Ctor = CTOR[spec.dtype];
   return { dtype: spec.dtype, shape, data: new Ctor(bytes.buffer, bytes.byteOffset, bytes.byteLength / Ctor.BYTES_PER_ELEMENT) };
 }

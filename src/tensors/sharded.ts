@@ -5,8 +5,9 @@
 // manifest without knowing this format. Reading presents the same TensorFile as one file would:
 // tensors keep their global shapes, and row reads span shards.
 import type { ObjectHash } from '../util/brand.js';
-import { byteLength, bytesPerElement, gatherRowsInto, layout, openSafetensors, type SafetensorsFile } from './safetensors.js';
-import type { DType, TensorData, TensorFile, TensorSpec, TypedArray } from './types.js';
+import { readFile } from 'node:fs/promises';
+import { byteLength, bytesPerElement, gatherRowsInto, layout, openSafetensors, typedTensor, type SafetensorsFile } from './safetensors.js';
+import type { TensorData, TensorFile, TensorSpec } from './types.js';
 
 export const SHARDED_FORMAT = 'rethink-sharded-tensors/1';
 
@@ -125,25 +126,12 @@ export type ShardPaths = ReadonlyMap<string, string>;
  */
 export async function openTensorArtifact(path: string, shardPaths?: ShardPaths): Promise<TensorFile> {
   if (shardPaths === undefined) return openSafetensors(path);
-  const { readFile } = await import('node:fs/promises');
   const manifest = parseManifest(await readFile(path, 'utf8'), path);
   for (const s of manifest.shards) {
     if (!shardPaths.has(s.hash)) throw new ShardedFormatError(`${path}: shard ${s.hash} is not among the output's parts`);
   }
   return new ShardedTensorFile(manifest, shardPaths);
 }
-
-const CTOR: Readonly<Record<DType, { new (buffer: ArrayBuffer, byteOffset: number, length: number): TypedArray; BYTES_PER_ELEMENT: number }>> = {
-  bool: Uint8Array,
-  uint8: Uint8Array,
-  int8: Int8Array,
-  uint16: Uint16Array,
-  int16: Int16Array,
-  uint32: Uint32Array,
-  int32: Int32Array,
-  float32: Float32Array,
-  float64: Float64Array,
-};
 
 /** Open shard files at most at once: an ImageNet-sized dataset has more shards than a process has descriptors. */
 const OPEN_SHARDS = 64;
@@ -234,7 +222,7 @@ class ShardedTensorFile implements TensorFile {
     }
     const buf = new Uint8Array((end - start) * rowBytesOf(spec));
     await this.readRunInto(name, start, end, buf);
-    return typed(spec, spec.shape.length === 0 ? [] : [end - start, ...spec.shape.slice(1)], buf);
+    return typedTensor(spec, spec.shape.length === 0 ? [] : [end - start, ...spec.shape.slice(1)], buf);
   }
 
   async gather(name: string, rows: ArrayLike<number>): Promise<TensorData> {
@@ -247,7 +235,7 @@ class ShardedTensorFile implements TensorFile {
     }
     const buf = new Uint8Array(rows.length * rowBytesOf(spec));
     await gatherRowsInto(rows, rowBytesOf(spec), buf, (s, e, target) => this.readRunInto(name, s, e, target));
-    return typed(spec, [rows.length, ...spec.shape.slice(1)], buf);
+    return typedTensor(spec, [rows.length, ...spec.shape.slice(1)], buf);
   }
 
   /** Rows [start, end) into `target`, one read per shard they span. */
@@ -290,9 +278,4 @@ async function openShard(path: string, index: number, entry: ShardEntry, specs: 
     }
   }
   return file;
-}
-
-function typed(spec: TensorSpec, shape: readonly number[], bytes: Uint8Array): TensorData {
-  const Ctor = CTOR[spec.dtype];
-  return { dtype: spec.dtype, shape, data: new Ctor(bytes.buffer as ArrayBuffer, bytes.byteOffset, bytes.byteLength / Ctor.BYTES_PER_ELEMENT) };
 }
