@@ -5,7 +5,11 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { createHarness } from '../../src/testing/harness.js';
+import { LocalStore } from '../../src/store/local.js';
+import { shardPaths } from '../../src/store/parts.js';
 import { DirRemote, objectPathOf, runPathOf } from '../../src/store/remote.js';
+import { TieredStore } from '../../src/store/tiered.js';
+import { openTensorArtifact } from '../../src/tensors/sharded.js';
 import { collectRemoteGarbage } from '../../src/store/remote-gc.js';
 import { isRecordFor, recordObjects, type OutputRef, type RunRecord } from '../../src/store/types.js';
 import type { CacheKey, StageId } from '../../src/util/brand.js';
@@ -42,6 +46,28 @@ test('local gc keeps the shards of a kept record, and deletes them with the reco
   for (const o of recordObjects(record)) assert.ok(await h.store.hasObject(o.hash, o.size), `${o.hash} kept`);
   await h.store.collectGarbage(new Set(), gc);
   for (const o of recordObjects(record)) assert.equal(await h.store.hasObject(o.hash, o.size), false, `${o.hash} deleted`);
+});
+
+test('push uploads the shards before the record; another machine pulls and reads the sharded dataset', async (t) => {
+  const h = await createHarness();
+  t.after(() => h.close());
+  const out = (await withShardBytes(400, () => h.run(emit, {}))).outputs['dataset']!;
+  const record = recordOf({ hash: out.hash, kind: out.kind, size: out.size, parts: out.parts! });
+  await h.store.writeRun(record);
+  const dir = await tempDir('rethink-parts-');
+  const remote = new DirRemote(join(dir, 'bucket'));
+  assert.equal(await new TieredStore(h.store, remote).upload(record), true);
+  for (const o of recordObjects(record)) assert.ok(await remote.has(objectPathOf(o.hash)), `${o.hash} on the remote`);
+
+  const other = new TieredStore(new LocalStore(join(dir, 'other')), remote);
+  const pulled = (await other.readRun(key))!.outputs['dataset']!;
+  const file = await openTensorArtifact(await other.objectPath(pulled.hash), await shardPaths(other, pulled));
+  const local = await out.readTensors();
+  try {
+    assert.deepEqual(await file.read('x_train'), await local.read('x_train'));
+  } finally {
+    await Promise.all([file.close(), local.close()]);
+  }
 });
 
 test('remote gc keeps the objects a root names as parts', async () => {
