@@ -77,6 +77,10 @@ async function describe(store: Store, ref: OutputRef): Promise<Record<string, Js
 
 function describeLines(name: string, o: Record<string, JsonValue>): string[] {
   const out = [`    ${name}  ${o.kind}  ${o.hash}  ${o.size} bytes`, `      ${o.path}`];
+  if (Array.isArray(o.parts)) {
+    const parts = o.parts as { size: number }[];
+    out.push(`      in ${parts.length} shards, ${parts.reduce((n, p) => n + p.size, 0)} bytes (RETHINK_SHARD_BYTES)`);
+  }
   if (o.tensors) for (const [k, v] of Object.entries(o.tensors as Record<string, string>)) out.push(`      ${k}: ${v}`);
   if (o.metadata) for (const [k, v] of Object.entries(o.metadata as Record<string, string>)) out.push(`      meta ${k}: ${v.length > 100 ? `${v.slice(0, 100)}…` : v}`);
   if (o.value !== undefined) out.push(...JSON.stringify(o.value, null, 2).split('\n').map((l) => `      ${l}`));
