@@ -12,8 +12,12 @@ import type {
   StageContext,
 } from '../plugin/types.js';
 import type { TensorData, TensorFile, TensorSpec, TensorStreamWriter } from '../tensors/types.js';
-import { byteLength, layout, openSafetensors, tensorBytes } from '../tensors/safetensors.js';
-import type { OutputRef, PendingObject, Store } from '../store/types.js';
+import { byteLength, layout, tensorBytes } from '../tensors/safetensors.js';
+import type { ObjectRef, OutputRef, PendingObject, Store } from '../store/types.js';
+import { shardPaths } from '../store/parts.js';
+import { DEFAULT_SHARD_BYTES, openTensorArtifact, planShards } from '../tensors/sharded.js';
+import { ENV } from '../util/env.js';
+import { shardedTensorWriter } from './sharded-writer.js';
 import type { StageInstance } from '../plan/plan.js';
 import { jsonPath, nonFiniteNumbers } from '../util/non-finite.js';
 
@@ -22,6 +26,8 @@ export interface InputArtifact {
   readonly hash: ObjectHash;
   readonly kind: ArtifactKind;
   readonly size: number;
+  /** A sharded tensors output's shards (OutputRef.parts). */
+  readonly parts?: readonly ObjectRef[];
   readonly from: ArtifactOrigin;
 }
 
@@ -44,6 +50,8 @@ export class StageOutputError extends Error {
 export class StageSession {
   private readonly pending = new Map<string, PendingObject>();
   private readonly sealed = new Map<string, OutputRef>();
+  /** The shards of sharded outputs, published and discarded with them. */
+  private readonly parts: PendingObject[] = [];
   private scratch: string[] = [];
   private closed = false;
   readonly provenance: Record<string, JsonValue> = {};
@@ -98,11 +106,12 @@ export class StageSession {
 
   private async artifact(a: InputArtifact): Promise<Artifact> {
     const path = await this.store.objectPath(a.hash);
+    const parts = await shardPaths(this.store, a);
     return {
       ...a,
       path,
       readJson: async <T>() => JSON.parse(await readFile(path, 'utf8')) as T,
-      readTensors: (): Promise<TensorFile> => openSafetensors(path),
+      readTensors: (): Promise<TensorFile> => openTensorArtifact(path, parts),
     };
   }
 
@@ -179,6 +188,21 @@ export class StageSession {
     specs: Readonly<Record<string, TensorSpec>>,
     metadata?: Readonly<Record<string, string>>,
   ): Promise<TensorStreamWriter> {
+    const shards = planShards(specs, ENV.shardBytes.read() ?? DEFAULT_SHARD_BYTES);
+    if (shards !== null) {
+      const manifest = await this.begin(output, 'tensors');
+      const hooks = {
+        createPart: async () => {
+          this.assertOpen(notKept(output));
+          const part = await this.store.createObject();
+          this.parts.push(part);
+          return part;
+        },
+        assertOpen: () => this.assertOpen(notKept(output)),
+        error: (message: string) => new StageOutputError(message),
+      };
+      return shardedTensorWriter(output, specs, metadata ?? {}, shards, manifest, hooks, (ref) => this.sealed.set(output, ref));
+    }
     const plan = layout(specs, metadata);
     const obj = await this.begin(output, 'tensors');
     await obj.write(plan.prefix);
@@ -218,6 +242,7 @@ export class StageSession {
       .filter(([name, spec]) => !spec.optional && !this.sealed.has(name))
       .map(([name]) => name);
     if (missing.length > 0) throw new StageOutputError(`plugin "${this.plugin.name}" did not write required output(s): ${missing.join(', ')}`);
+    for (const part of this.parts) await part.publish();
     for (const obj of this.pending.values()) await obj.publish();
     return Object.fromEntries(this.sealed);
   }
@@ -232,7 +257,7 @@ export class StageSession {
 
   /** Removes scratch directories and every output not yet published. */
   async cleanup(published: boolean): Promise<void> {
-    if (!published) await Promise.all([...this.pending.values()].map((o) => o.discard().catch(() => undefined)));
+    if (!published) await Promise.all([...this.parts, ...this.pending.values()].map((o) => o.discard().catch(() => undefined)));
     await Promise.all(this.scratch.map((d) => rm(d, { recursive: true, force: true })));
     this.scratch = [];
   }

@@ -8,7 +8,7 @@ import type { CacheKey, ObjectHash, StageId } from '../util/brand.js';
 import { unreachable } from '../util/brand.js';
 import type { Plan, StageInstance } from '../plan/plan.js';
 import { cacheKey, type InputKey, type KeyRecord } from '../plan/key.js';
-import type { OutputRef, RunRecord, Store } from '../store/types.js';
+import { recordObjects, type OutputRef, type RunRecord, type Store } from '../store/types.js';
 import type { InputArtifact, ResolvedInputs } from './context.js';
 import type { JsonValue } from '../plugin/types.js';
 import type { Runner } from './runner.js';
@@ -82,7 +82,7 @@ export async function lookup(store: Store, inst: StageInstance, inputs: Readonly
   const key = cacheKey(keyRecord);
   const record = await store.readRun(key);
   if (!record) return { key, keyRecord, record };
-  const present = await Promise.all(Object.values(record.outputs).map((o) => store.hasObject(o.hash, o.size)));
+  const present = await Promise.all(recordObjects(record).map((o) => store.hasObject(o.hash, o.size)));
   return { key, keyRecord, record: present.every(Boolean) ? record : undefined };
 }
 

@@ -7,7 +7,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Plan } from '../plan/plan.js';
 import type { ProgressUpdate } from '../plugin/types.js';
-import type { RunRecord } from '../store/types.js';
+import { outputObjects, type RunRecord } from '../store/types.js';
 import type { TieredStore } from '../store/tiered.js';
 import { jobProgressPathOf, jobSpecPathOf } from '../store/remote.js';
 import { anySignal } from '../util/abort.js';
@@ -45,7 +45,7 @@ export class RemoteRunner implements Runner {
     hooks.signal.throwIfAborted();
     // An input computed on this machine may still be uploading in the background: the job reads it
     // from the remote, so it must be there first.
-    await Promise.all(inputArtifacts(job).map((a) => store.pushObject(a)));
+    await Promise.all(inputArtifacts(job).flatMap((a) => outputObjects(a).map((o) => store.pushObject({ hash: o.hash, size: o.size, kind: a.kind }))));
     const spec = buildJobSpec(job, plan);
     // A plugin loaded from a path ships its code closure, which a worker fetches by the hash its key holds.
     if (spec.plugin.code !== undefined) await publishPluginCode(store.remote, spec.plugin.baseDir, spec.plugin.uses);

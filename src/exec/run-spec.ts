@@ -15,7 +15,7 @@ import type { JsonValue, Plugin, ProgressUpdate } from '../plugin/types.js';
 import type { LocalStore } from '../store/local.js';
 import { jobAttemptPathOf, jobFolderOf, jobProgressPathOf, RemoteError, type Remote } from '../store/remote.js';
 import type { TieredStore } from '../store/tiered.js';
-import type { RunRecord, Store } from '../store/types.js';
+import { outputObjects, recordObjects, type RunRecord, type Store } from '../store/types.js';
 import { errorText } from '../util/error-text.js';
 import type { InputArtifact } from './context.js';
 import { environment } from './environment.js';
@@ -186,7 +186,7 @@ async function resultOnRemote(spec: JobSpec, store: TieredStore): Promise<JobRes
   const record = await store.readRun(spec.key);
   if (store.error !== undefined) throw unreachable(store.remote.url, store.error);
   if (!record) return undefined;
-  const present = await Promise.all(Object.values(record.outputs).map((o) => store.hasObject(o.hash, o.size)));
+  const present = await Promise.all(recordObjects(record).map((o) => store.hasObject(o.hash, o.size)));
   if (!present.every(Boolean)) return undefined;
   if (store.originOf(spec.key) === 'local') {
     await store.upload(record);
@@ -200,7 +200,7 @@ async function resultOnRemote(spec: JobSpec, store: TieredStore): Promise<JobRes
 async function checkInputs(spec: JobSpec, store: Store): Promise<void> {
   const inputs = Object.entries(spec.inputs).flatMap(([name, v]) => (Array.isArray(v) ? v : [v as InputArtifact]).map((a) => [name, a] as const));
   for (const [name, a] of inputs) {
-    if (await store.hasObject(a.hash, a.size)) continue;
+    if ((await Promise.all(outputObjects(a).map((o) => store.hasObject(o.hash, o.size)))).every(Boolean)) continue;
     const remote = 'remote' in store ? (store as TieredStore) : undefined;
     if (remote?.error !== undefined) throw unreachable(remote.remote.url, remote.error);
     throw JobRefused.of(

@@ -5,7 +5,7 @@ import { eachLine } from '../util/stream-lines.js';
 import { fork, type ChildProcess } from 'node:child_process';
 import { CLI_ENTRY, childExecArgv } from './cli-entry.js';
 import type { Plan } from '../plan/plan.js';
-import type { Store } from '../store/types.js';
+import { outputObjects, type Store } from '../store/types.js';
 import { STOP_GRACE_MS, type RunHooks, type Runner, type StageJob, type StageResult } from './runner.js';
 import { buildJobSpec } from './job-spec.js';
 import { errorOf, isJobMessage, type JobResult } from './job-messages.js';
@@ -36,7 +36,7 @@ export class SubprocessRunner implements Runner {
     hooks.signal.throwIfAborted();
     // A remote store downloads inputs here; the child reads the local cache only.
     const inputs = Object.values(job.inputs).flatMap((v) => (v === undefined ? [] : Array.isArray(v) ? v : [v as InputArtifact]));
-    await Promise.all(inputs.map((a) => this.options.store.objectPath(a.hash, a.size)));
+    await Promise.all(inputs.flatMap(outputObjects).map((o) => this.options.store.objectPath(o.hash, o.size)));
     const spec = buildJobSpec(job, this.options.plan);
     hooks.signal.throwIfAborted();
     const result = await this.child(JSON.stringify(spec), hooks);

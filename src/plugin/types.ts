@@ -43,6 +43,8 @@ export interface Artifact {
   readonly kind: ArtifactKind;
   readonly hash: ObjectHash;
   readonly size: number;
+  /** A sharded tensors artifact's shards (its `path` is then their manifest): `readTensors` reads across them. */
+  readonly parts?: readonly { readonly hash: ObjectHash; readonly size: number }[];
   readonly path: string;
   readonly from: ArtifactOrigin;
   readJson<T = unknown>(): Promise<T>;

@@ -9,7 +9,7 @@ import type { CacheKey, ObjectHash } from '../util/brand.js';
 import type { LocalStore } from './local.js';
 import { objectVerifier } from './object-check.js';
 import type { Remote } from './remote.js';
-import { isRecordFor, type RunRecord } from './types.js';
+import { isRecordFor, outputObjects, recordObjects, type RunRecord } from './types.js';
 
 export interface FsckProblem {
   /** `corrupt`: an object whose bytes are not what its name says; `missing`: a record names an absent object. */
@@ -93,7 +93,7 @@ export async function fsckRemote(remote: Remote, options: { readonly dryRun: boo
       runPaths.slice(i, i + READS).map(async (path) => {
         const record = parseRecord(await remote.getText(path), path);
         if (!record) return; // damaged: it is a miss already, and a rerun's upload replaces it
-        const names = Object.values(record.outputs).map((o) => o.hash);
+        const names = recordObjects(record).map((o) => o.hash);
         if (names.some((h) => !present.has(h))) doomedRuns.push(path);
         for (const p of missingObjects(record, present)) {
           if (!bad.has(p.hash)) problems.push(options.dryRun ? p : { ...p, deleted: true as const });
@@ -113,6 +113,7 @@ const RUN_PATH = /^runs\/([0-9a-f]{2})\/([0-9a-f]{62})\.json$/;
 
 function missingObjects(record: RunRecord, present: ReadonlySet<string>): FsckProblem[] {
   return Object.entries(record.outputs)
+    .flatMap(([output, ref]) => outputObjects(ref).map((o) => [output, o] as const))
     .filter(([, o]) => !present.has(o.hash))
     .map(([output, o]) => ({ kind: 'missing' as const, hash: o.hash, reason: 'not in the store', record: { key: record.key, stage: record.stage.id, output } }));
 }

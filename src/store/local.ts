@@ -8,7 +8,7 @@ import { mkdir, open, readFile, readdir, rename, rm, stat, chmod, writeFile, mkd
 import { join, sep } from 'node:path';
 import { asObjectHash, type CacheKey, type ObjectHash } from '../util/brand.js';
 import type { ArtifactKind } from '../plugin/types.js';
-import type { GcCounts, OutputRef, PendingObject, RunRecord, Store } from './types.js';
+import { recordObjects, type GcCounts, type OutputRef, type PendingObject, type RunRecord, type Store } from './types.js';
 import { Leases, type LeaseOptions } from './leases.js';
 import { checkMarker, ensureMarker, NotACacheError } from './marker.js';
 import { sweepOwnedTmp, tmpName, tmpPrefix, type TmpSweepContext } from './tmp-dir.js';
@@ -266,7 +266,8 @@ export class LocalStore implements Store {
     for (const { name: key, path, info } of await listTwoLevels(join(this.location, 'runs'), '.json')) {
       if (roots.has(key as CacheKey) || fresh(info.mtimeMs)) {
         report.keptRuns++;
-        for (const o of Object.values((await this.readRun(key as CacheKey))?.outputs ?? {})) live.add(o.hash);
+        const record = await this.readRun(key as CacheKey);
+        for (const o of record === undefined ? [] : recordObjects(record)) live.add(o.hash);
         continue;
       }
       report.deletedRuns++;

@@ -109,8 +109,12 @@ async function namedObjects(remote: Remote, records: readonly string[], live: Se
       records.slice(i, i + READS).map(async (path) => {
         const text = await remote.getText(path);
         try {
-          const outputs = (JSON.parse(text ?? 'null') as { outputs?: Record<string, { hash?: unknown }> } | null)?.outputs ?? {};
-          for (const o of Object.values(outputs)) if (typeof o.hash === 'string') live.add(o.hash);
+          const outputs = (JSON.parse(text ?? 'null') as { outputs?: Record<string, { hash?: unknown; parts?: unknown }> } | null)?.outputs ?? {};
+          for (const o of Object.values(outputs)) {
+            // A sharded output's parts are named beside its own object (store/types.ts OutputRef.parts).
+            const parts = Array.isArray(o.parts) ? (o.parts as { hash?: unknown }[]) : [];
+            for (const named of [o, ...parts]) if (typeof named.hash === 'string') live.add(named.hash);
+          }
         } catch {
           // damaged: it keeps nothing alive, and a rerun's upload replaces it
         }

@@ -16,7 +16,7 @@ import { checkpointFolderOf, objectPathOf, RemoteError, runPathOf, type Remote, 
 import { createWriteStream } from 'node:fs';
 import { pipeline } from 'node:stream/promises';
 import { errorText } from '../util/error-text.js';
-import { isRecordFor, type OutputRef, type PendingObject, type RunRecord, type Store } from './types.js';
+import { isRecordFor, recordObjects, type ObjectRef, type OutputRef, type PendingObject, type RunRecord, type Store } from './types.js';
 import { CorruptObjectError, type ObjectCheck } from './object-check.js';
 
 export interface RemoteOptions {
@@ -252,10 +252,10 @@ export class TieredStore implements Store {
   async upload(record: RunRecord): Promise<boolean> {
     const done = await this.guard(async () => {
       // A result whose remote object was corrupt is uploaded again, whatever the remote has.
-      const repairs = Object.values(record.outputs).some((o) => this.badRemote.has(o.hash));
+      const repairs = recordObjects(record).some((o) => this.badRemote.has(o.hash));
       if (!repairs && !this.unusable.has(record.key) && (await this.remote.has(runPathOf(record.key)))) return false;
       // Settle every transfer before giving up on one, so none is still writing when the command ends.
-      const settled = await Promise.allSettled(Object.values(record.outputs).map((o) => this.uploadObject(o)));
+      const settled = await Promise.allSettled(recordObjects(record).map((o) => this.uploadObject(o)));
       const failed = settled.find((s): s is PromiseRejectedResult => s.status === 'rejected');
       if (failed) throw failed.reason;
       const signer = this.options.trust?.signer;
@@ -267,7 +267,7 @@ export class TieredStore implements Store {
     return done === true;
   }
 
-  private uploadObject(o: OutputRef): Promise<void> {
+  private uploadObject(o: ObjectRef): Promise<void> {
     let p = this.objectUploads.get(o.hash);
     if (!p) {
       p = (async () => {
@@ -297,7 +297,7 @@ export class TieredStore implements Store {
   async flush(): Promise<RemoteReport> {
     await Promise.all(this.uploads);
     for (const record of this.pulledRecords.values()) {
-      const present = await Promise.all(Object.values(record.outputs).map((o) => this.local.hasObject(o.hash)));
+      const present = await Promise.all(recordObjects(record).map((o) => this.local.hasObject(o.hash)));
       if (present.every(Boolean)) await this.local.writeRun(record);
     }
     return {

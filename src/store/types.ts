@@ -6,10 +6,31 @@ import type { Leases } from './leases.js';
 import type { RecordSignature } from './signing.js';
 import type { ObjectCheck } from './object-check.js';
 
-export interface OutputRef {
+/** A stored object by name and size. */
+export interface ObjectRef {
   readonly hash: ObjectHash;
-  readonly kind: ArtifactKind;
   readonly size: number;
+}
+
+export interface OutputRef extends ObjectRef {
+  readonly kind: ArtifactKind;
+  /**
+   * The objects the output's own object refers to (the shards a sharded tensors manifest names, see
+   * src/tensors/sharded.ts). Part of the result: the record names them so that everything that keeps,
+   * copies or checks a result's objects (gc, push/pull, fsck, cache lookups) keeps, copies and checks
+   * these too, without knowing any format. Absent for an output that is one object.
+   */
+  readonly parts?: readonly ObjectRef[];
+}
+
+/** Every object an output consists of: its own, then its parts. */
+export function outputObjects(ref: OutputRef): readonly ObjectRef[] {
+  return ref.parts === undefined ? [ref] : [ref, ...ref.parts];
+}
+
+/** Every object a run record names: each output's own and its parts. */
+export function recordObjects(record: Pick<RunRecord, 'outputs'>): readonly ObjectRef[] {
+  return Object.values(record.outputs).flatMap(outputObjects);
 }
 
 /** Written last, after every object it names is in place: its presence is the commit marker. */
@@ -40,8 +61,16 @@ export function isRecordFor(value: unknown, key: CacheKey): value is RunRecord {
     r.key === key &&
     typeof r.outputs === 'object' &&
     r.outputs !== null &&
-    Object.values(r.outputs).every((o) => typeof o?.hash === 'string' && SHA256.test(o.hash) && Number.isSafeInteger(o.size))
+    Object.values(r.outputs).every(
+      (o) =>
+        isObjectRef(o) &&
+        (o.parts === undefined || (Array.isArray(o.parts) && o.parts.every((p: unknown) => isObjectRef(p as ObjectRef | undefined)))),
+    )
   );
+}
+
+function isObjectRef(o: ObjectRef | undefined): boolean {
+  return typeof o?.hash === 'string' && SHA256.test(o.hash) && Number.isSafeInteger(o.size);
 }
 
 /** A file being written into the store; its hash is computed while streaming. */

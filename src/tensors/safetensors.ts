@@ -104,8 +104,58 @@ export class SafetensorsFormatError extends Error {
   override readonly name = 'SafetensorsFormatError';
 }
 
+/** Views `bytes` (which it owns) as the typed array of `spec`'s dtype, with `shape`. */
+export function typedTensor(spec: TensorSpec, shape: readonly number[], bytes: Uint8Array): TensorData {
+  const Ctor = CTOR[spec.dtype];
+  return { dtype: spec.dtype, shape, data: new Ctor(bytes.buffer, bytes.byteOffset, bytes.byteLength / Ctor.BYTES_PER_ELEMENT) };
+}
+
+/**
+ * Fills `out` with the rows at `rows` (`rowBytes` each, in the order given) through `readRun`, which
+ * reads a run of consecutive rows into a buffer of exactly their size. Rows are visited sorted, and
+ * each run of consecutive rows is one read (all in flight together): a batch drawn from a shuffled
+ * order costs one read per row at worst, a sorted range one read in all.
+ */
+export async function gatherRowsInto(
+  rows: ArrayLike<number>,
+  rowBytes: number,
+  out: Uint8Array,
+  readRun: (start: number, end: number, target: Uint8Array) => Promise<void>,
+): Promise<void> {
+  const n = rows.length;
+  if (out.byteLength !== n * rowBytes) throw new RangeError(`gather: ${n} rows of ${rowBytes} bytes need ${n * rowBytes} bytes, the target has ${out.byteLength}`);
+  const order = Array.from({ length: n }, (_, i) => i).sort((a, b) => rows[a]! - rows[b]! || a - b);
+  const reads: Promise<void>[] = [];
+  for (let i = 0; i < n; ) {
+    // A run: consecutive distinct rows (a repeated row joins the run it repeats, copied after the read).
+    let j = i + 1;
+    let last = rows[order[i]!]!;
+    while (j < n && (rows[order[j]!]! === last || rows[order[j]!]! === last + 1)) last = rows[order[j++]!]!;
+    const first = rows[order[i]!]!;
+    const members = order.slice(i, j);
+    const straight = members.length === last - first + 1 && members.every((m, k) => m === members[0]! + k);
+    if (straight) {
+      // The run lands in consecutive slots of `out`, in order: read straight into them.
+      reads.push(readRun(first, last + 1, out.subarray(members[0]! * rowBytes, (members[0]! + members.length) * rowBytes)));
+    } else {
+      reads.push(
+        (async () => {
+          const staged = new Uint8Array((last + 1 - first) * rowBytes);
+          await readRun(first, last + 1, staged);
+          for (const m of members) {
+            const from = (rows[m]! - first) * rowBytes;
+            out.set(staged.subarray(from, from + rowBytes), m * rowBytes);
+          }
+        })(),
+      );
+    }
+    i = j;
+  }
+  await Promise.all(reads);
+}
+
 /** Opens a safetensors file; tensors are read lazily. */
-export async function openSafetensors(path: string): Promise<TensorFile> {
+export async function openSafetensors(path: string): Promise<SafetensorsFile> {
   const fh = await open(path, 'r');
   try {
     const { size } = await fh.stat();
@@ -147,7 +197,8 @@ export async function openSafetensors(path: string): Promise<TensorFile> {
   }
 }
 
-class SafetensorsFile implements TensorFile {
+/** An open safetensors file: a TensorFile that also reads rows straight into a caller's buffer. */
+export class SafetensorsFile implements TensorFile {
   constructor(
     private readonly fh: FileHandle,
     private readonly dataStart: number,
@@ -169,23 +220,44 @@ class SafetensorsFile implements TensorFile {
 
   async readRows(name: string, start: number, end: number): Promise<TensorData> {
     const spec = this.spec(name);
+    const rowBytes = this.rowBytes(name);
+    const buf = new Uint8Array((end - start) * rowBytes);
+    await this.readRowsInto(name, start, end, buf);
+    const shape = spec.shape.length === 0 ? [] : [end - start, ...spec.shape.slice(1)];
+    return typedTensor(spec, shape, buf);
+  }
+
+  async gather(name: string, rows: ArrayLike<number>): Promise<TensorData> {
+    const spec = this.spec(name);
+    if (spec.shape.length === 0) throw new RangeError(`"${name}" is a scalar: it has no rows to gather`);
+    const rowBytes = this.rowBytes(name);
+    const buf = new Uint8Array(rows.length * rowBytes);
+    await gatherRowsInto(rows, rowBytes, buf, (start, end, target) => this.readRowsInto(name, start, end, target));
+    return typedTensor(spec, [rows.length, ...spec.shape.slice(1)], buf);
+  }
+
+  /** Bytes of one row along axis 0 (of the whole tensor for a scalar). */
+  rowBytes(name: string): number {
+    const spec = this.spec(name);
+    return spec.shape.length === 0 ? bytesPerElement(spec.dtype) : byteLength({ dtype: spec.dtype, shape: spec.shape.slice(1) });
+  }
+
+  /** Reads rows [start, end) of one tensor into `target` (exactly their size): one positional read. */
+  async readRowsInto(name: string, start: number, end: number, target: Uint8Array): Promise<void> {
+    const spec = this.spec(name);
     const rows = spec.shape.length === 0 ? 1 : spec.shape[0]!;
     if (!(Number.isInteger(start) && Number.isInteger(end) && 0 <= start && start <= end && end <= rows)) {
       throw new RangeError(`rows [${start}, ${end}) out of range for "${name}" with ${rows} rows`);
     }
-    const rowBytes = spec.shape.length === 0 ? bytesPerElement(spec.dtype) : byteLength({ dtype: spec.dtype, shape: spec.shape.slice(1) });
-    const len = (end - start) * rowBytes;
-    const buf = new ArrayBuffer(len);
-    const at = this.dataStart + this.offsets[name]![0] + start * rowBytes;
+    const len = (end - start) * this.rowBytes(name);
+    if (target.byteLength !== len) throw new RangeError(`rows [${start}, ${end}) of "${name}" take ${len} bytes, the target has ${target.byteLength}`);
+    const at = this.dataStart + this.offsets[name]![0] + start * this.rowBytes(name);
     let done = 0;
     while (done < len) {
-      const { bytesRead } = await this.fh.read(new Uint8Array(buf, done, len - done), 0, len - done, at + done);
+      const { bytesRead } = await this.fh.read(target, done, len - done, at + done);
       if (bytesRead === 0) throw new SafetensorsFormatError(`unexpected end of file reading "${name}"`);
       done += bytesRead;
     }
-    const Ctor = CTOR[spec.dtype];
-    const shape = spec.shape.length === 0 ? [] : [end - start, ...spec.shape.slice(1)];
-    return { dtype: spec.dtype, shape, data: new Ctor(buf, 0, len / Ctor.BYTES_PER_ELEMENT) };
   }
 
   close(): Promise<void> {

@@ -31,6 +31,11 @@ export interface TensorFile {
   read(name: string): Promise<TensorData>;
   /** Loads rows [start, end) along axis 0 of one tensor. */
   readRows(name: string, start: number, end: number): Promise<TensorData>;
+  /**
+   * Loads the rows at `rows` (any order, repeats allowed) along axis 0 of one tensor, in that order:
+   * reads of adjacent rows are coalesced, so a sorted run costs one read.
+   */
+  gather(name: string, rows: ArrayLike<number>): Promise<TensorData>;
   close(): Promise<void>;
 }
 

@@ -6,7 +6,9 @@ import { asStageId } from '../util/brand.js';
 import { instanceId } from '../plan/expand.js';
 import type { Artifact, ArtifactKind, JsonValue, Plugin, ProgressUpdate, Scalar } from '../plugin/types.js';
 import type { TensorData } from '../tensors/types.js';
-import { layout, openSafetensors, tensorBytes } from '../tensors/safetensors.js';
+import { layout, tensorBytes } from '../tensors/safetensors.js';
+import { openTensorArtifact } from '../tensors/sharded.js';
+import { shardPaths } from '../store/parts.js';
 import { LocalStore } from '../store/local.js';
 import type { OutputRef } from '../store/types.js';
 import { formatParamErrors, resolveParams } from '../config/params.js';
@@ -118,7 +120,7 @@ async function storeInput(store: LocalStore, input: HarnessInput, label: string)
   // With an origin, the id is the one the planner would give that instance (`fig1a`, `train[p=0.5]`).
   const id = input.origin?.stage ? instanceId(input.origin.stage, input.origin.matrix ?? {}) : `input:${label}`;
   const from = { id: asStageId(id), stage: input.origin?.stage ?? 'input', matrix: input.origin?.matrix ?? {}, output: label };
-  if ('hash' in input) return { hash: input.hash, kind: input.kind, size: input.size, from };
+  if ('hash' in input) return { hash: input.hash, kind: input.kind, size: input.size, ...(input.parts === undefined ? {} : { parts: input.parts }), from };
   const obj = await store.createObject();
   let kind: ArtifactKind;
   if ('json' in input) {
@@ -141,10 +143,11 @@ async function storeInput(store: LocalStore, input: HarnessInput, label: string)
 
 async function handle(store: LocalStore, ref: OutputRef): Promise<HarnessOutput> {
   const path = await store.objectPath(ref.hash);
+  const parts = await shardPaths(store, ref);
   return {
     ...ref,
     path,
     readJson: async <T>() => JSON.parse(await readFile(path, 'utf8')) as T,
-    readTensors: () => openSafetensors(path),
+    readTensors: () => openTensorArtifact(path, parts),
   };
 }

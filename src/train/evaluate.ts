@@ -1,10 +1,12 @@
-// Inference-mode evaluation over a whole image set in batches: mean loss, accuracy (top-1, and top-5
-// where there are more than five classes, as ImageNet reports it), per-class accuracy.
+// Inference-mode evaluation over a whole image set in batches (in memory or streamed, each batch read
+// while the one before is evaluated): mean loss, accuracy (top-1, and top-5 where there are more than
+// five classes, as ImageNet reports it), per-class accuracy.
 import { Breather } from '../util/event-loop.js';
 import { makeBatch } from './batch.js';
 import type * as tfTypes from '@tensorflow/tfjs';
 import type { Tf } from '../models/types.js';
-import type { ImageSet, Preprocessing } from './types.js';
+import { asSource, identityIndices, readAhead, type Images } from './source.js';
+import type { Preprocessing } from './types.js';
 
 export interface EvalOptions {
   readonly preprocessing: Preprocessing;
@@ -27,22 +29,24 @@ export interface EvalResult {
   readonly perClassCount: readonly number[];
 }
 
-export async function evaluate(tf: Tf, model: tfTypes.LayersModel, set: ImageSet, opts: EvalOptions): Promise<EvalResult> {
-  const n = set.shape[0];
+export async function evaluate(tf: Tf, model: tfTypes.LayersModel, images: Images, opts: EvalOptions): Promise<EvalResult> {
+  const source = asSource(images);
+  const n = source.shape[0];
+  const inOrder = identityIndices(n);
+  const batches = readAhead(source, inOrder, opts.batchSize);
   const counts = new Array<number>(opts.numClasses).fill(0);
   const hits = new Array<number>(opts.numClasses).fill(0);
   let lossSum = 0;
   const topK = opts.numClasses > TOP_K ? TOP_K : undefined;
   let inTopK = 0;
   const breather = new Breather();
-  for (let start = 0; start < n; start += opts.batchSize) {
+  // A for-await lets go of the read in flight when it stops early (an abort, a failed batch).
+  for await (const set of batches) {
     await breather.breathe();
     opts.signal?.throwIfAborted();
-    const b = Math.min(opts.batchSize, n - start);
-    const indices = new Uint32Array(b);
-    for (let i = 0; i < b; i++) indices[i] = start + i;
-    const batch = makeBatch(set, indices, opts.preprocessing, null, null);
-    const labels = set.labels.subarray(start, start + b);
+    const { labels } = set;
+    const b = labels.length;
+    const batch = makeBatch(set, inOrder.subarray(0, b), opts.preprocessing, null, null);
     const [lossT, predT, rankT] = tf.tidy(() => {
       const x = tf.tensor4d(batch.data, [...batch.shape]);
       const logits = model.apply(x, { training: false }) as tfTypes.Tensor2D;

@@ -11,15 +11,17 @@ import { sgdSlots } from './decay.js';
 import { evaluate } from './evaluate.js';
 import { learningRate } from './schedule.js';
 import { MomentumSgd } from './sgd.js';
+import { asSource, identityIndices, readAhead, type Images } from './source.js';
 import { trainStep } from './step.js';
 import type * as tfTypes from '@tensorflow/tfjs';
 import type { BackendSession, CompiledTrainStep, TrainChunk } from '../backends/session.js';
 import type { Tf } from '../models/types.js';
-import type { EpochRecord, ImageSet, KernelTuning, StepRecord, StopReason, TrainHooks, TrainOptions, TrainResult } from './types.js';
+import type { EpochRecord, KernelTuning, StepRecord, StopReason, TrainHooks, TrainOptions, TrainResult } from './types.js';
 
 export interface TrainData {
-  readonly train: ImageSet;
-  readonly test?: ImageSet;
+  /** In memory, or streamed batch by batch from a dataset artifact (source.ts). */
+  readonly train: Images;
+  readonly test?: Images;
   readonly numClasses: number;
 }
 
@@ -49,6 +51,8 @@ export async function train(
   if (data.train.labels.length !== n) throw new RangeError(`train: ${data.train.labels.length} labels for ${n} images`);
   const image = batchShape(data.train.shape, opts.preprocessing); // fails fast on a crop that does not fit
   const stepsPerEpoch = Math.ceil(n / opts.batchSize);
+  const source = asSource(data.train);
+  const ownRows = identityIndices(Math.min(n, opts.batchSize));
   const sgd = new MomentumSgd(tf, sgdSlots(model, opts.weightDecay), opts.momentum, session.momentum);
   const history: EpochRecord[] = [];
   const steps: StepRecord[] = [];
@@ -111,6 +115,8 @@ export async function train(
       // idle while JavaScript prepares the next batch. The numbers and their order are the same as
       // reading each step at once.
       let pending: Pending | null = null;
+      // This epoch's batches in its seeded order, each read while the step before it runs.
+      const batches = readAhead(source, order, opts.batchSize);
       const settle = async (p: Pending): Promise<void> => {
         // Awaiting the read yields to the event loop, so progress renders and aborts arrive.
         let values: ArrayLike<number>;
@@ -126,90 +132,95 @@ export async function train(
         if (opts.recordSteps === true) steps.push({ step: p.globalStep, lr: p.lr, loss: loss!, acc: correct! / p.size });
         hooks.onStep?.({ epoch: epoch + 1, epochs: opts.epochs, step: p.step, stepsPerEpoch, globalStep: p.globalStep, loss: loss!, acc: correct! / p.size, lr: p.lr });
       };
-      if (compiled !== undefined) {
-        // The compiled step takes up to maxChunkSteps batches per run (it copies its state out once
-        // per run, not once per step): a chunk stays within the epoch, never passes maxSteps, and holds
-        // batches of one size (a short last batch runs alone). Batches, augmentation and learning
-        // rates are drawn in step order, as the op-by-op path draws them, and each step is reported
-        // as that path reports it. Aborts and progress are seen between chunks.
-        const chunks = chunkBuffers ?? new ChunkBuffers(compiled.maxChunkSteps, opts.batchSize, image.height * image.width * image.channels);
-        chunkBuffers = chunks;
-        const sizeOf = (s: number): number => Math.min(n, (s + 1) * opts.batchSize) - s * opts.batchSize;
-        while (step < stepsPerEpoch) {
-          if (opts.maxSteps !== undefined && globalStep >= opts.maxSteps) {
-            stoppedBy = 'max_steps';
-            break;
-          }
-          await breather.breathe();
-          hooks.signal?.throwIfAborted();
-          const b = sizeOf(step);
-          let k = 1;
-          const room = Math.min(compiled.maxChunkSteps, stepsPerEpoch - step, opts.maxSteps === undefined ? Infinity : opts.maxSteps - globalStep);
-          while (k < room && sizeOf(step + k) === b) k++;
-          const lrs: number[] = [];
-          for (let j = 0; j < k; j++) {
-            const indices = order.subarray((step + j) * opts.batchSize, (step + j) * opts.batchSize + b);
-            const batch = makeBatch(data.train, indices, opts.preprocessing, opts.augmentation, opts.augmentation === null ? null : augRng);
-            const into = chunks.batch(j, b);
-            into.images.set(batch.data);
-            for (let i = 0; i < b; i++) into.labels[i] = data.train.labels[indices[i]!]!;
-            lrs.push(learningRate(opts.schedule, globalStep + j, stepsPerEpoch));
-          }
-          const chunk = chunks.chunk([b, image.height, image.width, image.channels], lrs);
-          unsynced = true;
-          const outcomes = compiled.run(chunk);
-          session.endStep?.();
-          if (globalStep === 0 && session.tuneAfterFirstStep !== undefined) {
-            kernelTuning = await session.tuneAfterFirstStep();
-            if (kernelTuning !== null) hooks.onKernelTuning?.(kernelTuning);
-          }
-          for (const [j, { loss, correct }] of outcomes.entries()) {
-            step++;
-            globalStep++;
-            const lr = chunk.lrs[j]!;
-            lossSum += loss * b;
-            correctSum += correct;
-            seen += b;
-            if (opts.recordSteps === true) steps.push({ step: globalStep, lr, loss, acc: correct / b });
-            hooks.onStep?.({ epoch: epoch + 1, epochs: opts.epochs, step, stepsPerEpoch, globalStep, loss, acc: correct / b, lr });
-          }
-        }
-      } else {
-        try {
-          for (; step < stepsPerEpoch; step++) {
+      try {
+        if (compiled !== undefined) {
+          // The compiled step takes up to maxChunkSteps batches per run (it copies its state out once
+          // per run, not once per step): a chunk stays within the epoch, never passes maxSteps, and holds
+          // batches of one size (a short last batch runs alone). Batches, augmentation and learning
+          // rates are drawn in step order, as the op-by-op path draws them, and each step is reported
+          // as that path reports it. Aborts and progress are seen between chunks.
+          const chunks = chunkBuffers ?? new ChunkBuffers(compiled.maxChunkSteps, opts.batchSize, image.height * image.width * image.channels);
+          chunkBuffers = chunks;
+          const sizeOf = (s: number): number => Math.min(n, (s + 1) * opts.batchSize) - s * opts.batchSize;
+          while (step < stepsPerEpoch) {
             if (opts.maxSteps !== undefined && globalStep >= opts.maxSteps) {
               stoppedBy = 'max_steps';
               break;
             }
             await breather.breathe();
             hooks.signal?.throwIfAborted();
-            const indices = order.subarray(step * opts.batchSize, Math.min(n, (step + 1) * opts.batchSize));
-            const b = indices.length;
-            const batch = makeBatch(data.train, indices, opts.preprocessing, opts.augmentation, opts.augmentation === null ? null : augRng);
-            const labels = new Int32Array(b);
-            for (let i = 0; i < b; i++) labels[i] = data.train.labels[indices[i]!]!;
-            const lr = learningRate(opts.schedule, globalStep, stepsPerEpoch);
-            const out = trainStep(tf, model, sgd, { images: batch.data, shape: batch.shape, labels, numClasses: data.numClasses }, lr);
+            const b = sizeOf(step);
+            let k = 1;
+            const room = Math.min(compiled.maxChunkSteps, stepsPerEpoch - step, opts.maxSteps === undefined ? Infinity : opts.maxSteps - globalStep);
+            while (k < room && sizeOf(step + k) === b) k++;
+            const lrs: number[] = [];
+            for (let j = 0; j < k; j++) {
+              const rows = await batches.next();
+              if (rows.done === true || rows.value.labels.length !== b) throw new Error(`train: the epoch's order ran out of batches at step ${step + j + 1}`);
+              const batch = makeBatch(rows.value, ownRows.subarray(0, b), opts.preprocessing, opts.augmentation, opts.augmentation === null ? null : augRng);
+              const into = chunks.batch(j, b);
+              into.images.set(batch.data);
+              into.labels.set(rows.value.labels);
+              lrs.push(learningRate(opts.schedule, globalStep + j, stepsPerEpoch));
+            }
+            const chunk = chunks.chunk([b, image.height, image.width, image.channels], lrs);
+            unsynced = true;
+            const outcomes = compiled.run(chunk);
             session.endStep?.();
-            globalStep++;
-            // The first step has shown what this run computes: a backend may tune its kernels for it now.
-            if (globalStep === 1 && session.tuneAfterFirstStep !== undefined) {
+            if (globalStep === 0 && session.tuneAfterFirstStep !== undefined) {
               kernelTuning = await session.tuneAfterFirstStep();
               if (kernelTuning !== null) hooks.onKernelTuning?.(kernelTuning);
             }
-            const previous: Pending | null = pending;
-            pending = { out, values: out.data(), size: b, lr, step: step + 1, globalStep };
-            if (previous !== null) await settle(previous);
+            for (const [j, { loss, correct }] of outcomes.entries()) {
+              step++;
+              globalStep++;
+              const lr = chunk.lrs[j]!;
+              lossSum += loss * b;
+              correctSum += correct;
+              seen += b;
+              if (opts.recordSteps === true) steps.push({ step: globalStep, lr, loss, acc: correct / b });
+              hooks.onStep?.({ epoch: epoch + 1, epochs: opts.epochs, step, stepsPerEpoch, globalStep, loss, acc: correct / b, lr });
+            }
           }
-          const last: Pending | null = pending;
-          pending = null;
-          if (last !== null) await settle(last);
-        } finally {
-          // Stopped with a read in flight (an abort, a failed step): nobody awaits it any more.
-          const abandoned = pending as Pending | null;
-          abandoned?.values.catch(() => undefined);
-          abandoned?.out.dispose();
+        } else {
+          try {
+            for (; step < stepsPerEpoch; step++) {
+              if (opts.maxSteps !== undefined && globalStep >= opts.maxSteps) {
+                stoppedBy = 'max_steps';
+                break;
+              }
+              await breather.breathe();
+              hooks.signal?.throwIfAborted();
+              const rows = await batches.next();
+              if (rows.done === true) throw new Error(`train: the epoch's order ran out of batches at step ${step + 1}`);
+              const { labels } = rows.value;
+              const b = labels.length;
+              const batch = makeBatch(rows.value, ownRows.subarray(0, b), opts.preprocessing, opts.augmentation, opts.augmentation === null ? null : augRng);
+              const lr = learningRate(opts.schedule, globalStep, stepsPerEpoch);
+              const out = trainStep(tf, model, sgd, { images: batch.data, shape: batch.shape, labels, numClasses: data.numClasses }, lr);
+              session.endStep?.();
+              globalStep++;
+              // The first step has shown what this run computes: a backend may tune its kernels for it now.
+              if (globalStep === 1 && session.tuneAfterFirstStep !== undefined) {
+                kernelTuning = await session.tuneAfterFirstStep();
+                if (kernelTuning !== null) hooks.onKernelTuning?.(kernelTuning);
+              }
+              const previous: Pending | null = pending;
+              pending = { out, values: out.data(), size: b, lr, step: step + 1, globalStep };
+              if (previous !== null) await settle(previous);
+            }
+            const last: Pending | null = pending;
+            pending = null;
+            if (last !== null) await settle(last);
+          } finally {
+            // Stopped with a read in flight (an abort, a failed step): nobody awaits it any more.
+            const abandoned = pending as Pending | null;
+            abandoned?.values.catch(() => undefined);
+            abandoned?.out.dispose();
+          }
         }
+      } finally {
+        await batches.return(undefined);
       }
       if (seen === 0) break;
       if (stoppedBy === 'epochs' && opts.maxSteps !== undefined && globalStep >= opts.maxSteps && epoch + 1 < opts.epochs) stoppedBy = 'max_steps';

@@ -145,6 +145,7 @@ export const ENV = {
   allowPluginCode: flag('RETHINK_ALLOW_PLUGIN_CODE', false, 'rethink exec and worker run plugins loaded from a path, their code fetched from the remote by hash (--allow-plugin-code)'),
   retryDelayMs: nonNegative('RETHINK_RETRY_DELAY_MS', 1000, { values: 'milliseconds ≥ 0', unit: '', description: "the first wait before a failed stage's next attempt (it doubles after each)" }),
   checkpointSeconds: secondsOrOff('RETHINK_CHECKPOINT_SECONDS', 120, 'least seconds between training checkpoints (0: every epoch; off: never)'),
+  shardBytes: count('RETHINK_SHARD_BYTES', { default: '268435456 (256 MiB)', description: 'the largest shard of a streamed tensors output (a dataset): a bigger output is stored as a manifest of shards this size' }),
   // Backends.
   wasmThreads: count('RETHINK_WASM_THREADS', { default: 'the cores, at most 4', description: "the wasm backend's XNNPACK threads (1: the stock single-threaded build)" }),
   nativeThreads: count('RETHINK_NATIVE_THREADS', { default: 'all cores', description: "the native backend's onnxruntime intra-op threads" }),

@@ -1,6 +1,7 @@
 // The evaluate stage's body, loaded only when it runs.
 import { initBackend } from '../../src/backends/select.js';
-import { loadModel, readSplit } from '../../src/train/artifact.js';
+import { loadModel } from '../../src/train/artifact.js';
+import { fileSource } from '../../src/train/source.js';
 import { evaluate } from '../../src/train/evaluate.js';
 import type { Artifact, JsonValue, StageContext } from '../../src/plugin/types.js';
 import type { EvaluateParams } from './plugin.js';
@@ -24,7 +25,7 @@ export async function runEvaluate(ctx: StageContext<EvaluateParams>): Promise<vo
       const out: Record<string, unknown> = { model: meta.model, classes: meta.classes, backend: { name: backend.name, tfBackend: backend.tfBackend } };
       for (const split of ctx.params.splits) {
         ctx.progress({ message: `evaluating ${split}` });
-        const set = await readSplit(dataFile, split);
+        const set = await fileSource(dataFile, split); // streamed: labels now, images batch by batch
         const [, h, w, c] = set.shape;
         const [mh, mw, mc] = meta.inputShape;
         const [ch, cw] = meta.preprocessing.crop ?? [h, w];

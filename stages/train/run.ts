@@ -2,7 +2,8 @@
 import { datasetInfo } from '../../src/data/dataset.js';
 import { initBackend } from '../../src/backends/select.js';
 import { acceptsInput, getModel } from '../../src/models/registry.js';
-import { modelTensors, readSplit } from '../../src/train/artifact.js';
+import { modelTensors } from '../../src/train/artifact.js';
+import { fileSource } from '../../src/train/source.js';
 import { evaluate, type EvalResult } from '../../src/train/evaluate.js';
 import { train } from '../../src/train/loop.js';
 import { checkpointIntervalMs, FileCheckpointer } from '../../src/train/checkpoint.js';
@@ -22,7 +23,8 @@ export async function runTrain(ctx: StageContext<TrainParams>): Promise<void> {
     const opts = trainOptionsOf(p, ctx.seed, info);
     const scheduleError = checkSchedule(opts.schedule);
     if (scheduleError !== undefined) throw new Error(`train: ${scheduleError}`);
-    const [trainSet, testSet] = [await readSplit(file, 'train'), await readSplit(file, 'test')];
+    // Streamed: only the labels are read now, images batch by batch (a dataset may not fit in memory).
+    const [trainSet, testSet] = [await fileSource(file, 'train'), await fileSource(file, 'test')];
     const maxLabel = Math.max(0, ...[trainSet.labels, testSet.labels].map((l) => l.reduce((m, v) => Math.max(m, v), 0)));
     const numClasses = Math.max(info.classes.length, maxLabel + 1);
     const classes = info.classes.length === numClasses ? info.classes : Array.from({ length: numClasses }, (_, i) => String(i));

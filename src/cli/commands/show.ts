@@ -6,9 +6,10 @@ import { parseFlags, pipelineFlags } from '../args.js';
 import { loadWorkspace, openStore } from '../workspace.js';
 import { UserError } from '../../util/user-error.js';
 import { instanceResult, resolveInstance } from '../resolve.js';
-import { openSafetensors } from '../../tensors/safetensors.js';
+import { openTensorArtifact } from '../../tensors/sharded.js';
+import { shardPaths } from '../../store/parts.js';
 import { readFile } from 'node:fs/promises';
-import type { Store } from '../../store/types.js';
+import type { OutputRef, Store } from '../../store/types.js';
 import type { JsonValue } from '../../plugin/types.js';
 import { resourcesOf } from '../../plan/resources.js';
 import { resourcesText } from '../render/resources.js';
@@ -31,7 +32,10 @@ export const show: Command = async (argv, io) => {
     return 0;
   }
   const outputs: Record<string, JsonValue> = {};
-  for (const [name, ref] of Object.entries(record.outputs)) outputs[name] = { ...ref, ...(await describe(store, ref.hash, ref.kind)) };
+  for (const [name, ref] of Object.entries(record.outputs)) {
+    const parts = ref.parts === undefined ? {} : { parts: ref.parts.map((p) => ({ hash: p.hash, size: p.size })) };
+    outputs[name] = { hash: ref.hash, kind: ref.kind, size: ref.size, ...parts, ...(await describe(store, ref)) };
+  }
   const doc = { id, status: state.status, reasons: state.reasons, key: record.key, startedAt: record.startedAt, seconds: record.seconds, resources, placement, outputs, keyRecord: record.keyRecord, provenance: record.provenance };
   if (values.json) {
     io.stdout(jsonDocument(doc));
@@ -53,10 +57,11 @@ export const show: Command = async (argv, io) => {
   return 0;
 };
 
-async function describe(store: Store, hash: string, kind: string): Promise<Record<string, JsonValue>> {
-  const path = await store.objectPath(hash as never);
+async function describe(store: Store, ref: OutputRef): Promise<Record<string, JsonValue>> {
+  const { kind } = ref;
+  const path = await store.objectPath(ref.hash);
   if (kind === 'tensors') {
-    const f = await openSafetensors(path);
+    const f = await openTensorArtifact(path, await shardPaths(store, ref));
     try {
       return { path, tensors: Object.fromEntries(Object.entries(f.tensors).map(([k, t]) => [k, `${t.dtype}[${t.shape.join(',')}]`])), metadata: { ...f.metadata } };
     } finally {
@@ -72,6 +77,10 @@ async function describe(store: Store, hash: string, kind: string): Promise<Recor
 
 function describeLines(name: string, o: Record<string, JsonValue>): string[] {
   const out = [`    ${name}  ${o.kind}  ${o.hash}  ${o.size} bytes`, `      ${o.path}`];
+  if (Array.isArray(o.parts)) {
+    const parts = o.parts as { size: number }[];
+    out.push(`      in ${parts.length} shards, ${parts.reduce((n, p) => n + p.size, 0)} bytes (RETHINK_SHARD_BYTES)`);
+  }
   if (o.tensors) for (const [k, v] of Object.entries(o.tensors as Record<string, string>)) out.push(`      ${k}: ${v}`);
   if (o.metadata) for (const [k, v] of Object.entries(o.metadata as Record<string, string>)) out.push(`      meta ${k}: ${v.length > 100 ? `${v.slice(0, 100)}…` : v}`);
   if (o.value !== undefined) out.push(...JSON.stringify(o.value, null, 2).split('\n').map((l) => `      ${l}`));

@@ -10,6 +10,7 @@ import { UserError } from '../../util/user-error.js';
 import { explain, type StageState } from '../../exec/explain.js';
 import { selectInstances } from '../../plan/select.js';
 import type { RemoteReport } from '../../store/tiered.js';
+import { recordObjects } from '../../store/types.js';
 import { untrustedLine } from '../render/plain.js';
 
 const flags = { ...pipelineFlags, only: onlyFlag } as const;
@@ -56,7 +57,7 @@ export const pull: Command = async (argv, io) => {
     fromRemote.map(async (s) => {
       const record = (await store.readRun(s.key!))!;
       try {
-        await Promise.all(Object.values(record.outputs).map((o) => store.objectPath(o.hash)));
+        await Promise.all(recordObjects(record).map((o) => store.objectPath(o.hash)));
       } catch (e) {
         failed.push(s.id);
         io.stderr(`rethink pull: ${s.id}: ${(e as Error).message}\n`);

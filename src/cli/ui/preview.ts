@@ -3,7 +3,7 @@
 // in chunks of rows, so a dataset's 150 MB never sits in memory twice), and for a dataset (images
 // x_* [N,H,W,C] uint8 with labels y_* [N]) its first images as PNG thumbnails with their labels.
 import type { TensorPreview } from '../../ui/api.js';
-import { openSafetensors } from '../../tensors/safetensors.js';
+import { openTensorArtifact } from '../../tensors/sharded.js';
 import type { TensorFile, TensorSpec } from '../../tensors/types.js';
 import { badRequest, notFound } from './http-error.js';
 import { declaredOutput, objectFileOf } from './artifacts.js';
@@ -25,7 +25,9 @@ async function withTensors<T>(data: UiData, key: string, name: string, use: (f: 
   const record = await data.record(key);
   const ref = declaredOutput(record, name);
   if (ref.kind !== 'tensors') throw badRequest(`output "${name}" is ${ref.kind}, not tensors: previews are of tensors outputs (download it instead)`);
-  const f = await openSafetensors(objectFileOf(data, record, name, ref));
+  // A sharded output (a big dataset) is read through its manifest, across its shards.
+  const parts = ref.parts?.map((p) => [p.hash, objectFileOf(data, record, name, { ...p, kind: ref.kind })] as const);
+  const f = await openTensorArtifact(objectFileOf(data, record, name, ref), parts === undefined ? undefined : new Map(parts));
   try {
     return await use(f);
   } finally {

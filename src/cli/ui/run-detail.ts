@@ -1,7 +1,7 @@
 // GET /api/runs/:key: one run as `rethink show` describes it: params, key record, metrics,
 // provenance, and each output with its size, hash, download link and (tensors) shapes.
 import type { OutputInfo, RunDetail } from '../../ui/api.js';
-import { openSafetensors } from '../../tensors/safetensors.js';
+import { openTensorArtifact } from '../../tensors/sharded.js';
 import type { OutputRef } from '../../store/types.js';
 import { isObject, metricsOutput } from './run-metrics.js';
 import { curvesOf } from './curves.js';
@@ -39,9 +39,10 @@ async function outputInfo(data: UiData, key: string, name: string, ref: OutputRe
   const base = { name, kind: ref.kind, hash: ref.hash, bytes: ref.size, href: outputHref(key, name) };
   if (ref.kind !== 'tensors') return base;
   const path = data.local.servedObjectPath(ref.hash);
-  if (path === undefined) return base;
+  const parts = ref.parts?.map((p) => [p.hash, data.local.servedObjectPath(p.hash)] as const);
+  if (path === undefined || parts?.some(([, at]) => at === undefined)) return base;
   try {
-    const f = await openSafetensors(path);
+    const f = await openTensorArtifact(path, parts === undefined ? undefined : new Map(parts as (readonly [string, string])[]));
     try {
       return { ...base, tensors: Object.entries(f.tensors).map(([n, t]) => ({ name: n, dtype: t.dtype, shape: [...t.shape] })) };
     } finally {
