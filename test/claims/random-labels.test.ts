@@ -1,9 +1,11 @@
 // The paper's central claim (§2, Table 1, Figure 1a): a network that generalizes on true labels also
 // fits the same images with random labels perfectly, and then does no better than chance on test
-// images, with or without explicit regularization (§3, Tables 1 and 4). Tiny real runs: 1,000
-// Fashion-MNIST training images (300 for the conv net), 1,000 test images, the native backend, the
-// paper's lr 0.01. With few training images per class, random labels correlate with the true classes
-// by chance and the test accuracy strays from 0.1; 100 per class keeps it within a few points.
+// images; each of the five models (with explicit regularization: regularizers.test.ts). Tiny real
+// runs on the native backend, 1,000 test images: the MLPs on 1,000 Fashion-MNIST training images at
+// the paper's lr 0.01, small AlexNet on 300 at 14×14 (lr 0.01), small Inception on 200 at 7×7 with
+// the paper's lr 0.1 × 0.95 per epoch (the conv nets are slow on a CPU). With few training images per
+// class, random labels correlate with the true classes by chance and the test accuracy strays from
+// 0.1; 100 per class keeps it within a few points.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { fashionSample, fit, FIT, withLabelNoise, type Fit, type FitOptions, type Sample } from '../support/claims.js';
@@ -40,21 +42,22 @@ test('MLP 3x512 fits random labels and tests at chance', async (t) => {
   assertFitsAtChance(r);
 });
 
-test('MLP 1x512 with weight decay 5e-4 still fits random labels and tests at chance', async (t) => {
-  const r = await fit(await randomLabels(sample), { ...mlp, weightDecay: 5e-4 });
-  t.diagnostic(JSON.stringify(r));
-  assertFitsAtChance(r);
-});
-
-test('MLP 1x512 with dropout 0.5 still fits random labels and tests at chance', async (t) => {
-  const r = await fit(await randomLabels(sample), { ...mlp, dropout: 0.5 });
-  t.diagnostic(JSON.stringify(r));
-  assertFitsAtChance(r);
-});
-
 test('small AlexNet (at 14×14, the images 2×2-averaged for speed) fits random labels and tests at chance', async (t) => {
   const small = fashionSample(30, 100, SEED, 2);
   const r = await fit(await randomLabels(small), { ...mlp, model: 'small_alexnet', batchSize: 32 });
   t.diagnostic(JSON.stringify(r));
   assertFitsAtChance(r);
 });
+
+test('small Inception with batch norm (at 7×7, the images 4×4-averaged for speed; lr 0.1 × 0.95 per epoch) fits random labels and tests at chance', async (t) => {
+  const tiny = fashionSample(20, 100, SEED, 4);
+  const r = await fit(await randomLabels(tiny), { model: 'small_inception_bn', seed: SEED, lr: 0.1, lrDecay: 0.95, batchSize: 32, maxEpochs: 80 });
+  t.diagnostic(JSON.stringify(r));
+  assertFitsAtChance(r);
+});
+
+// Measured at 7×7 on 100 and 200 images: online train accuracy 0.14 to 0.27 after 40 to 60 epochs
+// at lr 0.1 × 0.95 per epoch (the paper's), 0.16 at a constant 0.03, against 0.93 to 0.94 with batch
+// norm in the same runs; fitting it would take several minutes of CPU, past the suite's budget.
+test.todo('small Inception without batch norm fits random labels: not shown at this size (stays near chance on 7×7 images within the CPU budget)');
+
