@@ -36,8 +36,13 @@ test('pipelines/figure1.yaml runs in miniature into a report with three figures 
   const r = await cli(cache, 'run', 'pipelines/figure1.yaml', '--json', ...tiny);
   assert.equal(r.code, 0, r.stderr);
   const doc = JSON.parse(r.stdout) as { stages: { id: string; status: string }[] };
-  assert.equal(doc.stages.length, 29);
+  assert.equal(doc.stages.length, 30);
   assert.ok(doc.stages.every((s) => s.status === 'ran'));
+  // The paper's geometry by default: 32×32×3, pixel shuffles confined to the 28×28 the crop keeps.
+  const show = async (stage: string) => (JSON.parse((await cli(cache, 'show', stage, 'pipelines/figure1.yaml', '--json', ...tiny)).stdout) as { outputs: Record<string, { value: unknown }> }).outputs;
+  assert.deepEqual(((await show('paper'))['metrics']!.value as { to: number[] }).to, [32, 32, 3]);
+  assert.deepEqual(((await show('randomized[kind=shuffled_pixels]'))['metrics']!.value as { region: number[] }).region, [28, 28]);
+  assert.equal(((await show('fit[kind=none]'))['metrics']!.value as { params: number }).params, 1_209_866);
   const ex = await cli(cache, 'export', 'report', 'pipelines/figure1.yaml', '--to', out, ...tiny);
   assert.equal(ex.code, 0, ex.stderr);
   const html = await readFile(join(out, 'report', 'html.html'), 'utf8');

@@ -4,6 +4,9 @@
 // printed (SPEC §2.4: MLP 1x512 has 2352 = 28·28·3 inputs).
 import type { ImageShape } from './dataset.js';
 
+/** The side of the centre (test) or random (train) crop the paper takes of its 32×32 images (SPEC §2.1). */
+export const PAPER_CROP = 28;
+
 export interface PadGeometry {
   readonly from: ImageShape;
   readonly to: ImageShape;

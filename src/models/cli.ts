@@ -1,5 +1,6 @@
 // `rethink models [--input 28x28x3] [--json]`: the registry with exact parameter counts, without tfjs.
 import { jsonDocument } from '../util/json-document.js';
+import { protocolOf } from './protocol.js';
 import { listModels } from './registry.js';
 
 export interface ModelsArgs {
@@ -17,7 +18,8 @@ export async function modelsCommand(args: ModelsArgs, out: (s: string) => void):
   const numClasses = args.numClasses ?? 10;
   const rows = listModels().map((m) => {
     const p = m.countParams(args.input, numClasses);
-    return { name: m.name, params: p.trainable, nonTrainableParams: p.nonTrainable, learningRate: m.defaultLearningRate, description: m.description };
+    const { lr, lrDecay } = protocolOf(m.name);
+    return { name: m.name, params: p.trainable, nonTrainableParams: p.nonTrainable, learningRate: lr, lrDecay, description: m.description };
   });
   if (args.json) {
     out(jsonDocument({ input: [h, w, c], numClasses, models: rows }, 2).trimEnd());
@@ -27,8 +29,10 @@ export async function modelsCommand(args: ModelsArgs, out: (s: string) => void):
   const fmt = (n: number): string => n.toLocaleString('en-US');
   const paramWidth = Math.max(6, ...rows.map((r) => fmt(r.params).length));
   out(`models for input ${h}x${w}x${c}, ${numClasses} classes`);
-  out(`${'model'.padEnd(nameWidth)}  ${'params'.padStart(paramWidth)}  description`);
-  for (const r of rows) out(`${r.name.padEnd(nameWidth)}  ${fmt(r.params).padStart(paramWidth)}  ${r.description}`);
+  const schedule = (r: (typeof rows)[number]): string => `${r.learningRate} ×${r.lrDecay}/epoch`;
+  const lrWidth = Math.max(2, ...rows.map((r) => schedule(r).length));
+  out(`${'model'.padEnd(nameWidth)}  ${'params'.padStart(paramWidth)}  ${'lr'.padEnd(lrWidth)}  description`);
+  for (const r of rows) out(`${r.name.padEnd(nameWidth)}  ${fmt(r.params).padStart(paramWidth)}  ${schedule(r).padEnd(lrWidth)}  ${r.description}`);
   return 0;
 }
 

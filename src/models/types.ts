@@ -29,8 +29,6 @@ export interface ParamCount {
 export interface ModelDef {
   readonly name: string;
   readonly description: string;
-  /** SPEC §3.1: 0.1 for small Inception, 0.01 for AlexNet and the MLPs. */
-  readonly defaultLearningRate: number;
   /** Exact counts by arithmetic, so `rethink models` never loads tfjs. */
   countParams(inputShape: InputShape, numClasses: number): ParamCount;
   /** Imports tfjs lazily; call after the backend is chosen. */
