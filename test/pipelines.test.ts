@@ -124,6 +124,27 @@ test('pipelines/table1.yaml runs in miniature on a CIFAR-format archive served o
   }
 });
 
+test('pipelines/table1-fmnist.yaml runs in miniature: the paper geometry, Table 1 parameter counts, test "final (best)"', async () => {
+  const cache = await tempDir('rethink-table1-fmnist-');
+  const out = await tempDir('rethink-table1-fmnist-out-');
+  const mini = [
+    '--set', 'vars.per_class=3', '--set', 'vars.epochs=1', '--set', 'vars.random_label_epochs=1',
+    '--set', 'train.matrix.model=[mlp_1x512]', '--set', 'random_labels.matrix.model=[mlp_1x512]',
+  ];
+  const r = await cli(cache, 'run', 'pipelines/table1-fmnist.yaml', '--json', ...mini);
+  assert.equal(r.code, 0, r.stderr);
+  const show = await cli(cache, 'show', 'table', 'pipelines/table1-fmnist.yaml', '--json', ...mini);
+  const table = (JSON.parse(show.stdout) as { outputs: { table: { value: { columns: string[]; rows: unknown[][] } } } }).outputs.table.value;
+  assert.deepEqual(table.columns, ['stage', 'model', 'random_crop', 'weight_decay', 'params', 'final.train_online_acc', 'final.test.acc', 'final.best_test_acc']);
+  assert.equal(table.rows.length, 3);
+  assert.ok(table.rows.every((row) => row[4] === 1_209_866), JSON.stringify(table.rows));
+  const ex = await cli(cache, 'export', 'report', 'pipelines/table1-fmnist.yaml', '--to', out, ...mini);
+  assert.equal(ex.code, 0, ex.stderr);
+  const md = await readFile(join(out, 'report', 'markdown.md'), 'utf8');
+  assert.match(md, /\| params \| final\.train_online_acc \| final\.test\.acc \(final\.best_test_acc\) \|/);
+  assert.match(md, /\| 1209866 \| [0-9.]+ \| [0-9.]+ \([0-9.]+\) \|/);
+});
+
 test('pipelines/table3.yaml runs in miniature: kernel interpolation fits true and random MNIST labels', async () => {
   const cache = await tempDir('rethink-table3-');
   const mini = ['--set', 'fit.matrix.n=[150]', '--set', 'fit.with.n_test=200', '--set', 'ridge.with.n_train=150', '--set', 'ridge.with.n_test=200'];
