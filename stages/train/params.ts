@@ -15,6 +15,8 @@ export interface TrainParams {
   /** Default: the model's protocol (src/models/protocol.ts); null (as written): the same, resolved at run time. */
   readonly lr: number | null;
   readonly lr_decay: number;
+  /** Steps per decay period; absent: an epoch (no default, so pipelines without it keep their keys). */
+  readonly lr_decay_steps?: number;
   readonly lr_staircase: boolean;
   /** A per-step piecewise-constant schedule; replaces lr/lr_decay when set. */
   readonly lr_steps: { readonly boundaries: readonly number[]; readonly values: readonly number[] } | null;
@@ -42,7 +44,12 @@ export const trainParamsSchema: JsonSchema = {
     batch_size: { type: 'integer', minimum: 1, default: 128 },
     lr: { type: ['number', 'null'], exclusiveMinimum: 0, description: "initial learning rate (default: the model's paper value, 0.1 Inception, 0.01 the others; see `rethink models`)" },
     lr_decay: { type: 'number', exclusiveMinimum: 0, description: "learning-rate multiplier per epoch (default: the model's paper value, 0.95)" },
-    lr_staircase: { type: 'boolean', default: true, description: 'decay once per epoch (true) or continuously per step' },
+    lr_decay_steps: {
+      type: 'integer',
+      minimum: 1,
+      description: "apply lr_decay every this many steps instead of every epoch: 391 is the paper's epoch (CIFAR-10 at batch 128), for subsets whose epoch is a few steps",
+    },
+    lr_staircase: { type: 'boolean', default: true, description: 'decay once per epoch (or lr_decay_steps) (true) or continuously per step' },
     lr_steps: {
       default: null,
       oneOf: [
@@ -110,7 +117,13 @@ export function initialLearningRate(p: TrainParams): number {
 
 export function scheduleOf(p: TrainParams): LrSchedule {
   if (p.lr_steps !== null) return { kind: 'piecewise', boundaries: p.lr_steps.boundaries, values: p.lr_steps.values };
-  return { kind: 'exponential', initial: initialLearningRate(p), decay: p.lr_decay, staircase: p.lr_staircase };
+  return {
+    kind: 'exponential',
+    initial: initialLearningRate(p),
+    decay: p.lr_decay,
+    staircase: p.lr_staircase,
+    ...(p.lr_decay_steps === undefined ? {} : { decaySteps: p.lr_decay_steps }),
+  };
 }
 
 export function preprocessingOf(p: TrainParams, stored: { readonly height: number; readonly width: number }): Preprocessing {

@@ -41,6 +41,9 @@ test('train params: lr and lr_decay default to the model’s protocol, filled in
   assert.deepEqual([explicit.lr, explicit.lr_decay], [0.05, 1]);
   const onlyDecay = trainParams({ model: 'small_alexnet', lr_decay: 0.999 });
   assert.deepEqual([onlyDecay.lr, onlyDecay.lr_decay], [0.01, 0.999]);
+  // lr_decay_steps has no default (pipelines without it keep their keys); given, it reaches the schedule.
+  assert.equal('lr_decay_steps' in trainParams({ model: 'mlp_1x512' }), false);
+  assert.deepEqual(scheduleOf(trainParams({ model: 'mlp_1x512', lr_decay_steps: 391 })), { kind: 'exponential', initial: 0.01, decay: 0.95, staircase: true, decaySteps: 391 });
   // `lr: null` as written stays null in the params and resolves to the same value when it runs.
   const asNull = trainParams({ model: 'small_inception_bn', lr: null });
   assert.equal(asNull.lr, null);
