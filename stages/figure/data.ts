@@ -10,13 +10,15 @@ export const PLOTS = ['learning_curves', 'convergence', 'test_error'] as const;
 export type Plot = (typeof PLOTS)[number];
 export const CURVE_METRICS = ['loss', 'acc', 'test_loss', 'test_acc'] as const;
 export type CurveMetric = (typeof CURVE_METRICS)[number];
-export const BANDS = ['sd', 'ci95', 'range', 'none', 'best'] as const;
-/**
- * What the shaded band around a line shows: the spread of several seeds (sd, ci95, range), nothing,
- * or (best, learning curves of an accuracy) the area from the line up to its cumulative best, the
- * paper's Figure 2 shading: what early stopping at the best epoch would have gained.
- */
+export const BANDS = ['sd', 'ci95', 'range', 'none'] as const;
+/** What the shaded band around a line of several seeds shows (`figure` and `chart`). */
 export type Band = (typeof BANDS)[number];
+/**
+ * A figure's bands: those, or (best, learning curves of an accuracy) the area from the line up to
+ * its cumulative best, the paper's Figure 2 shading: what early stopping at the best epoch would gain.
+ */
+export const FIGURE_BANDS = [...BANDS, 'best'] as const;
+export type FigureBand = (typeof FIGURE_BANDS)[number];
 
 export interface FigureParams {
   readonly plot: Plot;
@@ -35,8 +37,8 @@ export interface FigureParams {
   readonly paper: boolean;
   /** Legend names for series values, e.g. { none: true labels }; unnamed values show as they are. */
   readonly labels: Readonly<Record<string, string>>;
-  /** Around a value averaged over seeds: ± the sd, ± the 95% interval, the min–max range, or nothing. */
-  readonly band: Band;
+  /** Around a value averaged over seeds: ± the sd, ± the 95% interval, the min–max range, or nothing; or its cumulative best. */
+  readonly band: FigureBand;
 }
 
 /** The part of a training run's metrics a figure reads. */
@@ -119,7 +121,7 @@ export function figureData(runs: readonly RunInput[], p: FigureParams): FigureDa
       if (!hit) notes.push(`${r.id} never reached training accuracy ${p.threshold} in ${history(r).length} epochs`);
       return { series: seriesOf(r), x: xOf(r), y: hit ? hit.epoch : null };
     });
-    const perX = average(epochs, p.band);
+    const perX = average(epochs, p.band === 'best' ? 'none' : p.band);
     const ratios: Averaged[] = [];
     for (const s of new Set(perX.map((q) => q.series))) {
       const line = perX.filter((q) => q.series === s).sort((a, b) => a.x - b.x);

@@ -4,7 +4,7 @@
 // each line's cumulative best above it. Writes the SVG, the Vega-Lite spec
 // that drew it, and the plotted numbers. Vega loads only when the stage runs.
 import { definePlugin, type Artifact } from '../../src/plugin/types.js';
-import { BANDS, CURVE_METRICS, PLOTS, type FigureParams, type RunMetrics } from './data.js';
+import { CURVE_METRICS, FIGURE_BANDS, PLOTS, type FigureParams, type RunMetrics } from './data.js';
 
 /** What `figure` and `chart` write: the picture, the spec that drew it, and the numbers plotted. */
 export const plotOutputs = (data: string) =>
@@ -33,7 +33,7 @@ export const figurePlugin = definePlugin<FigureParams>({
       paper: { type: 'boolean', default: false, description: "draw the paper's CIFAR-10 values (dashed) for the same models or kinds: Figure 1, and Figure 2b's test accuracy" },
       labels: { type: 'object', additionalProperties: { type: 'string' }, default: {}, description: 'legend names for series values, e.g. { none: true labels }' },
       band: {
-        enum: BANDS,
+        enum: FIGURE_BANDS,
         default: 'sd',
         description: "a line averaged over seeds: shade ± its sd, ± its mean's 95% interval (ci95), its min–max range, or none; best: from the line up to its cumulative best (Figure 2: early stopping's gain)",
       },

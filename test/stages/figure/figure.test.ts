@@ -5,6 +5,9 @@ import { createHarness } from '../../../src/testing/harness.js';
 import { figureData, FigureInputError, type FigureParams, type RunInput } from '../../../stages/figure/data.js';
 import { figurePlugin } from '../../../stages/figure/plugin.js';
 import { vegaLiteSpec } from '../../../stages/figure/render.js';
+import { chartPlugin } from '../../../stages/chart/plugin.js';
+import { resolveParams } from '../../../src/config/params.js';
+import type { Plugin } from '../../../src/plugin/types.js';
 
 const DEFAULTS: FigureParams = { plot: 'learning_curves', title: null, series: null, x: null, metric: 'loss', x_unit: 'epoch', threshold: 1, paper: false, labels: {}, band: 'sd' };
 
@@ -181,4 +184,7 @@ test("Figure 2b: band best shades from each test-accuracy line up to its cumulat
   // The cumulative best is a thing of accuracies over training only.
   assert.throws(() => figureData(runs, { ...DEFAULTS, metric: 'loss', band: 'best' }), (e: Error) => e instanceof FigureInputError && /band best .* needs plot learning_curves with metric acc or test_acc, not learning_curves of loss/.test(e.message));
   assert.throws(() => figureData(runs, { ...DEFAULTS, plot: 'test_error', x: 'model', band: 'best' }), /needs plot learning_curves .*, not test_error$/);
+  // `chart` shares the seed bands only: a cumulative best is the figure's.
+  assert.equal(resolveParams(chartPlugin as Plugin<never>, { x: 'n', y: 'acc', band: 'best' }).ok, false);
+  assert.equal(resolveParams(figurePlugin as Plugin<never>, { plot: 'learning_curves', metric: 'test_acc', band: 'best' }).ok, true);
 });
