@@ -36,8 +36,13 @@ test('pipelines/figure1.yaml runs in miniature into a report with three figures 
   const r = await cli(cache, 'run', 'pipelines/figure1.yaml', '--json', ...tiny);
   assert.equal(r.code, 0, r.stderr);
   const doc = JSON.parse(r.stdout) as { stages: { id: string; status: string }[] };
-  assert.equal(doc.stages.length, 29);
+  assert.equal(doc.stages.length, 30);
   assert.ok(doc.stages.every((s) => s.status === 'ran'));
+  // The paper's geometry by default: 32×32×3, pixel shuffles confined to the 28×28 the crop keeps.
+  const show = async (stage: string) => (JSON.parse((await cli(cache, 'show', stage, 'pipelines/figure1.yaml', '--json', ...tiny)).stdout) as { outputs: Record<string, { value: unknown }> }).outputs;
+  assert.deepEqual(((await show('paper'))['metrics']!.value as { to: number[] }).to, [32, 32, 3]);
+  assert.deepEqual(((await show('randomized[kind=shuffled_pixels]'))['metrics']!.value as { region: number[] }).region, [28, 28]);
+  assert.equal(((await show('fit[kind=none]'))['metrics']!.value as { params: number }).params, 1_209_866);
   const ex = await cli(cache, 'export', 'report', 'pipelines/figure1.yaml', '--to', out, ...tiny);
   assert.equal(ex.code, 0, ex.stderr);
   const html = await readFile(join(out, 'report', 'html.html'), 'utf8');
@@ -117,6 +122,27 @@ test('pipelines/table1.yaml runs in miniature on a CIFAR-format archive served o
   } finally {
     await server.close();
   }
+});
+
+test('pipelines/table1-fmnist.yaml runs in miniature: the paper geometry, Table 1 parameter counts, test "final (best)"', async () => {
+  const cache = await tempDir('rethink-table1-fmnist-');
+  const out = await tempDir('rethink-table1-fmnist-out-');
+  const mini = [
+    '--set', 'vars.per_class=3', '--set', 'vars.epochs=1', '--set', 'vars.random_label_epochs=1',
+    '--set', 'train.matrix.model=[mlp_1x512]', '--set', 'random_labels.matrix.model=[mlp_1x512]',
+  ];
+  const r = await cli(cache, 'run', 'pipelines/table1-fmnist.yaml', '--json', ...mini);
+  assert.equal(r.code, 0, r.stderr);
+  const show = await cli(cache, 'show', 'table', 'pipelines/table1-fmnist.yaml', '--json', ...mini);
+  const table = (JSON.parse(show.stdout) as { outputs: { table: { value: { columns: string[]; rows: unknown[][] } } } }).outputs.table.value;
+  assert.deepEqual(table.columns, ['stage', 'model', 'random_crop', 'weight_decay', 'params', 'final.train_online_acc', 'final.test.acc', 'final.best_test_acc']);
+  assert.equal(table.rows.length, 3);
+  assert.ok(table.rows.every((row) => row[4] === 1_209_866), JSON.stringify(table.rows));
+  const ex = await cli(cache, 'export', 'report', 'pipelines/table1-fmnist.yaml', '--to', out, ...mini);
+  assert.equal(ex.code, 0, ex.stderr);
+  const md = await readFile(join(out, 'report', 'markdown.md'), 'utf8');
+  assert.match(md, /\| params \| final\.train_online_acc \| final\.test\.acc \(final\.best_test_acc\) \|/);
+  assert.match(md, /\| 1209866 \| [0-9.]+ \| [0-9.]+ \([0-9.]+\) \|/);
 });
 
 test('pipelines/table3.yaml runs in miniature: kernel interpolation fits true and random MNIST labels', async () => {

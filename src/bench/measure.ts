@@ -11,6 +11,7 @@
 // total time over the same number of steps as the anchor's.
 import { PerformanceObserver, type PerformanceEntry } from 'node:perf_hooks';
 import { Rng } from '../util/random.js';
+import { protocolOf } from '../models/protocol.js';
 import { getModel } from '../models/registry.js';
 import { makeBatch } from '../train/batch.js';
 import { sgdSlots } from '../train/decay.js';
@@ -94,7 +95,7 @@ export async function measureModel(tf: Tf, session: BackendSession, name: string
   const model = await def.build({ inputShape: SHAPE, numClasses: 10, seed: 1 });
   const slots = sgdSlots(model, { conv: 0, dense: 0 });
   const sgd = new MomentumSgd(tf, slots, MOMENTUM, session.momentum);
-  const lr = def.defaultLearningRate;
+  const lr = protocolOf(def.name).lr;
   // The compiled path starts, as the generic one does, from zero velocities (its own: it owns them).
   const compile = session.compileTrainStep?.bind(session);
   const velocities = compile ? tf.tidy(() => slots.map((s) => tf.variable(tf.zerosLike(s.variable), false))) : [];

@@ -20,7 +20,6 @@ const LRN = { depthRadius: 4, bias: 1, alpha: 0.001 / 9, beta: 0.75 } as const;
 export const smallAlexnet: ModelDef = {
   name: NAME,
   description: 'Small AlexNet: (conv 5x5x64, max-pool 3/2, LRN) x2, FC 384, FC 192 (paper App. A, TF tutorial sizes)',
-  defaultLearningRate: 0.01,
   countParams([h, w, c], numClasses) {
     const flat = sameOut(sameOut(h, 2), 2) * sameOut(sameOut(w, 2), 2) * FILTERS;
     const trainable =

@@ -1,5 +1,6 @@
 // `rethink models [--input 28x28x3] [--json]`: the registry with exact parameter counts, without tfjs.
 import { jsonDocument } from '../util/json-document.js';
+import { protocolOf } from './protocol.js';
 import { acceptsInput, listModels } from './registry.js';
 
 export interface ModelsArgs {
@@ -20,7 +21,8 @@ export async function modelsCommand(args: ModelsArgs, out: (s: string) => void):
   const needs = tooSmall.map((m) => ({ name: m.name, minInput: m.minInput! }));
   const rows = listModels().filter((m) => acceptsInput(m, args.input)).map((m) => {
     const p = m.countParams(args.input, numClasses);
-    return { name: m.name, params: p.trainable, nonTrainableParams: p.nonTrainable, learningRate: m.defaultLearningRate, description: m.description };
+    const { lr, lrDecay } = protocolOf(m.name);
+    return { name: m.name, params: p.trainable, nonTrainableParams: p.nonTrainable, learningRate: lr, lrDecay, description: m.description };
   });
   if (args.json) {
     out(jsonDocument({ input: [h, w, c], numClasses, models: rows, ...(needs.length === 0 ? {} : { needLargerInput: needs }) }, 2).trimEnd());
@@ -30,9 +32,11 @@ export async function modelsCommand(args: ModelsArgs, out: (s: string) => void):
   const fmt = (n: number): string => n.toLocaleString('en-US');
   const paramWidth = Math.max(6, ...rows.map((r) => fmt(r.params).length));
   out(`models for input ${h}x${w}x${c}, ${numClasses} classes`);
-  out(`${'model'.padEnd(nameWidth)}  ${'params'.padStart(paramWidth)}  description`);
-  for (const r of rows) out(`${r.name.padEnd(nameWidth)}  ${fmt(r.params).padStart(paramWidth)}  ${r.description}`);
-  for (const m of needs) out(`${m.name.padEnd(nameWidth)}  ${'–'.padStart(paramWidth)}  needs an input of at least ${m.minInput.join('x')} (e.g. --input 299x299x3)`);
+  const schedule = (r: (typeof rows)[number]): string => `${r.learningRate} ×${r.lrDecay}/epoch`;
+  const lrWidth = Math.max(2, ...rows.map((r) => schedule(r).length));
+  out(`${'model'.padEnd(nameWidth)}  ${'params'.padStart(paramWidth)}  ${'lr'.padEnd(lrWidth)}  description`);
+  for (const r of rows) out(`${r.name.padEnd(nameWidth)}  ${fmt(r.params).padStart(paramWidth)}  ${schedule(r).padEnd(lrWidth)}  ${r.description}`);
+  for (const m of needs) out(`${m.name.padEnd(nameWidth)}  ${'–'.padStart(paramWidth)}  ${''.padEnd(lrWidth)}  needs an input of at least ${m.minInput.join('x')} (e.g. --input 299x299x3)`);
   return 0;
 }
 

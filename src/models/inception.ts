@@ -35,7 +35,6 @@ export function inceptionDef(batchNorm: boolean): ModelDef {
   return {
     name,
     description: `Small Inception (paper Fig. 3), ${batchNorm ? 'with batch norm (beta only)' : 'without batch norm (conv biases)'}`,
-    defaultLearningRate: 0.1,
     countParams([, , c], numClasses) {
       let trainable = 0;
       let nonTrainable = 0;

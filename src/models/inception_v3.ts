@@ -166,8 +166,6 @@ function buildInceptionV3(tf: Tf, opts: BuildOptions): tfTypes.LayersModel {
 export const inceptionV3: ModelDef = {
   name: NAME,
   description: 'Inception V3 (Keras/TF-Slim, ImageNet; paper Table 2), input at least 75x75, dropout before the logits',
-  // SPEC §3.1: the TF Inception setup; 0.1 is what the paper gives for Inception on CIFAR-10 too.
-  defaultLearningRate: 0.1,
   minInput: [MIN_SIDE, MIN_SIDE],
   countParams: countInceptionV3,
   build: async (opts) => buildInceptionV3(await loadTf(), opts),

@@ -12,7 +12,6 @@ export function mlpDef(depth: number, width: number): ModelDef {
   return {
     name,
     description: `MLP, ${depth} hidden layer${depth === 1 ? '' : 's'} of ${width} ReLU units (paper App. A)`,
-    defaultLearningRate: 0.01,
     countParams([h, w, c], numClasses) {
       let total = 0;
       let fanIn = h * w * c;

@@ -29,8 +29,6 @@ export interface ParamCount {
 export interface ModelDef {
   readonly name: string;
   readonly description: string;
-  /** SPEC §3.1: 0.1 for small Inception, 0.01 for AlexNet and the MLPs. */
-  readonly defaultLearningRate: number;
   /** The smallest [height, width] the network accepts (absent: any); smaller inputs have no count or build. */
   readonly minInput?: readonly [height: number, width: number];
   /** Exact counts by arithmetic, so `rethink models` never loads tfjs. */

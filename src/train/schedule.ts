@@ -8,6 +8,11 @@ export type LrSchedule =
       readonly decay: number;
       /** true: lr0·decay^⌊step/stepsPerEpoch⌋ (SPEC §3.2's natural reading); false: continuous per step. */
       readonly staircase: boolean;
+      /**
+       * Steps per decay period, where it is not the run's epoch: e.g. 391, the paper's CIFAR-10 epoch
+       * at batch 128, for a small subset whose epoch is a few steps. Absent: one epoch.
+       */
+      readonly decaySteps?: number;
     }
   | {
       readonly kind: 'piecewise';
@@ -19,8 +24,8 @@ export type LrSchedule =
 export function learningRate(s: LrSchedule, globalStep: number, stepsPerEpoch: number): number {
   switch (s.kind) {
     case 'exponential': {
-      const epochs = globalStep / stepsPerEpoch;
-      return s.initial * Math.pow(s.decay, s.staircase ? Math.floor(epochs) : epochs);
+      const periods = globalStep / (s.decaySteps ?? stepsPerEpoch);
+      return s.initial * Math.pow(s.decay, s.staircase ? Math.floor(periods) : periods);
     }
     case 'piecewise': {
       let i = 0;
@@ -34,6 +39,7 @@ export function learningRate(s: LrSchedule, globalStep: number, stepsPerEpoch: n
 export function checkSchedule(s: LrSchedule): string | undefined {
   if (s.kind === 'exponential') {
     if (!(s.initial > 0) || !(s.decay > 0)) return 'learning rate and decay must be positive';
+    if (s.decaySteps !== undefined && !(Number.isInteger(s.decaySteps) && s.decaySteps >= 1)) return 'decay steps must be a positive integer';
     return undefined;
   }
   if (s.values.length !== s.boundaries.length + 1) return 'piecewise schedule needs one more value than boundaries';

@@ -1,10 +1,12 @@
 // `aggregate`: fans in JSON metrics from a sweep into one table: a row per upstream instance, its
 // matrix coordinates as columns, then the chosen metric fields; or, with `over: [seed]`, a row per
 // combination of the other axes with the mean, spread and count of each metric over the seeds.
-// Writes JSON, CSV and Markdown.
+// Writes JSON, CSV and Markdown. `parenthesize` shows one metric after another in parentheses where
+// a reader sees the table (Markdown, the report), as the paper's Table 2 prints "final (best)"; the
+// JSON and CSV keep a column each.
 import { definePlugin, type Artifact, type JsonValue, type Scalar } from '../../src/plugin/types.js';
 import { STATS, STAT_MEANING, type Stat } from '../../src/util/stats.js';
-import { summaryTable, sweepTable, type Table } from './summary.js';
+import { SummaryError, summaryTable, sweepTable, type Table } from './summary.js';
 import { toCsv } from '../../src/util/csv.js';
 
 export type { Table } from './summary.js';
@@ -19,6 +21,8 @@ export interface AggregateParams {
   readonly over: readonly string[];
   /** With `over`: the statistics of each numeric metric. */
   readonly stats: readonly Stat[];
+  /** Metric → metric shown in parentheses after it (and not in a column of its own) where read. */
+  readonly parenthesize: Readonly<Record<string, string>>;
 }
 
 export const aggregatePlugin = definePlugin<AggregateParams>({
@@ -42,6 +46,12 @@ export const aggregatePlugin = definePlugin<AggregateParams>({
         default: ['mean', 'sd'],
         description: `with over: statistics per metric; ${STATS.map((s) => `${s}: ${STAT_MEANING[s]}`).join('; ')}`,
       },
+      parenthesize: {
+        type: 'object',
+        additionalProperties: { type: 'string', minLength: 1 },
+        default: {},
+        description: 'metric → metric shown in parentheses after it where the table is read, e.g. { final.test.acc: final.best_test_acc } prints "0.8605 (0.8671)" (Table 2\'s final (best)); both in metrics; not with over',
+      },
     },
   },
   inputs: { runs: { kind: 'json', many: true, description: 'metrics JSON of each instance, e.g. train[*].metrics' } },
@@ -61,13 +71,22 @@ export const aggregatePlugin = definePlugin<AggregateParams>({
 });
 
 export async function buildTable(runs: readonly Artifact[], params: AggregateParams): Promise<Table> {
+  const pairs = Object.entries(params.parenthesize ?? {});
+  for (const [outer, inner] of pairs) {
+    const missing = [outer, inner].filter((m) => !params.metrics.includes(m));
+    if (missing.length > 0) throw new SummaryError(`aggregate: with.parenthesize names ${missing.map((m) => `"${m}"`).join(' and ')}, not in with.metrics (${params.metrics.join(', ')})`);
+    if (outer === inner || pairs.some(([o]) => o === inner)) throw new SummaryError(`aggregate: with.parenthesize: "${inner}" cannot be both inside parentheses and around them`);
+  }
+  if (pairs.length > 0 && params.over.length > 0) throw new SummaryError('aggregate: with.parenthesize applies to a row per run, not to statistics over seeds (with.over): drop one of them');
   const rows = await Promise.all(
     runs.map(async (r) => {
       const doc = await r.readJson<JsonValue>();
       return { stage: r.from.stage, matrix: r.from.matrix, values: params.metrics.map((m) => pick(doc, m)) };
     }),
   );
-  return params.over.length > 0 ? summaryTable(rows, params.metrics, params.over, params.stats, { title: params.title }) : sweepTable(rows, params.metrics, { title: params.title });
+  if (params.over.length > 0) return summaryTable(rows, params.metrics, params.over, params.stats, { title: params.title });
+  const table = sweepTable(rows, params.metrics, { title: params.title });
+  return pairs.length > 0 ? { ...table, parenthesized: Object.fromEntries(pairs) } : table;
 }
 
 /** The value at a dotted path (`final.test.acc`, `history.0.loss`: list items by index), if any. */
@@ -112,7 +131,7 @@ export function formatRow(t: Table, row: readonly (Scalar | null)[], digits: num
  */
 export function displayTable(t: Table, digits: number): { columns: string[]; rows: string[][] } {
   const stats = t.statColumns;
-  if (stats === undefined) return { columns: [...t.columns], rows: t.rows.map((r) => formatRow(t, r, digits)) };
+  if (stats === undefined) return parenthesized(t, { columns: [...t.columns], rows: t.rows.map((r) => formatRow(t, r, digits)) });
   // Plain columns stay; each metric's statistics merge where its first one stands.
   const groups: ({ kind: 'plain'; at: number } | { kind: 'metric'; metric: string; at: Partial<Record<Stat, number>> })[] = [];
   stats.forEach((s, at) => {
@@ -147,6 +166,25 @@ export function displayTable(t: Table, digits: number): { columns: string[]; row
       const cells = formatRow(t, r, digits);
       return groups.map((g) => (g.kind === 'plain' ? cells[g.at]! : merged((s) => (g.at[s] === undefined ? undefined : cells[g.at[s]!]))));
     }),
+  };
+}
+
+/** `t.parenthesized`: each inner column's cells in parentheses after its outer column's, then dropped. */
+function parenthesized(t: Table, shown: { columns: string[]; rows: string[][] }): { columns: string[]; rows: string[][] } {
+  const pairs = Object.entries(t.parenthesized ?? {})
+    .map(([outer, inner]) => [t.columns.indexOf(outer), t.columns.indexOf(inner)] as const)
+    .filter(([o, i]) => o >= 0 && i >= 0);
+  if (pairs.length === 0) return shown;
+  const inner = new Set(pairs.map(([, i]) => i));
+  const keep = (_: unknown, k: number): boolean => !inner.has(k);
+  const merge = (cells: readonly string[], wrap: (outer: string, inner: string) => string): string[] =>
+    cells.map((c, k) => {
+      const pair = pairs.find(([o]) => o === k);
+      return pair === undefined ? c : wrap(c, cells[pair[1]]!);
+    });
+  return {
+    columns: merge(shown.columns, (o, i) => `${o} (${i})`).filter(keep),
+    rows: shown.rows.map((r) => merge(r, (o, i) => (o === '–' && i === '–' ? '–' : `${o} (${i})`)).filter(keep)),
   };
 }
 

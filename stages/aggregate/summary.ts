@@ -14,6 +14,8 @@ export interface Table {
   readonly coordinates?: number;
   /** In a summary table: which statistic of which metric each column holds (null: not a statistic). */
   readonly statColumns?: readonly (StatColumn | null)[];
+  /** Column → column shown in parentheses after it where a reader sees the table (Table 2's "final (best)"). */
+  readonly parenthesized?: Readonly<Record<string, string>>;
 }
 
 export interface StatColumn {

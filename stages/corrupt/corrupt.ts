@@ -10,6 +10,14 @@
 // Every draw comes from the stage seed and is done once, so it is fixed across epochs. Test labels
 // stay clean unless corrupt_test; test *images* are transformed by default for the image kinds
 // (the paper applies the shuffled-pixel permutation to train and test alike).
+//
+// Pixel kinds permute the centre `region`, by default `crop`: the centre 28×28 that the train stage
+// keeps by default (its preprocessing.crop, the paper's crop of 32×32 images), or the whole image
+// where that is smaller (28×28 Fashion-MNIST). Why: the network only ever sees the crop, so a
+// permutation of all 32×32 positions would move pixels the centre crop drops into it and push
+// pixels it keeps out of it, which is not "the same permutation applied to every image the network
+// sees"; permuting the crop region is permuting after the crop (SPEC §1.3's common reading) while
+// the stored size stays 32×32 for the random crop. `full` permutes every position; [h, w] any centre.
 import { createHash } from 'node:crypto';
 import { definePlugin, type Artifact } from '../../src/plugin/types.js';
 import type { TensorFile, TensorStreamWriter } from '../../src/tensors/types.js';
@@ -24,8 +32,10 @@ import {
   readLabels,
   writeChunked,
   type DatasetInfo,
+  type ImageShape,
   type Split,
 } from '../../src/data/dataset.js';
+import { PAPER_CROP } from '../../src/data/pad-geometry.js';
 import { corruptLabels } from '../../src/data/corrupt-labels.js';
 import { applyPositionMap, centreRegion, randomPositionMap } from '../../src/data/permute-pixels.js';
 import { MomentAccumulator, fitClippedNormal, sampleGaussianImages } from '../../src/data/gaussian.js';
@@ -42,8 +52,11 @@ export interface CorruptParams {
   readonly p?: number;
   readonly exclude_true?: boolean;
   readonly corrupt_test?: boolean;
-  readonly region?: readonly [number, number];
+  /** Pixel kinds: filled in by the schema (default `crop`). */
+  readonly region?: RegionParam;
 }
+
+export type RegionParam = 'crop' | 'full' | readonly [number, number];
 
 const READ_ROWS = 2048;
 
@@ -64,17 +77,14 @@ export const corrupt = definePlugin<CorruptParams>({
         description: 'also randomize the test split (default: false for label kinds, true for image kinds)',
       },
       region: {
-        type: 'array',
-        items: { type: 'integer', minimum: 1 },
-        minItems: 2,
-        maxItems: 2,
-        description: 'pixel kinds: permute only the centre [h, w] (e.g. the 28×28 the training crop keeps)',
+        oneOf: [{ enum: ['crop', 'full'] }, { type: 'array', items: { type: 'integer', minimum: 1 }, minItems: 2, maxItems: 2 }],
+        description: `pixel kinds: where to permute: crop (default: the centre ${PAPER_CROP}×${PAPER_CROP} the train stage keeps, or the whole smaller image), full, or a centre [h, w]`,
       },
     },
     allOf: [
       { if: { properties: { kind: { const: 'labels' } } }, then: { required: ['p'] }, else: { properties: { p: false } } },
       { if: { properties: { kind: { enum: LABEL_KINDS } } }, then: {}, else: { properties: { exclude_true: false } } },
-      { if: { properties: { kind: { enum: PIXEL_KINDS } } }, then: {}, else: { properties: { region: false } } },
+      { if: { properties: { kind: { enum: PIXEL_KINDS } } }, then: { properties: { region: { default: 'crop' } } }, else: { properties: { region: false } } },
     ],
   },
   inputs: { dataset: { kind: 'tensors' } },
@@ -151,7 +161,7 @@ async function prepare(params: CorruptParams, info: DatasetInfo, file: TensorFil
       };
     }
     case 'shuffled_pixels': {
-      const region = centreRegion(info, params.region);
+      const region = centreRegion(info, regionSize(params.region, info));
       const map = randomPositionMap(info, region, Rng.derive(seed, 'corrupt', 'shuffled_pixels'));
       let fixed = 0;
       map.forEach((src, q) => void (src === q && fixed++));
@@ -170,7 +180,7 @@ async function prepare(params: CorruptParams, info: DatasetInfo, file: TensorFil
       };
     }
     case 'random_pixels': {
-      const region = centreRegion(info, params.region);
+      const region = centreRegion(info, regionSize(params.region, info));
       const map = new Uint32Array(info.height * info.width);
       const rngs = { train: Rng.derive(seed, 'corrupt', 'random_pixels', 'train'), test: Rng.derive(seed, 'corrupt', 'random_pixels', 'test') };
       const size = imageSize(info);
@@ -208,6 +218,13 @@ async function prepare(params: CorruptParams, info: DatasetInfo, file: TensorFil
     default:
       return unreachable(kind);
   }
+}
+
+/** The centre [h, w] a pixel kind permutes; undefined: the whole image. */
+export function regionSize(region: RegionParam | undefined, shape: ImageShape): readonly [number, number] | undefined {
+  if (region === undefined || region === 'full') return undefined;
+  if (region === 'crop') return [Math.min(PAPER_CROP, shape.height), Math.min(PAPER_CROP, shape.width)];
+  return region;
 }
 
 async function copyImages(

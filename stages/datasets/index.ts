@@ -9,5 +9,6 @@ export const dataPluginLoaders: Readonly<Record<string, PluginLoader>> = {
   mnist: load(async () => (await import('./mnist.js')).mnist),
   'image-folder': load(async () => (await import('./image-folder.js')).imageFolder),
   subset: load(async () => (await import('./subset.js')).subset),
+  pad: load(async () => (await import('./pad.js')).pad),
   corrupt: load(async () => (await import('../corrupt/corrupt.js')).corrupt),
 };

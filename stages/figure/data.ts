@@ -4,15 +4,21 @@
 import { UserInputError } from '../../src/util/user-error.js';
 import { type Scalar } from '../../src/plugin/types.js';
 import { summarize } from '../../src/util/stats.js';
-import { paperSeries } from './paper.js';
+import { paperNotes, paperSeries } from './paper.js';
 
 export const PLOTS = ['learning_curves', 'convergence', 'test_error'] as const;
 export type Plot = (typeof PLOTS)[number];
 export const CURVE_METRICS = ['loss', 'acc', 'test_loss', 'test_acc'] as const;
 export type CurveMetric = (typeof CURVE_METRICS)[number];
 export const BANDS = ['sd', 'ci95', 'range', 'none'] as const;
-/** What the shaded band around a line of several seeds shows. */
+/** What the shaded band around a line of several seeds shows (`figure` and `chart`). */
 export type Band = (typeof BANDS)[number];
+/**
+ * A figure's bands: those, or (best, learning curves of an accuracy) the area from the line up to
+ * its cumulative best, the paper's Figure 2 shading: what early stopping at the best epoch would gain.
+ */
+export const FIGURE_BANDS = [...BANDS, 'best'] as const;
+export type FigureBand = (typeof FIGURE_BANDS)[number];
 
 export interface FigureParams {
   readonly plot: Plot;
@@ -31,8 +37,8 @@ export interface FigureParams {
   readonly paper: boolean;
   /** Legend names for series values, e.g. { none: true labels }; unnamed values show as they are. */
   readonly labels: Readonly<Record<string, string>>;
-  /** Around a value averaged over seeds: ± the sd, ± the 95% interval, the min–max range, or nothing. */
-  readonly band: Band;
+  /** Around a value averaged over seeds: ± the sd, ± the 95% interval, the min–max range, or nothing; or its cumulative best. */
+  readonly band: FigureBand;
 }
 
 /** The part of a training run's metrics a figure reads. */
@@ -70,6 +76,9 @@ const CURVE_LABEL: Record<CurveMetric, string> = { loss: 'training loss (epoch a
 
 export function figureData(runs: readonly RunInput[], p: FigureParams): FigureData {
   if (runs.length === 0) throw new FigureInputError('figure: no runs to plot (its `runs` input matched no instance)');
+  if (p.band === 'best' && (p.plot !== 'learning_curves' || (p.metric !== 'acc' && p.metric !== 'test_acc'))) {
+    throw new FigureInputError(`figure: band best (the cumulative best, Figure 2) needs plot learning_curves with metric acc or test_acc, not ${p.plot}${p.plot === 'learning_curves' ? ` of ${p.metric}` : ''}`);
+  }
   const notes: string[] = [];
   const seriesOf = (r: RunInput): string => {
     if (p.series === null) return r.metrics.model ?? r.id;
@@ -112,7 +121,7 @@ export function figureData(runs: readonly RunInput[], p: FigureParams): FigureDa
       if (!hit) notes.push(`${r.id} never reached training accuracy ${p.threshold} in ${history(r).length} epochs`);
       return { series: seriesOf(r), x: xOf(r), y: hit ? hit.epoch : null };
     });
-    const perX = average(epochs, p.band);
+    const perX = average(epochs, p.band === 'best' ? 'none' : p.band);
     const ratios: Averaged[] = [];
     for (const s of new Set(perX.map((q) => q.series))) {
       const line = perX.filter((q) => q.series === s).sort((a, b) => a.x - b.x);
@@ -134,13 +143,16 @@ export function figureData(runs: readonly RunInput[], p: FigureParams): FigureDa
     xLabel = p.x === 'p' ? 'label corruption' : (p.x ?? '');
     yLabel = 'test error';
   }
-  averaged ??= average(raw, p.band);
+  averaged ??= p.band === 'best' ? cumulativeBest(average(raw, 'none')) : average(raw, p.band);
   if (p.plot === 'learning_curves') notes.push(...thinningNotes(averaged, xLabel));
   const points: Point[] = averaged.map((q) => ({ ...q, source: 'this run' }));
-  if (p.paper && p.plot === 'learning_curves' && p.metric !== 'loss') notes.push("the paper's Figure 1a shows training loss only: no paper lines for this metric");
-  else if (p.paper) {
+  if (p.paper && p.plot === 'learning_curves' && (p.metric === 'acc' || p.metric === 'test_loss')) {
+    notes.push("the paper plots training loss (Figure 1a) and test accuracy (Figure 2b) over training: no paper lines for this metric");
+  } else if (p.paper) {
     const names = [...new Set(points.map((q) => q.series))];
-    for (const ref of paperSeries(p.plot, names, p.x_unit)) points.push({ ...ref, source: 'paper (CIFAR-10)', runs: 1 });
+    const refs = paperSeries(p.plot, names, p.x_unit, p.metric);
+    for (const ref of refs) points.push({ ...ref, source: 'paper (CIFAR-10)', runs: 1 });
+    if (p.metric === 'test_acc' && refs.length > 0) notes.push(...paperNotes(names));
   }
   const named = Object.keys(p.labels).length > 0 ? points.map((q) => ({ ...q, series: p.labels[q.series] ?? q.series })) : points;
   const title = p.title ?? { learning_curves: 'Learning curves', convergence: 'Convergence slowdown', test_error: 'Generalization error growth' }[p.plot];
@@ -194,6 +206,26 @@ function thinningNotes(points: readonly Averaged[], xLabel: string): string[] {
     if (from !== undefined) notes.push(`${s}: from ${xLabel} ${from.x} on, the line averages fewer than its ${most} runs (the others had stopped)`);
   }
   return notes;
+}
+
+/**
+ * Each line's points with the band from y up to the best y so far (by x): the paper's Figure 2
+ * shading. A point without a value (a seed missing there) neither shades nor raises the best.
+ */
+export function cumulativeBest(points: readonly Averaged[]): Averaged[] {
+  const out: Averaged[] = [];
+  for (const s of new Set(points.map((q) => q.series))) {
+    let best = -Infinity;
+    for (const q of points.filter((q) => q.series === s).sort((a, b) => a.x - b.x)) {
+      if (q.y === null) {
+        out.push(q);
+        continue;
+      }
+      best = Math.max(best, q.y);
+      out.push({ ...q, lo: q.y, hi: best });
+    }
+  }
+  return out;
 }
 
 /** A point with its value and band multiplied by `f`. */

@@ -1,6 +1,7 @@
-// The paper's Figure 1 values (SPEC §4.5, read from the vector data of the PDF's figures), keyed the
-// way a rethink sweep names its lines: corrupt kinds for 1a, model names for 1b and 1c. All CIFAR-10.
-import type { Plot } from './data.js';
+// The paper's Figure 1 and 2b values (SPEC §4.5–4.6, read from the vector data of the PDF's figures),
+// keyed the way a rethink sweep names its lines: corrupt kinds for 1a, model names for 1b, 1c and 2b.
+// All CIFAR-10.
+import type { CurveMetric, Plot } from './data.js';
 
 const P = [0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1];
 
@@ -28,9 +29,32 @@ const FIG1C: Readonly<Record<string, readonly number[]>> = {
   mlp_1x512: [0.495, 0.585, 0.657, 0.719, 0.757, 0.796, 0.865, 0.865, 0.884, 0.894, 0.898],
 };
 
+/**
+ * Figure 2b: small Inception's test accuracy with and without batch norm, no explicit regularizer, at
+ * 5k steps and at the end (51 epochs of 391 steps); the SPEC gives these points, and each line's best.
+ */
+const FIG2B_STEPS = [5000, 51 * 391];
+const FIG2B: Readonly<Record<string, readonly number[]>> = {
+  small_inception_bn: [0.861, 0.865],
+  small_inception: [0.797, 0.849],
+};
+const FIG2B_BEST: Readonly<Record<string, number>> = { small_inception_bn: 0.867, small_inception: 0.853 };
+
 /** The paper's points for the lines a figure draws (by series name); none for names it lacks. */
-export function paperSeries(plot: Plot, names: readonly string[], xUnit: 'epoch' | 'thousand_steps'): { series: string; x: number; y: number }[] {
-  const table = plot === 'learning_curves' ? FIG1A : plot === 'convergence' ? FIG1B : FIG1C;
-  const xs = plot === 'learning_curves' ? FIG1A_EPOCHS.map((e) => (xUnit === 'epoch' ? e : (e * 391) / 1000)) : P;
+export function paperSeries(plot: Plot, names: readonly string[], xUnit: 'epoch' | 'thousand_steps', metric: CurveMetric = 'loss'): { series: string; x: number; y: number }[] {
+  const atStep = (step: number): number => (xUnit === 'epoch' ? step / 391 : step / 1000);
+  const [table, xs] =
+    plot === 'learning_curves'
+      ? metric === 'test_acc'
+        ? [FIG2B, FIG2B_STEPS.map(atStep)]
+        : [FIG1A, FIG1A_EPOCHS.map((e) => atStep(e * 391))]
+      : [plot === 'convergence' ? FIG1B : FIG1C, P];
   return names.flatMap((series) => (table[series] ?? []).map((y, i) => ({ series, x: xs[i]!, y })));
+}
+
+/** What the Figure 2b points are, and each line's best (its shading's top), for the lines it has. */
+export function paperNotes(names: readonly string[]): string[] {
+  return names
+    .filter((n) => FIG2B_BEST[n] !== undefined)
+    .map((n) => `paper (CIFAR-10, Figure 2b): ${n} test accuracy at 5k steps and at the end (51 epochs); its best ${FIG2B_BEST[n]}`);
 }

@@ -1,9 +1,10 @@
 // `figure`: one of the paper's plots from a sweep's training metrics (fan-in): Figure 1a's learning
 // curves, 1b's convergence slowdown, 1c's test error against label corruption. Runs that differ only
-// in their seed make one line, their mean, shaded by their spread. Writes the SVG, the Vega-Lite spec
+// in their seed make one line, their mean, shaded by their spread; or (band: best) Figure 2's shading,
+// each line's cumulative best above it. Writes the SVG, the Vega-Lite spec
 // that drew it, and the plotted numbers. Vega loads only when the stage runs.
 import { definePlugin, type Artifact } from '../../src/plugin/types.js';
-import { BANDS, CURVE_METRICS, PLOTS, type FigureParams, type RunMetrics } from './data.js';
+import { CURVE_METRICS, FIGURE_BANDS, PLOTS, type FigureParams, type RunMetrics } from './data.js';
 
 /** What `figure` and `chart` write: the picture, the spec that drew it, and the numbers plotted. */
 export const plotOutputs = (data: string) =>
@@ -15,7 +16,7 @@ export const plotOutputs = (data: string) =>
 
 export const figurePlugin = definePlugin<FigureParams>({
   name: 'figure',
-  version: '3',
+  version: '4',
   description: "A plot of the paper's Figure 1 kind (learning_curves, convergence, test_error) from train[*].metrics; SVG + Vega-Lite spec + data",
   params: {
     type: 'object',
@@ -29,9 +30,13 @@ export const figurePlugin = definePlugin<FigureParams>({
       metric: { enum: CURVE_METRICS, default: 'loss', description: 'learning_curves: what each epoch shows' },
       x_unit: { enum: ['epoch', 'thousand_steps'], default: 'epoch', description: 'learning_curves: x axis' },
       threshold: { type: 'number', exclusiveMinimum: 0, maximum: 1, default: 1, description: 'convergence: train accuracy that counts as overfit' },
-      paper: { type: 'boolean', default: false, description: "draw the paper's CIFAR-10 values (dashed) for the same models or kinds" },
+      paper: { type: 'boolean', default: false, description: "draw the paper's CIFAR-10 values (dashed) for the same models or kinds: Figure 1, and Figure 2b's test accuracy" },
       labels: { type: 'object', additionalProperties: { type: 'string' }, default: {}, description: 'legend names for series values, e.g. { none: true labels }' },
-      band: { enum: BANDS, default: 'sd', description: "a line averaged over seeds: shade ± its sd, ± its mean's 95% interval (ci95), its min–max range, or none" },
+      band: {
+        enum: FIGURE_BANDS,
+        default: 'sd',
+        description: "a line averaged over seeds: shade ± its sd, ± its mean's 95% interval (ci95), its min–max range, or none; best: from the line up to its cumulative best (Figure 2: early stopping's gain)",
+      },
     },
   },
   inputs: { runs: { kind: 'json', many: true, description: 'metrics JSON of each training run, e.g. train[*].metrics' } },

@@ -1,6 +1,9 @@
 // The train stage's `with:` (snake_case, as users write it) and its mapping to the loop's options.
-// Every default here is filled in by the schema and so belongs to the cache key.
-import { getModel, modelNames } from '../../src/models/registry.js';
+// Every default here is filled in by the schema and so belongs to the cache key; `lr` and `lr_decay`
+// default to the model's paper protocol (src/models/protocol.ts) through one if/then per model.
+import { PAPER_CROP } from '../../src/data/pad-geometry.js';
+import { protocolOf } from '../../src/models/protocol.js';
+import { modelNames } from '../../src/models/registry.js';
 import type { JsonSchema } from '../../src/plugin/types.js';
 import { UserInputError } from '../../src/util/user-error.js';
 import type { LrSchedule } from '../../src/train/schedule.js';
@@ -10,9 +13,11 @@ export interface TrainParams {
   readonly model: string;
   readonly epochs: number;
   readonly batch_size: number;
-  /** null: the model's paper default (0.1 Inception, 0.01 otherwise). */
+  /** Default: the model's protocol (src/models/protocol.ts); null (as written): the same, resolved at run time. */
   readonly lr: number | null;
   readonly lr_decay: number;
+  /** Steps per decay period; absent: an epoch (no default, so pipelines without it keep their keys). */
+  readonly lr_decay_steps?: number;
   readonly lr_staircase: boolean;
   /** A per-step piecewise-constant schedule; replaces lr/lr_decay when set. */
   readonly lr_steps: { readonly boundaries: readonly number[]; readonly values: readonly number[] } | null;
@@ -41,9 +46,14 @@ export const trainParamsSchema: JsonSchema = {
     model: { enum: [...modelNames()], description: 'one of `rethink models`' },
     epochs: { type: 'integer', minimum: 1, default: 20 },
     batch_size: { type: 'integer', minimum: 1, default: 128 },
-    lr: { type: ['number', 'null'], exclusiveMinimum: 0, default: null, description: "initial learning rate; null: the model's paper default" },
-    lr_decay: { type: 'number', exclusiveMinimum: 0, default: 0.95, description: 'learning-rate multiplier per epoch' },
-    lr_staircase: { type: 'boolean', default: true, description: 'decay once per epoch (true) or continuously per step' },
+    lr: { type: ['number', 'null'], exclusiveMinimum: 0, description: "initial learning rate (default: the model's paper value, 0.1 Inception, 0.01 the others; see `rethink models`)" },
+    lr_decay: { type: 'number', exclusiveMinimum: 0, description: "learning-rate multiplier per epoch (default: the model's paper value, 0.95)" },
+    lr_decay_steps: {
+      type: 'integer',
+      minimum: 1,
+      description: "apply lr_decay every this many steps instead of every epoch: 391 is the paper's epoch (CIFAR-10 at batch 128), for subsets whose epoch is a few steps",
+    },
+    lr_staircase: { type: 'boolean', default: true, description: 'decay once per epoch (or lr_decay_steps) (true) or continuously per step' },
     lr_steps: {
       default: null,
       oneOf: [
@@ -86,14 +96,14 @@ export const trainParamsSchema: JsonSchema = {
     preprocessing: {
       type: 'object',
       additionalProperties: false,
-      default: { mode: 'paper', crop: 28, standardize: true },
+      default: { mode: 'paper', crop: PAPER_CROP, standardize: true },
       properties: {
         mode: {
           enum: ['paper', 'inception'],
           default: 'paper',
           description: "paper: ÷255, centre crop, standardize (CIFAR-10); inception: TF-Slim's ImageNet eval pipeline, the central 87.5% resized to `crop`, scaled to [−1, 1]",
         },
-        crop: { type: ['integer', 'null'], minimum: 1, default: 28, description: 'the network input side: centre-crop side (paper: 32 → 28), or the inception resize; null keeps the stored size' },
+        crop: { type: ['integer', 'null'], minimum: 1, default: PAPER_CROP, description: 'the network input side: centre-crop side (paper: 32 → 28), or the inception resize; null keeps the stored size' },
         standardize: { type: 'boolean', default: true, description: 'per-image standardization (paper mode)' },
       },
     },
@@ -103,15 +113,31 @@ export const trainParamsSchema: JsonSchema = {
     record_steps: { type: 'boolean', default: false, description: 'keep every step’s loss and accuracy in the metrics' },
     backend: { type: ['string', 'null'], default: null, description: 'tfjs backend (auto, native, wasm, cpu, …); null: RETHINK_BACKEND or auto' },
   },
+  // The per-model defaults: ajv fills a `then` branch's defaults, so they land in the params (and key).
+  allOf: modelNames().map((name) => {
+    const { lr, lrDecay } = protocolOf(name);
+    return { if: { properties: { model: { const: name } } }, then: { properties: { lr: { default: lr }, lr_decay: { default: lrDecay } } } };
+  }),
 };
 
 export function weightDecayOf(p: TrainParams): WeightDecay {
   return typeof p.weight_decay === 'number' ? { conv: p.weight_decay, dense: p.weight_decay } : p.weight_decay;
 }
 
+/** The initial learning rate: the given one, else the model's protocol. */
+export function initialLearningRate(p: TrainParams): number {
+  return p.lr ?? protocolOf(p.model).lr;
+}
+
 export function scheduleOf(p: TrainParams): LrSchedule {
   if (p.lr_steps !== null) return { kind: 'piecewise', boundaries: p.lr_steps.boundaries, values: p.lr_steps.values };
-  return { kind: 'exponential', initial: p.lr ?? getModel(p.model).defaultLearningRate, decay: p.lr_decay, staircase: p.lr_staircase };
+  return {
+    kind: 'exponential',
+    initial: initialLearningRate(p),
+    decay: p.lr_decay,
+    staircase: p.lr_staircase,
+    ...(p.lr_decay_steps === undefined ? {} : { decaySteps: p.lr_decay_steps }),
+  };
 }
 
 export function preprocessingOf(p: TrainParams, stored: { readonly height: number; readonly width: number }): Preprocessing {

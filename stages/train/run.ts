@@ -8,7 +8,7 @@ import { evaluate, type EvalResult } from '../../src/train/evaluate.js';
 import { train } from '../../src/train/loop.js';
 import { checkpointIntervalMs, FileCheckpointer } from '../../src/train/checkpoint.js';
 import { checkSchedule } from '../../src/train/schedule.js';
-import { TrainParamsError, trainOptionsOf, type TrainParams } from './params.js';
+import { TrainParamsError, initialLearningRate, trainOptionsOf, type TrainParams } from './params.js';
 import { divergedMetrics, divergenceWarning, stepDivergence, type Divergence } from './divergence.js';
 import type { Artifact, JsonValue, StageContext } from '../../src/plugin/types.js';
 import type { InputShape } from '../../src/models/types.js';
@@ -108,7 +108,7 @@ export async function runTrain(ctx: StageContext<TrainParams>): Promise<void> {
       const evalOpts = { preprocessing: opts.preprocessing, batchSize: Math.max(p.batch_size, 256), numClasses, signal: ctx.signal };
       const finalTrain = await evaluate(tf, model, trainSet, evalOpts);
       const finalTest = await evaluate(tf, model, testSet, evalOpts);
-      const hyperparams = { ...p, lr: p.lr ?? def.defaultLearningRate };
+      const hyperparams = { ...p, lr: initialLearningRate(p) };
       const { tensors, metadata } = await modelTensors(
         model,
         { model: def.name, inputShape, numClasses, dropout: p.dropout, preprocessing: opts.preprocessing, classes },

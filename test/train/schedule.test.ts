@@ -20,3 +20,13 @@ test('piecewise schedule switches at the boundaries', () => {
   assert.match(checkSchedule({ ...s, boundaries: [5, 5], values: [1, 2, 3] })!, /ascending/);
   assert.match(checkSchedule({ kind: 'exponential', initial: 0, decay: 1, staircase: true })!, /positive/);
 });
+
+test('exponential schedule with decaySteps: the decay follows steps, not the run’s epoch (the paper’s 391 on a subset)', () => {
+  const s = { kind: 'exponential', initial: 0.01, decay: 0.95, staircase: true, decaySteps: 391 } as const;
+  // An epoch of 8 steps: after 48 such epochs (384 steps) still the initial rate; at step 391 one decay.
+  assert.equal(learningRate(s, 384, 8), 0.01);
+  assert.ok(Math.abs(learningRate(s, 391, 8) - 0.0095) < 1e-12);
+  assert.ok(Math.abs(learningRate({ ...s, staircase: false }, 195.5, 8) - 0.01 * 0.95 ** 0.5) < 1e-12);
+  assert.equal(checkSchedule(s), undefined);
+  assert.match(checkSchedule({ ...s, decaySteps: 0 })!, /decay steps must be a positive integer/);
+});

@@ -57,3 +57,38 @@ test('aggregate over seeds writes one row per other coordinate with the chosen s
     await h.close();
   }
 });
+
+test('aggregate parenthesize: "final (best)" where the table is read (Table 2 style), a column each in JSON and CSV', async () => {
+  const h = await createHarness();
+  try {
+    const producer = {
+      name: 'metrics', version: '1', description: 'x', params: { type: 'object' }, inputs: {},
+      outputs: { out: { kind: 'json' as const } },
+      run: async (ctx: { params: Record<string, unknown>; writeJson(o: string, v: unknown): Promise<void> }) =>
+        ctx.writeJson('out', { final: { train_online_acc: 1, test: { acc: ctx.params.test }, best_test_acc: ctx.params.best } }),
+    };
+    const runs = [];
+    for (const [model, test, best] of [['inception', 0.8605, 0.8671], ['mlp', null, null]] as const) {
+      const r = await h.run(producer, { params: { test, best } });
+      runs.push({ ...r.outputs.out!, origin: { stage: 'train', matrix: { model } } });
+    }
+    const params = { metrics: ['final.train_online_acc', 'final.test.acc', 'final.best_test_acc'], parenthesize: { 'final.test.acc': 'final.best_test_acc' }, digits: 2 };
+    const r = await h.run(aggregatePlugin, { params, inputs: { runs } });
+    const table = await r.outputs.table!.readJson<{ columns: string[]; parenthesized: Record<string, string> }>();
+    assert.deepEqual(table.columns, ['model', 'final.train_online_acc', 'final.test.acc', 'final.best_test_acc']);
+    assert.deepEqual(table.parenthesized, { 'final.test.acc': 'final.best_test_acc' });
+    assert.equal(await readFile(r.outputs.csv!.path, 'utf8'), 'model,final.train_online_acc,final.test.acc,final.best_test_acc\ninception,1,0.8605,0.8671\nmlp,1,,\n');
+    assert.equal(
+      await readFile(r.outputs.markdown!.path, 'utf8'),
+      '| model | final.train_online_acc | final.test.acc (final.best_test_acc) |\n|---|---|---|\n| inception | 1 | 0.86 (0.87) |\n| mlp | 1 | – |\n',
+    );
+    const userError = (pattern: RegExp) => (e: unknown) => (e as { userError?: boolean }).userError === true && pattern.test((e as Error).message);
+    await assert.rejects(
+      h.run(aggregatePlugin, { params: { ...params, parenthesize: { 'final.test.acc': 'final.best' } }, inputs: { runs } }),
+      userError(/with\.parenthesize names "final\.best", not in with\.metrics/),
+    );
+    await assert.rejects(h.run(aggregatePlugin, { params: { ...params, over: ['model'] }, inputs: { runs } }), userError(/not to statistics over seeds/));
+  } finally {
+    await h.close();
+  }
+});

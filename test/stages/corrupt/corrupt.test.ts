@@ -4,6 +4,8 @@ import assert from 'node:assert/strict';
 import { createHarness, type Harness, type HarnessInput, type HarnessOutput } from '../../../src/testing/harness.js';
 import { corrupt, CORRUPT_KINDS } from '../../../stages/corrupt/corrupt.js';
 import { Rng } from '../../../src/util/random.js';
+import { resolveParams } from '../../../src/config/params.js';
+import type { Plugin } from '../../../src/plugin/types.js';
 import type { TensorData } from '../../../src/tensors/types.js';
 
 const H = 16;
@@ -234,4 +236,47 @@ test('corrupt: identity cases, labels, pixels, gaussian, determinism', async (t)
     await assert.rejects(run(h, { kind: 'random_labels', p: 0.5 }), /with\.p/);
     await assert.rejects(run(h, { kind: 'gaussian', region: [8, 8] }), /with\.region/);
   });
+});
+
+test('corrupt: pixel kinds permute the 28×28 the train stage crops by default (region crop), full on request', async (t) => {
+  const h = await createHarness();
+  t.after(() => h.close());
+  // 32×32 images (the paper's geometry) whose pixel q is (q & 255, q >> 8, image index).
+  const S = 32;
+  const encode = (n: number): Uint8Array => {
+    const x = new Uint8Array(n * S * S * 3);
+    for (let i = 0; i < n; i++) for (let q = 0; q < S * S; q++) x.set([q & 255, q >> 8, i], (i * S * S + q) * 3);
+    return x;
+  };
+  const input = (): HarnessInput => ({
+    tensors: {
+      x_train: { dtype: 'uint8', shape: [4, S, S, 3], data: encode(4) },
+      y_train: { dtype: 'int32', shape: [4], data: Int32Array.from([0, 1, 2, 3]) },
+      x_test: { dtype: 'uint8', shape: [2, S, S, 3], data: encode(2) },
+      y_test: { dtype: 'int32', shape: [2], data: Int32Array.from([0, 1]) },
+    },
+  });
+  const sources = (x: Uint8Array, i: number): number[] =>
+    Array.from({ length: S * S }, (_, q) => x[(i * S * S + q) * 3]! | (x[(i * S * S + q) * 3 + 1]! << 8));
+  const inCrop = (q: number): boolean => Math.floor(q / S) >= 2 && Math.floor(q / S) < 30 && q % S >= 2 && q % S < 30;
+
+  for (const kind of ['shuffled_pixels', 'random_pixels']) {
+    const r = await h.run(corrupt, { params: { kind }, seed: 5, inputs: { dataset: input() } });
+    const resolved = resolveParams(corrupt as Plugin<never>, { kind });
+    assert.ok(resolved.ok && resolved.params['region'] === 'crop', 'the default is filled in, so it is part of the key');
+    const x = (await (await r.outputs['dataset']!.readTensors()).read('x_train')).data as Uint8Array;
+    const map = sources(x, 0);
+    map.forEach((src, q) => (inCrop(q) ? assert.ok(inCrop(src), `${kind}: ${q} from ${src}`) : assert.equal(src, q, `${kind}: border ${q} stays`)));
+    assert.ok(map.filter((s, q) => s !== q).length > 28 * 28 * 0.9, `${kind}: the crop is shuffled`);
+    assert.deepEqual((await r.outputs['metrics']!.readJson<Record<string, unknown>>())['region'], [28, 28]);
+
+    const full = await h.run(corrupt, { params: { kind, region: 'full' }, seed: 5, inputs: { dataset: input() } });
+    const fx = (await (await full.outputs['dataset']!.readTensors()).read('x_train')).data as Uint8Array;
+    assert.ok(sources(fx, 0).some((s, q) => !inCrop(q) && s !== q), `${kind}: full moves border pixels too`);
+  }
+  // A dataset smaller than the crop is permuted whole (the 16×16 tests above rely on it too).
+  const { regionSize } = await import('../../../stages/corrupt/corrupt.js');
+  assert.deepEqual(regionSize('crop', { height: 28, width: 28, channels: 1 }), [28, 28]);
+  assert.deepEqual(regionSize('crop', { height: 16, width: 40, channels: 1 }), [16, 28]);
+  assert.equal(regionSize('full', { height: 32, width: 32, channels: 3 }), undefined);
 });

@@ -5,6 +5,9 @@ import { createHarness } from '../../../src/testing/harness.js';
 import { figureData, FigureInputError, type FigureParams, type RunInput } from '../../../stages/figure/data.js';
 import { figurePlugin } from '../../../stages/figure/plugin.js';
 import { vegaLiteSpec } from '../../../stages/figure/render.js';
+import { chartPlugin } from '../../../stages/chart/plugin.js';
+import { resolveParams } from '../../../src/config/params.js';
+import type { Plugin } from '../../../src/plugin/types.js';
 
 const DEFAULTS: FigureParams = { plot: 'learning_curves', title: null, series: null, x: null, metric: 'loss', x_unit: 'epoch', threshold: 1, paper: false, labels: {}, band: 'sd' };
 
@@ -156,4 +159,32 @@ test('the spec shades the band under each line only when some point has one', ()
   const plain = vegaLiteSpec({ title: 'T', plot: 'test_error', xLabel: 'p', yLabel: 'e', notes: [], points: [{ series: 's', x: 0, y: 0.3, runs: 1, source: 'this run' }] });
   assert.equal('layer' in plain, false);
   assert.equal((plain['mark'] as { type: string }).type, 'line');
+});
+
+test("Figure 2b: band best shades from each test-accuracy line up to its cumulative best; the paper's points join, dashed", () => {
+  // Test accuracy is acc / 2 in `run`: 0.2, 0.4, 0.3, 0.35, 0.45 for Inception.
+  const curve = (accs: readonly number[]): [number, number][] => accs.map((a) => [1, a]);
+  const runs = [
+    run('train[model=small_inception_bn]', { model: 'small_inception_bn' }, curve([0.4, 0.8, 0.6, 0.7, 0.9]), 0.45, 'small_inception_bn'),
+    run('train[model=small_inception]', { model: 'small_inception' }, curve([0.5, 0.3]), 0.15, 'small_inception'),
+  ];
+  const fig = figureData(runs, { ...DEFAULTS, series: 'model', metric: 'test_acc', band: 'best', paper: true, x_unit: 'thousand_steps' });
+  const ours = (series: string) => fig.points.filter((p) => p.source === 'this run' && p.series === series).map((p) => [p.x, p.y, p.lo, p.hi]);
+  assert.deepEqual(ours('small_inception_bn'), [[0.01, 0.2, 0.2, 0.2], [0.02, 0.4, 0.4, 0.4], [0.03, 0.3, 0.3, 0.4], [0.04, 0.35, 0.35, 0.4], [0.05, 0.45, 0.45, 0.45]]);
+  assert.deepEqual(ours('small_inception'), [[0.01, 0.25, 0.25, 0.25], [0.02, 0.15, 0.15, 0.25]]);
+  // SPEC §4.6: at 5k steps and at the end (51 epochs × 391 steps).
+  const paper = fig.points.filter((p) => p.source === 'paper (CIFAR-10)').map((p) => [p.series, p.x, p.y]);
+  assert.deepEqual(paper, [['small_inception_bn', 5, 0.861], ['small_inception_bn', 19.941, 0.865], ['small_inception', 5, 0.797], ['small_inception', 19.941, 0.849]]);
+  assert.ok(fig.notes.some((n) => /small_inception_bn test accuracy at 5k steps and at the end \(51 epochs\); its best 0\.867/.test(n)), fig.notes.join('\n'));
+  const spec = vegaLiteSpec(fig);
+  assert.deepEqual((spec['layer'] as { mark: { type: string } }[]).map((l) => l.mark.type), ['area', 'line'], 'the shading is drawn under the lines');
+  // In epochs, the paper's points sit at 5000 / 391 and 51.
+  const epochs = figureData(runs, { ...DEFAULTS, series: 'model', metric: 'test_acc', paper: true });
+  assert.deepEqual(epochs.points.filter((p) => p.source !== 'this run' && p.series === 'small_inception').map((p) => p.x), [5000 / 391, 51]);
+  // The cumulative best is a thing of accuracies over training only.
+  assert.throws(() => figureData(runs, { ...DEFAULTS, metric: 'loss', band: 'best' }), (e: Error) => e instanceof FigureInputError && /band best .* needs plot learning_curves with metric acc or test_acc, not learning_curves of loss/.test(e.message));
+  assert.throws(() => figureData(runs, { ...DEFAULTS, plot: 'test_error', x: 'model', band: 'best' }), /needs plot learning_curves .*, not test_error$/);
+  // `chart` shares the seed bands only: a cumulative best is the figure's.
+  assert.equal(resolveParams(chartPlugin as Plugin<never>, { x: 'n', y: 'acc', band: 'best' }).ok, false);
+  assert.equal(resolveParams(figurePlugin as Plugin<never>, { plot: 'learning_curves', metric: 'test_acc', band: 'best' }).ok, true);
 });
