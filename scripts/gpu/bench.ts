@@ -8,6 +8,7 @@ import { performance } from 'node:perf_hooks';
 import type * as tfType from '@tensorflow/tfjs';
 import { startedWebGpu, tryInitWebGpu } from '../../src/backends/webgpu/init.js';
 import { webgpuSession } from '../../src/backends/webgpu/session.js';
+import { protocolOf } from '../../src/models/protocol.js';
 import { getModel } from '../../src/models/registry.js';
 import { sgdSlots } from '../../src/train/decay.js';
 import { MomentumSgd } from '../../src/train/sgd.js';
@@ -59,7 +60,7 @@ interface StepRunner {
 async function makeRunner(tf: Tf, name: string, batch: number): Promise<StepRunner> {
   const def = getModel(name);
   const model = await def.build({ inputShape: [28, 28, 3], numClasses: 10, seed: 1, fuseBiasRelu: args['fuse-layers'] !== 'off' });
-  const lr = def.defaultLearningRate;
+  const lr = protocolOf(def.name).lr;
   const x = tf.randomNormal([batch, 28, 28, 3], 0, 1, 'float32', 7);
   const labels = tf.randomUniform([batch], 0, 10, 'int32', 8);
   if (args.optimizer === 'tfjs') {
@@ -288,7 +289,7 @@ async function check(tf: Tf, name: string, batch: number): Promise<void> {
       const labels = tf.randomUniform([batch], 0, 10, 'int32', 12);
       const losses: number[] = [];
       for (let i = 0; i < steps; i++) {
-        const stats = trainStepOn(tf, model, sgd, x, labels, 10, getModel(name).defaultLearningRate);
+        const stats = trainStepOn(tf, model, sgd, x, labels, 10, protocolOf(name).lr);
         session.endStep?.();
         losses.push((await stats.data())[0]!);
         stats.dispose();

@@ -7,6 +7,7 @@ import type * as tfType from '@tensorflow/tfjs';
 import { tryInitWebGpu } from '../../src/backends/webgpu/init.js';
 import { webgpuSession } from '../../src/backends/webgpu/session.js';
 import { softmaxCrossEntropyMean } from '../../src/ops/softmax_xent.js';
+import { protocolOf } from '../../src/models/protocol.js';
 import { getModel } from '../../src/models/registry.js';
 import { sgdSlots } from '../../src/train/decay.js';
 import { MomentumSgd } from '../../src/train/sgd.js';
@@ -38,7 +39,7 @@ async function run(name: string, fused: boolean): Promise<{ losses: number[]; we
   const losses: number[] = [];
   for (let i = 0; i < Number(args.steps); i++) {
     const { value, grads } = tf.variableGrads(() => softmaxCrossEntropyMean(tf, y, model.apply(x, { training: true }) as tfType.Tensor), [...sgd.variables]);
-    sgd.apply(grads, def.defaultLearningRate);
+    sgd.apply(grads, protocolOf(def.name).lr);
     tf.dispose(grads);
     losses.push((await value.data())[0]!);
     value.dispose();

@@ -13,6 +13,7 @@ import { gunzipSync } from 'node:zlib';
 import { initBackend } from '../../src/backends/select.js';
 import { corruptLabels } from '../../src/data/corrupt-labels.js';
 import { MNIST_SIDE } from '../../src/data/npm-datasets.js';
+import { protocolOf } from '../../src/models/protocol.js';
 import { getModel } from '../../src/models/registry.js';
 import { evaluate } from '../../src/train/evaluate.js';
 import { train } from '../../src/train/loop.js';
@@ -82,7 +83,7 @@ async function main(): Promise<void> {
       const y = labels === 'random' ? corruptLabels(trainSet.labels, 10, 1, Rng.derive(0, 'corrupt', name)).labels : trainSet.labels;
       const def = getModel(name);
       const model = await def.build({ inputShape: [...INPUT_SHAPE], numClasses: 10, seed: 1 });
-      const lr = args.lr === undefined ? def.defaultLearningRate : Number(args.lr);
+      const lr = args.lr === undefined ? protocolOf(def.name).lr : Number(args.lr);
       const opts: TrainOptions = {
         seed: 1,
         epochs: Number(args['max-epochs']),
