@@ -65,7 +65,7 @@ test('SIMD and JS paths give the same bits (blocks of partial sums included)', {
         const a = { epsilon: 1e-3, relu };
         const st = bnStats(b, x, forceJs);
         const y = bnApply(b, x, st, beta, a, forceJs);
-        const [sums, db] = bnGradStats(b, x, st, dy, y, a, forceJs);
+        const [sums, db] = bnGradStats(b, dy, y, beta, a, forceJs);
         const dx = bnGradInput(b, x, st, dy, y, sums!, a, forceJs);
         const tensors = [st, y, sums!, db!, dx].map((t) => tf.engine().makeTensorFromTensorInfo(t));
         const values = tensors.map((t) => t.dataSync().slice());

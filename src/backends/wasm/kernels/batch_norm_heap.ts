@@ -30,9 +30,9 @@ interface Simd {
   /** y = (x − mean)·r + β, then max(·, 0) for applyRelu */
   apply(x: number, mean: number, r: number, beta: number, y: number, rows: number, cBytes: number): void;
   applyRelu(x: number, mean: number, r: number, beta: number, y: number, rows: number, cBytes: number): void;
-  /** g = dy (masked by y > 0 for gsumsRelu); acc0 += g; acc1 += g·((x − mean)·r) */
-  gsums(x: number, dy: number, y: number, mean: number, r: number, acc0: number, acc1: number, rows: number, cBytes: number): void;
-  gsumsRelu(x: number, dy: number, y: number, mean: number, r: number, acc0: number, acc1: number, rows: number, cBytes: number): void;
+  /** g = dy (masked by y > 0 for gsumsRelu); acc0 += g; acc1 += g·(y − β), x̂ recovered from the output */
+  gsums(dy: number, y: number, beta: number, acc0: number, acc1: number, rows: number, cBytes: number): void;
+  gsumsRelu(dy: number, y: number, beta: number, acc0: number, acc1: number, rows: number, cBytes: number): void;
   /** dx = ((g − s0) − (x − mean)·r·s1)·r */
   gin(x: number, dy: number, y: number, mean: number, r: number, s0: number, s1: number, dx: number, rows: number, cBytes: number): void;
   ginRelu(x: number, dy: number, y: number, mean: number, r: number, s0: number, s1: number, dx: number, rows: number, cBytes: number): void;
@@ -120,10 +120,10 @@ function moduleFunctions(tail: number): WasmFunction[] {
       k.store(4, g, [...xhat(k, g, 0, 1, 2), ...k.chan(3, g), ...op.f32x4Add, ...(relu ? [...op.get(k.v(0)), ...op.f32x4Pmax] : [])]),
     );
   const gsums = (relu: boolean): WasmFunction =>
-    rowsFunction(relu ? 'gsumsRelu' : 'gsums', 9, 2, tail, (k, g) => [
-      ...gradient(k, g, 1, 2, relu),
-      ...k.accumulate(5, g, op.get(k.v(1))),
-      ...k.accumulate(6, g, [...op.get(k.v(1)), ...xhat(k, g, 0, 3, 4), ...op.f32x4Mul]),
+    rowsFunction(relu ? 'gsumsRelu' : 'gsums', 7, 2, tail, (k, g) => [
+      ...gradient(k, g, 0, 1, relu),
+      ...k.accumulate(3, g, op.get(k.v(1))),
+      ...k.accumulate(4, g, [...op.get(k.v(1)), ...k.elem(1, g), ...k.chan(2, g), ...op.f32x4Sub, ...op.f32x4Mul]),
     ]);
   const gin = (relu: boolean): WasmFunction =>
     rowsFunction(relu ? 'ginRelu' : 'gin', 10, 2, tail, (k, g) => [
@@ -297,29 +297,30 @@ export function bnMoving(b: WasmHeapBackend, mean: TensorInfo, variance: TensorI
 /** The masked gradient g at flat index i (the JS path). */
 const gradAt = (dy: Float32Array, y: Float32Array | null, i: number): number => (y === null || y[i]! > 0 ? dy[i]! : 0);
 
-export function bnGradStats(b: WasmHeapBackend, x: TensorInfo, stats: TensorInfo, dy: TensorInfo, y: TensorInfo | undefined, a: BnAttrs, js = false): TensorInfo[] {
-  const call = new Call(b, x, js);
+/**
+ * Σg and Σg·x̂ with x̂ = y − β read back from the output (y = x̂ + β before the ReLU): two streams (dy,
+ * y) instead of three. Where the ReLU zeroed y, g is zero too, so those rows add nothing.
+ */
+export function bnGradStats(b: WasmHeapBackend, dy: TensorInfo, y: TensorInfo, beta: TensorInfo, a: BnAttrs, js = false): TensorInfo[] {
+  const call = new Call(b, dy, js);
   const { C, simd } = call;
   const relu = a.relu === true;
-  if (relu && y === undefined) throw new Error(`${BN_GRAD_STATS}: relu needs the output y`);
   const sums = b.makeOutput([2, C], 'float32');
   const dBeta = b.makeOutput([C], 'float32');
   const [acc0, acc1] = [call.temp(C), call.temp(C)];
   try {
-    const [mean, r] = meanAndScale(call, stats, a.epsilon);
     const rowBytes = 4 * C;
-    const yy = y ?? dy;
     const [t0, t1] = blockedSums(call, [acc0, acc1], (row0, rows) => {
       const off = row0 * rowBytes;
       if (simd !== null) {
-        return (relu ? simd.gsumsRelu : simd.gsums)(call.at(x) + off, call.at(dy) + off, call.at(yy) + off, call.at(mean), call.at(r), call.at(acc0), call.at(acc1), rows, rowBytes);
+        return (relu ? simd.gsumsRelu : simd.gsums)(call.at(dy) + off, call.at(y) + off, call.at(beta), call.at(acc0), call.at(acc1), rows, rowBytes);
       }
-      const [xs, g, ys, m, rs, a0, a1] = [call.view(x), call.view(dy), relu ? call.view(yy) : null, call.view(mean), call.view(r), call.view(acc0), call.view(acc1)];
+      const [g, ys, be, a0, a1] = [call.view(dy), call.view(y), call.view(beta), call.view(acc0), call.view(acc1)];
       for (let i = row0 * C; i < (row0 + rows) * C; i++) {
         const c = i % C;
-        const gi = gradAt(g, ys, i);
+        const gi = gradAt(g, relu ? ys : null, i);
         a0[c] = f(a0[c]! + gi);
-        a1[c] = f(a1[c]! + f(gi * f(f(xs[i]! - m[c]!) * rs[c]!)));
+        a1[c] = f(a1[c]! + f(gi * f(ys[i]! - be[c]!)));
       }
     }) as [Float64Array, Float64Array];
     const [s, db] = [call.view(sums), call.view(dBeta)];
@@ -371,7 +372,7 @@ export const HEAP_BATCH_NORM_KERNELS: Readonly<Record<string, KernelFunc>> = {
   [BN_APPLY]: ({ inputs, backend, attrs }) => bnApply(backend as unknown as WasmHeapBackend, inputs['x']!, inputs['stats']!, inputs['beta']!, attrs as unknown as BnAttrs),
   [BN_MOVING]: ({ inputs, backend, attrs }) => bnMoving(backend as unknown as WasmHeapBackend, inputs['mean']!, inputs['variance']!, inputs['stats']!, attrs as unknown as BnMovingAttrs),
   [BN_GRAD_STATS]: ({ inputs, backend, attrs }) =>
-    bnGradStats(backend as unknown as WasmHeapBackend, inputs['x']!, inputs['stats']!, inputs['dy']!, inputs['y'], attrs as unknown as BnAttrs),
+    bnGradStats(backend as unknown as WasmHeapBackend, inputs['dy']!, inputs['y']!, inputs['beta']!, attrs as unknown as BnAttrs),
   [BN_GRAD_INPUT]: ({ inputs, backend, attrs }) =>
     bnGradInput(backend as unknown as WasmHeapBackend, inputs['x']!, inputs['stats']!, inputs['dy']!, inputs['y'], inputs['sums']!, attrs as unknown as BnAttrs),
 };
