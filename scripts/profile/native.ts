@@ -1,5 +1,8 @@
 // Profiling script for the 'native' backend (not imported by anything):
-//   npx tsx scripts/profile/native.ts [--kernels] [--models a,b] [--steps N] [--backend native|wasm]
+//   npx tsx scripts/profile/native.ts [--kernels] [--models a,b] [--steps N] [--backend native|wasm] [--cpu-clock]
+// --cpu-clock times steps and kernels by the process's CPU time instead of the wall clock: on a host
+// busy with other work, time spent descheduled then stops counting (run it with
+// RETHINK_NATIVE_THREADS=1, or ORT's spinning pool threads count too).
 // Prints GFLOP/s of each native kernel at the paper models' shapes, then per model the images/second
 // of full training steps (batch 128, 28×28×3, momentum SGD) and where one step's time goes.
 
@@ -31,10 +34,20 @@ const { values: args } = parseArgs({
     previous: { type: 'boolean', default: false },
     /** Interleaved native-vs-wasm races of the memory-bound kernels only (LRN, LRNGrad, Sum, MaxPoolGrad). */
     'compare-light': { type: 'boolean', default: false },
+    'cpu-clock': { type: 'boolean', default: false },
   },
 });
 
+/** Milliseconds of the process's CPU time (user + system). */
+const cpuMs = (): number => {
+  const u = process.cpuUsage();
+  return (u.user + u.system) / 1000;
+};
+const clock = args['cpu-clock'] ? cpuMs : (): number => performance.now();
+
 async function setUp(): Promise<void> {
+  // tfjs's profiler times kernels by the platform's clock.
+  if (args['cpu-clock']) (tf.env().platform as { now(): number }).now = cpuMs;
   if (args.backend === 'native') {
     const r = await initNative();
     if (!r.ok) throw new Error(`native backend unavailable: ${r.reason}: ${r.detail}`);
@@ -250,9 +263,9 @@ async function modelBench(name: string, steps: number): Promise<void> {
   const dataIds = (tf.backend() as unknown as { numDataIds(): number }).numDataIds();
   const times: number[] = [];
   for (let i = 0; i < steps; i++) {
-    const t0 = performance.now();
+    const t0 = clock();
     step();
-    times.push(performance.now() - t0);
+    times.push(clock() - t0);
   }
   const leaked = tf.memory().numTensors - tensors;
   const leakedIds = (tf.backend() as unknown as { numDataIds(): number }).numDataIds() - dataIds;

@@ -93,7 +93,9 @@ function buildInception(tf: Tf, name: string, batchNorm: boolean, opts: BuildOpt
     }
     // Keras' defaults for momentum and epsilon (the paper gives none).
     const bn = { momentum: 0.99, epsilon: 1e-3, name: `${prefix}_bn` };
-    const z = apply(conv({ useBias: false }), x);
+    // The first conv reads the image, whose gradient nobody needs: the fused op skips it.
+    const linear = conv({ useBias: false });
+    const z = apply(opts.fuseBiasRelu === false ? linear : fuseBiasReluInTraining(tf, linear, { inputGrad: x !== input }), x);
     // The ReLU fuses into the batch norm (one op; on webgpu its kernels apply and mask it).
     if (opts.fuseBiasRelu !== false) return apply(custom.betaBatchNorm({ ...bn, relu: true }), z);
     return apply(tf.layers.reLU({ name: `${prefix}_relu` }), apply(custom.betaBatchNorm(bn), z));

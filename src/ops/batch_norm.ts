@@ -50,13 +50,13 @@ export function fusedBetaBatchNorm(tf: Tf, x: Tensor, beta: Tensor, moving: Movi
       moving.variance.write(variance);
     }
     const [y] = run(BN_APPLY, { x: xs, stats, beta: b }, { epsilon, relu }) as [Tensor];
-    save(relu ? [xs, stats, y] : [xs, stats]);
+    save([xs, stats, y, b]);
     return {
       value: y,
       gradFunc: (dy: Tensor, saved: Tensor[]) => {
-        const [sx, st, sy] = saved as [Tensor, Tensor, Tensor | undefined];
-        const masked = relu ? { x: sx, stats: st, dy, y: sy! } : { x: sx, stats: st, dy };
-        const [sums, dBeta] = run(BN_GRAD_STATS, masked, { epsilon, relu }) as [Tensor, Tensor];
+        const [sx, st, sy, sb] = saved as [Tensor, Tensor, Tensor, Tensor];
+        const masked = relu ? { x: sx, stats: st, dy, y: sy } : { x: sx, stats: st, dy };
+        const [sums, dBeta] = run(BN_GRAD_STATS, { x: sx, stats: st, dy, y: sy, beta: sb }, { epsilon, relu }) as [Tensor, Tensor];
         const [dx] = run(BN_GRAD_INPUT, { ...masked, sums }, { epsilon, relu }) as [Tensor];
         return [dx, dBeta];
       },

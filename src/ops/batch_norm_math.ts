@@ -8,7 +8,11 @@ export const BN_STATS = 'RethinkBatchNormStats';
 export const BN_APPLY = 'RethinkBatchNormApply';
 /** (mean, variance, stats) → [mean, variance]·momentum + stats·(1 − momentum), both at once. */
 export const BN_MOVING = 'RethinkBatchNormMoving';
-/** (x, stats, dy[, y]) → [2, C] (Σg, Σg·x̂) and dβ = Σg [C]; g = dy, or dy·[y > 0] when relu. */
+/**
+ * (x, stats, dy, y, beta) → [2, C] (Σg, Σg·x̂) and dβ = Σg [C]; g = dy, or dy·[y > 0] when relu. A
+ * backend takes x̂ = (x − μ)·r, or y − β (y = x̂ + β, and where the ReLU zeroed y, g is 0): the
+ * wasm-heap kernels do, reading two activation-sized arrays instead of three.
+ */
 export const BN_GRAD_STATS = 'RethinkBatchNormGradStats';
 /** (x, stats, dy[, y], sums) → dx = r·(g − Σg/M − x̂·Σ(g·x̂)/M). */
 export const BN_GRAD_INPUT = 'RethinkBatchNormGradInput';

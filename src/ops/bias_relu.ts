@@ -98,3 +98,30 @@ export function conv2dBiasRelu(tf: Tf, x: T, filter: T, bias: T, g: ConvGeometry
   });
   return o.inputGrad ? f(x, filter, bias) : f(filter, bias);
 }
+
+/**
+ * conv2d(x, filter) with no bias and no activation (a conv feeding a batch norm), NHWC, dilation 1.
+ * tfjs's own op computes the input gradient whenever the layer has a gradient at all, so the first
+ * conv of a batch-norm model would compute the image's gradient, which nobody reads; here
+ * `inputGrad: false` skips it.
+ */
+export function conv2dLinear(tf: Tf, x: T, filter: T, g: ConvGeometry, o: FusedOptions): T {
+  const conv = { strides: [...g.strides], pad: g.pad, dataFormat: 'NHWC', dilations: [1, 1] } as const;
+  const f = tf.customGrad((...args: (T | tfType.GradSaveFunc)[]) => {
+    const save = args.pop() as tfType.GradSaveFunc;
+    const [xx, w] = (o.inputGrad ? args : [x, ...args]) as [T, T];
+    save([xx, w]);
+    return {
+      value: tf.engine().runKernel('Conv2D', { x: xx, filter: w }, conv as unknown as tfType.NamedAttrMap) as T,
+      gradFunc: (dy: T, saved: T[]) => {
+        const [sx, sw] = saved as [T, T];
+        const e = tf.engine();
+        const dw = e.runKernel('Conv2DBackpropFilter', { x: sx, dy }, { ...conv, filterShape: sw.shape } as unknown as tfType.NamedAttrMap) as T;
+        if (!o.inputGrad) return [dw];
+        const dx = e.runKernel('Conv2DBackpropInput', { dy, filter: sw }, { ...conv, inputShape: sx.shape } as unknown as tfType.NamedAttrMap) as T;
+        return [dx, dw];
+      },
+    };
+  });
+  return o.inputGrad ? f(x, filter) : f(filter);
+}

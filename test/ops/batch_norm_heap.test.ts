@@ -56,7 +56,7 @@ test('a training step runs the fused kernels, not the composed ops', async () =>
 test('SIMD and JS paths give the same bits (blocks of partial sums included)', { skip: native.ok ? false : 'native unavailable' }, async () => {
   await tf.setBackend('native');
   const b = tf.backend() as unknown as Parameters<typeof bnStats>[0];
-  for (const shape of [[6, 12, 12, 16], [2, 5, 5, 260]]) {
+  for (const shape of [[6, 12, 12, 16], [2, 5, 5, 260], [3, 4, 4, 64]]) {
     const x = tf.add(tf.mul(tf.randomNormal(shape, 0, 1, 'float32', 1), 2), 3);
     const dy = tf.randomNormal(shape, 0, 1, 'float32', 2);
     const beta = tf.randomNormal([shape.at(-1)!], 0, 1, 'float32', 3);
@@ -65,7 +65,7 @@ test('SIMD and JS paths give the same bits (blocks of partial sums included)', {
         const a = { epsilon: 1e-3, relu };
         const st = bnStats(b, x, forceJs);
         const y = bnApply(b, x, st, beta, a, forceJs);
-        const [sums, db] = bnGradStats(b, x, st, dy, y, a, forceJs);
+        const [sums, db] = bnGradStats(b, dy, y, beta, a, forceJs);
         const dx = bnGradInput(b, x, st, dy, y, sums!, a, forceJs);
         const tensors = [st, y, sums!, db!, dx].map((t) => tf.engine().makeTensorFromTensorInfo(t));
         const values = tensors.map((t) => t.dataSync().slice());
@@ -81,11 +81,38 @@ test('SIMD and JS paths give the same bits (blocks of partial sums included)', {
   }
 });
 
+test('one-pass statistics keep their digits when the mean dwarfs the spread (SIMD and JS)', { skip: native.ok ? false : 'native unavailable' }, async () => {
+  await tf.setBackend('native');
+  const b = tf.backend() as unknown as Parameters<typeof bnStats>[0];
+  // Mean 1000, standard deviation 0.01: Σx²/M − (Σx/M)² in float32 sums would be noise.
+  const shape = [4, 20, 20, 8];
+  const x = tf.tidy(() => tf.add(tf.mul(tf.randomNormal(shape, 0, 1, 'float32', 4), 0.01), 1000));
+  const xs = x.dataSync();
+  const C = 8;
+  const M = xs.length / C;
+  for (const forceJs of [false, true]) {
+    const st = tf.engine().makeTensorFromTensorInfo(bnStats(b, x, forceJs));
+    const got = st.dataSync();
+    for (let c = 0; c < C; c++) {
+      let mean = 0;
+      for (let i = c; i < xs.length; i += C) mean += xs[i]!;
+      mean /= M;
+      let variance = 0;
+      for (let i = c; i < xs.length; i += C) variance += (xs[i]! - mean) ** 2;
+      variance /= M;
+      assert.ok(Math.abs(got[c]! - mean) <= 1e-6 * mean, `${forceJs ? 'JS' : 'SIMD'} mean[${c}] ${got[c]} vs ${mean}`);
+      assert.ok(Math.abs(got[C + c]! - variance) <= 1e-3 * variance, `${forceJs ? 'JS' : 'SIMD'} variance[${c}] ${got[C + c]} vs ${variance}`);
+    }
+    st.dispose();
+  }
+  x.dispose();
+});
+
 test('the SIMD module loads on plain and shared memories (the threaded wasm heap is shared)', () => {
   const WA = (globalThis as unknown as { WebAssembly: { Memory: new (d: { initial: number; maximum?: number; shared?: boolean }) => object } }).WebAssembly;
   for (const shared of [false, true]) {
     const heap = heapMemory(new WA.Memory(shared ? { initial: 1, maximum: 1, shared: true } : { initial: 1 }));
     assert.ok(heap !== null && heap.shared === shared);
-    assert.ok(batchNormSimd(heap) !== null, `${shared ? 'shared' : 'plain'} memory`);
+    assert.ok(batchNormSimd(heap, 4) !== null, `${shared ? 'shared' : 'plain'} memory`);
   }
 });

@@ -94,6 +94,8 @@ export const op = {
   set: (local: number) => [0x21, local],
   i32: (value: number) => [0x41, ...sleb(value)],
   i32Add: [0x6a],
+  i32Sub: [0x6b],
+  i32Mul: [0x6c],
   i32GeU: [0x4f],
   /** memory.copy (bulk memory): pops dst, src, length */
   memoryCopy: [0xfc, 0x0a, 0x00, 0x00],

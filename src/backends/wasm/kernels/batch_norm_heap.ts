@@ -3,14 +3,17 @@
 // instruction, in place of the ~20 composed kernels per layer (small Inception with batch norm: 174
 // Multiply, 60 Sub, 87 Add, 42 Sum, 39 Mean calls a step, ≈ 325 ms).
 // Per-channel sums add rows in blocks of BLOCK_ROWS in float32 lanes, each block's partial sum then
-// into a float64 total, so rounding grows with BLOCK_ROWS + M/BLOCK_ROWS rather than M. Element-wise
+// into a float64 total, so rounding grows with BLOCK_ROWS + M/BLOCK_ROWS rather than M. The
+// statistics take one pass over x: sums of d and d² for d = x − s, with s each channel's mean over
+// the first block, so that d is centred well enough that Σd²/M − (Σd/M)² loses no digits to
+// cancellation. Element-wise
 // results round once per operation, as the composed ops (and the webgpu kernels) do. A JS loop with
 // the same operations in the same order (Math.fround per operation) takes channel counts that are not
 // a multiple of four, and heaps where SIMD will not load; it gives the same bits.
 
 import type { KernelFunc, TensorInfo } from '@tensorflow/tfjs';
 import type { HeapMemory, WasmFunction, WasmHeapBackend } from '../assemble.js';
-import { addTo, heapMemoryOf, heapModule, I32, op, V128, whileBelow } from '../assemble.js';
+import { heapMemoryOf, heapModule, I32, op, uleb, V128, whileBelow } from '../assemble.js';
 import { BN_APPLY, BN_GRAD_INPUT, BN_GRAD_STATS, BN_MOVING, BN_STATS, type BnAttrs, type BnMovingAttrs } from '../../../ops/batch_norm_math.js';
 
 /** Rows per float32 partial sum. */
@@ -22,98 +25,127 @@ export const BLOCK_ROWS = 256;
 interface Simd {
   /** acc[c] += x[r, c] */
   sum(x: number, acc: number, rows: number, cBytes: number): void;
-  /** acc[c] += (x[r, c] − mean[c])² */
-  sqdev(x: number, mean: number, acc: number, rows: number, cBytes: number): void;
+  /** d = x[r, c] − shift[c]; acc0[c] += d; acc1[c] += d² */
+  shifted(x: number, shift: number, acc0: number, acc1: number, rows: number, cBytes: number): void;
   /** y = (x − mean)·r + β, then max(·, 0) for applyRelu */
   apply(x: number, mean: number, r: number, beta: number, y: number, rows: number, cBytes: number): void;
   applyRelu(x: number, mean: number, r: number, beta: number, y: number, rows: number, cBytes: number): void;
-  /** g = dy (masked by y > 0 for gsumsRelu); acc0 += g; acc1 += g·((x − mean)·r) */
-  gsums(x: number, dy: number, y: number, mean: number, r: number, acc0: number, acc1: number, rows: number, cBytes: number): void;
-  gsumsRelu(x: number, dy: number, y: number, mean: number, r: number, acc0: number, acc1: number, rows: number, cBytes: number): void;
+  /** g = dy (masked by y > 0 for gsumsRelu); acc0 += g; acc1 += g·(y − β), x̂ recovered from the output */
+  gsums(dy: number, y: number, beta: number, acc0: number, acc1: number, rows: number, cBytes: number): void;
+  gsumsRelu(dy: number, y: number, beta: number, acc0: number, acc1: number, rows: number, cBytes: number): void;
   /** dx = ((g − s0) − (x − mean)·r·s1)·r */
   gin(x: number, dy: number, y: number, mean: number, r: number, s0: number, s1: number, dx: number, rows: number, cBytes: number): void;
   ginRelu(x: number, dy: number, y: number, mean: number, r: number, s0: number, s1: number, dx: number, rows: number, cBytes: number): void;
 }
 
-/**
- * A function of `params` i32 parameters whose body `body(locals)` runs for every 16-byte channel
- * group of every row; `elem(p)` loads row data of the operand in parameter p, `chan(p)` the
- * per-channel vector. Locals after the parameters: row counter, channel byte, row byte offset, then
- * `vectors` v128 locals (the first of them zero).
- */
-function rowsFunction(name: string, params: number, vectors: number, body: (k: Kit) => number[]): WasmFunction {
-  const [R, C, BASE] = [params, params + 1, params + 2];
-  const ROWS = params - 2;
-  const CBYTES = params - 1;
-  const kit: Kit = {
-    elem: (p) => [...op.get(p), ...op.get(BASE), ...op.i32Add, ...op.get(C), ...op.i32Add],
-    chan: (p) => [...op.get(p), ...op.get(C), ...op.i32Add],
-    v: (i) => params + 3 + i,
-  };
-  const channels = [...op.i32(0), ...op.set(C), ...whileBelow(C, CBYTES, body(kit), op.i32(16)), ...addTo(BASE, op.get(CBYTES))];
-  const zero = vectors > 0 ? [...op.i32(0), ...op.i32x4Splat, ...op.set(kit.v(0))] : [];
-  return {
-    name,
-    params: Array(params).fill(I32),
-    locals: vectors > 0 ? [[3, I32], [vectors, V128]] : [[3, I32]],
-    code: [...zero, ...whileBelow(R, ROWS, channels)],
-  };
-}
+/** Channel groups (four channels each) per unrolled tile of a row. */
+export const TILE_GROUPS = 16;
 
 interface Kit {
-  /** Address of the current element of the [rows, C] operand in parameter p. */
-  elem(p: number): number[];
-  /** Address of the current channel group of the [C] operand in parameter p. */
-  chan(p: number): number[];
+  /** Loads the current row's group g of the [rows, C] operand in parameter p. */
+  elem(p: number, g: number): number[];
+  /** Stores `value` (instructions leaving a v128) to the current row's group g of operand p. */
+  store(p: number, g: number, value: number[]): number[];
+  /** Loads group g of the [C] per-channel operand in parameter p. */
+  chan(p: number, g: number): number[];
+  /** acc[group g] += value for the [C] accumulator in parameter p. */
+  accumulate(p: number, g: number, value: number[]): number[];
   /** Index of v128 local i. */
   v(i: number): number;
 }
 
-const load = (addr: number[]): number[] => [...addr, ...op.v128Load];
-/** acc[c] += value (value: instructions leaving a v128). */
-const accumulate = (k: Kit, acc: number, value: number[]): number[] => [...k.chan(acc), ...load(k.chan(acc)), ...value, ...op.f32x4Add, ...op.v128Store];
+/** v128.load / v128.store with a constant byte offset (memarg alignment 0). */
+const loadAt = (offset: number): number[] => [0xfd, 0x00, 0, ...uleb(offset)];
+const storeAt = (offset: number): number[] => [0xfd, 0x0b, 0, ...uleb(offset)];
+
+/**
+ * A function of `params` i32 parameters (the operands' byte offsets, then rows and the row's byte
+ * count, a multiple of 16) running `body(kit, g)` for every 16-byte channel group g of every row.
+ * Rows go in order, and each row's groups in tiles of TILE_GROUPS unrolled with constant offsets,
+ * then the last `tail` groups (cBytes/16 mod TILE_GROUPS, fixed per module) unrolled after the tiles:
+ * one loop test per tile rather than per group, and no address arithmetic per group. Locals after
+ * the parameters: row byte offset, rows' byte end, channel byte offset, tiles' byte end, then
+ * `vectors` v128 locals (the first of them zero).
+ */
+function rowsFunction(name: string, params: number, vectors: number, tail: number, body: (k: Kit, g: number) => number[]): WasmFunction {
+  const [ROWS, CBYTES] = [params - 2, params - 1];
+  const [O, END, C, FULL] = [params, params + 1, params + 2, params + 3];
+  const row = (p: number): number[] => [...op.get(p), ...op.get(O), ...op.i32Add, ...op.get(C), ...op.i32Add];
+  const chan = (p: number): number[] => [...op.get(p), ...op.get(C), ...op.i32Add];
+  const kit: Kit = {
+    elem: (p, g) => [...row(p), ...loadAt(16 * g)],
+    store: (p, g, value) => [...row(p), ...value, ...storeAt(16 * g)],
+    chan: (p, g) => [...chan(p), ...loadAt(16 * g)],
+    accumulate: (p, g, value) => [...chan(p), ...chan(p), ...loadAt(16 * g), ...value, ...op.f32x4Add, ...storeAt(16 * g)],
+    v: (i) => params + 4 + i,
+  };
+  const groups = (n: number): number[] => Array.from({ length: n }, (_, g) => body(kit, g)).flat();
+  const perRow = [
+    ...op.i32(0), ...op.set(C),
+    ...whileBelow(C, FULL, groups(TILE_GROUPS), op.i32(16 * TILE_GROUPS)),
+    ...groups(tail),
+  ];
+  const zero = vectors > 0 ? [...op.i32(0), ...op.i32x4Splat, ...op.set(kit.v(0))] : [];
+  return {
+    name,
+    params: Array(params).fill(I32),
+    locals: vectors > 0 ? [[4, I32], [vectors, V128]] : [[4, I32]],
+    code: [
+      ...zero,
+      ...op.get(ROWS), ...op.get(CBYTES), ...op.i32Mul, ...op.set(END),
+      ...op.get(CBYTES), ...op.i32(16 * tail), ...op.i32Sub, ...op.set(FULL),
+      ...whileBelow(O, END, perRow, op.get(CBYTES)),
+    ],
+  };
+}
+
 /** (x − mean)·r, rounded per operation. */
-const xhat = (k: Kit, x: number, mean: number, r: number): number[] => [...load(k.elem(x)), ...load(k.chan(mean)), ...op.f32x4Sub, ...load(k.chan(r)), ...op.f32x4Mul];
+const xhat = (k: Kit, g: number, x: number, mean: number, r: number): number[] => [...k.elem(x, g), ...k.chan(mean, g), ...op.f32x4Sub, ...k.chan(r, g), ...op.f32x4Mul];
 /** g into v128 local 1: dy, masked where y ≤ 0 (or NaN) for the relu variants. */
-const gradient = (k: Kit, dy: number, y: number, relu: boolean): number[] => [
-  ...load(k.elem(dy)),
-  ...(relu ? [...load(k.elem(y)), ...op.get(k.v(0)), ...op.f32x4Gt, ...op.v128And] : []),
+const gradient = (k: Kit, g: number, dy: number, y: number, relu: boolean): number[] => [
+  ...k.elem(dy, g),
+  ...(relu ? [...k.elem(y, g), ...op.get(k.v(0)), ...op.f32x4Gt, ...op.v128And] : []),
   ...op.set(k.v(1)),
 ];
 
-function moduleFunctions(): WasmFunction[] {
-  const sum = rowsFunction('sum', 4, 0, (k) => accumulate(k, 1, load(k.elem(0))));
-  const sqdev = rowsFunction('sqdev', 5, 1, (k) => [
-    ...load(k.elem(0)), ...load(k.chan(1)), ...op.f32x4Sub, ...op.set(k.v(0)),
-    ...accumulate(k, 2, [...op.get(k.v(0)), ...op.get(k.v(0)), ...op.f32x4Mul]),
+function moduleFunctions(tail: number): WasmFunction[] {
+  const sum = rowsFunction('sum', 4, 0, tail, (k, g) => k.accumulate(1, g, k.elem(0, g)));
+  const shifted = rowsFunction('shifted', 6, 1, tail, (k, g) => [
+    ...k.elem(0, g), ...k.chan(1, g), ...op.f32x4Sub, ...op.set(k.v(0)),
+    ...k.accumulate(2, g, op.get(k.v(0))),
+    ...k.accumulate(3, g, [...op.get(k.v(0)), ...op.get(k.v(0)), ...op.f32x4Mul]),
   ]);
   const apply = (relu: boolean): WasmFunction =>
-    rowsFunction(relu ? 'applyRelu' : 'apply', 7, 1, (k) => [
-      ...k.elem(4),
-      ...xhat(k, 0, 1, 2), ...load(k.chan(3)), ...op.f32x4Add,
-      ...(relu ? [...op.get(k.v(0)), ...op.f32x4Pmax] : []),
-      ...op.v128Store,
-    ]);
+    rowsFunction(relu ? 'applyRelu' : 'apply', 7, 1, tail, (k, g) =>
+      k.store(4, g, [...xhat(k, g, 0, 1, 2), ...k.chan(3, g), ...op.f32x4Add, ...(relu ? [...op.get(k.v(0)), ...op.f32x4Pmax] : [])]),
+    );
   const gsums = (relu: boolean): WasmFunction =>
-    rowsFunction(relu ? 'gsumsRelu' : 'gsums', 9, 2, (k) => [
-      ...gradient(k, 1, 2, relu),
-      ...accumulate(k, 5, op.get(k.v(1))),
-      ...accumulate(k, 6, [...op.get(k.v(1)), ...xhat(k, 0, 3, 4), ...op.f32x4Mul]),
+    rowsFunction(relu ? 'gsumsRelu' : 'gsums', 7, 2, tail, (k, g) => [
+      ...gradient(k, g, 0, 1, relu),
+      ...k.accumulate(3, g, op.get(k.v(1))),
+      ...k.accumulate(4, g, [...op.get(k.v(1)), ...k.elem(1, g), ...k.chan(2, g), ...op.f32x4Sub, ...op.f32x4Mul]),
     ]);
   const gin = (relu: boolean): WasmFunction =>
-    rowsFunction(relu ? 'ginRelu' : 'gin', 10, 2, (k) => [
-      ...gradient(k, 1, 2, relu),
-      ...k.elem(7),
-      ...op.get(k.v(1)), ...load(k.chan(5)), ...op.f32x4Sub,
-      ...xhat(k, 0, 3, 4), ...load(k.chan(6)), ...op.f32x4Mul,
-      ...op.f32x4Sub, ...load(k.chan(4)), ...op.f32x4Mul,
-      ...op.v128Store,
+    rowsFunction(relu ? 'ginRelu' : 'gin', 10, 2, tail, (k, g) => [
+      ...gradient(k, g, 1, 2, relu),
+      ...k.store(7, g, [
+        ...op.get(k.v(1)), ...k.chan(5, g), ...op.f32x4Sub,
+        ...xhat(k, g, 0, 3, 4), ...k.chan(6, g), ...op.f32x4Mul,
+        ...op.f32x4Sub, ...k.chan(4, g), ...op.f32x4Mul,
+      ]),
     ]);
-  return [sum, sqdev, apply(false), apply(true), gsums(false), gsums(true), gin(false), gin(true)];
+  return [sum, shifted, apply(false), apply(true), gsums(false), gsums(true), gin(false), gin(true)];
 }
 
-/** The SIMD functions bound to this heap, or null where wasm SIMD (or shared memory) will not load. */
-export const batchNormSimd = heapModule<Simd>(moduleFunctions);
+const modules = Array.from({ length: TILE_GROUPS }, (_, tail) => heapModule<Simd>(() => moduleFunctions(tail)));
+
+/**
+ * The SIMD functions for rows of `channels` channels (a multiple of 4) bound to this heap, or null
+ * where wasm SIMD (or shared memory) will not load. One module per channel-count remainder.
+ */
+export function batchNormSimd(heap: HeapMemory, channels: number): Simd | null {
+  return modules[(channels / 4) % TILE_GROUPS]!(heap);
+}
 
 // ---- the kernels ------------------------------------------------------------------------------
 
@@ -136,7 +168,7 @@ class Call {
     this.C = x.shape[x.shape.length - 1]!;
     this.M = x.shape.reduce((a, d) => a * d, 1) / this.C;
     this.heap = heapMemoryOf(b);
-    this.simd = js || this.C % 4 !== 0 || this.heap === null ? null : batchNormSimd(this.heap);
+    this.simd = js || this.C % 4 !== 0 || this.heap === null ? null : batchNormSimd(this.heap, this.C);
   }
 
   at(t: TensorInfo): number {
@@ -176,34 +208,40 @@ function blockedSums(call: Call, accs: readonly TensorInfo[], blockSum: (row0: n
   return totals;
 }
 
-/** mean and the biased variance, two passes. */
+/** mean and the biased variance, in one pass over x (sums shifted by the first block's mean). */
 export function bnStats(b: WasmHeapBackend, x: TensorInfo, js = false): TensorInfo {
   const call = new Call(b, x, js);
   const { C, M, simd } = call;
   const out = b.makeOutput([2, C], 'float32');
-  const [acc, mean] = [call.temp(C), call.temp(C)];
+  const [acc0, acc1, shift] = [call.temp(C), call.temp(C), call.temp(C)];
   try {
     const rowBytes = 4 * C;
-    const sums = blockedSums(call, [acc], (row0, rows) => {
-      if (simd !== null) return simd.sum(call.at(x) + row0 * rowBytes, call.at(acc), rows, rowBytes);
-      const [xs, a] = [call.view(x), call.view(acc)];
-      for (let r = row0; r < row0 + rows; r++) for (let c = 0; c < C; c++) a[c] = f(a[c]! + xs[r * C + c]!);
-    })[0]!;
-    const m = call.view(mean);
-    for (let c = 0; c < C; c++) m[c] = f(sums[c]! / M);
-    const devs = blockedSums(call, [acc], (row0, rows) => {
-      if (simd !== null) return simd.sqdev(call.at(x) + row0 * rowBytes, call.at(mean), call.at(acc), rows, rowBytes);
-      const [xs, a, mu] = [call.view(x), call.view(acc), call.view(mean)];
+    const first = Math.min(BLOCK_ROWS, M);
+    call.view(acc0).fill(0);
+    if (simd !== null) simd.sum(call.at(x), call.at(acc0), first, rowBytes);
+    else {
+      const [xs, a] = [call.view(x), call.view(acc0)];
+      for (let r = 0; r < first; r++) for (let c = 0; c < C; c++) a[c] = f(a[c]! + xs[r * C + c]!);
+    }
+    const [a, s] = [call.view(acc0), call.view(shift)];
+    for (let c = 0; c < C; c++) s[c] = f(a[c]! / first);
+    const [t0, t1] = blockedSums(call, [acc0, acc1], (row0, rows) => {
+      if (simd !== null) return simd.shifted(call.at(x) + row0 * rowBytes, call.at(shift), call.at(acc0), call.at(acc1), rows, rowBytes);
+      const [xs, sh, a0, a1] = [call.view(x), call.view(shift), call.view(acc0), call.view(acc1)];
       for (let r = row0; r < row0 + rows; r++) {
         for (let c = 0; c < C; c++) {
-          const d = f(xs[r * C + c]! - mu[c]!);
-          a[c] = f(a[c]! + f(d * d));
+          const d = f(xs[r * C + c]! - sh[c]!);
+          a0[c] = f(a0[c]! + d);
+          a1[c] = f(a1[c]! + f(d * d));
         }
       }
-    })[0]!;
-    const o = call.view(out);
-    o.set(call.view(mean));
-    for (let c = 0; c < C; c++) o[C + c] = f(devs[c]! / M);
+    }) as [Float64Array, Float64Array];
+    const [o, sh] = [call.view(out), call.view(shift)];
+    for (let c = 0; c < C; c++) {
+      const d = t0[c]! / M;
+      o[c] = f(sh[c]! + d);
+      o[C + c] = f(Math.max(0, t1[c]! / M - d * d));
+    }
     return out;
   } finally {
     call.done();
@@ -259,29 +297,30 @@ export function bnMoving(b: WasmHeapBackend, mean: TensorInfo, variance: TensorI
 /** The masked gradient g at flat index i (the JS path). */
 const gradAt = (dy: Float32Array, y: Float32Array | null, i: number): number => (y === null || y[i]! > 0 ? dy[i]! : 0);
 
-export function bnGradStats(b: WasmHeapBackend, x: TensorInfo, stats: TensorInfo, dy: TensorInfo, y: TensorInfo | undefined, a: BnAttrs, js = false): TensorInfo[] {
-  const call = new Call(b, x, js);
+/**
+ * Σg and Σg·x̂ with x̂ = y − β read back from the output (y = x̂ + β before the ReLU): two streams (dy,
+ * y) instead of three. Where the ReLU zeroed y, g is zero too, so those rows add nothing.
+ */
+export function bnGradStats(b: WasmHeapBackend, dy: TensorInfo, y: TensorInfo, beta: TensorInfo, a: BnAttrs, js = false): TensorInfo[] {
+  const call = new Call(b, dy, js);
   const { C, simd } = call;
   const relu = a.relu === true;
-  if (relu && y === undefined) throw new Error(`${BN_GRAD_STATS}: relu needs the output y`);
   const sums = b.makeOutput([2, C], 'float32');
   const dBeta = b.makeOutput([C], 'float32');
   const [acc0, acc1] = [call.temp(C), call.temp(C)];
   try {
-    const [mean, r] = meanAndScale(call, stats, a.epsilon);
     const rowBytes = 4 * C;
-    const yy = y ?? dy;
     const [t0, t1] = blockedSums(call, [acc0, acc1], (row0, rows) => {
       const off = row0 * rowBytes;
       if (simd !== null) {
-        return (relu ? simd.gsumsRelu : simd.gsums)(call.at(x) + off, call.at(dy) + off, call.at(yy) + off, call.at(mean), call.at(r), call.at(acc0), call.at(acc1), rows, rowBytes);
+        return (relu ? simd.gsumsRelu : simd.gsums)(call.at(dy) + off, call.at(y) + off, call.at(beta), call.at(acc0), call.at(acc1), rows, rowBytes);
       }
-      const [xs, g, ys, m, rs, a0, a1] = [call.view(x), call.view(dy), relu ? call.view(yy) : null, call.view(mean), call.view(r), call.view(acc0), call.view(acc1)];
+      const [g, ys, be, a0, a1] = [call.view(dy), call.view(y), call.view(beta), call.view(acc0), call.view(acc1)];
       for (let i = row0 * C; i < (row0 + rows) * C; i++) {
         const c = i % C;
-        const gi = gradAt(g, ys, i);
+        const gi = gradAt(g, relu ? ys : null, i);
         a0[c] = f(a0[c]! + gi);
-        a1[c] = f(a1[c]! + f(gi * f(f(xs[i]! - m[c]!) * rs[c]!)));
+        a1[c] = f(a1[c]! + f(gi * f(ys[i]! - be[c]!)));
       }
     }) as [Float64Array, Float64Array];
     const [s, db] = [call.view(sums), call.view(dBeta)];
@@ -333,7 +372,7 @@ export const HEAP_BATCH_NORM_KERNELS: Readonly<Record<string, KernelFunc>> = {
   [BN_APPLY]: ({ inputs, backend, attrs }) => bnApply(backend as unknown as WasmHeapBackend, inputs['x']!, inputs['stats']!, inputs['beta']!, attrs as unknown as BnAttrs),
   [BN_MOVING]: ({ inputs, backend, attrs }) => bnMoving(backend as unknown as WasmHeapBackend, inputs['mean']!, inputs['variance']!, inputs['stats']!, attrs as unknown as BnMovingAttrs),
   [BN_GRAD_STATS]: ({ inputs, backend, attrs }) =>
-    bnGradStats(backend as unknown as WasmHeapBackend, inputs['x']!, inputs['stats']!, inputs['dy']!, inputs['y'], attrs as unknown as BnAttrs),
+    bnGradStats(backend as unknown as WasmHeapBackend, inputs['dy']!, inputs['y']!, inputs['beta']!, attrs as unknown as BnAttrs),
   [BN_GRAD_INPUT]: ({ inputs, backend, attrs }) =>
     bnGradInput(backend as unknown as WasmHeapBackend, inputs['x']!, inputs['stats']!, inputs['dy']!, inputs['y'], inputs['sums']!, attrs as unknown as BnAttrs),
 };
