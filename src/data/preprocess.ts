@@ -13,6 +13,8 @@ export interface PreprocessOptions {
   readonly offsets?: ArrayLike<number>;
   /** Per-image standardization; default true. */
   readonly standardize?: boolean;
+  /** Where to write the batch (exactly its size), e.g. a slot of a compiled step's chunk; absent: a new array. */
+  readonly out?: Float32Array;
 }
 
 export interface Batch {
@@ -39,7 +41,8 @@ export function preprocessBatch(
   const standardize = options.standardize ?? true;
   const imageOut = ch * cw * c;
   const rowOut = cw * c;
-  const out = new Float32Array(n * imageOut);
+  const out = options.out ?? new Float32Array(n * imageOut);
+  if (out.length !== n * imageOut) throw new RangeError(`preprocessBatch: out holds ${out.length} values, the batch ${n * imageOut}`);
   const centreY = (h - ch) >> 1;
   const centreX = (w - cw) >> 1;
   const minStd = 1 / Math.sqrt(imageOut);

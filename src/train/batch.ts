@@ -54,7 +54,7 @@ function drawWarp(set: ImageSet, out: BatchShape, aug: Augmentation | null, rng:
  * The batch of `set`'s images at `indices`, as [indices.length, H', W', C] float32 ready for the network.
  * `rng` is required when `aug` is set; pass null for evaluation (centre crop, no augmentation).
  */
-export function makeBatch(set: ImageSet, indices: ArrayLike<number>, pre: Preprocessing, aug: Augmentation | null, rng: Rng | null): Batch {
+export function makeBatch(set: ImageSet, indices: ArrayLike<number>, pre: Preprocessing, aug: Augmentation | null, rng: Rng | null, out?: Float32Array): Batch {
   const shape = batchShape(set.shape, pre);
   const [, h, w, c] = set.shape;
   const b = indices.length;
@@ -63,12 +63,16 @@ export function makeBatch(set: ImageSet, indices: ArrayLike<number>, pre: Prepro
     return inceptionBatch(set, indices, shape.height, shape.width, aug === null ? null : rng);
   }
   if (aug?.inception === true) throw new RangeError('the Inception augmentation needs the Inception preprocessing');
-  const standardize = { standardize: pre.standardize };
+  const standardize = { standardize: pre.standardize, ...(out === undefined ? {} : { out }) };
   if (aug === null || rng === null) {
-    // Gather the rows, then the shared pipeline crops (centre), scales and standardizes.
+    // Gather the rows (unless they already are the batch, in order: a streamed batch is read so),
+    // then the shared pipeline crops (centre), scales and standardizes.
     const per = h * w * c;
-    const gathered = set.images instanceof Uint8Array ? new Uint8Array(b * per) : new Float32Array(b * per);
-    for (let i = 0; i < b; i++) gathered.set(set.images.subarray(indices[i]! * per, (indices[i]! + 1) * per), i * per);
+    let gathered = set.images.subarray(0, b * per);
+    if (!inOrder(set, indices)) {
+      gathered = set.images instanceof Uint8Array ? new Uint8Array(b * per) : new Float32Array(b * per);
+      for (let i = 0; i < b; i++) gathered.set(set.images.subarray(indices[i]! * per, (indices[i]! + 1) * per), i * per);
+    }
     return preprocessBatch(gathered, [b, h, w, c], pre.crop === null ? standardize : { ...standardize, crop: pre.crop });
   }
   // Augmented: warp each image into the crop window first (padding, flip, rotation need more than a
@@ -77,6 +81,13 @@ export function makeBatch(set: ImageSet, indices: ArrayLike<number>, pre: Prepro
   const warped = new Float32Array(b * per);
   for (let i = 0; i < b; i++) copyImage(warped.subarray(i * per, (i + 1) * per), set, indices[i]!, shape, drawWarp(set, shape, aug, rng));
   return preprocessBatch(warped, [b, shape.height, shape.width, c], standardize);
+}
+
+/** Whether `indices` are 0, 1, …, n − 1 over a set of exactly n images: the batch is the set itself. */
+function inOrder(set: ImageSet, indices: ArrayLike<number>): boolean {
+  if (indices.length !== set.shape[0]) return false;
+  for (let i = 0; i < indices.length; i++) if (indices[i] !== i) return false;
+  return true;
 }
 
 function copyImage(out: Float32Array, set: ImageSet, index: number, s: BatchShape, warp: Warp): void {

@@ -157,9 +157,10 @@ export async function train(
             for (let j = 0; j < k; j++) {
               const rows = await batches.next();
               if (rows.done === true || rows.value.labels.length !== b) throw new Error(`train: the epoch's order ran out of batches at step ${step + j + 1}`);
-              const batch = makeBatch(rows.value, ownRows.subarray(0, b), opts.preprocessing, opts.augmentation, opts.augmentation === null ? null : augRng);
               const into = chunks.batch(j, b);
-              into.images.set(batch.data);
+              // Preprocessed straight into the chunk's slot (the Inception pipeline returns its own array).
+              const batch = makeBatch(rows.value, ownRows.subarray(0, b), opts.preprocessing, opts.augmentation, opts.augmentation === null ? null : augRng, into.images);
+              if (batch.data !== into.images) into.images.set(batch.data);
               into.labels.set(rows.value.labels);
               lrs.push(learningRate(opts.schedule, globalStep + j, stepsPerEpoch));
             }

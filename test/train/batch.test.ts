@@ -73,3 +73,23 @@ test('rotation by a tiny angle is close to the identity, by 90° moves pixels', 
   const turned = makeBatch(set, [0], raw, { randomCrop: false, pad: 0, flip: false, rotateDegrees: 90 }, Rng.derive(4, 'r'));
   assert.notDeepEqual(scaled(turned.data), Array.from(set.images.subarray(0, 16)));
 });
+
+test('a batch is written into the given array when there is one, and rows already in batch order are taken as they are', () => {
+  const pre = { crop: [2, 2], standardize: true } as const;
+  // [1, 0] must gather (the second image first); [0, 1] over a two-image set is the set itself.
+  for (const indices of [[1, 0], [0, 1]]) {
+    const fresh = makeBatch(set, indices, pre, null, null);
+    const slot = new Float32Array(8).fill(Number.NaN);
+    const into = makeBatch(set, indices, pre, null, null, slot);
+    assert.equal(into.data, slot);
+    assert.deepEqual(Array.from(slot), Array.from(fresh.data));
+  }
+  assert.deepEqual(scaled(makeBatch(set, [1, 0], raw, null, null).data), [...new Array<number>(16).fill(7), ...scaled(makeBatch(set, [0], raw, null, null).data)]);
+  // Augmented batches go through the same pipeline into the slot.
+  const aug = { randomCrop: true, pad: 1, flip: true, rotateDegrees: 0 };
+  const slot = new Float32Array(8);
+  const a = makeBatch(set, [0, 1], pre, aug, Rng.derive(4, 'slot'), slot);
+  assert.equal(a.data, slot);
+  assert.deepEqual(Array.from(slot), Array.from(makeBatch(set, [0, 1], pre, aug, Rng.derive(4, 'slot')).data));
+  assert.throws(() => makeBatch(set, [0, 1], pre, null, null, new Float32Array(7)), /out holds 7 values, the batch 8/);
+});
