@@ -81,7 +81,6 @@ export async function train(
   // reads the restored ones) and writes them back before anything else reads them: evaluation, a
   // checkpoint, the caller.
   let compiled: CompiledTrainStep | undefined;
-  let chunkBuffers: ChunkBuffers | undefined;
   let unsynced = false;
   const sync = (): void => {
     if (compiled === undefined || !unsynced) return;
@@ -99,6 +98,8 @@ export async function train(
       numClasses: data.numClasses,
       batchSize: opts.batchSize,
     });
+    // The host buffers of the compiled step's chunks, allocated once for the largest chunk.
+    const chunks = compiled === undefined ? undefined : new ChunkBuffers(compiled.maxChunkSteps, opts.batchSize, image.height * image.width * image.channels);
     for (let epoch = firstEpoch; epoch < opts.epochs && stoppedBy === 'epochs'; epoch++) {
       const epochStart = performance.now();
       const order = Rng.derive(opts.seed, 'shuffle', epoch).permutation(n);
@@ -133,14 +134,12 @@ export async function train(
         hooks.onStep?.({ epoch: epoch + 1, epochs: opts.epochs, step: p.step, stepsPerEpoch, globalStep: p.globalStep, loss: loss!, acc: correct! / p.size, lr: p.lr });
       };
       try {
-        if (compiled !== undefined) {
+        if (compiled !== undefined && chunks !== undefined) {
           // The compiled step takes up to maxChunkSteps batches per run (it copies its state out once
           // per run, not once per step): a chunk stays within the epoch, never passes maxSteps, and holds
           // batches of one size (a short last batch runs alone). Batches, augmentation and learning
           // rates are drawn in step order, as the op-by-op path draws them, and each step is reported
           // as that path reports it. Aborts and progress are seen between chunks.
-          const chunks = chunkBuffers ?? new ChunkBuffers(compiled.maxChunkSteps, opts.batchSize, image.height * image.width * image.channels);
-          chunkBuffers = chunks;
           const sizeOf = (s: number): number => Math.min(n, (s + 1) * opts.batchSize) - s * opts.batchSize;
           while (step < stepsPerEpoch) {
             if (opts.maxSteps !== undefined && globalStep >= opts.maxSteps) {
