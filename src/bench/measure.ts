@@ -6,9 +6,10 @@
 // and heap growth (jitter.ts reads them). One more step is profiled by kernel.
 // A backend's compiled step is driven as the training loop drives it (src/train/loop.ts): chunks of
 // up to maxChunkSteps steps per run, on the same batch repeated; each run is then one timed sample
-// (its `steps` say how many steps it took), its warm-up runs are chunks of the timed length (ORT plans
-// a chunk shape's memory once, as a training run does), and the throughput is still total images ÷
-// total time over the same number of steps as the anchor's.
+// (its `steps` say how many steps it took). The warm-up is the anchor's number of steps, no more (so a
+// chunk length's first run, when ORT plans its memory, may fall in the timed region, as a training
+// run's first chunk pays it), and the throughput is still total images ÷ total time over the same
+// number of steps as the anchor's.
 import { PerformanceObserver, type PerformanceEntry } from 'node:perf_hooks';
 import { Rng } from '../util/random.js';
 import { protocolOf } from '../models/protocol.js';
@@ -112,9 +113,10 @@ export async function measureModel(tf: Tf, session: BackendSession, name: string
     }
     return { images, shape: batch.shape, labels: allLabels, lrs: new Array<number>(k).fill(lr) };
   };
-  // Made before the warm-up, as the anchor's x is: the full chunk and the last, shorter one.
+  // Made before the warm-up, as the anchor's x is: the full chunk, the last shorter one and the warm-up's.
+  const chunkLengths = (total: number): number[] => Array.from({ length: Math.ceil(total / chunkSteps) }, (_, i) => Math.min(chunkSteps, total - i * chunkSteps));
   const chunks = new Map<number, TrainChunk>();
-  if (compiled) for (const k of [chunkSteps, o.steps % chunkSteps]) if (k > 0 && !chunks.has(k)) chunks.set(k, repeated(k));
+  if (compiled) for (const k of [...chunkLengths(o.warmup), ...chunkLengths(o.steps)]) if (!chunks.has(k)) chunks.set(k, repeated(k));
   /** Runs `k` steps (k > 1 only for a compiled step) and reads the loss back. */
   const run = async (k: number): Promise<void> => {
     if (compiled) {
@@ -131,13 +133,11 @@ export async function measureModel(tf: Tf, session: BackendSession, name: string
   const gcs: PerformanceEntry[] = [];
   const observer = new PerformanceObserver((list) => gcs.push(...list.getEntries()));
   try {
-    for (let i = 0; i < o.warmup; i++) await run(chunkSteps);
+    for (const k of chunkLengths(o.warmup)) await run(k);
     observer.observe({ entryTypes: ['gc'] });
     const windows: { readonly t0: number; readonly t1: number }[] = [];
     const raw: Omit<StepSample, 'gcMs'>[] = [];
-    for (let done = 0; done < o.steps; ) {
-      const k = Math.min(chunkSteps, o.steps - done);
-      done += k;
+    for (const k of chunkLengths(o.steps)) {
       // Counters are read outside the timed window, so that reading them is not timed.
       const r0 = process.resourceUsage();
       const h0 = process.memoryUsage().heapUsed;
