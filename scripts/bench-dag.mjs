@@ -10,7 +10,7 @@
 // - Snakemake (when `snakemake` is on PATH): the same 512 jobs as a Snakefile whose outputs are all
 //   present and up to date, timed as `snakemake --cores N` (a no-op run, like ours), and the ratio.
 //   Its jobs are `run:` blocks, in Snakemake's process like our in-process stages.
-// - `--compare BIN`: another build of rethink (e.g. `…/dist/src/cli/main.js` of an older checkout)
+// - `--compare BIN`: another build of rethink (e.g. `…/dist/src/bin/rethink.js` of an older checkout)
 //   on the same pipeline, in its own cache: before and after a change, same conditions.
 // - `--remote`: a machine with an empty cache finding every result on a shared S3 remote (s3rver on
 //   loopback, the test dependency), against the local no-op rerun of the same run.
@@ -45,9 +45,9 @@ if (values.help) {
 }
 const runs = Number(positionals[0] ?? 7);
 if (!Number.isInteger(runs) || runs < 1) throw new Error(`runs must be a positive integer, got ${positionals[0]}`);
-const bin = fileURLToPath(new URL('../dist/src/cli/main.js', import.meta.url));
+const bin = fileURLToPath(new URL('../dist/src/bin/rethink.js', import.meta.url));
 const other = values.compare === undefined ? undefined : resolve(values.compare);
-if (other !== undefined && !existsSync(other)) throw new Error(`--compare ${other}: no such file (pass another build's dist/src/cli/main.js)`);
+if (other !== undefined && !existsSync(other)) throw new Error(`--compare ${other}: no such file (pass another build's dist/src/bin/rethink.js)`);
 const execFileP = promisify(execFile);
 
 const P = [0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9];

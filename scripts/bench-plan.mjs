@@ -5,7 +5,7 @@
 // followed by a fan-in `big[*]` and a stage that picks matching instances `big[c=0]`.
 // `node scripts/bench-plan.mjs [runs=3] [--only=chain-10000,matrix-100000]`. Needs `npm run build`.
 // Each line gives the wall time and the CLI's CPU time (user + system; on a busy machine the two differ).
-// `KEEP=1` keeps the generated pipelines (to profile one: `node --cpu-prof dist/src/cli/main.js validate F`).
+// `KEEP=1` keeps the generated pipelines (to profile one: `node --cpu-prof dist/src/bin/rethink.js validate F`).
 import { execFile, execFileSync } from 'node:child_process';
 import { promisify } from 'node:util';
 import { mkdtempSync, writeFileSync } from 'node:fs';
@@ -18,7 +18,7 @@ const runs = Number(args.find((a) => !a.startsWith('--')) ?? 3);
 const only = args.find((a) => a.startsWith('--only='))?.slice('--only='.length).split(',');
 /** A run longer than this is reported as not finishing rather than waited for. */
 const LIMIT_S = Number(process.env.BENCH_PLAN_LIMIT_S ?? 120);
-const bin = fileURLToPath(new URL('../dist/src/cli/main.js', import.meta.url));
+const bin = fileURLToPath(new URL('../dist/src/bin/rethink.js', import.meta.url));
 const dir = mkdtempSync(join(tmpdir(), 'rethink-bench-plan-'));
 
 writeFileSync(join(dir, 'noop.mjs'), `export const plugin = {

@@ -12,7 +12,7 @@ import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
 
 const rounds = Number(process.argv[2] ?? 5);
-const bin = fileURLToPath(new URL('../dist/src/cli/main.js', import.meta.url));
+const bin = fileURLToPath(new URL('../dist/src/bin/rethink.js', import.meta.url));
 const dir = mkdtempSync(join(tmpdir(), 'rethink-bench-ui-'));
 // The server side's 500-run fixture (and its API timings, printed as it goes).
 execFileSync(process.execPath, [fileURLToPath(new URL('./ui-fixture.mjs', import.meta.url)), dir], { stdio: 'inherit' });

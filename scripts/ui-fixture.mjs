@@ -15,7 +15,7 @@ const args = process.argv.slice(2);
 const serve = args.includes('--serve');
 const given = args.find((a) => !a.startsWith('--'));
 const dir = given ? resolve(given) : mkdtempSync(join(tmpdir(), 'rethink-ui-fixture-'));
-const bin = fileURLToPath(new URL('../dist/src/cli/main.js', import.meta.url));
+const bin = fileURLToPath(new URL('../dist/src/bin/rethink.js', import.meta.url));
 const values = Array.from({ length: 100 }, (_, i) => i);
 
 mkdirSync(join(dir, 'pipelines'), { recursive: true });

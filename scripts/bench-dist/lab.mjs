@@ -11,7 +11,7 @@ import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 
 /** The built CLI (`npm run build`). */
-export const CLI = fileURLToPath(new URL('../../dist/src/cli/main.js', import.meta.url));
+export const CLI = fileURLToPath(new URL('../../dist/src/bin/rethink.js', import.meta.url));
 
 /** The last `max` characters a process wrote, for error messages. */
 class Tail {

@@ -58,7 +58,7 @@ export interface EngineContext {
   /** The coordinator's local cache directory (an engine may keep job logs below it, e.g. `slurm/`). */
   readonly cacheDir: string;
   readonly plan: Plan;
-  /** How to start rethink on a worker: `[process.execPath, <dist/src/cli/main.js>]`, then `exec …`. */
+  /** How to start rethink on a worker: `[process.execPath, <the CLI entry: cli-entry.ts>]`, then `exec …`. */
   readonly rethink: readonly string[];
   /** The environment jobs inherit (RETHINK_BACKEND, signing keys, AWS credentials and endpoint). */
   readonly env: Readonly<Record<string, string | undefined>>;
