@@ -2,11 +2,40 @@
 // its Document (which keeps a node with a source range for every value). Used only where it is sure
 // to give exactly what `yaml`'s parseDocument(text).toJS() gives; anything else answers "not sure" and
 // the caller takes the full path, which also produces located diagnostics.
-import { load, Schema, Type, type EventType, type State } from 'js-yaml';
+//
+// The values it vouched for are remembered per text (util/file-memo.ts): a rerun of an unchanged
+// pipeline reads them back instead of loading js-yaml (about 10 ms of a no-op rerun), which is then
+// required, synchronously like yaml-lib.ts, only for a text not seen before.
+import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import type * as JsYaml from 'js-yaml';
+import type { EventType, State, Type } from 'js-yaml';
+import { FileMemo, survivesJson } from '../util/file-memo.js';
+
+/**
+ * What the answers depend on besides the text: this module's rules (bump the number when they
+ * change) and js-yaml's version (read from its package.json, not by loading it).
+ */
+const RULES = 'fast-yaml-1';
+const require = createRequire(import.meta.url);
+let memo: FileMemo<unknown> | undefined;
+let jsYamlVersion: string | undefined;
 
 /** The document's value, or undefined when the fast path cannot vouch for it. */
 export function fastYamlValue(text: string): { readonly value: unknown } | undefined {
   if (!plainEnough(text)) return undefined;
+  memo ??= new FileMemo<unknown>('yaml-values');
+  jsYamlVersion ??= (JSON.parse(readFileSync(require.resolve('js-yaml/package.json'), 'utf8')) as { version: string }).version;
+  const key = FileMemo.key(RULES, jsYamlVersion, text);
+  const known = memo.get(key);
+  if (known !== undefined) return known;
+  const read = readPlain(text);
+  if (read !== undefined && survivesJson(read.value)) memo.set(key, read.value);
+  return read;
+}
+
+function readPlain(text: string): { readonly value: unknown } | undefined {
+  const { load, CORE_1_2 } = parser();
   let value: unknown;
   try {
     value = load(text, { schema: CORE_1_2, json: false, listener: plainNodes(text) });
@@ -17,31 +46,39 @@ export function fastYamlValue(text: string): { readonly value: unknown } | undef
   return isPlainObject(value) && keysAgree(value) ? { value } : undefined;
 }
 
-/**
- * The scalars of YAML 1.2's core schema exactly as the `yaml` package resolves plain scalars (its
- * regular expressions and conversions; js-yaml's own core schema also reads `1_000`, `0b1`, `-.nan`).
- * Each resolves implicitly only: an explicit tag (`!!int 3`) is left to the full path.
- */
-const scalar = (name: string, test: RegExp, construct: (s: string) => unknown): Type =>
-  new Type(`tag:rethink.fast,2026:${name}`, {
-    kind: 'scalar',
-    resolve: (data: unknown, explicitTag?: unknown) => explicitTag === undefined && typeof data === 'string' && test.test(data),
-    construct: (data: string) => construct(data),
-  });
+let loaded: { readonly load: typeof JsYaml.load; readonly CORE_1_2: JsYaml.Schema } | undefined;
 
-const CORE_1_2 = new Schema({
-  implicit: [
-    scalar('null', /^(?:~|[Nn]ull|NULL)?$/, () => null),
-    scalar('bool', /^(?:[Tt]rue|TRUE|[Ff]alse|FALSE)$/, (s) => s[0] === 't' || s[0] === 'T'),
-    scalar('int-oct', /^0o[0-7]+$/, (s) => parseInt(s.substring(2), 8)),
-    scalar('int', /^[-+]?[0-9]+$/, (s) => parseInt(s, 10)),
-    scalar('int-hex', /^0x[0-9a-fA-F]+$/, (s) => parseInt(s.substring(2), 16)),
-    scalar('float-nan', /^(?:[-+]?\.(?:inf|Inf|INF)|\.nan|\.NaN|\.NAN)$/, (s) =>
-      s.slice(-3).toLowerCase() === 'nan' ? NaN : s[0] === '-' ? Number.NEGATIVE_INFINITY : Number.POSITIVE_INFINITY),
-    scalar('float-exp', /^[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)[eE][-+]?[0-9]+$/, (s) => parseFloat(s)),
-    scalar('float', /^[-+]?(?:\.[0-9]+|[0-9]+\.[0-9]*)$/, (s) => parseFloat(s)),
-  ],
-});
+/** js-yaml and the schema below, made on first use. */
+function parser(): { readonly load: typeof JsYaml.load; readonly CORE_1_2: JsYaml.Schema } {
+  if (loaded !== undefined) return loaded;
+  const { load, Schema, Type: TypeClass } = require('js-yaml') as typeof JsYaml;
+  /**
+   * The scalars of YAML 1.2's core schema exactly as the `yaml` package resolves plain scalars (its
+   * regular expressions and conversions; js-yaml's own core schema also reads `1_000`, `0b1`, `-.nan`).
+   * Each resolves implicitly only: an explicit tag (`!!int 3`) is left to the full path.
+   */
+  const scalar = (name: string, test: RegExp, construct: (s: string) => unknown): Type =>
+    new TypeClass(`tag:rethink.fast,2026:${name}`, {
+      kind: 'scalar',
+      resolve: (data: unknown, explicitTag?: unknown) => explicitTag === undefined && typeof data === 'string' && test.test(data),
+      construct: (data: string) => construct(data),
+    });
+  const CORE_1_2 = new Schema({
+    implicit: [
+      scalar('null', /^(?:~|[Nn]ull|NULL)?$/, () => null),
+      scalar('bool', /^(?:[Tt]rue|TRUE|[Ff]alse|FALSE)$/, (s) => s[0] === 't' || s[0] === 'T'),
+      scalar('int-oct', /^0o[0-7]+$/, (s) => parseInt(s.substring(2), 8)),
+      scalar('int', /^[-+]?[0-9]+$/, (s) => parseInt(s, 10)),
+      scalar('int-hex', /^0x[0-9a-fA-F]+$/, (s) => parseInt(s.substring(2), 16)),
+      scalar('float-nan', /^(?:[-+]?\.(?:inf|Inf|INF)|\.nan|\.NaN|\.NAN)$/, (s) =>
+        s.slice(-3).toLowerCase() === 'nan' ? NaN : s[0] === '-' ? Number.NEGATIVE_INFINITY : Number.POSITIVE_INFINITY),
+      scalar('float-exp', /^[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)[eE][-+]?[0-9]+$/, (s) => parseFloat(s)),
+      scalar('float', /^[-+]?(?:\.[0-9]+|[0-9]+\.[0-9]*)$/, (s) => parseFloat(s)),
+    ],
+  });
+  loaded = { load, CORE_1_2 };
+  return loaded;
+}
 
 /**
  * A js-yaml listener, told as each node opens and closes, that ends the fast path at:

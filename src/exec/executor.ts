@@ -97,7 +97,8 @@ export function inputKeys(plan: Plan, inst: StageInstance, upstream: (id: StageI
     keys[b.name] = b.sources.flatMap((s) => {
       const hash = upstream(s.id)[s.output]?.hash;
       const up = plan.instances.get(s.id)!;
-      return hash ? [{ stage: up.stage, matrix: up.matrix, hash }] : [];
+      // In sorted key order: canonicalJson then writes the entry natively (no sort).
+      return hash ? [{ hash, matrix: up.matrix, stage: up.stage }] : [];
     });
   }
   return keys;

@@ -2,7 +2,9 @@
 // re-exports, and dynamic imports of a literal path), transitively, and the version of every npm
 // package they import. The key holds a hash of all of it, so editing a helper a plugin imports, or
 // upgrading a package it uses, reruns its stages. Hashing the plugin's own file alone would not.
-// Imports are found by es-module-lexer (the lexer Vite uses), not by evaluating anything.
+// Imports are found by es-module-lexer (the lexer Vite uses), not by evaluating anything, and
+// remembered per file content (util/file-memo.ts): planning an unchanged plugin again reads them back
+// instead of loading the lexer and its WebAssembly (about 10 ms of a no-op rerun).
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
@@ -10,6 +12,7 @@ import { builtinModules, createRequire } from 'node:module';
 import { dirname, extname, join, relative, sep } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { canonicalJson } from '../util/canonical-json.js';
+import { FileMemo } from '../util/file-memo.js';
 
 export interface CodeClosure {
   /** SHA-256 of the canonical JSON of `files`. */
@@ -27,8 +30,6 @@ const SCRIPT = new Set(['.js', '.mjs', '.cjs']);
 
 /** The closure of `entry` (an absolute path). Throws if the entry itself cannot be read. */
 export async function codeClosure(entry: string): Promise<CodeClosure> {
-  const { init, parse } = await import('es-module-lexer');
-  await init;
   const root = dirname(entry);
   const files: Record<string, string> = {};
   const seen = new Set<string>();
@@ -42,17 +43,10 @@ export async function codeClosure(entry: string): Promise<CodeClosure> {
       if (required) throw e;
       return; // an import that does not resolve fails when the plugin loads, not here
     }
-    files[relative(root, file).split(sep).join('/')] = createHash('sha256').update(bytes).digest('hex').slice(0, 16);
+    const sha = createHash('sha256').update(bytes).digest('hex');
+    files[relative(root, file).split(sep).join('/')] = sha.slice(0, 16);
     if (!SCRIPT.has(extname(file))) return;
-    let imports: readonly { readonly specifier?: string | null | undefined }[];
-    try {
-      imports = parse(bytes.toString('utf8'))[0] as readonly { readonly specifier?: string | null }[];
-    } catch {
-      return; // not ESM the lexer reads (CommonJS): the file itself is still hashed
-    }
-    for (const { specifier } of imports) {
-      // import(expression) cannot be known without running it; import.meta is no import.
-      if (typeof specifier !== 'string') continue;
+    for (const specifier of (await importsOf(sha, bytes)) ?? []) {
       if (specifier.startsWith('./') || specifier.startsWith('../') || specifier.startsWith('/') || specifier.startsWith('file:')) {
         const target = specifier.startsWith('file:') ? fileURLToPath(specifier) : fileURLToPath(new URL(specifier, pathToFileURL(file)));
         await visit(target, false);
@@ -65,6 +59,35 @@ export async function codeClosure(entry: string): Promise<CodeClosure> {
   await visit(entry, true);
   const sorted = Object.fromEntries(Object.entries(files).sort(([a], [b]) => (a < b ? -1 : 1)));
   return { hash: createHash('sha256').update(canonicalJson(sorted)).digest('hex'), files: sorted };
+}
+
+/** What an answer of importsOf depends on besides the bytes: these rules (bump on a change) and the lexer's version. */
+const RULES = 'imports-1';
+let memo: FileMemo<readonly string[] | null> | undefined;
+let lexerVersion: string | undefined;
+
+/**
+ * The literal specifiers a module's static imports, re-exports and dynamic imports name (an
+ * `import(expression)` cannot be known without running it; `import.meta` is no import), in source
+ * order; null for a file the lexer cannot read as ESM (CommonJS: hashed, not followed).
+ */
+async function importsOf(sha: string, bytes: Buffer): Promise<readonly string[] | null> {
+  memo ??= new FileMemo('imports');
+  lexerVersion ??= packageVersion('es-module-lexer', fileURLToPath(import.meta.url));
+  const key = FileMemo.key(RULES, lexerVersion, sha);
+  const known = memo.get(key);
+  if (known !== undefined) return known.value;
+  const { init, parse } = await import('es-module-lexer');
+  await init;
+  let specifiers: string[] | null;
+  try {
+    const imports = parse(bytes.toString('utf8'))[0] as readonly { readonly specifier?: string | null | undefined }[];
+    specifiers = imports.flatMap(({ specifier }) => (typeof specifier === 'string' ? [specifier] : []));
+  } catch {
+    specifiers = null;
+  }
+  memo.set(key, specifiers);
+  return specifiers;
 }
 
 /** `lodash/fp` → `lodash`; `@scope/pkg/x` → `@scope/pkg`. */

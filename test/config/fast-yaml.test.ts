@@ -1,6 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseDocument } from 'yaml';
@@ -9,6 +11,13 @@ import { parsePipeline } from '../../src/config/pipeline-file.js';
 import { UserError } from '../../src/util/user-error.js';
 
 const root = fileURLToPath(new URL('../../../', import.meta.url));
+
+// The values the fast path reads are remembered under the user's cache directory (file-memo.ts):
+// this file's thousands of texts go to a directory of its own, made empty, so that each is read by
+// js-yaml first (the memo's answers are checked in a test of their own below).
+const memoHome = mkdtempSync(join(tmpdir(), 'rethink-fast-yaml-'));
+process.env['XDG_CACHE_HOME'] = memoHome;
+process.on('exit', () => rmSync(memoHome, { recursive: true, force: true }));
 
 /** What the full path reads: the `yaml` Document's values, or undefined when it reports an error. */
 function slowValue(text: string): { readonly value: unknown } | undefined {
@@ -213,4 +222,37 @@ test('an invalid pipeline, or one with --set, takes the full path with its locat
   assert.deepEqual(set.vars, { lr: 0.5, n: 16 });
   assert.deepEqual(set.stages[0]!.with, { value: 2 });
   assert.equal(set.source.isList(['stages', 'b', 'inputs', 'x']), true);
+});
+
+/** What a fresh process makes of `texts` through the fast path, and whether it loaded js-yaml to do it. */
+function inFreshProcess(texts: readonly string[]): { values: unknown[]; negativeZero: boolean[]; jsYamlLoaded: boolean } {
+  const fastYaml = fileURLToPath(new URL('../../src/config/fast-yaml.js', import.meta.url));
+  const script = `
+    import { createRequire } from 'node:module';
+    const { fastYamlValue } = await import(${JSON.stringify(fastYaml)});
+    const values = ${JSON.stringify(texts)}.map((t) => fastYamlValue(t)?.value ?? null);
+    const negativeZero = values.map((v) => Object.is(v?.z, -0));
+    const jsYamlLoaded = Object.keys(createRequire(import.meta.url).cache).some((f) => f.includes('/node_modules/js-yaml/'));
+    process.stdout.write(JSON.stringify({ values, negativeZero, jsYamlLoaded }));
+  `;
+  const r = spawnSync(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8', env: { ...process.env, XDG_CACHE_HOME: memoHome } });
+  assert.equal(r.status, 0, r.stderr);
+  return JSON.parse(r.stdout) as { values: unknown[]; negativeZero: boolean[]; jsYamlLoaded: boolean };
+}
+
+test('a text read before is read back from the memo, alike, without loading js-yaml', () => {
+  const texts = [VALID, 'a: [1, 0x10, .5e2, "x", ~, true]\nb: { c: d }\nk: |\n  two\n  lines\n'];
+  for (const t of texts) assert.ok(agrees(t));
+  assert.ok(readdirSync(join(memoHome, 'rethink', 'memo', 'yaml-values')).length >= texts.length);
+  const fresh = inFreshProcess(texts);
+  assert.equal(fresh.jsYamlLoaded, false);
+  assert.deepEqual(fresh.values, texts.map((t) => slowValue(t)!.value));
+});
+
+test('a value JSON would change (-0) is not remembered: it is read again, exactly', () => {
+  const text = 'z: -0\nw: 1\n';
+  assert.ok(agrees(text));
+  const fresh = inFreshProcess([text]);
+  assert.equal(fresh.jsYamlLoaded, true);
+  assert.deepEqual(fresh.negativeZero, [true]);
 });
