@@ -37,11 +37,24 @@ function version(): string {
   return ajvVersion;
 }
 
+const keys = new WeakMap<object, string>();
+
+/**
+ * What a validator's behaviour depends on: ajv's version, its options and the schema, hashed. Key
+ * order is kept (JSON.stringify, not canonical JSON): the compiled code lists `properties` in schema
+ * order, and the "valid keys" of an unknown-key error follow it.
+ */
+export function validatorKey(schema: JsonSchema): string {
+  let key = keys.get(schema);
+  if (key === undefined) {
+    key = createHash('sha256').update(`${version()}\n${canonicalJson(OPTIONS)}\n${JSON.stringify(schema)}`).digest('hex');
+    keys.set(schema, key);
+  }
+  return key;
+}
+
 function fileFor(schema: JsonSchema): string {
-  // Key order is kept (JSON.stringify, not canonical JSON): the compiled code lists `properties` in
-  // schema order, and the "valid keys" of an unknown-key error follow it.
-  const key = createHash('sha256').update(`${version()}\n${canonicalJson(OPTIONS)}\n${JSON.stringify(schema)}`).digest('hex');
-  return join(cacheDir(), `${key}.cjs`);
+  return join(cacheDir(), `${validatorKey(schema)}.cjs`);
 }
 
 function load(code: string): ValidateFunction {

@@ -2,7 +2,8 @@
 // Values are still raw: `${…}` interpolation and sweep expansion happen in plan/.
 import { readFile } from 'node:fs/promises';
 import { pipelineSchema } from './pipeline-schema.js';
-import { validatorFor } from './ajv.js';
+import { validatorFor, validatorKey } from './ajv.js';
+import { FileMemo, survivesJson } from '../util/file-memo.js';
 import { ajvDiagnostics } from './ajv-diagnostics.js';
 import { UserError, type Diagnostic } from '../util/user-error.js';
 import { SourceFile, type YamlPath } from './source.js';
@@ -109,9 +110,7 @@ export function parsePipeline(path: string, text: string, sets: readonly string[
       })),
     );
   }
-  const validate = validatorFor(pipelineSchema as unknown as JsonSchema);
-  if (!validate(raw)) throw new UserError(ajvDiagnostics(validate.errors ?? [], source, [], 'pipeline'));
-  const p = raw as RawPipeline;
+  const p = validated(raw, source, sets.length === 0 ? text : undefined);
   const stages: StageDecl[] = Object.entries(p.stages).map(([name, s]) => ({
     name,
     uses: s.uses,
@@ -138,6 +137,32 @@ export function parsePipeline(path: string, text: string, sets: readonly string[
     ...(p.slurm === undefined ? {} : { slurm: p.slurm }),
     stages,
   };
+}
+
+/** The rules of the memo below: bump when what validated() remembers changes. */
+const VALIDATED = 'pipeline-validated-1';
+let validatedMemo: FileMemo<RawPipeline> | undefined;
+
+/**
+ * `raw` checked against the pipeline schema, its defaults filled in, or a UserError with located
+ * diagnostics. A text validated before (`text` given: no `--set` edited its values) is not checked
+ * again: what the schema made of it is remembered (util/file-memo.ts) under the validator's identity
+ * (ajv's version and options, the schema), so a rerun of an unchanged pipeline neither loads the
+ * compiled validator nor runs it.
+ */
+function validated(raw: unknown, source: SourceFile, text: string | undefined): RawPipeline {
+  const schema = pipelineSchema as unknown as JsonSchema;
+  let key: string | undefined;
+  if (text !== undefined) {
+    validatedMemo ??= new FileMemo<RawPipeline>('pipelines-validated');
+    key = FileMemo.key(VALIDATED, validatorKey(schema), text);
+    const known = validatedMemo.get(key);
+    if (known !== undefined) return known.value;
+  }
+  const validate = validatorFor(schema);
+  if (!validate(raw)) throw new UserError(ajvDiagnostics(validate.errors ?? [], source, [], 'pipeline'));
+  if (key !== undefined && survivesJson(raw)) validatedMemo!.set(key, raw as RawPipeline);
+  return raw as RawPipeline;
 }
 
 /**
