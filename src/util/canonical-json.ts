@@ -24,6 +24,13 @@ export function canonicalJson(value: unknown): string {
       }
       const obj = value as Record<string, unknown>;
       const keys = sortInPlace(Object.keys(obj));
+      // Out of order here only (a key record's fields): a copy in sorted order is written natively.
+      // Not with an integer-like key, which an object lists first whatever the order it was added in.
+      if (keys.every((k) => !INDEX_LIKE.test(k) && isCanonical(obj[k]))) {
+        const sorted: Record<string, unknown> = {};
+        for (const k of keys) sorted[k] = obj[k];
+        return JSON.stringify(sorted);
+      }
       let out = '{';
       let first = true;
       for (const k of keys) {
@@ -38,6 +45,9 @@ export function canonicalJson(value: unknown): string {
       throw new TypeError(`cannot key a ${typeof value}`);
   }
 }
+
+/** Keys an object lists before all others, in numeric order: array indices (canonical uint32 < 2³² − 1). */
+const INDEX_LIKE = /^(?:0|[1-9][0-9]{0,9})$/;
 
 /**
  * Whether JSON.stringify writes `value` exactly as canonicalJson must: finite numbers, strings,

@@ -166,7 +166,7 @@ export const ENV = {
   // Standard variables rethink honours.
   noColor: text('NO_COLOR', { values: 'any non-empty value', default: '', description: 'no colours in the output (no-color.org; as --no-color)' }),
   forceColor: text('FORCE_COLOR', { values: 'any value but 0 or false', default: '', description: 'colours even when stderr is not a terminal (NO_COLOR and --no-color win)' }),
-  xdgCacheHome: text('XDG_CACHE_HOME', { values: 'an absolute directory', default: '~/.cache', description: "machine-level caches go in its rethink/ folder (compiled validators, WebGPU tiles), never in the package" }),
+  xdgCacheHome: text('XDG_CACHE_HOME', { values: 'an absolute directory', default: '~/.cache', description: "machine-level caches go in its rethink/ folder (compiled validators, memos of parsed pipelines and plugin imports, WebGPU tiles), never in the package" }),
   awsEndpointUrlS3: text('AWS_ENDPOINT_URL_S3', { values: 'a URL', default: '', description: 'the S3 endpoint of an s3:// remote that is not AWS (MinIO, R2, …); AWS_ENDPOINT_URL also works' }),
 } as const;
 
