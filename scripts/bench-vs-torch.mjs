@@ -13,7 +13,7 @@
 //   cross-entropy, gradients, the momentum-SGD update (or the backend's compiled whole step), and
 //   the loss read back to the host (`await data()`), which waits for the step to finish; the batch
 //   is a tensor made once, as PyTorch's `x`. A backend's compiled step (the native MLPs) is driven
-//   as the training loop drives it: up to maxChunkSteps steps per run (32 at batch 128, 8 at 512),
+//   as the training loop drives it: up to maxChunkSteps steps per run (128 at batch 32, 32 at 128, 8 at 512),
 //   on the same batch repeated, made once; its spread is then per run (ms per step within a run).
 // The ratio uses the means only; our fastest step is printed beside, labelled, never compared.
 // Rounds alternate (ours, PyTorch, ours, PyTorch…) so that a drifting load hits both sides; each
