@@ -9,7 +9,7 @@
 // drifting load hits both; each side's best round gives the ratio, and the spread over rounds is
 // printed beside it, with our step time's min/median/max and CPU time per step (on a busy machine
 // the steadier figure). Variants compare session options:
-// default,basic,extended (ORT optimisation level),noarena,spin,nospin, k1,k8,k16,k32,k64 (steps per
+// default,basic,extended (ORT optimisation level),noarena,spin,nospin, k1,k8,k16,k32,k64,k128 (steps per
 // ORT run: the compiled step runs the timed steps in chunks of that many, as the training loop
 // does, its warm-up runs being chunks of the timed length); 'generic' is the tfjs step
 // (src/train/step.ts) every model runs without a compiled step. --profile runs the step's graph under
@@ -48,6 +48,7 @@ const VARIANTS = {
   k16: { chunkSteps: 16 },
   k32: { chunkSteps: 32 },
   k64: { chunkSteps: 64 },
+  k128: { chunkSteps: 128 },
 };
 
 const steps = Number(values.steps);
@@ -138,7 +139,7 @@ async function profile(spec) {
   const depth = Number(/^mlp_(\d+)x/.exec(model)[1]);
   const dims = [28 * 28 * 3, ...Array(depth).fill(512), 10];
   const { mlpStepGraph, layerStateNames, mlpNames } = await import('../dist/src/backends/native/train_graph/mlp_graph.js');
-  const { encodeModel } = await import('../src/util/onnx-proto.js');
+  const { encodeModel } = await import('../dist/src/util/onnx-proto.js');
   const { DEFAULT_SESSION_OPTIONS } = await import('../dist/src/backends/native/train_graph/compile.js');
   const o = { ...DEFAULT_SESSION_OPTIONS, ...VARIANTS[variant] };
   const graph = mlpStepGraph({ batch, dims, kernelDecay: dims.slice(1).map(() => 0), momentum: 0.9, });

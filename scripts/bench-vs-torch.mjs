@@ -13,12 +13,16 @@
 //   cross-entropy, gradients, the momentum-SGD update (or the backend's compiled whole step), and
 //   the loss read back to the host (`await data()`), which waits for the step to finish; the batch
 //   is a tensor made once, as PyTorch's `x`. A backend's compiled step (the native MLPs) is driven
-//   as the training loop drives it: up to maxChunkSteps steps per run (32 at batch 128, 8 at 512),
+//   as the training loop drives it: up to maxChunkSteps steps per run (128 at batch 32, 32 at 128, 8 at 512),
 //   on the same batch repeated, made once; its spread is then per run (ms per step within a run).
 // The ratio uses the means only; our fastest step is printed beside, labelled, never compared.
 // Rounds alternate (ours, PyTorch, ours, PyTorch…) so that a drifting load hits both sides; each
 // side's best round is reported. PyTorch runs with each of --threads (its best count is kept); ours
 // with its backend's default threads (RETHINK_NATIVE_THREADS: all cores).
+// Both sides inherit this process's environment. On this VM a page of fresh memory faults in at
+// ≈ 10 µs, and both sides allocate some every step or run; GLIBC_TUNABLES=glibc.malloc.hugetlb=1
+// (glibc ≥ 2.35: malloc's large blocks on transparent huge pages) removes nearly all of those faults,
+// on both sides, so the comparison stays like for like with or without it (say which was used).
 //
 // Why our MLP steps varied 9–34 ms (the issue's measurement): `npm run bench` records each step's
 // GC pauses, page faults, context switches and CPU time, and prints what the slow steps had that

@@ -2,13 +2,14 @@
 // the native backend: same weights, velocities, losses and accuracy counts within the kernel tests'
 // tolerance (decay on and off, a short last batch, the learning rate changing between steps, several
 // steps in one chunk); a chunk of K steps bitwise equal to K one-step chunks; two fresh compiles
-// bitwise equal; sync() writes exactly the step's state; non-MLPs are not compiled.
+// bitwise equal; sync() writes exactly the step's state; non-MLPs are not compiled; the default chunk
+// length follows the batch (up to 4,096 rows, at most 128 steps).
 
 import { before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
 import type { CompiledTrainStep, TrainChunk, TrainStepSpec } from '../../../src/backends/session.js';
-import { compileNativeTrainStep } from '../../../src/backends/native/train_graph/compile.js';
+import { compileNativeTrainStep, defaultChunkSteps } from '../../../src/backends/native/train_graph/compile.js';
 import { getModel } from '../../../src/models/registry.js';
 import { sgdSlots } from '../../../src/train/decay.js';
 import { MomentumSgd } from '../../../src/train/sgd.js';
@@ -175,6 +176,17 @@ test('a chunk longer than maxChunkSteps or of mismatched labels is refused and l
   assert.throws(() => step.run({ ...short, labels: short.labels.subarray(0, 10) }), RangeError);
   step.sync();
   snapshot(spec).forEach((v, i) => assert.deepEqual(v, initial[i], `variable ${i}`));
+  step.dispose();
+  sgd.dispose();
+  model.dispose();
+});
+
+test('the default chunk holds up to 4,096 rows, 1 to 128 steps: a small batch takes as many images per run as a batch of 128', async () => {
+  const want: ReadonlyArray<readonly [number, number]> = [[1, 128], [16, 128], [32, 128], [64, 64], [100, 40], [128, 32], [512, 8], [4096, 1], [5000, 1]];
+  for (const [batch, steps] of want) assert.equal(defaultChunkSteps(batch), steps, `batch ${batch}`);
+  const { model, sgd, spec } = await build('mlp_1x512', 0);
+  const step = compileNativeTrainStep({ ...spec, batchSize: 32 })!;
+  assert.equal(step.maxChunkSteps, 128, 'a step compiled for batch 32 without chunkSteps');
   step.dispose();
   sgd.dispose();
   model.dispose();

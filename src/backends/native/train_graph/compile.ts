@@ -34,15 +34,27 @@ type ResolvedOptions = TrainStepSessionOptions & { readonly optLevel: OrtOptLeve
  */
 export const DEFAULT_SESSION_OPTIONS: ResolvedOptions = { optLevel: 'all', arena: true };
 
+/** The most rows (steps × batch) one run takes: a chunk's images stay near 40 MB (28×28×3). */
+export const CHUNK_ROWS = 4096;
+/** The most steps one run takes, whatever the batch: a run of batch-1 steps still ends within a second or so. */
+export const MAX_CHUNK_STEPS = 128;
+
 /**
- * Steps per run when the options do not say: up to 32, at most 4,096 rows a chunk. Measured with
- * scripts/bench-mlp-step.mjs --variants k1,k8,k16,k32,k64 --threads 1 (CPU ms per step, busy machine):
- * MLP 1x512 at batch 128 took 16.0 / 8.5 / 7.1 / 7.0 / 6.8, at batch 32 7.9 / 4.9 / – / 3.6 / 3.8, at
- * batch 512 29.6 / 21.0 / – / 21.1 / 22.4. Bounding the rows keeps a chunk's images near 40 MB (28×28×3)
- * and progress and aborts, seen between chunks, under a second or so.
+ * Steps per run when the options do not say: as many as fit in CHUNK_ROWS rows, 1 to MAX_CHUNK_STEPS
+ * (128 at batch 32, 32 at 128, 8 at 512). Every run copies the whole state out of ONNX Runtime into
+ * fresh memory (13.7 MB for MLP 3x512), and on this VM each page of it faults in at ≈ 10 µs: 30–40 ms
+ * a run, as much as 8 steps of MLP 3x512 at batch 32 (with glibc's transparent huge pages,
+ * GLIBC_TUNABLES=glibc.malloc.hugetlb=1, nearly all those faults go, in PyTorch's process as in ours).
+ * A run of three or more steps also has ORT's Scan allocate a second copy of the state the first time
+ * (its ping-pong buffers), once per session. Bounding a chunk by rows rather than steps lets a small
+ * batch amortise all that over as many images as a batch of 128 does. Measured (CPU ms per step, busy
+ * machine) with scripts/bench-mlp-step.mjs --variants k1,k8,k16,k32,k64: MLP 1x512 at batch 128 took
+ * 16.0 / 8.5 / 7.1 / 7.0 / 6.8, at batch 32 7.9 / 4.9 / – / 3.6 / 3.8, at batch 512
+ * 29.6 / 21.0 / – / 21.1 / 22.4; MLP 3x512 at batch 32 with --variants k32,k128 --steps 256: 5.12
+ * against 4.50 (7,794 against 9,008 img/s, best of 3 rounds).
  */
 export function defaultChunkSteps(batchSize: number): number {
-  return Math.max(1, Math.min(32, Math.floor(4096 / batchSize)));
+  return Math.max(1, Math.min(MAX_CHUNK_STEPS, Math.floor(CHUNK_ROWS / batchSize)));
 }
 
 /** One state tensor: its graph input name and the tfjs variable it mirrors. */
