@@ -38,6 +38,7 @@ const result = await build({
   packages: 'external',
   chunkNames: '[name]-[hash]',
   sourcemap: 'linked',
+  sourcesContent: false, // the maps point at tsc's modules, which ship beside them
   logLevel: 'warning',
   metafile: true,
 });
