@@ -301,5 +301,8 @@ test('SplitV and Concat on every axis, with inferred sizes', async () => {
     await check(`split even axis ${axis}`, 'SplitV', [shape], (x) => tf.split(x!, 2, axis));
     const parts = [1, 2, 3].map((k) => shape.map((v, i) => (i === axis ? 8 * k : v)));
     await check(`concat axis ${axis}`, 'Concat', parts, (a, b, c) => tf.concat([a!, b!, c!], axis));
+    // They ran as strided copies on the heap, not as ORT sessions.
+    assert.ok(!ctx.cache.has({ kind: 'concat', shapes: parts, axis }), `concat axis ${axis}: no ORT session`);
+    assert.ok(!ctx.cache.has({ kind: 'split', shape, axis, sizes: [1, d - 3, 2] }), `split axis ${axis}: no ORT session`);
   }
 });
