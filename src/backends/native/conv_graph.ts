@@ -4,10 +4,12 @@
 //  * forward, and dx at stride 1 (a Conv with the spatially flipped, in/out-swapped filter, ≈2×
 //    faster than ConvTranspose here): MLAS's blocked NCHWc kernels when the channel counts fit
 //    the block (nchwc.ts; they read and write NHWC directly), else Transpose + NCHW Conv;
-//  * dx at larger strides: ConvTranspose.
+//  * dx at larger strides: one stride-1 blocked conv per output phase when the channel counts fit
+//    the block (conv_input_grad_phases.ts), else ConvTranspose.
 //  * dW: see filter_grad_graph.ts.
 
 import { nchwcConvNodes } from './nchwc.js';
+import { phaseInputGradGraph, phasesApply } from './conv_input_grad_phases.js';
 import type { OnnxGraph, OnnxInt64Initializer, OnnxNode } from '../../util/onnx-proto.js';
 import { OnnxType } from '../../util/onnx-proto.js';
 
@@ -174,6 +176,7 @@ export function convInputGradGraph(s: ConvInputGradSpec): OnnxGraph {
       initializers,
     };
   }
+  if (blockFits(s.block, g.co, g.ci) && phasesApply(g)) return phaseInputGradGraph(g, s.block);
   const outPad = [g.h - ((g.oh - 1) * g.sh + g.fh - t - b), g.w - ((g.ow - 1) * g.sw + g.fw - l - r)];
   return {
     nodes: [

@@ -21,8 +21,8 @@ import type { GemmAccSpec } from './matmul_graph.js';
 import type { RunArg, WasmBackendLike } from './wasm_heap.js';
 import { Scratch } from './scratch.js';
 import { heapBuffer } from './wasm_heap.js';
-import type { HeapMemory, WasmFunction } from '../wasm/assemble.js';
-import { addTo, heapMemoryOf, heapModule, I32, op, whileBelow } from '../wasm/assemble.js';
+import { heapMemoryOf } from '../wasm/assemble.js';
+import { copiesFor, type Copies } from './strided_copy.js';
 
 /** DYs bytes per chunk: measured best near 8 MB (2 cores; 2–32 images of Inception's 28×28 layer). */
 const CHUNK_BYTES = 8 << 20;
@@ -71,24 +71,6 @@ function windowsOf(which: Expanded, g: ConvGeometry): Windows {
   return which === 'x'
     ? { p: g.oh, q: g.ow, srcH: g.h, srcW: g.w, ch: g.ci, rowStep: g.sh, rowBase: -t, kSign: 1, colStep: g.sw, colBase: -l }
     : { p: g.h, q: g.w, srcH: g.oh, srcW: g.ow, ch: g.co, rowStep: 1, rowBase: t, kSign: -1, colStep: 1, colBase: l - g.fw + 1 };
-}
-
-/** copies(src, dst, count, len, srcStride, dstStride): `count` copies of `len` bytes (byte offsets). */
-type Copies = (src: number, dst: number, count: number, len: number, srcStride: number, dstStride: number) => void;
-
-// Params 0 src, 1 dst, 2 count, 3 len, 4 srcStride, 5 dstStride; local 6 the copy counter.
-const copiesFunction: WasmFunction = {
-  name: 'copies',
-  params: [I32, I32, I32, I32, I32, I32],
-  locals: [[1, I32]],
-  code: whileBelow(6, 2, [...op.get(1), ...op.get(0), ...op.get(3), ...op.memoryCopy, ...addTo(0, op.get(4)), ...addTo(1, op.get(5))]),
-};
-
-const copiesModule = heapModule<{ readonly copies: Copies }>(() => [copiesFunction]);
-
-/** The strided copy bound to this heap, or null where it will not load (the JS loop stands in). */
-export function copiesFor(heap: HeapMemory | null): Copies | null {
-  return heap === null ? null : (copiesModule(heap)?.copies ?? null);
 }
 
 /**

@@ -35,7 +35,7 @@ export function blockedFilterNodes(w: string, out: string, co: number, ci: numbe
 }
 
 
-/** The nchwc Conv of `input` with the blocked filter 'wblk' (bias and ReLU fused), reordered to NHWC `out`. */
+/** The nchwc Conv of `input` with the blocked filter `wblk` (bias and ReLU fused), reordered to NHWC `out`. */
 function blockedConvToNhwc(
   input: string,
   out: string,
@@ -45,17 +45,48 @@ function blockedConvToNhwc(
   convAttrs: Record<string, ReturnType<typeof ints>>,
   bias: string | null,
   relu: boolean,
+  names: { readonly wblk: string; readonly yblk: string } = { wblk: 'wblk', yblk: 'yblk' },
 ): OnnxNode[] {
   return [
     {
       op: 'Conv',
       domain: NCHWC_DOMAIN,
-      inputs: bias === null ? [input, 'wblk'] : [input, 'wblk', bias],
-      outputs: ['yblk'],
+      inputs: bias === null ? [input, names.wblk] : [input, names.wblk, bias],
+      outputs: [names.yblk],
       attrs: { ...convAttrs, kernel_shape: ints([kh, kw]), ...(relu ? { activation: { kind: 'string', value: 'Relu' } as const } : {}) },
     },
-    { op: 'ReorderOutput', domain: NCHWC_DOMAIN, inputs: ['yblk'], outputs: [out], attrs: { channels: int(co), channels_last: int(1) } },
+    { op: 'ReorderOutput', domain: NCHWC_DOMAIN, inputs: [names.yblk], outputs: [out], attrs: { channels: int(co), channels_last: int(1) } },
   ];
+}
+
+/** NHWC `x` → `out` (blocked), for several convs of one input to share (blockedConvNodes). */
+export function reorderInputNode(x: string, out: string): OnnxNode {
+  return { op: 'ReorderInput', domain: NCHWC_DOMAIN, inputs: [x], outputs: [out], attrs: { channels_last: int(1) } };
+}
+
+/**
+ * One conv of an input already blocked (`inputBlk`, from reorderInputNode) with filter `wOnnx`
+ * (ONNX layout [co, ci, kh, kw]), no bias, to NHWC `out`; its intermediate names start with `tag`,
+ * so several can share a graph.
+ */
+export function blockedConvNodes(
+  inputBlk: string,
+  wOnnx: string,
+  out: string,
+  co: number,
+  ci: number,
+  kh: number,
+  kw: number,
+  block: number,
+  convAttrs: Record<string, ReturnType<typeof ints>>,
+  tag: string,
+): { nodes: OnnxNode[]; initializers: OnnxInt64Initializer[] } {
+  const wblk = `${tag}wblk`;
+  const filt = blockedFilterNodes(wOnnx, wblk, co, ci, kh, kw, block);
+  return {
+    nodes: [...filt.nodes, ...blockedConvToNhwc(inputBlk, out, co, kh, kw, convAttrs, null, false, { wblk, yblk: `${tag}yblk` })],
+    initializers: filt.initializers,
+  };
 }
 
 /**

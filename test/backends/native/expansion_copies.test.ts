@@ -3,7 +3,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
-import { copiesFor } from '../../../src/backends/native/filter_grad_expanded.js';
+import { copiesFor } from '../../../src/backends/native/strided_copy.js';
 import { heapMemory, heapMemoryOf } from '../../../src/backends/wasm/assemble.js';
 import { nativeContext } from './helpers.js';
 

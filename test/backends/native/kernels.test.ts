@@ -8,7 +8,7 @@ import { nativeRegistration } from '../../../src/backends/native/register.js';
 import type { NativeContext } from '../../../src/backends/native/native_context.js';
 import { initNative } from '../../../src/backends/native/init.js';
 import { randomValues, relL2, runOn } from './helpers.js';
-import { convForwardGraph } from '../../../src/backends/native/conv_graph.js';
+import { convForwardGraph, convInputGradGraph } from '../../../src/backends/native/conv_graph.js';
 import { imagesPerChunk } from '../../../src/backends/native/filter_grad_expanded.js';
 import { NCHWC_DOMAIN } from '../../../src/backends/native/nchwc.js';
 
@@ -167,6 +167,40 @@ test('an RGB input conv runs on the NCHWc kernels with plain NCHW input, blocked
   assert.ok(plain.nodes.some((n) => n.op === 'Conv' && n.domain === undefined));
 });
 
+test('a strided input gradient runs as one blocked stride-1 conv per output phase, like cpu', async () => {
+  const block = ctx.nchwcBlock;
+  if (block === null) return;
+  // Small Inception's two downsampling layers (fewer images), then strides 3 and (2, 1), a 5×5 window
+  // whose phases have two and three taps and both pads, and 'valid' padding.
+  const cases = [
+    { x: [3, 28, 28, block * 5], f: [3, 3, block * 5, block * 5], s: [2, 2], pad: 'same' },
+    { x: [2, 14, 14, block * 9], f: [3, 3, block * 9, block * 6], s: [2, 2], pad: 'same' },
+    { x: [2, 9, 12, block], f: [3, 3, block, 2 * block], s: [3, 3], pad: 'same' },
+    { x: [2, 8, 6, block], f: [3, 3, block, block], s: [2, 1], pad: 'same' },
+    { x: [2, 14, 10, block], f: [5, 5, block, block], s: [2, 2], pad: 'same' },
+    { x: [2, 8, 8, block], f: [2, 2, block, block], s: [2, 2], pad: 'valid' },
+  ] as const;
+  for (const c of cases) {
+    const info = tf.backend_util.computeConv2DInfo([...c.x], [...c.f], [...c.s], 1, c.pad);
+    const p = info.padInfo;
+    const g = {
+      n: c.x[0], h: c.x[1], w: c.x[2], ci: c.x[3], oh: info.outHeight, ow: info.outWidth, co: c.f[3], fh: c.f[0], fw: c.f[1],
+      sh: c.s[0], sw: c.s[1], dh: 1, dw: 1, pads: [p.top, p.left, p.bottom, p.right] as const,
+    };
+    const graph = convInputGradGraph({ kind: 'conv-input-grad', g, block });
+    const label = `dx phases ${c.x} ${c.f} s${c.s} ${c.pad}`;
+    assert.ok(!graph.nodes.some((n) => n.op === 'ConvTranspose'), `${label}: no ConvTranspose`);
+    assert.equal(graph.nodes.filter((n) => n.op === 'Conv' && n.domain === NCHWC_DOMAIN).length, c.s[0] * c.s[1], `${label}: a conv per phase`);
+    const dyShape = [c.x[0], info.outHeight, info.outWidth, c.f[3]];
+    await check(label, 'Conv2DBackpropInput', [dyShape, c.f], (dy, w) =>
+      tf.engine().runKernel('Conv2DBackpropInput', { dy: dy as tf.Tensor, filter: w as tf.Tensor }, { strides: [...c.s], pad: c.pad, dataFormat: 'NHWC', inputShape: [...c.x] }) as tf.Tensor,
+    );
+  }
+  // An input that is not a whole number of strides keeps the ConvTranspose.
+  const odd = { n: 2, h: 9, w: 9, ci: block, oh: 5, ow: 5, co: block, fh: 3, fw: 3, sh: 2, sw: 2, dh: 1, dw: 1, pads: [1, 1, 1, 1] } as const;
+  assert.ok(convInputGradGraph({ kind: 'conv-input-grad', g: odd, block }).nodes.some((n) => n.op === 'ConvTranspose'));
+});
+
 test('the expanded filter gradients sum over several image chunks (and a short last one) like cpu', async () => {
   const cases = [
     { which: 'dy', x: [18, 28, 28, 16], f: [3, 3, 16, 64], s: 1, out: 28 },
@@ -267,5 +301,8 @@ test('SplitV and Concat on every axis, with inferred sizes', async () => {
     await check(`split even axis ${axis}`, 'SplitV', [shape], (x) => tf.split(x!, 2, axis));
     const parts = [1, 2, 3].map((k) => shape.map((v, i) => (i === axis ? 8 * k : v)));
     await check(`concat axis ${axis}`, 'Concat', parts, (a, b, c) => tf.concat([a!, b!, c!], axis));
+    // They ran as strided copies on the heap, not as ORT sessions.
+    assert.ok(!ctx.cache.has({ kind: 'concat', shapes: parts, axis }), `concat axis ${axis}: no ORT session`);
+    assert.ok(!ctx.cache.has({ kind: 'split', shape, axis, sizes: [1, d - 3, 2] }), `split axis ${axis}: no ORT session`);
   }
 });
