@@ -1,7 +1,11 @@
 """Anchor: PyTorch training throughput for the paper's CIFAR10 models (28x28x3, batch 128).
 
 Copied from the project's reference script (shared/anchors/torch_bench.py, the one
-scripts/bench-vs-torch.mjs ran); the models and the timed region are unchanged. Added for
+scripts/bench-vs-torch.mjs ran); the timed region is unchanged, and so are the models but one fix:
+small Inception's downsample modules pad as ours and the paper's do (SAME: 28 -> 14 -> 7, which the
+paper's 7x7 global mean pool needs; shared/paper/SPEC.md), where the reference left the strided
+conv and max pool unpadded (VALID: 28 -> 13 -> 6, 176.3 M conv multiply-adds per image against
+204.2 M: 13.7% less work than the network it was compared with). Added for
 pipelines/torch-anchor.yaml: rethink's model names as aliases, --out (one model's result as JSON),
 a clear ::error line where torch is missing, and ::progress lines. For scripts/bench-vs-torch.mjs:
 --warmup (untimed steps, default 3 as before) and each timed step's time in --out (step_ms); the
@@ -22,7 +26,9 @@ except ImportError:
 class ConvBN(nn.Module):
     def __init__(s, cin, cout, k, stride=1, bn=True):
         super().__init__()
-        s.conv = nn.Conv2d(cin, cout, k, stride, padding=(k // 2 if stride == 1 else 0), bias=not bn)
+        # k // 2 at every stride: a 3x3/2 conv on 28x28 gives 14x14, as TF's SAME does (TF pads the
+        # extra row and column at the end, PyTorch on both sides: the same work).
+        s.conv = nn.Conv2d(cin, cout, k, stride, padding=k // 2, bias=not bn)
         s.bn = nn.BatchNorm2d(cout, eps=1e-3) if bn else nn.Identity()
     def forward(s, x): return F.relu(s.bn(s.conv(x)))
 
@@ -34,7 +40,7 @@ class Inception(nn.Module):
 class Down(nn.Module):
     def __init__(s, cin, c3, bn):
         super().__init__(); s.a = ConvBN(cin, c3, 3, stride=2, bn=bn)
-    def forward(s, x): return torch.cat([s.a(x), F.max_pool2d(x, 3, 2)], 1)
+    def forward(s, x): return torch.cat([s.a(x), F.max_pool2d(x, 3, 2, padding=1)], 1)
 
 def small_inception(bn=True):
     L = [ConvBN(3, 96, 3, bn=bn), Inception(96, 32, 32, bn), Inception(64, 32, 48, bn), Down(80, 80, bn),
