@@ -8,6 +8,7 @@ import { evaluate, type EvalResult } from '../../src/train/evaluate.js';
 import { train } from '../../src/train/loop.js';
 import { checkpointIntervalMs, FileCheckpointer } from '../../src/train/checkpoint.js';
 import { checkSchedule } from '../../src/train/schedule.js';
+import { heapExhaustion, wasmHeapBytes } from '../../src/train/heap-limit.js';
 import { TrainParamsError, initialLearningRate, trainOptionsOf, type TrainParams } from './params.js';
 import { divergedMetrics, divergenceWarning, stepDivergence, type Divergence } from './divergence.js';
 import type { Artifact, JsonValue, StageContext } from '../../src/plugin/types.js';
@@ -65,44 +66,51 @@ export async function runTrain(ctx: StageContext<TrainParams>): Promise<void> {
               // A copy that failed costs a resume elsewhere, not this training: it goes on.
               onSaved: () => ctx.checkpointSaved().catch((e: unknown) => ctx.log(`checkpoint not copied to the remote (another machine would resume from an older one): ${e instanceof Error ? e.message : String(e)}`)),
             });
-      const result = await train(tf, session, model, { train: trainSet, test: testSet, numClasses }, opts, {
-        signal: ctx.signal,
-        ...(checkpoint ? { checkpoint } : {}),
-        onStep: (s) => {
-          if (diverged === undefined) {
-            diverged = stepDivergence(s);
-            if (diverged !== undefined) ctx.log(divergenceWarning(diverged));
-          }
-          const size = s.step < s.stepsPerEpoch ? p.batch_size : n - (s.stepsPerEpoch - 1) * p.batch_size;
-          if (running.epoch !== s.epoch) Object.assign(running, { epoch: s.epoch, correct: 0, seen: 0 });
-          running.correct += s.acc * size;
-          running.seen += size;
-          const now = performance.now();
-          if (now - lastReport < 500 && s.step !== s.stepsPerEpoch) return;
-          // Timed over a stretch of at least RATE_MS from the first step's end (the first step also compiles).
-          if (rateFrom === undefined) rateFrom = { at: now, step: s.globalStep };
-          else if (now - rateFrom.at >= RATE_MS) {
-            perSecond = ((s.globalStep - rateFrom.step) * p.batch_size) / ((now - rateFrom.at) / 1000);
-            rateFrom = { at: now, step: s.globalStep };
-          }
-          lastReport = now;
-          const acc = running.correct / running.seen;
-          const upTo = p.target_train_acc !== null;
-          const meanSeconds = epochSeconds.length === 0 ? undefined : epochSeconds.reduce((a, b) => a + b, 0) / epochSeconds.length;
-          ctx.progress({
-            message: `epoch ${s.epoch}${upTo ? ` (up to ${s.epochs})` : `/${s.epochs}`} step ${s.step}/${s.stepsPerEpoch} loss ${s.loss.toFixed(4)} acc ${acc.toFixed(4)}`,
-            done: s.globalStep,
-            total,
-            epochs: { current: s.epoch, total: s.epochs, finished: s.epoch - 1, ...(meanSeconds === undefined ? {} : { meanSeconds }), ...(upTo ? { upTo } : {}) },
-            ...(perSecond === undefined ? {} : { rate: { perSecond, unit: 'img' } }),
-            metrics: { loss: s.loss, acc },
-          });
-        },
-        // The first epoch on a GPU also compiles its kernels and times its GEMM tiles: say so.
-        onKernelTuning: (t) =>
-          ctx.log(`webgpu: timed the tiles of ${t.tuned} of ${t.gemms} GEMMs in ${t.seconds.toFixed(1)} s (${t.changed} moved off their default; saved for later runs on this GPU)`),
-        onEpoch: (e) => (epochSeconds.push(e.seconds), ctx.log(`epoch ${e.epoch}: loss ${e.loss.toFixed(4)} acc ${e.acc.toFixed(4)}${e.testAcc === undefined ? '' : ` test ${e.testAcc.toFixed(4)}`} (${e.seconds.toFixed(1)} s)`)),
-      });
+      // A step that outgrows the WebAssembly heap (wasm, native) traps without saying so: say what to change.
+      let result: Awaited<ReturnType<typeof train>>;
+      try {
+        result = await train(tf, session, model, { train: trainSet, test: testSet, numClasses }, opts, {
+          signal: ctx.signal,
+          ...(checkpoint ? { checkpoint } : {}),
+          onStep: (s) => {
+            if (diverged === undefined) {
+              diverged = stepDivergence(s);
+              if (diverged !== undefined) ctx.log(divergenceWarning(diverged));
+            }
+            const size = s.step < s.stepsPerEpoch ? p.batch_size : n - (s.stepsPerEpoch - 1) * p.batch_size;
+            if (running.epoch !== s.epoch) Object.assign(running, { epoch: s.epoch, correct: 0, seen: 0 });
+            running.correct += s.acc * size;
+            running.seen += size;
+            const now = performance.now();
+            if (now - lastReport < 500 && s.step !== s.stepsPerEpoch) return;
+            // Timed over a stretch of at least RATE_MS from the first step's end (the first step also compiles).
+            if (rateFrom === undefined) rateFrom = { at: now, step: s.globalStep };
+            else if (now - rateFrom.at >= RATE_MS) {
+              perSecond = ((s.globalStep - rateFrom.step) * p.batch_size) / ((now - rateFrom.at) / 1000);
+              rateFrom = { at: now, step: s.globalStep };
+            }
+            lastReport = now;
+            const acc = running.correct / running.seen;
+            const upTo = p.target_train_acc !== null;
+            const meanSeconds = epochSeconds.length === 0 ? undefined : epochSeconds.reduce((a, b) => a + b, 0) / epochSeconds.length;
+            ctx.progress({
+              message: `epoch ${s.epoch}${upTo ? ` (up to ${s.epochs})` : `/${s.epochs}`} step ${s.step}/${s.stepsPerEpoch} loss ${s.loss.toFixed(4)} acc ${acc.toFixed(4)}`,
+              done: s.globalStep,
+              total,
+              epochs: { current: s.epoch, total: s.epochs, finished: s.epoch - 1, ...(meanSeconds === undefined ? {} : { meanSeconds }), ...(upTo ? { upTo } : {}) },
+              ...(perSecond === undefined ? {} : { rate: { perSecond, unit: 'img' } }),
+              metrics: { loss: s.loss, acc },
+            });
+          },
+          // The first epoch on a GPU also compiles its kernels and times its GEMM tiles: say so.
+          onKernelTuning: (t) =>
+            ctx.log(`webgpu: timed the tiles of ${t.tuned} of ${t.gemms} GEMMs in ${t.seconds.toFixed(1)} s (${t.changed} moved off their default; saved for later runs on this GPU)`),
+          onEpoch: (e) => (epochSeconds.push(e.seconds), ctx.log(`epoch ${e.epoch}: loss ${e.loss.toFixed(4)} acc ${e.acc.toFixed(4)}${e.testAcc === undefined ? '' : ` test ${e.testAcc.toFixed(4)}`} (${e.seconds.toFixed(1)} s)`)),
+        });
+      } catch (e) {
+        const why = heapExhaustion(e, wasmHeapBytes(tf.backend()), { model: def.name, batchSize: p.batch_size, backend: backend.name });
+        throw why === undefined ? e : new TrainParamsError(why);
+      }
       if (checkpoint?.resumedAfter !== undefined) ctx.provenance({ resumed_after_epoch: checkpoint.resumedAfter });
       ctx.progress({ message: 'final evaluation' });
       const evalOpts = { preprocessing: opts.preprocessing, batchSize: Math.max(p.batch_size, 256), numClasses, signal: ctx.signal };
