@@ -93,4 +93,9 @@ export interface BackendSession {
   readonly momentum: MomentumUpdate;
   /** The whole step compiled for this model, or undefined where the backend has no such path for it. */
   compileTrainStep?(spec: TrainStepSpec): CompiledTrainStep | undefined;
+  /**
+   * Whether `e`, thrown by a step, is this backend out of memory (the wasm heap's 4 GiB full), which
+   * a smaller batch cures; absent where the backend has no such limit.
+   */
+  outOfMemory?(e: unknown): boolean;
 }

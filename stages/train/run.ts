@@ -8,7 +8,6 @@ import { evaluate, type EvalResult } from '../../src/train/evaluate.js';
 import { train } from '../../src/train/loop.js';
 import { checkpointIntervalMs, FileCheckpointer } from '../../src/train/checkpoint.js';
 import { checkSchedule } from '../../src/train/schedule.js';
-import { heapExhaustion, wasmHeapBytes } from '../../src/train/heap-limit.js';
 import { TrainParamsError, initialLearningRate, trainOptionsOf, type TrainParams } from './params.js';
 import { divergedMetrics, divergenceWarning, stepDivergence, type Divergence } from './divergence.js';
 import type { Artifact, JsonValue, StageContext } from '../../src/plugin/types.js';
@@ -66,7 +65,7 @@ export async function runTrain(ctx: StageContext<TrainParams>): Promise<void> {
               // A copy that failed costs a resume elsewhere, not this training: it goes on.
               onSaved: () => ctx.checkpointSaved().catch((e: unknown) => ctx.log(`checkpoint not copied to the remote (another machine would resume from an older one): ${e instanceof Error ? e.message : String(e)}`)),
             });
-      // A step that outgrows the WebAssembly heap (wasm, native) traps without saying so: say what to change.
+      // A step that outgrows the backend's memory (the wasm heap of wasm and native) says what to change.
       let result: Awaited<ReturnType<typeof train>>;
       try {
         result = await train(tf, session, model, { train: trainSet, test: testSet, numClasses }, opts, {
@@ -108,8 +107,11 @@ export async function runTrain(ctx: StageContext<TrainParams>): Promise<void> {
           onEpoch: (e) => (epochSeconds.push(e.seconds), ctx.log(`epoch ${e.epoch}: loss ${e.loss.toFixed(4)} acc ${e.acc.toFixed(4)}${e.testAcc === undefined ? '' : ` test ${e.testAcc.toFixed(4)}`} (${e.seconds.toFixed(1)} s)`)),
         });
       } catch (e) {
-        const why = heapExhaustion(e, wasmHeapBytes(tf.backend()), { model: def.name, batchSize: p.batch_size, backend: backend.name });
-        throw why === undefined ? e : new TrainParamsError(why);
+        if (session.outOfMemory?.(e) !== true) throw e;
+        throw new TrainParamsError(
+          `train: ${def.name} at batch_size ${p.batch_size} needs more memory than the ${backend.name} backend's WebAssembly heap holds ` +
+            `(4 GiB, full when a step failed to allocate): lower batch_size (e.g. ${Math.max(1, Math.floor(p.batch_size / 2))}), or train on a backend without that limit (webgpu on a GPU)`,
+        );
       }
       if (checkpoint?.resumedAfter !== undefined) ctx.provenance({ resumed_after_epoch: checkpoint.resumedAfter });
       ctx.progress({ message: 'final evaluation' });

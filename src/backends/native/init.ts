@@ -50,6 +50,9 @@ export async function initNative(options: NativeInitOptions = {}): Promise<Nativ
       if (!ok || tf.getBackend() !== NATIVE_BACKEND) {
         return { ok: false, reason: 'backend-init', detail: `tf.setBackend('${NATIVE_BACKEND}') failed` };
       }
+      // Its tensors live on tfjs-backend-wasm's heap: a failed malloc throws, as on 'wasm', instead of aliasing.
+      const { guardWasmHeap } = await import('../wasm/heapGuard.js');
+      guardWasmHeap(tf.backend() as unknown as Parameters<typeof guardWasmHeap>[0]);
     }
     return {
       ok: true,

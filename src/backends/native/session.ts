@@ -4,6 +4,8 @@ import type * as tfType from '@tensorflow/tfjs';
 import { kernelMomentum } from '../../ops/momentum.js';
 import type { BackendSession, SessionInfo } from '../session.js';
 import { compileNativeTrainStep } from './train_graph/compile.js';
+import { isHeapExhaustion } from '../wasm/heapGuard.js';
+import { heapBuffer, type WasmLike } from '../wasm/ops.js';
 
 export function nativeSession(tf: typeof tfType, info: SessionInfo): BackendSession {
   return {
@@ -11,5 +13,7 @@ export function nativeSession(tf: typeof tfType, info: SessionInfo): BackendSess
     momentum: kernelMomentum(tf),
     // An MLP's whole step as one ONNX Runtime graph (train_graph/); other models run op by op.
     compileTrainStep: (spec) => compileNativeTrainStep(spec),
+    // Its tensors live on tfjs-backend-wasm's heap, with the wasm backend's 4 GiB limit.
+    outOfMemory: (e) => isHeapExhaustion(e, heapBuffer(tf.backend() as unknown as WasmLike).byteLength),
   };
 }
