@@ -5,11 +5,13 @@ import { createHash } from 'node:crypto';
 import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import type { Ajv, ErrorObject, Options, ValidateFunction } from 'ajv';
 import type { JsonSchema } from '../plugin/types.js';
 import { canonicalJson } from '../util/canonical-json.js';
 import { ENV } from '../util/env.js';
 import { userCacheDir } from '../util/cache-home.js';
+import { installedVersion } from '../util/installed-version.js';
 
 const require = createRequire(import.meta.url);
 const OPTIONS: Options = { allErrors: true, useDefaults: true, strict: false, allowUnionTypes: true, verbose: true };
@@ -33,7 +35,7 @@ function cacheDir(): string {
 }
 
 function version(): string {
-  ajvVersion ??= (JSON.parse(readFileSync(require.resolve('ajv/package.json'), 'utf8')) as { version: string }).version;
+  ajvVersion ??= installedVersion('ajv', fileURLToPath(import.meta.url)) ?? '?';
   return ajvVersion;
 }
 

@@ -6,11 +6,12 @@
 // The values it vouched for are remembered per text (util/file-memo.ts): a rerun of an unchanged
 // pipeline reads them back instead of loading js-yaml (about 10 ms of a no-op rerun), which is then
 // required, synchronously like yaml-lib.ts, only for a text not seen before.
-import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
+import { fileURLToPath } from 'node:url';
 import type * as JsYaml from 'js-yaml';
 import type { EventType, State, Type } from 'js-yaml';
 import { FileMemo, survivesJson } from '../util/file-memo.js';
+import { installedVersion } from '../util/installed-version.js';
 
 /**
  * What the answers depend on besides the text: this module's rules (bump the number when they
@@ -25,7 +26,7 @@ let jsYamlVersion: string | undefined;
 export function fastYamlValue(text: string): { readonly value: unknown } | undefined {
   if (!plainEnough(text)) return undefined;
   memo ??= new FileMemo<unknown>('yaml-values');
-  jsYamlVersion ??= (JSON.parse(readFileSync(require.resolve('js-yaml/package.json'), 'utf8')) as { version: string }).version;
+  jsYamlVersion ??= installedVersion('js-yaml', fileURLToPath(import.meta.url)) ?? '?';
   const key = FileMemo.key(RULES, jsYamlVersion, text);
   const known = memo.get(key);
   if (known !== undefined) return known;

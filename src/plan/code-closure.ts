@@ -6,13 +6,13 @@
 // remembered per file content (util/file-memo.ts): planning an unchanged plugin again reads them back
 // instead of loading the lexer and its WebAssembly (about 10 ms of a no-op rerun).
 import { createHash } from 'node:crypto';
-import { readFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
-import { builtinModules, createRequire } from 'node:module';
-import { dirname, extname, join, relative, sep } from 'node:path';
+import { builtinModules } from 'node:module';
+import { dirname, extname, relative, sep } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { canonicalJson } from '../util/canonical-json.js';
 import { FileMemo } from '../util/file-memo.js';
+import { installedVersion } from '../util/installed-version.js';
 
 export interface CodeClosure {
   /** SHA-256 of the canonical JSON of `files`. */
@@ -52,7 +52,7 @@ export async function codeClosure(entry: string): Promise<CodeClosure> {
         await visit(target, false);
       } else if (!specifier.startsWith('node:') && !BUILTIN.has(specifier)) {
         const name = packageName(specifier);
-        files[`npm:${name}`] ??= packageVersion(name, file);
+        files[`npm:${name}`] ??= installedVersion(name, file) ?? '?';
       }
     }
   };
@@ -73,7 +73,7 @@ let lexerVersion: string | undefined;
  */
 async function importsOf(sha: string, bytes: Buffer): Promise<readonly string[] | null> {
   memo ??= new FileMemo('imports');
-  lexerVersion ??= packageVersion('es-module-lexer', fileURLToPath(import.meta.url));
+  lexerVersion ??= installedVersion('es-module-lexer', fileURLToPath(import.meta.url)) ?? '?';
   const key = FileMemo.key(RULES, lexerVersion, sha);
   const known = memo.get(key);
   if (known !== undefined) return known.value;
@@ -94,25 +94,4 @@ async function importsOf(sha: string, bytes: Buffer): Promise<readonly string[] 
 function packageName(specifier: string): string {
   const parts = specifier.split('/');
   return specifier.startsWith('@') ? parts.slice(0, 2).join('/') : parts[0]!;
-}
-
-/** The version of the package `from` would import, from its package.json (read, not required: require caches). */
-function packageVersion(name: string, from: string): string {
-  let dir: string;
-  try {
-    dir = dirname(createRequire(from).resolve(name));
-  } catch {
-    return '?';
-  }
-  for (;;) {
-    try {
-      const pkg = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')) as { name?: string; version?: string };
-      if (pkg.name === name) return pkg.version ?? '?';
-    } catch {
-      // no package.json here, or not the package's own
-    }
-    const up = dirname(dir);
-    if (up === dir) return '?';
-    dir = up;
-  }
 }

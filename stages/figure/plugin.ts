@@ -4,7 +4,7 @@
 // each line's cumulative best above it. Writes the SVG, the Vega-Lite spec
 // that drew it, and the plotted numbers. Vega loads only when the stage runs.
 import { definePlugin, type Artifact } from '../../src/plugin/types.js';
-import { CURVE_METRICS, FIGURE_BANDS, PLOTS, type FigureParams, type RunMetrics } from './data.js';
+import { CURVE_METRICS, FIGURE_BANDS, PLOTS, figureData, type FigureParams, type RunMetrics } from './data.js';
 
 /** What `figure` and `chart` write: the picture, the spec that drew it, and the numbers plotted. */
 export const plotOutputs = (data: string) =>
@@ -43,7 +43,6 @@ export const figurePlugin = definePlugin<FigureParams>({
   outputs: plotOutputs('{title, plot, xLabel, yLabel, points, notes}'),
   seeded: false,
   async run(ctx) {
-    const { figureData } = await import('./data.js');
     const { renderSvg, vegaLiteSpec, withNotes } = await import('./render.js');
     const runs = await Promise.all(
       ((ctx.inputs.runs ?? []) as readonly Artifact[]).map(async (a) => ({ id: a.from.id, matrix: a.from.matrix, metrics: await a.readJson<RunMetrics>() })),

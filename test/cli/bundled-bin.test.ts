@@ -63,3 +63,31 @@ test('a user error from the bundled CLI exits 2 and names the file and field', a
   assert.match(r.stderr, /wiht/);
   assert.doesNotMatch(r.stderr, /\n\s+at /, 'no stack trace for a user error');
 });
+
+// A bundle merges modules into chunks, and a chunk loads every package any of its modules imports at
+// the top: a merge that put a module importing tfjs (or the S3 SDK, or BullMQ) beside one the no-op
+// rerun needs would load it on every rerun. This watches the bundle itself load.
+test('a no-op rerun through the bundled CLI loads no npm package and only a few of its chunks', async () => {
+  const p = await project({ 'plugins.mjs': TEST_PLUGINS, 'p.yaml': SWEEP });
+  assert.equal((await p.run('p.yaml')).code, 0);
+  const log = join(p.dir, 'loaded.txt');
+  const hook = `import { appendFileSync } from 'node:fs';
+    export async function load(url, context, next) { appendFileSync(${JSON.stringify(log)}, url + '\\n'); return next(url, context); }`;
+  const setup = `import { register, createRequire } from 'node:module'; import { appendFileSync } from 'node:fs';
+    register('data:text/javascript,' + encodeURIComponent(${JSON.stringify(hook)}));
+    process.on('exit', () => appendFileSync(${JSON.stringify(log)}, Object.keys(createRequire(import.meta.url).cache).join('\\n') + '\\n'));`;
+  const r = spawnSync(process.execPath, ['--import', `data:text/javascript,${encodeURIComponent(setup)}`, bin, 'run', 'p.yaml', '--json'], {
+    cwd: p.dir,
+    encoding: 'utf8',
+    env: { ...process.env, RETHINK_CACHE_DIR: join(p.dir, 'cache') },
+  });
+  assert.equal(r.status, 0, r.stderr);
+  assert.ok((JSON.parse(r.stdout) as { stages: { status: string }[] }).stages.every((s) => s.status === 'cached'));
+  const loaded = readFileSync(log, 'utf8').split('\n').filter(Boolean);
+  const ours = loaded.filter((u) => u.includes('/dist/src/bin/'));
+  assert.ok(ours.some((u) => u.endsWith('/dist/src/bin/rethink.js')), 'the hook saw the bundle load');
+  assert.deepEqual(loaded.filter((u) => u.includes('/node_modules/')), [], 'no npm package is loaded');
+  assert.deepEqual(loaded.filter((u) => u.includes('/dist/src/') && !u.includes('/dist/src/bin/')), [], 'no tsc module is loaded beside the bundle');
+  // 22 files today (36 with esbuild's chunking): a regression to one file per module would show here.
+  assert.ok(new Set(ours).size <= 30, `the bundle loaded ${new Set(ours).size} of its files`);
+});
