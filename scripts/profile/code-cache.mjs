@@ -1,7 +1,7 @@
 // An experiment, not part of the build: does a V8 code cache make the CLI start faster on Node 20?
 // Node 20 has no `module.enableCompileCache` (Node 22.1 has), so the only way is a CommonJS bundle
 // run through `vm.Script` with `cachedData` (what the v8-compile-cache package does). This bundles
-// dist/src/cli/main.js (esbuild, npm packages external) and runs the same no-op rerun with the
+// dist/src/cli/start.js (esbuild, npm packages external) and runs the same no-op rerun with the
 // ES-module CLI as built, the bundle without a cache, and the bundle through a code cache from a
 // CommonJS loader and from an ES-module loader, in alternating rounds: median CPU time (perf stat
 // task-clock) and, with --callgrind, one instruction count per variant. Run by hand:
@@ -46,7 +46,7 @@ script.runInThisContext().call(bundled.exports, bundled.exports, createRequire(f
 mkdirSync(outDir, { recursive: true });
 try {
   const built = await build({
-    entryPoints: [join(root, 'dist/src/cli/main.js')], bundle: true, platform: 'node', format: 'cjs', packages: 'external',
+    entryPoints: [join(root, 'dist/src/cli/start.js')], bundle: true, platform: 'node', format: 'cjs', packages: 'external',
     write: false, logLevel: 'error',
     define: { 'import.meta.url': '__importMetaUrl' },
     banner: { js: 'const __importMetaUrl = require("node:url").pathToFileURL(__filename).href;' },
