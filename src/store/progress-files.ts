@@ -3,8 +3,8 @@
 // never sees half a file), deleted when the stage's result is stored, left saying `failed` when it
 // failed (until the key runs again). Not a result: nothing ever reads it to decide what to run. A
 // stage is running while its key's lease is held (leases.ts), not while its file exists: a run that
-// was killed leaves a file that no lease backs, which readers ignore.
-import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+// was killed leaves a file that no lease backs, which readers ignore, and `rethink gc` deletes.
+import { mkdir, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { ProgressUpdate } from '../plugin/types.js';
 import { tmpName } from './tmp-dir.js';
@@ -69,4 +69,36 @@ export async function readProgressFile(path: string): Promise<ProgressFile | und
   } catch {
     return undefined;
   }
+}
+
+export interface ProgressSweep {
+  readonly now: number;
+  /** A killed run's report older than this goes. */
+  readonly graceMs: number;
+  /** A failed stage's report (what `rethink ui` shows until the key runs again) older than this goes. */
+  readonly failedGraceMs: number;
+  /** Whether a live process holds the key's lease: its stage is running, and its report stays. */
+  readonly running: (key: string) => Promise<boolean>;
+  readonly dryRun: boolean;
+}
+
+/**
+ * For `rethink gc`: deletes the progress reports no running stage backs any more (a killed run's,
+ * past `graceMs`; a failed stage's, past `failedGraceMs`), and returns how many it deleted (or would).
+ */
+export async function sweepProgressFiles(cacheDir: string, o: ProgressSweep): Promise<number> {
+  const dir = progressDirOf(cacheDir);
+  let swept = 0;
+  for (const name of await readdir(dir).catch(() => [] as string[])) {
+    const key = keyOfJsonName(name);
+    if (key === undefined || (await o.running(key))) continue;
+    const path = join(dir, name);
+    const st = await stat(path).catch(() => undefined);
+    if (!st?.isFile()) continue;
+    const failed = (await readProgressFile(path))?.failed !== undefined;
+    if (o.now - st.mtimeMs < (failed ? o.failedGraceMs : o.graceMs)) continue;
+    if (!o.dryRun) await rm(path, { force: true });
+    swept++;
+  }
+  return swept;
 }

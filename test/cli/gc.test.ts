@@ -2,9 +2,11 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdir, readdir, utimes, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { Leases } from '../../src/store/leases.js';
+import type { CacheKey } from '../../src/util/brand.js';
 import { project, SWEEP, TEST_PLUGINS, type Project } from '../support/tmp-project.js';
 
-interface GcDoc { dryRun: boolean; keptRuns: number; deletedRuns: number; keptObjects: number; deletedObjects: number; deletedBytes: number; deletedCheckpoints: number; deletedQuarantined: number }
+interface GcDoc { dryRun: boolean; keptRuns: number; deletedRuns: number; keptObjects: number; deletedObjects: number; deletedBytes: number; deletedCheckpoints: number; deletedQuarantined: number; deletedProgress: number }
 
 /** Files under cache/runs and cache/objects, aged by `hours` so they are past gc's one-hour grace. */
 async function age(p: Project, hours: number): Promise<number> {
@@ -95,4 +97,43 @@ test('gc deletes objects quarantined over a week ago (by when they were quaranti
   assert.equal((await readdir(root)).length, 2);
   assert.equal((await gc(p)).deletedQuarantined, 1);
   assert.deepEqual(await readdir(root), [recent]);
+});
+
+test('gc deletes the progress reports of stages no longer running: a killed run\'s after the grace, a failed one\'s after a week, a running one\'s never', async () => {
+  const p = await project({ 'plugins.mjs': TEST_PLUGINS, 'p.yaml': SWEEP });
+  assert.equal((await p.run('p.yaml')).code, 0);
+  const cache = join(p.dir, 'cache');
+  const dir = join(cache, 'progress');
+  await mkdir(dir, { recursive: true });
+  const report = async (c: string, hours: number, failed?: string) => {
+    const key = c.repeat(64);
+    const doc = { format: 1, key, id: `train[seed=${c}]`, pipeline: join(p.dir, 'p.yaml'), startedAt: new Date().toISOString(), at: new Date().toISOString(), update: { epoch: 1 }, epochEndedAt: [], ...(failed ? { failed } : {}) };
+    await writeFile(join(dir, `${key}.json`), `${JSON.stringify(doc)}\n`);
+    const when = new Date(Date.now() - hours * 3600 * 1000);
+    await utimes(join(dir, `${key}.json`), when, when);
+    return key;
+  };
+  const killed = await report('a', 2);
+  await report('b', 0.2); // a killed run's, younger than the grace: its stage may just be between updates
+  await report('c', 48, 'out of memory'); // failed two days ago: `rethink ui` still shows it
+  const failedLongAgo = await report('d', 8 * 24, 'out of memory');
+  const running = await report('e', 30); // a long silent epoch, but its process holds the lease
+  const claim = await new Leases(join(cache, 'leases'), { pid: process.ppid }).claim(running as CacheKey, { pipeline: 'p.yaml', stage: 'train' });
+  assert.ok(claim.held);
+
+  const names = async () => (await readdir(dir)).sort();
+  const before = await names();
+  assert.equal((await gc(p, '--dry-run')).deletedProgress, 2);
+  assert.deepEqual(await names(), before, '--dry-run deletes nothing');
+  assert.equal((await gc(p)).deletedProgress, 2);
+  assert.deepEqual(await names(), before.filter((n) => n !== `${killed}.json` && n !== `${failedLongAgo}.json`));
+  const text = await p.cli('gc');
+  assert.equal(text.code, 0, text.stderr);
+  assert.doesNotMatch(text.stdout, /progress report/, 'nothing left to say');
+
+  await claim.held.release();
+  await utimes(join(dir, `${running}.json`), new Date(Date.now() - 2 * 3600 * 1000), new Date(Date.now() - 2 * 3600 * 1000));
+  const after = await p.cli('gc');
+  assert.match(after.stdout, /and 1 progress report of stages no longer running/);
+  assert.equal((await names()).includes(`${running}.json`), false);
 });

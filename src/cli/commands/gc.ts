@@ -2,7 +2,9 @@
 // longer current. Without pipelines it keeps the last result of every stage of every pipeline run
 // with this cache (what `status` compares against); with pipelines, only their current results.
 // Objects go when no kept run record names them, checkpoints of attempts left for a week, and what
-// killed runs left in tmp/ and leases/. gc deletes only in a directory marked as a rethink cache.
+// killed runs left in tmp/ and leases/, and the progress reports of stages no longer running (a killed
+// run's after the grace period, a failed stage's after a week). gc deletes only in a directory marked
+// as a rethink cache.
 //
 // `rethink gc --remote URL pipeline…` frees the shared remote instead, keeping the named pipelines'
 // current results and whatever was uploaded within the grace period. Only the flag points gc at a
@@ -13,13 +15,14 @@ import type { Command } from '../io.js';
 import { intFlag, parseFlags, pipelineFlags } from '../args.js';
 import { loadWorkspace, openLocalStore, refuseUnlessCache } from '../workspace.js';
 import { explain } from '../../exec/explain.js';
-import type { CacheKey } from '../../util/brand.js';
+import { asCacheKey, type CacheKey } from '../../util/brand.js';
 import type { CliIO } from '../io.js';
 import type { LocalStore } from '../../store/local.js';
 import { openRemote, RemoteError } from '../../store/remote.js';
 import { remoteTimeouts } from '../../store/remote-timeouts.js';
 import { collectRemoteGarbage, type RemoteGcReport } from '../../store/remote-gc.js';
 import type { GcCounts } from '../../store/types.js';
+import { sweepProgressFiles } from '../../store/progress-files.js';
 import { UserError } from '../../util/user-error.js';
 
 /** Anything written this recently stays: a concurrent run publishes objects a moment before its record. */
@@ -53,16 +56,25 @@ export const gc: Command = async (argv, io) => {
   }
   const leases = dryRun ? 0 : await store.leases.sweep();
   const tmp = dryRun ? 0 : await store.sweepTmp();
-  const report = await store.collectGarbage(roots, { dryRun, graceMs, checkpointGraceMs: Math.max(CHECKPOINT_GRACE_MS, graceMs) });
+  const checkpointGraceMs = Math.max(CHECKPOINT_GRACE_MS, graceMs);
+  const report = await store.collectGarbage(roots, { dryRun, graceMs, checkpointGraceMs });
+  const progress = await sweepProgressFiles(store.location, {
+    now: Date.now(),
+    graceMs,
+    failedGraceMs: checkpointGraceMs,
+    running: async (key) => (await store.leases.holderOf(asCacheKey(key))) !== undefined,
+    dryRun,
+  });
   if (values.json) {
-    io.stdout(jsonDocument({ cache: store.location, dryRun, ...report, deletedLeases: leases, deletedTmp: tmp }));
+    io.stdout(jsonDocument({ cache: store.location, dryRun, ...report, deletedLeases: leases, deletedTmp: tmp, deletedProgress: progress }));
     return 0;
   }
   const checkpoints = report.deletedCheckpoints > 0 ? `, and ${report.deletedCheckpoints} checkpoints of attempts unfinished for a week` : '';
   const quarantined = report.deletedQuarantined > 0 ? `, and ${report.deletedQuarantined} corrupt object${report.deletedQuarantined === 1 ? '' : 's'} quarantined over a week ago` : '';
   const stale = leases > 0 ? `, and ${leases} leases that killed processes left` : '';
   const leftovers = tmp > 0 ? `, and ${tmp} temporary file${tmp === 1 ? '' : 's'} of killed runs` : '';
-  io.stdout(`${await gcLine(store.location, report, dryRun)}${checkpoints}${quarantined}${stale}${leftovers}\n`);
+  const reports = progress > 0 ? `, and ${progress} progress report${progress === 1 ? '' : 's'} of stages no longer running` : '';
+  io.stdout(`${await gcLine(store.location, report, dryRun)}${checkpoints}${quarantined}${stale}${leftovers}${reports}\n`);
   return 0;
 };
 
