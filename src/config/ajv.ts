@@ -1,6 +1,7 @@
 // Schema validators. Compiling with ajv costs tens of milliseconds per schema (plus ajv's own
 // import), which dominated a no-op rerun; so compiled validators are cached on disk as ajv
 // "standalone" code, keyed by the schema's content and ajv's version, and ajv is loaded only on a miss.
+// Validators not written for a month are deleted after a compile (util/trim-stale.ts).
 import { createHash } from 'node:crypto';
 import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -12,12 +13,15 @@ import { canonicalJson } from '../util/canonical-json.js';
 import { ENV } from '../util/env.js';
 import { userCacheDir } from '../util/cache-home.js';
 import { installedVersion } from '../util/installed-version.js';
+import { trimStale } from '../util/trim-stale.js';
 
 const require = createRequire(import.meta.url);
 const OPTIONS: Options = { allErrors: true, useDefaults: true, strict: false, allowUnionTypes: true, verbose: true };
 const compiled = new WeakMap<object, ValidateFunction>();
 let ajv: Ajv | undefined;
 let ajvVersion: string | undefined;
+/** A cached validator's name: its key (a SHA-256) and .cjs. */
+const VALIDATOR = /^[0-9a-f]{64}\.cjs$/;
 
 export function validatorFor(schema: JsonSchema): ValidateFunction {
   let v = compiled.get(schema);
@@ -91,6 +95,7 @@ function compileAndCache(schema: JsonSchema): ValidateFunction {
     const tmp = `${file}.${process.pid}.tmp`;
     writeFileSync(tmp, standalone(ajv, v));
     renameSync(tmp, file);
+    trimStale(join(file, '..'), { entry: (name) => VALIDATOR.test(name) });
   } catch {
     // a read-only install: validators are compiled each run, which is only slower
   }

@@ -4,11 +4,16 @@
 // instead of loading and running the library that computed it (js-yaml, es-module-lexer: each
 // about 10 ms of a 250 ms rerun). Like the compiled validators' cache (config/ajv.ts), a memo is
 // only ever an optimisation: an unreadable or damaged entry is a miss, and one that cannot be
-// written (a read-only home) leaves the caller computing each time.
+// written (a read-only home) leaves the caller computing each time. Entries not written for a month
+// are deleted (util/trim-stale.ts), so the directory does not grow with every edit.
 import { createHash } from 'node:crypto';
 import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { userCacheDir } from './cache-home.js';
+import { trimStale } from './trim-stale.js';
+
+/** An entry's name: its key (a SHA-256) and .json. */
+const ENTRY = /^[0-9a-f]{64}\.json$/;
 
 export class FileMemo<T> {
   private readonly dir: string;
@@ -55,7 +60,9 @@ export class FileMemo<T> {
       renameSync(tmp, file);
     } catch {
       // a read-only or full cache directory: the caller computes each time, which is only slower
+      return;
     }
+    trimStale(this.dir, { entry: (name) => ENTRY.test(name) });
   }
 
   private file(key: string): string {
