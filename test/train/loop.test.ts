@@ -140,11 +140,14 @@ test('a timer aborts training on a CPU backend mid-run: the loop gives the event
   const tf = await loadCpu();
   const model = await getModel('mlp_1x512').build({ inputShape: [6, 6, 3], numClasses: 2, seed: 2 });
   const before = tf.memory().numTensors;
+  // The timer starts at the first step (not before training starts, which under load could end the
+  // run before its first step): a macrotask that can only run if the loop yields.
+  const ac = new AbortController();
   let steps = 0;
-  await assert.rejects(
-    train(tf, await cpuSession(), model, data, { ...base, epochs: 400 }, { signal: AbortSignal.timeout(30), onStep: () => void steps++ }),
-    { name: 'TimeoutError' },
-  );
+  const onStep = () => {
+    if (steps++ === 0) setTimeout(() => ac.abort(new DOMException('The operation timed out.', 'TimeoutError')), 0);
+  };
+  await assert.rejects(train(tf, await cpuSession(), model, data, { ...base, epochs: 400 }, { signal: ac.signal, onStep }), { name: 'TimeoutError' });
   assert.ok(steps > 0 && steps < 3200, `stopped after ${steps} of 3200 steps`);
   assert.equal(tf.memory().numTensors, before);
   model.dispose();
