@@ -1,6 +1,6 @@
 // Training checkpoints in a stage's checkpoint directory: one safetensors file with the model's
 // weights, the optimizer's velocities and, in its metadata, where the run stood (epochs done, global
-// step, the history so far). Written to a temp file and renamed, so a kill mid-save leaves the last
+// step, the history so far, how many masks each dropout layer has drawn). Written to a temp file and renamed, so a kill mid-save leaves the last
 // good checkpoint. A run interrupted at epoch 37 of 100 resumes at epoch 38 and ends with the same
 // weights as a run never interrupted (tested), because every epoch's randomness derives from the seed
 // and the epoch number.
@@ -48,7 +48,8 @@ export class FileCheckpointer implements Checkpointer {
   async save(tensors: TrainTensors, state: TrainState): Promise<void> {
     const data: Record<string, TensorData> = {};
     for (const [name, t] of named(tensors)) data[name] = { dtype: 'float32', shape: [...t.shape], data: (await t.data()) as Float32Array };
-    const plan = layout(data, { format: FORMAT, state: JSON.stringify(state) });
+    const streams = Object.fromEntries(tensors.streams.map((s) => [s.name, s.draws]));
+    const plan = layout(data, { format: FORMAT, state: JSON.stringify(state), streams: JSON.stringify(streams) });
     const tmp = join(this.dir, `${FILE}.tmp`);
     const fh = await open(tmp, 'w');
     try {
@@ -79,11 +80,16 @@ export class FileCheckpointer implements Checkpointer {
         const spec = file.tensors[name];
         if (spec?.shape.join() !== t.shape.join()) return this.discard(`checkpoint does not fit the model (${name})`);
       }
+      const draws = parseStreams(file.metadata['streams']);
+      for (const s of tensors.streams) {
+        if (draws?.[s.name] === undefined) return this.discard(`checkpoint does not say where the masks of ${s.name} stand`);
+      }
       for (const [name, t, write] of wanted) {
         const value = this.tf.tensor((await file.read(name)).data as Float32Array, [...t.shape], 'float32');
         write(value);
         value.dispose();
       }
+      for (const s of tensors.streams) s.skipTo(draws![s.name]!);
       const state = JSON.parse(file.metadata['state'] ?? 'null') as TrainState;
       this.resumedAfter = state.epochsDone;
       this.options.onNote?.(`resuming from the checkpoint after epoch ${state.epochsDone} (step ${state.globalStep})`);
@@ -96,6 +102,18 @@ export class FileCheckpointer implements Checkpointer {
   private async discard(why: string): Promise<undefined> {
     this.options.onNote?.(`${why}; starting over`);
     await rm(join(this.dir, FILE), { force: true });
+    return undefined;
+  }
+}
+
+/** Draws by stream name, from a checkpoint's metadata; undefined when absent or not such a record. */
+function parseStreams(text: string | undefined): Readonly<Record<string, number>> | undefined {
+  if (text === undefined) return undefined;
+  try {
+    const v = JSON.parse(text) as unknown;
+    if (typeof v !== 'object' || v === null || Array.isArray(v)) return undefined;
+    return Object.values(v).every((n) => Number.isSafeInteger(n) && (n as number) >= 0) ? (v as Record<string, number>) : undefined;
+  } catch {
     return undefined;
   }
 }

@@ -16,6 +16,7 @@ import { trainStep } from './step.js';
 import type * as tfTypes from '@tensorflow/tfjs';
 import type { BackendSession, CompiledTrainStep, TrainChunk } from '../backends/session.js';
 import type { Tf } from '../models/types.js';
+import { stepStreams } from '../models/seeded-dropout.js';
 import type { EpochRecord, KernelTuning, StepRecord, StopReason, TrainHooks, TrainOptions, TrainResult } from './types.js';
 
 export interface TrainData {
@@ -58,9 +59,10 @@ export async function train(
   const steps: StepRecord[] = [];
   let globalStep = 0;
   let firstEpoch = 0;
-  const tensors = { weights: model.weights, velocities: sgd.velocityVariables };
+  const tensors = { weights: model.weights, velocities: sgd.velocityVariables, streams: stepStreams(model) };
   // An earlier attempt of this run saved where it stood: every epoch's randomness derives from the seed
-  // and the epoch, so going on from there gives what an uninterrupted run gives.
+  // and the epoch, and the dropout layers' mask streams are put back where they stood, so going on
+  // from there gives what an uninterrupted run gives.
   const resumed = await hooks.checkpoint?.restore(tensors).catch((e: unknown) => {
     sgd.dispose();
     throw e;

@@ -1,6 +1,7 @@
-import type * as tfTypes from '@tensorflow/tfjs';
 // Inputs, options and results of the reusable training loop.
+import type * as tfTypes from '@tensorflow/tfjs';
 import type { LrSchedule } from './schedule.js';
+import type { StepStream } from '../models/seeded-dropout.js';
 
 /** Images as stored between stages: NHWC, pixel values on the 0–255 scale (uint8, or float32 for synthetic data). */
 export interface ImageSet {
@@ -93,10 +94,14 @@ export interface TrainState {
   readonly steps: readonly StepRecord[];
 }
 
-/** The tensors a checkpoint holds: the model's weights (trainable or not) and the optimizer's velocities. */
+/**
+ * What a checkpoint holds: the model's weights (trainable or not), the optimizer's velocities, and
+ * where each dropout layer's mask stream stands.
+ */
 export interface TrainTensors {
   readonly weights: readonly tfTypes.LayerVariable[];
   readonly velocities: readonly tfTypes.Variable[];
+  readonly streams: readonly StepStream[];
 }
 
 export interface Checkpointer {

@@ -53,11 +53,11 @@ export async function runTrain(ctx: StageContext<TrainParams>): Promise<void> {
       let rateFrom: { readonly at: number; readonly step: number } | undefined;
       let perSecond: number | undefined;
       let diverged: Divergence | undefined; // said once, at the first step whose loss is not finite
-      // Long trainings save where they stand now and then, so an interrupted attempt resumes. Not with
-      // dropout: its mask generator's position is not part of a checkpoint, so a resume would differ.
+      // Long trainings save where they stand now and then, so an interrupted attempt resumes (with
+      // dropout too: where each layer's mask stream stands is part of the checkpoint).
       const interval = checkpointIntervalMs();
       const checkpoint =
-        interval === null || p.dropout > 0
+        interval === null
           ? undefined
           : new FileCheckpointer(tf, await ctx.checkpointDir(), {
               intervalMs: interval,

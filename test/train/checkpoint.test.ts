@@ -24,13 +24,14 @@ const opts: TrainOptions = {
 const data = { train: toyImages(40, 8, 8, 3, 1), test: toyImages(16, 8, 8, 3, 2), numClasses: 2 };
 const withoutTimes = (h: readonly EpochRecord[]) => h.map(({ seconds: _, ...rest }) => rest);
 
-async function model(tf: Awaited<ReturnType<typeof loadCpu>>) {
-  return getModel('mlp_1x512').build({ inputShape: [6, 6, 3], numClasses: 2, seed: 9, dropout: 0 });
+async function model(tf: Awaited<ReturnType<typeof loadCpu>>, dropout = 0) {
+  return getModel('mlp_1x512').build({ inputShape: [6, 6, 3], numClasses: 2, seed: 9, dropout });
 }
 
-test('a run interrupted after epoch 2 resumes from its checkpoint and ends bitwise where an uninterrupted run ends', async () => {
+for (const dropout of [0, 0.5])
+test(`a run interrupted after epoch 2 resumes from its checkpoint and ends bitwise where an uninterrupted run ends${dropout > 0 ? ', with dropout (its masks go on where they stood)' : ''}`, async () => {
   const tf = await loadCpu();
-  const straight = await model(tf);
+  const straight = await model(tf, dropout);
   const expected = await train(tf, await cpuSession(), straight, data, opts);
   const expectedWeights = straight.getWeights().map((t) => Array.from(t.dataSync()));
   straight.dispose();
@@ -38,7 +39,7 @@ test('a run interrupted after epoch 2 resumes from its checkpoint and ends bitwi
   const dir = await tempDir('rethink-ckpt-');
   const notes: string[] = [];
   const abort = new AbortController();
-  const first = await model(tf);
+  const first = await model(tf, dropout);
   await assert.rejects(
     train(tf, await cpuSession(), first, data, opts, {
       signal: abort.signal,
@@ -51,7 +52,7 @@ test('a run interrupted after epoch 2 resumes from its checkpoint and ends bitwi
   assert.deepEqual(await readdir(dir), ['train.safetensors']); // no temp file left behind
 
   const before = tf.memory().numTensors;
-  const second = await model(tf); // fresh initial weights: all of them must come from the checkpoint
+  const second = await model(tf, dropout); // fresh initial weights and mask streams: all must come from the checkpoint
   const epochs: number[] = [];
   const checkpoint = new FileCheckpointer(tf, dir, { intervalMs: 0, onNote: (m) => notes.push(m) });
   const resumed = await train(tf, await cpuSession(), second, data, opts, { checkpoint, onEpoch: (e) => epochs.push(e.epoch) });
@@ -70,7 +71,7 @@ test('a checkpoint that does not fit the model, or is not one, is set aside and 
   const tf = await loadCpu();
   const dir = await tempDir('rethink-ckpt-');
   const small = await getModel('mlp_1x512').build({ inputShape: [4, 4, 3], numClasses: 2, seed: 1 });
-  await new FileCheckpointer(tf, dir, { intervalMs: 0 }).save({ weights: small.weights, velocities: [] }, { epochsDone: 1, globalStep: 5, history: [], steps: [] });
+  await new FileCheckpointer(tf, dir, { intervalMs: 0 }).save({ weights: small.weights, velocities: [], streams: [] }, { epochsDone: 1, globalStep: 5, history: [], steps: [] });
   small.dispose();
   const notes: string[] = [];
   const m = await model(tf);
@@ -81,6 +82,20 @@ test('a checkpoint that does not fit the model, or is not one, is set aside and 
   const r2 = await train(tf, await cpuSession(), m, data, { ...opts, epochs: 1 }, { checkpoint: new FileCheckpointer(tf, dir, { intervalMs: 0, onNote: (n) => notes.push(n) }) });
   assert.equal(r2.history.length, 1);
   assert.match(notes[1]!, /^checkpoint unreadable, starting over/);
+  m.dispose();
+});
+
+test('a checkpoint that does not say where a dropout layer\'s masks stand (written before it could) is set aside', async () => {
+  const tf = await loadCpu();
+  const dir = await tempDir('rethink-ckpt-');
+  const m = await model(tf, 0.5);
+  const sgdVelocities = m.trainableWeights.map((w) => tf.variable(tf.zerosLike(w.read())));
+  await new FileCheckpointer(tf, dir, { intervalMs: 0 }).save({ weights: m.weights, velocities: sgdVelocities, streams: [] }, { epochsDone: 1, globalStep: 5, history: [], steps: [] });
+  tf.dispose(sgdVelocities);
+  const notes: string[] = [];
+  const r = await train(tf, await cpuSession(), m, data, { ...opts, epochs: 1 }, { checkpoint: new FileCheckpointer(tf, dir, { intervalMs: 0, onNote: (n) => notes.push(n) }) });
+  assert.equal(r.history.length, 1, 'trained from the start');
+  assert.match(notes[0]!, /^checkpoint does not say where the masks of .*dropout.* stand; starting over$/);
   m.dispose();
 });
 
