@@ -3,8 +3,9 @@
 import { readFile, stat } from 'node:fs/promises';
 import type { ObjectHash } from '../util/brand.js';
 import type { OutputRef } from '../store/types.js';
-import { openSafetensors } from '../tensors/safetensors.js';
-import type { TensorData } from '../tensors/types.js';
+import { openTensorArtifact, type ShardPaths } from '../tensors/sharded.js';
+import { byteLength } from '../tensors/safetensors.js';
+import type { TensorData, TensorFile, TensorSpec } from '../tensors/types.js';
 import { jsonChanges } from '../util/json-diff.js';
 import { CorruptObjectError } from '../store/object-check.js';
 
@@ -41,16 +42,27 @@ export async function diffOutputs(
       continue;
     }
     // The same name is the same bytes only if the stored bytes are what their name says: each path
-    // is a verified read, and a corrupt object is a difference, never "the same".
-    const [pa, pb] = await Promise.all([readable(pathOf('recorded', a.hash), sides.before), readable(pathOf('recomputed', b.hash), sides.after)]);
-    if (typeof pa !== 'string' || typeof pb !== 'string') {
-      out.push({ output: name, recorded: a.hash, recomputed: b.hash, details: [pa, pb].filter((x): x is Corrupt => typeof x !== 'string').map((x) => x.line) });
+    // is a verified read (a sharded output's parts too), and a corrupt object is a difference, never "the same".
+    const [pa, pb, partsA, partsB] = await Promise.all([
+      readable(pathOf('recorded', a.hash), sides.before),
+      readable(pathOf('recomputed', b.hash), sides.after),
+      partPaths(a, (h) => readable(pathOf('recorded', h), sides.before)),
+      partPaths(b, (h) => readable(pathOf('recomputed', h), sides.after)),
+    ]);
+    const corrupt = [pa, pb, ...partsA.corrupt, ...partsB.corrupt].filter((x): x is Corrupt => typeof x !== 'string');
+    if (typeof pa !== 'string' || typeof pb !== 'string' || corrupt.length > 0) {
+      out.push({ output: name, recorded: a.hash, recomputed: b.hash, details: corrupt.map((x) => x.line) });
       continue;
     }
     if (a.hash === b.hash) continue;
     let details: string[];
     try {
-      details = a.kind === 'tensors' && b.kind === 'tensors' ? await diffTensorFiles(pa, pb, sides) : a.kind === 'json' && b.kind === 'json' ? await diffJsonFiles(pa, pb) : [];
+      details =
+        a.kind === 'tensors' && b.kind === 'tensors'
+          ? await diffTensorFiles(pa, pb, sides, { a: partsA.paths, b: partsB.paths })
+          : a.kind === 'json' && b.kind === 'json'
+            ? await diffJsonFiles(pa, pb)
+            : [];
     } catch (e) {
       details = [`could not compare the contents: ${(e as Error).message}`];
     }
@@ -62,6 +74,16 @@ export async function diffOutputs(
 
 interface Corrupt {
   readonly line: string;
+}
+
+/** A sharded output's parts, by hash → path (undefined for an output in one file), and any corrupt ones. */
+async function partPaths(ref: OutputRef, path: (hash: ObjectHash) => Promise<string | Corrupt>): Promise<{ paths?: ShardPaths; corrupt: Corrupt[] }> {
+  if (ref.parts === undefined) return { corrupt: [] };
+  const found = await Promise.all(ref.parts.map(async (p) => [p.hash, await path(p.hash)] as const));
+  return {
+    paths: new Map(found.flatMap(([hash, at]) => (typeof at === 'string' ? [[hash, at] as const] : []))),
+    corrupt: found.flatMap(([, at]) => (typeof at === 'string' ? [] : [at])),
+  };
 }
 
 /** The object's path, or what is wrong with it when its bytes do not match its name. */
@@ -79,9 +101,16 @@ async function sizeLine(a: string, b: string): Promise<string> {
   return sa.size === sb.size ? `the bytes differ (${count(sa.size)} bytes each)` : `${count(sa.size)} bytes → ${count(sb.size)}`;
 }
 
-/** Per tensor: missing, reshaped, or how many values differ and the largest absolute difference. */
-export async function diffTensorFiles(pathA: string, pathB: string, sides: Sides = RECOMPUTATION): Promise<string[]> {
-  const [fa, fb] = await Promise.all([openSafetensors(pathA), openSafetensors(pathB)]);
+/** Rows compared at a time: a sharded output (a dataset) can be far larger than memory. */
+const CHUNK_BYTES = 64 << 20;
+
+/**
+ * Per tensor: missing, reshaped, or how many values differ and the largest absolute difference. A
+ * side with `shards` is a sharded output (its manifest at the path, its shards there), compared
+ * rows at a time.
+ */
+export async function diffTensorFiles(pathA: string, pathB: string, sides: Sides = RECOMPUTATION, shards: { readonly a?: ShardPaths | undefined; readonly b?: ShardPaths | undefined } = {}): Promise<string[]> {
+  const [fa, fb] = await Promise.all([openTensorArtifact(pathA, shards.a), openTensorArtifact(pathB, shards.b)]);
   try {
     const lines: string[] = [];
     let differing = 0;
@@ -99,7 +128,7 @@ export async function diffTensorFiles(pathA: string, pathB: string, sides: Sides
         lines.push(`${name}: ${sa.dtype}[${sa.shape.join(',')}] → ${sb.dtype}[${sb.shape.join(',')}]`);
         continue;
       }
-      const d = diffValues(await fa.read(name), await fb.read(name));
+      const d = await diffTensor(fa, fb, name, sa);
       if (d.count === 0) continue;
       differing++;
       const max = Number.isFinite(d.maxAbs) ? `, max |Δ| ${d.maxAbs.toExponential(1)}` : '';
@@ -114,6 +143,25 @@ export async function diffTensorFiles(pathA: string, pathB: string, sides: Sides
   } finally {
     await Promise.all([fa.close(), fb.close()]);
   }
+}
+
+/** diffValues over one tensor of two files, read in chunks of rows. */
+async function diffTensor(fa: TensorFile, fb: TensorFile, name: string, spec: TensorSpec): Promise<{ count: number; total: number; maxAbs: number }> {
+  const rows = spec.shape[0];
+  if (rows === undefined || rows === 0) return diffValues(await fa.read(name), await fb.read(name));
+  const rowBytes = Math.max(1, byteLength({ dtype: spec.dtype, shape: spec.shape.slice(1) }));
+  const step = Math.max(1, Math.floor(CHUNK_BYTES / rowBytes));
+  const sum = { count: 0, total: 0, maxAbs: Number.NaN };
+  for (let start = 0; start < rows; start += step) {
+    const end = Math.min(rows, start + step);
+    const [ca, cb] = await Promise.all([fa.readRows(name, start, end), fb.readRows(name, start, end)]);
+    const d = diffValues(ca, cb);
+    sum.count += d.count;
+    sum.total += d.total;
+    // diffValues says NaN for integers that do not differ (no maximum to give): the largest of the others.
+    if (!Number.isNaN(d.maxAbs)) sum.maxAbs = Number.isNaN(sum.maxAbs) ? d.maxAbs : Math.max(sum.maxAbs, d.maxAbs);
+  }
+  return sum;
 }
 
 /** Values that differ bitwise (so -0 and 0, or two NaNs with other payloads, count), and max |a − b|. */

@@ -1,5 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { withShardBytes } from '../support/shards.js';
 import { project } from '../support/tmp-project.js';
 
 /** Metrics that follow p and the seed, and a tensor output that follows p only. */
@@ -88,4 +89,34 @@ test('diff names the upstream instance of a single input too', async () => {
   // `status`, which has no second instance to name, keeps to the hashes.
   const st = await p.cli('status', 'p.yaml', '--set', 'make.matrix.p=[0, 2]', '--set', 'use.matrix.p=[0, 2]');
   assert.doesNotMatch(st.stdout, /make\[p=0\] →/);
+});
+
+/** A tensors output big enough to be sharded at a small RETHINK_SHARD_BYTES: rows 30–32 follow p. */
+const SHARDED = `
+export const plugin = {
+  name: 'big', version: '1', description: 'a sharded tensors output', inputs: {},
+  params: { type: 'object', properties: { p: { type: 'number' } }, required: ['p'], additionalProperties: false },
+  outputs: { table: { kind: 'tensors' } },
+  async run(ctx) {
+    const rows = 40, cols = 4;
+    const x = new Float32Array(rows * cols).map((_, i) => i);
+    for (let r = 30; r < 33; r++) x[r * cols + 1] += ctx.params.p;
+    const y = new Int32Array(rows).map((_, i) => (i === 5 ? ctx.params.p * 7 : i));
+    const w = await ctx.createTensorWriter('table', { x: { dtype: 'float32', shape: [rows, cols] }, y: { dtype: 'int32', shape: [rows] } });
+    await w.write('x', new Uint8Array(x.buffer));
+    await w.write('y', new Uint8Array(y.buffer));
+    await w.close();
+  },
+};
+`;
+
+test('diff compares sharded tensor outputs tensor by tensor, as it does one-file ones', async () => {
+  const p = await project({ 'big.mjs': SHARDED, 'p.yaml': 'stages:\n  big:\n    uses: ./big.mjs\n    matrix: { p: [0, 2] }\n    with: { p: "${matrix.p}" }\n' });
+  const run = await withShardBytes(256, () => p.run('p.yaml'));
+  assert.equal(run.code, 0, run.stderr);
+  const doc = JSON.parse((await p.cli('show', 'big[p=0]', 'p.yaml', '--json')).stdout) as { outputs?: Record<string, { parts?: unknown[] }> };
+  assert.ok((doc.outputs?.['table']?.parts?.length ?? 0) > 1, 'the output is sharded');
+  const d = await p.cli('diff', 'big[p=0]', 'big[p=2]', 'p.yaml');
+  assert.equal(d.code, 1, d.stderr);
+  assert.match(d.stdout, /\n {2}table\n {4}2 of 2 tensors differ\n {4}x: 3 of 160 values differ, max \|Δ\| 2\.0e\+0\n {4}y: 1 of 40 values differ, max \|Δ\| 1\.4e\+1\n/);
 });
