@@ -1,11 +1,12 @@
 // Dropout whose mask is fresh every training step yet replays exactly from the stage seed:
 // tf.layers.dropout({seed}) reuses one mask forever, and without a seed it draws from Math.random.
 // Each training call draws the next mask seed from the layer's own stream; how many it has drawn is
-// part of a training checkpoint (train/checkpoint.ts), so a resumed run draws the masks an
-// uninterrupted one would have.
+// part of a training checkpoint (train/checkpoint.ts, through step-stream.ts), so a resumed run draws
+// the masks an uninterrupted one would have.
 import { Rng } from '../util/random.js';
 import type * as tfTypes from '@tensorflow/tfjs';
 import type { Tf } from './types.js';
+import { SEEDED_DROPOUT_CLASS, type StepStream } from './step-stream.js';
 
 export interface SeededDropoutArgs {
   readonly rate: number;
@@ -13,26 +14,9 @@ export interface SeededDropoutArgs {
   readonly name?: string;
 }
 
-/** A random stream a layer draws from at every training step: where it stands goes into a checkpoint. */
-export interface StepStream {
-  /** The layer's name, unique in its model. */
-  readonly name: string;
-  /** Draws so far (one per training call). */
-  readonly draws: number;
-  /** Puts the stream where it stands after `draws` draws from the start. */
-  skipTo(draws: number): void;
-}
-
-const CLASS_NAME = 'RethinkSeededDropout';
-
-/** The mask streams of a model's seeded dropout layers, in layer order. */
-export function stepStreams(model: tfTypes.LayersModel): StepStream[] {
-  return model.layers.filter((l) => l.getClassName() === CLASS_NAME) as unknown as StepStream[];
-}
-
 export function defineSeededDropout(tf: Tf) {
   class SeededDropout extends tf.layers.Layer implements StepStream {
-    static readonly className = CLASS_NAME;
+    static readonly className = SEEDED_DROPOUT_CLASS;
     private readonly rate: number;
     private readonly seed: number;
     private rng: Rng;

@@ -16,7 +16,7 @@ import { trainStep } from './step.js';
 import type * as tfTypes from '@tensorflow/tfjs';
 import type { BackendSession, CompiledTrainStep, TrainChunk } from '../backends/session.js';
 import type { Tf } from '../models/types.js';
-import { stepStreams } from '../models/seeded-dropout.js';
+import { stepStreams } from '../models/step-stream.js';
 import type { EpochRecord, KernelTuning, StepRecord, StopReason, TrainHooks, TrainOptions, TrainResult } from './types.js';
 
 export interface TrainData {

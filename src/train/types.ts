@@ -1,7 +1,7 @@
 // Inputs, options and results of the reusable training loop.
 import type * as tfTypes from '@tensorflow/tfjs';
 import type { LrSchedule } from './schedule.js';
-import type { StepStream } from '../models/seeded-dropout.js';
+import type { StepStream } from '../models/step-stream.js';
 
 /** Images as stored between stages: NHWC, pixel values on the 0–255 scale (uint8, or float32 for synthetic data). */
 export interface ImageSet {
