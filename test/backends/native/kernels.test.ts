@@ -122,6 +122,8 @@ const convCases: ReadonlyArray<{ x: [number, number, number, number]; f: [number
   { x: [16, 6, 5, 3], f: [3, 3, 3, 16], s: 1, pad: 'same' },
   { x: [16, 7, 7, 8], f: [3, 3, 8, 16], s: 2, pad: 'valid' },
   { x: [16, 8, 8, 5], f: [2, 2, 5, 32], s: 2, pad: 'same' },
+  // A stride that divides the input, with padding on every side: the filter gradient's stride phases.
+  { x: [2, 12, 9, 16], f: [5, 5, 16, 8], s: 3, pad: 'same' },
   // RGB input layers, more than one block of outputs: the NCHWc kernels read plain NCHW input.
   { x: [4, 9, 10, 3], f: [3, 3, 3, 32], s: 1, pad: 'same' },
   { x: [3, 11, 9, 3], f: [5, 5, 3, 48], s: 2, pad: 'valid' },
