@@ -12,22 +12,36 @@
 // (the per-tap formulation multiplies padding rows too). Which operand to expand: conv_kernels.ts.
 // The batch runs in chunks of images whose expansion fits in CHUNK_BYTES, each Gemm adding onto the
 // last (ORT's Gemm C input), in image order, so the result is the same on every run.
+// Where the expansion's pixel grid is its source's (stride 1, 'same' windows: all of small
+// Inception's 3×3/1 layers), the expansion is written transposed, one row per (window row, column,
+// channel) over the chunk's pixels, and the Gemm is y = E·plain (NN). MLAS then reads E as it is,
+// where for Eᵀ·plain (TN) it first transposes E block by block: the Gemm alone is 1.2–1.5× faster
+// (scripts/profile/gemm-layouts.ts). Each such row is the source channel's plane shifted by one
+// offset, so the source chunk is transposed once (ORT's Transpose, [pixels, ch] → [ch, pixels]), each
+// window tap's rows are one strided wasm copy of whole planes, and the pixels whose window reads
+// outside their image (a border row or column per image) are zeroed afterwards. In the kernel, one
+// thread, interleaved (scripts/profile/filter-grad-layouts.ts): small Inception's RGB and 3×3/1
+// layers 366 → 312 ms, small AlexNet's two 64 → 54 ms. Strided layers keep pixel rows: split into
+// stride phases by ORT's 6-D Transpose they were slower (3×3/2 80→80 @28 68 ms against 34).
 
 import type { TensorInfo } from '@tensorflow/tfjs';
 import type { ConvGeometry } from './conv_graph.js';
 import type { NativeContext } from './native_context.js';
 import { runSpec } from './native_context.js';
-import type { GemmAccSpec } from './matmul_graph.js';
+import type { GemmAccSpec, TransposeSpec } from './matmul_graph.js';
 import type { RunArg, WasmBackendLike } from './wasm_heap.js';
 import { Scratch } from './scratch.js';
 import { heapBuffer } from './wasm_heap.js';
 import { heapMemoryOf } from '../wasm/assemble.js';
-import { copiesFor, type Copies } from './strided_copy.js';
+import { copiesFor, zerosFor, type Copies, type Zeros } from './strided_copy.js';
 
 /** DYs bytes per chunk: measured best near 8 MB (2 cores; 2–32 images of Inception's 28×28 layer). */
 const CHUNK_BYTES = 8 << 20;
 
 export type Expanded = 'dy' | 'x';
+
+/** Rows of the expansion: pixels ([pixels, taps·ch], the Gemm transposes it) or taps ([taps·ch, pixels]). */
+type Layout = 'pixel-rows' | 'tap-rows';
 
 export function expandedApplies(which: Expanded, g: ConvGeometry): boolean {
   const unitSteps = g.dh === 1 && g.dw === 1 && (which === 'x' || (g.sh === 1 && g.sw === 1));
@@ -71,6 +85,68 @@ function windowsOf(which: Expanded, g: ConvGeometry): Windows {
   return which === 'x'
     ? { p: g.oh, q: g.ow, srcH: g.h, srcW: g.w, ch: g.ci, rowStep: g.sh, rowBase: -t, kSign: 1, colStep: g.sw, colBase: -l }
     : { p: g.h, q: g.w, srcH: g.oh, srcW: g.ow, ch: g.co, rowStep: 1, rowBase: t, kSign: -1, colStep: 1, colBase: l - g.fw + 1 };
+}
+
+/** 'tap-rows' where every expanded pixel reads its source at one fixed offset per tap (same grid, stride 1). */
+function layoutOf(e: Windows): Layout {
+  return e.rowStep === 1 && e.colStep === 1 && e.p === e.srcH && e.q === e.srcW ? 'tap-rows' : 'pixel-rows';
+}
+
+/** How far (in elements of one channel plane) a tap's source pixel lies from its expanded pixel, at most. */
+function maxShift(g: ConvGeometry, e: Windows): number {
+  let most = 0;
+  for (let k = 0; k < g.fh; k++) {
+    for (let j = 0; j < g.fw; j++) most = Math.max(most, Math.abs((e.rowBase + e.kSign * k) * e.q + e.colBase + j));
+  }
+  return most;
+}
+
+/**
+ * The 'tap-rows' expansion of a chunk of `images` images: row (k, j, c) at element `to` + ((k·fw + j)·ch
+ * + c)·plane is channel c's plane of the transposed source (at `from`, planes of `plane` = images·p·q
+ * elements) read `a·q + b` elements on, a = rowBase + kSign·k, b = colBase + j. Reads past a plane's
+ * end land in the next plane (or the caller's margin around them all) only for pixels whose window
+ * leaves the image; those are zeroed: the rows p with p + a outside [0, p) and columns q with q + b
+ * outside [0, q) of each image.
+ */
+function expandTapRows(heap: Float32Array, copies: Copies | null, zeros: Zeros | null, from: number, to: number, g: ConvGeometry, e: Windows, images: number): void {
+  const plane = images * e.p * e.q;
+  // A picture: one channel of one image, p·q elements.
+  const pictures = e.ch * images;
+  for (let k = 0; k < g.fh; k++) {
+    const a = e.rowBase + e.kSign * k;
+    // Rows [rowLo, rowHi) of each image read inside it.
+    const rowLo = Math.min(e.p, Math.max(0, -a));
+    const rowHi = Math.max(rowLo, Math.min(e.p, e.p - a));
+    for (let j = 0; j < g.fw; j++) {
+      const b = e.colBase + j;
+      const colLo = Math.min(e.q, Math.max(0, -b));
+      const colHi = Math.max(colLo, Math.min(e.q, e.q - b));
+      const src = from + a * e.q + b;
+      const dst = to + (k * g.fw + j) * e.ch * plane;
+      if (copies !== null) {
+        copies(4 * src, 4 * dst, e.ch, 4 * plane, 4 * plane, 4 * plane);
+      } else {
+        for (let c = 0; c < e.ch; c++) heap.copyWithin(dst + c * plane, src + c * plane, src + (c + 1) * plane);
+      }
+      const area = e.p * e.q;
+      // Border rows of every picture (one per channel and image), then border columns of every row.
+      const strips: ReadonlyArray<readonly [number, number, number, number]> = [
+        [dst, pictures, rowLo * e.q, area],
+        [dst + rowHi * e.q, pictures, (e.p - rowHi) * e.q, area],
+        [dst, pictures * e.p, colLo, e.q],
+        [dst + colHi, pictures * e.p, e.q - colHi, e.q],
+      ];
+      for (const [at, count, words, stride] of strips) {
+        if (words === 0) continue;
+        if (zeros !== null) {
+          zeros(4 * at, count, words, 4 * stride);
+        } else {
+          for (let i = 0; i < count; i++) heap.fill(0, at + i * stride, at + i * stride + words);
+        }
+      }
+    }
+  }
 }
 
 /**
@@ -136,31 +212,46 @@ export function filterGradByExpansion(
   dy: TensorInfo,
   out: TensorInfo,
 ): void {
+  const e = windowsOf(which, g);
+  const layout = ctx.expansionLayout === 'auto' ? layoutOf(e) : 'pixel-rows';
   const cols = expandedColumns(which, g);
   const perImage = rowsPerImage(which, g);
   const imgs = imagesPerChunk(which, g);
   // The operand used as it is: x's rows of Ci (expanded dy), dy's rows of Co (expanded x).
   const [plain, plainWidth] = which === 'dy' ? [x, g.ci] : [dy, g.co];
   const source = which === 'dy' ? dy : x;
-  // y = expandedᵀ·plain: [fh·fw·ci, co] for x, tfjs's layout (the last chunk writes the output);
-  // [fh, j, co, ci] for dy, reordered at the end (interleaved best of 12 calls: 3×3 96→32 @28 52.7 ms
-  // against 58.0 for plainᵀ·expanded; equal within 1 ms on the other Inception layers).
+  // y = expandedᵀ·plain (pixel rows) or expanded·plain (tap rows): [fh·fw·ci, co] for x, tfjs's layout
+  // (the last chunk writes the output); [fh, j, co, ci] for dy, reordered at the end (pixel rows,
+  // interleaved best of 12 calls: 3×3 96→32 @28 52.7 ms against 58.0 for plainᵀ·expanded; equal
+  // within 1 ms on the other Inception layers).
   const [m, n] = [cols, plainWidth];
   const scratch = backend.makeOutput([imgs * perImage, cols], 'float32');
-  const copies = copiesFor(heapMemoryOf(backend));
+  // 'tap-rows': the chunk's source transposed to [ch, pixels], with a margin on either side for the
+  // shifted reads of the first and last planes.
+  const margin = layout === 'tap-rows' ? maxShift(g, e) : 0;
+  const planes = layout === 'tap-rows' ? backend.makeOutput([e.ch * imgs * perImage + 2 * margin], 'float32') : null;
+  const heapMemory = heapMemoryOf(backend);
+  const copies = copiesFor(heapMemory);
+  const zeros = zerosFor(heapMemory);
   try {
     const offset = (t: TensorInfo): number => backend.dataIdMap.get(t.dataId)!.memoryOffset! / 4;
     let acc: Float32Array | null = null;
     for (let n0 = 0, i = 0; n0 < g.n; n0 += imgs, i ^= 1) {
       const n1 = Math.min(g.n, n0 + imgs);
       const rows = (n1 - n0) * perImage;
-      // A fresh view each chunk: nothing here grows the heap, but a view must not outlive a growth.
-      expand(which, new Float32Array(heapBuffer(backend)), copies, offset(source), offset(scratch), g, n0, n1);
-      const spec: GemmAccSpec = { kind: 'gemm-tn-acc', m, k: rows, n, acc: acc !== null };
+      if (planes === null) {
+        // A fresh view each chunk: nothing here grows the heap, but a view must not outlive a growth.
+        expand(which, new Float32Array(heapBuffer(backend)), copies, offset(source), offset(scratch), g, n0, n1);
+      } else {
+        const transpose: TransposeSpec = { kind: 'transpose-2d', rows, cols: e.ch };
+        runSpec(ctx, kernelName, backend, transpose, { x: { info: source, dims: [rows, e.ch], offset: n0 * perImage * e.ch } }, { y: { info: planes, dims: [e.ch, rows], offset: margin } });
+        expandTapRows(new Float32Array(heapBuffer(backend)), copies, zeros, offset(planes) + margin, offset(scratch), g, e, n1 - n0);
+      }
+      const spec: GemmAccSpec = { kind: 'gemm-acc', m, k: rows, n, transA: planes === null, acc: acc !== null };
       const last = n1 === g.n;
       const y: RunArg = which === 'x' && last ? { info: out, dims: [m, n] } : { data: sums.get(i as 0 | 1, m * n), dims: [m, n] };
       const inputs: Record<string, RunArg> = {
-        a: { info: scratch, dims: [rows, cols] },
+        a: { info: scratch, dims: planes === null ? [rows, cols] : [cols, rows] },
         b: { info: plain, dims: [rows, plainWidth], offset: n0 * perImage * plainWidth },
         ...(acc === null ? {} : { c: { data: acc, dims: [m, n] } }),
       };
@@ -170,6 +261,7 @@ export function filterGradByExpansion(
     if (which === 'dy') reorderExpandedDy(g, acc!, new Float32Array(heapBuffer(backend), 4 * offset(out), cols * g.ci));
   } finally {
     backend.disposeData(scratch.dataId);
+    if (planes !== null) backend.disposeData(planes.dataId);
   }
 }
 

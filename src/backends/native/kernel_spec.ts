@@ -4,8 +4,8 @@ import type { ConvForwardSpec, ConvInputGradSpec } from './conv_graph.js';
 import { convForwardGraph, convInputGradGraph } from './conv_graph.js';
 import type { ConvFilterGradSpec } from './filter_grad_graph.js';
 import { convFilterGradGraph } from './filter_grad_graph.js';
-import type { GemmAccSpec, MatMulSpec } from './matmul_graph.js';
-import { gemmAccGraph, matMulGraph } from './matmul_graph.js';
+import type { GemmAccSpec, MatMulSpec, TransposeSpec } from './matmul_graph.js';
+import { gemmAccGraph, matMulGraph, transposeGraph } from './matmul_graph.js';
 import type { OnnxGraph } from '../../util/onnx-proto.js';
 import type { MaxPoolGradSpec } from './pool_graph.js';
 import type { ConcatSpec, SplitSpec } from './split_concat.js';
@@ -18,7 +18,7 @@ import { lrnGraph } from './lrn_graph.js';
 import type { SumRowsSpec } from './reduce_sum.js';
 import { sumRowsGraph } from './reduce_sum.js';
 
-export type KernelSpec = MatMulSpec | GemmAccSpec | ConvForwardSpec | ConvInputGradSpec | ConvFilterGradSpec
+export type KernelSpec = MatMulSpec | GemmAccSpec | TransposeSpec | ConvForwardSpec | ConvInputGradSpec | ConvFilterGradSpec
   | MaxPoolGradSpec
   | PadSpec
   | TapGemmSpec
@@ -35,8 +35,10 @@ export function graphFor(spec: KernelSpec): OnnxGraph {
   switch (spec.kind) {
     case 'matmul':
       return matMulGraph(spec);
-    case 'gemm-tn-acc':
+    case 'gemm-acc':
       return gemmAccGraph(spec);
+    case 'transpose-2d':
+      return transposeGraph(spec);
     case 'conv-forward':
       return convForwardGraph(spec);
     case 'conv-input-grad':
@@ -66,10 +68,10 @@ export function graphFor(spec: KernelSpec): OnnxGraph {
 /** Useful floating-point operations of a spec (2 per multiply-add), for GFLOP/s reports. */
 export function flopsOf(spec: KernelSpec): number {
   if (spec.kind === 'matmul') return 2 * spec.batch * spec.m * spec.k * spec.n;
-  if (spec.kind === 'gemm-tn-acc') return 2 * spec.m * spec.k * spec.n;
+  if (spec.kind === 'gemm-acc') return 2 * spec.m * spec.k * spec.n;
   // Not a FLOP count: one comparison per window element, for a rough rate only.
   if (spec.kind === 'maxpool-grad') return spec.n * spec.oh * spec.ow * spec.c * spec.kh * spec.kw;
-  if (spec.kind === 'pad-nhwc' || spec.kind === 'split' || spec.kind === 'concat' || spec.kind === 'sum-rows') return 0;
+  if (spec.kind === 'pad-nhwc' || spec.kind === 'transpose-2d' || spec.kind === 'split' || spec.kind === 'concat' || spec.kind === 'sum-rows') return 0;
   // The band MatMuls (one forward, two in the gradient), as MLAS runs them.
   if ('radius' in spec) return (spec.kind === 'lrn' ? 2 : 4) * spec.m * spec.c * spec.c;
   const g = spec.g;

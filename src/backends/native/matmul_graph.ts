@@ -75,24 +75,44 @@ export function matMulGraph(s: MatMulSpec): OnnxGraph {
   return { nodes, inputs, outputs: [{ name: 'y', type: f, shape: yShape }] };
 }
 
-/** y = aᵀ·b (+ c): a [k, m], b [k, n], c and y [m, n]; chained runs accumulate a sum over k chunks. */
+/**
+ * y = op(a)·b (+ c), op(a) = aᵀ (a [k, m]) or a (a [m, k]); b [k, n], c and y [m, n]. Chained runs
+ * accumulate a sum over k chunks.
+ */
 export interface GemmAccSpec {
-  readonly kind: 'gemm-tn-acc';
+  readonly kind: 'gemm-acc';
   readonly m: number;
   readonly k: number;
   readonly n: number;
+  /** Whether a is stored [k, m] (MLAS transposes it block by block) rather than [m, k]. */
+  readonly transA: boolean;
   /** Whether the graph takes the running sum c. */
   readonly acc: boolean;
 }
 
 export function gemmAccGraph(s: GemmAccSpec): OnnxGraph {
   return {
-    nodes: [{ op: 'Gemm', inputs: s.acc ? ['a', 'b', 'c'] : ['a', 'b'], outputs: ['y'], attrs: { transA: int(1) } }],
+    nodes: [{ op: 'Gemm', inputs: s.acc ? ['a', 'b', 'c'] : ['a', 'b'], outputs: ['y'], attrs: { transA: int(s.transA ? 1 : 0) } }],
     inputs: [
-      { name: 'a', type: f, shape: [s.k, s.m] },
+      { name: 'a', type: f, shape: s.transA ? [s.k, s.m] : [s.m, s.k] },
       { name: 'b', type: f, shape: [s.k, s.n] },
       ...(s.acc ? [{ name: 'c', type: f, shape: [s.m, s.n] }] : []),
     ],
     outputs: [{ name: 'y', type: f, shape: [s.m, s.n] }],
+  };
+}
+
+/** y = xᵀ: x [rows, cols], y [cols, rows]. */
+export interface TransposeSpec {
+  readonly kind: 'transpose-2d';
+  readonly rows: number;
+  readonly cols: number;
+}
+
+export function transposeGraph(s: TransposeSpec): OnnxGraph {
+  return {
+    nodes: [{ op: 'Transpose', inputs: ['x'], outputs: ['y'], attrs: { perm: { kind: 'ints', value: [1, 0] } } }],
+    inputs: [{ name: 'x', type: f, shape: [s.rows, s.cols] }],
+    outputs: [{ name: 'y', type: f, shape: [s.cols, s.rows] }],
   };
 }

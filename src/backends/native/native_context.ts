@@ -25,6 +25,11 @@ export interface NativeContext {
    * fours, ORT's graph otherwise), or 'indices' (always ORT's MaxPool-with-indices graph; profiling).
    */
   maxPoolGrad: 'simd' | 'indices';
+  /**
+   * The layout of an expanded filter-gradient operand: 'auto' (rows of taps where each tap reads its
+   * source at one offset, see filter_grad_expanded.ts), or always 'pixel-rows' (profiling, tests).
+   */
+  expansionLayout: 'auto' | 'pixel-rows';
   /** NCHWc block size of MLAS's blocked conv kernels on this CPU (null: unusable or switched off). */
   nchwcBlock: number | null;
 }

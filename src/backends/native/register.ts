@@ -117,6 +117,7 @@ export async function registerNativeBackend(runtime: OrtRuntime): Promise<Native
     disabled: new Set(),
     filterGrad: 'auto',
     maxPoolGrad: 'simd',
+    expansionLayout: 'auto',
     nchwcBlock: probeNchwcBlock(runtime),
   };
   const current = new Map<string, KernelConfig>(tf.getKernelsForBackend(NATIVE_BACKEND).map((k) => [k.kernelName, k]));

@@ -97,6 +97,8 @@ export const op = {
   i32Sub: [0x6b],
   i32Mul: [0x6c],
   i32GeU: [0x4f],
+  /** i32.store, memarg alignment 2, offset 0: pops address, value */
+  i32Store: [0x36, 0x02, 0x00],
   /** memory.copy (bulk memory): pops dst, src, length */
   memoryCopy: [0xfc, 0x0a, 0x00, 0x00],
   /** memarg alignment 0 (any address), offset 0 */

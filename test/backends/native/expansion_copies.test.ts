@@ -3,7 +3,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
-import { copiesFor } from '../../../src/backends/native/strided_copy.js';
+import { copiesFor, zerosFor } from '../../../src/backends/native/strided_copy.js';
 import { heapMemory, heapMemoryOf } from '../../../src/backends/wasm/assemble.js';
 import { nativeContext } from './helpers.js';
 
@@ -30,7 +30,25 @@ for (const shared of [false, true]) {
   });
 }
 
+for (const shared of [false, true]) {
+  test(`count runs of words zeros, stride bytes apart (${shared ? 'shared' : 'plain'} memory)`, () => {
+    const memory = new WA.Memory(shared ? { initial: 1, maximum: 1, shared: true } : { initial: 1 });
+    const zeros = zerosFor(heapMemory(memory));
+    assert.ok(zeros !== null);
+    const words = new Int32Array(memory.buffer);
+    words.fill(-1, 0, 256);
+    // 6 runs of 3 words from word 5, 10 words apart; then 4 runs of one word.
+    zeros(4 * 5, 6, 3, 4 * 10);
+    zeros(4 * 100, 4, 1, 4 * 7);
+    for (let i = 0; i < 256; i++) {
+      const inRuns = (i >= 5 && i < 65 && (i - 5) % 10 < 3) || (i >= 100 && i < 128 && (i - 100) % 7 === 0);
+      assert.equal(words[i], inRuns ? 0 : -1, `word ${i}`);
+    }
+  });
+}
+
 test('the native heap takes the wasm copy', async () => {
   await nativeContext();
   assert.ok(copiesFor(heapMemoryOf(tf.backend() as unknown as { wasm: unknown })) !== null);
+  assert.ok(zerosFor(heapMemoryOf(tf.backend() as unknown as { wasm: unknown })) !== null);
 });

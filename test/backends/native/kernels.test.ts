@@ -29,29 +29,45 @@ function nativeCalls(kernel: string): number {
   return ctx.stats?.get(kernel)?.calls ?? 0;
 }
 
-/** Runs f on native and cpu, asserts agreement, that `kernel` ran natively, and no leaks. */
-async function check(
+/**
+ * Runs f on cpu once and on native once per variant (a setting applied before the run), asserts each
+ * agrees with cpu, that `kernel` ran natively, and no leaks.
+ */
+async function checkVariants(
   label: string,
   kernel: string,
   shapes: ReadonlyArray<readonly number[]>,
   f: (...xs: tf.Tensor[]) => tf.Tensor | tf.Tensor[],
+  variants: ReadonlyArray<readonly [string, () => void]>,
 ): Promise<void> {
   const inputs = shapes.map((s, i) => ({ values: randomValues(`${label}/${i}`, s.reduce((a, b) => a * b, 1)), shape: s }));
-  const calls = nativeCalls(kernel);
-  await tf.setBackend('native');
-  const tensorsBefore = tf.memory().numTensors;
-  const got = await runOn('native', inputs, f);
-  assert.equal(tf.memory().numTensors, tensorsBefore, `${label}: leaked tensors`);
-  assert.ok(nativeCalls(kernel) > calls, `${label}: ${kernel} did not run natively`);
   const want = await runOn('cpu', inputs, f);
-  got.forEach((g, i) => {
-    const w = want[i];
-    assert.ok(w !== undefined);
-    assert.deepEqual(g.shape, w.shape, `${label}: shape`);
-    const err = relL2(g.values, w.values);
-    assert.ok(err <= TOL, `${label}: output ${i} rel L2 ${err.toExponential(2)} > ${TOL}`);
-  });
+  for (const [name, apply] of variants) {
+    apply();
+    const calls = nativeCalls(kernel);
+    await tf.setBackend('native');
+    const tensorsBefore = tf.memory().numTensors;
+    const got = await runOn('native', inputs, f);
+    const where = `${label}${name === '' ? '' : ` (${name})`}`;
+    assert.equal(tf.memory().numTensors, tensorsBefore, `${where}: leaked tensors`);
+    assert.ok(nativeCalls(kernel) > calls, `${where}: ${kernel} did not run natively`);
+    got.forEach((g, i) => {
+      const w = want[i];
+      assert.ok(w !== undefined);
+      assert.deepEqual(g.shape, w.shape, `${where}: shape`);
+      const err = relL2(g.values, w.values);
+      assert.ok(err <= TOL, `${where}: output ${i} rel L2 ${err.toExponential(2)} > ${TOL}`);
+    });
+  }
 }
+
+/** Runs f on native and cpu, asserts agreement, that `kernel` ran natively, and no leaks. */
+function check(label: string, kernel: string, shapes: ReadonlyArray<readonly number[]>, f: (...xs: tf.Tensor[]) => tf.Tensor | tf.Tensor[]): Promise<void> {
+  return checkVariants(label, kernel, shapes, f, [['', () => {}]]);
+}
+
+/** The expansion layouts of the filter gradients, each a variant for checkVariants. */
+const LAYOUTS = (['auto', 'pixel-rows'] as const).map((layout) => [layout, () => (ctx.expansionLayout = layout)] as const);
 
 test('BatchMatMul: every transpose combination, 2-D, batched and folded', async () => {
   for (const [m, k, n] of [[7, 13, 5], [33, 65, 17]] as const) {
@@ -106,6 +122,8 @@ const convCases: ReadonlyArray<{ x: [number, number, number, number]; f: [number
   { x: [16, 6, 5, 3], f: [3, 3, 3, 16], s: 1, pad: 'same' },
   { x: [16, 7, 7, 8], f: [3, 3, 8, 16], s: 2, pad: 'valid' },
   { x: [16, 8, 8, 5], f: [2, 2, 5, 32], s: 2, pad: 'same' },
+  // A stride that divides the input, with padding on every side: the filter gradient's stride phases.
+  { x: [2, 12, 9, 16], f: [5, 5, 16, 8], s: 3, pad: 'same' },
   // RGB input layers, more than one block of outputs: the NCHWc kernels read plain NCHW input.
   { x: [4, 9, 10, 3], f: [3, 3, 3, 32], s: 1, pad: 'same' },
   { x: [3, 11, 9, 3], f: [5, 5, 3, 48], s: 2, pad: 'valid' },
@@ -147,11 +165,13 @@ test('Conv2DBackpropInput and Conv2DBackpropFilter against cpu', () => withAndWi
     );
     for (const method of ['auto', 'expanded-dy', 'expanded-x', 'transposed-conv', 'tap-gemm', 'taps'] as const) {
       ctx.filterGrad = method;
-      await check(`dw ${method} ${label}`, 'Conv2DBackpropFilter', [c.x, dyShape], (x, dy) =>
+      await checkVariants(`dw ${method} ${label}`, 'Conv2DBackpropFilter', [c.x, dyShape], (x, dy) =>
         tf.engine().runKernel('Conv2DBackpropFilter', { x: x as tf.Tensor, dy: dy as tf.Tensor }, { ...attrs, filterShape: c.f }) as tf.Tensor,
+        method.startsWith('expanded') ? LAYOUTS : LAYOUTS.slice(0, 1),
       );
     }
     ctx.filterGrad = 'auto';
+    ctx.expansionLayout = 'auto';
   }
 }));
 
@@ -202,8 +222,10 @@ test('a strided input gradient runs as one blocked stride-1 conv per output phas
 });
 
 test('the expanded filter gradients sum over several image chunks (and a short last one) like cpu', async () => {
+  // Stride 1 'same' (dy and x expanded, in rows of taps or of pixels), and stride 2 (pixel rows only).
   const cases = [
     { which: 'dy', x: [18, 28, 28, 16], f: [3, 3, 16, 64], s: 1, out: 28 },
+    { which: 'x', x: [9, 28, 28, 40], f: [3, 3, 40, 8], s: 1, out: 28 },
     { which: 'x', x: [40, 28, 28, 64], f: [3, 3, 64, 8], s: 2, out: 14 },
   ] as const;
   for (const c of cases) {
@@ -214,13 +236,27 @@ test('the expanded filter gradients sum over several image chunks (and a short l
     assert.ok(per < n && n % per !== 0, `${c.which}: ${per} images per chunk: several chunks, the last one short`);
     ctx.filterGrad = `expanded-${c.which}`;
     try {
-      await check(`dw expanded-${c.which} chunks`, 'Conv2DBackpropFilter', [c.x, [n, c.out, c.out, co]], (x, dy) =>
+      await checkVariants(`dw expanded-${c.which} s${c.s} chunks`, 'Conv2DBackpropFilter', [c.x, [n, c.out, c.out, co]], (x, dy) =>
         tf.engine().runKernel('Conv2DBackpropFilter', { x: x as tf.Tensor, dy: dy as tf.Tensor }, { strides: c.s, pad: 'same', dataFormat: 'NHWC', filterShape: [...c.f] }) as tf.Tensor,
+        LAYOUTS,
       );
     } finally {
       ctx.filterGrad = 'auto';
+      ctx.expansionLayout = 'auto';
     }
   }
+});
+
+test('a stride-1 same-padded filter gradient multiplies its expansion as stored, in rows of taps (no transposed Gemm)', async () => {
+  // Small Inception's 3×3 96→32 layer (fewer images, at 14×14): dy expanded, 9·32 rows of taps.
+  const [n, h, ci, co] = [2, 14, 96, 32];
+  const g = { n, h, w: h, ci, oh: h, ow: h, co, fh: 3, fw: 3, sh: 1, sw: 1, dh: 1, dw: 1, pads: [1, 1, 1, 1] as const };
+  const rows = Math.min(n, imagesPerChunk('dy', g)) * h * h;
+  await check('dw 3x3 96->32 @14', 'Conv2DBackpropFilter', [[n, h, h, ci], [n, h, h, co]], (x, dy) =>
+    tf.engine().runKernel('Conv2DBackpropFilter', { x: x as tf.Tensor, dy: dy as tf.Tensor }, { strides: 1, pad: 'same', dataFormat: 'NHWC', filterShape: [3, 3, ci, co] }) as tf.Tensor,
+  );
+  assert.ok(ctx.cache.has({ kind: 'gemm-acc', m: 9 * co, k: rows, n: ci, transA: false, acc: false }), 'an NN Gemm over the tap rows ran');
+  assert.ok(!ctx.cache.has({ kind: 'gemm-acc', m: 9 * co, k: rows, n: ci, transA: true, acc: false }), 'no TN Gemm over pixel rows ran');
 });
 
 test('convolutions and their input gradients over a big batch run in chunks of images, like cpu', async () => {
