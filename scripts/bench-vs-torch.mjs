@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // Training throughput beside PyTorch's, measured like for like on this machine, as ratios:
 //   node scripts/bench-vs-torch.mjs [--backend native] [--models mlp_1x512,…] [--batch 32,128,512]
-//     [--steps 10] [--warmup 2] [--rounds 3] [--threads 1,2] [--json]
+//     [--steps N] [--warmup 2] [--rounds 3] [--threads 1,2] [--json]
 // Needs `npm run build` and Debian's python3-torch (apt-get install -y python3-torch libopenblas0-pthread).
 //
 // The same figure on both sides: total images ÷ total time over the same number of timed steps,
@@ -16,6 +16,12 @@
 //   as the training loop drives it: up to maxChunkSteps steps per run (128 at batch 32, 32 at 128, 8 at 512),
 //   on the same batch repeated, made once; its spread is then per run (ms per step within a run).
 // The ratio uses the means only; our fastest step is printed beside, labelled, never compared.
+// Timed steps (the same number on both sides): --steps N for every model, else per model enough for
+// a timed region of about a second at batch 128: 100 for the MLPs (5–10 ms a step), 10 for the conv
+// models (0.2–1.5 s a step). Ten MLP steps are 50–100 ms, which one GC or a burst of page faults
+// decides on either side; and ours is then a single run of the compiled step, whose fixed cost per
+// run (the state copied out of ONNX Runtime, 30–40 ms) is spread over 10 steps where training
+// spreads it over 32: mlp_1x512 measured 14,800 img/s over 10 steps, 23,000–26,000 over 100.
 // Rounds alternate (ours, PyTorch, ours, PyTorch…) so that a drifting load hits both sides; each
 // side's best round is reported. PyTorch runs with each of --threads (its best count is kept); ours
 // with its backend's default threads (RETHINK_NATIVE_THREADS: all cores).
@@ -39,7 +45,7 @@ const { values } = parseArgs({
     backend: { type: 'string', default: 'native' },
     models: { type: 'string', default: 'mlp_1x512,mlp_3x512,small_alexnet,small_inception,small_inception_bn' },
     batch: { type: 'string', default: '128' },
-    steps: { type: 'string', default: '10' },
+    steps: { type: 'string' },
     warmup: { type: 'string', default: '2' },
     rounds: { type: 'string', default: '3' },
     threads: { type: 'string', default: '1,2' },
@@ -53,7 +59,10 @@ const int = (name, min) => {
   if (!Number.isInteger(n) || n < min) throw new Error(`--${name} must be an integer ≥ ${min}, got ${values[name]}`);
   return n;
 };
-const [steps, warmup, rounds] = [int('steps', 1), int('warmup', 0), int('rounds', 1)];
+const [warmup, rounds] = [int('warmup', 0), int('rounds', 1)];
+const fixedSteps = values.steps === undefined ? undefined : int('steps', 1);
+/** Timed steps for a model (see the header): --steps, else about a second of training at batch 128. */
+const stepsOf = (model) => fixedSteps ?? (model.startsWith('mlp_') ? 100 : 10);
 const models = values.models.split(',').map((m) => m.trim()).filter(Boolean);
 const batches = values.batch.split(',').map(Number);
 if (batches.some((b) => !Number.isInteger(b) || b < 1)) throw new Error(`--batch: positive integers separated by commas, got ${values.batch}`);
@@ -69,7 +78,7 @@ const spread = (ms) => {
 
 /** Ours: one process per measurement, as a user runs `npm run bench`. */
 function ours(model, batch) {
-  const r = spawnSync(process.execPath, [bench, '--backend', values.backend, '--models', model, '--batch', String(batch), '--steps', String(steps), '--warmup', String(warmup), '--no-profile', '--json'], { encoding: 'utf8', maxBuffer: 1 << 26 });
+  const r = spawnSync(process.execPath, [bench, '--backend', values.backend, '--models', model, '--batch', String(batch), '--steps', String(stepsOf(model)), '--warmup', String(warmup), '--no-profile', '--json'], { encoding: 'utf8', maxBuffer: 1 << 26 });
   if (r.status !== 0) throw new Error(`npm run bench failed for ${model} at batch ${batch}:\n${r.stderr}`);
   const m = JSON.parse(r.stdout).models[0];
   return { mean: m.imagesPerSecond.mean, best: m.imagesPerSecond.best, spread: m.stepSpreadMs, step: m.step, threads: JSON.parse(r.stdout).backend.threads };
@@ -78,7 +87,7 @@ function ours(model, batch) {
 /** PyTorch: one process per measurement and thread count. */
 function theirs(model, batch, n) {
   const out = join(tmp, `${model}-${batch}-${n}.json`);
-  const r = spawnSync(values.python, [values.anchor, '--models', model, '--batch', String(batch), '--steps', String(steps), '--warmup', String(warmup), '--threads', n, '--out', out], { encoding: 'utf8' });
+  const r = spawnSync(values.python, [values.anchor, '--models', model, '--batch', String(batch), '--steps', String(stepsOf(model)), '--warmup', String(warmup), '--threads', n, '--out', out], { encoding: 'utf8' });
   if (r.status !== 0) throw new Error(`torch_bench failed for ${model} at batch ${batch}:\n${r.stdout}${r.stderr}`);
   const doc = JSON.parse(readFileSync(out, 'utf8'));
   return { mean: doc.images_per_second, spread: spread(doc.step_ms), threads: doc.threads, torch: doc.torch };
@@ -114,12 +123,12 @@ if (values.json) {
     format: 1,
     backend: values.backend,
     definition: 'images/second = steps × batch ÷ total time of the timed steps, on one fixed batch, after the warm-up steps; best round per side',
-    steps, warmup, rounds, threads, cpus: availableParallelism(), loadAverage: [load0, load1],
-    rows: rows.map((r) => ({ model: r.model, batch: r.batch, ours: r.ours, torch: r.torch, oursRounds: r.oursRounds, torchRounds: r.torchRounds, ratio: r.ours.mean / r.torch.mean })),
+    steps: fixedSteps ?? 'per model', warmup, rounds, threads, cpus: availableParallelism(), loadAverage: [load0, load1],
+    rows: rows.map((r) => ({ model: r.model, batch: r.batch, steps: stepsOf(r.model), ours: r.ours, torch: r.torch, oursRounds: r.oursRounds, torchRounds: r.torchRounds, ratio: r.ours.mean / r.torch.mean })),
   }, null, 1));
 } else {
   const ms = (s) => [s.min, s.median, s.max].map((x) => x.toFixed(1)).join('/');
-  console.log(`backend ${values.backend}, 28x28x3, one fixed batch; img/s = total images ÷ total time over ${steps} timed steps after ${warmup} warm-up steps, on both sides; PyTorch best of ${threads.join(',')} threads; each side's best of ${rounds} alternating rounds; ratio = ours ÷ PyTorch (means)`);
+  console.log(`backend ${values.backend}, 28x28x3, one fixed batch; img/s = total images ÷ total time over ${fixedSteps ?? 'the same (per model: 100 for MLPs, 10 for conv models)'} timed steps after ${warmup} warm-up steps, on both sides; PyTorch best of ${threads.join(',')} threads; each side's best of ${rounds} alternating rounds; ratio = ours ÷ PyTorch (means)`);
   console.log(`load average ${load0.toFixed(1)} → ${load1.toFixed(1)} on ${availableParallelism()} cores${busy ? ': the machine was busy, compare ratios rather than absolute figures' : ''}; ${new Date().toISOString().slice(0, 10)}`);
   console.log(`${'model'.padEnd(19)} ${'batch'.padStart(5)} ${'ours img/s'.padStart(11)} ${'(best run)'.padStart(12)} ${'ours ms min/med/max'.padStart(22)} ${'torch img/s'.padStart(12)} ${'torch ms min/med/max'.padStart(22)} ${'ratio'.padStart(6)}`);
   for (const r of rows) {
