@@ -4,8 +4,7 @@ import type * as tfType from '@tensorflow/tfjs';
 import { kernelMomentum } from '../../ops/momentum.js';
 import type { BackendSession, SessionInfo } from '../session.js';
 import { compileNativeTrainStep } from './train_graph/compile.js';
-import { isHeapExhaustion } from '../wasm/heapGuard.js';
-import { heapBuffer, type WasmLike } from '../wasm/ops.js';
+import { wasmHeapOutOfMemory } from '../wasm/heapGuard.js';
 
 export function nativeSession(tf: typeof tfType, info: SessionInfo): BackendSession {
   return {
@@ -14,6 +13,6 @@ export function nativeSession(tf: typeof tfType, info: SessionInfo): BackendSess
     // An MLP's whole step as one ONNX Runtime graph (train_graph/); other models run op by op.
     compileTrainStep: (spec) => compileNativeTrainStep(spec),
     // Its tensors live on tfjs-backend-wasm's heap, with the wasm backend's 4 GiB limit.
-    outOfMemory: (e) => isHeapExhaustion(e, heapBuffer(tf.backend() as unknown as WasmLike).byteLength),
+    outOfMemory: wasmHeapOutOfMemory(tf),
   };
 }

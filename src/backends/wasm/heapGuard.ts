@@ -6,7 +6,8 @@
 // by the heap being full. Both the wasm and the native backend (whose kernels share that heap) use
 // this. Measured: small Inception at batch 512 on native failed so with the heap at 4.000 GiB and
 // 2.8 GiB of live tensors; at 256 it trains.
-import type { WasmLike } from './ops.js';
+import type * as tfType from '@tensorflow/tfjs';
+import { heapBuffer, type WasmLike } from './ops.js';
 
 export class WasmHeapExhaustedError extends Error {
   override readonly name = 'WasmHeapExhaustedError';
@@ -54,4 +55,9 @@ export function isHeapExhaustion(e: unknown, heapBytes: number): boolean {
   // Matched by name: the WebAssembly namespace has no types in this project's lib.
   if (!(e instanceof Error) || e.name !== 'RuntimeError' || !/memory access out of bounds|^Aborted\(/.test(e.message)) return false;
   return heapBytes >= WASM32_MAX_BYTES - FULL_MARGIN_BYTES;
+}
+
+/** BackendSession.outOfMemory of a backend whose tensors live on tfjs-backend-wasm's heap (wasm, native). */
+export function wasmHeapOutOfMemory(tf: typeof tfType): (e: unknown) => boolean {
+  return (e) => isHeapExhaustion(e, heapBuffer(tf.backend() as unknown as WasmLike).byteLength);
 }

@@ -3,9 +3,8 @@
 import type * as tfType from '@tensorflow/tfjs';
 import { kernelMomentum } from '../../ops/momentum.js';
 import type { BackendSession, SessionInfo } from '../session.js';
-import { isHeapExhaustion } from './heapGuard.js';
-import { heapBuffer, type WasmLike } from './ops.js';
+import { wasmHeapOutOfMemory } from './heapGuard.js';
 
 export function wasmSession(tf: typeof tfType, info: SessionInfo): BackendSession {
-  return { info, momentum: kernelMomentum(tf), outOfMemory: (e) => isHeapExhaustion(e, heapBuffer(tf.backend() as unknown as WasmLike).byteLength) };
+  return { info, momentum: kernelMomentum(tf), outOfMemory: wasmHeapOutOfMemory(tf) };
 }
