@@ -31,7 +31,7 @@ import { runSpec } from './native_context.js';
 import type { GemmAccSpec, TransposeSpec } from './matmul_graph.js';
 import type { RunArg, WasmBackendLike } from './wasm_heap.js';
 import { Scratch } from './scratch.js';
-import { heapBuffer } from './wasm_heap.js';
+import { heapBuffer, heapByteOffset } from './wasm_heap.js';
 import { heapMemoryOf } from '../wasm/assemble.js';
 import { copiesFor, zerosFor, type Copies, type Zeros } from './strided_copy.js';
 
@@ -234,7 +234,7 @@ export function filterGradByExpansion(
   const copies = copiesFor(heapMemory);
   const zeros = zerosFor(heapMemory);
   try {
-    const offset = (t: TensorInfo): number => backend.dataIdMap.get(t.dataId)!.memoryOffset! / 4;
+    const offset = (t: TensorInfo): number => heapByteOffset(backend, t) / 4;
     let acc: Float32Array | null = null;
     for (let n0 = 0, i = 0; n0 < g.n; n0 += imgs, i ^= 1) {
       const n1 = Math.min(g.n, n0 + imgs);

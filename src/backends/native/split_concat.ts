@@ -14,7 +14,7 @@ import { heapMemoryOf } from '../wasm/assemble.js';
 import { copiesFor } from './strided_copy.js';
 import type { OnnxGraph } from '../../util/onnx-proto.js';
 import { OnnxType } from '../../util/onnx-proto.js';
-import type { RunArg, WasmBackendLike } from './wasm_heap.js';
+import { heapByteOffset, type RunArg, type WasmBackendLike } from './wasm_heap.js';
 
 export interface SplitSpec {
   readonly kind: 'split';
@@ -59,13 +59,6 @@ function outerInner(shape: readonly number[], axis: number): [number, number] {
   return [util.sizeFromShape(shape.slice(0, axis)), util.sizeFromShape(shape.slice(axis + 1))];
 }
 
-/** A heap tensor's first byte. */
-function byteOffset(backend: WasmBackendLike, t: TensorInfo): number {
-  const at = backend.dataIdMap.get(t.dataId)?.memoryOffset;
-  if (at === null || at === undefined) throw new Error('native: tensor has no wasm heap memory');
-  return at;
-}
-
 export function makeSplitKernel(ctx: NativeContext, kernelName: string, fallback: KernelFunc): KernelFunc {
   return (args) => {
     const x = (args.inputs as Record<string, TensorInfo | undefined>)['x'];
@@ -82,10 +75,10 @@ export function makeSplitKernel(ctx: NativeContext, kernelName: string, fallback
       const [outer, inner] = outerInner(x.shape, axis);
       const rowBytes = 4 * inner * (x.shape[axis] as number);
       timed(ctx, kernelName, 0, () => {
-        let at = byteOffset(backend, x);
+        let at = heapByteOffset(backend, x);
         outs.forEach((o, i) => {
           const len = 4 * inner * (sizes[i] as number);
-          copies(at, byteOffset(backend, o), outer, len, rowBytes, len);
+          copies(at, heapByteOffset(backend, o), outer, len, rowBytes, len);
           at += len;
         });
       });
@@ -117,10 +110,10 @@ export function makeConcatKernel(ctx: NativeContext, kernelName: string, fallbac
       const [outer, inner] = outerInner(outShape, axis);
       const rowBytes = 4 * inner * (outShape[axis] as number);
       timed(ctx, kernelName, 0, () => {
-        let at = byteOffset(backend, out);
+        let at = heapByteOffset(backend, out);
         for (const t of xs) {
           const len = 4 * inner * (t.shape[axis] as number);
-          copies(byteOffset(backend, t), at, outer, len, len, rowBytes);
+          copies(heapByteOffset(backend, t), at, outer, len, len, rowBytes);
           at += len;
         }
       });

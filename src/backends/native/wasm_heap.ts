@@ -60,9 +60,15 @@ function size(dims: readonly number[]): number {
   return dims.reduce((a, b) => a * b, 1);
 }
 
+/** A heap tensor's first byte on the heap. */
+export function heapByteOffset(backend: WasmBackendLike, t: TensorInfo): number {
+  const at = backend.dataIdMap.get(t.dataId)?.memoryOffset;
+  if (at === null || at === undefined) throw new Error('native: tensor has no wasm heap memory');
+  return at;
+}
+
 function view(backend: WasmBackendLike, buffer: ArrayBufferLike, arg: HeapArg): Float32Array {
-  const base = backend.dataIdMap.get(arg.info.dataId)?.memoryOffset;
-  if (base === null || base === undefined) throw new Error('native: tensor has no wasm heap memory');
+  const base = heapByteOffset(backend, arg.info);
   const offset = arg.offset ?? 0;
   if (offset + size(arg.dims) > size(arg.info.shape)) throw new Error('native: view past the end of its tensor');
   return new Float32Array(buffer, base + 4 * offset, size(arg.dims));
