@@ -7,9 +7,9 @@
 // compiled by Node's ES-module loader; bundled, the same code is the entry file and the chunks its
 // lazy `import()`s need. Measured on the 512-stage sweep of `npm run bench:dag`:
 // - unbundled → esbuild's bundle (35 files loaded): 267 → 251 ms median wall clock (−6%), quiet machine;
-// - esbuild's → rolldown's (22 files): 0.580 → 0.557 G instructions (−4%, callgrind, three runs
-//   each). esbuild puts every module shared by two lazy entries in a chunk of its own; rolldown
-//   merges the chunks that are always loaded together.
+// - esbuild's → rolldown's (22 files; 23 with the compile-cache entry, main.ts): 0.580 → 0.557 G
+//   instructions (−4%, callgrind, three runs each). esbuild puts every module shared by two lazy
+//   entries in a chunk of its own; rolldown merges the chunks that are always loaded together.
 // A V8 code cache on top was measured too (scripts/profile/code-cache.mjs) and is not used; see
 // README "Performance".
 //
@@ -66,7 +66,7 @@ await bundle.close();
 // The executable is tsc's main.js as it is: it turns on Node's compile cache, then imports ./start.js,
 // which is the bundle's entry here as it is tsc's module beside it. (Bundled as a second entry, it
 // would make start.js a dynamic import inside the graph, and rolldown would split what a rerun loads
-// into 36 files instead of 22.)
+// into 36 files instead of 23.)
 const main = readFileSync(join(root, 'dist/src/cli/main.js'), 'utf8');
 writeFileSync(join(outdir, 'rethink.js'), main.replace(/sourceMappingURL=main\.js\.map\s*$/, 'sourceMappingURL=rethink.js.map\n'));
 copyFileSync(join(root, 'dist/src/cli/main.js.map'), join(outdir, 'rethink.js.map'));
