@@ -196,8 +196,10 @@ function lrnSumRaces(reg: NativeContext, race: Race, native: readonly [string, (
     const x = rnd([BATCH, h, h, 64]);
     const dy = rnd([BATCH, h, h, 64]);
     const y = tf.engine().runKernel('LRN', { x }, lrn) as tf.Tensor;
-    race(`LRN ${h}x${h}x64`, 0, () => tf.engine().runKernel('LRN', { x }, lrn) as tf.Tensor, [native, wasmOf('LRN')]);
-    race(`LRNGrad ${h}x${h}x64`, 0, () => tf.engine().runKernel('LRNGrad', { x, y, dy }, lrn) as tf.Tensor, [native, wasmOf('LRNGrad')]);
+    const way = (g: 'simd' | 'graph'): readonly [string, () => void] => [g, () => { native[1](); reg.lrn = g; }];
+    race(`LRN ${h}x${h}x64`, 0, () => tf.engine().runKernel('LRN', { x }, lrn) as tf.Tensor, [way('simd'), way('graph'), wasmOf('LRN')]);
+    race(`LRNGrad ${h}x${h}x64`, 0, () => tf.engine().runKernel('LRNGrad', { x, y, dy }, lrn) as tf.Tensor, [way('simd'), way('graph'), wasmOf('LRNGrad')]);
+    reg.lrn = 'simd';
     tf.dispose([x, dy, y]);
   }
   for (const shape of [[BATCH, 28, 28, 64], [BATCH, 14, 14, 64], [BATCH, 28, 28, 96], [BATCH, 384]]) {

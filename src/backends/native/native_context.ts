@@ -26,6 +26,11 @@ export interface NativeContext {
    */
   maxPoolGrad: 'simd' | 'indices';
   /**
+   * LRN and LRNGrad: 'simd' (wasm SIMD on the heap where the channels come in fours and β is 0.75 or
+   * 0.5, ORT's graph otherwise), or 'graph' (ORT's graph wherever it fits; profiling, tests).
+   */
+  lrn: 'simd' | 'graph';
+  /**
    * The layout of an expanded filter-gradient operand: 'auto' (rows of taps where each tap reads its
    * source at one offset, see filter_grad_expanded.ts), or always 'pixel-rows' (profiling, tests).
    */

@@ -117,6 +117,7 @@ export async function registerNativeBackend(runtime: OrtRuntime): Promise<Native
     disabled: new Set(),
     filterGrad: 'auto',
     maxPoolGrad: 'simd',
+    lrn: 'simd',
     expansionLayout: 'auto',
     nchwcBlock: probeNchwcBlock(runtime),
   };

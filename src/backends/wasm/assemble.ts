@@ -93,6 +93,7 @@ export const op = {
   get: (local: number) => [0x20, local],
   set: (local: number) => [0x21, local],
   i32: (value: number) => [0x41, ...sleb(value)],
+  f32: (value: number) => [0x43, ...new Uint8Array(new Float32Array([value]).buffer)],
   i32Add: [0x6a],
   i32Sub: [0x6b],
   i32Mul: [0x6c],
@@ -115,6 +116,8 @@ export const op = {
   f32x4Add: simd(0xe4),
   f32x4Sub: simd(0xe5),
   f32x4Mul: simd(0xe6),
+  f32x4Div: simd(0xe7),
+  f32x4Sqrt: simd(0xe3),
   /** a < b ? b : a (a NaN a stays; −0 stays) */
   f32x4Pmax: simd(0xeb),
 } as const;

@@ -1,10 +1,13 @@
-// LRN, LRNGrad and leading-axes Sum and Mean on ONNX Runtime against the cpu backend on fresh seeded inputs
-// (relative L2 ≤ 1e-5), checking the native path really ran, and the fallbacks for other cases.
+// LRN, LRNGrad and leading-axes Sum and Mean on ONNX Runtime (LRN also in wasm SIMD on the heap)
+// against the cpu backend on fresh seeded inputs (relative L2 ≤ 1e-5), checking the native path
+// really ran, and the fallbacks for other cases.
 
 import { before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
 import type { NativeContext } from '../../../src/backends/native/native_context.js';
+import { lrnChunks } from '../../../src/backends/native/lrn_kernels.js';
+import type { LrnSpec } from '../../../src/backends/native/lrn_graph.js';
 import { nativeContext, randomValues, relL2, runOn } from './helpers.js';
 
 const TOL = 1e-5;
@@ -83,9 +86,57 @@ test('LRN gradient through tf.grad matches cpu', async () => {
   2);
 });
 
-test('LRN: small tensors and very many channels stay on the wasm kernel', async () => {
+test('LRN: small tensors and very many channels stay on the wasm kernel unless the SIMD kernel takes them', async () => {
   await check('lrn small', 'LRN', false, [[1, 3, 3, 5]], (x) => tf.localResponseNormalization(x as tf.Tensor4D, 2, 1, 0.1, 0.75));
-  await check('lrn wide', 'LRN', false, [[2, 3, 5, 600]], (x) => tf.localResponseNormalization(x as tf.Tensor4D, 2, 1, 0.1, 0.75));
+  await check('lrn wide', 'LRN', false, [[2, 3, 5, 602]], (x) => tf.localResponseNormalization(x as tf.Tensor4D, 2, 1, 0.1, 0.75));
+  await check('lrn wide, β other', 'LRN', false, [[2, 3, 5, 600]], (x) => tf.localResponseNormalization(x as tf.Tensor4D, 2, 1, 0.1, 0.6));
+  // Four-channel groups and β 0.75: the SIMD kernel, at any size.
+  await check('lrn small simd', 'LRN', true, [[1, 3, 3, 8]], (x) => tf.localResponseNormalization(x as tf.Tensor4D, 2, 1, 0.1, 0.75), 3);
+  await check('lrn wide simd', 'LRN', true, [[2, 3, 5, 600]], (x) => tf.localResponseNormalization(x as tf.Tensor4D, 2, 1, 0.1, 0.75), 3);
+});
+
+/** Both kernels of one LRN at `shape`, checked against cpu; returns whether any ORT graph ran for them. */
+async function lrnBoth(way: 'simd' | 'graph', shape: readonly [number, number, number, number], p: { depthRadius: number; bias: number; alpha: number; beta: number }): Promise<boolean> {
+  ctx.lrn = way;
+  try {
+    const label = `${way} lrn ${shape} r${p.depthRadius} b${p.beta}`;
+    await check(label, 'LRN', true, [shape], (x) => tf.localResponseNormalization(x as tf.Tensor4D, p.depthRadius, p.bias, p.alpha, p.beta), 3);
+    await check(`grad ${label}`, 'LRNGrad', true, [shape, shape], (x, dy) => {
+      const y = tf.engine().runKernel('LRN', { x: x! }, p) as tf.Tensor;
+      return tf.engine().runKernel('LRNGrad', { x: x!, y, dy: dy! }, p) as tf.Tensor;
+    }, 3);
+  } finally {
+    ctx.lrn = 'simd';
+  }
+  const c = shape[3];
+  const spec = (kind: LrnSpec['kind']): LrnSpec => ({ kind, m: (shape[0] * shape[1] * shape[2]), c, radius: p.depthRadius, bias: p.bias, alpha: p.alpha, beta: p.beta });
+  return [...lrnChunks(spec('lrn')), ...lrnChunks(spec('lrn-grad'))].some((k) => ctx.cache.has(k.spec));
+}
+
+test('LRN and LRNGrad in wasm SIMD where channels come in fours and β is 0.75 or 0.5: no ORT graph, cpu within 1e-5', async () => {
+  const cases: ReadonlyArray<readonly [readonly [number, number, number, number], number, number]> = [
+    [[3, 7, 5, 4], 1, 0.75],
+    [[2, 9, 11, 8], 4, 0.5],
+    [[4, 14, 14, 64], 4, 0.75], // the small AlexNet's second LRN, batch 4
+    [[2, 5, 7, 12], 0, 0.75],
+    [[2, 5, 7, 16], 40, 0.5], // a window wider than the channels
+  ];
+  for (const [shape, r, beta] of cases) {
+    const graphRan = await lrnBoth('simd', shape, { depthRadius: r, bias: 1.5, alpha: 0.3, beta });
+    assert.equal(graphRan, false, `${shape} r${r}: an ORT graph ran instead of the SIMD kernel`);
+  }
+});
+
+test('LRN and LRNGrad on ORT run in row chunks (a partial last chunk included) and agree with cpu', async () => {
+  // 4,608 rows of 64 channels: chunks of at most 4,096 rows (1 MiB), so two of 2,304.
+  const shape = [2, 48, 48, 64] as const;
+  const p = { depthRadius: 4, bias: 1, alpha: 0.001 / 9, beta: 0.75 };
+  const chunks = lrnChunks({ kind: 'lrn', m: 4608, c: 64, radius: 4, bias: 1, alpha: p.alpha, beta: 0.75 });
+  assert.deepEqual(chunks.map((k) => [k.spec.m, k.offset]), [[2304, 0], [2304, 2304 * 64]]);
+  assert.equal(await lrnBoth('graph', shape, p), true, 'the graph did not run');
+  const uneven = lrnChunks({ kind: 'lrn', m: 4099, c: 64, radius: 4, bias: 1, alpha: p.alpha, beta: 0.75 });
+  assert.deepEqual(uneven.map((k) => k.spec.m), [2050, 2049]);
+  assert.equal(await lrnBoth('graph', [1, 4099, 1, 64], { ...p, beta: 0.6 }), true, 'the graph did not run');
 });
 
 test('Sum and Mean over leading axes on ORT; other axes and small tensors fall back', async () => {
