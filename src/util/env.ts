@@ -150,6 +150,7 @@ export const ENV = {
   wasmThreads: count('RETHINK_WASM_THREADS', { default: 'the cores, at most 4', description: "the wasm backend's XNNPACK threads (1: the stock single-threaded build)" }),
   nativeThreads: count('RETHINK_NATIVE_THREADS', { default: 'all cores', description: "the native backend's onnxruntime intra-op threads" }),
   nativeArena: flag('RETHINK_NATIVE_ARENA', false, "keep onnxruntime's per-session memory arenas (faster, but each cached session holds its peak memory)"),
+  nativeOutputCopies: flag('RETHINK_NATIVE_OUTPUT_COPIES', false, "let onnxruntime-node's binding copy every output of a run, as it does by default (rethink stops it where it can; for comparisons)"),
   nativeSpin: flag('RETHINK_NATIVE_SPIN', false, "onnxruntime's intra-op threads spin while waiting for work (faster on an idle machine, costly on a shared one)"),
   fusedBn: flag('RETHINK_FUSED_BN', true, 'our fused batch-norm kernels on webgpu, wasm and native (off: composed from tfjs ops)'),
   fusedSgd: flag('RETHINK_FUSED_SGD', true, 'the fused momentum-SGD update where the backend has one (off: composed from tfjs ops)'),

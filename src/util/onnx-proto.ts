@@ -4,7 +4,7 @@
 // dependency; decoding is never needed because ONNX Runtime only reads them.
 
 /** ONNX TensorProto.DataType values we use. */
-export const OnnxType = { float: 1, int64: 7 } as const;
+export const OnnxType = { float: 1, int64: 7, bfloat16: 16 } as const;
 export type OnnxElemType = (typeof OnnxType)[keyof typeof OnnxType];
 
 export type OnnxAttr =
@@ -167,6 +167,7 @@ function writeValueInfo(w: Writer, v: OnnxValueInfo): void {
 function writeInitializer(w: Writer, t: OnnxInt64Initializer): void {
   for (const d of t.dims) w.int(1, d);
   const type = t.type ?? OnnxType.int64;
+  if (type !== OnnxType.float && type !== OnnxType.int64) throw new Error(`ONNX initializer ${t.name}: float or int64 values only, got type ${type}`);
   w.int(2, type);
   w.string(8, t.name);
   const raw = type === OnnxType.float ? new Float32Array(t.values) : new BigInt64Array(t.values.map((v) => BigInt(v)));

@@ -68,6 +68,7 @@ export async function initNative(options: NativeInitOptions = {}): Promise<Nativ
         adapter: {
           ortIntraOpThreads: String(threads),
           ortArena: String(arena),
+          ortOutputs: loaded.runtime.outputsInPlace ? 'in-place' : 'copied',
           nchwcBlock: String(reg.ctx.nchwcBlock ?? 'off'),
           wasmThreads: '1',
           heap: reg.heap(),

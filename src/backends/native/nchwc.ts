@@ -6,7 +6,7 @@
 // plain NCHW Conv is used.
 
 import type { OnnxInt64Initializer, OnnxNode } from '../../util/onnx-proto.js';
-import { encodeModel, OnnxType } from '../../util/onnx-proto.js';
+import { OnnxType, type OnnxGraph } from '../../util/onnx-proto.js';
 import type { OrtRuntime } from './ort_runtime.js';
 
 export const NCHWC_DOMAIN = 'com.microsoft.nchwc';
@@ -162,7 +162,7 @@ function probe(rt: OrtRuntime, block: number): boolean {
   const [n, h, w, c, k] = [1, 3, 4, 2 * block, 3];
   const f = OnnxType.float;
   const filt = blockedFilterNodes('wo', 'wb', c, c, k, k, block);
-  const model = encodeModel({
+  const model: OnnxGraph = {
     nodes: [
       { op: 'ReorderInput', domain: NCHWC_DOMAIN, inputs: ['x'], outputs: ['xr'], attrs: { channels_last: int(1) } },
       { op: 'Transpose', inputs: ['w'], outputs: ['wo'], attrs: { perm: ints([3, 2, 0, 1]) } },
@@ -176,7 +176,7 @@ function probe(rt: OrtRuntime, block: number): boolean {
       { name: 'w', type: f, shape: [k, k, c, c] },
     ],
     outputs: [{ name: 'y', type: f, shape: [n, h, w, c] }],
-  });
+  };
   const x = new Float32Array(h * w * c).map((_, i) => ((i * 37) % 11) - 5);
   const wt = new Float32Array(k * k * c * c).map((_, i) => ((i * 53) % 13) - 6);
   const y = new Float32Array(h * w * c);

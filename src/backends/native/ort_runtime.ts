@@ -3,9 +3,23 @@
 // native call with setImmediate; the binding underneath runs the same session synchronously. It is an
 // internal API, so we pin the version, check the shape of every member we touch, and run a smoke test;
 // any mismatch becomes a failure value and the caller keeps the pure-wasm path.
+//
+// Outputs without copies. The binding hands back every output of a run as a fresh ArrayBuffer, a
+// copy, even one ORT has just written into the caller's preallocated memory: 630 MB a step of small
+// Inception at batch 128, each copy in newly mapped memory faulted in page by page (≈ 10 µs a page
+// on this VM), and all of it external memory that has V8 collect (a scavenge and a mark-compact)
+// every 64 MB. The binding converts a run's outputs in graph order only after the run has finished
+// and written them all, and throws on an element type it has no JS array for (bfloat16). So each
+// graph gets a first output of that type (a scalar cast from a constant); when the binding throws
+// that error on it, every preallocated output is already written and nothing was copied. A throw
+// with any other message is a real error. The start-up check runs a graph this way and checks its
+// output; where the binding behaves otherwise (another version), graphs run without the extra
+// output and outputs are copied as before. (onnxruntime's main branch hands outputs back without
+// copying; when a release does, this goes.)
 
 import { createRequire } from 'node:module';
 import { ENV } from '../../util/env.js';
+import { encodeModel, OnnxType, type OnnxGraph } from '../../util/onnx-proto.js';
 
 /** The onnxruntime-node versions whose internal binding layout this wrapper was checked against. */
 export const SUPPORTED_ORT_VERSIONS: readonly string[] = ['1.30.0'];
@@ -56,7 +70,24 @@ export interface OrtRuntime {
   readonly threads: number;
   /** Whether each session keeps ORT's memory arena (faster reuse, but memory held per session). */
   readonly arena: boolean;
-  createSession(model: Uint8Array, optLevel: OrtOptLevel, overrides?: OrtSessionOverrides): OrtSession;
+  /** Whether runs skip the binding's copy of every output (see the header); false: outputs are copied as the binding does. */
+  readonly outputsInPlace: boolean;
+  createSession(graph: OnnxGraph, optLevel: OrtOptLevel, overrides?: OrtSessionOverrides): OrtSession;
+}
+
+/** The extra first output that stops the binding before it copies any output (see the header). */
+const DISCARD = 'rethink_discard';
+/** What the binding throws when it reaches that output (bfloat16 has no JS array there): the run succeeded. */
+export const DISCARD_MESSAGE = `Tensor type (${OnnxType.bfloat16}) is not supported.`;
+
+/** `graph` with the discard output first: a bfloat16 scalar cast from a float constant. */
+export function withDiscardOutput(graph: OnnxGraph): OnnxGraph {
+  return {
+    ...graph,
+    nodes: [{ op: 'Cast', inputs: [`${DISCARD}_src`], outputs: [DISCARD], attrs: { to: { kind: 'int', value: OnnxType.bfloat16 } } }, ...graph.nodes],
+    initializers: [{ name: `${DISCARD}_src`, dims: [], values: [0], type: OnnxType.float }, ...(graph.initializers ?? [])],
+    outputs: [{ name: DISCARD, type: OnnxType.bfloat16, shape: [] }, ...graph.outputs],
+  };
 }
 
 interface RawSession {
@@ -102,7 +133,7 @@ function checkShape(mods: OrtModules): { ctor: RawSessionCtor; init: () => void;
   return { ctor: ctor as unknown as RawSessionCtor, init: b.initOrt as () => void, Tensor: mods.Tensor as unknown as TensorCtor };
 }
 
-function makeRuntime(version: string, threads: number, arena: boolean, api: { ctor: RawSessionCtor; Tensor: TensorCtor }): OrtRuntime {
+function makeRuntime(version: string, threads: number, arena: boolean, outputsInPlace: boolean, api: { ctor: RawSessionCtor; Tensor: TensorCtor }): OrtRuntime {
   const { ctor, Tensor } = api;
   const toFeeds = (vals: Readonly<Record<string, OrtInput>>): Record<string, object> => {
     const out: Record<string, object> = {};
@@ -113,7 +144,9 @@ function makeRuntime(version: string, threads: number, arena: boolean, api: { ct
     version,
     threads,
     arena,
-    createSession(model, optLevel, overrides = {}) {
+    outputsInPlace,
+    createSession(graph, optLevel, overrides = {}) {
+      const model = encodeModel(outputsInPlace ? withDiscardOutput(graph) : graph);
       const raw = new ctor();
       const sessionArena = overrides.arena ?? arena;
       const spinning = overrides.spinning ?? ENV.nativeSpin.read();
@@ -131,7 +164,21 @@ function makeRuntime(version: string, threads: number, arena: boolean, api: { ct
       });
       return {
         run(inputs, outputs) {
-          raw.run(toFeeds(inputs), toFeeds(outputs), {});
+          if (!outputsInPlace) {
+            raw.run(toFeeds(inputs), toFeeds(outputs), {});
+            return;
+          }
+          const fetches = { [DISCARD]: null, ...toFeeds(outputs) };
+          // The expected throw needs no stack trace.
+          const limit = Error.stackTraceLimit;
+          Error.stackTraceLimit = 0;
+          try {
+            raw.run(toFeeds(inputs), fetches, {});
+          } catch (e) {
+            if (!(e instanceof Error && e.message === DISCARD_MESSAGE)) throw e;
+          } finally {
+            Error.stackTraceLimit = limit;
+          }
         },
         dispose() {
           raw.dispose();
@@ -161,11 +208,35 @@ export async function loadOrtRuntime(
   if (typeof api === 'string') return { ok: false, reason: 'api-shape', detail: api };
   try {
     api.init();
-    const runtime = makeRuntime(mods.version, threads, arena, api);
+    // Outputs in place where the binding behaves as the header says, else copied as it does.
+    const inPlace = makeRuntime(mods.version, threads, arena, true, api);
+    if (ENV.nativeOutputCopies.read() === false && outputsInPlaceHold(inPlace) && smokeTest(inPlace) === null) return { ok: true, runtime: inPlace };
+    const runtime = makeRuntime(mods.version, threads, arena, false, api);
     const problem = smokeTest(runtime);
     if (problem !== null) return { ok: false, reason: 'smoke-test', detail: problem };
     return { ok: true, runtime };
   } catch (e) {
     return { ok: false, reason: 'smoke-test', detail: e instanceof Error ? e.message : String(e) };
+  }
+}
+
+/**
+ * Whether runs with the discard output write their preallocated outputs and end in the expected
+ * throw: a Neg over 5 floats at a non-zero offset of a larger buffer, its run caught here unwrapped.
+ */
+function outputsInPlaceHold(rt: OrtRuntime): boolean {
+  const f = OnnxType.float;
+  const session = rt.createSession({ nodes: [{ op: 'Neg', inputs: ['x'], outputs: ['y'] }], inputs: [{ name: 'x', type: f, shape: [5] }], outputs: [{ name: 'y', type: f, shape: [5] }] }, 'basic');
+  try {
+    const heap = new ArrayBuffer(64);
+    const x = new Float32Array(heap, 4, 5);
+    const y = new Float32Array(heap, 32, 5).fill(Number.NaN);
+    x.set([1, -2, 3, -4, 0.5]);
+    session.run({ x: { data: x, dims: [5] } }, { y: { data: y, dims: [5] } });
+    return Array.from(y).every((v, i) => v === -(x[i] as number));
+  } catch {
+    return false;
+  } finally {
+    session.dispose();
   }
 }

@@ -3,7 +3,6 @@
 
 import type { KernelSpec } from './kernel_spec.js';
 import { graphFor } from './kernel_spec.js';
-import { encodeModel } from '../../util/onnx-proto.js';
 import type { OrtRuntime, OrtSession } from './ort_runtime.js';
 
 export class SessionCache {
@@ -35,7 +34,7 @@ export class SessionCache {
     }
     // 'basic' (constant folding, no layout rewrites): 'extended'/'all' made the small-channel
     // conv 2–3× slower here, because the NCHWc rewrite re-blocks a filter that changes every call.
-    const session = this.runtime.createSession(encodeModel(graphFor(spec)), 'basic');
+    const session = this.runtime.createSession(graphFor(spec), 'basic');
     this.sessions.set(key, session);
     if (this.sessions.size > this.capacity) {
       const [oldKey, old] = this.sessions.entries().next().value as [string, OrtSession];

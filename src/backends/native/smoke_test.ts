@@ -1,13 +1,13 @@
 // A start-up check that the internal binding still behaves as the kernels assume: inputs read in
 // place from a plain ArrayBuffer at a non-zero offset, and outputs written into preallocated memory.
 
-import { encodeModel, OnnxType } from '../../util/onnx-proto.js';
+import { OnnxType, type OnnxGraph } from '../../util/onnx-proto.js';
 import type { OrtRuntime } from './ort_runtime.js';
 
 /** Returns null when the runtime passes, else what went wrong. */
 export function smokeTestRuntime(rt: OrtRuntime): string | null {
   const f = OnnxType.float;
-  const model = encodeModel({
+  const model: OnnxGraph = {
     nodes: [{ op: 'Gemm', inputs: ['a', 'b', 'c'], outputs: ['y'], attrs: { transB: { kind: 'int', value: 1 } } }],
     inputs: [
       { name: 'a', type: f, shape: [2, 3] },
@@ -15,7 +15,7 @@ export function smokeTestRuntime(rt: OrtRuntime): string | null {
       { name: 'c', type: f, shape: [2] },
     ],
     outputs: [{ name: 'y', type: f, shape: [2, 2] }],
-  });
+  };
   const session = rt.createSession(model, 'basic');
   try {
     const heap = new ArrayBuffer(256);

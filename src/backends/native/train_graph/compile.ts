@@ -1,8 +1,8 @@
 // compileNativeTrainStep: an MLP's training steps as one ONNX Runtime session, K steps per run (a Scan
-// over the step graph, mlp_graph.ts), run synchronously. onnxruntime-node's binding returns a fresh
-// copy of every output of a run even when the outputs are preallocated (1.30: 9.7 MB of state for
-// MLP 1x512, with the GC, page faults and allocator trimming that follow), so the state leaves the
-// graph once per chunk of steps, not once per step. The step owns the weights and velocities in two
+// over the step graph, mlp_graph.ts), run synchronously. Every run writes the whole state out of the
+// graph (9.7 MB for MLP 1x512), and where the binding cannot be kept from copying it (see
+// ort_runtime.ts) copies it a second time into fresh memory, with the GC, page faults and allocator
+// trimming that follow; so the state leaves the graph once per chunk of steps, not once per step. The step owns the weights and velocities in two
 // sets of host buffers: a run reads set A and ORT writes set B in place, the next run the reverse,
 // so nothing is copied between runs. `sync()` writes the current set into the tfjs variables.
 // A batch of another size (the epoch's short last batch) gets its own session, built once.
@@ -12,7 +12,6 @@
 import * as tf from '@tensorflow/tfjs';
 import type { CompiledTrainStep, StepOutcome, TrainChunk, TrainStepSpec } from '../../session.js';
 import { nativeRegistration } from '../register.js';
-import { encodeModel } from '../../../util/onnx-proto.js';
 import type { OrtInput, OrtOptLevel, OrtRuntime, OrtSession, OrtSessionOverrides } from '../ort_runtime.js';
 import { layerStateNames, mlpChunkGraph, mlpChunkNames } from './mlp_graph.js';
 import { mlpLayout, type MlpLayout } from './mlp_layout.js';
@@ -41,10 +40,10 @@ export const MAX_CHUNK_STEPS = 128;
 
 /**
  * Steps per run when the options do not say: as many as fit in CHUNK_ROWS rows, 1 to MAX_CHUNK_STEPS
- * (128 at batch 32, 32 at 128, 8 at 512). Every run copies the whole state out of ONNX Runtime into
- * fresh memory (13.7 MB for MLP 3x512), and on this VM each page of it faults in at ≈ 10 µs: 30–40 ms
- * a run, as much as 8 steps of MLP 3x512 at batch 32 (with glibc's transparent huge pages,
- * GLIBC_TUNABLES=glibc.malloc.hugetlb=1, nearly all those faults go, in PyTorch's process as in ours).
+ * (128 at batch 32, 32 at 128, 8 at 512). The measurements below date from when the binding copied
+ * the whole state out of ONNX Runtime into fresh memory on every run (13.7 MB for MLP 3x512; on this
+ * VM each page of it faulted in at ≈ 10 µs: 30–40 ms a run, as much as 8 steps of MLP 3x512 at batch
+ * 32); ort_runtime.ts now stops that copy, and a run still writes the state once.
  * A run of three or more steps also has ORT's Scan allocate a second copy of the state the first time
  * (its ping-pong buffers), once per session. Bounding a chunk by rows rather than steps lets a small
  * batch amortise all that over as many images as a batch of 128 does. Measured (CPU ms per step, busy
@@ -127,7 +126,7 @@ class MlpTrainStep implements CompiledTrainStep {
     const { optLevel, chunkSteps: _, ...overrides } = this.options;
     const values = this.maxChunkSteps * batch * this.spec.numClasses;
     const made: BatchSession = {
-      session: this.runtime.createSession(encodeModel(graph), optLevel, overrides),
+      session: this.runtime.createSession(graph, optLevel, overrides),
       targets: new Float32Array(values),
       logits: new Float32Array(values),
       logp: new Float32Array(values),

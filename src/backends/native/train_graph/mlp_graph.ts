@@ -157,8 +157,8 @@ export const mlpChunkNames = {
  * K steps in one run: an ONNX Scan whose body is mlpStepGraph, the weights and velocities its
  * loop-carried state, the batches, targets and learning rates scanned along their first axis, each
  * step's logits and log-probabilities stacked as scan outputs. K is symbolic, so one session serves
- * every chunk length. Only the state at the chunk's end leaves the graph: onnxruntime-node's binding
- * copies every output of a run into a fresh buffer, and the state is ~10 MB per step for MLP 1x512.
+ * every chunk length. Only the state at the chunk's end leaves the graph: it is ~10 MB for MLP 1x512,
+ * written once a run (and copied again where the binding's copy cannot be avoided, ort_runtime.ts).
  */
 export function mlpChunkGraph(s: MlpStepGraphSpec): OnnxGraph {
   const step = mlpStepGraph(s);
