@@ -41,6 +41,9 @@ export async function initNative(options: NativeInitOptions = {}): Promise<Nativ
     const arena = options.arena ?? ENV.nativeArena.read();
     const loaded = await loadOrtRuntime(threads, arena, options.loader, smokeTestRuntime);
     if (!loaded.ok) return loaded;
+    // Before any kernel runs: keeps the memory ORT's runs free on glibc's heap (malloc_threshold.ts).
+    const { raiseMallocThreshold } = await import('./malloc_threshold.js');
+    raiseMallocThreshold(loaded.runtime);
     const tf = await import('@tensorflow/tfjs');
     const wasm = await import('@tensorflow/tfjs-backend-wasm');
     const { registerNativeBackend, NATIVE_BACKEND } = await import('./register.js');
