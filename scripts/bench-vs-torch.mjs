@@ -20,9 +20,10 @@
 // a timed region of about a second at batch 128: 100 for the MLPs (5–10 ms a step), 10 for the conv
 // models (0.2–1.5 s a step). Ten MLP steps are 50–100 ms, which one GC or a burst of page faults
 // decides on either side; and ours is then a single run of the compiled step, whose fixed cost per
-// run (the state copied out of ONNX Runtime, 30–40 ms) is spread over 10 steps where training
-// spreads it over 32. mlp_1x512 at batch 128, `npm run bench -- --models mlp_1x512 --steps 10` and
-// `--steps 100` alternating, three rounds each, best round: 15,979 img/s over 10 steps, 26,078 over 100.
+// run is spread over 10 steps where training spreads it over 32. mlp_1x512 at batch 128, `npm run
+// bench -- --models mlp_1x512 --steps 10` and `--steps 100` alternating, three rounds each, best
+// round: 15,979 img/s over 10 steps, 26,078 over 100 (2026-12-08, when onnxruntime-node's binding
+// still copied the state out of every run, 30–40 ms; backends/native/ort_runtime.ts now stops it).
 // Rounds alternate (ours, PyTorch, ours, PyTorch…) so that a drifting load hits both sides; each
 // side's best round is reported. PyTorch runs with each of --threads (its best count is kept); ours
 // with its backend's default threads (RETHINK_NATIVE_THREADS: all cores).

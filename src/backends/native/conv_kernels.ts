@@ -65,10 +65,14 @@ function usable(g: ConvGeometry): boolean {
 
 /**
  * Largest intermediate of one conv graph run, in bytes. glibc serves blocks above its mmap threshold
- * (at most 32 MiB) with fresh mappings, so a graph whose intermediates are larger page-faults them
- * in on every run; batches run in chunks below it instead, each chunk a zero-copy view.
+ * (at most 32 MiB, where malloc_threshold.ts sets it at start-up) with fresh mappings, so a graph
+ * whose intermediates are larger page-faults them in on every run; batches run in chunks below it
+ * instead, each chunk a zero-copy view. 16 MiB rather than the 8 it was before the threshold was
+ * raised: fewer, larger GEMMs (small Inception 149 and 154 img/s against 142 and 144, small AlexNet
+ * 1,064 and 1,054 against 1,011 and 998; `npm run bench -- --models small_inception,small_alexnet
+ * --steps 10`, the two sizes alternating, 2026-12-08).
  */
-const CHUNK_INTERMEDIATE_BYTES = 8 << 20;
+const CHUNK_INTERMEDIATE_BYTES = 16 << 20;
 
 /** Calls run(n0, n) over consecutive image ranges of near-equal size, each within the limit. */
 function inBatchChunks(g: ConvGeometry, run: (n0: number, n: number) => void): void {
