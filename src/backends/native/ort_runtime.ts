@@ -221,8 +221,9 @@ export async function loadOrtRuntime(
 }
 
 /**
- * Whether runs with the discard output write their preallocated outputs and end in the expected
- * throw: a Neg over 5 floats at a non-zero offset of a larger buffer, its run caught here unwrapped.
+ * Whether a run with the discard output (run() absorbs the expected throw) has written its
+ * preallocated output: a Neg over 5 floats at a non-zero offset of a larger buffer. Any other throw,
+ * or an output left unwritten (a binding that rejects the discard output before running), says no.
  */
 function outputsInPlaceHold(rt: OrtRuntime): boolean {
   const f = OnnxType.float;
