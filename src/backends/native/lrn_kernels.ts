@@ -58,9 +58,9 @@ export function lrnChunks(spec: LrnSpec): Array<{ readonly spec: LrnSpec; readon
 function simdGeometry(ctx: NativeContext, x: TensorInfo, attrs: LrnAttrs): LrnGeometry | null {
   if (ctx.lrn !== 'simd' || !attrsOk(x, attrs)) return null;
   const c = x.shape[3] as number;
-  if (!simdLrnFits(c, attrs.depthRadius, attrs.beta)) return null;
   const { depthRadius: radius, bias, alpha, beta } = attrs;
-  return { pixels: util.sizeFromShape(x.shape) / c, c, radius, bias, alpha, beta: beta as LrnGeometry['beta'] };
+  if (!simdLrnFits(c, radius, beta)) return null;
+  return { pixels: util.sizeFromShape(x.shape) / c, c, radius, bias, alpha, beta };
 }
 
 /** Runs the SIMD kernel into `out`; false (nothing written) where the heap module will not load. */

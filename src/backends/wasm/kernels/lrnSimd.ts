@@ -46,23 +46,33 @@ function negPow(beta: SimdBeta, v: number, one: number): number[] {
 const splat = (param: number, local: number): number[] => [...op.get(param), ...op.f32x4Splat, ...op.set(local)];
 const oneTo = (local: number): number[] => [...op.f32(1), ...op.f32x4Splat, ...op.set(local)];
 
+/** `body` for every group of four channels: c = 0, 16, … below cBytes. */
+const overChannels = (c: number, cBytes: number, body: number[]): number[] => [...op.i32(0), ...op.set(c), ...whileBelow(c, cBytes, body, op.i32(16))];
+
+/** row[pad + c] = x[c]², through v128 local `v`: the padded row of squares whose window sums give the norm. */
+const squaresInto = (row: number, pad: number, x: number, c: number, v: number): number[] => [
+  ...plus(row, pad), ...op.get(c), ...op.i32Add,
+  ...load(x, c), ...op.set(v), ...op.get(v), ...op.get(v), ...op.f32x4Mul, ...op.v128Store,
+];
+
+/** v = bias + α·acc (all v128 locals): the norm of four channels from their window sums. */
+const normInto = (bias: number, alpha: number, acc: number, v: number): number[] => [
+  ...op.get(bias), ...op.get(alpha), ...op.get(acc), ...op.f32x4Mul, ...op.f32x4Add, ...op.set(v),
+];
+
 function lrnFunction(beta: SimdBeta): WasmFunction {
   // Params: 0 x, 1 y, 2 s, 3 pixels, 4 cBytes, 5 tapBytes, 6 padBytes, 7 bias, 8 alpha.
   // Locals: 9 k, 10 c, 11 d, 12 p; 13 acc, 14 v, 15 biasV, 16 alphaV, 17 one.
   const [X, Y, S, PIXELS, CB, TAPS, PAD, BIAS, ALPHA] = [0, 1, 2, 3, 4, 5, 6, 7, 8];
   const [K, C, D, P, ACC, V, BV, AV, ONE] = [9, 10, 11, 12, 13, 14, 15, 16, 17];
-  const squares = [
-    ...plus(S, PAD), ...op.get(C), ...op.i32Add,
-    ...load(X, C), ...op.set(V), ...op.get(V), ...op.get(V), ...op.f32x4Mul, ...op.v128Store,
-  ];
   const outputs = [
     ...windowSum(S, C, TAPS, D, P, ACC),
-    ...op.get(BV), ...op.get(AV), ...op.get(ACC), ...op.f32x4Mul, ...op.f32x4Add, ...op.set(V),
+    ...normInto(BV, AV, ACC, V),
     ...plus(Y, C), ...load(X, C), ...negPow(beta, V, ONE), ...op.f32x4Mul, ...op.v128Store,
   ];
   const pixel = [
-    ...op.i32(0), ...op.set(C), ...whileBelow(C, CB, squares, op.i32(16)),
-    ...op.i32(0), ...op.set(C), ...whileBelow(C, CB, outputs, op.i32(16)),
+    ...overChannels(C, CB, squaresInto(S, PAD, X, C, V)),
+    ...overChannels(C, CB, outputs),
     ...addTo(X, op.get(CB)), ...addTo(Y, op.get(CB)),
   ];
   return {
@@ -79,13 +89,9 @@ function lrnGradFunction(beta: SimdBeta): WasmFunction {
   // Locals: 14 k, 15 c, 16 d, 17 p; 18 acc, 19 v, 20 biasV, 21 alphaV, 22 k2abV, 23 one.
   const [X, Y, DY, DX, S1, S2, S3, PIXELS, CB, TAPS, PAD, BIAS, ALPHA, K2AB] = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13];
   const [K, C, D, P, ACC, V, BV, AV, KV, ONE] = [14, 15, 16, 17, 18, 19, 20, 21, 22, 23];
-  const squares = [
-    ...plus(S1, PAD), ...op.get(C), ...op.i32Add,
-    ...load(X, C), ...op.set(V), ...op.get(V), ...op.get(V), ...op.f32x4Mul, ...op.v128Store,
-  ];
   const norms = [
     ...windowSum(S1, C, TAPS, D, P, ACC),
-    ...op.get(BV), ...op.get(AV), ...op.get(ACC), ...op.f32x4Mul, ...op.f32x4Add, ...op.set(V),
+    ...normInto(BV, AV, ACC, V),
     ...plus(S3, C), ...op.get(V), ...op.v128Store,
     ...plus(S2, PAD), ...op.get(C), ...op.i32Add,
     ...load(DY, C), ...load(Y, C), ...op.f32x4Mul, ...op.get(V), ...op.f32x4Div, ...op.v128Store,
@@ -99,9 +105,9 @@ function lrnGradFunction(beta: SimdBeta): WasmFunction {
     ...op.f32x4Add, ...op.v128Store,
   ];
   const pixel = [
-    ...op.i32(0), ...op.set(C), ...whileBelow(C, CB, squares, op.i32(16)),
-    ...op.i32(0), ...op.set(C), ...whileBelow(C, CB, norms, op.i32(16)),
-    ...op.i32(0), ...op.set(C), ...whileBelow(C, CB, grads, op.i32(16)),
+    ...overChannels(C, CB, squaresInto(S1, PAD, X, C, V)),
+    ...overChannels(C, CB, norms),
+    ...overChannels(C, CB, grads),
     ...addTo(X, op.get(CB)), ...addTo(Y, op.get(CB)), ...addTo(DY, op.get(CB)), ...addTo(DX, op.get(CB)),
   ];
   return {
@@ -128,7 +134,7 @@ export interface LrnGeometry {
 }
 
 /** Whether the SIMD kernels take this geometry: whole groups of four channels, a β they compute. */
-export function simdLrnFits(c: number, radius: number, beta: number): boolean {
+export function simdLrnFits(c: number, radius: number, beta: number): beta is SimdBeta {
   return c > 0 && c % 4 === 0 && Number.isInteger(radius) && radius >= 0 && isSimdBeta(beta);
 }
 
