@@ -15,7 +15,21 @@ export function randomValues(seed: string, n: number): Float32Array {
   return out;
 }
 
-export { relL2 } from '../../support/numerics.js';
+import { relL2 } from '../../support/numerics.js';
+export { relL2 };
+
+type Outputs = ReadonlyArray<{ readonly values: Float32Array; readonly shape: readonly number[] }>;
+
+/** Asserts that every output in `got` has `want`'s shape and lies within relative L2 `tol` of it. */
+export function assertAgrees(where: string, got: Outputs, want: Outputs, tol: number): void {
+  assert.equal(got.length, want.length, `${where}: output count`);
+  got.forEach((g, i) => {
+    const w = want[i]!;
+    assert.deepEqual(g.shape, w.shape, `${where}: shape`);
+    const err = relL2(g.values, w.values);
+    assert.ok(err <= tol, `${where}: output ${i} rel L2 ${err.toExponential(2)} > ${tol}`);
+  });
+}
 
 /** Runs f on `backend` over fresh tensors built from `inputs`; returns every output's values and shape. */
 export async function runOn(

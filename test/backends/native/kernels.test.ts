@@ -7,7 +7,7 @@ import * as tf from '@tensorflow/tfjs';
 import { nativeRegistration } from '../../../src/backends/native/register.js';
 import type { NativeContext } from '../../../src/backends/native/native_context.js';
 import { initNative } from '../../../src/backends/native/init.js';
-import { randomValues, relL2, runOn } from './helpers.js';
+import { assertAgrees, randomValues, runOn } from './helpers.js';
 import { convForwardGraph, convInputGradGraph } from '../../../src/backends/native/conv_graph.js';
 import { imagesPerChunk } from '../../../src/backends/native/filter_grad_expanded.js';
 import { NCHWC_DOMAIN } from '../../../src/backends/native/nchwc.js';
@@ -51,13 +51,7 @@ async function checkVariants(
     const where = `${label}${name === '' ? '' : ` (${name})`}`;
     assert.equal(tf.memory().numTensors, tensorsBefore, `${where}: leaked tensors`);
     assert.ok(nativeCalls(kernel) > calls, `${where}: ${kernel} did not run natively`);
-    got.forEach((g, i) => {
-      const w = want[i];
-      assert.ok(w !== undefined);
-      assert.deepEqual(g.shape, w.shape, `${where}: shape`);
-      const err = relL2(g.values, w.values);
-      assert.ok(err <= TOL, `${where}: output ${i} rel L2 ${err.toExponential(2)} > ${TOL}`);
-    });
+    assertAgrees(where, got, want, TOL);
   }
 }
 

@@ -8,7 +8,7 @@ import * as tf from '@tensorflow/tfjs';
 import type { NativeContext } from '../../../src/backends/native/native_context.js';
 import { lrnChunks } from '../../../src/backends/native/lrn_kernels.js';
 import type { LrnSpec } from '../../../src/backends/native/lrn_graph.js';
-import { nativeContext, randomValues, relL2, runOn } from './helpers.js';
+import { assertAgrees, nativeContext, randomValues, runOn } from './helpers.js';
 
 const TOL = 1e-5;
 let ctx: NativeContext;
@@ -42,13 +42,7 @@ async function check(
   assert.equal(backend.numDataIds(), ids, `${label}: leaked heap buffers`);
   assert.equal(calls(kernel) > before, native, `${label}: ${kernel} ${native ? 'did not run' : 'ran'} on ORT`);
   const want = await runOn('cpu', inputs, f);
-  got.forEach((g, i) => {
-    const w = want[i];
-    assert.ok(w !== undefined);
-    assert.deepEqual(g.shape, w.shape, `${label}: shape`);
-    const err = relL2(g.values, w.values);
-    assert.ok(err <= TOL, `${label}: output ${i} rel L2 ${err.toExponential(2)} > ${TOL}`);
-  });
+  assertAgrees(label, got, want, TOL);
 }
 
 const lrnParams = [
