@@ -2,9 +2,9 @@
 // over the step graph, mlp_graph.ts), run synchronously. Every run writes the whole state out of the
 // graph (9.7 MB for MLP 1x512), and where the binding cannot be kept from copying it (see
 // ort_runtime.ts) copies it a second time into fresh memory, with the GC, page faults and allocator
-// trimming that follow; so the state leaves the graph once per chunk of steps, not once per step. The step owns the weights and velocities in two
-// sets of host buffers: a run reads set A and ORT writes set B in place, the next run the reverse,
-// so nothing is copied between runs. `sync()` writes the current set into the tfjs variables.
+// trimming that follow; so the state leaves the graph once per chunk of steps, not once per step.
+// The step owns the weights and velocities in two sets of host buffers: a run reads set A and ORT
+// writes set B in place, the next run the reverse, so nothing is copied between runs. `sync()` writes the current set into the tfjs variables.
 // A batch of another size (the epoch's short last batch) gets its own session, built once.
 // The state is read from the tfjs variables once, at compile time: compile after restoring a
 // checkpoint, and call sync() before anything reads the variables.
